@@ -1,0 +1,102 @@
+//! The hypercall interface: everything the portable kernel needs from a host.
+//!
+//! This crate is the contract between the anykernel (`kernel/base`, the
+//! factions and their components) and whatever runs it: `hypercall-bm` on
+//! bare metal, `hypercall-posix` inside a Linux process. It plays the part
+//! of rumpuser(3) in the rump kernel papers: narrow, versioned, and
+//! documented like a manual page. Read it first.
+//!
+//! # Shape
+//!
+//! The interface is one trait, [`Hypercalls`], composed of one trait per
+//! group of calls, each in its own module:
+//!
+//! | group | trait | what |
+//! | --- | --- | --- |
+//! | init, parameters | [`Hypercalls`] | version handshake, boot parameters |
+//! | memory | [`Memory`] | page-aligned allocation, DMA memory |
+//! | threads | [`Threads`] | create, join, exit, yield, current, slot |
+//! | synchronisation | [`Synchronization`] | mutex, rwlock, condvar |
+//! | clock | [`Clock`] | monotonic and wall time, sleep |
+//! | console | [`Console`] | write bytes, never blocking |
+//! | random | [`Random`] | cryptographic-quality random bytes |
+//! | exit | [`Exit`] | end the host container with a status |
+//! | interrupts | [`Interrupts`] | device interrupts delivered to threads |
+//! | device buses | [`PciBus`] via [`Hypercalls::pci`] | PCI config, BARs, MMIO |
+//!
+//! # Rules every implementation follows
+//!
+//! - **Blocking.** A call documented as *may block* can put the calling host
+//!   thread to sleep. The kernel releases its virtual CPU before making such
+//!   a call and takes it back afterwards; the implementation never needs to
+//!   know about virtual CPUs. Calls not marked *may block* return without
+//!   waiting for another thread.
+//! - **Errors.** Failures that the kernel can handle (memory exhausted, no
+//!   entropy source, a device that is absent) are `Err` values, never
+//!   panics. A panic inside a hypercall means the host itself is broken.
+//! - **Types.** Only fixed-width, ABI-neutral values cross: `u64`
+//!   nanoseconds, byte slices, plain enums. No host structures.
+//! - **Threads.** Every call may be made from any thread the implementation
+//!   created through [`Threads::thread_create`] and from the thread that
+//!   called the kernel's `init`. Hosted implementations also accept calls
+//!   from other host threads (implicit kernel threads).
+
+#![no_std]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod clock;
+mod console;
+mod exit;
+mod interrupt;
+mod memory;
+mod pci;
+mod random;
+mod sync;
+mod thread;
+mod version;
+
+pub use clock::Clock;
+pub use console::Console;
+pub use exit::{Exit, ExitStatus};
+pub use interrupt::{HostInterrupt, InterruptError, InterruptSource, Interrupts, MsiMessage};
+pub use memory::{DmaRegion, Memory, MemoryError, PAGE_SIZE};
+pub use pci::{BarKind, IoWidth, PciAddress, PciBar, PciBus, PciError};
+pub use random::{Random, RandomError};
+pub use sync::{HostCondvar, HostMutex, HostRwLock, RwMode, Synchronization, WaitResult};
+pub use thread::{ThreadEntry, ThreadError, ThreadId, ThreadSpec, Threads};
+pub use version::{VERSION, Version};
+
+/// The whole hypercall interface that a host implements for the kernel.
+///
+/// The kernel holds one `Arc<dyn Hypercalls>` per kernel instance; two
+/// kernels in one process may share an implementation or use two.
+pub trait Hypercalls:
+    Memory + Threads + Synchronization + Clock + Console + Random + Exit + Interrupts + Send + Sync
+{
+    /// The interface version this implementation speaks.
+    ///
+    /// The kernel compares it with [`VERSION`] at `init` and refuses to boot
+    /// on a mismatch (see [`Version::supports`]). Implementations return a
+    /// literal of the version they were written for, not [`VERSION`] itself,
+    /// so that the handshake means something. Never blocks.
+    fn interface_version(&self) -> Version;
+
+    /// One line naming the host, for the boot banner
+    /// (e.g. `"bare metal x86_64, PVH boot"`). Never blocks.
+    fn description(&self) -> &str;
+
+    /// The boot parameters as one string of space-separated `key=value`
+    /// words (the kernel command line on bare metal, the command line or the
+    /// environment when hosted). The kernel parses it; the implementation
+    /// only passes it on. Empty when there are none. Never blocks.
+    fn boot_parameters(&self) -> &str;
+
+    /// The PCI bus, for device components, or `None` on hosts without one.
+    /// Never blocks.
+    fn pci(&self) -> Option<&dyn PciBus> {
+        None
+    }
+}
