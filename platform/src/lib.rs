@@ -1,1 +1,24 @@
-//! placeholder
+//! x86_64 machine support for the bare-metal anykernel image.
+//!
+//! Everything that touches the machine directly lives here: the boot entry
+//! (PVH and multiboot2), CPU tables, exceptions, the serial console, timers,
+//! interrupt controllers, PCI configuration and reset. `hypercall-bm` builds
+//! the hypercall interface on top of it; kernel crates never see it.
+//!
+//! Boot-time and hardware code is compiled only for `target_os = "none"`;
+//! pure parts (parsers of boot information, symbol tables) also build on
+//! the host so that their unit tests run there.
+
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+#[cfg(target_os = "none")]
+pub mod boot;
+#[cfg(target_os = "none")]
+pub mod console;
+#[cfg(target_os = "none")]
+pub mod power;
+#[cfg(target_os = "none")]
+pub mod interrupts;
