@@ -1,0 +1,367 @@
+//! The kernel instance and its boot sequence.
+//!
+//! [`Kernel::boot`] is the one function that holds the init order:
+//! version handshake, parameters, log, memory limit, virtual CPU, clock
+//! thread, then the components by init level. Everything a kernel owns
+//! hangs off the `Kernel`; nothing is global (but the log facade).
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::{Any, TypeId};
+use core::fmt;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+
+use hypercall::{ExitStatus, Hypercalls, MemoryError, ThreadError, VERSION, Version};
+use log::{LevelFilter, info, warn};
+
+use crate::callout::Clock;
+use crate::component::{self, Component, ComponentError};
+use crate::context::{Context, ThreadBinding};
+use crate::cpu::VirtualCpu;
+use crate::cpu_cell::CpuCell;
+use crate::logger;
+use crate::lwp::Lwp;
+use crate::memory::Memory;
+use crate::params::{BootParams, ParamError};
+use crate::softint::Softints;
+use crate::sync::sleep_queue::SleepQueues;
+use crate::thread::JoinHandle;
+
+/// A kernel's identity, unique in the process and never zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KernelId(pub u32);
+
+static NEXT_KERNEL_ID: AtomicU32 = AtomicU32::new(1);
+
+/// What to boot.
+#[derive(Debug, Clone, Copy)]
+pub struct BootConfig<'a> {
+    /// The components linked into this image.
+    pub components: &'a [&'static Component],
+}
+
+/// Why a kernel did not boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootError {
+    /// The host speaks an interface version this kernel cannot use.
+    VersionMismatch {
+        /// The version the kernel was built for.
+        kernel: Version,
+        /// The version the host speaks.
+        host: Version,
+    },
+    /// The host had no memory for the kernel's own objects.
+    OutOfMemory,
+    /// A kernel service thread could not start.
+    NoThread(ThreadError),
+    /// A component's init failed.
+    Component {
+        /// The component.
+        name: &'static str,
+        /// Its reason.
+        error: ComponentError,
+    },
+}
+
+impl fmt::Display for BootError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::VersionMismatch { kernel, host } => write!(
+                f,
+                "hypercall interface mismatch: kernel needs {kernel}, host speaks {host}"
+            ),
+            Self::OutOfMemory => f.write_str("out of memory while booting"),
+            Self::NoThread(error) => write!(f, "cannot start a kernel thread: {error}"),
+            Self::Component { name, error } => write!(f, "component {name} failed: {error}"),
+        }
+    }
+}
+
+impl core::error::Error for BootError {}
+
+impl From<MemoryError> for BootError {
+    fn from(_: MemoryError) -> Self {
+        Self::OutOfMemory
+    }
+}
+
+/// Why a thread could not be bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindError {
+    /// The thread already has an lwp (bound, or inside the kernel).
+    AlreadyBound,
+    /// No memory for the lwp.
+    OutOfMemory,
+}
+
+impl fmt::Display for BindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::AlreadyBound => "thread already bound to a kernel lwp",
+            Self::OutOfMemory => "no memory for an lwp",
+        })
+    }
+}
+
+impl core::error::Error for BindError {}
+
+type Service = Arc<dyn Any + Send + Sync>;
+
+/// One running kernel.
+pub struct Kernel {
+    id: KernelId,
+    hyper: Arc<dyn Hypercalls>,
+    params: BootParams,
+    memory: Arc<Memory>,
+    pub(crate) cpu: VirtualCpu,
+    pub(crate) sleep_queues: SleepQueues,
+    pub(crate) clock: Clock,
+    pub(crate) softints: Softints,
+    implicit_lwps: spin::Mutex<Vec<Arc<Lwp>>>,
+    services: CpuCell<Vec<(TypeId, Service)>>,
+    system_threads: spin::Mutex<Vec<JoinHandle>>,
+    shutting_down: AtomicBool,
+    boot_ns: u64,
+}
+
+impl Kernel {
+    /// Boots a kernel on `hyper` with the components in `config`.
+    ///
+    /// The calling thread is not bound afterwards; it enters with
+    /// [`Kernel::enter`] or binds itself with [`Kernel::bind_thread`].
+    ///
+    /// # Errors
+    /// [`BootError`] says what stopped the boot.
+    pub fn boot(
+        hyper: Arc<dyn Hypercalls>,
+        config: BootConfig<'_>,
+    ) -> Result<Arc<Self>, BootError> {
+        let host_version = hyper.interface_version();
+        if !host_version.supports(VERSION) {
+            return Err(BootError::VersionMismatch {
+                kernel: VERSION,
+                host: host_version,
+            });
+        }
+        let (params, mut problems) = BootParams::parse(hyper.boot_parameters());
+        let level = log_level(&params, &mut problems);
+        let limit = memory_limit(&params, hyper.memory_size(), &mut problems);
+        let kernel = Arc::new(Self::new(hyper, params, limit)?);
+        logger::register(kernel.id.0, &kernel.hyper, level);
+        kernel.start(config, &problems)?;
+        Ok(kernel)
+    }
+
+    fn new(
+        hyper: Arc<dyn Hypercalls>,
+        params: BootParams,
+        limit: usize,
+    ) -> Result<Self, BootError> {
+        let cpu = VirtualCpu::new(hyper.mutex_create()?);
+        Ok(Self {
+            id: KernelId(NEXT_KERNEL_ID.fetch_add(1, Relaxed)),
+            memory: Arc::new(Memory::new(hyper.clone(), limit)),
+            boot_ns: hyper.clock_monotonic_ns(),
+            hyper,
+            params,
+            cpu,
+            sleep_queues: SleepQueues::new(),
+            clock: Clock::new(),
+            softints: Softints::new(),
+            implicit_lwps: spin::Mutex::new(Vec::new()),
+            services: CpuCell::new(Vec::new()),
+            system_threads: spin::Mutex::new(Vec::new()),
+            shutting_down: AtomicBool::new(false),
+        })
+    }
+
+    /// The init order after the kernel object exists.
+    fn start(
+        self: &Arc<Self>,
+        config: BootConfig<'_>,
+        problems: &[ParamError],
+    ) -> Result<(), BootError> {
+        let context = self.enter()?;
+        info!(
+            "anykernel {} on {} (hypercall interface {})",
+            env!("CARGO_PKG_VERSION"),
+            self.hyper.description(),
+            self.hyper.interface_version()
+        );
+        for problem in problems {
+            warn!("{problem}; ignored");
+        }
+        let stats = self.memory.stats();
+        info!("memory limit {} KiB", stats.limit / 1024);
+        let kernel = self.clone();
+        let clock = self
+            .spawn("clock", move |context| Clock::run(&kernel, context))
+            .map_err(BootError::NoThread)?;
+        self.add_system_thread(clock);
+        for component in component::boot_order(config.components) {
+            log::debug!("init {} at {:?}", component.name, component.level);
+            (component.init)(&context).map_err(|error| BootError::Component {
+                name: component.name,
+                error,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// This kernel's identity.
+    pub fn id(&self) -> KernelId {
+        self.id
+    }
+
+    /// The host this kernel runs on.
+    pub fn hypercalls(&self) -> &dyn Hypercalls {
+        &*self.hyper
+    }
+
+    /// The host, shared (for components that keep it).
+    pub fn hypercalls_arc(&self) -> &Arc<dyn Hypercalls> {
+        &self.hyper
+    }
+
+    /// The boot parameters.
+    pub fn params(&self) -> &BootParams {
+        &self.params
+    }
+
+    /// The kernel's page allocator.
+    pub fn memory(&self) -> &Arc<Memory> {
+        &self.memory
+    }
+
+    /// Nanoseconds since this kernel booted.
+    pub fn uptime_ns(&self) -> u64 {
+        self.hyper.clock_monotonic_ns().saturating_sub(self.boot_ns)
+    }
+
+    /// Callouts run since boot.
+    pub fn callouts_fired(&self) -> u64 {
+        self.clock.fired()
+    }
+
+    /// Enters the kernel from a thread that is not bound to it.
+    ///
+    /// # Errors
+    /// [`MemoryError`] if no lwp could be made for the entry.
+    ///
+    /// # Panics
+    /// If the thread is already inside this kernel.
+    pub fn enter(&self) -> Result<Context<'_>, MemoryError> {
+        Context::enter_implicit(self)
+    }
+
+    /// Binds the calling thread to a new lwp until the binding is dropped.
+    ///
+    /// # Errors
+    /// [`BindError`].
+    pub fn bind_thread(self: &Arc<Self>) -> Result<ThreadBinding, BindError> {
+        if self.hyper.thread_slot() != 0 {
+            return Err(BindError::AlreadyBound);
+        }
+        let lwp = Lwp::create(self.hypercalls()).map_err(|_| BindError::OutOfMemory)?;
+        Ok(ThreadBinding::new(self.clone(), Arc::new(lwp)))
+    }
+
+    pub(crate) fn implicit_lwp(&self) -> Result<Arc<Lwp>, MemoryError> {
+        if let Some(lwp) = self.implicit_lwps.lock().pop() {
+            return Ok(lwp);
+        }
+        Ok(Arc::new(Lwp::create(self.hypercalls())?))
+    }
+
+    pub(crate) fn recycle_implicit_lwp(&self, lwp: Arc<Lwp>) {
+        lwp.clear_wakeup();
+        self.implicit_lwps.lock().push(lwp);
+    }
+
+    /// Makes `service` findable by type through [`Kernel::service`];
+    /// replaces an earlier one of the same type.
+    pub fn install_service<T: Any + Send + Sync>(&self, context: &Context<'_>, service: Arc<T>) {
+        self.services.with(context, |services| {
+            services.retain(|(id, _)| *id != TypeId::of::<T>());
+            services.push((TypeId::of::<T>(), service));
+        });
+    }
+
+    /// The installed service of type `T`.
+    pub fn service<T: Any + Send + Sync>(&self, context: &Context<'_>) -> Option<Arc<T>> {
+        let found = self.services.with(context, |services| {
+            services
+                .iter()
+                .find(|(id, _)| *id == TypeId::of::<T>())
+                .map(|(_, service)| service.clone())
+        })?;
+        found.downcast::<T>().ok()
+    }
+
+    pub(crate) fn add_system_thread(&self, thread: JoinHandle) {
+        self.system_threads.lock().push(thread);
+    }
+
+    /// Whether [`Kernel::shutdown`] has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Relaxed)
+    }
+
+    /// Stops the kernel's own threads and waits for them. Call from outside
+    /// the kernel; afterwards only `Drop` is left to do.
+    ///
+    /// # Panics
+    /// If called from inside the kernel (with a live context).
+    pub fn shutdown(&self) {
+        self.shutting_down.store(true, Relaxed);
+        {
+            let context = self.enter().expect("an lwp for shutdown");
+            self.clock.worker().wake(&context);
+            self.softints.wake_all(&context);
+        }
+        let threads: Vec<JoinHandle> = core::mem::take(&mut *self.system_threads.lock());
+        for thread in threads {
+            let _ = thread.join_outside(self);
+        }
+    }
+
+    /// Ends the host container with `status` (power-off, QEMU exit, process
+    /// exit).
+    pub fn halt(&self, status: ExitStatus) -> ! {
+        self.hyper.exit(status)
+    }
+}
+
+impl fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Kernel")
+            .field("id", &self.id)
+            .field("memory", &self.memory)
+            .finish_non_exhaustive()
+    }
+}
+
+fn log_level(params: &BootParams, problems: &mut Vec<ParamError>) -> LevelFilter {
+    match params.get_parsed(
+        "log",
+        "one of off, error, warn, info, debug, trace",
+        logger::parse_level,
+    ) {
+        Ok(level) => level.unwrap_or(LevelFilter::Info),
+        Err(problem) => {
+            problems.push(problem);
+            LevelFilter::Info
+        }
+    }
+}
+
+fn memory_limit(params: &BootParams, host: usize, problems: &mut Vec<ParamError>) -> usize {
+    match params.get_size("mem") {
+        Ok(Some(limit)) => limit.min(host),
+        Ok(None) => host,
+        Err(problem) => {
+            problems.push(problem);
+            host
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Hosted kernels boot, run components in init-level order, report bad
+//! parameters and failing components, and coexist in one process.
+
+mod common;
+
+use std::sync::Mutex as StdMutex;
+
+use base::component::{Component, ComponentError, InitLevel};
+use base::{BootError, Context};
+use common::{boot, boot_with, try_boot};
+
+static ORDER: StdMutex<Vec<&'static str>> = StdMutex::new(Vec::new());
+
+fn record(context: &Context<'_>, name: &'static str) -> Result<(), ComponentError> {
+    assert!(context.kernel().uptime_ns() < u64::MAX);
+    ORDER.lock().unwrap().push(name);
+    Ok(())
+}
+
+static DEV: Component = Component {
+    name: "dev",
+    level: InitLevel::Dev,
+    init: |c| record(c, "dev"),
+};
+static NET: Component = Component {
+    name: "net",
+    level: InitLevel::Net,
+    init: |c| record(c, "net"),
+};
+static KERN: Component = Component {
+    name: "kern",
+    level: InitLevel::Kern,
+    init: |c| record(c, "kern"),
+};
+static BROKEN: Component = Component {
+    name: "broken",
+    level: InitLevel::NetIf,
+    init: |_| Err(ComponentError::Failed("no such device")),
+};
+
+#[test]
+fn components_run_by_init_level_and_a_failure_names_the_component() {
+    let kernel = boot_with("", &[&DEV, &NET, &KERN]);
+    assert_eq!(*ORDER.lock().unwrap(), ["kern", "net", "dev"]);
+    drop(kernel);
+
+    let error = try_boot("", &[&BROKEN]).err().expect("boot fails");
+    assert_eq!(
+        error,
+        BootError::Component {
+            name: "broken",
+            error: ComponentError::Failed("no such device")
+        }
+    );
+    assert_eq!(error.to_string(), "component broken failed: no such device");
+}
+
+#[test]
+fn bad_parameters_are_reported_and_defaults_used() {
+    let kernel = boot("mem=lots =oops log=info");
+    let log = kernel.console.text();
+    assert!(
+        log.contains("boot parameter `mem=lots`: expected a size"),
+        "{log}"
+    );
+    assert!(log.contains("boot parameter `=oops` is malformed"), "{log}");
+    let limit = kernel.kernel.memory().stats().limit;
+    assert_eq!(limit, 256 << 20, "the host's size is the default limit");
+}
+
+#[test]
+fn the_memory_limit_parameter_caps_the_kernel() {
+    let kernel = boot("mem=1M");
+    assert_eq!(kernel.kernel.memory().stats().limit, 1 << 20);
+}
+
+#[test]
+fn two_kernels_in_one_process_are_independent() {
+    let first = boot("");
+    let second = boot("");
+    assert_ne!(first.kernel.id(), second.kernel.id());
+    let a = first.kernel.enter().unwrap();
+    // The second kernel's CPU is free while this thread holds the first's.
+    let b = second.kernel.enter().unwrap();
+    assert_ne!(a.lwp_id(), b.lwp_id());
+    drop(b);
+    drop(a);
+}
+
+#[test]
+fn a_thread_cannot_bind_twice() {
+    let kernel = boot("");
+    let binding = kernel.kernel.bind_thread().expect("first binding");
+    assert_eq!(
+        kernel.kernel.bind_thread().err(),
+        Some(base::BindError::AlreadyBound)
+    );
+    let context = binding.enter();
+    assert!(context.now_ns() > 0);
+}
+
+#[test]
+#[should_panic(expected = "kernel entered twice")]
+fn entering_twice_is_caught_instead_of_deadlocking() {
+    let kernel = boot("");
+    let _outer = kernel.kernel.enter().unwrap();
+    let _inner = kernel.kernel.enter();
+}
