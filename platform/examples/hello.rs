@@ -1,19 +1,33 @@
 //! Smallest bootable image: prints a line and exits QEMU with success.
+//!
+//! The line includes the TSC cycles from the first instruction of the
+//! entry code to `main` (console, GDT, IDT and boot information set-up).
 
-#![no_std]
-#![no_main]
+#![cfg_attr(target_os = "none", no_std, no_main)]
 
-use platform::boot::BootInfo;
+/// On the host (`cargo test` builds every example) this is an empty program.
+#[cfg(not(target_os = "none"))]
+fn main() {}
 
-platform::entry_point!(main);
+#[cfg(target_os = "none")]
+mod image {
+    use platform::boot::BootInfo;
 
-fn main(info: &'static BootInfo) -> ! {
-    platform::println!("hello from the platform example ({:?})", info.loader);
-    platform::power::exit(platform::power::EXIT_SUCCESS)
-}
+    platform::entry_point!(main);
 
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    platform::println!("panic: {info}");
-    platform::power::exit(platform::power::failure_value(63))
+    fn main(info: &'static BootInfo) -> ! {
+        // SAFETY: rdtsc only reads the time-stamp counter.
+        let now = unsafe { core::arch::x86_64::_rdtsc() };
+        let cycles = now.wrapping_sub(info.entry_tsc);
+        platform::println!(
+            "hello from the platform example ({:?}, {cycles} cycles from entry)",
+            info.loader
+        );
+        platform::power::exit(platform::power::EXIT_SUCCESS)
+    }
+
+    #[panic_handler]
+    fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+        platform::panic::report(info)
+    }
 }

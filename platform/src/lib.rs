@@ -14,11 +14,32 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod backtrace;
 #[cfg(target_os = "none")]
 pub mod boot;
+pub mod bootinfo;
 #[cfg(target_os = "none")]
 pub mod console;
+pub mod cpu;
 #[cfg(target_os = "none")]
-pub mod power;
+pub mod diagnostics;
+#[cfg(target_os = "none")]
+pub mod exceptions;
+#[cfg(target_os = "none")]
+pub mod gdt;
+#[cfg(target_os = "none")]
+pub mod idt;
 #[cfg(target_os = "none")]
 pub mod interrupts;
+#[cfg(target_os = "none")]
+pub mod machine;
+#[cfg(target_os = "none")]
+pub mod paging;
+#[cfg(target_os = "none")]
+pub mod panic;
+pub mod pci;
+#[cfg(target_os = "none")]
+pub mod power;
+pub mod rtc;
+pub mod symbols;
+pub mod timer;

@@ -15,7 +15,13 @@ pub const EXIT_SUCCESS: u8 = 0x10;
 
 /// Encodes a failure code (1..=63; 0 and larger values are clamped).
 pub const fn failure_value(code: u8) -> u8 {
-    let code = if code == 0 { 1 } else if code > 63 { 63 } else { code };
+    let code = if code == 0 {
+        1
+    } else if code > 63 {
+        63
+    } else {
+        code
+    };
     0x40 | code
 }
 

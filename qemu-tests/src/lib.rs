@@ -1,1 +1,44 @@
-//! placeholder
+//! Boots Anykernel images under QEMU and reports what they did.
+//!
+//! The one place that knows how to start QEMU: xtask (run, gdb, bench) and
+//! the integration tests in `tests/` both go through [`QemuConfig`].
+//! Conventions between image and host (serial lines, exit codes) are in
+//! /work/notes/PROTOCOL.md; [`protocol`] parses them.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use qemu_tests::{Machine, QemuConfig, Qemu};
+//!
+//! let config = QemuConfig::kernel("target/x86_64-unknown-none/release/anykernel-selftest")
+//!     .machine(Machine::Microvm)
+//!     .param("test=threads");
+//! let mut qemu = Qemu::spawn(&config).expect("QEMU starts");
+//! let ready = qemu.expect_line("anykernel: ready", Duration::from_secs(10));
+//! println!("ready {:?} after spawn", ready.at);
+//! qemu.wait_for_exit(Duration::from_secs(30)).assert_passed();
+//! ```
+
+mod config;
+mod images;
+mod machine;
+mod outcome;
+pub mod protocol;
+mod running;
+mod serial;
+mod terminal;
+mod verdict;
+
+pub use config::QemuConfig;
+pub use images::{
+    BOOT_DEADLINE, IMAGE_ENV, ISO_DEADLINE, ISO_ENV, SELFTEST_DEADLINE, SELFTEST_IMAGE_ENV,
+    appliance_image, boot, iso_image, selftest, selftest_config, selftest_image,
+};
+pub use machine::{
+    Accel, BootMedium, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, GDB_PORT, Machine,
+    QBOOT_PATH, QEMU_PROGRAM,
+};
+pub use outcome::Outcome;
+pub use running::{Qemu, SpawnError, WaitError};
+pub use serial::{SerialLine, format_log};
+pub use terminal::TerminalRun;
+pub use verdict::{EXCEPTION_CODE, PANIC_CODE, PASSED_STATUS, Verdict};

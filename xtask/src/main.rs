@@ -1,1 +1,85 @@
-fn main() {}
+//! `cargo xtask`: builds, runs, tests and measures the Anykernel images.
+//!
+//! Verbs: help, build, run, gdb, test, iso, bench (see [`HELP`]). Each verb
+//! first runs the set-up checks it needs (setup.rs). QEMU is only ever
+//! started through the `qemu_tests` library. Errors end in one line on
+//! stderr and a non-zero status (2 for a command line that does not parse).
+
+mod args;
+mod bench;
+mod build;
+mod command;
+mod iso;
+mod paths;
+mod run;
+mod setup;
+mod symbols;
+mod test;
+
+use std::process::ExitCode;
+
+use args::Verb;
+
+const HELP: &str = "\
+usage: cargo xtask <verb> [options] [-- kernel parameters]
+
+verbs:
+  build                 build both images (release, x86_64-unknown-none), embed
+                        symbols; print the appliance's path
+  run [options]         boot an image with serial on this terminal; Ctrl-C quits
+  gdb [options]         like run, but QEMU waits for gdb on :1234
+  test [--quick]        fmt, clippy (host, bare metal), host tests, images + ISO,
+                        QEMU tests (--quick skips the QEMU tests)
+  iso [-- params]       build a BIOS + UEFI GRUB ISO of the appliance; print its path
+  bench [--runs N]      image sizes, boot times, guest figures (N runs, default 5);
+                        raw figures in $TARGET/bench.json
+  help                  this text
+
+options of run and gdb:
+  --machine q35|microvm|pc   default q35 (qboot firmware)
+  --accel tcg|kvm            default tcg
+  --firmware qboot|seabios   q35 and pc only; default qboot
+  --mem SIZE                 e.g. 64M, 1G; default 128M
+  --image appliance|selftest default appliance; the selftest takes -- test=<case>
+
+run and gdb exit with 0 when the guest passed or Ctrl-C stopped it, with the
+guest's failure code (1-63) when it failed, and with 125 without a verdict.
+";
+
+fn main() -> ExitCode {
+    let words: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(|word| word.into_string())
+        .collect();
+    let Ok(words) = words else {
+        eprintln!("xtask: arguments must be UTF-8");
+        return ExitCode::from(2);
+    };
+    let verb = match args::parse(&words) {
+        Ok(verb) => verb,
+        Err(error) => {
+            eprintln!("xtask: {error} (`cargo xtask help` lists verbs and options)");
+            return ExitCode::from(2);
+        }
+    };
+    match dispatch(&verb) {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("xtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
+    match verb {
+        Verb::Help => print!("{HELP}"),
+        Verb::Build => build::build_verb()?,
+        Verb::Run(options) => return run::run_verb(options, false),
+        Verb::Gdb(options) => return run::run_verb(options, true),
+        Verb::Test { quick } => test::test_verb(*quick)?,
+        Verb::Iso { params } => iso::iso_verb(params)?,
+        Verb::Bench { runs } => bench::bench_verb(*runs)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

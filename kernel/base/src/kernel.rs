@@ -12,7 +12,7 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
 use hypercall::{ExitStatus, Hypercalls, MemoryError, ThreadError, VERSION, Version};
-use log::{LevelFilter, info, warn};
+use log::{LevelFilter, error, info};
 
 use crate::callout::Clock;
 use crate::component::{self, Component, ComponentError};
@@ -183,13 +183,13 @@ impl Kernel {
     ) -> Result<(), BootError> {
         let context = self.enter()?;
         info!(
-            "anykernel {} on {} (hypercall interface {})",
+            "anykernel {}: {}, hypercall interface {}",
             env!("CARGO_PKG_VERSION"),
             self.hyper.description(),
             self.hyper.interface_version()
         );
         for problem in problems {
-            warn!("{problem}; ignored");
+            error!("{problem}; ignored");
         }
         let stats = self.memory.stats();
         info!("memory limit {} KiB", stats.limit / 1024);

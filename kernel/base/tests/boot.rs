@@ -60,7 +60,7 @@ fn bad_parameters_are_reported_and_defaults_used() {
     let kernel = boot("mem=lots =oops log=info");
     let log = kernel.console.text();
     assert!(
-        log.contains("boot parameter `mem=lots`: expected a size"),
+        log.contains("error base::kernel: boot parameter `mem=lots`: expected a size"),
         "{log}"
     );
     assert!(log.contains("boot parameter `=oops` is malformed"), "{log}");

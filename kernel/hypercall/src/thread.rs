@@ -70,8 +70,11 @@ pub trait Threads {
     /// # Errors
     /// [`ThreadError::OutOfMemory`] or [`ThreadError::TooManyThreads`]; the
     /// entry function is dropped without running.
-    fn thread_create(&self, spec: ThreadSpec<'_>, entry: ThreadEntry)
-    -> Result<ThreadId, ThreadError>;
+    fn thread_create(
+        &self,
+        spec: ThreadSpec<'_>,
+        entry: ThreadEntry,
+    ) -> Result<ThreadId, ThreadError>;
 
     /// Waits until the joinable thread `thread` has ended, then releases
     /// it. *May block.*

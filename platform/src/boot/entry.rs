@@ -5,7 +5,12 @@
 //! multiboot2 (GRUB) with `eax = 0x36d76289` and `ebx` pointing at the boot
 //! information. The code reads the TSC first (for the guest-side boot time),
 //! zeroes `.bss`, identity-maps the first 4 GiB with 2 MiB pages, enables
-//! long mode and calls [`super::entry64`] with the loader's `eax` and `ebx`.
+//! long mode and calls `super::entry64` with the loader's `eax` and `ebx`.
+//!
+//! One 2 MiB page is split into 4 KiB pages: the one holding the 4 KiB guard
+//! page below the 64 KiB boot stack, which stays unmapped. Both lie in
+//! `.bss`, so the split page is inside the image. Page 0 stays mapped
+//! (firmware structures such as the BIOS data area live there).
 
 use core::arch::global_asm;
 
@@ -92,6 +97,29 @@ _start32:
     cmp $2048, %ecx
     jb 2b
 
+    # Split the 2 MiB page holding the boot stack's guard page into 4 KiB
+    # pages and leave the guard page unmapped: an overflowing boot stack
+    # then faults (a double fault, reported on its own stack) instead of
+    # overwriting the page tables below it.
+    mov $platform_boot_stack_guard, %ebx
+    shr $21, %ebx                       # its 2 MiB page's index, 0..2047
+    mov %ebx, %eax
+    shl $21, %eax
+    or $3, %eax                         # present, writable
+    xor %ecx, %ecx
+3:  mov %eax, platform_boot_pt(,%ecx,8)
+    add $4096, %eax
+    inc %ecx
+    cmp $512, %ecx
+    jb 3b
+    mov $platform_boot_stack_guard, %ecx
+    shr $12, %ecx
+    and $511, %ecx
+    movl $0, platform_boot_pt(,%ecx,8)
+    mov $platform_boot_pt, %eax
+    or $3, %eax
+    mov %eax, platform_boot_pd(,%ebx,8)
+
     mov %cr4, %eax                      # PAE
     or $(1 << 5), %eax
     mov %eax, %cr4
@@ -151,7 +179,11 @@ platform_boot_pdpt:
     .skip 4096
 platform_boot_pd:
     .skip 4 * 4096
-    .balign 16
+platform_boot_pt:
+    .skip 4096
+    .global platform_boot_stack_guard
+platform_boot_stack_guard:
+    .skip 4096
     .global platform_boot_stack_bottom
 platform_boot_stack_bottom:
     .skip 64 * 1024

@@ -1,54 +1,65 @@
 //! From the loader's hand-off to the image's main function.
 //!
-//! [`entry::_start32`](entry) switches to long mode and calls [`entry64`],
-//! which brings up the console, records the boot information and calls the
-//! function the image named with [`entry_point!`](crate::entry_point).
+//! [`entry::_start32`](entry) switches to long mode and calls `entry64`,
+//! which, in this order: brings up the console and prints
+//! `anykernel: boot via <PVH|multiboot2>`; loads the kernel GDT and TSS
+//! ([`gdt`](crate::gdt)) and the IDT ([`idt`](crate::idt)), so every later
+//! fault is reported; parses the loader's boot information into
+//! [`BootInfo`] before anything allocates (see [`crate::bootinfo`]); prints
+//! its warnings; then calls the function the image named with
+//! [`entry_point!`](crate::entry_point). That function runs on the 64 KiB
+//! boot stack (with a guard page below it) with interrupts disabled.
+//!
+//! Unusable boot information (no memory map, a bad pointer, no usable RAM)
+//! is reported as `anykernel: cannot boot: <reason>` and ends the machine
+//! with failure code [`BOOT_FAILURE_CODE`].
 
 pub mod entry;
-
-use core::fmt;
+mod info;
 
 use spin::Once;
 
-/// Which loader started the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Loader {
-    /// PVH direct boot (QEMU `-kernel`, microvm, Firecracker-style VMMs).
-    Pvh,
-    /// multiboot2 (GRUB on hardware, BIOS or UEFI).
-    Multiboot2,
-}
+pub use crate::bootinfo::{BootInfo, Loader, MemoryRegion};
 
-impl fmt::Display for Loader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Pvh => "PVH",
-            Self::Multiboot2 => "multiboot2",
-        })
-    }
-}
-
-/// What the platform learned at boot.
-#[derive(Debug)]
-pub struct BootInfo {
-    /// The loader that started the image.
-    pub loader: Loader,
-    /// Physical address of the loader's boot information structure.
-    pub loader_info: u64,
-    /// The time-stamp counter when the first instruction ran.
-    pub entry_tsc: u64,
-}
+/// The failure code when the boot information is unusable (QEMU exit
+/// status 251).
+pub const BOOT_FAILURE_CODE: u8 = 61;
 
 static BOOT_INFO: Once<BootInfo> = Once::new();
 
 unsafe extern "C" {
     /// Written by the entry code before anything else.
     static platform_entry_tsc: u64;
+    /// First byte of the image (`link.ld`).
+    static __kernel_start: u8;
+    /// The unmapped page below the boot stack (`entry.rs`).
+    static platform_boot_stack_guard: u8;
 }
 
 unsafe extern "Rust" {
     /// The image's main function, defined by [`entry_point!`](crate::entry_point).
     fn platform_main(info: &'static BootInfo) -> !;
+}
+
+/// Physical address of the image's first byte.
+pub fn image_start() -> u64 {
+    (&raw const __kernel_start) as u64
+}
+
+/// Physical address just past everything the loader loaded: code, data,
+/// `.bss` and the embedded symbol table at its actual length.
+pub fn image_end() -> u64 {
+    crate::symbols::embedded_start() + crate::symbols::embedded_bytes().len() as u64
+}
+
+/// The unmapped 4 KiB guard page below the boot stack.
+pub fn stack_guard() -> MemoryRegion {
+    MemoryRegion::with_length((&raw const platform_boot_stack_guard) as u64, 4096)
+}
+
+/// The boot information, once `entry64` has parsed it.
+pub fn boot_info() -> Option<&'static BootInfo> {
+    BOOT_INFO.get()
 }
 
 /// The first Rust code: runs on the boot stack with interrupts off.
@@ -60,14 +71,16 @@ extern "C" fn entry64(loader_magic: u32, loader_info: u32) -> ! {
         Loader::Pvh
     };
     crate::println!("anykernel: boot via {loader}");
+    crate::gdt::init();
+    crate::idt::init();
     // SAFETY: the entry code wrote the symbol once, before calling us, and
     // nothing writes it again.
     let entry_tsc = unsafe { core::ptr::read_volatile(&raw const platform_entry_tsc) };
-    let info = BOOT_INFO.call_once(|| BootInfo {
-        loader,
-        loader_info: u64::from(loader_info),
-        entry_tsc,
-    });
+    let info = BOOT_INFO.call_once(|| info::collect(loader, u64::from(loader_info), entry_tsc));
+    for warning in info.warnings.iter() {
+        crate::println!("anykernel: warning: {warning}");
+    }
+    crate::backtrace::set_readable_memory(&info.usable_memory);
     // SAFETY: `entry_point!` defines `platform_main` with exactly this
     // signature; an image without it does not link.
     unsafe { platform_main(info) }

@@ -1,0 +1,222 @@
+//! [`BareMetal`]: the hypercall interface, call by call, on this machine.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use core::ptr::NonNull;
+
+use hypercall::{
+    Clock, Console, DmaRegion, Exit, ExitStatus, HostCondvar, HostInterrupt, HostMutex, HostRwLock,
+    Hypercalls, InterruptError, InterruptSource, Interrupts, Memory, MemoryError, PAGE_SIZE,
+    PciBus, Random, RandomError, Synchronization, ThreadEntry, ThreadError, ThreadId, ThreadSpec,
+    Threads, Version,
+};
+use platform::boot::BootInfo;
+use platform::machine::Report;
+use platform::{console, cpu, paging, power, rtc, timer};
+use spin::Mutex;
+
+use crate::global::scheduler;
+use crate::heap::HEAP;
+use crate::random::{CpuEntropy, RandomSource};
+use crate::sync::{BareCondvar, BareMutex, BareRwLock};
+use crate::{interrupts, pci, threads};
+
+/// The interface version this implementation was written for.
+const SPEAKS: Version = Version::new(1, 0);
+
+/// The bare-metal host.
+pub struct BareMetal {
+    command_line: &'static str,
+    description: String,
+    random: Mutex<RandomSource>,
+    pci: Option<pci::Pci>,
+}
+
+impl BareMetal {
+    pub(crate) fn new(info: &'static BootInfo, report: Report) -> Self {
+        let mut random = RandomSource::new(CpuEntropy::from(cpu::features()));
+        // Seed now, so that a machine without entropy says so at boot.
+        if let Err(error) = random.fill(&mut []) {
+            platform::println!("anykernel: warning: no random numbers: {error}");
+        }
+        let description = format!(
+            "bare metal x86_64 via {}, {} MiB heap, timer {}, random {}",
+            info.loader,
+            HEAP.size() >> 20,
+            match report.timer {
+                Ok(_) => "calibrated",
+                Err(_) => "UNCALIBRATED",
+            },
+            random.description()
+        );
+        Self {
+            command_line: info.command_line.as_str(),
+            description,
+            random: Mutex::new(random),
+            pci: report.pci.is_ok().then_some(pci::Pci),
+        }
+    }
+}
+
+impl core::fmt::Debug for BareMetal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BareMetal")
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hypercalls for BareMetal {
+    fn interface_version(&self) -> Version {
+        SPEAKS
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn boot_parameters(&self) -> &str {
+        self.command_line
+    }
+
+    fn pci(&self) -> Option<&dyn PciBus> {
+        self.pci.as_ref().map(|pci| pci as &dyn PciBus)
+    }
+}
+
+impl Memory for BareMetal {
+    fn memory_allocate(&self, size: usize, align: usize) -> Result<NonNull<u8>, MemoryError> {
+        HEAP.allocate(size, align)
+    }
+
+    unsafe fn memory_free(&self, ptr: NonNull<u8>, size: usize, align: usize) {
+        // SAFETY: forwarded contract: `ptr` came from `memory_allocate`
+        // with this size and alignment, freed once.
+        unsafe { HEAP.free(ptr, size, align) };
+    }
+
+    fn memory_size(&self) -> usize {
+        HEAP.size()
+    }
+
+    fn dma_allocate(&self, size: usize) -> Result<DmaRegion, MemoryError> {
+        let size = size
+            .checked_next_multiple_of(PAGE_SIZE)
+            .filter(|&s| s > 0)
+            .ok_or(MemoryError::InvalidRequest)?;
+        let virt = HEAP.allocate(size, PAGE_SIZE)?;
+        // SAFETY: the heap just handed out `size` writable bytes at `virt`.
+        unsafe { virt.write_bytes(0, size) };
+        // The heap lies in the identity map: physical equals virtual.
+        let phys = virt.as_ptr() as u64;
+        Ok(DmaRegion { virt, phys, size })
+    }
+
+    unsafe fn dma_free(&self, region: DmaRegion) {
+        // SAFETY: forwarded contract: the region came from `dma_allocate`,
+        // whose block was allocated with this size and page alignment.
+        unsafe { HEAP.free(region.virt, region.size, PAGE_SIZE) };
+    }
+
+    fn virt_to_phys(&self, virt: *const u8) -> Option<u64> {
+        // All RAM the kernel uses is identity-mapped.
+        Some(virt as u64)
+    }
+
+    fn mmio_map(&self, phys: u64, size: usize) -> Result<NonNull<u8>, MemoryError> {
+        paging::map_mmio(phys, size as u64).map_err(|_| MemoryError::InvalidRequest)
+    }
+}
+
+impl Threads for BareMetal {
+    fn thread_create(
+        &self,
+        spec: ThreadSpec<'_>,
+        entry: ThreadEntry,
+    ) -> Result<ThreadId, ThreadError> {
+        threads::create(spec, entry)
+    }
+
+    fn thread_join(&self, thread: ThreadId) -> Result<(), ThreadError> {
+        threads::join(thread)
+    }
+
+    fn thread_exit(&self) -> ! {
+        scheduler().exit()
+    }
+
+    fn thread_yield(&self) {
+        scheduler().yield_now();
+    }
+
+    fn thread_current(&self) -> ThreadId {
+        threads::current()
+    }
+
+    fn thread_slot(&self) -> usize {
+        scheduler().slot()
+    }
+
+    fn set_thread_slot(&self, value: usize) {
+        scheduler().set_slot(value);
+    }
+}
+
+impl Synchronization for BareMetal {
+    fn mutex_create(&self) -> Result<Box<dyn HostMutex>, MemoryError> {
+        Ok(Box::new(BareMutex::new()))
+    }
+
+    fn rwlock_create(&self) -> Result<Box<dyn HostRwLock>, MemoryError> {
+        Ok(Box::new(BareRwLock::new()))
+    }
+
+    fn condvar_create(&self) -> Result<Box<dyn HostCondvar>, MemoryError> {
+        Ok(Box::new(BareCondvar::new()))
+    }
+}
+
+impl Clock for BareMetal {
+    fn clock_monotonic_ns(&self) -> u64 {
+        timer::monotonic_ns()
+    }
+
+    fn clock_wall_ns(&self) -> u64 {
+        rtc::wall_ns()
+    }
+
+    fn clock_sleep_until(&self, deadline_ns: u64) {
+        scheduler().sleep_until(deadline_ns);
+    }
+}
+
+impl Console for BareMetal {
+    fn console_write(&self, bytes: &[u8]) {
+        console::write_bytes(bytes);
+    }
+}
+
+impl Random for BareMetal {
+    fn random_fill(&self, buffer: &mut [u8]) -> Result<(), RandomError> {
+        self.random.lock().fill(buffer)
+    }
+}
+
+impl Exit for BareMetal {
+    fn exit(&self, status: ExitStatus) -> ! {
+        match status {
+            ExitStatus::Success => power::exit(power::EXIT_SUCCESS),
+            ExitStatus::Failure(code) => power::exit(power::failure_value(code)),
+        }
+    }
+}
+
+impl Interrupts for BareMetal {
+    fn interrupt_establish(
+        &self,
+        source: InterruptSource,
+    ) -> Result<Box<dyn HostInterrupt>, InterruptError> {
+        interrupts::establish(source)
+    }
+}

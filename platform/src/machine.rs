@@ -1,0 +1,127 @@
+//! The machine bring-up order, in one function the image calls once.
+//!
+//! [`init`]: CPU features → PIC remap and mask, local APIC, I/O APIC →
+//! start of TSC calibration → RTC → PCI scan and assignment → end of
+//! calibration. The calibration window is measured across the RTC and PCI
+//! steps, so it costs only what remains of it afterwards. A failing step is
+//! printed at once and recorded in the [`Report`]; later steps still run
+//! when they can. Interrupts stay disabled: the caller enables them.
+
+use core::fmt;
+
+use crate::boot::BootInfo;
+use crate::interrupts::{self, InterruptError, Mode};
+use crate::pci::{self, PciError};
+use crate::rtc::{self, DateTime, RtcError};
+use crate::timer::{self, Calibration, TimerError};
+use crate::{cpu, println};
+
+/// What each bring-up step produced.
+#[derive(Debug, Clone, Copy)]
+pub struct Report {
+    /// Which controller carries interrupts.
+    pub interrupts: Result<Mode, InterruptError>,
+    /// The TSC calibration (and wakeup timer setup).
+    pub timer: Result<Calibration, TimerError>,
+    /// The RTC reading at boot (UTC).
+    pub wall_clock: Result<DateTime, RtcError>,
+    /// The PCI scan.
+    pub pci: Result<pci::Summary, PciError>,
+    /// TSC ticks `init` took in total.
+    pub elapsed_ticks: u64,
+}
+
+/// Brings up the machine layer; see the module docs for the order.
+pub fn init(info: &BootInfo) -> Report {
+    let started = cpu::rdtsc();
+    let features = cpu::features();
+    // Under a hypervisor the VMM keeps the TSC steady (QEMU's TCG passes
+    // the host's through) even when CPUID does not say so.
+    if !features.invariant_tsc && features.hypervisor.is_none() {
+        println!("platform: warning: TSC not reported invariant; monotonic time may drift");
+    }
+    let interrupts = interrupts::init();
+    let window = timer::begin_calibration(timer::DEFAULT_WINDOW_NS);
+    let wall_clock = rtc::init();
+    let pci = pci::init();
+    let timer = window.and_then(|window| timer::finish_calibration(window, info.entry_tsc));
+    let report = Report {
+        interrupts,
+        timer,
+        wall_clock,
+        pci,
+        elapsed_ticks: cpu::rdtsc() - started,
+    };
+    report.print_failures();
+    report
+}
+
+impl Report {
+    fn print_failures(&self) {
+        if let Err(error) = self.interrupts {
+            println!("platform: interrupts: {error}");
+        }
+        if let Err(error) = self.timer {
+            println!("platform: timer: {error}");
+        }
+        if let Err(error) = self.wall_clock {
+            println!("platform: real-time clock: {error} (wall time counts from 1970)");
+        }
+        match self.pci {
+            Err(PciError::NoPci) | Ok(_) => {}
+            Err(error) => println!("platform: PCI: {error}"),
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.interrupts {
+            Ok(mode) => writeln!(f, "interrupts: {mode:?}")?,
+            Err(error) => writeln!(f, "interrupts: FAILED: {error}")?,
+        }
+        match &self.timer {
+            Ok(calibration) => writeln!(f, "timer: {}", CalibrationDisplay(calibration))?,
+            Err(error) => writeln!(f, "timer: FAILED: {error}")?,
+        }
+        match self.wall_clock {
+            Ok(time) => writeln!(
+                f,
+                "rtc: {:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+                time.year, time.month, time.day, time.hour, time.minute, time.second
+            )?,
+            Err(error) => writeln!(f, "rtc: FAILED: {error}")?,
+        }
+        match self.pci {
+            Ok(summary) => writeln!(f, "pci: {summary}")?,
+            Err(error) => writeln!(f, "pci: {error}")?,
+        }
+        let elapsed_us =
+            timer::tsc_hz().map(|hz| timer::scale::ns_in(self.elapsed_ticks, hz) / 1000);
+        write!(
+            f,
+            "init: {} TSC ticks ({} µs)",
+            self.elapsed_ticks,
+            elapsed_us.unwrap_or(0)
+        )
+    }
+}
+
+struct CalibrationDisplay<'a>(&'a Calibration);
+
+impl fmt::Display for CalibrationDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let calibration = self.0;
+        let hz = calibration.tsc_hz;
+        let window_us = timer::scale::ns_in(calibration.window_ticks, hz) / 1000;
+        let busy_us = timer::scale::ns_in(calibration.busy_ticks, hz) / 1000;
+        write!(
+            f,
+            "TSC {hz} Hz against {:?} (window {window_us} µs, {busy_us} µs of it in calibration \
+             code, ±{} ppm), APIC timer {} Hz",
+            calibration.reference,
+            calibration.uncertainty_ppm,
+            calibration.apic_timer_hz.unwrap_or(0)
+        )
+    }
+}

@@ -1,0 +1,120 @@
+//! The functions found at boot, with their decoded BARs.
+//!
+//! A fixed table (no heap exists yet at boot); functions beyond its
+//! capacity are counted as dropped and reported by [`init`](super::init).
+
+use spin::Mutex;
+
+use super::address::PciAddress;
+use super::bar::Bar;
+
+/// How many functions the table holds.
+pub const CAPACITY: usize = 64;
+
+/// One PCI function as found at boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Function {
+    /// Where it is.
+    pub address: PciAddress,
+    /// Vendor ID.
+    pub vendor: u16,
+    /// Device ID.
+    pub device: u16,
+    /// Base class (e.g. 0x02 network).
+    pub class: u8,
+    /// Subclass.
+    pub subclass: u8,
+    /// Programming interface.
+    pub interface: u8,
+    /// Header type without the multi-function bit (0 device, 1 bridge).
+    pub header_type: u8,
+    /// Interrupt pin (1..=4 for INTA..INTD, 0 none).
+    pub interrupt_pin: u8,
+    /// The BARs (6 for devices, 2 for bridges); the upper half of a 64-bit
+    /// BAR and unimplemented BARs are `None`.
+    pub bars: [Option<Bar>; 6],
+    /// Whether the BARs are sized; firmware-enabled devices are sized on
+    /// first use (their sizes read 0 until then).
+    pub sized: bool,
+    /// For a PCI-to-PCI bridge: the bus behind it.
+    pub secondary_bus: Option<u8>,
+}
+
+#[derive(Debug)]
+pub(super) struct Inventory {
+    pub functions: [Option<Function>; CAPACITY],
+    pub count: usize,
+    pub dropped: usize,
+}
+
+pub(super) static INVENTORY: Mutex<Inventory> = Mutex::new(Inventory {
+    functions: [None; CAPACITY],
+    count: 0,
+    dropped: 0,
+});
+
+impl Inventory {
+    pub fn push(&mut self, function: Function) {
+        match self.functions.get_mut(self.count) {
+            Some(slot) => {
+                *slot = Some(function);
+                self.count += 1;
+            }
+            None => self.dropped += 1,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Function> {
+        self.functions[..self.count].iter().flatten()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Function> {
+        self.functions[..self.count].iter_mut().flatten()
+    }
+}
+
+/// The function at `address`, if it was found at boot.
+pub fn find(address: PciAddress) -> Option<Function> {
+    INVENTORY
+        .lock()
+        .iter()
+        .find(|function| function.address == address)
+        .copied()
+}
+
+/// The function at `address` with its BARs sized (sizing them now if
+/// needed), if it was found at boot.
+pub(super) fn find_sized(address: PciAddress) -> Option<Function> {
+    let mut inventory = INVENTORY.lock();
+    let function = inventory
+        .iter_mut()
+        .find(|function| function.address == address)?;
+    super::sizing::ensure_sized(function);
+    Some(*function)
+}
+
+/// Iterates over the functions found at boot, in bus order.
+#[derive(Debug, Default)]
+pub struct Functions {
+    index: usize,
+}
+
+/// The functions found at boot, in bus order (bridges before what lies
+/// behind them).
+pub fn functions() -> Functions {
+    Functions { index: 0 }
+}
+
+impl Iterator for Functions {
+    type Item = Function;
+
+    fn next(&mut self) -> Option<Function> {
+        let inventory = INVENTORY.lock();
+        let function = inventory.functions[..inventory.count]
+            .get(self.index)
+            .copied()
+            .flatten();
+        self.index += 1;
+        function
+    }
+}

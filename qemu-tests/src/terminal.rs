@@ -1,0 +1,130 @@
+//! Running QEMU with COM1 on the terminal (`cargo xtask run` and `gdb`).
+//!
+//! QEMU inherits our stdin, stdout and stderr and our process group, so
+//! Ctrl-C sends SIGINT to QEMU and to us alike. QEMU ends on it with status
+//! 0; we must outlive it to report, so while QEMU runs our SIGINT only sets
+//! a flag. A caught signal is reset to the default by exec, so QEMU still
+//! gets the default disposition although the handler is installed first.
+//! Only one QEMU can own the terminal: runs in one process are serialised,
+//! which also keeps the process-wide handler consistent.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::config::QemuConfig;
+use crate::running::SpawnError;
+use crate::verdict::Verdict;
+
+/// How a run on the terminal ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TerminalRun {
+    /// The guest's verdict (a boot error with status 0 after Ctrl-C).
+    pub verdict: Verdict,
+    /// Whether Ctrl-C (SIGINT) arrived while QEMU ran.
+    pub interrupted: bool,
+    /// From spawning QEMU to its exit.
+    pub elapsed: Duration,
+}
+
+impl QemuConfig {
+    /// Runs QEMU with the serial port on this terminal until it exits.
+    pub fn run_in_terminal(&self) -> Result<TerminalRun, SpawnError> {
+        let mut command = self.command().map_err(SpawnError::Config)?;
+        let _terminal = TERMINAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = InterruptGuard::install();
+        let spawned_at = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|error| SpawnError::Io(error.kind()))?;
+        let status = child.wait().map_err(|error| SpawnError::Io(error.kind()))?;
+        let elapsed = spawned_at.elapsed();
+        let verdict = Verdict::from_exit_status(status.code(), "");
+        Ok(TerminalRun {
+            verdict,
+            interrupted: guard.interrupted(),
+            elapsed,
+        })
+    }
+}
+
+/// Held while a QEMU owns the terminal.
+static TERMINAL: Mutex<()> = Mutex::new(());
+
+/// Set by the SIGINT handler; read after QEMU exits.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+const SIGINT: i32 = 2;
+/// `SIG_ERR`, what `signal` returns when it fails.
+const SIGNAL_ERROR: usize = usize::MAX;
+
+unsafe extern "C" {
+    /// C library `signal(2)`; the handler is passed as its address.
+    fn signal(signal_number: i32, handler: usize) -> usize;
+}
+
+extern "C" fn on_interrupt(_signal_number: i32) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Catches SIGINT while alive; restores the previous disposition on drop.
+struct InterruptGuard {
+    previous: usize,
+}
+
+impl InterruptGuard {
+    fn install() -> InterruptGuard {
+        INTERRUPTED.store(false, Ordering::SeqCst);
+        let handler = on_interrupt as extern "C" fn(i32) as usize;
+        // SAFETY: signal(2) with a valid signal number and the address of an
+        // `extern "C" fn(i32)` that only stores to an atomic, which is
+        // async-signal-safe.
+        let previous = unsafe { signal(SIGINT, handler) };
+        InterruptGuard { previous }
+    }
+
+    fn interrupted(&self) -> bool {
+        INTERRUPTED.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        if self.previous != SIGNAL_ERROR {
+            // SAFETY: restores the disposition signal(2) returned, which is
+            // SIG_DFL, SIG_IGN or a handler that was valid before ours.
+            unsafe { signal(SIGINT, self.previous) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration whose "QEMU" is `sh` running `script` (QEMU's
+    /// arguments become the script's positional parameters).
+    fn fake(script: &str) -> QemuConfig {
+        QemuConfig::kernel("unused")
+            .program("sh")
+            .program_args(["-c", script, "fake-qemu"])
+    }
+
+    #[test]
+    fn the_guest_verdict_comes_back_from_a_terminal_run() {
+        let run = fake("exit 255").run_in_terminal().expect("sh starts");
+        assert_eq!(run.verdict, Verdict::Failed(63));
+        assert!(!run.interrupted);
+    }
+
+    #[test]
+    fn ctrl_c_is_reported_and_does_not_kill_the_caller() {
+        let run = fake("kill -INT $PPID; exit 0")
+            .run_in_terminal()
+            .expect("sh starts");
+        assert!(run.interrupted, "{run:?}");
+        assert!(matches!(run.verdict, Verdict::BootError(_)), "{run:?}");
+    }
+}

@@ -1,0 +1,144 @@
+//! Unit tests of xtask's command-line parsing.
+
+use super::*;
+
+fn parse_words(line: &str) -> Result<Verb, UsageError> {
+    let words: Vec<String> = line.split_whitespace().map(String::from).collect();
+    parse(&words)
+}
+
+fn run_options(line: &str) -> RunOptions {
+    match parse_words(line) {
+        Ok(Verb::Run(options)) => options,
+        other => panic!("`{line}` gave {other:?}"),
+    }
+}
+
+fn error_of(line: &str) -> String {
+    match parse_words(line) {
+        Err(UsageError(message)) => message,
+        Ok(verb) => panic!("`{line}` parsed as {verb:?}"),
+    }
+}
+
+#[test]
+fn no_verb_and_help_flags_give_help() {
+    assert_eq!(parse_words(""), Ok(Verb::Help));
+    assert_eq!(parse_words("help"), Ok(Verb::Help));
+    assert_eq!(parse_words("run --machine microvm --help"), Ok(Verb::Help));
+}
+
+#[test]
+fn run_defaults_to_the_appliance_on_q35_tcg_with_128_mib() {
+    let options = run_options("run");
+    let expected = RunOptions {
+        machine: Machine::Q35,
+        accel: Accel::Tcg,
+        firmware: None,
+        memory_mib: 128,
+        image: ImageKind::Appliance,
+        params: Vec::new(),
+    };
+    assert_eq!(options, expected);
+}
+
+#[test]
+fn run_options_in_both_spellings_and_kernel_parameters() {
+    let options = run_options(
+        "run --machine=microvm --accel kvm --mem 1G --image selftest -- test=sleep foo=bar",
+    );
+    assert_eq!(
+        (options.machine, options.accel),
+        (Machine::Microvm, Accel::Kvm)
+    );
+    assert_eq!(
+        (options.memory_mib, options.image),
+        (1024, ImageKind::Selftest)
+    );
+    assert_eq!(options.params, ["test=sleep", "foo=bar"]);
+    assert_eq!(
+        run_options("run --firmware seabios").firmware,
+        Some(Firmware::SeaBios)
+    );
+}
+
+#[test]
+fn gdb_takes_the_options_of_run() {
+    let Ok(Verb::Gdb(options)) = parse_words("gdb --machine pc -- log=debug") else {
+        panic!("gdb did not parse");
+    };
+    assert_eq!(
+        (options.machine, options.params),
+        (Machine::Pc, vec!["log=debug".to_string()])
+    );
+}
+
+#[test]
+fn other_verbs_and_their_options() {
+    assert_eq!(parse_words("build"), Ok(Verb::Build));
+    assert_eq!(parse_words("test"), Ok(Verb::Test { quick: false }));
+    assert_eq!(parse_words("test --quick"), Ok(Verb::Test { quick: true }));
+    assert_eq!(parse_words("bench"), Ok(Verb::Bench { runs: 5 }));
+    assert_eq!(parse_words("bench --runs 9"), Ok(Verb::Bench { runs: 9 }));
+    assert_eq!(
+        parse_words("iso -- ip=10.0.0.2/24"),
+        Ok(Verb::Iso {
+            params: vec!["ip=10.0.0.2/24".into()]
+        })
+    );
+}
+
+#[test]
+fn mistakes_are_named() {
+    assert_eq!(error_of("boot"), "unknown verb `boot`");
+    assert_eq!(
+        error_of("run --machine virt"),
+        "`--machine virt` is not valid; expected q35, microvm, pc"
+    );
+    assert_eq!(error_of("run --accel"), "`--accel` needs a value: tcg, kvm");
+    assert_eq!(error_of("run --quick"), "`run` has no option `--quick`");
+    assert_eq!(
+        error_of("build --machine q35"),
+        "`build` has no option `--machine`"
+    );
+    assert_eq!(error_of("test --quick=yes"), "`--quick` takes no value");
+    assert_eq!(
+        error_of("bench --runs 0"),
+        "`--runs 0` is not valid; expected a positive number of runs"
+    );
+    assert_eq!(
+        error_of("build -- foo=bar"),
+        "`build` takes no kernel parameters"
+    );
+    assert!(error_of("run test=sleep").starts_with("unexpected argument `test=sleep`"));
+    assert!(error_of("run --mem 1500K").contains("whole number of MiB"));
+    assert!(error_of("run --mem 0").contains("whole number of MiB"));
+}
+
+#[test]
+fn sizes_with_and_without_suffixes() {
+    assert_eq!(parse_size("8M"), Ok(8 << 20));
+    assert_eq!(parse_size("8m"), Ok(8 << 20));
+    assert_eq!(parse_size("1G"), Ok(1 << 30));
+    assert_eq!(parse_size("512"), Ok(512 << 20));
+    assert_eq!(parse_size("64K"), Ok(64 << 10));
+    assert_eq!(parse_size("2T"), Ok(2 << 40));
+    for bad in [
+        "",
+        "M",
+        "1.5G",
+        "8MB",
+        "-1M",
+        "99999999999999999999T",
+        "20000000T",
+    ] {
+        assert!(parse_size(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn memory_must_be_whole_non_zero_mebibytes() {
+    assert_eq!(memory_mib(16 << 20), Some(16));
+    assert_eq!(memory_mib(0), None);
+    assert_eq!(memory_mib(1536 << 10), None);
+}

@@ -1,0 +1,126 @@
+//! `cargo xtask run` and `cargo xtask gdb`: boot an image on this terminal.
+//!
+//! The exit status reflects the guest: 0 when it passed or when Ctrl-C
+//! ended QEMU, the guest's failure code (1..=63) when it failed, and
+//! [`NO_VERDICT_STATUS`] when QEMU ended without a guest verdict.
+
+use std::process::ExitCode;
+
+use qemu_tests::{GDB_PORT, QemuConfig, TerminalRun, Verdict};
+
+use crate::args::{ImageKind, RunOptions};
+use crate::build::build_images;
+use crate::setup::{Need, ensure};
+
+/// xtask's status when QEMU ends without a guest verdict (as `docker run` uses 125).
+pub const NO_VERDICT_STATUS: u8 = 125;
+
+/// The QEMU configuration `options` ask for, booting `image`.
+pub fn config_for(options: &RunOptions, image: &std::path::Path) -> QemuConfig {
+    let mut config = QemuConfig::kernel(image)
+        .machine(options.machine)
+        .accel(options.accel)
+        .memory_mib(options.memory_mib)
+        .params(options.params.iter().cloned());
+    if let Some(firmware) = options.firmware {
+        config = config.firmware(firmware);
+    }
+    config
+}
+
+/// The `run` verb (`gdb` false) or the `gdb` verb (`gdb` true).
+pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
+    let needs: &[Need] = if gdb {
+        &[Need::Target, Need::Qemu, Need::Gdb]
+    } else {
+        &[Need::Target, Need::Qemu]
+    };
+    ensure(needs)?;
+    let images = build_images()?;
+    let image = match options.image {
+        ImageKind::Appliance => images.appliance,
+        ImageKind::Selftest => images.selftest,
+    };
+    let config = config_for(options, &image).gdb_wait(gdb);
+    let shown = config.display().map_err(|error| error.to_string())?;
+    eprintln!(
+        "xtask: booting {} on {} ({}, {} MiB); serial on this terminal, Ctrl-C quits\nxtask: {shown}",
+        image.display(),
+        options.machine,
+        options.accel,
+        options.memory_mib
+    );
+    if gdb {
+        eprintln!("xtask: QEMU waits for gdb; in another terminal run:");
+        println!("gdb {} -ex 'target remote :{GDB_PORT}'", image.display());
+    }
+    let run = config
+        .run_in_terminal()
+        .map_err(|error| error.to_string())?;
+    Ok(ExitCode::from(report(&run)))
+}
+
+/// Prints how the run ended and returns xtask's exit status for it.
+fn report(run: &TerminalRun) -> u8 {
+    let seconds = run.elapsed.as_secs_f64();
+    let (message, status) = exit_status(run);
+    eprintln!("xtask: {message} after {seconds:.2} s");
+    status
+}
+
+/// The message and the exit status for `run`.
+fn exit_status(run: &TerminalRun) -> (String, u8) {
+    match &run.verdict {
+        Verdict::Passed => ("guest passed".to_string(), 0),
+        Verdict::Failed(code) => (format!("guest failed with code {code}"), *code),
+        _ if run.interrupted => ("stopped by Ctrl-C".to_string(), 0),
+        other => (other.to_string(), NO_VERDICT_STATUS),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qemu_tests::{Accel, Machine};
+    use std::time::Duration;
+
+    fn run_with(verdict: Verdict, interrupted: bool) -> TerminalRun {
+        TerminalRun {
+            verdict,
+            interrupted,
+            elapsed: Duration::from_millis(10),
+        }
+    }
+
+    #[test]
+    fn exit_statuses_follow_the_guest_verdict() {
+        assert_eq!(exit_status(&run_with(Verdict::Passed, false)).1, 0);
+        assert_eq!(exit_status(&run_with(Verdict::Failed(63), false)).1, 63);
+        assert_eq!(
+            exit_status(&run_with(Verdict::BootError("x".into()), true)).1,
+            0
+        );
+        assert_eq!(
+            exit_status(&run_with(Verdict::BootError("x".into()), false)).1,
+            NO_VERDICT_STATUS
+        );
+    }
+
+    #[test]
+    fn options_become_the_qemu_configuration() {
+        let options = RunOptions {
+            machine: Machine::Microvm,
+            accel: Accel::Kvm,
+            firmware: None,
+            memory_mib: 64,
+            image: ImageKind::Selftest,
+            params: vec!["test=sleep".into()],
+        };
+        let expected = QemuConfig::kernel("/k")
+            .machine(Machine::Microvm)
+            .accel(Accel::Kvm)
+            .memory_mib(64)
+            .param("test=sleep");
+        assert_eq!(config_for(&options, std::path::Path::new("/k")), expected);
+    }
+}
