@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use crate::machine::{
-    Accel, BootMedium, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, Machine, QBOOT_PATH,
-    QEMU_PROGRAM,
+    Accel, BootMedium, CPU_MODEL, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, Machine,
+    QBOOT_PATH, QEMU_PROGRAM,
 };
 
 /// How to start one QEMU: built with chained calls, then spawned.
@@ -144,6 +144,8 @@ impl QemuConfig {
             "-no-reboot",
         ]);
         push(&["-M", self.machine.qemu_spec(), "-accel", self.accel.name()]);
+        // The default model has no RDRAND; TCG emulates it (not RDSEED).
+        push(&["-cpu", CPU_MODEL]);
         push(&["-m", &format!("{}M", self.memory_mib)]);
         if self.effective_firmware()? == Some(Firmware::Qboot) {
             push(&["-bios", QBOOT_PATH]);

@@ -34,8 +34,8 @@ pub use images::{
     appliance_image, boot, iso_image, selftest, selftest_config, selftest_image,
 };
 pub use machine::{
-    Accel, BootMedium, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, GDB_PORT, Machine,
-    QBOOT_PATH, QEMU_PROGRAM,
+    Accel, BootMedium, CPU_MODEL, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, GDB_PORT,
+    Machine, QBOOT_PATH, QEMU_PROGRAM,
 };
 pub use outcome::Outcome;
 pub use running::{Qemu, SpawnError, WaitError};

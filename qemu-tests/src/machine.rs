@@ -25,6 +25,11 @@ pub const GDB_PORT: u16 = 1234;
 /// The test-exit device: the guest writes v to port 0xf4, QEMU exits (v << 1) | 1.
 pub const EXIT_DEVICE: &str = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 
+/// The CPU model: QEMU's baseline plus RDRAND, so that the guest has a
+/// hardware random source under TCG (which emulates RDRAND but not RDSEED)
+/// and KVM alike. Never `-cpu host` (see FACTS.md).
+pub const CPU_MODEL: &str = "qemu64,+rdrand";
+
 /// The QEMU machine type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Machine {

@@ -63,6 +63,17 @@ impl Outcome {
         self.lines.iter().find(|line| line.text.contains(text))
     }
 
+    /// The first line that starts with `prefix`; panics with the serial log
+    /// if none does. Protocol lines such as `panic: ` are matched this way,
+    /// so that a detail line mentioning the word does not match.
+    #[track_caller]
+    pub fn expect_line_starting(&self, prefix: &str) -> &SerialLine {
+        match self.lines.iter().find(|line| line.text.starts_with(prefix)) {
+            Some(line) => line,
+            None => panic!("no serial line starts with `{prefix}`; {self}"),
+        }
+    }
+
     /// The first line containing `text`; panics with the serial log if none does.
     #[track_caller]
     pub fn expect_line(&self, text: &str) -> &SerialLine {

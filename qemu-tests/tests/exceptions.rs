@@ -7,7 +7,7 @@ use qemu_tests::{EXCEPTION_CODE, Machine, selftest};
 fn an_exception_prints_vector_registers_and_backtrace_then_fails_with_62() {
     let outcome = selftest("exception", Machine::Q35);
     outcome.assert_failed(EXCEPTION_CODE);
-    let line = outcome.expect_line("exception: ");
+    let line = outcome.expect_line_starting("exception: ");
     let report = exception_report(&line.text);
     let report = report.unwrap_or_else(|| panic!("malformed exception line; {outcome}"));
     assert!(

@@ -7,7 +7,7 @@ use qemu_tests::{Machine, PANIC_CODE, selftest};
 fn a_panic_prints_where_and_a_symbolized_backtrace_then_fails_with_63() {
     let outcome = selftest("panic", Machine::Q35);
     outcome.assert_failed(PANIC_CODE);
-    let line = outcome.expect_line("panic: ");
+    let line = outcome.expect_line_starting("panic: ");
     let report = panic_report(&line.text);
     let report = report.unwrap_or_else(|| panic!("malformed panic line; {outcome}"));
     assert!(!report.message.is_empty(), "empty panic message; {outcome}");

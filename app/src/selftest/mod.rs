@@ -33,8 +33,11 @@ pub(crate) struct Case<'a> {
 
 type Outcome = Result<(), String>;
 
+/// A case's body.
+type CaseFn = fn(&Case<'_>) -> Outcome;
+
 /// The cases, by name.
-const CASES: &[(&str, fn(&Case<'_>) -> Outcome)] = &[
+const CASES: &[(&str, CaseFn)] = &[
     ("threads", threads::run),
     ("sleep", sleep::run),
     ("memory", memory::run),

@@ -31,7 +31,7 @@ fn mutex_contention(case: &Case<'_>) -> Outcome {
                 for round in 0..ROUNDS {
                     let mut guard = shared.0.lock(context);
                     let before = guard.0;
-                    if (round + worker as u64) % 7 == 0 {
+                    if (round + worker as u64).is_multiple_of(7) {
                         context.yield_now();
                     }
                     guard.0 = before + 1;

@@ -28,6 +28,8 @@ fn kernel_on_q35_uses_qboot_tcg_default_memory_and_the_exit_device() {
         "q35",
         "-accel",
         "tcg",
+        "-cpu",
+        CPU_MODEL,
         "-m",
         "128M",
         "-bios",
@@ -91,8 +93,9 @@ fn kvm_memory_gdb_and_extra_arguments() {
     let line = words(&config);
     assert_eq!(value_of(&line, "-accel"), Some("kvm"));
     assert_eq!(value_of(&line, "-m"), Some("16M"));
-    assert!(
-        !line.contains(&"-cpu".to_string()),
+    assert_eq!(
+        value_of(&line, "-cpu"),
+        Some(CPU_MODEL),
         "never -cpu host with KVM here"
     );
     assert_eq!(
