@@ -35,11 +35,16 @@ pub struct BareMetal {
 
 impl BareMetal {
     pub(crate) fn new(info: &'static BootInfo, report: Report) -> Self {
-        let mut random = RandomSource::new(CpuEntropy::from(cpu::features()));
-        // Seed now, so that a machine without entropy says so at boot.
-        if let Err(error) = random.fill(&mut []) {
-            platform::println!("anykernel: warning: no random numbers: {error}");
+        // Seeded at the first request: nothing at boot needs random bytes,
+        // and seeding costs milliseconds under emulation. The CPU flags
+        // already say which source that will be.
+        let entropy = CpuEntropy::from(cpu::features());
+        if !entropy.rdrand && !entropy.rdseed {
+            platform::println!(
+                "anykernel: warning: no RDRAND/RDSEED; random numbers come from CPU timing jitter"
+            );
         }
+        let random = RandomSource::new(entropy);
         let description = format!(
             "bare metal x86_64 via {}, {} MiB heap, timer {}, random {}",
             info.loader,

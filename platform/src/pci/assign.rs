@@ -59,10 +59,11 @@ impl Default for Windows {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Decoding {
     /// For every function with BARs, during [`init`](super::init).
-    #[default]
     AtInit,
     /// When a driver first asks for a BAR ([`bar`](super::bar()),
     /// [`map_bar`](super::map_bar)). Bridges set up here decode at once.
+    /// The default: a device no driver claims costs no boot time.
+    #[default]
     OnFirstUse,
 }
 
