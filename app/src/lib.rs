@@ -24,6 +24,10 @@ pub trait Machine: Send + Sync {
     /// Raises a CPU exception (invalid opcode) on purpose; does not return
     /// on hosts that can do it.
     fn raise_cpu_exception(&self);
+
+    /// The cost of one bare thread switch below the kernel, in CPU cycles,
+    /// where the host can measure it.
+    fn context_switch_cycles(&self) -> Option<u64>;
 }
 
 /// A host without machine diagnostics (hosted kernels).
@@ -32,6 +36,10 @@ pub struct NoMachine;
 
 impl Machine for NoMachine {
     fn raise_cpu_exception(&self) {}
+
+    fn context_switch_cycles(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The host as the application sees it.

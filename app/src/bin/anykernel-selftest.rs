@@ -21,6 +21,10 @@ mod bare_metal {
         fn raise_cpu_exception(&self) {
             hypercall_bm::diagnostics::raise_invalid_opcode();
         }
+
+        fn context_switch_cycles(&self) -> Option<u64> {
+            hypercall_bm::diagnostics::context_switch_cycles(10_000)
+        }
     }
 
     fn main(host: Arc<BareMetal>) -> ExitStatus {

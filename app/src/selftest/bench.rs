@@ -1,6 +1,6 @@
 //! `test=bench`: in-guest figures for `cargo xtask bench` (reported, not
-//! judged): kernel thread switches, uncontended mutex cost, condvar round
-//! trips and callout lateness.
+//! judged): bare context switches, kernel thread switches, uncontended
+//! mutex cost, condvar round trips and callout lateness.
 
 use alloc::format;
 use alloc::sync::Arc;
@@ -18,6 +18,9 @@ const CALLOUTS: u64 = 20;
 const DEADLINE_NS: u64 = 120_000_000_000;
 
 pub(super) fn run(case: &Case<'_>) -> Outcome {
+    if let Some(cycles) = case.machine.context_switch_cycles() {
+        case.report.figure("context_switch", cycles, "cycles");
+    }
     mutex_cost(case);
     yield_switch_cost(case)?;
     condvar_round_trip(case)?;
