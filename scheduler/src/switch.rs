@@ -13,7 +13,13 @@
 //!
 //! A new thread's stack is prepared to look like one switched away from:
 //! the "return address" is `scheduler_thread_trampoline`, which calls the
-//! start function held in r12 with the argument held in r13.
+//! start function held in r12 with the argument held in r13, with rsp
+//! 16-byte aligned at that `call` as the ABI requires. A resumed context
+//! gets back exactly the rsp it saved, so its alignment is its own. The
+//! host's red zone needs nothing: the switch is a real call, and no
+//! function keeps data below its rsp across a call. The direction flag is
+//! clear at every call by the ABI, so it needs no saving either.
+//! `tests/abi.rs` checks registers, float state and alignment.
 
 use core::arch::global_asm;
 

@@ -17,20 +17,25 @@ use alloc::sync::Arc;
 use core::cmp::Ordering;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use crate::context::Context;
+use crate::context::{Context, Handler};
 use crate::cpu_cell::CpuCell;
 use crate::kernel::Kernel;
+use crate::sync::KernelBinding;
 use crate::worker::Worker;
 
-type Handler = Box<dyn Fn(&Context<'_>) + Send + Sync>;
-
 /// A timer whose handler runs in the clock thread.
+///
+/// A callout belongs to the kernel it is first armed in. Dropping an armed
+/// callout does not disarm it (that needs the virtual CPU): the clock keeps
+/// its handler and runs it at the deadline, so [`Callout::stop`] it first.
 pub struct Callout {
     inner: Arc<CalloutInner>,
 }
 
 struct CalloutInner {
     handler: Handler,
+    /// The kernel whose clock the callout is armed on.
+    binding: KernelBinding,
     /// Bumped by every arm and stop; heap entries of older generations are
     /// stale. Written only under the virtual CPU.
     generation: AtomicU64,
@@ -46,6 +51,7 @@ impl Callout {
         Self {
             inner: Arc::new(CalloutInner {
                 handler: Box::new(handler),
+                binding: KernelBinding::new(),
                 generation: AtomicU64::new(0),
                 deadline: AtomicU64::new(IDLE),
             }),
@@ -53,7 +59,11 @@ impl Callout {
     }
 
     /// Arms the callout for `deadline_ns`, replacing an earlier arming.
+    ///
+    /// # Panics
+    /// If the callout was armed in another kernel before.
     pub fn schedule_at(&self, context: &Context<'_>, deadline_ns: u64) {
+        self.inner.binding.check(context);
         let deadline_ns = deadline_ns.min(IDLE - 1);
         let clock = &context.kernel().clock;
         let generation = self.inner.generation.load(Relaxed) + 1;
@@ -70,6 +80,7 @@ impl Callout {
     /// Disarms the callout; true if it was armed. A handler already running
     /// is not waited for.
     pub fn stop(&self, context: &Context<'_>) -> bool {
+        self.inner.binding.check(context);
         if self.inner.deadline.load(Relaxed) == IDLE {
             return false;
         }

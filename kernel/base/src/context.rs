@@ -14,13 +14,19 @@
 //! - any other thread calls [`crate::Kernel::enter`] and gets an *implicit*
 //!   lwp for that one entry, taken from a cache.
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::marker::PhantomData;
 
 use hypercall::{MemoryError, WaitResult};
 
+use crate::cpu::VirtualCpu;
 use crate::kernel::Kernel;
-use crate::lwp::{Lwp, LwpId, slot_lwp, slot_value};
+use crate::lwp::{Lwp, LwpId, slot_value};
+
+/// Work the kernel runs later in one of its threads, with the CPU held
+/// (callout and softint handlers).
+pub(crate) type Handler = Box<dyn Fn(&Context<'_>) + Send + Sync>;
 
 /// Proof that this thread runs on the kernel's virtual CPU.
 pub struct Context<'a> {
@@ -39,10 +45,7 @@ enum LwpRef<'a> {
 impl<'a> Context<'a> {
     /// Enters `kernel` as `lwp` (already in the thread slot), taking the CPU.
     pub(crate) fn enter_bound(kernel: &'a Kernel, lwp: &'a Arc<Lwp>) -> Self {
-        assert!(
-            !kernel.cpu.is_held_by(lwp.id()),
-            "kernel entered twice by one thread: use the Context it already has"
-        );
+        assert_not_inside(kernel);
         kernel.cpu.schedule(lwp.id());
         Self {
             kernel,
@@ -54,12 +57,9 @@ impl<'a> Context<'a> {
 
     /// Enters `kernel` with an implicit lwp, taking the CPU.
     pub(crate) fn enter_implicit(kernel: &'a Kernel) -> Result<Self, MemoryError> {
+        assert_not_inside(kernel);
         let hyper = kernel.hypercalls();
         let previous_slot = hyper.thread_slot();
-        assert!(
-            previous_slot == 0 || !kernel.cpu.is_held_by(slot_lwp(previous_slot)),
-            "kernel entered twice by one thread: use the Context it already has"
-        );
         let lwp = kernel.implicit_lwp()?;
         hyper.set_thread_slot(slot_value(kernel.id().0, lwp.id()));
         kernel.cpu.schedule(lwp.id());
@@ -88,8 +88,10 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Whether this thread holds the CPU right now (false only while a
-    /// [`Context::block_on_host`] call is in progress on this thread).
+    /// Whether this thread holds the CPU as this context's lwp. False only
+    /// while this context's [`Context::block_on_host`] or park is in
+    /// progress, when safe code can reach the context only by smuggling it
+    /// (see `CpuCell`).
     pub(crate) fn holds_cpu(&self) -> bool {
         self.kernel.cpu.is_held_by(self.lwp_id())
     }
@@ -104,12 +106,17 @@ impl<'a> Context<'a> {
     ///
     /// `f` is `Send`, which keeps it from capturing this context or any
     /// kernel guard: no kernel state is reachable while the CPU is away.
+    ///
+    /// If `f` unwinds (a hosted exit, a panic), the CPU is taken back first,
+    /// so that this context is left as usual.
     pub fn block_on_host<R>(&self, f: impl FnOnce() -> R + Send) -> R {
         let lwp = self.lwp_id();
         self.kernel.cpu.unschedule(lwp);
-        let result = f();
-        self.kernel.cpu.schedule(lwp);
-        result
+        let _retake = Retake {
+            cpu: &self.kernel.cpu,
+            lwp,
+        };
+        f()
     }
 
     /// Sleeps until the monotonic clock reads `deadline_ns`.
@@ -128,6 +135,30 @@ impl<'a> Context<'a> {
     pub(crate) fn park(&self, deadline_ns: Option<u64>) -> WaitResult {
         self.lwp().park(&self.kernel.cpu, deadline_ns)
     }
+}
+
+/// Takes the CPU back when dropped: after a blocking host call, also one
+/// that unwinds.
+struct Retake<'a> {
+    cpu: &'a VirtualCpu,
+    lwp: LwpId,
+}
+
+impl Drop for Retake<'_> {
+    fn drop(&mut self) {
+        self.cpu.schedule(self.lwp);
+    }
+}
+
+/// Panics if the calling thread already holds `kernel`'s CPU (through any
+/// lwp, also when another kernel was entered in between): taking it again
+/// would deadlock.
+fn assert_not_inside(kernel: &Kernel) {
+    let me = kernel.hypercalls().thread_current();
+    assert!(
+        !kernel.cpu.is_held_by_thread(me),
+        "kernel entered twice by one thread: use the Context it already has"
+    );
 }
 
 impl Drop for Context<'_> {

@@ -12,7 +12,7 @@
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use hypercall::HostMutex;
+use hypercall::{HostMutex, ThreadId};
 
 use crate::lwp::LwpId;
 
@@ -39,7 +39,11 @@ impl VirtualCpu {
 
     /// Gives the CPU back. The caller is `lwp` and holds it.
     pub(crate) fn unschedule(&self, lwp: LwpId) {
-        debug_assert_eq!(self.holder.load(Relaxed), lwp.0);
+        assert_eq!(
+            self.holder.load(Relaxed),
+            lwp.0,
+            "CPU given back by a non-holder"
+        );
         self.holder.store(0, Relaxed);
         self.lock.exit();
     }
@@ -50,6 +54,12 @@ impl VirtualCpu {
         self.holder.load(Relaxed) == lwp.0
     }
 
+    /// Whether host thread `thread` holds the CPU, whatever its lwp. Exact
+    /// for the calling thread, as the host mutex records its holder.
+    pub(crate) fn is_held_by_thread(&self, thread: ThreadId) -> bool {
+        self.lock.owner() == Some(thread)
+    }
+
     /// The host mutex, for parking with it as the interlock.
     pub(crate) fn host_mutex(&self) -> &dyn HostMutex {
         &*self.lock
@@ -57,7 +67,7 @@ impl VirtualCpu {
 
     /// Marks the CPU free before a host condvar wait releases the mutex.
     pub(crate) fn release_for_park(&self, lwp: LwpId) {
-        debug_assert_eq!(self.holder.load(Relaxed), lwp.0);
+        assert_eq!(self.holder.load(Relaxed), lwp.0, "parked without the CPU");
         self.holder.store(0, Relaxed);
     }
 

@@ -20,12 +20,18 @@ pub(crate) struct CpuCell<T> {
     borrowed: Cell<bool>,
 }
 
-// SAFETY: every access goes through `with`, which first checks (with loads
-// that only the CPU holder's own writes can satisfy) that the caller holds
-// the kernel's only virtual CPU. Taking and releasing the CPU is a host
-// mutex, which orders all accesses of successive holders. So at most one
-// thread touches `value` and `borrowed` at a time, and `T: Send` lets it
-// move between those threads.
+// SAFETY: every access goes through `with`, which first checks that the
+// caller holds the kernel's only virtual CPU: `holder` names the caller's
+// lwp. That check is exact for the caller. Lwp ids are unique in the
+// process and an lwp runs on one thread at a time (a bound lwp stays with
+// its `!Send` binding, an implicit one with its `Context`), so only the
+// caller ever stores its own id, and a relaxed load returns either that
+// store or a later one. A `Context` reached while its thread has released
+// the CPU (smuggled into `block_on_host` through a thread-local) fails the
+// check instead of racing. Taking and releasing the CPU is a host mutex,
+// which orders all accesses of successive holders. So at most one thread
+// touches `value` and `borrowed` at a time, and `T: Send` lets it move
+// between those threads.
 unsafe impl<T: Send> Sync for CpuCell<T> {}
 
 impl<T> CpuCell<T> {

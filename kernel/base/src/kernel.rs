@@ -11,14 +11,15 @@ use core::any::{Any, TypeId};
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
-use hypercall::{ExitStatus, Hypercalls, MemoryError, ThreadError, VERSION, Version};
+use hypercall::{ExitStatus, Hypercalls, MemoryError, VERSION};
 use log::{LevelFilter, error, info};
 
 use crate::callout::Clock;
-use crate::component::{self, Component, ComponentError};
+use crate::component::{self, Component};
 use crate::context::{Context, ThreadBinding};
 use crate::cpu::VirtualCpu;
 use crate::cpu_cell::CpuCell;
+use crate::errors::{BindError, BootError};
 use crate::logger;
 use crate::lwp::Lwp;
 use crate::memory::Memory;
@@ -39,71 +40,6 @@ pub struct BootConfig<'a> {
     /// The components linked into this image.
     pub components: &'a [&'static Component],
 }
-
-/// Why a kernel did not boot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BootError {
-    /// The host speaks an interface version this kernel cannot use.
-    VersionMismatch {
-        /// The version the kernel was built for.
-        kernel: Version,
-        /// The version the host speaks.
-        host: Version,
-    },
-    /// The host had no memory for the kernel's own objects.
-    OutOfMemory,
-    /// A kernel service thread could not start.
-    NoThread(ThreadError),
-    /// A component's init failed.
-    Component {
-        /// The component.
-        name: &'static str,
-        /// Its reason.
-        error: ComponentError,
-    },
-}
-
-impl fmt::Display for BootError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::VersionMismatch { kernel, host } => write!(
-                f,
-                "hypercall interface mismatch: kernel needs {kernel}, host speaks {host}"
-            ),
-            Self::OutOfMemory => f.write_str("out of memory while booting"),
-            Self::NoThread(error) => write!(f, "cannot start a kernel thread: {error}"),
-            Self::Component { name, error } => write!(f, "component {name} failed: {error}"),
-        }
-    }
-}
-
-impl core::error::Error for BootError {}
-
-impl From<MemoryError> for BootError {
-    fn from(_: MemoryError) -> Self {
-        Self::OutOfMemory
-    }
-}
-
-/// Why a thread could not be bound.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BindError {
-    /// The thread already has an lwp (bound, or inside the kernel).
-    AlreadyBound,
-    /// No memory for the lwp.
-    OutOfMemory,
-}
-
-impl fmt::Display for BindError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::AlreadyBound => "thread already bound to a kernel lwp",
-            Self::OutOfMemory => "no memory for an lwp",
-        })
-    }
-}
-
-impl core::error::Error for BindError {}
 
 type Service = Arc<dyn Any + Send + Sync>;
 
@@ -148,7 +84,12 @@ impl Kernel {
         let limit = memory_limit(&params, hyper.memory_size(), &mut problems);
         let kernel = Arc::new(Self::new(hyper, params, limit)?);
         logger::register(kernel.id.0, &kernel.hyper, level);
-        kernel.start(config, &problems)?;
+        if let Err(error) = kernel.start(config, &problems) {
+            // The threads started so far hold the kernel: end them, or it
+            // (and they) would never go away.
+            kernel.shutdown();
+            return Err(error);
+        }
         Ok(kernel)
     }
 
@@ -307,8 +248,14 @@ impl Kernel {
         self.shutting_down.load(Relaxed)
     }
 
-    /// Stops the kernel's own threads and waits for them. Call from outside
-    /// the kernel; afterwards only `Drop` is left to do.
+    /// Stops the kernel's own threads (the clock and softint threads) and
+    /// waits for them. Call from outside the kernel; afterwards only `Drop`
+    /// is left to do. A callout or softint handler that is blocked keeps
+    /// shutdown waiting until it returns. Interrupt threads end when their
+    /// [`crate::interrupt::Interrupt`] is dropped, and threads from
+    /// [`Kernel::spawn`] when their bodies return; until then they keep the
+    /// kernel alive. The service threads hold the kernel too, so a kernel
+    /// that is never shut down is never freed.
     ///
     /// # Panics
     /// If called from inside the kernel (with a live context).
@@ -319,8 +266,12 @@ impl Kernel {
             self.clock.worker().wake(&context);
             self.softints.wake_all(&context);
         }
-        let threads: Vec<JoinHandle> = core::mem::take(&mut *self.system_threads.lock());
-        for thread in threads {
+        // One at a time: a softint level started meanwhile adds a thread
+        // (which sees the flag and ends at once) that must be joined too.
+        loop {
+            let Some(thread) = self.system_threads.lock().pop() else {
+                break;
+            };
             let _ = thread.join_outside(self);
         }
     }

@@ -33,6 +33,7 @@ pub mod component;
 mod context;
 mod cpu;
 mod cpu_cell;
+mod errors;
 pub mod interrupt;
 mod kernel;
 pub mod logger;
@@ -45,7 +46,8 @@ pub mod thread;
 mod worker;
 
 pub use context::{Context, ThreadBinding};
-pub use kernel::{BindError, BootConfig, BootError, Kernel, KernelId};
+pub use errors::{BindError, BootError};
+pub use kernel::{BootConfig, Kernel, KernelId};
 pub use lwp::LwpId;
 
 /// The hypercall interface the base is written against.

@@ -4,12 +4,15 @@
 //! whole life, application threads while bound ([`crate::ThreadBinding`]) or
 //! for one entry (implicit lwps, recycled through a cache). The host
 //! thread's slot ([`hypercall::Threads::thread_slot`]) holds the lwp's id
-//! and its kernel's ([`slot_value`]),
-//! which is how [`crate::Kernel::enter`] notices a thread already inside.
+//! and its kernel's ([`slot_value`]): the logger finds a thread's kernel
+//! there, and [`crate::Kernel::bind_thread`] a thread already bound.
 //!
 //! An lwp sleeps by *parking* on its own host condition variable with the
 //! virtual CPU's host mutex as the interlock, so sleeping releases the CPU
-//! atomically and no wakeup is lost.
+//! atomically and no wakeup is lost. A wakeup is one flag, not addressed to
+//! any particular wait: whoever parks next consumes it. So a park may end
+//! for a wakeup meant for another wait of the same lwp, and every caller
+//! re-checks its own condition (a queue entry, a work list) and parks again.
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -46,18 +49,14 @@ pub(crate) fn slot_kernel(slot: usize) -> u32 {
     (slot as u64 >> SLOT_LWP_BITS) as u32
 }
 
-/// The lwp id in a thread-slot value.
-pub(crate) fn slot_lwp(slot: usize) -> LwpId {
-    LwpId(slot as u64 & ((1 << SLOT_LWP_BITS) - 1))
-}
-
 /// A kernel thread's soft context.
 pub(crate) struct Lwp {
     id: LwpId,
     /// Where the lwp sleeps; its interlock is the virtual CPU's host mutex.
     park: Box<dyn HostCondvar>,
-    /// Set by [`Lwp::unpark`] and consumed by [`Lwp::park`]. Touched only
-    /// by the holder of the virtual CPU.
+    /// Set by [`Lwp::unpark`] and consumed by [`Lwp::park`], both with the
+    /// virtual CPU's host mutex held; cleared when an implicit lwp goes
+    /// back to the cache, where nothing can unpark it.
     woken: AtomicBool,
 }
 
@@ -81,7 +80,9 @@ impl Lwp {
     }
 
     /// Sleeps until [`Lwp::unpark`] or `deadline_ns`, releasing the virtual
-    /// CPU meanwhile. The caller holds `cpu` and is this lwp's thread.
+    /// CPU meanwhile; `Woken` may come from an unpark meant for another wait
+    /// (see the module docs). The caller holds `cpu` and is this lwp's
+    /// thread.
     pub(crate) fn park(&self, cpu: &VirtualCpu, deadline_ns: Option<u64>) -> WaitResult {
         cpu.release_for_park(self.id);
         let result = self.park_on_host(cpu, deadline_ns);
@@ -113,8 +114,8 @@ impl Lwp {
         self.park.signal();
     }
 
-    /// Forgets a wakeup that arrived after the lwp stopped waiting for it
-    /// (a timed wait that raced with its waker).
+    /// Forgets a pending wakeup, so that an implicit lwp taken from the
+    /// cache by another thread does not start with a spurious one.
     pub(crate) fn clear_wakeup(&self) {
         self.woken.store(false, Relaxed);
     }

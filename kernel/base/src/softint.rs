@@ -15,9 +15,9 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use hypercall::ThreadError;
 
-use crate::context::Context;
+use crate::context::{Context, Handler};
 use crate::cpu_cell::CpuCell;
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, KernelId};
 use crate::worker::Worker;
 
 /// Softint priority classes, after NetBSD's `SOFTINT_*`.
@@ -46,8 +46,6 @@ impl SoftintLevel {
     }
 }
 
-type Handler = Box<dyn Fn(&Context<'_>) + Send + Sync>;
-
 /// An established soft interrupt.
 #[derive(Clone)]
 pub struct Softint {
@@ -55,6 +53,8 @@ pub struct Softint {
 }
 
 struct SoftintInner {
+    /// The kernel whose level thread runs it.
+    kernel: KernelId,
     level: SoftintLevel,
     /// Queued and not yet run. Written only under the virtual CPU.
     pending: AtomicBool,
@@ -64,7 +64,12 @@ struct SoftintInner {
 
 impl Softint {
     /// Queues the softint to run after the current code leaves the CPU.
+    ///
+    /// # Panics
+    /// If `context` is of another kernel than the one it was established in.
     pub fn schedule(&self, context: &Context<'_>) {
+        let kernel = context.kernel().id();
+        assert_eq!(kernel, self.inner.kernel, "softint of another kernel");
         if self.inner.pending.load(Relaxed) {
             return;
         }
@@ -160,6 +165,7 @@ impl Kernel {
         }
         Ok(Softint {
             inner: Arc::new(SoftintInner {
+                kernel: self.id(),
                 level,
                 pending: AtomicBool::new(false),
                 runs: AtomicU64::new(0),

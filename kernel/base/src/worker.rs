@@ -3,7 +3,9 @@
 //! The clock thread and the softint threads each register their lwp here
 //! when they start; producers of work call [`Worker::wake`]. A wake before
 //! the thread has registered is not needed: the thread looks for work
-//! before its first sleep.
+//! before its first sleep. A wake that arrives while a handler of the
+//! thread waits for a lock is consumed by that wait; that loses nothing,
+//! because the thread looks for work again before every sleep.
 
 use alloc::sync::Arc;
 

@@ -3,11 +3,12 @@
 
 mod common;
 
-use std::sync::Mutex as StdMutex;
+use std::sync::{Arc, Mutex as StdMutex};
 
 use base::component::{Component, ComponentError, InitLevel};
-use base::{BootError, Context};
+use base::{BootConfig, BootError, Context, Kernel};
 use common::{boot, boot_with, try_boot};
+use hypercall_posix::{ConsoleCapture, ConsoleSink, Posix, PosixConfig};
 
 static ORDER: StdMutex<Vec<&'static str>> = StdMutex::new(Vec::new());
 
@@ -88,21 +89,19 @@ fn two_kernels_in_one_process_are_independent() {
 }
 
 #[test]
-fn a_thread_cannot_bind_twice() {
-    let kernel = boot("");
-    let binding = kernel.kernel.bind_thread().expect("first binding");
+fn a_failed_boot_leaves_no_kernel_or_thread_behind() {
+    let host = Posix::new(PosixConfig {
+        console: ConsoleSink::Capture(ConsoleCapture::new()),
+        ..PosixConfig::default()
+    });
+    let config = BootConfig {
+        components: &[&BROKEN],
+    };
+    let error = Kernel::boot(host.clone(), config).err();
+    assert!(matches!(error, Some(BootError::Component { .. })));
     assert_eq!(
-        kernel.kernel.bind_thread().err(),
-        Some(base::BindError::AlreadyBound)
+        Arc::strong_count(&host),
+        1,
+        "the kernel (held by its clock thread) still holds the host"
     );
-    let context = binding.enter();
-    assert!(context.now_ns() > 0);
-}
-
-#[test]
-#[should_panic(expected = "kernel entered twice")]
-fn entering_twice_is_caught_instead_of_deadlocking() {
-    let kernel = boot("");
-    let _outer = kernel.kernel.enter().unwrap();
-    let _inner = kernel.kernel.enter();
 }

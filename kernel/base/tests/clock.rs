@@ -136,3 +136,14 @@ fn sleep_lasts_at_least_as_long_as_asked_and_frees_the_cpu() {
     let context = kernel.enter().unwrap();
     sleeper.join(&context).unwrap();
 }
+
+#[test]
+#[should_panic(expected = "used by two kernels")]
+fn a_callout_belongs_to_the_kernel_it_was_first_armed_in() {
+    let first = boot("");
+    let second = boot("");
+    let callout = Callout::new(|_| {});
+    callout.schedule_after(&first.kernel.enter().unwrap(), 3_600_000_000_000);
+    let context = second.kernel.enter().unwrap();
+    callout.schedule_after(&context, 1);
+}

@@ -5,6 +5,7 @@
 //! test panics on a spawned thread: that would abort the whole process
 //! (see the crate docs); checks run on the boot thread from logs.
 
+mod abi;
 mod blocking;
 mod lifecycle;
 mod switching;

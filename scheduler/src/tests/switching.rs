@@ -1,6 +1,6 @@
-//! Tests of switching: yield order, many threads, float state, parallelism.
+//! Tests of switching: yield order, many threads, parallel schedulers.
 
-use std::{boxed::Box, format, string::String, sync::Arc, thread, vec, vec::Vec};
+use std::{boxed::Box, format, string::String, sync::Arc, thread, vec::Vec};
 
 use super::{Log, Shared, joinable, lock, record, with_scheduler};
 use crate::ThreadId;
@@ -124,75 +124,5 @@ fn schedulers_on_parallel_host_threads_do_not_interfere() {
             assert_eq!(stats.threads_alive, 1);
             assert_eq!(stats.stacks_freed, names.len() as u64);
         }
-    });
-}
-
-/// MXCSR without its sticky exception flags (bits 0-5).
-fn mxcsr() -> u32 {
-    let mut value = 0u32;
-    // SAFETY: stores the SSE control register into a local u32.
-    unsafe { core::arch::asm!("stmxcsr [{}]", in(reg) &raw mut value, options(nostack)) };
-    value & !0x3f
-}
-
-fn set_mxcsr(value: u32) {
-    // SAFETY: loads a valid MXCSR value (reserved bits clear) from a local;
-    // only rounding and masks change, for the calling thread.
-    unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &raw const value, options(nostack)) };
-}
-
-fn x87_control() -> u16 {
-    let mut value = 0u16;
-    // SAFETY: stores the x87 control word into a local u16.
-    unsafe { core::arch::asm!("fnstcw [{}]", in(reg) &raw mut value, options(nostack)) };
-    value
-}
-
-fn set_x87_control(value: u16) {
-    // SAFETY: loads a valid x87 control word (all exceptions masked) from a
-    // local; only precision and rounding change, for the calling thread.
-    unsafe { core::arch::asm!("fldcw [{}]", in(reg) &raw const value, options(nostack)) };
-}
-
-const DEFAULT_MXCSR: u32 = 0x1f80;
-const DEFAULT_X87: u16 = 0x037f;
-
-/// A thread that logs its float state, sets its own, yields, logs again.
-fn float_thread(
-    scheduler: Shared,
-    log: &Log<(&'static str, u32, u16)>,
-    mxcsr: u32,
-    x87: u16,
-) -> ThreadId {
-    let log = Arc::clone(log);
-    let entry = move || {
-        record(&log, ("start", self::mxcsr(), x87_control()));
-        set_mxcsr(mxcsr);
-        set_x87_control(x87);
-        scheduler.yield_now();
-        record(&log, ("after yield", self::mxcsr(), x87_control()));
-    };
-    scheduler
-        .spawn(joinable("float"), Box::new(entry))
-        .expect("memory for a thread")
-}
-
-#[test]
-fn float_control_state_is_kept_per_thread() {
-    with_scheduler(|scheduler| {
-        let boot_state = (mxcsr(), x87_control());
-        let log = Log::default();
-        let toward_zero = float_thread(scheduler, &log, 0x7f80, 0x027f);
-        let round_down = float_thread(scheduler, &log, 0x3f80, 0x0f7f);
-        scheduler.join(toward_zero).expect("joinable");
-        scheduler.join(round_down).expect("joinable");
-        let expected = vec![
-            ("start", DEFAULT_MXCSR, DEFAULT_X87),
-            ("start", DEFAULT_MXCSR, DEFAULT_X87),
-            ("after yield", 0x7f80, 0x027f),
-            ("after yield", 0x3f80, 0x0f7f),
-        ];
-        assert_eq!(*lock(&log), expected);
-        assert_eq!((mxcsr(), x87_control()), boot_state);
     });
 }

@@ -234,3 +234,77 @@ fn a_signal_without_waiters_is_not_remembered() {
     });
     assert_eq!(result, WaitResult::TimedOut);
 }
+
+/// Tokens posted under a host mutex; waiters take them with timed waits so
+/// short that many expire while signals race them.
+struct TimedTokens {
+    mutex: PosixMutex,
+    condvar: PosixCondvar,
+    clock: MonotonicClock,
+    /// (available, taken), only touched with `mutex` held.
+    counts: Mutex<(u64, u64)>,
+}
+
+impl TimedTokens {
+    const TOTAL: u64 = 4_000;
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, (u64, u64)> {
+        self.counts.try_lock().expect("guarded by the host mutex")
+    }
+
+    /// Takes tokens until all are taken; checks every timeout is on time.
+    fn take_all(&self, patience_ns: u64) {
+        self.mutex.enter();
+        while self.counts().1 < Self::TOTAL {
+            let (available, taken) = *self.counts();
+            if available > 0 {
+                *self.counts() = (available - 1, taken + 1);
+                continue;
+            }
+            let deadline = self.clock.now_ns() + patience_ns;
+            if self.condvar.wait_until(&self.mutex, deadline) == WaitResult::TimedOut {
+                assert!(self.clock.now_ns() >= deadline, "timed out early");
+            }
+        }
+        self.condvar.broadcast();
+        self.mutex.exit();
+    }
+
+    /// Posts `count` tokens, signalling one waiter (or all) each time.
+    fn post(&self, count: u64) {
+        for token in 0..count {
+            self.mutex.enter();
+            self.counts().0 += 1;
+            if token.is_multiple_of(7) {
+                self.condvar.broadcast();
+            } else {
+                self.condvar.signal();
+            }
+            self.mutex.exit();
+        }
+    }
+}
+
+#[test]
+fn timed_waits_racing_signals_take_every_token_and_leave_no_waiter() {
+    let clock = MonotonicClock::start();
+    let tokens = TimedTokens {
+        mutex: PosixMutex::new(),
+        condvar: PosixCondvar::new(clock),
+        clock,
+        counts: Mutex::new((0, 0)),
+    };
+    run_with_deadline(|| {
+        std::thread::scope(|scope| {
+            for waiter in 0..4u64 {
+                let tokens = &tokens;
+                scope.spawn(move || tokens.take_all(5_000 * (waiter + 1)));
+            }
+            for _ in 0..2 {
+                scope.spawn(|| tokens.post(TimedTokens::TOTAL / 2));
+            }
+        })
+    });
+    assert_eq!(*tokens.counts(), (0, TimedTokens::TOTAL));
+    assert!(!tokens.condvar.has_waiters());
+}

@@ -105,11 +105,14 @@ impl Pool {
         self.pages_per_chunk * PAGE_SIZE / self.block_size
     }
 
+    /// Adds a chunk's blocks to the (empty) free list. The free list gets
+    /// room for every block of every chunk, so `give_back` never allocates.
     fn grow(&self, state: &mut PoolState) -> Result<(), MemoryError> {
         let blocks = self.blocks_per_chunk();
+        let all_blocks = (state.chunks.len() + 1) * blocks;
         state
             .free
-            .try_reserve(blocks)
+            .try_reserve(all_blocks.saturating_sub(state.free.len()))
             .map_err(|_| MemoryError::Exhausted)?;
         state
             .chunks
@@ -221,5 +224,25 @@ impl core::fmt::Debug for PoolBlock {
             .field("pool", &self.pool.name)
             .field("start", &self.start)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hypercall_posix::{Posix, PosixConfig};
+
+    #[test]
+    fn the_free_list_has_room_for_every_block_of_every_chunk() {
+        let host = Posix::new(PosixConfig::default());
+        let memory = Arc::new(Memory::new(host, 1 << 20));
+        let pool = Pool::new(&memory, "test", 512).unwrap();
+        let per_chunk = pool.blocks_per_chunk();
+        let blocks: Vec<_> = (0..3 * per_chunk).map(|_| pool.alloc().unwrap()).collect();
+        assert_eq!(pool.stats().chunks, 3);
+        let capacity = pool.state.lock().free.capacity();
+        assert!(capacity >= 3 * per_chunk, "{capacity} < {}", 3 * per_chunk);
+        drop(blocks);
+        assert_eq!(pool.stats().free, 3 * per_chunk);
     }
 }

@@ -2,15 +2,17 @@
 //!
 //! A waiter queues itself, releases the mutex and parks, all under the
 //! virtual CPU, so no notification between the release and the sleep is
-//! lost. `notify_*` dequeue before unparking; a timed-out waiter that is
-//! still queued removes itself.
+//! lost. `notify_*` dequeue before unparking, and a waiter returns only
+//! once dequeued or, at its deadline, after removing itself: `waiters`
+//! always counts the queued entries.
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use hypercall::WaitResult;
 
+use super::bump;
 use super::mutex::{Mutex, MutexGuard};
-use super::sleep_queue::WaitKind;
+use super::sleep_queue::{WaitKind, park_while_queued, sleep_key};
 use crate::context::Context;
 
 /// Waits for a condition guarded by a [`Mutex`].
@@ -31,10 +33,6 @@ impl Condvar {
         Self {
             waiters: AtomicU32::new(0),
         }
-    }
-
-    fn address(&self) -> usize {
-        (self as *const Self).cast::<u8>() as usize
     }
 
     /// Releases `guard`'s mutex, sleeps until notified, and takes the mutex
@@ -72,25 +70,14 @@ impl Condvar {
     ) -> (MutexGuard<'a, T>, WaitResult) {
         let (mutex, context) = guard.into_parts();
         let queues = &context.kernel().sleep_queues;
-        queues.enqueue(context, self.address(), WaitKind::Condition);
-        self.add_waiters(1);
+        queues.enqueue(context, sleep_key(self), WaitKind::Condition);
+        bump(&self.waiters, 1);
         MutexGuard::release_for_wait(mutex, context);
-        let mut result = context.park(deadline_ns);
+        let result = park_while_queued(context, sleep_key(self), deadline_ns);
         if result == WaitResult::TimedOut {
-            if queues.remove(context, self.address(), context.lwp_id()) {
-                self.add_waiters(-1);
-            } else {
-                // Notified as the deadline passed: the notification counts.
-                result = WaitResult::Woken;
-            }
+            bump(&self.waiters, -1);
         }
         (Mutex::lock(mutex, context), result)
-    }
-
-    fn add_waiters(&self, delta: i32) {
-        let count = self.waiters.load(Relaxed);
-        self.waiters
-            .store(count.wrapping_add_signed(delta), Relaxed);
     }
 
     /// Wakes the longest-waiting thread, if any.
@@ -99,8 +86,8 @@ impl Condvar {
             return;
         }
         let queues = &context.kernel().sleep_queues;
-        if let Some(lwp) = queues.dequeue_first(context, self.address(), WaitKind::Condition) {
-            self.add_waiters(-1);
+        if let Some(lwp) = queues.dequeue_first(context, sleep_key(self), WaitKind::Condition) {
+            bump(&self.waiters, -1);
             lwp.unpark();
         }
     }
@@ -111,8 +98,8 @@ impl Condvar {
             return;
         }
         let queues = &context.kernel().sleep_queues;
-        let woken = queues.wake_all(context, self.address(), WaitKind::Condition);
-        self.add_waiters(-(woken as i32));
+        let woken = queues.wake_all(context, sleep_key(self), WaitKind::Condition);
+        bump(&self.waiters, -(woken as i32));
     }
 
     /// Whether any thread waits.

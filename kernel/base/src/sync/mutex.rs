@@ -10,8 +10,8 @@ use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
-use super::KernelBinding;
-use super::sleep_queue::{WaitKind, park_until_dequeued};
+use super::sleep_queue::{WaitKind, park_while_queued, sleep_key};
+use super::{KernelBinding, bump};
 use crate::context::Context;
 use crate::lwp::LwpId;
 
@@ -94,16 +94,12 @@ impl<T: ?Sized> Mutex<T> {
         self.value.get_mut()
     }
 
-    fn address(&self) -> usize {
-        (self as *const Self).cast::<u8>() as usize
-    }
-
     #[cold]
     fn lock_contended(&self, context: &Context<'_>) {
         let queues = &context.kernel().sleep_queues;
-        queues.enqueue(context, self.address(), WaitKind::Mutex);
-        self.waiters.store(self.waiters.load(Relaxed) + 1, Relaxed);
-        park_until_dequeued(context, self.address());
+        queues.enqueue(context, sleep_key(self), WaitKind::Mutex);
+        bump(&self.waiters, 1);
+        park_while_queued(context, sleep_key(self), None);
         debug_assert_eq!(self.owner.load(Relaxed), context.lwp_id().0);
     }
 
@@ -115,9 +111,9 @@ impl<T: ?Sized> Mutex<T> {
         }
         let queues = &context.kernel().sleep_queues;
         let next = queues
-            .dequeue_first(context, self.address(), WaitKind::Mutex)
+            .dequeue_first(context, sleep_key(self), WaitKind::Mutex)
             .expect("a counted mutex waiter is queued");
-        self.waiters.store(self.waiters.load(Relaxed) - 1, Relaxed);
+        bump(&self.waiters, -1);
         self.owner.store(next.id().0, Relaxed);
         next.unpark();
     }

@@ -8,8 +8,8 @@ use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
-use super::KernelBinding;
-use super::sleep_queue::{WaitKind, park_until_dequeued};
+use super::sleep_queue::{WaitKind, park_while_queued, sleep_key};
+use super::{KernelBinding, bump};
 use crate::context::Context;
 
 /// Shared or exclusive access for kernel code; see the module docs.
@@ -31,10 +31,6 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 // SAFETY: moving the lock moves the value; nothing refers to it then.
 unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 
-fn bump(counter: &AtomicU32, delta: i32) {
-    counter.store(counter.load(Relaxed).wrapping_add_signed(delta), Relaxed);
-}
-
 impl<T> RwLock<T> {
     /// A free lock holding `value`.
     pub const fn new(value: T) -> Self {
@@ -50,10 +46,6 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
-    fn address(&self) -> usize {
-        (self as *const Self).cast::<u8>() as usize
-    }
-
     /// Takes the lock for reading.
     pub fn read<'a>(&'a self, context: &'a Context<'_>) -> RwLockReadGuard<'a, T> {
         self.binding.check(context);
@@ -91,9 +83,9 @@ impl<T: ?Sized> RwLock<T> {
     #[cold]
     fn wait(&self, context: &Context<'_>, kind: WaitKind, counter: &AtomicU32) {
         let queues = &context.kernel().sleep_queues;
-        queues.enqueue(context, self.address(), kind);
+        queues.enqueue(context, sleep_key(self), kind);
         bump(counter, 1);
-        park_until_dequeued(context, self.address());
+        park_while_queued(context, sleep_key(self), None);
     }
 
     fn read_unlock(&self, context: &Context<'_>) {
@@ -109,7 +101,7 @@ impl<T: ?Sized> RwLock<T> {
             self.grant_writer(context);
         } else if self.waiting_readers.load(Relaxed) > 0 {
             let queues = &context.kernel().sleep_queues;
-            let woken = queues.wake_all(context, self.address(), WaitKind::RwReader);
+            let woken = queues.wake_all(context, sleep_key(self), WaitKind::RwReader);
             bump(&self.waiting_readers, -(woken as i32));
             bump(&self.readers, woken as i32);
         }
@@ -118,7 +110,7 @@ impl<T: ?Sized> RwLock<T> {
     fn grant_writer(&self, context: &Context<'_>) {
         let queues = &context.kernel().sleep_queues;
         let next = queues
-            .dequeue_first(context, self.address(), WaitKind::RwWriter)
+            .dequeue_first(context, sleep_key(self), WaitKind::RwWriter)
             .expect("a counted rwlock writer is queued");
         bump(&self.waiting_writers, -1);
         self.writer.store(next.id().0, Relaxed);

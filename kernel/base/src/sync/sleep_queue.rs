@@ -3,18 +3,30 @@
 //! Locks and condition variables hold no queue of their own (so they are
 //! `const`-constructible and allocation-free); waiters go into one of a
 //! fixed number of buckets hashed by the object's address, in arrival order,
-//! as turnstiles do in Solaris and NetBSD. Each entry also records what kind
-//! of object it waits for, so that objects sharing an address (a lock
-//! wrapping another at offset 0) never steal each other's waiters.
+//! as turnstiles do in Solaris and NetBSD. Each entry also records what it
+//! waits for ([`WaitKind`]): a rwlock's readers and writers share its key.
+//!
+//! An lwp is in at most one queue at a time, and only the holder of the
+//! virtual CPU touches the queues, so "queued" and "dequeued by a waker"
+//! are exact and tell a waiter whether it was granted what it waited for.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+
+use hypercall::WaitResult;
 
 use crate::context::Context;
 use crate::cpu_cell::CpuCell;
 use crate::lwp::{Lwp, LwpId};
 
 const BUCKETS: usize = 64;
+
+/// The sleep-queue key of `object`: its address. Two live locks or
+/// condvars never share one: a lock's value is its last field (it may be
+/// unsized), so nothing inside it starts at the lock's own address.
+pub(crate) fn sleep_key<T: ?Sized>(object: &T) -> usize {
+    core::ptr::from_ref(object).cast::<u8>().addr()
+}
 
 /// What a waiter waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,13 +128,27 @@ impl SleepQueues {
     }
 }
 
-/// Parks the current lwp until a waker has taken it off `object`'s queue.
+/// Parks the current lwp while it is queued for `object`: until a waker
+/// has taken it off the queue (`Woken`), or until `deadline_ns` passed with
+/// it still queued, in which case it leaves the queue (`TimedOut`).
 ///
 /// Wakers remove the waiter before unparking it, so "no longer queued" is
-/// the grant; the loop makes a stray wakeup harmless.
-pub(crate) fn park_until_dequeued(context: &Context<'_>, object: usize) {
+/// the grant. [`Context::park`] may return without that grant (a wake meant
+/// for a service thread's loop, sent while its handler waits here), so the
+/// queue, not the park, decides.
+pub(crate) fn park_while_queued(
+    context: &Context<'_>,
+    object: usize,
+    deadline_ns: Option<u64>,
+) -> WaitResult {
     let queues = &context.kernel().sleep_queues;
-    while queues.contains(context, object, context.lwp_id()) {
-        context.park(None);
+    let me = context.lwp_id();
+    loop {
+        if !queues.contains(context, object, me) {
+            return WaitResult::Woken;
+        }
+        if context.park(deadline_ns) == WaitResult::TimedOut && queues.remove(context, object, me) {
+            return WaitResult::TimedOut;
+        }
     }
 }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use base::component::Component;
-use base::{BootConfig, Kernel};
+use base::sync::{Condvar, Mutex};
+use base::{BootConfig, Context, Kernel};
+use hypercall::WaitResult;
 use hypercall_posix::{ConsoleCapture, ConsoleSink, ExitMode, Posix, PosixConfig};
 
 /// How long any test waits for a condition before failing.
@@ -47,4 +49,38 @@ pub fn try_boot(
     });
     let kernel = Kernel::boot(host, BootConfig { components })?;
     Ok(TestKernel { kernel, console })
+}
+
+/// A value and a condvar announcing its changes.
+pub type Shared<T> = Arc<(Mutex<T>, Condvar)>;
+
+/// A fresh [`Shared`] holding `value`.
+pub fn shared<T>(value: T) -> Shared<T> {
+    Arc::new((Mutex::new(value), Condvar::new()))
+}
+
+/// Waits until `ready` holds for the value of `shared`, failing (with the
+/// value) if nobody notifies a change within [`DEADLINE_NS`].
+pub fn wait_for<T: std::fmt::Debug>(
+    context: &Context<'_>,
+    shared: &(Mutex<T>, Condvar),
+    mut ready: impl FnMut(&T) -> bool,
+) {
+    let deadline = context.now_ns() + DEADLINE_NS;
+    let mut guard = shared.0.lock(context);
+    while !ready(&guard) {
+        let (next, result) = shared.1.wait_until(guard, deadline);
+        assert_eq!(result, WaitResult::Woken, "still {:?}", *next);
+        guard = next;
+    }
+}
+
+/// Polls `done`, with the CPU released between tries, until it holds;
+/// fails after [`DEADLINE_NS`].
+pub fn poll(context: &Context<'_>, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = context.now_ns() + DEADLINE_NS;
+    while !done() {
+        assert!(context.now_ns() < deadline, "timed out waiting for {what}");
+        context.yield_now();
+    }
 }
