@@ -8,6 +8,8 @@
 use std::ffi::OsString;
 
 use crate::console::ConsoleSink;
+use hypercall::Version;
+
 use crate::exit::ExitMode;
 
 /// The environment variable whose value is appended to the boot parameters.
@@ -32,7 +34,14 @@ pub struct PosixConfig {
     pub console: ConsoleSink,
     /// What the exit hypercall does.
     pub exit: ExitMode,
+    /// The interface version the host claims in the boot handshake.
+    /// [`SPEAKS`] unless a test plays an older or newer host.
+    pub speaks: Version,
 }
+
+/// The interface version this implementation was written against: a
+/// literal, so that the kernel's handshake compares two independent facts.
+pub const SPEAKS: Version = Version::new(1, 0);
 
 impl Default for PosixConfig {
     /// No name, no parameters, 256 MiB, standard error, process exit.
@@ -43,6 +52,7 @@ impl Default for PosixConfig {
             memory_limit: DEFAULT_MEMORY_LIMIT,
             console: ConsoleSink::Stderr,
             exit: ExitMode::Process,
+            speaks: SPEAKS,
         }
     }
 }

@@ -35,7 +35,7 @@ mod sync;
 mod test_support;
 mod threads;
 
-pub use config::PosixConfig;
+pub use config::{PosixConfig, SPEAKS};
 pub use console::{ConsoleCapture, ConsoleSink};
 pub use exit::{ExitMode, KernelExit};
 
@@ -63,6 +63,7 @@ pub struct Posix {
     console: PosixConsole,
     exit_mode: ExitMode,
     threads: ThreadRegistry,
+    speaks: Version,
 }
 
 impl Posix {
@@ -75,6 +76,7 @@ impl Posix {
             console: PosixConsole::new(&config.name, config.console),
             exit_mode: config.exit,
             threads: ThreadRegistry::default(),
+            speaks: config.speaks,
         })
     }
 
@@ -87,9 +89,7 @@ impl Posix {
 
 impl Hypercalls for Posix {
     fn interface_version(&self) -> Version {
-        // The version this implementation was written against: a literal,
-        // so that the kernel's handshake compares two independent facts.
-        Version::new(1, 0)
+        self.speaks
     }
 
     fn description(&self) -> &str {

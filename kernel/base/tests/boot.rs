@@ -105,3 +105,29 @@ fn a_failed_boot_leaves_no_kernel_or_thread_behind() {
         "the kernel (held by its clock thread) still holds the host"
     );
 }
+
+#[test]
+fn a_host_speaking_another_interface_version_is_refused() {
+    use hypercall::{VERSION, Version};
+    let newer_minor = Version::new(VERSION.major, VERSION.minor + 1);
+    assert!(common::try_boot_speaking("", &[], newer_minor).is_ok());
+    for host in [
+        Version::new(VERSION.major + 1, 0),
+        Version::new(VERSION.major - 1, 9),
+    ] {
+        let error = common::try_boot_speaking("", &[], host).err();
+        assert_eq!(
+            error,
+            Some(BootError::VersionMismatch {
+                kernel: VERSION,
+                host
+            })
+        );
+        assert!(
+            error
+                .unwrap()
+                .to_string()
+                .starts_with("hypercall interface mismatch: kernel needs 1.0, host speaks")
+        );
+    }
+}

@@ -40,11 +40,21 @@ pub fn try_boot(
     params: &str,
     components: &[&'static Component],
 ) -> Result<TestKernel, base::BootError> {
+    try_boot_speaking(params, components, hypercall_posix::SPEAKS)
+}
+
+/// Boots on a host that claims to speak interface version `speaks`.
+pub fn try_boot_speaking(
+    params: &str,
+    components: &[&'static Component],
+    speaks: hypercall::Version,
+) -> Result<TestKernel, base::BootError> {
     let console = ConsoleCapture::new();
     let host = Posix::new(PosixConfig {
         boot_parameters: params.to_owned(),
         console: ConsoleSink::Capture(console.clone()),
         exit: ExitMode::Unwind,
+        speaks,
         ..PosixConfig::default()
     });
     let kernel = Kernel::boot(host, BootConfig { components })?;
