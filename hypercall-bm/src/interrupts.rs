@@ -114,12 +114,11 @@ fn claim_slot() -> Option<usize> {
 }
 
 /// The platform's view of a source, and whether it is level-triggered.
+///
+/// A line is a GSI (an I/O APIC input), not an ISA IRQ number: on a PC the
+/// two agree except for IRQ 0, which arrives on GSI 2.
 fn translate(source: InterruptSource) -> (Source, bool) {
     match source {
-        InterruptSource::Line {
-            gsi,
-            level_triggered: false,
-        } if gsi < 16 => (Source::Isa(gsi as u8), false),
         InterruptSource::Line {
             gsi,
             level_triggered,

@@ -100,7 +100,8 @@ pub fn write(
         index += 1;
     }
     for return_address in walker {
-        write_frame(out, index, return_address, return_address - 1, symbols)?;
+        let call = return_address.saturating_sub(1);
+        write_frame(out, index, return_address, call, symbols)?;
         index += 1;
     }
     Ok(())
@@ -254,5 +255,8 @@ mod tests {
         let expected = "backtrace:\n  #0 0x0000000000002010 main+0x10\n  \
                         #1 0x0000000000002100 main+0x100\n  #2 0x0000000000003000 <unknown>\n";
         assert_eq!(out, expected);
+        let mut out = String::new();
+        write(&mut out, None, [0u64].into_iter(), Some(&table)).unwrap();
+        assert_eq!(out, "backtrace:\n  #0 0x0000000000000000 <unknown>\n");
     }
 }

@@ -1,7 +1,7 @@
 //! The processor: time-stamp counter, CPUID features, RDRAND/RDSEED, IF flag.
 //!
 //! Everything here runs on the current CPU and has no state except the
-//! feature summary cached by [`features`]. `halt_until_interrupt` is the
+//! feature summary cached by [`features()`]. `halt_until_interrupt` is the
 //! only correct way to idle: `sti; hlt` executes atomically, so an
 //! interrupt that became pending while interrupts were off ends the `hlt`
 //! instead of being lost before it.
@@ -119,8 +119,10 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
 pub fn halt_until_interrupt() {
     // SAFETY: STI takes effect after the next instruction, so no interrupt
     // is taken between STI and HLT; the handler runs, HLT ends, and CLI
-    // restores the interrupts-off state the caller relies on.
-    unsafe { asm!("sti", "hlt", "cli", options(nomem, nostack)) };
+    // restores the interrupts-off state the caller relies on. Not `nomem`:
+    // the handler that runs in between writes memory the caller then
+    // reads, so the compiler must not carry values across this block.
+    unsafe { asm!("sti", "hlt", "cli", options(nostack)) };
 }
 
 /// Reads model-specific register `msr`.

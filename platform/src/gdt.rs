@@ -52,13 +52,13 @@ static MACHINE_CHECK_STACK: Stack = Stack::new();
 
 /// The selectors of the kernel GDT.
 #[derive(Debug, Clone, Copy)]
-pub struct Selectors {
+struct Selectors {
     /// 64-bit kernel code.
-    pub code: SegmentSelector,
+    code: SegmentSelector,
     /// Kernel data (also the stack segment).
-    pub data: SegmentSelector,
+    data: SegmentSelector,
     /// The task state segment.
-    pub tss: SegmentSelector,
+    tss: SegmentSelector,
 }
 
 static TSS: Once<TaskStateSegment> = Once::new();
@@ -101,9 +101,4 @@ pub(crate) fn init() {
         ES::set_reg(selectors.data);
         load_tss(selectors.tss);
     }
-}
-
-/// The kernel selectors (once the boot code loaded the GDT).
-pub fn selectors() -> Option<Selectors> {
-    GDT.get().map(|(_, selectors)| *selectors)
 }

@@ -12,11 +12,12 @@
 //! `rsp` is 16-aligned at the call as the C ABI wants. The image target
 //! has no red zone and no SSE, so nothing else needs saving.
 //!
-//! Vectors 0..=31 are CPU exceptions and go to
-//! `exceptions::report`, which ends the
-//! machine; double fault, NMI and machine check run on their own IST stacks
-//! (see [`crate::gdt`]). Vectors 32..=255 go to
-//! [`interrupts::dispatch`](crate::interrupts::dispatch) and return.
+//! Vectors 0..=31 are CPU exceptions and go to `exceptions::report`, which
+//! ends the machine; double fault, NMI and machine check run on their own
+//! IST stacks (see [`crate::gdt`]). The reserved vectors 15, 22..=27 and 31
+//! have no entry (raising one is a general protection fault). Vectors
+//! 32..=255 go to [`interrupts::dispatch`](crate::interrupts::dispatch) and
+//! return.
 
 use core::arch::global_asm;
 

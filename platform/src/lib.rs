@@ -34,10 +34,14 @@ pub mod interrupts;
 #[cfg(target_os = "none")]
 pub mod machine;
 #[cfg(target_os = "none")]
+mod mmio;
+#[cfg(target_os = "none")]
 pub mod paging;
 #[cfg(target_os = "none")]
 pub mod panic;
 pub mod pci;
+#[cfg(target_os = "none")]
+mod port;
 #[cfg(target_os = "none")]
 pub mod power;
 pub mod rtc;

@@ -3,9 +3,10 @@
 //! [`init`]: CPU features → PIC remap and mask, local APIC, I/O APIC →
 //! start of TSC calibration → RTC → PCI scan and assignment → end of
 //! calibration. The calibration window is measured across the RTC and PCI
-//! steps, so it costs only what remains of it afterwards. A failing step is
-//! printed at once and recorded in the [`Report`]; later steps still run
-//! when they can. Interrupts stay disabled: the caller enables them.
+//! steps, so it costs only what remains of it afterwards (a PIT window is
+//! measured afresh: the PIT wraps too soon). A failing step is printed at
+//! once and recorded in the [`Report`]; later steps still run when they
+//! can. Interrupts stay disabled: the caller enables them.
 
 use core::fmt;
 

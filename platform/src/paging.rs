@@ -28,12 +28,16 @@ const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
 /// Page-table pages available for mappings above 4 GiB (one page
 /// directory maps 1 GiB; one PDPT 512 GiB).
 const POOL_PAGES: usize = 8;
+/// Virtual = physical works only in the lower canonical half (four-level
+/// paging): higher physical addresses cannot be identity-mapped.
+const IDENTITY_LIMIT: u64 = 1 << 47;
 
 /// Why a range could not be mapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MapError {
-    /// Empty range, physical address 0, or beyond the CPU's physical
-    /// address width.
+    /// Empty range, physical address 0, beyond the CPU's physical
+    /// address width or beyond 128 TiB (no identity mapping up there), or
+    /// a register block that is not 4-byte aligned.
     OutOfRange,
     /// The range shares a 2 MiB page with the kernel image.
     KernelOverlap,
@@ -47,7 +51,7 @@ pub enum MapError {
 impl fmt::Display for MapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::OutOfRange => "physical range empty or beyond the address width",
+            Self::OutOfRange => "physical range empty, unaligned or beyond the address width",
             Self::KernelOverlap => "range shares a 2 MiB page with the kernel image",
             Self::NoTablePages => "out of page-table pages for MMIO mappings",
             Self::Conflict => "an existing page-table entry maps something else",
@@ -78,7 +82,11 @@ static MAP_LOCK: Mutex<usize> = Mutex::new(0);
 /// added for earlier 2 MiB pages of the same range, which stay valid.
 pub fn map_mmio(phys: u64, size: u64) -> Result<NonNull<u8>, MapError> {
     let end = phys.checked_add(size).ok_or(MapError::OutOfRange)?;
-    let limit = 1u64 << cpu::features().physical_address_bits;
+    let width = u32::from(cpu::features().physical_address_bits);
+    let limit = 1u64
+        .checked_shl(width)
+        .unwrap_or(u64::MAX)
+        .min(IDENTITY_LIMIT);
     if size == 0 || phys == 0 || end > limit {
         return Err(MapError::OutOfRange);
     }

@@ -5,10 +5,18 @@
 //! 129 + 2c). On hardware, where no debug-exit device listens, the machine
 //! resets instead.
 
-use x86_64::instructions::port::Port;
+use crate::port::OwnedPort;
 
-/// I/O port of QEMU's `isa-debug-exit` device (`iobase=0xf4,iosize=0x04`).
-const DEBUG_EXIT_PORT: u16 = 0xf4;
+// SAFETY: only this module uses port 0xf4, where QEMU's `isa-debug-exit`
+// device (`iobase=0xf4,iosize=0x04`) listens; a write ends the machine,
+// and on hardware the port is unused.
+const DEBUG_EXIT: OwnedPort<u32> = unsafe { OwnedPort::new(0xf4) };
+// SAFETY: only this module uses the chipset's reset control register;
+// writing it resets the machine, which is all it is used for.
+const RESET_CONTROL: OwnedPort<u8> = unsafe { OwnedPort::new(0xcf9) };
+// SAFETY: only this module uses the keyboard controller's command port,
+// and only to send the reset command.
+const KEYBOARD_CONTROLLER: OwnedPort<u8> = unsafe { OwnedPort::new(0x64) };
 
 /// Value written for success.
 pub const EXIT_SUCCESS: u8 = 0x10;
@@ -28,26 +36,16 @@ pub const fn failure_value(code: u8) -> u8 {
 /// Ends the machine with `value` (see the module docs): QEMU exits; on
 /// hardware the machine resets; if even that fails, the CPU halts.
 pub fn exit(value: u8) -> ! {
-    let mut port: Port<u32> = Port::new(DEBUG_EXIT_PORT);
-    // SAFETY: writing the debug-exit port has no effect on anything but the
-    // (optional) isa-debug-exit device; on hardware the port is unused.
-    unsafe { port.write(u32::from(value)) };
+    DEBUG_EXIT.write(u32::from(value));
     reset()
 }
 
 /// Resets the machine through the PCI reset control register (0xcf9), then
 /// the keyboard controller; halts forever if neither works.
 pub fn reset() -> ! {
-    let mut reset_control: Port<u8> = Port::new(0xcf9);
-    let mut keyboard_controller: Port<u8> = Port::new(0x64);
-    // SAFETY: 0xcf9 is the chipset reset control register and 0x64 the
-    // keyboard controller command port; both only reset the machine here,
-    // which is what the caller asked for.
-    unsafe {
-        reset_control.write(0x02);
-        reset_control.write(0x06);
-        keyboard_controller.write(0xfe);
-    }
+    RESET_CONTROL.write(0x02);
+    RESET_CONTROL.write(0x06);
+    KEYBOARD_CONTROLLER.write(0xfe);
     halt_forever()
 }
 

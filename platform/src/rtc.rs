@@ -68,6 +68,17 @@ impl DateTime {
             + i64::from(self.second);
         u64::try_from(seconds).map_err(|_| RtcError::InvalidValue)
     }
+
+    /// Nanoseconds since 1970-01-01 00:00:00 UTC.
+    ///
+    /// # Errors
+    /// As [`unix_seconds`](Self::unix_seconds), and for dates after 2554,
+    /// whose nanoseconds do not fit in a `u64`.
+    pub fn unix_nanoseconds(&self) -> Result<u64, RtcError> {
+        self.unix_seconds()?
+            .checked_mul(1_000_000_000)
+            .ok_or(RtcError::InvalidValue)
+    }
 }
 
 fn is_leap(year: u16) -> bool {

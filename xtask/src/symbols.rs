@@ -34,6 +34,8 @@ const MAGIC: u32 = u32::from_le_bytes(*b"KSYM");
 const VERSION: u16 = 1;
 const HEADER_SIZE: usize = 24;
 const ENTRY_SIZE: u16 = 16;
+/// Segment alignments beyond this (2 MiB, a large page) are malformed.
+const MAXIMUM_ALIGN: u64 = 2 << 20;
 
 /// Rewrites the ELF at `elf` so the guest can symbolize its own backtraces.
 /// Errors say what is wrong, not which file (the caller adds that).
@@ -63,16 +65,31 @@ fn embed_in(image: &[u8]) -> Result<Vec<u8>, String> {
         .clone();
     let segment = table_segment(&layout, &section)?;
     let table = build_table(&select(&layout, layout.code_symbols(image)?))?;
-    let align = segment.align.max(1);
-    let offset =
-        layout.content_end_without(&section).next_multiple_of(align) + segment.address % align;
-    let start = usize::try_from(offset).map_err(|_| "file offset too large")?;
+    let start = table_offset(layout.content_end_without(&section), &segment, image.len())?;
+    let offset = start as u64;
     let mut out = image[..image.len().min(start)].to_vec();
     out.resize(start, 0);
     out.extend_from_slice(&table);
     elf::set_section_contents(&mut out, &section, offset, table.len() as u64);
     elf::set_segment_contents(&mut out, &segment, offset, table.len() as u64);
     Ok(out)
+}
+
+/// The first file offset after `content_end` that is congruent to the
+/// segment's address modulo its alignment, as loaders require.
+fn table_offset(content_end: u64, segment: &Segment, file_length: usize) -> Result<usize, String> {
+    if content_end > file_length as u64 {
+        return Err("a section or header table lies past the end of the file".into());
+    }
+    if segment.align > MAXIMUM_ALIGN {
+        return Err(format!(
+            "the .symbols segment's alignment {:#x} exceeds 2 MiB",
+            segment.align
+        ));
+    }
+    let align = segment.align.max(1);
+    let offset = content_end.next_multiple_of(align) + segment.address % align;
+    usize::try_from(offset).map_err(|_| "file offset too large".into())
 }
 
 /// The `PT_LOAD` segment that holds `section` and nothing else, and is the
@@ -119,7 +136,7 @@ fn select(layout: &Layout, mut symbols: Vec<FileSymbol>) -> Vec<Symbol> {
     for (index, symbol) in symbols.iter().enumerate() {
         let section = &layout.sections[usize::from(symbol.section)];
         let next = symbols.get(index + 1).map_or(u64::MAX, |next| next.value);
-        let limit = next.min(section.address + section.size);
+        let limit = next.min(section.address.saturating_add(section.size));
         let end = if symbol.size > 0 {
             symbol.value.saturating_add(symbol.size).min(limit)
         } else {

@@ -12,8 +12,9 @@ use core::fmt;
 /// Which interrupt to establish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InterruptSource {
-    /// A wired line: a global system interrupt number (on a PC, the ISA IRQ
-    /// number 0..=15 or the PCI "interrupt line" from configuration space).
+    /// A wired line: a global system interrupt number, i.e. an I/O APIC
+    /// input. On a PC, ISA IRQs 1..=15 and the PCI "interrupt line" from
+    /// configuration space are their own GSI; ISA IRQ 0 (the PIT) is GSI 2.
     Line {
         /// The line's number.
         gsi: u32,

@@ -79,9 +79,11 @@ fn usable_memory(
     if above > 0 {
         warnings.push(Warning::MemoryAboveMappedLimit(above));
     }
-    let dropped = usable.dropped() + report.reserved.dropped();
-    if dropped > 0 {
-        warnings.push(Warning::RegionsDropped(dropped));
+    if usable.dropped() > 0 {
+        warnings.push(Warning::RegionsDropped(usable.dropped()));
+    }
+    if report.reserved.dropped() > 0 {
+        warnings.push(Warning::StructuresUnprotected(report.reserved.dropped()));
     }
     if usable.is_empty() {
         return Err(BootInfoError::NoUsableMemory);
@@ -156,6 +158,31 @@ mod tests {
         let report = report(&[(0, 0x9fc00), (0x10_0000, 0x13_0000)], &[]);
         let error = BootInfo::assemble(Loader::Pvh, 0, 0, IMAGE, report).unwrap_err();
         assert_eq!(error, BootInfoError::NoUsableMemory);
+    }
+
+    #[test]
+    fn overflowing_lists_are_reported_by_what_they_lose() {
+        let ram: Vec<_> = (0..70u64)
+            .map(|n| {
+                (
+                    0x100_0000 + n * 0x2_0000,
+                    0x100_0000 + n * 0x2_0000 + 0x1_0000,
+                )
+            })
+            .collect();
+        let reserved: Vec<_> = (0..66u64)
+            .map(|n| (0x800_0000 + n * 0x1000, 0x800_0000 + n * 0x1000 + 0x10))
+            .collect();
+        let info =
+            BootInfo::assemble(Loader::Multiboot2, 0, 0, IMAGE, report(&ram, &reserved)).unwrap();
+        assert_eq!(
+            info.warnings.to_vec(),
+            [
+                Warning::RegionsDropped(6),
+                Warning::StructuresUnprotected(2)
+            ]
+        );
+        assert_eq!(info.usable_memory.len(), crate::bootinfo::MAXIMUM_REGIONS);
     }
 
     #[test]

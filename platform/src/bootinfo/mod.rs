@@ -65,8 +65,11 @@ pub enum Warning {
     ModulesUnprotected,
     /// The loader gave only the basic memory information (no map).
     BasicMemoryInformationOnly,
-    /// Regions beyond [`MAXIMUM_REGIONS`] were left out.
+    /// RAM regions beyond [`MAXIMUM_REGIONS`] were left out.
     RegionsDropped(usize),
+    /// Loader structures (boot modules) beyond [`MAXIMUM_REGIONS`] could
+    /// not be reserved: the heap may overwrite them.
+    StructuresUnprotected(usize),
     /// Bytes of RAM above [`IDENTITY_MAPPED_LIMIT`] were left out.
     MemoryAboveMappedLimit(u64),
 }
@@ -87,6 +90,10 @@ impl fmt::Display for Warning {
                     "{count} memory regions beyond the first {MAXIMUM_REGIONS} are not used"
                 )
             }
+            Self::StructuresUnprotected(count) => write!(
+                f,
+                "{count} loader structures beyond the first {MAXIMUM_REGIONS} are not reserved"
+            ),
             Self::MemoryAboveMappedLimit(bytes) => {
                 write!(
                     f,

@@ -269,6 +269,33 @@ mod tests {
     }
 
     #[test]
+    fn modules_and_their_list_are_reserved() {
+        let mut memory = qemu_like(b"\0");
+        let list = 0x7000u64;
+        memory.write(INFO + 12, &2u32.to_le_bytes());
+        memory.write(INFO + 16, &list.to_le_bytes());
+        for (index, (start, size)) in [(0x20_0000u64, 0x8000u64), (0x30_0000, 0x1234)]
+            .into_iter()
+            .enumerate()
+        {
+            let entry = list + index as u64 * 32;
+            memory.write(entry, &start.to_le_bytes());
+            memory.write(entry + 8, &size.to_le_bytes());
+        }
+        let report = parse(&memory, INFO).unwrap();
+        let reserved: Vec<_> = report.reserved.iter().map(|r| (r.start, r.end)).collect();
+        assert_eq!(
+            reserved[reserved.len() - 3..],
+            [
+                (list, list + 64),
+                (0x20_0000, 0x20_8000),
+                (0x30_0000, 0x30_1234)
+            ]
+        );
+        assert!(report.warnings.is_empty());
+    }
+
+    #[test]
     fn an_unreadable_module_list_is_a_warning() {
         let mut memory = qemu_like(b"\0");
         memory.write(INFO + 12, &2u32.to_le_bytes());

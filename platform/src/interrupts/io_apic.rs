@@ -7,17 +7,18 @@
 //! ACPI MADT says otherwise (not parsed yet). ISA IRQs map to GSIs one to
 //! one except IRQ 0 (the PIT), which QEMU and most firmware route to GSI 2.
 
-use core::ptr::NonNull;
-
 use spin::{Mutex, Once};
 
-use crate::{cpu, paging};
+use crate::cpu;
+use crate::mmio::Registers;
 
 /// Where the I/O APIC lives when no ACPI table says otherwise.
 pub const DEFAULT_BASE: u64 = 0xfec0_0000;
 
 const SELECT: usize = 0x00;
 const WINDOW: usize = 0x10;
+/// The register block: IOREGSEL, IOWIN and the EOI register.
+const BLOCK_SIZE: usize = 0x44;
 const VERSION_REGISTER: u32 = 0x01;
 const REDIRECTION_BASE: u32 = 0x10;
 const ACTIVE_LOW: u32 = 1 << 13;
@@ -27,34 +28,34 @@ const MASKED: u32 = 1 << 16;
 /// One I/O APIC.
 #[derive(Debug)]
 pub struct IoApic {
-    registers: Mutex<NonNull<u32>>,
+    registers: Registers,
+    /// Held, with interrupts disabled, across each select/window pair.
+    window: Mutex<()>,
     gsi_base: u32,
     pins: u32,
 }
 
-// SAFETY: the MMIO pointer is only used under the mutex, with interrupts
-// disabled, so index/window pairs never interleave.
-unsafe impl Send for IoApic {}
-// SAFETY: as above.
-unsafe impl Sync for IoApic {}
-
 static IO_APIC: Once<IoApic> = Once::new();
 
-/// The I/O APIC, once [`probe`] found one.
+/// The I/O APIC, once [`init`](super::init) found one.
 pub fn get() -> Option<&'static IoApic> {
     IO_APIC.get()
 }
 
-/// Looks for an I/O APIC at `physical_base` serving GSIs from `gsi_base`;
+/// Looks for the I/O APIC at [`DEFAULT_BASE`], serving GSIs from 0, and
 /// masks all its pins. `None` if nothing answers there.
-pub fn probe(physical_base: u64, gsi_base: u32) -> Option<&'static IoApic> {
+pub(crate) fn probe() -> Option<&'static IoApic> {
     if let Some(found) = IO_APIC.get() {
         return Some(found);
     }
-    let registers = paging::map_mmio(physical_base, 4096).ok()?.cast::<u32>();
+    // SAFETY: on a PC the I/O APIC block at DEFAULT_BASE holds only
+    // registers; what they program is interrupt delivery, never DMA. Where
+    // nothing answers, reads return all ones and the version check gives up.
+    let registers = unsafe { Registers::map(DEFAULT_BASE, BLOCK_SIZE) }.ok()?;
     let mut io_apic = IoApic {
-        registers: Mutex::new(registers),
-        gsi_base,
+        registers,
+        window: Mutex::new(()),
+        gsi_base: 0,
         pins: 0,
     };
     let version = io_apic.read(VERSION_REGISTER);
@@ -76,24 +77,17 @@ pub fn isa_to_gsi(irq: u8) -> u32 {
 impl IoApic {
     fn read(&self, index: u32) -> u32 {
         cpu::without_interrupts(|| {
-            let registers = self.registers.lock();
-            // SAFETY: SELECT and WINDOW are inside the mapped page; the lock
-            // keeps the select/access pair atomic.
-            unsafe {
-                registers.byte_add(SELECT).write_volatile(index);
-                registers.byte_add(WINDOW).read_volatile()
-            }
+            let _pair = self.window.lock();
+            self.registers.write(SELECT, index);
+            self.registers.read(WINDOW)
         })
     }
 
     fn write(&self, index: u32, value: u32) {
         cpu::without_interrupts(|| {
-            let registers = self.registers.lock();
-            // SAFETY: as in `read`.
-            unsafe {
-                registers.byte_add(SELECT).write_volatile(index);
-                registers.byte_add(WINDOW).write_volatile(value);
-            }
+            let _pair = self.window.lock();
+            self.registers.write(SELECT, index);
+            self.registers.write(WINDOW, value);
         })
     }
 

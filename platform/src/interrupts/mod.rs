@@ -3,7 +3,7 @@
 //! [`init`] masks and remaps the PIC, enables the local APIC (LINT0 ExtINT,
 //! LINT1 NMI) and masks every I/O APIC pin, and picks a [`Mode`]. Then
 //! [`register`] binds a [`Source`] to a [`Vector`] and a [`Handler`];
-//! the IDT stubs call [`dispatch`] for vectors 32..=255, which runs the
+//! the IDT stubs call [`dispatch()`] for vectors 32..=255, which runs the
 //! handler with interrupts disabled and sends the EOI. Level-triggered
 //! lines are masked on delivery; [`unmask`] re-arms them once the device
 //! was serviced. Spurious and unexpected vectors are counted
@@ -37,7 +37,7 @@ pub fn init() -> Result<Mode, InterruptError> {
     }
     let pic_present = pic::probe_and_mask(table::PIC_BASE);
     let mode = match local_apic::enable(pic_present) {
-        Ok(_) if io_apic::probe(io_apic::DEFAULT_BASE, 0).is_some() => Mode::IoApic,
+        Ok(_) if io_apic::probe().is_some() => Mode::IoApic,
         Ok(_) if pic_present => Mode::ApicWithPic,
         Err(_) if pic_present => Mode::Pic,
         _ => return Err(InterruptError::NoController),

@@ -7,12 +7,13 @@
 //! register tells, and a spurious IRQ gets no EOI from its own chip.
 
 use spin::Mutex;
-use x86_64::instructions::port::Port;
 
-const MASTER_COMMAND: u16 = 0x20;
-const MASTER_DATA: u16 = 0x21;
-const SLAVE_COMMAND: u16 = 0xa0;
-const SLAVE_DATA: u16 = 0xa1;
+use crate::port::OwnedPort;
+
+const MASTER_COMMAND: OwnedPort<u8> = pic_port(0x20);
+const MASTER_DATA: OwnedPort<u8> = pic_port(0x21);
+const SLAVE_COMMAND: OwnedPort<u8> = pic_port(0xa0);
+const SLAVE_DATA: OwnedPort<u8> = pic_port(0xa1);
 const INIT_WITH_ICW4: u8 = 0x11;
 const MODE_8086: u8 = 0x01;
 const END_OF_INTERRUPT: u8 = 0x20;
@@ -24,44 +25,33 @@ const CASCADE_IRQ: u8 = 2;
 /// found the chips.
 static MASKS: Mutex<Option<u16>> = Mutex::new(None);
 
-fn out(port: u16, value: u8) {
-    // SAFETY: the PIC's four ports belong to this module alone; every
-    // sequence below follows the 8259 programming model.
-    unsafe { Port::<u8>::new(port).write(value) }
-}
-
-fn input(port: u16) -> u8 {
-    // SAFETY: as in `out`; reading the data port returns the mask, reading
-    // the command port after OCW3 returns ISR/IRR, without side effects.
-    unsafe { Port::<u8>::new(port).read() }
+const fn pic_port(number: u16) -> OwnedPort<u8> {
+    // SAFETY: the PIC's four ports belong to this module alone; the 8259
+    // only raises interrupts, whatever is written to it.
+    unsafe { OwnedPort::new(number) }
 }
 
 /// Detects the PICs (a mask written must read back), remaps them to
 /// `base` and `base + 8` and masks every line. Returns whether they exist.
 pub fn probe_and_mask(base: u8) -> bool {
     crate::cpu::without_interrupts(|| {
-        out(MASTER_DATA, 0xa5);
-        if input(MASTER_DATA) != 0xa5 {
+        MASTER_DATA.write(0xa5);
+        if MASTER_DATA.read() != 0xa5 {
             return false;
         }
         for (command, data, offset, wiring) in [
             (MASTER_COMMAND, MASTER_DATA, base, 1 << CASCADE_IRQ),
             (SLAVE_COMMAND, SLAVE_DATA, base + 8, CASCADE_IRQ),
         ] {
-            out(command, INIT_WITH_ICW4);
-            out(data, offset);
-            out(data, wiring);
-            out(data, MODE_8086);
-            out(data, 0xff);
+            command.write(INIT_WITH_ICW4);
+            data.write(offset);
+            data.write(wiring);
+            data.write(MODE_8086);
+            data.write(0xff);
         }
         *MASKS.lock() = Some(0xffff);
         true
     })
-}
-
-/// Whether [`probe_and_mask`] found the PICs.
-pub fn present() -> bool {
-    MASKS.lock().is_some()
 }
 
 /// Masks (true) or unmasks ISA `irq` (0..=15); unmasking a slave line also
@@ -84,15 +74,15 @@ pub fn set_masked(irq: u8, masked: bool) -> bool {
             }
         }
         let [low, high] = masks.to_le_bytes();
-        out(MASTER_DATA, low);
-        out(SLAVE_DATA, high);
+        MASTER_DATA.write(low);
+        SLAVE_DATA.write(high);
         true
     })
 }
 
-fn in_service(command: u16) -> u8 {
-    out(command, READ_IN_SERVICE);
-    input(command)
+fn in_service(command: OwnedPort<u8>) -> u8 {
+    command.write(READ_IN_SERVICE);
+    command.read()
 }
 
 /// Whether ISA `irq` is a ghost: IRQ 7 or 15 raised while nothing was in
@@ -102,7 +92,7 @@ pub fn is_spurious(irq: u8) -> bool {
     match irq {
         7 => in_service(MASTER_COMMAND) & 0x80 == 0,
         15 if in_service(SLAVE_COMMAND) & 0x80 == 0 => {
-            out(MASTER_COMMAND, END_OF_INTERRUPT);
+            MASTER_COMMAND.write(END_OF_INTERRUPT);
             true
         }
         _ => false,
@@ -112,7 +102,7 @@ pub fn is_spurious(irq: u8) -> bool {
 /// Acknowledges ISA `irq` (slave and master for IRQs 8..=15).
 pub fn end_of_interrupt(irq: u8) {
     if irq >= 8 {
-        out(SLAVE_COMMAND, END_OF_INTERRUPT);
+        SLAVE_COMMAND.write(END_OF_INTERRUPT);
     }
-    out(MASTER_COMMAND, END_OF_INTERRUPT);
+    MASTER_COMMAND.write(END_OF_INTERRUPT);
 }

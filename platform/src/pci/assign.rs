@@ -18,9 +18,9 @@ use super::address::PciAddress;
 use super::bar::{self, Bar, BarKind};
 use super::config::{read, write};
 use super::inventory::{Function, Inventory};
-use super::scan::{BRIDGE_IO, BRIDGE_MEMORY, Scan};
+use super::scan::{BRIDGE_IO, BRIDGE_MEMORY, BusSet, Scan};
 use super::sizing::{self, DECODE_IO, DECODE_MEMORY};
-use super::window::Window;
+use super::window::{IO_FIELD, MEMORY_FIELD, Window, bridge_register};
 
 const BUS_MASTER: u32 = 1 << 2;
 const BAR0: u16 = 0x10;
@@ -105,6 +105,7 @@ pub(super) fn assign(
         windows,
         decoding,
         assigned: Assigned::default(),
+        visited: BusSet::default(),
     };
     assign_bus(0, inventory, &mut context, Place::Root);
     context.assigned
@@ -127,6 +128,9 @@ struct Context<'a> {
     windows: &'a mut Windows,
     decoding: Decoding,
     assigned: Assigned,
+    /// Buses already walked: a bridge whose secondary bus is its own or
+    /// an ancestor's (bad firmware numbering) must not loop the walk.
+    visited: BusSet,
 }
 
 fn window_for(windows: &mut Windows, kind: BarKind, on_root_bus: bool) -> &mut Window {
@@ -138,6 +142,9 @@ fn window_for(windows: &mut Windows, kind: BarKind, on_root_bus: bool) -> &mut W
 }
 
 fn assign_bus(bus: u8, inventory: &mut Inventory, context: &mut Context<'_>, place: Place) {
+    if !context.visited.insert(bus) {
+        return;
+    }
     let on_bus = |function: &Function| function.address.bus == bus;
     let count = inventory.iter().filter(|function| on_bus(function)).count();
     for nth in 0..count {
@@ -214,24 +221,16 @@ fn place_bar(address: PciAddress, index: u16, bar: &mut Bar, at: u64) {
 fn program_bridge(address: PciAddress, start: (u64, u64), end: (u64, u64)) {
     let (memory_start, io_start) = start;
     let (memory_end, io_end) = end;
-    let memory = if memory_end > memory_start {
-        let base = (memory_start >> 16) as u32 & 0xfff0;
-        let limit = ((memory_end - 1) >> 16) as u32 & 0xfff0;
-        limit << 16 | base
-    } else {
-        0x0000_fff0
-    };
-    let io = if io_end > io_start {
-        let base = (io_start >> 8) as u32 & 0xf0;
-        let limit = ((io_end - 1) >> 8) as u32 & 0xf0;
-        limit << 8 | base
-    } else {
-        0x0000_00f0
-    };
+    let memory = bridge_register(memory_start, memory_end, MEMORY_FIELD);
+    let io = bridge_register(io_start, io_end, IO_FIELD);
     let _ = write(address, BRIDGE_MEMORY, memory);
     let _ = write(address, BRIDGE_IO, io);
     let _ = write(address, BRIDGE_IO_UPPER, 0);
-    let _ = write(address, BRIDGE_PREFETCHABLE, 0x0000_fff0);
+    let _ = write(
+        address,
+        BRIDGE_PREFETCHABLE,
+        bridge_register(0, 0, MEMORY_FIELD),
+    );
     let _ = write(address, BRIDGE_PREFETCHABLE + 4, 0);
     let _ = write(address, BRIDGE_PREFETCHABLE + 8, 0);
     sizing::enable(address, DECODE_IO | DECODE_MEMORY | BUS_MASTER);

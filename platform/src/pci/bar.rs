@@ -53,8 +53,12 @@ impl Bar {
     }
 }
 
-/// The kind a raw BAR value announces (`None`: reserved memory type 11).
+/// The kind a raw BAR value announces (`None`: reserved memory type 11,
+/// or all ones: a function that no longer answers).
 pub fn kind_of(raw: u32) -> Option<BarKind> {
+    if raw == u32::MAX {
+        return None;
+    }
     if raw & 1 != 0 {
         return Some(BarKind::Io);
     }
@@ -103,6 +107,43 @@ pub fn decode_unsized(raw: u32, high: u32) -> Option<Bar> {
         address,
         size: 0,
     })
+}
+
+/// Decodes the first `count` (at most 6) BAR slots of a function.
+/// `access(slot)` reads slot `slot` as `(value, mask)`, with mask 0 when
+/// it is not sized (then [`decode_unsized`] applies). A 64-bit BAR takes
+/// its slot and the next; one in the last slot has no upper half and
+/// counts as not implemented (writing its "upper half" would hit the
+/// register after the BARs).
+pub fn decode_slots(count: u8, mut access: impl FnMut(u8) -> (u32, u32)) -> [Option<Bar>; 6] {
+    let mut bars = [None; 6];
+    let count = count.min(6);
+    let mut slot = 0;
+    while slot < count {
+        let (raw, mask) = access(slot);
+        let kind = kind_of(raw);
+        if !kind.is_some_and(BarKind::is_64_bit) {
+            bars[usize::from(slot)] = decoded(raw, mask, 0, 0);
+            slot += 1;
+            continue;
+        }
+        if slot + 1 < count {
+            let (high, high_mask) = access(slot + 1);
+            bars[usize::from(slot)] = decoded(raw, mask, high, high_mask);
+        }
+        slot += 2;
+    }
+    bars
+}
+
+/// A sized BAR by [`decode`], an unsized one (all masks 0) by
+/// [`decode_unsized`].
+fn decoded(raw: u32, mask: u32, high: u32, high_mask: u32) -> Option<Bar> {
+    if mask == 0 && high_mask == 0 {
+        decode_unsized(raw, high)
+    } else {
+        decode(raw, mask, high, high_mask)
+    }
 }
 
 /// The value to write into a BAR's low slot to place it at `address`,
@@ -188,6 +229,74 @@ mod tests {
         assert_eq!(decode_unsized(0x4, 0x80).unwrap().address, 0x80_0000_0000);
         assert_eq!(decode_unsized(0, 0), None);
         assert_eq!(decode_unsized(0x1, 0), None);
+    }
+
+    /// Slots as `(value, mask)`, read through `decode_slots`; also
+    /// returns which slots were read.
+    fn slots(values: &[(u32, u32)]) -> ([Option<Bar>; 6], std::vec::Vec<u8>) {
+        let mut read = std::vec::Vec::new();
+        let bars = decode_slots(values.len() as u8, |slot| {
+            read.push(slot);
+            values[usize::from(slot)]
+        });
+        (bars, read)
+    }
+
+    #[test]
+    fn slots_pair_64_bit_bars_with_their_upper_half() {
+        let (bars, read) = slots(&[
+            (0xc001, 0xffff_ffe1),
+            (0x4, 0xffff_c004),
+            (0x1, 0xffff_ffff),
+            (0, 0),
+            (0, 0xffff_f000),
+            (0, 0),
+        ]);
+        assert_eq!(read, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(bars[0].unwrap().kind, BarKind::Io);
+        let wide = bars[1].unwrap();
+        assert_eq!(
+            wide.kind,
+            BarKind::Memory64 {
+                prefetchable: false
+            }
+        );
+        assert_eq!((wide.address, wide.size), (0x1_0000_0000, 0x4000));
+        assert_eq!(bars[2], None, "the upper half is no BAR of its own");
+        assert_eq!(bars[3], None, "not implemented");
+        assert_eq!(bars[4].unwrap().size, 0x1000);
+    }
+
+    #[test]
+    fn a_64_bit_bar_in_the_last_slot_is_not_implemented() {
+        let mut values = [(0u32, 0u32); 6];
+        values[5] = (0x4, 0xffff_c004);
+        let (bars, read) = slots(&values);
+        assert_eq!(bars, [None; 6]);
+        assert_eq!(read, [0, 1, 2, 3, 4, 5], "no read past the last slot");
+        // A bridge has two slots: a 64-bit BAR in slot 1 would otherwise
+        // take the bus-number register as its upper half.
+        let (bars, read) = slots(&[(0, 0), (0xe000_000c, 0)]);
+        assert_eq!(bars, [None; 6]);
+        assert_eq!(read, [0, 1]);
+    }
+
+    #[test]
+    fn all_ones_is_a_function_that_no_longer_answers() {
+        assert_eq!(kind_of(u32::MAX), None);
+        assert_eq!(decode(u32::MAX, u32::MAX, 0, 0), None);
+        assert_eq!(decode_unsized(u32::MAX, u32::MAX), None);
+        let (bars, _) = slots(&[(u32::MAX, u32::MAX); 6]);
+        assert_eq!(bars, [None; 6]);
+    }
+
+    #[test]
+    fn unsized_slots_keep_firmware_addresses() {
+        let (bars, _) = slots(&[(0xfebf_1000, 0), (0xc041, 0), (0, 0)]);
+        assert_eq!(bars[0].unwrap().address, 0xfebf_1000);
+        assert_eq!(bars[0].unwrap().size, 0);
+        assert_eq!(bars[1].unwrap().address, 0xc040);
+        assert_eq!(bars[2], None);
     }
 
     #[test]

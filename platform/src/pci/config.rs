@@ -4,24 +4,29 @@
 //! disabled. Absent functions read as all ones.
 
 use spin::Mutex;
-use x86_64::instructions::port::Port;
 
 use super::PciError;
 use super::address::{PciAddress, config_address};
 use crate::cpu;
+use crate::port::OwnedPort;
 
-const ADDRESS_PORT: u16 = 0xcf8;
-const DATA_PORT: u16 = 0xcfc;
+// SAFETY: the configuration address register belongs to this module;
+// selecting a register changes nothing by itself.
+const ADDRESS_PORT: OwnedPort<u32> = unsafe { OwnedPort::new(0xcf8) };
+// SAFETY: the configuration data port belongs to this module. Reads and
+// writes change device state only; a device reaches memory only once a
+// driver enables its bus mastering and programs its DMA, which is that
+// driver's contract with its device.
+const DATA_PORT: OwnedPort<u32> = unsafe { OwnedPort::new(0xcfc) };
 
+/// Held, with interrupts disabled, across each address/data pair.
 static PORTS: Mutex<()> = Mutex::new(());
 
-fn with_address<R>(word: u32, access: impl FnOnce(&mut Port<u32>) -> R) -> R {
+fn with_address<R>(word: u32, access: impl FnOnce(OwnedPort<u32>) -> R) -> R {
     cpu::without_interrupts(|| {
-        let _guard = PORTS.lock();
-        // SAFETY: 0xCF8 is the PCI configuration address register, owned by
-        // this module; selecting a register has no side effect by itself.
-        unsafe { Port::<u32>::new(ADDRESS_PORT).write(word) };
-        access(&mut Port::new(DATA_PORT))
+        let _pair = PORTS.lock();
+        ADDRESS_PORT.write(word);
+        access(DATA_PORT)
     })
 }
 
@@ -31,9 +36,7 @@ fn with_address<R>(word: u32, access: impl FnOnce(&mut Port<u32>) -> R) -> R {
 /// [`PciError::InvalidAddress`].
 pub fn read(address: PciAddress, offset: u16) -> Result<u32, PciError> {
     let word = config_address(address, offset)?;
-    // SAFETY: reading configuration space has no side effects on the
-    // registers this platform reads (identification, BARs, bridge setup).
-    Ok(with_address(word, |data| unsafe { data.read() }))
+    Ok(with_address(word, OwnedPort::read))
 }
 
 /// Writes the dword at `offset` of `address`'s configuration space.
@@ -42,9 +45,7 @@ pub fn read(address: PciAddress, offset: u16) -> Result<u32, PciError> {
 /// [`PciError::InvalidAddress`].
 pub fn write(address: PciAddress, offset: u16, value: u32) -> Result<(), PciError> {
     let word = config_address(address, offset)?;
-    // SAFETY: configuration writes change device state, not memory the
-    // Rust program owns; callers write registers they mean to program.
-    with_address(word, |data| unsafe { data.write(value) });
+    with_address(word, |data| data.write(value));
     Ok(())
 }
 
@@ -52,15 +53,11 @@ pub fn write(address: PciAddress, offset: u16, value: u32) -> Result<(), PciErro
 /// written to it (machines without PCI, like plain microvm, do not).
 pub fn mechanism_present() -> bool {
     cpu::without_interrupts(|| {
-        let _guard = PORTS.lock();
-        let mut address = Port::<u32>::new(ADDRESS_PORT);
-        // SAFETY: as in `with_address`; the old value is restored.
-        unsafe {
-            let old = address.read();
-            address.write(0x8000_0000);
-            let kept = address.read() == 0x8000_0000;
-            address.write(old);
-            kept
-        }
+        let _pair = PORTS.lock();
+        let old = ADDRESS_PORT.read();
+        ADDRESS_PORT.write(0x8000_0000);
+        let kept = ADDRESS_PORT.read() == 0x8000_0000;
+        ADDRESS_PORT.write(old);
+        kept
     })
 }

@@ -2,11 +2,15 @@
 //!
 //! A fixed table (no heap exists yet at boot); functions beyond its
 //! capacity are counted as dropped and reported by [`init`](super::init).
+//! Its lock is only taken with interrupts disabled (see
+//! [`with_inventory`]), so an interrupt handler that reaches PCI cannot
+//! spin on a lock the code it interrupted holds.
 
 use spin::Mutex;
 
 use super::address::PciAddress;
 use super::bar::Bar;
+use crate::cpu;
 
 /// How many functions the table holds.
 pub const CAPACITY: usize = 64;
@@ -47,11 +51,16 @@ pub(super) struct Inventory {
     pub dropped: usize,
 }
 
-pub(super) static INVENTORY: Mutex<Inventory> = Mutex::new(Inventory {
+static INVENTORY: Mutex<Inventory> = Mutex::new(Inventory {
     functions: [None; CAPACITY],
     count: 0,
     dropped: 0,
 });
+
+/// Runs `access` on the table, with interrupts disabled.
+pub(super) fn with_inventory<R>(access: impl FnOnce(&mut Inventory) -> R) -> R {
+    cpu::without_interrupts(|| access(&mut INVENTORY.lock()))
+}
 
 impl Inventory {
     pub fn push(&mut self, function: Function) {
@@ -75,22 +84,24 @@ impl Inventory {
 
 /// The function at `address`, if it was found at boot.
 pub fn find(address: PciAddress) -> Option<Function> {
-    INVENTORY
-        .lock()
-        .iter()
-        .find(|function| function.address == address)
-        .copied()
+    with_inventory(|inventory| {
+        inventory
+            .iter()
+            .find(|function| function.address == address)
+            .copied()
+    })
 }
 
 /// The function at `address` with its BARs sized (sizing them now if
 /// needed), if it was found at boot.
 pub(super) fn find_sized(address: PciAddress) -> Option<Function> {
-    let mut inventory = INVENTORY.lock();
-    let function = inventory
-        .iter_mut()
-        .find(|function| function.address == address)?;
-    super::sizing::ensure_sized(function);
-    Some(*function)
+    with_inventory(|inventory| {
+        let function = inventory
+            .iter_mut()
+            .find(|function| function.address == address)?;
+        super::sizing::ensure_sized(function);
+        Some(*function)
+    })
 }
 
 /// Iterates over the functions found at boot, in bus order.
@@ -109,11 +120,12 @@ impl Iterator for Functions {
     type Item = Function;
 
     fn next(&mut self) -> Option<Function> {
-        let inventory = INVENTORY.lock();
-        let function = inventory.functions[..inventory.count]
-            .get(self.index)
-            .copied()
-            .flatten();
+        let function = with_inventory(|inventory| {
+            inventory.functions[..inventory.count]
+                .get(self.index)
+                .copied()
+                .flatten()
+        });
         self.index += 1;
         function
     }

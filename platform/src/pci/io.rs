@@ -9,7 +9,7 @@
 use x86_64::instructions::port::Port;
 
 use super::PciError;
-use super::inventory::INVENTORY;
+use super::inventory::with_inventory;
 
 /// Width of an I/O port access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,13 +35,16 @@ impl IoWidth {
 /// Whether `[port, port + width)` lies inside one I/O BAR.
 fn inside_io_bar(port: u16, width: IoWidth) -> bool {
     let (start, end) = (u64::from(port), u64::from(port) + width.bytes());
-    INVENTORY
-        .lock()
-        .iter()
-        .flat_map(|function| function.bars.iter().flatten())
-        .any(|bar| {
-            !bar.kind.is_memory() && bar.address <= start && end <= bar.address + bar.size.max(1)
-        })
+    with_inventory(|inventory| {
+        inventory
+            .iter()
+            .flat_map(|function| function.bars.iter().flatten())
+            .any(|bar| {
+                !bar.kind.is_memory()
+                    && bar.address <= start
+                    && end <= bar.address + bar.size.max(1)
+            })
+    })
 }
 
 /// Reads `width` bits from `port`.

@@ -20,31 +20,41 @@ pub(super) const BRIDGE_MEMORY: u16 = 0x20;
 const INTERRUPT: u16 = 0x3c;
 const MULTI_FUNCTION: u32 = 0x80 << 16;
 
+/// A set of bus numbers.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct BusSet([u64; 4]);
+
+impl BusSet {
+    /// Whether `bus` is in the set.
+    pub fn contains(&self, bus: u8) -> bool {
+        self.0[usize::from(bus / 64)] & (1 << (bus % 64)) != 0
+    }
+
+    /// Adds `bus`; false if it was in the set already.
+    pub fn insert(&mut self, bus: u8) -> bool {
+        let fresh = !self.contains(bus);
+        self.0[usize::from(bus / 64)] |= 1 << (bus % 64);
+        fresh
+    }
+}
+
 /// What the scan did besides listing functions.
 #[derive(Debug, Default)]
 pub(super) struct Scan {
     next_bus: u16,
-    scanned: [u64; 4],
+    scanned: BusSet,
     /// Bridges this scan gave bus numbers, by secondary bus.
-    numbered: [u64; 4],
+    numbered: BusSet,
     /// Bridges firmware did not set up (numbered here, or memory and I/O
     /// windows both closed), by secondary bus: assignment programs them.
-    unconfigured: [u64; 4],
-}
-
-fn bit(set: &[u64; 4], bus: u8) -> bool {
-    set[usize::from(bus / 64)] & (1 << (bus % 64)) != 0
-}
-
-fn set_bit(set: &mut [u64; 4], bus: u8) {
-    set[usize::from(bus / 64)] |= 1 << (bus % 64);
+    unconfigured: BusSet,
 }
 
 impl Scan {
     /// Whether the bridge whose secondary bus is `bus` needs its windows
     /// programmed (firmware left it closed).
     pub fn unconfigured(&self, bus: u8) -> bool {
-        bit(&self.unconfigured, bus)
+        self.unconfigured.contains(bus)
     }
 }
 
@@ -69,10 +79,9 @@ pub(super) fn scan(inventory: &mut Inventory) -> Scan {
 }
 
 fn scan_bus(bus: u8, scan: &mut Scan, inventory: &mut Inventory) {
-    if bit(&scan.scanned, bus) {
+    if !scan.scanned.insert(bus) {
         return;
     }
-    set_bit(&mut scan.scanned, bus);
     for device in 0..32 {
         let first = PciAddress::new(bus, device, 0);
         let Some(header) = present(first).then(|| read(first, HEADER).unwrap_or(0)) else {
@@ -106,8 +115,8 @@ fn visit(address: PciAddress, scan: &mut Scan, inventory: &mut Inventory) {
         function.secondary_bus = secondary;
         inventory.push(function);
         if let Some(bus) = secondary {
-            if closed || bit(&scan.numbered, bus) {
-                set_bit(&mut scan.unconfigured, bus);
+            if closed || scan.numbered.contains(bus) {
+                scan.unconfigured.insert(bus);
             }
             scan_bus(bus, scan, inventory);
             finish_bridge(address, scan);
@@ -150,7 +159,7 @@ fn number_bridge(address: PciAddress, scan: &mut Scan) -> Option<u8> {
     }
     let secondary = u8::try_from(scan.next_bus).ok()?;
     scan.next_bus += 1;
-    set_bit(&mut scan.numbered, secondary);
+    scan.numbered.insert(secondary);
     let numbers = 0xff << 16 | u32::from(secondary) << 8 | u32::from(address.bus);
     write(address, BRIDGE_BUSES, (buses & 0xff00_0000) | numbers).ok()?;
     Some(secondary)
@@ -163,7 +172,7 @@ fn finish_bridge(address: PciAddress, scan: &Scan) {
         return;
     };
     let secondary = ((buses >> 8) & 0xff) as u8;
-    if !bit(&scan.numbered, secondary) {
+    if !scan.numbered.contains(secondary) {
         return;
     }
     let subordinate = (scan.next_bus - 1).min(0xff) as u32;

@@ -40,7 +40,7 @@ pub(super) fn enable(address: PciAddress, bits: u32) {
 }
 
 /// How many BAR slots a header type has.
-fn slots(header_type: u8) -> u16 {
+fn slots(header_type: u8) -> u8 {
     match header_type {
         0 => 6,
         1 => 2,
@@ -78,32 +78,14 @@ pub(super) fn ensure_sized(function: &mut Function) {
     function.sized = true;
 }
 
-/// Decodes every BAR slot, reading each slot as `(value, mask)` with
-/// `access` (mask 0: unsized, see [`bar::decode_unsized`]).
+/// Decodes `count` BAR slots, reading each as `(value, mask)` with
+/// `access` (see [`bar::decode_slots`]).
 fn each_bar(
     address: PciAddress,
-    count: u16,
+    count: u8,
     access: impl Fn(PciAddress, u16) -> (u32, u32),
 ) -> [Option<Bar>; 6] {
-    let mut bars = [None; 6];
-    let mut index = 0;
-    while index < count {
-        let offset = BAR0 + 4 * index;
-        let (raw, mask) = access(address, offset);
-        let wide = bar::kind_of(raw).is_some_and(|kind| kind.is_64_bit()) && index + 1 < count;
-        let (high, high_mask) = if wide {
-            access(address, offset + 4)
-        } else {
-            (0, 0)
-        };
-        bars[usize::from(index)] = if mask == 0 && high_mask == 0 {
-            bar::decode_unsized(raw, high)
-        } else {
-            bar::decode(raw, mask, high, high_mask)
-        };
-        index += if wide { 2 } else { 1 };
-    }
-    bars
+    bar::decode_slots(count, |slot| access(address, BAR0 + 4 * u16::from(slot)))
 }
 
 /// Reads a BAR slot, writes all ones, reads the mask, restores the slot.

@@ -8,7 +8,7 @@ use spin::Once;
 use super::address::PciAddress;
 use super::assign::{self, Assigned, Decoding, Windows};
 use super::bar::Bar;
-use super::inventory::{self, INVENTORY};
+use super::inventory::{self, with_inventory};
 use super::{PciError, config, scan, sizing};
 use crate::paging;
 
@@ -68,14 +68,15 @@ pub fn init_with(mut windows: Windows, decoding: Decoding) -> Result<Summary, Pc
         if !config::mechanism_present() {
             return Err(PciError::NoPci);
         }
-        let mut inventory = INVENTORY.lock();
-        let found = scan::scan(&mut inventory);
-        let assigned = assign::assign(&mut inventory, &found, &mut windows, decoding);
-        Ok(Summary {
-            functions: inventory.count,
-            dropped: inventory.dropped,
-            assigned,
-        })
+        Ok(with_inventory(|inventory| {
+            let found = scan::scan(inventory);
+            let assigned = assign::assign(inventory, &found, &mut windows, decoding);
+            Summary {
+                functions: inventory.count,
+                dropped: inventory.dropped,
+                assigned,
+            }
+        }))
     })
 }
 

@@ -5,7 +5,8 @@
 //! already gave out are [`reserve`](Window::reserve)d first, and new blocks
 //! skip over them (SeaBIOS, for one, fills memory windows from the top).
 //! Past `RESERVATIONS` reservations the cursor simply moves beyond each
-//! further one: still no overlap, only less space.
+//! further one: still no overlap, only less space. [`bridge_register`]
+//! encodes such a range for the windows of a PCI-to-PCI bridge.
 
 /// How many firmware blocks a window remembers individually.
 const RESERVATIONS: usize = 32;
@@ -96,6 +97,37 @@ impl Window {
     }
 }
 
+/// How a bridge's base/limit register encodes one window: the base field
+/// (address bits from `shift` up, in the bits of `mask`) and the limit
+/// field, the same `shift` bits higher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BridgeField {
+    shift: u32,
+    mask: u32,
+}
+
+/// The memory base/limit register (1 MiB granules, bits 31:20).
+pub const MEMORY_FIELD: BridgeField = BridgeField {
+    shift: 16,
+    mask: 0xfff0,
+};
+/// The I/O base/limit register's low half (4 KiB granules, bits 15:12).
+pub const IO_FIELD: BridgeField = BridgeField {
+    shift: 8,
+    mask: 0xf0,
+};
+
+/// The register value that opens a bridge window on `[start, end)`
+/// (granule-aligned), or closes it (base above limit) when empty.
+pub fn bridge_register(start: u64, end: u64, field: BridgeField) -> u32 {
+    if end <= start {
+        return field.mask;
+    }
+    let base = (start >> field.shift) as u32 & field.mask;
+    let limit = ((end - 1) >> field.shift) as u32 & field.mask;
+    limit << field.shift | base
+}
+
 fn align_up(value: u64, alignment: u64) -> Option<u64> {
     Some(value.checked_add(alignment - 1)? & !(alignment - 1))
 }
@@ -168,6 +200,18 @@ mod tests {
         }
         // 32 are remembered; the last 8 push the cursor past themselves.
         assert_eq!(window.allocate(0x10), Some(39 * 0x100 + 0x10));
+    }
+
+    #[test]
+    fn bridge_registers_encode_base_and_limit_or_close() {
+        let memory = bridge_register(0xe010_0000, 0xe030_0000, MEMORY_FIELD);
+        assert_eq!(memory, 0xe020_e010, "limit 0xe02, base 0xe01");
+        assert_eq!(bridge_register(0xc000, 0xe000, IO_FIELD), 0xd0c0);
+        assert_eq!(
+            bridge_register(0xe010_0000, 0xe010_0000, MEMORY_FIELD),
+            0xfff0
+        );
+        assert_eq!(bridge_register(0xd000, 0xc000, IO_FIELD), 0xf0);
     }
 
     #[test]

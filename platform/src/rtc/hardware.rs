@@ -6,13 +6,16 @@
 //! raises no further ones.
 
 use spin::{Mutex, Once};
-use x86_64::instructions::port::Port;
 
 use super::{DateTime, Registers, RtcError};
+use crate::port::OwnedPort;
 use crate::{cpu, timer};
 
-const INDEX: u16 = 0x70;
-const DATA: u16 = 0x71;
+// SAFETY: the CMOS index and data ports belong to this module alone; the
+// RTC raises IRQ 8 at most, and only the status registers are written.
+const INDEX: OwnedPort<u8> = unsafe { OwnedPort::new(0x70) };
+// SAFETY: as for INDEX.
+const DATA: OwnedPort<u8> = unsafe { OwnedPort::new(0x71) };
 const STATUS_A: u8 = 0x0a;
 const STATUS_B: u8 = 0x0b;
 const STATUS_C: u8 = 0x0c;
@@ -27,30 +30,22 @@ const READ_ATTEMPTS: u32 = 5;
 static CMOS: Mutex<()> = Mutex::new(());
 /// Wall-clock ns minus monotonic ns, fixed at boot.
 static WALL_OFFSET: Once<u64> = Once::new();
-/// (unix ns, TSC) of the boot reading, until the clock is calibrated.
-static BOOT_READING: Mutex<Option<(u64, u64)>> = Mutex::new(None);
+/// (unix ns, TSC) of the boot reading, kept until the clock is calibrated.
+static BOOT_READING: Once<(u64, u64)> = Once::new();
 
 fn read_register(register: u8) -> u8 {
     cpu::without_interrupts(|| {
-        let _guard = CMOS.lock();
-        // SAFETY: 0x70/0x71 are the CMOS index and data ports, owned by this
-        // module; selecting a register and reading it has no other effect.
-        unsafe {
-            Port::<u8>::new(INDEX).write(register);
-            Port::<u8>::new(DATA).read()
-        }
+        let _pair = CMOS.lock();
+        INDEX.write(register);
+        DATA.read()
     })
 }
 
 fn write_register(register: u8, value: u8) {
     cpu::without_interrupts(|| {
-        let _guard = CMOS.lock();
-        // SAFETY: as in `read_register`; only the RTC's status registers
-        // are written, never the CMOS checksum area.
-        unsafe {
-            Port::<u8>::new(INDEX).write(register);
-            Port::<u8>::new(DATA).write(value);
-        }
+        let _pair = CMOS.lock();
+        INDEX.write(register);
+        DATA.write(value);
     })
 }
 
@@ -91,16 +86,17 @@ pub fn read() -> Result<DateTime, RtcError> {
     Err(RtcError::Busy)
 }
 
-/// Reads the RTC at boot and remembers it for [`wall_ns`]. Works before
-/// the timer is calibrated (the TSC of the reading is kept).
+/// Reads the RTC at boot and remembers it for [`wall_ns`] (the first
+/// successful reading counts). Works before the timer is calibrated (the
+/// TSC of the reading is kept).
 ///
 /// # Errors
 /// As [`read`]; [`wall_ns`] then counts from 1970.
 pub fn init() -> Result<DateTime, RtcError> {
     let time = read()?;
     let tsc = cpu::rdtsc();
-    let unix_ns = time.unix_seconds()? * 1_000_000_000;
-    *BOOT_READING.lock() = Some((unix_ns, tsc));
+    let unix_ns = time.unix_nanoseconds()?;
+    BOOT_READING.call_once(|| (unix_ns, tsc));
     Ok(time)
 }
 
@@ -108,7 +104,7 @@ pub fn init() -> Result<DateTime, RtcError> {
 /// since (0 + monotonic time if the RTC could not be read). Never blocks.
 pub fn wall_ns() -> u64 {
     let offset = WALL_OFFSET.get().copied().or_else(|| {
-        let (unix_ns, tsc) = (*BOOT_READING.lock())?;
+        let &(unix_ns, tsc) = BOOT_READING.get()?;
         timer::calibration()?;
         let offset = unix_ns.saturating_sub(timer::ns_at_tsc(tsc));
         Some(*WALL_OFFSET.call_once(|| offset))
@@ -124,10 +120,14 @@ pub fn wall_ns() -> u64 {
 /// by the emulator's timer latency. Used to measure clocks against the RTC.
 ///
 /// # Errors
-/// [`RtcError::Absent`], or [`RtcError::Busy`] if no edge came in time.
+/// [`RtcError::Absent`], or [`RtcError::Busy`] if no edge came in time,
+/// and at once before the timer is calibrated (no deadline could be kept).
 pub fn wait_for_second_edge(timeout_ns: u64) -> Result<u64, RtcError> {
     if read_register(STATUS_B) == 0xff && read_register(STATUS_A) == 0xff {
         return Err(RtcError::Absent);
+    }
+    if timer::calibration().is_none() {
+        return Err(RtcError::Busy);
     }
     let deadline = timer::monotonic_ns().saturating_add(timeout_ns);
     let previous = read_register(0x00);

@@ -170,3 +170,21 @@ fn bad_bcd_and_all_ones_are_errors() {
     };
     assert_eq!(all_ones.decode(), Err(RtcError::InvalidValue));
 }
+
+#[test]
+fn nanoseconds_fit_until_2554_and_are_an_error_after() {
+    assert_eq!(
+        date(2026, 11, 22, 8, 30, 15).unix_nanoseconds(),
+        Ok(1_795_336_215_000_000_000)
+    );
+    assert!(date(2554, 1, 1, 0, 0, 0).unix_nanoseconds().is_ok());
+    // A century register of 30 decodes (years 3000..=3099 are valid dates)
+    // but cannot be a wall clock in u64 nanoseconds.
+    let far = Registers {
+        century: 0x30,
+        ..registers_bcd_24h(0x26, 1, 1, 0, 0, 0)
+    };
+    let time = far.decode().unwrap();
+    assert_eq!(time.year, 3026);
+    assert_eq!(time.unix_nanoseconds(), Err(RtcError::InvalidValue));
+}

@@ -6,7 +6,9 @@
 //! only what is left of it. Each TSC read brackets one reference read; the
 //! bracket widths bound the error. The PIT (838 ns ticks) is read on a tick
 //! edge. The local APIC timer runs free during the window and is measured
-//! against the TSC the same way. References, best first: an exact CPUID
+//! against the TSC the same way. A PIT window is restarted at the end and
+//! waited out in full, since the PIT wraps every 55 ms (see
+//! [`Window::finish`]). References, best first: an exact CPUID
 //! statement, the HPET, the APIC timer itself at the 1 GHz that QEMU and KVM
 //! emulate (only when CPUID names one of them; 1 ns resolution, one MMIO
 //! read), PIT channel 2 (838 ns ticks, three port accesses per read).
@@ -15,6 +17,13 @@ use super::sample::{Sample, bracket, pit_edge};
 use super::{TimerError, hpet, pit, scale};
 use crate::cpu::{self, rdtsc_ordered};
 use crate::interrupts::local_apic;
+
+/// Identical reference readings in a row after which it counts as stopped.
+const STALLED_READS: u32 = 100_000;
+/// TSC ticks per window nanosecond after which an erratic reference that
+/// still moves counts as stopped: no TSC runs at 100 GHz, so a working
+/// reference completes the window long before.
+const GIVE_UP_TICKS_PER_NS: u64 = 100;
 
 /// What the TSC was measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,11 +143,33 @@ impl Window {
     }
 
     /// Waits until the window has passed, takes the closing samples and
-    /// computes the rates.
+    /// computes the rates. A window in which a counter may have wrapped
+    /// is started afresh and waited out in full.
     ///
     /// # Errors
-    /// [`TimerError::ReferenceStopped`] if the reference stops advancing.
+    /// [`TimerError::ReferenceStopped`] if the reference stops advancing,
+    /// or moves too little to complete the window in time.
     pub fn finish(self) -> Result<Calibration, TimerError> {
+        if !self.may_have_wrapped() {
+            return self.close();
+        }
+        let mut fresh = begin_with(self.reference, self.window_ns)?;
+        fresh.busy_ticks += self.busy_ticks;
+        fresh.close()
+    }
+
+    /// Whether a counter may have wrapped since [`begin`], which the
+    /// readings cannot tell: the PIT wraps every 55 ms, so a PIT window
+    /// that spanned other boot work is never trusted; the APIC timer stops
+    /// at 0 after 2^32 ticks (4.3 s at 1 GHz).
+    fn may_have_wrapped(&self) -> bool {
+        self.reference == Reference::Pit
+            || local_apic::get().is_some_and(|apic| apic.timer_current() == 0)
+    }
+
+    /// Takes the closing samples (waiting out the window) and computes the
+    /// rates.
+    fn close(self) -> Result<Calibration, TimerError> {
         let entered = rdtsc_ordered();
         let (end, tsc_hz) = match self.reference {
             Reference::Cpuid => self.closing_stated(),
@@ -182,6 +213,8 @@ impl Window {
     fn closing_sample(&self) -> Result<(Sample, u64), TimerError> {
         let reference_hz = reference_hz(self.reference);
         let wanted = scale::ticks_in(self.window_ns, reference_hz).max(2);
+        let give_up =
+            rdtsc_ordered().saturating_add(self.window_ns.saturating_mul(GIVE_UP_TICKS_PER_NS));
         let mut stalled = 0u32;
         let mut last = self.start.value;
         loop {
@@ -194,7 +227,7 @@ impl Window {
             }
             stalled = if end.value == last { stalled + 1 } else { 0 };
             last = end.value;
-            if stalled > 100_000 {
+            if stalled > STALLED_READS || end.tsc > give_up {
                 return Err(TimerError::ReferenceStopped);
             }
         }

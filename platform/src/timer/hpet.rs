@@ -5,11 +5,9 @@
 //! period in femtoseconds, so the counter needs no calibration itself. Its
 //! comparators are left alone; only the main counter is enabled.
 
-use core::ptr::NonNull;
-
 use spin::Once;
 
-use crate::paging;
+use crate::mmio::Registers;
 
 /// Where the HPET lives when no ACPI table says otherwise.
 pub const DEFAULT_BASE: u64 = 0xfed0_0000;
@@ -21,20 +19,19 @@ const ENABLE: u32 = 1;
 const COUNTER_64_BIT: u32 = 1 << 13;
 /// The specification caps the period at 100 ns (10 MHz or faster).
 const MAX_PERIOD_FS: u32 = 100_000_000;
+/// The general registers and the main counter (timers follow at 0x100).
+const BLOCK_SIZE: usize = 0x100;
+/// High/low/high reads of a 64-bit counter before accepting a torn one:
+/// the high half changes once per 2^32 ticks, so a second try succeeds.
+const COUNTER_READ_TRIES: u32 = 4;
 
 /// An enabled HPET.
 #[derive(Debug)]
 pub struct Hpet {
-    registers: NonNull<u32>,
+    registers: Registers,
     frequency_hz: u64,
     wide: bool,
 }
-
-// SAFETY: accesses are single aligned 32-bit volatile MMIO reads of a
-// free-running counter, valid from any context.
-unsafe impl Send for Hpet {}
-// SAFETY: as above.
-unsafe impl Sync for Hpet {}
 
 static HPET: Once<Option<Hpet>> = Once::new();
 
@@ -44,37 +41,26 @@ pub fn get() -> Option<&'static Hpet> {
 }
 
 fn probe(physical_base: u64) -> Option<Hpet> {
-    let registers = paging::map_mmio(physical_base, 1024).ok()?.cast::<u32>();
-    let mut hpet = Hpet {
-        registers,
-        frequency_hz: 0,
-        wide: false,
-    };
-    let capabilities = hpet.read(CAPABILITIES);
-    let period_fs = hpet.read(CAPABILITIES + 4);
+    // SAFETY: the HPET block holds timer registers only; they raise
+    // interrupts at most (its comparators stay off), never DMA. Where
+    // nothing answers, reads return all ones and the checks below fail.
+    let registers = unsafe { Registers::map(physical_base, BLOCK_SIZE) }.ok()?;
+    let capabilities = registers.read(CAPABILITIES);
+    let period_fs = registers.read(CAPABILITIES + 4);
     let vendor = capabilities >> 16;
     if period_fs == 0 || period_fs > MAX_PERIOD_FS || vendor == 0 || vendor == 0xffff {
         return None;
     }
-    hpet.frequency_hz = 1_000_000_000_000_000 / u64::from(period_fs);
-    hpet.wide = capabilities & COUNTER_64_BIT != 0;
-    let configuration = hpet.read(CONFIGURATION);
-    hpet.write(CONFIGURATION, configuration | ENABLE);
-    Some(hpet)
+    let configuration = registers.read(CONFIGURATION);
+    registers.write(CONFIGURATION, configuration | ENABLE);
+    Some(Hpet {
+        registers,
+        frequency_hz: 1_000_000_000_000_000 / u64::from(period_fs),
+        wide: capabilities & COUNTER_64_BIT != 0,
+    })
 }
 
 impl Hpet {
-    fn read(&self, register: usize) -> u32 {
-        // SAFETY: `register` is inside the mapped 1 KiB register block;
-        // 32-bit aligned reads are always allowed.
-        unsafe { self.registers.byte_add(register).read_volatile() }
-    }
-
-    fn write(&self, register: usize, value: u32) {
-        // SAFETY: as in `read`; only the configuration register is written.
-        unsafe { self.registers.byte_add(register).write_volatile(value) }
-    }
-
     /// Ticks per second.
     pub fn frequency_hz(&self) -> u64 {
         self.frequency_hz
@@ -87,21 +73,25 @@ impl Hpet {
 
     /// The low 32 bits of the main counter (one MMIO read).
     pub fn counter_low(&self) -> u32 {
-        self.read(COUNTER)
+        self.registers.read(COUNTER)
     }
 
     /// The full main counter (a consistent high/low/high read; the high
-    /// half is 0 for a 32-bit counter).
+    /// half is 0 for a 32-bit counter). A counter whose high half changes
+    /// on every read is broken: after a few tries its last reading is taken.
     pub fn counter(&self) -> u64 {
         if !self.wide {
             return u64::from(self.counter_low());
         }
-        loop {
-            let high = self.read(COUNTER + 4);
-            let low = self.read(COUNTER);
-            if self.read(COUNTER + 4) == high {
-                return (u64::from(high) << 32) | u64::from(low);
+        let mut reading = 0;
+        for _ in 0..COUNTER_READ_TRIES {
+            let high = self.registers.read(COUNTER + 4);
+            let low = self.registers.read(COUNTER);
+            reading = (u64::from(high) << 32) | u64::from(low);
+            if self.registers.read(COUNTER + 4) == high {
+                break;
             }
         }
+        reading
     }
 }

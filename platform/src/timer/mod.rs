@@ -2,12 +2,13 @@
 //!
 //! Boot calls `begin_calibration` early and `finish_calibration` after
 //! other boot work, so the calibration window overlaps that work (see
-//! `calibration.rs`). From then on `monotonic_ns` counts nanoseconds
-//! since kernel entry (the TSC read by the first instruction), and
-//! `set_wakeup` arms a one-shot interrupt whose only effect is to end
-//! `cpu::halt_until_interrupt`. With an
-//! HPET the rate is refined over a growing baseline (`refine`), which
-//! `set_wakeup` also triggers when due: the clock bends, never jumps.
+//! `calibration.rs`). From then on `monotonic_ns` counts nanoseconds since
+//! kernel entry (the TSC read by the first instruction), and `set_wakeup`
+//! arms a one-shot interrupt whose only effect is to end
+//! `cpu::halt_until_interrupt`. With an HPET the rate is refined over a
+//! growing baseline (`refine`), which `set_wakeup` also triggers when due:
+//! the clock bends, never jumps. Tick arithmetic (`scale`) is pure and
+//! tested on the host.
 
 #[cfg(target_os = "none")]
 pub mod calibration;

@@ -6,15 +6,16 @@
 //! 55 ms, and is read by latching. Channel 0 drives ISA IRQ 0 (GSI 2 on the
 //! I/O APIC): in mode 0 its output rises once when the count runs out.
 
-use x86_64::instructions::port::Port;
+use crate::port::OwnedPort;
 
 /// The PIT input clock.
 pub const FREQUENCY_HZ: u64 = 1_193_182;
 
-const CHANNEL0: u16 = 0x40;
-const CHANNEL2: u16 = 0x42;
-const COMMAND: u16 = 0x43;
-const GATE_PORT: u16 = 0x61;
+const CHANNEL0: OwnedPort<u8> = pit_port(0x40);
+const CHANNEL2: OwnedPort<u8> = pit_port(0x42);
+const COMMAND: OwnedPort<u8> = pit_port(0x43);
+/// System control port B: the channel 2 gate and the speaker.
+const GATE_PORT: OwnedPort<u8> = pit_port(0x61);
 const GATE2: u8 = 1 << 0;
 const SPEAKER: u8 = 1 << 1;
 /// Channel 0 (bits 7:6), low then high byte (5:4), mode 0 (3:1), binary.
@@ -27,34 +28,30 @@ const CHANNEL2_LATCH: u8 = 0b1000_0000;
 /// (one tick is 838 ns; each read takes three port accesses of ≥ 0.3 µs).
 const LIVENESS_READS: u32 = 200;
 
-fn out(port: u16, value: u8) {
-    // SAFETY: the PIT ports and the gate bits of 0x61 belong to this module;
-    // the sequences below follow the 8254 programming model.
-    unsafe { Port::<u8>::new(port).write(value) }
-}
-
-fn input(port: u16) -> u8 {
-    // SAFETY: as in `out`; reading a latched count has no other effect.
-    unsafe { Port::<u8>::new(port).read() }
+const fn pit_port(number: u16) -> OwnedPort<u8> {
+    // SAFETY: the PIT ports and port 0x61 belong to this module alone (0x61
+    // is written back with only its gate and speaker bits changed); the
+    // 8254 only counts and raises IRQ 0.
+    unsafe { OwnedPort::new(number) }
 }
 
 /// Starts channel 2 counting down from 0xFFFF (speaker off) and checks that
 /// it runs. False if no PIT answers (e.g. microvm without `pit=on`).
 pub fn start_channel2() -> bool {
-    let gate = input(GATE_PORT);
-    out(GATE_PORT, (gate & !SPEAKER) | GATE2);
-    out(COMMAND, CHANNEL2_ONE_SHOT);
-    out(CHANNEL2, 0xff);
-    out(CHANNEL2, 0xff);
+    let gate = GATE_PORT.read();
+    GATE_PORT.write((gate & !SPEAKER) | GATE2);
+    COMMAND.write(CHANNEL2_ONE_SHOT);
+    CHANNEL2.write(0xff);
+    CHANNEL2.write(0xff);
     let first = channel2_count();
     (0..LIVENESS_READS).any(|_| channel2_count() != first)
 }
 
 /// Channel 2's current count (counts down; wraps after 0).
 pub fn channel2_count() -> u16 {
-    out(COMMAND, CHANNEL2_LATCH);
-    let low = input(CHANNEL2);
-    let high = input(CHANNEL2);
+    COMMAND.write(CHANNEL2_LATCH);
+    let low = CHANNEL2.read();
+    let high = CHANNEL2.read();
     u16::from_le_bytes([low, high])
 }
 
@@ -62,7 +59,7 @@ pub fn channel2_count() -> u16 {
 /// 0 means 65536).
 pub fn start_channel0_one_shot(count: u16) {
     let [low, high] = count.to_le_bytes();
-    out(COMMAND, CHANNEL0_ONE_SHOT);
-    out(CHANNEL0, low);
-    out(CHANNEL0, high);
+    COMMAND.write(CHANNEL0_ONE_SHOT);
+    CHANNEL0.write(low);
+    CHANNEL0.write(high);
 }

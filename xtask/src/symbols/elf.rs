@@ -47,6 +47,15 @@ fn read_u64(bytes: &[u8], offset: u64, what: &str) -> Result<u64, String> {
     read(bytes, offset, what).map(u64::from_le_bytes)
 }
 
+/// The offset of entry `index` of a table at `table` with `size`-byte
+/// entries, or an error naming `what` if it overflows.
+fn entry_offset(table: u64, index: u64, size: u64, what: &str) -> Result<u64, String> {
+    index
+        .checked_mul(size)
+        .and_then(|offset| table.checked_add(offset))
+        .ok_or_else(|| format!("ELF malformed: {what} offset overflows"))
+}
+
 /// Overwrites the 8 bytes at `offset` (already validated by a read).
 fn write_u64(bytes: &mut [u8], offset: u64, value: u64) {
     let start = offset as usize;
@@ -125,18 +134,34 @@ impl Layout {
         {
             return Err("unexpected ELF header entry sizes".into());
         }
+        let program_header = |index| {
+            entry_offset(
+                program_headers,
+                index,
+                PROGRAM_HEADER_SIZE,
+                "program header",
+            )
+        };
+        let section_header = |index| {
+            entry_offset(
+                section_headers,
+                index,
+                SECTION_HEADER_SIZE,
+                "section header",
+            )
+        };
         let segments = (0..program_count)
-            .map(|index| segment(bytes, program_headers + index * PROGRAM_HEADER_SIZE))
+            .map(|index| segment(bytes, program_header(index)?))
             .collect::<Result<_, _>>()?;
         let mut sections: Vec<Section> = (0..section_count)
-            .map(|index| section(bytes, section_headers + index * SECTION_HEADER_SIZE))
+            .map(|index| section(bytes, section_header(index)?))
             .collect::<Result<_, _>>()?;
         name_sections(bytes, &mut sections, names_index)?;
         Ok(Self {
             segments,
             sections,
-            section_headers_end: section_headers + section_count * SECTION_HEADER_SIZE,
-            program_headers_end: program_headers + program_count * PROGRAM_HEADER_SIZE,
+            section_headers_end: section_header(section_count)?,
+            program_headers_end: program_header(program_count)?,
         })
     }
 
@@ -158,7 +183,8 @@ impl Layout {
             .ok_or(".symtab links to no string table")?;
         let mut symbols = Vec::new();
         for index in 0..table.size / SYMBOL_SIZE as u64 {
-            let symbol = file_symbol(bytes, table.offset + index * SYMBOL_SIZE as u64, strings)?;
+            let at = entry_offset(table.offset, index, SYMBOL_SIZE as u64, "symbol")?;
+            let symbol = file_symbol(bytes, at, strings)?;
             let executable = self
                 .sections
                 .get(usize::from(symbol.section))
@@ -170,7 +196,8 @@ impl Layout {
         Ok(symbols)
     }
 
-    /// The end of everything in the file except section `skip`'s contents.
+    /// The end of everything in the file except section `skip`'s contents
+    /// (`u64::MAX` if a section claims to end past it).
     pub fn content_end_without(&self, skip: &Section) -> u64 {
         let sections = self
             .sections
@@ -178,7 +205,7 @@ impl Layout {
             .filter(|section| {
                 section.header_offset != skip.header_offset && section.kind != SHT_NOBITS
             })
-            .map(|section| section.offset + section.size);
+            .map(|section| section.offset.saturating_add(section.size));
         sections
             .chain([
                 FILE_HEADER_SIZE,
@@ -234,8 +261,10 @@ fn string_at(bytes: &[u8], table: &Section, offset: u64) -> Result<String, Strin
         .offset
         .checked_add(offset)
         .filter(|_| offset < table.size);
-    let tail =
-        start.and_then(|start| bytes.get(start as usize..(table.offset + table.size) as usize));
+    let end = table.offset.checked_add(table.size);
+    let tail = start.zip(end).and_then(|(start, end)| {
+        bytes.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
+    });
     let tail = tail.ok_or_else(|| format!("string offset {offset:#x} outside its table"))?;
     let end = tail
         .iter()

@@ -263,3 +263,23 @@ fn a_segment_shared_with_other_sections_is_an_error() {
     image[segment.header_offset as usize + 40..][..8].copy_from_slice(&grown.to_le_bytes());
     assert!(embed_in(&image).unwrap_err().contains("more than .symbols"));
 }
+
+#[test]
+fn offsets_near_the_top_of_the_address_space_are_errors_not_panics() {
+    let original = sample();
+    let layout = Layout::parse(&original).unwrap();
+    let symtab = layout.section(".symtab").unwrap().header_offset as usize;
+    let strtab = layout.section(".strtab").unwrap().header_offset as usize;
+    // e_phoff, e_shoff; then sh_offset of .symtab and of .strtab.
+    for (at, value) in [
+        (32, u64::MAX - 8),
+        (40, u64::MAX - 8),
+        (symtab + 24, u64::MAX - 8),
+        (strtab + 24, u64::MAX - 8),
+        (strtab + 32, u64::MAX),
+    ] {
+        let mut image = original.clone();
+        image[at..at + 8].copy_from_slice(&value.to_le_bytes());
+        assert!(embed_in(&image).is_err(), "field at {at:#x}");
+    }
+}
