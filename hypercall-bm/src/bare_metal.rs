@@ -23,7 +23,7 @@ use crate::sync::{BareCondvar, BareMutex, BareRwLock};
 use crate::{interrupts, pci, threads};
 
 /// The interface version this implementation was written for.
-const SPEAKS: Version = Version::new(1, 0);
+const SPEAKS: Version = Version::new(1, 1);
 
 /// The bare-metal host.
 pub struct BareMetal {

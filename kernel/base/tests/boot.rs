@@ -114,6 +114,7 @@ fn a_host_speaking_another_interface_version_is_refused() {
     for host in [
         Version::new(VERSION.major + 1, 0),
         Version::new(VERSION.major - 1, 9),
+        Version::new(VERSION.major, VERSION.minor - 1),
     ] {
         let error = common::try_boot_speaking("", &[], host).err();
         assert_eq!(
@@ -127,7 +128,7 @@ fn a_host_speaking_another_interface_version_is_refused() {
             error
                 .unwrap()
                 .to_string()
-                .starts_with("hypercall interface mismatch: kernel needs 1.0, host speaks")
+                .starts_with("hypercall interface mismatch: kernel needs 1.1, host speaks")
         );
     }
 }

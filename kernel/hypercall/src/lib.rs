@@ -23,6 +23,7 @@
 //! | exit | [`Exit`] | end the host container with a status |
 //! | interrupts | [`Interrupts`] | device interrupts delivered to threads |
 //! | device buses | [`PciBus`] via [`Hypercalls::pci`] | PCI config, BARs, MMIO |
+//! | virtual NICs | [`VirtualNics`] via [`Hypercalls::virtual_nics`] | Ethernet frames to a host backend |
 //!
 //! # Rules every implementation follows
 //!
@@ -52,6 +53,7 @@ mod console;
 mod exit;
 mod interrupt;
 mod memory;
+mod nic;
 mod pci;
 mod random;
 mod sync;
@@ -63,6 +65,7 @@ pub use console::Console;
 pub use exit::{Exit, ExitStatus};
 pub use interrupt::{HostInterrupt, InterruptError, InterruptSource, Interrupts, MsiMessage};
 pub use memory::{DmaRegion, Memory, MemoryError, PAGE_SIZE};
+pub use nic::{MIN_FRAME, NicError, VirtualNic, VirtualNics};
 pub use pci::{BarKind, IoWidth, PciAddress, PciBar, PciBus, PciError};
 pub use random::{Random, RandomError};
 pub use sync::{HostCondvar, HostMutex, HostRwLock, RwMode, Synchronization, WaitResult};
@@ -97,6 +100,12 @@ pub trait Hypercalls:
     /// The PCI bus, for device components, or `None` on hosts without one.
     /// Never blocks.
     fn pci(&self) -> Option<&dyn PciBus> {
+        None
+    }
+
+    /// The virtual NICs, for the `virtif` component, or `None` on hosts
+    /// without them (since version 1.1). Never blocks.
+    fn virtual_nics(&self) -> Option<&dyn VirtualNics> {
         None
     }
 }

@@ -6,7 +6,9 @@ use core::fmt;
 ///
 /// Bump `minor` when adding calls with default implementations or new enum
 /// variants that old kernels never see; bump `major` for anything else.
-pub const VERSION: Version = Version { major: 1, minor: 0 };
+///
+/// 1.1 added the virtual NIC group ([`crate::VirtualNics`]).
+pub const VERSION: Version = Version { major: 1, minor: 1 };
 
 /// A version of the hypercall interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
