@@ -1,39 +1,20 @@
-//! The appliance: boots the kernel, starts its workload, says it is ready.
+//! The appliance: boots the kernel, starts the network services, says it
+//! is ready, then serves until the machine is stopped.
 //!
-//! Until the network faction arrives, the workload is a small relay that
-//! keeps the kernel's machinery honest at a trickle of CPU: a callout ticks
-//! once a second and hands a token round a ring of kernel threads through
-//! a mutex and a condition variable; every minute the kernel logs what it
-//! did. The appliance then runs until the machine is stopped.
+//! The same application runs on bare metal (`hypercall-bm`) and hosted
+//! (`hypercall-posix`); only the interfaces differ (virtio NICs or the
+//! host's virtual NICs). Once a minute it logs what it has done.
 
-use alloc::sync::Arc;
+use core::sync::atomic::Ordering::Relaxed;
 
-use kernel::base::callout::Callout;
-use kernel::base::sync::{Condvar, Mutex};
+use kernel::Context;
 use kernel::hypercall::ExitStatus;
-use kernel::{Context, Kernel};
 
+use crate::services::Services;
 use crate::{Host, say};
 
-/// Threads in the relay ring.
-const RING_SIZE: usize = 4;
-/// How often the token goes round.
-const TICK_NS: u64 = 1_000_000_000;
-/// Ticks between log lines.
-const TICKS_PER_REPORT: u64 = 60;
-
-/// The relay's shared state.
-struct Relay {
-    state: Mutex<RelayState>,
-    changed: Condvar,
-}
-
-struct RelayState {
-    /// Which ring member holds the token, if a round is under way.
-    holder: Option<usize>,
-    rounds: u64,
-    hops: u64,
-}
+/// Time between the appliance's log lines.
+const REPORT_NS: u64 = 60_000_000_000;
 
 /// Boots and runs the appliance; returns only if the boot fails.
 pub fn run(host: Host) -> ExitStatus {
@@ -52,87 +33,30 @@ pub fn run(host: Host) -> ExitStatus {
         }
     };
     let context = binding.enter();
-    let relay = match start_relay(&kernel, &context) {
-        Ok(relay) => relay,
+    let services = match Services::start(&context) {
+        Ok(services) => services,
         Err(error) => {
-            say(&*host, format_args!("anykernel: workload failed: {error}"));
+            say(&*host, format_args!("anykernel: services failed: {error}"));
             return ExitStatus::Failure(1);
         }
     };
     let ready_us = host.clock_monotonic_ns() / 1_000;
     say(&*host, format_args!("anykernel: ready in {ready_us} us"));
-    run_until_stopped(&relay, &context)
+    serve_until_stopped(&context, &services)
 }
 
-fn start_relay(
-    kernel: &Arc<Kernel>,
-    context: &Context<'_>,
-) -> Result<(Arc<Relay>, Arc<Callout>), kernel::hypercall::ThreadError> {
-    let relay = Arc::new(Relay {
-        state: Mutex::new(RelayState {
-            holder: None,
-            rounds: 0,
-            hops: 0,
-        }),
-        changed: Condvar::new(),
-    });
-    for member in 0..RING_SIZE {
-        let relay = relay.clone();
-        kernel.spawn_detached("relay", move |context| pass_token(&relay, member, context))?;
-    }
-    let _ = context;
-    Ok((relay.clone(), Arc::new(tick_callout(relay))))
-}
-
-/// A callout that starts a round of the relay when it fires.
-fn tick_callout(relay: Arc<Relay>) -> Callout {
-    Callout::new(move |context| {
-        let mut state = relay.state.lock(context);
-        if state.holder.is_none() {
-            state.holder = Some(0);
-            relay.changed.notify_all(context);
-        }
-    })
-}
-
-/// One ring member: waits for the token, passes it on.
-fn pass_token(relay: &Relay, member: usize, context: &Context<'_>) {
-    let mut state = relay.state.lock(context);
-    loop {
-        state = relay
-            .changed
-            .wait_while(state, |state| state.holder != Some(member));
-        state.hops += 1;
-        state.holder = if member + 1 == RING_SIZE {
-            state.rounds += 1;
-            None
-        } else {
-            Some(member + 1)
-        };
-        relay.changed.notify_all(context);
-    }
-}
-
-fn run_until_stopped(relay: &(Arc<Relay>, Arc<Callout>), context: &Context<'_>) -> ! {
-    let (relay, ticker) = relay;
+fn serve_until_stopped(context: &Context<'_>, services: &Services) -> ! {
     let kernel = context.kernel();
-    let mut reported = 0;
     loop {
-        ticker.schedule_after(context, TICK_NS);
-        let mut state = relay.state.lock(context);
-        let target = state.rounds + 1;
-        state = relay.changed.wait_while(state, |s| s.rounds < target);
-        let (rounds, hops) = (state.rounds, state.hops);
-        drop(state);
-        if rounds >= reported + TICKS_PER_REPORT {
-            reported = rounds;
-            let callouts = kernel.callouts_fired();
-            let memory = kernel.memory().stats();
-            log::info!(
-                "alive: uptime {} s, {rounds} relay rounds, {hops} hops, {callouts} callouts, {} KiB pages in use",
-                kernel.uptime_ns() / 1_000_000_000,
-                memory.in_use / 1024
-            );
-        }
+        context.sleep_until(context.now_ns().saturating_add(REPORT_NS));
+        let stats = services.stats();
+        let memory = kernel.memory().stats();
+        log::info!(
+            "alive: uptime {} s, {} connections, {} HTTP requests, {} KiB pages in use",
+            kernel.uptime_ns() / 1_000_000_000,
+            stats.connections.load(Relaxed),
+            stats.http_requests.load(Relaxed),
+            memory.in_use / 1024
+        );
     }
 }

@@ -13,6 +13,7 @@ extern crate alloc;
 pub mod appliance;
 mod report;
 pub mod selftest;
+pub mod services;
 
 use alloc::sync::Arc;
 

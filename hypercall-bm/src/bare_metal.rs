@@ -14,7 +14,7 @@ use hypercall::{
 use platform::boot::BootInfo;
 use platform::machine::Report;
 use platform::{console, cpu, paging, power, rtc, timer};
-use spin::Mutex;
+use spin::{Mutex, Once};
 
 use crate::global::scheduler;
 use crate::heap::HEAP;
@@ -30,7 +30,8 @@ pub struct BareMetal {
     command_line: &'static str,
     description: String,
     random: Mutex<RandomSource>,
-    pci: Option<pci::Pci>,
+    /// The PCI bus, scanned at the kernel's first request (`pci.rs`).
+    pci: Once<Option<pci::Pci>>,
 }
 
 impl BareMetal {
@@ -59,7 +60,7 @@ impl BareMetal {
             command_line: info.command_line.as_str(),
             description,
             random: Mutex::new(random),
-            pci: report.pci.is_ok().then_some(pci::Pci),
+            pci: Once::new(),
         }
     }
 }
@@ -86,7 +87,8 @@ impl Hypercalls for BareMetal {
     }
 
     fn pci(&self) -> Option<&dyn PciBus> {
-        self.pci.as_ref().map(|pci| pci as &dyn PciBus)
+        let pci = self.pci.call_once(pci::Pci::scan).as_ref();
+        pci.map(|pci| pci as &dyn PciBus)
     }
 }
 
@@ -199,6 +201,7 @@ impl Clock for BareMetal {
 impl Console for BareMetal {
     fn console_write(&self, bytes: &[u8]) {
         console::write_bytes(bytes);
+        crate::boot_trace::mark("console write");
     }
 }
 

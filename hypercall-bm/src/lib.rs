@@ -2,15 +2,19 @@
 //!
 //! An image names its main function with [`entry_point!`]; [`start`] then
 //! brings the machine up in this order: heap from the boot memory map,
-//! interrupt controllers, timer calibration, wall clock and PCI
-//! (`platform::machine::init`), the scheduler (adopting the boot stack as
-//! its first thread), interrupts on, the random source, and finally the
-//! image's main function with the [`BareMetal`] host. What main returns
-//! becomes the machine's exit status.
+//! interrupt controllers and timer calibration (`platform::machine::init`),
+//! the scheduler (adopting the boot stack as its first thread), interrupts
+//! on, the random source, and finally the image's main function with the
+//! [`BareMetal`] host. What main returns becomes the machine's exit status.
+//! The wall clock and PCI are set up at their first use (the RTC read at
+//! the first `clock_wall_ns`, the PCI scan at the first `pci()`): boot
+//! time under emulation is mostly first-run code, so boot runs only what
+//! the kernel needs to start. `boot.trace` on the command line prints the
+//! time of each boot phase (`boot_trace.rs`).
 //!
 //! Everything here runs on one CPU without preemption. Interrupt handlers
 //! only set flags; the scheduler turns them into thread wakeups
-//! ([`machine`]). Only the random source's pure parts build on the host,
+//! (`machine.rs`). Only the random source's pure parts build on the host,
 //! for their unit tests.
 
 #![no_std]
@@ -24,6 +28,8 @@ mod random;
 
 #[cfg(target_os = "none")]
 mod bare_metal;
+#[cfg(target_os = "none")]
+mod boot_trace;
 #[cfg(target_os = "none")]
 pub mod diagnostics;
 #[cfg(target_os = "none")]

@@ -11,7 +11,7 @@
 use platform::{cpu, timer};
 use scheduler::{Platform, ThreadId};
 
-use crate::interrupts;
+use crate::{boot_trace, interrupts};
 
 /// The bare-metal side of the scheduler.
 #[derive(Debug)]
@@ -23,6 +23,7 @@ impl Platform for Machine {
     }
 
     fn idle(&self, deadline_ns: Option<u64>) {
+        boot_trace::print_if_requested();
         cpu::disable_interrupts();
         if !interrupts::any_pending() {
             // A failure leaves no timer armed: the halt then lasts until

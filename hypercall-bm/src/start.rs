@@ -8,9 +8,9 @@ use platform::{cpu, machine, power, println};
 use scheduler::Scheduler;
 
 use crate::bare_metal::BareMetal;
-use crate::global;
 use crate::heap::{HEAP, Region};
 use crate::machine::Machine;
+use crate::{boot_trace, global};
 
 /// Failure code when the machine cannot even start (no RAM for a heap).
 const START_FAILURE_CODE: u8 = 60;
@@ -26,10 +26,14 @@ pub fn start(info: &'static BootInfo, main: fn(Arc<BareMetal>) -> ExitStatus) ->
         println!("anykernel: cannot start: no RAM for the heap ({error})");
         power::exit(power::failure_value(START_FAILURE_CODE));
     }
+    boot_trace::mark("heap");
     let report = machine::init(info);
     global::install(Scheduler::new(Machine));
     cpu::enable_interrupts();
+    boot_trace::mark("scheduler");
     let host = Arc::new(BareMetal::new(info, report));
+    boot_trace::configure(info.command_line.as_str());
+    boot_trace::mark("host");
     let status = main(host.clone());
     host.exit(status)
 }

@@ -3,17 +3,27 @@
 //! [`PosixConfig::from_process`] reads the boot parameters the way a hosted
 //! kernel is started: `my-kernel ip=10.0.0.2 log=debug`, plus the
 //! environment variable `ANYKERNEL_PARAMS` for parameters that a test
-//! harness or a wrapper script wants to add.
+//! harness or a wrapper script wants to add. Host options are taken out
+//! first: `--net=SPEC` or `--net SPEC` adds a virtual NIC (see
+//! [`crate::nic::NicSpec`]), one per option in order, followed by those in
+//! `ANYKERNEL_NET` (specs separated by blanks); they never reach the kernel.
 
 use std::ffi::OsString;
 
 use crate::console::ConsoleSink;
+use crate::nic::{NicSpec, NicSpecError, NicSpecErrorKind};
 use hypercall::Version;
 
 use crate::exit::ExitMode;
 
 /// The environment variable whose value is appended to the boot parameters.
 pub(crate) const PARAMETERS_VARIABLE: &str = "ANYKERNEL_PARAMS";
+
+/// The environment variable holding more NIC specs, blank-separated.
+pub(crate) const NETWORKS_VARIABLE: &str = "ANYKERNEL_NET";
+
+/// The host option that adds a NIC.
+const NET_OPTION: &str = "--net";
 
 /// The default of [`PosixConfig::memory_limit`]: 256 MiB.
 const DEFAULT_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
@@ -37,6 +47,9 @@ pub struct PosixConfig {
     /// The interface version the host claims in the boot handshake.
     /// [`SPEAKS`] unless a test plays an older or newer host.
     pub speaks: Version,
+    /// The virtual NICs: unit n is `nics[n]`. Empty: the virtual NIC group
+    /// is still offered, with no units.
+    pub nics: Vec<NicSpec>,
 }
 
 /// The interface version this implementation was written against: a
@@ -44,7 +57,8 @@ pub struct PosixConfig {
 pub const SPEAKS: Version = Version::new(1, 1);
 
 impl Default for PosixConfig {
-    /// No name, no parameters, 256 MiB, standard error, process exit.
+    /// No name, no parameters, 256 MiB, standard error, process exit, no
+    /// NICs.
     fn default() -> Self {
         Self {
             name: String::new(),
@@ -53,24 +67,78 @@ impl Default for PosixConfig {
             console: ConsoleSink::Stderr,
             exit: ExitMode::Process,
             speaks: SPEAKS,
+            nics: Vec::new(),
         }
     }
 }
 
 impl PosixConfig {
-    /// The default configuration with the boot parameters of this process:
-    /// its arguments after the program name, then the value of
-    /// `ANYKERNEL_PARAMS` if set, all joined by single spaces. Arguments
-    /// that are not UTF-8 are converted lossily (the kernel then rejects
-    /// the parameter instead of the host panicking).
+    /// The default configuration with the boot parameters and NICs of this
+    /// process: its arguments after the program name less the `--net`
+    /// options, then the value of `ANYKERNEL_PARAMS` if set, all joined by
+    /// single spaces. Arguments that are not UTF-8 are converted lossily
+    /// (the kernel then rejects the parameter instead of the host
+    /// panicking). A bad NIC spec is a usage error: the process prints it
+    /// and exits with status 2 (use [`PosixConfig::try_from_arguments`] to
+    /// handle it instead).
     pub fn from_process() -> Self {
         let arguments = std::env::args_os().skip(1);
-        let environment = std::env::var_os(PARAMETERS_VARIABLE);
-        Self {
-            boot_parameters: join_parameters(arguments, environment),
-            ..Self::default()
-        }
+        let parameters = std::env::var_os(PARAMETERS_VARIABLE);
+        let networks = std::env::var_os(NETWORKS_VARIABLE);
+        Self::try_from_arguments(arguments, parameters, networks).unwrap_or_else(|error| {
+            eprintln!("anykernel: {error}");
+            std::process::exit(2)
+        })
     }
+
+    /// The default configuration for the command-line `arguments` (without
+    /// the program name) and the values of `ANYKERNEL_PARAMS` and
+    /// `ANYKERNEL_NET`, as [`PosixConfig::from_process`] reads them.
+    ///
+    /// # Errors
+    /// The first NIC spec that does not parse, or a `--net` without value.
+    pub fn try_from_arguments(
+        arguments: impl IntoIterator<Item = OsString>,
+        parameters: Option<OsString>,
+        networks: Option<OsString>,
+    ) -> Result<Self, NicSpecError> {
+        let (kernel_arguments, mut nics) = split_host_options(arguments)?;
+        let networks = networks.map(|value| value.to_string_lossy().into_owned());
+        for spec in networks.iter().flat_map(|value| value.split_whitespace()) {
+            nics.push(spec.parse()?);
+        }
+        Ok(Self {
+            boot_parameters: join_parameters(kernel_arguments, parameters),
+            nics,
+            ..Self::default()
+        })
+    }
+}
+
+/// Separates the `--net=SPEC` / `--net SPEC` host options from the kernel
+/// parameters, keeping the order of both.
+fn split_host_options(
+    arguments: impl IntoIterator<Item = OsString>,
+) -> Result<(Vec<OsString>, Vec<NicSpec>), NicSpecError> {
+    let mut kernel_arguments = Vec::new();
+    let mut nics = Vec::new();
+    let mut arguments = arguments.into_iter();
+    while let Some(argument) = arguments.next() {
+        let text = argument.to_string_lossy();
+        let spec = if text == NET_OPTION {
+            let value = arguments
+                .next()
+                .ok_or_else(|| NicSpecError::new(NicSpecErrorKind::MissingValue, NET_OPTION))?;
+            value.to_string_lossy().into_owned()
+        } else if let Some(value) = text.strip_prefix("--net=") {
+            value.to_owned()
+        } else {
+            kernel_arguments.push(argument);
+            continue;
+        };
+        nics.push(spec.parse()?);
+    }
+    Ok((kernel_arguments, nics))
 }
 
 /// Joins command-line arguments and the environment value into one
@@ -123,6 +191,37 @@ mod tests {
         assert_eq!(join_parameters([bad], None), "k=\u{fffd}");
     }
 
+    fn parse(arguments: &[&str], networks: Option<&str>) -> Result<PosixConfig, NicSpecError> {
+        PosixConfig::try_from_arguments(os(arguments), Some("log=debug".into()), networks.map(OsString::from))
+    }
+
+    #[test]
+    fn net_options_are_taken_out_of_the_kernel_parameters() {
+        let arguments = ["ip=10.0.0.2", "--net=bus:/tmp/a", "gw=10.0.0.1", "--net", "tap:tap0,loss=0.5"];
+        let config = parse(&arguments, Some(" bus:/tmp/b  bus:/tmp/c,seed=1 ")).expect("valid");
+        assert_eq!(config.boot_parameters, "ip=10.0.0.2 gw=10.0.0.1 log=debug");
+        let targets: Vec<String> = config.nics.iter().map(ToString::to_string).collect();
+        assert_eq!(targets, ["bus:/tmp/a", "tap:tap0,loss=0.5", "bus:/tmp/b", "bus:/tmp/c,seed=1"]);
+    }
+
+    #[test]
+    fn without_net_options_nothing_changes() {
+        let config = parse(&["a=1", "--network=x", "-net"], None).expect("valid");
+        assert_eq!(config.boot_parameters, "a=1 --network=x -net log=debug");
+        assert!(config.nics.is_empty());
+    }
+
+    #[test]
+    fn bad_net_options_are_errors_naming_the_part() {
+        let error = parse(&["--net=bus:/x,loss=7"], None).expect_err("bad probability");
+        assert_eq!((error.kind, error.part.as_str()), (NicSpecErrorKind::BadProbability, "loss=7"));
+        let error = parse(&["a=1", "--net"], None).expect_err("no value");
+        assert_eq!(error.kind, NicSpecErrorKind::MissingValue);
+        assert!(error.to_string().contains("--net"), "{error}");
+        let error = parse(&[], Some("bus:/ok wire:/x")).expect_err("bad backend");
+        assert_eq!((error.kind, error.part.as_str()), (NicSpecErrorKind::UnknownBackend, "wire:/x"));
+    }
+
     #[test]
     fn default_is_the_documented_one() {
         let config = PosixConfig::default();
@@ -130,5 +229,6 @@ mod tests {
         assert!(config.name.is_empty() && config.boot_parameters.is_empty());
         assert!(matches!(config.console, ConsoleSink::Stderr));
         assert_eq!(config.exit, ExitMode::Process);
+        assert!(config.nics.is_empty());
     }
 }

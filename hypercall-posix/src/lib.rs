@@ -14,13 +14,16 @@
 //! | random | `random` | getrandom(2), falling back to `/dev/urandom` |
 //! | exit | `exit` | `process::exit`, or an unwind tests can catch |
 //! | interrupts | `interrupt` | software interrupts only |
+//! | virtual NICs | [`nic`] | a shared-memory bus file, `/dev/net/tun` |
 //!
 //! Several [`Posix`] instances may live in one process (two kernels in one
 //! test). They share what the process has only once: thread identities and
 //! the per-thread kernel slot (see [`hypercall::Threads::thread_slot`]).
 //! A host thread runs in at most one kernel at a time, so that is enough.
 //!
-//! Unsafe code is limited to the getrandom call and the raw allocator calls.
+//! Unsafe code is limited to the getrandom call, the raw allocator calls,
+//! the bus's shared mapping and futexes (`nic/bus/shared_memory.rs`) and
+//! the tap's ioctl and poll (`nic/tap/device.rs`).
 
 mod clock;
 mod config;
@@ -29,6 +32,7 @@ mod exit;
 mod identity;
 mod interrupt;
 mod memory;
+pub mod nic;
 mod random;
 mod sync;
 #[cfg(test)]
@@ -64,6 +68,7 @@ pub struct Posix {
     exit_mode: ExitMode,
     threads: ThreadRegistry,
     speaks: Version,
+    nics: Vec<nic::NicSpec>,
 }
 
 impl Posix {
@@ -77,6 +82,7 @@ impl Posix {
             exit_mode: config.exit,
             threads: ThreadRegistry::default(),
             speaks: config.speaks,
+            nics: config.nics,
         })
     }
 
@@ -98,6 +104,11 @@ impl Hypercalls for Posix {
 
     fn boot_parameters(&self) -> &str {
         &self.boot_parameters
+    }
+
+    /// Always offered; with no [`PosixConfig::nics`] it has no units.
+    fn virtual_nics(&self) -> Option<&dyn hypercall::VirtualNics> {
+        Some(self)
     }
 }
 

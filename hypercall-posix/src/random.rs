@@ -58,12 +58,18 @@ fn fill_from_device(path: &Path, buffer: &mut [u8]) -> Result<(), RandomError> {
         .map_err(|_| RandomError::SourceFailed)
 }
 
+/// Fills `buffer` from the best source there is (also for host-side uses
+/// such as random MAC addresses).
+pub(crate) fn fill(buffer: &mut [u8]) -> Result<(), RandomError> {
+    if fill_from(buffer, getrandom)? {
+        return Ok(());
+    }
+    fill_from_device(Path::new(FALLBACK_DEVICE), buffer)
+}
+
 impl Random for Posix {
     fn random_fill(&self, buffer: &mut [u8]) -> Result<(), RandomError> {
-        if fill_from(buffer, getrandom)? {
-            return Ok(());
-        }
-        fill_from_device(Path::new(FALLBACK_DEVICE), buffer)
+        fill(buffer)
     }
 }
 

@@ -1,23 +1,34 @@
 //! The anykernel as an image links it: the interface, the base, factions.
 //!
 //! An image depends on this crate alone and chooses what it links with
-//! Cargo features (none yet: the base is always in; the net faction and its
-//! components come next). [`components`] lists the components of this
-//! build, which [`boot`] hands to the base to run by init level.
+//! Cargo features: `net` (default) brings the net faction (`lo0`, the
+//! TCP/IP stack, the socket API, interface configuration and DHCP) and the
+//! virtif component. [`components`] lists the components of this build,
+//! which [`boot`] hands to the base to run by init level.
 
 #![no_std]
 
 extern crate alloc;
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 pub use base::component::Component;
 pub use base::{BootConfig, BootError, Context, Kernel, ThreadBinding};
 pub use {base, hypercall};
 
+#[cfg(feature = "net")]
+pub use net;
+
 /// The components linked into this build.
-pub fn components() -> &'static [&'static Component] {
-    &[]
+pub fn components() -> Vec<&'static Component> {
+    let mut components = Vec::new();
+    #[cfg(feature = "net")]
+    {
+        components.extend(net::components::ALL);
+        components.push(&virtif::VIRTIF);
+    }
+    components
 }
 
 /// Boots a kernel with every component of this build on `host`.
@@ -28,7 +39,7 @@ pub fn boot(host: Arc<dyn hypercall::Hypercalls>) -> Result<Arc<Kernel>, BootErr
     Kernel::boot(
         host,
         BootConfig {
-            components: components(),
+            components: &components(),
         },
     )
 }

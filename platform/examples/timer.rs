@@ -48,7 +48,15 @@ mod image {
         compare_references();
         wakeups();
         self_ipi();
-        isa_interrupts(report.wall_clock.is_ok());
+        let wall_clock = rtc::init();
+        match wall_clock {
+            Ok(time) => println!(
+                "rtc: {:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+                time.year, time.month, time.day, time.hour, time.minute, time.second
+            ),
+            Err(error) => println!("rtc: FAILED: {error}"),
+        }
+        isa_interrupts(wall_clock.is_ok());
         accuracy();
         let statistics = interrupts::statistics();
         println!("interrupt statistics: {statistics:?}");

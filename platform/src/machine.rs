@@ -1,19 +1,21 @@
 //! The machine bring-up order, in one function the image calls once.
 //!
 //! [`init`]: CPU features → PIC remap and mask, local APIC, I/O APIC →
-//! start of TSC calibration → RTC → PCI scan and assignment → end of
-//! calibration. The calibration window is measured across the RTC and PCI
-//! steps, so it costs only what remains of it afterwards (a PIT window is
-//! measured afresh: the PIT wraps too soon). A failing step is printed at
-//! once and recorded in the [`Report`]; later steps still run when they
-//! can. Interrupts stay disabled: the caller enables them.
+//! TSC calibration. A failing step is printed at once and recorded in the
+//! [`Report`]; later steps still run when they can. Interrupts stay
+//! disabled: the caller enables them.
+//!
+//! Boot time is dominated by code that runs for the first time (under TCG
+//! each new block of guest code is translated, ~10 µs here), so whatever
+//! boot does not need waits for its first use: the RTC is read at the
+//! first `rtc::wall_ns`, PCI is scanned and assigned at the first
+//! `pci::init` (which `hypercall-bm` calls when the kernel first asks for
+//! the bus). Each boot phase is marked for `boot::trace`.
 
 use core::fmt;
 
-use crate::boot::BootInfo;
+use crate::boot::{BootInfo, trace};
 use crate::interrupts::{self, InterruptError, Mode};
-use crate::pci::{self, PciError};
-use crate::rtc::{self, DateTime, RtcError};
 use crate::timer::{self, Calibration, TimerError};
 use crate::{cpu, println};
 
@@ -24,10 +26,6 @@ pub struct Report {
     pub interrupts: Result<Mode, InterruptError>,
     /// The TSC calibration (and wakeup timer setup).
     pub timer: Result<Calibration, TimerError>,
-    /// The RTC reading at boot (UTC).
-    pub wall_clock: Result<DateTime, RtcError>,
-    /// The PCI scan.
-    pub pci: Result<pci::Summary, PciError>,
     /// TSC ticks `init` took in total.
     pub elapsed_ticks: u64,
 }
@@ -41,16 +39,16 @@ pub fn init(info: &BootInfo) -> Report {
     if !features.invariant_tsc && features.hypervisor.is_none() {
         println!("platform: warning: TSC not reported invariant; monotonic time may drift");
     }
+    trace::mark("cpu features");
     let interrupts = interrupts::init();
+    trace::mark("interrupt controllers");
     let window = timer::begin_calibration(timer::DEFAULT_WINDOW_NS);
-    let wall_clock = rtc::init();
-    let pci = pci::init();
+    trace::mark("calibration start");
     let timer = window.and_then(|window| timer::finish_calibration(window, info.entry_tsc));
+    trace::mark("calibration end");
     let report = Report {
         interrupts,
         timer,
-        wall_clock,
-        pci,
         elapsed_ticks: cpu::rdtsc() - started,
     };
     report.print_failures();
@@ -65,13 +63,6 @@ impl Report {
         if let Err(error) = self.timer {
             println!("platform: timer: {error}");
         }
-        if let Err(error) = self.wall_clock {
-            println!("platform: real-time clock: {error} (wall time counts from 1970)");
-        }
-        match self.pci {
-            Err(PciError::NoPci) | Ok(_) => {}
-            Err(error) => println!("platform: PCI: {error}"),
-        }
     }
 }
 
@@ -84,18 +75,6 @@ impl fmt::Display for Report {
         match &self.timer {
             Ok(calibration) => writeln!(f, "timer: {}", CalibrationDisplay(calibration))?,
             Err(error) => writeln!(f, "timer: FAILED: {error}")?,
-        }
-        match self.wall_clock {
-            Ok(time) => writeln!(
-                f,
-                "rtc: {:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-                time.year, time.month, time.day, time.hour, time.minute, time.second
-            )?,
-            Err(error) => writeln!(f, "rtc: FAILED: {error}")?,
-        }
-        match self.pci {
-            Ok(summary) => writeln!(f, "pci: {summary}")?,
-            Err(error) => writeln!(f, "pci: {error}")?,
         }
         let elapsed_us =
             timer::tsc_hz().map(|hz| timer::scale::ns_in(self.elapsed_ticks, hz) / 1000);

@@ -40,5 +40,5 @@ pub use machine::{
 pub use outcome::Outcome;
 pub use running::{Qemu, SpawnError, WaitError};
 pub use serial::{SerialLine, format_log};
-pub use terminal::TerminalRun;
+pub use terminal::{TerminalRun, run_command_in_terminal};
 pub use verdict::{EXCEPTION_CODE, PANIC_CODE, PASSED_STATUS, Verdict};

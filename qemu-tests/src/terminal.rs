@@ -30,24 +30,32 @@ pub struct TerminalRun {
 impl QemuConfig {
     /// Runs QEMU with the serial port on this terminal until it exits.
     pub fn run_in_terminal(&self) -> Result<TerminalRun, SpawnError> {
-        let mut command = self.command().map_err(SpawnError::Config)?;
-        let _terminal = TERMINAL
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let guard = InterruptGuard::install();
-        let spawned_at = Instant::now();
-        let mut child = command
-            .spawn()
-            .map_err(|error| SpawnError::Io(error.kind()))?;
-        let status = child.wait().map_err(|error| SpawnError::Io(error.kind()))?;
-        let elapsed = spawned_at.elapsed();
-        let verdict = Verdict::from_exit_status(status.code(), "");
+        let command = self.command().map_err(SpawnError::Config)?;
+        let (status, interrupted, elapsed) = run_command_in_terminal(command)?;
         Ok(TerminalRun {
-            verdict,
-            interrupted: guard.interrupted(),
+            verdict: Verdict::from_exit_status(status.code(), ""),
+            interrupted,
             elapsed,
         })
     }
+}
+
+/// Runs `command` on this terminal until it exits, surviving the Ctrl-C
+/// that ends it: its exit status, whether SIGINT arrived, and how long it
+/// ran. Hosted kernels run this way too.
+pub fn run_command_in_terminal(
+    mut command: std::process::Command,
+) -> Result<(std::process::ExitStatus, bool, Duration), SpawnError> {
+    let _terminal = TERMINAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = InterruptGuard::install();
+    let spawned_at = Instant::now();
+    let mut child = command
+        .spawn()
+        .map_err(|error| SpawnError::Io(error.kind()))?;
+    let status = child.wait().map_err(|error| SpawnError::Io(error.kind()))?;
+    Ok((status, guard.interrupted(), spawned_at.elapsed()))
 }
 
 /// Held while a QEMU owns the terminal.

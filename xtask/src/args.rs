@@ -25,6 +25,10 @@ pub struct RunOptions {
     pub firmware: Option<Firmware>,
     pub memory_mib: u32,
     pub image: ImageKind,
+    /// Run the appliance as a hosted kernel (a Linux process), not in QEMU.
+    pub hosted: bool,
+    /// The hosted kernel's virtual NIC (`tap:NAME`, `bus:PATH[,faults]`).
+    pub net: Option<String>,
     pub params: Vec<String>,
 }
 
@@ -133,12 +137,21 @@ fn run_options(options: &Options, params: Vec<String>) -> Result<RunOptions, Usa
         |text| parse_size(text).ok().and_then(memory_mib),
         "a whole number of MiB such as 64M, 1G or 512 (MiB)",
     )?;
+    let hosted = options.flag("hosted");
+    let net = options.value("net", None, |text| Some(Some(text.to_string())), "tap:NAME or bus:PATH")?;
+    if net.is_some() && !hosted {
+        return Err(usage(
+            "`--net` configures the hosted kernel's NIC: add `--hosted` (QEMU networking comes with the virtio-net driver)",
+        ));
+    }
     Ok(RunOptions {
         machine,
         accel,
         firmware,
         memory_mib,
         image,
+        hosted,
+        net,
         params,
     })
 }
@@ -202,7 +215,7 @@ struct Options {
 }
 
 /// Options that take no value.
-const FLAGS: [&str; 1] = ["quick"];
+const FLAGS: [&str; 2] = ["quick", "hosted"];
 
 impl Options {
     fn split(words: &[String]) -> Result<Options, UsageError> {

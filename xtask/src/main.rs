@@ -9,6 +9,7 @@ mod args;
 mod bench;
 mod build;
 mod command;
+mod hosted;
 mod iso;
 mod paths;
 mod run;
@@ -41,6 +42,10 @@ options of run and gdb:
   --firmware qboot|seabios   q35 and pc only; default qboot
   --mem SIZE                 e.g. 64M, 1G; default 128M
   --image appliance|selftest default appliance; the selftest takes -- test=<case>
+  --hosted                   run the appliance as a hosted kernel in a Linux process
+  --net tap:NAME|bus:PATH    with --hosted: its virtual NIC (a tap device, root only,
+                             or a shared-memory bus file; bus options: loss=P,
+                             duplicate=P, reorder=P, corrupt=P, seed=N, mac=M)
 
 run and gdb exit with 0 when the guest passed or Ctrl-C stopped it, with the
 guest's failure code (1-63) when it failed, and with 125 without a verdict.

@@ -30,6 +30,9 @@ pub fn config_for(options: &RunOptions, image: &std::path::Path) -> QemuConfig {
 
 /// The `run` verb (`gdb` false) or the `gdb` verb (`gdb` true).
 pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
+    if options.hosted {
+        return crate::hosted::run_hosted(options, gdb);
+    }
     let needs: &[Need] = if gdb {
         &[Need::Target, Need::Qemu, Need::Gdb]
     } else {
@@ -114,6 +117,8 @@ mod tests {
             firmware: None,
             memory_mib: 64,
             image: ImageKind::Selftest,
+            hosted: false,
+            net: None,
             params: vec!["test=sleep".into()],
         };
         let expected = QemuConfig::kernel("/k")

@@ -5,7 +5,7 @@
 //! thread, then the components by init level. Everything a kernel owns
 //! hangs off the `Kernel`; nothing is global (but the log facade).
 
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::{Any, TypeId};
 use core::fmt;
@@ -58,7 +58,14 @@ pub struct Kernel {
     system_threads: spin::Mutex<Vec<JoinHandle>>,
     shutting_down: AtomicBool,
     boot_ns: u64,
+    /// The kernel's own `Arc`, weakly: set once by [`Kernel::boot`].
+    this: spin::Once<Weak<Kernel>>,
+    /// Run first by [`Kernel::shutdown`]: components stop their devices.
+    shutdown_hooks: spin::Mutex<Vec<ShutdownHook>>,
 }
+
+/// What a component runs when the kernel shuts down.
+pub type ShutdownHook = alloc::boxed::Box<dyn FnOnce() + Send>;
 
 impl Kernel {
     /// Boots a kernel on `hyper` with the components in `config`.
@@ -83,6 +90,7 @@ impl Kernel {
         let level = log_level(&params, &mut problems);
         let limit = memory_limit(&params, hyper.memory_size(), &mut problems);
         let kernel = Arc::new(Self::new(hyper, params, limit)?);
+        kernel.this.call_once(|| Arc::downgrade(&kernel));
         logger::register(kernel.id.0, &kernel.hyper, level);
         if let Err(error) = kernel.start(config, &problems) {
             // The threads started so far hold the kernel: end them, or it
@@ -113,6 +121,8 @@ impl Kernel {
             services: CpuCell::new(Vec::new()),
             system_threads: spin::Mutex::new(Vec::new()),
             shutting_down: AtomicBool::new(false),
+            this: spin::Once::new(),
+            shutdown_hooks: spin::Mutex::new(Vec::new()),
         })
     }
 
@@ -147,6 +157,19 @@ impl Kernel {
             })?;
         }
         Ok(())
+    }
+
+    /// The kernel's own `Arc`, for code that holds only a [`Context`] and
+    /// must start threads (softints, interrupt threads).
+    ///
+    /// # Panics
+    /// Never for a booted kernel: a context exists only while something
+    /// holds the kernel's `Arc`.
+    pub fn arc(&self) -> Arc<Kernel> {
+        self.this
+            .get()
+            .and_then(Weak::upgrade)
+            .expect("a kernel in use is booted and alive")
     }
 
     /// This kernel's identity.
@@ -239,6 +262,13 @@ impl Kernel {
         found.downcast::<T>().ok()
     }
 
+    /// Registers `hook` to run at the start of [`Kernel::shutdown`], outside
+    /// the kernel (no context): a driver closes its device there, so that
+    /// its receive thread ends.
+    pub fn on_shutdown(&self, hook: ShutdownHook) {
+        self.shutdown_hooks.lock().push(hook);
+    }
+
     pub(crate) fn add_system_thread(&self, thread: JoinHandle) {
         self.system_threads.lock().push(thread);
     }
@@ -261,6 +291,10 @@ impl Kernel {
     /// If called from inside the kernel (with a live context).
     pub fn shutdown(&self) {
         self.shutting_down.store(true, Relaxed);
+        let hooks = core::mem::take(&mut *self.shutdown_hooks.lock());
+        for hook in hooks {
+            hook();
+        }
         {
             let context = self.enter().expect("an lwp for shutdown");
             self.clock.worker().wake(&context);

@@ -47,7 +47,7 @@ mod worker;
 
 pub use context::{Context, ThreadBinding};
 pub use errors::{BindError, BootError};
-pub use kernel::{BootConfig, Kernel, KernelId};
+pub use kernel::{BootConfig, Kernel, KernelId, ShutdownHook};
 pub use lwp::LwpId;
 
 /// The hypercall interface the base is written against.

@@ -4,13 +4,18 @@
 //! PVH (QEMU `-kernel`, microvm) with `ebx` pointing at `hvm_start_info`,
 //! multiboot2 (GRUB) with `eax = 0x36d76289` and `ebx` pointing at the boot
 //! information. The code reads the TSC first (for the guest-side boot time),
-//! zeroes `.bss`, identity-maps the first 4 GiB with 2 MiB pages, enables
-//! long mode and calls `super::entry64` with the loader's `eax` and `ebx`.
+//! identity-maps the first 4 GiB with 2 MiB pages, enables long mode, zeroes
+//! `.bss` and calls `super::entry64` with the loader's `eax` and `ebx`.
 //!
 //! One 2 MiB page is split into 4 KiB pages: the one holding the 4 KiB guard
-//! page below the 64 KiB boot stack, which stays unmapped. Both lie in
-//! `.bss`, so the split page is inside the image. Page 0 stays mapped
-//! (firmware structures such as the BIOS data area live there).
+//! page below the 64 KiB boot stack, which stays unmapped. The page tables
+//! and the stack lie in `.boot_tables`, a no-bits section after `.bss`
+//! that is not zeroed as a whole (every entry the tables use is written;
+//! the stack needs no zeroes), so the split page is inside the image.
+//! Zeroing is the costliest part of the entry under TCG (each `rep`
+//! iteration is one pass through translated code), so it covers only the
+//! PML4, the PDPT and `.bss`. Page 0 stays mapped (firmware structures such
+//! as the BIOS data area live there).
 
 use core::arch::global_asm;
 
@@ -66,11 +71,12 @@ _start32:
     mov %eax, platform_entry_tsc
     mov %edx, platform_entry_tsc + 4
 
-    # Zero .bss (it holds the page tables and the boot stack).
-    mov $__bss_start, %edi
-    mov $__bss_end, %ecx
-    sub %edi, %ecx
-    shr $2, %ecx
+    # The page tables and the boot stack live outside .bss and are not
+    # zeroed wholesale: every PD and PT entry is written below, so only
+    # the PML4 and the PDPT need clearing (.bss itself is zeroed in long
+    # mode, eight bytes at a time).
+    mov $platform_boot_pml4, %edi
+    mov $(2 * 4096 / 4), %ecx
     xor %eax, %eax
     rep stosl
     mov $platform_boot_stack_top, %esp
@@ -146,6 +152,14 @@ platform_start64:
     mov %ax, %fs
     mov %ax, %gs
     movabs $platform_boot_stack_top, %rsp
+    # Zero .bss (Rust's zero-initialised statics); the linker script
+    # aligns both ends to 8 bytes.
+    movabs $__bss_start, %rdi
+    movabs $__bss_end, %rcx
+    sub %rdi, %rcx
+    shr $3, %rcx
+    xor %eax, %eax
+    rep stosq
     mov %ebp, %edi                      # arg 1: loader magic (zero-extended)
     mov %esi, %esi                      # arg 2: boot information (zero-extended)
     xor %ebp, %ebp                      # ends the frame-pointer chain
@@ -171,7 +185,8 @@ platform_boot_gdt_pointer:
 platform_entry_tsc:
     .quad 0
 
-    .section .bss.platform_boot, "aw", @nobits
+    # Not .bss: the entry code writes these itself (see above).
+    .section .boot_tables, "aw", @nobits
     .balign 4096
 platform_boot_pml4:
     .skip 4096

@@ -16,6 +16,7 @@
 
 pub mod entry;
 mod info;
+pub mod trace;
 
 use spin::Once;
 
@@ -64,7 +65,9 @@ pub fn boot_info() -> Option<&'static BootInfo> {
 
 /// The first Rust code: runs on the boot stack with interrupts off.
 extern "C" fn entry64(loader_magic: u32, loader_info: u32) -> ! {
+    trace::mark("long mode");
     crate::console::init();
+    trace::mark("console");
     let loader = if loader_magic == entry::MULTIBOOT2_LOADER_MAGIC {
         Loader::Multiboot2
     } else {
@@ -73,6 +76,7 @@ extern "C" fn entry64(loader_magic: u32, loader_info: u32) -> ! {
     crate::println!("anykernel: boot via {loader}");
     crate::gdt::init();
     crate::idt::init();
+    trace::mark("gdt, idt");
     // SAFETY: the entry code wrote the symbol once, before calling us, and
     // nothing writes it again.
     let entry_tsc = unsafe { core::ptr::read_volatile(&raw const platform_entry_tsc) };
@@ -81,6 +85,7 @@ extern "C" fn entry64(loader_magic: u32, loader_info: u32) -> ! {
         crate::println!("anykernel: warning: {warning}");
     }
     crate::backtrace::set_readable_memory(&info.usable_memory);
+    trace::mark("boot information");
     // SAFETY: `entry_point!` defines `platform_main` with exactly this
     // signature; an image without it does not link.
     unsafe { platform_main(info) }

@@ -1,9 +1,15 @@
-//! CMOS access: reading the clock at boot, `wall_ns`, the periodic interrupt.
+//! CMOS access: reading the clock once, `wall_ns`, the periodic interrupt.
+//!
+//! The clock is read at the first [`wall_ns`] (or an explicit [`init`]),
+//! not at boot: boot does not need the date, and the read costs about a
+//! millisecond of first-run code under emulation.
 //!
 //! The index/data port pair (0x70/0x71) is made atomic by a lock taken with
 //! interrupts disabled. Writing the index leaves bit 7 clear: NMIs stay
 //! enabled. Register C must be read after every RTC interrupt, or the RTC
 //! raises no further ones.
+
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use spin::{Mutex, Once};
 
@@ -30,8 +36,10 @@ const READ_ATTEMPTS: u32 = 5;
 static CMOS: Mutex<()> = Mutex::new(());
 /// Wall-clock ns minus monotonic ns, fixed at boot.
 static WALL_OFFSET: Once<u64> = Once::new();
-/// (unix ns, TSC) of the boot reading, kept until the clock is calibrated.
+/// (unix ns, TSC) of the first reading, kept until the clock is calibrated.
 static BOOT_READING: Once<(u64, u64)> = Once::new();
+/// Whether `wall_ns` already tried (and maybe failed) to read the RTC.
+static READ_TRIED: AtomicBool = AtomicBool::new(false);
 
 fn read_register(register: u8) -> u8 {
     cpu::without_interrupts(|| {
@@ -86,9 +94,9 @@ pub fn read() -> Result<DateTime, RtcError> {
     Err(RtcError::Busy)
 }
 
-/// Reads the RTC at boot and remembers it for [`wall_ns`] (the first
-/// successful reading counts). Works before the timer is calibrated (the
-/// TSC of the reading is kept).
+/// Reads the RTC and remembers it for [`wall_ns`] (the first successful
+/// reading counts). Works before the timer is calibrated (the TSC of the
+/// reading is kept).
 ///
 /// # Errors
 /// As [`read`]; [`wall_ns`] then counts from 1970.
@@ -100,9 +108,17 @@ pub fn init() -> Result<DateTime, RtcError> {
     Ok(time)
 }
 
-/// Nanoseconds since 1970-01-01 UTC: the boot reading plus monotonic time
-/// since (0 + monotonic time if the RTC could not be read). Never blocks.
+/// Nanoseconds since 1970-01-01 UTC: the first reading plus monotonic
+/// time since (0 + monotonic time if the RTC could not be read). The first
+/// call reads the RTC (a failure is printed once). Never sleeps; the first
+/// call may poll the RTC until an update cycle ends (under 2 ms).
 pub fn wall_ns() -> u64 {
+    if !READ_TRIED.swap(true, Ordering::Relaxed)
+        && BOOT_READING.get().is_none()
+        && let Err(error) = init()
+    {
+        crate::println!("platform: real-time clock: {error} (wall time counts from 1970)");
+    }
     let offset = WALL_OFFSET.get().copied().or_else(|| {
         let &(unix_ns, tsc) = BOOT_READING.get()?;
         timer::calibration()?;

@@ -37,9 +37,22 @@ fn run_defaults_to_the_appliance_on_q35_tcg_with_128_mib() {
         firmware: None,
         memory_mib: 128,
         image: ImageKind::Appliance,
+        hosted: false,
+        net: None,
         params: Vec::new(),
     };
     assert_eq!(options, expected);
+}
+
+#[test]
+fn hosted_runs_take_a_nic_and_a_nic_needs_hosted() {
+    let options = run_options("run --hosted --net tap:ak0 -- ip=192.168.77.2/24");
+    assert!(options.hosted);
+    assert_eq!(options.net.as_deref(), Some("tap:ak0"));
+    assert_eq!(options.params, ["ip=192.168.77.2/24"]);
+    let error = parse_words("run --net bus:/tmp/bus").unwrap_err();
+    assert!(error.0.contains("--hosted"), "{error}");
+    assert!(parse_words("run --hosted=yes").is_err());
 }
 
 #[test]

@@ -1,4 +1,136 @@
 //! The TCP protocol engine of the net faction (sans-IO, RFC 9293).
+//!
+//! [`Tcp`] is a pure, deterministic state machine holding every TCP socket
+//! of one network stack. It never reads a clock, takes a lock or touches a
+//! device: time comes in as `now_ns` (monotonic nanoseconds), segments come
+//! in as byte slices through [`Tcp::input`], and go out through the
+//! [`Transmit`] trait the caller implements. The kernel glue calls it
+//! under the network lock and
+//!
+//! 1. feeds every TCP payload of a checked IPv4 packet to [`Tcp::input`];
+//! 2. keeps one timer armed at [`Tcp::next_deadline`] and calls
+//!    [`Tcp::on_timer`] when it fires;
+//! 3. after every call, drains [`Tcp::drain_events`] and wakes the threads
+//!    waiting on those handles; the socket calls never block but return
+//!    [`TcpError::WouldBlock`].
+//!
+//! What is implemented: the RFC 9293 state machine with simultaneous open
+//! and close and TIME-WAIT reuse (RFC 6191); MSS, window scaling,
+//! timestamps with PAWS (RFC 7323); SACK both ways (RFC 2018, RFC 6675);
+//! RTO per RFC 6298 with Karn's rule; fast retransmit and NewReno
+//! (RFC 5681, RFC 6582); NewReno or CUBIC (RFC 9438) behind
+//! [`CongestionControl`]; Nagle, delayed ACKs, keepalive, persist; RFC 5961
+//! challenge ACKs; RFC 6528 ISNs and RFC 6056 ephemeral ports with
+//! SipHash-2-4. Memory: one box per socket and two byte rings per
+//! connection that grow up to the buffer sizes; nothing is allocated per
+//! segment once they have grown.
+//!
+//! Segments are untrusted: nothing here panics on any bytes.
 
 #![no_std]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+#[cfg(test)]
+extern crate std;
+
+mod arrival;
+mod config;
+mod congestion;
+mod context;
+mod cubic;
+mod engine;
+mod error;
+mod handshake;
+mod invariants;
+pub mod header;
+pub mod options;
+mod output;
+mod ports;
+mod receive;
+mod ring;
+mod rtt;
+mod scoreboard;
+mod send;
+mod sender;
+pub mod sequence;
+mod siphash;
+mod socket;
+mod stats;
+mod table;
+mod tcb;
+mod timers;
+
+#[cfg(test)]
+mod tests;
+
+use core::net::Ipv4Addr;
+
+pub use config::{
+    MAXIMUM_BUFFER, OptionName, Secrets, Shutdown, SocketOption, SocketStatus, State, TcpConfig,
+};
+pub use congestion::{Algorithm, CongestionControl, NewReno};
+pub use cubic::Cubic;
+pub use engine::Tcp;
+pub use error::{TcpError, Unreachable};
+pub use siphash::siphash_2_4;
+pub use stats::TcpStats;
+
+/// What the engine needs from the IP layer below it.
+pub trait Transmit {
+    /// Route to `destination`: the source address to use and the path MTU
+    /// (IP packet size, e.g. 1500). `None` = no route (connect fails with
+    /// [`TcpError::NoRoute`]).
+    fn route(&self, destination: Ipv4Addr) -> Option<Route>;
+
+    /// Sends one TCP segment of `length` bytes (TCP header and payload).
+    /// The IP layer allocates a packet buffer with headroom and calls
+    /// `fill` once with exactly `length` bytes to write the segment into,
+    /// checksum included (computed by the engine with the pseudo-header).
+    /// `Err` means the segment was not sent (no buffer, no route, queue
+    /// full); the engine treats it like a loss.
+    fn send(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), TransmitError>;
+}
+
+/// A route to a destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The source address to use.
+    pub source: Ipv4Addr,
+    /// The path MTU: the largest IP packet, headers included.
+    pub mtu: u16,
+}
+
+/// Why the IP layer did not send a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransmitError {
+    /// No packet buffer was free.
+    NoBuffer,
+    /// The route went away.
+    NoRoute,
+    /// The interface queue is full.
+    QueueFull,
+}
+
+/// Names one socket of a [`Tcp`]. Generation-checked: a handle of a closed
+/// socket never reaches a later socket in the same slot.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct SocketHandle {
+    index: u32,
+    generation: u32,
+}
+
+impl SocketHandle {
+    /// A number unique among the live sockets (for the glue's tables).
+    pub const fn index(self) -> u32 {
+        self.index
+    }
+}

@@ -1,9 +1,10 @@
 //! Wire formats of the net faction: checksums and typed header views.
 //!
 //! Everything here is a pure function of bytes: no kernel, no allocation,
-//! no unsafe. Packets from the link are untrusted, so every view checks
-//! lengths when it is made and hands out fields only through accessors;
-//! nothing here can panic on any input.
+//! no unsafe. Packets from the link are untrusted, so every `parse` checks
+//! lengths (and checksums, where the header has one) before it reads a
+//! field, and returns a plain `Copy` struct; no input can make it panic.
+//! `write` methods fill a buffer the caller sized, so they may index.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -12,6 +13,18 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod arp;
 pub mod checksum;
+mod error;
+pub mod ethernet;
+pub mod icmp;
+pub mod ipv4;
+pub mod udp;
 
+pub use arp::{ArpOperation, ArpPacket};
 pub use checksum::{Checksum, checksum};
+pub use error::WireError;
+pub use ethernet::{EtherType, EthernetHeader, MacAddress};
+pub use icmp::{IcmpKind, IcmpMessage};
+pub use ipv4::Ipv4Header;
+pub use udp::UdpHeader;

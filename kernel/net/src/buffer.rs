@@ -1,0 +1,212 @@
+//! Packet buffers: pool blocks with headroom, so headers are prepended in
+//! place.
+//!
+//! A [`PacketBuffer`] is one contiguous block from the faction's packet
+//! pool ([`PacketPool`], 2 KiB blocks counted against the kernel's memory
+//! limit) or, for the rare datagram that outgrows a block (a reassembled
+//! fragment train), whole pages. Its bytes are `data()`: a window
+//! `start..end` into the block. Input strips headers by moving `start`
+//! forward; output writes the payload first and then `prepend`s each
+//! header below it, into the headroom every fresh buffer has. Nothing on
+//! the data path allocates beyond taking a block from the pool.
+
+use alloc::sync::Arc;
+
+use base::memory::{Memory, MemoryError, Pages, Pool, PoolBlock};
+use base::hypercall::PAGE_SIZE;
+
+/// Bytes per pool block.
+pub const BLOCK_SIZE: usize = 2048;
+/// Free bytes before the data of a fresh buffer: room for Ethernet, IPv4
+/// and TCP headers with options.
+pub const HEADROOM: usize = 128;
+/// The most data a pool buffer holds after its headroom.
+pub const MAX_DATA: usize = BLOCK_SIZE - HEADROOM;
+
+/// Where a buffer's bytes live.
+enum Storage {
+    Block(PoolBlock),
+    Pages(Pages),
+}
+
+impl Storage {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Block(block) => block,
+            Self::Pages(pages) => pages.as_slice(),
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Self::Block(block) => block,
+            Self::Pages(pages) => pages.as_mut_slice(),
+        }
+    }
+}
+
+/// One packet's bytes with room to grow at the front.
+pub struct PacketBuffer {
+    storage: Storage,
+    start: usize,
+    end: usize,
+}
+
+/// Not enough headroom (or tailroom) for what was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRoom;
+
+impl PacketBuffer {
+    /// The packet's bytes.
+    pub fn data(&self) -> &[u8] {
+        &self.storage.bytes()[self.start..self.end]
+    }
+
+    /// The packet's bytes, writable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        let (start, end) = (self.start, self.end);
+        &mut self.storage.bytes_mut()[start..end]
+    }
+
+    /// Bytes in the packet.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether the packet has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Free bytes before the data.
+    pub fn headroom(&self) -> usize {
+        self.start
+    }
+
+    /// Free bytes after the data.
+    pub fn tailroom(&self) -> usize {
+        self.storage.bytes().len() - self.end
+    }
+
+    /// Grows the data by `count` bytes at the front and returns them.
+    ///
+    /// # Errors
+    /// [`NoRoom`] when the headroom is smaller.
+    pub fn prepend(&mut self, count: usize) -> Result<&mut [u8], NoRoom> {
+        let start = self.start.checked_sub(count).ok_or(NoRoom)?;
+        self.start = start;
+        Ok(&mut self.storage.bytes_mut()[start..start + count])
+    }
+
+    /// Grows the data by `count` bytes at the end and returns them.
+    ///
+    /// # Errors
+    /// [`NoRoom`] when the tailroom is smaller.
+    pub fn append(&mut self, count: usize) -> Result<&mut [u8], NoRoom> {
+        if count > self.tailroom() {
+            return Err(NoRoom);
+        }
+        let end = self.end;
+        self.end += count;
+        Ok(&mut self.storage.bytes_mut()[end..end + count])
+    }
+
+    /// Drops `count` bytes from the front (a header that was read).
+    /// Saturates at the end of the data.
+    pub fn strip_front(&mut self, count: usize) {
+        self.start = self.start.saturating_add(count).min(self.end);
+    }
+
+    /// Keeps only the first `length` bytes (drops link padding).
+    pub fn truncate(&mut self, length: usize) {
+        self.end = self.start + length.min(self.len());
+    }
+
+    /// Sets the data to `length` bytes starting `HEADROOM` into the block,
+    /// for a driver that fills a received frame. Returns the bytes.
+    ///
+    /// # Errors
+    /// [`NoRoom`] when the block is smaller.
+    pub fn reset(&mut self, length: usize) -> Result<&mut [u8], NoRoom> {
+        let capacity = self.storage.bytes().len();
+        if HEADROOM + length > capacity {
+            return Err(NoRoom);
+        }
+        self.start = HEADROOM;
+        self.end = HEADROOM + length;
+        Ok(&mut self.storage.bytes_mut()[HEADROOM..HEADROOM + length])
+    }
+}
+
+impl core::fmt::Debug for PacketBuffer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PacketBuffer")
+            .field("len", &self.len())
+            .field("headroom", &self.headroom())
+            .finish()
+    }
+}
+
+/// The faction's source of packet buffers.
+#[derive(Clone)]
+pub struct PacketPool {
+    pool: Arc<Pool>,
+    memory: Arc<Memory>,
+}
+
+impl PacketPool {
+    /// A pool of 2 KiB blocks growing from `memory`.
+    ///
+    /// # Errors
+    /// [`MemoryError`] if the pool cannot be made.
+    pub fn new(memory: &Arc<Memory>) -> Result<Self, MemoryError> {
+        Ok(Self {
+            pool: Pool::new(memory, "packet", BLOCK_SIZE)?,
+            memory: memory.clone(),
+        })
+    }
+
+    /// An empty buffer with [`HEADROOM`] free at the front.
+    ///
+    /// # Errors
+    /// [`MemoryError::Exhausted`] at the memory limit: the caller drops the
+    /// packet and counts it.
+    pub fn allocate(&self) -> Result<PacketBuffer, MemoryError> {
+        let block = self.pool.alloc()?;
+        Ok(PacketBuffer {
+            storage: Storage::Block(block),
+            start: HEADROOM,
+            end: HEADROOM,
+        })
+    }
+
+    /// An empty buffer for up to `size` bytes of data, from pages when a
+    /// block is too small (reassembly). Counted against the limit too.
+    ///
+    /// # Errors
+    /// [`MemoryError::Exhausted`] at the memory limit.
+    pub fn allocate_large(&self, size: usize) -> Result<PacketBuffer, MemoryError> {
+        if size <= MAX_DATA {
+            return self.allocate();
+        }
+        let pages = (HEADROOM + size).div_ceil(PAGE_SIZE);
+        Ok(PacketBuffer {
+            storage: Storage::Pages(self.memory.alloc_pages(pages)?),
+            start: HEADROOM,
+            end: HEADROOM,
+        })
+    }
+
+    /// Blocks handed out now (for `/stats`).
+    pub fn in_use(&self) -> usize {
+        self.pool.stats().in_use
+    }
+}
+
+impl core::fmt::Debug for PacketPool {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PacketPool")
+            .field("in_use", &self.in_use())
+            .finish()
+    }
+}

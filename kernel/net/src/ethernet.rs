@@ -1,0 +1,217 @@
+//! The link layer: Ethernet II framing, ARP, and loopback delivery.
+//!
+//! Output: an IP packet for a neighbour gets the neighbour's MAC from the
+//! ARP cache, or waits there while a request goes out. Input: frames are
+//! checked and split by EtherType; ARP is answered here (RFC 826's merge
+//! rule), IPv4 goes up. Loopback frames are bare IP packets.
+
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use wire::arp::PACKET_LEN;
+use wire::ethernet::HEADER_LEN;
+use wire::{ArpOperation, ArpPacket, EtherType, EthernetHeader, MacAddress};
+
+use crate::arp::HoldOutcome;
+use crate::buffer::PacketBuffer;
+use crate::interface::{InterfaceIndex, LinkKind};
+use crate::ipv4::IpLayer;
+
+/// What a received frame carries, for the stack to pass on.
+pub enum LinkInput {
+    /// An IPv4 packet, link header stripped.
+    Ipv4(PacketBuffer),
+    /// Handled here (ARP) or dropped.
+    Consumed,
+}
+
+impl IpLayer {
+    /// Sends an IP packet to `neighbour` on `index`.
+    pub(crate) fn link_output(
+        &mut self,
+        index: InterfaceIndex,
+        neighbour: Ipv4Addr,
+        packet: PacketBuffer,
+    ) {
+        let Some(interface) = self.interface(index) else {
+            return;
+        };
+        if interface.spec.kind == LinkKind::Loopback {
+            self.enqueue(index, packet);
+            return;
+        }
+        let broadcast = neighbour.is_broadcast()
+            || interface.address.is_some_and(|a| a.broadcast() == neighbour);
+        let now = self.now_ns;
+        let mac = if broadcast {
+            Some(MacAddress::BROADCAST)
+        } else {
+            self.arp.lookup(now, index, neighbour)
+        };
+        match mac {
+            Some(mac) => self.frame_and_enqueue(index, mac, EtherType::Ipv4, packet),
+            None => {
+                if self.arp.hold(now, index, neighbour, packet) == HoldOutcome::SendRequest {
+                    self.send_arp_request(index, neighbour);
+                }
+            }
+        }
+    }
+
+    fn frame_and_enqueue(
+        &mut self,
+        index: InterfaceIndex,
+        destination: MacAddress,
+        ether_type: EtherType,
+        mut packet: PacketBuffer,
+    ) {
+        let Some(source) = self.interface(index).map(|i| i.spec.mac) else {
+            return;
+        };
+        let Ok(bytes) = packet.prepend(HEADER_LEN) else {
+            self.stats.no_buffer += 1;
+            return;
+        };
+        EthernetHeader {
+            destination,
+            source,
+            ether_type,
+        }
+        .write(bytes);
+        self.enqueue(index, packet);
+    }
+
+    fn enqueue(&mut self, index: InterfaceIndex, frame: PacketBuffer) {
+        if let Some(interface) = self.interface_mut(index) {
+            interface.enqueue(frame);
+        }
+    }
+
+    /// Asks who has `target` on `index`; with `target` our own address,
+    /// this is the gratuitous ARP announcing it.
+    pub(crate) fn send_arp_request(&mut self, index: InterfaceIndex, target: Ipv4Addr) {
+        let Some(interface) = self.interface(index) else {
+            return;
+        };
+        let packet = ArpPacket {
+            operation: ArpOperation::Request,
+            sender_mac: interface.spec.mac,
+            sender_ip: interface
+                .address
+                .map_or(Ipv4Addr::UNSPECIFIED, |a| a.address),
+            target_mac: MacAddress::ZERO,
+            target_ip: target,
+        };
+        self.send_arp(index, MacAddress::BROADCAST, &packet);
+    }
+
+    fn send_arp(&mut self, index: InterfaceIndex, destination: MacAddress, packet: &ArpPacket) {
+        let Ok(mut buffer) = self.pool.allocate() else {
+            self.stats.no_buffer += 1;
+            return;
+        };
+        let Ok(bytes) = buffer.append(PACKET_LEN) else {
+            return;
+        };
+        packet.write(bytes);
+        self.frame_and_enqueue(index, destination, EtherType::Arp, buffer);
+    }
+
+    /// Retries the ARP requests whose timers ran out.
+    pub(crate) fn arp_timers(&mut self) {
+        let mut retries = Vec::new();
+        let now = self.now_ns;
+        self.arp.on_timer(now, &mut retries);
+        for (index, target) in retries {
+            self.send_arp_request(index, target);
+        }
+    }
+
+    /// Takes a received frame apart.
+    pub(crate) fn link_input(&mut self, index: InterfaceIndex, mut frame: PacketBuffer) -> LinkInput {
+        let Some(interface) = self.interface_mut(index) else {
+            return LinkInput::Consumed;
+        };
+        interface.counters.received_packets += 1;
+        interface.counters.received_bytes += frame.len() as u64;
+        if !interface.up {
+            interface.counters.received_dropped += 1;
+            return LinkInput::Consumed;
+        }
+        if interface.spec.kind == LinkKind::Loopback {
+            return LinkInput::Ipv4(frame);
+        }
+        let own_mac = interface.spec.mac;
+        let header = match EthernetHeader::parse(frame.data()) {
+            Ok(header) if header.destination == own_mac || header.destination.is_multicast() => {
+                header
+            }
+            _ => return self.drop_input(index),
+        };
+        frame.strip_front(HEADER_LEN);
+        match header.ether_type {
+            EtherType::Ipv4 => LinkInput::Ipv4(frame),
+            EtherType::Arp => {
+                self.arp_input(index, frame.data());
+                LinkInput::Consumed
+            }
+            EtherType::Other(_) => self.drop_input(index),
+        }
+    }
+
+    fn drop_input(&mut self, index: InterfaceIndex) -> LinkInput {
+        if let Some(interface) = self.interface_mut(index) {
+            interface.counters.received_dropped += 1;
+        }
+        LinkInput::Consumed
+    }
+
+    /// RFC 826's reception algorithm: merge the sender, answer requests
+    /// for our address, release packets that waited for the sender.
+    fn arp_input(&mut self, index: InterfaceIndex, bytes: &[u8]) {
+        let Ok(packet) = ArpPacket::parse(bytes) else {
+            self.arp.stats.malformed += 1;
+            return;
+        };
+        let Some(own) = self.interface(index).and_then(|i| i.address) else {
+            return;
+        };
+        let sender_valid = !packet.sender_ip.is_unspecified()
+            && !packet.sender_mac.is_multicast()
+            && packet.sender_ip != own.address;
+        let for_us = packet.target_ip == own.address;
+        if sender_valid {
+            let now = self.now_ns;
+            let released =
+                self.arp
+                    .learn(now, index, packet.sender_ip, packet.sender_mac, for_us);
+            for waiting in released {
+                self.frame_and_enqueue(index, packet.sender_mac, EtherType::Ipv4, waiting);
+            }
+        }
+        if for_us && packet.operation == ArpOperation::Request {
+            self.send_arp_reply(index, &packet);
+        }
+    }
+
+    fn send_arp_reply(&mut self, index: InterfaceIndex, request: &ArpPacket) {
+        let Some(interface) = self.interface(index) else {
+            return;
+        };
+        let reply = ArpPacket {
+            operation: ArpOperation::Reply,
+            sender_mac: interface.spec.mac,
+            sender_ip: request.target_ip,
+            target_mac: request.sender_mac,
+            target_ip: request.sender_ip,
+        };
+        self.arp.stats.replies_sent += 1;
+        self.send_arp(index, request.sender_mac, &reply);
+    }
+}
+
+impl core::fmt::Debug for LinkInput {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LinkInput").finish_non_exhaustive()
+    }
+}

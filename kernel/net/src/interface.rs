@@ -1,0 +1,213 @@
+//! Network interfaces (NetBSD's ifnet): what a driver attaches, and the
+//! state the stack keeps per interface.
+//!
+//! A driver implements [`NetworkDevice`] and attaches it with
+//! [`crate::Net::attach`]; the stack then owns an [`Interface`] for it:
+//! name, link kind, MAC, MTU, up/down, its IPv4 address, counters and a
+//! bounded send queue. Output never calls the driver directly: frames go
+//! to the send queue and are handed to the driver when the stack leaves
+//! its lock, so a busy device gives back-pressure (the frame waits in the
+//! queue) instead of a drop, up to the queue's bound.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::fmt;
+use core::net::Ipv4Addr;
+
+use base::Context;
+use wire::MacAddress;
+
+use crate::buffer::PacketBuffer;
+
+/// Frames an interface holds for a busy device before it drops.
+pub const SEND_QUEUE_LIMIT: usize = 512;
+
+/// An interface's number, its index in the stack's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InterfaceIndex(pub u16);
+
+/// What the link carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// Ethernet II frames.
+    Ethernet,
+    /// IPv4 packets with no link header (`lo0`).
+    Loopback,
+}
+
+/// The device said it cannot take the frame now; here it is back.
+#[derive(Debug)]
+pub struct DeviceBusy(pub PacketBuffer);
+
+/// What a network driver provides (the `if_transmit` of ifnet).
+pub trait NetworkDevice: Send + Sync {
+    /// Hands one frame to the device. Called under the stack's lock, with
+    /// the virtual CPU; must not block. When the device's queue is full it
+    /// returns the frame in [`DeviceBusy`] and later calls
+    /// [`crate::Net::transmit_ready`] once it has room.
+    ///
+    /// # Errors
+    /// [`DeviceBusy`] with the frame.
+    fn transmit(&self, context: &Context<'_>, frame: PacketBuffer) -> Result<(), DeviceBusy>;
+}
+
+/// What a driver tells the stack when it attaches.
+#[derive(Debug, Clone)]
+pub struct InterfaceSpec {
+    /// Name prefix (`vif`, `vioif`, `lo`); the stack appends the unit.
+    pub name_prefix: &'static str,
+    /// The link kind.
+    pub kind: LinkKind,
+    /// The hardware address (zero for loopback).
+    pub mac: MacAddress,
+    /// The largest IP packet the link carries.
+    pub mtu: usize,
+}
+
+/// Counters of one interface, after `netstat -i`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InterfaceCounters {
+    /// Frames received.
+    pub received_packets: u64,
+    /// Bytes received.
+    pub received_bytes: u64,
+    /// Frames dropped on input: malformed, not for us, no buffer.
+    pub received_dropped: u64,
+    /// Frames sent to the device.
+    pub sent_packets: u64,
+    /// Bytes sent to the device.
+    pub sent_bytes: u64,
+    /// Frames dropped on output: send queue full, link down.
+    pub sent_dropped: u64,
+}
+
+/// An interface's IPv4 configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InterfaceAddress {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// The prefix length of its subnet.
+    pub prefix_length: u8,
+}
+
+impl InterfaceAddress {
+    /// The subnet's network address.
+    pub fn network(&self) -> Ipv4Addr {
+        mask_address(self.address, self.prefix_length)
+    }
+
+    /// The subnet's directed broadcast address.
+    pub fn broadcast(&self) -> Ipv4Addr {
+        let host_bits = u32::MAX.checked_shr(u32::from(self.prefix_length)).unwrap_or(0);
+        Ipv4Addr::from(u32::from(self.address) | host_bits)
+    }
+
+    /// Whether `other` is on this subnet.
+    pub fn contains(&self, other: Ipv4Addr) -> bool {
+        mask_address(other, self.prefix_length) == self.network()
+    }
+}
+
+impl fmt::Display for InterfaceAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix_length)
+    }
+}
+
+/// `address` with all but the first `prefix_length` bits cleared.
+pub fn mask_address(address: Ipv4Addr, prefix_length: u8) -> Ipv4Addr {
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(prefix_length.min(32)))
+        .unwrap_or(0);
+    Ipv4Addr::from(u32::from(address) & mask)
+}
+
+/// One attached interface.
+pub struct Interface {
+    /// Its index.
+    pub index: InterfaceIndex,
+    /// `vif0`, `lo0`, …
+    pub name: String,
+    /// Link kind, MAC, MTU.
+    pub spec: InterfaceSpec,
+    /// Administratively up: down interfaces neither send nor receive.
+    pub up: bool,
+    /// The configured address.
+    pub address: Option<InterfaceAddress>,
+    /// Counters.
+    pub counters: InterfaceCounters,
+    pub(crate) device: Arc<dyn NetworkDevice>,
+    pub(crate) send_queue: VecDeque<PacketBuffer>,
+}
+
+impl Interface {
+    /// Whether `address` is this interface's own or one of its broadcasts.
+    pub fn accepts(&self, destination: Ipv4Addr) -> bool {
+        if destination.is_broadcast() {
+            return true;
+        }
+        match self.address {
+            Some(own) => destination == own.address || destination == own.broadcast(),
+            None => false,
+        }
+    }
+
+    /// Queues a finished frame for the device; drops and counts it when the
+    /// interface is down or the queue is full.
+    pub(crate) fn enqueue(&mut self, frame: PacketBuffer) {
+        if !self.up || self.send_queue.len() >= SEND_QUEUE_LIMIT {
+            self.counters.sent_dropped += 1;
+            return;
+        }
+        self.send_queue.push_back(frame);
+    }
+
+    /// Hands queued frames to the device until it is busy or the queue is
+    /// empty.
+    pub(crate) fn start_output(&mut self, context: &Context<'_>) {
+        while let Some(frame) = self.send_queue.pop_front() {
+            let length = frame.len() as u64;
+            match self.device.transmit(context, frame) {
+                Ok(()) => {
+                    self.counters.sent_packets += 1;
+                    self.counters.sent_bytes += length;
+                }
+                Err(DeviceBusy(frame)) => {
+                    self.send_queue.push_front(frame);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Interface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interface")
+            .field("name", &self.name)
+            .field("up", &self.up)
+            .field("address", &self.address)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnet_arithmetic() {
+        let address = InterfaceAddress {
+            address: Ipv4Addr::new(192, 168, 77, 2),
+            prefix_length: 24,
+        };
+        assert_eq!(address.network(), Ipv4Addr::new(192, 168, 77, 0));
+        assert_eq!(address.broadcast(), Ipv4Addr::new(192, 168, 77, 255));
+        assert!(address.contains(Ipv4Addr::new(192, 168, 77, 200)));
+        assert!(!address.contains(Ipv4Addr::new(192, 168, 78, 1)));
+        assert_eq!(mask_address(Ipv4Addr::new(10, 1, 2, 3), 0), Ipv4Addr::UNSPECIFIED);
+        assert_eq!(mask_address(Ipv4Addr::new(10, 1, 2, 3), 32), Ipv4Addr::new(10, 1, 2, 3));
+        assert_eq!(mask_address(Ipv4Addr::new(10, 1, 2, 3), 99), Ipv4Addr::new(10, 1, 2, 3));
+    }
+}

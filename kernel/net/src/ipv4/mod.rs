@@ -1,0 +1,393 @@
+//! The IPv4 layer: input checks, local delivery decisions, output with
+//! routing and fragmentation.
+//!
+//! [`IpLayer`] owns everything below the transports: the interfaces, the
+//! routing table, the ARP cache, reassembly, the packet pool and the
+//! counters. The transports (UDP, TCP, ICMP) sit beside it in the stack
+//! and call [`IpLayer::output`]; the TCP engine reaches it through
+//! [`tcp::Transmit`]. No forwarding: a packet for another host is
+//! dropped and counted (an appliance is not a router).
+
+pub mod reassembly;
+
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use wire::Ipv4Header;
+use wire::ipv4::HEADER_LEN;
+
+use crate::arp::ArpCache;
+use crate::buffer::{HEADROOM, PacketBuffer, PacketPool};
+use crate::interface::{Interface, InterfaceIndex, LinkKind};
+use crate::route::RouteTable;
+use reassembly::Reassembly;
+
+/// Why a packet could not be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputError {
+    /// No route to the destination.
+    NoRoute,
+    /// No packet buffer (memory limit).
+    NoBuffer,
+    /// Too big to send with don't-fragment set, or bigger than IPv4 allows.
+    TooBig,
+}
+
+impl core::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::NoRoute => "no route to host",
+            Self::NoBuffer => "no packet buffer",
+            Self::TooBig => "packet too big",
+        })
+    }
+}
+
+impl core::error::Error for OutputError {}
+
+/// IPv4 counters, after `netstat -s -p ip`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IpStats {
+    /// Packets received.
+    pub received: u64,
+    /// Dropped: malformed header, bad length, unsupported version.
+    pub bad_header: u64,
+    /// Dropped: header checksum.
+    pub bad_checksum: u64,
+    /// Dropped: addressed to another host.
+    pub not_for_us: u64,
+    /// Dropped: protocol not spoken.
+    pub unknown_protocol: u64,
+    /// Handed to a transport.
+    pub delivered: u64,
+    /// Packets sent (fragments counted one by one).
+    pub sent: u64,
+    /// Fragments sent.
+    pub fragments_sent: u64,
+    /// Not sent: no route.
+    pub no_route: u64,
+    /// Not sent or not received: no packet buffer.
+    pub no_buffer: u64,
+}
+
+/// Where a packet to some destination goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextHop {
+    /// The interface to send on.
+    pub interface: InterfaceIndex,
+    /// The address whose MAC the frame goes to.
+    pub neighbour: Ipv4Addr,
+    /// The source address to use.
+    pub source: Ipv4Addr,
+    /// The interface's MTU.
+    pub mtu: usize,
+}
+
+/// Everything below the transports.
+pub struct IpLayer {
+    /// The attached interfaces, indexed by [`InterfaceIndex`].
+    pub interfaces: Vec<Interface>,
+    /// The routing table.
+    pub routes: RouteTable,
+    /// The neighbour cache.
+    pub arp: ArpCache,
+    /// Fragments in reassembly.
+    pub reassembly: Reassembly,
+    /// Where packet buffers come from.
+    pub pool: PacketPool,
+    /// Counters.
+    pub stats: IpStats,
+    /// The time of the current stack call, for the layers that need it
+    /// inside calls that carry none (the TCP engine's transmit).
+    pub(crate) now_ns: u64,
+    next_identification: u16,
+}
+
+impl IpLayer {
+    /// An IP layer with no interfaces.
+    pub fn new(pool: PacketPool, first_identification: u16) -> Self {
+        Self {
+            interfaces: Vec::new(),
+            routes: RouteTable::default(),
+            arp: ArpCache::default(),
+            reassembly: Reassembly::default(),
+            pool,
+            stats: IpStats::default(),
+            now_ns: 0,
+            next_identification: first_identification,
+        }
+    }
+
+    /// The interface at `index`.
+    pub fn interface(&self, index: InterfaceIndex) -> Option<&Interface> {
+        self.interfaces.get(usize::from(index.0))
+    }
+
+    /// The interface at `index`, writable.
+    pub fn interface_mut(&mut self, index: InterfaceIndex) -> Option<&mut Interface> {
+        self.interfaces.get_mut(usize::from(index.0))
+    }
+
+    /// The interface named `name`.
+    pub fn interface_named(&self, name: &str) -> Option<InterfaceIndex> {
+        self.interfaces.iter().find(|i| i.name == name).map(|i| i.index)
+    }
+
+    /// Whether `address` is one of ours (any interface's, or loopback).
+    pub fn is_local(&self, address: Ipv4Addr) -> bool {
+        address.is_loopback()
+            || self
+                .interfaces
+                .iter()
+                .any(|i| i.address.is_some_and(|a| a.address == address))
+    }
+
+    fn loopback(&self) -> Option<&Interface> {
+        self.interfaces
+            .iter()
+            .find(|i| i.spec.kind == LinkKind::Loopback && i.up)
+    }
+
+    /// Where a packet to `destination` goes.
+    pub fn next_hop(&self, destination: Ipv4Addr) -> Option<NextHop> {
+        if self.is_local(destination) {
+            let lo = self.loopback()?;
+            return Some(NextHop {
+                interface: lo.index,
+                neighbour: destination,
+                source: if destination.is_loopback() {
+                    Ipv4Addr::LOCALHOST
+                } else {
+                    destination
+                },
+                mtu: lo.spec.mtu,
+            });
+        }
+        let route = self.routes.lookup(destination)?;
+        let interface = self.interface(route.interface).filter(|i| i.up)?;
+        let source = interface.address?.address;
+        Some(NextHop {
+            interface: interface.index,
+            neighbour: route.gateway.unwrap_or(destination),
+            source,
+            mtu: interface.spec.mtu,
+        })
+    }
+
+    /// Sends `payload` (a transport message in a buffer with headroom) to
+    /// `destination`, from `source` (or the route's source when
+    /// unspecified), fragmenting when it exceeds the MTU.
+    ///
+    /// # Errors
+    /// [`OutputError`]; the packet is gone either way.
+    pub fn output(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        protocol: u8,
+        payload: PacketBuffer,
+    ) -> Result<(), OutputError> {
+        let Some(hop) = self.next_hop(destination) else {
+            self.stats.no_route += 1;
+            return Err(OutputError::NoRoute);
+        };
+        let source = if source.is_unspecified() {
+            hop.source
+        } else {
+            source
+        };
+        let header = self.header(source, destination, protocol, payload.len());
+        self.send_via(hop, header, payload)
+    }
+
+    /// Sends a broadcast on `interface` whatever its configuration (DHCP
+    /// before it has an address).
+    ///
+    /// # Errors
+    /// [`OutputError`].
+    pub fn output_broadcast(
+        &mut self,
+        interface: InterfaceIndex,
+        source: Ipv4Addr,
+        protocol: u8,
+        payload: PacketBuffer,
+    ) -> Result<(), OutputError> {
+        let mtu = self.interface(interface).ok_or(OutputError::NoRoute)?.spec.mtu;
+        let hop = NextHop {
+            interface,
+            neighbour: Ipv4Addr::BROADCAST,
+            source,
+            mtu,
+        };
+        let header = self.header(source, Ipv4Addr::BROADCAST, protocol, payload.len());
+        self.send_via(hop, header, payload)
+    }
+
+    fn header(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        protocol: u8,
+        payload_len: usize,
+    ) -> Ipv4Header {
+        let mut header = Ipv4Header::new(source, destination, protocol, payload_len);
+        header.identification = self.next_identification;
+        self.next_identification = self.next_identification.wrapping_add(1);
+        // Only TCP knows to keep its segments under the path MTU.
+        header.dont_fragment = protocol == wire::ipv4::protocol::TCP;
+        header
+    }
+
+    fn send_via(
+        &mut self,
+        hop: NextHop,
+        header: Ipv4Header,
+        mut payload: PacketBuffer,
+    ) -> Result<(), OutputError> {
+        if header.total_len > 65_535 {
+            return Err(OutputError::TooBig);
+        }
+        if header.total_len <= hop.mtu {
+            let bytes = payload.prepend(HEADER_LEN).map_err(|_| OutputError::NoBuffer)?;
+            header.write(bytes);
+            self.stats.sent += 1;
+            self.link_output(hop.interface, hop.neighbour, payload);
+            return Ok(());
+        }
+        if header.dont_fragment {
+            return Err(OutputError::TooBig);
+        }
+        self.fragment(hop, header, &payload)
+    }
+
+    /// Sends `payload` as fragments of at most the MTU each.
+    fn fragment(
+        &mut self,
+        hop: NextHop,
+        header: Ipv4Header,
+        payload: &PacketBuffer,
+    ) -> Result<(), OutputError> {
+        let per_fragment = (hop.mtu.saturating_sub(HEADER_LEN) / 8) * 8;
+        if per_fragment == 0 {
+            return Err(OutputError::TooBig);
+        }
+        for (number, chunk) in payload.data().chunks(per_fragment).enumerate() {
+            let mut fragment = self.pool.allocate().map_err(|_| self.no_buffer())?;
+            fragment
+                .append(chunk.len())
+                .map_err(|_| OutputError::TooBig)?
+                .copy_from_slice(chunk);
+            let mut piece = header;
+            piece.fragment_offset = number * per_fragment;
+            piece.more_fragments = piece.fragment_offset + chunk.len() < payload.len();
+            piece.total_len = HEADER_LEN + chunk.len();
+            let bytes = fragment.prepend(HEADER_LEN).map_err(|_| OutputError::NoBuffer)?;
+            piece.write(bytes);
+            self.stats.sent += 1;
+            self.stats.fragments_sent += 1;
+            self.link_output(hop.interface, hop.neighbour, fragment);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn no_buffer(&mut self) -> OutputError {
+        self.stats.no_buffer += 1;
+        OutputError::NoBuffer
+    }
+
+    /// The address TCP and UDP answer from when a packet came to
+    /// `destination` on `interface` (our address, for broadcasts).
+    pub fn reply_source(&self, interface: InterfaceIndex, destination: Ipv4Addr) -> Ipv4Addr {
+        if self.is_local(destination) {
+            return destination;
+        }
+        self.interface(interface)
+            .and_then(|i| i.address)
+            .map_or(Ipv4Addr::UNSPECIFIED, |a| a.address)
+    }
+
+    /// Whether a packet for `destination` that came in on `interface` is
+    /// for this host.
+    pub fn accepts(&self, interface: InterfaceIndex, destination: Ipv4Addr) -> bool {
+        let Some(receiver) = self.interface(interface) else {
+            return false;
+        };
+        receiver.accepts(destination)
+            || (receiver.spec.kind == LinkKind::Loopback && self.is_local(destination))
+    }
+
+    /// Checks an incoming packet's header and reassembles fragments.
+    /// Returns the (whole) datagram's header and its payload.
+    pub fn input(
+        &mut self,
+        interface: InterfaceIndex,
+        mut packet: PacketBuffer,
+    ) -> Option<(Ipv4Header, PacketBuffer)> {
+        self.stats.received += 1;
+        let header = match Ipv4Header::parse(packet.data()) {
+            Ok(header) => header,
+            Err(wire::WireError::BadChecksum) => {
+                self.stats.bad_checksum += 1;
+                return None;
+            }
+            Err(_) => {
+                self.stats.bad_header += 1;
+                return None;
+            }
+        };
+        if !self.accepts(interface, header.destination) {
+            self.stats.not_for_us += 1;
+            return None;
+        }
+        packet.truncate(header.total_len);
+        packet.strip_front(header.header_len);
+        if !header.is_fragment() {
+            return Some((header, packet));
+        }
+        let now = self.now_ns;
+        self.reassembly.insert(now, &header, packet, &self.pool)
+    }
+}
+
+/// The TCP engine's way down: routes and segments.
+impl tcp::Transmit for IpLayer {
+    fn route(&self, destination: Ipv4Addr) -> Option<tcp::Route> {
+        let hop = self.next_hop(destination)?;
+        Some(tcp::Route {
+            source: hop.source,
+            mtu: u16::try_from(hop.mtu).unwrap_or(u16::MAX),
+        })
+    }
+
+    fn send(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), tcp::TransmitError> {
+        let mut segment = self
+            .pool
+            .allocate()
+            .map_err(|_| tcp::TransmitError::NoBuffer)?;
+        let bytes = segment
+            .append(length)
+            .map_err(|_| tcp::TransmitError::NoBuffer)?;
+        fill(bytes);
+        self.output(source, destination, wire::ipv4::protocol::TCP, segment)
+            .map_err(|error| match error {
+                OutputError::NoRoute => tcp::TransmitError::NoRoute,
+                OutputError::NoBuffer | OutputError::TooBig => tcp::TransmitError::NoBuffer,
+            })
+    }
+}
+
+/// Keeps the unused-import lint honest about `HEADROOM`: output buffers
+/// come from the pool with it, and fragments rely on it for their header.
+const _: () = assert!(HEADROOM >= HEADER_LEN + wire::ethernet::HEADER_LEN);
+
+impl core::fmt::Debug for IpLayer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("IpLayer").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,62 @@
+//! The net faction: interfaces, packet buffers, IPv4, ARP, ICMP, UDP, TCP
+//! and the socket API, as portable kernel code.
+//!
+//! Layers, bottom up, each in its own module:
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`buffer`] | packet buffers from a pool, with headroom for headers |
+//! | [`interface`] | ifnet: what drivers attach, per-interface state |
+//! | [`ethernet`], [`arp`] | framing and neighbour resolution |
+//! | [`ipv4`] | input checks, reassembly, routing, output, fragmentation |
+//! | [`icmp`], [`udp`] | echo and errors; datagrams |
+//! | `tcp` (crate `kernel/net/tcp`) | the TCP engine, sans-IO |
+//! | [`dhcp`] | the DHCP client (crate `kernel/net/dhcp`) in the stack |
+//! | [`stack`] | all of the above behind one lock: [`Stack`] |
+//! | [`net`] | the kernel glue: lock, softint, timer, wakeups: [`Net`] |
+//! | [`socket`] | the system-call API on [`Net`], errno-style errors |
+//! | [`components`] | `net`, `lo0`, `ifconfig` at their init levels |
+//!
+//! The stack itself ([`Stack`]) is pure state and functions of it, so it
+//! is tested and fuzzed on the host without a kernel; [`Net`] adds the
+//! kernel: one mutex, deferred input, one callout, per-socket condition
+//! variables. No per-packet heap allocation on the data path: buffers come
+//! from the pool, and data is copied once into and once out of a socket
+//! buffer.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+pub mod arp;
+pub mod buffer;
+pub mod components;
+pub mod config;
+pub mod dhcp;
+pub mod ethernet;
+pub mod icmp;
+pub mod interface;
+pub mod ipv4;
+pub mod loopback;
+pub mod net;
+mod ping;
+pub mod ports;
+pub mod route;
+mod slab;
+pub mod socket;
+pub mod stack;
+mod stats;
+pub mod udp;
+
+pub use buffer::{PacketBuffer, PacketPool};
+pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
+pub use net::Net;
+pub use socket::{Errno, Fd, PollEvents, PollFd, Shutdown, SocketOption, SocketType};
+pub use stack::Stack;
+pub use wire::MacAddress;
+/// The wire formats, for drivers.
+pub use wire;

@@ -1,0 +1,305 @@
+//! The system-call API for local clients: BSD sockets as Rust calls.
+//!
+//! An application holding a [`Context`] calls these on the [`Net`]
+//! service: `socket`, `bind`, `listen`, `accept`, `connect`, `read`,
+//! `write`, `send_to`, `receive_from`, `shutdown`, `close`, `poll`,
+//! `set_option`, `option`, `local_address`, `peer_address`. Errors are
+//! [`Errno`]s. A call that must wait (no data, no connection, a full send
+//! buffer) sleeps on the socket's condition variable, which releases the
+//! stack lock and the virtual CPU, unless the socket is non-blocking, when
+//! it returns [`Errno::WouldBlock`]. Nothing here spins.
+
+pub mod errno;
+mod options;
+mod poll;
+pub mod table;
+mod tcp_calls;
+
+use core::net::SocketAddrV4;
+
+use base::Context;
+
+use crate::net::Net;
+use crate::stack::Stack;
+pub use errno::Errno;
+pub use options::{OptionName, SocketOption};
+pub use poll::{PollEvents, PollFd};
+pub use table::Fd;
+use table::Transport;
+
+/// The kinds of socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketType {
+    /// TCP.
+    Stream,
+    /// UDP.
+    Datagram,
+}
+
+/// Which direction `shutdown` ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// No more reading.
+    Read,
+    /// No more writing (sends FIN).
+    Write,
+    /// Both.
+    Both,
+}
+
+/// A call's result, one attempt at a time: [`Errno::WouldBlock`] means
+/// "sleep and try again" for blocking sockets.
+type Attempt<T> = Result<T, Errno>;
+
+impl Net {
+    /// Opens a socket.
+    ///
+    /// # Errors
+    /// [`Errno::TooManySockets`].
+    pub fn socket(&self, context: &Context<'_>, kind: SocketType) -> Result<Fd, Errno> {
+        self.with_stack(context, |stack| {
+            let transport = match kind {
+                SocketType::Stream => Transport::Tcp(stack.tcp.open()?),
+                SocketType::Datagram => Transport::Udp(stack.udp.open()?),
+            };
+            let fd = stack.sockets.insert(transport);
+            fd.ok_or_else(|| {
+                close_transport(stack, transport);
+                Errno::TooManySockets
+            })
+        })
+    }
+
+    /// Binds `fd` to `address` (port 0: an ephemeral port).
+    ///
+    /// # Errors
+    /// [`Errno::AddressInUse`], [`Errno::AddressNotAvailable`],
+    /// [`Errno::BadDescriptor`], [`Errno::InvalidArgument`].
+    pub fn bind(&self, context: &Context<'_>, fd: Fd, address: SocketAddrV4) -> Result<(), Errno> {
+        self.with_stack(context, |stack| match transport(stack, fd)? {
+            Transport::Tcp(handle) => {
+                let local = *address.ip();
+                if !local.is_unspecified() && !stack.ip.is_local(local) {
+                    return Err(Errno::AddressNotAvailable);
+                }
+                Ok(stack.tcp.bind(handle, address)?)
+            }
+            Transport::Udp(handle) => {
+                let Stack { ip, udp, ports, .. } = stack;
+                Ok(udp.bind(ip, ports, handle, address)?)
+            }
+        })
+    }
+
+    /// Connects `fd` to `address`; for TCP, waits for the handshake unless
+    /// the socket is non-blocking ([`Errno::InProgress`]).
+    ///
+    /// # Errors
+    /// [`Errno::ConnectionRefused`], [`Errno::TimedOut`],
+    /// [`Errno::NetworkUnreachable`], [`Errno::AlreadyConnected`], …
+    pub fn connect(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        address: SocketAddrV4,
+    ) -> Result<(), Errno> {
+        let mut stack = self.lock(context);
+        let result = match transport(&stack, fd) {
+            Ok(Transport::Udp(handle)) => {
+                let Stack { ip, udp, ports, .. } = &mut *stack;
+                udp.connect(ip, ports, handle, address).map_err(Errno::from)
+            }
+            Ok(Transport::Tcp(handle)) => {
+                return self.tcp_connect(context, stack, fd, handle, address);
+            }
+            Err(error) => Err(error),
+        };
+        self.finish(context, &mut stack);
+        result
+    }
+
+    /// Reads into `buffer`: at least one byte, or 0 at end of stream.
+    /// Datagram sockets read one datagram.
+    ///
+    /// # Errors
+    /// [`Errno::WouldBlock`] (non-blocking), [`Errno::ConnectionReset`],
+    /// [`Errno::NotConnected`], [`Errno::BadDescriptor`].
+    pub fn read(&self, context: &Context<'_>, fd: Fd, buffer: &mut [u8]) -> Result<usize, Errno> {
+        if buffer.is_empty() {
+            return Ok(0);
+        }
+        self.blocking(context, fd, |stack| match transport(stack, fd)? {
+            Transport::Tcp(handle) => {
+                let now = stack.now_ns();
+                let Stack { ip, tcp, .. } = stack;
+                Ok(tcp.recv(now, handle, buffer, ip)?)
+            }
+            Transport::Udp(handle) => Ok(stack.udp.receive_from(handle, buffer)?.0),
+        })
+    }
+
+    /// Writes all of `data` (blocking sockets) or as much as fits now
+    /// (non-blocking ones, at least one byte or [`Errno::WouldBlock`]).
+    /// Datagram sockets send one datagram to their connected peer.
+    ///
+    /// # Errors
+    /// [`Errno::BrokenPipe`], [`Errno::ConnectionReset`],
+    /// [`Errno::NotConnected`], [`Errno::WouldBlock`].
+    pub fn write(&self, context: &Context<'_>, fd: Fd, data: &[u8]) -> Result<usize, Errno> {
+        let mut written = 0;
+        loop {
+            let rest = &data[written..];
+            let result = self.blocking(context, fd, |stack| write_once(stack, fd, rest));
+            match result {
+                Ok(count) => written += count,
+                Err(error) if written == 0 => return Err(error),
+                Err(_) => return Ok(written),
+            }
+            let datagram = matches!(self.transport_of(context, fd), Ok(Transport::Udp(_)));
+            if written >= data.len() || datagram || self.is_nonblocking(context, fd) {
+                return Ok(written);
+            }
+        }
+    }
+
+    /// Sends one datagram to `destination`.
+    ///
+    /// # Errors
+    /// [`Errno::MessageTooLong`], [`Errno::NetworkUnreachable`],
+    /// [`Errno::NotSupported`] on stream sockets.
+    pub fn send_to(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        data: &[u8],
+        destination: SocketAddrV4,
+    ) -> Result<usize, Errno> {
+        self.with_stack(context, |stack| match transport(stack, fd)? {
+            Transport::Udp(handle) => {
+                let Stack { ip, udp, ports, .. } = stack;
+                Ok(udp.send_to(ip, ports, handle, data, Some(destination))?)
+            }
+            Transport::Tcp(_) => Err(Errno::NotSupported),
+        })
+    }
+
+    /// Receives one datagram and says who sent it.
+    ///
+    /// # Errors
+    /// [`Errno::WouldBlock`], [`Errno::NotSupported`] on stream sockets.
+    pub fn receive_from(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        buffer: &mut [u8],
+    ) -> Result<(usize, SocketAddrV4), Errno> {
+        self.blocking(context, fd, |stack| match transport(stack, fd)? {
+            Transport::Udp(handle) => Ok(stack.udp.receive_from(handle, buffer)?),
+            Transport::Tcp(_) => Err(Errno::NotSupported),
+        })
+    }
+
+    /// Closes `fd`. A TCP connection goes on to close in order in the
+    /// background (or is reset, per its linger option).
+    ///
+    /// # Errors
+    /// [`Errno::BadDescriptor`].
+    pub fn close(&self, context: &Context<'_>, fd: Fd) -> Result<(), Errno> {
+        self.with_stack(context, |stack| {
+            let entry = stack.sockets.remove(fd).ok_or(Errno::BadDescriptor)?;
+            entry.wait.notify_all(context);
+            close_transport(stack, entry.transport);
+            Ok(())
+        })
+    }
+
+    /// The address `fd` is bound to.
+    ///
+    /// # Errors
+    /// [`Errno::BadDescriptor`].
+    pub fn local_address(&self, context: &Context<'_>, fd: Fd) -> Result<SocketAddrV4, Errno> {
+        self.with_stack(context, |stack| match transport(stack, fd)? {
+            Transport::Tcp(handle) => Ok(stack.tcp.local_address(handle)?),
+            Transport::Udp(handle) => stack.udp.local_address(handle).ok_or(Errno::BadDescriptor),
+        })
+    }
+
+    /// The address of `fd`'s peer.
+    ///
+    /// # Errors
+    /// [`Errno::NotConnected`], [`Errno::BadDescriptor`].
+    pub fn peer_address(&self, context: &Context<'_>, fd: Fd) -> Result<SocketAddrV4, Errno> {
+        self.with_stack(context, |stack| match transport(stack, fd)? {
+            Transport::Tcp(handle) => Ok(stack.tcp.peer_address(handle)?),
+            Transport::Udp(handle) => stack.udp.peer_address(handle).ok_or(Errno::NotConnected),
+        })
+    }
+
+    fn transport_of(&self, context: &Context<'_>, fd: Fd) -> Result<Transport, Errno> {
+        transport(&self.lock(context), fd)
+    }
+
+    fn is_nonblocking(&self, context: &Context<'_>, fd: Fd) -> bool {
+        let stack = self.lock(context);
+        stack.sockets.get(fd).is_some_and(|entry| entry.nonblocking)
+    }
+
+    /// Runs `attempt` until it does not say [`Errno::WouldBlock`], sleeping
+    /// on the socket between tries; non-blocking sockets try once.
+    fn blocking<T>(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        mut attempt: impl FnMut(&mut Stack) -> Attempt<T>,
+    ) -> Result<T, Errno> {
+        let mut stack = self.lock(context);
+        loop {
+            let result = attempt(&mut stack);
+            self.finish(context, &mut stack);
+            let Err(Errno::WouldBlock) = result else {
+                return result;
+            };
+            let entry = stack.sockets.get(fd).ok_or(Errno::BadDescriptor)?;
+            if entry.nonblocking {
+                return Err(Errno::WouldBlock);
+            }
+            let wait = entry.wait.clone();
+            stack = wait.wait(stack);
+            let now = context.now_ns();
+            stack.set_now(now);
+        }
+    }
+}
+
+fn transport(stack: &Stack, fd: Fd) -> Result<Transport, Errno> {
+    stack
+        .sockets
+        .get(fd)
+        .map(|entry| entry.transport)
+        .ok_or(Errno::BadDescriptor)
+}
+
+fn write_once(stack: &mut Stack, fd: Fd, data: &[u8]) -> Attempt<usize> {
+    match transport(stack, fd)? {
+        Transport::Tcp(handle) => {
+            let now = stack.now_ns();
+            let Stack { ip, tcp, .. } = stack;
+            Ok(tcp.send(now, handle, data, ip)?)
+        }
+        Transport::Udp(handle) => {
+            let Stack { ip, udp, ports, .. } = stack;
+            Ok(udp.send_to(ip, ports, handle, data, None)?)
+        }
+    }
+}
+
+fn close_transport(stack: &mut Stack, transport: Transport) {
+    match transport {
+        Transport::Tcp(handle) => {
+            let now = stack.now_ns();
+            let Stack { ip, tcp, .. } = stack;
+            tcp.close(now, handle, ip);
+        }
+        Transport::Udp(handle) => stack.udp.close(handle),
+    }
+}

@@ -1,0 +1,152 @@
+//! Socket options: setsockopt and getsockopt.
+//!
+//! One enum carries a value ([`SocketOption`]); one names it
+//! ([`OptionName`]). Options a transport does not have are
+//! [`Errno::NoSuchOption`].
+
+use base::Context;
+
+use super::table::{Fd, Transport};
+use super::{Errno, transport};
+use crate::net::Net;
+
+/// An option with its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketOption {
+    /// O_NONBLOCK.
+    NonBlocking(bool),
+    /// SO_REUSEADDR.
+    ReuseAddress(bool),
+    /// SO_RCVBUF, bytes.
+    ReceiveBuffer(usize),
+    /// SO_SNDBUF, bytes.
+    SendBuffer(usize),
+    /// SO_KEEPALIVE.
+    KeepAlive(bool),
+    /// SO_LINGER: `Some(seconds)` to linger (0: reset on close).
+    Linger(Option<u32>),
+    /// TCP_NODELAY.
+    NoDelay(bool),
+}
+
+/// An option's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionName {
+    /// O_NONBLOCK.
+    NonBlocking,
+    /// SO_REUSEADDR.
+    ReuseAddress,
+    /// SO_RCVBUF.
+    ReceiveBuffer,
+    /// SO_SNDBUF.
+    SendBuffer,
+    /// SO_KEEPALIVE.
+    KeepAlive,
+    /// SO_LINGER.
+    Linger,
+    /// TCP_NODELAY.
+    NoDelay,
+}
+
+impl Net {
+    /// Sets an option on `fd`.
+    ///
+    /// # Errors
+    /// [`Errno::NoSuchOption`], [`Errno::BadDescriptor`],
+    /// [`Errno::InvalidArgument`].
+    pub fn set_option(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        option: SocketOption,
+    ) -> Result<(), Errno> {
+        self.with_stack(context, |stack| {
+            let kind = transport(stack, fd)?;
+            match (option, kind) {
+                (SocketOption::NonBlocking(on), _) => {
+                    let entry = stack.sockets.get_mut(fd).ok_or(Errno::BadDescriptor)?;
+                    entry.nonblocking = on;
+                    Ok(())
+                }
+                (SocketOption::ReuseAddress(on), Transport::Udp(handle)) => {
+                    Ok(stack.udp.set_reuse_address(handle, on)?)
+                }
+                (SocketOption::ReceiveBuffer(bytes), Transport::Udp(handle)) => {
+                    Ok(stack.udp.set_receive_buffer(handle, bytes)?)
+                }
+                (_, Transport::Udp(_)) => Err(Errno::NoSuchOption),
+                (option, Transport::Tcp(handle)) => {
+                    let option = tcp_option(option).ok_or(Errno::NoSuchOption)?;
+                    Ok(stack.tcp.set_option(handle, option)?)
+                }
+            }
+        })
+    }
+
+    /// Reads an option of `fd`.
+    ///
+    /// # Errors
+    /// [`Errno::NoSuchOption`], [`Errno::BadDescriptor`].
+    pub fn option(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        name: OptionName,
+    ) -> Result<SocketOption, Errno> {
+        let stack = self.lock(context);
+        let entry = stack.sockets.get(fd).ok_or(Errno::BadDescriptor)?;
+        match (name, entry.transport) {
+            (OptionName::NonBlocking, _) => Ok(SocketOption::NonBlocking(entry.nonblocking)),
+            (OptionName::ReuseAddress, Transport::Udp(handle)) => stack
+                .udp
+                .reuse_address(handle)
+                .map(SocketOption::ReuseAddress)
+                .ok_or(Errno::BadDescriptor),
+            (OptionName::ReceiveBuffer, Transport::Udp(handle)) => stack
+                .udp
+                .receive_buffer(handle)
+                .map(SocketOption::ReceiveBuffer)
+                .ok_or(Errno::BadDescriptor),
+            (_, Transport::Udp(_)) => Err(Errno::NoSuchOption),
+            (name, Transport::Tcp(handle)) => {
+                let name = tcp_option_name(name).ok_or(Errno::NoSuchOption)?;
+                Ok(from_tcp_option(stack.tcp.option(handle, name)?))
+            }
+        }
+    }
+}
+
+fn tcp_option(option: SocketOption) -> Option<tcp::SocketOption> {
+    Some(match option {
+        SocketOption::NonBlocking(_) => return None,
+        SocketOption::ReuseAddress(on) => tcp::SocketOption::ReuseAddress(on),
+        SocketOption::ReceiveBuffer(bytes) => tcp::SocketOption::ReceiveBuffer(bytes),
+        SocketOption::SendBuffer(bytes) => tcp::SocketOption::SendBuffer(bytes),
+        SocketOption::KeepAlive(on) => tcp::SocketOption::KeepAlive(on),
+        SocketOption::Linger(seconds) => tcp::SocketOption::Linger(seconds),
+        SocketOption::NoDelay(on) => tcp::SocketOption::NoDelay(on),
+    })
+}
+
+fn tcp_option_name(name: OptionName) -> Option<tcp::OptionName> {
+    Some(match name {
+        OptionName::NonBlocking => return None,
+        OptionName::ReuseAddress => tcp::OptionName::ReuseAddress,
+        OptionName::ReceiveBuffer => tcp::OptionName::ReceiveBuffer,
+        OptionName::SendBuffer => tcp::OptionName::SendBuffer,
+        OptionName::KeepAlive => tcp::OptionName::KeepAlive,
+        OptionName::Linger => tcp::OptionName::Linger,
+        OptionName::NoDelay => tcp::OptionName::NoDelay,
+    })
+}
+
+fn from_tcp_option(option: tcp::SocketOption) -> SocketOption {
+    match option {
+        tcp::SocketOption::ReuseAddress(on) => SocketOption::ReuseAddress(on),
+        tcp::SocketOption::ReceiveBuffer(bytes) => SocketOption::ReceiveBuffer(bytes),
+        tcp::SocketOption::SendBuffer(bytes) => SocketOption::SendBuffer(bytes),
+        tcp::SocketOption::KeepAlive(on) => SocketOption::KeepAlive(on),
+        tcp::SocketOption::Linger(seconds) => SocketOption::Linger(seconds),
+        tcp::SocketOption::NoDelay(on) => SocketOption::NoDelay(on),
+    }
+}

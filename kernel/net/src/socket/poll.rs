@@ -1,0 +1,165 @@
+//! poll(2): readiness of many sockets, waiting with a deadline.
+//!
+//! A poller checks every descriptor under the stack lock; if none is
+//! ready it sleeps on the faction's poll condition variable, which the
+//! stack notifies whenever any socket's readiness changes while somebody
+//! polls. Spurious wakeups only cost a rescan.
+
+use core::ops::{BitAnd, BitOr, BitOrAssign};
+
+use base::Context;
+
+use super::Errno;
+use super::table::{Fd, Transport};
+use crate::net::Net;
+use crate::stack::Stack;
+
+/// A set of readiness conditions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollEvents(u8);
+
+impl PollEvents {
+    /// No condition.
+    pub const NONE: Self = Self(0);
+    /// Data (or a connection, or end of stream) to read (POLLIN).
+    pub const READABLE: Self = Self(1);
+    /// Room to write (POLLOUT).
+    pub const WRITABLE: Self = Self(2);
+    /// The peer is gone (POLLHUP); always reported.
+    pub const HANGUP: Self = Self(4);
+    /// An error is pending (POLLERR); always reported.
+    pub const ERROR: Self = Self(8);
+    /// Not an open descriptor (POLLNVAL); always reported.
+    pub const INVALID: Self = Self(16);
+
+    /// Whether every condition of `other` is in `self`.
+    pub fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether no condition is set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl BitOr for PollEvents {
+    type Output = Self;
+    fn bitor(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+}
+
+impl BitOrAssign for PollEvents {
+    fn bitor_assign(&mut self, other: Self) {
+        self.0 |= other.0;
+    }
+}
+
+impl BitAnd for PollEvents {
+    type Output = Self;
+    fn bitand(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+}
+
+/// One descriptor of a poll call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollFd {
+    /// The socket.
+    pub fd: Fd,
+    /// What the caller waits for.
+    pub events: PollEvents,
+    /// What is true now (set by `poll`).
+    pub returned: PollEvents,
+}
+
+impl PollFd {
+    /// Waits for `events` on `fd`.
+    pub fn new(fd: Fd, events: PollEvents) -> Self {
+        Self {
+            fd,
+            events,
+            returned: PollEvents::NONE,
+        }
+    }
+}
+
+impl Net {
+    /// Waits until at least one of `fds` is ready or `timeout_ns` passes
+    /// (`None`: no timeout; `Some(0)`: just look). Returns how many are
+    /// ready; each `returned` says what.
+    ///
+    /// # Errors
+    /// None today; the `Result` leaves room for interrupted waits.
+    pub fn poll(
+        &self,
+        context: &Context<'_>,
+        fds: &mut [PollFd],
+        timeout_ns: Option<u64>,
+    ) -> Result<usize, Errno> {
+        let deadline = timeout_ns.map(|t| context.now_ns().saturating_add(t));
+        let mut stack = self.lock(context);
+        loop {
+            let ready = scan(&stack, fds);
+            let expired = deadline.is_some_and(|d| context.now_ns() >= d);
+            if ready > 0 || expired {
+                return Ok(ready);
+            }
+            stack.sockets.pollers += 1;
+            stack = match deadline {
+                Some(deadline) => self.poll_wait.wait_until(stack, deadline).0,
+                None => self.poll_wait.wait(stack),
+            };
+            stack.sockets.pollers -= 1;
+            stack.set_now(context.now_ns());
+        }
+    }
+}
+
+fn scan(stack: &Stack, fds: &mut [PollFd]) -> usize {
+    let always = PollEvents::HANGUP | PollEvents::ERROR | PollEvents::INVALID;
+    let mut ready = 0;
+    for poll in fds.iter_mut() {
+        poll.returned = readiness(stack, poll.fd) & (poll.events | always);
+        if !poll.returned.is_empty() {
+            ready += 1;
+        }
+    }
+    ready
+}
+
+/// What is true of `fd` now.
+pub(crate) fn readiness(stack: &Stack, fd: Fd) -> PollEvents {
+    let Some(entry) = stack.sockets.get(fd) else {
+        return PollEvents::INVALID;
+    };
+    match entry.transport {
+        Transport::Udp(handle) => {
+            let readable = stack.udp.readable(handle);
+            PollEvents::WRITABLE | if readable { PollEvents::READABLE } else { PollEvents::NONE }
+        }
+        Transport::Tcp(handle) => tcp_readiness(stack, handle),
+    }
+}
+
+fn tcp_readiness(stack: &Stack, handle: tcp::SocketHandle) -> PollEvents {
+    let Ok(status) = stack.tcp.status(handle) else {
+        return PollEvents::INVALID;
+    };
+    let mut events = PollEvents::NONE;
+    if status.readable > 0 || status.end_of_file || status.acceptable || status.error.is_some() {
+        events |= PollEvents::READABLE;
+    }
+    if status.connected && status.writable > 0 {
+        events |= PollEvents::WRITABLE;
+    }
+    if status.error.is_some() {
+        events |= PollEvents::ERROR;
+    }
+    let gone = status.connected && status.state == tcp::State::Closed;
+    if gone || (status.end_of_file && status.writable == 0 && status.connected) {
+        events |= PollEvents::HANGUP;
+    }
+    events
+}

@@ -1,0 +1,130 @@
+//! The descriptor table: which transport endpoint each socket is, and the
+//! condition variable its callers sleep on.
+//!
+//! Events from the transports name their own handles; the table maps them
+//! back to descriptors so that exactly the threads waiting on a socket
+//! wake when it changes.
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+
+use base::sync::Condvar;
+
+use crate::slab::{Slab, SlabKey};
+use crate::udp::UdpHandle;
+
+/// Open sockets at most.
+pub const MAX_SOCKETS: usize = 8192;
+
+/// A socket descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fd(pub(crate) SlabKey);
+
+impl fmt::Display for Fd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.index())
+    }
+}
+
+/// The transport endpoint behind a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Transport {
+    /// A TCP connection or listener.
+    Tcp(tcp::SocketHandle),
+    /// A UDP endpoint.
+    Udp(UdpHandle),
+}
+
+/// One open socket.
+#[derive(Debug)]
+pub struct SocketEntry {
+    /// Its endpoint.
+    pub transport: Transport,
+    /// O_NONBLOCK.
+    pub nonblocking: bool,
+    /// Where its callers sleep.
+    pub wait: Arc<Condvar>,
+}
+
+/// The table.
+pub struct SocketTable {
+    slab: Slab<SocketEntry>,
+    by_transport: BTreeMap<Transport, Fd>,
+    /// Threads inside `poll` now; events wake them only when non-zero.
+    pub pollers: u32,
+    /// Reused for the events of one stack call.
+    pub(crate) tcp_events: Vec<tcp::SocketHandle>,
+    /// Reused for the events of one stack call.
+    pub(crate) udp_events: Vec<UdpHandle>,
+}
+
+impl SocketTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self {
+            slab: Slab::new(MAX_SOCKETS),
+            by_transport: BTreeMap::new(),
+            pollers: 0,
+            tcp_events: Vec::new(),
+            udp_events: Vec::new(),
+        }
+    }
+
+    /// Adds a socket for `transport`.
+    pub fn insert(&mut self, transport: Transport) -> Option<Fd> {
+        let entry = SocketEntry {
+            transport,
+            nonblocking: false,
+            wait: Arc::new(Condvar::new()),
+        };
+        let fd = Fd(self.slab.insert(entry)?);
+        self.by_transport.insert(transport, fd);
+        Some(fd)
+    }
+
+    /// The socket `fd`.
+    pub fn get(&self, fd: Fd) -> Option<&SocketEntry> {
+        self.slab.get(fd.0)
+    }
+
+    /// The socket `fd`, writable.
+    pub fn get_mut(&mut self, fd: Fd) -> Option<&mut SocketEntry> {
+        self.slab.get_mut(fd.0)
+    }
+
+    /// Removes `fd`; returns what it was.
+    pub fn remove(&mut self, fd: Fd) -> Option<SocketEntry> {
+        let entry = self.slab.remove(fd.0)?;
+        self.by_transport.remove(&entry.transport);
+        Some(entry)
+    }
+
+    /// The socket of a transport endpoint.
+    pub fn find(&self, transport: Transport) -> Option<&SocketEntry> {
+        self.by_transport.get(&transport).and_then(|fd| self.get(*fd))
+    }
+
+    /// Open sockets.
+    pub fn len(&self) -> usize {
+        self.slab.len()
+    }
+
+    /// Whether none is open.
+    pub fn is_empty(&self) -> bool {
+        self.slab.is_empty()
+    }
+}
+
+impl Default for SocketTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl core::fmt::Debug for SocketTable {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SocketTable").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,336 @@
+//! The network stack's state and its input path: everything the net
+//! faction's lock protects.
+//!
+//! [`Stack`] is plain data plus pure functions of it: no kernel calls, no
+//! clock reads, no device calls. Time comes in with each call; frames to
+//! send wait in the interfaces' send queues; readiness changes wait in
+//! the transports' event lists. The kernel glue ([`crate::Net`]) takes the
+//! lock, calls in, and on the way out hands queued frames to the drivers,
+//! wakes waiting threads and arms the one timer at [`Stack::next_deadline`].
+//! Host tests and the fuzzer drive a `Stack` directly.
+
+use alloc::format;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use wire::ipv4::protocol;
+use wire::{Ipv4Header, MacAddress};
+
+use crate::buffer::{PacketBuffer, PacketPool};
+use crate::config::PendingConfig;
+use crate::dhcp::DhcpSession;
+use crate::ethernet::LinkInput;
+use crate::icmp::{Icmp, PROTOCOL_UNREACHABLE};
+use crate::interface::{
+    Interface, InterfaceAddress, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice,
+};
+use crate::ipv4::IpLayer;
+use crate::ports::EphemeralPorts;
+use crate::route::{Route, RouteError};
+use crate::socket::table::SocketTable;
+use crate::udp::Udp;
+
+/// Interfaces a stack holds at most.
+pub const MAX_INTERFACES: usize = 16;
+
+/// The random values a stack starts from (from the random hypercall).
+#[derive(Debug, Clone, Copy)]
+pub struct StackSeeds {
+    /// TCP's ISN and port keys.
+    pub tcp: tcp::Secrets,
+    /// The UDP port chooser's seed.
+    pub ports: u64,
+    /// The first IPv4 identification.
+    pub identification: u16,
+    /// The DHCP client's seed.
+    pub dhcp: u64,
+}
+
+/// Why an interface call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterfaceError {
+    /// No interface with that index or name.
+    NoSuchInterface,
+    /// The stack has [`MAX_INTERFACES`] already.
+    TooManyInterfaces,
+    /// The routing table refused.
+    Route(RouteError),
+    /// Prefix length above 32, or an address that cannot be a host's.
+    InvalidAddress,
+}
+
+impl core::fmt::Display for InterfaceError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NoSuchInterface => f.write_str("no such interface"),
+            Self::TooManyInterfaces => f.write_str("too many interfaces"),
+            Self::Route(error) => write!(f, "{error}"),
+            Self::InvalidAddress => f.write_str("invalid interface address"),
+        }
+    }
+}
+
+impl core::error::Error for InterfaceError {}
+
+/// All state of one network stack.
+pub struct Stack {
+    /// Interfaces, routes, ARP, reassembly, IPv4 counters.
+    pub ip: IpLayer,
+    /// ICMP.
+    pub icmp: Icmp,
+    /// UDP.
+    pub udp: Udp,
+    /// TCP.
+    pub tcp: tcp::Tcp,
+    /// UDP's port chooser.
+    pub ports: EphemeralPorts,
+    /// The DHCP client, when one interface is configured by DHCP.
+    pub dhcp: Option<DhcpSession>,
+    /// The system-call layer's descriptors.
+    pub sockets: SocketTable,
+    /// The boot-time configuration of the first Ethernet interface.
+    pub(crate) pending: PendingConfig,
+    dhcp_seed: u64,
+}
+
+impl Stack {
+    /// An empty stack (no interfaces) drawing buffers from `pool`.
+    pub fn new(pool: PacketPool, seeds: StackSeeds, tcp_config: tcp::TcpConfig) -> Self {
+        Self {
+            ip: IpLayer::new(pool, seeds.identification),
+            icmp: Icmp::default(),
+            udp: Udp::new(),
+            tcp: tcp::Tcp::new(tcp_config, seeds.tcp),
+            ports: EphemeralPorts::new(seeds.ports),
+            dhcp: None,
+            sockets: SocketTable::new(),
+            pending: PendingConfig::default(),
+            dhcp_seed: seeds.dhcp,
+        }
+    }
+
+    /// Sets the time of the call in progress.
+    pub fn set_now(&mut self, now_ns: u64) {
+        self.ip.now_ns = now_ns;
+    }
+
+    /// The time of the call in progress.
+    pub fn now_ns(&self) -> u64 {
+        self.ip.now_ns
+    }
+
+    /// Adds an interface for `device`, down and unconfigured. Its name is
+    /// the spec's prefix and the first unit free for that prefix.
+    ///
+    /// # Errors
+    /// [`InterfaceError::TooManyInterfaces`].
+    pub fn attach(
+        &mut self,
+        spec: InterfaceSpec,
+        device: Arc<dyn NetworkDevice>,
+    ) -> Result<InterfaceIndex, InterfaceError> {
+        let count = self.ip.interfaces.len();
+        if count >= MAX_INTERFACES {
+            return Err(InterfaceError::TooManyInterfaces);
+        }
+        let index = InterfaceIndex(count as u16);
+        let unit = self
+            .ip
+            .interfaces
+            .iter()
+            .filter(|i| i.spec.name_prefix == spec.name_prefix)
+            .count();
+        self.ip.interfaces.push(Interface {
+            index,
+            name: format!("{}{unit}", spec.name_prefix),
+            spec,
+            up: false,
+            address: None,
+            counters: Default::default(),
+            device,
+            send_queue: Default::default(),
+        });
+        self.apply_pending(index)?;
+        Ok(index)
+    }
+
+    fn interface_mut(&mut self, index: InterfaceIndex) -> Result<&mut Interface, InterfaceError> {
+        self.ip
+            .interface_mut(index)
+            .ok_or(InterfaceError::NoSuchInterface)
+    }
+
+    /// Brings an interface up or down (ifconfig up/down).
+    ///
+    /// # Errors
+    /// [`InterfaceError::NoSuchInterface`].
+    pub fn set_up(&mut self, index: InterfaceIndex, up: bool) -> Result<(), InterfaceError> {
+        let interface = self.interface_mut(index)?;
+        interface.up = up;
+        if !up {
+            interface.send_queue.clear();
+            self.ip.arp.flush_interface(index);
+        }
+        Ok(())
+    }
+
+    /// Sets or clears an interface's address (ifconfig inet). The
+    /// connected route follows it; a new address is announced with a
+    /// gratuitous ARP.
+    ///
+    /// # Errors
+    /// [`InterfaceError`].
+    pub fn set_address(
+        &mut self,
+        index: InterfaceIndex,
+        address: Option<InterfaceAddress>,
+    ) -> Result<(), InterfaceError> {
+        if let Some(address) = address {
+            let unusable = address.address.is_unspecified()
+                || address.address.is_broadcast()
+                || address.address.is_multicast();
+            if address.prefix_length > 32 || unusable {
+                return Err(InterfaceError::InvalidAddress);
+            }
+        }
+        let interface = self.interface_mut(index)?;
+        let old = core::mem::replace(&mut interface.address, address);
+        let kind = interface.spec.kind;
+        if let Some(old) = old {
+            let _ = self.ip.routes.remove(old.network(), old.prefix_length);
+        }
+        self.ip.arp.flush_interface(index);
+        let Some(new) = address else {
+            return Ok(());
+        };
+        let connected = Route {
+            destination: new.network(),
+            prefix_length: new.prefix_length,
+            gateway: None,
+            interface: index,
+        };
+        match self.ip.routes.add(connected) {
+            Ok(()) | Err(RouteError::Exists) => {}
+            Err(error) => return Err(InterfaceError::Route(error)),
+        }
+        if kind == LinkKind::Ethernet {
+            self.ip.send_arp_request(index, new.address);
+        }
+        Ok(())
+    }
+
+    /// Sets (or with `None` removes) the default route (route add default).
+    ///
+    /// # Errors
+    /// [`InterfaceError`] when no interface reaches the gateway.
+    pub fn set_default_gateway(&mut self, gateway: Option<Ipv4Addr>) -> Result<(), InterfaceError> {
+        let _ = self.ip.routes.remove(Ipv4Addr::UNSPECIFIED, 0);
+        let Some(gateway) = gateway else {
+            return Ok(());
+        };
+        let interface = self
+            .ip
+            .routes
+            .lookup(gateway)
+            .filter(|route| route.gateway.is_none())
+            .ok_or(InterfaceError::NoSuchInterface)?
+            .interface;
+        let route = Route {
+            destination: Ipv4Addr::UNSPECIFIED,
+            prefix_length: 0,
+            gateway: Some(gateway),
+            interface,
+        };
+        self.ip.routes.add(route).map_err(InterfaceError::Route)
+    }
+
+    /// Starts configuring `index` by DHCP.
+    pub fn start_dhcp(&mut self, index: InterfaceIndex, mac: MacAddress) {
+        let now = self.now_ns();
+        self.dhcp = Some(DhcpSession::new(index, mac, self.dhcp_seed, now));
+    }
+
+    /// One received frame from interface `index`.
+    pub fn input(&mut self, index: InterfaceIndex, frame: PacketBuffer) {
+        let LinkInput::Ipv4(packet) = self.ip.link_input(index, frame) else {
+            return;
+        };
+        if self.dhcp_wants(index, &packet) {
+            self.dhcp_input(packet);
+            return;
+        }
+        let Some((header, payload)) = self.ip.input(index, packet) else {
+            return;
+        };
+        self.ip.stats.delivered += 1;
+        self.deliver(&header, payload);
+    }
+
+    fn deliver(&mut self, header: &Ipv4Header, payload: PacketBuffer) {
+        let now = self.now_ns();
+        match header.protocol {
+            protocol::ICMP => self.icmp.input(&mut self.ip, header, payload),
+            protocol::UDP => self.udp.input(&mut self.ip, &mut self.icmp, header, payload),
+            protocol::TCP => self.tcp.input(
+                now,
+                header.source,
+                header.destination,
+                payload.data(),
+                &mut self.ip,
+            ),
+            _ => {
+                self.ip.stats.unknown_protocol += 1;
+                let quoted = payload.data();
+                self.icmp
+                    .send_unreachable(&mut self.ip, PROTOCOL_UNREACHABLE, header, quoted);
+            }
+        }
+    }
+
+    /// Runs every timer due now.
+    pub fn on_timer(&mut self) {
+        let now = self.now_ns();
+        self.ip.arp_timers();
+        self.ip.reassembly.on_timer(now);
+        self.tcp.on_timer(now, &mut self.ip);
+        self.dhcp_timer();
+    }
+
+    /// The earliest timer of any layer.
+    pub fn next_deadline(&self) -> Option<u64> {
+        [
+            self.ip.arp.next_deadline(),
+            self.ip.reassembly.next_deadline(),
+            self.tcp.next_deadline(),
+            self.dhcp.as_ref().and_then(DhcpSession::next_deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Interfaces with frames waiting for their device.
+    pub fn interfaces_with_output(&self) -> impl Iterator<Item = InterfaceIndex> + '_ {
+        self.ip
+            .interfaces
+            .iter()
+            .filter(|i| !i.send_queue.is_empty())
+            .map(|i| i.index)
+    }
+
+    /// Takes the frames waiting on `index`, for tests and tools that play
+    /// the device themselves.
+    pub fn take_output(&mut self, index: InterfaceIndex) -> Vec<PacketBuffer> {
+        self.ip
+            .interface_mut(index)
+            .map(|i| i.send_queue.drain(..).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl core::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Stack").finish_non_exhaustive()
+    }
+}

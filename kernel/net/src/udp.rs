@@ -1,0 +1,413 @@
+//! UDP (RFC 768): endpoints, demultiplexing, datagram queues.
+//!
+//! A received datagram is queued in the very buffer it arrived in (the
+//! headers stripped), so the only copy is the one out to the caller. Each
+//! endpoint's queue is bounded by its receive buffer size; past it,
+//! datagrams are dropped and counted, as in every BSD stack. A datagram to
+//! a port nobody has bound earns an ICMP port unreachable.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use wire::UdpHeader;
+use wire::ipv4::protocol;
+use wire::udp::HEADER_LEN;
+
+use crate::buffer::PacketBuffer;
+use crate::icmp::{Icmp, PORT_UNREACHABLE};
+use crate::ipv4::{IpLayer, OutputError};
+use crate::ports::{EphemeralPorts, PortUse};
+use crate::slab::{Slab, SlabKey};
+use wire::Ipv4Header;
+
+/// A UDP endpoint's handle.
+pub type UdpHandle = SlabKey;
+
+/// Default bytes of queued datagrams per endpoint.
+pub const DEFAULT_RECEIVE_BUFFER: usize = 256 * 1024;
+/// Endpoints at most.
+const MAX_ENDPOINTS: usize = 4096;
+/// The largest payload a datagram may carry.
+pub const MAX_PAYLOAD: usize = 65_535 - 20 - HEADER_LEN;
+
+/// Why a UDP call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UdpError {
+    /// No handle like that.
+    InvalidHandle,
+    /// Bound already, or the address is taken.
+    AddressInUse,
+    /// The address is not one of ours.
+    AddressNotAvailable,
+    /// Nothing queued.
+    WouldBlock,
+    /// No destination given and none connected.
+    NotConnected,
+    /// Too long for one datagram.
+    TooLong,
+    /// Too many endpoints.
+    NoSpace,
+    /// Sending failed below.
+    Output(OutputError),
+    /// An ICMP port unreachable came back for a connected endpoint.
+    Refused,
+}
+
+impl core::fmt::Display for UdpError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::InvalidHandle => f.write_str("no such UDP endpoint"),
+            Self::AddressInUse => f.write_str("address in use"),
+            Self::AddressNotAvailable => f.write_str("address not available"),
+            Self::WouldBlock => f.write_str("no datagram queued"),
+            Self::NotConnected => f.write_str("no destination"),
+            Self::TooLong => f.write_str("datagram too long"),
+            Self::NoSpace => f.write_str("too many UDP endpoints"),
+            Self::Output(error) => write!(f, "{error}"),
+            Self::Refused => f.write_str("connection refused"),
+        }
+    }
+}
+
+impl core::error::Error for UdpError {}
+
+/// A queued datagram.
+struct Datagram {
+    source: SocketAddrV4,
+    payload: PacketBuffer,
+}
+
+struct Endpoint {
+    /// Port 0 while unbound.
+    local: SocketAddrV4,
+    remote: Option<SocketAddrV4>,
+    queue: VecDeque<Datagram>,
+    queued_bytes: usize,
+    receive_buffer: usize,
+    reuse_address: bool,
+}
+
+/// UDP counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpStats {
+    /// Datagrams received.
+    pub received: u64,
+    /// Dropped: truncated, bad length, bad checksum.
+    pub malformed: u64,
+    /// To a port nobody bound.
+    pub no_port: u64,
+    /// Dropped: the endpoint's queue was full.
+    pub queue_full: u64,
+    /// Datagrams sent.
+    pub sent: u64,
+}
+
+/// All UDP state of a stack.
+pub struct Udp {
+    endpoints: Slab<Endpoint>,
+    events: Vec<UdpHandle>,
+    /// Counters.
+    pub stats: UdpStats,
+}
+
+impl Udp {
+    /// No endpoints.
+    pub fn new() -> Self {
+        Self {
+            endpoints: Slab::new(MAX_ENDPOINTS),
+            events: Vec::new(),
+            stats: UdpStats::default(),
+        }
+    }
+
+    /// A new, unbound endpoint.
+    ///
+    /// # Errors
+    /// [`UdpError::NoSpace`].
+    pub fn open(&mut self) -> Result<UdpHandle, UdpError> {
+        self.endpoints
+            .insert(Endpoint {
+                local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+                remote: None,
+                queue: VecDeque::new(),
+                queued_bytes: 0,
+                receive_buffer: DEFAULT_RECEIVE_BUFFER,
+                reuse_address: false,
+            })
+            .ok_or(UdpError::NoSpace)
+    }
+
+    fn endpoint(&mut self, handle: UdpHandle) -> Result<&mut Endpoint, UdpError> {
+        self.endpoints
+            .get_mut(handle)
+            .ok_or(UdpError::InvalidHandle)
+    }
+
+    /// Binds `handle` to `local` (port 0: an ephemeral port).
+    ///
+    /// # Errors
+    /// [`UdpError::AddressInUse`], [`UdpError::AddressNotAvailable`].
+    pub fn bind(
+        &mut self,
+        ip: &IpLayer,
+        ports: &mut EphemeralPorts,
+        handle: UdpHandle,
+        local: SocketAddrV4,
+    ) -> Result<(), UdpError> {
+        let endpoint = self.endpoints.get(handle).ok_or(UdpError::InvalidHandle)?;
+        if endpoint.local.port() != 0 {
+            return Err(UdpError::AddressInUse);
+        }
+        if !local.ip().is_unspecified() && !ip.is_local(*local.ip()) {
+            return Err(UdpError::AddressNotAvailable);
+        }
+        let reuse = endpoint.reuse_address;
+        let port = if local.port() == 0 {
+            ports
+                .choose(|port| self.port_use(*local.ip(), port, reuse))
+                .ok_or(UdpError::AddressInUse)?
+        } else if self.port_use(*local.ip(), local.port(), reuse) == PortUse::Taken {
+            return Err(UdpError::AddressInUse);
+        } else {
+            local.port()
+        };
+        self.endpoint(handle)?.local = SocketAddrV4::new(*local.ip(), port);
+        Ok(())
+    }
+
+    fn port_use(&self, address: Ipv4Addr, port: u16, reuse: bool) -> PortUse {
+        let clash = self.endpoints.iter().any(|(_, other)| {
+            other.local.port() == port
+                && !(reuse && other.reuse_address)
+                && (address.is_unspecified()
+                    || other.local.ip().is_unspecified()
+                    || *other.local.ip() == address)
+        });
+        if clash { PortUse::Taken } else { PortUse::Free }
+    }
+
+    /// Sets the default destination and accepts datagrams only from it.
+    ///
+    /// # Errors
+    /// [`UdpError::InvalidHandle`] and those of an implicit bind.
+    pub fn connect(
+        &mut self,
+        ip: &IpLayer,
+        ports: &mut EphemeralPorts,
+        handle: UdpHandle,
+        remote: SocketAddrV4,
+    ) -> Result<(), UdpError> {
+        self.bind_if_needed(ip, ports, handle)?;
+        self.endpoint(handle)?.remote = Some(remote);
+        Ok(())
+    }
+
+    fn bind_if_needed(
+        &mut self,
+        ip: &IpLayer,
+        ports: &mut EphemeralPorts,
+        handle: UdpHandle,
+    ) -> Result<(), UdpError> {
+        if self.endpoint(handle)?.local.port() == 0 {
+            self.bind(ip, ports, handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+        }
+        Ok(())
+    }
+
+    /// Sends `data` as one datagram to `destination` (or the connected
+    /// peer).
+    ///
+    /// # Errors
+    /// [`UdpError::NotConnected`], [`UdpError::TooLong`],
+    /// [`UdpError::Output`].
+    pub fn send_to(
+        &mut self,
+        ip: &mut IpLayer,
+        ports: &mut EphemeralPorts,
+        handle: UdpHandle,
+        data: &[u8],
+        destination: Option<SocketAddrV4>,
+    ) -> Result<usize, UdpError> {
+        self.bind_if_needed(ip, ports, handle)?;
+        let endpoint = self.endpoint(handle)?;
+        let destination = destination.or(endpoint.remote).ok_or(UdpError::NotConnected)?;
+        if data.len() > MAX_PAYLOAD {
+            return Err(UdpError::TooLong);
+        }
+        let local = endpoint.local;
+        let source = if local.ip().is_unspecified() {
+            ip.next_hop(*destination.ip())
+                .ok_or(UdpError::Output(OutputError::NoRoute))?
+                .source
+        } else {
+            *local.ip()
+        };
+        let mut buffer = ip.pool.allocate_large(HEADER_LEN + data.len()).map_err(|_| {
+            ip.stats.no_buffer += 1;
+            UdpError::Output(OutputError::NoBuffer)
+        })?;
+        let bytes = buffer
+            .append(HEADER_LEN + data.len())
+            .map_err(|_| UdpError::TooLong)?;
+        bytes[HEADER_LEN..].copy_from_slice(data);
+        UdpHeader::write(local.port(), destination.port(), bytes, source, *destination.ip());
+        ip.output(source, *destination.ip(), protocol::UDP, buffer)
+            .map_err(UdpError::Output)?;
+        self.stats.sent += 1;
+        Ok(data.len())
+    }
+
+    /// Copies the next datagram into `buffer` (the rest of a longer one is
+    /// discarded) and says who sent it.
+    ///
+    /// # Errors
+    /// [`UdpError::WouldBlock`], [`UdpError::InvalidHandle`].
+    pub fn receive_from(
+        &mut self,
+        handle: UdpHandle,
+        buffer: &mut [u8],
+    ) -> Result<(usize, SocketAddrV4), UdpError> {
+        let endpoint = self.endpoint(handle)?;
+        let datagram = endpoint.queue.pop_front().ok_or(UdpError::WouldBlock)?;
+        endpoint.queued_bytes -= datagram.payload.len();
+        let length = datagram.payload.len().min(buffer.len());
+        buffer[..length].copy_from_slice(&datagram.payload.data()[..length]);
+        Ok((length, datagram.source))
+    }
+
+    /// Sets the receive buffer size in bytes.
+    ///
+    /// # Errors
+    /// [`UdpError::InvalidHandle`].
+    pub fn set_receive_buffer(&mut self, handle: UdpHandle, bytes: usize) -> Result<(), UdpError> {
+        self.endpoint(handle)?.receive_buffer = bytes.clamp(2048, 16 * 1024 * 1024);
+        Ok(())
+    }
+
+    /// The receive buffer size.
+    pub fn receive_buffer(&self, handle: UdpHandle) -> Option<usize> {
+        self.endpoints.get(handle).map(|e| e.receive_buffer)
+    }
+
+    /// Allows binding a port that others with the flag bound too.
+    ///
+    /// # Errors
+    /// [`UdpError::InvalidHandle`].
+    pub fn set_reuse_address(&mut self, handle: UdpHandle, reuse: bool) -> Result<(), UdpError> {
+        self.endpoint(handle)?.reuse_address = reuse;
+        Ok(())
+    }
+
+    /// Whether the flag is set.
+    pub fn reuse_address(&self, handle: UdpHandle) -> Option<bool> {
+        self.endpoints.get(handle).map(|e| e.reuse_address)
+    }
+
+    /// Whether a datagram is queued.
+    pub fn readable(&self, handle: UdpHandle) -> bool {
+        self.endpoints
+            .get(handle)
+            .is_some_and(|e| !e.queue.is_empty())
+    }
+
+    /// The bound address.
+    pub fn local_address(&self, handle: UdpHandle) -> Option<SocketAddrV4> {
+        self.endpoints.get(handle).map(|e| e.local)
+    }
+
+    /// The connected peer.
+    pub fn peer_address(&self, handle: UdpHandle) -> Option<SocketAddrV4> {
+        self.endpoints.get(handle).and_then(|e| e.remote)
+    }
+
+    /// Frees the endpoint and its queue.
+    pub fn close(&mut self, handle: UdpHandle) {
+        self.endpoints.remove(handle);
+    }
+
+    /// Endpoints whose readiness changed since the last call.
+    pub fn drain_events(&mut self, out: &mut Vec<UdpHandle>) {
+        out.append(&mut self.events);
+    }
+
+    /// Delivers a received datagram (`datagram` is the IP payload).
+    pub fn input(
+        &mut self,
+        ip: &mut IpLayer,
+        icmp: &mut Icmp,
+        header: &Ipv4Header,
+        mut datagram: PacketBuffer,
+    ) {
+        self.stats.received += 1;
+        let Ok(udp) = UdpHeader::parse(datagram.data(), header.source, header.destination) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        let source = SocketAddrV4::new(header.source, udp.source_port);
+        let Some(handle) = self.demultiplex(header.destination, udp.destination_port, source) else {
+            self.stats.no_port += 1;
+            icmp.send_unreachable(ip, PORT_UNREACHABLE, header, datagram.data());
+            return;
+        };
+        datagram.truncate(udp.length);
+        datagram.strip_front(HEADER_LEN);
+        self.enqueue(handle, source, datagram);
+    }
+
+    fn enqueue(&mut self, handle: UdpHandle, source: SocketAddrV4, payload: PacketBuffer) {
+        let Some(endpoint) = self.endpoints.get_mut(handle) else {
+            return;
+        };
+        if endpoint.queued_bytes + payload.len() > endpoint.receive_buffer {
+            self.stats.queue_full += 1;
+            return;
+        }
+        endpoint.queued_bytes += payload.len();
+        let was_empty = endpoint.queue.is_empty();
+        endpoint.queue.push_back(Datagram { source, payload });
+        if was_empty {
+            self.events.push(handle);
+        }
+    }
+
+    /// The endpoint for a datagram: a connected match first, then a
+    /// specific local address, then the wildcard.
+    fn demultiplex(
+        &self,
+        destination: Ipv4Addr,
+        port: u16,
+        source: SocketAddrV4,
+    ) -> Option<UdpHandle> {
+        let mut best: Option<(u8, UdpHandle)> = None;
+        for (handle, endpoint) in self.endpoints.iter() {
+            if endpoint.local.port() != port {
+                continue;
+            }
+            let address_matches =
+                endpoint.local.ip().is_unspecified() || *endpoint.local.ip() == destination;
+            let peer_matches = endpoint.remote.is_none_or(|remote| remote == source);
+            if !address_matches || !peer_matches {
+                continue;
+            }
+            let score = u8::from(endpoint.remote.is_some()) * 2
+                + u8::from(!endpoint.local.ip().is_unspecified());
+            if best.is_none_or(|(best_score, _)| score > best_score) {
+                best = Some((score, handle));
+            }
+        }
+        best.map(|(_, handle)| handle)
+    }
+}
+
+impl Default for Udp {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl core::fmt::Debug for Udp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Udp").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,342 @@
+//! The engine: [`Tcp`] holds every socket of one network stack, takes
+//! segments from the IP layer, runs timers and hands out events.
+//!
+//! After anything happens to a socket, [`Tcp::settle`] applies what its new
+//! state means for the tables: a listener child that completed its
+//! handshake joins the accept queue, a CLOSED connection leaves the
+//! connection map, and a socket no user holds is freed once CLOSED.
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use wire::Checksum;
+
+use crate::arrival::{close_connection, synchronized};
+use crate::config::{Secrets, State, TcpConfig};
+use crate::context::Context;
+use crate::error::Unreachable;
+use crate::handshake::{accept_syn, syn_sent};
+use crate::header::{Flags, Segment};
+use crate::output::{PROTOCOL, reply_reset};
+use crate::sender::{output, send_reset, send_syn};
+use crate::sequence::Sequence;
+use crate::stats::TcpStats;
+use crate::table::{Endpoints, Table};
+use crate::{SocketHandle, TcpError, Transmit, timers};
+
+/// All TCP state of one network stack.
+#[derive(Debug)]
+pub struct Tcp {
+    pub(crate) table: Table,
+    pub(crate) context: Context,
+}
+
+impl Tcp {
+    /// An engine with no sockets; `config` is brought into range first.
+    pub fn new(config: TcpConfig, secrets: Secrets) -> Self {
+        Self {
+            table: Table::default(),
+            context: Context::new(config.sanitized(), secrets),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &TcpConfig {
+        &self.context.config
+    }
+
+    /// One received segment whose IPv4 header was already checked;
+    /// `segment` is the IP payload. Verifies the checksum itself and never
+    /// panics on any bytes.
+    pub fn input(
+        &mut self,
+        now_ns: u64,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        segment: &[u8],
+        tx: &mut dyn Transmit,
+    ) {
+        self.context.now = now_ns;
+        self.context.stats.segments_received += 1;
+        let Some(segment) = self.check(source, destination, segment) else { return };
+        let local = SocketAddrV4::new(destination, segment.destination_port);
+        let remote = SocketAddrV4::new(source, segment.source_port);
+        if let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) {
+            if !self.reuse_time_wait(index, &segment) {
+                self.connection_input(index, &segment, tx);
+                return;
+            }
+        }
+        match self.table.find_listener(destination, segment.destination_port) {
+            Some(listener) => self.listener_input(listener, (local, remote), &segment, tx),
+            None => {
+                self.context.stats.no_socket += 1;
+                reply_reset(&mut self.context, tx, destination, source, &segment);
+            }
+        }
+    }
+
+    /// Checksum, header and address checks; counts what fails.
+    fn check<'a>(&mut self, source: Ipv4Addr, destination: Ipv4Addr, bytes: &'a [u8]) -> Option<Segment<'a>> {
+        let stats = &mut self.context.stats;
+        let Ok(length) = u16::try_from(bytes.len()) else {
+            stats.bad_segments += 1;
+            return None;
+        };
+        let sum = Checksum::new()
+            .add_ipv4_pseudo_header(source, destination, PROTOCOL, length)
+            .add(bytes)
+            .finish();
+        if sum != 0 {
+            stats.bad_checksums += 1;
+            return None;
+        }
+        let segment = Segment::parse(bytes).ok();
+        let unusable = |address: Ipv4Addr| address.is_broadcast() || address.is_multicast() || address.is_unspecified();
+        let valid = segment.filter(|segment| {
+            segment.source_port != 0 && segment.destination_port != 0 && !unusable(source) && !unusable(destination)
+        });
+        if valid.is_none() {
+            stats.bad_segments += 1;
+        }
+        valid
+    }
+
+    /// RFC 6191 and RFC 9293 3.10.7.4: a SYN with a newer timestamp or a
+    /// higher sequence number ends a TIME-WAIT connection so a listener
+    /// can take it. Returns true when the TIME-WAIT connection was ended.
+    fn reuse_time_wait(&mut self, index: u32, segment: &Segment<'_>) -> bool {
+        let Some(tcb) = self.table.at(index) else { return false };
+        let syn_only = segment.has(Flags::SYN) && !segment.has(Flags::ACK) && !segment.has(Flags::RST);
+        if tcb.state != State::TimeWait || !syn_only {
+            return false;
+        }
+        let newer = match segment.options.timestamp {
+            Some((value, _)) if tcb.timestamps => (value.wrapping_sub(tcb.timestamp_recent) as i32) > 0,
+            _ => segment.sequence.after(tcb.receive.next()),
+        };
+        if !newer || !self.has_listener_for(index) {
+            return false;
+        }
+        let Some(tcb) = self.table.at(index) else { return false };
+        close_connection(tcb, &mut self.context, None);
+        self.context.stats.time_wait_reuses += 1;
+        self.settle(index);
+        true
+    }
+
+    fn has_listener_for(&mut self, index: u32) -> bool {
+        let Some(tcb) = self.table.at(index) else { return false };
+        let local = tcb.local;
+        self.table.find_listener(*local.ip(), local.port()).is_some()
+    }
+
+    fn connection_input(&mut self, index: u32, segment: &Segment<'_>, tx: &mut dyn Transmit) {
+        let room = self.accept_room(index);
+        let Some(tcb) = self.table.at(index) else { return };
+        let context = &mut self.context;
+        if tcb.state == State::SynReceived && tcb.passive && !room && segment.has(Flags::ACK) {
+            // The accept queue is full: ignore the ACK, the SYN-ACK will
+            // be retransmitted (Linux's behaviour without abort_on_overflow).
+            context.stats.syn_drops += 1;
+            return;
+        }
+        match tcb.state {
+            State::SynSent => syn_sent(tcb, context, segment, tx),
+            State::Closed | State::Listen => {}
+            _ => synchronized(tcb, context, segment, tx),
+        }
+        output(tcb, context, tx);
+        self.settle(index);
+    }
+
+    /// True unless `index` is a child whose listener's accept queue is full.
+    fn accept_room(&mut self, index: u32) -> bool {
+        let Some(parent) = self.table.at(index).and_then(|tcb| tcb.parent) else { return true };
+        let Some(listener) = self.table.get(parent).and_then(|tcb| tcb.listener.as_ref()) else {
+            return true;
+        };
+        listener.accept_queue.len() < listener.backlog
+    }
+
+    fn listener_input(
+        &mut self,
+        listener: u32,
+        (local, remote): (SocketAddrV4, SocketAddrV4),
+        segment: &Segment<'_>,
+        tx: &mut dyn Transmit,
+    ) {
+        if segment.has(Flags::RST) {
+            return;
+        }
+        if segment.has(Flags::ACK) {
+            reply_reset(&mut self.context, tx, *local.ip(), *remote.ip(), segment);
+            return;
+        }
+        if !segment.has(Flags::SYN) {
+            self.context.stats.bad_segments += 1;
+            return;
+        }
+        let Some(mtu) = self.syn_admitted(listener, *remote.ip(), tx) else {
+            self.context.stats.syn_drops += 1;
+            return;
+        };
+        let config = self.context.config;
+        let Ok(handle) = self.table.allocate(&config, config.maximum_sockets) else {
+            self.context.stats.syn_drops += 1;
+            return;
+        };
+        let Some(parent) = self.table.at(listener) else { return };
+        let (parent_handle, options) = (parent.handle, parent.options);
+        if let Some(queues) = parent.listener.as_mut() {
+            queues.syn_received += 1;
+        }
+        let Some(child) = self.table.get_mut(handle) else { return };
+        child.options = options;
+        child.parent = Some(parent_handle);
+        child.in_syn_queue = true;
+        accept_syn(child, &self.context, segment, (local, remote), mtu);
+        self.context.stats.passive_opens += 1;
+        send_syn(child, &mut self.context, tx);
+        self.table.register(handle.index);
+    }
+
+    /// The path MTU when the listener may take one more SYN.
+    fn syn_admitted(&mut self, listener: u32, remote: Ipv4Addr, tx: &mut dyn Transmit) -> Option<u16> {
+        let syn_backlog = self.context.config.syn_backlog;
+        let queues = self.table.at(listener)?.listener.as_ref()?;
+        let full = queues.syn_received >= syn_backlog || queues.accept_queue.len() >= queues.backlog;
+        if full {
+            return None;
+        }
+        tx.route(remote).map(|route| route.mtu)
+    }
+
+    /// Applies the socket's state to the tables (see the module comment).
+    pub(crate) fn settle(&mut self, index: u32) {
+        let Some(tcb) = self.table.at(index) else { return };
+        let (state, parent, handle) = (tcb.state, tcb.parent, tcb.handle);
+        let left_syn_queue = tcb.in_syn_queue && state != State::SynReceived;
+        tcb.in_syn_queue &= !left_syn_queue;
+        let joins_accept_queue = parent.is_some() && !tcb.in_accept_queue && state.is_synchronized();
+        tcb.in_accept_queue |= joins_accept_queue;
+        let leaves_accept_queue = tcb.in_accept_queue && state == State::Closed;
+        if let Some(parent) = parent.and_then(|parent| self.table.get_mut(parent)) {
+            if let Some(queues) = parent.listener.as_mut() {
+                if left_syn_queue {
+                    queues.syn_received = queues.syn_received.saturating_sub(1);
+                }
+                if joins_accept_queue {
+                    queues.accept_queue.push_back(handle);
+                }
+                if leaves_accept_queue {
+                    queues.accept_queue.retain(|queued| *queued != handle);
+                }
+            }
+            if joins_accept_queue {
+                self.context.notify(parent);
+            }
+        }
+        self.release_if_closed(index);
+    }
+
+    fn release_if_closed(&mut self, index: u32) {
+        let Some(tcb) = self.table.at(index) else { return };
+        if tcb.state != State::Closed {
+            return;
+        }
+        tcb.bound = false;
+        let owned = tcb.user_owned;
+        self.table.unregister(index);
+        if !owned {
+            self.table.free(index);
+        }
+    }
+
+    /// Runs every timer whose deadline is at or before `now_ns`.
+    pub fn on_timer(&mut self, now_ns: u64, tx: &mut dyn Transmit) {
+        self.context.now = now_ns;
+        for index in 0..self.table.slot_count() {
+            let Some(tcb) = self.table.at(index) else { continue };
+            if tcb.timers.earliest().is_none_or(|deadline| deadline > now_ns) {
+                continue;
+            }
+            timers::fire(tcb, &mut self.context, tx);
+            self.settle(index);
+        }
+    }
+
+    /// The earliest pending timer, `None` when no timer is armed.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.table.iter().filter_map(|tcb| tcb.timers.earliest()).min()
+    }
+
+    /// Handles whose status changed (readable, writable, acceptable,
+    /// connected, closed, error) since the last call, each once.
+    pub fn drain_events(&mut self, out: &mut impl Extend<SocketHandle>) {
+        let mut events = core::mem::take(&mut self.context.events);
+        for handle in events.drain(..) {
+            if let Some(tcb) = self.table.get_mut(handle) {
+                tcb.event_pending = false;
+                if tcb.user_owned {
+                    out.extend(Some(handle));
+                }
+            }
+        }
+        self.context.events = events;
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &TcpStats {
+        &self.context.stats
+    }
+
+    /// Connections past CLOSED and LISTEN (closed sockets still finishing
+    /// their close, TIME-WAIT and unaccepted children included).
+    pub fn connection_count(&self) -> usize {
+        let connection = |tcb: &&crate::tcb::Tcb| !matches!(tcb.state, State::Closed | State::Listen);
+        self.table.iter().filter(connection).count()
+    }
+
+    /// ICMP destination unreachable for a segment we sent from `local` to
+    /// `remote` with sequence number `sequence` (from the quoted header).
+    /// A hard error (port or protocol unreachable) aborts a connection in
+    /// SYN-SENT with `ConnectionRefused`; anything else is a soft error,
+    /// reported only if the connection later times out (RFC 5927, 1122).
+    pub fn icmp_unreachable(
+        &mut self,
+        now_ns: u64,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        sequence: u32,
+        kind: Unreachable,
+    ) {
+        self.context.now = now_ns;
+        let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) else { return };
+        let Some(tcb) = self.table.at(index) else { return };
+        let sequence = Sequence(sequence);
+        let in_flight = sequence.after_or_at(tcb.send_unacknowledged) && sequence.before(tcb.send_maximum);
+        if !in_flight {
+            return;
+        }
+        self.context.stats.icmp_errors += 1;
+        let hard = matches!(kind, Unreachable::Port | Unreachable::Protocol);
+        if tcb.state == State::SynSent && hard {
+            close_connection(tcb, &mut self.context, Some(TcpError::ConnectionRefused));
+            self.settle(index);
+        } else {
+            tcb.soft_error = Some(TcpError::HostUnreachable);
+        }
+    }
+
+    /// Sends a reset for the socket at `index` and ends it (abort, linger 0,
+    /// unread data at close, listener children).
+    pub(crate) fn reset_and_close(&mut self, index: u32, tx: &mut dyn Transmit) {
+        let Some(tcb) = self.table.at(index) else { return };
+        let synchronized = tcb.state.is_synchronized() || tcb.state == State::SynReceived;
+        if synchronized && tcb.state != State::TimeWait {
+            send_reset(tcb, &mut self.context, tx);
+        }
+        close_connection(tcb, &mut self.context, None);
+        self.settle(index);
+    }
+}

@@ -1,0 +1,144 @@
+//! Opening connections: the SYN-SENT state (RFC 9293 3.10.7.3), setting up
+//! a child from a listener's SYN, and negotiating the SYN options (MSS,
+//! window scale, SACK-permitted, timestamps).
+
+use core::net::SocketAddrV4;
+
+use crate::arrival::{close_connection, mark_connected, take_rtt_sample};
+use crate::config::State;
+use crate::congestion::Congestion;
+use crate::context::Context;
+use crate::header::{Flags, Segment};
+use crate::options::MAXIMUM_WINDOW_SCALE;
+use crate::output::{Outgoing, transmit};
+use crate::sender::send_syn;
+use crate::tcb::Tcb;
+use crate::{TcpError, Transmit};
+
+/// RFC 9293 3.7.1: the MSS to assume when the peer sends none.
+const DEFAULT_SEGMENT_SIZE: u16 = 536;
+
+/// The smallest peer MSS honoured; smaller values are raised to it, so a
+/// hostile SYN cannot make us send one-byte segments.
+const MINIMUM_SEGMENT_SIZE: u16 = 64;
+
+/// IPv4 and TCP headers without options.
+const HEADERS: u16 = 40;
+
+/// Bytes of the timestamp option as sent on every segment.
+const TIMESTAMP_OVERHEAD: u32 = 12;
+
+/// The window shift that lets `buffer` bytes be advertised.
+pub fn window_scale_for(buffer: usize) -> u8 {
+    let mut shift = 0;
+    while (buffer >> shift) > usize::from(u16::MAX) && shift < MAXIMUM_WINDOW_SCALE {
+        shift += 1;
+    }
+    shift
+}
+
+/// Prepares `tcb` for a SYN to a peer over a path of `mtu` bytes: what to
+/// offer, our MSS, ISS.
+pub fn prepare_open(tcb: &mut Tcb, context: &Context, mtu: u16) {
+    let config = &context.config;
+    tcb.window_scaling = config.window_scaling;
+    tcb.sack = config.selective_acknowledgments;
+    tcb.timestamps = config.timestamps;
+    tcb.receive_scale = if tcb.window_scaling {
+        window_scale_for(tcb.options.receive_buffer.max(config.receive_buffer))
+    } else {
+        0
+    };
+    tcb.announced_segment_size = mtu.saturating_sub(HEADERS).max(MINIMUM_SEGMENT_SIZE);
+    tcb.timestamp_offset = context.timestamp_offset(tcb.local, tcb.remote);
+    tcb.start_sending(context.initial_sequence(tcb.local, tcb.remote));
+    tcb.last_received_ns = context.now;
+}
+
+/// Sets up a listener's child from the SYN it received, in SYN-RECEIVED.
+pub fn accept_syn(
+    child: &mut Tcb,
+    context: &Context,
+    segment: &Segment<'_>,
+    (local, remote): (SocketAddrV4, SocketAddrV4),
+    mtu: u16,
+) {
+    child.local = local;
+    child.remote = remote;
+    child.bound = true;
+    child.passive = true;
+    child.user_owned = false;
+    child.state = State::SynReceived;
+    prepare_open(child, context, mtu);
+    child.start_receiving(segment.sequence);
+    negotiate(child, context, segment);
+    child.send_window = u32::from(segment.window);
+    child.send_window_sequence = segment.sequence;
+    child.maximum_send_window = child.send_window;
+}
+
+/// Applies the peer's SYN options to what we offered.
+fn negotiate(tcb: &mut Tcb, context: &Context, segment: &Segment<'_>) {
+    let options = &segment.options;
+    tcb.window_scaling &= options.window_scale.is_some();
+    if tcb.window_scaling {
+        tcb.send_scale = options.window_scale.unwrap_or(0);
+    } else {
+        tcb.send_scale = 0;
+        tcb.receive_scale = 0;
+    }
+    tcb.sack &= options.sack_permitted;
+    tcb.timestamps &= options.timestamp.is_some();
+    if let Some((value, _)) = options.timestamp {
+        tcb.timestamp_recent = value;
+    }
+    let peer = options.maximum_segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE);
+    let size = peer.clamp(MINIMUM_SEGMENT_SIZE, tcb.announced_segment_size);
+    let overhead = if tcb.timestamps { TIMESTAMP_OVERHEAD } else { 0 };
+    tcb.segment_size = u32::from(size) - overhead;
+    tcb.receive_segment_size = tcb.segment_size;
+    tcb.congestion = Congestion::new(context.config.congestion, tcb.segment_size);
+}
+
+/// A segment for a connection in SYN-SENT.
+pub fn syn_sent(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>, tx: &mut dyn Transmit) {
+    let has_ack = segment.has(Flags::ACK);
+    let ack = segment.acknowledgment;
+    if has_ack && (ack.before_or_at(tcb.initial_send) || ack.after(tcb.send_maximum)) {
+        if !segment.has(Flags::RST) {
+            transmit(tcb, context, tx, Outgoing { sequence: ack, length: 0, flags: Flags::RST });
+        }
+        return;
+    }
+    if segment.has(Flags::RST) {
+        if has_ack {
+            context.stats.resets_received += 1;
+            close_connection(tcb, context, Some(TcpError::ConnectionRefused));
+        }
+        return;
+    }
+    if !segment.has(Flags::SYN) {
+        return;
+    }
+    tcb.last_received_ns = context.now;
+    tcb.start_receiving(segment.sequence);
+    negotiate(tcb, context, segment);
+    // RFC 7323 2.2: the window of a SYN is never scaled.
+    tcb.send_window = u32::from(segment.window);
+    tcb.send_window_sequence = segment.sequence;
+    tcb.send_window_acknowledgment = ack;
+    tcb.maximum_send_window = tcb.send_window;
+    if has_ack {
+        tcb.send_unacknowledged = ack;
+        take_rtt_sample(tcb, context, ack);
+        tcb.timers.retransmit = None;
+        tcb.state = if tcb.fin_queued { State::FinWait1 } else { State::Established };
+        mark_connected(tcb, context);
+        tcb.acknowledge_now = true;
+    } else {
+        // Simultaneous open (RFC 9293 3.5, figure 8).
+        tcb.state = State::SynReceived;
+        tcb.timed = None;
+        send_syn(tcb, context, tx);
+    }
+}

@@ -1,0 +1,411 @@
+//! The socket-facing calls, with BSD semantics: open, bind, listen,
+//! accept, connect, send, recv, shutdown, close, abort and the queries.
+//!
+//! None of them blocks: where a BSD call would sleep, these return
+//! `WouldBlock` and the glue waits for the handle's next event.
+
+use alloc::collections::VecDeque;
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use crate::arrival::close_connection;
+use crate::config::{MAXIMUM_BUFFER, OptionName, Shutdown, SocketOption, SocketStatus, State};
+use crate::engine::Tcp;
+use crate::handshake::prepare_open;
+use crate::sender::{output, send_syn, window_update};
+use crate::table::{Endpoints, Table};
+use crate::tcb::{Listener, Tcb};
+use crate::{SocketHandle, TcpError, Transmit};
+
+/// The longest accept queue a listener may ask for.
+const MAXIMUM_BACKLOG: usize = 4096;
+
+const SECOND: u64 = 1_000_000_000;
+
+impl Tcp {
+    fn user(&self, handle: SocketHandle) -> Result<&Tcb, TcpError> {
+        self.table.get(handle).filter(|tcb| tcb.user_owned).ok_or(TcpError::InvalidHandle)
+    }
+
+    /// socket(): a new CLOSED socket.
+    pub fn open(&mut self) -> Result<SocketHandle, TcpError> {
+        let config = self.context.config;
+        self.table.allocate(&config, config.maximum_sockets)
+    }
+
+    /// bind(): port 0 picks an ephemeral port, address 0.0.0.0 is any.
+    pub fn bind(&mut self, handle: SocketHandle, local: SocketAddrV4) -> Result<(), TcpError> {
+        let tcb = self.user(handle)?;
+        if tcb.bound || tcb.state != State::Closed || tcb.connected {
+            return Err(TcpError::InvalidState);
+        }
+        let reuse = tcb.options.reuse_address;
+        if local.ip().is_multicast() || local.ip().is_broadcast() {
+            return Err(TcpError::AddressNotAvailable);
+        }
+        let port = match local.port() {
+            0 => self
+                .ephemeral_for_bind(handle, *local.ip())
+                .ok_or(TcpError::AddressNotAvailable)?,
+            port if self.port_free(handle, local, reuse) => port,
+            _ => return Err(TcpError::AddressInUse),
+        };
+        let tcb = user_mut(&mut self.table, handle)?;
+        tcb.local = SocketAddrV4::new(*local.ip(), port);
+        tcb.bound = true;
+        Ok(())
+    }
+
+    /// listen(): accept connections, at most `backlog` waiting for accept.
+    /// An unbound socket gets an ephemeral port on any address.
+    pub fn listen(&mut self, handle: SocketHandle, backlog: usize) -> Result<(), TcpError> {
+        let backlog = backlog.clamp(1, MAXIMUM_BACKLOG);
+        let tcb = user_mut(&mut self.table, handle)?;
+        match tcb.state {
+            State::Listen => {
+                if let Some(listener) = tcb.listener.as_mut() {
+                    listener.backlog = backlog;
+                }
+                return Ok(());
+            }
+            State::Closed if !tcb.connected => {}
+            _ => return Err(TcpError::InvalidState),
+        }
+        if !tcb.bound {
+            self.bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+        }
+        let local = self.user(handle)?.local;
+        if self.listener_conflict(handle, local) {
+            return Err(TcpError::AddressInUse);
+        }
+        let tcb = user_mut(&mut self.table, handle)?;
+        tcb.state = State::Listen;
+        tcb.listener = Some(Listener {
+            backlog,
+            accept_queue: VecDeque::with_capacity(backlog.min(64)),
+            syn_received: 0,
+        });
+        self.table.listen(handle.index);
+        Ok(())
+    }
+
+    /// accept(): the oldest established connection, or `WouldBlock`.
+    pub fn accept(&mut self, listener: SocketHandle) -> Result<SocketHandle, TcpError> {
+        let tcb = user_mut(&mut self.table, listener)?;
+        let queues = tcb.listener.as_mut().ok_or(TcpError::InvalidState)?;
+        let child = queues.accept_queue.pop_front().ok_or(TcpError::WouldBlock)?;
+        let accepted = self.table.get_mut(child).ok_or(TcpError::ConnectionAborted)?;
+        accepted.user_owned = true;
+        accepted.parent = None;
+        accepted.in_accept_queue = false;
+        Ok(child)
+    }
+
+    /// connect(): sends the SYN and returns with the socket in SYN-SENT;
+    /// the Connected (or error) event follows. An unbound socket gets the
+    /// route's source address and an ephemeral port.
+    pub fn connect(
+        &mut self,
+        now_ns: u64,
+        handle: SocketHandle,
+        remote: SocketAddrV4,
+        tx: &mut dyn Transmit,
+    ) -> Result<(), TcpError> {
+        self.context.now = now_ns;
+        let tcb = self.user(handle)?;
+        match tcb.state {
+            State::Closed if !tcb.connected => {}
+            State::Closed | State::Listen => return Err(TcpError::InvalidState),
+            _ => return Err(TcpError::AlreadyConnected),
+        }
+        let ip = *remote.ip();
+        if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || remote.port() == 0 {
+            return Err(TcpError::InvalidArgument);
+        }
+        let route = tx.route(ip).ok_or(TcpError::NoRoute)?;
+        let local = self.choose_local(handle, remote, route.source)?;
+        self.claim_tuple(handle, local, remote)?;
+        let tcb = user_mut(&mut self.table, handle)?;
+        tcb.local = local;
+        tcb.remote = remote;
+        tcb.bound = true;
+        tcb.state = State::SynSent;
+        tcb.error = None;
+        prepare_open(tcb, &self.context, route.mtu);
+        send_syn(tcb, &mut self.context, tx);
+        self.context.stats.active_opens += 1;
+        self.table.register(handle.index);
+        Ok(())
+    }
+
+    fn choose_local(
+        &mut self,
+        handle: SocketHandle,
+        remote: SocketAddrV4,
+        source: Ipv4Addr,
+    ) -> Result<SocketAddrV4, TcpError> {
+        let tcb = self.user(handle)?;
+        let address = if tcb.local.ip().is_unspecified() { source } else { *tcb.local.ip() };
+        if tcb.bound {
+            return Ok(SocketAddrV4::new(address, tcb.local.port()));
+        }
+        let port = self
+            .ephemeral_for_connect(handle, address, remote)
+            .ok_or(TcpError::AddressNotAvailable)?;
+        Ok(SocketAddrV4::new(address, port))
+    }
+
+    /// Makes sure no connection holds (local, remote); a TIME-WAIT one
+    /// gives way to a socket with ReuseAddress.
+    fn claim_tuple(&mut self, handle: SocketHandle, local: SocketAddrV4, remote: SocketAddrV4) -> Result<(), TcpError> {
+        let reuse = self.user(handle)?.options.reuse_address;
+        let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) else {
+            return Ok(());
+        };
+        let tcb = self.table.at(index).ok_or(TcpError::AddressInUse)?;
+        if tcb.state != State::TimeWait || !reuse {
+            return Err(TcpError::AddressInUse);
+        }
+        close_connection(tcb, &mut self.context, None);
+        self.context.stats.time_wait_reuses += 1;
+        self.settle(index);
+        Ok(())
+    }
+
+    /// send(): copies into the send buffer and transmits what the windows
+    /// and Nagle allow; `WouldBlock` when the buffer is full (or the
+    /// handshake is still running).
+    pub fn send(&mut self, now_ns: u64, handle: SocketHandle, data: &[u8], tx: &mut dyn Transmit) -> Result<usize, TcpError> {
+        self.context.now = now_ns;
+        let tcb = user_mut(&mut self.table, handle)?;
+        if let Some(error) = tcb.error.take() {
+            return Err(error);
+        }
+        if tcb.fin_queued {
+            return Err(TcpError::Shutdown);
+        }
+        match tcb.state {
+            State::Established | State::CloseWait => {}
+            State::SynSent | State::SynReceived => return Err(TcpError::WouldBlock),
+            _ => return Err(TcpError::NotConnected),
+        }
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let count = tcb.send_buffer.push(data);
+        if count == 0 {
+            return Err(TcpError::WouldBlock);
+        }
+        output(tcb, &mut self.context, tx);
+        Ok(count)
+    }
+
+    /// recv(): `Ok(0)` is end of file (FIN received and everything read);
+    /// `WouldBlock` when nothing is there yet. Sends a window update when
+    /// reading opened the window a lot.
+    pub fn recv(&mut self, now_ns: u64, handle: SocketHandle, buffer: &mut [u8], tx: &mut dyn Transmit) -> Result<usize, TcpError> {
+        self.context.now = now_ns;
+        let tcb = user_mut(&mut self.table, handle)?;
+        if tcb.state == State::Listen {
+            return Err(TcpError::NotConnected);
+        }
+        let count = tcb.receive.read(buffer);
+        if count > 0 {
+            window_update(tcb, &mut self.context, tx);
+            return Ok(count);
+        }
+        if let Some(error) = tcb.error.take() {
+            return Err(error);
+        }
+        if tcb.receive.fin_received() || tcb.read_shutdown || buffer.is_empty() {
+            return Ok(0);
+        }
+        match tcb.state {
+            State::Closed if !tcb.connected => Err(TcpError::NotConnected),
+            State::Closed => Ok(0),
+            _ => Err(TcpError::WouldBlock),
+        }
+    }
+
+    /// shutdown(): Read stops receiving (recv returns end of file), Write
+    /// sends a FIN after the queued data.
+    pub fn shutdown(&mut self, now_ns: u64, handle: SocketHandle, how: Shutdown, tx: &mut dyn Transmit) -> Result<(), TcpError> {
+        self.context.now = now_ns;
+        let tcb = user_mut(&mut self.table, handle)?;
+        if matches!(tcb.state, State::Closed | State::Listen) {
+            return Err(TcpError::NotConnected);
+        }
+        if matches!(how, Shutdown::Read | Shutdown::Both) {
+            tcb.read_shutdown = true;
+            tcb.receive.discard();
+        }
+        if matches!(how, Shutdown::Write | Shutdown::Both) {
+            queue_fin(tcb);
+            output(tcb, &mut self.context, tx);
+        }
+        self.context.notify(self.table.get_mut(handle).ok_or(TcpError::InvalidHandle)?);
+        Ok(())
+    }
+
+    /// close(): releases the handle. A connection finishes its orderly
+    /// close on its own; unread data or linger 0 resets it instead
+    /// (RFC 9293 3.10.4, RFC 2525 2.17); a positive linger resets it if
+    /// the close has not finished in time.
+    pub fn close(&mut self, now_ns: u64, handle: SocketHandle, tx: &mut dyn Transmit) {
+        self.context.now = now_ns;
+        let Ok(tcb) = user_mut(&mut self.table, handle) else { return };
+        let state = tcb.state;
+        let unread = tcb.receive.readable() > 0;
+        let linger = tcb.options.linger;
+        tcb.user_owned = false;
+        match state {
+            State::Listen => self.close_listener(handle, tx),
+            State::Closed | State::SynSent => self.table.free(handle.index),
+            State::TimeWait => {}
+            _ if unread || linger == Some(0) => self.reset_and_close(handle.index, tx),
+            _ => self.close_gracefully(handle, linger, tx),
+        }
+        self.settle(handle.index);
+    }
+
+    fn close_gracefully(&mut self, handle: SocketHandle, linger: Option<u32>, tx: &mut dyn Transmit) {
+        let Some(tcb) = self.table.get_mut(handle) else { return };
+        tcb.read_shutdown = true;
+        queue_fin(tcb);
+        output(tcb, &mut self.context, tx);
+        let now = self.context.now;
+        if tcb.state == State::FinWait2 {
+            tcb.timers.close = Some(now + self.context.config.fin_wait_2_timeout_ns);
+        }
+        if let Some(seconds) = linger {
+            let deadline = now + u64::from(seconds) * SECOND;
+            tcb.timers.close = Some(tcb.timers.close.map_or(deadline, |close| close.min(deadline)));
+        }
+    }
+
+    fn close_listener(&mut self, handle: SocketHandle, tx: &mut dyn Transmit) {
+        self.table.unlisten(handle.index);
+        for index in 0..self.table.slot_count() {
+            let child = self.table.at(index).is_some_and(|tcb| tcb.parent == Some(handle));
+            if child {
+                if let Some(tcb) = self.table.at(index) {
+                    tcb.parent = None;
+                    tcb.in_accept_queue = false;
+                    tcb.in_syn_queue = false;
+                }
+                self.reset_and_close(index, tx);
+            }
+        }
+        self.table.free(handle.index);
+    }
+
+    /// abort(): a reset now (for a synchronized connection) and release.
+    pub fn abort(&mut self, now_ns: u64, handle: SocketHandle, tx: &mut dyn Transmit) {
+        self.context.now = now_ns;
+        let Ok(tcb) = user_mut(&mut self.table, handle) else { return };
+        let listening = tcb.state == State::Listen;
+        tcb.user_owned = false;
+        if listening {
+            self.close_listener(handle, tx);
+        } else {
+            self.reset_and_close(handle.index, tx);
+        }
+        self.settle(handle.index);
+    }
+
+    /// A snapshot for poll.
+    pub fn status(&self, handle: SocketHandle) -> Result<SocketStatus, TcpError> {
+        let tcb = self.user(handle)?;
+        let writable = if tcb.state.sends_data() && !tcb.fin_queued { tcb.send_buffer.free() } else { 0 };
+        let acceptable = tcb.listener.as_ref().is_some_and(|listener| !listener.accept_queue.is_empty());
+        let end_of_file = tcb.receive.fin_received() || tcb.read_shutdown || (tcb.connected && tcb.state == State::Closed);
+        Ok(SocketStatus {
+            state: tcb.state,
+            readable: tcb.receive.readable(),
+            end_of_file,
+            writable,
+            error: tcb.error,
+            acceptable,
+            connected: tcb.connected,
+        })
+    }
+
+    /// SO_ERROR: takes the pending error.
+    pub fn take_error(&mut self, handle: SocketHandle) -> Option<TcpError> {
+        user_mut(&mut self.table, handle).ok()?.error.take()
+    }
+
+    /// setsockopt(). Buffer sizes are clamped to [`MAXIMUM_BUFFER`] and
+    /// never shrink below what the buffer holds.
+    pub fn set_option(&mut self, handle: SocketHandle, option: SocketOption) -> Result<(), TcpError> {
+        let keepalive_idle = self.context.config.keepalive_idle_ns;
+        let tcb = user_mut(&mut self.table, handle)?;
+        match option {
+            SocketOption::NoDelay(on) => tcb.options.no_delay = on,
+            SocketOption::KeepAlive(on) => {
+                tcb.options.keep_alive = on;
+                let armed = on && tcb.connected && tcb.state.is_synchronized();
+                tcb.timers.keepalive = armed.then(|| tcb.last_received_ns.saturating_add(keepalive_idle));
+            }
+            SocketOption::ReuseAddress(on) => tcb.options.reuse_address = on,
+            SocketOption::ReceiveBuffer(size) => {
+                let size = size.clamp(1, MAXIMUM_BUFFER);
+                tcb.options.receive_buffer = size;
+                let promised = tcb.receive.readable() + tcb.receive_window() as usize;
+                tcb.receive.set_limit(size.max(promised));
+            }
+            SocketOption::SendBuffer(size) => {
+                let size = size.clamp(1, MAXIMUM_BUFFER);
+                tcb.options.send_buffer = size;
+                tcb.send_buffer.set_limit(size);
+            }
+            SocketOption::Linger(seconds) => tcb.options.linger = seconds,
+        }
+        Ok(())
+    }
+
+    /// getsockopt().
+    pub fn option(&self, handle: SocketHandle, name: OptionName) -> Result<SocketOption, TcpError> {
+        let options = self.user(handle)?.options;
+        Ok(match name {
+            OptionName::NoDelay => SocketOption::NoDelay(options.no_delay),
+            OptionName::KeepAlive => SocketOption::KeepAlive(options.keep_alive),
+            OptionName::ReuseAddress => SocketOption::ReuseAddress(options.reuse_address),
+            OptionName::ReceiveBuffer => SocketOption::ReceiveBuffer(options.receive_buffer),
+            OptionName::SendBuffer => SocketOption::SendBuffer(options.send_buffer),
+            OptionName::Linger => SocketOption::Linger(options.linger),
+        })
+    }
+
+    /// getsockname().
+    pub fn local_address(&self, handle: SocketHandle) -> Result<SocketAddrV4, TcpError> {
+        Ok(self.user(handle)?.local)
+    }
+
+    /// getpeername(): `NotConnected` before connect or accept.
+    pub fn peer_address(&self, handle: SocketHandle) -> Result<SocketAddrV4, TcpError> {
+        let tcb = self.user(handle)?;
+        if tcb.remote.port() == 0 {
+            return Err(TcpError::NotConnected);
+        }
+        Ok(tcb.remote)
+    }
+}
+
+/// The socket a user handle names (not a closed or unaccepted one).
+fn user_mut(table: &mut Table, handle: SocketHandle) -> Result<&mut Tcb, TcpError> {
+    let tcb = table.get_mut(handle).filter(|tcb| tcb.user_owned);
+    tcb.ok_or(TcpError::InvalidHandle)
+}
+
+/// The user is done sending: the FIN follows the queued data.
+fn queue_fin(tcb: &mut Tcb) {
+    if tcb.fin_queued {
+        return;
+    }
+    tcb.fin_queued = true;
+    match tcb.state {
+        State::Established => tcb.state = State::FinWait1,
+        State::CloseWait => tcb.state = State::LastAck,
+        _ => {}
+    }
+}

@@ -1,0 +1,77 @@
+//! Engine-wide counters, displayed as "name value" lines.
+
+use core::fmt;
+
+macro_rules! counters {
+    ($($(#[$meta:meta])* $name:ident,)*) => {
+        /// Counters of one engine; all start at zero and only grow.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct TcpStats {
+            $($(#[$meta])* pub $name: u64,)*
+        }
+
+        impl fmt::Display for TcpStats {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                $(writeln!(formatter, "{} {}", stringify!($name), self.$name)?;)*
+                Ok(())
+            }
+        }
+    };
+}
+
+counters! {
+    /// Segments handed to `input`.
+    segments_received,
+    /// Segments passed to `Transmit::send` (sent or not).
+    segments_sent,
+    /// Segments `Transmit::send` refused.
+    transmit_errors,
+    /// Data, SYN or FIN segments sent again.
+    retransmitted_segments,
+    /// Segments whose checksum did not verify.
+    bad_checksums,
+    /// Segments dropped as malformed (header) or not for us.
+    bad_segments,
+    /// Connections opened by `connect`.
+    active_opens,
+    /// Connections created from a listener's SYN.
+    passive_opens,
+    /// Connections that reached ESTABLISHED.
+    established,
+    /// Connections ended by a reset from the peer.
+    resets_received,
+    /// Resets sent.
+    resets_sent,
+    /// SYNs dropped because a queue of the listener was full.
+    syn_drops,
+    /// Bytes received out of order and kept.
+    out_of_order_bytes,
+    /// Segments that carried only already-received data.
+    duplicate_segments,
+    /// Fast retransmits (loss recovery entered).
+    fast_retransmits,
+    /// Retransmission timer expirations.
+    timeouts,
+    /// Connections that gave up (retransmissions or keepalive).
+    connection_timeouts,
+    /// Challenge ACKs sent (RFC 5961).
+    challenge_acks,
+    /// Challenge ACKs suppressed by the rate limit.
+    challenge_acks_suppressed,
+    /// Segments rejected by PAWS (RFC 7323).
+    paws_rejects,
+    /// Segments outside the receive window.
+    unacceptable_segments,
+    /// Keepalive probes sent.
+    keepalive_probes,
+    /// Zero-window probes sent.
+    window_probes,
+    /// ACKs sent by the delayed ACK timer.
+    delayed_acks,
+    /// Segments for which no socket existed.
+    no_socket,
+    /// TIME-WAIT connections reused by a new SYN or connect.
+    time_wait_reuses,
+    /// ICMP unreachable messages applied to a connection.
+    icmp_errors,
+}

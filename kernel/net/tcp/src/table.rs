@@ -1,0 +1,176 @@
+//! The socket table: generation-checked slots, plus the maps that find a
+//! connection by its 4-tuple and a listener by its local address.
+//!
+//! A slot's generation grows each time the slot is freed, so a stale
+//! handle never reaches a new socket. Sockets are boxed so the slot vector
+//! stays small; that is one allocation per socket, never per segment.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use crate::config::TcpConfig;
+use crate::tcb::Tcb;
+use crate::{SocketHandle, TcpError};
+
+/// A connection's 4-tuple as a map key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Endpoints {
+    local: (u32, u16),
+    remote: (u32, u16),
+}
+
+impl Endpoints {
+    /// The key of (local, remote).
+    pub fn new(local: SocketAddrV4, remote: SocketAddrV4) -> Self {
+        Self {
+            local: (local.ip().to_bits(), local.port()),
+            remote: (remote.ip().to_bits(), remote.port()),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Slot {
+    generation: u32,
+    tcb: Option<Box<Tcb>>,
+}
+
+/// Every socket of one engine.
+#[derive(Debug, Default)]
+pub struct Table {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    live: usize,
+    connections: BTreeMap<Endpoints, u32>,
+    listeners: BTreeMap<(u16, u32), u32>,
+}
+
+impl Table {
+    /// Creates a CLOSED socket; `NoBuffers` past `limit` sockets.
+    pub fn allocate(&mut self, config: &TcpConfig, limit: usize) -> Result<SocketHandle, TcpError> {
+        if self.live >= limit {
+            return Err(TcpError::NoBuffers);
+        }
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                let index = u32::try_from(self.slots.len()).map_err(|_| TcpError::NoBuffers)?;
+                self.slots.push(Slot { generation: 0, tcb: None });
+                index
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        let handle = SocketHandle { index, generation: slot.generation };
+        slot.tcb = Some(Box::new(Tcb::new(handle, config)));
+        self.live += 1;
+        Ok(handle)
+    }
+
+    /// The socket `handle` names, if it is still the same one.
+    pub fn get(&self, handle: SocketHandle) -> Option<&Tcb> {
+        let slot = self.slots.get(handle.index as usize)?;
+        (slot.generation == handle.generation).then_some(slot.tcb.as_deref()?)
+    }
+
+    /// Mutable [`Table::get`].
+    pub fn get_mut(&mut self, handle: SocketHandle) -> Option<&mut Tcb> {
+        let slot = self.slots.get_mut(handle.index as usize)?;
+        if slot.generation != handle.generation {
+            return None;
+        }
+        slot.tcb.as_deref_mut()
+    }
+
+    /// The socket in slot `index`.
+    pub fn at(&mut self, index: u32) -> Option<&mut Tcb> {
+        self.slots.get_mut(index as usize)?.tcb.as_deref_mut()
+    }
+
+    /// Number of slots (live or free), for iteration by index.
+    pub fn slot_count(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    /// Every live socket.
+    pub fn iter(&self) -> impl Iterator<Item = &Tcb> {
+        self.slots.iter().filter_map(|slot| slot.tcb.as_deref())
+    }
+
+    /// Frees the socket in slot `index`, taking it out of both maps.
+    pub fn free(&mut self, index: u32) {
+        self.unregister(index);
+        self.unlisten(index);
+        let Some(slot) = self.slots.get_mut(index as usize) else { return };
+        if slot.tcb.take().is_some() {
+            slot.generation = slot.generation.wrapping_add(1);
+            self.free.push(index);
+            self.live -= 1;
+        }
+    }
+
+    /// Enters the socket in the connection map under its 4-tuple.
+    pub fn register(&mut self, index: u32) {
+        let Some(tcb) = self.at(index) else { return };
+        tcb.registered = true;
+        let key = Endpoints::new(tcb.local, tcb.remote);
+        self.connections.insert(key, index);
+    }
+
+    /// Takes the socket out of the connection map.
+    pub fn unregister(&mut self, index: u32) {
+        let Some(tcb) = self.at(index) else { return };
+        if !tcb.registered {
+            return;
+        }
+        tcb.registered = false;
+        let key = Endpoints::new(tcb.local, tcb.remote);
+        if self.connections.get(&key) == Some(&index) {
+            self.connections.remove(&key);
+        }
+    }
+
+    /// Enters a listening socket in the listener map.
+    pub fn listen(&mut self, index: u32) {
+        let Some(tcb) = self.at(index) else { return };
+        let key = (tcb.local.port(), tcb.local.ip().to_bits());
+        self.listeners.insert(key, index);
+    }
+
+    /// Takes a socket out of the listener map.
+    pub fn unlisten(&mut self, index: u32) {
+        let Some(tcb) = self.at(index) else { return };
+        let key = (tcb.local.port(), tcb.local.ip().to_bits());
+        if self.listeners.get(&key) == Some(&index) {
+            self.listeners.remove(&key);
+        }
+    }
+
+    /// The connection with this 4-tuple.
+    pub fn find_connection(&self, key: &Endpoints) -> Option<u32> {
+        self.connections.get(key).copied()
+    }
+
+    /// The listener for `address:port`: a specific address first, then
+    /// the wildcard.
+    pub fn find_listener(&self, address: Ipv4Addr, port: u16) -> Option<u32> {
+        let exact = self.listeners.get(&(port, address.to_bits()));
+        exact.or_else(|| self.listeners.get(&(port, 0))).copied()
+    }
+
+    /// Live sockets.
+    pub const fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Entries in the connection map.
+    pub fn connection_entries(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Entries in the listener map.
+    pub fn listener_entries(&self) -> usize {
+        self.listeners.len()
+    }
+}

@@ -1,0 +1,351 @@
+//! The transmission control block: all state of one socket, from the user's
+//! options to the RFC 9293 sequence variables.
+//!
+//! Field names spell out RFC 9293's variables (SND.UNA is
+//! `send_unacknowledged`, RCV.NXT is `receive.next()`, …). Invariants:
+//! `send_unacknowledged <= send_next <= send_maximum` (sequence order);
+//! the send buffer starts at SND.UNA once the SYN is acknowledged; a
+//! socket is in the connection map exactly when `registered` is set.
+
+use alloc::collections::VecDeque;
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use crate::config::{State, TcpConfig};
+use crate::congestion::Congestion;
+use crate::receive::ReceiveBuffer;
+use crate::rtt::RttEstimator;
+use crate::scoreboard::Scoreboard;
+use crate::send::SendBuffer;
+use crate::sequence::Sequence;
+use crate::SocketHandle;
+
+/// The user-settable options of one socket.
+#[derive(Clone, Copy, Debug)]
+pub struct UserOptions {
+    /// TCP_NODELAY.
+    pub no_delay: bool,
+    /// SO_KEEPALIVE.
+    pub keep_alive: bool,
+    /// SO_REUSEADDR.
+    pub reuse_address: bool,
+    /// SO_RCVBUF.
+    pub receive_buffer: usize,
+    /// SO_SNDBUF.
+    pub send_buffer: usize,
+    /// SO_LINGER in seconds.
+    pub linger: Option<u32>,
+}
+
+/// A socket's timers; `None` is disarmed, `Some(t)` fires at `t` ns.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timers {
+    /// Retransmission (also SYN and SYN-ACK retransmission).
+    pub retransmit: Option<u64>,
+    /// Zero-window probe (persist).
+    pub persist: Option<u64>,
+    /// Delayed ACK.
+    pub delayed_ack: Option<u64>,
+    /// Keepalive.
+    pub keepalive: Option<u64>,
+    /// TIME-WAIT end, FIN-WAIT-2 timeout of a closed socket, or linger end.
+    pub close: Option<u64>,
+}
+
+impl Timers {
+    /// The earliest armed deadline.
+    pub fn earliest(&self) -> Option<u64> {
+        [self.retransmit, self.persist, self.delayed_ack, self.keepalive, self.close]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}
+
+/// Fast recovery state (RFC 6582 / RFC 6675).
+#[derive(Clone, Copy, Debug)]
+pub struct Recovery {
+    /// Recovery ends when this is acknowledged (SND.MAX at entry).
+    pub point: Sequence,
+    /// HighRxt: holes below it were retransmitted in this recovery.
+    pub retransmitted: Sequence,
+    /// NewReno window inflation in bytes (without SACK).
+    pub inflation: u32,
+}
+
+/// The accept side of a listening socket.
+#[derive(Debug)]
+pub struct Listener {
+    /// Connections accept may hold at most.
+    pub backlog: usize,
+    /// Established children waiting for accept, oldest first.
+    pub accept_queue: VecDeque<SocketHandle>,
+    /// Children in SYN-RECEIVED.
+    pub syn_received: usize,
+}
+
+/// One socket.
+#[derive(Debug)]
+pub struct Tcb {
+    /// This socket's own handle.
+    pub handle: SocketHandle,
+    /// The connection state.
+    pub state: State,
+    /// Local address (0.0.0.0:0 until bound).
+    pub local: SocketAddrV4,
+    /// Peer address (0.0.0.0:0 until connected).
+    pub remote: SocketAddrV4,
+    /// Holds its local port (bind, connect or listener child).
+    pub bound: bool,
+    /// In the connection map under (local, remote).
+    pub registered: bool,
+    /// A user handle refers to it (false once closed, and for children
+    /// not yet accepted).
+    pub user_owned: bool,
+    /// Created by a listener; the listener while not yet accepted.
+    pub parent: Option<SocketHandle>,
+    /// Counted in the parent's `syn_received`.
+    pub in_syn_queue: bool,
+    /// In the parent's accept queue.
+    pub in_accept_queue: bool,
+    /// Present in LISTEN.
+    pub listener: Option<Listener>,
+    /// The user options.
+    pub options: UserOptions,
+    /// The pending error (SO_ERROR).
+    pub error: Option<TcpError>,
+    /// The last ICMP error: reported instead of `TimedOut` if the
+    /// connection times out.
+    pub soft_error: Option<TcpError>,
+    /// The handshake completed once.
+    pub connected: bool,
+    /// An event for this socket is queued.
+    pub event_pending: bool,
+    /// Came from a listener (SYN-RECEIVED returns to nothing on RST).
+    pub passive: bool,
+
+    /// ISS.
+    pub initial_send: Sequence,
+    /// SND.UNA.
+    pub send_unacknowledged: Sequence,
+    /// SND.NXT.
+    pub send_next: Sequence,
+    /// The highest sequence number sent plus one (differs from SND.NXT
+    /// after a timeout rewinds it).
+    pub send_maximum: Sequence,
+    /// SND.WND in bytes, scaled.
+    pub send_window: u32,
+    /// SND.WL1.
+    pub send_window_sequence: Sequence,
+    /// SND.WL2.
+    pub send_window_acknowledgment: Sequence,
+    /// The largest window the peer offered.
+    pub maximum_send_window: u32,
+    /// Window scaling is offered (SYN-SENT) or in use.
+    pub window_scaling: bool,
+    /// Shift applied to the peer's window field.
+    pub send_scale: u8,
+    /// Shift applied to our window field.
+    pub receive_scale: u8,
+    /// Payload bytes per full segment (SMSS less fixed options).
+    pub segment_size: u32,
+    /// The MSS we announce.
+    pub announced_segment_size: u16,
+    /// Queued data.
+    pub send_buffer: SendBuffer,
+    /// The user shut down sending: a FIN follows the data.
+    pub fin_queued: bool,
+    /// Received data.
+    pub receive: ReceiveBuffer,
+    /// IRS.
+    pub initial_receive: Sequence,
+    /// RCV.NXT + RCV.WND as last advertised (never moves left).
+    pub receive_advertised: Sequence,
+    /// The user shut down receiving.
+    pub read_shutdown: bool,
+
+    /// Timestamps are in use (both sides offered them).
+    pub timestamps: bool,
+    /// TS.Recent.
+    pub timestamp_recent: u32,
+    /// Per-connection offset of our TSval clock.
+    pub timestamp_offset: u32,
+    /// Last.ACK.sent.
+    pub last_acknowledgment_sent: Sequence,
+    /// SACK is in use (both sides offered it).
+    pub sack: bool,
+    /// What the peer SACKed.
+    pub scoreboard: Scoreboard,
+
+    /// The RTT estimator.
+    pub rtt: RttEstimator,
+    /// The segment being timed: (end sequence, send time).
+    pub timed: Option<(Sequence, u64)>,
+    /// Consecutive timeouts (RTO doubles for each).
+    pub backoff: u32,
+    /// The congestion controller.
+    pub congestion: Congestion,
+    /// Duplicate ACKs in a row.
+    pub duplicate_acks: u32,
+    /// Fast recovery, while in it.
+    pub recovery: Option<Recovery>,
+    /// RFC 6582 `recover`: no new recovery until SND.UNA passes it.
+    pub recover: Sequence,
+    /// Retransmit the segment at SND.UNA next (fast retransmit, partial ACK).
+    pub retransmit_first: bool,
+    /// Send one segment ignoring sender silly-window avoidance (persist).
+    pub force_send: bool,
+
+    /// The timers.
+    pub timers: Timers,
+    /// The largest segment payload received (for ACK every second
+    /// full-sized segment).
+    pub receive_segment_size: u32,
+    /// Bytes received since our last ACK.
+    pub unacknowledged_bytes: u32,
+    /// Send an ACK at the end of this input.
+    pub acknowledge_now: bool,
+    /// Keepalive probes sent without an answer.
+    pub keepalive_probes: u32,
+    /// Window probes sent without an answer.
+    pub window_probes: u32,
+    /// When the last segment arrived.
+    pub last_received_ns: u64,
+}
+
+impl Tcb {
+    /// A CLOSED socket with the engine defaults.
+    pub fn new(handle: SocketHandle, config: &TcpConfig) -> Self {
+        let options = UserOptions {
+            no_delay: false,
+            keep_alive: false,
+            reuse_address: false,
+            receive_buffer: config.receive_buffer,
+            send_buffer: config.send_buffer,
+            linger: None,
+        };
+        let unspecified = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+        Self {
+            handle,
+            state: State::Closed,
+            local: unspecified,
+            remote: unspecified,
+            bound: false,
+            registered: false,
+            user_owned: true,
+            parent: None,
+            in_syn_queue: false,
+            in_accept_queue: false,
+            listener: None,
+            options,
+            error: None,
+            soft_error: None,
+            connected: false,
+            event_pending: false,
+            passive: false,
+            initial_send: Sequence(0),
+            send_unacknowledged: Sequence(0),
+            send_next: Sequence(0),
+            send_maximum: Sequence(0),
+            send_window: 0,
+            send_window_sequence: Sequence(0),
+            send_window_acknowledgment: Sequence(0),
+            maximum_send_window: 0,
+            window_scaling: false,
+            send_scale: 0,
+            receive_scale: 0,
+            segment_size: 536,
+            announced_segment_size: 536,
+            send_buffer: SendBuffer::new(options.send_buffer),
+            fin_queued: false,
+            receive: ReceiveBuffer::new(options.receive_buffer, Sequence(0)),
+            initial_receive: Sequence(0),
+            receive_advertised: Sequence(0),
+            read_shutdown: false,
+            timestamps: false,
+            timestamp_recent: 0,
+            timestamp_offset: 0,
+            last_acknowledgment_sent: Sequence(0),
+            sack: false,
+            scoreboard: Scoreboard::default(),
+            rtt: RttEstimator::new(config.initial_rto_ns, config.minimum_rto_ns, config.maximum_rto_ns),
+            timed: None,
+            backoff: 0,
+            congestion: Congestion::new(config.congestion, 536),
+            duplicate_acks: 0,
+            recovery: None,
+            recover: Sequence(0),
+            retransmit_first: false,
+            force_send: false,
+            timers: Timers::default(),
+            receive_segment_size: 536,
+            unacknowledged_bytes: 0,
+            acknowledge_now: false,
+            keepalive_probes: 0,
+            window_probes: 0,
+            last_received_ns: 0,
+        }
+    }
+
+    /// Sets up the send sequence space from ISS.
+    pub fn start_sending(&mut self, initial: Sequence) {
+        self.initial_send = initial;
+        self.send_unacknowledged = initial;
+        self.send_next = initial;
+        self.send_maximum = initial;
+        self.recover = initial;
+        self.send_buffer.synchronize(initial.add(1));
+        self.send_buffer.set_limit(self.options.send_buffer);
+    }
+
+    /// Sets up the receive sequence space from the peer's SYN.
+    pub fn start_receiving(&mut self, initial: Sequence) {
+        self.initial_receive = initial;
+        self.receive.set_limit(self.options.receive_buffer);
+        self.receive.synchronize(initial.add(1));
+        self.receive_advertised = initial.add(1);
+        self.last_acknowledgment_sent = initial.add(1);
+    }
+
+    /// RCV.WND as advertised: room up to the advertised right edge.
+    pub fn receive_window(&self) -> u32 {
+        self.receive_advertised.saturating_since(self.receive.next())
+    }
+
+    /// The FIN's sequence number once queued.
+    pub fn fin_sequence(&self) -> Option<Sequence> {
+        self.fin_queued.then(|| self.send_buffer.end())
+    }
+
+    /// Our FIN was sent.
+    pub fn fin_sent(&self) -> bool {
+        self.fin_sequence().is_some_and(|fin| self.send_maximum.after(fin))
+    }
+
+    /// Our FIN was acknowledged.
+    pub fn fin_acknowledged(&self) -> bool {
+        self.fin_sequence().is_some_and(|fin| self.send_unacknowledged.after(fin))
+    }
+
+    /// Bytes sent and not acknowledged (SYN and FIN included).
+    pub fn outstanding(&self) -> u32 {
+        self.send_maximum.since(self.send_unacknowledged)
+    }
+
+    /// Our TSval at `now_ns`: a millisecond clock with a per-connection
+    /// offset (RFC 7323 5.4).
+    pub fn timestamp_value(&self, now_ns: u64) -> u32 {
+        ((now_ns / 1_000_000) as u32).wrapping_add(self.timestamp_offset)
+    }
+
+    /// The current retransmission timeout.
+    pub fn retransmission_timeout(&self) -> u64 {
+        self.rtt.timeout(self.backoff)
+    }
+
+    /// Forgets every timer (CLOSED).
+    pub fn stop_timers(&mut self) {
+        self.timers = Timers::default();
+    }
+}
+
+use crate::TcpError;

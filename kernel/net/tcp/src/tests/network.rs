@@ -1,0 +1,383 @@
+//! A simulated network for engine tests: hosts with their own `Tcp`, a
+//! queue of segments in flight with a delay, and seeded loss, duplication,
+//! reordering and corruption; time jumps to the next delivery or deadline.
+
+use std::boxed::Box;
+use std::vec;
+use std::vec::Vec;
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use crate::header::{Flags, Segment};
+use crate::{Route, Secrets, SocketHandle, Tcp, TcpConfig, TcpError, Transmit, TransmitError};
+
+pub const MILLISECOND: u64 = 1_000_000;
+pub const SECOND: u64 = 1_000 * MILLISECOND;
+
+/// splitmix64: small, seeded, good enough for test impairments.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut value = self.0;
+        value = (value ^ (value >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        value = (value ^ (value >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        value ^ (value >> 31)
+    }
+
+    /// True with probability `per_mille / 1000`.
+    pub fn chance(&mut self, per_mille: u32) -> bool {
+        self.next() % 1000 < u64::from(per_mille)
+    }
+
+    pub fn below(&mut self, bound: u64) -> u64 {
+        if bound == 0 { 0 } else { self.next() % bound }
+    }
+}
+
+/// What the link does to segments, in per mille.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Impairment {
+    pub loss: u32,
+    pub duplicate: u32,
+    pub reorder: u32,
+    pub corrupt: u32,
+}
+
+pub struct Host {
+    pub address: Ipv4Addr,
+    pub tcp: Tcp,
+}
+
+struct Packet {
+    at: u64,
+    order: u64,
+    from: usize,
+    to: usize,
+    source: Ipv4Addr,
+    destination: Ipv4Addr,
+    bytes: Vec<u8>,
+}
+
+/// A copy of a segment as it was sent.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub from: usize,
+    pub at: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl Captured {
+    pub fn segment(&self) -> Segment<'_> {
+        Segment::parse(&self.bytes).expect("the engine sends well-formed segments")
+    }
+
+    pub fn has(&self, flags: Flags) -> bool {
+        self.segment().has(flags)
+    }
+
+    pub fn payload_length(&self) -> usize {
+        self.segment().payload.len()
+    }
+}
+
+pub type Filter = Box<dyn FnMut(usize, &Segment<'_>) -> bool>;
+
+pub struct Network {
+    pub now: u64,
+    pub hosts: Vec<Host>,
+    queue: Vec<Packet>,
+    order: u64,
+    pub rng: Rng,
+    pub impairment: Impairment,
+    pub delay: u64,
+    pub mtu: u16,
+    /// Drop everything when false.
+    pub up: bool,
+    /// Drops a segment when it returns true.
+    pub filter: Option<Filter>,
+    pub capture: Vec<Captured>,
+    pub corrupted: u64,
+    pub delivered: u64,
+    outbox: Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>,
+}
+
+struct Link<'a> {
+    address: Ipv4Addr,
+    mtu: u16,
+    outbox: &'a mut Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>,
+}
+
+impl Transmit for Link<'_> {
+    fn route(&self, destination: Ipv4Addr) -> Option<Route> {
+        let [a, b, c, _] = destination.octets();
+        ((a, b, c) == (10, 0, 0)).then_some(Route { source: self.address, mtu: self.mtu })
+    }
+
+    fn send(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), TransmitError> {
+        assert!(length <= usize::from(self.mtu) - 20, "segment of {length} bytes over the MTU");
+        let mut bytes = vec![0u8; length];
+        fill(&mut bytes);
+        self.outbox.push((source, destination, bytes));
+        Ok(())
+    }
+}
+
+pub fn address(host: usize) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, host as u8 + 1)
+}
+
+pub fn endpoint(host: usize, port: u16) -> SocketAddrV4 {
+    SocketAddrV4::new(address(host), port)
+}
+
+pub fn secrets(seed: u8) -> Secrets {
+    Secrets { isn_key: [seed; 16], port_key: [seed.wrapping_add(1); 16] }
+}
+
+/// The configuration of most tests: a short TIME-WAIT.
+pub fn config() -> TcpConfig {
+    TcpConfig { time_wait_ns: 2 * SECOND, ..TcpConfig::default() }
+}
+
+impl Network {
+    pub fn new(seed: u64, configs: &[TcpConfig]) -> Self {
+        let hosts = configs
+            .iter()
+            .enumerate()
+            .map(|(index, config)| Host { address: address(index), tcp: Tcp::new(*config, secrets(index as u8)) })
+            .collect();
+        Self {
+            now: SECOND,
+            hosts,
+            queue: Vec::new(),
+            order: 0,
+            rng: Rng::new(seed),
+            impairment: Impairment::default(),
+            delay: 5 * MILLISECOND,
+            mtu: 1500,
+            up: true,
+            filter: None,
+            capture: Vec::new(),
+            corrupted: 0,
+            delivered: 0,
+            outbox: Vec::new(),
+        }
+    }
+
+    /// Two hosts with the test configuration.
+    pub fn pair(seed: u64) -> Self {
+        Self::new(seed, &[config(), config()])
+    }
+
+    /// Runs `f` on host `host`'s engine with a transmitter into the network.
+    pub fn with<R>(&mut self, host: usize, f: impl FnOnce(&mut Tcp, u64, &mut dyn Transmit) -> R) -> R {
+        let mut link = Link { address: self.hosts[host].address, mtu: self.mtu, outbox: &mut self.outbox };
+        let result = f(&mut self.hosts[host].tcp, self.now, &mut link);
+        self.flush(host);
+        let check = self.hosts[host].tcp.check_invariants();
+        assert_eq!(check, Ok(()), "invariants of host {host}");
+        result
+    }
+
+    fn flush(&mut self, from: usize) {
+        let outbox = core::mem::take(&mut self.outbox);
+        for (source, destination, bytes) in outbox {
+            self.capture.push(Captured { from, at: self.now, bytes: bytes.clone() });
+            self.schedule(from, source, destination, bytes);
+        }
+    }
+
+    fn schedule(&mut self, from: usize, source: Ipv4Addr, destination: Ipv4Addr, mut bytes: Vec<u8>) {
+        let Some(to) = self.hosts.iter().position(|host| host.address == destination) else { return };
+        if !self.up {
+            return;
+        }
+        if let Some(filter) = self.filter.as_mut() {
+            if let Ok(segment) = Segment::parse(&bytes) {
+                if filter(from, &segment) {
+                    return;
+                }
+            }
+        }
+        let impairment = self.impairment;
+        if self.rng.chance(impairment.loss) {
+            return;
+        }
+        let copies = if self.rng.chance(impairment.duplicate) { 2 } else { 1 };
+        if self.rng.chance(impairment.corrupt) && !bytes.is_empty() {
+            let position = self.rng.below(bytes.len() as u64) as usize;
+            bytes[position] ^= 1 << self.rng.below(8);
+            self.corrupted += copies;
+        }
+        for _ in 0..copies {
+            let mut at = self.now + self.delay;
+            if self.rng.chance(impairment.reorder) {
+                at += self.rng.below(3 * self.delay);
+            }
+            self.order += 1;
+            let packet = Packet { at, order: self.order, from, to, source, destination, bytes: bytes.clone() };
+            self.queue.push(packet);
+        }
+    }
+
+    fn next_event(&self) -> Option<u64> {
+        let packet = self.queue.iter().map(|packet| packet.at).min();
+        let timer = self.hosts.iter().filter_map(|host| host.tcp.next_deadline()).min();
+        match (packet, timer) {
+            (Some(packet), Some(timer)) => Some(packet.min(timer)),
+            (packet, timer) => packet.or(timer),
+        }
+    }
+
+    /// Advances to the next event and runs it; false when nothing is pending.
+    pub fn step(&mut self) -> bool {
+        let Some(at) = self.next_event() else { return false };
+        self.now = self.now.max(at);
+        while let Some(position) = self.due_packet() {
+            let packet = self.queue.swap_remove(position);
+            self.deliver(packet);
+        }
+        for host in 0..self.hosts.len() {
+            if self.hosts[host].tcp.next_deadline().is_some_and(|deadline| deadline <= self.now) {
+                self.with(host, |tcp, now, tx| tcp.on_timer(now, tx));
+            }
+        }
+        true
+    }
+
+    fn due_packet(&self) -> Option<usize> {
+        let due = self.queue.iter().enumerate().filter(|(_, packet)| packet.at <= self.now);
+        due.min_by_key(|(_, packet)| (packet.at, packet.order)).map(|(position, _)| position)
+    }
+
+    fn deliver(&mut self, packet: Packet) {
+        self.delivered += 1;
+        let _ = packet.from;
+        let (source, destination) = (packet.source, packet.destination);
+        self.with(packet.to, |tcp, now, tx| tcp.input(now, source, destination, &packet.bytes, tx));
+    }
+
+    /// Steps until `done` holds (checked before every step) or `limit_ns`
+    /// of simulated time passed; returns whether `done` held.
+    pub fn run_until(&mut self, limit_ns: u64, mut done: impl FnMut(&mut Self) -> bool) -> bool {
+        let end = self.now + limit_ns;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if self.now > end || !self.step() {
+                return done(self);
+            }
+            if self.now > end {
+                return done(self);
+            }
+        }
+    }
+
+    /// Runs until no segment is in flight and no timer is due within
+    /// `limit_ns`.
+    pub fn settle(&mut self, limit_ns: u64) {
+        let end = self.now + limit_ns;
+        while self.next_event().is_some_and(|at| at <= end) {
+            self.step();
+        }
+    }
+
+    pub fn status(&self, host: usize, handle: SocketHandle) -> crate::SocketStatus {
+        self.hosts[host].tcp.status(handle).expect("a live handle")
+    }
+
+    pub fn tcp(&self, host: usize) -> &Tcp {
+        &self.hosts[host].tcp
+    }
+
+    /// A listener on host `host` port `port`.
+    pub fn listen(&mut self, host: usize, port: u16, backlog: usize) -> SocketHandle {
+        self.with(host, |tcp, _, _| {
+            let handle = tcp.open().expect("a socket");
+            tcp.bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port)).expect("bind");
+            tcp.listen(handle, backlog).expect("listen");
+            handle
+        })
+    }
+
+    /// Starts a connect from `from` to `to:port`.
+    pub fn connect(&mut self, from: usize, to: usize, port: u16) -> SocketHandle {
+        self.with(from, |tcp, now, tx| {
+            let handle = tcp.open().expect("a socket");
+            tcp.connect(now, handle, endpoint(to, port), tx).expect("connect");
+            handle
+        })
+    }
+
+    /// A connection from host 0 to a listener on host 1: (client, listener,
+    /// server side).
+    pub fn establish(&mut self, port: u16) -> (SocketHandle, SocketHandle, SocketHandle) {
+        let listener = self.listen(1, port, 8);
+        let client = self.connect(0, 1, port);
+        let mut server = None;
+        let connected = self.run_until(10 * SECOND, |network| {
+            if server.is_none() {
+                server = network.with(1, |tcp, _, _| tcp.accept(listener).ok());
+            }
+            server.is_some() && network.status(0, client).connected
+        });
+        assert!(connected, "the handshake completes");
+        (client, listener, server.expect("accepted"))
+    }
+
+    /// Sends what fits; returns how much was taken.
+    pub fn send(&mut self, host: usize, handle: SocketHandle, data: &[u8]) -> Result<usize, TcpError> {
+        self.with(host, |tcp, now, tx| tcp.send(now, handle, data, tx))
+    }
+
+    /// Reads everything readable now.
+    pub fn read(&mut self, host: usize, handle: SocketHandle) -> Result<Vec<u8>, TcpError> {
+        let mut out = Vec::new();
+        let mut buffer = vec![0u8; 64 << 10];
+        loop {
+            let result = self.with(host, |tcp, now, tx| tcp.recv(now, handle, &mut buffer, tx));
+            match result {
+                Ok(0) => return Ok(out),
+                Ok(count) => out.extend_from_slice(&buffer[..count]),
+                Err(TcpError::WouldBlock) => return Ok(out),
+                Err(error) if out.is_empty() => return Err(error),
+                Err(_) => return Ok(out),
+            }
+        }
+    }
+
+    /// Delivers raw segment bytes to host `to` as if sent from `source`,
+    /// with the checksum fixed up when `fix_checksum`.
+    pub fn inject(&mut self, to: usize, source: Ipv4Addr, mut bytes: Vec<u8>, fix_checksum: bool) {
+        let destination = self.hosts[to].address;
+        if fix_checksum && bytes.len() >= 20 {
+            bytes[16] = 0;
+            bytes[17] = 0;
+            let sum = wire::Checksum::new()
+                .add_ipv4_pseudo_header(source, destination, 6, bytes.len() as u16)
+                .add(&bytes)
+                .finish();
+            bytes[16..18].copy_from_slice(&sum.to_be_bytes());
+        }
+        self.with(to, |tcp, now, tx| tcp.input(now, source, destination, &bytes, tx));
+    }
+
+    /// Segments host `from` sent, from `start` on in the capture.
+    pub fn sent_by(&self, from: usize, start: usize) -> impl Iterator<Item = &Captured> {
+        self.capture.iter().skip(start).filter(move |captured| captured.from == from)
+    }
+}

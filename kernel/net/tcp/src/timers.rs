@@ -1,0 +1,148 @@
+//! What happens when a connection's timers expire: retransmission (with
+//! backoff and giving up), persist probes, delayed ACKs, keepalive, and the
+//! end of TIME-WAIT, FIN-WAIT-2 of a closed socket, or linger.
+
+use crate::arrival::close_connection;
+use crate::config::State;
+use crate::congestion::CongestionControl;
+use crate::context::Context;
+use crate::output::{Outgoing, transmit};
+use crate::sender::{output, send_probe, send_reset, send_syn};
+use crate::tcb::Tcb;
+use crate::{TcpError, Transmit};
+
+fn due(deadline: &mut Option<u64>, now: u64) -> bool {
+    let expired = deadline.is_some_and(|at| at <= now);
+    if expired {
+        *deadline = None;
+    }
+    expired
+}
+
+/// Runs every expired timer of `tcb`.
+pub fn fire(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
+    let now = context.now;
+    if due(&mut tcb.timers.retransmit, now) {
+        retransmission_timeout(tcb, context, tx);
+    }
+    if due(&mut tcb.timers.persist, now) && tcb.state != State::Closed {
+        persist_timeout(tcb, context, tx);
+    }
+    if due(&mut tcb.timers.delayed_ack, now) && tcb.state.is_synchronized() {
+        context.stats.delayed_acks += 1;
+        transmit(tcb, context, tx, Outgoing::acknowledgment(tcb));
+    }
+    if due(&mut tcb.timers.keepalive, now) && tcb.state != State::Closed {
+        keepalive_timeout(tcb, context, tx);
+    }
+    if due(&mut tcb.timers.close, now) {
+        close_timeout(tcb, context, tx);
+    }
+}
+
+fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
+    context.stats.timeouts += 1;
+    let opening = matches!(tcb.state, State::SynSent | State::SynReceived);
+    let limit = if opening {
+        context.config.maximum_syn_retransmissions
+    } else {
+        context.config.maximum_retransmissions
+    };
+    let peer_alive = tcb.send_window == 0
+        && context.now.saturating_sub(tcb.last_received_ns) < tcb.retransmission_timeout();
+    if tcb.backoff >= limit && !peer_alive {
+        context.stats.connection_timeouts += 1;
+        let silent_child = tcb.passive && tcb.state == State::SynReceived;
+        let error = (!silent_child).then_some(tcb.soft_error.unwrap_or(TcpError::TimedOut));
+        close_connection(tcb, context, error);
+        return;
+    }
+    if !peer_alive {
+        tcb.backoff += 1;
+    }
+    tcb.timed = None;
+    if opening {
+        send_syn(tcb, context, tx);
+        return;
+    }
+    let flight = tcb.outstanding();
+    tcb.congestion.on_timeout(context.now, flight, tcb.segment_size);
+    tcb.recovery = None;
+    tcb.retransmit_first = false;
+    tcb.duplicate_acks = 0;
+    tcb.recover = tcb.send_maximum;
+    tcb.scoreboard.clear();
+    tcb.send_next = tcb.send_unacknowledged;
+    if tcb.send_window == 0 {
+        // The peer closed its window under data in flight: probe it.
+        send_probe(tcb, context, tx);
+    }
+    output(tcb, context, tx);
+    if tcb.timers.retransmit.is_none() && tcb.outstanding() > 0 {
+        tcb.timers.retransmit = Some(context.now + tcb.retransmission_timeout());
+    }
+}
+
+fn persist_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
+    if tcb.outstanding() > 0 {
+        return;
+    }
+    let edge = tcb.send_unacknowledged.add(tcb.send_window);
+    if edge.after(tcb.send_next) {
+        // A window too small for sender SWS avoidance: send anyway.
+        tcb.force_send = true;
+        output(tcb, context, tx);
+        tcb.force_send = false;
+        return;
+    }
+    if tcb.window_probes >= context.config.maximum_retransmissions {
+        context.stats.connection_timeouts += 1;
+        close_connection(tcb, context, Some(TcpError::TimedOut));
+        return;
+    }
+    context.stats.window_probes += 1;
+    tcb.window_probes += 1;
+    send_probe(tcb, context, tx);
+    tcb.backoff = tcb.backoff.saturating_add(1);
+    tcb.timers.persist = Some(context.now + tcb.retransmission_timeout());
+}
+
+fn keepalive_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
+    let config = context.config;
+    let probing_state = matches!(tcb.state, State::Established | State::CloseWait);
+    if !tcb.options.keep_alive || !probing_state {
+        return;
+    }
+    let busy = tcb.outstanding() > 0 || tcb.send_buffer.end().after(tcb.send_next);
+    let idle_since = tcb.last_received_ns;
+    if busy || (tcb.keepalive_probes == 0 && context.now < idle_since.saturating_add(config.keepalive_idle_ns)) {
+        let from = if busy { context.now } else { idle_since };
+        tcb.timers.keepalive = Some(from.saturating_add(config.keepalive_idle_ns));
+        return;
+    }
+    if tcb.keepalive_probes >= config.keepalive_count {
+        context.stats.connection_timeouts += 1;
+        send_reset(tcb, context, tx);
+        close_connection(tcb, context, Some(TcpError::TimedOut));
+        return;
+    }
+    context.stats.keepalive_probes += 1;
+    tcb.keepalive_probes += 1;
+    send_probe(tcb, context, tx);
+    tcb.timers.keepalive = Some(context.now + config.keepalive_interval_ns);
+}
+
+fn close_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
+    match tcb.state {
+        State::TimeWait => close_connection(tcb, context, None),
+        State::Closed | State::Listen => {}
+        _ if !tcb.user_owned => {
+            // FIN-WAIT-2 timeout, or the linger time of a closed socket.
+            if tcb.state != State::SynSent {
+                send_reset(tcb, context, tx);
+            }
+            close_connection(tcb, context, None);
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,110 @@
+//! UDP headers (RFC 768): 8 bytes, checksum over the IPv4 pseudo-header.
+
+use core::net::Ipv4Addr;
+
+use crate::checksum::Checksum;
+use crate::error::{WireError, be16};
+use crate::ipv4::protocol;
+
+/// Bytes in a UDP header.
+pub const HEADER_LEN: usize = 8;
+
+/// A parsed UDP header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UdpHeader {
+    /// Source port.
+    pub source_port: u16,
+    /// Destination port.
+    pub destination_port: u16,
+    /// Header plus payload, from the length field.
+    pub length: usize,
+}
+
+impl UdpHeader {
+    /// Parses `datagram` (the IP payload) and verifies its checksum unless
+    /// the sender left it zero.
+    ///
+    /// # Errors
+    /// [`WireError::Truncated`], [`WireError::BadLength`],
+    /// [`WireError::BadChecksum`].
+    pub fn parse(
+        datagram: &[u8],
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+    ) -> Result<Self, WireError> {
+        if datagram.len() < HEADER_LEN {
+            return Err(WireError::Truncated);
+        }
+        let length = usize::from(be16(datagram, 4));
+        if length < HEADER_LEN || length > datagram.len() {
+            return Err(WireError::BadLength);
+        }
+        let stored = be16(datagram, 6);
+        if stored != 0 && pseudo_sum(&datagram[..length], source, destination).finish() != 0 {
+            return Err(WireError::BadChecksum);
+        }
+        Ok(Self {
+            source_port: be16(datagram, 0),
+            destination_port: be16(datagram, 2),
+            length,
+        })
+    }
+
+    /// Writes the header for `payload`, which follows it in `out`
+    /// (`out` is header plus payload), computing the checksum.
+    ///
+    /// # Panics
+    /// If `out` is shorter than [`HEADER_LEN`] or longer than 65,535.
+    pub fn write(
+        source_port: u16,
+        destination_port: u16,
+        out: &mut [u8],
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+    ) {
+        let length = u16::try_from(out.len()).expect("the caller sized the datagram");
+        out[0..2].copy_from_slice(&source_port.to_be_bytes());
+        out[2..4].copy_from_slice(&destination_port.to_be_bytes());
+        out[4..6].copy_from_slice(&length.to_be_bytes());
+        out[6..8].copy_from_slice(&[0, 0]);
+        let sum = match pseudo_sum(out, source, destination).finish() {
+            0 => 0xffff,
+            sum => sum,
+        };
+        out[6..8].copy_from_slice(&sum.to_be_bytes());
+    }
+}
+
+fn pseudo_sum(datagram: &[u8], source: Ipv4Addr, destination: Ipv4Addr) -> Checksum {
+    let length = u16::try_from(datagram.len()).unwrap_or(u16::MAX);
+    let mut sum = Checksum::new();
+    sum.add_ipv4_pseudo_header(source, destination, protocol::UDP, length)
+        .add(datagram);
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+    #[test]
+    fn round_trip_and_checksum() {
+        let mut datagram = [0u8; 13];
+        datagram[8..].copy_from_slice(b"hello");
+        UdpHeader::write(1000, 7, &mut datagram, A, B);
+        let header = UdpHeader::parse(&datagram, A, B).unwrap();
+        assert_eq!((header.source_port, header.destination_port), (1000, 7));
+        assert_eq!(header.length, 13);
+        assert_eq!(UdpHeader::parse(&datagram, A, A), Err(WireError::BadChecksum));
+        let mut zero = datagram;
+        zero[6..8].copy_from_slice(&[0, 0]);
+        assert!(UdpHeader::parse(&zero, A, A).is_ok(), "zero means no checksum");
+        let mut long = datagram;
+        long[5] = 14;
+        assert_eq!(UdpHeader::parse(&long, A, B), Err(WireError::BadLength));
+        assert_eq!(UdpHeader::parse(&datagram[..7], A, B), Err(WireError::Truncated));
+    }
+}

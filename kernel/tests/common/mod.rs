@@ -1,0 +1,146 @@
+//! Hosted kernels for the network tests: boot several on one
+//! shared-memory bus, run socket calls inside them, check what arrives.
+//!
+//! Every kernel is a real kernel on `hypercall-posix` with the net faction
+//! and virtif linked; its NIC is a bus file private to the test. Waits
+//! have deadlines; a test that hangs fails with what it waited for.
+
+#![allow(dead_code, reason = "each test file uses a different part of the harness")]
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hypercall_posix::{ConsoleSink, ExitMode, Posix, PosixConfig};
+use kernel::net::Net;
+use kernel::{Context, Kernel};
+
+/// One hosted kernel.
+pub struct Node {
+    pub name: String,
+    pub host: Arc<Posix>,
+    pub kernel: Arc<Kernel>,
+    pub net: Arc<Net>,
+}
+
+impl Node {
+    /// Boots a kernel named `name` with `params` and one NIC per spec.
+    pub fn boot(name: &str, params: &str, nics: &[String]) -> Node {
+        let config = PosixConfig {
+            name: name.to_string(),
+            boot_parameters: params.to_string(),
+            nics: nics
+                .iter()
+                .map(|spec| spec.parse().unwrap_or_else(|e| panic!("NIC spec {spec}: {e}")))
+                .collect(),
+            console: ConsoleSink::Stderr,
+            exit: ExitMode::Unwind,
+            ..PosixConfig::default()
+        };
+        let host = Posix::new(config);
+        let kernel = kernel::boot(host.clone()).unwrap_or_else(|e| panic!("{name}: boot: {e}"));
+        let net = {
+            let context = kernel.enter().expect("enter");
+            Net::of(&context).expect("the net faction is linked")
+        };
+        Node {
+            name: name.to_string(),
+            host,
+            kernel,
+            net,
+        }
+    }
+
+    /// Runs `f` inside the kernel on this thread.
+    pub fn run<R>(&self, f: impl FnOnce(&Context<'_>, &Net) -> R) -> R {
+        let context = self.kernel.enter().expect("enter");
+        f(&context, &self.net)
+    }
+
+    /// Runs `f` inside the kernel on a new host thread.
+    pub fn spawn<R: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Context<'_>, &Net) -> R + Send + 'static,
+    ) -> std::thread::JoinHandle<R> {
+        let node = self.clone();
+        std::thread::spawn(move || node.run(f))
+    }
+
+    /// The `/stats` text of this node's stack.
+    pub fn stats(&self) -> String {
+        self.run(|context, net| {
+            let mut text = String::new();
+            net.with_stack(context, |stack| stack.write_stats(&mut text))
+                .expect("a String takes any text");
+            text
+        })
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kernel.shutdown();
+    }
+}
+
+/// A bus file of its own for `test` (removed when dropped).
+pub struct Bus {
+    pub path: PathBuf,
+}
+
+impl Bus {
+    pub fn new(test: &str) -> Bus {
+        let path = std::env::temp_dir().join(format!(
+            "anykernel-test-{}-{test}.bus",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        Bus { path }
+    }
+
+    /// The NIC spec of a node on this bus, with `options` (`,loss=0.1`…).
+    pub fn spec(&self, options: &str) -> String {
+        format!("bus:{}{options}", self.path.display())
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Boots nodes `10.0.0.1`, `10.0.0.2`, … on `bus`, each with `options`.
+pub fn nodes_on_bus(bus: &Bus, count: u8, options: &str, extra_params: &str) -> Vec<Arc<Node>> {
+    (1..=count)
+        .map(|host| {
+            let params = format!("ip={}/24 {extra_params}", address(host));
+            Arc::new(Node::boot(&format!("node{host}"), &params, &[bus.spec(options)]))
+        })
+        .collect()
+}
+
+/// The address of node `host` on the test subnet.
+pub fn address(host: u8) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, host)
+}
+
+/// A deterministic byte pattern for transfers: byte `i` of stream `seed`.
+pub fn pattern(seed: u64, offset: u64) -> u8 {
+    let mut x = seed ^ offset.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    x ^= x >> 29;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    (x >> 32) as u8
+}
+
+/// FNV-1a over `bytes`, continued from `hash`.
+pub fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// FNV-1a's starting value.
+pub const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;

@@ -1,0 +1,239 @@
+//! Hosted kernels on one shared-memory bus: ping, UDP, TCP.
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use common::{Bus, FNV_START, address, fnv1a, nodes_on_bus, pattern};
+use kernel::net::{Errno, Fd, Net, SocketOption, SocketType};
+use kernel::Context;
+
+const SECOND: u64 = 1_000_000_000;
+
+fn listener(context: &Context<'_>, net: &Net, port: u16, backlog: usize) -> Fd {
+    let fd = net.socket(context, SocketType::Stream).expect("socket");
+    net.set_option(context, fd, SocketOption::ReuseAddress(true))
+        .expect("SO_REUSEADDR");
+    net.bind(context, fd, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
+        .expect("bind");
+    net.listen(context, fd, backlog).expect("listen");
+    fd
+}
+
+fn connect(context: &Context<'_>, net: &Net, host: u8, port: u16) -> Result<Fd, Errno> {
+    let fd = net.socket(context, SocketType::Stream)?;
+    match net.connect(context, fd, SocketAddrV4::new(address(host), port)) {
+        Ok(()) => Ok(fd),
+        Err(error) => {
+            let _ = net.close(context, fd);
+            Err(error)
+        }
+    }
+}
+
+/// Writes `length` pattern bytes and closes; returns their hash.
+fn send_pattern(context: &Context<'_>, net: &Net, fd: Fd, seed: u64, length: u64) -> u64 {
+    let mut hash = FNV_START;
+    let mut chunk = vec![0u8; 32 * 1024];
+    let mut sent = 0u64;
+    while sent < length {
+        let count = chunk.len().min((length - sent) as usize);
+        for (index, byte) in chunk[..count].iter_mut().enumerate() {
+            *byte = pattern(seed, sent + index as u64);
+        }
+        net.write(context, fd, &chunk[..count]).expect("write");
+        hash = fnv1a(hash, &chunk[..count]);
+        sent += count as u64;
+    }
+    hash
+}
+
+/// Reads to end of stream; returns the byte count and hash.
+fn receive_all(context: &Context<'_>, net: &Net, fd: Fd) -> (u64, u64) {
+    let mut hash = FNV_START;
+    let mut total = 0u64;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let count = net.read(context, fd, &mut buffer).expect("read");
+        if count == 0 {
+            return (total, hash);
+        }
+        hash = fnv1a(hash, &buffer[..count]);
+        total += count as u64;
+    }
+}
+
+#[test]
+fn kernels_on_one_bus_ping_each_other() {
+    let bus = Bus::new("ping");
+    let nodes = nodes_on_bus(&bus, 3, "", "");
+    for (from, to) in [(0, 2), (1, 3), (2, 1)] {
+        let rtt = nodes[from].run(|context, net| net.ping(context, address(to), 1, 5 * SECOND));
+        assert!(rtt.is_ok(), "node{} -> 10.0.0.{to}: {rtt:?}", from + 1);
+    }
+    let silent = nodes[0].run(|context, net| net.ping(context, address(99), 1, SECOND / 2));
+    assert_eq!(silent, Err(Errno::TimedOut));
+}
+
+#[test]
+fn udp_datagrams_reach_their_port_and_a_closed_port_is_refused() {
+    let bus = Bus::new("udp");
+    let nodes = nodes_on_bus(&bus, 2, "", "");
+    let fd = nodes[1].run(|context, net| {
+        let fd = net.socket(context, SocketType::Datagram).unwrap();
+        net.bind(context, fd, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7)).unwrap();
+        fd
+    });
+    let server = nodes[1].clone().spawn(move |context, net| {
+        let mut buffer = [0u8; 2048];
+        for _ in 0..3 {
+            let (count, from) = net.receive_from(context, fd, &mut buffer).unwrap();
+            net.send_to(context, fd, &buffer[..count], from).unwrap();
+        }
+    });
+    nodes[0].run(|context, net| {
+        let fd = net.socket(context, SocketType::Datagram).unwrap();
+        net.connect(context, fd, SocketAddrV4::new(address(2), 7)).unwrap();
+        for message in [&b"one"[..], &[7u8; 1400], b"three"] {
+            let mut buffer = [0u8; 2048];
+            net.write(context, fd, message).unwrap();
+            let count = net.read(context, fd, &mut buffer).unwrap();
+            assert_eq!(&buffer[..count], message);
+        }
+    });
+    server.join().unwrap();
+}
+
+#[test]
+fn tcp_moves_data_both_ways_and_closes_in_order() {
+    let bus = Bus::new("tcp");
+    let nodes = nodes_on_bus(&bus, 2, "", "");
+    let fd = nodes[1].run(|context, net| listener(context, net, 5000, 8));
+    let server = nodes[1].clone().spawn(move |context, net| {
+        let (connection, peer) = net.accept(context, fd).unwrap();
+        assert_eq!(*peer.ip(), address(1));
+        let received = receive_all(context, net, connection);
+        let sent = send_pattern(context, net, connection, 2, 3 * 1024 * 1024);
+        net.close(context, connection).unwrap();
+        (received, sent)
+    });
+    let (sent, received) = nodes[0].run(|context, net| {
+        let fd = connect(context, net, 2, 5000).expect("connect");
+        let sent = send_pattern(context, net, fd, 1, 5 * 1024 * 1024);
+        net.shutdown(context, fd, kernel::net::Shutdown::Write).unwrap();
+        let received = receive_all(context, net, fd);
+        net.close(context, fd).unwrap();
+        (sent, received)
+    });
+    let (server_received, server_sent) = server.join().unwrap();
+    assert_eq!(server_received, (5 * 1024 * 1024, sent));
+    assert_eq!(received, (3 * 1024 * 1024, server_sent));
+}
+
+#[test]
+fn a_closed_port_answers_with_a_reset() {
+    let bus = Bus::new("rst");
+    let nodes = nodes_on_bus(&bus, 2, "", "");
+    let result = nodes[0].run(|context, net| connect(context, net, 2, 4444));
+    assert_eq!(result.err(), Some(Errno::ConnectionRefused));
+}
+
+#[test]
+fn two_hundred_connections_at_once_all_echo() {
+    let bus = Bus::new("many");
+    let nodes = nodes_on_bus(&bus, 2, "", "");
+    let server_node = nodes[1].clone();
+    let fd = nodes[1].run(|context, net| listener(context, net, 7, 256));
+    let server = nodes[1].clone().spawn(move |context, net| {
+        let mut workers = Vec::new();
+        for _ in 0..200 {
+            let (connection, _) = net.accept(context, fd).unwrap();
+            workers.push(server_node.clone().spawn(move |context, net| {
+                let mut buffer = [0u8; 256];
+                loop {
+                    let count = net.read(context, connection, &mut buffer).unwrap();
+                    if count == 0 {
+                        break;
+                    }
+                    net.write(context, connection, &buffer[..count]).unwrap();
+                }
+                net.close(context, connection).unwrap();
+            }));
+        }
+        workers.into_iter().for_each(|w| w.join().unwrap());
+    });
+    let clients: Vec<_> = (0..200u32)
+        .map(|client| {
+            nodes[0].clone().spawn(move |context, net| {
+                let fd = connect(context, net, 2, 7)
+                    .unwrap_or_else(|error| panic!("client {client}: {error}"));
+                let message = format!("hello from client {client}");
+                net.write(context, fd, message.as_bytes()).unwrap();
+                let mut buffer = [0u8; 64];
+                let mut got = 0;
+                while got < message.len() {
+                    got += net.read(context, fd, &mut buffer[got..]).unwrap();
+                }
+                assert_eq!(&buffer[..got], message.as_bytes());
+                net.close(context, fd).unwrap();
+            })
+        })
+        .collect();
+    clients.into_iter().for_each(|c| c.join().unwrap());
+    server.join().unwrap();
+}
+
+#[test]
+fn a_full_backlog_drops_syns_until_the_server_accepts() {
+    let bus = Bus::new("backlog");
+    let nodes = nodes_on_bus(&bus, 2, "", "");
+    let fd = nodes[1].run(|context, net| listener(context, net, 6000, 2));
+    let clients: Vec<_> = (0..6)
+        .map(|_| nodes[0].clone().spawn(|context, net| connect(context, net, 2, 6000)))
+        .collect();
+    // The server accepts all of them, two at a time at most in its queue:
+    // the ones dropped retransmit their SYN and get in later.
+    nodes[1].run(|context, net| {
+        for _ in 0..6 {
+            net.accept(context, fd).expect("accept");
+        }
+    });
+    for client in clients {
+        assert!(client.join().unwrap().is_ok());
+    }
+    assert!(
+        nodes[1].stats().contains("syn"),
+        "the SYN drops are counted: {}",
+        nodes[1].stats()
+    );
+}
+
+#[test]
+fn a_time_wait_address_is_reused_with_reuse_address() {
+    let bus = Bus::new("timewait");
+    let nodes = nodes_on_bus(&bus, 2, "", "");
+    let fd = nodes[1].run(|context, net| listener(context, net, 7000, 4));
+    let server = nodes[1].clone().spawn(move |context, net| {
+        for _ in 0..2 {
+            let (connection, _) = net.accept(context, fd).unwrap();
+            receive_all(context, net, connection);
+            net.close(context, connection).unwrap();
+        }
+    });
+    nodes[0].run(|context, net| {
+        for round in 0..2 {
+            let fd = net.socket(context, SocketType::Stream).unwrap();
+            net.set_option(context, fd, SocketOption::ReuseAddress(true)).unwrap();
+            net.bind(context, fd, SocketAddrV4::new(address(1), 40000))
+                .unwrap_or_else(|e| panic!("round {round}: bind: {e}"));
+            let target = SocketAddrV4::new(address(2), 7000);
+            net.connect(context, fd, target)
+                .unwrap_or_else(|e| panic!("round {round}: connect: {e}"));
+            // The client closes first and then sees the server's FIN, so
+            // its side of the 4-tuple is in TIME_WAIT for the next round.
+            net.shutdown(context, fd, kernel::net::Shutdown::Write).unwrap();
+            assert_eq!(receive_all(context, net, fd).0, 0);
+            net.close(context, fd).unwrap();
+        }
+    });
+    server.join().unwrap();
+}

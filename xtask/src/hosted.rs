@@ -1,0 +1,74 @@
+//! `cargo xtask run --hosted`: the appliance as a hosted kernel.
+//!
+//! The same application as the bare-metal image, built for the host and
+//! linked with `hypercall-posix`, runs as a Linux process on this
+//! terminal. `--net SPEC` gives it a virtual NIC (`tap:NAME` or
+//! `bus:PATH`); kernel parameters after `--` (`ip=192.168.77.2/24
+//! gw=192.168.77.1`, `dhcp`, `log=debug`) are its boot parameters.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use crate::args::{ImageKind, RunOptions};
+use crate::command::{cargo, run};
+use crate::paths::target_dir;
+use crate::run::NO_VERDICT_STATUS;
+
+/// Builds the hosted appliance (release, host target); returns its path.
+pub fn build_hosted() -> Result<PathBuf, String> {
+    run(cargo(&["build", "--release", "-p", "app", "--bin", "anykernel"]))?;
+    let binary = target_dir().join("release/anykernel");
+    if !binary.is_file() {
+        return Err(format!("`cargo build` produced no {}", binary.display()));
+    }
+    Ok(binary)
+}
+
+/// The hosted kernel's command line for `options`.
+pub fn hosted_command(binary: &std::path::Path, options: &RunOptions) -> Command {
+    let mut command = Command::new(binary);
+    if let Some(net) = &options.net {
+        command.arg(format!("--net={net}"));
+    }
+    command.args(&options.params);
+    command
+}
+
+/// Runs the hosted appliance on this terminal until it exits or Ctrl-C.
+pub fn run_hosted(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
+    if gdb {
+        return Err("`gdb --hosted`: run the hosted binary under gdb directly (target/release/anykernel)".into());
+    }
+    if options.image != ImageKind::Appliance {
+        return Err("`--hosted` runs the appliance; the selftest runs under `cargo xtask test`".into());
+    }
+    let binary = build_hosted()?;
+    let command = hosted_command(&binary, options);
+    eprintln!(
+        "xtask: running {} as a hosted kernel{}; Ctrl-C quits",
+        binary.display(),
+        options
+            .net
+            .as_ref()
+            .map(|net| format!(" on {net}"))
+            .unwrap_or_default()
+    );
+    let (status, interrupted, elapsed) =
+        qemu_tests::run_command_in_terminal(command).map_err(|error| error.to_string())?;
+    let seconds = elapsed.as_secs_f64();
+    let code = match status.code() {
+        Some(code) => {
+            eprintln!("xtask: the hosted kernel exited with {code} after {seconds:.2} s");
+            u8::try_from(code).unwrap_or(NO_VERDICT_STATUS)
+        }
+        None if interrupted => {
+            eprintln!("xtask: stopped by Ctrl-C after {seconds:.2} s");
+            0
+        }
+        None => {
+            eprintln!("xtask: the hosted kernel died of a signal after {seconds:.2} s");
+            NO_VERDICT_STATUS
+        }
+    };
+    Ok(ExitCode::from(code))
+}
