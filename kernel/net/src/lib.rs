@@ -52,6 +52,9 @@ pub mod stack;
 mod stats;
 pub mod udp;
 
+#[cfg(test)]
+mod tests;
+
 pub use buffer::{PacketBuffer, PacketPool};
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;

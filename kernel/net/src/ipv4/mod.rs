@@ -163,6 +163,9 @@ impl IpLayer {
                 mtu: lo.spec.mtu,
             });
         }
+        if destination.is_broadcast() {
+            return self.broadcast_hop();
+        }
         let route = self.routes.lookup(destination)?;
         let interface = self.interface(route.interface).filter(|i| i.up)?;
         let source = interface.address?.address;
@@ -170,6 +173,21 @@ impl IpLayer {
             interface: interface.index,
             neighbour: route.gateway.unwrap_or(destination),
             source,
+            mtu: interface.spec.mtu,
+        })
+    }
+
+    /// The limited broadcast goes out of the first configured Ethernet
+    /// interface (BSD's rule when no interface is named).
+    fn broadcast_hop(&self) -> Option<NextHop> {
+        let interface = self
+            .interfaces
+            .iter()
+            .find(|i| i.up && i.spec.kind == LinkKind::Ethernet && i.address.is_some())?;
+        Some(NextHop {
+            interface: interface.index,
+            neighbour: Ipv4Addr::BROADCAST,
+            source: interface.address?.address,
             mtu: interface.spec.mtu,
         })
     }

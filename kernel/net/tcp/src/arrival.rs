@@ -81,9 +81,15 @@ fn passes_checks(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) ->
 }
 
 /// RFC 7323 5.3: a TSval older than TS.Recent marks an old duplicate.
+/// Like Linux, a pure ACK at RCV.NXT is let through: ACKs overtaking one
+/// another carry no data to protect, and dropping them loses SACK news.
 fn paws_rejects(tcb: &Tcb, segment: &Segment<'_>) -> bool {
     let Some((value, _)) = segment.options.timestamp else { return false };
-    tcb.timestamps && !segment.has(Flags::RST) && (value.wrapping_sub(tcb.timestamp_recent) as i32) < 0
+    let control = Flags::SYN.with(Flags::FIN).with(Flags::RST);
+    let pure_ack = segment.payload.is_empty()
+        && segment.flags.0 & control.0 == 0
+        && segment.sequence == tcb.receive.next();
+    tcb.timestamps && !segment.has(Flags::RST) && !pure_ack && (value.wrapping_sub(tcb.timestamp_recent) as i32) < 0
 }
 
 /// RFC 9293 3.10.7.4 first check; a zero window still admits the segment

@@ -1,0 +1,6 @@
+//! Host tests of the whole stack without a kernel: two [`Stack`]s wired
+//! back to back, frames moved by hand, time advanced by hand.
+
+mod hostile;
+mod link;
+mod protocols;
