@@ -204,7 +204,9 @@ impl Tcp {
     fn syn_admitted(&mut self, listener: u32, remote: Ipv4Addr, tx: &mut dyn Transmit) -> Option<u16> {
         let syn_backlog = self.context.config.syn_backlog;
         let queues = self.table.at(listener)?.listener.as_ref()?;
-        let full = queues.syn_received >= syn_backlog || queues.accept_queue.len() >= queues.backlog;
+        // Like Linux, the backlog bounds the SYN queue as well.
+        let half_open_limit = syn_backlog.min(queues.backlog);
+        let full = queues.syn_received >= half_open_limit || queues.accept_queue.len() >= queues.backlog;
         if full {
             return None;
         }

@@ -121,7 +121,9 @@ fn new_data(tcb: &Tcb) -> Option<Outgoing> {
     if length == 0 && !fin {
         return None;
     }
-    if length < tcb.segment_size && !fin && !tcb.force_send && !small_segment_allowed(tcb, length, available) {
+    let retransmission = next.before(tcb.send_maximum);
+    let small = length < tcb.segment_size && !fin && !retransmission && !tcb.force_send;
+    if small && !small_segment_allowed(tcb, length, available) {
         return None;
     }
     let mut flags = Flags::ACK;

@@ -49,6 +49,7 @@ fn raw_syn(port: u16, sequence: u32) -> Vec<u8> {
 #[test]
 fn half_open_children_are_bounded_and_time_out() {
     let limited = TcpConfig { syn_backlog: 4, ..config() };
+    // The listen backlog (16) is larger: the SYN backlog is the bound.
     let mut network = Network::new(52, &[config(), limited]);
     network.listen(1, 80, 16);
     // SYNs from a host that never answers the SYN-ACKs.

@@ -77,8 +77,8 @@ fn syn_retransmissions_give_up_too() {
     let start = network.now;
     network.run_until(600 * SECOND, |network| network.status(0, client).state == State::Closed);
     assert_eq!(network.status(0, client).error, Some(TcpError::TimedOut));
-    // 1 + 2 + 4 + 8 + 16 + 32 + 64 seconds of backoff.
-    assert_eq!(network.now - start, 127 * SECOND);
+    // 1 + 2 + 4 + 8 + 16 + 32 seconds of backoff, then 60 s (the RTO cap).
+    assert_eq!(network.now - start, 123 * SECOND);
     assert_eq!(network.sent_by(0, 0).count(), 7);
 }
 

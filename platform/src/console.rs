@@ -2,8 +2,6 @@
 //!
 //! Initialised first thing at entry. If no UART answers (hardware without
 //! COM1), output is dropped silently: the console never blocks forever.
-//! The UART is programmed directly (`uart.rs`): a handful of port accesses
-//! at init and one status read per 16 bytes of output.
 //!
 //! One spin lock guards the UART. A panic or CPU exception may strike while
 //! that lock is held (inside a `println!`); the reporters then call
@@ -17,43 +15,38 @@ use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use spin::Mutex;
-
-mod uart;
-
-use uart::Uart as Device;
+use uart_16550::backend::PioBackend;
+use uart_16550::{BaudRate, Config, Uart16550Tty};
 
 /// I/O port base of COM1.
 const COM1: u16 = 0x3f8;
 
-static SERIAL: Mutex<Option<Device>> = Mutex::new(None);
+static SERIAL: Mutex<Option<Uart16550Tty<PioBackend>>> = Mutex::new(None);
 
 /// Whether the last byte written was a newline (or nothing was written).
 static AT_LINE_START: AtomicBool = AtomicBool::new(true);
 
-/// The UART as a terminal: `\n` goes out as `\r\n`; notes whether output
-/// ends at a line start.
-struct Uart<'a>(&'a mut Device);
+/// The UART, noting whether output ends at a line start.
+struct Uart<'a>(&'a mut Uart16550Tty<PioBackend>);
 
 impl Write for Uart<'_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         if let Some(&last) = text.as_bytes().last() {
             AT_LINE_START.store(last == b'\n', Ordering::Relaxed);
         }
-        for &byte in text.as_bytes() {
-            if byte == b'\n' {
-                self.0.send(b'\r');
-            }
-            self.0.send(byte);
-        }
-        Ok(())
+        self.0.write_str(text)
     }
 }
 
 /// Initialises COM1. Called once at entry, before any output.
 pub fn init() {
+    let config = Config {
+        baud_rate: BaudRate::Baud115200,
+        ..Config::DEFAULT
+    };
     // SAFETY: COM1's eight registers at 0x3f8 belong to this console alone
     // for the life of the image; nothing else in the platform touches them.
-    let uart = unsafe { Device::probe(COM1) };
+    let uart = unsafe { Uart16550Tty::new_port(COM1, config) }.ok();
     *SERIAL.lock() = uart;
 }
 
