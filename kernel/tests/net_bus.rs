@@ -2,10 +2,10 @@
 
 mod common;
 
-use std::net::{Ipv4Addr, SocketAddrV4};
 use common::{Bus, FNV_START, address, fnv1a, nodes_on_bus, pattern};
-use kernel::net::{Errno, Fd, Net, SocketOption, SocketType};
 use kernel::Context;
+use kernel::net::{Errno, Fd, Net, SocketOption, SocketType};
+use std::net::{Ipv4Addr, SocketAddrV4};
 
 const SECOND: u64 = 1_000_000_000;
 
@@ -80,7 +80,8 @@ fn udp_datagrams_reach_their_port_and_a_closed_port_is_refused() {
     let nodes = nodes_on_bus(&bus, 2, "", "");
     let fd = nodes[1].run(|context, net| {
         let fd = net.socket(context, SocketType::Datagram).unwrap();
-        net.bind(context, fd, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7)).unwrap();
+        net.bind(context, fd, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7))
+            .unwrap();
         fd
     });
     let server = nodes[1].clone().spawn(move |context, net| {
@@ -92,7 +93,8 @@ fn udp_datagrams_reach_their_port_and_a_closed_port_is_refused() {
     });
     nodes[0].run(|context, net| {
         let fd = net.socket(context, SocketType::Datagram).unwrap();
-        net.connect(context, fd, SocketAddrV4::new(address(2), 7)).unwrap();
+        net.connect(context, fd, SocketAddrV4::new(address(2), 7))
+            .unwrap();
         for message in [&b"one"[..], &[7u8; 1400], b"three"] {
             let mut buffer = [0u8; 2048];
             net.write(context, fd, message).unwrap();
@@ -119,7 +121,8 @@ fn tcp_moves_data_both_ways_and_closes_in_order() {
     let (sent, received) = nodes[0].run(|context, net| {
         let fd = connect(context, net, 2, 5000).expect("connect");
         let sent = send_pattern(context, net, fd, 1, 5 * 1024 * 1024);
-        net.shutdown(context, fd, kernel::net::Shutdown::Write).unwrap();
+        net.shutdown(context, fd, kernel::net::Shutdown::Write)
+            .unwrap();
         let received = receive_all(context, net, fd);
         net.close(context, fd).unwrap();
         (sent, received)
@@ -188,7 +191,11 @@ fn a_full_backlog_drops_syns_until_the_server_accepts() {
     let nodes = nodes_on_bus(&bus, 2, "", "");
     let fd = nodes[1].run(|context, net| listener(context, net, 6000, 2));
     let clients: Vec<_> = (0..6)
-        .map(|_| nodes[0].clone().spawn(|context, net| connect(context, net, 2, 6000)))
+        .map(|_| {
+            nodes[0]
+                .clone()
+                .spawn(|context, net| connect(context, net, 2, 6000))
+        })
         .collect();
     // The server accepts all of them, two at a time at most in its queue:
     // the ones dropped retransmit their SYN and get in later.
@@ -222,7 +229,8 @@ fn a_time_wait_address_is_reused_with_reuse_address() {
     nodes[0].run(|context, net| {
         for round in 0..2 {
             let fd = net.socket(context, SocketType::Stream).unwrap();
-            net.set_option(context, fd, SocketOption::ReuseAddress(true)).unwrap();
+            net.set_option(context, fd, SocketOption::ReuseAddress(true))
+                .unwrap();
             net.bind(context, fd, SocketAddrV4::new(address(1), 40000))
                 .unwrap_or_else(|e| panic!("round {round}: bind: {e}"));
             let target = SocketAddrV4::new(address(2), 7000);
@@ -230,7 +238,8 @@ fn a_time_wait_address_is_reused_with_reuse_address() {
                 .unwrap_or_else(|e| panic!("round {round}: connect: {e}"));
             // The client closes first and then sees the server's FIN, so
             // its side of the 4-tuple is in TIME_WAIT for the next round.
-            net.shutdown(context, fd, kernel::net::Shutdown::Write).unwrap();
+            net.shutdown(context, fd, kernel::net::Shutdown::Write)
+                .unwrap();
             assert_eq!(receive_all(context, net, fd).0, 0);
             net.close(context, fd).unwrap();
         }

@@ -138,7 +138,12 @@ fn run_options(options: &Options, params: Vec<String>) -> Result<RunOptions, Usa
         "a whole number of MiB such as 64M, 1G or 512 (MiB)",
     )?;
     let hosted = options.flag("hosted");
-    let net = options.value("net", None, |text| Some(Some(text.to_string())), "tap:NAME or bus:PATH")?;
+    let net = options.value(
+        "net",
+        None,
+        |text| Some(Some(text.to_string())),
+        "tap:NAME or bus:PATH",
+    )?;
     if net.is_some() && !hosted {
         return Err(usage(
             "`--net` configures the hosted kernel's NIC: add `--hosted` (QEMU networking comes with the virtio-net driver)",

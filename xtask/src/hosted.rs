@@ -16,7 +16,14 @@ use crate::run::NO_VERDICT_STATUS;
 
 /// Builds the hosted appliance (release, host target); returns its path.
 pub fn build_hosted() -> Result<PathBuf, String> {
-    run(cargo(&["build", "--release", "-p", "app", "--bin", "anykernel"]))?;
+    run(cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "app",
+        "--bin",
+        "anykernel",
+    ]))?;
     let binary = target_dir().join("release/anykernel");
     if !binary.is_file() {
         return Err(format!("`cargo build` produced no {}", binary.display()));
@@ -37,10 +44,15 @@ pub fn hosted_command(binary: &std::path::Path, options: &RunOptions) -> Command
 /// Runs the hosted appliance on this terminal until it exits or Ctrl-C.
 pub fn run_hosted(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
     if gdb {
-        return Err("`gdb --hosted`: run the hosted binary under gdb directly (target/release/anykernel)".into());
+        return Err(
+            "`gdb --hosted`: run the hosted binary under gdb directly (target/release/anykernel)"
+                .into(),
+        );
     }
     if options.image != ImageKind::Appliance {
-        return Err("`--hosted` runs the appliance; the selftest runs under `cargo xtask test`".into());
+        return Err(
+            "`--hosted` runs the appliance; the selftest runs under `cargo xtask test`".into(),
+        );
     }
     let binary = build_hosted()?;
     let command = hosted_command(&binary, options);

@@ -22,13 +22,15 @@ pub enum Need {
     IsoTools,
     /// gdb.
     Gdb,
+    /// The Linux peers of the network tests: ip, ping, curl, dnsmasq.
+    NetTools,
 }
 
 /// A host tool: the need it serves, its name, the file or program that
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 8] = [
+const HOST_TOOLS: [HostTool; 12] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -57,6 +59,10 @@ const HOST_TOOLS: [HostTool; 8] = [
     (Need::IsoTools, "xorriso", "xorriso", "xorriso"),
     (Need::IsoTools, "mtools", "mformat", "mtools"),
     (Need::Gdb, "gdb", "gdb", "gdb"),
+    (Need::NetTools, "ip", "ip", "iproute2"),
+    (Need::NetTools, "ping", "ping", "iputils-ping"),
+    (Need::NetTools, "curl", "curl", "curl"),
+    (Need::NetTools, "dnsmasq", "dnsmasq", "dnsmasq-base"),
 ];
 
 /// Makes sure everything in `needs` is there, installing what we can.
@@ -64,6 +70,12 @@ pub fn ensure(needs: &[Need]) -> Result<(), String> {
     for need in needs {
         match need {
             Need::Target => ensure_target()?,
+            // Tests that need these peers skip with a reason without them.
+            Need::NetTools => {
+                if let Err(error) = ensure_host_tools(Need::NetTools) {
+                    eprintln!("setup: {error}; the network tests that need them will skip");
+                }
+            }
             tools => ensure_host_tools(*tools)?,
         }
     }

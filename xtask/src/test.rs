@@ -97,7 +97,7 @@ pub fn test_verb(quick: bool) -> Result<(), String> {
     let needs: &[Need] = if quick {
         &[Need::Target, Need::IsoTools]
     } else {
-        &[Need::Target, Need::IsoTools, Need::Qemu]
+        &[Need::Target, Need::IsoTools, Need::Qemu, Need::NetTools]
     };
     ensure(needs)?;
     let mut summary = Summary::default();

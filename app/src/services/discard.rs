@@ -16,6 +16,9 @@ pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) 
         if count == 0 {
             return;
         }
-        services.stats().discarded_bytes.fetch_add(count as u64, Relaxed);
+        services
+            .stats()
+            .discarded_bytes
+            .fetch_add(count as u64, Relaxed);
     }
 }

@@ -20,6 +20,9 @@ pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) 
         if count == 0 || net.write(context, connection, &buffer[..count]).is_err() {
             return;
         }
-        services.stats().echoed_bytes.fetch_add(count as u64, Relaxed);
+        services
+            .stats()
+            .echoed_bytes
+            .fetch_add(count as u64, Relaxed);
     }
 }

@@ -37,7 +37,12 @@ pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) 
     loop {
         let Some(head_end) = find_head_end(&buffer[..filled]) else {
             if filled == buffer.len() {
-                send(context, services, connection, &Reply::error(431, "head too long\n"));
+                send(
+                    context,
+                    services,
+                    connection,
+                    &Reply::error(431, "head too long\n"),
+                );
                 return;
             }
             match net.read(context, connection, &mut buffer[filled..]) {
@@ -81,11 +86,21 @@ impl<'a> Reply<'a> {
 fn answer(context: &Context<'_>, services: &Services, connection: Fd, head: &[u8]) -> bool {
     services.stats().http_requests.fetch_add(1, Relaxed);
     let Some(request) = parse(head) else {
-        send(context, services, connection, &Reply::error(400, "bad request\n"));
+        send(
+            context,
+            services,
+            connection,
+            &Reply::error(400, "bad request\n"),
+        );
         return false;
     };
     if request.has_body {
-        send(context, services, connection, &Reply::error(413, "no bodies here\n"));
+        send(
+            context,
+            services,
+            connection,
+            &Reply::error(413, "no bodies here\n"),
+        );
         return false;
     }
     let stats;
@@ -118,7 +133,11 @@ fn send(context: &Context<'_>, services: &Services, connection: Fd, reply: &Repl
         reason(reply.status),
         reply.kind,
         reply.body.len(),
-        if reply.keep_alive { "keep-alive" } else { "close" }
+        if reply.keep_alive {
+            "keep-alive"
+        } else {
+            "close"
+        }
     );
     if !reply.head_only {
         response.push_str(reply.body);
@@ -146,8 +165,14 @@ fn stats_text(context: &Context<'_>, services: &Services) -> String {
     let mut text = String::new();
     let kernel = context.kernel();
     let memory = kernel.memory().stats();
-    let _ = writeln!(text, "kernel uptime_ms {} memory_in_use {} memory_peak {} memory_limit {}",
-        kernel.uptime_ns() / 1_000_000, memory.in_use, memory.peak, memory.limit);
+    let _ = writeln!(
+        text,
+        "kernel uptime_ms {} memory_in_use {} memory_peak {} memory_limit {}",
+        kernel.uptime_ns() / 1_000_000,
+        memory.in_use,
+        memory.peak,
+        memory.limit
+    );
     services.net().with_stack(context, |stack| {
         let _ = stack.write_stats(&mut text);
     });
@@ -167,7 +192,10 @@ fn stats_text(context: &Context<'_>, services: &Services) -> String {
 
 /// The end of the head (after its blank line), if it is all here.
 fn find_head_end(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4)
+    bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| at + 4)
 }
 
 fn parse(head: &[u8]) -> Option<Request<'_>> {
@@ -214,11 +242,26 @@ mod tests {
     #[test]
     fn requests_parse_with_their_connection_semantics() {
         let request = parse(b"GET /stats HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        assert_eq!((request.method, request.path, request.keep_alive), ("GET", "/stats", true));
-        assert!(!parse(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap().keep_alive);
+        assert_eq!(
+            (request.method, request.path, request.keep_alive),
+            ("GET", "/stats", true)
+        );
+        assert!(
+            !parse(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+                .unwrap()
+                .keep_alive
+        );
         assert!(!parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().keep_alive);
-        assert!(parse(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap().keep_alive);
-        assert!(parse(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n").unwrap().has_body);
+        assert!(
+            parse(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
+                .unwrap()
+                .keep_alive
+        );
+        assert!(
+            parse(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n")
+                .unwrap()
+                .has_body
+        );
         assert_eq!(parse(b"GET / HTTP/2.0\r\n\r\n"), None);
         assert_eq!(parse(b"GET noslash HTTP/1.1\r\n\r\n"), None);
         assert_eq!(parse(b"GET / HTTP/1.1\r\nbroken header\r\n\r\n"), None);

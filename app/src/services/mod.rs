@@ -126,7 +126,11 @@ impl Services {
         let net = &self.net;
         let listener = net.socket(context, SocketType::Stream)?;
         net.set_option(context, listener, SocketOption::ReuseAddress(true))?;
-        net.bind(context, listener, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))?;
+        net.bind(
+            context,
+            listener,
+            SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port),
+        )?;
         net.listen(context, listener, BACKLOG)?;
         let services = self.clone();
         context
@@ -139,7 +143,13 @@ impl Services {
         Ok(())
     }
 
-    fn accept_loop(self: Arc<Self>, context: &Context<'_>, name: &'static str, listener: Fd, handler: Handler) {
+    fn accept_loop(
+        self: Arc<Self>,
+        context: &Context<'_>,
+        name: &'static str,
+        listener: Fd,
+        handler: Handler,
+    ) {
         let active = Arc::new(AtomicUsize::new(0));
         loop {
             let connection = match self.net.accept(context, listener) {

@@ -37,6 +37,9 @@ pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) 
             return;
         };
         offset += count as u64;
-        services.stats().source_bytes.fetch_add(count as u64, Relaxed);
+        services
+            .stats()
+            .source_bytes
+            .fetch_add(count as u64, Relaxed);
     }
 }

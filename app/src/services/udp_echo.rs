@@ -32,8 +32,14 @@ fn serve(context: &Context<'_>, services: &Services, socket: Fd) {
         let Ok((count, sender)) = net.receive_from(context, socket, &mut buffer) else {
             return; // Only a closed socket fails a blocking receive.
         };
-        if net.send_to(context, socket, &buffer[..count], sender).is_ok() {
-            services.stats().echoed_bytes.fetch_add(count as u64, Relaxed);
+        if net
+            .send_to(context, socket, &buffer[..count], sender)
+            .is_ok()
+        {
+            services
+                .stats()
+                .echoed_bytes
+                .fetch_add(count as u64, Relaxed);
         }
     }
 }

@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(kind_of(""), NicSpecErrorKind::UnknownBackend);
         assert_eq!(kind_of("bus:"), NicSpecErrorKind::EmptyTarget);
         assert_eq!(kind_of("tap:,loss=0"), NicSpecErrorKind::EmptyTarget);
-        assert_eq!(kind_of("tap:sixteen-bytes-x"), NicSpecErrorKind::BadTapName);
+        assert_eq!(kind_of("tap:sixteen-bytes-xx"), NicSpecErrorKind::BadTapName);
         assert_eq!(kind_of("tap:a/b"), NicSpecErrorKind::BadTapName);
         assert_eq!(kind_of("tap:a b"), NicSpecErrorKind::BadTapName);
     }

@@ -79,7 +79,12 @@ pub struct ArpCache {
 
 impl ArpCache {
     /// The neighbour's MAC, if resolved and not expired.
-    pub fn lookup(&self, now_ns: u64, interface: InterfaceIndex, ip: Ipv4Addr) -> Option<MacAddress> {
+    pub fn lookup(
+        &self,
+        now_ns: u64,
+        interface: InterfaceIndex,
+        ip: Ipv4Addr,
+    ) -> Option<MacAddress> {
         match self.entries.get(&(interface, ip)) {
             Some(Entry {
                 state: State::Resolved(mac),
@@ -192,10 +197,12 @@ impl ArpCache {
 
     /// Resolved entries, for display.
     pub fn resolved(&self) -> impl Iterator<Item = (InterfaceIndex, Ipv4Addr, MacAddress)> + '_ {
-        self.entries.iter().filter_map(|((index, ip), entry)| match entry.state {
-            State::Resolved(mac) => Some((*index, *ip, mac)),
-            State::Resolving { .. } => None,
-        })
+        self.entries
+            .iter()
+            .filter_map(|((index, ip), entry)| match entry.state {
+                State::Resolved(mac) => Some((*index, *ip, mac)),
+                State::Resolving { .. } => None,
+            })
     }
 
     /// Evicts the entry expiring first when a new key would overflow.

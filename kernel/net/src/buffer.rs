@@ -12,8 +12,8 @@
 
 use alloc::sync::Arc;
 
-use base::memory::{Memory, MemoryError, Pages, Pool, PoolBlock};
 use base::hypercall::PAGE_SIZE;
+use base::memory::{Memory, MemoryError, Pages, Pool, PoolBlock};
 
 /// Bytes per pool block.
 pub const BLOCK_SIZE: usize = 2048;

@@ -58,7 +58,7 @@ fn init_loopback(context: &Context<'_>) -> Result<(), ComponentError> {
 fn init_ifconfig(context: &Context<'_>) -> Result<(), ComponentError> {
     let net = net(context)?;
     let config = AddressConfig::from_params(context.kernel().params()).unwrap_or_else(|error| {
-        warn!("net: {error}; using DHCP");
+        warn!("{error}; using DHCP");
         AddressConfig::Dhcp
     });
     net.with_stack(context, |stack| {

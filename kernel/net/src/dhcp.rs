@@ -160,7 +160,7 @@ impl Stack {
             self.ip.output(source, destination, protocol::UDP, buffer)
         };
         if let Err(error) = sent {
-            warn!("dhcp: message to {destination} not sent: {error}");
+            warn!("message to {destination} not sent: {error}");
         }
     }
 
@@ -170,9 +170,9 @@ impl Stack {
         };
         match event {
             Event::Bound(lease) => self.dhcp_configure(index, &lease),
-            Event::Renewed(lease) => info!("dhcp: lease of {} renewed", lease.address),
+            Event::Renewed(lease) => info!("lease of {} renewed", lease.address),
             Event::Lost => {
-                warn!("dhcp: lease lost; the interface is unconfigured");
+                warn!("lease lost; the interface is unconfigured");
                 let _ = self.set_default_gateway(None);
                 let _ = self.set_address(index, None);
             }
@@ -185,17 +185,17 @@ impl Stack {
             prefix_length: lease.prefix_length,
         };
         if let Err(error) = self.set_address(index, Some(address)) {
-            warn!("dhcp: cannot configure {address}: {error}");
+            warn!("cannot configure {address}: {error}");
             return;
         }
         let gateway = lease.router.filter(|router| address.contains(*router));
         if let Err(error) = self.set_default_gateway(gateway) {
-            warn!("dhcp: cannot route via {gateway:?}: {error}");
+            warn!("cannot route via {gateway:?}: {error}");
         }
         let name = self.ip.interface(index).map_or("?", |i| i.name.as_str());
         match gateway {
-            Some(router) => info!("dhcp: {name} is {address} via {router}"),
-            None => info!("dhcp: {name} is {address}"),
+            Some(router) => info!("{name} is {address} via {router}"),
+            None => info!("{name} is {address}"),
         }
     }
 }

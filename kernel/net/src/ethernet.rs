@@ -41,7 +41,9 @@ impl IpLayer {
             return;
         }
         let broadcast = neighbour.is_broadcast()
-            || interface.address.is_some_and(|a| a.broadcast() == neighbour);
+            || interface
+                .address
+                .is_some_and(|a| a.broadcast() == neighbour);
         let now = self.now_ns;
         let mac = if broadcast {
             Some(MacAddress::BROADCAST)
@@ -128,7 +130,11 @@ impl IpLayer {
     }
 
     /// Takes a received frame apart.
-    pub(crate) fn link_input(&mut self, index: InterfaceIndex, mut frame: PacketBuffer) -> LinkInput {
+    pub(crate) fn link_input(
+        &mut self,
+        index: InterfaceIndex,
+        mut frame: PacketBuffer,
+    ) -> LinkInput {
         let Some(interface) = self.interface_mut(index) else {
             return LinkInput::Consumed;
         };
@@ -182,9 +188,9 @@ impl IpLayer {
         let for_us = packet.target_ip == own.address;
         if sender_valid {
             let now = self.now_ns;
-            let released =
-                self.arp
-                    .learn(now, index, packet.sender_ip, packet.sender_mac, for_us);
+            let released = self
+                .arp
+                .learn(now, index, packet.sender_ip, packet.sender_mac, for_us);
             for waiting in released {
                 self.frame_and_enqueue(index, packet.sender_mac, EtherType::Ipv4, waiting);
             }

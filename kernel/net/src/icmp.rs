@@ -194,7 +194,9 @@ impl Icmp {
             return;
         };
         let mut original = *header;
-        original.total_len = original.total_len.min(wire::ipv4::HEADER_LEN + payload.len());
+        original.total_len = original
+            .total_len
+            .min(wire::ipv4::HEADER_LEN + payload.len());
         original.write(&mut bytes[HEADER_LEN..]);
         bytes[HEADER_LEN + wire::ipv4::HEADER_LEN..].copy_from_slice(&payload[..quoted]);
         IcmpMessage {

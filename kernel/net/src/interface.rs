@@ -99,7 +99,9 @@ impl InterfaceAddress {
 
     /// The subnet's directed broadcast address.
     pub fn broadcast(&self) -> Ipv4Addr {
-        let host_bits = u32::MAX.checked_shr(u32::from(self.prefix_length)).unwrap_or(0);
+        let host_bits = u32::MAX
+            .checked_shr(u32::from(self.prefix_length))
+            .unwrap_or(0);
         Ipv4Addr::from(u32::from(self.address) | host_bits)
     }
 
@@ -206,8 +208,17 @@ mod tests {
         assert_eq!(address.broadcast(), Ipv4Addr::new(192, 168, 77, 255));
         assert!(address.contains(Ipv4Addr::new(192, 168, 77, 200)));
         assert!(!address.contains(Ipv4Addr::new(192, 168, 78, 1)));
-        assert_eq!(mask_address(Ipv4Addr::new(10, 1, 2, 3), 0), Ipv4Addr::UNSPECIFIED);
-        assert_eq!(mask_address(Ipv4Addr::new(10, 1, 2, 3), 32), Ipv4Addr::new(10, 1, 2, 3));
-        assert_eq!(mask_address(Ipv4Addr::new(10, 1, 2, 3), 99), Ipv4Addr::new(10, 1, 2, 3));
+        assert_eq!(
+            mask_address(Ipv4Addr::new(10, 1, 2, 3), 0),
+            Ipv4Addr::UNSPECIFIED
+        );
+        assert_eq!(
+            mask_address(Ipv4Addr::new(10, 1, 2, 3), 32),
+            Ipv4Addr::new(10, 1, 2, 3)
+        );
+        assert_eq!(
+            mask_address(Ipv4Addr::new(10, 1, 2, 3), 99),
+            Ipv4Addr::new(10, 1, 2, 3)
+        );
     }
 }

@@ -60,6 +60,6 @@ pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, Network
 pub use net::Net;
 pub use socket::{Errno, Fd, PollEvents, PollFd, Shutdown, SocketOption, SocketType};
 pub use stack::Stack;
-pub use wire::MacAddress;
 /// The wire formats, for drivers.
 pub use wire;
+pub use wire::MacAddress;

@@ -17,11 +17,11 @@
 use alloc::collections::VecDeque;
 use alloc::sync::{Arc, Weak};
 
+use base::Context;
 use base::callout::Callout;
 use base::component::ComponentError;
 use base::softint::{Softint, SoftintLevel};
 use base::sync::{Condvar, Mutex, MutexGuard};
-use base::Context;
 use log::warn;
 
 use crate::buffer::{PacketBuffer, PacketPool};
@@ -261,7 +261,7 @@ fn tcp_config(kernel: &base::Kernel) -> tcp::TcpConfig {
     match kernel.params().get_u64("tcp.time_wait_ms") {
         Ok(Some(ms)) => config.time_wait_ns = ms.saturating_mul(1_000_000),
         Ok(None) => {}
-        Err(error) => warn!("net: {error}; keeping the default TIME_WAIT"),
+        Err(error) => warn!("{error}; keeping the default TIME_WAIT"),
     }
     config
 }

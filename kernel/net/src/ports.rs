@@ -31,7 +31,11 @@ impl EphemeralPorts {
     /// non-zero state).
     pub fn new(seed: u64) -> Self {
         Self {
-            state: if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed },
+            state: if seed == 0 {
+                0x9e37_79b9_7f4a_7c15
+            } else {
+                seed
+            },
         }
     }
 
@@ -59,13 +63,18 @@ mod tests {
     #[test]
     fn ports_are_spread_free_and_exhaustion_is_none() {
         let mut ports = EphemeralPorts::new(42);
-        let chosen: std::vec::Vec<u16> =
-            (0..100).filter_map(|_| ports.choose(|_| PortUse::Free)).collect();
+        let chosen: std::vec::Vec<u16> = (0..100)
+            .filter_map(|_| ports.choose(|_| PortUse::Free))
+            .collect();
         assert!(chosen.iter().all(|&p| p >= FIRST));
         let distinct: std::collections::BTreeSet<u16> = chosen.iter().copied().collect();
         assert!(distinct.len() > 90, "random, not sequential: {distinct:?}");
         let only = ports.choose(|port| {
-            if port == 50_000 { PortUse::Free } else { PortUse::Taken }
+            if port == 50_000 {
+                PortUse::Free
+            } else {
+                PortUse::Taken
+            }
         });
         assert_eq!(only, Some(50_000));
         assert_eq!(ports.choose(|_| PortUse::Taken), None);

@@ -143,9 +143,13 @@ mod tests {
     #[test]
     fn longest_prefix_wins_and_default_catches_the_rest() {
         let mut table = RouteTable::default();
-        table.add(route([0, 0, 0, 0], 0, Some([10, 0, 0, 1]))).unwrap();
+        table
+            .add(route([0, 0, 0, 0], 0, Some([10, 0, 0, 1])))
+            .unwrap();
         table.add(route([10, 0, 0, 0], 24, None)).unwrap();
-        table.add(route([10, 0, 0, 128], 25, Some([10, 0, 0, 2]))).unwrap();
+        table
+            .add(route([10, 0, 0, 128], 25, Some([10, 0, 0, 2])))
+            .unwrap();
         let via = |a: [u8; 4]| table.lookup(Ipv4Addr::from(a)).unwrap().gateway;
         assert_eq!(via([10, 0, 0, 5]), None);
         assert_eq!(via([10, 0, 0, 200]), Some(Ipv4Addr::new(10, 0, 0, 2)));
@@ -156,9 +160,15 @@ mod tests {
     fn duplicates_and_removal() {
         let mut table = RouteTable::default();
         table.add(route([10, 0, 0, 9], 24, None)).unwrap();
-        assert_eq!(table.add(route([10, 0, 0, 0], 24, None)), Err(RouteError::Exists));
+        assert_eq!(
+            table.add(route([10, 0, 0, 0], 24, None)),
+            Err(RouteError::Exists)
+        );
         assert_eq!(table.remove(Ipv4Addr::new(10, 0, 0, 0), 24), Ok(()));
-        assert_eq!(table.remove(Ipv4Addr::new(10, 0, 0, 0), 24), Err(RouteError::NotFound));
+        assert_eq!(
+            table.remove(Ipv4Addr::new(10, 0, 0, 0), 24),
+            Err(RouteError::NotFound)
+        );
         assert!(table.lookup(Ipv4Addr::new(10, 0, 0, 1)).is_none());
     }
 }

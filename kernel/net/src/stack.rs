@@ -271,7 +271,9 @@ impl Stack {
         let now = self.now_ns();
         match header.protocol {
             protocol::ICMP => self.icmp.input(&mut self.ip, header, payload),
-            protocol::UDP => self.udp.input(&mut self.ip, &mut self.icmp, header, payload),
+            protocol::UDP => self
+                .udp
+                .input(&mut self.ip, &mut self.icmp, header, payload),
             protocol::TCP => self.tcp.input(
                 now,
                 header.source,

@@ -16,11 +16,20 @@ impl Stack {
     pub fn write_stats(&self, out: &mut dyn Write) -> fmt::Result {
         self.write_interfaces(out)?;
         let ip = &self.ip.stats;
-        writeln!(out, "ip received {} delivered {} sent {}", ip.received, ip.delivered, ip.sent)?;
+        writeln!(
+            out,
+            "ip received {} delivered {} sent {}",
+            ip.received, ip.delivered, ip.sent
+        )?;
         writeln!(
             out,
             "ip bad_header {} bad_checksum {} not_for_us {} unknown_protocol {} no_route {} no_buffer {}",
-            ip.bad_header, ip.bad_checksum, ip.not_for_us, ip.unknown_protocol, ip.no_route, ip.no_buffer
+            ip.bad_header,
+            ip.bad_checksum,
+            ip.not_for_us,
+            ip.unknown_protocol,
+            ip.no_route,
+            ip.no_buffer
         )?;
         let frag = &self.ip.reassembly.stats;
         writeln!(
@@ -38,7 +47,11 @@ impl Stack {
         writeln!(
             out,
             "icmp received {} malformed {} echo_replies {} unreachables_sent {} rate_limited {}",
-            icmp.received, icmp.malformed, icmp.echo_replies, icmp.unreachables_sent, icmp.rate_limited
+            icmp.received,
+            icmp.malformed,
+            icmp.echo_replies,
+            icmp.unreachables_sent,
+            icmp.rate_limited
         )?;
         let udp = &self.udp.stats;
         writeln!(
@@ -58,7 +71,12 @@ impl Stack {
     fn write_interfaces(&self, out: &mut dyn Write) -> fmt::Result {
         for interface in &self.ip.interfaces {
             let c = &interface.counters;
-            write!(out, "if {} {}", interface.name, if interface.up { "up" } else { "down" })?;
+            write!(
+                out,
+                "if {} {}",
+                interface.name,
+                if interface.up { "up" } else { "down" }
+            )?;
             match interface.address {
                 Some(address) => write!(out, " inet {address}")?,
                 None => write!(out, " inet none")?,

@@ -210,7 +210,12 @@ impl Udp {
         handle: UdpHandle,
     ) -> Result<(), UdpError> {
         if self.endpoint(handle)?.local.port() == 0 {
-            self.bind(ip, ports, handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+            self.bind(
+                ip,
+                ports,
+                handle,
+                SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+            )?;
         }
         Ok(())
     }
@@ -231,7 +236,9 @@ impl Udp {
     ) -> Result<usize, UdpError> {
         self.bind_if_needed(ip, ports, handle)?;
         let endpoint = self.endpoint(handle)?;
-        let destination = destination.or(endpoint.remote).ok_or(UdpError::NotConnected)?;
+        let destination = destination
+            .or(endpoint.remote)
+            .ok_or(UdpError::NotConnected)?;
         if data.len() > MAX_PAYLOAD {
             return Err(UdpError::TooLong);
         }
@@ -243,15 +250,24 @@ impl Udp {
         } else {
             *local.ip()
         };
-        let mut buffer = ip.pool.allocate_large(HEADER_LEN + data.len()).map_err(|_| {
-            ip.stats.no_buffer += 1;
-            UdpError::Output(OutputError::NoBuffer)
-        })?;
+        let mut buffer = ip
+            .pool
+            .allocate_large(HEADER_LEN + data.len())
+            .map_err(|_| {
+                ip.stats.no_buffer += 1;
+                UdpError::Output(OutputError::NoBuffer)
+            })?;
         let bytes = buffer
             .append(HEADER_LEN + data.len())
             .map_err(|_| UdpError::TooLong)?;
         bytes[HEADER_LEN..].copy_from_slice(data);
-        UdpHeader::write(local.port(), destination.port(), bytes, source, *destination.ip());
+        UdpHeader::write(
+            local.port(),
+            destination.port(),
+            bytes,
+            source,
+            *destination.ip(),
+        );
         ip.output(source, *destination.ip(), protocol::UDP, buffer)
             .map_err(UdpError::Output)?;
         self.stats.sent += 1;
@@ -345,7 +361,8 @@ impl Udp {
             return;
         };
         let source = SocketAddrV4::new(header.source, udp.source_port);
-        let Some(handle) = self.demultiplex(header.destination, udp.destination_port, source) else {
+        let Some(handle) = self.demultiplex(header.destination, udp.destination_port, source)
+        else {
             self.stats.no_port += 1;
             icmp.send_unreachable(ip, PORT_UNREACHABLE, header, datagram.data());
             return;

@@ -5,7 +5,10 @@
 //! and virtif linked; its NIC is a bus file private to the test. Waits
 //! have deadlines; a test that hangs fails with what it waited for.
 
-#![allow(dead_code, reason = "each test file uses a different part of the harness")]
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the harness"
+)]
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -31,7 +34,10 @@ impl Node {
             boot_parameters: params.to_string(),
             nics: nics
                 .iter()
-                .map(|spec| spec.parse().unwrap_or_else(|e| panic!("NIC spec {spec}: {e}")))
+                .map(|spec| {
+                    spec.parse()
+                        .unwrap_or_else(|e| panic!("NIC spec {spec}: {e}"))
+                })
                 .collect(),
             console: ConsoleSink::Stderr,
             exit: ExitMode::Unwind,
@@ -90,10 +96,8 @@ pub struct Bus {
 
 impl Bus {
     pub fn new(test: &str) -> Bus {
-        let path = std::env::temp_dir().join(format!(
-            "anykernel-test-{}-{test}.bus",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("anykernel-test-{}-{test}.bus", std::process::id()));
         let _ = std::fs::remove_file(&path);
         Bus { path }
     }
@@ -115,7 +119,11 @@ pub fn nodes_on_bus(bus: &Bus, count: u8, options: &str, extra_params: &str) -> 
     (1..=count)
         .map(|host| {
             let params = format!("ip={}/24 {extra_params}", address(host));
-            Arc::new(Node::boot(&format!("node{host}"), &params, &[bus.spec(options)]))
+            Arc::new(Node::boot(
+                &format!("node{host}"),
+                &params,
+                &[bus.spec(options)],
+            ))
         })
         .collect()
 }

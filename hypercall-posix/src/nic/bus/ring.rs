@@ -184,7 +184,8 @@ fn initialize(file: &File) -> std::io::Result<()> {
 impl Ring {
     /// Opens, if needed creates, validates and maps the bus at `path`.
     /// Attachers serialise on an flock(2) of the file, so exactly one of
-    /// several concurrent first attachers initialises it.
+    /// several concurrent first attachers initialises it. (On the error
+    /// paths no mapping exists, so dropping the file releases the lock.)
     pub(crate) fn attach(path: &Path, mode: Attach) -> Result<Ring, OpenFailure> {
         let file = open_file(path, mode)?;
         let io_failure = |error: std::io::Error| unavailable(path, &error.to_string());
@@ -200,6 +201,9 @@ impl Ring {
         let slot_count = validate_header(&header, length).map_err(|why| unavailable(path, why))?;
         let mapped = usize::try_from(file_length(slot_count)).map_err(|_| unavailable(path, "too large"))?;
         let mapping = SharedMapping::map(&file, mapped).map_err(io_failure)?;
+        // The mapping keeps the open file alive, so closing it would not
+        // release the flock: unlock explicitly.
+        file.unlock().map_err(io_failure)?;
         Ok(Ring {
             mapping,
             slot_count: u64::from(slot_count),

@@ -130,7 +130,10 @@ impl IpLayer {
 
     /// The interface named `name`.
     pub fn interface_named(&self, name: &str) -> Option<InterfaceIndex> {
-        self.interfaces.iter().find(|i| i.name == name).map(|i| i.index)
+        self.interfaces
+            .iter()
+            .find(|i| i.name == name)
+            .map(|i| i.index)
     }
 
     /// Whether `address` is one of ours (any interface's, or loopback).
@@ -230,7 +233,11 @@ impl IpLayer {
         protocol: u8,
         payload: PacketBuffer,
     ) -> Result<(), OutputError> {
-        let mtu = self.interface(interface).ok_or(OutputError::NoRoute)?.spec.mtu;
+        let mtu = self
+            .interface(interface)
+            .ok_or(OutputError::NoRoute)?
+            .spec
+            .mtu;
         let hop = NextHop {
             interface,
             neighbour: Ipv4Addr::BROADCAST,
@@ -266,7 +273,9 @@ impl IpLayer {
             return Err(OutputError::TooBig);
         }
         if header.total_len <= hop.mtu {
-            let bytes = payload.prepend(HEADER_LEN).map_err(|_| OutputError::NoBuffer)?;
+            let bytes = payload
+                .prepend(HEADER_LEN)
+                .map_err(|_| OutputError::NoBuffer)?;
             header.write(bytes);
             self.stats.sent += 1;
             self.link_output(hop.interface, hop.neighbour, payload);
@@ -299,7 +308,9 @@ impl IpLayer {
             piece.fragment_offset = number * per_fragment;
             piece.more_fragments = piece.fragment_offset + chunk.len() < payload.len();
             piece.total_len = HEADER_LEN + chunk.len();
-            let bytes = fragment.prepend(HEADER_LEN).map_err(|_| OutputError::NoBuffer)?;
+            let bytes = fragment
+                .prepend(HEADER_LEN)
+                .map_err(|_| OutputError::NoBuffer)?;
             piece.write(bytes);
             self.stats.sent += 1;
             self.stats.fragments_sent += 1;

@@ -82,7 +82,7 @@ impl Reassembly {
     ) -> Option<(Ipv4Header, PacketBuffer)> {
         self.stats.fragments += 1;
         let end = header.fragment_offset + payload.len();
-        if end > MAX_PAYLOAD || (header.more_fragments && payload.len() % 8 != 0) {
+        if end > MAX_PAYLOAD || (header.more_fragments && !payload.len().is_multiple_of(8)) {
             self.stats.dropped += 1;
             return None;
         }
@@ -150,7 +150,10 @@ impl Reassembly {
             return false;
         }
         if !header.more_fragments {
-            let furthest = datagram.fragments.iter().map(|f| f.offset + f.payload.len());
+            let furthest = datagram
+                .fragments
+                .iter()
+                .map(|f| f.offset + f.payload.len());
             if furthest.max().is_some_and(|furthest| furthest > end) {
                 return false;
             }

@@ -137,7 +137,12 @@ pub(crate) fn readiness(stack: &Stack, fd: Fd) -> PollEvents {
     match entry.transport {
         Transport::Udp(handle) => {
             let readable = stack.udp.readable(handle);
-            PollEvents::WRITABLE | if readable { PollEvents::READABLE } else { PollEvents::NONE }
+            PollEvents::WRITABLE
+                | if readable {
+                    PollEvents::READABLE
+                } else {
+                    PollEvents::NONE
+                }
         }
         Transport::Tcp(handle) => tcp_readiness(stack, handle),
     }

@@ -103,7 +103,9 @@ impl SocketTable {
 
     /// The socket of a transport endpoint.
     pub fn find(&self, transport: Transport) -> Option<&SocketEntry> {
-        self.by_transport.get(&transport).and_then(|fd| self.get(*fd))
+        self.by_transport
+            .get(&transport)
+            .and_then(|fd| self.get(*fd))
     }
 
     /// Open sockets.

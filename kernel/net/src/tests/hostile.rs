@@ -32,20 +32,43 @@ fn templates() -> Vec<Vec<u8>> {
     let Stack { ip, icmp, .. } = &mut link.a;
     icmp.send_echo_request(ip, Ipv4Addr::new(10, 0, 0, 2), 1, 1, b"x")
         .unwrap();
-    frames.extend(link.a.take_output(InterfaceIndex(0)).iter().map(|f| f.data().to_vec()));
+    frames.extend(
+        link.a
+            .take_output(InterfaceIndex(0))
+            .iter()
+            .map(|f| f.data().to_vec()),
+    );
     link.pump();
     let listener = link.b.tcp.open().unwrap();
-    link.b.tcp.bind(listener, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80)).unwrap();
+    link.b
+        .tcp
+        .bind(listener, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80))
+        .unwrap();
     link.b.tcp.listen(listener, 4).unwrap();
     let client = link.a.tcp.open().unwrap();
     let Stack { ip, tcp, .. } = &mut link.a;
-    tcp.connect(link.now_ns, client, SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80), ip)
-        .unwrap();
-    frames.extend(link.a.take_output(InterfaceIndex(0)).iter().map(|f| f.data().to_vec()));
+    tcp.connect(
+        link.now_ns,
+        client,
+        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80),
+        ip,
+    )
+    .unwrap();
+    frames.extend(
+        link.a
+            .take_output(InterfaceIndex(0))
+            .iter()
+            .map(|f| f.data().to_vec()),
+    );
     let Stack { ip, icmp, .. } = &mut link.a;
     icmp.send_echo_request(ip, Ipv4Addr::new(10, 0, 0, 2), 1, 2, &[9; 1200])
         .unwrap();
-    frames.extend(link.a.take_output(InterfaceIndex(0)).iter().map(|f| f.data().to_vec()));
+    frames.extend(
+        link.a
+            .take_output(InterfaceIndex(0))
+            .iter()
+            .map(|f| f.data().to_vec()),
+    );
     frames
 }
 
@@ -61,9 +84,15 @@ fn mutate(random: &mut Random, template: &[u8]) -> Vec<u8> {
         1 => frame.truncate(random.below(frame.len())),
         2 => {
             let at = 14 + random.below(frame.len().saturating_sub(14));
-            frame[at..].iter_mut().for_each(|b| *b = random.next() as u8);
+            frame[at..]
+                .iter_mut()
+                .for_each(|b| *b = random.next() as u8);
         }
-        _ => frame = (0..random.below(1600)).map(|_| random.next() as u8).collect(),
+        _ => {
+            frame = (0..random.below(1600))
+                .map(|_| random.next() as u8)
+                .collect()
+        }
     }
     frame
 }

@@ -42,8 +42,10 @@ pub fn stack(host: u8) -> (Stack, InterfaceIndex) {
         identification: u16::from(host) * 100,
         dhcp: u64::from(host),
     };
-    let mut config = tcp::TcpConfig::default();
-    config.time_wait_ns = 1_000_000_000;
+    let config = tcp::TcpConfig {
+        time_wait_ns: 1_000_000_000,
+        ..Default::default()
+    };
     let mut stack = Stack::new(pool(), seeds, config);
     let spec = InterfaceSpec {
         name_prefix: "vif",
@@ -125,7 +127,9 @@ fn deliver(stack: &mut Stack, frames: Vec<PacketBuffer>, filter: fn(&mut Vec<u8>
             continue;
         }
         let mut copy = stack.ip.pool.allocate().expect("buffer");
-        copy.reset(bytes.len()).expect("fits").copy_from_slice(&bytes);
+        copy.reset(bytes.len())
+            .expect("fits")
+            .copy_from_slice(&bytes);
         stack.input(InterfaceIndex(0), copy);
     }
 }

@@ -14,8 +14,13 @@ const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 fn udp_endpoint(stack: &mut Stack, port: u16) -> crate::udp::UdpHandle {
     let handle = stack.udp.open().unwrap();
     let Stack { ip, udp, ports, .. } = stack;
-    udp.bind(ip, ports, handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
-        .unwrap();
+    udp.bind(
+        ip,
+        ports,
+        handle,
+        SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port),
+    )
+    .unwrap();
     handle
 }
 
@@ -124,7 +129,8 @@ fn tcp_connects_transfers_and_closes_between_two_stacks() {
     let client = link.a.tcp.open().unwrap();
     let now = link.now_ns;
     let Stack { ip, tcp, .. } = &mut link.a;
-    tcp.connect(now, client, SocketAddrV4::new(B, 80), ip).unwrap();
+    tcp.connect(now, client, SocketAddrV4::new(B, 80), ip)
+        .unwrap();
     link.pump();
     let server = link.b.tcp.accept(listener).expect("a connection");
     assert!(link.a.tcp.status(client).unwrap().connected);
@@ -154,12 +160,20 @@ fn tcp_connects_transfers_and_closes_between_two_stacks() {
     tcp.close(now, client, ip);
     link.pump();
     let Stack { ip, tcp, .. } = &mut link.b;
-    assert_eq!(tcp.recv(now, server, &mut buffer, ip), Ok(0), "end of stream");
+    assert_eq!(
+        tcp.recv(now, server, &mut buffer, ip),
+        Ok(0),
+        "end of stream"
+    );
     tcp.close(now, server, ip);
     link.pump();
     link.advance(100_000_000, link.now_ns + 3_000_000_000);
     assert_eq!(link.a.tcp.connection_count(), 0, "TIME_WAIT ended");
-    assert_eq!(link.b.tcp.connection_count(), 0, "the server side is closed too");
+    assert_eq!(
+        link.b.tcp.connection_count(),
+        0,
+        "the server side is closed too"
+    );
 }
 
 #[test]

@@ -69,13 +69,17 @@ fn attach_all(context: &Context<'_>) -> Result<(), ComponentError> {
         match nics.virtif_open(unit) {
             Ok(nic) => attach(context, &net, Arc::from(nic))?,
             Err(NicError::NoDevice) => break,
-            Err(error) => warn!("virtif: unit {unit} not attached: {error}"),
+            Err(error) => warn!("unit {unit} not attached: {error}"),
         }
     }
     Ok(())
 }
 
-fn attach(context: &Context<'_>, net: &Arc<Net>, nic: Arc<dyn VirtualNic>) -> Result<(), ComponentError> {
+fn attach(
+    context: &Context<'_>,
+    net: &Arc<Net>,
+    nic: Arc<dyn VirtualNic>,
+) -> Result<(), ComponentError> {
     let max_frame = nic.max_frame().min(MAX_DATA);
     let spec = InterfaceSpec {
         name_prefix: "vif",
@@ -90,8 +94,12 @@ fn attach(context: &Context<'_>, net: &Arc<Net>, nic: Arc<dyn VirtualNic>) -> Re
     let index = net
         .attach(context, spec.clone(), device)
         .map_err(|_| ComponentError::Failed("no room for another interface"))?;
-    let name = format!("vif{}", index.0);
-    info!("virtif: interface {} at {} (mtu {})", index.0, spec.mac, spec.mtu);
+    let name = net
+        .with_stack(context, |stack| {
+            stack.ip.interface(index).map(|i| i.name.clone())
+        })
+        .unwrap_or_else(|| format!("if{}", index.0));
+    info!("{name} at {} (mtu {})", spec.mac, spec.mtu);
     let kernel = context.kernel().arc();
     let closer = nic.clone();
     kernel.on_shutdown(alloc::boxed::Box::new(move || closer.close()));
@@ -120,7 +128,7 @@ fn receive_loop(
             Ok(false) => continue,
             Err(NicError::Closed) => return,
             Err(error) => {
-                warn!("virtif: receive failed: {error}; the interface stops");
+                warn!("receive failed: {error}; the interface stops");
                 return;
             }
         }

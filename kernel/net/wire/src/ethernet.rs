@@ -125,7 +125,10 @@ mod tests {
         let mut bytes = [0u8; HEADER_LEN];
         header.write(&mut bytes);
         assert_eq!(EthernetHeader::parse(&bytes), Ok(header));
-        assert_eq!(EthernetHeader::parse(&bytes[..13]), Err(WireError::Truncated));
+        assert_eq!(
+            EthernetHeader::parse(&bytes[..13]),
+            Err(WireError::Truncated)
+        );
         bytes[12] = 0x05;
         assert_eq!(EthernetHeader::parse(&bytes), Err(WireError::Unsupported));
         assert!(MacAddress::BROADCAST.is_multicast());

@@ -98,13 +98,22 @@ mod tests {
         let header = UdpHeader::parse(&datagram, A, B).unwrap();
         assert_eq!((header.source_port, header.destination_port), (1000, 7));
         assert_eq!(header.length, 13);
-        assert_eq!(UdpHeader::parse(&datagram, A, A), Err(WireError::BadChecksum));
+        assert_eq!(
+            UdpHeader::parse(&datagram, A, A),
+            Err(WireError::BadChecksum)
+        );
         let mut zero = datagram;
         zero[6..8].copy_from_slice(&[0, 0]);
-        assert!(UdpHeader::parse(&zero, A, A).is_ok(), "zero means no checksum");
+        assert!(
+            UdpHeader::parse(&zero, A, A).is_ok(),
+            "zero means no checksum"
+        );
         let mut long = datagram;
         long[5] = 14;
         assert_eq!(UdpHeader::parse(&long, A, B), Err(WireError::BadLength));
-        assert_eq!(UdpHeader::parse(&datagram[..7], A, B), Err(WireError::Truncated));
+        assert_eq!(
+            UdpHeader::parse(&datagram[..7], A, B),
+            Err(WireError::Truncated)
+        );
     }
 }
