@@ -192,16 +192,34 @@ mod tests {
     }
 
     fn parse(arguments: &[&str], networks: Option<&str>) -> Result<PosixConfig, NicSpecError> {
-        PosixConfig::try_from_arguments(os(arguments), Some("log=debug".into()), networks.map(OsString::from))
+        PosixConfig::try_from_arguments(
+            os(arguments),
+            Some("log=debug".into()),
+            networks.map(OsString::from),
+        )
     }
 
     #[test]
     fn net_options_are_taken_out_of_the_kernel_parameters() {
-        let arguments = ["ip=10.0.0.2", "--net=bus:/tmp/a", "gw=10.0.0.1", "--net", "tap:tap0,loss=0.5"];
+        let arguments = [
+            "ip=10.0.0.2",
+            "--net=bus:/tmp/a",
+            "gw=10.0.0.1",
+            "--net",
+            "tap:tap0,loss=0.5",
+        ];
         let config = parse(&arguments, Some(" bus:/tmp/b  bus:/tmp/c,seed=1 ")).expect("valid");
         assert_eq!(config.boot_parameters, "ip=10.0.0.2 gw=10.0.0.1 log=debug");
         let targets: Vec<String> = config.nics.iter().map(ToString::to_string).collect();
-        assert_eq!(targets, ["bus:/tmp/a", "tap:tap0,loss=0.5", "bus:/tmp/b", "bus:/tmp/c,seed=1"]);
+        assert_eq!(
+            targets,
+            [
+                "bus:/tmp/a",
+                "tap:tap0,loss=0.5",
+                "bus:/tmp/b",
+                "bus:/tmp/c,seed=1"
+            ]
+        );
     }
 
     #[test]
@@ -214,12 +232,18 @@ mod tests {
     #[test]
     fn bad_net_options_are_errors_naming_the_part() {
         let error = parse(&["--net=bus:/x,loss=7"], None).expect_err("bad probability");
-        assert_eq!((error.kind, error.part.as_str()), (NicSpecErrorKind::BadProbability, "loss=7"));
+        assert_eq!(
+            (error.kind, error.part.as_str()),
+            (NicSpecErrorKind::BadProbability, "loss=7")
+        );
         let error = parse(&["a=1", "--net"], None).expect_err("no value");
         assert_eq!(error.kind, NicSpecErrorKind::MissingValue);
         assert!(error.to_string().contains("--net"), "{error}");
         let error = parse(&[], Some("bus:/ok wire:/x")).expect_err("bad backend");
-        assert_eq!((error.kind, error.part.as_str()), (NicSpecErrorKind::UnknownBackend, "wire:/x"));
+        assert_eq!(
+            (error.kind, error.part.as_str()),
+            (NicSpecErrorKind::UnknownBackend, "wire:/x")
+        );
     }
 
     #[test]

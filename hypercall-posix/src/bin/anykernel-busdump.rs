@@ -41,14 +41,23 @@ fn parse_options(arguments: impl IntoIterator<Item = String>) -> Result<Options,
             "--follow" => follow = true,
             "--count" => {
                 let value = arguments.next().ok_or("--count needs a number")?;
-                count = Some(value.parse().map_err(|_| format!("bad --count `{value}`"))?);
+                count = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("bad --count `{value}`"))?,
+                );
             }
             option if option.starts_with("--") => return Err(format!("unknown option `{option}`")),
             _ => positional.push(PathBuf::from(argument)),
         }
     }
     let [bus, output] = <[PathBuf; 2]>::try_from(positional).map_err(|_| USAGE.to_owned())?;
-    Ok(Options { bus, output, follow, count })
+    Ok(Options {
+        bus,
+        output,
+        follow,
+        count,
+    })
 }
 
 fn open_output(path: &PathBuf) -> io::Result<Box<dyn Write>> {
@@ -60,12 +69,18 @@ fn open_output(path: &PathBuf) -> io::Result<Box<dyn Write>> {
 
 /// Copies frames until the ring is drained (and, following, forever or
 /// until `count`); returns how many were written.
-fn dump(options: &Options, reader: &mut BusReader, pcap: &mut PcapWriter<Box<dyn Write>>) -> io::Result<u64> {
+fn dump(
+    options: &Options,
+    reader: &mut BusReader,
+    pcap: &mut PcapWriter<Box<dyn Write>>,
+) -> io::Result<u64> {
     let mut written = 0u64;
     let done = |written: u64| options.count.is_some_and(|count| written >= count);
     loop {
         while !done(written) {
-            let Some(frame) = reader.next_frame() else { break };
+            let Some(frame) = reader.next_frame() else {
+                break;
+            };
             pcap.write_frame(frame.timestamp_ns, &frame.bytes)?;
             written += 1;
         }
@@ -84,7 +99,10 @@ fn run(options: &Options) -> Result<(), String> {
     let mut pcap = PcapWriter::new(output).map_err(output_error)?;
     dump(options, &mut reader, &mut pcap).map_err(output_error)?;
     if reader.lapped() > 0 {
-        eprintln!("anykernel-busdump: {} frames were overwritten before they were read", reader.lapped());
+        eprintln!(
+            "anykernel-busdump: {} frames were overwritten before they were read",
+            reader.lapped()
+        );
     }
     Ok(())
 }

@@ -196,24 +196,43 @@ mod tests {
     fn no_faults_pass_everything_in_order() {
         let mut injector = injector(FaultSpec::default());
         let out = run(&mut injector);
-        assert!(out.iter().enumerate().all(|(n, f)| number(f) == n as u64 && f == &frame(n as u64)));
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(n, f)| number(f) == n as u64 && f == &frame(n as u64))
+        );
         let counters = injector.counters();
-        assert_eq!(counters, FaultCounters { admitted: FRAMES, ..FaultCounters::default() });
+        assert_eq!(
+            counters,
+            FaultCounters {
+                admitted: FRAMES,
+                ..FaultCounters::default()
+            }
+        );
     }
 
     #[test]
     fn loss_drops_about_p_and_keeps_order() {
-        let mut injector = injector(FaultSpec { loss: 0.1, ..FaultSpec::default() });
+        let mut injector = injector(FaultSpec {
+            loss: 0.1,
+            ..FaultSpec::default()
+        });
         let out = run(&mut injector);
         let dropped = injector.counters().dropped;
         assert!(near(dropped, 0.1, FRAMES), "dropped {dropped}");
         assert_eq!(out.len() as u64, FRAMES - dropped);
-        assert!(out.windows(2).all(|pair| number(&pair[0]) < number(&pair[1])));
+        assert!(
+            out.windows(2)
+                .all(|pair| number(&pair[0]) < number(&pair[1]))
+        );
     }
 
     #[test]
     fn duplicates_follow_their_original() {
-        let mut injector = injector(FaultSpec { duplicate: 0.05, ..FaultSpec::default() });
+        let mut injector = injector(FaultSpec {
+            duplicate: 0.05,
+            ..FaultSpec::default()
+        });
         let out = run(&mut injector);
         let duplicated = injector.counters().duplicated;
         assert!(near(duplicated, 0.05, FRAMES), "duplicated {duplicated}");
@@ -224,7 +243,10 @@ mod tests {
 
     #[test]
     fn reordered_frames_come_after_a_later_one_and_none_is_lost() {
-        let mut injector = injector(FaultSpec { reorder: 0.1, ..FaultSpec::default() });
+        let mut injector = injector(FaultSpec {
+            reorder: 0.1,
+            ..FaultSpec::default()
+        });
         let out = run(&mut injector);
         let reordered = injector.counters().reordered;
         assert!(near(reordered, 0.1, FRAMES), "reordered {reordered}");
@@ -237,23 +259,41 @@ mod tests {
 
     #[test]
     fn corruption_flips_exactly_one_payload_bit() {
-        let mut injector = injector(FaultSpec { corrupt: 0.01, ..FaultSpec::default() });
+        let mut injector = injector(FaultSpec {
+            corrupt: 0.01,
+            ..FaultSpec::default()
+        });
         let out = run(&mut injector);
         let corrupted = injector.counters().corrupted;
         assert!(near(corrupted, 0.01, FRAMES), "corrupted {corrupted}");
         let flipped: Vec<u32> = out
             .iter()
             .enumerate()
-            .map(|(n, f)| f.iter().zip(frame(n as u64)).map(|(a, b)| (a ^ b).count_ones()).sum())
+            .map(|(n, f)| {
+                f.iter()
+                    .zip(frame(n as u64))
+                    .map(|(a, b)| (a ^ b).count_ones())
+                    .sum()
+            })
             .collect();
         assert!(flipped.iter().all(|&bits| bits <= 1));
-        assert_eq!(flipped.iter().filter(|&&bits| bits == 1).count() as u64, corrupted);
-        assert!(out.iter().enumerate().all(|(n, f)| f[..14] == frame(n as u64)[..14]));
+        assert_eq!(
+            flipped.iter().filter(|&&bits| bits == 1).count() as u64,
+            corrupted
+        );
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(n, f)| f[..14] == frame(n as u64)[..14])
+        );
     }
 
     #[test]
     fn a_held_frame_is_released_by_time_alone() {
-        let mut injector = injector(FaultSpec { reorder: 1.0, ..FaultSpec::default() });
+        let mut injector = injector(FaultSpec {
+            reorder: 1.0,
+            ..FaultSpec::default()
+        });
         let mut ready = VecDeque::new();
         injector.admit(frame(1), &mut ready);
         assert!(ready.is_empty());
@@ -267,7 +307,10 @@ mod tests {
 
     #[test]
     fn a_header_only_frame_is_never_corrupted() {
-        let mut injector = injector(FaultSpec { corrupt: 1.0, ..FaultSpec::default() });
+        let mut injector = injector(FaultSpec {
+            corrupt: 1.0,
+            ..FaultSpec::default()
+        });
         let mut ready = VecDeque::new();
         injector.admit(vec![7u8; 14], &mut ready);
         assert_eq!(ready, [vec![7u8; 14]]);
@@ -276,7 +319,13 @@ mod tests {
 
     #[test]
     fn the_same_seed_replays_the_same_faults() {
-        let spec = FaultSpec { loss: 0.3, duplicate: 0.2, reorder: 0.2, corrupt: 0.2, seed: None };
+        let spec = FaultSpec {
+            loss: 0.3,
+            duplicate: 0.2,
+            reorder: 0.2,
+            corrupt: 0.2,
+            seed: None,
+        };
         let first = run(&mut FaultInjector::new(spec, 99));
         let second = run(&mut FaultInjector::new(spec, 99));
         let other = run(&mut FaultInjector::new(spec, 100));

@@ -64,7 +64,10 @@ impl std::error::Error for OpenFailure {}
 fn random_bytes<const N: usize>(purpose: &str) -> Result<[u8; N], OpenFailure> {
     let mut bytes = [0u8; N];
     crate::random::fill(&mut bytes).map_err(|error| {
-        OpenFailure::new(NicError::Unavailable, format!("no random {purpose}: {error}"))
+        OpenFailure::new(
+            NicError::Unavailable,
+            format!("no random {purpose}: {error}"),
+        )
     })?;
     Ok(bytes)
 }
@@ -143,6 +146,11 @@ mod tests {
         assert_eq!(nics.virtif_open(0).err(), Some(NicError::Unavailable));
         assert_eq!(nics.virtif_open(1).err(), Some(NicError::NoDevice));
         let log = capture.text();
-        assert!(log.starts_with("virtif0 (bus:/nonexistent-dir/bus): bus /nonexistent-dir/bus: cannot open"), "{log}");
+        assert!(
+            log.starts_with(
+                "virtif0 (bus:/nonexistent-dir/bus): bus /nonexistent-dir/bus: cannot open"
+            ),
+            "{log}"
+        );
     }
 }

@@ -81,7 +81,9 @@ mod tests {
     #[test]
     fn header_and_records_have_the_documented_layout() {
         let mut writer = PcapWriter::new(Vec::new()).expect("in memory");
-        writer.write_frame(1_700_000_000_123_456_789, &[0xab; 60]).expect("in memory");
+        writer
+            .write_frame(1_700_000_000_123_456_789, &[0xab; 60])
+            .expect("in memory");
         writer.write_frame(5, &[1; 14]).expect("in memory");
         let bytes = writer.output;
         assert_eq!(bytes.len(), 24 + 16 + 60 + 16 + 14);

@@ -125,10 +125,16 @@ mod tests {
 
     #[test]
     fn a_held_frame_waits_for_its_deadline_then_comes_out() {
-        let spec = FaultSpec { reorder: 1.0, ..FaultSpec::default() };
+        let spec = FaultSpec {
+            reorder: 1.0,
+            ..FaultSpec::default()
+        };
         let mut queue = ReceiveQueue::new(spec, 1);
         let mut buffer = [0u8; 64];
-        assert_eq!(queue.next(&mut buffer, source_of(vec![vec![9; 20]])), Ok(None));
+        assert_eq!(
+            queue.next(&mut buffer, source_of(vec![vec![9; 20]])),
+            Ok(None)
+        );
         let deadline = queue.deadline().expect("held");
         while Instant::now() < deadline {
             std::hint::spin_loop();

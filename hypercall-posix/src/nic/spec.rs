@@ -129,7 +129,12 @@ impl NicSpecError {
 
 impl fmt::Display for NicSpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad NIC spec at `{}`: {}", self.part, self.kind.explanation())
+        write!(
+            f,
+            "bad NIC spec at `{}`: {}",
+            self.part,
+            self.kind.explanation()
+        )
     }
 }
 
@@ -155,8 +160,7 @@ impl FromStr for NicSpec {
                 return Err(NicSpecError::new(NicSpecErrorKind::RepeatedOption, option));
             }
             seen.push(key);
-            apply_option(&mut spec, key, value)
-                .map_err(|kind| NicSpecError::new(kind, option))?;
+            apply_option(&mut spec, key, value).map_err(|kind| NicSpecError::new(kind, option))?;
         }
         Ok(spec)
     }
@@ -290,7 +294,8 @@ mod tests {
 
     #[test]
     fn every_option_is_read() {
-        let text = "bus:b,mac=02:0a:0B:0c:0d:0e,loss=0.1,duplicate=0.05,reorder=1,corrupt=0,seed=42";
+        let text =
+            "bus:b,mac=02:0a:0B:0c:0d:0e,loss=0.1,duplicate=0.05,reorder=1,corrupt=0,seed=42";
         let spec = parse(text).expect("valid");
         assert_eq!(spec.mac, Some([2, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e]));
         let faults = spec.faults;
@@ -302,7 +307,10 @@ mod tests {
 
     #[test]
     fn display_reads_back_to_the_same_spec() {
-        for text in ["bus:/x/y,mac=02:00:00:00:00:07,loss=0.25,seed=9", "tap:akt0"] {
+        for text in [
+            "bus:/x/y,mac=02:00:00:00:00:07,loss=0.25,seed=9",
+            "tap:akt0",
+        ] {
             let spec = parse(text).expect("valid");
             assert_eq!(spec.to_string(), text);
             assert_eq!(parse(&spec.to_string()), Ok(spec));
@@ -316,7 +324,10 @@ mod tests {
         assert_eq!(kind_of(""), NicSpecErrorKind::UnknownBackend);
         assert_eq!(kind_of("bus:"), NicSpecErrorKind::EmptyTarget);
         assert_eq!(kind_of("tap:,loss=0"), NicSpecErrorKind::EmptyTarget);
-        assert_eq!(kind_of("tap:sixteen-bytes-xx"), NicSpecErrorKind::BadTapName);
+        assert_eq!(
+            kind_of("tap:sixteen-bytes-xx"),
+            NicSpecErrorKind::BadTapName
+        );
         assert_eq!(kind_of("tap:a/b"), NicSpecErrorKind::BadTapName);
         assert_eq!(kind_of("tap:a b"), NicSpecErrorKind::BadTapName);
     }
@@ -335,8 +346,14 @@ mod tests {
         assert_eq!(kind_of("bus:b,loss"), NicSpecErrorKind::UnknownOption);
         assert_eq!(kind_of("bus:b,"), NicSpecErrorKind::UnknownOption);
         assert_eq!(kind_of("bus:b,seed=-1"), NicSpecErrorKind::BadSeed);
-        assert_eq!(kind_of("bus:b,seed=18446744073709551616"), NicSpecErrorKind::BadSeed);
-        assert_eq!(kind_of("bus:b,loss=0,loss=0"), NicSpecErrorKind::RepeatedOption);
+        assert_eq!(
+            kind_of("bus:b,seed=18446744073709551616"),
+            NicSpecErrorKind::BadSeed
+        );
+        assert_eq!(
+            kind_of("bus:b,loss=0,loss=0"),
+            NicSpecErrorKind::RepeatedOption
+        );
     }
 
     #[test]
@@ -350,7 +367,11 @@ mod tests {
             "02-00-00-00-00-01",
             "+2:00:00:00:00:01",
         ] {
-            assert_eq!(kind_of(&format!("tap:t,mac={bad}")), NicSpecErrorKind::BadMac, "{bad}");
+            assert_eq!(
+                kind_of(&format!("tap:t,mac={bad}")),
+                NicSpecErrorKind::BadMac,
+                "{bad}"
+            );
         }
         assert_eq!(format_mac([2, 0, 0x5e, 0x10, 0, 1]), "02:00:5e:10:00:01");
     }

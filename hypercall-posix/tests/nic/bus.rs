@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use hypercall::{MIN_FRAME, NicError, VirtualNic};
-use hypercall_posix::nic::{BUS_HEADER_BYTES, BusNic, FaultSpec, MAX_FRAME, SLOT_BYTES, SLOT_COUNT};
+use hypercall_posix::nic::{
+    BUS_HEADER_BYTES, BusNic, FaultSpec, MAX_FRAME, SLOT_BYTES, SLOT_COUNT,
+};
 
 use crate::common::{
     TempBus, decode, drain, file_word, numbered_frame, receive, run_with_deadline, scribble, send,
@@ -28,16 +30,29 @@ fn two_nics_exchange_frames_both_ways_in_order_and_a_third_sees_both() {
         send(&second, &numbered_frame(2, number, 1514 - number as usize));
     }
     let from = |frames: &[(u8, u64)], sender: u8| -> Vec<u64> {
-        frames.iter().filter(|(from, _)| *from == sender).map(|&(_, number)| number).collect()
+        frames
+            .iter()
+            .filter(|(from, _)| *from == sender)
+            .map(|&(_, number)| number)
+            .collect()
     };
     let (at_first, at_second, at_third) = (drain(&first), drain(&second), drain(&third));
     let all: Vec<u64> = (0..200).collect();
-    assert_eq!((from(&at_first, 2), from(&at_first, 1)), (all.clone(), vec![]));
-    assert_eq!((from(&at_second, 1), from(&at_second, 2)), (all.clone(), vec![]));
+    assert_eq!(
+        (from(&at_first, 2), from(&at_first, 1)),
+        (all.clone(), vec![])
+    );
+    assert_eq!(
+        (from(&at_second, 1), from(&at_second, 2)),
+        (all.clone(), vec![])
+    );
     assert_eq!((from(&at_third, 1), from(&at_third, 2)), (all.clone(), all));
     assert_eq!(at_third.len(), 400);
     assert_eq!(third.statistics().delivered, 400);
-    assert_eq!((third.statistics().lapped, third.statistics().bad_records), (0, 0));
+    assert_eq!(
+        (third.statistics().lapped, third.statistics().bad_records),
+        (0, 0)
+    );
 }
 
 #[test]
@@ -58,7 +73,9 @@ fn a_blocked_receive_gets_a_frame_sent_from_another_thread() {
     run_with_deadline(|| {
         std::thread::scope(|scope| {
             let waiting = scope.spawn(|| receive(&receiver));
-            wait_for("the receiver to sleep", || file_word(&bus.path, WAITERS_OFFSET) == 1);
+            wait_for("the receiver to sleep", || {
+                file_word(&bus.path, WAITERS_OFFSET) == 1
+            });
             send(&sender, &numbered_frame(1, 42, 100));
             assert_eq!(waiting.join().expect("no panic"), (1, 42));
         });
@@ -72,16 +89,25 @@ fn close_ends_a_blocked_receive_promptly_and_every_later_call() {
     run_with_deadline(|| {
         std::thread::scope(|scope| {
             let waiting = scope.spawn(|| nic.receive(&mut [0u8; MAX_FRAME]));
-            wait_for("the receiver to sleep", || file_word(&bus.path, WAITERS_OFFSET) == 1);
+            wait_for("the receiver to sleep", || {
+                file_word(&bus.path, WAITERS_OFFSET) == 1
+            });
             let closed_at = Instant::now();
             nic.close();
             assert_eq!(waiting.join().expect("no panic"), Err(NicError::Closed));
-            assert!(closed_at.elapsed() < Duration::from_millis(500), "{:?}", closed_at.elapsed());
+            assert!(
+                closed_at.elapsed() < Duration::from_millis(500),
+                "{:?}",
+                closed_at.elapsed()
+            );
         });
     });
     send(&other, &numbered_frame(2, 0, 64));
     assert_eq!(nic.receive(&mut [0u8; MAX_FRAME]), Err(NicError::Closed));
-    assert_eq!(nic.try_receive(&mut [0u8; MAX_FRAME]), Err(NicError::Closed));
+    assert_eq!(
+        nic.try_receive(&mut [0u8; MAX_FRAME]),
+        Err(NicError::Closed)
+    );
     assert_eq!(nic.send(&numbered_frame(1, 0, 64)), Err(NicError::Closed));
     assert_eq!(drain(&other), []);
 }
@@ -92,7 +118,10 @@ fn a_reader_a_ring_behind_gets_the_newest_frames_and_a_loss_count() {
     let (writer, reader) = (bus.nic(1), bus.nic(2));
     let total = u64::from(SLOT_COUNT) + 300;
     for number in 0..total {
-        send(&writer, &numbered_frame(1, number, 64 + (number % 1400) as usize));
+        send(
+            &writer,
+            &numbered_frame(1, number, 64 + (number % 1400) as usize),
+        );
     }
     let received = drain(&reader);
     let expected: Vec<(u8, u64)> = (300..total).map(|number| (1, number)).collect();
@@ -108,7 +137,11 @@ fn frames_outside_the_legal_lengths_are_bad_length() {
     let (nic, other) = (bus.nic(1), bus.nic(2));
     assert_eq!(nic.max_frame(), 1514);
     for length in [0, 1, MIN_FRAME - 1, MAX_FRAME + 1, 9000] {
-        assert_eq!(nic.send(&vec![0u8; length]), Err(NicError::BadLength), "{length}");
+        assert_eq!(
+            nic.send(&vec![0u8; length]),
+            Err(NicError::BadLength),
+            "{length}"
+        );
     }
     send(&nic, &[0xab; MIN_FRAME]);
     send(&nic, &[0xcd; MAX_FRAME]);
@@ -125,7 +158,10 @@ fn a_frame_longer_than_the_buffer_is_dropped_and_the_next_one_delivered() {
     send(&nic, &numbered_frame(1, 0, 500));
     send(&nic, &numbered_frame(1, 1, 100));
     let mut buffer = [0u8; 200];
-    let length = other.try_receive(&mut buffer).expect("open").expect("a frame");
+    let length = other
+        .try_receive(&mut buffer)
+        .expect("open")
+        .expect("a frame");
     assert_eq!(decode(&buffer[..length]), (1, 1));
     assert_eq!(other.statistics().oversized, 1);
 }
@@ -138,10 +174,20 @@ fn a_bus_file_with_a_corrupt_header_is_refused() {
     let failure = BusNic::open(&bus.path, [2, 0, 0, 0, 0, 1], FaultSpec::default(), 1)
         .expect_err("a bad magic is refused");
     assert_eq!(failure.error, NicError::Unavailable);
-    assert!(failure.reason.contains(&bus.path.display().to_string()), "{failure}");
-    std::fs::write(&bus.path, b"not a bus at all, but long enough for a header.").expect("written");
+    assert!(
+        failure.reason.contains(&bus.path.display().to_string()),
+        "{failure}"
+    );
+    std::fs::write(
+        &bus.path,
+        b"not a bus at all, but long enough for a header.",
+    )
+    .expect("written");
     let failure = BusNic::open(&bus.path, [2, 0, 0, 0, 0, 1], FaultSpec::default(), 1);
-    assert_eq!(failure.map(drop).map_err(|failure| failure.error), Err(NicError::Unavailable));
+    assert_eq!(
+        failure.map(drop).map_err(|failure| failure.error),
+        Err(NicError::Unavailable)
+    );
 }
 
 #[test]
@@ -194,17 +240,29 @@ fn two_kernels_reach_the_bus_through_their_hosts() {
     let bus = TempBus::new("hosts");
     let host = |mac: &str| {
         let spec = format!("{},mac={mac}", bus.spec());
-        let nics = vec![spec.parse().expect("valid"), bus.spec().parse().expect("valid")];
-        Posix::new(PosixConfig { nics, ..PosixConfig::default() })
+        let nics = vec![
+            spec.parse().expect("valid"),
+            bus.spec().parse().expect("valid"),
+        ];
+        Posix::new(PosixConfig {
+            nics,
+            ..PosixConfig::default()
+        })
     };
     let (left, right) = (host("02:00:00:00:00:0a"), host("02:00:00:00:00:0b"));
     let open = |posix: &Posix, unit| posix.virtual_nics().expect("offered").virtif_open(unit);
-    let (left_nic, right_nic) = (open(&left, 0).expect("unit 0"), open(&right, 0).expect("unit 0"));
+    let (left_nic, right_nic) = (
+        open(&left, 0).expect("unit 0"),
+        open(&right, 0).expect("unit 0"),
+    );
     let spare = open(&left, 1).expect("unit 1");
     assert_eq!(open(&left, 2).err(), Some(NicError::NoDevice));
     assert_eq!(left_nic.mac_address(), [2, 0, 0, 0, 0, 0x0a]);
     assert_eq!(spare.mac_address()[0], 2);
-    assert_ne!(spare.mac_address(), open(&right, 1).expect("unit 1").mac_address());
+    assert_ne!(
+        spare.mac_address(),
+        open(&right, 1).expect("unit 1").mac_address()
+    );
     send(left_nic.as_ref(), &numbered_frame(0x0a, 1, 64));
     send(right_nic.as_ref(), &numbered_frame(0x0b, 2, 64));
     assert_eq!(drain(right_nic.as_ref()), [(0x0a, 1)]);

@@ -97,14 +97,20 @@ pub fn send(nic: &dyn VirtualNic, frame: &[u8]) {
 
 /// A `length`-byte frame from `sender` carrying `number`: broadcast
 /// destination, the sender's MAC, EtherType 0x88b5 (local experimental),
-/// then the number and a pattern derived from it.
+/// then the number and a pattern derived from it; at least 23 bytes.
 pub fn numbered_frame(sender: u8, number: u64, length: usize) -> Vec<u8> {
+    let length = length.max(23);
     let mut frame = vec![0xff; 6];
     frame.extend_from_slice(&[2, 0, 0, 0, 0, sender, 0x88, 0xb5]);
     frame.extend_from_slice(&number.to_le_bytes());
-    let pattern = (frame.len()..length).map(|index| (number as usize).wrapping_add(index) as u8);
+    // Every bit of the number moves the whole pattern (31 is odd), so any
+    // single flipped bit is seen by `decode`.
+    let folded = number
+        .to_le_bytes()
+        .iter()
+        .fold(0u8, |sum, &byte| sum.wrapping_mul(31).wrapping_add(byte));
+    let pattern = (frame.len()..length).map(|index| folded.wrapping_add(index as u8));
     frame.extend(pattern.collect::<Vec<u8>>());
-    frame.truncate(length.max(22));
     frame
 }
 
@@ -113,7 +119,11 @@ pub fn numbered_frame(sender: u8, number: u64, length: usize) -> Vec<u8> {
 pub fn decode(frame: &[u8]) -> (u8, u64) {
     let number = u64::from_le_bytes(frame[14..22].try_into().expect("8 bytes"));
     let sender = frame[11];
-    assert_eq!(frame, numbered_frame(sender, number, frame.len()), "frame intact");
+    assert_eq!(
+        frame,
+        numbered_frame(sender, number, frame.len()),
+        "frame intact"
+    );
     (sender, number)
 }
 
@@ -146,6 +156,9 @@ pub fn file_word(path: &Path, offset: u64) -> u32 {
 /// Writes `bytes` at `offset` of the file at `path`.
 pub fn scribble(path: &Path, offset: u64, bytes: &[u8]) {
     use std::os::unix::fs::FileExt;
-    let file = std::fs::OpenOptions::new().write(true).open(path).expect("bus file");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("bus file");
     file.write_all_at(bytes, offset).expect("written");
 }

@@ -22,7 +22,10 @@ fn near(count: u64, probability: f64, trials: u64) -> bool {
 fn fault_statistics_match_the_configured_probabilities() {
     let bus = TempBus::new("faults");
     let spec = "bus:x,loss=0.1,duplicate=0.05,reorder=0.1,corrupt=0.01,seed=7";
-    let faults = spec.parse::<hypercall_posix::nic::NicSpec>().expect("valid").faults;
+    let faults = spec
+        .parse::<hypercall_posix::nic::NicSpec>()
+        .expect("valid")
+        .faults;
     let (writer, reader) = (bus.nic(1), bus.nic_with_faults(2, faults));
     let mut received = Vec::new();
     let mut buffer = [0u8; MAX_FRAME];
@@ -44,7 +47,9 @@ fn fault_statistics_match_the_configured_probabilities() {
     let expected = kept + counters.duplicated;
     run_with_deadline(|| {
         while (received.len() as u64) < expected {
-            let length = reader.receive(&mut buffer).expect("held frames come out in time");
+            let length = reader
+                .receive(&mut buffer)
+                .expect("held frames come out in time");
             received.push(buffer[..length].to_vec());
         }
     });
@@ -52,8 +57,13 @@ fn fault_statistics_match_the_configured_probabilities() {
     assert_eq!(drain(&reader), []);
     let damaged = corrupted_copies(&received);
     let corrupted = counters.corrupted;
-    assert!(corrupted <= damaged && damaged <= 2 * corrupted, "{damaged} of {corrupted}");
-    let inversions = received.windows(2).filter(|pair| number_of(&pair[0]) > number_of(&pair[1]));
+    assert!(
+        corrupted <= damaged && damaged <= 2 * corrupted,
+        "{damaged} of {corrupted}"
+    );
+    let inversions = received
+        .windows(2)
+        .filter(|pair| number_of(&pair[0]) > number_of(&pair[1]));
     assert!(inversions.count() > 0, "reordering reorders");
 }
 
@@ -65,13 +75,19 @@ fn number_of(frame: &[u8]) -> u64 {
 /// Frames that differ from what was sent (a duplicate of a corrupted
 /// frame counts twice).
 fn corrupted_copies(frames: &[Vec<u8>]) -> u64 {
-    frames.iter().filter(|frame| frame[..] != numbered_frame(1, number_of(frame), 200)[..]).count() as u64
+    frames
+        .iter()
+        .filter(|frame| frame[..] != numbered_frame(1, number_of(frame), 200)[..])
+        .count() as u64
 }
 
 #[test]
 fn each_side_of_a_link_has_its_own_faults() {
     let bus = TempBus::new("one-sided");
-    let lossy = FaultSpec { loss: 1.0, ..FaultSpec::default() };
+    let lossy = FaultSpec {
+        loss: 1.0,
+        ..FaultSpec::default()
+    };
     let (clean, deaf) = (bus.nic(1), bus.nic_with_faults(2, lossy));
     send(&clean, &numbered_frame(1, 1, 64));
     send(&deaf, &numbered_frame(2, 2, 64));

@@ -5,9 +5,11 @@
 //! with a pong of the same number and length, and ends on a frame
 //! numbered [`QUIT`].
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use hypercall::VirtualNic;
+use hypercall_posix::nic::{BusNic, FaultSpec};
 
 use crate::common::{TempBus, numbered_frame, receive, run_with_deadline, send};
 
@@ -19,9 +21,8 @@ const PINGS: u64 = 200;
 
 /// The child's side: hello, then echo until told to quit.
 fn serve(path: &str) {
-    let bus = TempBus { path: path.into() };
-    let nic = bus.nic(0xcc);
-    std::mem::forget(bus);
+    let mac = [2, 0, 0, 0, 0, 0xcc];
+    let nic = BusNic::open(Path::new(path), mac, FaultSpec::default(), 1).expect("bus attaches");
     send(&nic, &numbered_frame(0xcc, QUIT, 64));
     loop {
         let (sender, number) = receive(&nic);
@@ -41,7 +42,11 @@ fn two_processes_share_a_bus() {
     let bus = TempBus::new("processes");
     let nic = bus.nic(0xaa);
     let mut child = Command::new(std::env::current_exe().expect("the test binary"))
-        .args(["--exact", "processes::two_processes_share_a_bus", "--test-threads=1"])
+        .args([
+            "--exact",
+            "processes::two_processes_share_a_bus",
+            "--test-threads=1",
+        ])
         .env(PEER_VARIABLE, &bus.path)
         .stdout(Stdio::null())
         .spawn()

@@ -1,8 +1,8 @@
 //! The stack's counters as text: interfaces, then each protocol.
 //!
-//! One `name value` pair per line, grouped under a header per layer, so
-//! that people read it and scripts grep it (the appliance serves it at
-//! `/stats`).
+//! First a line per interface and route, then one `layer name value`
+//! line per counter, so that people read it and scripts grep it (the
+//! appliance serves it at `/stats`).
 
 use core::fmt::{self, Write};
 
@@ -16,55 +16,72 @@ impl Stack {
     pub fn write_stats(&self, out: &mut dyn Write) -> fmt::Result {
         self.write_interfaces(out)?;
         let ip = &self.ip.stats;
-        writeln!(
+        let fragments = &self.ip.reassembly.stats;
+        counters(
             out,
-            "ip received {} delivered {} sent {}",
-            ip.received, ip.delivered, ip.sent
-        )?;
-        writeln!(
-            out,
-            "ip bad_header {} bad_checksum {} not_for_us {} unknown_protocol {} no_route {} no_buffer {}",
-            ip.bad_header,
-            ip.bad_checksum,
-            ip.not_for_us,
-            ip.unknown_protocol,
-            ip.no_route,
-            ip.no_buffer
-        )?;
-        let frag = &self.ip.reassembly.stats;
-        writeln!(
-            out,
-            "ip fragments_received {} reassembled {} reassembly_dropped {} fragments_sent {}",
-            frag.fragments, frag.reassembled, frag.dropped, ip.fragments_sent
+            "ip",
+            &[
+                ("received", ip.received),
+                ("delivered", ip.delivered),
+                ("sent", ip.sent),
+                ("bad_header", ip.bad_header),
+                ("bad_checksum", ip.bad_checksum),
+                ("not_for_us", ip.not_for_us),
+                ("unknown_protocol", ip.unknown_protocol),
+                ("no_route", ip.no_route),
+                ("no_buffer", ip.no_buffer),
+                ("fragments_received", fragments.fragments),
+                ("reassembled", fragments.reassembled),
+                ("reassembly_dropped", fragments.dropped),
+                ("fragments_sent", ip.fragments_sent),
+            ],
         )?;
         let arp = &self.ip.arp.stats;
-        writeln!(
+        counters(
             out,
-            "arp requests_sent {} replies_sent {} dropped_unresolved {} malformed {}",
-            arp.requests_sent, arp.replies_sent, arp.dropped_unresolved, arp.malformed
+            "arp",
+            &[
+                ("requests_sent", arp.requests_sent),
+                ("replies_sent", arp.replies_sent),
+                ("dropped_unresolved", arp.dropped_unresolved),
+                ("malformed", arp.malformed),
+            ],
         )?;
         let icmp = &self.icmp.stats;
-        writeln!(
+        counters(
             out,
-            "icmp received {} malformed {} echo_replies {} unreachables_sent {} rate_limited {}",
-            icmp.received,
-            icmp.malformed,
-            icmp.echo_replies,
-            icmp.unreachables_sent,
-            icmp.rate_limited
+            "icmp",
+            &[
+                ("received", icmp.received),
+                ("malformed", icmp.malformed),
+                ("echo_replies", icmp.echo_replies),
+                ("unreachables_sent", icmp.unreachables_sent),
+                ("unreachables_received", icmp.unreachables_received),
+                ("rate_limited", icmp.rate_limited),
+            ],
         )?;
         let udp = &self.udp.stats;
-        writeln!(
+        counters(
             out,
-            "udp received {} sent {} malformed {} no_port {} queue_full {}",
-            udp.received, udp.sent, udp.malformed, udp.no_port, udp.queue_full
+            "udp",
+            &[
+                ("received", udp.received),
+                ("sent", udp.sent),
+                ("malformed", udp.malformed),
+                ("no_port", udp.no_port),
+                ("queue_full", udp.queue_full),
+            ],
         )?;
-        writeln!(out, "{}", self.tcp.stats())?;
-        writeln!(
+        for line in alloc::format!("{}", self.tcp.stats()).lines() {
+            writeln!(out, "tcp {line}")?;
+        }
+        counters(
             out,
-            "sockets open {} packet_buffers_in_use {}",
-            self.sockets.len(),
-            self.ip.pool.in_use()
+            "sockets",
+            &[
+                ("open", self.sockets.len() as u64),
+                ("packet_buffers_in_use", self.ip.pool.in_use() as u64),
+            ],
         )
     }
 
@@ -98,4 +115,12 @@ impl Stack {
         }
         Ok(())
     }
+}
+
+/// Writes `layer name value` for each pair.
+fn counters(out: &mut dyn Write, layer: &str, pairs: &[(&str, u64)]) -> fmt::Result {
+    for (name, value) in pairs {
+        writeln!(out, "{layer} {name} {value}")?;
+    }
+    Ok(())
 }

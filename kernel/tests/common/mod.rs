@@ -15,8 +15,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hypercall_posix::{ConsoleSink, ExitMode, Posix, PosixConfig};
-use kernel::net::Net;
+use kernel::net::{Errno, Fd, Net, SocketOption, SocketType};
 use kernel::{Context, Kernel};
+use std::net::SocketAddrV4;
 
 /// One hosted kernel.
 pub struct Node {
@@ -80,6 +81,17 @@ impl Node {
                 .expect("a String takes any text");
             text
         })
+    }
+}
+
+impl Node {
+    /// The counter `name` (e.g. `tcp syn_drops`) from a `name value` line.
+    pub fn counter(&self, name: &str) -> u64 {
+        let stats = self.stats();
+        stats
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no counter `{name}` in:\n{stats}"))
     }
 }
 
@@ -152,3 +164,56 @@ pub fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 
 /// FNV-1a's starting value.
 pub const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+pub fn listener(context: &Context<'_>, net: &Net, port: u16, backlog: usize) -> Fd {
+    let fd = net.socket(context, SocketType::Stream).expect("socket");
+    net.set_option(context, fd, SocketOption::ReuseAddress(true))
+        .expect("SO_REUSEADDR");
+    net.bind(context, fd, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
+        .expect("bind");
+    net.listen(context, fd, backlog).expect("listen");
+    fd
+}
+
+pub fn connect(context: &Context<'_>, net: &Net, host: u8, port: u16) -> Result<Fd, Errno> {
+    let fd = net.socket(context, SocketType::Stream)?;
+    match net.connect(context, fd, SocketAddrV4::new(address(host), port)) {
+        Ok(()) => Ok(fd),
+        Err(error) => {
+            let _ = net.close(context, fd);
+            Err(error)
+        }
+    }
+}
+
+/// Writes `length` pattern bytes and closes; returns their hash.
+pub fn send_pattern(context: &Context<'_>, net: &Net, fd: Fd, seed: u64, length: u64) -> u64 {
+    let mut hash = FNV_START;
+    let mut chunk = vec![0u8; 32 * 1024];
+    let mut sent = 0u64;
+    while sent < length {
+        let count = chunk.len().min((length - sent) as usize);
+        for (index, byte) in chunk[..count].iter_mut().enumerate() {
+            *byte = pattern(seed, sent + index as u64);
+        }
+        net.write(context, fd, &chunk[..count]).expect("write");
+        hash = fnv1a(hash, &chunk[..count]);
+        sent += count as u64;
+    }
+    hash
+}
+
+/// Reads to end of stream; returns the byte count and hash.
+pub fn receive_all(context: &Context<'_>, net: &Net, fd: Fd) -> (u64, u64) {
+    let mut hash = FNV_START;
+    let mut total = 0u64;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let count = net.read(context, fd, &mut buffer).expect("read");
+        if count == 0 {
+            return (total, hash);
+        }
+        hash = fnv1a(hash, &buffer[..count]);
+        total += count as u64;
+    }
+}

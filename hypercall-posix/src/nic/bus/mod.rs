@@ -36,7 +36,9 @@ pub use self::ring::{BUS_HEADER_BYTES, BusFrame, MAX_FRAME, SLOT_BYTES, SLOT_COU
 fn timestamp_ns() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
+        .map_or(0, |since| {
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+        })
 }
 
 /// A receiver's position and queue, behind one lock.
@@ -64,7 +66,12 @@ impl BusNic {
     /// # Errors
     /// [`NicError::Unavailable`] with the reason if the file cannot be
     /// opened or created, or is not a bus file of this layout.
-    pub fn open(path: &Path, mac: [u8; 6], faults: FaultSpec, seed: u64) -> Result<BusNic, OpenFailure> {
+    pub fn open(
+        path: &Path,
+        mac: [u8; 6],
+        faults: FaultSpec,
+        seed: u64,
+    ) -> Result<BusNic, OpenFailure> {
         let ring = Ring::attach(path, Attach::CreateIfMissing)?;
         let receiver = Receiver {
             cursor: RingCursor::at_end(&ring),

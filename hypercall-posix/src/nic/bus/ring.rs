@@ -123,7 +123,10 @@ fn file_length(slot_count: u32) -> u64 {
 }
 
 fn unavailable(path: &Path, what: &str) -> OpenFailure {
-    OpenFailure::new(NicError::Unavailable, format!("bus {}: {what}", path.display()))
+    OpenFailure::new(
+        NicError::Unavailable,
+        format!("bus {}: {what}", path.display()),
+    )
 }
 
 /// A new file's header.
@@ -199,7 +202,8 @@ impl Ring {
         file.read_exact_at(&mut header, 0)
             .map_err(|_| unavailable(path, "file shorter than a bus header"))?;
         let slot_count = validate_header(&header, length).map_err(|why| unavailable(path, why))?;
-        let mapped = usize::try_from(file_length(slot_count)).map_err(|_| unavailable(path, "too large"))?;
+        let mapped =
+            usize::try_from(file_length(slot_count)).map_err(|_| unavailable(path, "too large"))?;
         let mapping = SharedMapping::map(&file, mapped).map_err(io_failure)?;
         // The mapping keeps the open file alive, so closing it would not
         // release the flock: unlock explicitly.
@@ -225,7 +229,9 @@ impl Ring {
 
     /// A fresh sender id, unique on this bus until 2^32 attaches (never 0).
     pub(crate) fn allocate_sender(&self) -> u32 {
-        let previous = self.header_word(SENDER_WORD).fetch_add(1, Ordering::Relaxed);
+        let previous = self
+            .header_word(SENDER_WORD)
+            .fetch_add(1, Ordering::Relaxed);
         previous.wrapping_add(1).max(1)
     }
 
@@ -367,11 +373,19 @@ impl RingLock<'_> {
     /// # Errors
     /// [`NicError::Io`] if the bus counter is exhausted (only a file
     /// scribbled on can get there).
-    pub(crate) fn append(&self, sender: u32, timestamp_ns: u64, frame: &[u8]) -> Result<u64, NicError> {
+    pub(crate) fn append(
+        &self,
+        sender: u32,
+        timestamp_ns: u64,
+        frame: &[u8],
+    ) -> Result<u64, NicError> {
         debug_assert!((MIN_FRAME..=MAX_FRAME).contains(&frame.len()));
         let ring = self.ring;
         let written = ring.body_word(WRITTEN_WORD);
-        let sequence = written.load(Ordering::Relaxed).checked_add(1).ok_or(NicError::Io)?;
+        let sequence = written
+            .load(Ordering::Relaxed)
+            .checked_add(1)
+            .ok_or(NicError::Io)?;
         let start = ring.slot_start(sequence);
         let slot = &ring.mapping.body()[start..start + SLOT_WORDS];
         slot[SEQUENCE_OFFSET].store(0, Ordering::Relaxed);

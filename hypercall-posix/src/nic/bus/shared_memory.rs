@@ -153,10 +153,8 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     fn scratch_file(length: u64) -> File {
-        let path = std::env::temp_dir().join(format!(
-            "anykernel-mapping-{}-{length}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("anykernel-mapping-{}-{length}", std::process::id()));
         let file = File::options()
             .read(true)
             .write(true)

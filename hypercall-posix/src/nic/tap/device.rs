@@ -59,7 +59,10 @@ fn interface_request(name: &str) -> io::Result<libc::ifreq> {
 ///
 /// # Errors
 /// The error of poll(2) other than `EINTR`.
-pub(crate) fn wait_readable(descriptors: [BorrowedFd<'_>; 2], timeout: Option<Duration>) -> io::Result<()> {
+pub(crate) fn wait_readable(
+    descriptors: [BorrowedFd<'_>; 2],
+    timeout: Option<Duration>,
+) -> io::Result<()> {
     let mut entries = descriptors.map(|descriptor| libc::pollfd {
         fd: descriptor.as_raw_fd(),
         events: libc::POLLIN,
@@ -71,7 +74,13 @@ pub(crate) fn wait_readable(descriptors: [BorrowedFd<'_>; 2], timeout: Option<Du
     // SAFETY: `entries` is a live, exclusively borrowed array of two
     // `pollfd`s that poll may write the `revents` of; the count matches,
     // and the descriptors are borrowed, so open, for the call.
-    let result = unsafe { libc::poll(entries.as_mut_ptr(), entries.len() as libc::nfds_t, milliseconds) };
+    let result = unsafe {
+        libc::poll(
+            entries.as_mut_ptr(),
+            entries.len() as libc::nfds_t,
+            milliseconds,
+        )
+    };
     let error = io::Error::last_os_error();
     match result {
         0.. => Ok(()),
@@ -93,7 +102,10 @@ mod tests {
             assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{bad:?}");
         }
         let request = interface_request("akt0").expect("valid");
-        assert_eq!(request.ifr_name[..5], [b'a', b'k', b't', b'0', 0].map(|b| b as libc::c_char));
+        assert_eq!(
+            request.ifr_name[..5],
+            [b'a', b'k', b't', b'0', 0].map(|b| b as libc::c_char)
+        );
     }
 
     #[test]

@@ -52,7 +52,9 @@ pub struct TapNic {
 fn explain(name: &str, error: &std::io::Error) -> String {
     let hint = match error.kind() {
         ErrorKind::NotFound => " (no /dev/net/tun: is the tun driver loaded?)",
-        ErrorKind::PermissionDenied => " (needs CAP_NET_ADMIN, or a persistent tap owned by this user)",
+        ErrorKind::PermissionDenied => {
+            " (needs CAP_NET_ADMIN, or a persistent tap owned by this user)"
+        }
         ErrorKind::ResourceBusy => " (another process holds the tap)",
         _ => "",
     };
@@ -67,8 +69,14 @@ impl TapNic {
     /// # Errors
     /// [`NicError::Unavailable`] with the reason (no tun driver, no
     /// permission, a bad name, the tap busy).
-    pub fn open(name: &str, mac: [u8; 6], faults: FaultSpec, seed: u64) -> Result<TapNic, OpenFailure> {
-        let unavailable = |error: std::io::Error| OpenFailure::new(NicError::Unavailable, explain(name, &error));
+    pub fn open(
+        name: &str,
+        mac: [u8; 6],
+        faults: FaultSpec,
+        seed: u64,
+    ) -> Result<TapNic, OpenFailure> {
+        let unavailable =
+            |error: std::io::Error| OpenFailure::new(NicError::Unavailable, explain(name, &error));
         let device = device::open_tap(name).map_err(unavailable)?;
         let (close_signal, closer) = std::io::pipe().map_err(unavailable)?;
         let receiver = Receiver {

@@ -12,12 +12,20 @@ use crate::tcb::{Recovery, Tcb};
 use crate::{TcpError, Transmit};
 
 /// Processes one segment for a connection past SYN-SENT.
-pub fn synchronized(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>, tx: &mut dyn Transmit) {
+pub fn synchronized(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    segment: &Segment<'_>,
+    tx: &mut dyn Transmit,
+) {
     let mut segment = *segment;
     tcb.last_received_ns = context.now;
     tcb.keepalive_probes = 0;
     tcb.window_probes = 0;
-    if tcb.state == State::SynReceived && segment.has(Flags::SYN) && segment.sequence == tcb.initial_receive {
+    if tcb.state == State::SynReceived
+        && segment.has(Flags::SYN)
+        && segment.sequence == tcb.initial_receive
+    {
         if !segment.has(Flags::ACK) {
             // The peer did not get our SYN-ACK.
             send_syn(tcb, context, tx);
@@ -60,7 +68,9 @@ fn passes_checks(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) ->
     let reset = segment.has(Flags::RST);
     if paws_rejects(tcb, segment) {
         context.stats.paws_rejects += 1;
-        tcb.acknowledge_now |= !reset;
+        if !reset {
+            owe_out_of_window_ack(tcb, context, segment);
+        }
         return false;
     }
     if acceptable(tcb, segment) {
@@ -72,7 +82,7 @@ fn passes_checks(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) ->
         context.stats.duplicate_segments += 1;
     }
     if !reset {
-        tcb.acknowledge_now = true;
+        owe_out_of_window_ack(tcb, context, segment);
         if tcb.state == State::TimeWait && segment.has(Flags::FIN) {
             tcb.timers.close = Some(context.now + context.config.time_wait_ns);
         }
@@ -80,16 +90,41 @@ fn passes_checks(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) ->
     false
 }
 
+/// Linux's limit on ACKs answering pure ACKs and SYNs out of the window.
+const OUT_OF_WINDOW_ACK_INTERVAL_NS: u64 = 500_000_000;
+
+/// Owes an ACK for a segment we cannot use. Two ends that disagree about
+/// sequence numbers would otherwise answer each other's ACKs forever, so
+/// answers to segments without data are rate-limited per connection (like
+/// Linux's `tcp_invalid_ratelimit`); data always gets its ACK.
+fn owe_out_of_window_ack(tcb: &mut Tcb, context: &Context, segment: &Segment<'_>) {
+    let carries_data = !segment.payload.is_empty() && !segment.has(Flags::SYN);
+    let recent = tcb
+        .last_out_of_window_ack_ns
+        .is_some_and(|last| context.now.saturating_sub(last) < OUT_OF_WINDOW_ACK_INTERVAL_NS);
+    if carries_data || !recent {
+        tcb.acknowledge_now = true;
+        if !carries_data {
+            tcb.last_out_of_window_ack_ns = Some(context.now);
+        }
+    }
+}
+
 /// RFC 7323 5.3: a TSval older than TS.Recent marks an old duplicate.
 /// Like Linux, a pure ACK at RCV.NXT is let through: ACKs overtaking one
 /// another carry no data to protect, and dropping them loses SACK news.
 fn paws_rejects(tcb: &Tcb, segment: &Segment<'_>) -> bool {
-    let Some((value, _)) = segment.options.timestamp else { return false };
+    let Some((value, _)) = segment.options.timestamp else {
+        return false;
+    };
     let control = Flags::SYN.with(Flags::FIN).with(Flags::RST);
     let pure_ack = segment.payload.is_empty()
         && segment.flags.0 & control.0 == 0
         && segment.sequence == tcb.receive.next();
-    tcb.timestamps && !segment.has(Flags::RST) && !pure_ack && (value.wrapping_sub(tcb.timestamp_recent) as i32) < 0
+    tcb.timestamps
+        && !segment.has(Flags::RST)
+        && !pure_ack
+        && (value.wrapping_sub(tcb.timestamp_recent) as i32) < 0
 }
 
 /// RFC 9293 3.10.7.4 first check; a zero window still admits the segment
@@ -109,7 +144,12 @@ fn acceptable(tcb: &Tcb, segment: &Segment<'_>) -> bool {
 }
 
 /// RFC 5961 3.2: only an exact RST resets; an in-window one is challenged.
-fn reset_arrived(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>, tx: &mut dyn Transmit) {
+fn reset_arrived(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    segment: &Segment<'_>,
+    tx: &mut dyn Transmit,
+) {
     if segment.sequence != tcb.receive.next() {
         challenge(tcb, context, tx);
         return;
@@ -130,6 +170,7 @@ fn reset_arrived(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>, tx
 pub fn close_connection(tcb: &mut Tcb, context: &mut Context, error: Option<TcpError>) {
     tcb.state = State::Closed;
     tcb.stop_timers();
+    tcb.release_storage();
     if error.is_some() {
         tcb.error = error;
     }
@@ -137,14 +178,27 @@ pub fn close_connection(tcb: &mut Tcb, context: &mut Context, error: Option<TcpE
 }
 
 /// SYN-RECEIVED: an ACK of our SYN completes the handshake.
-fn establish(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>, tx: &mut dyn Transmit) -> bool {
+fn establish(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    segment: &Segment<'_>,
+    tx: &mut dyn Transmit,
+) -> bool {
     let ack = segment.acknowledgment;
     if !(ack.after(tcb.send_unacknowledged) && ack.before_or_at(tcb.send_maximum)) {
-        let reset = Outgoing { sequence: ack, length: 0, flags: Flags::RST };
+        let reset = Outgoing {
+            sequence: ack,
+            length: 0,
+            flags: Flags::RST,
+        };
         transmit(tcb, context, tx, reset);
         return false;
     }
-    tcb.state = if tcb.fin_queued { State::FinWait1 } else { State::Established };
+    tcb.state = if tcb.fin_queued {
+        State::FinWait1
+    } else {
+        State::Established
+    };
     tcb.send_window = u32::from(segment.window) << tcb.send_scale;
     tcb.send_window_sequence = segment.sequence;
     tcb.send_window_acknowledgment = ack;
@@ -169,13 +223,15 @@ pub fn mark_connected(tcb: &mut Tcb, context: &mut Context) {
 fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) -> bool {
     let ack = segment.acknowledgment;
     if ack.after(tcb.send_maximum) {
-        tcb.acknowledge_now = true;
+        owe_out_of_window_ack(tcb, context, segment);
         return false;
     }
-    let oldest = tcb.send_unacknowledged.subtract(tcb.maximum_send_window.max(tcb.segment_size));
+    let oldest = tcb
+        .send_unacknowledged
+        .subtract(tcb.maximum_send_window.max(tcb.segment_size));
     if ack.before(oldest) {
         // RFC 5961 5.2: too old to be real; answer with an ACK, drop.
-        tcb.acknowledge_now = true;
+        owe_out_of_window_ack(tcb, context, segment);
         return false;
     }
     let window = u32::from(segment.window) << tcb.send_scale;
@@ -186,10 +242,14 @@ fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) -> b
         duplicate_acknowledgment(tcb, context);
     }
     if tcb.sack && segment.options.sack_count > 0 {
-        let added = tcb
+        let added = tcb.scoreboard.update(
+            segment.options.sack(),
+            tcb.send_unacknowledged,
+            tcb.send_maximum,
+        );
+        let lost = tcb
             .scoreboard
-            .update(segment.options.sack(), tcb.send_unacknowledged, tcb.send_maximum);
-        let lost = tcb.scoreboard.is_lost(tcb.send_unacknowledged, tcb.segment_size);
+            .is_lost(tcb.send_unacknowledged, tcb.segment_size);
         if added && lost && tcb.recovery.is_none() && tcb.send_unacknowledged.after(tcb.recover) {
             enter_recovery(tcb, context);
         }
@@ -225,7 +285,10 @@ fn new_acknowledgment(tcb: &mut Tcb, context: &mut Context, ack: crate::sequence
         Some(recovery) => {
             // RFC 6582 3.2 step 5: a partial ACK.
             if !tcb.sack {
-                recovery.inflation = recovery.inflation.saturating_sub(acked).saturating_add(segment_size);
+                recovery.inflation = recovery
+                    .inflation
+                    .saturating_sub(acked)
+                    .saturating_add(segment_size);
                 tcb.retransmit_first = true;
             }
         }
@@ -248,11 +311,11 @@ fn new_acknowledgment(tcb: &mut Tcb, context: &mut Context, ack: crate::sequence
 /// Karn's rule holds because `timed` is cleared whenever the timed segment
 /// may have been retransmitted.
 pub fn take_rtt_sample(tcb: &mut Tcb, context: &Context, ack: crate::sequence::Sequence) {
-    if let Some((end, sent)) = tcb.timed {
-        if ack.after_or_at(end) {
-            tcb.rtt.sample(context.now.saturating_sub(sent));
-            tcb.timed = None;
-        }
+    if let Some((end, sent)) = tcb.timed
+        && ack.after_or_at(end)
+    {
+        tcb.rtt.sample(context.now.saturating_sub(sent));
+        tcb.timed = None;
     }
 }
 
@@ -274,7 +337,8 @@ fn duplicate_acknowledgment(tcb: &mut Tcb, context: &mut Context) {
 fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
     context.stats.fast_retransmits += 1;
     let flight = tcb.outstanding();
-    tcb.congestion.on_congestion(context.now, flight, tcb.segment_size);
+    tcb.congestion
+        .on_congestion(context.now, flight, tcb.segment_size);
     let inflation = if tcb.sack { 0 } else { 3 * tcb.segment_size };
     tcb.recovery = Some(Recovery {
         point: tcb.send_maximum,
@@ -290,7 +354,9 @@ fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
 fn update_window(tcb: &mut Tcb, segment: &Segment<'_>) {
     let newer = tcb.send_window_sequence.before(segment.sequence)
         || (tcb.send_window_sequence == segment.sequence
-            && tcb.send_window_acknowledgment.before_or_at(segment.acknowledgment));
+            && tcb
+                .send_window_acknowledgment
+                .before_or_at(segment.acknowledgment));
     if !newer {
         return;
     }
@@ -302,7 +368,9 @@ fn update_window(tcb: &mut Tcb, segment: &Segment<'_>) {
 
 /// RFC 7323 4.3: TS.Recent follows the segment at the left window edge.
 fn update_timestamp_recent(tcb: &mut Tcb, segment: &Segment<'_>) {
-    let Some((value, _)) = segment.options.timestamp else { return };
+    let Some((value, _)) = segment.options.timestamp else {
+        return;
+    };
     let newer = (value.wrapping_sub(tcb.timestamp_recent) as i32) >= 0;
     if tcb.timestamps && newer && segment.sequence.before_or_at(tcb.last_acknowledgment_sent) {
         tcb.timestamp_recent = value;
@@ -332,12 +400,18 @@ fn after_acknowledgment(tcb: &mut Tcb, context: &mut Context) {
 fn enter_time_wait(tcb: &mut Tcb, context: &mut Context) {
     tcb.state = State::TimeWait;
     tcb.stop_timers();
+    tcb.release_storage();
     tcb.timers.close = Some(context.now + context.config.time_wait_ns);
     context.notify(tcb);
 }
 
 /// The segment text and FIN (RFC 9293 seventh and eighth checks).
-fn receive_text(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>, tx: &mut dyn Transmit) {
+fn receive_text(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    segment: &Segment<'_>,
+    tx: &mut dyn Transmit,
+) {
     let fin = segment.has(Flags::FIN);
     if (segment.payload.is_empty() && !fin) || !tcb.state.receives_data() {
         return;
@@ -376,7 +450,9 @@ fn schedule_acknowledgment(
     insertion: &crate::receive::Insertion,
     had_holes: bool,
 ) {
-    tcb.unacknowledged_bytes = tcb.unacknowledged_bytes.saturating_add(insertion.readable as u32);
+    tcb.unacknowledged_bytes = tcb
+        .unacknowledged_bytes
+        .saturating_add(insertion.readable as u32);
     let irregular = insertion.out_of_order > 0
         || insertion.duplicate > 0
         || insertion.dropped

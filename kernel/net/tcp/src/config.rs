@@ -204,7 +204,10 @@ pub enum State {
 impl State {
     /// The states after the handshake (RFC 9293's synchronized states).
     pub const fn is_synchronized(self) -> bool {
-        !matches!(self, Self::Closed | Self::Listen | Self::SynSent | Self::SynReceived)
+        !matches!(
+            self,
+            Self::Closed | Self::Listen | Self::SynSent | Self::SynReceived
+        )
     }
 
     /// The states in which the peer may still send data.

@@ -155,11 +155,13 @@ impl CongestionControl for Congestion {
     }
 
     fn on_ack(&mut self, now_ns: u64, acked: u32, segment_size: u32, rtt_ns: u64) {
-        self.controller().on_ack(now_ns, acked, segment_size, rtt_ns);
+        self.controller()
+            .on_ack(now_ns, acked, segment_size, rtt_ns);
     }
 
     fn on_congestion(&mut self, now_ns: u64, in_flight: u32, segment_size: u32) {
-        self.controller().on_congestion(now_ns, in_flight, segment_size);
+        self.controller()
+            .on_congestion(now_ns, in_flight, segment_size);
     }
 
     fn on_recovery_end(&mut self, in_flight: u32, segment_size: u32) {
@@ -167,7 +169,8 @@ impl CongestionControl for Congestion {
     }
 
     fn on_timeout(&mut self, now_ns: u64, in_flight: u32, segment_size: u32) {
-        self.controller().on_timeout(now_ns, in_flight, segment_size);
+        self.controller()
+            .on_timeout(now_ns, in_flight, segment_size);
     }
 }
 

@@ -5,12 +5,12 @@
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
+use crate::SocketHandle;
 use crate::config::{Secrets, TcpConfig};
 use crate::sequence::Sequence;
 use crate::siphash::siphash_2_4;
 use crate::stats::TcpStats;
 use crate::tcb::Tcb;
-use crate::SocketHandle;
 
 /// The ISN clock M of RFC 6528 ticks every 4 microseconds.
 const ISN_TICK_NS: u64 = 4_000;

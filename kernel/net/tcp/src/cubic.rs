@@ -64,7 +64,9 @@ impl Cubic {
 
     /// W_cubic at `elapsed_ms` into the epoch, in bytes.
     fn cubic_window(&self, elapsed_ms: u64, segment_size: u32) -> u64 {
-        let offset = i128::from(elapsed_ms) - i128::from(self.period_ms);
+        // Past 2^30 ms (12 days) in one epoch the window is at its cap
+        // anyway; the bound keeps the cube inside i128.
+        let offset = i128::from(elapsed_ms.min(1 << 30)) - i128::from(self.period_ms);
         let growth = 4 * offset * offset * offset * i128::from(segment_size) / 10_000_000_000;
         let window = i128::from(self.maximum) + growth;
         window.clamp(0, i128::from(u32::MAX / 2)) as u64

@@ -57,16 +57,22 @@ impl Tcp {
     ) {
         self.context.now = now_ns;
         self.context.stats.segments_received += 1;
-        let Some(segment) = self.check(source, destination, segment) else { return };
+        let Some(segment) = self.check(source, destination, segment) else {
+            return;
+        };
         let local = SocketAddrV4::new(destination, segment.destination_port);
         let remote = SocketAddrV4::new(source, segment.source_port);
-        if let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) {
-            if !self.reuse_time_wait(index, &segment) {
-                self.connection_input(index, &segment, tx);
-                return;
-            }
+        let key = Endpoints::new(local, remote);
+        if let Some(index) = self.table.find_connection(&key)
+            && !self.reuse_time_wait(index, &segment)
+        {
+            self.connection_input(index, &segment, tx);
+            return;
         }
-        match self.table.find_listener(destination, segment.destination_port) {
+        match self
+            .table
+            .find_listener(destination, segment.destination_port)
+        {
             Some(listener) => self.listener_input(listener, (local, remote), &segment, tx),
             None => {
                 self.context.stats.no_socket += 1;
@@ -76,7 +82,12 @@ impl Tcp {
     }
 
     /// Checksum, header and address checks; counts what fails.
-    fn check<'a>(&mut self, source: Ipv4Addr, destination: Ipv4Addr, bytes: &'a [u8]) -> Option<Segment<'a>> {
+    fn check<'a>(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        bytes: &'a [u8],
+    ) -> Option<Segment<'a>> {
         let stats = &mut self.context.stats;
         let Ok(length) = u16::try_from(bytes.len()) else {
             stats.bad_segments += 1;
@@ -91,9 +102,14 @@ impl Tcp {
             return None;
         }
         let segment = Segment::parse(bytes).ok();
-        let unusable = |address: Ipv4Addr| address.is_broadcast() || address.is_multicast() || address.is_unspecified();
+        let unusable = |address: Ipv4Addr| {
+            address.is_broadcast() || address.is_multicast() || address.is_unspecified()
+        };
         let valid = segment.filter(|segment| {
-            segment.source_port != 0 && segment.destination_port != 0 && !unusable(source) && !unusable(destination)
+            segment.source_port != 0
+                && segment.destination_port != 0
+                && !unusable(source)
+                && !unusable(destination)
         });
         if valid.is_none() {
             stats.bad_segments += 1;
@@ -105,19 +121,26 @@ impl Tcp {
     /// higher sequence number ends a TIME-WAIT connection so a listener
     /// can take it. Returns true when the TIME-WAIT connection was ended.
     fn reuse_time_wait(&mut self, index: u32, segment: &Segment<'_>) -> bool {
-        let Some(tcb) = self.table.at(index) else { return false };
-        let syn_only = segment.has(Flags::SYN) && !segment.has(Flags::ACK) && !segment.has(Flags::RST);
+        let Some(tcb) = self.table.at(index) else {
+            return false;
+        };
+        let syn_only =
+            segment.has(Flags::SYN) && !segment.has(Flags::ACK) && !segment.has(Flags::RST);
         if tcb.state != State::TimeWait || !syn_only {
             return false;
         }
         let newer = match segment.options.timestamp {
-            Some((value, _)) if tcb.timestamps => (value.wrapping_sub(tcb.timestamp_recent) as i32) > 0,
+            Some((value, _)) if tcb.timestamps => {
+                (value.wrapping_sub(tcb.timestamp_recent) as i32) > 0
+            }
             _ => segment.sequence.after(tcb.receive.next()),
         };
         if !newer || !self.has_listener_for(index) {
             return false;
         }
-        let Some(tcb) = self.table.at(index) else { return false };
+        let Some(tcb) = self.table.at(index) else {
+            return false;
+        };
         close_connection(tcb, &mut self.context, None);
         self.context.stats.time_wait_reuses += 1;
         self.settle(index);
@@ -125,16 +148,23 @@ impl Tcp {
     }
 
     fn has_listener_for(&mut self, index: u32) -> bool {
-        let Some(tcb) = self.table.at(index) else { return false };
+        let Some(tcb) = self.table.at(index) else {
+            return false;
+        };
         let local = tcb.local;
-        self.table.find_listener(*local.ip(), local.port()).is_some()
+        self.table
+            .find_listener(*local.ip(), local.port())
+            .is_some()
     }
 
     fn connection_input(&mut self, index: u32, segment: &Segment<'_>, tx: &mut dyn Transmit) {
         let room = self.accept_room(index);
-        let Some(tcb) = self.table.at(index) else { return };
+        let Some(tcb) = self.table.at(index) else {
+            return;
+        };
         let context = &mut self.context;
-        if tcb.state == State::SynReceived && tcb.passive && !room && segment.has(Flags::ACK) {
+        let completes = segment.has(Flags::ACK) && !segment.has(Flags::RST);
+        if tcb.state == State::SynReceived && tcb.passive && !room && completes {
             // The accept queue is full: ignore the ACK, the SYN-ACK will
             // be retransmitted (Linux's behaviour without abort_on_overflow).
             context.stats.syn_drops += 1;
@@ -151,7 +181,9 @@ impl Tcp {
 
     /// True unless `index` is a child whose listener's accept queue is full.
     fn accept_room(&mut self, index: u32) -> bool {
-        let Some(parent) = self.table.at(index).and_then(|tcb| tcb.parent) else { return true };
+        let Some(parent) = self.table.at(index).and_then(|tcb| tcb.parent) else {
+            return true;
+        };
         let Some(listener) = self.table.get(parent).and_then(|tcb| tcb.listener.as_ref()) else {
             return true;
         };
@@ -185,12 +217,16 @@ impl Tcp {
             self.context.stats.syn_drops += 1;
             return;
         };
-        let Some(parent) = self.table.at(listener) else { return };
+        let Some(parent) = self.table.at(listener) else {
+            return;
+        };
         let (parent_handle, options) = (parent.handle, parent.options);
         if let Some(queues) = parent.listener.as_mut() {
             queues.syn_received += 1;
         }
-        let Some(child) = self.table.get_mut(handle) else { return };
+        let Some(child) = self.table.get_mut(handle) else {
+            return;
+        };
         child.options = options;
         child.parent = Some(parent_handle);
         child.in_syn_queue = true;
@@ -201,12 +237,18 @@ impl Tcp {
     }
 
     /// The path MTU when the listener may take one more SYN.
-    fn syn_admitted(&mut self, listener: u32, remote: Ipv4Addr, tx: &mut dyn Transmit) -> Option<u16> {
+    fn syn_admitted(
+        &mut self,
+        listener: u32,
+        remote: Ipv4Addr,
+        tx: &mut dyn Transmit,
+    ) -> Option<u16> {
         let syn_backlog = self.context.config.syn_backlog;
         let queues = self.table.at(listener)?.listener.as_ref()?;
         // Like Linux, the backlog bounds the SYN queue as well.
         let half_open_limit = syn_backlog.min(queues.backlog);
-        let full = queues.syn_received >= half_open_limit || queues.accept_queue.len() >= queues.backlog;
+        let full =
+            queues.syn_received >= half_open_limit || queues.accept_queue.len() >= queues.backlog;
         if full {
             return None;
         }
@@ -215,11 +257,14 @@ impl Tcp {
 
     /// Applies the socket's state to the tables (see the module comment).
     pub(crate) fn settle(&mut self, index: u32) {
-        let Some(tcb) = self.table.at(index) else { return };
+        let Some(tcb) = self.table.at(index) else {
+            return;
+        };
         let (state, parent, handle) = (tcb.state, tcb.parent, tcb.handle);
         let left_syn_queue = tcb.in_syn_queue && state != State::SynReceived;
         tcb.in_syn_queue &= !left_syn_queue;
-        let joins_accept_queue = parent.is_some() && !tcb.in_accept_queue && state.is_synchronized();
+        let joins_accept_queue =
+            parent.is_some() && !tcb.in_accept_queue && state.is_synchronized();
         tcb.in_accept_queue |= joins_accept_queue;
         let leaves_accept_queue = tcb.in_accept_queue && state == State::Closed;
         if let Some(parent) = parent.and_then(|parent| self.table.get_mut(parent)) {
@@ -242,7 +287,9 @@ impl Tcp {
     }
 
     fn release_if_closed(&mut self, index: u32) {
-        let Some(tcb) = self.table.at(index) else { return };
+        let Some(tcb) = self.table.at(index) else {
+            return;
+        };
         if tcb.state != State::Closed {
             return;
         }
@@ -258,8 +305,14 @@ impl Tcp {
     pub fn on_timer(&mut self, now_ns: u64, tx: &mut dyn Transmit) {
         self.context.now = now_ns;
         for index in 0..self.table.slot_count() {
-            let Some(tcb) = self.table.at(index) else { continue };
-            if tcb.timers.earliest().is_none_or(|deadline| deadline > now_ns) {
+            let Some(tcb) = self.table.at(index) else {
+                continue;
+            };
+            if tcb
+                .timers
+                .earliest()
+                .is_none_or(|deadline| deadline > now_ns)
+            {
                 continue;
             }
             timers::fire(tcb, &mut self.context, tx);
@@ -269,7 +322,10 @@ impl Tcp {
 
     /// The earliest pending timer, `None` when no timer is armed.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.table.iter().filter_map(|tcb| tcb.timers.earliest()).min()
+        self.table
+            .iter()
+            .filter_map(|tcb| tcb.timers.earliest())
+            .min()
     }
 
     /// Handles whose status changed (readable, writable, acceptable,
@@ -295,7 +351,8 @@ impl Tcp {
     /// Connections past CLOSED and LISTEN (closed sockets still finishing
     /// their close, TIME-WAIT and unaccepted children included).
     pub fn connection_count(&self) -> usize {
-        let connection = |tcb: &&crate::tcb::Tcb| !matches!(tcb.state, State::Closed | State::Listen);
+        let connection =
+            |tcb: &&crate::tcb::Tcb| !matches!(tcb.state, State::Closed | State::Listen);
         self.table.iter().filter(connection).count()
     }
 
@@ -313,10 +370,15 @@ impl Tcp {
         kind: Unreachable,
     ) {
         self.context.now = now_ns;
-        let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) else { return };
-        let Some(tcb) = self.table.at(index) else { return };
+        let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) else {
+            return;
+        };
+        let Some(tcb) = self.table.at(index) else {
+            return;
+        };
         let sequence = Sequence(sequence);
-        let in_flight = sequence.after_or_at(tcb.send_unacknowledged) && sequence.before(tcb.send_maximum);
+        let in_flight =
+            sequence.after_or_at(tcb.send_unacknowledged) && sequence.before(tcb.send_maximum);
         if !in_flight {
             return;
         }
@@ -333,7 +395,9 @@ impl Tcp {
     /// Sends a reset for the socket at `index` and ends it (abort, linger 0,
     /// unread data at close, listener children).
     pub(crate) fn reset_and_close(&mut self, index: u32, tx: &mut dyn Transmit) {
-        let Some(tcb) = self.table.at(index) else { return };
+        let Some(tcb) = self.table.at(index) else {
+            return;
+        };
         let synchronized = tcb.state.is_synchronized() || tcb.state == State::SynReceived;
         if synchronized && tcb.state != State::TimeWait {
             send_reset(tcb, &mut self.context, tx);

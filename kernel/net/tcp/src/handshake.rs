@@ -94,19 +94,37 @@ fn negotiate(tcb: &mut Tcb, context: &Context, segment: &Segment<'_>) {
     }
     let peer = options.maximum_segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE);
     let size = peer.clamp(MINIMUM_SEGMENT_SIZE, tcb.announced_segment_size);
-    let overhead = if tcb.timestamps { TIMESTAMP_OVERHEAD } else { 0 };
+    let overhead = if tcb.timestamps {
+        TIMESTAMP_OVERHEAD
+    } else {
+        0
+    };
     tcb.segment_size = u32::from(size) - overhead;
     tcb.receive_segment_size = tcb.segment_size;
     tcb.congestion = Congestion::new(context.config.congestion, tcb.segment_size);
 }
 
 /// A segment for a connection in SYN-SENT.
-pub fn syn_sent(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>, tx: &mut dyn Transmit) {
+pub fn syn_sent(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    segment: &Segment<'_>,
+    tx: &mut dyn Transmit,
+) {
     let has_ack = segment.has(Flags::ACK);
     let ack = segment.acknowledgment;
     if has_ack && (ack.before_or_at(tcb.initial_send) || ack.after(tcb.send_maximum)) {
         if !segment.has(Flags::RST) {
-            transmit(tcb, context, tx, Outgoing { sequence: ack, length: 0, flags: Flags::RST });
+            transmit(
+                tcb,
+                context,
+                tx,
+                Outgoing {
+                    sequence: ack,
+                    length: 0,
+                    flags: Flags::RST,
+                },
+            );
         }
         return;
     }
@@ -132,7 +150,11 @@ pub fn syn_sent(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>, tx:
         tcb.send_unacknowledged = ack;
         take_rtt_sample(tcb, context, ack);
         tcb.timers.retransmit = None;
-        tcb.state = if tcb.fin_queued { State::FinWait1 } else { State::Established };
+        tcb.state = if tcb.fin_queued {
+            State::FinWait1
+        } else {
+            State::Established
+        };
         mark_connected(tcb, context);
         tcb.acknowledge_now = true;
     } else {

@@ -83,7 +83,9 @@ impl<'a> Segment<'a> {
         let options = bytes
             .get(HEADER_LENGTH..header_length)
             .ok_or(ParseError::BadDataOffset)?;
-        let payload = bytes.get(header_length..).ok_or(ParseError::BadDataOffset)?;
+        let payload = bytes
+            .get(header_length..)
+            .ok_or(ParseError::BadDataOffset)?;
         Ok(Self {
             source_port: u16::from_be_bytes([fixed[0], fixed[1]]),
             destination_port: u16::from_be_bytes([fixed[2], fixed[3]]),
@@ -182,7 +184,10 @@ mod tests {
     #[test]
     fn short_segments_and_bad_offsets_are_rejected() {
         let bytes = sample();
-        assert_eq!(Segment::parse(&bytes[..19]).err(), Some(ParseError::Truncated));
+        assert_eq!(
+            Segment::parse(&bytes[..19]).err(),
+            Some(ParseError::Truncated)
+        );
         let mut low = bytes;
         low[12] = 4 << 4;
         assert_eq!(Segment::parse(&low).err(), Some(ParseError::BadDataOffset));

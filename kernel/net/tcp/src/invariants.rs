@@ -20,7 +20,10 @@ impl Tcp {
         if registered != table.connection_entries() {
             return Err("connection map size");
         }
-        let listening = table.iter().filter(|tcb| tcb.state == State::Listen).count();
+        let listening = table
+            .iter()
+            .filter(|tcb| tcb.state == State::Listen)
+            .count();
         if listening != table.listener_entries() {
             return Err("listener map size");
         }
@@ -43,7 +46,9 @@ impl Tcp {
         }
         check_sequence_space(tcb)?;
         if let Some(listener) = tcb.listener.as_ref() {
-            let children = table.iter().filter(|child| child.parent == Some(tcb.handle) && child.in_syn_queue);
+            let children = table
+                .iter()
+                .filter(|child| child.parent == Some(tcb.handle) && child.in_syn_queue);
             if children.count() != listener.syn_received {
                 return Err("syn queue count");
             }
@@ -75,7 +80,10 @@ fn check_sequence_space(tcb: &Tcb) -> Result<(), &'static str> {
     if !(syn_pending || data_from_una || fin_acknowledged) {
         return Err("send buffer starts at SND.UNA");
     }
-    if tcb.send_maximum.after(tcb.send_buffer.end().add(u32::from(tcb.fin_queued))) {
+    if tcb
+        .send_maximum
+        .after(tcb.send_buffer.end().add(u32::from(tcb.fin_queued)))
+    {
         return Err("sent beyond the queued data");
     }
     if tcb.receive.readable() > tcb.receive.limit() {

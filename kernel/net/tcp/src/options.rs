@@ -61,7 +61,9 @@ impl Options {
                 _ => {
                     let Some(&length) = rest.first() else { break };
                     let length = usize::from(length);
-                    let Some(body) = bytes.get(2..length) else { break };
+                    let Some(body) = bytes.get(2..length) else {
+                        break;
+                    };
                     options.take(kind, body);
                     bytes = bytes.get(length..).unwrap_or_default();
                 }
@@ -198,8 +200,14 @@ mod tests {
             timestamp: Some((1, 2)),
             ..Options::default()
         };
-        options.sack_blocks[0] = SackBlock { start: Sequence(100), end: Sequence(200) };
-        options.sack_blocks[1] = SackBlock { start: Sequence(300), end: Sequence(400) };
+        options.sack_blocks[0] = SackBlock {
+            start: Sequence(100),
+            end: Sequence(200),
+        };
+        options.sack_blocks[1] = SackBlock {
+            start: Sequence(300),
+            end: Sequence(400),
+        };
         options.sack_count = 2;
         let mut buffer = [0u8; 40];
         let length = options.write(&mut buffer);

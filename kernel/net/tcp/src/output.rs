@@ -10,12 +10,12 @@ use core::net::Ipv4Addr;
 
 use wire::Checksum;
 
+use crate::Transmit;
 use crate::context::Context;
 use crate::header::{Flags, HEADER_LENGTH, HeaderFields, Segment};
 use crate::options::{MAXIMUM_SACK_BLOCKS, Options, SackBlock};
 use crate::sequence::Sequence;
 use crate::tcb::Tcb;
-use crate::Transmit;
 
 /// IP protocol number of TCP.
 pub const PROTOCOL: u8 = 6;
@@ -34,20 +34,38 @@ pub struct Outgoing {
 impl Outgoing {
     /// A pure ACK at SND.NXT.
     pub fn acknowledgment(tcb: &Tcb) -> Self {
-        Self { sequence: tcb.send_next, length: 0, flags: Flags::ACK }
+        Self {
+            sequence: tcb.send_next,
+            length: 0,
+            flags: Flags::ACK,
+        }
     }
 }
 
 /// Sends one segment of `tcb`; returns false when the IP layer refused it.
-pub fn transmit(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, outgoing: Outgoing) -> bool {
+pub fn transmit(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    tx: &mut dyn Transmit,
+    outgoing: Outgoing,
+) -> bool {
     let mut flags = outgoing.flags;
     let synchronizing = flags.contains(Flags::SYN);
-    if !(synchronizing && tcb.state == crate::State::SynSent) && !flags.contains(Flags::RST) {
+    let bare_syn = synchronizing && tcb.state == crate::State::SynSent;
+    if !(bare_syn || flags.contains(Flags::RST)) {
         flags = flags.with(Flags::ACK);
     }
     let options = segment_options(tcb, context, synchronizing, outgoing.length);
-    let window = if flags.contains(Flags::RST) { 0 } else { advertise_window(tcb, synchronizing) };
-    let acknowledgment = if flags.contains(Flags::ACK) { tcb.receive.next() } else { Sequence(0) };
+    let window = if flags.contains(Flags::RST) {
+        0
+    } else {
+        advertise_window(tcb, synchronizing)
+    };
+    let acknowledgment = if flags.contains(Flags::ACK) {
+        tcb.receive.next()
+    } else {
+        Sequence(0)
+    };
     let header = HeaderFields {
         source_port: tcb.local.port(),
         destination_port: tcb.remote.port(),
@@ -96,7 +114,9 @@ fn count(context: &mut Context, sent: bool, flags: Flags) {
 
 /// Writes the checksum over the pseudo-header and the whole segment.
 fn finish_checksum(segment: &mut [u8], source: Ipv4Addr, destination: Ipv4Addr) {
-    let Ok(length) = u16::try_from(segment.len()) else { return };
+    let Ok(length) = u16::try_from(segment.len()) else {
+        return;
+    };
     let sum = Checksum::new()
         .add_ipv4_pseudo_header(source, destination, PROTOCOL, length)
         .add(segment)
@@ -116,9 +136,17 @@ fn segment_options(tcb: &Tcb, context: &Context, synchronizing: bool, payload: u
         return options;
     }
     if tcb.sack && tcb.receive.has_holes() {
-        let room_blocks = if tcb.timestamps { 3 } else { MAXIMUM_SACK_BLOCKS };
+        let room_blocks = if tcb.timestamps {
+            3
+        } else {
+            MAXIMUM_SACK_BLOCKS
+        };
         let spare = tcb.segment_size.saturating_sub(payload) as usize;
-        let limit = if payload == 0 { room_blocks } else { room_blocks.min(spare.saturating_sub(4) / 8) };
+        let limit = if payload == 0 {
+            room_blocks
+        } else {
+            room_blocks.min(spare.saturating_sub(4) / 8)
+        };
         let mut blocks = [SackBlock::default(); MAXIMUM_SACK_BLOCKS];
         options.sack_count = tcb.receive.sack_blocks(&mut blocks, limit);
         options.sack_blocks = blocks;
@@ -137,8 +165,14 @@ fn advertise_window(tcb: &mut Tcb, synchronizing: bool) -> u16 {
         return window as u16;
     }
     let current = tcb.receive_window();
-    let step = ((tcb.receive.limit() / 2) as u32).min(tcb.segment_size).max(1);
-    let window = if available >= current.saturating_add(step) { available } else { current };
+    let step = ((tcb.receive.limit() / 2) as u32)
+        .min(tcb.segment_size)
+        .max(1);
+    let window = if available >= current.saturating_add(step) {
+        available
+    } else {
+        current
+    };
     let scale = u32::from(tcb.receive_scale);
     let mut field = (window >> scale).min(u32::from(u16::MAX));
     let rounded_up = (window.div_ceil(1 << scale)).min(u32::from(u16::MAX));

@@ -8,18 +8,21 @@
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
+use crate::SocketHandle;
 use crate::config::State;
 use crate::engine::Tcp;
 use crate::table::Endpoints;
 use crate::tcb::Tcb;
-use crate::SocketHandle;
 
 fn overlaps(first: Ipv4Addr, second: Ipv4Addr) -> bool {
     first == second || first.is_unspecified() || second.is_unspecified()
 }
 
 fn conflicts(other: &Tcb, local: SocketAddrV4, reuse: bool) -> bool {
-    if !other.bound || other.local.port() != local.port() || !overlaps(*other.local.ip(), *local.ip()) {
+    if !other.bound
+        || other.local.port() != local.port()
+        || !overlaps(*other.local.ip(), *local.ip())
+    {
         return false;
     }
     match other.state {
@@ -46,10 +49,16 @@ impl Tcp {
     }
 
     /// An ephemeral port for binding `address` with no peer known.
-    pub(crate) fn ephemeral_for_bind(&mut self, handle: SocketHandle, address: Ipv4Addr) -> Option<u16> {
+    pub(crate) fn ephemeral_for_bind(
+        &mut self,
+        handle: SocketHandle,
+        address: Ipv4Addr,
+    ) -> Option<u16> {
         let unspecified = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
         let offset = self.context.port_offset(address, unspecified);
-        self.search_ports(offset, |tcp, port| tcp.port_free(handle, SocketAddrV4::new(address, port), false))
+        self.search_ports(offset, |tcp, port| {
+            tcp.port_free(handle, SocketAddrV4::new(address, port), false)
+        })
     }
 
     /// An ephemeral port for connecting from `address` to `remote`: unique
@@ -63,7 +72,10 @@ impl Tcp {
         let offset = self.context.port_offset(address, remote);
         self.search_ports(offset, |tcp, port| {
             let local = SocketAddrV4::new(address, port);
-            let taken = tcp.table.find_connection(&Endpoints::new(local, remote)).is_some();
+            let taken = tcp
+                .table
+                .find_connection(&Endpoints::new(local, remote))
+                .is_some();
             let clash = |tcb: &&Tcb| {
                 tcb.handle != handle
                     && tcb.bound
@@ -82,9 +94,12 @@ impl Tcp {
         for attempt in 0..count {
             let start = offset.wrapping_add(self.context.ephemeral_counter);
             let port = first + start.wrapping_add(attempt) % count;
-            let Ok(port) = u16::try_from(port) else { continue };
+            let Ok(port) = u16::try_from(port) else {
+                continue;
+            };
             if usable(self, port) {
-                self.context.ephemeral_counter = self.context.ephemeral_counter.wrapping_add(attempt + 1);
+                self.context.ephemeral_counter =
+                    self.context.ephemeral_counter.wrapping_add(attempt + 1);
                 return Some(port);
             }
         }

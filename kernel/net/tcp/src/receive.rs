@@ -59,7 +59,11 @@ impl ReceiveBuffer {
         Self {
             ring: Ring::new(limit),
             next,
-            ranges: [Range { start: Sequence(0), end: Sequence(0), stamp: 0 }; MAXIMUM_RANGES],
+            ranges: [Range {
+                start: Sequence(0),
+                end: Sequence(0),
+                stamp: 0,
+            }; MAXIMUM_RANGES],
             count: 0,
             stamp: 0,
             fin: None,
@@ -84,7 +88,11 @@ impl ReceiveBuffer {
 
     /// Room after `next`: the window this buffer can offer.
     pub fn window(&self) -> usize {
-        if self.fin_received { 0 } else { self.ring.free() }
+        if self.fin_received {
+            0
+        } else {
+            self.ring.free()
+        }
     }
 
     /// The buffer size limit.
@@ -105,6 +113,13 @@ impl ReceiveBuffer {
     /// Out-of-order data is held (there is a hole at `next`).
     pub const fn has_holes(&self) -> bool {
         self.count > 0
+    }
+
+    /// Frees the storage if nothing is held.
+    pub fn release(&mut self) {
+        if self.count == 0 {
+            self.ring.release();
+        }
     }
 
     /// Copies readable bytes out; returns how many.
@@ -222,7 +237,11 @@ impl ReceiveBuffer {
     /// new range is needed and all slots are taken.
     fn add_range(&mut self, start: Sequence, end: Sequence) -> bool {
         self.stamp = self.stamp.wrapping_add(1);
-        let mut merged = Range { start, end, stamp: self.stamp };
+        let mut merged = Range {
+            start,
+            end,
+            stamp: self.stamp,
+        };
         let mut index = 0;
         while index < self.count {
             let range = self.ranges[index];
@@ -256,10 +275,13 @@ impl ReceiveBuffer {
     pub fn sack_blocks(&self, out: &mut [SackBlock; MAXIMUM_SACK_BLOCKS], limit: usize) -> usize {
         let mut order: [Range; MAXIMUM_RANGES] = self.ranges;
         let ranges = &mut order[..self.count];
-        ranges.sort_unstable_by(|left, right| right.stamp.cmp(&left.stamp));
+        ranges.sort_unstable_by_key(|range| core::cmp::Reverse(range.stamp));
         let count = ranges.len().min(limit).min(MAXIMUM_SACK_BLOCKS);
         for (slot, range) in out.iter_mut().zip(ranges.iter()).take(count) {
-            *slot = SackBlock { start: range.start, end: range.end };
+            *slot = SackBlock {
+                start: range.start,
+                end: range.end,
+            };
         }
         count
     }

@@ -141,6 +141,15 @@ impl Ring {
         }
     }
 
+    /// Gives the storage back when nothing is held (a connection that
+    /// will not carry data again keeps no buffer memory).
+    pub fn release(&mut self) {
+        if self.extent == 0 {
+            self.storage = Vec::new();
+            self.head = 0;
+        }
+    }
+
     /// Reads and drops bytes from the head; returns how many.
     pub fn pop(&mut self, out: &mut [u8]) -> usize {
         let count = self.read_at(0, out);

@@ -41,7 +41,12 @@ impl Scoreboard {
     }
 
     /// Adds the blocks of one ACK; returns true when they added SACKed bytes.
-    pub fn update(&mut self, blocks: &[SackBlock], unacknowledged: Sequence, maximum: Sequence) -> bool {
+    pub fn update(
+        &mut self,
+        blocks: &[SackBlock],
+        unacknowledged: Sequence,
+        maximum: Sequence,
+    ) -> bool {
         let before = self.sacked_bytes();
         for block in blocks {
             let valid = block.start.before(block.end)
@@ -69,7 +74,10 @@ impl Scoreboard {
         if self.count == MAXIMUM_BLOCKS {
             self.remove(0);
         }
-        let position = self.blocks().iter().position(|other| other.start.after(block.start));
+        let position = self
+            .blocks()
+            .iter()
+            .position(|other| other.start.after(block.start));
         let position = position.unwrap_or(self.count);
         self.blocks.copy_within(position..self.count, position + 1);
         self.blocks[position] = block;
@@ -89,14 +97,21 @@ impl Scoreboard {
             }
             self.remove(0);
         }
-        if let Some(first) = self.blocks.get_mut(..self.count).and_then(|blocks| blocks.first_mut()) {
+        if let Some(first) = self
+            .blocks
+            .get_mut(..self.count)
+            .and_then(|blocks| blocks.first_mut())
+        {
             first.start = first.start.latest(unacknowledged);
         }
     }
 
     /// Total SACKed bytes.
     pub fn sacked_bytes(&self) -> u32 {
-        self.blocks().iter().map(|block| block.end.since(block.start)).sum()
+        self.blocks()
+            .iter()
+            .map(|block| block.end.since(block.start))
+            .sum()
     }
 
     /// SACKed bytes above `sequence`.
@@ -112,7 +127,11 @@ impl Scoreboard {
 
     /// RFC 6675 IsLost: enough SACKed bytes or blocks lie above `sequence`.
     pub fn is_lost(&self, sequence: Sequence, segment_size: u32) -> bool {
-        let blocks_above = self.blocks().iter().filter(|block| block.end.after(sequence)).count();
+        let blocks_above = self
+            .blocks()
+            .iter()
+            .filter(|block| block.end.after(sequence))
+            .count();
         blocks_above >= DUPLICATE_THRESHOLD as usize
             || self.sacked_above(sequence) > (DUPLICATE_THRESHOLD - 1) * segment_size
     }
@@ -132,7 +151,13 @@ impl Scoreboard {
 
     /// RFC 6675 `pipe`: bytes in flight between `unacknowledged` and `next`,
     /// counting lost holes only where retransmitted (below `retransmitted`).
-    pub fn pipe(&self, unacknowledged: Sequence, next: Sequence, retransmitted: Sequence, segment_size: u32) -> u32 {
+    pub fn pipe(
+        &self,
+        unacknowledged: Sequence,
+        next: Sequence,
+        retransmitted: Sequence,
+        segment_size: u32,
+    ) -> u32 {
         let Some(highest) = self.highest() else {
             return next.saturating_since(unacknowledged);
         };
@@ -155,7 +180,10 @@ mod tests {
     use super::*;
 
     fn block(start: u32, end: u32) -> SackBlock {
-        SackBlock { start: Sequence(start), end: Sequence(end) }
+        SackBlock {
+            start: Sequence(start),
+            end: Sequence(end),
+        }
     }
 
     #[test]
@@ -165,11 +193,21 @@ mod tests {
         let max = Sequence(9000);
         assert!(board.update(&[block(5000, 6000), block(2000, 3000)], una, max));
         assert!(board.update(&[block(3000, 4000)], una, max));
-        assert!(!board.update(&[block(500, 1500), block(8000, 9500), block(7, 3)], una, max));
+        assert!(!board.update(
+            &[block(500, 1500), block(8000, 9500), block(7, 3)],
+            una,
+            max
+        ));
         assert_eq!(board.sacked_bytes(), 3000);
         assert_eq!(board.next_hole(una), Some((Sequence(1000), Sequence(2000))));
-        assert_eq!(board.next_hole(Sequence(2000)), Some((Sequence(4000), Sequence(5000))));
-        assert_eq!(board.next_hole(Sequence(4500)), Some((Sequence(4500), Sequence(5000))));
+        assert_eq!(
+            board.next_hole(Sequence(2000)),
+            Some((Sequence(4000), Sequence(5000)))
+        );
+        assert_eq!(
+            board.next_hole(Sequence(4500)),
+            Some((Sequence(4500), Sequence(5000)))
+        );
         assert_eq!(board.next_hole(Sequence(5000)), None);
         assert_eq!(board.highest(), Some(Sequence(6000)));
     }
@@ -199,12 +237,22 @@ mod tests {
     fn acknowledgment_prunes_and_overflow_forgets_the_lowest() {
         let mut board = Scoreboard::default();
         for index in 0..=MAXIMUM_BLOCKS as u32 {
-            board.update(&[block(100 + index * 100, 150 + index * 100)], Sequence(0), Sequence(5000));
+            board.update(
+                &[block(100 + index * 100, 150 + index * 100)],
+                Sequence(0),
+                Sequence(5000),
+            );
         }
         assert_eq!(board.count, MAXIMUM_BLOCKS);
-        assert_eq!(board.next_hole(Sequence(0)), Some((Sequence(0), Sequence(200))));
+        assert_eq!(
+            board.next_hole(Sequence(0)),
+            Some((Sequence(0), Sequence(200)))
+        );
         board.acknowledge(Sequence(420));
-        assert_eq!(board.next_hole(Sequence(420)), Some((Sequence(450), Sequence(500))));
+        assert_eq!(
+            board.next_hole(Sequence(420)),
+            Some((Sequence(450), Sequence(500)))
+        );
         board.acknowledge(Sequence(5000));
         assert!(board.is_empty());
     }

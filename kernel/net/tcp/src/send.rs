@@ -55,6 +55,11 @@ impl SendBuffer {
         self.ring.set_limit(limit);
     }
 
+    /// Frees the storage if the buffer is empty.
+    pub fn release(&mut self) {
+        self.ring.release();
+    }
+
     /// Queues as much of `data` as fits; returns how much.
     pub fn push(&mut self, data: &[u8]) -> usize {
         self.ring.push(data)

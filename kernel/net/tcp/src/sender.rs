@@ -7,13 +7,13 @@
 //! (user send, ACK arrival, timer); it sends until nothing more is allowed
 //! and then sends a pure ACK if one is still owed.
 
+use crate::Transmit;
 use crate::config::State;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::header::Flags;
 use crate::output::{Outgoing, transmit};
 use crate::tcb::Tcb;
-use crate::Transmit;
 
 /// Segments one call may send at most: a guard, far above any window.
 const BURST_LIMIT: usize = 8192;
@@ -36,7 +36,9 @@ pub fn output(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     );
     if sending {
         for _ in 0..BURST_LIMIT {
-            let Some((outgoing, kind)) = next_segment(tcb) else { break };
+            let Some((outgoing, kind)) = next_segment(tcb) else {
+                break;
+            };
             send(tcb, context, tx, outgoing, kind);
         }
         arm_timers(tcb, context);
@@ -54,10 +56,11 @@ fn next_segment(tcb: &mut Tcb) -> Option<(Outgoing, Kind)> {
             None => tcb.retransmit_first = false,
         }
     }
-    if tcb.sack && tcb.recovery.is_some() {
-        if let Some(outgoing) = sack_hole(tcb) {
-            return Some((outgoing, Kind::Hole));
-        }
+    if tcb.sack
+        && tcb.recovery.is_some()
+        && let Some(outgoing) = sack_hole(tcb)
+    {
+        return Some((outgoing, Kind::Hole));
     }
     new_data(tcb).map(|outgoing| (outgoing, Kind::Next))
 }
@@ -90,7 +93,11 @@ fn first_segment(tcb: &Tcb) -> Option<Outgoing> {
         return None;
     }
     let flags = if with_fin { Flags::FIN } else { Flags::ACK };
-    Some(Outgoing { sequence: start, length, flags })
+    Some(Outgoing {
+        sequence: start,
+        length,
+        flags,
+    })
 }
 
 fn sack_hole(tcb: &Tcb) -> Option<Outgoing> {
@@ -104,8 +111,15 @@ fn sack_hole(tcb: &Tcb) -> Option<Outgoing> {
         return None;
     }
     let data_end = tcb.send_buffer.end();
-    let length = end.earliest(data_end).saturating_since(start).min(tcb.segment_size);
-    (length > 0).then_some(Outgoing { sequence: start, length, flags: Flags::ACK })
+    let length = end
+        .earliest(data_end)
+        .saturating_since(start)
+        .min(tcb.segment_size);
+    (length > 0).then_some(Outgoing {
+        sequence: start,
+        length,
+        flags: Flags::ACK,
+    })
 }
 
 fn new_data(tcb: &Tcb) -> Option<Outgoing> {
@@ -116,7 +130,10 @@ fn new_data(tcb: &Tcb) -> Option<Outgoing> {
     let window_edge = tcb.send_unacknowledged.add(tcb.send_window);
     let window_room = window_edge.saturating_since(next);
     let congestion = congestion_room(tcb);
-    let length = available.min(tcb.segment_size).min(window_room).min(congestion);
+    let length = available
+        .min(tcb.segment_size)
+        .min(window_room)
+        .min(congestion);
     let fin = fin_pending && length == available && window_room > length && congestion > 0;
     if length == 0 && !fin {
         return None;
@@ -133,7 +150,11 @@ fn new_data(tcb: &Tcb) -> Option<Outgoing> {
     if fin {
         flags = flags.with(Flags::FIN);
     }
-    Some(Outgoing { sequence: next, length, flags })
+    Some(Outgoing {
+        sequence: next,
+        length,
+        flags,
+    })
 }
 
 /// Nagle (RFC 896) and sender SWS avoidance (RFC 9293 3.8.6.2.1).
@@ -146,7 +167,13 @@ fn small_segment_allowed(tcb: &Tcb, length: u32, available: u32) -> bool {
     (everything && nagle) || length >= tcb.maximum_send_window / 2
 }
 
-fn send(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, outgoing: Outgoing, kind: Kind) {
+fn send(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    tx: &mut dyn Transmit,
+    outgoing: Outgoing,
+    kind: Kind,
+) {
     let fin = u32::from(outgoing.flags.contains(Flags::FIN));
     let end = outgoing.sequence.add(outgoing.length + fin);
     let retransmission = outgoing.sequence.before(tcb.send_maximum);
@@ -200,7 +227,11 @@ pub fn send_syn(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     if !first {
         context.stats.retransmitted_segments += 1;
     }
-    let outgoing = Outgoing { sequence: tcb.initial_send, length: 0, flags: Flags::SYN };
+    let outgoing = Outgoing {
+        sequence: tcb.initial_send,
+        length: 0,
+        flags: Flags::SYN,
+    };
     transmit(tcb, context, tx, outgoing);
     let end = tcb.initial_send.add(1);
     tcb.send_next = end;
@@ -213,7 +244,11 @@ pub fn send_syn(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
 
 /// Sends a reset from a connection (abort, RFC 2525 data after close).
 pub fn send_reset(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
-    let outgoing = Outgoing { sequence: tcb.send_maximum, length: 0, flags: Flags::RST.with(Flags::ACK) };
+    let outgoing = Outgoing {
+        sequence: tcb.send_maximum,
+        length: 0,
+        flags: Flags::RST.with(Flags::ACK),
+    };
     transmit(tcb, context, tx, outgoing);
 }
 
@@ -221,7 +256,16 @@ pub fn send_reset(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
 /// must answer with an ACK.
 pub fn send_probe(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     let sequence = tcb.send_unacknowledged.subtract(1);
-    transmit(tcb, context, tx, Outgoing { sequence, length: 0, flags: Flags::ACK });
+    transmit(
+        tcb,
+        context,
+        tx,
+        Outgoing {
+            sequence,
+            length: 0,
+            flags: Flags::ACK,
+        },
+    );
 }
 
 /// Sends a challenge ACK if the rate limit allows (RFC 5961).
@@ -239,7 +283,9 @@ pub fn window_update(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit
     }
     let available = tcb.receive.window() as u32;
     let current = tcb.receive_window();
-    let threshold = ((tcb.receive.limit() / 2) as u32).min(2 * tcb.segment_size).max(1);
+    let threshold = ((tcb.receive.limit() / 2) as u32)
+        .min(2 * tcb.segment_size)
+        .max(1);
     if available >= current.saturating_add(threshold) {
         transmit(tcb, context, tx, Outgoing::acknowledgment(tcb));
     }

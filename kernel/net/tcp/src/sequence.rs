@@ -70,7 +70,11 @@ impl Sequence {
 
     /// The distance from `earlier` to `self`, or 0 when `self` is not later.
     pub const fn saturating_since(self, earlier: Self) -> u32 {
-        if self.after(earlier) { self.since(earlier) } else { 0 }
+        if self.after(earlier) {
+            self.since(earlier)
+        } else {
+            0
+        }
     }
 }
 

@@ -23,7 +23,10 @@ const SECOND: u64 = 1_000_000_000;
 
 impl Tcp {
     fn user(&self, handle: SocketHandle) -> Result<&Tcb, TcpError> {
-        self.table.get(handle).filter(|tcb| tcb.user_owned).ok_or(TcpError::InvalidHandle)
+        self.table
+            .get(handle)
+            .filter(|tcb| tcb.user_owned)
+            .ok_or(TcpError::InvalidHandle)
     }
 
     /// socket(): a new CLOSED socket.
@@ -92,8 +95,14 @@ impl Tcp {
     pub fn accept(&mut self, listener: SocketHandle) -> Result<SocketHandle, TcpError> {
         let tcb = user_mut(&mut self.table, listener)?;
         let queues = tcb.listener.as_mut().ok_or(TcpError::InvalidState)?;
-        let child = queues.accept_queue.pop_front().ok_or(TcpError::WouldBlock)?;
-        let accepted = self.table.get_mut(child).ok_or(TcpError::ConnectionAborted)?;
+        let child = queues
+            .accept_queue
+            .pop_front()
+            .ok_or(TcpError::WouldBlock)?;
+        let accepted = self
+            .table
+            .get_mut(child)
+            .ok_or(TcpError::ConnectionAborted)?;
         accepted.user_owned = true;
         accepted.parent = None;
         accepted.in_accept_queue = false;
@@ -144,7 +153,11 @@ impl Tcp {
         source: Ipv4Addr,
     ) -> Result<SocketAddrV4, TcpError> {
         let tcb = self.user(handle)?;
-        let address = if tcb.local.ip().is_unspecified() { source } else { *tcb.local.ip() };
+        let address = if tcb.local.ip().is_unspecified() {
+            source
+        } else {
+            *tcb.local.ip()
+        };
         if tcb.bound {
             return Ok(SocketAddrV4::new(address, tcb.local.port()));
         }
@@ -156,7 +169,12 @@ impl Tcp {
 
     /// Makes sure no connection holds (local, remote); a TIME-WAIT one
     /// gives way to a socket with ReuseAddress.
-    fn claim_tuple(&mut self, handle: SocketHandle, local: SocketAddrV4, remote: SocketAddrV4) -> Result<(), TcpError> {
+    fn claim_tuple(
+        &mut self,
+        handle: SocketHandle,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+    ) -> Result<(), TcpError> {
         let reuse = self.user(handle)?.options.reuse_address;
         let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) else {
             return Ok(());
@@ -174,7 +192,13 @@ impl Tcp {
     /// send(): copies into the send buffer and transmits what the windows
     /// and Nagle allow; `WouldBlock` when the buffer is full (or the
     /// handshake is still running).
-    pub fn send(&mut self, now_ns: u64, handle: SocketHandle, data: &[u8], tx: &mut dyn Transmit) -> Result<usize, TcpError> {
+    pub fn send(
+        &mut self,
+        now_ns: u64,
+        handle: SocketHandle,
+        data: &[u8],
+        tx: &mut dyn Transmit,
+    ) -> Result<usize, TcpError> {
         self.context.now = now_ns;
         let tcb = user_mut(&mut self.table, handle)?;
         if let Some(error) = tcb.error.take() {
@@ -202,7 +226,13 @@ impl Tcp {
     /// recv(): `Ok(0)` is end of file (FIN received and everything read);
     /// `WouldBlock` when nothing is there yet. Sends a window update when
     /// reading opened the window a lot.
-    pub fn recv(&mut self, now_ns: u64, handle: SocketHandle, buffer: &mut [u8], tx: &mut dyn Transmit) -> Result<usize, TcpError> {
+    pub fn recv(
+        &mut self,
+        now_ns: u64,
+        handle: SocketHandle,
+        buffer: &mut [u8],
+        tx: &mut dyn Transmit,
+    ) -> Result<usize, TcpError> {
         self.context.now = now_ns;
         let tcb = user_mut(&mut self.table, handle)?;
         if tcb.state == State::Listen {
@@ -228,7 +258,13 @@ impl Tcp {
 
     /// shutdown(): Read stops receiving (recv returns end of file), Write
     /// sends a FIN after the queued data.
-    pub fn shutdown(&mut self, now_ns: u64, handle: SocketHandle, how: Shutdown, tx: &mut dyn Transmit) -> Result<(), TcpError> {
+    pub fn shutdown(
+        &mut self,
+        now_ns: u64,
+        handle: SocketHandle,
+        how: Shutdown,
+        tx: &mut dyn Transmit,
+    ) -> Result<(), TcpError> {
         self.context.now = now_ns;
         let tcb = user_mut(&mut self.table, handle)?;
         if matches!(tcb.state, State::Closed | State::Listen) {
@@ -242,7 +278,8 @@ impl Tcp {
             queue_fin(tcb);
             output(tcb, &mut self.context, tx);
         }
-        self.context.notify(self.table.get_mut(handle).ok_or(TcpError::InvalidHandle)?);
+        self.context
+            .notify(self.table.get_mut(handle).ok_or(TcpError::InvalidHandle)?);
         Ok(())
     }
 
@@ -252,7 +289,9 @@ impl Tcp {
     /// the close has not finished in time.
     pub fn close(&mut self, now_ns: u64, handle: SocketHandle, tx: &mut dyn Transmit) {
         self.context.now = now_ns;
-        let Ok(tcb) = user_mut(&mut self.table, handle) else { return };
+        let Ok(tcb) = user_mut(&mut self.table, handle) else {
+            return;
+        };
         let state = tcb.state;
         let unread = tcb.receive.readable() > 0;
         let linger = tcb.options.linger;
@@ -267,8 +306,15 @@ impl Tcp {
         self.settle(handle.index);
     }
 
-    fn close_gracefully(&mut self, handle: SocketHandle, linger: Option<u32>, tx: &mut dyn Transmit) {
-        let Some(tcb) = self.table.get_mut(handle) else { return };
+    fn close_gracefully(
+        &mut self,
+        handle: SocketHandle,
+        linger: Option<u32>,
+        tx: &mut dyn Transmit,
+    ) {
+        let Some(tcb) = self.table.get_mut(handle) else {
+            return;
+        };
         tcb.read_shutdown = true;
         queue_fin(tcb);
         output(tcb, &mut self.context, tx);
@@ -278,14 +324,21 @@ impl Tcp {
         }
         if let Some(seconds) = linger {
             let deadline = now + u64::from(seconds) * SECOND;
-            tcb.timers.close = Some(tcb.timers.close.map_or(deadline, |close| close.min(deadline)));
+            tcb.timers.close = Some(
+                tcb.timers
+                    .close
+                    .map_or(deadline, |close| close.min(deadline)),
+            );
         }
     }
 
     fn close_listener(&mut self, handle: SocketHandle, tx: &mut dyn Transmit) {
         self.table.unlisten(handle.index);
         for index in 0..self.table.slot_count() {
-            let child = self.table.at(index).is_some_and(|tcb| tcb.parent == Some(handle));
+            let child = self
+                .table
+                .at(index)
+                .is_some_and(|tcb| tcb.parent == Some(handle));
             if child {
                 if let Some(tcb) = self.table.at(index) {
                     tcb.parent = None;
@@ -301,7 +354,9 @@ impl Tcp {
     /// abort(): a reset now (for a synchronized connection) and release.
     pub fn abort(&mut self, now_ns: u64, handle: SocketHandle, tx: &mut dyn Transmit) {
         self.context.now = now_ns;
-        let Ok(tcb) = user_mut(&mut self.table, handle) else { return };
+        let Ok(tcb) = user_mut(&mut self.table, handle) else {
+            return;
+        };
         let listening = tcb.state == State::Listen;
         tcb.user_owned = false;
         if listening {
@@ -315,9 +370,18 @@ impl Tcp {
     /// A snapshot for poll.
     pub fn status(&self, handle: SocketHandle) -> Result<SocketStatus, TcpError> {
         let tcb = self.user(handle)?;
-        let writable = if tcb.state.sends_data() && !tcb.fin_queued { tcb.send_buffer.free() } else { 0 };
-        let acceptable = tcb.listener.as_ref().is_some_and(|listener| !listener.accept_queue.is_empty());
-        let end_of_file = tcb.receive.fin_received() || tcb.read_shutdown || (tcb.connected && tcb.state == State::Closed);
+        let writable = if tcb.state.sends_data() && !tcb.fin_queued {
+            tcb.send_buffer.free()
+        } else {
+            0
+        };
+        let acceptable = tcb
+            .listener
+            .as_ref()
+            .is_some_and(|listener| !listener.accept_queue.is_empty());
+        let end_of_file = tcb.receive.fin_received()
+            || tcb.read_shutdown
+            || (tcb.connected && tcb.state == State::Closed);
         Ok(SocketStatus {
             state: tcb.state,
             readable: tcb.receive.readable(),
@@ -336,7 +400,11 @@ impl Tcp {
 
     /// setsockopt(). Buffer sizes are clamped to [`MAXIMUM_BUFFER`] and
     /// never shrink below what the buffer holds.
-    pub fn set_option(&mut self, handle: SocketHandle, option: SocketOption) -> Result<(), TcpError> {
+    pub fn set_option(
+        &mut self,
+        handle: SocketHandle,
+        option: SocketOption,
+    ) -> Result<(), TcpError> {
         let keepalive_idle = self.context.config.keepalive_idle_ns;
         let tcb = user_mut(&mut self.table, handle)?;
         match option {
@@ -344,7 +412,8 @@ impl Tcp {
             SocketOption::KeepAlive(on) => {
                 tcb.options.keep_alive = on;
                 let armed = on && tcb.connected && tcb.state.is_synchronized();
-                tcb.timers.keepalive = armed.then(|| tcb.last_received_ns.saturating_add(keepalive_idle));
+                tcb.timers.keepalive =
+                    armed.then(|| tcb.last_received_ns.saturating_add(keepalive_idle));
             }
             SocketOption::ReuseAddress(on) => tcb.options.reuse_address = on,
             SocketOption::ReceiveBuffer(size) => {

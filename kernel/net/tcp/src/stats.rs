@@ -11,6 +11,7 @@ macro_rules! counters {
         }
 
         impl fmt::Display for TcpStats {
+            /// One "name value" line per counter.
             fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
                 $(writeln!(formatter, "{} {}", stringify!($name), self.$name)?;)*
                 Ok(())
@@ -74,4 +75,23 @@ counters! {
     time_wait_reuses,
     /// ICMP unreachable messages applied to a connection.
     icmp_errors,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn display_is_one_name_value_line_per_counter() {
+        let stats = TcpStats {
+            segments_received: 3,
+            timeouts: 2,
+            ..TcpStats::default()
+        };
+        let text = stats.to_string();
+        assert!(text.starts_with("segments_received 3\n"));
+        assert!(text.lines().any(|line| line == "timeouts 2"));
+        assert!(text.lines().all(|line| line.split(' ').count() == 2));
+    }
 }

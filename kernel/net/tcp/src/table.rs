@@ -57,12 +57,18 @@ impl Table {
             Some(index) => index,
             None => {
                 let index = u32::try_from(self.slots.len()).map_err(|_| TcpError::NoBuffers)?;
-                self.slots.push(Slot { generation: 0, tcb: None });
+                self.slots.push(Slot {
+                    generation: 0,
+                    tcb: None,
+                });
                 index
             }
         };
         let slot = &mut self.slots[index as usize];
-        let handle = SocketHandle { index, generation: slot.generation };
+        let handle = SocketHandle {
+            index,
+            generation: slot.generation,
+        };
         slot.tcb = Some(Box::new(Tcb::new(handle, config)));
         self.live += 1;
         Ok(handle)
@@ -102,7 +108,9 @@ impl Table {
     pub fn free(&mut self, index: u32) {
         self.unregister(index);
         self.unlisten(index);
-        let Some(slot) = self.slots.get_mut(index as usize) else { return };
+        let Some(slot) = self.slots.get_mut(index as usize) else {
+            return;
+        };
         if slot.tcb.take().is_some() {
             slot.generation = slot.generation.wrapping_add(1);
             self.free.push(index);

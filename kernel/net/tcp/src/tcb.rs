@@ -10,6 +10,7 @@
 use alloc::collections::VecDeque;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
+use crate::SocketHandle;
 use crate::config::{State, TcpConfig};
 use crate::congestion::Congestion;
 use crate::receive::ReceiveBuffer;
@@ -17,7 +18,6 @@ use crate::rtt::RttEstimator;
 use crate::scoreboard::Scoreboard;
 use crate::send::SendBuffer;
 use crate::sequence::Sequence;
-use crate::SocketHandle;
 
 /// The user-settable options of one socket.
 #[derive(Clone, Copy, Debug)]
@@ -54,10 +54,16 @@ pub struct Timers {
 impl Timers {
     /// The earliest armed deadline.
     pub fn earliest(&self) -> Option<u64> {
-        [self.retransmit, self.persist, self.delayed_ack, self.keepalive, self.close]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.retransmit,
+            self.persist,
+            self.delayed_ack,
+            self.keepalive,
+            self.close,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 
@@ -208,6 +214,8 @@ pub struct Tcb {
     pub keepalive_probes: u32,
     /// Window probes sent without an answer.
     pub window_probes: u32,
+    /// When we last answered a segment without data outside the window.
+    pub last_out_of_window_ack_ns: Option<u64>,
     /// When the last segment arrived.
     pub last_received_ns: u64,
 }
@@ -267,7 +275,11 @@ impl Tcb {
             last_acknowledgment_sent: Sequence(0),
             sack: false,
             scoreboard: Scoreboard::default(),
-            rtt: RttEstimator::new(config.initial_rto_ns, config.minimum_rto_ns, config.maximum_rto_ns),
+            rtt: RttEstimator::new(
+                config.initial_rto_ns,
+                config.minimum_rto_ns,
+                config.maximum_rto_ns,
+            ),
             timed: None,
             backoff: 0,
             congestion: Congestion::new(config.congestion, 536),
@@ -282,6 +294,7 @@ impl Tcb {
             acknowledge_now: false,
             keepalive_probes: 0,
             window_probes: 0,
+            last_out_of_window_ack_ns: None,
             last_received_ns: 0,
         }
     }
@@ -308,7 +321,8 @@ impl Tcb {
 
     /// RCV.WND as advertised: room up to the advertised right edge.
     pub fn receive_window(&self) -> u32 {
-        self.receive_advertised.saturating_since(self.receive.next())
+        self.receive_advertised
+            .saturating_since(self.receive.next())
     }
 
     /// The FIN's sequence number once queued.
@@ -318,12 +332,14 @@ impl Tcb {
 
     /// Our FIN was sent.
     pub fn fin_sent(&self) -> bool {
-        self.fin_sequence().is_some_and(|fin| self.send_maximum.after(fin))
+        self.fin_sequence()
+            .is_some_and(|fin| self.send_maximum.after(fin))
     }
 
     /// Our FIN was acknowledged.
     pub fn fin_acknowledged(&self) -> bool {
-        self.fin_sequence().is_some_and(|fin| self.send_unacknowledged.after(fin))
+        self.fin_sequence()
+            .is_some_and(|fin| self.send_unacknowledged.after(fin))
     }
 
     /// Bytes sent and not acknowledged (SYN and FIN included).
@@ -340,6 +356,17 @@ impl Tcb {
     /// The current retransmission timeout.
     pub fn retransmission_timeout(&self) -> u64 {
         self.rtt.timeout(self.backoff)
+    }
+
+    /// Frees buffer memory a connection no longer needs (TIME-WAIT and
+    /// CLOSED): the send buffer once empty, the receive buffer once no
+    /// user can read it.
+    pub fn release_storage(&mut self) {
+        self.send_buffer.release();
+        if !self.user_owned {
+            self.receive.discard();
+        }
+        self.receive.release();
     }
 
     /// Forgets every timer (CLOSED).

@@ -66,7 +66,8 @@ fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Tra
         return;
     }
     let flight = tcb.outstanding();
-    tcb.congestion.on_timeout(context.now, flight, tcb.segment_size);
+    tcb.congestion
+        .on_timeout(context.now, flight, tcb.segment_size);
     tcb.recovery = None;
     tcb.retransmit_first = false;
     tcb.duplicate_acks = 0;
@@ -115,7 +116,10 @@ fn keepalive_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit
     }
     let busy = tcb.outstanding() > 0 || tcb.send_buffer.end().after(tcb.send_next);
     let idle_since = tcb.last_received_ns;
-    if busy || (tcb.keepalive_probes == 0 && context.now < idle_since.saturating_add(config.keepalive_idle_ns)) {
+    if busy
+        || (tcb.keepalive_probes == 0
+            && context.now < idle_since.saturating_add(config.keepalive_idle_ns))
+    {
         let from = if busy { context.now } else { idle_since };
         tcb.timers.keepalive = Some(from.saturating_add(config.keepalive_idle_ns));
         return;

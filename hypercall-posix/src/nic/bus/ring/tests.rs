@@ -21,7 +21,12 @@ impl TempBus {
     }
 
     fn write_at(&self, offset: u64, bytes: &[u8]) {
-        let file = File::options().write(true).create(true).truncate(false).open(&self.0).expect("bus file");
+        let file = File::options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&self.0)
+            .expect("bus file");
         file.write_all_at(bytes, offset).expect("written");
     }
 }
@@ -33,11 +38,16 @@ impl Drop for TempBus {
 }
 
 fn frame(tag: u8, length: usize) -> Vec<u8> {
-    (0..length).map(|index| tag.wrapping_add(index as u8)).collect()
+    (0..length)
+        .map(|index| tag.wrapping_add(index as u8))
+        .collect()
 }
 
 fn append(ring: &Ring, sender: u32, frame: &[u8]) -> u64 {
-    ring.lock().expect("uncontended").append(sender, 77, frame).expect("appended")
+    ring.lock()
+        .expect("uncontended")
+        .append(sender, 77, frame)
+        .expect("appended")
 }
 
 fn slot_offset(sequence: u64) -> u64 {
@@ -54,8 +64,13 @@ fn a_new_file_is_sized_and_a_second_attach_shares_it() {
     assert_ne!(first.allocate_sender(), second.allocate_sender());
     assert_eq!(append(&first, 5, &frame(1, 60)), 1);
     assert_eq!(second.frames_written(), 1);
-    let SlotRead::Frame(read) = second.read(1) else { panic!("frame 1 is there") };
-    assert_eq!((read.sender, read.timestamp_ns, read.bytes), (5, 77, frame(1, 60)));
+    let SlotRead::Frame(read) = second.read(1) else {
+        panic!("frame 1 is there")
+    };
+    assert_eq!(
+        (read.sender, read.timestamp_ns, read.bytes),
+        (5, 77, frame(1, 60))
+    );
 }
 
 #[test]
@@ -64,7 +79,9 @@ fn frames_of_every_legal_length_read_back_whole() {
     let ring = bus.attach();
     for length in [MIN_FRAME, 15, 16, 17, 63, 64, 1513, MAX_FRAME] {
         let sequence = append(&ring, 1, &frame(length as u8, length));
-        let SlotRead::Frame(read) = ring.read(sequence) else { panic!("{length}") };
+        let SlotRead::Frame(read) = ring.read(sequence) else {
+            panic!("{length}")
+        };
         assert_eq!(read.bytes, frame(length as u8, length));
     }
     assert!(matches!(ring.read(0), SlotRead::Stale));
@@ -96,10 +113,18 @@ fn short_or_missing_files_are_refused() {
     assert!(missing.reason.contains("cannot open"), "{}", missing.reason);
     bus.write_at(0, b"");
     let empty = Ring::attach(&bus.0, Attach::ExistingOnly).expect_err("empty");
-    assert!(empty.reason.contains("shorter than a bus header"), "{}", empty.reason);
+    assert!(
+        empty.reason.contains("shorter than a bus header"),
+        "{}",
+        empty.reason
+    );
     bus.write_at(0, &initial_header(SLOT_COUNT));
     let short = Ring::attach(&bus.0, Attach::CreateIfMissing).expect_err("truncated");
-    assert!(short.reason.contains("shorter than its header"), "{}", short.reason);
+    assert!(
+        short.reason.contains("shorter than its header"),
+        "{}",
+        short.reason
+    );
 }
 
 #[test]
@@ -114,7 +139,10 @@ fn garbage_in_a_slot_is_bad_or_stale_never_a_frame() {
     bus.write_at(slot_offset(3), &[0xee; 64]);
     assert!(matches!(ring.read(3), SlotRead::Stale));
     let mut cursor = RingCursor::at_oldest(&ring);
-    assert_eq!(cursor.next_frame(&ring).map(|read| read.bytes), Some(frame(1, 60)));
+    assert_eq!(
+        cursor.next_frame(&ring).map(|read| read.bytes),
+        Some(frame(1, 60))
+    );
     assert_eq!(cursor.next_frame(&ring), None);
     assert_eq!((cursor.bad, cursor.lapped), (2, 0));
 }

@@ -16,7 +16,10 @@ fn handshake_then_data_both_ways() {
     assert_eq!(network.status(0, client).state, State::Established);
     assert_eq!(network.status(1, server).state, State::Established);
     let server_tcp = network.tcp(1);
-    assert_eq!(server_tcp.peer_address(server), Ok(network.tcp(0).local_address(client).unwrap()));
+    assert_eq!(
+        server_tcp.peer_address(server),
+        Ok(network.tcp(0).local_address(client).unwrap())
+    );
     assert_eq!(network.send(0, client, b"hello server"), Ok(12));
     assert_eq!(network.send(1, server, b"hello client"), Ok(12));
     network.settle(SECOND);
@@ -39,7 +42,10 @@ fn syn_carries_and_negotiates_every_option() {
     assert!(options.timestamp.is_some());
     let syn_ack = network.sent_by(1, 0).next().expect("the SYN-ACK");
     assert!(syn_ack.has(Flags::SYN) && syn_ack.has(Flags::ACK));
-    assert_eq!(syn_ack.segment().acknowledgment, syn.segment().sequence.add(1));
+    assert_eq!(
+        syn_ack.segment().acknowledgment,
+        syn.segment().sequence.add(1)
+    );
     assert!(syn_ack.segment().options.sack_permitted);
 }
 
@@ -56,7 +62,10 @@ fn options_the_peer_does_not_offer_are_not_used() {
     network.send(0, client, &[7u8; 5000]).unwrap();
     network.settle(SECOND);
     assert_eq!(network.read(1, server).unwrap().len(), 5000);
-    let data = network.sent_by(0, 0).find(|segment| segment.payload_length() > 0).unwrap();
+    let data = network
+        .sent_by(0, 0)
+        .find(|segment| segment.payload_length() > 0)
+        .unwrap();
     assert_eq!(data.segment().options.timestamp, None);
     // No timestamps: a full segment is the whole MSS.
     assert_eq!(data.payload_length(), 1460);
@@ -75,10 +84,16 @@ fn simultaneous_open_connects_both_sides() {
         handles.push((host, peer, handle));
     }
     for &(host, peer, handle) in &handles {
-        network.with(host, |tcp, now, tx| tcp.connect(now, handle, endpoint(peer, 5000), tx)).unwrap();
+        network
+            .with(host, |tcp, now, tx| {
+                tcp.connect(now, handle, endpoint(peer, 5000), tx)
+            })
+            .unwrap();
     }
     let connected = network.run_until(10 * SECOND, |network| {
-        handles.iter().all(|&(host, _, handle)| network.status(host, handle).state == State::Established)
+        handles
+            .iter()
+            .all(|&(host, _, handle)| network.status(host, handle).state == State::Established)
     });
     assert!(connected);
     let (_, _, first) = handles[0];
@@ -92,9 +107,14 @@ fn simultaneous_open_connects_both_sides() {
 fn a_closed_port_answers_with_reset_and_connect_is_refused() {
     let mut network = Network::pair(5);
     let client = network.connect(0, 1, 81);
-    let refused = network.run_until(5 * SECOND, |network| network.status(0, client).state == State::Closed);
+    let refused = network.run_until(5 * SECOND, |network| {
+        network.status(0, client).state == State::Closed
+    });
     assert!(refused);
-    assert_eq!(network.with(0, |tcp, _, _| tcp.take_error(client)), Some(TcpError::ConnectionRefused));
+    assert_eq!(
+        network.with(0, |tcp, _, _| tcp.take_error(client)),
+        Some(TcpError::ConnectionRefused)
+    );
     assert_eq!(network.tcp(1).stats().resets_sent, 1);
     assert_eq!(network.tcp(1).stats().no_socket, 1);
     let reset = network.sent_by(1, 0).next().unwrap();
@@ -114,7 +134,10 @@ fn no_route_and_bad_arguments_fail_connect() {
         let zero = tcp.connect(now, handle, SocketAddrV4::new(address(1), 0), tx);
         (zero, tcp.connect(now, handle, far, tx))
     });
-    assert_eq!(result, (Err(TcpError::InvalidArgument), Err(TcpError::NoRoute)));
+    assert_eq!(
+        result,
+        (Err(TcpError::InvalidArgument), Err(TcpError::NoRoute))
+    );
 }
 
 #[test]
@@ -170,6 +193,66 @@ fn handles_of_closed_sockets_are_stale() {
     let reused = network.with(0, |tcp, _, _| tcp.open().unwrap());
     assert_ne!(handle, reused);
     assert_eq!(handle.index(), reused.index());
-    assert_eq!(network.tcp(0).status(handle).err(), Some(TcpError::InvalidHandle));
+    assert_eq!(
+        network.tcp(0).status(handle).err(),
+        Some(TcpError::InvalidHandle)
+    );
     assert!(network.tcp(0).status(reused).is_ok());
+}
+
+#[test]
+fn icmp_port_unreachable_refuses_and_soft_errors_explain_timeouts() {
+    let mut network = Network::pair(10);
+    network.up = false;
+    let client = network.connect(0, 1, 80);
+    let local = network.tcp(0).local_address(client).unwrap();
+    let syn = network.sent_by(0, 0).next().unwrap().segment().sequence.0;
+    let mut other = None;
+    network.with(0, |tcp, now, tx| {
+        tcp.icmp_unreachable(
+            now,
+            local,
+            endpoint(1, 80),
+            syn.wrapping_add(7),
+            crate::Unreachable::Port,
+        );
+        assert_eq!(
+            tcp.status(client).unwrap().state,
+            State::SynSent,
+            "not for a segment in flight"
+        );
+        tcp.icmp_unreachable(now, local, endpoint(1, 80), syn, crate::Unreachable::Port);
+        let handle = tcp.open().unwrap();
+        tcp.connect(now, handle, endpoint(1, 80), tx).unwrap();
+        other = Some(handle);
+    });
+    assert_eq!(
+        network.status(0, client).error,
+        Some(TcpError::ConnectionRefused)
+    );
+    let other = other.unwrap();
+    let other_local = network.tcp(0).local_address(other).unwrap();
+    let other_syn = network.sent_by(0, 0).last().unwrap().segment().sequence.0;
+    network.with(0, |tcp, now, _| {
+        tcp.icmp_unreachable(
+            now,
+            other_local,
+            endpoint(1, 80),
+            other_syn,
+            crate::Unreachable::Host,
+        );
+    });
+    assert_eq!(
+        network.status(0, other).state,
+        State::SynSent,
+        "a soft error"
+    );
+    network.run_until(600 * SECOND, |network| {
+        network.status(0, other).state == State::Closed
+    });
+    assert_eq!(
+        network.status(0, other).error,
+        Some(TcpError::HostUnreachable)
+    );
+    assert_eq!(network.tcp(0).stats().icmp_errors, 2);
 }

@@ -17,7 +17,10 @@ fn backlog_overflow_drops_syns_and_clients_get_in_later() {
     let clients: Vec<_> = (0..5).map(|_| network.connect(0, 1, 80)).collect();
     network.settle(SECOND / 2);
     let established = |network: &Network| {
-        clients.iter().filter(|client| network.status(0, **client).state == State::Established).count()
+        clients
+            .iter()
+            .filter(|client| network.status(0, **client).state == State::Established)
+            .count()
     };
     assert_eq!(established(&network), 2);
     assert!(network.tcp(1).stats().syn_drops >= 3);
@@ -48,7 +51,10 @@ fn raw_syn(port: u16, sequence: u32) -> Vec<u8> {
 
 #[test]
 fn half_open_children_are_bounded_and_time_out() {
-    let limited = TcpConfig { syn_backlog: 4, ..config() };
+    let limited = TcpConfig {
+        syn_backlog: 4,
+        ..config()
+    };
     // The listen backlog (16) is larger: the SYN backlog is the bound.
     let mut network = Network::new(52, &[config(), limited]);
     network.listen(1, 80, 16);
@@ -60,7 +66,11 @@ fn half_open_children_are_bounded_and_time_out() {
     assert_eq!(network.tcp(1).connection_count(), 4);
     assert_eq!(network.tcp(1).stats().syn_drops, 6);
     network.settle(300 * SECOND);
-    assert_eq!(network.tcp(1).connection_count(), 0, "SYN-RECEIVED children expired");
+    assert_eq!(
+        network.tcp(1).connection_count(),
+        0,
+        "SYN-RECEIVED children expired"
+    );
     // 6 retransmissions of each SYN-ACK, after the first.
     assert_eq!(network.tcp(1).stats().retransmitted_segments, 4 * 6);
     let client = network.connect(0, 1, 80);

@@ -117,7 +117,10 @@ struct Link<'a> {
 impl Transmit for Link<'_> {
     fn route(&self, destination: Ipv4Addr) -> Option<Route> {
         let [a, b, c, _] = destination.octets();
-        ((a, b, c) == (10, 0, 0)).then_some(Route { source: self.address, mtu: self.mtu })
+        ((a, b, c) == (10, 0, 0)).then_some(Route {
+            source: self.address,
+            mtu: self.mtu,
+        })
     }
 
     fn send(
@@ -127,7 +130,10 @@ impl Transmit for Link<'_> {
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError> {
-        assert!(length <= usize::from(self.mtu) - 20, "segment of {length} bytes over the MTU");
+        assert!(
+            length <= usize::from(self.mtu) - 20,
+            "segment of {length} bytes over the MTU"
+        );
         let mut bytes = vec![0u8; length];
         fill(&mut bytes);
         self.outbox.push((source, destination, bytes));
@@ -144,12 +150,18 @@ pub fn endpoint(host: usize, port: u16) -> SocketAddrV4 {
 }
 
 pub fn secrets(seed: u8) -> Secrets {
-    Secrets { isn_key: [seed; 16], port_key: [seed.wrapping_add(1); 16] }
+    Secrets {
+        isn_key: [seed; 16],
+        port_key: [seed.wrapping_add(1); 16],
+    }
 }
 
 /// The configuration of most tests: a short TIME-WAIT.
 pub fn config() -> TcpConfig {
-    TcpConfig { time_wait_ns: 2 * SECOND, ..TcpConfig::default() }
+    TcpConfig {
+        time_wait_ns: 2 * SECOND,
+        ..TcpConfig::default()
+    }
 }
 
 impl Network {
@@ -157,7 +169,10 @@ impl Network {
         let hosts = configs
             .iter()
             .enumerate()
-            .map(|(index, config)| Host { address: address(index), tcp: Tcp::new(*config, secrets(index as u8)) })
+            .map(|(index, config)| Host {
+                address: address(index),
+                tcp: Tcp::new(*config, secrets(index as u8)),
+            })
             .collect();
         Self {
             now: SECOND,
@@ -183,8 +198,16 @@ impl Network {
     }
 
     /// Runs `f` on host `host`'s engine with a transmitter into the network.
-    pub fn with<R>(&mut self, host: usize, f: impl FnOnce(&mut Tcp, u64, &mut dyn Transmit) -> R) -> R {
-        let mut link = Link { address: self.hosts[host].address, mtu: self.mtu, outbox: &mut self.outbox };
+    pub fn with<R>(
+        &mut self,
+        host: usize,
+        f: impl FnOnce(&mut Tcp, u64, &mut dyn Transmit) -> R,
+    ) -> R {
+        let mut link = Link {
+            address: self.hosts[host].address,
+            mtu: self.mtu,
+            outbox: &mut self.outbox,
+        };
         let result = f(&mut self.hosts[host].tcp, self.now, &mut link);
         self.flush(host);
         let check = self.hosts[host].tcp.check_invariants();
@@ -195,28 +218,47 @@ impl Network {
     fn flush(&mut self, from: usize) {
         let outbox = core::mem::take(&mut self.outbox);
         for (source, destination, bytes) in outbox {
-            self.capture.push(Captured { from, at: self.now, bytes: bytes.clone() });
+            self.capture.push(Captured {
+                from,
+                at: self.now,
+                bytes: bytes.clone(),
+            });
             self.schedule(from, source, destination, bytes);
         }
     }
 
-    fn schedule(&mut self, from: usize, source: Ipv4Addr, destination: Ipv4Addr, mut bytes: Vec<u8>) {
-        let Some(to) = self.hosts.iter().position(|host| host.address == destination) else { return };
+    fn schedule(
+        &mut self,
+        from: usize,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        mut bytes: Vec<u8>,
+    ) {
+        let Some(to) = self
+            .hosts
+            .iter()
+            .position(|host| host.address == destination)
+        else {
+            return;
+        };
         if !self.up {
             return;
         }
-        if let Some(filter) = self.filter.as_mut() {
-            if let Ok(segment) = Segment::parse(&bytes) {
-                if filter(from, &segment) {
-                    return;
-                }
-            }
+        if let Some(filter) = self.filter.as_mut()
+            && let Ok(segment) = Segment::parse(&bytes)
+            && filter(from, &segment)
+        {
+            return;
         }
         let impairment = self.impairment;
         if self.rng.chance(impairment.loss) {
             return;
         }
-        let copies = if self.rng.chance(impairment.duplicate) { 2 } else { 1 };
+        let copies = if self.rng.chance(impairment.duplicate) {
+            2
+        } else {
+            1
+        };
         if self.rng.chance(impairment.corrupt) && !bytes.is_empty() {
             let position = self.rng.below(bytes.len() as u64) as usize;
             bytes[position] ^= 1 << self.rng.below(8);
@@ -228,14 +270,26 @@ impl Network {
                 at += self.rng.below(3 * self.delay);
             }
             self.order += 1;
-            let packet = Packet { at, order: self.order, from, to, source, destination, bytes: bytes.clone() };
+            let packet = Packet {
+                at,
+                order: self.order,
+                from,
+                to,
+                source,
+                destination,
+                bytes: bytes.clone(),
+            };
             self.queue.push(packet);
         }
     }
 
     fn next_event(&self) -> Option<u64> {
         let packet = self.queue.iter().map(|packet| packet.at).min();
-        let timer = self.hosts.iter().filter_map(|host| host.tcp.next_deadline()).min();
+        let timer = self
+            .hosts
+            .iter()
+            .filter_map(|host| host.tcp.next_deadline())
+            .min();
         match (packet, timer) {
             (Some(packet), Some(timer)) => Some(packet.min(timer)),
             (packet, timer) => packet.or(timer),
@@ -244,14 +298,20 @@ impl Network {
 
     /// Advances to the next event and runs it; false when nothing is pending.
     pub fn step(&mut self) -> bool {
-        let Some(at) = self.next_event() else { return false };
+        let Some(at) = self.next_event() else {
+            return false;
+        };
         self.now = self.now.max(at);
         while let Some(position) = self.due_packet() {
             let packet = self.queue.swap_remove(position);
             self.deliver(packet);
         }
         for host in 0..self.hosts.len() {
-            if self.hosts[host].tcp.next_deadline().is_some_and(|deadline| deadline <= self.now) {
+            if self.hosts[host]
+                .tcp
+                .next_deadline()
+                .is_some_and(|deadline| deadline <= self.now)
+            {
                 self.with(host, |tcp, now, tx| tcp.on_timer(now, tx));
             }
         }
@@ -259,15 +319,22 @@ impl Network {
     }
 
     fn due_packet(&self) -> Option<usize> {
-        let due = self.queue.iter().enumerate().filter(|(_, packet)| packet.at <= self.now);
-        due.min_by_key(|(_, packet)| (packet.at, packet.order)).map(|(position, _)| position)
+        let due = self
+            .queue
+            .iter()
+            .enumerate()
+            .filter(|(_, packet)| packet.at <= self.now);
+        due.min_by_key(|(_, packet)| (packet.at, packet.order))
+            .map(|(position, _)| position)
     }
 
     fn deliver(&mut self, packet: Packet) {
         self.delivered += 1;
         let _ = packet.from;
         let (source, destination) = (packet.source, packet.destination);
-        self.with(packet.to, |tcp, now, tx| tcp.input(now, source, destination, &packet.bytes, tx));
+        self.with(packet.to, |tcp, now, tx| {
+            tcp.input(now, source, destination, &packet.bytes, tx)
+        });
     }
 
     /// Steps until `done` holds (checked before every step) or `limit_ns`
@@ -308,7 +375,8 @@ impl Network {
     pub fn listen(&mut self, host: usize, port: u16, backlog: usize) -> SocketHandle {
         self.with(host, |tcp, _, _| {
             let handle = tcp.open().expect("a socket");
-            tcp.bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port)).expect("bind");
+            tcp.bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
+                .expect("bind");
             tcp.listen(handle, backlog).expect("listen");
             handle
         })
@@ -318,7 +386,8 @@ impl Network {
     pub fn connect(&mut self, from: usize, to: usize, port: u16) -> SocketHandle {
         self.with(from, |tcp, now, tx| {
             let handle = tcp.open().expect("a socket");
-            tcp.connect(now, handle, endpoint(to, port), tx).expect("connect");
+            tcp.connect(now, handle, endpoint(to, port), tx)
+                .expect("connect");
             handle
         })
     }
@@ -340,7 +409,12 @@ impl Network {
     }
 
     /// Sends what fits; returns how much was taken.
-    pub fn send(&mut self, host: usize, handle: SocketHandle, data: &[u8]) -> Result<usize, TcpError> {
+    pub fn send(
+        &mut self,
+        host: usize,
+        handle: SocketHandle,
+        data: &[u8],
+    ) -> Result<usize, TcpError> {
         self.with(host, |tcp, now, tx| tcp.send(now, handle, data, tx))
     }
 
@@ -373,11 +447,16 @@ impl Network {
                 .finish();
             bytes[16..18].copy_from_slice(&sum.to_be_bytes());
         }
-        self.with(to, |tcp, now, tx| tcp.input(now, source, destination, &bytes, tx));
+        self.with(to, |tcp, now, tx| {
+            tcp.input(now, source, destination, &bytes, tx)
+        });
     }
 
     /// Segments host `from` sent, from `start` on in the capture.
     pub fn sent_by(&self, from: usize, start: usize) -> impl Iterator<Item = &Captured> {
-        self.capture.iter().skip(start).filter(move |captured| captured.from == from)
+        self.capture
+            .iter()
+            .skip(start)
+            .filter(move |captured| captured.from == from)
     }
 }

@@ -8,13 +8,18 @@ use crate::{SocketOption, State, TcpConfig, TcpError};
 
 #[test]
 fn a_zero_window_is_probed_and_reopens() {
-    let small = TcpConfig { receive_buffer: 8192, ..config() };
+    let small = TcpConfig {
+        receive_buffer: 8192,
+        ..config()
+    };
     let mut network = Network::new(41, &[config(), small]);
     let (client, _, server) = network.establish(80);
     let data: Vec<u8> = (0..40_000u32).map(|value| value as u8).collect();
     let mut sent = network.send(0, client, &data).unwrap();
     // The receiver reads nothing for a while: its window closes.
-    network.run_until(20 * SECOND, |network| network.tcp(0).stats().window_probes >= 3);
+    network.run_until(20 * SECOND, |network| {
+        network.tcp(0).stats().window_probes >= 3
+    });
     assert!(network.tcp(0).stats().window_probes >= 3);
     assert_eq!(network.status(1, server).readable, 8192);
     assert_eq!(network.status(0, client).state, State::Established);
@@ -40,25 +45,36 @@ fn keepalive_detects_a_dead_peer() {
     };
     let mut network = Network::new(42, &[quick, config()]);
     let (client, _, _) = network.establish(80);
-    network.with(0, |tcp, _, _| tcp.set_option(client, SocketOption::KeepAlive(true))).unwrap();
+    network
+        .with(0, |tcp, _, _| {
+            tcp.set_option(client, SocketOption::KeepAlive(true))
+        })
+        .unwrap();
     // A live peer answers the probes.
     network.run_until(30 * SECOND, |_| false);
     assert!(network.tcp(0).stats().keepalive_probes >= 2);
     assert_eq!(network.status(0, client).state, State::Established);
     network.up = false;
-    let dead = network.run_until(60 * SECOND, |network| network.status(0, client).state == State::Closed);
+    let dead = network.run_until(60 * SECOND, |network| {
+        network.status(0, client).state == State::Closed
+    });
     assert!(dead);
     assert_eq!(network.status(0, client).error, Some(TcpError::TimedOut));
 }
 
 #[test]
 fn retransmissions_give_up_with_timed_out() {
-    let impatient = TcpConfig { maximum_retransmissions: 5, ..config() };
+    let impatient = TcpConfig {
+        maximum_retransmissions: 5,
+        ..config()
+    };
     let mut network = Network::new(43, &[impatient, config()]);
     let (client, _, _) = network.establish(80);
     network.up = false;
     network.send(0, client, b"into the void").unwrap();
-    let gave_up = network.run_until(600 * SECOND, |network| network.status(0, client).state == State::Closed);
+    let gave_up = network.run_until(600 * SECOND, |network| {
+        network.status(0, client).state == State::Closed
+    });
     assert!(gave_up);
     assert_eq!(network.status(0, client).error, Some(TcpError::TimedOut));
     assert_eq!(network.tcp(0).stats().timeouts, 6);
@@ -75,7 +91,9 @@ fn syn_retransmissions_give_up_too() {
         handle
     });
     let start = network.now;
-    network.run_until(600 * SECOND, |network| network.status(0, client).state == State::Closed);
+    network.run_until(600 * SECOND, |network| {
+        network.status(0, client).state == State::Closed
+    });
     assert_eq!(network.status(0, client).error, Some(TcpError::TimedOut));
     // 1 + 2 + 4 + 8 + 16 + 32 seconds of backoff, then 60 s (the RTO cap).
     assert_eq!(network.now - start, 123 * SECOND);
@@ -99,24 +117,39 @@ fn acks_are_delayed_for_one_segment_and_immediate_for_two() {
     network.send(0, client, &[0u8; 2 * 1448]).unwrap();
     network.settle(SECOND);
     let ack = network.sent_by(1, start).next().expect("an ACK");
-    assert_eq!(ack.at - sent_at, network.delay, "every second full segment is acknowledged at once");
+    assert_eq!(
+        ack.at - sent_at,
+        network.delay,
+        "every second full segment is acknowledged at once"
+    );
 }
 
 fn segments_for_small_writes(no_delay: bool) -> usize {
     let mut network = Network::pair(46);
     let (client, _, server) = network.establish(80);
-    network.with(0, |tcp, _, _| tcp.set_option(client, SocketOption::NoDelay(no_delay))).unwrap();
+    network
+        .with(0, |tcp, _, _| {
+            tcp.set_option(client, SocketOption::NoDelay(no_delay))
+        })
+        .unwrap();
     let start = network.capture.len();
     for _ in 0..50 {
         network.send(0, client, b"tiny").unwrap();
     }
     network.settle(SECOND);
     assert_eq!(network.read(1, server).unwrap().len(), 200);
-    network.sent_by(0, start).filter(|segment| segment.payload_length() > 0).count()
+    network
+        .sent_by(0, start)
+        .filter(|segment| segment.payload_length() > 0)
+        .count()
 }
 
 #[test]
 fn nagle_coalesces_small_writes_and_no_delay_does_not() {
-    assert_eq!(segments_for_small_writes(false), 2, "one segment, then the rest after its ACK");
+    assert_eq!(
+        segments_for_small_writes(false),
+        2,
+        "one segment, then the rest after its ACK"
+    );
     assert_eq!(segments_for_small_writes(true), 50);
 }
