@@ -42,6 +42,7 @@ pub enum Verb {
     Test { quick: bool },
     Iso { params: Vec<String> },
     Bench { runs: u32 },
+    Fuzz { seconds: u64 },
 }
 
 /// A command line that does not parse; the text says what is wrong.
@@ -91,6 +92,14 @@ pub fn parse(words: &[String]) -> Result<Verb, UsageError> {
         "bench" => Verb::Bench {
             runs: options.runs()?,
         },
+        "fuzz" => Verb::Fuzz {
+            seconds: options.value(
+                "seconds",
+                60,
+                |text| text.parse().ok().filter(|seconds| *seconds > 0),
+                "a positive number of seconds",
+            )?,
+        },
         other => return Err(usage(format!("unknown verb `{other}`"))),
     };
     options.reject_unused(verb_name(&verb))?;
@@ -113,6 +122,7 @@ fn verb_name(verb: &Verb) -> &'static str {
         Verb::Test { .. } => "test",
         Verb::Iso { .. } => "iso",
         Verb::Bench { .. } => "bench",
+        Verb::Fuzz { .. } => "fuzz",
     }
 }
 

@@ -34,6 +34,8 @@ verbs:
   iso [-- params]       build a BIOS + UEFI GRUB ISO of the appliance; print its path
   bench [--runs N]      image sizes, boot times, guest figures (N runs, default 5);
                         raw figures in $TARGET/bench.json
+  fuzz [--seconds N]    feed mutated and random frames to a hosted kernel for N
+                        seconds (default 60); `test` runs it for 10
   help                  this text
 
 options of run and gdb:
@@ -85,6 +87,22 @@ fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
         Verb::Test { quick } => test::test_verb(*quick)?,
         Verb::Iso { params } => iso::iso_verb(params)?,
         Verb::Bench { runs } => bench::bench_verb(*runs)?,
+        Verb::Fuzz { seconds } => fuzz_verb(*seconds)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `fuzz` verb: the frame fuzzer of `kernel/tests/net_fuzz.rs`, longer.
+fn fuzz_verb(seconds: u64) -> Result<(), String> {
+    let mut command = command::cargo(&[
+        "test",
+        "-p",
+        "kernel",
+        "--test",
+        "net_fuzz",
+        "--",
+        "--nocapture",
+    ]);
+    command.env("ANYKERNEL_FUZZ_SECONDS", seconds.to_string());
+    command::run(command)
 }

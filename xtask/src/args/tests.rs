@@ -155,3 +155,14 @@ fn memory_must_be_whole_non_zero_mebibytes() {
     assert_eq!(memory_mib(0), None);
     assert_eq!(memory_mib(1536 << 10), None);
 }
+
+#[test]
+fn fuzz_takes_a_positive_duration() {
+    assert_eq!(parse_words("fuzz"), Ok(Verb::Fuzz { seconds: 60 }));
+    assert_eq!(
+        parse_words("fuzz --seconds 5"),
+        Ok(Verb::Fuzz { seconds: 5 })
+    );
+    assert!(parse_words("fuzz --seconds 0").is_err());
+    assert!(parse_words("fuzz --seconds soon").is_err());
+}

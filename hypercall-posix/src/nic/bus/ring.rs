@@ -295,7 +295,7 @@ impl Ring {
                 continue;
             }
             std::thread::yield_now();
-            if attempt % 64 == 0 && start.elapsed() > LOCK_PATIENCE {
+            if attempt.is_multiple_of(64) && start.elapsed() > LOCK_PATIENCE {
                 if !process_exists(holder) && self.steal(holder, me) {
                     return Ok(RingLock { ring: self });
                 }
