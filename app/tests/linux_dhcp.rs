@@ -6,7 +6,8 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Appliance, Namespace, missing_privilege, on_path};
+use common::{Appliance, Namespace, missing_privilege};
+use qemu_tests::netns::on_path;
 
 #[test]
 fn the_appliance_leases_an_address_from_dnsmasq_and_serves_on_it() {

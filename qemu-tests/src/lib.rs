@@ -3,7 +3,7 @@
 //! The one place that knows how to start QEMU: xtask (run, gdb, bench) and
 //! the integration tests in `tests/` both go through [`QemuConfig`].
 //! Conventions between image and host (serial lines, exit codes) are in
-//! /work/notes/PROTOCOL.md; [`protocol`] parses them.
+//! `app/src/report.rs`, which writes them; [`protocol`] parses them.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -21,6 +21,7 @@
 mod config;
 mod images;
 mod machine;
+pub mod netns;
 mod outcome;
 pub mod protocol;
 mod running;

@@ -1,4 +1,4 @@
-//! Parsers for the guest's serial lines defined in /work/notes/PROTOCOL.md.
+//! Parsers for the guest's serial lines (written by `app/src/report.rs`).
 //!
 //! All parsers look for their marker anywhere in a line: under GRUB the
 //! first kernel line can follow terminal escape sequences on the same line.

@@ -1,11 +1,10 @@
 //! The hosted appliance against Linux's own stack, over a tap device in a
-//! network namespace the test creates and removes.
+//! network namespace the test creates and removes (`qemu_tests::netns`).
 //!
-//! Linux's side of the link is `tap0` at 192.168.77.1/24 inside the
-//! namespace; the appliance runs in the same namespace as a process
-//! (`anykernel --net=tap:tap0 …`) and Linux's tools (ping, curl, dnsmasq)
-//! run there too, so nothing outside the namespace is touched. Needs
-//! root; without it, or without the tools, a test prints why and returns.
+//! The appliance runs in the namespace as a process (`anykernel
+//! --net=tap:tap0 …`) and Linux's tools (ping, curl, dnsmasq) run there
+//! too, so nothing outside the namespace is touched. Needs root; without
+//! it, or without the tools, a test prints why and returns.
 
 #![allow(
     dead_code,
@@ -13,98 +12,15 @@
 )]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-/// Linux's address on the link.
-pub const HOST_ADDRESS: &str = "192.168.77.1";
+pub use qemu_tests::netns::Namespace;
 
-/// A network namespace with `tap0` up at [`HOST_ADDRESS`]; deleted on drop.
-pub struct Namespace {
-    pub name: String,
-}
-
-/// Why a test cannot run here.
+/// Why a tap test cannot run here.
 pub fn missing_privilege() -> Option<String> {
-    // SAFETY: geteuid(2) has no preconditions.
-    if unsafe { geteuid() } != 0 {
-        return Some("not root: creating tap devices and namespaces needs it".into());
-    }
-    if !std::path::Path::new("/dev/net/tun").exists() {
-        return Some("no /dev/net/tun".into());
-    }
-    for tool in ["ip", "ping", "curl"] {
-        if !on_path(tool) {
-            return Some(format!("`{tool}` is not installed"));
-        }
-    }
-    None
-}
-
-unsafe extern "C" {
-    fn geteuid() -> u32;
-}
-
-/// Whether `program` is on PATH.
-pub fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-}
-
-impl Namespace {
-    /// Creates the namespace and its tap.
-    pub fn new(test: &str) -> Namespace {
-        let name = format!("ak-{test}-{}", std::process::id());
-        let namespace = Namespace { name };
-        run(Command::new("ip").args(["netns", "add", &namespace.name]));
-        namespace.exec(&["ip", "link", "set", "lo", "up"]);
-        namespace.exec(&["ip", "tuntap", "add", "dev", "tap0", "mode", "tap"]);
-        namespace.exec(&[
-            "ip",
-            "addr",
-            "add",
-            &format!("{HOST_ADDRESS}/24"),
-            "dev",
-            "tap0",
-        ]);
-        namespace.exec(&["ip", "link", "set", "tap0", "up"]);
-        namespace
-    }
-
-    /// A command that runs inside the namespace.
-    pub fn command(&self, program: &str) -> Command {
-        let mut command = Command::new("ip");
-        command.args(["netns", "exec", &self.name, program]);
-        command
-    }
-
-    /// Runs `words` inside the namespace and insists on success.
-    pub fn exec(&self, words: &[&str]) -> Output {
-        let mut command = self.command(words[0]);
-        command.args(&words[1..]);
-        run(&mut command)
-    }
-}
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-/// Runs `command`, panicking with its output if it fails.
-pub fn run(command: &mut Command) -> Output {
-    let output = command.output().expect("the command starts");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    qemu_tests::netns::missing_privilege(&["ping", "curl"])
 }
 
 /// The hosted appliance, running; killed on drop.
@@ -177,30 +93,4 @@ impl Drop for Appliance {
 /// Byte `offset` of the appliance's source (port 19) stream.
 pub fn chargen_byte(offset: u64) -> u8 {
     app::services::chargen_byte(offset)
-}
-
-unsafe extern "C" {
-    fn setns(fd: i32, nstype: i32) -> i32;
-}
-
-/// `setns`'s flag for a network namespace.
-const CLONE_NEWNET: i32 = 0x4000_0000;
-
-impl Namespace {
-    /// Runs `f` on a new thread that lives in this namespace, so that its
-    /// sockets are Linux's end of the link.
-    pub fn run_inside<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> R {
-        use std::os::fd::AsRawFd;
-        let path = format!("/var/run/netns/{}", self.name);
-        let file = std::fs::File::open(&path).expect("the namespace file");
-        std::thread::spawn(move || {
-            // SAFETY: setns(2) with an open namespace file descriptor; it
-            // changes only this thread's network namespace.
-            let status = unsafe { setns(file.as_raw_fd(), CLONE_NEWNET) };
-            assert_eq!(status, 0, "setns: {}", std::io::Error::last_os_error());
-            f()
-        })
-        .join()
-        .expect("the thread inside the namespace")
-    }
 }

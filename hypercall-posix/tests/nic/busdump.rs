@@ -118,8 +118,6 @@ fn tcpdump_agrees(path: &Path, frames: usize) {
         "{}",
         String::from_utf8_lossy(&listing.stderr)
     );
-    assert_eq!(
-        String::from_utf8_lossy(&listing.stdout).lines().count(),
-        frames
-    );
+    let text = String::from_utf8_lossy(&listing.stdout);
+    assert_eq!(text.lines().count(), frames, "{text}");
 }
