@@ -41,7 +41,7 @@ pub enum Verb {
     Gdb(RunOptions),
     Test { quick: bool },
     Iso { params: Vec<String> },
-    Bench { runs: u32 },
+    Bench { runs: u32, hosted: bool },
     Fuzz { seconds: u64 },
 }
 
@@ -91,6 +91,7 @@ pub fn parse(words: &[String]) -> Result<Verb, UsageError> {
         },
         "bench" => Verb::Bench {
             runs: options.runs()?,
+            hosted: options.flag("hosted"),
         },
         "fuzz" => Verb::Fuzz {
             seconds: options.value(

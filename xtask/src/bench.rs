@@ -1,4 +1,5 @@
-//! `cargo xtask bench [--runs N]`: image sizes, boot times, guest figures.
+//! `cargo xtask bench [--runs N] [--hosted]`: image sizes, boot times,
+//! guest figures; with `--hosted`, the network figures of hosted kernels.
 //!
 //! For each of q35 + qboot and microvm, N boots of the appliance measure
 //! QEMU spawn -> first serial line and spawn -> `anykernel: ready`, plus the
@@ -17,8 +18,11 @@ use crate::build::build_images;
 use crate::paths::bench_json_path;
 use crate::setup::{Need, ensure};
 
+mod hosted;
 mod report;
 mod stats;
+
+pub use hosted::hosted_bench_verb;
 
 use report::Series;
 
@@ -117,19 +121,27 @@ fn guest_figures(selftest: &Path, runs: u32) -> Vec<Series> {
             );
             continue;
         }
-        for figure in outcome
-            .lines
-            .iter()
-            .filter_map(|line| bench_figure(&line.text))
-        {
-            let name = format!("bench {}", figure.metric);
-            let series = figures.entry(name.clone()).or_insert_with(|| Series {
-                name,
-                unit: figure.unit,
-                values: Vec::new(),
-            });
-            series.values.push(figure.value);
-        }
+        collect_figures(
+            &mut figures,
+            outcome.lines.iter().map(|line| line.text.as_str()),
+        );
     }
     figures.into_values().collect()
+}
+
+/// Adds every `bench <metric> <value> <unit>` line of `lines` to its
+/// series in `figures`.
+fn collect_figures<'a>(
+    figures: &mut BTreeMap<String, Series>,
+    lines: impl Iterator<Item = &'a str>,
+) {
+    for figure in lines.filter_map(bench_figure) {
+        let name = format!("bench {}", figure.metric);
+        let series = figures.entry(name.clone()).or_insert_with(|| Series {
+            name,
+            unit: figure.unit,
+            values: Vec::new(),
+        });
+        series.values.push(figure.value);
+    }
 }

@@ -34,6 +34,9 @@ verbs:
   iso [-- params]       build a BIOS + UEFI GRUB ISO of the appliance; print its path
   bench [--runs N]      image sizes, boot times, guest figures (N runs, default 5);
                         raw figures in $TARGET/bench.json
+  bench --hosted        TCP between hosted kernels on a bus and, as root, from
+                        Linux over a tap: throughput, round trips, connections,
+                        allocations per packet; raw figures in bench-hosted.json
   fuzz [--seconds N]    feed mutated and random frames to a hosted kernel for N
                         seconds (default 60); `test` runs it for 10
   help                  this text
@@ -86,7 +89,11 @@ fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
         Verb::Gdb(options) => return run::run_verb(options, true),
         Verb::Test { quick } => test::test_verb(*quick)?,
         Verb::Iso { params } => iso::iso_verb(params)?,
-        Verb::Bench { runs } => bench::bench_verb(*runs)?,
+        Verb::Bench {
+            runs,
+            hosted: false,
+        } => bench::bench_verb(*runs)?,
+        Verb::Bench { runs, hosted: true } => bench::hosted_bench_verb(*runs)?,
         Verb::Fuzz { seconds } => fuzz_verb(*seconds)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -91,8 +91,27 @@ fn other_verbs_and_their_options() {
     assert_eq!(parse_words("build"), Ok(Verb::Build));
     assert_eq!(parse_words("test"), Ok(Verb::Test { quick: false }));
     assert_eq!(parse_words("test --quick"), Ok(Verb::Test { quick: true }));
-    assert_eq!(parse_words("bench"), Ok(Verb::Bench { runs: 5 }));
-    assert_eq!(parse_words("bench --runs 9"), Ok(Verb::Bench { runs: 9 }));
+    assert_eq!(
+        parse_words("bench"),
+        Ok(Verb::Bench {
+            runs: 5,
+            hosted: false
+        })
+    );
+    assert_eq!(
+        parse_words("bench --runs 9"),
+        Ok(Verb::Bench {
+            runs: 9,
+            hosted: false
+        })
+    );
+    assert_eq!(
+        parse_words("bench --hosted --runs 2"),
+        Ok(Verb::Bench {
+            runs: 2,
+            hosted: true
+        })
+    );
     assert_eq!(
         parse_words("iso -- ip=10.0.0.2/24"),
         Ok(Verb::Iso {

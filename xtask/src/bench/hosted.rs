@@ -1,0 +1,51 @@
+//! `cargo xtask bench --hosted`: network figures of hosted kernels.
+//!
+//! Runs `kernel/examples/hosted_bench.rs` (release) N times: two kernels
+//! on a shared-memory bus, and, as root, Linux's TCP against a hosted
+//! kernel over a tap in a namespace of its own. Its `bench` lines become
+//! one table and `target/bench-hosted.json`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::process::Stdio;
+
+use super::{collect_figures, report};
+use crate::command::{cargo, describe, run};
+use crate::paths::target_dir;
+
+/// The `bench --hosted` verb.
+pub fn hosted_bench_verb(runs: u32) -> Result<(), String> {
+    run(cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "kernel",
+        "--example",
+        "hosted_bench",
+    ]))?;
+    let binary = target_dir().join("release/examples/hosted_bench");
+    let mut figures = BTreeMap::new();
+    for number in 1..=runs {
+        let mut command = std::process::Command::new(&binary);
+        command.stderr(Stdio::inherit());
+        let output = command
+            .output()
+            .map_err(|error| format!("{}: {error}", describe(&command)))?;
+        if !output.status.success() {
+            eprintln!(
+                "xtask: hosted bench run {number} left out: {}",
+                output.status
+            );
+            continue;
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        collect_figures(&mut figures, text.lines());
+    }
+    let series: Vec<_> = figures.into_values().collect();
+    print!("{}", report::table(&series));
+    let json_path = target_dir().join("bench-hosted.json");
+    fs::write(&json_path, report::json(runs, &series))
+        .map_err(|error| format!("cannot write {}: {error}", json_path.display()))?;
+    eprintln!("xtask: raw figures in {}", json_path.display());
+    Ok(())
+}
