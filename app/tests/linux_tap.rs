@@ -139,3 +139,64 @@ fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
     }
     hash
 }
+
+#[test]
+fn linux_uses_udp_echo_discard_keep_alive_http_and_gets_resets_on_closed_ports() {
+    let Some((namespace, _appliance)) = start("services") else {
+        return;
+    };
+    namespace.run_inside(|| {
+        let udp = std::net::UdpSocket::bind("192.168.77.1:0").unwrap();
+        udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        for size in [1usize, 512, 1472, 4000] {
+            let datagram: Vec<u8> = (0..size).map(|i| i as u8).collect();
+            udp.send_to(&datagram, (GUEST, 7)).unwrap();
+            let mut buffer = vec![0u8; 8192];
+            let (count, from) = udp.recv_from(&mut buffer).expect("an echoed datagram");
+            assert_eq!(&buffer[..count], &datagram[..], "{size} bytes from {from}");
+        }
+        let mut discard = TcpStream::connect((GUEST, 9)).unwrap();
+        discard.write_all(&[1u8; 1_000_000]).unwrap();
+        drop(discard);
+        let mut http = TcpStream::connect((GUEST, 80)).unwrap();
+        http.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        for _ in 0..100 {
+            http.write_all(b"GET / HTTP/1.1\r\nHost: appliance\r\n\r\n")
+                .unwrap();
+            let response = read_response(&mut http);
+            assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+            assert!(response.contains("Connection: keep-alive"), "{response}");
+        }
+        let refused = TcpStream::connect((GUEST, 4444)).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    });
+    let stats = namespace.exec(&[
+        "curl",
+        "-sS",
+        "--max-time",
+        "10",
+        &format!("http://{GUEST}/stats"),
+    ]);
+    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
+    assert!(stats.contains("discarded_bytes 1000000"), "{stats}");
+}
+
+/// Reads one HTTP response with a Content-Length body.
+fn read_response(stream: &mut TcpStream) -> String {
+    let mut bytes = Vec::new();
+    let mut byte = [0u8; 1];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("a response head");
+        bytes.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&bytes).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("Content-Length: "))
+        .and_then(|value| value.trim().parse().ok())
+        .expect("a Content-Length");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).expect("the body");
+    head + &String::from_utf8_lossy(&body)
+}

@@ -121,6 +121,8 @@ fn tcpdump_agrees(path: &Path, frames: usize) {
     );
     let text = String::from_utf8_lossy(&listing.stdout);
     // One summary line per frame; unknown EtherTypes add indented hex dumps.
-    let summaries = text.lines().filter(|line| !line.starts_with(char::is_whitespace));
+    let summaries = text
+        .lines()
+        .filter(|line| !line.starts_with(char::is_whitespace));
     assert_eq!(summaries.count(), frames, "{text}");
 }

@@ -2,8 +2,9 @@
 //! ifconfig/route calls behind them.
 //!
 //! `ip=A.B.C.D/N` (prefix 24 if left out) with an optional `gw=A.B.C.D`
-//! configures the first Ethernet interface statically; `ip=dhcp`, the
-//! default, starts the DHCP client on it; `ip=none` leaves it alone. The
+//! configures the first Ethernet interface statically; `ip=dhcp` or
+//! `dhcp`, the default, starts the DHCP client on it; `ip=none` leaves it
+//! alone. The
 //! first Ethernet interface may attach before the NET_IFCFG level runs
 //! (virtif) or after it (PCI drivers at DEV); either way it gets the
 //! configuration once, when both exist.
@@ -55,6 +56,9 @@ impl AddressConfig {
                     .map_err(|_| ConfigError("gw= is not an IPv4 address"))?,
             ),
         };
+        if params.has("dhcp") {
+            return Ok(Self::Dhcp);
+        }
         match params.get("ip") {
             None | Some("dhcp") => Ok(Self::Dhcp),
             Some("none") => Ok(Self::None),
@@ -174,6 +178,7 @@ mod tests {
         assert_eq!(config("ip=192.168.77.2 gw=192.168.77.1"), Ok(expected));
         assert_eq!(config(""), Ok(AddressConfig::Dhcp));
         assert_eq!(config("ip=dhcp"), Ok(AddressConfig::Dhcp));
+        assert_eq!(config("dhcp"), Ok(AddressConfig::Dhcp));
         assert_eq!(config("ip=none"), Ok(AddressConfig::None));
         assert!(config("ip=1.2.3").is_err());
         assert!(config("ip=1.2.3.4/33").is_err());

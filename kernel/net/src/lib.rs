@@ -15,6 +15,7 @@
 //! | [`stack`] | all of the above behind one lock: [`Stack`] |
 //! | [`net`] | the kernel glue: lock, softint, timer, wakeups: [`Net`] |
 //! | [`socket`] | the system-call API on [`Net`], errno-style errors |
+//! | [`ifconfig`] | interface and route configuration on [`Net`] |
 //! | [`components`] | `net`, `lo0`, `ifconfig` at their init levels |
 //!
 //! The stack itself ([`Stack`]) is pure state and functions of it, so it
@@ -39,6 +40,7 @@ pub mod config;
 pub mod dhcp;
 pub mod ethernet;
 pub mod icmp;
+pub mod ifconfig;
 pub mod interface;
 pub mod ipv4;
 pub mod loopback;

@@ -324,17 +324,6 @@ impl IpLayer {
         OutputError::NoBuffer
     }
 
-    /// The address TCP and UDP answer from when a packet came to
-    /// `destination` on `interface` (our address, for broadcasts).
-    pub fn reply_source(&self, interface: InterfaceIndex, destination: Ipv4Addr) -> Ipv4Addr {
-        if self.is_local(destination) {
-            return destination;
-        }
-        self.interface(interface)
-            .and_then(|i| i.address)
-            .map_or(Ipv4Addr::UNSPECIFIED, |a| a.address)
-    }
-
     /// Whether a packet for `destination` that came in on `interface` is
     /// for this host.
     pub fn accepts(&self, interface: InterfaceIndex, destination: Ipv4Addr) -> bool {
