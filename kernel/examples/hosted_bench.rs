@@ -100,7 +100,7 @@ fn bus_figures() {
         "allocs",
     );
     echo_server(&nodes[1], 7);
-    let rtts = nodes[0].run(|context, net| round_trips(context, net));
+    let rtts = nodes[0].run(round_trips);
     report_round_trips("bus_tcp_rr", rtts);
     let started = Instant::now();
     nodes[0].run(|context, net| {

@@ -3,8 +3,7 @@
 mod common;
 
 use common::{Bus, address, connect, listener, nodes_on_bus, receive_all, send_pattern};
-use kernel::Context;
-use kernel::net::{Errno, Fd, Net, SocketOption, SocketType};
+use kernel::net::{Errno, SocketOption, SocketType};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 const SECOND: u64 = 1_000_000_000;
