@@ -1,0 +1,3 @@
+//! The dev faction: PCI enumeration, driver matching, interrupts and DMA.
+
+#![no_std]

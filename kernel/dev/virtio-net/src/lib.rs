@@ -1,0 +1,3 @@
+//! The virtio-net component: virtio NICs as interfaces of the net faction.
+
+#![no_std]
