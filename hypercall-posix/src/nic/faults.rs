@@ -96,6 +96,10 @@ impl FaultInjector {
     pub(crate) fn admit(&mut self, mut frame: Vec<u8>, ready: &mut VecDeque<Vec<u8>>) {
         self.counters.admitted += 1;
         let spec = self.spec;
+        if !spec.is_active() && self.held.is_empty() {
+            ready.push_back(frame);
+            return;
+        }
         if self.random.chance(spec.loss) {
             self.counters.dropped += 1;
             return;

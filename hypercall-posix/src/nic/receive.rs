@@ -1,9 +1,12 @@
 //! The receive path both backends share: backend frames, faults, delivery.
 //!
-//! A backend hands raw frames to [`ReceiveQueue::next`] through a closure;
-//! they pass the NIC's fault injector into a queue of frames ready for the
-//! kernel, which are copied out one per call. A frame longer than the
-//! caller's buffer is dropped (the interface's rule) and counted.
+//! A backend hands raw frames to [`ReceiveQueue::next`] through a closure
+//! that fills a buffer the queue lends it; they pass the NIC's fault
+//! injector into a queue of frames ready for the kernel, which are copied
+//! out one per call. Delivered buffers are kept for the next frames, so a
+//! NIC allocates nothing per frame once warm (without faults). A frame
+//! longer than the caller's buffer is dropped (the interface's rule) and
+//! counted.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -28,11 +31,16 @@ pub struct NicStatistics {
     pub faults: FaultCounters,
 }
 
+/// Emptied frame buffers kept for reuse, at most.
+const SPARE_LIMIT: usize = 16;
+
 /// One NIC's frames between backend and kernel.
 #[derive(Debug)]
 pub(crate) struct ReceiveQueue {
     faults: FaultInjector,
     ready: VecDeque<Vec<u8>>,
+    /// Emptied frame buffers, lent to the source again.
+    spare: Vec<Vec<u8>>,
     delivered: u64,
     oversized: u64,
 }
@@ -42,37 +50,61 @@ impl ReceiveQueue {
         Self {
             faults: FaultInjector::new(spec, seed),
             ready: VecDeque::new(),
+            spare: Vec::new(),
             delivered: 0,
             oversized: 0,
         }
     }
 
     /// Copies the next deliverable frame into `buffer`, pulling frames from
-    /// `source` (which returns `Ok(None)` when the backend has none waiting)
-    /// as needed. `Ok(None)`: nothing deliverable now.
+    /// `source` as needed: it fills the vector it is given with one frame
+    /// and returns `Ok(true)`, or `Ok(false)` when the backend has none
+    /// waiting. `Ok(None)`: nothing deliverable now.
     ///
     /// # Errors
     /// Whatever `source` returns.
     pub(crate) fn next(
         &mut self,
         buffer: &mut [u8],
-        mut source: impl FnMut() -> Result<Option<Vec<u8>>, NicError>,
+        mut source: impl FnMut(&mut Vec<u8>) -> Result<bool, NicError>,
     ) -> Result<Option<usize>, NicError> {
         loop {
             if let Some(frame) = self.ready.pop_front() {
-                let Some(target) = buffer.get_mut(..frame.len()) else {
-                    self.oversized += 1;
-                    continue;
-                };
-                target.copy_from_slice(&frame);
-                self.delivered += 1;
-                return Ok(Some(frame.len()));
+                let delivered = self.deliver(&frame, buffer);
+                self.recycle(frame);
+                match delivered {
+                    Some(length) => return Ok(Some(length)),
+                    None => continue,
+                }
             }
-            match source()? {
-                Some(frame) => self.faults.admit(frame, &mut self.ready),
-                None if self.faults.release_expired(Instant::now(), &mut self.ready) => {}
-                None => return Ok(None),
+            let mut vessel = self.spare.pop().unwrap_or_default();
+            vessel.clear();
+            if source(&mut vessel)? {
+                self.faults.admit(vessel, &mut self.ready);
+                continue;
             }
+            self.recycle(vessel);
+            if !self.faults.release_expired(Instant::now(), &mut self.ready) {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Copies `frame` out; `None` (counted) when `buffer` is too short.
+    fn deliver(&mut self, frame: &[u8], buffer: &mut [u8]) -> Option<usize> {
+        let Some(target) = buffer.get_mut(..frame.len()) else {
+            self.oversized += 1;
+            return None;
+        };
+        target.copy_from_slice(frame);
+        self.delivered += 1;
+        Some(frame.len())
+    }
+
+    /// Keeps an emptied buffer for the next frame (a few at most).
+    fn recycle(&mut self, vessel: Vec<u8>) {
+        if self.spare.len() < SPARE_LIMIT {
+            self.spare.push(vessel);
         }
     }
 
@@ -96,9 +128,15 @@ impl ReceiveQueue {
 mod tests {
     use super::*;
 
-    fn source_of(frames: Vec<Vec<u8>>) -> impl FnMut() -> Result<Option<Vec<u8>>, NicError> {
+    fn source_of(frames: Vec<Vec<u8>>) -> impl FnMut(&mut Vec<u8>) -> Result<bool, NicError> {
         let mut frames = VecDeque::from(frames);
-        move || Ok(frames.pop_front())
+        move |vessel| match frames.pop_front() {
+            Some(frame) => {
+                vessel.extend_from_slice(&frame);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     #[test]
@@ -119,7 +157,7 @@ mod tests {
     #[test]
     fn source_errors_pass_through() {
         let mut queue = ReceiveQueue::new(FaultSpec::default(), 1);
-        let result = queue.next(&mut [0u8; 64], || Err(NicError::Io));
+        let result = queue.next(&mut [0u8; 64], |_| Err(NicError::Io));
         assert_eq!(result, Err(NicError::Io));
     }
 

@@ -7,7 +7,7 @@
 //! and counts the frames it skipped as `lapped`. A slot whose contents do
 //! not fit its sequence number is skipped and counted as `bad`.
 
-use super::ring::{BusFrame, Ring, SlotRead};
+use super::ring::{BusFrame, Ring, SlotMeta, SlotRead};
 
 /// Where a reader is, and what it missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,16 +47,33 @@ impl RingCursor {
     /// The next frame, oldest first, or `None` when this reader is level
     /// with the writers. Gives up after one ring's worth of bad slots.
     pub(crate) fn next_frame(&mut self, ring: &Ring) -> Option<BusFrame> {
+        let mut bytes = Vec::new();
+        let (sequence, slot) = self.next_slot(ring, &mut bytes)?;
+        Some(BusFrame {
+            sequence,
+            sender: slot.sender,
+            timestamp_ns: slot.timestamp_ns,
+            bytes,
+        })
+    }
+
+    /// As [`RingCursor::next_frame`], into `bytes` (cleared first, its
+    /// capacity reused): the sender's id, or `None`.
+    pub(crate) fn next_frame_into(&mut self, ring: &Ring, bytes: &mut Vec<u8>) -> Option<u32> {
+        self.next_slot(ring, bytes).map(|(_, slot)| slot.sender)
+    }
+
+    fn next_slot(&mut self, ring: &Ring, bytes: &mut Vec<u8>) -> Option<(u64, SlotMeta)> {
         for _ in 0..=ring.slot_count() {
             let written = ring.frames_written();
             if self.next > written || self.next == u64::MAX {
                 return None;
             }
             self.skip_to(oldest_in_ring(ring, written));
-            match ring.read(self.next) {
-                SlotRead::Frame(frame) => {
+            match ring.read_into(self.next, bytes) {
+                SlotRead::Frame(slot) => {
                     self.next += 1;
-                    return Some(frame);
+                    return Some((self.next - 1, slot));
                 }
                 SlotRead::Bad => self.skip_bad(),
                 SlotRead::Stale => self.after_stale(ring),

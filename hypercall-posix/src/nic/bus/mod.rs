@@ -151,13 +151,13 @@ impl VirtualNic for BusNic {
         let mut receiver = lock(&self.receiver);
         let Receiver { cursor, queue } = &mut *receiver;
         let (ring, me) = (&self.ring, self.sender);
-        queue.next(buffer, || {
-            while let Some(frame) = cursor.next_frame(ring) {
-                if frame.sender != me {
-                    return Ok(Some(frame.bytes));
+        queue.next(buffer, |vessel| {
+            while let Some(sender) = cursor.next_frame_into(ring, vessel) {
+                if sender != me {
+                    return Ok(true);
                 }
             }
-            Ok(None)
+            Ok(false)
         })
     }
 

@@ -96,11 +96,20 @@ pub struct BusFrame {
     pub bytes: Vec<u8>,
 }
 
+/// The record fields of a slot that was read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SlotMeta {
+    /// The sending NIC's bus-wide id.
+    pub(crate) sender: u32,
+    /// The sender's wall clock when it wrote the frame.
+    pub(crate) timestamp_ns: u64,
+}
+
 /// What reading a slot for a sequence number found.
 #[derive(Debug)]
 pub(crate) enum SlotRead {
-    /// The frame, copied whole.
-    Frame(BusFrame),
+    /// The frame, copied whole into the caller's vector.
+    Frame(SlotMeta),
     /// The slot holds another sequence number (overwritten or garbage).
     Stale,
     /// The slot claims the sequence number but its length is impossible.
@@ -271,8 +280,10 @@ impl Ring {
         FIRST_SLOT_WORD + index * SLOT_WORDS
     }
 
-    /// Reads the slot of `sequence`, validating everything.
-    pub(crate) fn read(&self, sequence: u64) -> SlotRead {
+    /// Reads the slot of `sequence` into `bytes` (cleared first),
+    /// validating everything; `bytes` is meaningful only for `Frame`.
+    pub(crate) fn read_into(&self, sequence: u64, bytes: &mut Vec<u8>) -> SlotRead {
+        bytes.clear();
         let start = self.slot_start(sequence);
         let body = self.mapping.body();
         let sequence_word = &body[start + SEQUENCE_OFFSET];
@@ -283,11 +294,13 @@ impl Ring {
         let meta = body[start + META_OFFSET].load(Ordering::Relaxed);
         let (length, sender) = ((meta & 0xffff_ffff) as usize, (meta >> 32) as u32);
         let plausible = (MIN_FRAME..=MAX_FRAME).contains(&length);
-        let bytes = if plausible {
-            copy_out(&body[start + DATA_OFFSET..start + SLOT_WORDS], length)
-        } else {
-            Vec::new()
-        };
+        if plausible {
+            copy_out(
+                &body[start + DATA_OFFSET..start + SLOT_WORDS],
+                length,
+                bytes,
+            );
+        }
         fence(Ordering::Acquire);
         if sequence_word.load(Ordering::Relaxed) != sequence {
             return SlotRead::Stale;
@@ -295,24 +308,23 @@ impl Ring {
         if !plausible {
             return SlotRead::Bad;
         }
-        SlotRead::Frame(BusFrame {
-            sequence,
+        SlotRead::Frame(SlotMeta {
             sender,
             timestamp_ns,
-            bytes,
         })
     }
 }
 
-/// The first `length` bytes held by `words` (at most their size).
-fn copy_out(words: &[AtomicU64], length: usize) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(length);
+/// Appends the first `length` bytes held by `words` (at most their size)
+/// to `bytes`.
+fn copy_out(words: &[AtomicU64], length: usize, bytes: &mut Vec<u8>) {
+    let start = bytes.len();
+    bytes.reserve(length);
     for word in words.iter().take(length.div_ceil(8)) {
         let chunk = word.load(Ordering::Relaxed).to_le_bytes();
-        let wanted = (length - bytes.len()).min(8);
+        let wanted = (length - (bytes.len() - start)).min(8);
         bytes.extend_from_slice(&chunk[..wanted]);
     }
-    bytes
 }
 
 mod writer;

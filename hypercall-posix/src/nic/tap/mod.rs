@@ -120,14 +120,19 @@ impl TapNic {
 
 /// One frame from the tap, `None` if none is waiting. Frames outside
 /// MIN_FRAME..=TAP_MAX_FRAME are skipped.
-fn read_frame(mut device: &File, scratch: &mut [u8]) -> Result<Option<Vec<u8>>, NicError> {
+fn read_frame(
+    mut device: &File,
+    scratch: &mut [u8],
+    vessel: &mut Vec<u8>,
+) -> Result<bool, NicError> {
     loop {
         match device.read(scratch) {
             Ok(length) if (MIN_FRAME..=TAP_MAX_FRAME).contains(&length) => {
-                return Ok(scratch.get(..length).map(<[u8]>::to_vec));
+                vessel.extend_from_slice(&scratch[..length]);
+                return Ok(true);
             }
             Ok(_) => {}
-            Err(error) if error.kind() == ErrorKind::WouldBlock => return Ok(None),
+            Err(error) if error.kind() == ErrorKind::WouldBlock => return Ok(false),
             Err(error) if error.kind() == ErrorKind::Interrupted => {}
             Err(_) => return Err(NicError::Io),
         }
@@ -174,7 +179,7 @@ impl VirtualNic for TapNic {
         self.check_open()?;
         let mut receiver = lock(&self.receiver);
         let Receiver { scratch, queue } = &mut *receiver;
-        queue.next(buffer, || read_frame(&self.device, scratch))
+        queue.next(buffer, |vessel| read_frame(&self.device, scratch, vessel))
     }
 
     fn close(&self) {

@@ -64,9 +64,7 @@ fn a_new_file_is_sized_and_a_second_attach_shares_it() {
     assert_ne!(first.allocate_sender(), second.allocate_sender());
     assert_eq!(append(&first, 5, &frame(1, 60)), 1);
     assert_eq!(second.frames_written(), 1);
-    let SlotRead::Frame(read) = second.read(1) else {
-        panic!("frame 1 is there")
-    };
+    let read = frame_at(&second, 1).expect("frame 1 is there");
     assert_eq!(
         (read.sender, read.timestamp_ns, read.bytes),
         (5, 77, frame(1, 60))
@@ -79,13 +77,17 @@ fn frames_of_every_legal_length_read_back_whole() {
     let ring = bus.attach();
     for length in [MIN_FRAME, 15, 16, 17, 63, 64, 1513, MAX_FRAME] {
         let sequence = append(&ring, 1, &frame(length as u8, length));
-        let SlotRead::Frame(read) = ring.read(sequence) else {
-            panic!("{length}")
-        };
+        let read = frame_at(&ring, sequence).unwrap_or_else(|| panic!("{length}"));
         assert_eq!(read.bytes, frame(length as u8, length));
     }
-    assert!(matches!(ring.read(0), SlotRead::Stale));
-    assert!(matches!(ring.read(99), SlotRead::Stale));
+    assert!(matches!(
+        ring.read_into(0, &mut Vec::new()),
+        SlotRead::Stale
+    ));
+    assert!(matches!(
+        ring.read_into(99, &mut Vec::new()),
+        SlotRead::Stale
+    ));
 }
 
 #[test]
@@ -135,9 +137,12 @@ fn garbage_in_a_slot_is_bad_or_stale_never_a_frame() {
         append(&ring, 1, &frame(tag, 60));
     }
     bus.write_at(slot_offset(2) + 16, &9999u32.to_le_bytes());
-    assert!(matches!(ring.read(2), SlotRead::Bad));
+    assert!(matches!(ring.read_into(2, &mut Vec::new()), SlotRead::Bad));
     bus.write_at(slot_offset(3), &[0xee; 64]);
-    assert!(matches!(ring.read(3), SlotRead::Stale));
+    assert!(matches!(
+        ring.read_into(3, &mut Vec::new()),
+        SlotRead::Stale
+    ));
     let mut cursor = RingCursor::at_oldest(&ring);
     assert_eq!(
         cursor.next_frame(&ring).map(|read| read.bytes),
@@ -190,4 +195,18 @@ fn wait_returns_when_the_wake_word_moves() {
     ring.wake_all();
     ring.wait(ticket, None);
     ring.wait(ring.ticket(), Some(Duration::from_millis(1)));
+}
+
+/// The frame in the slot of `sequence`, if it holds one.
+fn frame_at(ring: &Ring, sequence: u64) -> Option<BusFrame> {
+    let mut bytes = Vec::new();
+    match ring.read_into(sequence, &mut bytes) {
+        SlotRead::Frame(slot) => Some(BusFrame {
+            sequence,
+            sender: slot.sender,
+            timestamp_ns: slot.timestamp_ns,
+            bytes,
+        }),
+        SlotRead::Stale | SlotRead::Bad => None,
+    }
 }
