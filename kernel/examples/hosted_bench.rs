@@ -94,11 +94,8 @@ fn bus_figures() {
         received as f64 / seconds / 1048576.0,
         "MiB/s",
     );
-    figure(
-        "bus_allocations_per_packet",
-        allocations as f64 / packets.max(1) as f64,
-        "allocs",
-    );
+    let per_thousand = allocations as f64 * 1000.0 / packets.max(1) as f64;
+    figure("bus_allocations_per_1000_packets", per_thousand, "allocs");
     echo_server(&nodes[1], 7);
     let rtts = nodes[0].run(round_trips);
     report_round_trips("bus_tcp_rr", rtts);
