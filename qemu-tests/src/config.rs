@@ -15,6 +15,7 @@ use crate::machine::{
     Accel, BootMedium, CPU_MODEL, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, Machine,
     QBOOT_PATH, QEMU_PROGRAM,
 };
+use crate::network::Nic;
 
 /// How to start one QEMU: built with chained calls, then spawned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +26,7 @@ pub struct QemuConfig {
     firmware: Option<Firmware>,
     memory_mib: u32,
     kernel_params: Vec<String>,
+    nics: Vec<Nic>,
     extra_args: Vec<OsString>,
     gdb_wait: bool,
     program: PathBuf,
@@ -50,6 +52,7 @@ impl QemuConfig {
             firmware: None,
             memory_mib: DEFAULT_MEMORY_MIB,
             kernel_params: Vec::new(),
+            nics: Vec::new(),
             extra_args: Vec::new(),
             gdb_wait: false,
             program: PathBuf::from(QEMU_PROGRAM),
@@ -92,6 +95,17 @@ impl QemuConfig {
         self.kernel_params
             .extend(params.into_iter().map(Into::into));
         self
+    }
+
+    /// Adds a virtio NIC (the first is `n0`, then `n1`, …).
+    pub fn nic(mut self, nic: Nic) -> QemuConfig {
+        self.nics.push(nic);
+        self
+    }
+
+    /// The NICs, in order.
+    pub fn nics(&self) -> &[Nic] {
+        &self.nics
     }
 
     /// Appends raw QEMU arguments after the generated ones (devices, netdevs).
@@ -152,6 +166,9 @@ impl QemuConfig {
         }
         push(&["-serial", "stdio", "-device", EXIT_DEVICE]);
         self.push_medium(&mut line)?;
+        for (index, nic) in self.nics.iter().enumerate() {
+            line.extend(nic.arguments(index, self.machine));
+        }
         if self.gdb_wait {
             line.extend(["-s", "-S"].map(OsString::from));
         }

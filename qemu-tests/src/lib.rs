@@ -22,6 +22,7 @@ mod config;
 mod images;
 mod machine;
 pub mod netns;
+mod network;
 mod outcome;
 pub mod protocol;
 mod running;
@@ -38,6 +39,7 @@ pub use machine::{
     Accel, BootMedium, CPU_MODEL, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, GDB_PORT,
     Machine, QBOOT_PATH, QEMU_PROGRAM,
 };
+pub use network::{Forward, Network, Nic};
 pub use outcome::Outcome;
 pub use running::{Qemu, SpawnError, WaitError};
 pub use serial::{SerialLine, format_log};

@@ -71,6 +71,23 @@ const SIGNAL_ERROR: usize = usize::MAX;
 unsafe extern "C" {
     /// C library `signal(2)`; the handler is passed as its address.
     fn signal(signal_number: i32, handler: usize) -> usize;
+    /// C library `sigpending(2)`.
+    fn sigpending(set: *mut SignalSet) -> i32;
+    /// C library `sigismember(3)`.
+    fn sigismember(set: *const SignalSet, signal_number: i32) -> i32;
+}
+
+/// glibc's `sigset_t`: 1024 bits.
+#[repr(C)]
+struct SignalSet([u64; 16]);
+
+/// Whether a SIGINT is pending: sent (by a child that has exited since,
+/// say) but not yet delivered to any of our threads.
+fn interrupt_pending() -> bool {
+    let mut set = SignalSet([0; 16]);
+    // SAFETY: sigpending(2) writes a sigset_t, which `set` is sized and
+    // aligned for; sigismember(3) only reads it.
+    unsafe { sigpending(&mut set) == 0 && sigismember(&set, SIGINT) == 1 }
 }
 
 extern "C" fn on_interrupt(_signal_number: i32) {
@@ -100,6 +117,15 @@ impl InterruptGuard {
 
 impl Drop for InterruptGuard {
     fn drop(&mut self) {
+        // A SIGINT sent just before the child exited may still be on its
+        // way to one of our threads: let it land on our handler, not on
+        // the default disposition restored below.
+        for _ in 0..100_000 {
+            if !interrupt_pending() {
+                break;
+            }
+            std::thread::yield_now();
+        }
         if self.previous != SIGNAL_ERROR {
             // SAFETY: restores the disposition signal(2) returned, which is
             // SIG_DFL, SIG_IGN or a handler that was valid before ours.
