@@ -27,8 +27,11 @@ pub struct RunOptions {
     pub image: ImageKind,
     /// Run the appliance as a hosted kernel (a Linux process), not in QEMU.
     pub hosted: bool,
-    /// The hosted kernel's virtual NIC (`tap:NAME`, `bus:PATH[,faults]`).
+    /// The NIC: for QEMU `user` (default), `tap:NAME`, `dgram:LOCAL:REMOTE`
+    /// or `none`; hosted, `tap:NAME` or `bus:PATH[,faults]` (default none).
     pub net: Option<String>,
+    /// Where QEMU dumps the NIC's frames (pcap).
+    pub pcap: Option<std::path::PathBuf>,
     pub params: Vec<String>,
 }
 
@@ -149,15 +152,11 @@ fn run_options(options: &Options, params: Vec<String>) -> Result<RunOptions, Usa
         "a whole number of MiB such as 64M, 1G or 512 (MiB)",
     )?;
     let hosted = options.flag("hosted");
-    let net = options.value(
-        "net",
-        None,
-        |text| Some(Some(text.to_string())),
-        "tap:NAME or bus:PATH",
-    )?;
-    if net.is_some() && !hosted {
+    let net = network_option(options, hosted)?;
+    let pcap = options.value("pcap", None, |text| Some(Some(text.into())), "a file name")?;
+    if pcap.is_some() && (hosted || net.is_none()) {
         return Err(usage(
-            "`--net` configures the hosted kernel's NIC: add `--hosted` (QEMU networking comes with the virtio-net driver)",
+            "`--pcap` dumps the QEMU guest's NIC: it needs a QEMU run with a network",
         ));
     }
     Ok(RunOptions {
@@ -168,8 +167,27 @@ fn run_options(options: &Options, params: Vec<String>) -> Result<RunOptions, Usa
         image,
         hosted,
         net,
+        pcap,
         params,
     })
+}
+
+/// `--net`: for QEMU `user` (the default), `tap:NAME`, `dgram:L:R` or
+/// `none`; hosted, `tap:NAME` or `bus:PATH[,options]` (default none).
+fn network_option(options: &Options, hosted: bool) -> Result<Option<String>, UsageError> {
+    if hosted {
+        let hosted_nic = |text: &str| {
+            let known = text.starts_with("tap:") || text.starts_with("bus:");
+            known.then(|| Some(text.to_string()))
+        };
+        return options.value("net", None, hosted_nic, "tap:NAME or bus:PATH[,options]");
+    }
+    let qemu_nic = |text: &str| match text {
+        "none" => Some(None),
+        _ => qemu_tests::Network::parse(text, &[]).map(|_| Some(text.to_string())),
+    };
+    let expected = "user, tap:NAME, dgram:LOCALPORT:REMOTEPORT or none";
+    options.value("net", Some("user".to_string()), qemu_nic, expected)
 }
 
 fn firmware_from_name(name: &str) -> Option<Option<Firmware>> {

@@ -47,10 +47,13 @@ options of run and gdb:
   --firmware qboot|seabios   q35 and pc only; default qboot
   --mem SIZE                 e.g. 64M, 1G; default 128M
   --image appliance|selftest default appliance; the selftest takes -- test=<case>
-  --hosted                   run the appliance as a hosted kernel in a Linux process
-  --net tap:NAME|bus:PATH    with --hosted: its virtual NIC (a tap device, root only,
-                             or a shared-memory bus file; bus options: loss=P,
-                             duplicate=P, reorder=P, corrupt=P, seed=N, mac=M)
+  --net user|tap:NAME|dgram:LOCALPORT:REMOTEPORT|none
+                             the guest's virtio NIC; default user networking with
+                             127.0.0.1:8080 -> guest 80 and 127.0.0.1:7777 -> guest 7
+  --pcap FILE                dump the guest NIC's frames to FILE (QEMU filter-dump)
+  --hosted                   run the appliance as a hosted kernel in a Linux process;
+                             --net tap:NAME (root) or bus:PATH[,loss=P,duplicate=P,
+                             reorder=P,corrupt=P,seed=N,mac=M] gives it a NIC
 
 run and gdb exit with 0 when the guest passed or Ctrl-C stopped it, with the
 guest's failure code (1-63) when it failed, and with 125 without a verdict.

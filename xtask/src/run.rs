@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use qemu_tests::{GDB_PORT, QemuConfig, TerminalRun, Verdict};
+use qemu_tests::{Forward, GDB_PORT, Network, Nic, QemuConfig, TerminalRun, Verdict};
 
 use crate::args::{ImageKind, RunOptions};
 use crate::build::build_images;
@@ -14,6 +14,18 @@ use crate::setup::{Need, ensure};
 
 /// xtask's status when QEMU ends without a guest verdict (as `docker run` uses 125).
 pub const NO_VERDICT_STATUS: u8 = 125;
+
+/// The host ports `run` forwards into the appliance with user networking.
+pub const USER_FORWARDS: [Forward; 2] = [
+    Forward {
+        host_port: 8080,
+        guest_port: 80,
+    },
+    Forward {
+        host_port: 7777,
+        guest_port: 7,
+    },
+];
 
 /// The QEMU configuration `options` ask for, booting `image`.
 pub fn config_for(options: &RunOptions, image: &std::path::Path) -> QemuConfig {
@@ -25,7 +37,26 @@ pub fn config_for(options: &RunOptions, image: &std::path::Path) -> QemuConfig {
     if let Some(firmware) = options.firmware {
         config = config.firmware(firmware);
     }
+    let network = options
+        .net
+        .as_deref()
+        .and_then(|text| Network::parse(text, &USER_FORWARDS));
+    if let Some(network) = network {
+        let mut nic = Nic::new(network);
+        nic.pcap = options.pcap.clone();
+        config = config.nic(nic);
+    }
     config
+}
+
+/// What to tell the user about reaching the guest.
+fn network_hint(options: &RunOptions) -> Option<String> {
+    match options.net.as_deref()? {
+        "user" => Some(
+            "xtask: the appliance is at http://127.0.0.1:8080/ (and echo on 127.0.0.1:7777) once it has its DHCP lease".into(),
+        ),
+        other => Some(format!("xtask: the guest's NIC is on {other}")),
+    }
 }
 
 /// The `run` verb (`gdb` false) or the `gdb` verb (`gdb` true).
@@ -53,6 +84,9 @@ pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
         options.accel,
         options.memory_mib
     );
+    if let Some(hint) = network_hint(options) {
+        eprintln!("{hint}");
+    }
     if gdb {
         eprintln!("xtask: QEMU waits for gdb; in another terminal run:");
         println!("gdb {} -ex 'target remote :{GDB_PORT}'", image.display());
@@ -119,6 +153,7 @@ mod tests {
             image: ImageKind::Selftest,
             hosted: false,
             net: None,
+            pcap: None,
             params: vec!["test=sleep".into()],
         };
         let expected = QemuConfig::kernel("/k")

@@ -38,7 +38,8 @@ fn run_defaults_to_the_appliance_on_q35_tcg_with_128_mib() {
         memory_mib: 128,
         image: ImageKind::Appliance,
         hosted: false,
-        net: None,
+        net: Some("user".into()),
+        pcap: None,
         params: Vec::new(),
     };
     assert_eq!(options, expected);
@@ -50,9 +51,31 @@ fn hosted_runs_take_a_nic_and_a_nic_needs_hosted() {
     assert!(options.hosted);
     assert_eq!(options.net.as_deref(), Some("tap:ak0"));
     assert_eq!(options.params, ["ip=192.168.77.2/24"]);
-    let error = parse_words("run --net bus:/tmp/bus").unwrap_err();
-    assert!(error.0.contains("--hosted"), "{error}");
+    assert!(
+        parse_words("run --net bus:/tmp/bus").is_err(),
+        "a bus is hosted only"
+    );
+    assert!(
+        parse_words("run --hosted --net user").is_err(),
+        "user networking is QEMU's"
+    );
     assert!(parse_words("run --hosted=yes").is_err());
+    assert_eq!(run_options("run --hosted").net, None);
+}
+
+#[test]
+fn qemu_runs_take_user_tap_dgram_or_no_network_and_a_pcap() {
+    assert_eq!(run_options("run").net.as_deref(), Some("user"));
+    assert_eq!(
+        run_options("run --net tap:ak0").net.as_deref(),
+        Some("tap:ak0")
+    );
+    let options = run_options("run --net dgram:5000:5001 --pcap /tmp/x.pcap");
+    assert_eq!(options.net.as_deref(), Some("dgram:5000:5001"));
+    assert_eq!(options.pcap, Some("/tmp/x.pcap".into()));
+    assert_eq!(run_options("run --net none").net, None);
+    assert!(parse_words("run --net dgram:x:1").is_err());
+    assert!(parse_words("run --net none --pcap /tmp/x.pcap").is_err());
 }
 
 #[test]
