@@ -10,6 +10,7 @@ mod bench;
 mod faults;
 mod interrupts;
 mod memory;
+mod network;
 mod params;
 mod sleep;
 mod threads;
@@ -44,6 +45,7 @@ const CASES: &[(&str, CaseFn)] = &[
     ("params", params::run),
     ("interrupts", interrupts::run),
     ("bench", bench::run),
+    ("net-peer", network::run),
     ("panic", faults::panic),
     ("exception", faults::exception),
 ];
