@@ -217,3 +217,43 @@ fn a_hundred_mebibytes_cross_the_bus_intact() {
     });
     assert_eq!(server.join().unwrap(), (LENGTH, sent));
 }
+
+#[test]
+fn send_and_recv_flags_dont_wait_and_wait_all() {
+    use kernel::net::MessageFlags;
+    let bus = Bus::new("flags");
+    let nodes = nodes_on_bus(&bus, 2, "", "");
+    let fd = nodes[1].run(|context, net| listener(context, net, 5002, 1));
+    let server = nodes[1].clone().spawn(move |context, net| {
+        let (connection, _) = net.accept(context, fd).unwrap();
+        let mut buffer = [0u8; 10_000];
+        let all = net.recv(context, connection, &mut buffer, MessageFlags::WAIT_ALL);
+        net.close(context, connection).unwrap();
+        (all, buffer.iter().all(|&b| b == 9))
+    });
+    nodes[0].run(|context, net| {
+        let fd = connect(context, net, 2, 5002).expect("connect");
+        // Ten writes: the receiver's WAIT_ALL must gather them all.
+        for _ in 0..10 {
+            net.send(context, fd, &[9u8; 1000], MessageFlags::NONE)
+                .unwrap();
+        }
+        // The server sends nothing: an immediate receive finds nothing.
+        let mut buffer = [0u8; 16];
+        let idle = net.recv(context, fd, &mut buffer, MessageFlags::DONT_WAIT);
+        assert_eq!(idle, Err(Errno::WouldBlock));
+        assert_eq!(
+            net.recv(context, fd, &mut buffer, MessageFlags::NONE),
+            Ok(0)
+        );
+        net.close(context, fd).unwrap();
+    });
+    let (empty, all, intact) = server.join().unwrap();
+    assert_eq!(
+        empty,
+        Err(Errno::WouldBlock),
+        "nothing had arrived yet, or it was all there"
+    );
+    assert_eq!(all, Ok(10_000));
+    assert!(intact);
+}

@@ -60,7 +60,7 @@ mod tests;
 pub use buffer::{PacketBuffer, PacketPool};
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;
-pub use socket::{Errno, Fd, PollEvents, PollFd, Shutdown, SocketOption, SocketType};
+pub use socket::{Errno, Fd, MessageFlags, PollEvents, PollFd, Shutdown, SocketOption, SocketType};
 pub use stack::Stack;
 /// The wire formats, for drivers.
 pub use wire;

@@ -10,6 +10,7 @@
 //! it returns [`Errno::WouldBlock`]. Nothing here spins.
 
 pub mod errno;
+mod messages;
 mod options;
 mod poll;
 pub mod table;
@@ -22,6 +23,7 @@ use base::Context;
 use crate::net::Net;
 use crate::stack::Stack;
 pub use errno::Errno;
+pub use messages::MessageFlags;
 pub use options::{OptionName, SocketOption};
 pub use poll::{PollEvents, PollFd};
 pub use table::Fd;
@@ -128,14 +130,7 @@ impl Net {
         if buffer.is_empty() {
             return Ok(0);
         }
-        self.blocking(context, fd, |stack| match transport(stack, fd)? {
-            Transport::Tcp(handle) => {
-                let now = stack.now_ns();
-                let Stack { ip, tcp, .. } = stack;
-                Ok(tcp.recv(now, handle, buffer, ip)?)
-            }
-            Transport::Udp(handle) => Ok(stack.udp.receive_from(handle, buffer)?.0),
-        })
+        self.blocking(context, fd, |stack| messages::read_once(stack, fd, buffer))
     }
 
     /// Writes all of `data` (blocking sockets) or as much as fits now
@@ -250,6 +245,18 @@ impl Net {
         &self,
         context: &Context<'_>,
         fd: Fd,
+        attempt: impl FnMut(&mut Stack) -> Attempt<T>,
+    ) -> Result<T, Errno> {
+        self.attempt_or_wait(context, fd, true, attempt)
+    }
+
+    /// As [`Net::blocking`], but with `may_wait` false the call tries once
+    /// whatever the socket's mode (MSG_DONTWAIT).
+    fn attempt_or_wait<T>(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        may_wait: bool,
         mut attempt: impl FnMut(&mut Stack) -> Attempt<T>,
     ) -> Result<T, Errno> {
         let mut stack = self.lock(context);
@@ -260,7 +267,7 @@ impl Net {
                 return result;
             };
             let entry = stack.sockets.get(fd).ok_or(Errno::BadDescriptor)?;
-            if entry.nonblocking {
+            if entry.nonblocking || !may_wait {
                 return Err(Errno::WouldBlock);
             }
             let wait = entry.wait.clone();
@@ -279,7 +286,7 @@ fn transport(stack: &Stack, fd: Fd) -> Result<Transport, Errno> {
         .ok_or(Errno::BadDescriptor)
 }
 
-fn write_once(stack: &mut Stack, fd: Fd, data: &[u8]) -> Attempt<usize> {
+pub(super) fn write_once(stack: &mut Stack, fd: Fd, data: &[u8]) -> Attempt<usize> {
     match transport(stack, fd)? {
         Transport::Tcp(handle) => {
             let now = stack.now_ns();

@@ -1,0 +1,99 @@
+//! send(2) and recv(2) with their flags: MSG_DONTWAIT and MSG_WAITALL.
+
+use base::Context;
+
+use super::table::{Fd, Transport};
+use super::{Errno, transport, write_once};
+use crate::net::Net;
+use crate::stack::Stack;
+
+/// Flags of one send or receive call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageFlags(u8);
+
+impl MessageFlags {
+    /// No flags: the socket's own mode decides.
+    pub const NONE: Self = Self(0);
+    /// MSG_DONTWAIT: this call does not block, whatever the socket's mode.
+    pub const DONT_WAIT: Self = Self(1);
+    /// MSG_WAITALL: a stream receive waits until the buffer is full (or
+    /// end of stream, or an error).
+    pub const WAIT_ALL: Self = Self(2);
+
+    /// Both sets of flags.
+    pub const fn with(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl Net {
+    /// Sends `data` on a connected socket. Without [`MessageFlags::DONT_WAIT`]
+    /// this is [`Net::write`]; with it, one attempt that takes what fits.
+    ///
+    /// # Errors
+    /// As [`Net::write`]; [`Errno::WouldBlock`] when nothing fits now.
+    pub fn send(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        data: &[u8],
+        flags: MessageFlags,
+    ) -> Result<usize, Errno> {
+        if !flags.contains(MessageFlags::DONT_WAIT) {
+            return self.write(context, fd, data);
+        }
+        self.attempt_or_wait(context, fd, false, |stack| write_once(stack, fd, data))
+    }
+
+    /// Receives into `buffer`. [`MessageFlags::DONT_WAIT`] tries once;
+    /// [`MessageFlags::WAIT_ALL`] keeps reading a stream until `buffer` is
+    /// full or the stream ends (a datagram is one datagram either way).
+    ///
+    /// # Errors
+    /// As [`Net::read`]. With WAIT_ALL, an error after some bytes returns
+    /// the bytes; the error comes with the next call.
+    pub fn recv(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        buffer: &mut [u8],
+        flags: MessageFlags,
+    ) -> Result<usize, Errno> {
+        let may_wait = !flags.contains(MessageFlags::DONT_WAIT);
+        let mut filled = 0;
+        loop {
+            let rest = &mut buffer[filled..];
+            let result =
+                self.attempt_or_wait(context, fd, may_wait, |stack| read_once(stack, fd, rest));
+            match result {
+                Ok(0) => return Ok(filled),
+                Ok(count) => filled += count,
+                Err(error) if filled == 0 => return Err(error),
+                Err(_) => return Ok(filled),
+            }
+            let stream = matches!(self.transport_of(context, fd), Ok(Transport::Tcp(_)));
+            if !flags.contains(MessageFlags::WAIT_ALL) || !stream || filled == buffer.len() {
+                return Ok(filled);
+            }
+        }
+    }
+}
+
+pub(super) fn read_once(stack: &mut Stack, fd: Fd, buffer: &mut [u8]) -> Result<usize, Errno> {
+    if buffer.is_empty() {
+        return Ok(0);
+    }
+    match transport(stack, fd)? {
+        Transport::Tcp(handle) => {
+            let now = stack.now_ns();
+            let Stack { ip, tcp, .. } = stack;
+            Ok(tcp.recv(now, handle, buffer, ip)?)
+        }
+        Transport::Udp(handle) => Ok(stack.udp.receive_from(handle, buffer)?.0),
+    }
+}
