@@ -12,7 +12,7 @@ const CHUNK: usize = 16 * 1024;
 pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) {
     let net = services.net();
     let mut buffer = alloc::vec![0u8; CHUNK];
-    while let Ok(count) = net.read(context, connection, &mut buffer) {
+    while let Ok(count) = super::read_or_idle(context, net, connection, &mut buffer) {
         if count == 0 {
             return;
         }

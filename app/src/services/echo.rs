@@ -14,7 +14,7 @@ pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) 
     let net = services.net();
     let mut buffer = alloc::vec![0u8; CHUNK];
     loop {
-        let Ok(count) = net.read(context, connection, &mut buffer) else {
+        let Ok(count) = super::read_or_idle(context, net, connection, &mut buffer) else {
             return;
         };
         if count == 0 || net.write(context, connection, &buffer[..count]).is_err() {

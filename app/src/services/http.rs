@@ -45,7 +45,7 @@ pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) 
                 );
                 return;
             }
-            match net.read(context, connection, &mut buffer[filled..]) {
+            match super::read_or_idle(context, net, connection, &mut buffer[filled..]) {
                 Ok(0) | Err(_) => return,
                 Ok(count) => filled += count,
             }

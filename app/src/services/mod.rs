@@ -11,7 +11,10 @@
 //! ICMP echo is the stack's own. Each TCP service is an acceptor thread
 //! that starts one kernel thread per connection, up to
 //! [`MAX_CONNECTIONS`] at once per service; past that a new connection is
-//! closed at once, so a flood cannot exhaust memory.
+//! closed at once, so a flood cannot exhaust memory. A connection that
+//! sends nothing for [`IDLE_TIMEOUT_NS`] is closed, and TCP keepalive
+//! finds peers that vanished, so idle or dead clients cannot hold the
+//! places for good.
 
 mod discard;
 mod echo;
@@ -24,7 +27,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use kernel::Context;
-use kernel::net::{Errno, Fd, Net, SocketOption, SocketType};
+use kernel::net::{Errno, Fd, Net, PollEvents, PollFd, SocketOption, SocketType};
 
 pub use source::chargen_byte;
 
@@ -32,6 +35,8 @@ pub use source::chargen_byte;
 pub const MAX_CONNECTIONS: usize = 512;
 /// Listen backlog of every service.
 const BACKLOG: usize = 128;
+/// How long a connection may stay silent before the service closes it.
+pub const IDLE_TIMEOUT_NS: u64 = 120_000_000_000;
 
 /// What the services did, for `/stats`.
 #[derive(Debug, Default)]
@@ -163,6 +168,9 @@ impl Services {
                 let _ = self.net.close(context, connection);
                 continue;
             }
+            let _ = self
+                .net
+                .set_option(context, connection, SocketOption::KeepAlive(true));
             active.fetch_add(1, Relaxed);
             let services = self.clone();
             let count = active.clone();
@@ -178,4 +186,22 @@ impl Services {
             }
         }
     }
+}
+
+/// Reads from `connection`, giving up (as `Ok(0)`, end of stream) when it
+/// has been silent for [`IDLE_TIMEOUT_NS`].
+///
+/// # Errors
+/// The read's error.
+pub(crate) fn read_or_idle(
+    context: &Context<'_>,
+    net: &Net,
+    connection: Fd,
+    buffer: &mut [u8],
+) -> Result<usize, Errno> {
+    let mut poll = [PollFd::new(connection, PollEvents::READABLE)];
+    if net.poll(context, &mut poll, Some(IDLE_TIMEOUT_NS))? == 0 {
+        return Ok(0);
+    }
+    net.read(context, connection, buffer)
 }

@@ -32,6 +32,11 @@ fn serve(context: &Context<'_>, services: &Services, socket: Fd) {
         let Ok((count, sender)) = net.receive_from(context, socket, &mut buffer) else {
             return; // Only a closed socket fails a blocking receive.
         };
+        // Privileged ports are other services (echo, chargen, …): answering
+        // them would let one spoofed datagram start an endless exchange.
+        if sender.port() < 1024 {
+            continue;
+        }
         if net
             .send_to(context, socket, &buffer[..count], sender)
             .is_ok()

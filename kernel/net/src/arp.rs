@@ -2,7 +2,8 @@
 //! of packets waiting for a reply.
 //!
 //! A packet to an unknown neighbour waits in the entry (up to
-//! [`PENDING_LIMIT`], oldest dropped first) while requests go out once a
+//! [`PENDING_LIMIT`], enough for a fragmented 64 KiB datagram, and
+//! [`PENDING_TOTAL`] over all entries; the oldest go first) while requests go out once a
 //! second, [`REQUEST_TRIES`] times; then the entry fails and its packets are
 //! dropped. A resolved entry lives [`REACHABLE_NS`] and is then forgotten,
 //! so a moved neighbour is found again. The table is bounded: when full, a
@@ -19,7 +20,9 @@ use crate::buffer::PacketBuffer;
 use crate::interface::InterfaceIndex;
 
 /// Packets held per unresolved neighbour.
-pub const PENDING_LIMIT: usize = 8;
+pub const PENDING_LIMIT: usize = 48;
+/// Packets held for all unresolved neighbours together.
+pub const PENDING_TOTAL: usize = 256;
 /// Requests sent before giving up.
 pub const REQUEST_TRIES: u32 = 3;
 /// Time between requests.
@@ -73,6 +76,8 @@ pub struct ArpStats {
 #[derive(Default)]
 pub struct ArpCache {
     entries: BTreeMap<Key, Entry>,
+    /// Packets waiting in all resolving entries.
+    pending: usize,
     /// Counters.
     pub stats: ArpStats,
 }
@@ -108,16 +113,23 @@ impl ArpCache {
             ..
         }) = self.entries.get_mut(&key)
         {
-            if pending.len() >= PENDING_LIMIT {
+            if pending.len() >= PENDING_LIMIT || self.pending >= PENDING_TOTAL {
                 pending.pop_front();
                 self.stats.dropped_unresolved += 1;
+                self.pending -= 1;
             }
             pending.push_back(packet);
+            self.pending += 1;
+            return HoldOutcome::Waiting;
+        }
+        if self.pending >= PENDING_TOTAL {
+            self.stats.dropped_unresolved += 1;
             return HoldOutcome::Waiting;
         }
         self.make_room(&key);
-        let mut pending = VecDeque::with_capacity(PENDING_LIMIT);
+        let mut pending = VecDeque::new();
         pending.push_back(packet);
+        self.pending += 1;
         let entry = Entry {
             state: State::Resolving { pending, tries: 1 },
             deadline_ns: now_ns.saturating_add(RETRY_NS),
@@ -151,7 +163,10 @@ impl ArpCache {
             Some(Entry {
                 state: State::Resolving { pending, .. },
                 ..
-            }) => pending,
+            }) => {
+                self.pending -= pending.len();
+                pending
+            }
             _ => VecDeque::new(),
         }
     }
@@ -175,13 +190,19 @@ impl ArpCache {
         }
         self.stats.requests_sent += retries.len() as u64;
         for key in expired {
-            if let Some(Entry {
-                state: State::Resolving { pending, .. },
-                ..
-            }) = self.entries.remove(&key)
-            {
-                self.stats.dropped_unresolved += pending.len() as u64;
-            }
+            self.forget(&key);
+        }
+    }
+
+    /// Removes an entry, counting the packets that waited in it.
+    fn forget(&mut self, key: &Key) {
+        if let Some(Entry {
+            state: State::Resolving { pending, .. },
+            ..
+        }) = self.entries.remove(key)
+        {
+            self.stats.dropped_unresolved += pending.len() as u64;
+            self.pending -= pending.len();
         }
     }
 
@@ -192,7 +213,15 @@ impl ArpCache {
 
     /// Forgets every entry of `interface` (it went down or changed address).
     pub fn flush_interface(&mut self, interface: InterfaceIndex) {
-        self.entries.retain(|(index, _), _| *index != interface);
+        let keys: Vec<Key> = self
+            .entries
+            .keys()
+            .filter(|(index, _)| *index == interface)
+            .copied()
+            .collect();
+        for key in keys {
+            self.forget(&key);
+        }
     }
 
     /// Resolved entries, for display.
@@ -216,7 +245,7 @@ impl ArpCache {
             .min_by_key(|(_, entry)| entry.deadline_ns)
             .map(|(key, _)| *key);
         if let Some(victim) = victim {
-            self.entries.remove(&victim);
+            self.forget(&victim);
         }
     }
 }

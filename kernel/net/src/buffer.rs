@@ -78,6 +78,12 @@ impl PacketBuffer {
         self.start == self.end
     }
 
+    /// The memory this buffer holds, whatever its data: what queues
+    /// charge it against their limits.
+    pub fn footprint(&self) -> usize {
+        self.storage.bytes().len()
+    }
+
     /// Free bytes before the data.
     pub fn headroom(&self) -> usize {
         self.start

@@ -70,8 +70,7 @@ fn init_ifconfig(context: &Context<'_>) -> Result<(), ComponentError> {
             stack.set_up(lo, true).ok();
             stack.set_address(lo, Some(loopback)).ok();
         }
-        stack
-            .set_pending_config(config)
-            .map_err(|_| ComponentError::Failed("the ip= configuration failed"))
+        stack.set_pending_config(config);
+        Ok(())
     })
 }

@@ -14,7 +14,11 @@ use core::net::Ipv4Addr;
 use base::params::BootParams;
 
 use crate::interface::{InterfaceAddress, InterfaceIndex, LinkKind};
-use crate::stack::{InterfaceError, Stack};
+use alloc::string::String;
+
+use log::{info, warn};
+
+use crate::stack::Stack;
 
 /// How the first Ethernet interface is configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,14 +110,10 @@ pub struct PendingConfig {
 impl Stack {
     /// Records how to configure the first Ethernet interface and applies
     /// it if that interface exists already.
-    ///
-    /// # Errors
-    /// [`InterfaceError`] from applying it.
-    pub fn set_pending_config(&mut self, config: AddressConfig) -> Result<(), InterfaceError> {
+    pub fn set_pending_config(&mut self, config: AddressConfig) {
         self.pending.config = Some(config);
-        match self.first_ethernet() {
-            Some(index) => self.apply_pending(index),
-            None => Ok(()),
+        if let Some(index) = self.first_ethernet() {
+            self.apply_pending(index);
         }
     }
 
@@ -126,23 +126,32 @@ impl Stack {
     }
 
     /// Applies the pending configuration to `index` if it is the first
-    /// Ethernet interface and nothing was applied yet.
-    ///
-    /// # Errors
-    /// [`InterfaceError`].
-    pub fn apply_pending(&mut self, index: InterfaceIndex) -> Result<(), InterfaceError> {
+    /// Ethernet interface and nothing was applied yet. A part that fails
+    /// (a gateway off the subnet, say) is logged and the rest stays: a bad
+    /// boot parameter costs that part, never the interface or the boot.
+    pub fn apply_pending(&mut self, index: InterfaceIndex) {
         let Some(config) = self.pending.config else {
-            return Ok(());
+            return;
         };
         if self.pending.applied || self.first_ethernet() != Some(index) {
-            return Ok(());
+            return;
         }
         self.pending.applied = true;
-        self.set_up(index, true)?;
+        let name = self
+            .ip
+            .interface(index)
+            .map_or_else(String::new, |i| i.name.clone());
+        let _ = self.set_up(index, true);
         match config {
             AddressConfig::Static { address, gateway } => {
-                self.set_address(index, Some(address))?;
-                self.set_default_gateway(gateway)
+                if let Err(error) = self.set_address(index, Some(address)) {
+                    warn!("{name}: ip={address} not configured: {error}");
+                    return;
+                }
+                info!("{name} is {address}");
+                if let Err(error) = self.set_default_gateway(gateway) {
+                    warn!("{name}: gw={gateway:?} not configured: {error}");
+                }
             }
             AddressConfig::Dhcp => {
                 let mac = self.ip.interface(index).map(|i| i.spec.mac);
@@ -150,9 +159,8 @@ impl Stack {
                     self.start_dhcp(index, mac);
                     self.dhcp_timer();
                 }
-                Ok(())
             }
-            AddressConfig::None => Ok(()),
+            AddressConfig::None => {}
         }
     }
 }

@@ -69,18 +69,24 @@ impl DhcpSession {
 }
 
 impl Stack {
-    /// Whether `packet` (an IP packet from `index`) is for the DHCP client.
+    /// Whether `packet` (an IP packet from `index`) is for the DHCP client:
+    /// a peek at the protocol and destination port, no checksum (the
+    /// client's input path checks the packet in full).
     pub(crate) fn dhcp_wants(&self, index: InterfaceIndex, packet: &PacketBuffer) -> bool {
         if self.dhcp.as_ref().is_none_or(|s| s.interface != index) {
             return false;
         }
-        let Ok(header) = Ipv4Header::parse(packet.data()) else {
+        let bytes = packet.data();
+        let Some(&first) = bytes.first() else {
             return false;
         };
-        let udp = packet.data().get(header.header_len..header.total_len);
-        header.protocol == protocol::UDP
-            && !header.is_fragment()
-            && udp.and_then(|udp| udp.get(2..4)) == Some(&CLIENT_PORT.to_be_bytes()[..])
+        let header_len = usize::from(first & 0x0f) * 4;
+        let unfragmented = bytes
+            .get(6..8)
+            .is_some_and(|f| f[0] & 0x3f == 0 && f[1] == 0);
+        bytes.get(9) == Some(&protocol::UDP)
+            && unfragmented
+            && bytes.get(header_len + 2..header_len + 4) == Some(&CLIENT_PORT.to_be_bytes()[..])
     }
 
     /// Feeds a packet [`Stack::dhcp_wants`] to the client.

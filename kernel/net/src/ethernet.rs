@@ -15,7 +15,7 @@ use wire::{ArpOperation, ArpPacket, EtherType, EthernetHeader, MacAddress};
 use crate::arp::HoldOutcome;
 use crate::buffer::PacketBuffer;
 use crate::interface::{InterfaceIndex, LinkKind};
-use crate::ipv4::IpLayer;
+use crate::ipv4::{IpLayer, OutputError};
 
 /// What a received frame carries, for the stack to pass on.
 pub enum LinkInput {
@@ -26,24 +26,27 @@ pub enum LinkInput {
 }
 
 impl IpLayer {
-    /// Sends an IP packet to `neighbour` on `index`.
+    /// Sends an IP packet to `neighbour` on `index`; a packet waiting for
+    /// ARP counts as sent.
+    ///
+    /// # Errors
+    /// [`OutputError::QueueFull`] when the interface dropped it.
     pub(crate) fn link_output(
         &mut self,
         index: InterfaceIndex,
         neighbour: Ipv4Addr,
         packet: PacketBuffer,
-    ) {
+    ) -> Result<(), OutputError> {
         let Some(interface) = self.interface(index) else {
-            return;
+            return Err(OutputError::NoRoute);
         };
         if interface.spec.kind == LinkKind::Loopback {
-            self.enqueue(index, packet);
-            return;
+            return self.enqueue(index, packet);
         }
         let broadcast = neighbour.is_broadcast()
             || interface
                 .address
-                .is_some_and(|a| a.broadcast() == neighbour);
+                .is_some_and(|a| a.broadcast() == Some(neighbour));
         let now = self.now_ns;
         let mac = if broadcast {
             Some(MacAddress::BROADCAST)
@@ -56,6 +59,7 @@ impl IpLayer {
                 if self.arp.hold(now, index, neighbour, packet) == HoldOutcome::SendRequest {
                     self.send_arp_request(index, neighbour);
                 }
+                Ok(())
             }
         }
     }
@@ -66,13 +70,13 @@ impl IpLayer {
         destination: MacAddress,
         ether_type: EtherType,
         mut packet: PacketBuffer,
-    ) {
-        let Some(source) = self.interface(index).map(|i| i.spec.mac) else {
-            return;
-        };
+    ) -> Result<(), OutputError> {
+        let source = self
+            .interface(index)
+            .map(|i| i.spec.mac)
+            .ok_or(OutputError::NoRoute)?;
         let Ok(bytes) = packet.prepend(HEADER_LEN) else {
-            self.stats.no_buffer += 1;
-            return;
+            return Err(self.no_buffer());
         };
         EthernetHeader {
             destination,
@@ -80,12 +84,15 @@ impl IpLayer {
             ether_type,
         }
         .write(bytes);
-        self.enqueue(index, packet);
+        self.enqueue(index, packet)
     }
 
-    fn enqueue(&mut self, index: InterfaceIndex, frame: PacketBuffer) {
-        if let Some(interface) = self.interface_mut(index) {
-            interface.enqueue(frame);
+    fn enqueue(&mut self, index: InterfaceIndex, frame: PacketBuffer) -> Result<(), OutputError> {
+        let interface = self.interface_mut(index).ok_or(OutputError::NoRoute)?;
+        if interface.enqueue(frame) {
+            Ok(())
+        } else {
+            Err(OutputError::QueueFull)
         }
     }
 
@@ -116,7 +123,8 @@ impl IpLayer {
             return;
         };
         packet.write(bytes);
-        self.frame_and_enqueue(index, destination, EtherType::Arp, buffer);
+        // A lost ARP packet is retried by its timer, or by the requester.
+        let _ = self.frame_and_enqueue(index, destination, EtherType::Arp, buffer);
     }
 
     /// Retries the ARP requests whose timers ran out.
@@ -186,13 +194,21 @@ impl IpLayer {
             && !packet.sender_mac.is_multicast()
             && packet.sender_ip != own.address;
         let for_us = packet.target_ip == own.address;
+        if packet.sender_ip == own.address && packet.sender_mac != own_mac(self, index) {
+            log::warn!("{} is also claimed by {}", own.address, packet.sender_mac);
+        }
         if sender_valid {
             let now = self.now_ns;
+            // Entries are made only for neighbours on our subnet (RFC 826's
+            // merge, restricted so that off-link claims cannot crowd out
+            // the gateway); others are only refreshed.
+            let create = for_us && own.contains(packet.sender_ip);
             let released = self
                 .arp
-                .learn(now, index, packet.sender_ip, packet.sender_mac, for_us);
+                .learn(now, index, packet.sender_ip, packet.sender_mac, create);
             for waiting in released {
-                self.frame_and_enqueue(index, packet.sender_mac, EtherType::Ipv4, waiting);
+                // Dropped and counted by the interface if its queue is full.
+                let _ = self.frame_and_enqueue(index, packet.sender_mac, EtherType::Ipv4, waiting);
             }
         }
         if for_us && packet.operation == ArpOperation::Request {
@@ -201,6 +217,9 @@ impl IpLayer {
     }
 
     fn send_arp_reply(&mut self, index: InterfaceIndex, request: &ArpPacket) {
+        if request.sender_mac.is_multicast() {
+            return; // Never answer to a broadcast hardware address.
+        }
         let Some(interface) = self.interface(index) else {
             return;
         };
@@ -220,4 +239,9 @@ impl core::fmt::Debug for LinkInput {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("LinkInput").finish_non_exhaustive()
     }
+}
+
+/// The MAC of interface `index`.
+fn own_mac(ip: &IpLayer, index: InterfaceIndex) -> MacAddress {
+    ip.interface(index).map_or(MacAddress::ZERO, |i| i.spec.mac)
 }

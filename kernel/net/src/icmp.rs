@@ -13,6 +13,7 @@ use wire::ipv4::protocol;
 use wire::{IcmpKind, IcmpMessage, Ipv4Header};
 
 use crate::buffer::PacketBuffer;
+use crate::icmp_errors::Unreachable;
 use crate::ipv4::IpLayer;
 
 /// Echo replies per second at most.
@@ -114,57 +115,83 @@ impl Default for Icmp {
 }
 
 impl Icmp {
-    /// Handles a received message (`message` is the IP payload).
-    pub fn input(&mut self, ip: &mut IpLayer, header: &Ipv4Header, mut message: PacketBuffer) {
+    /// Handles a received message (`message` is the IP payload); a
+    /// destination-unreachable comes back parsed, for the transports.
+    pub fn input(
+        &mut self,
+        ip: &mut IpLayer,
+        header: &Ipv4Header,
+        message: PacketBuffer,
+    ) -> Option<Unreachable> {
         self.stats.received += 1;
         let parsed = match IcmpMessage::parse(message.data()) {
             Ok(parsed) => parsed,
             Err(_) => {
                 self.stats.malformed += 1;
-                return;
+                return None;
             }
         };
         match parsed.kind {
             IcmpKind::EchoRequest {
                 identifier,
                 sequence,
-            } => {
-                // Broadcast pings go unanswered, as on Linux and NetBSD.
-                if !ip.is_local(header.destination) || !answerable(header.source) {
-                    return;
-                }
-                if !self.echo_limit.allow(ip.now_ns) {
-                    self.stats.rate_limited += 1;
-                    return;
-                }
-                let reply = IcmpKind::EchoReply {
-                    identifier,
-                    sequence,
-                };
-                IcmpMessage { kind: reply }.write(message.data_mut());
-                let sent = ip.output(header.destination, header.source, protocol::ICMP, message);
-                if sent.is_ok() {
-                    self.stats.echo_replies += 1;
-                }
-            }
-            IcmpKind::DestinationUnreachable { .. } => self.stats.unreachables_received += 1,
+            } => self.answer_echo(ip, header, message, identifier, sequence),
             IcmpKind::EchoReply {
                 identifier,
                 sequence,
-            } => {
-                if self.replies.len() >= REPLIES_KEPT {
-                    self.replies.pop_front();
-                }
-                self.replies.push_back(EchoReply {
-                    source: header.source,
-                    identifier,
-                    sequence,
-                    arrived_ns: ip.now_ns,
-                });
-                self.reply_arrived = true;
+            } => self.record_reply(ip, header, identifier, sequence),
+            IcmpKind::DestinationUnreachable { code } => {
+                self.stats.unreachables_received += 1;
+                return message
+                    .data()
+                    .get(HEADER_LEN..)
+                    .and_then(|quote| Unreachable::parse(code, quote));
             }
             IcmpKind::Other { .. } => {}
         }
+        None
+    }
+
+    /// Turns an echo request into its reply in place and sends it back.
+    fn answer_echo(
+        &mut self,
+        ip: &mut IpLayer,
+        header: &Ipv4Header,
+        mut message: PacketBuffer,
+        identifier: u16,
+        sequence: u16,
+    ) {
+        // Broadcast pings go unanswered, as on Linux and NetBSD.
+        if !ip.is_local(header.destination) || !answerable(header.source) {
+            return;
+        }
+        if !self.echo_limit.allow(ip.now_ns) {
+            self.stats.rate_limited += 1;
+            return;
+        }
+        let reply = IcmpKind::EchoReply {
+            identifier,
+            sequence,
+        };
+        IcmpMessage { kind: reply }.write(message.data_mut());
+        let sent = ip.output(header.destination, header.source, protocol::ICMP, message);
+        if sent.is_ok() {
+            self.stats.echo_replies += 1;
+        }
+    }
+
+    /// Keeps an echo reply for the pingers.
+    fn record_reply(&mut self, ip: &IpLayer, header: &Ipv4Header, identifier: u16, sequence: u16) {
+        if self.replies.len() >= REPLIES_KEPT {
+            self.replies.pop_front();
+        }
+        self.replies.push_back(EchoReply {
+            source: header.source,
+            identifier,
+            sequence,
+            arrived_ns: ip.now_ns,
+        });
+        self.reply_arrived = true;
     }
 
     /// Tells `header.source` that nothing listens on the port of the

@@ -97,12 +97,16 @@ impl InterfaceAddress {
         mask_address(self.address, self.prefix_length)
     }
 
-    /// The subnet's directed broadcast address.
-    pub fn broadcast(&self) -> Ipv4Addr {
+    /// The subnet's directed broadcast address; none on /31 point-to-point
+    /// links (RFC 3021) and /32 host routes, whose every address is a host.
+    pub fn broadcast(&self) -> Option<Ipv4Addr> {
+        if self.prefix_length > 30 {
+            return None;
+        }
         let host_bits = u32::MAX
             .checked_shr(u32::from(self.prefix_length))
             .unwrap_or(0);
-        Ipv4Addr::from(u32::from(self.address) | host_bits)
+        Some(Ipv4Addr::from(u32::from(self.address) | host_bits))
     }
 
     /// Whether `other` is on this subnet.
@@ -150,19 +154,20 @@ impl Interface {
             return true;
         }
         match self.address {
-            Some(own) => destination == own.address || destination == own.broadcast(),
+            Some(own) => destination == own.address || own.broadcast() == Some(destination),
             None => false,
         }
     }
 
-    /// Queues a finished frame for the device; drops and counts it when the
-    /// interface is down or the queue is full.
-    pub(crate) fn enqueue(&mut self, frame: PacketBuffer) {
+    /// Queues a finished frame for the device; drops and counts it (and
+    /// says so) when the interface is down or the queue is full.
+    pub(crate) fn enqueue(&mut self, frame: PacketBuffer) -> bool {
         if !self.up || self.send_queue.len() >= SEND_QUEUE_LIMIT {
             self.counters.sent_dropped += 1;
-            return;
+            return false;
         }
         self.send_queue.push_back(frame);
+        true
     }
 
     /// Hands queued frames to the device until it is busy or the queue is
@@ -205,7 +210,13 @@ mod tests {
             prefix_length: 24,
         };
         assert_eq!(address.network(), Ipv4Addr::new(192, 168, 77, 0));
-        assert_eq!(address.broadcast(), Ipv4Addr::new(192, 168, 77, 255));
+        assert_eq!(address.broadcast(), Some(Ipv4Addr::new(192, 168, 77, 255)));
+        let point_to_point = InterfaceAddress {
+            address: Ipv4Addr::new(10, 0, 0, 2),
+            prefix_length: 31,
+        };
+        assert_eq!(point_to_point.broadcast(), None, "the peer is a host");
+        assert!(point_to_point.contains(Ipv4Addr::new(10, 0, 0, 3)));
         assert!(address.contains(Ipv4Addr::new(192, 168, 77, 200)));
         assert!(!address.contains(Ipv4Addr::new(192, 168, 78, 1)));
         assert_eq!(

@@ -40,6 +40,7 @@ pub mod config;
 pub mod dhcp;
 pub mod ethernet;
 pub mod icmp;
+mod icmp_errors;
 pub mod ifconfig;
 pub mod interface;
 pub mod ipv4;

@@ -104,8 +104,10 @@ impl Net {
         &self.pool
     }
 
-    /// Takes the stack lock with the clock read for this call.
-    pub fn lock<'a>(&'a self, context: &'a Context<'_>) -> MutexGuard<'a, Stack> {
+    /// Takes the stack lock with the clock read for this call. Whoever
+    /// takes it calls [`Net::finish`] before letting go (or uses
+    /// [`Net::with_stack`], which does).
+    pub(crate) fn lock<'a>(&'a self, context: &'a Context<'_>) -> MutexGuard<'a, Stack> {
         let mut stack = self.stack.lock(context);
         stack.set_now(context.now_ns());
         stack
@@ -159,15 +161,20 @@ impl Net {
         self.finish(context, &mut stack);
     }
 
-    /// The softint: every queued frame through the stack, one lock.
+    /// The softint: every queued frame through the stack, one lock. Output
+    /// goes to the drivers every [`OUTPUT_EVERY`] frames, so that the
+    /// answers to a long burst do not overflow the send queues.
     fn process_input(&self, context: &Context<'_>) {
         let mut stack = self.lock(context);
-        loop {
+        for count in 1.. {
             let next = self.input.lock(context).frames.pop_front();
             let Some((interface, frame)) = next else {
                 break;
             };
             stack.input(interface, frame);
+            if count % OUTPUT_EVERY == 0 {
+                start_output(context, &mut stack);
+            }
         }
         self.finish(context, &mut stack);
     }
@@ -180,12 +187,7 @@ impl Net {
 
     /// Hands queued frames to drivers, wakes waiters, arms the timer.
     pub(crate) fn finish(&self, context: &Context<'_>, stack: &mut Stack) {
-        // A busy device keeps its frames queued and calls transmit_ready.
-        for interface in stack.ip.interfaces.iter_mut() {
-            if !interface.send_queue.is_empty() {
-                interface.start_output(context);
-            }
-        }
+        start_output(context, stack);
         self.wake_waiters(context, stack);
         self.arm_timer(context, stack);
     }
@@ -231,6 +233,19 @@ impl Net {
 impl core::fmt::Debug for Net {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Net").finish_non_exhaustive()
+    }
+}
+
+/// Received frames between two hand-overs of output to the drivers.
+const OUTPUT_EVERY: usize = 64;
+
+/// Hands every interface's queued frames to its driver; a busy device
+/// keeps the rest queued and calls [`Net::transmit_ready`] later.
+fn start_output(context: &Context<'_>, stack: &mut Stack) {
+    for interface in stack.ip.interfaces.iter_mut() {
+        if !interface.send_queue.is_empty() {
+            interface.start_output(context);
+        }
     }
 }
 

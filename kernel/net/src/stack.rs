@@ -151,7 +151,7 @@ impl Stack {
             device,
             send_queue: Default::default(),
         });
-        self.apply_pending(index)?;
+        self.apply_pending(index);
         Ok(index)
     }
 
@@ -269,8 +269,18 @@ impl Stack {
 
     fn deliver(&mut self, header: &Ipv4Header, payload: PacketBuffer) {
         let now = self.now_ns();
+        if header.protocol != protocol::UDP && self.ip.is_broadcast(header.destination) {
+            // Only datagrams make sense to a broadcast address: a SYN to
+            // one would open a connection from it (RFC 1122 4.2.3.10).
+            self.ip.stats.not_for_us += 1;
+            return;
+        }
         match header.protocol {
-            protocol::ICMP => self.icmp.input(&mut self.ip, header, payload),
+            protocol::ICMP => {
+                if let Some(report) = self.icmp.input(&mut self.ip, header, payload) {
+                    self.unreachable_input(report);
+                }
+            }
             protocol::UDP => self
                 .udp
                 .input(&mut self.ip, &mut self.icmp, header, payload),

@@ -27,6 +27,7 @@ impl Stack {
                 ("bad_header", ip.bad_header),
                 ("bad_checksum", ip.bad_checksum),
                 ("not_for_us", ip.not_for_us),
+                ("martian_source", ip.martian_source),
                 ("unknown_protocol", ip.unknown_protocol),
                 ("no_route", ip.no_route),
                 ("no_buffer", ip.no_buffer),

@@ -2,9 +2,11 @@
 //!
 //! A received datagram is queued in the very buffer it arrived in (the
 //! headers stripped), so the only copy is the one out to the caller. Each
-//! endpoint's queue is bounded by its receive buffer size; past it,
-//! datagrams are dropped and counted, as in every BSD stack. A datagram to
-//! a port nobody has bound earns an ICMP port unreachable.
+//! endpoint's queue is bounded by its receive buffer size, charged with
+//! the memory each datagram holds (its whole buffer, as BSD charges
+//! mbufs), and by a datagram count; past either, datagrams are dropped and
+//! counted. A datagram to a port nobody has bound earns an ICMP port
+//! unreachable.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -28,6 +30,8 @@ pub type UdpHandle = SlabKey;
 pub const DEFAULT_RECEIVE_BUFFER: usize = 256 * 1024;
 /// Endpoints at most.
 const MAX_ENDPOINTS: usize = 4096;
+/// Datagrams an endpoint queues at most, however small.
+const MAX_QUEUED: usize = 1024;
 /// The largest payload a datagram may carry.
 pub const MAX_PAYLOAD: usize = 65_535 - 20 - HEADER_LEN;
 
@@ -36,8 +40,12 @@ pub const MAX_PAYLOAD: usize = 65_535 - 20 - HEADER_LEN;
 pub enum UdpError {
     /// No handle like that.
     InvalidHandle,
-    /// Bound already, or the address is taken.
+    /// The address is taken.
     AddressInUse,
+    /// The endpoint is bound already.
+    AlreadyBound,
+    /// Port 0 is no destination.
+    InvalidDestination,
     /// The address is not one of ours.
     AddressNotAvailable,
     /// Nothing queued.
@@ -59,6 +67,8 @@ impl core::fmt::Display for UdpError {
         match self {
             Self::InvalidHandle => f.write_str("no such UDP endpoint"),
             Self::AddressInUse => f.write_str("address in use"),
+            Self::AlreadyBound => f.write_str("already bound"),
+            Self::InvalidDestination => f.write_str("port 0 is no destination"),
             Self::AddressNotAvailable => f.write_str("address not available"),
             Self::WouldBlock => f.write_str("no datagram queued"),
             Self::NotConnected => f.write_str("no destination"),
@@ -86,6 +96,9 @@ struct Endpoint {
     queued_bytes: usize,
     receive_buffer: usize,
     reuse_address: bool,
+    /// An ICMP port unreachable for this connected endpoint, reported by
+    /// its next call (BSD's so_error for UDP).
+    refused: bool,
 }
 
 /// UDP counters.
@@ -134,6 +147,7 @@ impl Udp {
                 queued_bytes: 0,
                 receive_buffer: DEFAULT_RECEIVE_BUFFER,
                 reuse_address: false,
+                refused: false,
             })
             .ok_or(UdpError::NoSpace)
     }
@@ -157,7 +171,7 @@ impl Udp {
     ) -> Result<(), UdpError> {
         let endpoint = self.endpoints.get(handle).ok_or(UdpError::InvalidHandle)?;
         if endpoint.local.port() != 0 {
-            return Err(UdpError::AddressInUse);
+            return Err(UdpError::AlreadyBound);
         }
         if !local.ip().is_unspecified() && !ip.is_local(*local.ip()) {
             return Err(UdpError::AddressNotAvailable);
@@ -239,36 +253,24 @@ impl Udp {
         let destination = destination
             .or(endpoint.remote)
             .ok_or(UdpError::NotConnected)?;
+        if destination.port() == 0 {
+            return Err(UdpError::InvalidDestination);
+        }
         if data.len() > MAX_PAYLOAD {
             return Err(UdpError::TooLong);
         }
         let local = endpoint.local;
-        let source = if local.ip().is_unspecified() {
-            ip.next_hop(*destination.ip())
-                .ok_or(UdpError::Output(OutputError::NoRoute))?
-                .source
-        } else {
-            *local.ip()
+        let source = match *local.ip() {
+            any if any.is_unspecified() => {
+                ip.next_hop(*destination.ip())
+                    .ok_or(UdpError::Output(OutputError::NoRoute))?
+                    .source
+            }
+            bound => bound,
         };
-        let mut buffer = ip
-            .pool
-            .allocate_large(HEADER_LEN + data.len())
-            .map_err(|_| {
-                ip.stats.no_buffer += 1;
-                UdpError::Output(OutputError::NoBuffer)
-            })?;
-        let bytes = buffer
-            .append(HEADER_LEN + data.len())
-            .map_err(|_| UdpError::TooLong)?;
-        bytes[HEADER_LEN..].copy_from_slice(data);
-        UdpHeader::write(
-            local.port(),
-            destination.port(),
-            bytes,
-            source,
-            *destination.ip(),
-        );
-        ip.output(source, *destination.ip(), protocol::UDP, buffer)
+        let from = SocketAddrV4::new(source, local.port());
+        let datagram = datagram(ip, from, destination, data)?;
+        ip.output(source, *destination.ip(), protocol::UDP, datagram)
             .map_err(UdpError::Output)?;
         self.stats.sent += 1;
         Ok(data.len())
@@ -285,8 +287,11 @@ impl Udp {
         buffer: &mut [u8],
     ) -> Result<(usize, SocketAddrV4), UdpError> {
         let endpoint = self.endpoint(handle)?;
+        if core::mem::take(&mut endpoint.refused) {
+            return Err(UdpError::Refused);
+        }
         let datagram = endpoint.queue.pop_front().ok_or(UdpError::WouldBlock)?;
-        endpoint.queued_bytes -= datagram.payload.len();
+        endpoint.queued_bytes -= datagram.payload.footprint();
         let length = datagram.payload.len().min(buffer.len());
         buffer[..length].copy_from_slice(&datagram.payload.data()[..length]);
         Ok((length, datagram.source))
@@ -320,11 +325,34 @@ impl Udp {
         self.endpoints.get(handle).map(|e| e.reuse_address)
     }
 
-    /// Whether a datagram is queued.
+    /// Whether a datagram (or an error) is waiting.
     pub fn readable(&self, handle: UdpHandle) -> bool {
         self.endpoints
             .get(handle)
-            .is_some_and(|e| !e.queue.is_empty())
+            .is_some_and(|e| !e.queue.is_empty() || e.refused)
+    }
+
+    /// Takes the pending "refused" error (SO_ERROR).
+    pub fn take_refused(&mut self, handle: UdpHandle) -> bool {
+        self.endpoints
+            .get_mut(handle)
+            .is_some_and(|e| core::mem::take(&mut e.refused))
+    }
+
+    /// An ICMP port unreachable came back for a datagram from `local` to
+    /// `remote`: the endpoint connected to exactly that learns it (an
+    /// unconnected one cannot tell which of its peers refused, as in BSD).
+    pub fn refused(&mut self, local: SocketAddrV4, remote: SocketAddrV4) {
+        let connected = self.endpoints.iter().find(|(_, endpoint)| {
+            endpoint.remote == Some(remote) && endpoint.local.port() == local.port()
+        });
+        let Some((handle, _)) = connected else {
+            return;
+        };
+        if let Some(endpoint) = self.endpoints.get_mut(handle) {
+            endpoint.refused = true;
+            self.events.push(handle);
+        }
     }
 
     /// The bound address.
@@ -376,11 +404,14 @@ impl Udp {
         let Some(endpoint) = self.endpoints.get_mut(handle) else {
             return;
         };
-        if endpoint.queued_bytes + payload.len() > endpoint.receive_buffer {
+        let charge = payload.footprint();
+        let full = endpoint.queue.len() >= MAX_QUEUED
+            || endpoint.queued_bytes + charge > endpoint.receive_buffer;
+        if full {
             self.stats.queue_full += 1;
             return;
         }
-        endpoint.queued_bytes += payload.len();
+        endpoint.queued_bytes += charge;
         let was_empty = endpoint.queue.is_empty();
         endpoint.queue.push_back(Datagram { source, payload });
         if was_empty {
@@ -415,6 +446,23 @@ impl Udp {
         }
         best.map(|(_, handle)| handle)
     }
+}
+
+/// A buffer holding the UDP datagram `data` from `from` to `to`.
+fn datagram(
+    ip: &mut IpLayer,
+    from: SocketAddrV4,
+    to: SocketAddrV4,
+    data: &[u8],
+) -> Result<PacketBuffer, UdpError> {
+    let length = HEADER_LEN + data.len();
+    let Ok(mut buffer) = ip.pool.allocate_large(length) else {
+        return Err(UdpError::Output(ip.no_buffer()));
+    };
+    let bytes = buffer.append(length).map_err(|_| UdpError::TooLong)?;
+    bytes[HEADER_LEN..].copy_from_slice(data);
+    UdpHeader::write(from.port(), to.port(), bytes, *from.ip(), *to.ip());
+    Ok(buffer)
 }
 
 impl Default for Udp {

@@ -31,6 +31,8 @@ pub enum OutputError {
     NoBuffer,
     /// Too big to send with don't-fragment set, or bigger than IPv4 allows.
     TooBig,
+    /// The interface's send queue was full: the packet was dropped.
+    QueueFull,
 }
 
 impl core::fmt::Display for OutputError {
@@ -39,6 +41,7 @@ impl core::fmt::Display for OutputError {
             Self::NoRoute => "no route to host",
             Self::NoBuffer => "no packet buffer",
             Self::TooBig => "packet too big",
+            Self::QueueFull => "interface send queue full",
         })
     }
 }
@@ -56,6 +59,9 @@ pub struct IpStats {
     pub bad_checksum: u64,
     /// Dropped: addressed to another host.
     pub not_for_us: u64,
+    /// Dropped: a source no host can have (broadcast, multicast, ours,
+    /// loopback from a wire), RFC 1812's martians.
+    pub martian_source: u64,
     /// Dropped: protocol not spoken.
     pub unknown_protocol: u64,
     /// Handed to a transport.
@@ -277,8 +283,8 @@ impl IpLayer {
                 .prepend(HEADER_LEN)
                 .map_err(|_| OutputError::NoBuffer)?;
             header.write(bytes);
+            self.link_output(hop.interface, hop.neighbour, payload)?;
             self.stats.sent += 1;
-            self.link_output(hop.interface, hop.neighbour, payload);
             return Ok(());
         }
         if header.dont_fragment {
@@ -312,9 +318,9 @@ impl IpLayer {
                 .prepend(HEADER_LEN)
                 .map_err(|_| OutputError::NoBuffer)?;
             piece.write(bytes);
+            self.link_output(hop.interface, hop.neighbour, fragment)?;
             self.stats.sent += 1;
             self.stats.fragments_sent += 1;
-            self.link_output(hop.interface, hop.neighbour, fragment);
         }
         Ok(())
     }
@@ -332,6 +338,37 @@ impl IpLayer {
         };
         receiver.accepts(destination)
             || (receiver.spec.kind == LinkKind::Loopback && self.is_local(destination))
+    }
+
+    /// Whether no honest host sends from `source` to us on `interface`: a
+    /// broadcast, multicast or unspecified address, one of our own (a
+    /// reflection) or loopback arriving from a wire (RFC 1812 5.3.7).
+    fn martian_source(&self, interface: InterfaceIndex, source: Ipv4Addr) -> bool {
+        let looped = self
+            .interface(interface)
+            .is_some_and(|i| i.spec.kind == LinkKind::Loopback);
+        if looped {
+            return false;
+        }
+        let directed_broadcast = self
+            .interfaces
+            .iter()
+            .any(|i| i.address.and_then(|a| a.broadcast()) == Some(source));
+        source.is_broadcast()
+            || source.is_multicast()
+            || source.is_unspecified()
+            || directed_broadcast
+            || self.is_local(source)
+    }
+
+    /// Whether `destination` is a broadcast this host accepts rather than
+    /// one of its addresses.
+    pub fn is_broadcast(&self, destination: Ipv4Addr) -> bool {
+        destination.is_broadcast()
+            || self
+                .interfaces
+                .iter()
+                .any(|i| i.address.and_then(|a| a.broadcast()) == Some(destination))
     }
 
     /// Checks an incoming packet's header and reassembles fragments.
@@ -355,6 +392,10 @@ impl IpLayer {
         };
         if !self.accepts(interface, header.destination) {
             self.stats.not_for_us += 1;
+            return None;
+        }
+        if self.martian_source(interface, header.source) {
+            self.stats.martian_source += 1;
             return None;
         }
         packet.truncate(header.total_len);
@@ -395,13 +436,14 @@ impl tcp::Transmit for IpLayer {
         self.output(source, destination, wire::ipv4::protocol::TCP, segment)
             .map_err(|error| match error {
                 OutputError::NoRoute => tcp::TransmitError::NoRoute,
+                OutputError::QueueFull => tcp::TransmitError::QueueFull,
                 OutputError::NoBuffer | OutputError::TooBig => tcp::TransmitError::NoBuffer,
             })
     }
 }
 
-/// Keeps the unused-import lint honest about `HEADROOM`: output buffers
-/// come from the pool with it, and fragments rely on it for their header.
+/// Fresh buffers have room for the IPv4 and Ethernet headers that output
+/// prepends (fragments included) without moving the payload.
 const _: () = assert!(HEADROOM >= HEADER_LEN + wire::ethernet::HEADER_LEN);
 
 impl core::fmt::Debug for IpLayer {

@@ -5,9 +5,12 @@
 //! from offset 0 to the end of the last fragment; then their payloads are
 //! copied, once, into one buffer. Limits keep a flood of fragments from
 //! eating memory: [`MAX_DATAGRAMS`] datagrams and [`MAX_FRAGMENTS`]
-//! fragments in all, each datagram given up after [`TIMEOUT_NS`]. An
-//! overlapping fragment discards its whole datagram (RFC 5722's rule, the
-//! safe answer to overlap attacks; honest senders never overlap).
+//! fragments in all, each datagram given up after [`TIMEOUT_NS`]; when
+//! either limit is reached the oldest datagrams make room, so a flood of
+//! fragments that never complete cannot lock honest ones out. An exact
+//! duplicate of a fragment (a link that duplicates) is dropped alone; any
+//! other overlap discards its whole datagram (RFC 5722's rule, the safe
+//! answer to overlap attacks; honest senders never overlap).
 
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
@@ -49,6 +52,16 @@ struct Datagram {
     expires_ns: u64,
 }
 
+/// What became of a fragment.
+enum Added {
+    /// Kept.
+    Stored,
+    /// The same bytes at the same offset were there: dropped alone.
+    Duplicate,
+    /// It contradicts its datagram, which is discarded.
+    Conflict,
+}
+
 /// Counters, for `/stats`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReassemblyStats {
@@ -87,11 +100,28 @@ impl Reassembly {
             return None;
         }
         let index = self.datagram_for(now_ns, header)?;
-        if !self.add_fragment(index, header, payload) {
-            self.discard(index);
-            return None;
+        let index = self.make_room(index);
+        match self.add_fragment(index, header, payload) {
+            Added::Stored => self.complete(index, pool),
+            Added::Duplicate => None,
+            Added::Conflict => {
+                self.discard(index);
+                None
+            }
         }
-        self.complete(index, pool)
+    }
+
+    /// Discards the oldest other datagrams while all fragments are held;
+    /// returns where datagram `index` is afterwards.
+    fn make_room(&mut self, mut index: usize) -> usize {
+        while self.held >= MAX_FRAGMENTS && self.datagrams.len() > 1 {
+            let oldest = usize::from(index == 0);
+            self.discard(oldest);
+            if oldest < index {
+                index -= 1;
+            }
+        }
+        index
     }
 
     /// Gives up datagrams whose time ran out.
@@ -135,11 +165,15 @@ impl Reassembly {
         Some(self.datagrams.len() - 1)
     }
 
-    /// Adds the fragment; false if it contradicts what is there.
-    fn add_fragment(&mut self, index: usize, header: &Ipv4Header, payload: PacketBuffer) -> bool {
+    /// Adds the fragment, or says why not.
+    fn add_fragment(&mut self, index: usize, header: &Ipv4Header, payload: PacketBuffer) -> Added {
         let start = header.fragment_offset;
         let end = start + payload.len();
         let datagram = &mut self.datagrams[index];
+        let same = |f: &Fragment| f.offset == start && f.payload.data() == payload.data();
+        if datagram.fragments.iter().any(same) {
+            return Added::Duplicate;
+        }
         let overlaps = datagram
             .fragments
             .iter()
@@ -147,7 +181,7 @@ impl Reassembly {
         let beyond_end = datagram.total_len.is_some_and(|total| end > total);
         let last_again = !header.more_fragments && datagram.total_len.is_some();
         if overlaps || beyond_end || last_again || self.held >= MAX_FRAGMENTS {
-            return false;
+            return Added::Conflict;
         }
         if !header.more_fragments {
             let furthest = datagram
@@ -155,7 +189,7 @@ impl Reassembly {
                 .iter()
                 .map(|f| f.offset + f.payload.len());
             if furthest.max().is_some_and(|furthest| furthest > end) {
-                return false;
+                return Added::Conflict;
             }
             datagram.total_len = Some(end);
         }
@@ -167,7 +201,7 @@ impl Reassembly {
             payload,
         });
         self.held += 1;
-        true
+        Added::Stored
     }
 
     fn complete(&mut self, index: usize, pool: &PacketPool) -> Option<(Ipv4Header, PacketBuffer)> {

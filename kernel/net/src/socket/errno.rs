@@ -131,7 +131,7 @@ impl From<OutputError> for Errno {
     fn from(error: OutputError) -> Self {
         match error {
             OutputError::NoRoute => Self::NetworkUnreachable,
-            OutputError::NoBuffer => Self::NoBuffers,
+            OutputError::NoBuffer | OutputError::QueueFull => Self::NoBuffers,
             OutputError::TooBig => Self::MessageTooLong,
         }
     }
@@ -142,6 +142,7 @@ impl From<UdpError> for Errno {
         match error {
             UdpError::InvalidHandle => Self::BadDescriptor,
             UdpError::AddressInUse => Self::AddressInUse,
+            UdpError::AlreadyBound | UdpError::InvalidDestination => Self::InvalidArgument,
             UdpError::AddressNotAvailable => Self::AddressNotAvailable,
             UdpError::WouldBlock => Self::WouldBlock,
             UdpError::NotConnected => Self::DestinationRequired,

@@ -128,7 +128,7 @@ impl Net {
     /// [`Errno::NotConnected`], [`Errno::BadDescriptor`].
     pub fn read(&self, context: &Context<'_>, fd: Fd, buffer: &mut [u8]) -> Result<usize, Errno> {
         if buffer.is_empty() {
-            return Ok(0);
+            return self.transport_of(context, fd).map(|_| 0);
         }
         self.blocking(context, fd, |stack| messages::read_once(stack, fd, buffer))
     }
@@ -203,6 +203,10 @@ impl Net {
         self.with_stack(context, |stack| {
             let entry = stack.sockets.remove(fd).ok_or(Errno::BadDescriptor)?;
             entry.wait.notify_all(context);
+            if stack.sockets.pollers > 0 {
+                // A poll on this descriptor now reports it invalid.
+                self.poll_wait.notify_all(context);
+            }
             close_transport(stack, entry.transport);
             Ok(())
         })

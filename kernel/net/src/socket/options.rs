@@ -27,6 +27,8 @@ pub enum SocketOption {
     Linger(Option<u32>),
     /// TCP_NODELAY.
     NoDelay(bool),
+    /// SO_ERROR (read only): the pending error, which reading clears.
+    Error(Option<Errno>),
 }
 
 /// An option's name.
@@ -46,6 +48,8 @@ pub enum OptionName {
     Linger,
     /// TCP_NODELAY.
     NoDelay,
+    /// SO_ERROR.
+    Error,
 }
 
 impl Net {
@@ -63,6 +67,7 @@ impl Net {
         self.with_stack(context, |stack| {
             let kind = transport(stack, fd)?;
             match (option, kind) {
+                (SocketOption::Error(_), _) => Err(Errno::InvalidArgument),
                 (SocketOption::NonBlocking(on), _) => {
                     let entry = stack.sockets.get_mut(fd).ok_or(Errno::BadDescriptor)?;
                     entry.nonblocking = on;
@@ -93,6 +98,9 @@ impl Net {
         fd: Fd,
         name: OptionName,
     ) -> Result<SocketOption, Errno> {
+        if name == OptionName::Error {
+            return self.take_error(context, fd);
+        }
         let stack = self.lock(context);
         let entry = stack.sockets.get(fd).ok_or(Errno::BadDescriptor)?;
         match (name, entry.transport) {
@@ -116,9 +124,26 @@ impl Net {
     }
 }
 
+impl Net {
+    /// SO_ERROR: takes the socket's pending error.
+    fn take_error(&self, context: &Context<'_>, fd: Fd) -> Result<SocketOption, Errno> {
+        self.with_stack(context, |stack| match transport(stack, fd)? {
+            Transport::Tcp(handle) => Ok(SocketOption::Error(
+                stack.tcp.take_error(handle).map(Errno::from),
+            )),
+            Transport::Udp(handle) => {
+                let refused = stack.udp.take_refused(handle);
+                Ok(SocketOption::Error(
+                    refused.then_some(Errno::ConnectionRefused),
+                ))
+            }
+        })
+    }
+}
+
 fn tcp_option(option: SocketOption) -> Option<tcp::SocketOption> {
     Some(match option {
-        SocketOption::NonBlocking(_) => return None,
+        SocketOption::NonBlocking(_) | SocketOption::Error(_) => return None,
         SocketOption::ReuseAddress(on) => tcp::SocketOption::ReuseAddress(on),
         SocketOption::ReceiveBuffer(bytes) => tcp::SocketOption::ReceiveBuffer(bytes),
         SocketOption::SendBuffer(bytes) => tcp::SocketOption::SendBuffer(bytes),
@@ -130,7 +155,7 @@ fn tcp_option(option: SocketOption) -> Option<tcp::SocketOption> {
 
 fn tcp_option_name(name: OptionName) -> Option<tcp::OptionName> {
     Some(match name {
-        OptionName::NonBlocking => return None,
+        OptionName::NonBlocking | OptionName::Error => return None,
         OptionName::ReuseAddress => tcp::OptionName::ReuseAddress,
         OptionName::ReceiveBuffer => tcp::OptionName::ReceiveBuffer,
         OptionName::SendBuffer => tcp::OptionName::SendBuffer,

@@ -58,6 +58,13 @@ impl Net {
         address: SocketAddrV4,
     ) -> Result<(), Errno> {
         let now = stack.now_ns();
+        let connecting = stack
+            .tcp
+            .status(handle)
+            .is_ok_and(|status| status.state == tcp::State::SynSent);
+        if connecting {
+            return Err(Errno::Already);
+        }
         let started = {
             let Stack { ip, tcp, .. } = &mut *stack;
             tcp.connect(now, handle, address, ip)

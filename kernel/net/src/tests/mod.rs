@@ -1,6 +1,7 @@
 //! Host tests of the whole stack without a kernel: two [`Stack`]s wired
 //! back to back, frames moved by hand, time advanced by hand.
 
+mod abuse;
 mod hostile;
 mod link;
 mod protocols;

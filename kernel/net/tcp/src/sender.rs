@@ -79,9 +79,17 @@ pub fn in_flight(tcb: &Tcb) -> u32 {
 }
 
 fn congestion_room(tcb: &Tcb) -> u32 {
-    let inflation = tcb.recovery.map_or(0, |recovery| recovery.inflation);
+    let inflation = tcb
+        .recovery
+        .map_or_else(|| limited_transmit(tcb), |recovery| recovery.inflation);
     let window = tcb.congestion.window().saturating_add(inflation);
     window.saturating_sub(in_flight(tcb))
+}
+
+/// RFC 3042: the first two duplicate ACKs each let one new segment out
+/// beyond the congestion window, so the receiver can send the third.
+fn limited_transmit(tcb: &Tcb) -> u32 {
+    tcb.duplicate_acks.min(2) * tcb.segment_size
 }
 
 fn first_segment(tcb: &Tcb) -> Option<Outgoing> {

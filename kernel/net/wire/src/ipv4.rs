@@ -90,6 +90,32 @@ impl Ipv4Header {
         })
     }
 
+    /// Parses the header of a datagram quoted in an ICMP error: the
+    /// checks of [`Ipv4Header::parse`] on the header alone (the quote
+    /// holds only the start of the datagram, and routers may have changed
+    /// fields since, so the checksum is not checked either).
+    pub fn parse_quoted(quote: &[u8]) -> Option<Self> {
+        let first = *quote.first()?;
+        let header_len = usize::from(first & 0x0f) * 4;
+        if first >> 4 != 4 || header_len < HEADER_LEN || quote.len() < header_len {
+            return None;
+        }
+        let flags_offset = be16(quote, 6);
+        Some(Self {
+            header_len,
+            type_of_service: quote[1],
+            total_len: usize::from(be16(quote, 2)),
+            identification: be16(quote, 4),
+            dont_fragment: flags_offset & 0x4000 != 0,
+            more_fragments: flags_offset & 0x2000 != 0,
+            fragment_offset: usize::from(flags_offset & 0x1fff) * 8,
+            ttl: quote[8],
+            protocol: quote[9],
+            source: address(quote, 12),
+            destination: address(quote, 16),
+        })
+    }
+
     /// Whether this is one fragment of a larger datagram.
     pub fn is_fragment(&self) -> bool {
         self.more_fragments || self.fragment_offset != 0
@@ -192,6 +218,21 @@ mod tests {
         let mut long_options = packet;
         long_options[0] = 0x4f;
         assert_eq!(Ipv4Header::parse(&long_options), Err(WireError::BadLength));
+    }
+
+    #[test]
+    fn quoted_headers_need_only_their_own_bytes() {
+        let packet = sample();
+        let quoted = Ipv4Header::parse_quoted(&packet[..20]).unwrap();
+        assert_eq!(quoted.destination, Ipv4Addr::new(10, 0, 0, 2));
+        assert_eq!(Ipv4Header::parse_quoted(&packet[..19]), None);
+        assert_eq!(Ipv4Header::parse_quoted(&[]), None);
+        assert_eq!(Ipv4Header::parse_quoted(&[0x65; 20]), None);
+        assert_eq!(
+            Ipv4Header::parse_quoted(&[0x4f; 40]),
+            None,
+            "60-byte header in 40"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::vec::Vec;
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
+pub use super::ledger::Ledger;
 use crate::header::{Flags, Segment};
 use crate::{Route, Secrets, SocketHandle, Tcp, TcpConfig, TcpError, Transmit, TransmitError};
 
@@ -58,6 +59,9 @@ pub struct Host {
 struct Packet {
     at: u64,
     order: u64,
+    /// Shared by the copies of a duplicated segment.
+    transmission: u64,
+    corrupted: bool,
     from: usize,
     to: usize,
     source: Ipv4Addr,
@@ -105,6 +109,8 @@ pub struct Network {
     pub capture: Vec<Captured>,
     pub corrupted: u64,
     pub delivered: u64,
+    /// What host 0's data segments brought to host 1.
+    pub ledger: Ledger,
     outbox: Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>,
 }
 
@@ -188,6 +194,7 @@ impl Network {
             capture: Vec::new(),
             corrupted: 0,
             delivered: 0,
+            ledger: Ledger::default(),
             outbox: Vec::new(),
         }
     }
@@ -218,6 +225,9 @@ impl Network {
     fn flush(&mut self, from: usize) {
         let outbox = core::mem::take(&mut self.outbox);
         for (source, destination, bytes) in outbox {
+            if from == 0 {
+                self.ledger.sent(&bytes);
+            }
             self.capture.push(Captured {
                 from,
                 at: self.now,
@@ -259,11 +269,13 @@ impl Network {
         } else {
             1
         };
-        if self.rng.chance(impairment.corrupt) && !bytes.is_empty() {
+        let corrupted = self.rng.chance(impairment.corrupt) && !bytes.is_empty();
+        if corrupted {
             let position = self.rng.below(bytes.len() as u64) as usize;
             bytes[position] ^= 1 << self.rng.below(8);
             self.corrupted += copies;
         }
+        let transmission = self.order;
         for _ in 0..copies {
             let mut at = self.now + self.delay;
             if self.rng.chance(impairment.reorder) {
@@ -273,6 +285,8 @@ impl Network {
             let packet = Packet {
                 at,
                 order: self.order,
+                transmission,
+                corrupted,
                 from,
                 to,
                 source,
@@ -330,7 +344,9 @@ impl Network {
 
     fn deliver(&mut self, packet: Packet) {
         self.delivered += 1;
-        let _ = packet.from;
+        if packet.from == 0 && packet.to == 1 && !packet.corrupted {
+            self.ledger.delivered(packet.transmission, &packet.bytes);
+        }
         let (source, destination) = (packet.source, packet.destination);
         self.with(packet.to, |tcp, now, tx| {
             tcp.input(now, source, destination, &packet.bytes, tx)

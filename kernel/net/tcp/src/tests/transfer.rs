@@ -100,8 +100,9 @@ fn ten_mebibytes_survive_loss_reordering_duplication_and_corruption() {
     assert!(network.tcp(1).stats().out_of_order_bytes > 0);
     assert!(elapsed < 600 * SECOND);
     std::eprintln!(
-        "10 MiB in {} ms simulated\n{}{}",
+        "10 MiB in {} ms simulated, {} spurious\n{}{}",
         elapsed / MILLISECOND,
+        network.ledger.spurious,
         network.tcp(0).stats(),
         network.tcp(1).stats()
     );
