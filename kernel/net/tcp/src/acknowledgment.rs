@@ -9,7 +9,6 @@
 
 use crate::congestion::CongestionControl;
 use crate::context::Context;
-use crate::flight::Sent;
 use crate::header::{Flags, Segment};
 use crate::loss;
 use crate::options::SackBlock;
@@ -34,12 +33,7 @@ impl Feedback {
     /// sent at `sent_ns` (TSecr older than that one's TSval).
     pub fn echoes_before(&self, sent_ns: u64) -> bool {
         let value = ((sent_ns / 1_000_000) as u32).wrapping_add(self.offset);
-        self.echo
-            .is_some_and(|echo| timestamp_before(echo, value))
-    }
-
-    fn ambiguous(&self, sent: &Sent) -> bool {
-        sent.retransmitted && self.echoes_before(sent.sent_ns)
+        self.echo.is_some_and(|echo| timestamp_before(echo, value))
     }
 }
 
@@ -69,7 +63,7 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
         duplicate_acknowledgment(tcb, context);
     }
     if tcb.sack {
-        delivered |= selective(tcb, context, segment.options.sack(), &feedback);
+        delivered |= selective(tcb, context, segment.options.sack());
         loss::after_acknowledgment(tcb, context, &feedback, delivered);
     }
     update_window(tcb, segment);
@@ -81,7 +75,9 @@ fn oldest_acceptable(tcb: &Tcb) -> Sequence {
         .subtract(tcb.maximum_send_window.max(tcb.segment_size))
 }
 
-/// RFC 2883: the first block lies below SEG.ACK or inside the second.
+/// RFC 2883: the first block lies below SEG.ACK or inside the second,
+/// and it reports one of our retransmissions (not a copy the network
+/// made of a segment sent once).
 fn is_duplicate_report(blocks: &[SackBlock], tcb: &Tcb) -> bool {
     let Some(first) = blocks.first() else {
         return false;
@@ -90,7 +86,7 @@ fn is_duplicate_report(blocks: &[SackBlock], tcb: &Tcb) -> bool {
     let inside = blocks.get(1).is_some_and(|second| {
         first.start.after_or_at(second.start) && first.end.before_or_at(second.end)
     });
-    below || inside
+    (below || inside) && tcb.flight.retransmitted_recently(first)
 }
 
 /// RFC 5681 2: an ACK that says nothing new while data is outstanding.
@@ -120,7 +116,7 @@ fn new_acknowledgment(
     let (rack, now) = (&mut tcb.rack, context.now);
     let mut flight = core::mem::take(&mut tcb.flight);
     flight.acknowledge(ack, |sent| {
-        rack.delivered(sent, now, feedback.ambiguous(sent));
+        rack.delivered(sent, now);
     });
     tcb.flight = flight;
     take_rtt_sample(tcb, context, ack);
@@ -177,12 +173,7 @@ fn progress_recovery(
 }
 
 /// The SACK blocks of one ACK; true when they SACKed new records.
-fn selective(
-    tcb: &mut Tcb,
-    context: &Context,
-    blocks: &[SackBlock],
-    feedback: &Feedback,
-) -> bool {
+fn selective(tcb: &mut Tcb, context: &Context, blocks: &[SackBlock]) -> bool {
     let (una, maximum) = (tcb.send_unacknowledged, tcb.send_maximum);
     let (rack, now) = (&mut tcb.rack, context.now);
     let mut flight = core::mem::take(&mut tcb.flight);
@@ -193,7 +184,7 @@ fn selective(
             && block.end.before_or_at(maximum);
         if valid {
             newly += flight.sack(block, |sent| {
-                rack.delivered(sent, now, feedback.ambiguous(sent));
+                rack.delivered(sent, now);
             });
         }
     }

@@ -2,13 +2,13 @@
 //! 3.10.7.4, with RFC 5961 and RFC 7323 PAWS): acceptability, RST, SYN,
 //! ACK, text and FIN processing, in the RFC's order.
 
+use crate::acknowledgment::acknowledge;
 use crate::config::State;
-use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::header::{Flags, Segment};
 use crate::output::{Outgoing, transmit};
-use crate::sender::{challenge, in_flight, send_reset, send_syn};
-use crate::tcb::{Recovery, Tcb};
+use crate::sender::{challenge, send_reset, send_syn};
+use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 
 /// Processes one segment for a connection past SYN-SENT.
@@ -80,6 +80,7 @@ fn passes_checks(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) ->
     let end = segment.sequence.add(segment.sequence_length());
     if end.before_or_at(tcb.receive.next()) && segment.sequence_length() > 0 {
         context.stats.duplicate_segments += 1;
+        report_duplicate(tcb, segment);
     }
     if !reset {
         owe_out_of_window_ack(tcb, context, segment);
@@ -90,6 +91,17 @@ fn passes_checks(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) ->
     false
 }
 
+/// Remembers the part of `segment` below RCV.NXT for a D-SACK.
+fn report_duplicate(tcb: &mut Tcb, segment: &Segment<'_>) {
+    let start = segment.sequence;
+    let end = start
+        .add(segment.payload.len() as u32)
+        .earliest(tcb.receive.next());
+    if start.before(end) {
+        tcb.duplicate_received = Some(crate::options::SackBlock { start, end });
+    }
+}
+
 /// Linux's limit on ACKs answering pure ACKs and SYNs out of the window.
 const OUT_OF_WINDOW_ACK_INTERVAL_NS: u64 = 500_000_000;
 
@@ -97,7 +109,7 @@ const OUT_OF_WINDOW_ACK_INTERVAL_NS: u64 = 500_000_000;
 /// sequence numbers would otherwise answer each other's ACKs forever, so
 /// answers to segments without data are rate-limited per connection (like
 /// Linux's `tcp_invalid_ratelimit`); data always gets its ACK.
-fn owe_out_of_window_ack(tcb: &mut Tcb, context: &Context, segment: &Segment<'_>) {
+pub fn owe_out_of_window_ack(tcb: &mut Tcb, context: &Context, segment: &Segment<'_>) {
     let carries_data = !segment.payload.is_empty() && !segment.has(Flags::SYN);
     let recent = tcb
         .last_out_of_window_ack_ns
@@ -211,159 +223,12 @@ fn establish(
 pub fn mark_connected(tcb: &mut Tcb, context: &mut Context) {
     tcb.connected = true;
     tcb.backoff = 0;
+    tcb.rtt.handshake_completed();
     context.stats.established += 1;
     if tcb.options.keep_alive {
         tcb.timers.keepalive = Some(context.now + context.config.keepalive_idle_ns);
     }
     context.notify(tcb);
-}
-
-/// The ACK field (RFC 9293 fifth check, RFC 5961 5.2, RFC 5681/6582/6675);
-/// false when the segment is to be dropped.
-fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) -> bool {
-    let ack = segment.acknowledgment;
-    if ack.after(tcb.send_maximum) {
-        owe_out_of_window_ack(tcb, context, segment);
-        return false;
-    }
-    let oldest = tcb
-        .send_unacknowledged
-        .subtract(tcb.maximum_send_window.max(tcb.segment_size));
-    if ack.before(oldest) {
-        // RFC 5961 5.2: too old to be real; answer with an ACK, drop.
-        owe_out_of_window_ack(tcb, context, segment);
-        return false;
-    }
-    let window = u32::from(segment.window) << tcb.send_scale;
-    let same_window = window == tcb.send_window;
-    if ack.after(tcb.send_unacknowledged) {
-        new_acknowledgment(tcb, context, ack);
-    } else if ack == tcb.send_unacknowledged && is_duplicate(tcb, segment, same_window) {
-        duplicate_acknowledgment(tcb, context);
-    }
-    if tcb.sack && segment.options.sack_count > 0 {
-        let added = tcb.scoreboard.update(
-            segment.options.sack(),
-            tcb.send_unacknowledged,
-            tcb.send_maximum,
-        );
-        let lost = tcb
-            .scoreboard
-            .is_lost(tcb.send_unacknowledged, tcb.segment_size);
-        if added && lost && tcb.recovery.is_none() && tcb.send_unacknowledged.after(tcb.recover) {
-            enter_recovery(tcb, context);
-        }
-    }
-    update_window(tcb, segment);
-    true
-}
-
-/// RFC 5681 2: an ACK that says nothing new while data is outstanding.
-fn is_duplicate(tcb: &Tcb, segment: &Segment<'_>, same_window: bool) -> bool {
-    segment.payload.is_empty()
-        && !segment.has(Flags::SYN)
-        && !segment.has(Flags::FIN)
-        && same_window
-        && tcb.outstanding() > 0
-}
-
-fn new_acknowledgment(tcb: &mut Tcb, context: &mut Context, ack: crate::sequence::Sequence) {
-    let acked = tcb.send_buffer.acknowledge(ack) as u32;
-    tcb.send_unacknowledged = ack;
-    tcb.send_next = tcb.send_next.latest(ack);
-    tcb.scoreboard.acknowledge(ack);
-    take_rtt_sample(tcb, context, ack);
-    tcb.backoff = 0;
-    let segment_size = tcb.segment_size;
-    match tcb.recovery.as_mut() {
-        Some(recovery) if ack.after_or_at(recovery.point) => {
-            tcb.recovery = None;
-            tcb.duplicate_acks = 0;
-            let flight = in_flight(tcb);
-            tcb.congestion.on_recovery_end(flight, segment_size);
-        }
-        Some(recovery) => {
-            // RFC 6582 3.2 step 5: a partial ACK.
-            if !tcb.sack {
-                recovery.inflation = recovery
-                    .inflation
-                    .saturating_sub(acked)
-                    .saturating_add(segment_size);
-                tcb.retransmit_first = true;
-            }
-        }
-        None => {
-            tcb.duplicate_acks = 0;
-            let rtt = tcb.rtt.smoothed().unwrap_or(0);
-            tcb.congestion.on_ack(context.now, acked, segment_size, rtt);
-        }
-    }
-    tcb.timers.retransmit = if tcb.outstanding() == 0 {
-        None
-    } else {
-        Some(context.now + tcb.retransmission_timeout())
-    };
-    if acked > 0 {
-        context.notify(tcb);
-    }
-}
-
-/// Karn's rule holds because `timed` is cleared whenever the timed segment
-/// may have been retransmitted.
-pub fn take_rtt_sample(tcb: &mut Tcb, context: &Context, ack: crate::sequence::Sequence) {
-    if let Some((end, sent)) = tcb.timed
-        && ack.after_or_at(end)
-    {
-        tcb.rtt.sample(context.now.saturating_sub(sent));
-        tcb.timed = None;
-    }
-}
-
-fn duplicate_acknowledgment(tcb: &mut Tcb, context: &mut Context) {
-    tcb.duplicate_acks += 1;
-    if let Some(recovery) = tcb.recovery.as_mut() {
-        if !tcb.sack {
-            recovery.inflation = recovery.inflation.saturating_add(tcb.segment_size);
-        }
-        return;
-    }
-    let threshold = crate::scoreboard::DUPLICATE_THRESHOLD;
-    if tcb.duplicate_acks >= threshold && tcb.send_unacknowledged.after(tcb.recover) {
-        enter_recovery(tcb, context);
-    }
-}
-
-/// Fast retransmit: cut the window, retransmit SND.UNA's segment.
-fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
-    context.stats.fast_retransmits += 1;
-    let flight = tcb.outstanding();
-    tcb.congestion
-        .on_congestion(context.now, flight, tcb.segment_size);
-    let inflation = if tcb.sack { 0 } else { 3 * tcb.segment_size };
-    tcb.recovery = Some(Recovery {
-        point: tcb.send_maximum,
-        retransmitted: tcb.send_unacknowledged,
-        inflation,
-    });
-    tcb.recover = tcb.send_maximum;
-    tcb.retransmit_first = true;
-    tcb.timed = None;
-}
-
-/// RFC 9293 SND.WL1/SND.WL2 rule.
-fn update_window(tcb: &mut Tcb, segment: &Segment<'_>) {
-    let newer = tcb.send_window_sequence.before(segment.sequence)
-        || (tcb.send_window_sequence == segment.sequence
-            && tcb
-                .send_window_acknowledgment
-                .before_or_at(segment.acknowledgment));
-    if !newer {
-        return;
-    }
-    tcb.send_window = u32::from(segment.window) << tcb.send_scale;
-    tcb.send_window_sequence = segment.sequence;
-    tcb.send_window_acknowledgment = segment.acknowledgment;
-    tcb.maximum_send_window = tcb.maximum_send_window.max(tcb.send_window);
 }
 
 /// RFC 7323 4.3: TS.Recent follows the segment at the left window edge.
@@ -423,6 +288,9 @@ fn receive_text(
         return;
     }
     let had_holes = tcb.receive.has_holes();
+    if segment.sequence.before(tcb.receive.next()) {
+        report_duplicate(tcb, segment);
+    }
     let insertion = tcb.receive.insert(segment.sequence, segment.payload, fin);
     if tcb.read_shutdown {
         tcb.receive.discard();

@@ -13,15 +13,13 @@ use wire::Checksum;
 use crate::arrival::{close_connection, synchronized};
 use crate::config::{Secrets, State, TcpConfig};
 use crate::context::Context;
-use crate::error::Unreachable;
 use crate::handshake::{accept_syn, syn_sent};
 use crate::header::{Flags, Segment};
 use crate::output::{PROTOCOL, reply_reset};
 use crate::sender::{output, send_reset, send_syn};
-use crate::sequence::Sequence;
 use crate::stats::TcpStats;
 use crate::table::{Endpoints, Table};
-use crate::{SocketHandle, TcpError, Transmit, timers};
+use crate::{SocketHandle, Transmit, timers};
 
 /// All TCP state of one network stack.
 #[derive(Debug)]
@@ -354,42 +352,6 @@ impl Tcp {
         let connection =
             |tcb: &&crate::tcb::Tcb| !matches!(tcb.state, State::Closed | State::Listen);
         self.table.iter().filter(connection).count()
-    }
-
-    /// ICMP destination unreachable for a segment we sent from `local` to
-    /// `remote` with sequence number `sequence` (from the quoted header).
-    /// A hard error (port or protocol unreachable) aborts a connection in
-    /// SYN-SENT with `ConnectionRefused`; anything else is a soft error,
-    /// reported only if the connection later times out (RFC 5927, 1122).
-    pub fn icmp_unreachable(
-        &mut self,
-        now_ns: u64,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
-        sequence: u32,
-        kind: Unreachable,
-    ) {
-        self.context.now = now_ns;
-        let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) else {
-            return;
-        };
-        let Some(tcb) = self.table.at(index) else {
-            return;
-        };
-        let sequence = Sequence(sequence);
-        let in_flight =
-            sequence.after_or_at(tcb.send_unacknowledged) && sequence.before(tcb.send_maximum);
-        if !in_flight {
-            return;
-        }
-        self.context.stats.icmp_errors += 1;
-        let hard = matches!(kind, Unreachable::Port | Unreachable::Protocol);
-        if tcb.state == State::SynSent && hard {
-            close_connection(tcb, &mut self.context, Some(TcpError::ConnectionRefused));
-            self.settle(index);
-        } else {
-            tcb.soft_error = Some(TcpError::HostUnreachable);
-        }
     }
 
     /// Sends a reset for the socket at `index` and ends it (abort, linger 0,

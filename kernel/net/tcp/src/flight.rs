@@ -35,6 +35,9 @@ pub struct Sent {
     pub end: Sequence,
     /// When it was last (re)transmitted.
     pub sent_ns: u64,
+    /// The connection's transmission count then: orders transmissions
+    /// made at the same `sent_ns`.
+    pub order: u64,
     /// Its mark.
     pub mark: Mark,
     /// It was retransmitted at least once.
@@ -56,7 +59,15 @@ pub struct Flight {
     sacked: u32,
     lost: usize,
     first_lost: usize,
+    transmissions: u64,
+    /// The latest retransmissions, to tell a D-SACK of a needless
+    /// retransmission from one of a duplicate the network made.
+    recent: [(Sequence, Sequence); RECENT_RETRANSMISSIONS],
+    recent_next: usize,
 }
+
+/// Retransmissions remembered for D-SACK matching.
+const RECENT_RETRANSMISSIONS: usize = 16;
 
 impl Flight {
     /// Bytes in flight: neither SACKed nor lost (RFC 6675 `pipe`).
@@ -79,28 +90,28 @@ impl Flight {
         self.segments.get(index)
     }
 
-    /// The highest record.
-    pub fn last(&self) -> Option<&Sent> {
-        self.segments.back()
-    }
-
     /// Records held.
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.segments.len()
     }
 
     /// Frees the ring (a connection that will send no more).
     pub fn release(&mut self) {
-        *self = Self::default();
+        self.segments = VecDeque::new();
+        self.pipe = 0;
+        self.sacked = 0;
+        self.lost = 0;
+        self.first_lost = 0;
     }
 
     /// Records a new segment `[start, end)` sent at `now`.
     pub fn push(&mut self, start: Sequence, end: Sequence, now: u64) {
+        self.transmissions += 1;
         let sent = Sent {
             start,
             end,
             sent_ns: now,
+            order: self.transmissions,
             mark: Mark::InFlight,
             retransmitted: false,
         };
@@ -164,7 +175,10 @@ impl Flight {
             return;
         };
         self.count(&front, false);
-        let trimmed = Sent { start: ack, ..front };
+        let trimmed = Sent {
+            start: ack,
+            ..front
+        };
         self.count(&trimmed, true);
         self.segments[0] = trimmed;
     }
@@ -238,13 +252,111 @@ impl Flight {
 
     /// Record `index` was sent again at `now`: it is in flight again.
     pub fn retransmitted(&mut self, index: usize, now: u64) {
-        if self.segments.get(index).is_none_or(|sent| sent.mark == Mark::Sacked) {
+        if self
+            .segments
+            .get(index)
+            .is_none_or(|sent| sent.mark == Mark::Sacked)
+        {
             return;
         }
         self.set_mark(index, Mark::InFlight);
+        self.transmissions += 1;
+        self.remember(index);
         if let Some(sent) = self.segments.get_mut(index) {
             sent.sent_ns = now;
+            sent.order = self.transmissions;
             sent.retransmitted = true;
         }
+    }
+
+    fn remember(&mut self, index: usize) {
+        let Some(sent) = self.segments.get(index) else {
+            return;
+        };
+        self.recent[self.recent_next] = (sent.start, sent.end);
+        self.recent_next = (self.recent_next + 1) % RECENT_RETRANSMISSIONS;
+    }
+
+    /// `block` lies within one of the latest retransmissions.
+    pub fn retransmitted_recently(&self, block: &SackBlock) -> bool {
+        self.recent.iter().any(|&(start, end)| {
+            start.before(end) && block.start.after_or_at(start) && block.end.before_or_at(end)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(start: u32, end: u32) -> SackBlock {
+        SackBlock {
+            start: Sequence(start),
+            end: Sequence(end),
+        }
+    }
+
+    /// Five records of 100 from `u32::MAX - 199` (wrapping), sent 1 ns apart.
+    fn five() -> Flight {
+        let mut flight = Flight::default();
+        let start = Sequence(u32::MAX - 199);
+        for index in 0..5 {
+            let from = start.add(index * 100);
+            flight.push(from, from.add(100), u64::from(index));
+        }
+        flight
+    }
+
+    #[test]
+    fn sack_loss_and_retransmission_keep_pipe() {
+        let mut flight = five();
+        assert_eq!(flight.pipe(), 500);
+        let base = Sequence(u32::MAX - 199);
+        let mut delivered = 0;
+        let sacked = flight.sack(&block(base.add(150).0, base.add(400).0), |_| delivered += 1);
+        // Only records wholly inside the block: 200..300 and 300..400.
+        assert_eq!((sacked, delivered), (2, 2));
+        assert_eq!((flight.pipe(), flight.sacked_bytes()), (300, 200));
+        assert!(flight.mark_lost(0) && !flight.mark_lost(2));
+        assert_eq!((flight.pipe(), flight.lost_count()), (200, 1));
+        assert_eq!(flight.first_lost(), Some(0));
+        flight.retransmitted(0, 9);
+        assert_eq!((flight.pipe(), flight.lost_count()), (300, 0));
+        assert!(
+            flight
+                .get(0)
+                .is_some_and(|sent| sent.retransmitted && sent.sent_ns == 9)
+        );
+        assert!(flight.retransmitted_recently(&block(base.0, base.add(100).0)));
+        assert!(!flight.retransmitted_recently(&block(base.add(100).0, base.add(200).0)));
+    }
+
+    #[test]
+    fn cumulative_ack_pops_trims_and_reports_unsacked_only() {
+        let mut flight = five();
+        let base = Sequence(u32::MAX - 199);
+        flight.sack(&block(base.add(100).0, base.add(200).0), |_| {});
+        let mut delivered = std::vec::Vec::new();
+        flight.acknowledge(base.add(250), |sent| delivered.push(sent.start));
+        assert_eq!(delivered, [base]);
+        assert_eq!(flight.len(), 3);
+        assert_eq!(flight.get(0).map(|sent| sent.start), Some(base.add(250)));
+        assert_eq!((flight.pipe(), flight.sacked_bytes()), (250, 0));
+    }
+
+    #[test]
+    fn timeout_marks_and_undo_restores() {
+        let mut flight = five();
+        let base = Sequence(u32::MAX - 199);
+        flight.sack(&block(base.add(400).0, base.add(500).0), |_| {});
+        flight.mark_all_lost(true);
+        assert_eq!(
+            (flight.pipe(), flight.lost_count(), flight.sacked_bytes()),
+            (0, 4, 100)
+        );
+        flight.unmark_lost();
+        assert_eq!((flight.pipe(), flight.lost_count()), (400, 0));
+        flight.mark_all_lost(false);
+        assert_eq!((flight.lost_count(), flight.sacked_bytes()), (5, 0));
     }
 }

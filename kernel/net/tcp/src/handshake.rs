@@ -4,7 +4,8 @@
 
 use core::net::SocketAddrV4;
 
-use crate::arrival::{close_connection, mark_connected, take_rtt_sample};
+use crate::acknowledgment::take_rtt_sample;
+use crate::arrival::{close_connection, mark_connected};
 use crate::config::State;
 use crate::congestion::Congestion;
 use crate::context::Context;

@@ -16,14 +16,19 @@
 //!
 //! What is implemented: the RFC 9293 state machine with simultaneous open
 //! and close and TIME-WAIT reuse (RFC 6191); MSS, window scaling,
-//! timestamps with PAWS (RFC 7323); SACK both ways (RFC 2018, RFC 6675);
-//! RTO per RFC 6298 with Karn's rule; fast retransmit and NewReno
-//! (RFC 5681, RFC 6582); NewReno or CUBIC (RFC 9438) behind
+//! timestamps with PAWS (RFC 7323); SACK and D-SACK both ways (RFC 2018,
+//! RFC 2883) with an RFC 6675 scoreboard of the segments in flight; RACK
+//! loss detection and tail loss probes (RFC 8985); RTO per RFC 6298 with
+//! Karn's rule and recovery from the scoreboard after a timeout; undo of
+//! spurious timeouts and recoveries by timestamps (Eifel, RFC 3522 and
+//! RFC 4015); fast retransmit, limited transmit and NewReno without SACK
+//! (RFC 5681, RFC 3042, RFC 6582); NewReno or CUBIC (RFC 9438) behind
 //! [`CongestionControl`]; Nagle, delayed ACKs, keepalive, persist; RFC 5961
 //! challenge ACKs; RFC 6528 ISNs and RFC 6056 ephemeral ports with
-//! SipHash-2-4. Memory: one box per socket and two byte rings per
-//! connection that grow up to the buffer sizes; nothing is allocated per
-//! segment once they have grown.
+//! SipHash-2-4. Memory: one box per socket, two byte rings per connection
+//! that grow up to the buffer sizes and one ring of flight records that
+//! grows to the largest flight; nothing is allocated per segment once they
+//! have grown.
 //!
 //! Segments are untrusted: nothing here panics on any bytes.
 
@@ -36,6 +41,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+mod acknowledgment;
 mod arrival;
 mod config;
 mod congestion;
@@ -43,16 +49,21 @@ mod context;
 mod cubic;
 mod engine;
 mod error;
+mod flight;
 mod handshake;
 pub mod header;
+mod icmp;
 mod invariants;
+mod loss;
 pub mod options;
 mod output;
 mod ports;
+mod probe;
+mod query;
+mod rack;
 mod receive;
 mod ring;
 mod rtt;
-mod scoreboard;
 mod send;
 mod sender;
 pub mod sequence;

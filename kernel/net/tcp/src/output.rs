@@ -95,6 +95,7 @@ pub fn transmit(
     count(context, sent, flags);
     if flags.contains(Flags::ACK) {
         tcb.last_acknowledgment_sent = acknowledgment;
+        tcb.duplicate_received = None;
         tcb.unacknowledged_bytes = 0;
         tcb.acknowledge_now = false;
         tcb.timers.delayed_ack = None;
@@ -135,7 +136,8 @@ fn segment_options(tcb: &Tcb, context: &Context, synchronizing: bool, payload: u
         options.window_scale = tcb.window_scaling.then_some(tcb.receive_scale);
         return options;
     }
-    if tcb.sack && tcb.receive.has_holes() {
+    let report = tcb.duplicate_received.filter(|_| tcb.sack);
+    if tcb.sack && (tcb.receive.has_holes() || report.is_some()) {
         let room_blocks = if tcb.timestamps {
             3
         } else {
@@ -148,10 +150,28 @@ fn segment_options(tcb: &Tcb, context: &Context, synchronizing: bool, payload: u
             room_blocks.min(spare.saturating_sub(4) / 8)
         };
         let mut blocks = [SackBlock::default(); MAXIMUM_SACK_BLOCKS];
-        options.sack_count = tcb.receive.sack_blocks(&mut blocks, limit);
+        options.sack_count = sack_blocks(tcb, report, &mut blocks, limit);
         options.sack_blocks = blocks;
     }
     options
+}
+
+/// The SACK blocks to send: a D-SACK first (RFC 2883) if a duplicate
+/// arrived since the last ACK, then the receiver's blocks.
+fn sack_blocks(
+    tcb: &Tcb,
+    report: Option<SackBlock>,
+    blocks: &mut [SackBlock; MAXIMUM_SACK_BLOCKS],
+    limit: usize,
+) -> usize {
+    let Some(report) = report.filter(|_| limit > 0) else {
+        return tcb.receive.sack_blocks(blocks, limit);
+    };
+    let mut rest = [SackBlock::default(); MAXIMUM_SACK_BLOCKS];
+    let count = tcb.receive.sack_blocks(&mut rest, limit - 1);
+    blocks[0] = report;
+    blocks[1..=count].copy_from_slice(&rest[..count]);
+    count + 1
 }
 
 /// The window field to send, moving the advertised right edge only to the

@@ -3,11 +3,16 @@
 //! Samples come from one timed segment at a time, never from a segment
 //! that was retransmitted (Karn's rule, enforced by the caller). The RTO is
 //! 1 s until the first sample, then SRTT + max(G, 4 * RTTVAR), clamped to
-//! the configured bounds; backoff doubles it per consecutive timeout.
+//! the configured bounds; backoff doubles it per consecutive timeout. If
+//! the SYN or SYN-ACK timed out, the RTO starts data transfer at 3 s until
+//! the first sample (RFC 6298 5.7).
 
 /// Clock granularity G of the formula: the engine keeps nanoseconds, but a
 /// millisecond keeps the variance term from collapsing on a quiet LAN.
 const GRANULARITY_NS: u64 = 1_000_000;
+
+/// RFC 6298 5.7: the RTO after a handshake that needed a retransmission.
+const FALLBACK_NS: u64 = 3_000_000_000;
 
 /// RFC 6298 state of one connection.
 #[derive(Clone, Copy, Debug)]
@@ -17,6 +22,8 @@ pub struct RttEstimator {
     timeout: u64,
     minimum: u64,
     maximum: u64,
+    /// The SYN (or SYN-ACK) timed out at least once.
+    handshake_timed_out: bool,
 }
 
 impl RttEstimator {
@@ -28,6 +35,7 @@ impl RttEstimator {
             timeout: initial_ns.clamp(minimum_ns, maximum_ns),
             minimum: minimum_ns,
             maximum: maximum_ns,
+            handshake_timed_out: false,
         }
     }
 
@@ -45,6 +53,19 @@ impl RttEstimator {
         self.variance = variance;
         let timeout = smoothed.saturating_add(GRANULARITY_NS.max(variance.saturating_mul(4)));
         self.timeout = timeout.clamp(self.minimum, self.maximum);
+    }
+
+    /// The SYN or SYN-ACK timed out.
+    pub const fn handshake_timeout(&mut self) {
+        self.handshake_timed_out = true;
+    }
+
+    /// The handshake completed: without a sample, and after a handshake
+    /// timeout, data transfer starts with a 3 s RTO (RFC 6298 5.7).
+    pub fn handshake_completed(&mut self) {
+        if self.handshake_timed_out && self.smoothed.is_none() {
+            self.timeout = self.timeout.max(FALLBACK_NS).min(self.maximum);
+        }
     }
 
     /// SRTT, when there has been a sample.
@@ -85,5 +106,17 @@ mod tests {
         assert_eq!(estimator.timeout(0), 200 * MS);
         assert_eq!(estimator.timeout(3), 1600 * MS);
         assert_eq!(estimator.timeout(40), 60_000 * MS);
+    }
+
+    #[test]
+    fn a_handshake_timeout_falls_back_to_three_seconds() {
+        let mut estimator = RttEstimator::new(1000 * MS, 200 * MS, 60_000 * MS);
+        estimator.handshake_completed();
+        assert_eq!(estimator.timeout(0), 1000 * MS);
+        estimator.handshake_timeout();
+        estimator.handshake_completed();
+        assert_eq!(estimator.timeout(0), 3000 * MS);
+        estimator.sample(100 * MS);
+        assert_eq!(estimator.timeout(0), 300 * MS);
     }
 }

@@ -1,7 +1,8 @@
 //! Deciding what a connection sends: new data under the peer's window, the
 //! congestion window, Nagle and sender-side SWS avoidance; retransmissions
-//! in loss recovery (NewReno and SACK); SYNs, resets and probes. Also arms
-//! the retransmission and persist timers.
+//! of the flight records marked lost (SACK and RACK, after a timeout, or
+//! NewReno's first segment); SYNs, resets and probes. Also arms the
+//! retransmission, tail loss probe and persist timers.
 //!
 //! [`output`] is called at the end of every event that may allow sending
 //! (user send, ACK arrival, timer); it sends until nothing more is allowed
@@ -11,8 +12,10 @@ use crate::Transmit;
 use crate::config::State;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
+use crate::flight::Mark;
 use crate::header::Flags;
 use crate::output::{Outgoing, transmit};
+use crate::sequence::Sequence;
 use crate::tcb::Tcb;
 
 /// Segments one call may send at most: a guard, far above any window.
@@ -20,11 +23,10 @@ const BURST_LIMIT: usize = 8192;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
-    /// The segment at SND.UNA, by fast retransmit or a partial ACK.
-    First,
-    /// A SACK hole in recovery.
-    Hole,
-    /// From SND.NXT on (after a timeout, partly a retransmission).
+    /// Flight record `index` again (lost, fast retransmit, partial ACK or
+    /// probe).
+    Retransmit(usize),
+    /// New data from SND.NXT on.
     Next,
 }
 
@@ -49,85 +51,84 @@ pub fn output(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     }
 }
 
+/// RFC 6675 NextSeg: a lost segment first (the first one at once on fast
+/// retransmit), then new data.
 fn next_segment(tcb: &mut Tcb) -> Option<(Outgoing, Kind)> {
     if tcb.retransmit_first {
-        match first_segment(tcb) {
-            Some(outgoing) => return Some((outgoing, Kind::First)),
+        let index = if tcb.sack {
+            tcb.flight.first_lost().unwrap_or(0)
+        } else {
+            0
+        };
+        match record_segment(tcb, index) {
+            Some(outgoing) => return Some((outgoing, Kind::Retransmit(index))),
             None => tcb.retransmit_first = false,
         }
     }
-    if tcb.sack
-        && tcb.recovery.is_some()
-        && let Some(outgoing) = sack_hole(tcb)
+    if congestion_room(tcb) > 0
+        && let Some(index) = tcb.flight.first_lost()
+        && let Some(outgoing) = record_segment(tcb, index)
     {
-        return Some((outgoing, Kind::Hole));
+        return Some((outgoing, Kind::Retransmit(index)));
     }
     new_data(tcb).map(|outgoing| (outgoing, Kind::Next))
 }
 
-/// Bytes in flight: RFC 6675 pipe in SACK recovery, else SND.NXT - SND.UNA.
+/// Bytes in flight: RFC 6675 `pipe` (SACKed and lost bytes left out).
 pub fn in_flight(tcb: &Tcb) -> u32 {
-    match tcb.recovery {
-        Some(recovery) if tcb.sack => tcb.scoreboard.pipe(
-            tcb.send_unacknowledged,
-            tcb.send_next,
-            recovery.retransmitted,
-            tcb.segment_size,
-        ),
-        _ => tcb.send_next.since(tcb.send_unacknowledged),
-    }
+    tcb.flight.pipe()
 }
 
 fn congestion_room(tcb: &Tcb) -> u32 {
-    let inflation = tcb
-        .recovery
-        .map_or_else(|| limited_transmit(tcb), |recovery| recovery.inflation);
-    let window = tcb.congestion.window().saturating_add(inflation);
-    window.saturating_sub(in_flight(tcb))
+    let allowance = match tcb.recovery {
+        Some(recovery) => recovery.inflation,
+        None => limited_transmit(tcb),
+    };
+    let probe = if tcb.probing { tcb.segment_size } else { 0 };
+    let window = tcb
+        .congestion
+        .window()
+        .saturating_add(allowance)
+        .saturating_add(probe);
+    let room = window.saturating_sub(in_flight(tcb));
+    if tcb.recovery.is_some() && room > 0 {
+        // RFC 6675 counts whole segments: a partial one still sends.
+        return room.max(tcb.segment_size);
+    }
+    room
 }
 
-/// RFC 3042: the first two duplicate ACKs each let one new segment out
-/// beyond the congestion window, so the receiver can send the third.
+/// RFC 3042: without SACK, the first two duplicate ACKs each let one new
+/// segment out beyond the congestion window, so the receiver can send the
+/// third. With SACK the pipe already shrinks by what was SACKed.
 fn limited_transmit(tcb: &Tcb) -> u32 {
+    if tcb.sack {
+        return 0;
+    }
     tcb.duplicate_acks.min(2) * tcb.segment_size
 }
 
-fn first_segment(tcb: &Tcb) -> Option<Outgoing> {
-    let start = tcb.send_unacknowledged;
-    let data_end = tcb.send_buffer.end();
-    let length = data_end.saturating_since(start).min(tcb.segment_size);
-    let with_fin = tcb.fin_sent() && start.add(length) == data_end;
-    if length == 0 && !with_fin {
+/// The segment that retransmits flight record `index`, unless SACKed.
+fn record_segment(tcb: &Tcb, index: usize) -> Option<Outgoing> {
+    let sent = tcb.flight.get(index)?;
+    if sent.mark == Mark::Sacked {
         return None;
     }
+    let with_fin = tcb.fin_sent() && sent.end == tcb.send_buffer.end().add(1);
+    let length = sent.length().saturating_sub(u32::from(with_fin));
     let flags = if with_fin { Flags::FIN } else { Flags::ACK };
     Some(Outgoing {
-        sequence: start,
+        sequence: sent.start,
         length,
         flags,
     })
 }
 
-fn sack_hole(tcb: &Tcb) -> Option<Outgoing> {
-    let recovery = tcb.recovery?;
-    if congestion_room(tcb) == 0 {
-        return None;
+/// Retransmits flight record `index` now (a tail loss probe).
+pub fn retransmit(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, index: usize) {
+    if let Some(outgoing) = record_segment(tcb, index) {
+        send(tcb, context, tx, outgoing, Kind::Retransmit(index));
     }
-    let from = recovery.retransmitted.latest(tcb.send_unacknowledged);
-    let (start, end) = tcb.scoreboard.next_hole(from)?;
-    if !tcb.scoreboard.is_lost(start, tcb.segment_size) {
-        return None;
-    }
-    let data_end = tcb.send_buffer.end();
-    let length = end
-        .earliest(data_end)
-        .saturating_since(start)
-        .min(tcb.segment_size);
-    (length > 0).then_some(Outgoing {
-        sequence: start,
-        length,
-        flags: Flags::ACK,
-    })
 }
 
 fn new_data(tcb: &Tcb) -> Option<Outgoing> {
@@ -146,8 +147,7 @@ fn new_data(tcb: &Tcb) -> Option<Outgoing> {
     if length == 0 && !fin {
         return None;
     }
-    let retransmission = next.before(tcb.send_maximum);
-    let small = length < tcb.segment_size && !fin && !retransmission && !tcb.force_send;
+    let small = length < tcb.segment_size && !fin && !tcb.force_send;
     if small && !small_segment_allowed(tcb, length, available) {
         return None;
     }
@@ -184,27 +184,30 @@ fn send(
 ) {
     let fin = u32::from(outgoing.flags.contains(Flags::FIN));
     let end = outgoing.sequence.add(outgoing.length + fin);
-    let retransmission = outgoing.sequence.before(tcb.send_maximum);
-    if retransmission {
-        context.stats.retransmitted_segments += 1;
-    }
     transmit(tcb, context, tx, outgoing);
     tcb.force_send = false;
     match kind {
-        Kind::First | Kind::Hole => {
-            tcb.retransmit_first &= kind != Kind::First;
-            if let Some(recovery) = tcb.recovery.as_mut() {
-                recovery.retransmitted = recovery.retransmitted.latest(end);
+        Kind::Retransmit(index) => {
+            context.stats.retransmitted_segments += 1;
+            tcb.retransmit_first = false;
+            tcb.flight.retransmitted(index, context.now);
+            // Karn's rule: no sample from a segment sent twice.
+            let covered = |(timed, _): (Sequence, u64)| {
+                timed.after(outgoing.sequence) && timed.before_or_at(end)
+            };
+            if tcb.timed.is_some_and(covered) {
+                tcb.timed = None;
             }
         }
         Kind::Next => {
+            tcb.probing = false;
+            tcb.timers.probe = None;
+            tcb.flight.push(outgoing.sequence, end, context.now);
             tcb.send_next = end;
-            if end.after(tcb.send_maximum) {
-                if tcb.timed.is_none() && !retransmission {
-                    tcb.timed = Some((end, context.now));
-                }
-                tcb.send_maximum = end;
+            if tcb.timed.is_none() {
+                tcb.timed = Some((end, context.now));
             }
+            tcb.send_maximum = end;
         }
     }
 }
@@ -217,9 +220,11 @@ fn arm_timers(tcb: &mut Tcb, context: &Context) {
             tcb.timers.retransmit = Some(context.now + tcb.retransmission_timeout());
         }
         tcb.timers.persist = None;
+        crate::probe::arm(tcb, context);
         return;
     }
     tcb.timers.retransmit = None;
+    tcb.timers.probe = None;
     let waiting = tcb.send_buffer.end().after(tcb.send_next) || (tcb.fin_queued && !tcb.fin_sent());
     if !waiting {
         tcb.timers.persist = None;

@@ -75,6 +75,18 @@ counters! {
     time_wait_reuses,
     /// ICMP unreachable messages applied to a connection.
     icmp_errors,
+    /// Segments RACK marked lost (RFC 8985).
+    rack_losses,
+    /// Tail loss probes sent (RFC 8985 7).
+    tail_loss_probes,
+    /// Retransmitted probes that repaired a loss.
+    tail_loss_repairs,
+    /// ACKs that carried a D-SACK (RFC 2883).
+    duplicate_sacks_received,
+    /// Retransmission timeouts found spurious and undone (Eifel).
+    spurious_timeouts,
+    /// Fast recoveries found spurious and undone.
+    spurious_recoveries,
 }
 
 #[cfg(test)]

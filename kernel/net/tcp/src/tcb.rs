@@ -13,11 +13,15 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use crate::SocketHandle;
 use crate::config::{State, TcpConfig};
 use crate::congestion::Congestion;
+use crate::flight::Flight;
+use crate::loss::Undo;
+use crate::probe::Probe;
+use crate::rack::Rack;
 use crate::receive::ReceiveBuffer;
 use crate::rtt::RttEstimator;
-use crate::scoreboard::Scoreboard;
 use crate::send::SendBuffer;
 use crate::sequence::Sequence;
+pub use crate::timers::Timers;
 
 /// The user-settable options of one socket.
 #[derive(Clone, Copy, Debug)]
@@ -36,44 +40,11 @@ pub struct UserOptions {
     pub linger: Option<u32>,
 }
 
-/// A socket's timers; `None` is disarmed, `Some(t)` fires at `t` ns.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Timers {
-    /// Retransmission (also SYN and SYN-ACK retransmission).
-    pub retransmit: Option<u64>,
-    /// Zero-window probe (persist).
-    pub persist: Option<u64>,
-    /// Delayed ACK.
-    pub delayed_ack: Option<u64>,
-    /// Keepalive.
-    pub keepalive: Option<u64>,
-    /// TIME-WAIT end, FIN-WAIT-2 timeout of a closed socket, or linger end.
-    pub close: Option<u64>,
-}
-
-impl Timers {
-    /// The earliest armed deadline.
-    pub fn earliest(&self) -> Option<u64> {
-        [
-            self.retransmit,
-            self.persist,
-            self.delayed_ack,
-            self.keepalive,
-            self.close,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-    }
-}
-
 /// Fast recovery state (RFC 6582 / RFC 6675).
 #[derive(Clone, Copy, Debug)]
 pub struct Recovery {
     /// Recovery ends when this is acknowledged (SND.MAX at entry).
     pub point: Sequence,
-    /// HighRxt: holes below it were retransmitted in this recovery.
-    pub retransmitted: Sequence,
     /// NewReno window inflation in bytes (without SACK).
     pub inflation: u32,
 }
@@ -179,8 +150,22 @@ pub struct Tcb {
     pub last_acknowledgment_sent: Sequence,
     /// SACK is in use (both sides offered it).
     pub sack: bool,
-    /// What the peer SACKed.
-    pub scoreboard: Scoreboard,
+    /// Received data that was already there, for a D-SACK (RFC 2883) in
+    /// the next ACK.
+    pub duplicate_received: Option<crate::options::SackBlock>,
+    /// The segments in flight: the SACK scoreboard and send times.
+    pub flight: Flight,
+    /// RACK loss detection state.
+    pub rack: Rack,
+    /// The tail loss probe in flight.
+    pub probe: Option<Probe>,
+    /// The next new segment may exceed the congestion window (the probe).
+    pub probing: bool,
+    /// How to undo the last window reduction if it proves spurious.
+    pub undo: Option<Undo>,
+    /// Repairing after a retransmission timeout until SND.UNA reaches
+    /// `recover`.
+    pub after_timeout: bool,
 
     /// The RTT estimator.
     pub rtt: RttEstimator,
@@ -274,7 +259,13 @@ impl Tcb {
             timestamp_offset: 0,
             last_acknowledgment_sent: Sequence(0),
             sack: false,
-            scoreboard: Scoreboard::default(),
+            duplicate_received: None,
+            flight: Flight::default(),
+            rack: Rack::default(),
+            probe: None,
+            probing: false,
+            undo: None,
+            after_timeout: false,
             rtt: RttEstimator::new(
                 config.initial_rto_ns,
                 config.minimum_rto_ns,
@@ -363,6 +354,7 @@ impl Tcb {
     /// user can read it.
     pub fn release_storage(&mut self) {
         self.send_buffer.release();
+        self.flight.release();
         if !self.user_owned {
             self.receive.discard();
         }

@@ -11,6 +11,43 @@ use crate::sender::{output, send_probe, send_reset, send_syn};
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 
+/// A socket's timers; `None` is disarmed, `Some(t)` fires at `t` ns.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timers {
+    /// Retransmission (also SYN and SYN-ACK retransmission).
+    pub retransmit: Option<u64>,
+    /// RACK's reordering timer: re-check segments not yet overdue.
+    pub reorder: Option<u64>,
+    /// The tail loss probe timeout (PTO).
+    pub probe: Option<u64>,
+    /// Zero-window probe (persist).
+    pub persist: Option<u64>,
+    /// Delayed ACK.
+    pub delayed_ack: Option<u64>,
+    /// Keepalive.
+    pub keepalive: Option<u64>,
+    /// TIME-WAIT end, FIN-WAIT-2 timeout of a closed socket, or linger end.
+    pub close: Option<u64>,
+}
+
+impl Timers {
+    /// The earliest armed deadline.
+    pub fn earliest(&self) -> Option<u64> {
+        [
+            self.retransmit,
+            self.reorder,
+            self.probe,
+            self.persist,
+            self.delayed_ack,
+            self.keepalive,
+            self.close,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}
+
 fn due(deadline: &mut Option<u64>, now: u64) -> bool {
     let expired = deadline.is_some_and(|at| at <= now);
     if expired {
@@ -22,6 +59,12 @@ fn due(deadline: &mut Option<u64>, now: u64) -> bool {
 /// Runs every expired timer of `tcb`.
 pub fn fire(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     let now = context.now;
+    if due(&mut tcb.timers.probe, now) {
+        crate::probe::fire(tcb, context, tx);
+    }
+    if due(&mut tcb.timers.reorder, now) {
+        crate::loss::reorder_timeout(tcb, context, tx);
+    }
     if due(&mut tcb.timers.retransmit, now) {
         retransmission_timeout(tcb, context, tx);
     }
@@ -62,18 +105,11 @@ fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Tra
     }
     tcb.timed = None;
     if opening {
+        tcb.rtt.handshake_timeout();
         send_syn(tcb, context, tx);
         return;
     }
-    let flight = tcb.outstanding();
-    tcb.congestion
-        .on_timeout(context.now, flight, tcb.segment_size);
-    tcb.recovery = None;
-    tcb.retransmit_first = false;
-    tcb.duplicate_acks = 0;
-    tcb.recover = tcb.send_maximum;
-    tcb.scoreboard.clear();
-    tcb.send_next = tcb.send_unacknowledged;
+    enter_timeout_recovery(tcb, context);
     if tcb.send_window == 0 {
         // The peer closed its window under data in flight: probe it.
         send_probe(tcb, context, tx);
@@ -82,6 +118,25 @@ fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Tra
     if tcb.timers.retransmit.is_none() && tcb.outstanding() > 0 {
         tcb.timers.retransmit = Some(context.now + tcb.retransmission_timeout());
     }
+}
+
+/// RFC 6298 5.4 to 5.6 and RFC 5681 3.1: collapse the window and mark
+/// everything unacknowledged lost. The first timeout in a row keeps what
+/// was SACKed; a second one forgets it, in case the receiver reneged.
+fn enter_timeout_recovery(tcb: &mut Tcb, context: &mut Context) {
+    crate::loss::save_undo(tcb, context, true);
+    let flight = tcb.outstanding();
+    tcb.congestion
+        .on_timeout(context.now, flight, tcb.segment_size);
+    tcb.recovery = None;
+    tcb.retransmit_first = false;
+    tcb.duplicate_acks = 0;
+    tcb.recover = tcb.send_maximum;
+    tcb.after_timeout = true;
+    tcb.probe = None;
+    tcb.timers.probe = None;
+    tcb.timers.reorder = None;
+    tcb.flight.mark_all_lost(tcb.backoff <= 1);
 }
 
 fn persist_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {

@@ -68,8 +68,11 @@ impl Ledger {
             start = before;
             end = end.max(before_end);
         }
-        let overlapping: std::vec::Vec<u64> =
-            self.covered.range(start..=end).map(|(&key, _)| key).collect();
+        let overlapping: std::vec::Vec<u64> = self
+            .covered
+            .range(start..=end)
+            .map(|(&key, _)| key)
+            .collect();
         for key in overlapping {
             if let Some(other_end) = self.covered.remove(&key) {
                 end = end.max(other_end);

@@ -1,7 +1,9 @@
 //! Engine tests over a simulated network (see [`network`]).
 
+mod impairment;
 mod ledger;
 mod network;
+mod sockets;
 
 mod close;
 mod handshake;

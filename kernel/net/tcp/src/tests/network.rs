@@ -8,48 +8,13 @@ use std::vec::Vec;
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
+pub use super::impairment::{Impairment, Rng};
 pub use super::ledger::Ledger;
 use crate::header::{Flags, Segment};
-use crate::{Route, Secrets, SocketHandle, Tcp, TcpConfig, TcpError, Transmit, TransmitError};
+use crate::{Route, Secrets, SocketHandle, Tcp, TcpConfig, Transmit, TransmitError};
 
 pub const MILLISECOND: u64 = 1_000_000;
 pub const SECOND: u64 = 1_000 * MILLISECOND;
-
-/// splitmix64: small, seeded, good enough for test impairments.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut value = self.0;
-        value = (value ^ (value >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        value = (value ^ (value >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        value ^ (value >> 31)
-    }
-
-    /// True with probability `per_mille / 1000`.
-    pub fn chance(&mut self, per_mille: u32) -> bool {
-        self.next() % 1000 < u64::from(per_mille)
-    }
-
-    pub fn below(&mut self, bound: u64) -> u64 {
-        if bound == 0 { 0 } else { self.next() % bound }
-    }
-}
-
-/// What the link does to segments, in per mille.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Impairment {
-    pub loss: u32,
-    pub duplicate: u32,
-    pub reorder: u32,
-    pub corrupt: u32,
-}
 
 pub struct Host {
     pub address: Ipv4Addr,
@@ -385,69 +350,6 @@ impl Network {
 
     pub fn tcp(&self, host: usize) -> &Tcp {
         &self.hosts[host].tcp
-    }
-
-    /// A listener on host `host` port `port`.
-    pub fn listen(&mut self, host: usize, port: u16, backlog: usize) -> SocketHandle {
-        self.with(host, |tcp, _, _| {
-            let handle = tcp.open().expect("a socket");
-            tcp.bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
-                .expect("bind");
-            tcp.listen(handle, backlog).expect("listen");
-            handle
-        })
-    }
-
-    /// Starts a connect from `from` to `to:port`.
-    pub fn connect(&mut self, from: usize, to: usize, port: u16) -> SocketHandle {
-        self.with(from, |tcp, now, tx| {
-            let handle = tcp.open().expect("a socket");
-            tcp.connect(now, handle, endpoint(to, port), tx)
-                .expect("connect");
-            handle
-        })
-    }
-
-    /// A connection from host 0 to a listener on host 1: (client, listener,
-    /// server side).
-    pub fn establish(&mut self, port: u16) -> (SocketHandle, SocketHandle, SocketHandle) {
-        let listener = self.listen(1, port, 8);
-        let client = self.connect(0, 1, port);
-        let mut server = None;
-        let connected = self.run_until(10 * SECOND, |network| {
-            if server.is_none() {
-                server = network.with(1, |tcp, _, _| tcp.accept(listener).ok());
-            }
-            server.is_some() && network.status(0, client).connected
-        });
-        assert!(connected, "the handshake completes");
-        (client, listener, server.expect("accepted"))
-    }
-
-    /// Sends what fits; returns how much was taken.
-    pub fn send(
-        &mut self,
-        host: usize,
-        handle: SocketHandle,
-        data: &[u8],
-    ) -> Result<usize, TcpError> {
-        self.with(host, |tcp, now, tx| tcp.send(now, handle, data, tx))
-    }
-
-    /// Reads everything readable now.
-    pub fn read(&mut self, host: usize, handle: SocketHandle) -> Result<Vec<u8>, TcpError> {
-        let mut out = Vec::new();
-        let mut buffer = vec![0u8; 64 << 10];
-        loop {
-            let result = self.with(host, |tcp, now, tx| tcp.recv(now, handle, &mut buffer, tx));
-            match result {
-                Ok(0) => return Ok(out),
-                Ok(count) => out.extend_from_slice(&buffer[..count]),
-                Err(TcpError::WouldBlock) => return Ok(out),
-                Err(error) if out.is_empty() => return Err(error),
-                Err(_) => return Ok(out),
-            }
-        }
     }
 
     /// Delivers raw segment bytes to host `to` as if sent from `source`,

@@ -77,8 +77,12 @@ fn retransmissions_give_up_with_timed_out() {
     });
     assert!(gave_up);
     assert_eq!(network.status(0, client).error, Some(TcpError::TimedOut));
-    assert_eq!(network.tcp(0).stats().timeouts, 6);
-    assert_eq!(network.tcp(0).stats().retransmitted_segments, 5);
+    let stats = network.tcp(0).stats();
+    assert_eq!(stats.timeouts, 6);
+    // One tail loss probe before the first timeout, then one segment
+    // per timeout until the limit.
+    assert_eq!(stats.tail_loss_probes, 1);
+    assert_eq!(stats.retransmitted_segments, 5 + 1);
     assert_eq!(network.tcp(0).next_deadline(), None);
 }
 

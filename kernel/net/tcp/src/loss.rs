@@ -1,0 +1,154 @@
+//! Loss recovery decisions: RACK marking after an ACK or when the
+//! reordering timer fires, entering fast recovery (RFC 6675, RFC 6582),
+//! and undoing a window reduction that timestamps prove spurious (Eifel
+//! detection, RFC 3522, with the RFC 4015 response).
+//!
+//! Undo works because our TSval clock and the receiver's TS.Recent rule
+//! (RFC 7323 4.3) make TSecr the TSval of the segment that last advanced
+//! RCV.NXT: an ACK echoing a TSval older than the first retransmission
+//! was caused by an original, so that retransmission was not needed.
+
+use crate::Transmit;
+use crate::acknowledgment::{Feedback, timestamp_before};
+use crate::congestion::{Congestion, CongestionControl};
+use crate::context::Context;
+use crate::sender::output;
+use crate::tcb::{Recovery, Tcb};
+
+/// What to restore if a reduction proves spurious.
+#[derive(Clone, Copy, Debug)]
+pub struct Undo {
+    /// The controller before the reduction.
+    congestion: Congestion,
+    /// TSval of the first retransmission.
+    stamp: u32,
+    /// A retransmission timeout happened since.
+    timeout: bool,
+}
+
+/// After the ACK and SACK fields of a segment were taken in (SACK only).
+pub fn after_acknowledgment(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    feedback: &Feedback,
+    delivered: bool,
+) {
+    if feedback.duplicate_report {
+        context.stats.duplicate_sacks_received += 1;
+        tcb.rack
+            .spurious_round(tcb.send_unacknowledged, tcb.send_next);
+    }
+    crate::probe::acknowledged(tcb, context, feedback);
+    if delivered {
+        detect(tcb, context);
+    }
+}
+
+/// RACK loss detection; starts recovery when something is lost.
+pub fn detect(tcb: &mut Tcb, context: &mut Context) {
+    let recovering = tcb.recovery.is_some() || tcb.after_timeout;
+    let sacked_segments = tcb.flight.sacked_bytes() / tcb.segment_size.max(1);
+    let srtt = tcb.rtt.smoothed().unwrap_or(u64::MAX);
+    let window = tcb
+        .rack
+        .reordering_window(recovering, sacked_segments, srtt);
+    let (marked, wait) = tcb.rack.detect_losses(&mut tcb.flight, context.now, window);
+    context.stats.rack_losses += marked as u64;
+    tcb.timers.reorder = wait.map(|wait| context.now.saturating_add(wait));
+    let may_recover = !recovering && tcb.send_unacknowledged.after(tcb.recover);
+    if tcb.flight.lost_count() > 0 && may_recover {
+        enter_recovery(tcb, context);
+    }
+}
+
+/// The RACK reordering timer fired: mark what is now overdue and repair.
+pub fn reorder_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
+    if !tcb.state.is_synchronized() {
+        return;
+    }
+    detect(tcb, context);
+    output(tcb, context, tx);
+}
+
+/// Fast recovery: cut the window, retransmit the first lost segment.
+pub fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
+    context.stats.fast_retransmits += 1;
+    save_undo(tcb, context, false);
+    let flight = tcb.outstanding();
+    tcb.congestion
+        .on_congestion(context.now, flight, tcb.segment_size);
+    let inflation = if tcb.sack { 0 } else { 3 * tcb.segment_size };
+    tcb.recovery = Some(Recovery {
+        point: tcb.send_maximum,
+        inflation,
+    });
+    tcb.recover = tcb.send_maximum;
+    tcb.retransmit_first = true;
+    tcb.timed = None;
+    tcb.probe = None;
+    tcb.timers.probe = None;
+}
+
+/// Remembers the controller before a reduction (timestamps only); an
+/// episode already saved keeps its older snapshot and stamp.
+pub fn save_undo(tcb: &mut Tcb, context: &Context, timeout: bool) {
+    if !tcb.timestamps {
+        return;
+    }
+    match tcb.undo.as_mut() {
+        Some(undo) => undo.timeout |= timeout,
+        None => {
+            tcb.undo = Some(Undo {
+                congestion: tcb.congestion,
+                stamp: tcb.timestamp_value(context.now),
+                timeout,
+            });
+        }
+    }
+}
+
+fn echoes_before(feedback: &Feedback, undo: &Undo) -> bool {
+    feedback
+        .echo
+        .is_some_and(|echo| timestamp_before(echo, undo.stamp))
+}
+
+/// An ACK advanced SND.UNA: Eifel's check after a timeout, and the end
+/// of RTO recovery.
+pub fn on_progress(tcb: &mut Tcb, context: &mut Context, feedback: &Feedback) {
+    if !tcb.after_timeout {
+        return;
+    }
+    if let Some(undo) = tcb.undo.take().filter(|undo| undo.timeout)
+        && echoes_before(feedback, &undo)
+    {
+        // The original arrived: the timeout was spurious.
+        context.stats.spurious_timeouts += 1;
+        tcb.congestion = undo.congestion;
+        tcb.flight.unmark_lost();
+        tcb.after_timeout = false;
+        tcb.rack
+            .spurious_round(tcb.send_unacknowledged, tcb.send_next);
+        return;
+    }
+    if tcb.send_unacknowledged.after_or_at(tcb.recover) {
+        tcb.after_timeout = false;
+        tcb.rack.recovery_ended();
+    }
+}
+
+/// Fast recovery ended: restores the window when no retransmission of
+/// the episode was needed. True when it did.
+pub fn undo_recovery(tcb: &mut Tcb, context: &mut Context, feedback: &Feedback) -> bool {
+    let Some(undo) = tcb.undo.take() else {
+        return false;
+    };
+    if !echoes_before(feedback, &undo) {
+        return false;
+    }
+    context.stats.spurious_recoveries += 1;
+    tcb.congestion = undo.congestion;
+    tcb.rack
+        .spurious_round(tcb.send_unacknowledged, tcb.send_next);
+    true
+}
