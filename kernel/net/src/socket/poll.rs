@@ -1,9 +1,11 @@
 //! poll(2): readiness of many sockets, waiting with a deadline.
 //!
 //! A poller checks every descriptor under the stack lock; if none is
-//! ready it sleeps on the faction's poll condition variable, which the
-//! stack notifies whenever any socket's readiness changes while somebody
-//! polls. Spurious wakeups only cost a rescan.
+//! ready it sleeps: on the socket's own condition variable when it polls
+//! one descriptor (the common case, e.g. a read with an idle timeout), or
+//! on the faction's poll condition variable, which the stack notifies
+//! whenever any socket's readiness changes while somebody polls several.
+//! Spurious wakeups only cost a rescan.
 
 use core::ops::{BitAnd, BitOr, BitOrAssign};
 
@@ -106,12 +108,26 @@ impl Net {
             if ready > 0 || expired {
                 return Ok(ready);
             }
-            stack.sockets.pollers += 1;
-            stack = match deadline {
-                Some(deadline) => self.poll_wait.wait_until(stack, deadline).0,
-                None => self.poll_wait.wait(stack),
+            // One descriptor: sleep on its own condition variable, which
+            // every change of that socket (and its close) notifies, so
+            // that many single-socket pollers do not all wake for each
+            // other's events. Several: the shared poll condition variable.
+            let own = match fds {
+                [only] => stack.sockets.get(only.fd).map(|entry| entry.wait.clone()),
+                _ => None,
             };
-            stack.sockets.pollers -= 1;
+            let shared = own.is_none();
+            let wait = own.as_deref().unwrap_or(&self.poll_wait);
+            if shared {
+                stack.sockets.pollers += 1;
+            }
+            stack = match deadline {
+                Some(deadline) => wait.wait_until(stack, deadline).0,
+                None => wait.wait(stack),
+            };
+            if shared {
+                stack.sockets.pollers -= 1;
+            }
             stack.set_now(context.now_ns());
         }
     }
