@@ -27,7 +27,8 @@ const SPEAKS: Version = Version::new(1, 1);
 
 /// The bare-metal host.
 pub struct BareMetal {
-    command_line: &'static str,
+    /// The loader's command line and the virtio-mmio devices ACPI names.
+    command_line: String,
     description: String,
     random: Mutex<RandomSource>,
     /// The PCI bus, scanned at the kernel's first request (`pci.rs`).
@@ -57,12 +58,29 @@ impl BareMetal {
             random.description()
         );
         Self {
-            command_line: info.command_line.as_str(),
+            command_line: boot_parameters(info),
             description,
             random: Mutex::new(random),
             pci: Once::new(),
         }
     }
+}
+
+/// The loader's command line, plus a `virtio_mmio.device=<size>@<base>:<irq>`
+/// word (Linux's syntax) for each virtio-mmio device the ACPI DSDT describes
+/// and the line does not name yet: microvm writes those words itself only
+/// with ACPI off, and describes the devices in its DSDT otherwise.
+fn boot_parameters(info: &BootInfo) -> String {
+    use core::fmt::Write;
+    let mut line = String::from(info.command_line.as_str());
+    for device in platform::acpi::machine::virtio_mmio_devices(info.rsdp) {
+        let named = format!("@{:#x}:", device.base);
+        if !line.contains(&named) {
+            let (size, base, irq) = (device.size, device.base, device.irq);
+            let _ = write!(line, " virtio_mmio.device={size}@{base:#x}:{irq}");
+        }
+    }
+    line
 }
 
 impl core::fmt::Debug for BareMetal {
@@ -83,7 +101,7 @@ impl Hypercalls for BareMetal {
     }
 
     fn boot_parameters(&self) -> &str {
-        self.command_line
+        &self.command_line
     }
 
     fn pci(&self) -> Option<&dyn PciBus> {

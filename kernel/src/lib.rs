@@ -3,8 +3,11 @@
 //! An image depends on this crate alone and chooses what it links with
 //! Cargo features: `net` (default) brings the net faction (`lo0`, the
 //! TCP/IP stack, the socket API, interface configuration and DHCP) and the
-//! virtif component. [`components`] lists the components of this build,
-//! which [`boot`] hands to the base to run by init level.
+//! virtif component; `virtio-net` (default) adds the dev faction (PCI
+//! enumeration and matching, device interrupts, DMA) and the virtio-net
+//! component, which attaches virtio NICs as `vioif0`, `vioif1`, ….
+//! [`components`] lists the components of this build, which [`boot`]
+//! hands to the base to run by init level.
 
 #![no_std]
 
@@ -17,6 +20,8 @@ pub use base::component::Component;
 pub use base::{BootConfig, BootError, Context, Kernel, ThreadBinding};
 pub use {base, hypercall};
 
+#[cfg(feature = "virtio-net")]
+pub use dev;
 #[cfg(feature = "net")]
 pub use net;
 
@@ -27,6 +32,12 @@ pub fn components() -> Vec<&'static Component> {
     {
         components.extend(net::components::ALL);
         components.push(&virtif::VIRTIF);
+    }
+    #[cfg(feature = "virtio-net")]
+    {
+        // The faction first: it enumerates the bus the driver matches on.
+        components.push(&dev::DEV);
+        components.push(&virtio_net::VIRTIO_NET);
     }
     components
 }

@@ -2,7 +2,7 @@
 //!
 //! Everything that touches the machine directly lives here: the boot entry
 //! (PVH and multiboot2), CPU tables, exceptions, the serial console, timers,
-//! interrupt controllers, PCI configuration and reset. `hypercall-bm` builds
+//! interrupt controllers, ACPI tables, PCI configuration and reset. `hypercall-bm` builds
 //! the hypercall interface on top of it; kernel crates never see it.
 //!
 //! Boot-time and hardware code is compiled only for `target_os = "none"`;
@@ -14,6 +14,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod acpi;
 pub mod backtrace;
 #[cfg(target_os = "none")]
 pub mod boot;

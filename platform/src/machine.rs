@@ -1,7 +1,7 @@
 //! The machine bring-up order, in one function the image calls once.
 //!
-//! [`init`]: CPU features → PIC remap and mask, local APIC, I/O APIC →
-//! TSC calibration. A failing step is printed at once and recorded in the
+//! [`init`]: CPU features → PIC remap and mask, local APIC, I/O APIC (and
+//! further ones the ACPI MADT lists) → TSC calibration. A failing step is printed at once and recorded in the
 //! [`Report`]; later steps still run when they can. Interrupts stay
 //! disabled: the caller enables them.
 //!
@@ -17,7 +17,7 @@ use core::fmt;
 use crate::boot::{BootInfo, trace};
 use crate::interrupts::{self, InterruptError, Mode};
 use crate::timer::{self, Calibration, TimerError};
-use crate::{cpu, println};
+use crate::{acpi, cpu, println};
 
 /// What each bring-up step produced.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +41,9 @@ pub fn init(info: &BootInfo) -> Report {
     }
     trace::mark("cpu features");
     let interrupts = interrupts::init();
+    if interrupts == Ok(Mode::IoApic) {
+        add_io_apics(info);
+    }
     trace::mark("interrupt controllers");
     let window = timer::begin_calibration(timer::DEFAULT_WINDOW_NS);
     trace::mark("calibration start");
@@ -53,6 +56,19 @@ pub fn init(info: &BootInfo) -> Report {
     };
     report.print_failures();
     report
+}
+
+/// Adds the I/O APICs beyond the first that the MADT lists.
+fn add_io_apics(info: &BootInfo) {
+    for entry in acpi::machine::io_apics(info.rsdp) {
+        let base = u64::from(entry.address);
+        if base == interrupts::io_apic::DEFAULT_BASE {
+            continue;
+        }
+        if let Err(error) = interrupts::add_io_apic(base, entry.gsi_base) {
+            println!("platform: I/O APIC at {base:#x}: {error}");
+        }
+    }
 }
 
 impl Report {

@@ -1,5 +1,6 @@
 //! `cargo xtask bench [--runs N] [--hosted]`: image sizes, boot times,
-//! guest figures; with `--hosted`, the network figures of hosted kernels.
+//! guest figures, the appliance's network figures; with `--hosted`, the
+//! network figures of hosted kernels.
 //!
 //! For each of q35 + qboot and microvm, N boots of the appliance measure
 //! QEMU spawn -> first serial line and spawn -> `anykernel: ready`, plus the
@@ -19,6 +20,7 @@ use crate::paths::bench_json_path;
 use crate::setup::{Need, ensure};
 
 mod hosted;
+mod network;
 mod report;
 mod stats;
 
@@ -41,6 +43,9 @@ pub fn bench_verb(runs: u32) -> Result<(), String> {
         series.extend(boot_times(&images.appliance, machine, runs));
     }
     series.extend(guest_figures(&images.selftest, runs));
+    for machine in BOOT_MACHINES {
+        series.extend(network::figures(&images.appliance, machine, runs));
+    }
     print!("{}", report::table(&series));
     let json_path = bench_json_path();
     fs::write(&json_path, report::json(runs, &series))

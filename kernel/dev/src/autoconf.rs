@@ -72,7 +72,10 @@ impl PciDriver {
 
 /// The first of `drivers` that serves `function`.
 pub fn driver_for<'a>(drivers: &[&'a PciDriver], function: &PciFunction) -> Option<&'a PciDriver> {
-    drivers.iter().copied().find(|driver| driver.matches(function))
+    drivers
+        .iter()
+        .copied()
+        .find(|driver| driver.matches(function))
 }
 
 /// A function handed to a driver, with the bus it sits on.
@@ -133,7 +136,12 @@ impl<'a> PciDevice<'a> {
     /// [`DevError::Pci`].
     pub fn enable_bus_master(&self) -> Result<(), DevError> {
         let set = COMMAND_MEMORY | COMMAND_BUS_MASTER;
-        Ok(config::update_command(self.bus, self.function.address, set, 0)?)
+        Ok(config::update_command(
+            self.bus,
+            self.function.address,
+            set,
+            0,
+        )?)
     }
 
     /// Its interrupt as the thread `intr/<name>` (see [`interrupt::establish`]).

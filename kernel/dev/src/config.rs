@@ -100,7 +100,11 @@ mod tests {
     fn command_updates_keep_the_status_half_zero() {
         let bus = FakeBus::new();
         let at = bus.add_function(0, 1, 0, 0x1af4, 0x1041);
-        bus.set(at, COMMAND_STATUS, 0xffff_0000 | u32::from(COMMAND_INTX_DISABLE));
+        bus.set(
+            at,
+            COMMAND_STATUS,
+            0xffff_0000 | u32::from(COMMAND_INTX_DISABLE),
+        );
         update_command(&bus, at, COMMAND_BUS_MASTER, COMMAND_INTX_DISABLE).unwrap();
         assert_eq!(bus.get(at, COMMAND_STATUS), u32::from(COMMAND_BUS_MASTER));
     }

@@ -136,7 +136,8 @@ mod tests {
             let size = size.next_multiple_of(PAGE_SIZE).max(PAGE_SIZE);
             let layout = Layout::from_size_align(size, PAGE_SIZE).unwrap();
             // SAFETY: the layout has a nonzero size.
-            let virt = NonNull::new(unsafe { alloc_zeroed(layout) }).ok_or(MemoryError::Exhausted)?;
+            let virt =
+                NonNull::new(unsafe { alloc_zeroed(layout) }).ok_or(MemoryError::Exhausted)?;
             self.outstanding.fetch_add(1, SeqCst);
             Ok(DmaRegion {
                 virt,

@@ -163,10 +163,7 @@ mod tests {
         assert_eq!((first.class, first.subclass, first.revision), (2, 0, 1));
         assert_eq!((first.interrupt_pin, first.interrupt_line), (1, 0x0b));
         assert_eq!(found[1].address.device, 31);
-        assert_eq!(
-            std::format!("{first}"),
-            "pci 00:02.0 1af4:1041 class 02.00"
-        );
+        assert_eq!(std::format!("{first}"), "pci 00:02.0 1af4:1041 class 02.00");
     }
 
     #[test]
@@ -179,7 +176,10 @@ mod tests {
         bus.add_function(0, 2, 0, 0x8086, 4);
         // Function 5 of a single-function device is not probed.
         bus.add_function(0, 2, 5, 0x8086, 5);
-        assert_eq!(addresses(&bus), [(0, 1, 0), (0, 1, 3), (0, 1, 7), (0, 2, 0)]);
+        assert_eq!(
+            addresses(&bus),
+            [(0, 1, 0), (0, 1, 3), (0, 1, 7), (0, 2, 0)]
+        );
     }
 
     #[test]

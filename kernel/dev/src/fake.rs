@@ -47,8 +47,15 @@ impl FakeBus {
             device,
             function,
         };
-        self.functions.lock().unwrap().insert(at, Function::default());
-        self.set(at, VENDOR_DEVICE, u32::from(vendor) | u32::from(device_id) << 16);
+        self.functions
+            .lock()
+            .unwrap()
+            .insert(at, Function::default());
+        self.set(
+            at,
+            VENDOR_DEVICE,
+            u32::from(vendor) | u32::from(device_id) << 16,
+        );
         self.set(at, HEADER, 0);
         at
     }

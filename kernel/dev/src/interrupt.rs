@@ -111,9 +111,8 @@ fn establish_msix(
     handler: Handler,
 ) -> Result<DeviceInterrupt, DevError> {
     let kernel = context.kernel().arc();
-    let interrupt = kernel.interrupt_establish(name, InterruptSource::Msi, move |context| {
-        handler(context)
-    })?;
+    let interrupt =
+        kernel.interrupt_establish(name, InterruptSource::Msi, move |context| handler(context))?;
     let message = interrupt
         .msi_message()
         .ok_or(DevError::Interrupt(EstablishError::Host(

@@ -4,7 +4,7 @@
 //! them what every PCI driver needs, over the hypercall interface alone
 //! ([`hypercall::PciBus`], the DMA and interrupt calls):
 //!
-//! - [`enumerate`]: every function on every bus reachable from bus 0
+//! - [`enumerate()`]: every function on every bus reachable from bus 0
 //!   (multi-function devices, bridges followed to their secondary bus);
 //! - [`autoconf`]: the match table, after NetBSD's autoconf. A driver
 //!   names the (vendor, device) pairs it serves in a [`PciDriver`] and calls

@@ -12,7 +12,7 @@ use crate::bootinfo::{
 use crate::{power, println};
 
 /// Physical memory as the boot page tables map it (identity).
-struct IdentityMap;
+pub(crate) struct IdentityMap;
 
 impl PhysicalMemory for IdentityMap {
     fn readable(&self, address: u64, length: usize) -> &[u8] {

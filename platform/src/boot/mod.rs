@@ -15,7 +15,7 @@
 //! with failure code [`BOOT_FAILURE_CODE`].
 
 pub mod entry;
-mod info;
+pub(crate) mod info;
 pub mod trace;
 
 use spin::Once;

@@ -3,9 +3,10 @@
 //! Registers are reached indirectly: write the index to IOREGSEL (base+0),
 //! then access IOWIN (base+0x10); the pair is made atomic by a lock taken
 //! with interrupts disabled. Redirection entry n is two registers at
-//! 0x10 + 2n. The controller sits at 0xFEC00000 with GSI base 0 unless an
-//! ACPI MADT says otherwise (not parsed yet). ISA IRQs map to GSIs one to
-//! one except IRQ 0 (the PIT), which QEMU and most firmware route to GSI 2.
+//! 0x10 + 2n. The first controller sits at 0xFEC00000 with GSI base 0;
+//! more (microvm's second one at 0xFEC10000 serves GSIs 24..=47) are
+//! added from the ACPI MADT ([`super::add_io_apic`]). ISA IRQs map to GSIs one to one
+//! except IRQ 0 (the PIT), which QEMU and most firmware route to GSI 2.
 
 use spin::{Mutex, Once};
 
@@ -35,27 +36,66 @@ pub struct IoApic {
     pins: u32,
 }
 
-static IO_APIC: Once<IoApic> = Once::new();
+/// I/O APICs served at most; the first is the one at [`DEFAULT_BASE`].
+const MAXIMUM_IO_APICS: usize = 4;
 
-/// The I/O APIC, once [`init`](super::init) found one.
+static IO_APICS: [Once<IoApic>; MAXIMUM_IO_APICS] = [const { Once::new() }; MAXIMUM_IO_APICS];
+/// The next free slot for [`add`] (slot 0 belongs to [`probe`]).
+static NEXT_SLOT: Mutex<usize> = Mutex::new(1);
+
+/// The first I/O APIC, once [`init`](super::init) found one.
 pub fn get() -> Option<&'static IoApic> {
-    IO_APIC.get()
+    IO_APICS[0].get()
+}
+
+/// The I/O APIC with a pin for `gsi`.
+pub fn serving(gsi: u32) -> Option<&'static IoApic> {
+    IO_APICS
+        .iter()
+        .filter_map(Once::get)
+        .find(|io_apic| io_apic.serves(gsi))
 }
 
 /// Looks for the I/O APIC at [`DEFAULT_BASE`], serving GSIs from 0, and
 /// masks all its pins. `None` if nothing answers there.
 pub(crate) fn probe() -> Option<&'static IoApic> {
-    if let Some(found) = IO_APIC.get() {
+    if let Some(found) = IO_APICS[0].get() {
         return Some(found);
     }
-    // SAFETY: on a PC the I/O APIC block at DEFAULT_BASE holds only
-    // registers; what they program is interrupt delivery, never DMA. Where
-    // nothing answers, reads return all ones and the version check gives up.
-    let registers = unsafe { Registers::map(DEFAULT_BASE, BLOCK_SIZE) }.ok()?;
+    let io_apic = open(DEFAULT_BASE, 0)?;
+    Some(IO_APICS[0].call_once(|| io_apic))
+}
+
+/// Adds the I/O APIC at `base` serving GSIs from `gsi_base` (from the
+/// MADT), its pins masked. The one at [`DEFAULT_BASE`] and GSIs already
+/// served are not added twice. `None` if nothing answers, its GSIs
+/// overlap another's, or all slots are taken.
+pub(crate) fn add(base: u64, gsi_base: u32) -> Option<&'static IoApic> {
+    if base == DEFAULT_BASE {
+        return get();
+    }
+    let mut next = NEXT_SLOT.lock();
+    let slot = IO_APICS.get(*next)?;
+    let io_apic = open(base, gsi_base)?;
+    let last = gsi_base.checked_add(io_apic.pins - 1)?;
+    if serving(gsi_base).is_some() || serving(last).is_some() {
+        return None;
+    }
+    *next += 1;
+    Some(slot.call_once(|| io_apic))
+}
+
+/// Maps and checks the I/O APIC at `base` and masks all its pins.
+fn open(base: u64, gsi_base: u32) -> Option<IoApic> {
+    // SAFETY: `base` is where the I/O APIC lives (the PC default or the
+    // MADT's word): the block holds only registers, which program
+    // interrupt delivery, never DMA. Where nothing answers, reads return
+    // all ones and the version check gives up.
+    let registers = unsafe { Registers::map(base, BLOCK_SIZE) }.ok()?;
     let mut io_apic = IoApic {
         registers,
         window: Mutex::new(()),
-        gsi_base: 0,
+        gsi_base,
         pins: 0,
     };
     let version = io_apic.read(VERSION_REGISTER);
@@ -66,7 +106,7 @@ pub(crate) fn probe() -> Option<&'static IoApic> {
     for pin in 0..io_apic.pins {
         io_apic.write_entry(pin, MASKED, 0);
     }
-    Some(IO_APIC.call_once(|| io_apic))
+    Some(io_apic)
 }
 
 /// The GSI an ISA IRQ arrives on (IRQ 0 → GSI 2, others identical).

@@ -50,6 +50,24 @@ pub fn mode() -> Option<Mode> {
     MODE.get().copied()
 }
 
+/// Adds an I/O APIC beyond the first (at `base`, first GSI `gsi_base`,
+/// from the ACPI MADT), so that its GSIs can be registered. Only in
+/// [`Mode::IoApic`].
+///
+/// # Errors
+/// [`InterruptError::NotInitialised`], [`InterruptError::Unsupported`]
+/// outside I/O APIC mode, [`InterruptError::InvalidLine`] when nothing
+/// usable answers at `base`.
+pub fn add_io_apic(base: u64, gsi_base: u32) -> Result<(), InterruptError> {
+    match mode() {
+        None => Err(InterruptError::NotInitialised),
+        Some(Mode::IoApic) => io_apic::add(base, gsi_base)
+            .map(|_| ())
+            .ok_or(InterruptError::InvalidLine),
+        Some(_) => Err(InterruptError::Unsupported),
+    }
+}
+
 /// Binds `source` to a vector that calls `handler`; wired lines are routed
 /// and unmasked, so the handler may run as soon as interrupts are enabled.
 ///
@@ -92,10 +110,8 @@ fn register_io_apic(
     active_low: bool,
     handler: Handler,
 ) -> Result<Vector, InterruptError> {
-    let io_apic = io_apic::get().ok_or(InterruptError::Unsupported)?;
-    if !io_apic.serves(gsi) {
-        return Err(InterruptError::InvalidLine);
-    }
+    io_apic::get().ok_or(InterruptError::Unsupported)?;
+    let io_apic = io_apic::serving(gsi).ok_or(InterruptError::InvalidLine)?;
     let destination = local_apic::get().map_or(0, |apic| apic.id());
     let vector = table::allocate(Entry {
         handler,
@@ -174,7 +190,7 @@ pub(crate) fn set_line_masked(vector: u8, masked: bool) -> Result<(), InterruptE
         .route
     {
         Route::IoApic { gsi, .. } => {
-            io_apic::get().map(|io_apic| io_apic.set_masked(gsi, masked));
+            io_apic::serving(gsi).map(|io_apic| io_apic.set_masked(gsi, masked));
             Ok(())
         }
         Route::Pic { irq, .. } => {

@@ -4,12 +4,14 @@
 //! machine without it, like microvm without `pcie=on`, simply has no PCI),
 //! scans every bus, sizes every BAR, assigns addresses to the BARs firmware
 //! left unassigned (qboot and microvm assign none; SeaBIOS all) and enables
-//! I/O and memory decoding. The result is kept in a fixed table that
+//! I/O and memory decoding, and corrects the interrupt lines on QEMU's
+//! chipsets (`intx.rs`). The result is kept in a fixed table that
 //! `functions` and `bar()` read. Address validation, BAR decoding and the
 //! window allocator are pure and tested on the host.
 
 pub mod address;
 pub mod bar;
+pub mod intx;
 pub mod window;
 
 #[cfg(target_os = "none")]

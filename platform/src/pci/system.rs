@@ -9,7 +9,7 @@ use super::address::PciAddress;
 use super::assign::{self, Assigned, Decoding, Windows};
 use super::bar::Bar;
 use super::inventory::{self, with_inventory};
-use super::{PciError, config, scan, sizing};
+use super::{PciError, config, intx, scan, sizing};
 use crate::paging;
 
 /// What [`init`] found and did.
@@ -71,6 +71,7 @@ pub fn init_with(mut windows: Windows, decoding: Decoding) -> Result<Summary, Pc
         Ok(with_inventory(|inventory| {
             let found = scan::scan(inventory);
             let assigned = assign::assign(inventory, &found, &mut windows, decoding);
+            intx::route_lines(inventory);
             Summary {
                 functions: inventory.count,
                 dropped: inventory.dropped,

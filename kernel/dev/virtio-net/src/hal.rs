@@ -47,7 +47,9 @@ pub(crate) fn install(context: &Context<'_>) -> Result<(), DevError> {
 }
 
 fn host() -> &'static dyn Hypercalls {
-    &**HOST.get().expect("installed by the probe before any device exists")
+    &**HOST
+        .get()
+        .expect("installed by the probe before any device exists")
 }
 
 /// The virtio-drivers `Hal` over the memory hypercalls.
@@ -153,7 +155,9 @@ pub(crate) fn mmio_transport(
     size: usize,
 ) -> Result<MmioTransport<'static>, DevError> {
     if !virt.as_ptr().cast::<u32>().is_aligned() {
-        return Err(DevError::Unusable("virtio-mmio registers not 4-byte aligned"));
+        return Err(DevError::Unusable(
+            "virtio-mmio registers not 4-byte aligned",
+        ));
     }
     // SAFETY: `virt` is the host's uncached mapping of `size` bytes of
     // device registers (the `mmio_map` contract), kept for the kernel's

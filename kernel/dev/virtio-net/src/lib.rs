@@ -5,7 +5,7 @@
 //! ([`pci::VIOIF`]: modern virtio-net-pci, e.g. QEMU's
 //! `-device virtio-net-pci,disable-legacy=on`) and the virtio-mmio slots
 //! the command line names (`virtio_mmio.device=`, as QEMU's microvm
-//! writes them). Each becomes an Ethernet interface `vioif0`, `vioif1`, …
+//! describes them). Each becomes an Ethernet interface `vioif0`, `vioif1`, …
 //! with MTU 1500 and the device's MAC, configured by the net faction's
 //! ifconfig (DHCP by default).
 //!

@@ -1,16 +1,18 @@
-//! virtio-net over MMIO: the devices QEMU's microvm names on the command
-//! line.
+//! virtio-net over MMIO: the devices the command line names, as on
+//! QEMU's microvm.
 //!
-//! microvm (with its default `auto-kernel-cmdline=on`) appends one word
-//! per virtio-mmio device, as Linux's `virtio_mmio` module reads them:
-//! `virtio_mmio.device=<size>@<base>:<irq>[:<id>]`, sizes and addresses
-//! decimal or `0x` hex with an optional K, M or G suffix. The words are
-//! taken from the raw boot parameters, since the key repeats once per
-//! device. A malformed word is logged and skipped; a slot holding another
-//! kind of device is skipped quietly. The interrupt is an I/O APIC input
-//! that the device holds high while its interrupt status is set: it is
-//! established edge-triggered, and the handler acknowledges the status
-//! before it drains the queues, so an event after that raises a new edge.
+//! The devices come as Linux's `virtio_mmio` module reads them, one word
+//! each: `virtio_mmio.device=<size>@<base>:<irq>[:<id>]`, sizes and
+//! addresses decimal or `0x` hex with an optional K, M or G suffix.
+//! microvm writes them itself only with `acpi=off` (QEMU 7.2); with ACPI on
+//! it describes the devices in its DSDT, and the bare-metal host appends
+//! the same words from there. The words are taken from the raw boot
+//! parameters, since the key repeats once per device. A malformed word is
+//! logged and skipped; a slot holding another kind of device is skipped
+//! quietly. The interrupt is an I/O APIC input that the device holds high
+//! while its interrupt status is set: it is established edge-triggered,
+//! and the handler acknowledges the status before it drains the queues,
+//! so an event after that raises a new edge.
 
 use alloc::format;
 
@@ -82,7 +84,7 @@ fn check(device: MmioDevice) -> Result<MmioDevice, ParseError> {
     if !(MINIMUM_SIZE..=MAXIMUM_SIZE).contains(&device.size) {
         return Err(ParseError("size outside 256 bytes..1 MiB"));
     }
-    if device.base == 0 || device.base % 4 != 0 {
+    if device.base == 0 || !device.base.is_multiple_of(4) {
         return Err(ParseError("base address zero or not 4-byte aligned"));
     }
     if device.base.checked_add(device.size).is_none() {
@@ -99,7 +101,10 @@ fn number(text: &str) -> Option<u64> {
         b'g' | b'G' => (&text[..text.len() - 1], 30),
         _ => (text, 0),
     };
-    let value = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let value = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         Some(hex) => u64::from_str_radix(hex, 16).ok()?,
         None => digits.parse::<u64>().ok()?,
     };
@@ -126,7 +131,11 @@ fn attach(context: &Context<'_>, device: MmioDevice) -> Result<(), DevError> {
     hal::install(context)?;
     let transport = hal::mmio_transport(virt, size)?;
     if transport.device_type() != DeviceType::Network {
-        debug!("mmio {:#x}: a {:?} device", device.base, transport.device_type());
+        debug!(
+            "mmio {:#x}: a {:?} device",
+            device.base,
+            transport.device_type()
+        );
         return Ok(());
     }
     let raw = preflight::start(SomeTransport::from(transport))?;
@@ -176,7 +185,10 @@ mod tests {
     #[test]
     fn suffixes_hex_and_a_device_id() {
         let device = parse("4K@0xd0000000:5:3").unwrap();
-        assert_eq!((device.size, device.base, device.irq), (4096, 0xd000_0000, 5));
+        assert_eq!(
+            (device.size, device.base, device.irq),
+            (4096, 0xd000_0000, 5)
+        );
         assert_eq!(parse("0x200@4096:7").unwrap().size, 512);
         assert_eq!(parse("1M@0XFEB00000:16").unwrap().size, 1 << 20);
     }
@@ -184,13 +196,31 @@ mod tests {
     #[test]
     fn garbage_is_an_error_never_a_panic() {
         let bad = [
-            "", "@", ":", "512", "512@", "512@0xfeb00e00", "512@0xfeb00e00:",
-            "512@0xfeb00e00:x", "512@0xfeb00e00:12:", "512@0xfeb00e00:12:z",
-            "x@0xfeb00e00:12", "512@0xfeb0zz00:12", "512@0x:12", "K@0x1000:1",
-            "128@0xfeb00e00:12", "2M@0xfeb00e00:12", "512@0:12", "512@0xfeb00e02:12",
-            "512@0xfffffffffffffe00:12", "99999999999999999999G@0x1000:1",
-            "17179869184G@0x1000:1", "512@0x1000:99999999999", "512@0x1000:-1",
-            "\u{e9}@\u{e9}:\u{e9}", "512@0x1000:1\u{e9}",
+            "",
+            "@",
+            ":",
+            "512",
+            "512@",
+            "512@0xfeb00e00",
+            "512@0xfeb00e00:",
+            "512@0xfeb00e00:x",
+            "512@0xfeb00e00:12:",
+            "512@0xfeb00e00:12:z",
+            "x@0xfeb00e00:12",
+            "512@0xfeb0zz00:12",
+            "512@0x:12",
+            "K@0x1000:1",
+            "128@0xfeb00e00:12",
+            "2M@0xfeb00e00:12",
+            "512@0:12",
+            "512@0xfeb00e02:12",
+            "512@0xfffffffffffffe00:12",
+            "99999999999999999999G@0x1000:1",
+            "17179869184G@0x1000:1",
+            "512@0x1000:99999999999",
+            "512@0x1000:-1",
+            "\u{e9}@\u{e9}:\u{e9}",
+            "512@0x1000:1\u{e9}",
         ];
         for value in bad {
             assert!(parse(value).is_err(), "{value:?} accepted");

@@ -110,7 +110,11 @@ impl VirtioNic {
     ///
     /// # Errors
     /// [`DevError::Unusable`] when the stack has no room for it.
-    pub(crate) fn attach(self: &Arc<Self>, context: &Context<'_>, interrupt: &str) -> Result<(), DevError> {
+    pub(crate) fn attach(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        interrupt: &str,
+    ) -> Result<(), DevError> {
         let mac = MacAddress(self.state.lock(context).rings.mac());
         let spec = InterfaceSpec {
             name_prefix: "vioif",
@@ -200,7 +204,10 @@ impl VirtioNic {
     }
 
     fn break_down(&self, state: &mut State) -> (Option<InterfaceIndex>, bool) {
-        error!("{}: the device returned a buffer it was not given; stopped", self.label);
+        error!(
+            "{}: the device returned a buffer it was not given; stopped",
+            self.label
+        );
         state.broken = true;
         (None, false)
     }
@@ -219,7 +226,7 @@ impl NetworkDevice for VirtioNic {
                 state.transmit_blocked = true;
                 return Err(DeviceBusy(frame));
             }
-            Err(Unsent::Refused(_)) => return Ok(()),
+            Err(Unsent::Refused) => return Ok(()),
             Err(Unsent::NoHeadroom(frame)) => frame,
         };
         let header = state.rings.header_length();

@@ -44,6 +44,7 @@ const WINDOW: u8 = 5;
 const MSIX_CONFIG: u32 = 0x10;
 const QUEUE_SELECT: u32 = 0x16;
 const QUEUE_MSIX_VECTOR: u32 = 0x1a;
+const QUEUE_NOTIFY_OFFSET: u32 = 0x1e;
 /// "No vector" for `msix_config` and `queue_msix_vector`.
 const NO_VECTOR: u16 = 0xffff;
 
@@ -62,6 +63,8 @@ struct Structures {
     notify: Option<Structure>,
     isr: Option<Structure>,
     device: Option<Structure>,
+    /// The notify structure's `notify_off_multiplier`.
+    notify_multiplier: u32,
     /// Where the PCI configuration window capability starts.
     window: Option<u8>,
 }
@@ -69,6 +72,7 @@ struct Structures {
 fn attach(context: &Context<'_>, device: &PciDevice<'_>) -> Result<(), DevError> {
     let structures = Structures::read(device);
     structures.map(context, device)?;
+    structures.check_notify(device.bus(), device.address())?;
     device.enable_bus_master()?;
     hal::install(context)?;
     let mut root = PciRoot::new(PciConfiguration::new(device.bus()));
@@ -87,12 +91,10 @@ fn attach(context: &Context<'_>, device: &PciDevice<'_>) -> Result<(), DevError>
         _ => InterruptMode::Intx,
     };
     let handler_nic = nic.clone();
-    let interrupt = device.establish_interrupt(
-        context,
-        &format!("vioif {address}"),
-        mode,
-        move |context| handler_nic.service(context),
-    )?;
+    let interrupt =
+        device.establish_interrupt(context, &format!("vioif {address}"), mode, move |context| {
+            handler_nic.service(context)
+        })?;
     let described = match interrupt.kind() {
         InterruptKind::Msix { .. } => alloc::string::String::from("MSI-X"),
         InterruptKind::Intx { gsi } => format!("INTx on GSI {gsi}"),
@@ -111,7 +113,12 @@ impl Structures {
             };
             let slot = match kind {
                 COMMON => &mut found.common,
-                NOTIFY => &mut found.notify,
+                NOTIFY if found.notify.is_none() => {
+                    let at = u16::from(capability.offset) + 16;
+                    let multiplier = config::read_u32(device.bus(), device.address(), at);
+                    found.notify_multiplier = multiplier.unwrap_or(0);
+                    &mut found.notify
+                }
                 ISR => &mut found.isr,
                 DEVICE => &mut found.device,
                 WINDOW => {
@@ -128,10 +135,30 @@ impl Structures {
     /// Maps the register blocks of the four structures the driver needs.
     fn map(&self, context: &Context<'_>, device: &PciDevice<'_>) -> Result<(), DevError> {
         let needed = [self.common, self.notify, self.isr, self.device];
+        if needed.iter().all(Option::is_none) {
+            return Err(DevError::Unusable("legacy-only (no virtio 1.0 structures)"));
+        }
         for structure in needed {
-            let structure =
-                structure.ok_or(DevError::Unusable("a virtio structure is missing"))?;
+            let structure = structure.ok_or(DevError::Unusable("a virtio structure is missing"))?;
             map_structure(context, device, structure)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that both queues' notify addresses lie inside the notify
+    /// structure (virtio-drivers would panic on one outside). Without the
+    /// configuration window the check cannot be made and is skipped.
+    fn check_notify(&self, bus: &dyn PciBus, address: PciAddress) -> Result<(), DevError> {
+        let Ok(window) = Window::new(self, bus, address) else {
+            return Ok(());
+        };
+        let length = self.notify.map_or(0, |notify| u64::from(notify.length));
+        for queue in [0, 1] {
+            window.write16(QUEUE_SELECT, queue)?;
+            let offset = u64::from(window.read16(QUEUE_NOTIFY_OFFSET)?);
+            if offset * u64::from(self.notify_multiplier) + 2 > length {
+                return Err(DevError::Unusable("a queue's notify address is outside"));
+            }
         }
         Ok(())
     }
@@ -158,12 +185,14 @@ impl Structures {
 }
 
 /// A vendor capability's `cfg_type` and structure; `None` if it is
-/// shorter than a `virtio_pci_cap` or unreadable.
+/// shorter than its type needs or unreadable.
 fn read_structure(device: &PciDevice<'_>, offset: u8) -> Option<(u8, Structure)> {
     let (bus, address, at) = (device.bus(), device.address(), u16::from(offset));
     let header = config::read_u32(bus, address, at).ok()?;
     let (length, kind) = ((header >> 16) as u8, (header >> 24) as u8);
-    if length < 16 {
+    // As virtio-drivers chooses: the notify capability carries a multiplier.
+    let needed = if kind == NOTIFY { 20 } else { 16 };
+    if length < needed {
         return None;
     }
     let structure = Structure {
@@ -183,7 +212,9 @@ fn map_structure(
     let bar = device.bar(structure.bar)?;
     let end = u64::from(structure.offset) + u64::from(structure.length);
     if bar.virt.is_none() || structure.length == 0 || end > bar.size {
-        return Err(DevError::Unusable("a virtio structure lies outside its BAR"));
+        return Err(DevError::Unusable(
+            "a virtio structure lies outside its BAR",
+        ));
     }
     let physical = bar.address + u64::from(structure.offset);
     let length = structure.length as usize;
@@ -238,12 +269,166 @@ impl<'a> Window<'a> {
     fn write16(&self, offset: u32, value: u16) -> Result<(), DevError> {
         self.aim(offset)?;
         let data = self.capability + 16;
-        Ok(self.bus.config_write(self.address, data, u32::from(value))?)
+        Ok(self
+            .bus
+            .config_write(self.address, data, u32::from(value))?)
     }
 
     fn read16(&self, offset: u32) -> Result<u16, DevError> {
         self.aim(offset)?;
         let data = self.capability + 16;
         Ok(self.bus.config_read(self.address, data)? as u16)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::BTreeMap;
+    use base::hypercall::{IoWidth, PciBar, PciError};
+    use dev::PciFunction;
+    use std::sync::Mutex;
+
+    /// One function's configuration space, whose configuration window
+    /// reaches a common configuration held as 16-bit registers.
+    #[derive(Default)]
+    struct FakeVirtio {
+        config: Mutex<BTreeMap<u16, u32>>,
+        common: Mutex<BTreeMap<u32, u16>>,
+    }
+
+    const WINDOW_AT: u16 = 0x68;
+
+    impl FakeVirtio {
+        fn new() -> Self {
+            let fake = Self::default();
+            let capability = |at: u16, next: u16, kind: u32, length: u32| {
+                let header = 0x09 | u32::from(next) << 8 | length << 16 | kind << 24;
+                fake.set(at, header);
+                fake.set(at + 4, 4); // BAR 4
+            };
+            fake.set(0x06 - 2, 1 << 20); // status: capability list
+            fake.set(0x34, 0x40);
+            capability(0x40, 0x50, u32::from(COMMON), 16);
+            fake.set(0x48, 0x0000);
+            fake.set(0x4c, 0x38);
+            capability(0x50, WINDOW_AT, u32::from(NOTIFY), 20);
+            fake.set(0x58, 0x3000);
+            fake.set(0x5c, 0x1000);
+            fake.set(0x50 + 16, 4); // notify_off_multiplier
+            capability(WINDOW_AT, 0x80, u32::from(WINDOW), 20);
+            capability(0x80, 0x00, u32::from(ISR), 16);
+            fake
+        }
+
+        fn set(&self, offset: u16, value: u32) {
+            self.config.lock().unwrap().insert(offset, value);
+        }
+
+        fn get(&self, offset: u16) -> u32 {
+            self.config
+                .lock()
+                .unwrap()
+                .get(&offset)
+                .copied()
+                .unwrap_or(0)
+        }
+    }
+
+    impl PciBus for FakeVirtio {
+        fn config_read(&self, _: PciAddress, offset: u16) -> Result<u32, PciError> {
+            if offset == WINDOW_AT + 16 {
+                let target = self.get(WINDOW_AT + 8);
+                return Ok(u32::from(
+                    *self.common.lock().unwrap().get(&target).unwrap_or(&0),
+                ));
+            }
+            Ok(self.get(offset))
+        }
+
+        fn config_write(&self, _: PciAddress, offset: u16, value: u32) -> Result<(), PciError> {
+            if offset == WINDOW_AT + 16 {
+                assert_eq!(self.get(WINDOW_AT + 12), 2, "16-bit accesses only");
+                let target = self.get(WINDOW_AT + 8);
+                self.common.lock().unwrap().insert(target, value as u16);
+            }
+            self.set(offset, value);
+            Ok(())
+        }
+
+        fn bar(&self, _: PciAddress, _: u8) -> Result<PciBar, PciError> {
+            Err(PciError::NoSuchBar)
+        }
+
+        fn io_read(&self, _: u16, _: IoWidth) -> u32 {
+            u32::MAX
+        }
+
+        fn io_write(&self, _: u16, _: IoWidth, _: u32) {}
+    }
+
+    fn device(bus: &FakeVirtio) -> PciDevice<'_> {
+        let function = PciFunction {
+            address: PciAddress {
+                bus: 0,
+                device: 1,
+                function: 0,
+            },
+            vendor: 0x1af4,
+            device: 0x1041,
+            class: 2,
+            subclass: 0,
+            interface: 0,
+            revision: 1,
+            header_type: 0,
+            interrupt_pin: 1,
+            interrupt_line: 11,
+        };
+        PciDevice::new(bus, function)
+    }
+
+    #[test]
+    fn reads_the_structures_virtio_drivers_will_use() {
+        let bus = FakeVirtio::new();
+        let structures = Structures::read(&device(&bus));
+        let common = Structure {
+            bar: 4,
+            offset: 0,
+            length: 0x38,
+        };
+        assert_eq!(structures.common, Some(common));
+        assert_eq!(structures.notify.map(|n| n.offset), Some(0x3000));
+        assert_eq!(structures.notify_multiplier, 4);
+        assert_eq!(structures.window, Some(WINDOW_AT as u8));
+        assert!(structures.isr.is_some());
+        assert!(structures.device.is_none());
+    }
+
+    #[test]
+    fn queues_are_routed_through_the_window_and_checked() {
+        let bus = FakeVirtio::new();
+        let structures = Structures::read(&device(&bus));
+        let at = device(&bus).address();
+        structures.route_queues(&bus, at, 0).unwrap();
+        let common = bus.common.lock().unwrap().clone();
+        assert_eq!(common.get(&MSIX_CONFIG), Some(&NO_VECTOR));
+        assert_eq!(common.get(&QUEUE_SELECT), Some(&1));
+        assert_eq!(common.get(&QUEUE_MSIX_VECTOR), Some(&0));
+        structures.check_notify(&bus, at).unwrap();
+        bus.common
+            .lock()
+            .unwrap()
+            .insert(QUEUE_NOTIFY_OFFSET, 0x400);
+        assert!(structures.check_notify(&bus, at).is_err());
+    }
+
+    #[test]
+    fn a_legacy_only_function_has_no_structures() {
+        let bus = FakeVirtio::default();
+        let structures = Structures::read(&device(&bus));
+        assert_eq!(structures, Structures::default());
+        let at = device(&bus).address();
+        assert!(structures.route_queues(&bus, at, 0).is_err());
+        assert_eq!(structures.check_notify(&bus, at), Ok(()));
     }
 }

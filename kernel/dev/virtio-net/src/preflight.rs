@@ -64,7 +64,9 @@ fn check(transport: &mut SomeTransport<'static>) -> Result<(), DevError> {
     }
     for queue in QUEUES {
         if transport.max_queue_size(queue) < QUEUE_SIZE as u32 {
-            return Err(DevError::Unusable("a queue is smaller than 256 descriptors"));
+            return Err(DevError::Unusable(
+                "a queue is smaller than 256 descriptors",
+            ));
         }
     }
     Ok(())

@@ -20,7 +20,10 @@
 //! transport (dropped first, it is the first field) resets the device.
 //! This file and `hal.rs` are the component's only unsafe code.
 
-#![allow(unsafe_code, reason = "VirtIONetRaw lends buffers through unsafe calls")]
+#![allow(
+    unsafe_code,
+    reason = "VirtIONetRaw lends buffers through unsafe calls"
+)]
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -63,8 +66,9 @@ pub(crate) enum Unsent {
     Full(PacketBuffer),
     /// Less headroom than the virtio-net header needs.
     NoHeadroom(PacketBuffer),
-    /// The crate refused it (e.g. too short); it will never go.
-    Refused(PacketBuffer),
+    /// The crate refused it (e.g. too short); it will never go, and is
+    /// dropped.
+    Refused,
 }
 
 /// The queues and the buffers lent on them.
@@ -179,7 +183,7 @@ impl Rings {
                 frame.strip_front(length);
                 Err(match error {
                     VirtioError::QueueFull => Unsent::Full(frame),
-                    _ => Unsent::Refused(frame),
+                    _ => Unsent::Refused,
                 })
             }
         }
