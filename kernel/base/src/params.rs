@@ -75,8 +75,10 @@ impl BootParams {
                 });
                 continue;
             }
-            if let Some(index) = params.entries.iter().position(|(k, _)| k == key) {
-                params.entries.remove(index);
+            // Namespaced keys (`virtio_mmio.device=`, one per device) are
+            // lists; any other key given twice is a slip: the last wins.
+            let list = key.contains('.');
+            if !list && params.has(key) {
                 errors.push(ParamError::Repeated {
                     key: key.to_string(),
                 });
@@ -86,12 +88,21 @@ impl BootParams {
         (params, errors)
     }
 
-    /// The value of `key`, if given with one.
+    /// The value of `key`, if given with one (the last, if given twice).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.entries
             .iter()
+            .rev()
             .find(|(k, _)| k == key)
             .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// Every value of a list key such as `virtio_mmio.device`, in order.
+    pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .filter_map(|(_, v)| v.as_deref())
     }
 
     /// Whether `key` was given at all (as a flag or with a value).
@@ -175,6 +186,16 @@ mod tests {
                 ParamError::Repeated { key: "a".into() }
             ]
         );
+    }
+
+    #[test]
+    fn namespaced_keys_are_lists_without_complaint() {
+        let line = "virtio_mmio.device=512@0xfeb00e00:12 x=1 virtio_mmio.device=512@0xfeb00c00:13";
+        let (params, errors) = BootParams::parse(line);
+        assert!(errors.is_empty(), "{errors:?}");
+        let all: std::vec::Vec<&str> = params.get_all("virtio_mmio.device").collect();
+        assert_eq!(all, ["512@0xfeb00e00:12", "512@0xfeb00c00:13"]);
+        assert_eq!(params.get("virtio_mmio.device"), Some("512@0xfeb00c00:13"));
     }
 
     #[test]
