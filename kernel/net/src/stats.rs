@@ -76,6 +76,7 @@ impl Stack {
         for line in alloc::format!("{}", self.tcp.stats()).lines() {
             writeln!(out, "tcp {line}")?;
         }
+        writeln!(out, "tcp connections {}", self.tcp.connection_count())?;
         counters(
             out,
             "sockets",
