@@ -5,6 +5,11 @@
 //! state means for the tables: a listener child that completed its
 //! handshake joins the accept queue, a CLOSED connection leaves the
 //! connection map, and a socket no user holds is freed once CLOSED.
+//!
+//! Every public call that takes `&mut self` runs through [`Tcp::indexed`],
+//! which ends it by bringing the timer index up to date (see
+//! `table::deadlines`); so [`Tcp::next_deadline`] is O(1) and
+//! [`Tcp::on_timer`] visits only the sockets whose timers expired.
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
@@ -16,7 +21,7 @@ use crate::context::Context;
 use crate::handshake::{accept_syn, syn_sent};
 use crate::header::{Flags, Segment};
 use crate::output::{PROTOCOL, reply_reset};
-use crate::sender::{output, send_reset, send_syn};
+use crate::sender::{output, send_syn};
 use crate::stats::TcpStats;
 use crate::table::{Endpoints, Table};
 use crate::{SocketHandle, Transmit, timers};
@@ -50,6 +55,24 @@ impl Tcp {
         now_ns: u64,
         source: Ipv4Addr,
         destination: Ipv4Addr,
+        segment: &[u8],
+        tx: &mut dyn Transmit,
+    ) {
+        self.indexed(|tcp| tcp.receive(now_ns, (source, destination), segment, tx));
+    }
+
+    /// Runs `call`, then brings the timer index up to date with whatever
+    /// sockets it touched: the one place every public call goes through.
+    pub(crate) fn indexed<R>(&mut self, call: impl FnOnce(&mut Self) -> R) -> R {
+        let result = call(self);
+        self.table.reindex();
+        result
+    }
+
+    fn receive(
+        &mut self,
+        now_ns: u64,
+        (source, destination): (Ipv4Addr, Ipv4Addr),
         segment: &[u8],
         tx: &mut dyn Transmit,
     ) {
@@ -301,34 +324,35 @@ impl Tcp {
 
     /// Runs every timer whose deadline is at or before `now_ns`.
     pub fn on_timer(&mut self, now_ns: u64, tx: &mut dyn Transmit) {
+        self.indexed(|tcp| tcp.fire_due(now_ns, tx));
+    }
+
+    fn fire_due(&mut self, now_ns: u64, tx: &mut dyn Transmit) {
         self.context.now = now_ns;
-        for index in 0..self.table.slot_count() {
+        self.table.reindex();
+        let mut due = self.table.take_due(now_ns);
+        for index in due.drain(..) {
             let Some(tcb) = self.table.at(index) else {
                 continue;
             };
-            if tcb
-                .timers
-                .earliest()
-                .is_none_or(|deadline| deadline > now_ns)
-            {
-                continue;
-            }
             timers::fire(tcb, &mut self.context, tx);
             self.settle(index);
         }
+        self.table.return_due(due);
     }
 
-    /// The earliest pending timer, `None` when no timer is armed.
+    /// The earliest pending timer, `None` when no timer is armed. O(1).
     pub fn next_deadline(&self) -> Option<u64> {
-        self.table
-            .iter()
-            .filter_map(|tcb| tcb.timers.earliest())
-            .min()
+        self.table.next_deadline()
     }
 
     /// Handles whose status changed (readable, writable, acceptable,
     /// connected, closed, error) since the last call, each once.
     pub fn drain_events(&mut self, out: &mut impl Extend<SocketHandle>) {
+        self.indexed(|tcp| tcp.take_events(out));
+    }
+
+    fn take_events(&mut self, out: &mut impl Extend<SocketHandle>) {
         let mut events = core::mem::take(&mut self.context.events);
         for handle in events.drain(..) {
             if let Some(tcb) = self.table.get_mut(handle) {
@@ -352,19 +376,5 @@ impl Tcp {
         let connection =
             |tcb: &&crate::tcb::Tcb| !matches!(tcb.state, State::Closed | State::Listen);
         self.table.iter().filter(connection).count()
-    }
-
-    /// Sends a reset for the socket at `index` and ends it (abort, linger 0,
-    /// unread data at close, listener children).
-    pub(crate) fn reset_and_close(&mut self, index: u32, tx: &mut dyn Transmit) {
-        let Some(tcb) = self.table.at(index) else {
-            return;
-        };
-        let synchronized = tcb.state.is_synchronized() || tcb.state == State::SynReceived;
-        if synchronized && tcb.state != State::TimeWait {
-            send_reset(tcb, &mut self.context, tx);
-        }
-        close_connection(tcb, &mut self.context, None);
-        self.settle(index);
     }
 }

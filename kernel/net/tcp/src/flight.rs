@@ -95,6 +95,12 @@ impl Flight {
         self.segments.len()
     }
 
+    /// Bytes allocated for records.
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.segments.capacity() * core::mem::size_of::<Sent>()
+    }
+
     /// Frees the ring (a connection that will send no more).
     pub fn release(&mut self) {
         self.segments = VecDeque::new();

@@ -26,6 +26,16 @@ impl Tcp {
         sequence: u32,
         kind: Unreachable,
     ) {
+        self.indexed(|tcp| tcp.unreachable(now_ns, (local, remote), sequence, kind));
+    }
+
+    fn unreachable(
+        &mut self,
+        now_ns: u64,
+        (local, remote): (SocketAddrV4, SocketAddrV4),
+        sequence: u32,
+        kind: Unreachable,
+    ) {
         self.context.now = now_ns;
         let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) else {
             return;

@@ -1,6 +1,7 @@
 //! A consistency check over the whole engine, for tests and fuzzing: the
 //! maps agree with the sockets, the queues with the children, and every
-//! connection's sequence variables are in order.
+//! connection's sequence variables are in order, and the timer index holds
+//! each socket's earliest deadline (checked against a brute-force minimum).
 
 use crate::config::State;
 use crate::engine::Tcp;
@@ -27,6 +28,10 @@ impl Tcp {
         if listening != table.listener_entries() {
             return Err("listener map size");
         }
+        if table.unindexed() != 0 {
+            return Err("a call left the timer index behind");
+        }
+        table.check_deadlines()?;
         table.iter().try_for_each(|tcb| self.check_socket(tcb))
     }
 

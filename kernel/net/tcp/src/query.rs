@@ -37,7 +37,7 @@ impl Tcp {
 
     /// SO_ERROR: takes the pending error.
     pub fn take_error(&mut self, handle: SocketHandle) -> Option<TcpError> {
-        user_mut(&mut self.table, handle).ok()?.error.take()
+        self.indexed(|tcp| user_mut(&mut tcp.table, handle).ok()?.error.take())
     }
 
     /// setsockopt(). Buffer sizes are clamped to [`MAXIMUM_BUFFER`] and
@@ -47,6 +47,10 @@ impl Tcp {
         handle: SocketHandle,
         option: SocketOption,
     ) -> Result<(), TcpError> {
+        self.indexed(|tcp| tcp.apply_option(handle, option))
+    }
+
+    fn apply_option(&mut self, handle: SocketHandle, option: SocketOption) -> Result<(), TcpError> {
         let keepalive_idle = self.context.config.keepalive_idle_ns;
         let tcb = user_mut(&mut self.table, handle)?;
         match option {

@@ -122,6 +122,12 @@ impl ReceiveBuffer {
         }
     }
 
+    /// Bytes of ring storage allocated.
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity()
+    }
+
     /// Copies readable bytes out; returns how many.
     pub fn read(&mut self, out: &mut [u8]) -> usize {
         self.ring.pop(out)

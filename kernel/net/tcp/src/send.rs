@@ -60,6 +60,12 @@ impl SendBuffer {
         self.ring.release();
     }
 
+    /// Bytes of ring storage allocated.
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity()
+    }
+
     /// Queues as much of `data` as fits; returns how much.
     pub fn push(&mut self, data: &[u8]) -> usize {
         self.ring.push(data)

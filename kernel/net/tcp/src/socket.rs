@@ -20,8 +20,6 @@ use crate::{SocketHandle, TcpError, Transmit};
 /// The longest accept queue a listener may ask for.
 const MAXIMUM_BACKLOG: usize = 4096;
 
-const SECOND: u64 = 1_000_000_000;
-
 impl Tcp {
     pub(crate) fn user(&self, handle: SocketHandle) -> Result<&Tcb, TcpError> {
         self.table
@@ -33,11 +31,15 @@ impl Tcp {
     /// socket(): a new CLOSED socket.
     pub fn open(&mut self) -> Result<SocketHandle, TcpError> {
         let config = self.context.config;
-        self.table.allocate(&config, config.maximum_sockets)
+        self.indexed(|tcp| tcp.table.allocate(&config, config.maximum_sockets))
     }
 
     /// bind(): port 0 picks an ephemeral port, address 0.0.0.0 is any.
     pub fn bind(&mut self, handle: SocketHandle, local: SocketAddrV4) -> Result<(), TcpError> {
+        self.indexed(|tcp| tcp.bind_local(handle, local))
+    }
+
+    fn bind_local(&mut self, handle: SocketHandle, local: SocketAddrV4) -> Result<(), TcpError> {
         let tcb = self.user(handle)?;
         if tcb.bound || tcb.state != State::Closed || tcb.connected {
             return Err(TcpError::InvalidState);
@@ -62,6 +64,10 @@ impl Tcp {
     /// listen(): accept connections, at most `backlog` waiting for accept.
     /// An unbound socket gets an ephemeral port on any address.
     pub fn listen(&mut self, handle: SocketHandle, backlog: usize) -> Result<(), TcpError> {
+        self.indexed(|tcp| tcp.start_listening(handle, backlog))
+    }
+
+    fn start_listening(&mut self, handle: SocketHandle, backlog: usize) -> Result<(), TcpError> {
         let backlog = backlog.clamp(1, MAXIMUM_BACKLOG);
         let tcb = user_mut(&mut self.table, handle)?;
         match tcb.state {
@@ -75,7 +81,7 @@ impl Tcp {
             _ => return Err(TcpError::InvalidState),
         }
         if !tcb.bound {
-            self.bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+            self.bind_local(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
         }
         let local = self.user(handle)?.local;
         if self.listener_conflict(handle, local) {
@@ -94,6 +100,10 @@ impl Tcp {
 
     /// accept(): the oldest established connection, or `WouldBlock`.
     pub fn accept(&mut self, listener: SocketHandle) -> Result<SocketHandle, TcpError> {
+        self.indexed(|tcp| tcp.take_connection(listener))
+    }
+
+    fn take_connection(&mut self, listener: SocketHandle) -> Result<SocketHandle, TcpError> {
         let tcb = user_mut(&mut self.table, listener)?;
         let queues = tcb.listener.as_mut().ok_or(TcpError::InvalidState)?;
         let child = queues
@@ -114,6 +124,16 @@ impl Tcp {
     /// the Connected (or error) event follows. An unbound socket gets the
     /// route's source address and an ephemeral port.
     pub fn connect(
+        &mut self,
+        now_ns: u64,
+        handle: SocketHandle,
+        remote: SocketAddrV4,
+        tx: &mut dyn Transmit,
+    ) -> Result<(), TcpError> {
+        self.indexed(|tcp| tcp.open_connection(now_ns, handle, remote, tx))
+    }
+
+    fn open_connection(
         &mut self,
         now_ns: u64,
         handle: SocketHandle,
@@ -200,6 +220,16 @@ impl Tcp {
         data: &[u8],
         tx: &mut dyn Transmit,
     ) -> Result<usize, TcpError> {
+        self.indexed(|tcp| tcp.queue_data(now_ns, handle, data, tx))
+    }
+
+    fn queue_data(
+        &mut self,
+        now_ns: u64,
+        handle: SocketHandle,
+        data: &[u8],
+        tx: &mut dyn Transmit,
+    ) -> Result<usize, TcpError> {
         self.context.now = now_ns;
         let tcb = user_mut(&mut self.table, handle)?;
         if let Some(error) = tcb.error.take() {
@@ -228,6 +258,16 @@ impl Tcp {
     /// `WouldBlock` when nothing is there yet. Sends a window update when
     /// reading opened the window a lot.
     pub fn recv(
+        &mut self,
+        now_ns: u64,
+        handle: SocketHandle,
+        buffer: &mut [u8],
+        tx: &mut dyn Transmit,
+    ) -> Result<usize, TcpError> {
+        self.indexed(|tcp| tcp.read_data(now_ns, handle, buffer, tx))
+    }
+
+    fn read_data(
         &mut self,
         now_ns: u64,
         handle: SocketHandle,
@@ -266,6 +306,16 @@ impl Tcp {
         how: Shutdown,
         tx: &mut dyn Transmit,
     ) -> Result<(), TcpError> {
+        self.indexed(|tcp| tcp.shut_down(now_ns, handle, how, tx))
+    }
+
+    fn shut_down(
+        &mut self,
+        now_ns: u64,
+        handle: SocketHandle,
+        how: Shutdown,
+        tx: &mut dyn Transmit,
+    ) -> Result<(), TcpError> {
         self.context.now = now_ns;
         let tcb = user_mut(&mut self.table, handle)?;
         if matches!(tcb.state, State::Closed | State::Listen) {
@@ -276,96 +326,12 @@ impl Tcp {
             tcb.receive.discard();
         }
         if matches!(how, Shutdown::Write | Shutdown::Both) {
-            queue_fin(tcb);
+            crate::closing::queue_fin(tcb);
             output(tcb, &mut self.context, tx);
         }
         self.context
             .notify(self.table.get_mut(handle).ok_or(TcpError::InvalidHandle)?);
         Ok(())
-    }
-
-    /// close(): releases the handle. A connection finishes its orderly
-    /// close on its own; unread data or linger 0 resets it instead
-    /// (RFC 9293 3.10.4, RFC 2525 2.17); a positive linger resets it if
-    /// the close has not finished in time.
-    pub fn close(&mut self, now_ns: u64, handle: SocketHandle, tx: &mut dyn Transmit) {
-        self.context.now = now_ns;
-        let Ok(tcb) = user_mut(&mut self.table, handle) else {
-            return;
-        };
-        let state = tcb.state;
-        let unread = tcb.receive.readable() > 0;
-        let linger = tcb.options.linger;
-        tcb.user_owned = false;
-        match state {
-            State::Listen => self.close_listener(handle, tx),
-            State::Closed | State::SynSent => self.table.free(handle.index),
-            State::TimeWait => {}
-            _ if unread || linger == Some(0) => self.reset_and_close(handle.index, tx),
-            _ => self.close_gracefully(handle, linger, tx),
-        }
-        self.settle(handle.index);
-    }
-
-    fn close_gracefully(
-        &mut self,
-        handle: SocketHandle,
-        linger: Option<u32>,
-        tx: &mut dyn Transmit,
-    ) {
-        let Some(tcb) = self.table.get_mut(handle) else {
-            return;
-        };
-        tcb.read_shutdown = true;
-        queue_fin(tcb);
-        output(tcb, &mut self.context, tx);
-        let now = self.context.now;
-        if tcb.state == State::FinWait2 {
-            tcb.timers.close = Some(now + self.context.config.fin_wait_2_timeout_ns);
-        }
-        if let Some(seconds) = linger {
-            let deadline = now + u64::from(seconds) * SECOND;
-            tcb.timers.close = Some(
-                tcb.timers
-                    .close
-                    .map_or(deadline, |close| close.min(deadline)),
-            );
-        }
-    }
-
-    fn close_listener(&mut self, handle: SocketHandle, tx: &mut dyn Transmit) {
-        self.table.unlisten(handle.index);
-        for index in 0..self.table.slot_count() {
-            let child = self
-                .table
-                .at(index)
-                .is_some_and(|tcb| tcb.parent == Some(handle));
-            if child {
-                if let Some(tcb) = self.table.at(index) {
-                    tcb.parent = None;
-                    tcb.in_accept_queue = false;
-                    tcb.in_syn_queue = false;
-                }
-                self.reset_and_close(index, tx);
-            }
-        }
-        self.table.free(handle.index);
-    }
-
-    /// abort(): a reset now (for a synchronized connection) and release.
-    pub fn abort(&mut self, now_ns: u64, handle: SocketHandle, tx: &mut dyn Transmit) {
-        self.context.now = now_ns;
-        let Ok(tcb) = user_mut(&mut self.table, handle) else {
-            return;
-        };
-        let listening = tcb.state == State::Listen;
-        tcb.user_owned = false;
-        if listening {
-            self.close_listener(handle, tx);
-        } else {
-            self.reset_and_close(handle.index, tx);
-        }
-        self.settle(handle.index);
     }
 }
 
@@ -373,17 +339,4 @@ impl Tcp {
 pub(crate) fn user_mut(table: &mut Table, handle: SocketHandle) -> Result<&mut Tcb, TcpError> {
     let tcb = table.get_mut(handle).filter(|tcb| tcb.user_owned);
     tcb.ok_or(TcpError::InvalidHandle)
-}
-
-/// The user is done sending: the FIN follows the queued data.
-fn queue_fin(tcb: &mut Tcb) {
-    if tcb.fin_queued {
-        return;
-    }
-    tcb.fin_queued = true;
-    match tcb.state {
-        State::Established => tcb.state = State::FinWait1,
-        State::CloseWait => tcb.state = State::LastAck,
-        _ => {}
-    }
 }

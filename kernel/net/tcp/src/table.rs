@@ -4,6 +4,8 @@
 //! A slot's generation grows each time the slot is freed, so a stale
 //! handle never reaches a new socket. Sockets are boxed so the slot vector
 //! stays small; that is one allocation per socket, never per segment.
+//! Every mutable access to a socket marks its slot for the timer index
+//! (see [`deadlines`]), which the engine brings up to date after each call.
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -13,6 +15,10 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use crate::config::TcpConfig;
 use crate::tcb::Tcb;
 use crate::{SocketHandle, TcpError};
+
+mod deadlines;
+
+use deadlines::Deadlines;
 
 /// A connection's 4-tuple as a map key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,6 +41,22 @@ impl Endpoints {
 struct Slot {
     generation: u32,
     tcb: Option<Box<Tcb>>,
+    /// The deadline the timer index holds for this slot: its socket's
+    /// earliest timer as of the last [`Table::reindex`].
+    indexed: Option<u64>,
+    /// Mutably accessed since the last [`Table::reindex`] (then listed in
+    /// `Deadlines::touched`).
+    touched: bool,
+}
+
+impl Slot {
+    /// Lists the slot for the next [`Table::reindex`], once.
+    fn touch(&mut self, index: u32, touched: &mut Vec<u32>) {
+        if !self.touched {
+            self.touched = true;
+            touched.push(index);
+        }
+    }
 }
 
 /// Every socket of one engine.
@@ -45,6 +67,10 @@ pub struct Table {
     live: usize,
     connections: BTreeMap<Endpoints, u32>,
     listeners: BTreeMap<(u16, u32), u32>,
+    deadlines: Deadlines,
+    /// Slot visits, for tests that bound the work of one call.
+    #[cfg(test)]
+    visits: core::cell::Cell<u64>,
 }
 
 impl Table {
@@ -60,6 +86,8 @@ impl Table {
                 self.slots.push(Slot {
                     generation: 0,
                     tcb: None,
+                    indexed: None,
+                    touched: false,
                 });
                 index
             }
@@ -76,22 +104,28 @@ impl Table {
 
     /// The socket `handle` names, if it is still the same one.
     pub fn get(&self, handle: SocketHandle) -> Option<&Tcb> {
+        self.visit();
         let slot = self.slots.get(handle.index as usize)?;
         (slot.generation == handle.generation).then_some(slot.tcb.as_deref()?)
     }
 
     /// Mutable [`Table::get`].
     pub fn get_mut(&mut self, handle: SocketHandle) -> Option<&mut Tcb> {
-        let slot = self.slots.get_mut(handle.index as usize)?;
-        if slot.generation != handle.generation {
+        let generation = self.slots.get(handle.index as usize)?.generation;
+        if generation != handle.generation {
             return None;
         }
-        slot.tcb.as_deref_mut()
+        self.at(handle.index)
     }
 
-    /// The socket in slot `index`.
+    /// The socket in slot `index`, marked touched for the timer index.
     pub fn at(&mut self, index: u32) -> Option<&mut Tcb> {
-        self.slots.get_mut(index as usize)?.tcb.as_deref_mut()
+        self.visit();
+        let slot = self.slots.get_mut(index as usize)?;
+        if slot.tcb.is_some() {
+            slot.touch(index, self.deadlines.touched());
+        }
+        slot.tcb.as_deref_mut()
     }
 
     /// Number of slots (live or free), for iteration by index.
@@ -101,7 +135,10 @@ impl Table {
 
     /// Every live socket.
     pub fn iter(&self) -> impl Iterator<Item = &Tcb> {
-        self.slots.iter().filter_map(|slot| slot.tcb.as_deref())
+        self.slots
+            .iter()
+            .inspect(|_| self.visit())
+            .filter_map(|slot| slot.tcb.as_deref())
     }
 
     /// Frees the socket in slot `index`, taking it out of both maps.
@@ -112,6 +149,7 @@ impl Table {
             return;
         };
         if slot.tcb.take().is_some() {
+            slot.touch(index, self.deadlines.touched());
             slot.generation = slot.generation.wrapping_add(1);
             self.free.push(index);
             self.live -= 1;
@@ -180,5 +218,25 @@ impl Table {
     /// Entries in the listener map.
     pub fn listener_entries(&self) -> usize {
         self.listeners.len()
+    }
+
+    /// Counts one slot visit (tests only).
+    fn visit(&self) {
+        #[cfg(test)]
+        self.visits.set(self.visits.get() + 1);
+    }
+
+    /// Bytes of the table's own bookkeeping per socket: its slot, its
+    /// connection map entry (keys and values, B-tree node overhead aside)
+    /// and its timer index entry.
+    #[cfg(test)]
+    pub const BYTES_PER_SOCKET: usize = core::mem::size_of::<Slot>()
+        + core::mem::size_of::<(Endpoints, u32)>()
+        + core::mem::size_of::<(u64, u32)>();
+
+    /// Slot visits so far: every socket looked up, iterated or re-indexed.
+    #[cfg(test)]
+    pub fn visits(&self) -> u64 {
+        self.visits.get()
     }
 }

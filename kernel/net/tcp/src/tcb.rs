@@ -361,6 +361,17 @@ impl Tcb {
         self.receive.release();
     }
 
+    /// Heap bytes held besides the box itself: buffers and flight records.
+    #[cfg(test)]
+    pub fn storage_bytes(&self) -> usize {
+        let listener = self.listener.as_ref();
+        let queue = listener.map_or(0, |listener| listener.accept_queue.capacity());
+        self.send_buffer.capacity()
+            + self.receive.capacity()
+            + self.flight.capacity()
+            + queue * core::mem::size_of::<SocketHandle>()
+    }
+
     /// Forgets every timer (CLOSED).
     pub fn stop_timers(&mut self) {
         self.timers = Timers::default();

@@ -10,5 +10,6 @@ mod handshake;
 mod hostile;
 mod listen;
 mod recovery;
+mod time_wait;
 mod timers;
 mod transfer;

@@ -1,0 +1,176 @@
+//! Many TIME-WAIT connections: a server that closes first keeps thousands,
+//! and one segment or timer run must cost no more than with a handful.
+//!
+//! Work is measured in slot visits (`Table::visits`), not wall time. The
+//! server is host 1; hosts 0 and 2 are clients (each has only 16384
+//! ephemeral ports).
+
+use std::vec::Vec;
+
+use super::network::{Network, SECOND, address, config};
+use crate::config::State;
+use crate::table::Table;
+use crate::{SocketHandle, TcpConfig};
+
+const SERVER: usize = 1;
+const CLIENTS: [usize; 2] = [0, 2];
+const PORT: u16 = 80;
+
+fn server_config() -> TcpConfig {
+    TcpConfig {
+        maximum_sockets: 30_000,
+        syn_backlog: 4096,
+        time_wait_ns: 60 * SECOND,
+        ..config()
+    }
+}
+
+/// A server with `count` connections in TIME-WAIT, plus one established
+/// connection from host 0: (network, client side, server side).
+fn server_with_time_waits(count: usize) -> (Network, SocketHandle, SocketHandle) {
+    let configs = [config(), server_config(), config()];
+    let mut network = Network::new(77, &configs);
+    network.check = false;
+    let listener = network.listen(SERVER, PORT, 4096);
+    let mut left = count;
+    while left > 0 {
+        let batch = left.min(500);
+        cycle(&mut network, listener, batch);
+        left -= batch;
+    }
+    let (client, server) = open_one(&mut network, listener);
+    (network, client, server)
+}
+
+/// `total` connections, split over the clients, opened and then closed
+/// by the server first.
+fn cycle(network: &mut Network, listener: SocketHandle, total: usize) {
+    let opened: Vec<(usize, SocketHandle)> = (0..total)
+        .map(|number| {
+            let client = CLIENTS[number % CLIENTS.len()];
+            (client, network.connect(client, SERVER, PORT))
+        })
+        .collect();
+    let accepted = accept_all(network, listener, total);
+    network.with(SERVER, |tcp, now, tx| {
+        accepted
+            .iter()
+            .for_each(|server| tcp.close(now, *server, tx));
+    });
+    let closed = network.run_until(10 * SECOND, |network| {
+        let end =
+            |&(client, handle): &(usize, SocketHandle)| network.status(client, handle).end_of_file;
+        opened.iter().all(end)
+    });
+    assert!(closed, "every client saw the server's FIN");
+    for (client, handle) in opened {
+        network.with(client, |tcp, now, tx| tcp.close(now, handle, tx));
+    }
+    let done = network.run_until(10 * SECOND, |network| {
+        CLIENTS
+            .iter()
+            .all(|client| network.tcp(*client).connection_count() == 0)
+    });
+    assert!(done, "every LAST-ACK was acknowledged");
+    network.capture.clear();
+}
+
+fn accept_all(network: &mut Network, listener: SocketHandle, total: usize) -> Vec<SocketHandle> {
+    let mut accepted = Vec::new();
+    let all = network.run_until(10 * SECOND, |network| {
+        network.with(SERVER, |tcp, _, _| {
+            accepted.extend(core::iter::from_fn(|| tcp.accept(listener).ok()));
+        });
+        accepted.len() == total
+    });
+    assert!(all, "every connection was accepted");
+    accepted
+}
+
+fn open_one(network: &mut Network, listener: SocketHandle) -> (SocketHandle, SocketHandle) {
+    let client = network.connect(0, SERVER, PORT);
+    let server = accept_all(network, listener, 1)[0];
+    network.settle(SECOND / 10);
+    (client, server)
+}
+
+/// Slot visits of the server for one data segment's input followed by
+/// `next_deadline`, as the glue does after every call.
+fn visits_for_one_segment(network: &mut Network, client: SocketHandle) -> u64 {
+    let start = network.capture.len();
+    network.up = false;
+    network.send(0, client, b"ping").expect("room to send");
+    network.up = true;
+    let segment = network.sent_by(0, start).last().expect("the data segment");
+    let bytes = segment.bytes.clone();
+    let before = network.tcp(SERVER).table.visits();
+    network.inject(SERVER, address(0), bytes, false);
+    assert!(network.tcp(SERVER).next_deadline().is_some());
+    network.tcp(SERVER).table.visits() - before
+}
+
+/// Slot visits of the server for running its next timer (the delayed ACK
+/// of the "ping").
+fn visits_for_next_timer(network: &mut Network) -> u64 {
+    let deadline = network.tcp(SERVER).next_deadline().expect("a timer");
+    network.now = deadline;
+    let before = network.tcp(SERVER).table.visits();
+    network.with(SERVER, |tcp, now, tx| tcp.on_timer(now, tx));
+    assert!(network.tcp(SERVER).next_deadline() > Some(deadline));
+    network.tcp(SERVER).table.visits() - before
+}
+
+fn time_waits(network: &Network) -> Vec<&crate::tcb::Tcb> {
+    let table = &network.tcp(SERVER).table;
+    let waiting = |tcb: &&crate::tcb::Tcb| tcb.state == State::TimeWait;
+    table.iter().filter(waiting).collect()
+}
+
+#[test]
+fn twenty_thousand_time_waits_cost_one_segment_no_more_than_ten() {
+    let (mut few, few_client, _) = server_with_time_waits(10);
+    let (mut many, many_client, _) = server_with_time_waits(20_000);
+    assert_eq!(time_waits(&few).len(), 10);
+    assert_eq!(time_waits(&many).len(), 20_000);
+    assert!(time_waits(&many).iter().all(|tcb| tcb.storage_bytes() == 0));
+    assert_eq!(many.tcp(SERVER).check_invariants(), Ok(()));
+
+    let segment_few = visits_for_one_segment(&mut few, few_client);
+    let segment_many = visits_for_one_segment(&mut many, many_client);
+    std::println!(
+        "input + next_deadline: {segment_few} slot visits with 10, {segment_many} with 20000"
+    );
+    assert!(
+        segment_many <= 2 * segment_few + 16,
+        "{segment_many} vs {segment_few}"
+    );
+
+    let timer_few = visits_for_next_timer(&mut few);
+    let timer_many = visits_for_next_timer(&mut many);
+    std::println!("on_timer (one due): {timer_few} slot visits with 10, {timer_many} with 20000");
+    assert!(
+        timer_many <= 2 * timer_few + 16,
+        "{timer_many} vs {timer_few}"
+    );
+    assert_eq!(many.tcp(SERVER).check_invariants(), Ok(()));
+}
+
+#[test]
+fn time_wait_connections_hold_no_buffers_and_expire_together() {
+    let (mut network, _, _) = server_with_time_waits(2_000);
+    let waiting = time_waits(&network);
+    assert_eq!(waiting.len(), 2_000);
+    assert!(waiting.iter().all(|tcb| tcb.storage_bytes() == 0));
+    let tcb = core::mem::size_of::<crate::tcb::Tcb>();
+    let per_connection = tcb + Table::BYTES_PER_SOCKET;
+    std::println!("bytes per TIME-WAIT connection: {per_connection} ({tcb} the boxed TCB)");
+    assert!(per_connection < 2048, "{per_connection} bytes");
+
+    network.now += 61 * SECOND;
+    let before = network.tcp(SERVER).table.visits();
+    network.with(SERVER, |tcp, now, tx| tcp.on_timer(now, tx));
+    let visits = network.tcp(SERVER).table.visits() - before;
+    assert!(time_waits(&network).is_empty(), "TIME-WAIT expired");
+    assert!(visits <= 10 * 2_000 + 16, "{visits} visits to expire 2000");
+    assert_eq!(network.tcp(SERVER).check_invariants(), Ok(()));
+}
