@@ -55,7 +55,9 @@ pub fn run_command_in_terminal(
         .spawn()
         .map_err(|error| SpawnError::Io(error.kind()))?;
     let status = child.wait().map_err(|error| SpawnError::Io(error.kind()))?;
-    Ok((status, guard.interrupted(), spawned_at.elapsed()))
+    let elapsed = spawned_at.elapsed();
+    guard.settle();
+    Ok((status, guard.interrupted(), elapsed))
 }
 
 /// Held while a QEMU owns the terminal.
@@ -113,19 +115,23 @@ impl InterruptGuard {
     fn interrupted(&self) -> bool {
         INTERRUPTED.load(Ordering::SeqCst)
     }
+
+    /// Waits (up to a second) until no SIGINT is pending: one sent just
+    /// before the child exited (Ctrl-C reaches QEMU and us together) may
+    /// still be on its way to one of our threads, and must land on our
+    /// handler before [`InterruptGuard::interrupted`] is read and before
+    /// the default disposition comes back.
+    fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while interrupt_pending() && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+    }
 }
 
 impl Drop for InterruptGuard {
     fn drop(&mut self) {
-        // A SIGINT sent just before the child exited may still be on its
-        // way to one of our threads: let it land on our handler, not on
-        // the default disposition restored below.
-        for _ in 0..100_000 {
-            if !interrupt_pending() {
-                break;
-            }
-            std::thread::yield_now();
-        }
+        self.settle();
         if self.previous != SIGNAL_ERROR {
             // SAFETY: restores the disposition signal(2) returned, which is
             // SIG_DFL, SIG_IGN or a handler that was valid before ours.
@@ -155,7 +161,11 @@ mod tests {
 
     #[test]
     fn ctrl_c_is_reported_and_does_not_kill_the_caller() {
-        let run = fake("kill -INT $PPID; exit 0")
+        // Like QEMU on Ctrl-C: the signal reaches us while the child still
+        // runs (QEMU takes a moment to shut down). A child that exits the
+        // instant it signals would race this multi-threaded test binary's
+        // own delivery of the signal, which a terminal never does.
+        let run = fake("kill -INT $PPID; sleep 0.3; exit 0")
             .run_in_terminal()
             .expect("sh starts");
         assert!(run.interrupted, "{run:?}");
