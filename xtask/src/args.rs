@@ -42,10 +42,34 @@ pub enum Verb {
     Build,
     Run(RunOptions),
     Gdb(RunOptions),
-    Test { quick: bool },
-    Iso { params: Vec<String> },
-    Bench { runs: u32, hosted: bool },
-    Fuzz { seconds: u64 },
+    Test {
+        quick: bool,
+    },
+    Iso {
+        params: Vec<String>,
+    },
+    Bench {
+        runs: u32,
+        hosted: bool,
+    },
+    /// `bench --vs linux`: the appliance against a Debian Linux guest.
+    BenchVersusLinux(VersusLinuxOptions),
+    Fuzz {
+        seconds: u64,
+    },
+}
+
+/// Options of `bench --vs linux`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersusLinuxOptions {
+    /// Runs per configuration (default 5, 1 with `--quick`).
+    pub runs: u32,
+    /// Only microvm, one run unless `--runs` says otherwise.
+    pub quick: bool,
+    /// TCG by default; KVM only on request.
+    pub accel: Accel,
+    /// Also profile QEMU (perf) while the appliance moves bulk data.
+    pub profile: bool,
 }
 
 /// A command line that does not parse; the text says what is wrong.
@@ -92,10 +116,7 @@ pub fn parse(words: &[String]) -> Result<Verb, UsageError> {
         "iso" => Verb::Iso {
             params: params.clone(),
         },
-        "bench" => Verb::Bench {
-            runs: options.runs()?,
-            hosted: options.flag("hosted"),
-        },
+        "bench" => bench_verb(&options)?,
         "fuzz" => Verb::Fuzz {
             seconds: options.value(
                 "seconds",
@@ -125,9 +146,33 @@ fn verb_name(verb: &Verb) -> &'static str {
         Verb::Gdb(_) => "gdb",
         Verb::Test { .. } => "test",
         Verb::Iso { .. } => "iso",
-        Verb::Bench { .. } => "bench",
+        Verb::Bench { .. } | Verb::BenchVersusLinux(_) => "bench",
         Verb::Fuzz { .. } => "fuzz",
     }
+}
+
+/// `bench [--runs N] [--hosted]` or `bench --vs linux [--runs N] [--quick]
+/// [--accel tcg|kvm] [--profile]`.
+fn bench_verb(options: &Options) -> Result<Verb, UsageError> {
+    let linux = |text: &str| (text == "linux").then_some(true);
+    if !options.value("vs", false, linux, "linux (the only baseline)")? {
+        return Ok(Verb::Bench {
+            runs: options.runs(5)?,
+            hosted: options.flag("hosted"),
+        });
+    }
+    if options.flag("hosted") {
+        return Err(usage(
+            "`--vs linux` compares QEMU guests; it has no `--hosted`",
+        ));
+    }
+    let quick = options.flag("quick");
+    Ok(Verb::BenchVersusLinux(VersusLinuxOptions {
+        runs: options.runs(if quick { 1 } else { 5 })?,
+        quick,
+        accel: options.value("accel", Accel::Tcg, Accel::from_name, "tcg, kvm")?,
+        profile: options.flag("profile"),
+    }))
 }
 
 fn run_options(options: &Options, params: Vec<String>) -> Result<RunOptions, UsageError> {
@@ -249,7 +294,7 @@ struct Options {
 }
 
 /// Options that take no value.
-const FLAGS: [&str; 2] = ["quick", "hosted"];
+const FLAGS: [&str; 3] = ["quick", "hosted", "profile"];
 
 impl Options {
     fn split(words: &[String]) -> Result<Options, UsageError> {
@@ -305,9 +350,9 @@ impl Options {
         }
     }
 
-    fn runs(&self) -> Result<u32, UsageError> {
+    fn runs(&self, default: u32) -> Result<u32, UsageError> {
         let convert = |text: &str| text.parse().ok().filter(|runs| *runs > 0);
-        self.value("runs", 5, convert, "a positive number of runs")
+        self.value("runs", default, convert, "a positive number of runs")
     }
 
     /// Fails on any option the verb did not look at.

@@ -1,6 +1,7 @@
 //! `cargo xtask bench [--runs N] [--hosted]`: image sizes, boot times,
 //! guest figures, the appliance's network figures; with `--hosted`, the
-//! network figures of hosted kernels.
+//! network figures of hosted kernels; with `--vs linux` (linux.rs), the
+//! appliance against a Debian Linux guest.
 //!
 //! For each of q35 + qboot and microvm, N boots of the appliance measure
 //! QEMU spawn -> first serial line and spawn -> `anykernel: ready`, plus the
@@ -20,11 +21,14 @@ use crate::paths::bench_json_path;
 use crate::setup::{Need, ensure};
 
 mod hosted;
+mod linux;
 mod network;
 mod report;
 mod stats;
+mod target;
 
 pub use hosted::hosted_bench_verb;
+pub use linux::versus_linux_verb;
 
 use report::Series;
 

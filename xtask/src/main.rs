@@ -37,6 +37,14 @@ verbs:
   bench --hosted        TCP between hosted kernels on a bus and, as root, from
                         Linux over a tap: throughput, round trips, connections,
                         allocations per packet; raw figures in bench-hosted.json
+  bench --vs linux [--runs N] [--quick] [--accel tcg|kvm] [--profile]
+                        the appliance against a minimal Debian Linux guest (built
+                        once from Debian packages into $TARGET/linux-guest): same
+                        QEMU, machine, virtio NIC, memory; q35 and microvm, user
+                        networking and (as root) a tap; ratios against the goals;
+                        raw figures in bench-vs-linux.json (+ .png with gnuplot).
+                        --quick: microvm, 1 run; --profile: perf on QEMU while
+                        the appliance moves bulk data
   fuzz [--seconds N]    feed mutated and random frames to a hosted kernel for N
                         seconds (default 60); `test` runs it for 10
   help                  this text
@@ -97,6 +105,7 @@ fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
             hosted: false,
         } => bench::bench_verb(*runs)?,
         Verb::Bench { runs, hosted: true } => bench::hosted_bench_verb(*runs)?,
+        Verb::BenchVersusLinux(options) => bench::versus_linux_verb(options)?,
         Verb::Fuzz { seconds } => fuzz_verb(*seconds)?,
     }
     Ok(ExitCode::SUCCESS)

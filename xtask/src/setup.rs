@@ -24,13 +24,18 @@ pub enum Need {
     Gdb,
     /// The Linux peers of the network tests: ip, ping, curl, dnsmasq.
     NetTools,
+    /// `bench --vs linux`: apt-get and dpkg to unpack the Linux guest's
+    /// Debian packages, gzip for its initramfs, wrk as the HTTP load.
+    LinuxBaseline,
+    /// `bench --vs linux --profile`: perf.
+    Profiler,
 }
 
 /// A host tool: the need it serves, its name, the file or program that
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 12] = [
+const HOST_TOOLS: [HostTool; 17] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -63,6 +68,11 @@ const HOST_TOOLS: [HostTool; 12] = [
     (Need::NetTools, "ping", "ping", "iputils-ping"),
     (Need::NetTools, "curl", "curl", "curl"),
     (Need::NetTools, "dnsmasq", "dnsmasq", "dnsmasq-base"),
+    (Need::LinuxBaseline, "apt-get", "apt-get", "apt"),
+    (Need::LinuxBaseline, "dpkg", "dpkg", "dpkg"),
+    (Need::LinuxBaseline, "gzip", "gzip", "gzip"),
+    (Need::LinuxBaseline, "wrk", "wrk", "wrk"),
+    (Need::Profiler, "perf", "perf", "linux-perf"),
 ];
 
 /// Makes sure everything in `needs` is there, installing what we can.
@@ -176,7 +186,13 @@ mod tests {
 
     #[test]
     fn every_need_but_the_target_has_host_tools() {
-        for need in [Need::Qemu, Need::IsoTools, Need::Gdb] {
+        for need in [
+            Need::Qemu,
+            Need::IsoTools,
+            Need::Gdb,
+            Need::LinuxBaseline,
+            Need::Profiler,
+        ] {
             assert!(HOST_TOOLS.iter().any(|tool| tool.0 == need), "{need:?}");
         }
     }

@@ -144,6 +144,42 @@ fn other_verbs_and_their_options() {
 }
 
 #[test]
+fn bench_versus_linux_takes_runs_quick_and_an_accelerator() {
+    let versus = |runs, quick, accel| {
+        Ok(Verb::BenchVersusLinux(VersusLinuxOptions {
+            runs,
+            quick,
+            accel,
+            profile: false,
+        }))
+    };
+    assert_eq!(
+        parse_words("bench --vs linux"),
+        versus(5, false, Accel::Tcg)
+    );
+    assert_eq!(
+        parse_words("bench --vs=linux --quick"),
+        versus(1, true, Accel::Tcg)
+    );
+    assert_eq!(
+        parse_words("bench --vs linux --quick --runs 3 --accel kvm"),
+        versus(3, true, Accel::Kvm)
+    );
+    assert_eq!(
+        error_of("bench --vs windows"),
+        "`--vs windows` is not valid; expected linux (the only baseline)"
+    );
+    assert!(error_of("bench --vs linux --hosted").contains("no `--hosted`"));
+    let profiled = parse_words("bench --vs linux --profile");
+    assert!(matches!(profiled, Ok(Verb::BenchVersusLinux(options)) if options.profile));
+    assert_eq!(error_of("bench --quick"), "`bench` has no option `--quick`");
+    assert_eq!(
+        error_of("bench --accel kvm"),
+        "`bench` has no option `--accel`"
+    );
+}
+
+#[test]
 fn mistakes_are_named() {
     assert_eq!(error_of("boot"), "unknown verb `boot`");
     assert_eq!(

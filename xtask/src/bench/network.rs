@@ -8,20 +8,17 @@
 //! connections one per second or so (it listens with a backlog of one).
 //! Each figure is one `Series` value per run; failures leave a run out.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use qemu_tests::clients::{connect, free_port, http_get};
+use qemu_tests::clients::http_get;
 use qemu_tests::netns::{Namespace, missing_privilege};
-use qemu_tests::{Forward, Machine, Network, Nic, Qemu, QemuConfig};
+use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig};
 
 use super::report::Series;
+use super::target::{
+    TAP_GUEST, Target, bulk, first_answer, median_and_p99, round_trips, smallest_passing,
+};
 
-/// Bytes each bulk transfer moves.
-const BULK: u64 = 256 << 20;
-/// Echo round trips measured.
-const ROUND_TRIPS: usize = 5_000;
 /// How long each HTTP load runs, and with how many connections.
 const LOAD_TIME: Duration = Duration::from_secs(3);
 const LOAD_CONNECTIONS: usize = 10;
@@ -29,99 +26,17 @@ const LOAD_CONNECTIONS: usize = 10;
 /// A booted appliance with its forwarded ports.
 struct Guest {
     qemu: Qemu,
-    http: u16,
-    echo: u16,
-    discard: u16,
-    source: u16,
+    target: Target,
 }
 
 fn boot(image: &std::path::Path, machine: Machine, memory_mib: u32) -> Result<Guest, String> {
-    let ports = [free_port(), free_port(), free_port(), free_port()];
-    let forwards = ports
-        .iter()
-        .zip([80, 7, 9, 19])
-        .map(|(&host_port, guest_port)| Forward {
-            host_port,
-            guest_port,
-        })
-        .collect();
+    let (target, forwards) = Target::forwarded();
     let config = QemuConfig::kernel(image)
         .machine(machine)
         .memory_mib(memory_mib)
         .nic(Nic::new(Network::User { forwards }));
     let qemu = Qemu::spawn(&config).map_err(|error| error.to_string())?;
-    Ok(Guest {
-        qemu,
-        http: ports[0],
-        echo: ports[1],
-        discard: ports[2],
-        source: ports[3],
-    })
-}
-
-/// Milliseconds from QEMU's spawn to the first HTTP 200.
-fn first_answer(guest: &Guest, within: Duration) -> Result<f64, String> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        let answer = connect(guest.http).and_then(|mut stream| {
-            stream.set_read_timeout(Some(Duration::from_millis(200)))?;
-            http_get(&mut stream, "/")
-        });
-        match answer {
-            Ok(response) if response.status == 200 => {
-                return Ok(guest.qemu.spawned_at().elapsed().as_secs_f64() * 1e3);
-            }
-            // Nobody listens on the forward long after the start: QEMU
-            // has ended (the guest failed to boot in this memory, say).
-            Err(error)
-                if error.kind() == std::io::ErrorKind::ConnectionRefused
-                    && guest.qemu.spawned_at().elapsed() > Duration::from_secs(2) =>
-            {
-                return Err("QEMU ended".into());
-            }
-            _ => {}
-        }
-    }
-    Err("no HTTP answer".into())
-}
-
-fn round_trips(guest: &Guest) -> Result<Vec<f64>, String> {
-    let mut stream = connect(guest.echo).map_err(|e| e.to_string())?;
-    let message = [7u8; 64];
-    let mut back = [0u8; 64];
-    (0..ROUND_TRIPS)
-        .map(|_| {
-            let started = Instant::now();
-            stream.write_all(&message).map_err(|e| e.to_string())?;
-            stream.read_exact(&mut back).map_err(|e| e.to_string())?;
-            Ok(started.elapsed().as_secs_f64() * 1e6)
-        })
-        .collect()
-}
-
-/// MiB/s to discard, then from source.
-fn bulk(guest: &Guest) -> Result<(f64, f64), String> {
-    let block = vec![0u8; 256 * 1024];
-    let mut upload = connect(guest.discard).map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    for _ in 0..BULK / block.len() as u64 {
-        upload.write_all(&block).map_err(|e| e.to_string())?;
-    }
-    drop(upload);
-    let up = BULK as f64 / started.elapsed().as_secs_f64() / 1048576.0;
-    let mut download = connect(guest.source).map_err(|e| e.to_string())?;
-    let mut buffer = vec![0u8; 256 * 1024];
-    let started = Instant::now();
-    let mut received = 0u64;
-    while received < BULK {
-        let count = download.read(&mut buffer).map_err(|e| e.to_string())?;
-        if count == 0 {
-            return Err("source closed".into());
-        }
-        received += count as u64;
-    }
-    let down = received as f64 / started.elapsed().as_secs_f64() / 1048576.0;
-    Ok((up, down))
+    Ok(Guest { qemu, target })
 }
 
 /// Requests per second from `LOAD_CONNECTIONS` threads, each running
@@ -144,10 +59,9 @@ fn load(request: impl Fn() -> bool + Send + Sync + Copy + 'static) -> f64 {
 }
 
 /// Keep-alive HTTP requests per second over user networking.
-fn keep_alive_rate(guest: &Guest) -> f64 {
-    let port = guest.http;
+fn keep_alive_rate(target: &Target) -> f64 {
     let streams: Vec<_> = (0..LOAD_CONNECTIONS)
-        .filter_map(|_| connect(port).ok())
+        .filter_map(|_| target.open(target.http).ok())
         .collect();
     let streams = std::sync::Arc::new(
         streams
@@ -184,7 +98,7 @@ fn new_connection_rate(image: &std::path::Path, machine: Machine) -> Option<f64>
     let namespace = Namespace::new(&format!("bench{machine}"));
     let config = QemuConfig::kernel(image)
         .machine(machine)
-        .param("ip=192.168.77.2/24")
+        .param(format!("ip={TAP_GUEST}/24"))
         .program("ip")
         .program_args([
             "netns",
@@ -198,13 +112,12 @@ fn new_connection_rate(image: &std::path::Path, machine: Machine) -> Option<f64>
     let mut qemu = Qemu::spawn(&config).ok()?;
     qemu.wait_for_line("vioif0 is", Duration::from_secs(60))
         .ok()?;
-    let rate = namespace.run_inside(|| {
-        load(|| {
-            TcpStream::connect(("192.168.77.2", 80))
-                .and_then(|mut stream| {
-                    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-                    http_get(&mut stream, "/")
-                })
+    let target = Target::on_tap();
+    let rate = namespace.run_inside(move || {
+        load(move || {
+            target
+                .open(target.http)
+                .and_then(|mut stream| http_get(&mut stream, "/"))
                 .is_ok_and(|response| response.status == 200)
         })
     });
@@ -215,22 +128,16 @@ fn new_connection_rate(image: &std::path::Path, machine: Machine) -> Option<f64>
 /// The smallest `-m` in MiB with which the appliance answers HTTP.
 fn smallest_memory(image: &std::path::Path, machine: Machine) -> Option<f64> {
     let serves = |mib: u32| {
-        boot(image, machine, mib)
-            .is_ok_and(|guest| first_answer(&guest, Duration::from_secs(15)).is_ok())
+        boot(image, machine, mib).is_ok_and(|guest| {
+            first_answer(
+                &guest.target,
+                guest.qemu.spawned_at(),
+                Duration::from_secs(15),
+            )
+            .is_ok()
+        })
     };
-    let (mut low, mut high) = (1u32, 64u32);
-    if !serves(high) {
-        return None;
-    }
-    while high - low > 1 {
-        let middle = (low + high) / 2;
-        if serves(middle) {
-            high = middle;
-        } else {
-            low = middle;
-        }
-    }
-    Some(f64::from(high))
+    smallest_passing(1, 64, serves).map(f64::from)
 }
 
 /// Every network series of `machine` over `runs` runs.
@@ -271,17 +178,18 @@ pub fn figures(image: &std::path::Path, machine: Machine, runs: u32) -> Vec<Seri
 
 fn one_run(image: &std::path::Path, machine: Machine) -> Result<[Option<f64>; 7], String> {
     let guest = boot(image, machine, qemu_tests::DEFAULT_MEMORY_MIB)?;
-    let ready = first_answer(&guest, Duration::from_secs(60))?;
-    let mut rtts = round_trips(&guest)?;
-    rtts.sort_by(f64::total_cmp);
-    let (up, down) = bulk(&guest)?;
-    let keep_alive = keep_alive_rate(&guest);
+    let target = guest.target;
+    let ready = first_answer(&target, guest.qemu.spawned_at(), Duration::from_secs(60))?;
+    let rtts = round_trips(&target)?;
+    let (median, p99) = median_and_p99(&rtts).ok_or("no round trips")?;
+    let (up, down) = bulk(&target)?;
+    let keep_alive = keep_alive_rate(&target);
     drop(guest);
     let new_connections = new_connection_rate(image, machine);
     Ok([
         Some(ready),
-        Some(rtts[rtts.len() / 2]),
-        Some(rtts[rtts.len() * 99 / 100]),
+        Some(median),
+        Some(p99),
         Some(up),
         Some(down),
         Some(keep_alive),

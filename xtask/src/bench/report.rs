@@ -91,7 +91,7 @@ pub fn json(runs: u32, series: &[Series]) -> String {
     text
 }
 
-fn json_number(value: f64) -> String {
+pub(super) fn json_number(value: f64) -> String {
     if value.is_finite() {
         format!("{value}")
     } else {
@@ -99,7 +99,7 @@ fn json_number(value: f64) -> String {
     }
 }
 
-fn json_string(text: &str) -> String {
+pub(super) fn json_string(text: &str) -> String {
     let mut quoted = String::from("\"");
     for character in text.chars() {
         match character {

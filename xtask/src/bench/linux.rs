@@ -1,0 +1,213 @@
+//! `cargo xtask bench --vs linux`: the appliance against a minimal Debian
+//! Linux guest, side by side, as ratios ours / Linux against the goals.
+//!
+//! The Linux guest (guest.rs) is Debian's kernel with an initramfs serving
+//! the appliance's services. For each machine (q35, microvm) and link (user
+//! networking; a tap in a namespace of our own when we are root) the two
+//! guests run back to back, in alternating order, `runs` times; then the
+//! smallest memory each serves with is searched per machine. One table,
+//! every raw value in `$TARGET/bench-vs-linux.json` and, with gnuplot, a
+//! chart of the ratios in `bench-vs-linux.png`. Benchmarks report,
+//! they do not assert: a failed run is reported and left out.
+
+use std::fs;
+use std::time::Instant;
+
+use qemu_tests::Machine;
+use qemu_tests::netns::{Namespace, missing_privilege};
+
+use crate::args::VersusLinuxOptions;
+use crate::bench::target::TAP_GUEST;
+use crate::build::build_images;
+use crate::command::output;
+use crate::paths::target_dir;
+use crate::setup::{Need, ensure};
+
+mod chart;
+mod compare;
+mod cpio;
+mod guest;
+mod initramfs;
+mod measure;
+mod profile;
+mod wrk;
+
+use compare::{IMAGE_SIZE, NETWORK_METRICS, Row, SMALLEST_MEMORY};
+use measure::{GUEST_MAC, Guests, Kind, Link};
+
+/// What the table's figures rest on, printed under it.
+const NOTES: &str = "\
+notes: same QEMU, -cpu qemu64,+rdrand, virtio-net (no vhost), -m 256M for both
+guests; HTTP rates from wrk -t1 -c10 -d3 (keep-alive; new connection with
+`Connection: close`); new-connection rates over tap only, because QEMU's user
+networking (slirp) listens with a backlog of one and accepts slowly; spawn ->
+serving is QEMU's start to the first HTTP 200; smallest memory over user
+networking; Linux is Debian's kernel with busybox nc/dd services and lighttpd.
+";
+
+/// The `bench --vs linux` verb.
+pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
+    let started = Instant::now();
+    ensure(&[
+        Need::Target,
+        Need::Qemu,
+        Need::NetTools,
+        Need::LinuxBaseline,
+    ])?;
+    let images = build_images()?;
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let guests = Guests {
+        anykernel: images.appliance,
+        linux: guest::linux_guest()?,
+        accel: options.accel,
+        tsc_khz: measure::tsc_khz(&cpuinfo),
+    };
+    let machines: &[Machine] = match options.quick {
+        true => &[Machine::Microvm],
+        false => &[Machine::Q35, Machine::Microvm],
+    };
+    let namespace = tap_namespace()?;
+    let mut links = vec![Link::User];
+    links.extend(namespace.as_ref().map(Link::Tap));
+    let mut rows = network_rows(&guests, machines, &links, options.runs);
+    for &machine in machines {
+        rows.push(memory_row(&guests, machine));
+    }
+    rows.push(image_row(&guests)?);
+    drop(namespace);
+    print!("{}", compare::table(&rows));
+    print!("{NOTES}");
+    let accel = options.accel.name();
+    let json_path = target_dir().join("bench-vs-linux.json");
+    fs::write(&json_path, compare::json(options.runs, accel, &rows))
+        .map_err(|error| format!("cannot write {}: {error}", json_path.display()))?;
+    chart::draw(&rows, &json_path.with_extension("png"));
+    if options.profile {
+        ensure(&[Need::Profiler])?;
+        let data = target_dir().join("bench-vs-linux.perf.data");
+        let machine = machines.last().copied().unwrap_or(Machine::Microvm);
+        match profile::profile(&guests, machine, &data) {
+            Ok(report) => print!("{report}"),
+            Err(error) => eprintln!("xtask: no profile: {error}"),
+        }
+    }
+    eprintln!(
+        "xtask: raw figures in {}; {} runs took {:.0} s",
+        json_path.display(),
+        options.runs,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The namespace with `tap0` and a fixed neighbour entry for the guest
+/// (an ARP retry would otherwise add up to a second to a first connect);
+/// `None`, with the reason said, when we may not make one.
+fn tap_namespace() -> Result<Option<Namespace>, String> {
+    if let Some(reason) = missing_privilege(&[]) {
+        eprintln!("xtask: tap measurements skipped: {reason}");
+        return Ok(None);
+    }
+    let namespace = Namespace::new("vslinux");
+    let [a, b, c, d, e, f] = GUEST_MAC;
+    let mac = format!("{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}");
+    let mut neighbour = namespace.command("ip");
+    let words = ["neigh", "replace", &TAP_GUEST.to_string(), "lladdr", &mac];
+    neighbour
+        .args(words)
+        .args(["dev", "tap0", "nud", "permanent"]);
+    output(neighbour)?;
+    Ok(Some(namespace))
+}
+
+/// `runs` rounds over every machine and link, the guests back to back.
+fn network_rows(guests: &Guests, machines: &[Machine], links: &[Link], runs: u32) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for &machine in machines {
+        for link in links {
+            let mut group = group_rows(machine, link);
+            for run in 1..=runs {
+                // Alternate who goes first, so neither always gets a cold host.
+                let order = match run % 2 {
+                    1 => [Kind::Anykernel, Kind::Linux],
+                    _ => [Kind::Linux, Kind::Anykernel],
+                };
+                for kind in order {
+                    run_once(guests, kind, machine, link, &mut group, run);
+                }
+            }
+            rows.extend(group);
+        }
+    }
+    rows
+}
+
+/// The rows of one machine and link: new connections on taps only.
+fn group_rows(machine: Machine, link: &Link) -> Vec<Row> {
+    let on_tap = matches!(link, Link::Tap(_));
+    let metrics = NETWORK_METRICS.iter().take(if on_tap { 7 } else { 6 });
+    let link_name = link.name();
+    metrics
+        .map(|metric| Row::new(format!("{machine} {link_name} {}", metric.name), *metric))
+        .collect()
+}
+
+fn run_once(
+    guests: &Guests,
+    kind: Kind,
+    machine: Machine,
+    link: &Link,
+    rows: &mut [Row],
+    run: u32,
+) {
+    let what = format!(
+        "{} on {machine} over {}, run {run}",
+        kind.name(),
+        link.name()
+    );
+    match measure::measure(guests, kind, machine, link) {
+        Ok(values) => {
+            eprintln!("xtask: {what}: {}", describe(&values));
+            for (row, value) in rows.iter_mut().zip(values) {
+                let column = match kind {
+                    Kind::Anykernel => &mut row.ours,
+                    Kind::Linux => &mut row.linux,
+                };
+                column.extend(value);
+            }
+        }
+        Err(error) => eprintln!("xtask: {what} left out: {error}"),
+    }
+}
+
+/// One run's figures, for the progress line.
+fn describe(values: &[Option<f64>; 7]) -> String {
+    let parts = NETWORK_METRICS
+        .iter()
+        .zip(values)
+        .filter_map(|(metric, value)| {
+            value.map(|value| format!("{} {value:.0} {}", metric.name, metric.unit))
+        });
+    parts.collect::<Vec<_>>().join(", ")
+}
+
+fn memory_row(guests: &Guests, machine: Machine) -> Row {
+    let mut row = Row::new(
+        format!("{machine} {}", SMALLEST_MEMORY.name),
+        SMALLEST_MEMORY,
+    );
+    row.ours
+        .extend(measure::smallest_memory(guests, Kind::Anykernel, machine));
+    row.linux
+        .extend(measure::smallest_memory(guests, Kind::Linux, machine));
+    row
+}
+
+fn image_row(guests: &Guests) -> Result<Row, String> {
+    let mut row = Row::new(IMAGE_SIZE.name.into(), IMAGE_SIZE);
+    let ours = fs::metadata(&guests.anykernel)
+        .map_err(|error| format!("{}: {error}", guests.anykernel.display()))?;
+    row.ours.push(ours.len() as f64);
+    row.linux.push(guests.linux.image_bytes()? as f64);
+    Ok(row)
+}
