@@ -75,6 +75,8 @@ pub fn run_with_deadline<R: Send>(body: impl FnOnce() -> R + Send) -> R {
 }
 
 /// Polls `condition` until it holds; panics naming `what` after DEADLINE.
+/// For states with no event to wait on (a thread asleep in a futex wait
+/// shows only as the bus's waiter count), so polling is the only way.
 pub fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + DEADLINE;
     while !condition() {

@@ -120,7 +120,8 @@ pub fn first_answer(target: &Target, spawned_at: Instant, within: Duration) -> R
             {
                 return Err("QEMU ended".into());
             }
-            // A refusal comes back at once: do not flood the guest.
+            // A refusal comes back at once and the guest offers no event to
+            // wait on: pause briefly rather than flood it with SYNs.
             Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => {
                 std::thread::sleep(Duration::from_millis(2));
             }

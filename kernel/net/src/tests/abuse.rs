@@ -9,26 +9,13 @@ use std::vec::Vec;
 use wire::ipv4::protocol;
 use wire::{EtherType, EthernetHeader, IcmpKind, IcmpMessage, Ipv4Header, MacAddress, UdpHeader};
 
-use super::link::{Link, stack};
+use super::link::{Link, stack, udp_endpoint};
 use crate::interface::InterfaceIndex;
 use crate::stack::Stack;
 
 const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 const ATTACKER_MAC: MacAddress = MacAddress([2, 0, 0, 0, 0, 0x66]);
 const LAN: InterfaceIndex = InterfaceIndex(0);
-
-fn udp_endpoint(stack: &mut Stack, port: u16) -> crate::udp::UdpHandle {
-    let handle = stack.udp.open().unwrap();
-    let Stack { ip, udp, ports, .. } = stack;
-    udp.bind(
-        ip,
-        ports,
-        handle,
-        SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port),
-    )
-    .unwrap();
-    handle
-}
 
 /// An Ethernet frame to `stack`'s MAC carrying `header` + `payload`.
 fn inject(stack: &mut Stack, mut header: Ipv4Header, payload: &[u8]) {

@@ -133,3 +133,12 @@ fn deliver(stack: &mut Stack, frames: Vec<PacketBuffer>, filter: fn(&mut Vec<u8>
         stack.input(InterfaceIndex(0), copy);
     }
 }
+
+/// A UDP endpoint of `stack` bound to `port` on every address.
+pub fn udp_endpoint(stack: &mut Stack, port: u16) -> crate::udp::UdpHandle {
+    let handle = stack.udp.open().unwrap();
+    let Stack { ip, udp, ports, .. } = stack;
+    let any = core::net::SocketAddrV4::new(core::net::Ipv4Addr::UNSPECIFIED, port);
+    udp.bind(ip, ports, handle, any).unwrap();
+    handle
+}

@@ -4,25 +4,12 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use std::vec;
 use std::vec::Vec;
 
-use super::link::Link;
+use super::link::{Link, udp_endpoint};
 use crate::interface::InterfaceIndex;
 use crate::stack::Stack;
 
 const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
-
-fn udp_endpoint(stack: &mut Stack, port: u16) -> crate::udp::UdpHandle {
-    let handle = stack.udp.open().unwrap();
-    let Stack { ip, udp, ports, .. } = stack;
-    udp.bind(
-        ip,
-        ports,
-        handle,
-        SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port),
-    )
-    .unwrap();
-    handle
-}
 
 fn udp_send(stack: &mut Stack, handle: crate::udp::UdpHandle, data: &[u8], to: SocketAddrV4) {
     let Stack { ip, udp, ports, .. } = stack;
