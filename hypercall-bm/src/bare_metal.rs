@@ -3,27 +3,28 @@
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::ptr::NonNull;
 
 use hypercall::{
-    Clock, Console, DmaRegion, Exit, ExitStatus, HostCondvar, HostInterrupt, HostMutex, HostRwLock,
-    Hypercalls, InterruptError, InterruptSource, Interrupts, Memory, MemoryError, PAGE_SIZE,
-    PciBus, Random, RandomError, Synchronization, ThreadEntry, ThreadError, ThreadId, ThreadSpec,
-    Threads, Version,
+    Clock, Console, DeviceMemory, Exit, ExitStatus, HostCondvar, HostInterrupt, HostMutex,
+    Hypercalls, InterruptError, InterruptSource, Interrupts, Memory, MemoryError, PciBus, Random,
+    RandomError, Synchronization, ThreadEntry, ThreadError, ThreadId, ThreadSpec, Threads, Version,
 };
 use platform::boot::BootInfo;
-use platform::machine::Report;
-use platform::{console, cpu, paging, power, rtc, timer};
+use platform::bring_up::Report;
+use platform::{console, cpu, power, rtc, timer};
 use spin::{Mutex, Once};
 
+use crate::device_memory::BareDeviceMemory;
 use crate::global::scheduler;
 use crate::heap::HEAP;
 use crate::random::{CpuEntropy, RandomSource};
-use crate::sync::{BareCondvar, BareMutex, BareRwLock};
-use crate::{interrupts, pci, threads};
+use crate::sync::{BareCondvar, BareMutex};
+use crate::{interrupt_threads, pci_bus, threads};
 
 /// The interface version this implementation was written for.
-const SPEAKS: Version = Version::new(1, 1);
+const SPEAKS: Version = Version::new(2, 0);
 
 /// The bare-metal host.
 pub struct BareMetal {
@@ -31,8 +32,10 @@ pub struct BareMetal {
     command_line: String,
     description: String,
     random: Mutex<RandomSource>,
-    /// The PCI bus, scanned at the kernel's first request (`pci.rs`).
-    pci: Once<Option<pci::Pci>>,
+    /// The PCI bus, scanned at the kernel's first request (`pci_bus.rs`).
+    pci: Once<Option<pci_bus::Pci>>,
+    /// The one device-memory handle, shared with every DMA user.
+    device_memory: Arc<dyn DeviceMemory>,
 }
 
 impl BareMetal {
@@ -62,6 +65,7 @@ impl BareMetal {
             description,
             random: Mutex::new(random),
             pci: Once::new(),
+            device_memory: Arc::new(BareDeviceMemory),
         }
     }
 }
@@ -104,13 +108,20 @@ impl Hypercalls for BareMetal {
         &self.command_line
     }
 
+    fn device_memory(&self) -> Option<Arc<dyn DeviceMemory>> {
+        Some(self.device_memory.clone())
+    }
+
     fn pci(&self) -> Option<&dyn PciBus> {
-        let pci = self.pci.call_once(pci::Pci::scan).as_ref();
+        let pci = self.pci.call_once(pci_bus::Pci::scan).as_ref();
         pci.map(|pci| pci as &dyn PciBus)
     }
 }
 
-impl Memory for BareMetal {
+// SAFETY: blocks come from the kernel heap with the requested layout
+// (aligned, valid, the caller's until freed); the heap's lock makes each
+// block's hand-out exclusive.
+unsafe impl Memory for BareMetal {
     fn memory_allocate(&self, size: usize, align: usize) -> Result<NonNull<u8>, MemoryError> {
         HEAP.allocate(size, align)
     }
@@ -123,34 +134,6 @@ impl Memory for BareMetal {
 
     fn memory_size(&self) -> usize {
         HEAP.size()
-    }
-
-    fn dma_allocate(&self, size: usize) -> Result<DmaRegion, MemoryError> {
-        let size = size
-            .checked_next_multiple_of(PAGE_SIZE)
-            .filter(|&s| s > 0)
-            .ok_or(MemoryError::InvalidRequest)?;
-        let virt = HEAP.allocate(size, PAGE_SIZE)?;
-        // SAFETY: the heap just handed out `size` writable bytes at `virt`.
-        unsafe { virt.write_bytes(0, size) };
-        // The heap lies in the identity map: physical equals virtual.
-        let phys = virt.as_ptr() as u64;
-        Ok(DmaRegion { virt, phys, size })
-    }
-
-    unsafe fn dma_free(&self, region: DmaRegion) {
-        // SAFETY: forwarded contract: the region came from `dma_allocate`,
-        // whose block was allocated with this size and page alignment.
-        unsafe { HEAP.free(region.virt, region.size, PAGE_SIZE) };
-    }
-
-    fn virt_to_phys(&self, virt: *const u8) -> Option<u64> {
-        // All RAM the kernel uses is identity-mapped.
-        Some(virt as u64)
-    }
-
-    fn mmio_map(&self, phys: u64, size: usize) -> Result<NonNull<u8>, MemoryError> {
-        paging::map_mmio(phys, size as u64).map_err(|_| MemoryError::InvalidRequest)
     }
 }
 
@@ -191,10 +174,6 @@ impl Threads for BareMetal {
 impl Synchronization for BareMetal {
     fn mutex_create(&self) -> Result<Box<dyn HostMutex>, MemoryError> {
         Ok(Box::new(BareMutex::new()))
-    }
-
-    fn rwlock_create(&self) -> Result<Box<dyn HostRwLock>, MemoryError> {
-        Ok(Box::new(BareRwLock::new()))
     }
 
     fn condvar_create(&self) -> Result<Box<dyn HostCondvar>, MemoryError> {
@@ -243,6 +222,6 @@ impl Interrupts for BareMetal {
         &self,
         source: InterruptSource,
     ) -> Result<Box<dyn HostInterrupt>, InterruptError> {
-        interrupts::establish(source)
+        interrupt_threads::establish(source)
     }
 }

@@ -82,6 +82,17 @@ impl KernelHeap {
     pub(crate) fn size(&self) -> usize {
         self.heap.lock().size()
     }
+
+    /// Whether `start..end` shares a 2 MiB page with the heap (device
+    /// mappings are made in 2 MiB pages, so sharing one would make heap
+    /// memory uncached, and identity-mapped heap memory is no device's).
+    pub(crate) fn near(&self, start: u64, end: u64) -> bool {
+        const PAGE_2M: u64 = 2 << 20;
+        let heap = self.heap.lock();
+        let bottom = heap.bottom() as u64 & !(PAGE_2M - 1);
+        let top = (heap.top() as u64).next_multiple_of(PAGE_2M);
+        start < top && bottom < end
+    }
 }
 
 // SAFETY: `alloc` returns blocks of the requested layout from the heap or

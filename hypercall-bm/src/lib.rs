@@ -2,7 +2,7 @@
 //!
 //! An image names its main function with [`entry_point!`]; [`start`] then
 //! brings the machine up in this order: heap from the boot memory map,
-//! interrupt controllers and timer calibration (`platform::machine::init`),
+//! interrupt controllers and timer calibration (`platform::bring_up::init`),
 //! the scheduler (adopting the boot stack as its first thread), interrupts
 //! on, the random source, and finally the image's main function with the
 //! [`BareMetal`] host. What main returns becomes the machine's exit status.
@@ -14,7 +14,7 @@
 //!
 //! Everything here runs on one CPU without preemption. Interrupt handlers
 //! only set flags; the scheduler turns them into thread wakeups
-//! (`machine.rs`). Only the random source's pure parts build on the host,
+//! (`scheduling.rs`). Only the random source's pure parts build on the host,
 //! for their unit tests.
 
 #![no_std]
@@ -31,17 +31,19 @@ mod bare_metal;
 #[cfg(target_os = "none")]
 mod boot_trace;
 #[cfg(target_os = "none")]
-pub mod diagnostics;
+mod device_memory;
 #[cfg(target_os = "none")]
 mod global;
 #[cfg(target_os = "none")]
 mod heap;
 #[cfg(target_os = "none")]
-mod interrupts;
+mod interrupt_threads;
 #[cfg(target_os = "none")]
-mod machine;
+mod pci_bus;
 #[cfg(target_os = "none")]
-mod pci;
+pub mod probes;
+#[cfg(target_os = "none")]
+mod scheduling;
 #[cfg(target_os = "none")]
 mod start;
 #[cfg(target_os = "none")]

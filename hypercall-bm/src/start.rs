@@ -4,12 +4,12 @@ use alloc::sync::Arc;
 
 use hypercall::{Exit, ExitStatus};
 use platform::boot::BootInfo;
-use platform::{cpu, machine, power, println};
+use platform::{bring_up, cpu, power, println};
 use scheduler::Scheduler;
 
 use crate::bare_metal::BareMetal;
 use crate::heap::{HEAP, Region};
-use crate::machine::Machine;
+use crate::scheduling::SchedulerPlatform;
 use crate::{boot_trace, global};
 
 /// Failure code when the machine cannot even start (no RAM for a heap).
@@ -27,8 +27,8 @@ pub fn start(info: &'static BootInfo, main: fn(Arc<BareMetal>) -> ExitStatus) ->
         power::exit(power::failure_value(START_FAILURE_CODE));
     }
     boot_trace::mark("heap");
-    let report = machine::init(info);
-    global::install(Scheduler::new(Machine));
+    let report = bring_up::init(info);
+    global::install(Scheduler::new(SchedulerPlatform));
     cpu::enable_interrupts();
     boot_trace::mark("scheduler");
     let host = Arc::new(BareMetal::new(info, report));

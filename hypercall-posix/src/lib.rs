@@ -117,13 +117,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn speaks_version_one_one_and_passes_parameters_on() {
+    fn speaks_version_two_and_passes_parameters_on() {
         let config = PosixConfig {
             boot_parameters: "ip=10.0.0.2 log=debug".into(),
             ..PosixConfig::default()
         };
         let posix = Posix::new(config);
-        assert_eq!(posix.interface_version(), Version::new(1, 1));
+        assert_eq!(posix.interface_version(), Version::new(2, 0));
         assert!(posix.interface_version().supports(hypercall::VERSION));
         assert_eq!(posix.boot_parameters(), "ip=10.0.0.2 log=debug");
         assert!(posix.description().contains("Linux"));

@@ -20,20 +20,20 @@ pub mod backtrace;
 pub mod boot;
 pub mod bootinfo;
 #[cfg(target_os = "none")]
+pub mod bring_up;
+#[cfg(target_os = "none")]
 pub mod console;
 pub mod cpu;
 #[cfg(target_os = "none")]
-pub mod diagnostics;
-#[cfg(target_os = "none")]
 pub mod exceptions;
+#[cfg(target_os = "none")]
+pub mod faults;
 #[cfg(target_os = "none")]
 pub mod gdt;
 #[cfg(target_os = "none")]
 pub mod idt;
 #[cfg(target_os = "none")]
 pub mod interrupts;
-#[cfg(target_os = "none")]
-pub mod machine;
 #[cfg(target_os = "none")]
 mod mmio;
 #[cfg(target_os = "none")]

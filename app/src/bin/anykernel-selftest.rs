@@ -19,11 +19,11 @@ mod bare_metal {
 
     impl app::Machine for Machine {
         fn raise_cpu_exception(&self) {
-            hypercall_bm::diagnostics::raise_invalid_opcode();
+            hypercall_bm::probes::raise_invalid_opcode();
         }
 
         fn context_switch_cycles(&self) -> Option<u64> {
-            hypercall_bm::diagnostics::context_switch_cycles(10_000)
+            hypercall_bm::probes::context_switch_cycles(10_000)
         }
     }
 

@@ -8,7 +8,7 @@ use crate::global::scheduler;
 
 /// A condition variable on the cooperative scheduler.
 pub(crate) struct BareCondvar {
-    queue: WaitQueue<()>,
+    queue: WaitQueue,
 }
 
 // SAFETY: single CPU, no preemption, never used by interrupt handlers (see
@@ -25,18 +25,20 @@ impl BareCondvar {
     }
 }
 
-impl HostCondvar for BareCondvar {
+// SAFETY: both waits end with `mutex.enter()`, so they return holding the
+// mutex with its own guarantees.
+unsafe impl HostCondvar for BareCondvar {
     fn wait(&self, mutex: &dyn HostMutex) {
         // Queued and prepared before the release: a signal sent by the next
         // holder of `mutex` finds us and wakes us.
-        self.queue.enqueue_current(());
+        self.queue.enqueue_current();
         mutex.exit();
         scheduler().block();
         mutex.enter();
     }
 
     fn wait_until(&self, mutex: &dyn HostMutex, deadline_ns: u64) -> WaitResult {
-        self.queue.enqueue_current(());
+        self.queue.enqueue_current();
         mutex.exit();
         let reason = scheduler().block_until(deadline_ns);
         let result = match reason {
@@ -55,20 +57,10 @@ impl HostCondvar for BareCondvar {
     fn signal(&self) {
         // Skip threads whose timed wait already expired: waking them would
         // lose the signal.
-        while let Some((thread, ())) = self.queue.pop_front() {
+        while let Some(thread) = self.queue.pop_front() {
             if scheduler().wake(thread) {
                 break;
             }
         }
-    }
-
-    fn broadcast(&self) {
-        while let Some((thread, ())) = self.queue.pop_front() {
-            scheduler().wake(thread);
-        }
-    }
-
-    fn has_waiters(&self) -> bool {
-        !self.queue.is_empty()
     }
 }

@@ -1,5 +1,4 @@
-//! Host mutexes, rwlocks and condition variables on the cooperative
-//! scheduler.
+//! Host mutexes and condition variables on the cooperative scheduler.
 //!
 //! One CPU, no preemption, and interrupt handlers never touch these
 //! objects: a thread runs from its check of a lock's state to its `block`
@@ -10,24 +9,22 @@
 
 mod condvar;
 mod mutex;
-mod rwlock;
 
 use alloc::collections::VecDeque;
 use core::cell::RefCell;
 
 pub(crate) use condvar::BareCondvar;
 pub(crate) use mutex::BareMutex;
-pub(crate) use rwlock::BareRwLock;
 use scheduler::ThreadId;
 
 use crate::global::scheduler;
 
-/// Threads waiting for one object, oldest first, each with what it wants.
-struct WaitQueue<K> {
-    waiters: RefCell<VecDeque<(ThreadId, K)>>,
+/// Threads waiting for one object, oldest first.
+struct WaitQueue {
+    waiters: RefCell<VecDeque<ThreadId>>,
 }
 
-impl<K: Copy + PartialEq> WaitQueue<K> {
+impl WaitQueue {
     const fn new() -> Self {
         Self {
             waiters: RefCell::new(VecDeque::new()),
@@ -36,42 +33,21 @@ impl<K: Copy + PartialEq> WaitQueue<K> {
 
     /// Queues the current thread and prepares it to block; the caller
     /// then releases what it must and calls `scheduler().block()`.
-    fn enqueue_current(&self, kind: K) {
+    fn enqueue_current(&self) {
         let scheduler = scheduler();
-        self.waiters
-            .borrow_mut()
-            .push_back((scheduler.current(), kind));
+        self.waiters.borrow_mut().push_back(scheduler.current());
         scheduler.prepare_block();
     }
 
-    fn pop_front(&self) -> Option<(ThreadId, K)> {
+    fn pop_front(&self) -> Option<ThreadId> {
         self.waiters.borrow_mut().pop_front()
-    }
-
-    fn front_kind(&self) -> Option<K> {
-        self.waiters.borrow().front().map(|&(_, kind)| kind)
-    }
-
-    /// Removes the first waiter of `kind`.
-    fn pop_kind(&self, kind: K) -> Option<ThreadId> {
-        let mut waiters = self.waiters.borrow_mut();
-        let index = waiters.iter().position(|&(_, k)| k == kind)?;
-        waiters.remove(index).map(|(thread, _)| thread)
-    }
-
-    fn contains_kind(&self, kind: K) -> bool {
-        self.waiters.borrow().iter().any(|&(_, k)| k == kind)
     }
 
     fn remove(&self, thread: ThreadId) -> bool {
         let mut waiters = self.waiters.borrow_mut();
-        match waiters.iter().position(|&(t, _)| t == thread) {
+        match waiters.iter().position(|&t| t == thread) {
             Some(index) => waiters.remove(index).is_some(),
             None => false,
         }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.waiters.borrow().is_empty()
     }
 }

@@ -11,7 +11,7 @@ use crate::global::scheduler;
 pub(crate) struct BareMutex {
     /// The owner's thread id, 0 when free.
     owner: Cell<u64>,
-    queue: WaitQueue<()>,
+    queue: WaitQueue,
 }
 
 // SAFETY: single CPU, no preemption, never used by interrupt handlers (see
@@ -29,7 +29,10 @@ impl BareMutex {
     }
 }
 
-impl HostMutex for BareMutex {
+// SAFETY: `owner` admits one thread at a time: `enter` takes a free mutex
+// or sleeps until `exit` hands it over, and only the owner may `exit`. One
+// CPU without preemption orders every access (see the module docs).
+unsafe impl HostMutex for BareMutex {
     fn enter(&self) {
         let me = scheduler().current().0;
         if self.owner.get() == 0 {
@@ -37,18 +40,10 @@ impl HostMutex for BareMutex {
             return;
         }
         assert_ne!(self.owner.get(), me, "host mutex entered twice");
-        self.queue.enqueue_current(());
+        self.queue.enqueue_current();
         scheduler().block();
         // `exit` handed the mutex over before waking us.
         debug_assert_eq!(self.owner.get(), me);
-    }
-
-    fn try_enter(&self) -> bool {
-        if self.owner.get() != 0 {
-            return false;
-        }
-        self.owner.set(scheduler().current().0);
-        true
     }
 
     fn exit(&self) {
@@ -58,7 +53,7 @@ impl HostMutex for BareMutex {
             "host mutex released by a thread that does not hold it"
         );
         match self.queue.pop_front() {
-            Some((next, ())) => {
+            Some(next) => {
                 self.owner.set(next.0);
                 scheduler().wake(next);
             }

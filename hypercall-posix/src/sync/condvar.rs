@@ -2,8 +2,8 @@
 //!
 //! State is a generation counter and a waiter count under a std mutex. A
 //! waiter takes that internal lock, notes the generation, releases the
-//! kernel's mutex and sleeps until the generation changes; `signal` and
-//! `broadcast` bump it. Because the waiter holds the internal lock from
+//! kernel's mutex and sleeps until the generation changes; `signal` bumps
+//! it. Because the waiter holds the internal lock from
 //! before releasing the kernel's mutex until it sleeps, a signal sent
 //! after that release always finds it registered: no wakeup is lost. A
 //! signal may wake more than one waiter (a spurious wakeup, which the
@@ -20,7 +20,7 @@ use crate::sync::{lock, unpoison, wait};
 /// The shared part of the condvar.
 #[derive(Debug, Default)]
 struct Generation {
-    /// Bumped by every signal or broadcast that finds a waiter.
+    /// Bumped by every signal that finds a waiter.
     number: u64,
     /// Threads inside `wait`/`wait_until`.
     waiters: usize,
@@ -70,25 +70,30 @@ impl PosixCondvar {
         result
     }
 
-    /// Bumps the generation if anyone waits and wakes one or all waiters.
-    /// The notification is sent with the internal lock held: a waiter that
+    /// Bumps the generation if anyone waits and wakes one waiter. The
+    /// notification is sent with the internal lock held: a waiter that
     /// arrives later (and saw the new generation) cannot be in the std
     /// condvar yet, so it cannot absorb a wakeup meant for an older one.
-    fn advance(&self, all: bool) {
+    fn advance(&self) {
         let mut generation = lock(&self.generation);
         if generation.waiters == 0 {
             return;
         }
         generation.number = generation.number.wrapping_add(1);
-        if all {
-            self.changed.notify_all();
-        } else {
-            self.changed.notify_one();
-        }
+        self.changed.notify_one();
+    }
+
+    /// Whether any thread is inside a wait (for tests that must know a
+    /// waiter is asleep before they signal).
+    #[cfg(test)]
+    fn has_waiters(&self) -> bool {
+        lock(&self.generation).waiters > 0
     }
 }
 
-impl HostCondvar for PosixCondvar {
+// SAFETY: both waits end with `mutex.enter()`, so they return holding the
+// kernel's mutex with whatever guarantees its own implementation gives.
+unsafe impl HostCondvar for PosixCondvar {
     fn wait(&self, mutex: &dyn HostMutex) {
         self.wait_for_change(mutex, None);
     }
@@ -98,15 +103,7 @@ impl HostCondvar for PosixCondvar {
     }
 
     fn signal(&self) {
-        self.advance(false);
-    }
-
-    fn broadcast(&self) {
-        self.advance(true);
-    }
-
-    fn has_waiters(&self) -> bool {
-        lock(&self.generation).waiters > 0
+        self.advance();
     }
 }
 

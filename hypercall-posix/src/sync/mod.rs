@@ -1,4 +1,4 @@
-//! Synchronisation hypercalls: host mutex, rwlock and condvar on std::sync.
+//! Synchronisation hypercalls: host mutex and condvar on std::sync.
 //!
 //! Every object is a small state record in a `std::sync::Mutex` plus one or
 //! two `std::sync::Condvar`s; the internal lock is held only for a few
@@ -10,17 +10,15 @@
 
 mod condvar;
 mod mutex;
-mod rwlock;
 
 use std::sync::{Condvar, LockResult, Mutex, MutexGuard, PoisonError};
 
-use hypercall::{HostCondvar, HostMutex, HostRwLock, MemoryError, Synchronization};
+use hypercall::{HostCondvar, HostMutex, MemoryError, Synchronization};
 
 use crate::Posix;
 
 pub(crate) use condvar::PosixCondvar;
 pub(crate) use mutex::PosixMutex;
-pub(crate) use rwlock::PosixRwLock;
 
 /// Takes a std mutex, ignoring poisoning: every internal state record is
 /// consistent whenever its lock is released, since the deliberate panics
@@ -42,10 +40,6 @@ pub(crate) fn unpoison<T>(result: LockResult<T>) -> T {
 impl Synchronization for Posix {
     fn mutex_create(&self) -> Result<Box<dyn HostMutex>, MemoryError> {
         Ok(Box::new(PosixMutex::new()))
-    }
-
-    fn rwlock_create(&self) -> Result<Box<dyn HostRwLock>, MemoryError> {
-        Ok(Box::new(PosixRwLock::new()))
     }
 
     fn condvar_create(&self) -> Result<Box<dyn HostCondvar>, MemoryError> {

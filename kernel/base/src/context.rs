@@ -101,6 +101,13 @@ impl<'a> Context<'a> {
         self.kernel.hypercalls().clock_monotonic_ns()
     }
 
+    /// The time of day: nanoseconds since 1970-01-01 00:00 UTC, as well as
+    /// the host knows it. For what users see (an HTTP `Date`, a file's
+    /// modification time), never for timers: it may jump.
+    pub fn time_of_day_ns(&self) -> u64 {
+        self.kernel.hypercalls().clock_wall_ns()
+    }
+
     /// Runs a blocking host call with the virtual CPU released, so that
     /// other threads can run kernel code meanwhile.
     ///

@@ -10,6 +10,11 @@
 //! Cells are private to the base and always belong to one kernel's
 //! structures.
 
+#![allow(
+    unsafe_code,
+    reason = "the value is reached only under the virtual CPU (contract: hypercall::HostMutex)"
+)]
+
 use core::cell::{Cell, UnsafeCell};
 
 use crate::context::Context;

@@ -20,8 +20,15 @@
 //!    runs them in level order at boot. Linking one in enables it.
 //! 6. **Memory is limited and fallible** ([`memory`]): exhaustion is an
 //!    error the caller handles.
+//!
+//! Unsafe code is denied crate-wide and allowed in five modules, each
+//! resting on one contract: the kernel locks (`sync/mutex.rs`,
+//! `sync/rwlock.rs`) and `cpu_cell.rs` on the virtual CPU's
+//! exclusion, which rests on [`hypercall::HostMutex`]; pages and pools
+//! (`memory/pages.rs`, `memory/pool.rs`) on [`hypercall::Memory`].
 
 #![no_std]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -18,13 +18,14 @@ use base::sync::Mutex;
 use log::{debug, info, warn};
 
 use crate::capability::{self, Capabilities};
-use crate::config::{self, COMMAND_BUS_MASTER, COMMAND_MEMORY};
-use crate::enumerate::{PciFunction, enumerate};
+use crate::config::{self, CommandRegister};
 use crate::error::DevError;
+use crate::function::{PciFunction, functions};
 use crate::interrupt::{self, DeviceInterrupt, InterruptMode};
 use crate::msix::Msix;
 
-/// The faction's component: enumerates PCI and installs [`Dev`].
+/// The faction's component: lists the host's PCI functions and installs
+/// [`Dev`].
 pub static DEV: Component = Component {
     name: "pci",
     level: InitLevel::Dev,
@@ -135,12 +136,13 @@ impl<'a> PciDevice<'a> {
     /// # Errors
     /// [`DevError::Pci`].
     pub fn enable_bus_master(&self) -> Result<(), DevError> {
-        let set = COMMAND_MEMORY | COMMAND_BUS_MASTER;
+        let set = CommandRegister::MEMORY_ENABLE | CommandRegister::BUS_MASTER_ENABLE;
+        let clear = CommandRegister::empty();
         Ok(config::update_command(
             self.bus,
             self.function.address,
             set,
-            0,
+            clear,
         )?)
     }
 
@@ -159,7 +161,7 @@ impl<'a> PciDevice<'a> {
     }
 }
 
-/// The dev faction's service: the enumerated bus and who claimed what.
+/// The dev faction's service: the functions on the bus and who claimed what.
 #[derive(Debug)]
 pub struct Dev {
     functions: Vec<PciFunction>,
@@ -172,14 +174,14 @@ impl Dev {
         context.kernel().service::<Self>(context)
     }
 
-    /// The service, enumerating the bus and installing it on first use.
-    /// Without a PCI bus it lists no functions.
+    /// The service, describing the host's functions and installing it on
+    /// first use. Without a PCI bus it lists no functions.
     pub fn get_or_install(context: &Context<'_>) -> Arc<Self> {
         if let Some(dev) = Self::of(context) {
             return dev;
         }
         let functions = match context.kernel().hypercalls().pci() {
-            Some(bus) => enumerate(bus),
+            Some(bus) => functions(bus),
             None => Vec::new(),
         };
         let claimed = Mutex::new(alloc::vec![false; functions.len()]);
@@ -188,7 +190,7 @@ impl Dev {
         dev
     }
 
-    /// Every function found, in enumeration order.
+    /// Every function the host found, in bus order.
     pub fn functions(&self) -> &[PciFunction] {
         &self.functions
     }
@@ -260,7 +262,7 @@ mod tests {
         bus.add_function(0, 2, 0, 0x8086, 0x100e);
         bus.add_function(0, 3, 0, 0x1af4, 0x1042); // virtio-blk: nobody
         bus.add_function(0, 4, 0, 0x1234, 0x1041); // right device, wrong vendor
-        let found = enumerate(&bus);
+        let found = functions(&bus);
         let drivers = [&VIRTIO, &E1000];
         let names: Vec<_> = found
             .iter()
@@ -273,7 +275,7 @@ mod tests {
     fn bus_master_sets_memory_and_master_bits() {
         let bus = FakeBus::new();
         bus.add_function(0, 1, 0, 0x1af4, 0x1041);
-        let function = enumerate(&bus)[0];
+        let function = functions(&bus)[0];
         let device = PciDevice::new(&bus, function);
         device.enable_bus_master().unwrap();
         assert_eq!(bus.get(device.address(), config::COMMAND_STATUS), 0b110);

@@ -6,6 +6,7 @@
 //! [`update_command`] writes zeros there so it clears nothing.
 
 use base::hypercall::{PciAddress, PciBus, PciError};
+pub use pci_types::CommandRegister;
 
 /// Vendor ID (low half) and device ID (high half).
 pub const VENDOR_DEVICE: u16 = 0x00;
@@ -15,8 +16,6 @@ pub const COMMAND_STATUS: u16 = 0x04;
 pub const CLASS_REVISION: u16 = 0x08;
 /// Cache line size, latency timer, header type (byte 2), BIST.
 pub const HEADER: u16 = 0x0c;
-/// Bridges: primary, secondary (byte 1) and subordinate bus numbers.
-pub const BRIDGE_BUSES: u16 = 0x18;
 /// The first capability's offset (byte 0).
 pub const CAPABILITIES_POINTER: u16 = 0x34;
 /// Interrupt line (byte 0) and interrupt pin (byte 1).
@@ -26,17 +25,8 @@ pub const INTERRUPT: u16 = 0x3c;
 pub const ABSENT_VENDOR: u16 = 0xffff;
 /// Header type bit: the device has functions 1..=7.
 pub const MULTI_FUNCTION: u8 = 0x80;
-/// Header type of a PCI-to-PCI bridge.
-pub const HEADER_BRIDGE: u8 = 0x01;
 /// Status bit: the capability list is valid.
 pub const STATUS_CAPABILITIES: u16 = 1 << 4;
-
-/// Command bit: respond to memory-space accesses.
-pub const COMMAND_MEMORY: u16 = 1 << 1;
-/// Command bit: the function may master the bus (DMA, MSI writes).
-pub const COMMAND_BUS_MASTER: u16 = 1 << 2;
-/// Command bit: the function must not assert INTx.
-pub const COMMAND_INTX_DISABLE: u16 = 1 << 10;
 
 /// The byte at `offset`.
 ///
@@ -71,12 +61,12 @@ pub fn read_u32(bus: &dyn PciBus, address: PciAddress, offset: u16) -> Result<u3
 pub fn update_command(
     bus: &dyn PciBus,
     address: PciAddress,
-    set: u16,
-    clear: u16,
+    set: CommandRegister,
+    clear: CommandRegister,
 ) -> Result<(), PciError> {
-    let command = read_u16(bus, address, COMMAND_STATUS)?;
-    let command = (command | set) & !clear;
-    bus.config_write(address, COMMAND_STATUS, u32::from(command))
+    let command = CommandRegister::from_bits_retain(read_u16(bus, address, COMMAND_STATUS)?);
+    let command = (command | set) - clear;
+    bus.config_write(address, COMMAND_STATUS, u32::from(command.bits()))
 }
 
 #[cfg(test)]
@@ -100,12 +90,14 @@ mod tests {
     fn command_updates_keep_the_status_half_zero() {
         let bus = FakeBus::new();
         let at = bus.add_function(0, 1, 0, 0x1af4, 0x1041);
+        let intx_disable = CommandRegister::INTERRUPT_DISABLE;
         bus.set(
             at,
             COMMAND_STATUS,
-            0xffff_0000 | u32::from(COMMAND_INTX_DISABLE),
+            0xffff_0000 | u32::from(intx_disable.bits()),
         );
-        update_command(&bus, at, COMMAND_BUS_MASTER, COMMAND_INTX_DISABLE).unwrap();
-        assert_eq!(bus.get(at, COMMAND_STATUS), u32::from(COMMAND_BUS_MASTER));
+        let master = CommandRegister::BUS_MASTER_ENABLE;
+        update_command(&bus, at, master, intx_disable).unwrap();
+        assert_eq!(bus.get(at, COMMAND_STATUS), u32::from(master.bits()));
     }
 }

@@ -1,24 +1,26 @@
-//! DMA memory as an RAII type over the `dma_allocate`/`dma_free` calls.
+//! DMA memory as an RAII type over the device-memory hypercalls.
 //!
 //! A [`DmaBuffer`] is a zeroed, physically contiguous block a device can
 //! address at [`DmaBuffer::phys`]; dropping it gives it back to the host.
 //! The kernel reads and writes it as a byte slice; the driver must only do
 //! so while the device does not own the block (before handing it over and
-//! after the device said it is done), as with any DMA buffer. This is one
-//! of the faction's two unsafe files.
+//! after the device said it is done), as with any DMA buffer. The block is
+//! a [`DmaRegion`], which only a host can make (the interface's
+//! device-memory contract), so the slices here rest on the host's promise.
+//! This is one of the faction's two unsafe files.
 
 #![allow(unsafe_code, reason = "the DMA block as a slice, and its free")]
 
 use alloc::sync::Arc;
 
 use base::Context;
-use base::hypercall::{DmaRegion, Memory};
+use base::hypercall::{DeviceMemory, DmaRegion, MemoryError};
 
 use crate::error::DevError;
 
 /// A block of DMA memory, freed on drop.
 pub struct DmaBuffer {
-    memory: Arc<dyn Memory + Send + Sync>,
+    memory: Arc<dyn DeviceMemory>,
     /// Always `Some` until `drop` takes it.
     region: Option<DmaRegion>,
 }
@@ -33,8 +35,8 @@ impl DmaBuffer {
     /// At least `size` bytes (whole pages) from `memory`.
     ///
     /// # Errors
-    /// [`DevError::Memory`] when the host has none or it ran out.
-    pub fn allocate(memory: Arc<dyn Memory + Send + Sync>, size: usize) -> Result<Self, DevError> {
+    /// [`DevError::Memory`] when the host ran out.
+    pub fn allocate(memory: Arc<dyn DeviceMemory>, size: usize) -> Result<Self, DevError> {
         let region = memory.dma_allocate(size)?;
         Ok(Self {
             memory,
@@ -45,10 +47,11 @@ impl DmaBuffer {
     /// At least `size` bytes from the kernel's host.
     ///
     /// # Errors
-    /// As [`DmaBuffer::allocate`].
+    /// As [`DmaBuffer::allocate`]; [`DevError::Memory`] with
+    /// [`MemoryError::Unsupported`] on hosts without device memory.
     pub fn for_kernel(context: &Context<'_>, size: usize) -> Result<Self, DevError> {
-        let memory: Arc<dyn Memory + Send + Sync> = context.kernel().hypercalls_arc().clone();
-        Self::allocate(memory, size)
+        let memory = context.kernel().hypercalls().device_memory();
+        Self::allocate(memory.ok_or(MemoryError::Unsupported)?, size)
     }
 
     fn region(&self) -> &DmaRegion {
@@ -57,12 +60,12 @@ impl DmaBuffer {
 
     /// The address the device uses.
     pub fn phys(&self) -> u64 {
-        self.region().phys
+        self.region().phys()
     }
 
     /// Its length in bytes (a multiple of the page size).
     pub fn len(&self) -> usize {
-        self.region().size
+        self.region().size()
     }
 
     /// Whether it is empty (never: the host refuses zero sizes).
@@ -73,15 +76,16 @@ impl DmaBuffer {
     /// The block's bytes.
     pub fn as_slice(&self) -> &[u8] {
         let region = self.region();
-        // SAFETY: the host gave `size` bytes at `virt`, zeroed, owned by
-        // this buffer until it is dropped; `&self` keeps them alive.
-        unsafe { core::slice::from_raw_parts(region.virt.as_ptr(), region.size) }
+        // SAFETY: the host gave `size` bytes at `virt`, owned by this
+        // buffer until it is dropped (`DmaRegion::new`'s contract);
+        // `&self` keeps them alive and allows no writer.
+        unsafe { core::slice::from_raw_parts(region.virt().as_ptr(), region.size()) }
     }
 
     /// The block's bytes, writable.
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         let region = self.region();
-        let (virt, size) = (region.virt, region.size);
+        let (virt, size) = (region.virt(), region.size());
         // SAFETY: as in `as_slice`; `&mut self` makes the access unique.
         unsafe { core::slice::from_raw_parts_mut(virt.as_ptr(), size) }
     }
@@ -110,53 +114,13 @@ impl core::fmt::Debug for DmaBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base::hypercall::{MemoryError, PAGE_SIZE};
-    use core::ptr::NonNull;
-    use std::alloc::{Layout, alloc_zeroed, dealloc};
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-
-    /// DMA from the host allocator, counting what is outstanding.
-    #[derive(Default)]
-    struct FakeMemory {
-        outstanding: AtomicUsize,
-    }
-
-    impl Memory for FakeMemory {
-        fn memory_allocate(&self, _size: usize, _align: usize) -> Result<NonNull<u8>, MemoryError> {
-            Err(MemoryError::Unsupported)
-        }
-
-        unsafe fn memory_free(&self, _ptr: NonNull<u8>, _size: usize, _align: usize) {}
-
-        fn memory_size(&self) -> usize {
-            0
-        }
-
-        fn dma_allocate(&self, size: usize) -> Result<DmaRegion, MemoryError> {
-            let size = size.next_multiple_of(PAGE_SIZE).max(PAGE_SIZE);
-            let layout = Layout::from_size_align(size, PAGE_SIZE).unwrap();
-            // SAFETY: the layout has a nonzero size.
-            let virt =
-                NonNull::new(unsafe { alloc_zeroed(layout) }).ok_or(MemoryError::Exhausted)?;
-            self.outstanding.fetch_add(1, SeqCst);
-            Ok(DmaRegion {
-                virt,
-                phys: virt.as_ptr() as u64,
-                size,
-            })
-        }
-
-        unsafe fn dma_free(&self, region: DmaRegion) {
-            let layout = Layout::from_size_align(region.size, PAGE_SIZE).unwrap();
-            // SAFETY: allocated above with this layout.
-            unsafe { dealloc(region.virt.as_ptr(), layout) };
-            self.outstanding.fetch_sub(1, SeqCst);
-        }
-    }
+    use crate::fake::FakeDeviceMemory;
+    use base::hypercall::PAGE_SIZE;
+    use std::sync::atomic::Ordering::SeqCst;
 
     #[test]
     fn whole_zeroed_pages_freed_on_drop() {
-        let memory = Arc::new(FakeMemory::default());
+        let memory = Arc::new(FakeDeviceMemory::default());
         let mut buffer = DmaBuffer::allocate(memory.clone(), 100).unwrap();
         assert_eq!(buffer.len(), PAGE_SIZE);
         assert!(buffer.as_slice().iter().all(|&byte| byte == 0));
@@ -169,18 +133,10 @@ mod tests {
     }
 
     #[test]
-    fn hosts_without_dma_say_so() {
-        struct NoDma;
-        impl Memory for NoDma {
-            fn memory_allocate(&self, _: usize, _: usize) -> Result<NonNull<u8>, MemoryError> {
-                Err(MemoryError::Unsupported)
-            }
-            unsafe fn memory_free(&self, _: NonNull<u8>, _: usize, _: usize) {}
-            fn memory_size(&self) -> usize {
-                0
-            }
-        }
-        let error = DmaBuffer::allocate(Arc::new(NoDma), 4096).unwrap_err();
-        assert_eq!(error, DevError::Memory(MemoryError::Unsupported));
+    fn a_zero_size_request_is_refused() {
+        let memory = Arc::new(FakeDeviceMemory::default());
+        let error = DmaBuffer::allocate(memory.clone(), 0).unwrap_err();
+        assert_eq!(error, DevError::Memory(MemoryError::InvalidRequest));
+        assert_eq!(memory.outstanding.load(SeqCst), 0);
     }
 }

@@ -19,9 +19,9 @@ use base::hypercall::{InterruptError, InterruptSource, PciBus};
 use base::interrupt::{EstablishError, Interrupt};
 use log::warn;
 
-use crate::config::{self, COMMAND_INTX_DISABLE};
-use crate::enumerate::PciFunction;
+use crate::config::{self, CommandRegister};
 use crate::error::DevError;
+use crate::function::PciFunction;
 use crate::msix::Msix;
 
 /// Which interrupt a driver accepts.
@@ -120,7 +120,8 @@ fn establish_msix(
         )))?;
     let entry = 0;
     msix.program(bus, function.address, entry, message)?;
-    config::update_command(bus, function.address, COMMAND_INTX_DISABLE, 0)?;
+    let intx = CommandRegister::INTERRUPT_DISABLE;
+    config::update_command(bus, function.address, intx, CommandRegister::empty())?;
     msix.enable(bus, function.address)?;
     Ok(DeviceInterrupt {
         interrupt,
@@ -136,7 +137,8 @@ fn establish_intx(
     handler: Handler,
 ) -> Result<DeviceInterrupt, DevError> {
     let gsi = intx_line(bus, function).ok_or(DevError::NoInterrupt)?;
-    config::update_command(bus, function.address, 0, COMMAND_INTX_DISABLE)?;
+    let intx = CommandRegister::INTERRUPT_DISABLE;
+    config::update_command(bus, function.address, CommandRegister::empty(), intx)?;
     let source = InterruptSource::Line {
         gsi,
         level_triggered: true,
@@ -163,8 +165,8 @@ pub fn intx_line(bus: &dyn PciBus, function: &PciFunction) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enumerate::enumerate;
     use crate::fake::FakeBus;
+    use crate::function::functions;
 
     #[test]
     fn intx_needs_a_pin_and_a_routed_line() {
@@ -179,7 +181,7 @@ mod tests {
         ];
         for (register, expected) in cases {
             bus.set(at, config::INTERRUPT, register);
-            let function = enumerate(&bus)[0];
+            let function = functions(&bus)[0];
             assert_eq!(intx_line(&bus, &function), expected, "{register:#x}");
         }
     }

@@ -4,8 +4,8 @@
 //! them what every PCI driver needs, over the hypercall interface alone
 //! ([`hypercall::PciBus`], the DMA and interrupt calls):
 //!
-//! - [`enumerate()`]: every function on every bus reachable from bus 0
-//!   (multi-function devices, bridges followed to their secondary bus);
+//! - [`functions()`]: the functions the host found (it enumerated the bus
+//!   when it assigned resources), described from configuration space;
 //! - [`autoconf`]: the match table, after NetBSD's autoconf. A driver
 //!   names the (vendor, device) pairs it serves in a [`PciDriver`] and calls
 //!   [`Dev::attach_drivers`] from its own component; each unclaimed function
@@ -18,38 +18,40 @@
 //! - [`dma`]: DMA memory as an RAII [`DmaBuffer`].
 //!
 //! The faction's one component, [`DEV`] (level DEV, listed before the
-//! drivers), enumerates the bus once and installs the [`Dev`] service;
-//! drivers that run first install it themselves, so the order within the
-//! level does not matter.
+//! drivers), describes the host's functions once and installs the [`Dev`]
+//! service; drivers that run first install it themselves, so the order
+//! within the level does not matter.
 //!
-//! Unsafe code lives in two small files: `registers.rs` (volatile access
-//! to a mapped BAR) and `dma.rs` (the DMA block as a slice, and its free).
+//! Unsafe code lives in two small files, each resting on a token only a
+//! host can make: `registers.rs` (volatile access inside an
+//! [`MmioRegion`](base::hypercall::MmioRegion)) and `dma.rs` (a
+//! [`DmaRegion`](base::hypercall::DmaRegion) as a slice, and its free).
 
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
-#[cfg(test)]
+#[cfg(any(test, feature = "fake"))]
 extern crate std;
 
 pub mod autoconf;
 pub mod capability;
 pub mod config;
 pub mod dma;
-pub mod enumerate;
 mod error;
+pub mod function;
 pub mod interrupt;
 pub mod msix;
 pub mod registers;
 
-#[cfg(test)]
-mod fake;
+#[cfg(any(test, feature = "fake"))]
+pub mod fake;
 
 pub use autoconf::{DEV, Dev, PciDevice, PciDriver, PciId};
 pub use dma::DmaBuffer;
-pub use enumerate::{PciFunction, enumerate};
 pub use error::DevError;
+pub use function::{PciFunction, functions};
 pub use interrupt::{DeviceInterrupt, InterruptKind, InterruptMode};
 
 /// The hypercall interface the faction is written against.

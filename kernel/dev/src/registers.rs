@@ -1,50 +1,47 @@
-//! Device registers in a mapped memory BAR: bounded, volatile access.
+//! Device registers in a host mapping: bounded, volatile access.
 //!
-//! A [`RegisterWindow`] is made from a [`PciBar`] the host mapped; every
-//! access is checked against the BAR's size and its natural alignment, so
-//! an offset read from a device (a capability's table offset) can never
-//! reach memory outside the BAR. This is one of the faction's two unsafe
-//! files; it trusts the host's promise that `virt` maps `size` bytes of
-//! device memory for as long as the kernel runs (the `PciBus::bar`
-//! contract), as every caller of the hypercall interface does.
+//! A [`RegisterWindow`] is made from an [`MmioRegion`], which only a host
+//! can make (the hypercall interface's device-memory contract: the region
+//! maps device registers, never Rust memory, until the kernel is dropped).
+//! Every access is checked against the region's length and its natural
+//! alignment, so an offset read from a device (a capability's table
+//! offset) can never reach memory outside the mapping. This is one of the
+//! faction's two unsafe files.
 
 #![allow(unsafe_code, reason = "volatile access to device memory")]
 
-use core::ptr::NonNull;
+use base::hypercall::{MmioRegion, PciBar};
 
-use base::hypercall::{BarKind, PciBar};
-
-/// Volatile access to one mapped memory BAR.
-#[derive(Debug)]
+/// Volatile access to one register mapping.
+#[derive(Debug, Clone)]
 pub struct RegisterWindow {
-    base: NonNull<u8>,
-    size: usize,
+    region: MmioRegion,
 }
 
 impl RegisterWindow {
-    /// The window over `bar`; `None` for I/O BARs and unmapped ones.
+    /// The window over all of `region`.
+    pub fn new(region: MmioRegion) -> Self {
+        Self { region }
+    }
+
+    /// The window over a memory BAR; `None` for I/O BARs.
     pub fn from_bar(bar: &PciBar) -> Option<Self> {
-        if !matches!(bar.kind, BarKind::Memory { .. }) {
-            return None;
-        }
-        Some(Self {
-            base: bar.virt?,
-            size: usize::try_from(bar.size).ok()?,
-        })
+        bar.mapping().cloned().map(Self::new)
     }
 
     /// The window's size in bytes.
     pub fn size(&self) -> usize {
-        self.size
+        self.region.len()
     }
 
     /// Reads the dword at `offset`; `None` if it is outside the window or
     /// not 4-byte aligned.
     pub fn read_u32(&self, offset: usize) -> Option<u32> {
         let register = self.register(offset)?;
-        // SAFETY: `register` is 4-aligned and inside the mapped BAR
-        // (checked by `register`); the host maps the BAR for the kernel's
-        // lifetime; a volatile read of device memory creates no reference.
+        // SAFETY: `register` is 4-aligned and inside the region (checked by
+        // `register`); the region maps device registers for the kernel's
+        // lifetime (`MmioRegion::new`'s contract); a volatile read of
+        // device memory creates no reference.
         Some(unsafe { register.read_volatile() })
     }
 
@@ -58,14 +55,16 @@ impl RegisterWindow {
         Some(())
     }
 
-    /// The register at `offset` if it lies wholly inside the window.
+    /// The register at `offset` if it lies wholly inside the window and
+    /// the mapping's address plus `offset` is 4-byte aligned.
     fn register(&self, offset: usize) -> Option<*mut u32> {
         let end = offset.checked_add(4)?;
-        if !offset.is_multiple_of(4) || end > self.size {
+        if end > self.region.len() {
             return None;
         }
-        let address = (self.base.as_ptr() as usize).checked_add(offset)?;
-        Some(address as *mut u32)
+        let base = self.region.as_ptr().as_ptr();
+        let register = base.wrapping_add(offset).cast::<u32>();
+        register.is_aligned().then_some(register)
     }
 }
 
@@ -101,12 +100,6 @@ mod tests {
 
     #[test]
     fn io_bars_have_no_window() {
-        let bar = PciBar {
-            kind: BarKind::Io,
-            address: 0xc000,
-            size: 32,
-            virt: None,
-        };
-        assert!(RegisterWindow::from_bar(&bar).is_none());
+        assert!(RegisterWindow::from_bar(&PciBar::io(0xc000, 32)).is_none());
     }
 }

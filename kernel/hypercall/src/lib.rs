@@ -14,15 +14,16 @@
 //! | group | trait | what |
 //! | --- | --- | --- |
 //! | init, parameters | [`Hypercalls`] | version handshake, boot parameters |
-//! | memory | [`Memory`] | page-aligned allocation, DMA memory |
+//! | memory | [`Memory`] | page-aligned allocation |
 //! | threads | [`Threads`] | create, join, exit, yield, current, slot |
-//! | synchronisation | [`Synchronization`] | mutex, rwlock, condvar |
+//! | synchronisation | [`Synchronization`] | mutex, condvar |
 //! | clock | [`Clock`] | monotonic and wall time, sleep |
 //! | console | [`Console`] | write bytes, never blocking |
 //! | random | [`Random`] | cryptographic-quality random bytes |
 //! | exit | [`Exit`] | end the host container with a status |
 //! | interrupts | [`Interrupts`] | device interrupts delivered to threads |
-//! | device buses | [`PciBus`] via [`Hypercalls::pci`] | PCI config, BARs, MMIO |
+//! | device memory | [`DeviceMemory`] via [`Hypercalls::device_memory`] | DMA, device addresses, register maps |
+//! | device buses | [`PciBus`] via [`Hypercalls::pci`] | PCI functions, config, BARs, I/O ports |
 //! | virtual NICs | [`VirtualNics`] via [`Hypercalls::virtual_nics`] | Ethernet frames to a host backend |
 //!
 //! # Rules every implementation follows
@@ -37,6 +38,15 @@
 //!   panics. A panic inside a hypercall means the host itself is broken.
 //! - **Types.** Only fixed-width, ABI-neutral values cross: `u64`
 //!   nanoseconds, byte slices, plain enums. No host structures.
+//! - **Safety.** Where the kernel turns what a call returns into Rust
+//!   references (memory blocks, DMA regions, register maps) or rests its
+//!   exclusion on it (the host mutex behind the virtual CPU), the trait is
+//!   `unsafe` to implement and says under *Implementation safety* what an
+//!   implementation guarantees. Raw addresses reach the kernel only inside
+//!   tokens a host made ([`DmaRegion`], [`MmioRegion`], [`PciBar`]), so
+//!   safe kernel code can only touch what a host handed out.
+//! - **Lifetimes.** Everything a host hands out stays valid until the
+//!   kernel gives it back or, for mappings, until the kernel is dropped.
 //! - **Threads.** Every call may be made from any thread the implementation
 //!   created through [`Threads::thread_create`] and from the thread that
 //!   called the kernel's `init`. Hosted implementations also accept calls
@@ -48,8 +58,11 @@
 
 extern crate alloc;
 
+use alloc::sync::Arc;
+
 mod clock;
 mod console;
+mod device_memory;
 mod exit;
 mod interrupt;
 mod memory;
@@ -62,13 +75,17 @@ mod version;
 
 pub use clock::Clock;
 pub use console::Console;
+pub use device_memory::{DeviceMemory, DmaRegion, MmioRegion};
 pub use exit::{Exit, ExitStatus};
 pub use interrupt::{HostInterrupt, InterruptError, InterruptSource, Interrupts, MsiMessage};
-pub use memory::{DmaRegion, Memory, MemoryError, PAGE_SIZE};
+pub use memory::{Memory, MemoryError, PAGE_SIZE};
 pub use nic::{MIN_FRAME, NicError, VirtualNic, VirtualNics};
-pub use pci::{BarKind, IoWidth, PciAddress, PciBar, PciBus, PciError};
+pub use pci::{
+    BarKind, HEADER_BRIDGE, HEADER_DEVICE, IoWidth, PciAddress, PciBar, PciBus, PciError,
+    is_resource_register,
+};
 pub use random::{Random, RandomError};
-pub use sync::{HostCondvar, HostMutex, HostRwLock, RwMode, Synchronization, WaitResult};
+pub use sync::{HostCondvar, HostMutex, Synchronization, WaitResult};
 pub use thread::{ThreadEntry, ThreadError, ThreadId, ThreadSpec, Threads};
 pub use version::{VERSION, Version};
 
@@ -96,6 +113,14 @@ pub trait Hypercalls:
     /// environment when hosted). The kernel parses it; the implementation
     /// only passes it on. Empty when there are none. Never blocks.
     fn boot_parameters(&self) -> &str;
+
+    /// Device memory (DMA, device addresses, register maps), for device
+    /// components, or `None` on hosts without devices (since 2.0). Shared,
+    /// because a DMA buffer keeps it until the buffer is freed; every call
+    /// returns a handle to the same object. Never blocks.
+    fn device_memory(&self) -> Option<Arc<dyn DeviceMemory>> {
+        None
+    }
 
     /// The PCI bus, for device components, or `None` on hosts without one.
     /// Never blocks.

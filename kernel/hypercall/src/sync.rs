@@ -1,9 +1,15 @@
-//! Synchronisation hypercalls: host mutexes, rwlocks and condition variables.
+//! Synchronisation hypercalls: host mutexes and condition variables.
 //!
-//! The kernel builds its own locks on top of these and uses them only to
-//! sleep: kernel mutexes have an uncontended fast path that never reaches
-//! the host. Objects are created by the host and freed when dropped; none of
-//! them is recursive.
+//! The kernel builds its own locks (mutex, rwlock, condvar) on its virtual
+//! CPU and uses host objects only to sleep: one host mutex *is* the
+//! virtual CPU, and each kernel thread parks on a host condition variable
+//! of its own. Everything the kernel guards with the virtual CPU relies on
+//! that mutex excluding other threads, so both traits are `unsafe` to
+//! implement. Objects are created by the host and freed when dropped;
+//! none is recursive.
+//!
+//! Since 2.0 the interface has no host rwlock and no `try_enter`: the
+//! kernel never called them (its rwlock sleeps on the virtual CPU too).
 
 use alloc::boxed::Box;
 
@@ -13,29 +19,27 @@ use crate::thread::ThreadId;
 /// The outcome of a timed wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitResult {
-    /// Woken by a signal or broadcast, or spuriously.
+    /// Woken by a signal, or spuriously.
     Woken,
     /// The deadline passed first.
     TimedOut,
 }
 
-/// Whether a rwlock is taken for reading (shared) or writing (exclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RwMode {
-    /// Shared with other readers.
-    Read,
-    /// Exclusive.
-    Write,
-}
-
 /// A host mutex.
-pub trait HostMutex: Send + Sync {
+///
+/// # Implementation safety
+///
+/// Between a thread's return from [`HostMutex::enter`] and its
+/// [`HostMutex::exit`], no other thread returns from `enter` (mutual
+/// exclusion), and everything a holder wrote before `exit` is visible to
+/// the next holder after its `enter` (release/acquire ordering).
+/// [`HostMutex::owner`] names the holder exactly when asked by the
+/// holder itself.
+#[allow(unsafe_code, reason = "the kernel's memory safety rests on exclusion")]
+pub unsafe trait HostMutex: Send + Sync {
     /// Takes the mutex, waiting for the holder to release it. *May block.*
     /// The caller does not already hold it.
     fn enter(&self);
-
-    /// Takes the mutex if it is free and says whether it did. Never blocks.
-    fn try_enter(&self) -> bool;
 
     /// Releases the mutex, waking one waiter if there is any. The caller
     /// holds it. Never blocks.
@@ -45,31 +49,18 @@ pub trait HostMutex: Send + Sync {
     fn owner(&self) -> Option<ThreadId>;
 }
 
-/// A host reader/writer lock. Writers are not starved by a stream of
-/// readers: once a writer waits, new readers wait too.
-pub trait HostRwLock: Send + Sync {
-    /// Takes the lock in `mode`. *May block.* The caller does not hold it.
-    fn enter(&self, mode: RwMode);
-
-    /// Takes the lock in `mode` if that is possible without waiting.
-    /// Never blocks.
-    fn try_enter(&self, mode: RwMode) -> bool;
-
-    /// Releases the caller's hold, whichever mode it was. Never blocks.
-    fn exit(&self);
-
-    /// Whether the lock is held for writing by the calling thread
-    /// (`RwMode::Write`) or held for reading by anyone (`RwMode::Read`).
-    /// Never blocks.
-    fn is_held(&self, mode: RwMode) -> bool;
-}
-
 /// A host condition variable.
 ///
 /// Waits may wake spuriously; callers re-check their condition in a loop.
 /// A wait is always made with a [`HostMutex`] held, and no wakeup sent
 /// after the waiter released that mutex is lost.
-pub trait HostCondvar: Send + Sync {
+///
+/// # Implementation safety
+///
+/// Both waits hold `mutex` again, with the guarantees of
+/// [`HostMutex`], when they return.
+#[allow(unsafe_code, reason = "waits hand the kernel's exclusion back")]
+pub unsafe trait HostCondvar: Send + Sync {
     /// Atomically releases `mutex` and sleeps until woken, then takes
     /// `mutex` again before returning. *May block.* The caller holds
     /// `mutex`.
@@ -82,12 +73,6 @@ pub trait HostCondvar: Send + Sync {
 
     /// Wakes one waiter, if any. Never blocks.
     fn signal(&self);
-
-    /// Wakes all waiters. Never blocks.
-    fn broadcast(&self);
-
-    /// Whether any thread is waiting. Never blocks.
-    fn has_waiters(&self) -> bool;
 }
 
 /// Synchronisation hypercalls: constructors of the objects above.
@@ -97,12 +82,6 @@ pub trait Synchronization {
     /// # Errors
     /// [`MemoryError::Exhausted`] when the host has no memory for it.
     fn mutex_create(&self) -> Result<Box<dyn HostMutex>, MemoryError>;
-
-    /// Creates an unlocked rwlock. Never blocks.
-    ///
-    /// # Errors
-    /// [`MemoryError::Exhausted`] when the host has no memory for it.
-    fn rwlock_create(&self) -> Result<Box<dyn HostRwLock>, MemoryError>;
 
     /// Creates a condition variable with no waiters. Never blocks.
     ///

@@ -7,8 +7,14 @@ use core::fmt;
 /// Bump `minor` when adding calls with default implementations or new enum
 /// variants that old kernels never see; bump `major` for anything else.
 ///
-/// 1.1 added the virtual NIC group ([`crate::VirtualNics`]).
-pub const VERSION: Version = Version { major: 1, minor: 1 };
+/// 1.1 added the virtual NIC group ([`crate::VirtualNics`]). 2.0 made
+/// the calls the kernel's memory safety rests on `unsafe` to implement
+/// ([`crate::Memory`], [`crate::HostMutex`], [`crate::HostCondvar`]),
+/// moved DMA and register mappings into their own group
+/// ([`crate::DeviceMemory`]) with opaque tokens, gave the PCI group the
+/// host's list of functions and opaque BARs, and dropped the host rwlock
+/// and `try_enter`, which no kernel called.
+pub const VERSION: Version = Version { major: 2, minor: 0 };
 
 /// A version of the hypercall interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

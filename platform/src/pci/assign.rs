@@ -145,7 +145,7 @@ fn assign_bus(bus: u8, inventory: &mut Inventory, context: &mut Context<'_>, pla
     if !context.visited.insert(bus) {
         return;
     }
-    let on_bus = |function: &Function| function.address.bus == bus;
+    let on_bus = |function: &Function| function.address.bus() == bus;
     let count = inventory.iter().filter(|function| on_bus(function)).count();
     for nth in 0..count {
         let Some(function) = inventory

@@ -6,34 +6,7 @@
 //! half in the next BAR) and bit 3 prefetchability. A mask with no
 //! writable address bits means the BAR is not implemented.
 
-/// What a BAR decodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BarKind {
-    /// Memory below 4 GiB (32-bit BAR).
-    Memory32 {
-        /// Prefetchable memory.
-        prefetchable: bool,
-    },
-    /// Memory anywhere (64-bit BAR; uses two BAR slots).
-    Memory64 {
-        /// Prefetchable memory.
-        prefetchable: bool,
-    },
-    /// I/O port space.
-    Io,
-}
-
-impl BarKind {
-    /// Whether this is memory space.
-    pub fn is_memory(self) -> bool {
-        !matches!(self, Self::Io)
-    }
-
-    /// Whether this BAR also uses the next slot.
-    pub fn is_64_bit(self) -> bool {
-        matches!(self, Self::Memory64 { .. })
-    }
-}
+pub use hypercall::BarKind;
 
 /// A decoded base address register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -82,13 +82,21 @@ pub(super) use machine::route_lines;
 mod machine {
     use super::{Chipset, swizzle};
     use crate::interrupts::{self, Mode};
-    use crate::pci::address::PciAddress;
+    use crate::pci::address::{PciAddress, at};
     use crate::pci::config::{read, write};
     use crate::pci::inventory::{Function, Inventory};
 
     const INTERRUPT: u16 = 0x3c;
-    const PIIX3: (PciAddress, u16, u16) = (PciAddress::new(0, 1, 0), 0x8086, 0x7000);
-    const ICH9: (PciAddress, u16, u16) = (PciAddress::new(0, 0x1f, 0), 0x8086, 0x2918);
+
+    /// The PIIX3 ISA bridge: where it sits, vendor, device.
+    fn piix3() -> (PciAddress, u16, u16) {
+        (at(0, 1, 0), 0x8086, 0x7000)
+    }
+
+    /// The ICH9 LPC bridge: where it sits, vendor, device.
+    fn ich9() -> (PciAddress, u16, u16) {
+        (at(0, 0x1f, 0), 0x8086, 0x2918)
+    }
 
     /// Writes each function's GSI into its interrupt line (see the
     /// module docs); does nothing on other chipsets.
@@ -121,13 +129,13 @@ mod machine {
         let byte = |address: PciAddress, offset: u16| {
             read(address, offset & !3).map_or(0x80, |dword| (dword >> ((offset & 3) * 8)) as u8)
         };
-        if is(PIIX3) {
-            let routes = core::array::from_fn(|i| byte(PIIX3.0, 0x60 + i as u16));
+        if is(piix3()) {
+            let routes = core::array::from_fn(|i| byte(piix3().0, 0x60 + i as u16));
             return Some(Chipset::Piix3 { routes });
         }
-        if is(ICH9) {
+        if is(ich9()) {
             let register = |i: usize| if i < 4 { 0x60 + i } else { 0x68 + i - 4 };
-            let routes = core::array::from_fn(|i| byte(ICH9.0, register(i) as u16));
+            let routes = core::array::from_fn(|i| byte(ich9().0, register(i) as u16));
             let io_apic = interrupts::mode() == Some(Mode::IoApic);
             return Some(Chipset::Ich9 { routes, io_apic });
         }
@@ -138,13 +146,13 @@ mod machine {
     fn root_slot_and_pin(inventory: &Inventory, function: &Function) -> Option<(u8, u8)> {
         let (mut address, mut pin) = (function.address, function.interrupt_pin);
         for _ in 0..=255 {
-            if address.bus == 0 {
-                return Some((address.device, pin));
+            if address.bus() == 0 {
+                return Some((address.device(), pin));
             }
             let bridge = inventory
                 .iter()
-                .find(|f| f.secondary_bus == Some(address.bus))?;
-            pin = swizzle(pin, address.device);
+                .find(|f| f.secondary_bus == Some(address.bus()))?;
+            pin = swizzle(pin, address.device());
             address = bridge.address;
         }
         None

@@ -8,33 +8,21 @@
 
 use x86_64::instructions::port::Port;
 
-use super::PciError;
 use super::inventory::with_inventory;
+use super::{IoWidth, PciError};
 
-/// Width of an I/O port access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IoWidth {
-    /// 8 bits.
-    Byte,
-    /// 16 bits.
-    Word,
-    /// 32 bits.
-    Dword,
-}
-
-impl IoWidth {
-    fn bytes(self) -> u64 {
-        match self {
-            Self::Byte => 1,
-            Self::Word => 2,
-            Self::Dword => 4,
-        }
+/// Bytes an access of `width` touches.
+fn bytes(width: IoWidth) -> u64 {
+    match width {
+        IoWidth::Byte => 1,
+        IoWidth::Word => 2,
+        IoWidth::Dword => 4,
     }
 }
 
 /// Whether `[port, port + width)` lies inside one I/O BAR.
 fn inside_io_bar(port: u16, width: IoWidth) -> bool {
-    let (start, end) = (u64::from(port), u64::from(port) + width.bytes());
+    let (start, end) = (u64::from(port), u64::from(port) + bytes(width));
     with_inventory(|inventory| {
         inventory
             .iter()

@@ -7,7 +7,12 @@
 //! I/O and memory decoding, and corrects the interrupt lines on QEMU's
 //! chipsets (`intx.rs`). The result is kept in a fixed table that
 //! `functions` and `bar()` read. Address validation, BAR decoding and the
-//! window allocator are pure and tested on the host.
+//! window allocator are pure and tested on the host. The plain types
+//! (address, BAR kind, I/O width, errors) are the hypercall interface's.
+//!
+//! This is the machine's one PCI enumerator: it walks the bus because
+//! assignment must (firmware's job), and `hypercall-bm` hands its list to
+//! the kernel, which never walks the bus again.
 
 pub mod address;
 pub mod bar;
@@ -29,10 +34,9 @@ mod sizing;
 #[cfg(target_os = "none")]
 mod system;
 
-use core::fmt;
-
-pub use address::PciAddress;
-pub use bar::{Bar, BarKind};
+pub use address::{PciAddress, at};
+pub use bar::Bar;
+pub use hypercall::{BarKind, IoWidth, PciError};
 pub use window::Window;
 
 #[cfg(target_os = "none")]
@@ -40,37 +44,6 @@ pub use assign::{Assigned, Decoding, Windows};
 #[cfg(target_os = "none")]
 pub use inventory::{CAPACITY, Function, Functions, find, functions};
 #[cfg(target_os = "none")]
-pub use io::{IoWidth, io_read, io_write};
+pub use io::{io_read, io_write};
 #[cfg(target_os = "none")]
-pub use system::{Summary, bar, config_read, config_write, init, init_with, map_bar};
-
-/// Why a PCI call failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PciError {
-    /// This machine has no PCI configuration mechanism.
-    NoPci,
-    /// Bus, device, function or register offset out of range, or an
-    /// offset that is not 4-byte aligned.
-    InvalidAddress,
-    /// No function at this address.
-    NoDevice,
-    /// The BAR index is beyond 5, is the upper half of a 64-bit BAR, is
-    /// not implemented, or was left unassigned.
-    NoSuchBar,
-    /// The BAR could not be mapped.
-    MapFailed,
-}
-
-impl fmt::Display for PciError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::NoPci => "no PCI configuration mechanism on this machine",
-            Self::InvalidAddress => "invalid PCI address or register offset",
-            Self::NoDevice => "no PCI function at this address",
-            Self::NoSuchBar => "no such BAR",
-            Self::MapFailed => "BAR could not be mapped",
-        })
-    }
-}
-
-impl core::error::Error for PciError {}
+pub use system::{NoPci, Summary, bar, config_read, config_write, init, init_with, map_bar};

@@ -6,7 +6,7 @@
 //! scanned and then the highest bus found. BARs are read and, where
 //! decoding is off, sized (see `sizing.rs`).
 
-use super::address::PciAddress;
+use super::address::{PciAddress, at};
 use super::config::{read, write};
 use super::inventory::{Function, Inventory};
 use super::sizing;
@@ -83,7 +83,7 @@ fn scan_bus(bus: u8, scan: &mut Scan, inventory: &mut Inventory) {
         return;
     }
     for device in 0..32 {
-        let first = PciAddress::new(bus, device, 0);
+        let first = at(bus, device, 0);
         let Some(header) = present(first).then(|| read(first, HEADER).unwrap_or(0)) else {
             continue;
         };
@@ -93,7 +93,7 @@ fn scan_bus(bus: u8, scan: &mut Scan, inventory: &mut Inventory) {
             0..1
         };
         for function in functions {
-            let address = PciAddress::new(bus, device, function);
+            let address = at(bus, device, function);
             if present(address) {
                 visit(address, scan, inventory);
             }
@@ -160,7 +160,7 @@ fn number_bridge(address: PciAddress, scan: &mut Scan) -> Option<u8> {
     let secondary = u8::try_from(scan.next_bus).ok()?;
     scan.next_bus += 1;
     scan.numbered.insert(secondary);
-    let numbers = 0xff << 16 | u32::from(secondary) << 8 | u32::from(address.bus);
+    let numbers = 0xff << 16 | u32::from(secondary) << 8 | u32::from(address.bus());
     write(address, BRIDGE_BUSES, (buses & 0xff00_0000) | numbers).ok()?;
     Some(secondary)
 }

@@ -47,14 +47,24 @@ impl fmt::Display for Summary {
     }
 }
 
-static SUMMARY: Once<Result<Summary, PciError>> = Once::new();
+/// This machine has no PCI configuration mechanism (plain microvm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoPci;
+
+impl fmt::Display for NoPci {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no PCI configuration mechanism on this machine")
+    }
+}
+
+static SUMMARY: Once<Result<Summary, NoPci>> = Once::new();
 
 /// Scans and assigns with the default windows (once; later calls return
 /// the first result).
 ///
 /// # Errors
-/// [`PciError::NoPci`].
-pub fn init() -> Result<Summary, PciError> {
+/// [`NoPci`].
+pub fn init() -> Result<Summary, NoPci> {
     init_with(Windows::default(), Decoding::default())
 }
 
@@ -62,11 +72,11 @@ pub fn init() -> Result<Summary, PciError> {
 /// per `decoding` (once).
 ///
 /// # Errors
-/// [`PciError::NoPci`].
-pub fn init_with(mut windows: Windows, decoding: Decoding) -> Result<Summary, PciError> {
+/// [`NoPci`].
+pub fn init_with(mut windows: Windows, decoding: Decoding) -> Result<Summary, NoPci> {
     *SUMMARY.call_once(|| {
         if !config::mechanism_present() {
-            return Err(PciError::NoPci);
+            return Err(NoPci);
         }
         Ok(with_inventory(|inventory| {
             let found = scan::scan(inventory);
@@ -84,7 +94,7 @@ pub fn init_with(mut windows: Windows, decoding: Decoding) -> Result<Summary, Pc
 /// Reads the configuration dword at `offset` (4-byte aligned, < 256).
 ///
 /// # Errors
-/// [`PciError::NoPci`], [`PciError::InvalidAddress`].
+/// [`PciError::NoDevice`] without a bus, [`PciError::InvalidAddress`].
 pub fn config_read(address: PciAddress, offset: u16) -> Result<u32, PciError> {
     available()?;
     config::read(address, offset)
@@ -93,7 +103,7 @@ pub fn config_read(address: PciAddress, offset: u16) -> Result<u32, PciError> {
 /// Writes the configuration dword at `offset` (4-byte aligned, < 256).
 ///
 /// # Errors
-/// [`PciError::NoPci`], [`PciError::InvalidAddress`].
+/// [`PciError::NoDevice`] without a bus, [`PciError::InvalidAddress`].
 pub fn config_write(address: PciAddress, offset: u16, value: u32) -> Result<(), PciError> {
     available()?;
     config::write(address, offset, value)
@@ -101,10 +111,10 @@ pub fn config_write(address: PciAddress, offset: u16, value: u32) -> Result<(), 
 
 fn available() -> Result<(), PciError> {
     match SUMMARY.get() {
-        Some(Err(error)) => Err(*error),
+        Some(Err(NoPci)) => Err(PciError::NoDevice),
         Some(Ok(_)) => Ok(()),
         None if config::mechanism_present() => Ok(()),
-        None => Err(PciError::NoPci),
+        None => Err(PciError::NoDevice),
     }
 }
 

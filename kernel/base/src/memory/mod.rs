@@ -68,7 +68,9 @@ impl Memory {
             .ok_or(MemoryError::InvalidRequest)?;
         self.reserve(bytes)?;
         match self.hyper.memory_allocate(bytes, PAGE_SIZE) {
-            Ok(block) => Ok(Pages::new(self.clone(), block, count)),
+            // SAFETY: the host just returned `block` for this request.
+            #[allow(unsafe_code, reason = "the block is the host's answer")]
+            Ok(block) => Ok(unsafe { Pages::new(self.clone(), block, count) }),
             Err(error) => {
                 self.release(bytes);
                 self.failures.fetch_add(1, Relaxed);

@@ -1,5 +1,10 @@
 //! A run of pages owned by the kernel, returned to the host on drop.
 
+#![allow(
+    unsafe_code,
+    reason = "pages are slices of a block the host handed out (contract: hypercall::Memory)"
+)]
+
 use alloc::sync::Arc;
 use core::ptr::NonNull;
 
@@ -22,9 +27,14 @@ unsafe impl Sync for Pages {}
 
 impl Pages {
     /// Takes ownership of `count` pages at `start` and zeroes them.
-    pub(super) fn new(memory: Arc<Memory>, start: NonNull<u8>, count: usize) -> Self {
-        // SAFETY: the host just handed out `count * PAGE_SIZE` writable
-        // bytes at `start` for us alone.
+    ///
+    /// # Safety
+    /// `start` is what `memory`'s host returned from
+    /// `memory_allocate(count * PAGE_SIZE, PAGE_SIZE)`, not freed since
+    /// and owned by no one else.
+    pub(super) unsafe fn new(memory: Arc<Memory>, start: NonNull<u8>, count: usize) -> Self {
+        // SAFETY: by the caller's promise and the `hypercall::Memory`
+        // contract, `count * PAGE_SIZE` writable bytes at `start` are ours.
         unsafe { start.write_bytes(0, count * PAGE_SIZE) };
         Self {
             memory,

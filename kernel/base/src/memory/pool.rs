@@ -9,6 +9,11 @@
 //! or not, so the free list sits behind a spin lock rather than the
 //! virtual CPU; it is never held across anything that can block.
 
+#![allow(
+    unsafe_code,
+    reason = "blocks are slices of pages the pool owns (contract: hypercall::Memory)"
+)]
+
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;

@@ -6,6 +6,11 @@
 //! relaxed loads and stores suffice. Release hands the mutex straight to
 //! the first waiter.
 
+#![allow(
+    unsafe_code,
+    reason = "the guarded value is reached through its guard (contract: the owner protocol under the virtual CPU)"
+)]
+
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};

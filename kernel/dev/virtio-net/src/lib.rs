@@ -31,6 +31,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+mod config_access;
 mod hal;
 mod mmio;
 mod nic;

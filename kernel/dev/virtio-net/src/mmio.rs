@@ -17,7 +17,7 @@
 use alloc::format;
 
 use base::Context;
-use base::hypercall::InterruptSource;
+use base::hypercall::{InterruptSource, MemoryError};
 use dev::DevError;
 use log::{debug, warn};
 use virtio_drivers::transport::{DeviceType, SomeTransport, Transport};
@@ -127,9 +127,12 @@ pub(crate) fn attach_all(context: &Context<'_>) {
 fn attach(context: &Context<'_>, device: MmioDevice) -> Result<(), DevError> {
     let host = context.kernel().hypercalls();
     let size = usize::try_from(device.size).map_err(|_| DevError::Unusable("size too large"))?;
-    let virt = host.mmio_map(device.base, size)?;
     hal::install(context)?;
-    let transport = hal::mmio_transport(virt, size)?;
+    let memory = host
+        .device_memory()
+        .ok_or(DevError::Memory(MemoryError::Unsupported))?;
+    let region = memory.mmio_map(device.base, size)?;
+    let transport = hal::mmio_transport(&region)?;
     if transport.device_type() != DeviceType::Network {
         debug!(
             "mmio {:#x}: a {:?} device",

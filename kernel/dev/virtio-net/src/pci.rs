@@ -3,9 +3,11 @@
 //! Modern (virtio 1.0) functions only, as virtio-drivers' transport is:
 //! device 0x1041, or the transitional 0x1000 through its modern
 //! structures. The probe reads the virtio vendor capabilities itself
-//! first and maps every register block they name (so the transport's
-//! later `mmio_phys_to_virt` calls map nothing new and cannot fail), then
-//! enables bus mastering and hands the function to virtio-drivers.
+//! first, checks that every register block they name lies inside a memory
+//! BAR, and registers those BARs' host mappings with the Hal (so the
+//! transport's later `mmio_phys_to_virt` calls find them), then enables
+//! bus mastering and hands the function to virtio-drivers, whose BAR
+//! sizing is answered from the host's tokens (`config_access.rs`).
 //!
 //! Interrupts: with MSI-X, both queues are pointed at table entry 0
 //! (`queue_msix_vector`), through the PCI configuration window capability
@@ -23,7 +25,8 @@ use virtio_drivers::transport::SomeTransport;
 use virtio_drivers::transport::pci::PciTransport;
 use virtio_drivers::transport::pci::bus::{DeviceFunction, PciRoot};
 
-use crate::hal::{self, KernelHal, PciConfiguration};
+use crate::config_access::PciConfiguration;
+use crate::hal::{self, KernelHal};
 use crate::nic::VirtioNic;
 use crate::preflight;
 
@@ -71,16 +74,16 @@ struct Structures {
 
 fn attach(context: &Context<'_>, device: &PciDevice<'_>) -> Result<(), DevError> {
     let structures = Structures::read(device);
-    structures.map(context, device)?;
+    structures.map(device)?;
     structures.check_notify(device.bus(), device.address())?;
     device.enable_bus_master()?;
     hal::install(context)?;
     let mut root = PciRoot::new(PciConfiguration::new(device.bus()));
     let address = device.address();
     let function = DeviceFunction {
-        bus: address.bus,
-        device: address.device,
-        function: address.function,
+        bus: address.bus(),
+        device: address.device(),
+        function: address.function(),
     };
     let transport = PciTransport::new::<KernelHal, _>(&mut root, function)
         .map_err(|_| DevError::Unusable("the virtio PCI transport refused the function"))?;
@@ -132,15 +135,15 @@ impl Structures {
         found
     }
 
-    /// Maps the register blocks of the four structures the driver needs.
-    fn map(&self, context: &Context<'_>, device: &PciDevice<'_>) -> Result<(), DevError> {
+    /// Registers the BAR mappings of the four structures the driver needs.
+    fn map(&self, device: &PciDevice<'_>) -> Result<(), DevError> {
         let needed = [self.common, self.notify, self.isr, self.device];
         if needed.iter().all(Option::is_none) {
             return Err(DevError::Unusable("legacy-only (no virtio 1.0 structures)"));
         }
         for structure in needed {
             let structure = structure.ok_or(DevError::Unusable("a virtio structure is missing"))?;
-            map_structure(context, device, structure)?;
+            map_structure(device, structure)?;
         }
         Ok(())
     }
@@ -203,27 +206,19 @@ fn read_structure(device: &PciDevice<'_>, offset: u8) -> Option<(u8, Structure)>
     Some((kind, structure))
 }
 
-/// Checks `structure` lies inside its memory BAR and maps it.
-fn map_structure(
-    context: &Context<'_>,
-    device: &PciDevice<'_>,
-    structure: Structure,
-) -> Result<(), DevError> {
+/// Checks `structure` lies inside its memory BAR and registers the BAR's
+/// mapping with the Hal.
+fn map_structure(device: &PciDevice<'_>, structure: Structure) -> Result<(), DevError> {
     let bar = device.bar(structure.bar)?;
     let end = u64::from(structure.offset) + u64::from(structure.length);
-    if bar.virt.is_none() || structure.length == 0 || end > bar.size {
-        return Err(DevError::Unusable(
-            "a virtio structure lies outside its BAR",
-        ));
-    }
-    let physical = bar.address + u64::from(structure.offset);
-    let length = structure.length as usize;
-    context
-        .kernel()
-        .hypercalls()
-        .mmio_map(physical, length)
-        .map(|_| ())
-        .map_err(DevError::Memory)
+    let mapping = bar
+        .mapping()
+        .filter(|_| structure.length > 0 && end <= bar.size());
+    let mapping = mapping.ok_or(DevError::Unusable(
+        "a virtio structure lies outside its BAR",
+    ))?;
+    hal::register(mapping.clone());
+    Ok(())
 }
 
 /// The PCI configuration window onto the common configuration.
@@ -336,6 +331,10 @@ mod tests {
     }
 
     impl PciBus for FakeVirtio {
+        fn functions(&self) -> alloc::vec::Vec<PciAddress> {
+            alloc::vec![PciAddress::new(0, 0, 1, 0)]
+        }
+
         fn config_read(&self, _: PciAddress, offset: u16) -> Result<u32, PciError> {
             if offset == WINDOW_AT + 16 {
                 let target = self.get(WINDOW_AT + 8);
@@ -369,11 +368,7 @@ mod tests {
 
     fn device(bus: &FakeVirtio) -> PciDevice<'_> {
         let function = PciFunction {
-            address: PciAddress {
-                bus: 0,
-                device: 1,
-                function: 0,
-            },
+            address: PciAddress::new(0, 0, 1, 0),
             vendor: 0x1af4,
             device: 0x1041,
             class: 2,

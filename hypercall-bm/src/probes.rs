@@ -10,7 +10,7 @@ use crate::global::scheduler;
 /// Executes an invalid instruction: the platform reports the exception
 /// (registers, backtrace) and ends the machine with failure 62.
 pub fn raise_invalid_opcode() {
-    platform::diagnostics::raise_invalid_opcode();
+    platform::faults::raise_invalid_opcode();
 }
 
 /// The cost of one bare context switch, in TSC cycles: the calling thread
