@@ -34,6 +34,8 @@ use log::{error, info};
 use net::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, MacAddress, Net, NetworkDevice};
 use net::{PacketBuffer, PacketPool};
 
+use virtio_drivers::transport::Transport;
+
 use crate::rings::{Broken, NetRaw, QUEUE_SIZE, Received, Rings, Unsent};
 
 /// The MTU every virtio NIC gets.
@@ -41,16 +43,22 @@ const MTU: usize = 1500;
 /// Frames taken per round before the handler yields the CPU.
 const RECEIVE_BUDGET: usize = 64;
 
-/// One virtio NIC.
-pub(crate) struct VirtioNic {
-    /// Where it is, for the log: `pci 00:02.0`, `mmio 0xfeb00e00`.
+/// A transport the NIC can live on: any, as long as the interrupt thread
+/// and the stack's threads may share it.
+pub(crate) trait NicTransport: Transport + Send + 'static {}
+
+impl<T: Transport + Send + 'static> NicTransport for T {}
+
+/// One virtio NIC on transport `T`.
+pub(crate) struct VirtioNic<T: NicTransport> {
+    /// Where it is, for the log: `pci 0000:00:02.0`, `mmio 0xfeb00e00`.
     label: String,
     net: Arc<Net>,
-    state: Mutex<State>,
+    state: Mutex<State<T>>,
 }
 
-struct State {
-    rings: Rings,
+struct State<T: NicTransport> {
+    rings: Rings<T>,
     /// Set once the interface is attached.
     index: Option<InterfaceIndex>,
     /// The stack holds frames because the transmit ring was full.
@@ -61,7 +69,7 @@ struct State {
     interrupt: Option<Interrupt>,
 }
 
-impl VirtioNic {
+impl<T: NicTransport> VirtioNic<T> {
     /// Takes over an initialised device and fills its receive ring.
     ///
     /// # Errors
@@ -69,7 +77,7 @@ impl VirtioNic {
     pub(crate) fn start(
         context: &Context<'_>,
         label: String,
-        raw: Box<NetRaw>,
+        raw: Box<NetRaw<T>>,
     ) -> Result<Arc<Self>, DevError> {
         let net = Net::of(context).ok_or(DevError::Unusable("virtio-net needs the net faction"))?;
         let mut rings = Rings::new(raw);
@@ -184,7 +192,7 @@ impl VirtioNic {
     fn deliver(
         &self,
         context: &Context<'_>,
-        rings: &mut Rings,
+        rings: &mut Rings<T>,
         index: InterfaceIndex,
         received: Received,
     ) {
@@ -203,7 +211,7 @@ impl VirtioNic {
         }
     }
 
-    fn break_down(&self, state: &mut State) -> (Option<InterfaceIndex>, bool) {
+    fn break_down(&self, state: &mut State<T>) -> (Option<InterfaceIndex>, bool) {
         error!(
             "{}: the device returned a buffer it was not given; stopped",
             self.label
@@ -213,7 +221,7 @@ impl VirtioNic {
     }
 }
 
-impl NetworkDevice for VirtioNic {
+impl<T: NicTransport> NetworkDevice for VirtioNic<T> {
     fn transmit(&self, context: &Context<'_>, frame: PacketBuffer) -> Result<(), DeviceBusy> {
         let mut state = self.state.lock(context);
         if state.broken || state.rings.reclaim_sent().is_err() {

@@ -11,7 +11,7 @@ use alloc::boxed::Box;
 
 use dev::DevError;
 use virtio_drivers::Error as VirtioError;
-use virtio_drivers::transport::{DeviceStatus, DeviceType, SomeTransport, Transport};
+use virtio_drivers::transport::{DeviceStatus, DeviceType, Transport};
 
 use crate::rings::{NetRaw, QUEUE_SIZE};
 
@@ -37,7 +37,7 @@ const QUEUES: [u16; 2] = [0, 1];
 ///
 /// # Errors
 /// [`DevError::Unusable`] naming the problem; the device is left reset.
-pub(crate) fn start(mut transport: SomeTransport<'static>) -> Result<Box<NetRaw>, DevError> {
+pub(crate) fn start<T: Transport>(mut transport: T) -> Result<Box<NetRaw<T>>, DevError> {
     let checked = check(&mut transport);
     transport.set_status(DeviceStatus::empty());
     checked?;
@@ -46,7 +46,7 @@ pub(crate) fn start(mut transport: SomeTransport<'static>) -> Result<Box<NetRaw>
         .map_err(|error| DevError::Unusable(reason(error)))
 }
 
-fn check(transport: &mut SomeTransport<'static>) -> Result<(), DevError> {
+fn check(transport: &mut impl Transport) -> Result<(), DevError> {
     if transport.device_type() != DeviceType::Network {
         return Err(DevError::Unusable("not a network device"));
     }

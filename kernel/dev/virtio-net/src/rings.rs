@@ -32,7 +32,7 @@ use net::PacketBuffer;
 use net::buffer::MAX_DATA;
 use virtio_drivers::Error as VirtioError;
 use virtio_drivers::device::net::VirtIONetRaw;
-use virtio_drivers::transport::SomeTransport;
+use virtio_drivers::transport::Transport;
 
 use crate::hal::KernelHal;
 
@@ -43,8 +43,9 @@ pub(crate) const QUEUE_SIZE: usize = 256;
 pub(crate) const RECEIVE_LENGTH: usize = MAX_DATA;
 const _: () = assert!(RECEIVE_LENGTH >= 12 + 1518);
 
-/// The crate's raw driver as this component uses it.
-pub(crate) type NetRaw = VirtIONetRaw<KernelHal, SomeTransport<'static>, QUEUE_SIZE>;
+/// The crate's raw driver as this component uses it, over transport `T`
+/// (`SomeTransport` in images, a fake device in the host tests).
+pub(crate) type NetRaw<T> = VirtIONetRaw<KernelHal, T, QUEUE_SIZE>;
 
 /// The device returned something it was never given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,18 +73,18 @@ pub(crate) enum Unsent {
 }
 
 /// The queues and the buffers lent on them.
-pub(crate) struct Rings {
+pub(crate) struct Rings<T: Transport> {
     /// First, so that it is dropped (resetting the device) before the
     /// buffers the device may still be using.
-    raw: Box<NetRaw>,
+    raw: Box<NetRaw<T>>,
     header_length: usize,
     receiving: Vec<Option<PacketBuffer>>,
     sending: Vec<Option<PacketBuffer>>,
 }
 
-impl Rings {
+impl<T: Transport> Rings<T> {
     /// Takes over an initialised device with empty queues.
-    pub(crate) fn new(raw: Box<NetRaw>) -> Self {
+    pub(crate) fn new(raw: Box<NetRaw<T>>) -> Self {
         let mut scratch = [0u8; 16];
         let header_length = raw
             .fill_buffer_header(&mut scratch)
