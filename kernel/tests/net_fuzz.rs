@@ -18,21 +18,20 @@ use common::{Bus, Node, address, listener, nodes_on_bus};
 use hypercall_posix::{Posix, PosixConfig};
 use kernel::hypercall::{Hypercalls, VirtualNic};
 use kernel::net::{PollEvents, PollFd, Shutdown, SocketOption, SocketType};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
 const SECOND: u64 = 1_000_000_000;
 /// The target may hold at most this much memory at any check.
 const MEMORY_BOUND: usize = 64 * 1024 * 1024;
 
-/// A xorshift generator, seeded per run and printed, so a failure can be
-/// replayed with `ANYKERNEL_FUZZ_SEED`.
-struct Random(u64);
+/// The workspace's seeded generator, seeded per run and printed, so a
+/// failure can be replayed with `ANYKERNEL_FUZZ_SEED`.
+struct Random(Xoshiro256PlusPlus);
 
 impl Random {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        self.0.next_u64()
     }
 
     fn below(&mut self, bound: usize) -> usize {
@@ -52,10 +51,9 @@ fn seed() -> u64 {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or_else(|| {
-            let nanos = std::time::SystemTime::now()
+            std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64);
-            nanos | 1
+                .map_or(1, |d| d.as_nanos() as u64)
         })
 }
 
@@ -180,7 +178,7 @@ fn target_memory(target: &Node) -> usize {
 fn mutated_and_random_frames_never_break_the_target() {
     let seed = seed();
     eprintln!("fuzz: seed {seed} (ANYKERNEL_FUZZ_SEED), {} s", seconds());
-    let mut random = Random(seed);
+    let mut random = Random(Xoshiro256PlusPlus::seed_from_u64(seed));
     let bus = Bus::new("fuzz");
     let nodes = nodes_on_bus(&bus, 2, "", "");
     let echo = nodes[1].run(|context, net| listener(context, net, 7, 64));

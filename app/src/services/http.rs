@@ -1,9 +1,10 @@
 //! A small HTTP/1.1 server: `/`, `/stats`, keep-alive.
 //!
-//! Requests are read into a fixed buffer until the blank line that ends
-//! the head; a head longer than the buffer, a malformed request line or a
-//! body (this server takes none) ends in a 4xx answer and the connection
-//! closes. HTTP/1.1 connections stay open unless the client says
+//! Requests are read into a fixed buffer and parsed by `httparse` until
+//! the head is complete; a head longer than the buffer or with more than
+//! [`MAX_HEADERS`] lines, a request that is not HTTP/1.x or a body (this
+//! server takes none) ends in a 4xx answer and the connection closes.
+//! HTTP/1.1 connections stay open unless the client says
 //! `Connection: close`; HTTP/1.0 ones close unless it says `keep-alive`.
 
 use alloc::string::String;
@@ -17,6 +18,8 @@ use super::Services;
 
 /// The longest request head accepted.
 const HEAD_LIMIT: usize = 8 * 1024;
+/// The most header lines a request head may have.
+const MAX_HEADERS: usize = 32;
 
 const INDEX: &str = "<!doctype html>\n<html><head><title>anykernel</title></head>\n<body><h1>anykernel</h1>\n<p>This page is served by a TCP/IP stack of its own, in a kernel written against one hypercall interface.</p>\n<p><a href=\"/stats\">/stats</a>: the kernel's counters.</p>\n</body></html>\n";
 
@@ -29,31 +32,49 @@ struct Request<'a> {
     has_body: bool,
 }
 
+/// What the bytes received so far hold.
+#[derive(Debug, PartialEq, Eq)]
+enum Head<'a> {
+    /// A whole request head, this many bytes long.
+    Complete(usize, Request<'a>),
+    /// The head has not ended yet.
+    Partial,
+    /// Not an HTTP/1.x request head.
+    Invalid,
+    /// More than [`MAX_HEADERS`] header lines.
+    TooManyHeaders,
+}
+
 pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) {
     let net = services.net();
     let _ = net.set_option(context, connection, SocketOption::NoDelay(true));
     let mut buffer = alloc::vec![0u8; HEAD_LIMIT];
     let mut filled = 0;
     loop {
-        let Some(head_end) = find_head_end(&buffer[..filled]) else {
-            if filled == buffer.len() {
-                send(
-                    context,
-                    services,
-                    connection,
-                    &Reply::error(431, "head too long\n"),
-                );
+        let (length, request) = match parse(&buffer[..filled]) {
+            Head::Complete(length, request) => (length, request),
+            Head::Partial if filled < buffer.len() => {
+                match super::read_or_idle(context, net, connection, &mut buffer[filled..]) {
+                    Ok(0) | Err(_) => return,
+                    Ok(count) => filled += count,
+                }
+                continue;
+            }
+            Head::Partial | Head::TooManyHeaders => {
+                let reply = Reply::error(431, "head too long\n");
+                send(context, services, connection, &reply);
                 return;
             }
-            match super::read_or_idle(context, net, connection, &mut buffer[filled..]) {
-                Ok(0) | Err(_) => return,
-                Ok(count) => filled += count,
+            Head::Invalid => {
+                services.stats().http_requests.fetch_add(1, Relaxed);
+                let reply = Reply::error(400, "bad request\n");
+                send(context, services, connection, &reply);
+                return;
             }
-            continue;
         };
-        let keep_alive = answer(context, services, connection, &buffer[..head_end]);
-        buffer.copy_within(head_end..filled, 0);
-        filled -= head_end;
+        let keep_alive = answer(context, services, connection, &request);
+        buffer.copy_within(length..filled, 0);
+        filled -= length;
         if !keep_alive {
             return;
         }
@@ -83,17 +104,13 @@ impl<'a> Reply<'a> {
 }
 
 /// Answers one request; whether the connection stays open.
-fn answer(context: &Context<'_>, services: &Services, connection: Fd, head: &[u8]) -> bool {
+fn answer(
+    context: &Context<'_>,
+    services: &Services,
+    connection: Fd,
+    request: &Request<'_>,
+) -> bool {
     services.stats().http_requests.fetch_add(1, Relaxed);
-    let Some(request) = parse(head) else {
-        send(
-            context,
-            services,
-            connection,
-            &Reply::error(400, "bad request\n"),
-        );
-        return false;
-    };
     if request.has_body {
         send(
             context,
@@ -190,82 +207,115 @@ fn stats_text(context: &Context<'_>, services: &Services) -> String {
     text
 }
 
-/// The end of the head (after its blank line), if it is all here.
-fn find_head_end(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|at| at + 4)
-}
-
-fn parse(head: &[u8]) -> Option<Request<'_>> {
-    let text = core::str::from_utf8(head).ok()?;
-    let mut lines = text.split("\r\n");
-    let mut words = lines.next()?.split(' ');
-    let (method, path, version) = (words.next()?, words.next()?, words.next()?);
-    if words.next().is_some() || !path.starts_with('/') {
-        return None;
-    }
-    let mut keep_alive = match version {
-        "HTTP/1.1" => true,
-        "HTTP/1.0" => false,
-        _ => return None,
+/// Parses the head at the start of `bytes`, as far as it has arrived.
+fn parse(bytes: &[u8]) -> Head<'_> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    let length = match parsed.parse(bytes) {
+        Ok(httparse::Status::Complete(length)) => length,
+        Ok(httparse::Status::Partial) => return Head::Partial,
+        Err(httparse::Error::TooManyHeaders) => return Head::TooManyHeaders,
+        Err(_) => return Head::Invalid,
     };
-    let mut has_body = false;
-    for line in lines.filter(|line| !line.is_empty()) {
-        let (name, value) = line.split_once(':')?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("connection") {
-            keep_alive = if value.eq_ignore_ascii_case("close") {
-                false
-            } else {
-                keep_alive || value.eq_ignore_ascii_case("keep-alive")
-            };
-        } else if name.eq_ignore_ascii_case("content-length") {
-            has_body = value != "0";
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            has_body = true;
-        }
+    let (Some(method), Some(path), Some(minor)) = (parsed.method, parsed.path, parsed.version)
+    else {
+        return Head::Invalid;
+    };
+    if !path.starts_with('/') {
+        return Head::Invalid;
     }
-    Some(Request {
+    let mut request = Request {
         method,
         path,
-        keep_alive,
-        has_body,
-    })
+        keep_alive: minor == 1,
+        has_body: false,
+    };
+    for header in parsed.headers.iter() {
+        apply_header(&mut request, header.name, header.value.trim_ascii());
+    }
+    Head::Complete(length, request)
+}
+
+/// What one header line says about the connection and the body.
+fn apply_header(request: &mut Request<'_>, name: &str, value: &[u8]) {
+    if name.eq_ignore_ascii_case("connection") {
+        let has = |option: &str| {
+            value
+                .split(|&byte| byte == b',')
+                .any(|token| token.trim_ascii().eq_ignore_ascii_case(option.as_bytes()))
+        };
+        if has("close") {
+            request.keep_alive = false;
+        } else if has("keep-alive") {
+            request.keep_alive = true;
+        }
+    } else if name.eq_ignore_ascii_case("content-length") {
+        request.has_body = value != b"0";
+    } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        request.has_body = true;
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn request(head: &[u8]) -> Request<'_> {
+        match parse(head) {
+            Head::Complete(length, request) => {
+                assert_eq!(length, head.len());
+                request
+            }
+            other => panic!("{head:?} gave {other:?}"),
+        }
+    }
+
     #[test]
     fn requests_parse_with_their_connection_semantics() {
-        let request = parse(b"GET /stats HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let stats = request(b"GET /stats HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!(
-            (request.method, request.path, request.keep_alive),
+            (stats.method, stats.path, stats.keep_alive),
             ("GET", "/stats", true)
         );
-        assert!(
-            !parse(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
-                .unwrap()
-                .keep_alive
-        );
-        assert!(!parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().keep_alive);
-        assert!(
-            parse(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
-                .unwrap()
-                .keep_alive
-        );
-        assert!(
-            parse(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n")
-                .unwrap()
-                .has_body
-        );
-        assert_eq!(parse(b"GET / HTTP/2.0\r\n\r\n"), None);
-        assert_eq!(parse(b"GET noslash HTTP/1.1\r\n\r\n"), None);
-        assert_eq!(parse(b"GET / HTTP/1.1\r\nbroken header\r\n\r\n"), None);
-        assert_eq!(parse(b"\xff\xfe"), None);
-        assert_eq!(find_head_end(b"GET / HTTP/1.1\r\n\r\nrest"), Some(18));
+        assert!(!request(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n").keep_alive);
+        assert!(!request(b"GET / HTTP/1.0\r\n\r\n").keep_alive);
+        assert!(request(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
+        assert!(request(b"GET / HTTP/1.0\r\nConnection: TE, keep-alive\r\n\r\n").keep_alive);
+        assert!(request(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n").has_body);
+        assert!(!request(b"GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").has_body);
+        assert!(request(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").has_body);
+    }
+
+    #[test]
+    fn bad_heads_are_invalid_and_unfinished_ones_partial() {
+        for bad in [
+            &b"GET / HTTP/2.0\r\n\r\n"[..],
+            b"GET noslash HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nbroken header\r\n\r\n",
+            b"\xff\xfe",
+        ] {
+            assert_eq!(parse(bad), Head::Invalid, "{bad:?}");
+        }
+        assert_eq!(parse(b""), Head::Partial);
+        assert_eq!(parse(b"GET / HTTP/1.1\r\nHost: x\r\n"), Head::Partial);
+    }
+
+    #[test]
+    fn a_pipelined_head_ends_where_the_next_begins() {
+        let Head::Complete(length, _) = parse(b"GET / HTTP/1.1\r\n\r\nGET /stats HTTP/1.1\r\n\r\n")
+        else {
+            panic!("the first head is complete");
+        };
+        assert_eq!(length, 18);
+    }
+
+    #[test]
+    fn too_many_header_lines_are_refused() {
+        let mut head = String::from("GET / HTTP/1.1\r\n");
+        for index in 0..=MAX_HEADERS {
+            head.push_str(&alloc::format!("X-{index}: y\r\n"));
+        }
+        head.push_str("\r\n");
+        assert_eq!(parse(head.as_bytes()), Head::TooManyHeaders);
     }
 }

@@ -151,17 +151,15 @@ impl LagPredictor {
 
 #[cfg(test)]
 mod tests {
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use rand_xoshiro::rand_core::{Rng, SeedableRng};
+
     use super::*;
 
-    /// A full-entropy stand-in for a good noise source (xorshift64*).
+    /// A full-entropy stand-in for a good noise source: 4 bits a sample.
     fn good_samples(count: usize) -> impl Iterator<Item = u64> {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        (0..count).map(move |_| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            state.wrapping_mul(0x2545_f491_4f6c_dd1d) % 16
-        })
+        let mut noise = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
+        (0..count).map(move |_| noise.next_u64() % 16)
     }
 
     fn first_failure(samples: impl Iterator<Item = u64>) -> Option<(usize, HealthFailure)> {

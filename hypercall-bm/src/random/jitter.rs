@@ -38,10 +38,11 @@
 
 use alloc::vec::Vec;
 
+use blake2::{Blake2s256, Digest};
 use hypercall::RandomError;
 
-use super::blake2s::{Blake2s, DIGEST_BYTES};
 use super::health::HealthTests;
+use super::seeder::{Seed, conditioned};
 
 /// 64-bit words in the workload's memory block (32 KiB).
 const MEMORY_WORDS: usize = 4096;
@@ -104,10 +105,7 @@ impl JitterSource {
     /// # Errors
     /// `SourceFailed` after three failed attempts in a row, or when the
     /// workload's block cannot be allocated.
-    pub(super) fn seed(
-        &mut self,
-        mut clock: impl FnMut() -> u64,
-    ) -> Result<[u8; DIGEST_BYTES], RandomError> {
+    pub(super) fn seed(&mut self, mut clock: impl FnMut() -> u64) -> Result<Seed, RandomError> {
         self.allocate_memory()?;
         for _ in 0..ATTEMPTS {
             match self.attempt(&mut clock) {
@@ -135,25 +133,22 @@ impl JitterSource {
     }
 
     /// One try at a seed; the block must be allocated.
-    fn attempt(
-        &mut self,
-        clock: &mut impl FnMut() -> u64,
-    ) -> Result<[u8; DIGEST_BYTES], AttemptFailure> {
+    fn attempt(&mut self, clock: &mut impl FnMut() -> u64) -> Result<Seed, AttemptFailure> {
         if !self.started {
             for _ in 0..STARTUP_SAMPLES {
                 self.tested_sample(clock)?;
             }
             self.started = true;
         }
-        let mut hash = Blake2s::new();
+        let mut hash = Blake2s256::new();
         hash.update(LABEL);
         let mut credited = 0;
         for _ in 0..MAX_SAMPLES_PER_ATTEMPT {
             let (delta, stuck) = self.tested_sample(clock)?;
-            hash.update(&delta.to_le_bytes());
+            hash.update(delta.to_le_bytes());
             credited += u32::from(!stuck);
             if credited == CREDITED_SAMPLES {
-                return Ok(hash.finalize());
+                return Ok(conditioned(hash));
             }
         }
         Err(AttemptFailure::Stuck)

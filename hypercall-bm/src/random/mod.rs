@@ -8,6 +8,8 @@
 //! output). The key is made from 256-bit seeds, each mixed into the old
 //! key with BLAKE2s-256 (RFC 7693). The DRBG reseeds before its first
 //! output, then after 1 MiB or 65536 requests of at most 64 KiB each.
+//! The primitives are RustCrypto's (`chacha20`, `blake2`, `zeroize`); what
+//! is ours is how they are put together, and the sources and their tests.
 //!
 //! Seeds come from the first source that works (`seeder.rs`):
 //!
@@ -42,12 +44,11 @@
 //! - The jitter credit is a conservative design margin (see `jitter.rs`),
 //!   not a measurement on every machine. QEMU TCG without `+rdrand` and
 //!   CPUs older than Ivy Bridge / Excavator take that path.
-//! - Erasing old keys and seeds is best effort (see `drbg.rs`).
+//! - Keys and seeds are erased with `zeroize`, but copies the compiler
+//!   makes on its own are beyond reach (see `drbg.rs`).
 //! - One generator per machine, not per CPU; callers serialise (the
 //!   `&mut self` of [`RandomSource::fill`]).
 
-mod blake2s;
-mod chacha20;
 mod drbg;
 mod health;
 mod jitter;
@@ -147,8 +148,7 @@ impl<H: Hardware> RandomSource<H> {
     fn seed_if_due(&mut self) -> Result<(), RandomError> {
         if self.drbg.needs_seed() {
             let (source, mut seed) = self.seeder.seed()?;
-            self.drbg.reseed(&seed);
-            drbg::wipe(&mut seed);
+            self.drbg.reseed(&mut seed);
             self.seeded_from = Some(source);
         }
         Ok(())

@@ -19,11 +19,17 @@
 //! failure abandons that source for this seed and moves to the next one:
 //! never to a weaker recipe, never to a clock read as a number.
 
+use blake2::{Blake2s256, Digest};
 use hypercall::RandomError;
+use zeroize::Zeroizing;
 
 use super::CpuEntropy;
-use super::blake2s::{Blake2s, DIGEST_BYTES};
 use super::jitter::JitterSource;
+
+/// Bytes in a seed: 256 bits, the BLAKE2s-256 digest.
+pub(super) const SEED_BYTES: usize = 32;
+/// A seed, erased when dropped.
+pub(super) type Seed = Zeroizing<[u8; SEED_BYTES]>;
 
 /// RDSEED values per seed.
 const RDSEED_WORDS: usize = 8;
@@ -78,7 +84,7 @@ impl<H: Hardware> Seeder<H> {
     /// # Errors
     /// `SourceFailed` when the instructions are missing or failed and the
     /// jitter source failed its health tests three times in a row.
-    pub(super) fn seed(&mut self) -> Result<(SeedSource, [u8; DIGEST_BYTES]), RandomError> {
+    pub(super) fn seed(&mut self) -> Result<(SeedSource, Seed), RandomError> {
         let entropy = self.hardware.entropy();
         let hardware = &mut self.hardware;
         if entropy.rdseed
@@ -109,8 +115,8 @@ fn instruction_seed(
     label: &[u8],
     words: usize,
     mut read: impl FnMut() -> Option<u64>,
-) -> Option<[u8; DIGEST_BYTES]> {
-    let mut hash = Blake2s::new();
+) -> Option<Seed> {
+    let mut hash = Blake2s256::new();
     hash.update(label);
     let mut previous = None;
     for _ in 0..words {
@@ -118,8 +124,15 @@ fn instruction_seed(
         if word == 0 || word == u64::MAX || previous == Some(word) {
             return None;
         }
-        hash.update(&word.to_le_bytes());
+        hash.update(word.to_le_bytes());
         previous = Some(word);
     }
-    Some(hash.finalize())
+    Some(conditioned(hash))
+}
+
+/// The digest of `hash`, written straight into an erasable seed.
+pub(super) fn conditioned(hash: Blake2s256) -> Seed {
+    let mut seed = Zeroizing::new([0; SEED_BYTES]);
+    hash.finalize_into((&mut *seed).into());
+    seed
 }

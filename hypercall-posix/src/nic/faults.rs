@@ -2,8 +2,8 @@
 //!
 //! Each NIC has its own injector, applied to the frames it *receives*, so
 //! each side of a link can be configured apart. Per frame, in this order,
-//! with independent draws from a seeded PRNG (splitmix64, so a seed replays
-//! exactly): drop it (`loss`); flip one random bit in a random byte past
+//! with independent draws from the workspace's seeded generator
+//! (xoshiro256++, so a seed replays exactly): drop it (`loss`); flip one random bit in a random byte past
 //! the 14-byte Ethernet header (`corrupt`; frames with no payload are left
 //! alone); deliver it twice (`duplicate`); hold it back (`reorder`). Held
 //! frames are delivered right after the next frame that is not held, or
@@ -11,6 +11,9 @@
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
 use super::spec::FaultSpec;
 
@@ -35,30 +38,20 @@ pub struct FaultCounters {
     pub corrupted: u64,
 }
 
-/// splitmix64 (Steele, Lea and Flood): tiny, fast, and every seed is good.
+/// The draws an injector makes, over the seeded generator.
 #[derive(Debug, Clone)]
-struct SplitMix {
-    state: u64,
-}
+struct Draws(Xoshiro256PlusPlus);
 
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut mixed = self.state;
-        mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        mixed ^ (mixed >> 31)
-    }
-
+impl Draws {
     /// True with probability `probability` (no draw when it is 0).
     fn chance(&mut self, probability: f64) -> bool {
         // 53 random bits as a float in [0, 1): 1.0 is always above it.
-        probability > 0.0 && ((self.next() >> 11) as f64) * (-53f64).exp2() < probability
+        probability > 0.0 && ((self.0.next_u64() >> 11) as f64) * (-53f64).exp2() < probability
     }
 
     /// A number below `bound` (> 0); the modulo bias is irrelevant here.
     fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound as u64) as usize
+        (self.0.next_u64() % bound as u64) as usize
     }
 }
 
@@ -66,7 +59,7 @@ impl SplitMix {
 #[derive(Debug)]
 pub(crate) struct FaultInjector {
     spec: FaultSpec,
-    random: SplitMix,
+    random: Draws,
     /// Frames held back, oldest first.
     held: Vec<Vec<u8>>,
     /// When the oldest held frame was held.
@@ -80,7 +73,7 @@ impl FaultInjector {
     pub(crate) fn new(spec: FaultSpec, seed: u64) -> Self {
         Self {
             spec,
-            random: SplitMix { state: seed },
+            random: Draws(Xoshiro256PlusPlus::seed_from_u64(seed)),
             held: Vec::new(),
             held_since: None,
             counters: FaultCounters::default(),

@@ -6,6 +6,8 @@ use hypercall::{MIN_FRAME, NicError, VirtualNic};
 use hypercall_posix::nic::{
     BUS_HEADER_BYTES, BusNic, FaultSpec, MAX_FRAME, SLOT_BYTES, SLOT_COUNT,
 };
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
 use crate::common::{
     TempBus, decode, drain, file_word, numbered_frame, receive, run_with_deadline, scribble, send,
@@ -209,15 +211,8 @@ fn garbage_records_are_skipped() {
 fn garbage_all_over_the_ring_never_panics_and_the_bus_recovers() {
     let bus = TempBus::new("noise");
     let (writer, reader) = (bus.nic(1), bus.nic(2));
-    let mut state = 0x1234_5678_9abc_def0u64;
-    let noise: Vec<u8> = (0..SLOT_BYTES * 64)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let mut noise = vec![0u8; SLOT_BYTES as usize * 64];
+    Xoshiro256PlusPlus::seed_from_u64(0x1234_5678_9abc_def0).fill_bytes(&mut noise);
     scribble(&bus.path, 32, &noise);
     let mut buffer = [0u8; MAX_FRAME];
     for _ in 0..100 {

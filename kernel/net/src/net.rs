@@ -264,9 +264,9 @@ fn seeds(context: &Context<'_>) -> Result<StackSeeds, ComponentError> {
             isn_key: key(0),
             port_key: key(16),
         },
-        ports: word(32),
-        dhcp: word(40),
-        identification: u16::from_le_bytes([bytes[48], bytes[49]]),
+        ports: key(32),
+        dhcp: word(48),
+        identification: u16::from_le_bytes([bytes[56], bytes[57]]),
     })
 }
 

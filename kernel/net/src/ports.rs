@@ -2,9 +2,14 @@
 //!
 //! A random starting point in the IANA dynamic range, then the next free
 //! port from there: ports are unpredictable to an off-path attacker and
-//! the search always ends. The generator is seeded from the random
-//! hypercall at boot. (TCP chooses its own ports inside its engine, where
-//! it also knows the peer.)
+//! the search always ends. Each starting point is SipHash-2-4 of a counter
+//! under a 128-bit key from the random hypercall, drawn at boot: a keyed
+//! PRF, so ports seen on the wire tell nothing about the next one (the
+//! state of a plain PRNG can be recovered from a few of its outputs).
+//! (TCP chooses its own ports inside its engine, where it also knows the
+//! peer.)
+
+use siphasher::sip::SipHasher24;
 
 /// The first dynamic port (RFC 6335).
 pub const FIRST: u16 = 49_152;
@@ -20,36 +25,37 @@ pub enum PortUse {
     Taken,
 }
 
-/// The chooser: a xorshift64* generator.
-#[derive(Debug, Clone)]
+/// The chooser: a key and the number of choices made under it.
+#[derive(Clone)]
 pub struct EphemeralPorts {
-    state: u64,
+    hasher: SipHasher24,
+    choices: u64,
+}
+
+impl core::fmt::Debug for EphemeralPorts {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        formatter
+            .debug_struct("EphemeralPorts")
+            .field("choices", &self.choices)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EphemeralPorts {
-    /// A chooser seeded with `seed` (zero is replaced: xorshift needs a
-    /// non-zero state).
-    pub fn new(seed: u64) -> Self {
+    /// A chooser keyed with `key` (from the random hypercall).
+    pub fn new(key: [u8; 16]) -> Self {
         Self {
-            state: if seed == 0 {
-                0x9e37_79b9_7f4a_7c15
-            } else {
-                seed
-            },
+            hasher: SipHasher24::new_with_key(&key),
+            choices: 0,
         }
-    }
-
-    fn next(&mut self) -> u64 {
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
     /// A free port, or `None` when every one is taken.
     pub fn choose(&mut self, mut usage: impl FnMut(u16) -> PortUse) -> Option<u16> {
         let count = u32::from(LAST - FIRST) + 1;
-        let start = (self.next() % u64::from(count)) as u32;
+        self.choices += 1;
+        let random = self.hasher.hash(&self.choices.to_le_bytes());
+        let start = (random % u64::from(count)) as u32;
         (0..count)
             .map(|step| FIRST + ((start + step) % count) as u16)
             .find(|&port| usage(port) == PortUse::Free)
@@ -62,7 +68,7 @@ mod tests {
 
     #[test]
     fn ports_are_spread_free_and_exhaustion_is_none() {
-        let mut ports = EphemeralPorts::new(42);
+        let mut ports = EphemeralPorts::new([42; 16]);
         let chosen: std::vec::Vec<u16> = (0..100)
             .filter_map(|_| ports.choose(|_| PortUse::Free))
             .collect();
@@ -78,5 +84,16 @@ mod tests {
         });
         assert_eq!(only, Some(50_000));
         assert_eq!(ports.choose(|_| PortUse::Taken), None);
+    }
+
+    /// Two keys give two unrelated sequences; one key replays its own.
+    #[test]
+    fn the_sequence_is_fixed_by_the_key() {
+        let sequence = |key: [u8; 16]| -> std::vec::Vec<Option<u16>> {
+            let mut ports = EphemeralPorts::new(key);
+            (0..8).map(|_| ports.choose(|_| PortUse::Free)).collect()
+        };
+        assert_eq!(sequence([1; 16]), sequence([1; 16]));
+        assert_ne!(sequence([1; 16]), sequence([2; 16]));
     }
 }

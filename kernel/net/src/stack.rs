@@ -35,16 +35,22 @@ use crate::udp::Udp;
 pub const MAX_INTERFACES: usize = 16;
 
 /// The random values a stack starts from (from the random hypercall).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct StackSeeds {
     /// TCP's ISN and port keys.
     pub tcp: tcp::Secrets,
-    /// The UDP port chooser's seed.
-    pub ports: u64,
+    /// The UDP port chooser's key.
+    pub ports: [u8; 16],
     /// The first IPv4 identification.
     pub identification: u16,
     /// The DHCP client's seed.
     pub dhcp: u64,
+}
+
+impl core::fmt::Debug for StackSeeds {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        formatter.write_str("StackSeeds { .. }")
+    }
 }
 
 /// Why an interface call failed.

@@ -17,6 +17,8 @@ use std::sync::Arc;
 use hypercall_posix::{ConsoleSink, ExitMode, Posix, PosixConfig};
 use kernel::net::{Errno, Fd, Net, SocketOption, SocketType};
 use kernel::{Context, Kernel};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use std::net::SocketAddrV4;
 
 /// One hosted kernel.
@@ -145,14 +147,6 @@ pub fn address(host: u8) -> Ipv4Addr {
     Ipv4Addr::new(10, 0, 0, host)
 }
 
-/// A deterministic byte pattern for transfers: byte `i` of stream `seed`.
-pub fn pattern(seed: u64, offset: u64) -> u8 {
-    let mut x = seed ^ offset.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    x ^= x >> 29;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    (x >> 32) as u8
-}
-
 /// FNV-1a over `bytes`, continued from `hash`.
 pub fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
     for &byte in bytes {
@@ -186,16 +180,16 @@ pub fn connect(context: &Context<'_>, net: &Net, host: u8, port: u16) -> Result<
     }
 }
 
-/// Writes `length` pattern bytes and closes; returns their hash.
+/// Writes `length` bytes of the seeded stream `seed` and closes; returns
+/// their hash.
 pub fn send_pattern(context: &Context<'_>, net: &Net, fd: Fd, seed: u64, length: u64) -> u64 {
     let mut hash = FNV_START;
+    let mut stream = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut chunk = vec![0u8; 32 * 1024];
     let mut sent = 0u64;
     while sent < length {
         let count = chunk.len().min((length - sent) as usize);
-        for (index, byte) in chunk[..count].iter_mut().enumerate() {
-            *byte = pattern(seed, sent + index as u64);
-        }
+        stream.fill_bytes(&mut chunk[..count]);
         net.write(context, fd, &chunk[..count]).expect("write");
         hash = fnv1a(hash, &chunk[..count]);
         sent += count as u64;

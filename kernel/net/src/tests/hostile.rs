@@ -4,19 +4,19 @@
 use core::net::{Ipv4Addr, SocketAddrV4};
 use std::vec::Vec;
 
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
+
 use super::link::Link;
 use crate::interface::InterfaceIndex;
 use crate::stack::Stack;
 
-/// A xorshift generator: the same mutations on every run.
-struct Random(u64);
+/// The workspace's seeded generator: the same mutations on every run.
+struct Random(Xoshiro256PlusPlus);
 
 impl Random {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        self.0.next_u64()
     }
 
     fn below(&mut self, bound: usize) -> usize {
@@ -103,7 +103,7 @@ fn twenty_thousand_bad_frames_leave_the_stack_working() {
     assert!(templates.len() >= 3);
     let mut link = Link::new();
     link.sync();
-    let mut random = Random(0x5eed_1234_abcd_ef01);
+    let mut random = Random(Xoshiro256PlusPlus::seed_from_u64(0x5eed_1234_abcd_ef01));
     for round in 0..20_000 {
         let template = &templates[round % templates.len()];
         let bytes = mutate(&mut random, template);

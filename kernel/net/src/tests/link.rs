@@ -38,7 +38,7 @@ pub fn stack(host: u8) -> (Stack, InterfaceIndex) {
             isn_key: [host; 16],
             port_key: [host.wrapping_add(1); 16],
         },
-        ports: u64::from(host) * 7919,
+        ports: [host.wrapping_add(2); 16],
         identification: u16::from(host) * 100,
         dhcp: u64::from(host),
     };
