@@ -51,6 +51,13 @@ pub(crate) fn install(context: &Context<'_>) -> Result<(), DevError> {
     Ok(())
 }
 
+/// Installs `memory` for the host tests, whose kernels run on a host
+/// without device memory (the first call wins, as in [`install`]).
+#[cfg(test)]
+pub(crate) fn install_for_tests(memory: Arc<dyn DeviceMemory>) {
+    DEVICE_MEMORY.call_once(|| memory);
+}
+
 fn device_memory() -> &'static dyn DeviceMemory {
     &**DEVICE_MEMORY
         .get()

@@ -32,6 +32,10 @@ extern crate alloc;
 extern crate std;
 
 mod config_access;
+#[cfg(test)]
+mod data_path_tests;
+#[cfg(test)]
+mod fake_device;
 mod hal;
 mod mmio;
 mod nic;

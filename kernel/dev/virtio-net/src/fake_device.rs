@@ -1,0 +1,418 @@
+//! A fake virtio-net device for the host tests: a `Transport` and a
+//! thread that plays the device on the split virtqueues (virtio 1.0 §2.6).
+//!
+//! The driver side is the real one (virtio-drivers' `VirtIONetRaw` under
+//! [`Rings`](crate::rings) and [`VirtioNic`](crate::nic::VirtioNic)); its
+//! rings live in the fake device memory, where "physical" addresses are
+//! the process's own, so the device thread reads descriptors and writes
+//! used elements at those addresses. It offers MAC, STATUS and VERSION_1
+//! (no indirect descriptors, no event index), takes every frame the driver
+//! transmits (the test reads them back), writes the frames the test
+//! injects into the receive buffers the driver lent, and raises the
+//! driver's interrupt after each batch. Notifications wake the thread;
+//! every wait in it and in the test helpers has a deadline.
+
+#![allow(unsafe_code, reason = "the device side reads and writes ring memory")]
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use virtio_drivers::transport::{DeviceStatus, DeviceType, InterruptStatus, Transport};
+use virtio_drivers::{Error as VirtioError, PhysAddr};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
+/// Feature bits the fake offers: MAC, STATUS, VERSION_1.
+const FEATURES: u64 = 1 << 5 | 1 << 16 | 1 << 32;
+/// Queue size the fake allows.
+const MAX_QUEUE: u32 = 256;
+/// Bytes of virtio-net header before each frame (VERSION_1).
+const HEADER: usize = 12;
+/// The receive and transmit queue numbers.
+const RECEIVE: usize = 0;
+const TRANSMIT: usize = 1;
+/// Descriptor flag: the device writes this buffer.
+const DESCRIPTOR_WRITE: u16 = 2;
+/// How long the helpers wait for the other side before failing.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Where the driver put one queue, and how far the device has got.
+#[derive(Debug, Default, Clone, Copy)]
+struct Queue {
+    size: u16,
+    descriptors: u64,
+    driver_area: u64,
+    device_area: u64,
+    /// Next avail ring position the device will take.
+    next_avail: u16,
+    /// Next used ring position the device will fill.
+    next_used: u16,
+}
+
+/// Everything the transport and the device thread share.
+#[derive(Debug, Default)]
+struct State {
+    status: u32,
+    driver_features: u64,
+    queues: [Queue; 2],
+    interrupt_pending: bool,
+    /// Set by `notify`, cleared by the device thread.
+    notified: bool,
+    /// Frames the test injected, not yet written to a receive buffer.
+    to_receive: VecDeque<Vec<u8>>,
+    /// Frames the driver sent, in order, header stripped.
+    transmitted: Vec<Vec<u8>>,
+    /// Receive completions written, for the tests' accounting.
+    received: usize,
+    stop: bool,
+}
+
+/// The shared state and the condition variable both sides wait on.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits until `done` holds, failing the test after [`PATIENCE`].
+    fn wait_for(&self, what: &str, mut done: impl FnMut(&mut State) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut state = self.lock();
+        while !done(&mut state) {
+            let now = Instant::now();
+            assert!(
+                now < deadline,
+                "timed out waiting for {what} ({} sent, {} received, {} to receive)",
+                state.transmitted.len(),
+                state.received,
+                state.to_receive.len()
+            );
+            state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
+        }
+    }
+}
+
+/// The driver's side: a virtio-drivers `Transport`.
+#[derive(Debug)]
+pub(crate) struct FakeTransport {
+    shared: Arc<Shared>,
+    mac: [u8; 6],
+}
+
+impl Transport for FakeTransport {
+    fn device_type(&self) -> DeviceType {
+        DeviceType::Network
+    }
+
+    fn read_device_features(&mut self) -> u64 {
+        FEATURES
+    }
+
+    fn write_driver_features(&mut self, driver_features: u64) {
+        self.shared.lock().driver_features = driver_features;
+    }
+
+    fn max_queue_size(&mut self, _queue: u16) -> u32 {
+        MAX_QUEUE
+    }
+
+    fn notify(&mut self, _queue: u16) {
+        self.shared.lock().notified = true;
+        self.shared.changed.notify_all();
+    }
+
+    fn get_status(&self) -> DeviceStatus {
+        DeviceStatus::from_bits_truncate(self.shared.lock().status)
+    }
+
+    fn set_status(&mut self, status: DeviceStatus) {
+        let mut state = self.shared.lock();
+        state.status = status.bits();
+        if status.is_empty() {
+            state.queues = Default::default();
+        }
+    }
+
+    fn set_guest_page_size(&mut self, _guest_page_size: u32) {}
+
+    fn requires_legacy_layout(&self) -> bool {
+        false
+    }
+
+    fn queue_set(
+        &mut self,
+        queue: u16,
+        size: u32,
+        descriptors: PhysAddr,
+        driver: PhysAddr,
+        device: PhysAddr,
+    ) {
+        let mut state = self.shared.lock();
+        state.queues[usize::from(queue)] = Queue {
+            size: size as u16,
+            descriptors,
+            driver_area: driver,
+            device_area: device,
+            ..Queue::default()
+        };
+    }
+
+    fn queue_unset(&mut self, queue: u16) {
+        self.shared.lock().queues[usize::from(queue)] = Queue::default();
+    }
+
+    fn queue_used(&mut self, queue: u16) -> bool {
+        self.shared.lock().queues[usize::from(queue)].descriptors != 0
+    }
+
+    fn ack_interrupt(&mut self) -> InterruptStatus {
+        let mut state = self.shared.lock();
+        if core::mem::take(&mut state.interrupt_pending) {
+            InterruptStatus::QUEUE_INTERRUPT
+        } else {
+            InterruptStatus::empty()
+        }
+    }
+
+    fn read_config_generation(&self) -> u32 {
+        0
+    }
+
+    fn read_config_space<T: FromBytes + IntoBytes>(&self, offset: usize) -> Result<T, VirtioError> {
+        // mac[6], status: u16 (link up).
+        let mut config = [0u8; 8];
+        config[..6].copy_from_slice(&self.mac);
+        config[6] = 1;
+        let bytes = config.get(offset..offset + size_of::<T>());
+        let bytes = bytes.ok_or(VirtioError::ConfigSpaceTooSmall)?;
+        T::read_from_bytes(bytes).map_err(|_| VirtioError::ConfigSpaceTooSmall)
+    }
+
+    fn write_config_space<T: IntoBytes + Immutable>(
+        &mut self,
+        _offset: usize,
+        _value: T,
+    ) -> Result<(), VirtioError> {
+        Err(VirtioError::Unsupported)
+    }
+}
+
+/// The device's side: the thread and the test's handle on it.
+pub(crate) struct FakeDevice {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeDevice {
+    /// A device with `mac` whose thread calls `raise` for each interrupt,
+    /// and the transport the driver takes.
+    pub(crate) fn start(mac: [u8; 6], raise: impl Fn() + Send + 'static) -> (Self, FakeTransport) {
+        let shared = Arc::new(Shared::default());
+        let device_shared = shared.clone();
+        let thread = std::thread::spawn(move || run(&device_shared, &raise));
+        let transport = FakeTransport {
+            shared: shared.clone(),
+            mac,
+        };
+        let device = Self {
+            shared,
+            thread: Some(thread),
+        };
+        (device, transport)
+    }
+
+    /// Queues `frame` for the driver; it arrives once a receive buffer is
+    /// free.
+    pub(crate) fn inject(&self, frame: &[u8]) {
+        self.shared.lock().to_receive.push_back(frame.to_vec());
+        self.shared.changed.notify_all();
+    }
+
+    /// The first transmitted frame for which `pick` says yes, removed from
+    /// the list; fails the test after [`PATIENCE`].
+    pub(crate) fn expect_sent(&self, what: &str, pick: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+        let mut found = None;
+        self.shared.wait_for(what, |state| {
+            let index = state.transmitted.iter().position(|frame| pick(frame));
+            found = index.map(|index| state.transmitted.remove(index));
+            found.is_some()
+        });
+        found.expect("wait_for returned")
+    }
+
+    /// Waits until `count` frames of all injected ones sit in receive
+    /// buffers (the driver has been told). Like every wait here, made
+    /// without the kernel's CPU (`Context::block_on_host`), or the NIC's
+    /// interrupt thread could not run.
+    pub(crate) fn wait_received(&self, count: usize) {
+        self.shared
+            .wait_for("receive completions", |state| state.received >= count);
+    }
+
+    /// Frames transmitted and not yet taken by [`FakeDevice::expect_sent`].
+    pub(crate) fn take_sent(&self) -> Vec<Vec<u8>> {
+        core::mem::take(&mut self.shared.lock().transmitted)
+    }
+}
+
+impl Drop for FakeDevice {
+    fn drop(&mut self) {
+        self.shared.lock().stop = true;
+        self.shared.changed.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The device thread: serves both queues whenever something changes.
+fn run(shared: &Shared, raise: &dyn Fn()) {
+    let mut state = shared.lock();
+    while !state.stop {
+        state.notified = false;
+        let worked = serve_transmit(&mut state) | serve_receive(&mut state);
+        if worked {
+            state.interrupt_pending = true;
+            shared.changed.notify_all();
+            drop(state);
+            raise();
+            state = shared.lock();
+            continue;
+        }
+        // Woken by a notify, an injection or the stop; the timeout only
+        // bounds how long a lost wakeup could stall a test.
+        state = shared
+            .changed
+            .wait_timeout(state, Duration::from_millis(50))
+            .unwrap()
+            .0;
+    }
+}
+
+/// Takes every frame the driver made available on the transmit queue.
+fn serve_transmit(state: &mut State) -> bool {
+    let mut worked = false;
+    while let Some((head, bytes)) = take_available(&mut state.queues[TRANSMIT]) {
+        state
+            .transmitted
+            .push(bytes.get(HEADER..).unwrap_or_default().to_vec());
+        complete(&mut state.queues[TRANSMIT], head, 0);
+        worked = true;
+    }
+    worked
+}
+
+/// Writes injected frames into the receive buffers the driver lent.
+fn serve_receive(state: &mut State) -> bool {
+    let mut worked = false;
+    while !state.to_receive.is_empty() {
+        let queue = &mut state.queues[RECEIVE];
+        let Some((head, buffer)) = next_buffer(queue) else {
+            break;
+        };
+        let frame = state.to_receive.pop_front().expect("not empty");
+        let length = (HEADER + frame.len()).min(buffer.1 as usize);
+        let mut bytes = alloc::vec![0u8; HEADER];
+        bytes.extend_from_slice(&frame);
+        // SAFETY: the driver lent `buffer.1` writable bytes at `buffer.0`
+        // (a WRITE descriptor) and does not touch them until the used
+        // element written below is published.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.0 as *mut u8, length) };
+        complete(queue, head, length as u32);
+        state.received += 1;
+        worked = true;
+    }
+    worked
+}
+
+/// The next available chain's head and its readable bytes.
+fn take_available(queue: &mut Queue) -> Option<(u16, Vec<u8>)> {
+    let head = pop_avail(queue)?;
+    let mut bytes = Vec::new();
+    let mut index = head;
+    for _ in 0..queue.size {
+        let (address, length, flags, next) = descriptor(queue, index);
+        // SAFETY: the driver lent `length` readable bytes at `address`
+        // until the chain comes back on the used ring.
+        let part = unsafe { core::slice::from_raw_parts(address as *const u8, length as usize) };
+        bytes.extend_from_slice(part);
+        if flags & 1 == 0 {
+            break;
+        }
+        index = next;
+    }
+    Some((head, bytes))
+}
+
+/// The next available receive buffer: head, (address, length).
+fn next_buffer(queue: &mut Queue) -> Option<(u16, (u64, u32))> {
+    let head = pop_avail(queue)?;
+    let (address, length, flags, _) = descriptor(queue, head);
+    assert_ne!(flags & DESCRIPTOR_WRITE, 0, "receive buffers are writable");
+    Some((head, (address, length)))
+}
+
+/// Takes the next head from the avail ring, if the driver published one.
+fn pop_avail(queue: &mut Queue) -> Option<u16> {
+    if queue.size == 0 {
+        return None;
+    }
+    let ring = queue.driver_area as *mut u16;
+    // SAFETY: the avail ring's `idx` (second u16) is an atomic the driver
+    // publishes with release ordering; the area is the driver's, alive
+    // while the queue is set.
+    let published = unsafe { AtomicU16::from_ptr(ring.add(1)) }.load(Ordering::Acquire);
+    if published == queue.next_avail {
+        return None;
+    }
+    let slot = usize::from(queue.next_avail % queue.size);
+    // SAFETY: ring entries follow flags and idx; `slot` < size.
+    let head = unsafe { ring.add(2 + slot).read_volatile() };
+    queue.next_avail = queue.next_avail.wrapping_add(1);
+    Some(head)
+}
+
+/// Descriptor `index`: address, length, flags, next.
+fn descriptor(queue: &Queue, index: u16) -> (u64, u32, u16, u16) {
+    assert!(index < queue.size, "descriptor index {index} out of range");
+    let at = (queue.descriptors as *const u8).wrapping_add(usize::from(index) * 16);
+    // SAFETY: the table holds `size` 16-byte descriptors; the acquire load
+    // of avail.idx ordered the driver's writes to this one before us.
+    unsafe {
+        (
+            at.cast::<u64>().read_volatile(),
+            at.add(8).cast::<u32>().read_volatile(),
+            at.add(12).cast::<u16>().read_volatile(),
+            at.add(14).cast::<u16>().read_volatile(),
+        )
+    }
+}
+
+/// Puts `head` on the used ring with `length` written, and publishes it.
+fn complete(queue: &mut Queue, head: u16, length: u32) {
+    let used = queue.device_area as *mut u8;
+    let slot = usize::from(queue.next_used % queue.size);
+    // SAFETY: used elements (id: u32, len: u32) follow flags and idx;
+    // `slot` < size; the driver reads them only after the idx store below.
+    unsafe {
+        let element = used.add(4 + slot * 8);
+        element.cast::<u32>().write_volatile(u32::from(head));
+        element.add(4).cast::<u32>().write_volatile(length);
+    }
+    queue.next_used = queue.next_used.wrapping_add(1);
+    // SAFETY: `idx` is the used ring's second u16, an atomic the driver
+    // reads with acquire ordering.
+    unsafe { AtomicU16::from_ptr(used.cast::<u16>().add(1)) }
+        .store(queue.next_used, Ordering::Release);
+}
