@@ -55,6 +55,7 @@ fn pages_and_keep_alive(machine: Machine) {
     let page = http_get(&mut stream, "/").expect("GET /");
     assert_eq!(page.status, 200, "{}", served.qemu.log());
     assert!(String::from_utf8_lossy(&page.body).contains("<h1>anykernel</h1>"));
+    assert_date_is_now(&page.head);
     let stats = http_get(&mut stream, "/stats").expect("GET /stats");
     let stats = String::from_utf8_lossy(&stats.body).into_owned();
     assert!(stats.contains("if vioif0 up inet 10.0.2.15/24"), "{stats}");
@@ -63,6 +64,23 @@ fn pages_and_keep_alive(machine: Machine) {
             http_get(&mut stream, "/").unwrap_or_else(|e| panic!("request {request}: {e}"));
         assert_eq!(response.status, 200);
     }
+}
+
+/// The response's `Date` is an IMF-fixdate within a few minutes of the
+/// host's clock (QEMU starts the guest's RTC at the host's UTC time).
+fn assert_date_is_now(head: &str) {
+    let date = head.lines().find_map(|line| line.strip_prefix("Date: "));
+    let date = date.unwrap_or_else(|| panic!("no Date header in {head}"));
+    let sent = httpdate::parse_http_date(date).unwrap_or_else(|e| panic!("{date}: {e}"));
+    let now = std::time::SystemTime::now();
+    let skew = now
+        .duration_since(sent)
+        .or_else(|early| Ok::<_, ()>(early.duration()));
+    let skew = skew.expect("a duration either way");
+    assert!(
+        skew.as_secs() < 300,
+        "Date {date} is {skew:?} off the host's clock"
+    );
 }
 
 /// 200 connections open at once from Linux's TCP over a tap, each served

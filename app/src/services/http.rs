@@ -15,6 +15,7 @@ use kernel::Context;
 use kernel::net::{Fd, SocketOption};
 
 use super::Services;
+use super::http_date::write_date_header;
 
 /// The longest request head accepted.
 const HEAD_LIMIT: usize = 8 * 1024;
@@ -142,12 +143,17 @@ fn answer(
 
 /// Writes `reply`; whether it went out.
 fn send(context: &Context<'_>, services: &Services, connection: Fd, reply: &Reply<'_>) -> bool {
-    let mut response = String::with_capacity(160 + reply.body.len());
+    let mut response = String::with_capacity(200 + reply.body.len());
     let _ = write!(
         response,
-        "HTTP/1.1 {} {}\r\nServer: anykernel\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
+        "HTTP/1.1 {} {}\r\n",
         reply.status,
-        reason(reply.status),
+        reason(reply.status)
+    );
+    let _ = write_date_header(&mut response, context.time_of_day_ns());
+    let _ = write!(
+        response,
+        "Server: anykernel\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
         reply.kind,
         reply.body.len(),
         if reply.keep_alive {

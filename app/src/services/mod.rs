@@ -19,6 +19,7 @@
 mod discard;
 mod echo;
 mod http;
+mod http_date;
 mod source;
 mod udp_echo;
 
