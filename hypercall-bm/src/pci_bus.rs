@@ -9,7 +9,7 @@
 
 use alloc::vec::Vec;
 
-use hypercall::{IoWidth, PciAddress, PciBar, PciBus, PciError, is_resource_register};
+use hypercall::{IoWidth, PciAddress, PciBar, PciBus, PciError, PciFunction, is_resource_register};
 use platform::pci as bus;
 
 use crate::device_memory;
@@ -27,8 +27,8 @@ impl Pci {
 }
 
 impl PciBus for Pci {
-    fn functions(&self) -> Vec<PciAddress> {
-        bus::functions().map(|function| function.address).collect()
+    fn functions(&self) -> Vec<PciFunction> {
+        bus::functions().map(|function| function.info).collect()
     }
 
     fn config_read(&self, at: PciAddress, offset: u16) -> Result<u32, PciError> {
@@ -69,7 +69,7 @@ impl PciBus for Pci {
 /// found at boot or, for a function beyond the boot table, as it reads now.
 fn header_type(at: PciAddress) -> Result<u8, PciError> {
     if let Some(function) = bus::find(at) {
-        return Ok(function.header_type);
+        return Ok(function.info.header_type);
     }
     Ok(((bus::config_read(at, 0x0c)? >> 16) & 0x7f) as u8)
 }

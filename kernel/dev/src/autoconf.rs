@@ -13,14 +13,13 @@ use alloc::vec::Vec;
 
 use base::Context;
 use base::component::{Component, ComponentError, InitLevel};
-use base::hypercall::{PciAddress, PciBar, PciBus};
+use base::hypercall::{PciAddress, PciBar, PciBus, PciFunction};
 use base::sync::Mutex;
 use log::{debug, info, warn};
 
 use crate::capability::{self, Capabilities};
 use crate::config::{self, CommandRegister};
 use crate::error::DevError;
-use crate::function::{PciFunction, functions};
 use crate::interrupt::{self, DeviceInterrupt, InterruptMode};
 use crate::msix::Msix;
 
@@ -174,14 +173,14 @@ impl Dev {
         context.kernel().service::<Self>(context)
     }
 
-    /// The service, describing the host's functions and installing it on
+    /// The service, listing the host's functions and installing it on
     /// first use. Without a PCI bus it lists no functions.
     pub fn get_or_install(context: &Context<'_>) -> Arc<Self> {
         if let Some(dev) = Self::of(context) {
             return dev;
         }
         let functions = match context.kernel().hypercalls().pci() {
-            Some(bus) => functions(bus),
+            Some(bus) => bus.functions(),
             None => Vec::new(),
         };
         let claimed = Mutex::new(alloc::vec![false; functions.len()]);
@@ -262,7 +261,7 @@ mod tests {
         bus.add_function(0, 2, 0, 0x8086, 0x100e);
         bus.add_function(0, 3, 0, 0x1af4, 0x1042); // virtio-blk: nobody
         bus.add_function(0, 4, 0, 0x1234, 0x1041); // right device, wrong vendor
-        let found = functions(&bus);
+        let found = bus.functions();
         let drivers = [&VIRTIO, &E1000];
         let names: Vec<_> = found
             .iter()
@@ -275,7 +274,7 @@ mod tests {
     fn bus_master_sets_memory_and_master_bits() {
         let bus = FakeBus::new();
         bus.add_function(0, 1, 0, 0x1af4, 0x1041);
-        let function = functions(&bus)[0];
+        let function = bus.functions()[0];
         let device = PciDevice::new(&bus, function);
         device.enable_bus_master().unwrap();
         assert_eq!(bus.get(device.address(), config::COMMAND_STATUS), 0b110);

@@ -15,13 +15,12 @@
 use alloc::sync::Arc;
 
 use base::Context;
-use base::hypercall::{InterruptError, InterruptSource, PciBus};
+use base::hypercall::{InterruptError, InterruptSource, PciBus, PciFunction};
 use base::interrupt::{EstablishError, Interrupt};
 use log::warn;
 
 use crate::config::{self, CommandRegister};
 use crate::error::DevError;
-use crate::function::PciFunction;
 use crate::msix::Msix;
 
 /// Which interrupt a driver accepts.
@@ -136,7 +135,7 @@ fn establish_intx(
     name: &str,
     handler: Handler,
 ) -> Result<DeviceInterrupt, DevError> {
-    let gsi = intx_line(bus, function).ok_or(DevError::NoInterrupt)?;
+    let gsi = intx_line(function).ok_or(DevError::NoInterrupt)?;
     let intx = CommandRegister::INTERRUPT_DISABLE;
     config::update_command(bus, function.address, CommandRegister::empty(), intx)?;
     let source = InterruptSource::Line {
@@ -152,10 +151,9 @@ fn establish_intx(
 }
 
 /// The GSI of the function's INTx line: `None` without a pin, or when
-/// firmware left the line unrouted (0 or 0xff; GSI 0 is never a PCI line).
-pub fn intx_line(bus: &dyn PciBus, function: &PciFunction) -> Option<u32> {
-    let interrupt = config::read_u16(bus, function.address, config::INTERRUPT).ok()?;
-    let (line, pin) = (interrupt as u8, (interrupt >> 8) as u8);
+/// the host left the line unrouted (0 or 0xff; GSI 0 is never a PCI line).
+pub fn intx_line(function: &PciFunction) -> Option<u32> {
+    let (line, pin) = (function.interrupt_line, function.interrupt_pin);
     if pin == 0 || line == 0 || line == 0xff {
         return None;
     }
@@ -166,7 +164,6 @@ pub fn intx_line(bus: &dyn PciBus, function: &PciFunction) -> Option<u32> {
 mod tests {
     use super::*;
     use crate::fake::FakeBus;
-    use crate::function::functions;
 
     #[test]
     fn intx_needs_a_pin_and_a_routed_line() {
@@ -181,8 +178,8 @@ mod tests {
         ];
         for (register, expected) in cases {
             bus.set(at, config::INTERRUPT, register);
-            let function = functions(&bus)[0];
-            assert_eq!(intx_line(&bus, &function), expected, "{register:#x}");
+            let function = bus.functions()[0];
+            assert_eq!(intx_line(&function), expected, "{register:#x}");
         }
     }
 }

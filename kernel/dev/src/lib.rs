@@ -40,7 +40,6 @@ pub mod capability;
 pub mod config;
 pub mod dma;
 mod error;
-pub mod function;
 pub mod interrupt;
 pub mod msix;
 pub mod registers;
@@ -49,9 +48,9 @@ pub mod registers;
 pub mod fake;
 
 pub use autoconf::{DEV, Dev, PciDevice, PciDriver, PciId};
+pub use base::hypercall::{PciBus, PciFunction};
 pub use dma::DmaBuffer;
 pub use error::DevError;
-pub use function::{PciFunction, functions};
 pub use interrupt::{DeviceInterrupt, InterruptKind, InterruptMode};
 
 /// The hypercall interface the faction is written against.

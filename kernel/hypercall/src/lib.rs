@@ -82,7 +82,7 @@ pub use memory::{Memory, MemoryError, PAGE_SIZE};
 pub use nic::{MIN_FRAME, NicError, VirtualNic, VirtualNics};
 pub use pci::{
     BarKind, HEADER_BRIDGE, HEADER_DEVICE, IoWidth, PciAddress, PciBar, PciBus, PciError,
-    is_resource_register,
+    PciFunction, is_resource_register,
 };
 pub use random::{Random, RandomError};
 pub use sync::{HostCondvar, HostMutex, Synchronization, WaitResult};

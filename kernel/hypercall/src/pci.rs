@@ -6,8 +6,8 @@
 //! starts it has enumerated the bus, numbered bridges, sized and assigned
 //! every BAR and routed interrupt lines (firmware does part of this under
 //! SeaBIOS; `hypercall-bm` does all of it under qboot and microvm). So
-//! the kernel never walks the bus itself ([`PciBus::functions`] lists what
-//! the host found) and never moves a BAR: configuration writes to the
+//! the kernel never walks the bus itself ([`PciBus::functions`] lists and
+//! describes what the host found) and never moves a BAR: configuration writes to the
 //! registers that place a function in the address space are refused
 //! ([`is_resource_register`]), and memory BARs reach the kernel only as
 //! the host's own mapping ([`PciBar::mapping`]).
@@ -19,6 +19,44 @@ use crate::device_memory::MmioRegion;
 
 /// A PCI function: segment, bus, device (0..=31), function (0..=7).
 pub use pci_types::PciAddress;
+
+/// A function as the host found it: identity, class, interrupt routing.
+/// Read from its configuration header when the host enumerated the bus;
+/// the interrupt line is the GSI the host routed its pin to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PciFunction {
+    /// Where it is.
+    pub address: PciAddress,
+    /// Vendor ID.
+    pub vendor: u16,
+    /// Device ID.
+    pub device: u16,
+    /// Base class (0x02 network, 0x06 bridge, …).
+    pub class: u8,
+    /// Subclass.
+    pub subclass: u8,
+    /// Programming interface.
+    pub interface: u8,
+    /// Revision.
+    pub revision: u8,
+    /// Header type without the multi-function bit ([`HEADER_DEVICE`],
+    /// [`HEADER_BRIDGE`], …).
+    pub header_type: u8,
+    /// Interrupt pin: 1..=4 for INTA..INTD, 0 for none.
+    pub interrupt_pin: u8,
+    /// Interrupt line: the GSI the pin arrives on (0xff: none).
+    pub interrupt_line: u8,
+}
+
+impl fmt::Display for PciFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "pci {} {:04x}:{:04x} class {:02x}.{:02x}",
+            self.address, self.vendor, self.device, self.class, self.subclass
+        )
+    }
+}
 
 /// What a BAR decodes, as its low bits say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +213,7 @@ pub const fn is_resource_register(header_type: u8, offset: u16) -> bool {
 pub trait PciBus: Send + Sync {
     /// Every function the host found, in bus order: depth-first from bus 0,
     /// a bridge before the functions behind it.
-    fn functions(&self) -> Vec<PciAddress>;
+    fn functions(&self) -> Vec<PciFunction>;
 
     /// Reads the 32-bit configuration register at `offset` (4-byte aligned,
     /// below 256). An absent function reads as all ones.

@@ -145,7 +145,7 @@ fn assign_bus(bus: u8, inventory: &mut Inventory, context: &mut Context<'_>, pla
     if !context.visited.insert(bus) {
         return;
     }
-    let on_bus = |function: &Function| function.address.bus() == bus;
+    let on_bus = |function: &Function| function.info.address.bus() == bus;
     let count = inventory.iter().filter(|function| on_bus(function)).count();
     for nth in 0..count {
         let Some(function) = inventory
@@ -156,7 +156,7 @@ fn assign_bus(bus: u8, inventory: &mut Inventory, context: &mut Context<'_>, pla
             break;
         };
         assign_function(function, context, place);
-        let (address, secondary) = (function.address, function.secondary_bus);
+        let (address, secondary) = (function.info.address, function.secondary_bus);
         let Some(secondary) = secondary else { continue };
         if place == Place::BehindFirmwareBridge || !context.scan.unconfigured(secondary) {
             assign_bus(secondary, inventory, context, Place::BehindFirmwareBridge);
@@ -189,7 +189,7 @@ fn assign_function(function: &mut Function, context: &mut Context<'_>, place: Pl
                 .filter(|_| place != Place::BehindFirmwareBridge)
             {
                 Some(address) => {
-                    place_bar(function.address, index, bar, address);
+                    place_bar(function.info.address, index, bar, address);
                     context.assigned.bars += 1;
                 }
                 None => {
@@ -201,7 +201,7 @@ fn assign_function(function: &mut Function, context: &mut Context<'_>, place: Pl
         decode |= sizing::decode_bit(bar.kind);
     }
     if context.decoding == Decoding::AtInit {
-        sizing::enable(function.address, decode);
+        sizing::enable(function.info.address, decode);
     }
 }
 

@@ -99,23 +99,27 @@ mod machine {
     }
 
     /// Writes each function's GSI into its interrupt line (see the
-    /// module docs); does nothing on other chipsets.
-    pub fn route_lines(inventory: &Inventory) {
+    /// module docs), and into what the kernel is told of it; does nothing
+    /// on other chipsets.
+    pub fn route_lines(inventory: &mut Inventory) {
         let Some(chipset) = detect(inventory) else {
             return;
         };
-        for function in inventory.iter() {
-            if function.header_type != 0 || !(1..=4).contains(&function.interrupt_pin) {
+        for index in 0..inventory.count {
+            let Some(function) = inventory.functions[index] else {
+                continue;
+            };
+            let info = function.info;
+            if info.header_type != 0 || !(1..=4).contains(&info.interrupt_pin) {
                 continue;
             }
-            let gsi = root_slot_and_pin(inventory, function)
+            let gsi = root_slot_and_pin(inventory, &function)
                 .and_then(|(slot, pin)| chipset.gsi(slot, pin));
-            if let (Some(gsi), Ok(dword)) = (gsi, read(function.address, INTERRUPT)) {
-                let _ = write(
-                    function.address,
-                    INTERRUPT,
-                    (dword & !0xff) | u32::from(gsi),
-                );
+            if let (Some(gsi), Ok(dword)) = (gsi, read(info.address, INTERRUPT))
+                && write(info.address, INTERRUPT, (dword & !0xff) | u32::from(gsi)).is_ok()
+                && let Some(entry) = inventory.functions[index].as_mut()
+            {
+                entry.info.interrupt_line = gsi;
             }
         }
     }
@@ -124,6 +128,7 @@ mod machine {
         let is = |(address, vendor, device): (PciAddress, u16, u16)| {
             inventory
                 .iter()
+                .map(|f| f.info)
                 .any(|f| f.address == address && f.vendor == vendor && f.device == device)
         };
         let byte = |address: PciAddress, offset: u16| {
@@ -144,7 +149,7 @@ mod machine {
 
     /// The slot and pin on bus 0 that `function`'s INTx arrives through.
     fn root_slot_and_pin(inventory: &Inventory, function: &Function) -> Option<(u8, u8)> {
-        let (mut address, mut pin) = (function.address, function.interrupt_pin);
+        let (mut address, mut pin) = (function.info.address, function.info.interrupt_pin);
         for _ in 0..=255 {
             if address.bus() == 0 {
                 return Some((address.device(), pin));
@@ -153,7 +158,7 @@ mod machine {
                 .iter()
                 .find(|f| f.secondary_bus == Some(address.bus()))?;
             pin = swizzle(pin, address.device());
-            address = bridge.address;
+            address = bridge.info.address;
         }
         None
     }

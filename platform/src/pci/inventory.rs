@@ -8,6 +8,8 @@
 
 use spin::Mutex;
 
+use hypercall::PciFunction;
+
 use super::address::PciAddress;
 use super::bar::Bar;
 use crate::cpu;
@@ -15,25 +17,12 @@ use crate::cpu;
 /// How many functions the table holds.
 pub const CAPACITY: usize = 64;
 
-/// One PCI function as found at boot.
+/// One PCI function as found at boot: what the kernel is told of it,
+/// and what firmware work needs besides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Function {
-    /// Where it is.
-    pub address: PciAddress,
-    /// Vendor ID.
-    pub vendor: u16,
-    /// Device ID.
-    pub device: u16,
-    /// Base class (e.g. 0x02 network).
-    pub class: u8,
-    /// Subclass.
-    pub subclass: u8,
-    /// Programming interface.
-    pub interface: u8,
-    /// Header type without the multi-function bit (0 device, 1 bridge).
-    pub header_type: u8,
-    /// Interrupt pin (1..=4 for INTA..INTD, 0 none).
-    pub interrupt_pin: u8,
+    /// Identity, class and interrupt routing, as the kernel sees them.
+    pub info: PciFunction,
     /// The BARs (6 for devices, 2 for bridges); the upper half of a 64-bit
     /// BAR and unimplemented BARs are `None`.
     pub bars: [Option<Bar>; 6],
@@ -87,7 +76,7 @@ pub fn find(address: PciAddress) -> Option<Function> {
     with_inventory(|inventory| {
         inventory
             .iter()
-            .find(|function| function.address == address)
+            .find(|function| function.info.address == address)
             .copied()
     })
 }
@@ -98,7 +87,7 @@ pub(super) fn find_sized(address: PciAddress) -> Option<Function> {
     with_inventory(|inventory| {
         let function = inventory
             .iter_mut()
-            .find(|function| function.address == address)?;
+            .find(|function| function.info.address == address)?;
         super::sizing::ensure_sized(function);
         Some(*function)
     })

@@ -6,6 +6,8 @@
 //! scanned and then the highest bus found. BARs are read and, where
 //! decoding is off, sized (see `sizing.rs`).
 
+use hypercall::PciFunction;
+
 use super::address::{PciAddress, at};
 use super::config::{read, write};
 use super::inventory::{Function, Inventory};
@@ -109,7 +111,7 @@ fn visit(address: PciAddress, scan: &mut Scan, inventory: &mut Inventory) {
     let Some(mut function) = describe(address) else {
         return;
     };
-    if function.header_type == 1 {
+    if function.info.header_type == 1 {
         let closed = windows_closed(address);
         let secondary = number_bridge(address, scan);
         function.secondary_bus = secondary;
@@ -133,15 +135,21 @@ fn describe(address: PciAddress) -> Option<Function> {
     let class = read(address, CLASS).ok()?.to_le_bytes();
     let header_type = ((read(address, HEADER).ok()? >> 16) & 0x7f) as u8;
     let (bars, sized) = sizing::read_bars(address, header_type);
-    Some(Function {
+    let interrupt = read(address, INTERRUPT).ok()?;
+    let info = PciFunction {
         address,
         vendor: ids as u16,
         device: (ids >> 16) as u16,
         class: class[3],
         subclass: class[2],
         interface: class[1],
+        revision: class[0],
         header_type,
-        interrupt_pin: (read(address, INTERRUPT).ok()? >> 8) as u8,
+        interrupt_pin: (interrupt >> 8) as u8,
+        interrupt_line: interrupt as u8,
+    };
+    Some(Function {
+        info,
         bars,
         sized,
         secondary_bus: None,

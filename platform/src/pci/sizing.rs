@@ -70,10 +70,10 @@ pub(super) fn ensure_sized(function: &mut Function) {
     if function.sized {
         return;
     }
-    let address = function.address;
+    let address = function.info.address;
     let command = read(address, COMMAND).unwrap_or(0) & 0xffff;
     let _ = write(address, COMMAND, command & !(DECODE_IO | DECODE_MEMORY));
-    function.bars = each_bar(address, slots(function.header_type), probe_slot);
+    function.bars = each_bar(address, slots(function.info.header_type), probe_slot);
     let _ = write(address, COMMAND, command);
     function.sized = true;
 }

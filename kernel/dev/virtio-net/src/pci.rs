@@ -331,8 +331,8 @@ mod tests {
     }
 
     impl PciBus for FakeVirtio {
-        fn functions(&self) -> alloc::vec::Vec<PciAddress> {
-            alloc::vec![PciAddress::new(0, 0, 1, 0)]
+        fn functions(&self) -> alloc::vec::Vec<PciFunction> {
+            alloc::vec![function()]
         }
 
         fn config_read(&self, _: PciAddress, offset: u16) -> Result<u32, PciError> {
@@ -366,8 +366,8 @@ mod tests {
         fn io_write(&self, _: u16, _: IoWidth, _: u32) {}
     }
 
-    fn device(bus: &FakeVirtio) -> PciDevice<'_> {
-        let function = PciFunction {
+    fn function() -> PciFunction {
+        PciFunction {
             address: PciAddress::new(0, 0, 1, 0),
             vendor: 0x1af4,
             device: 0x1041,
@@ -378,8 +378,11 @@ mod tests {
             header_type: 0,
             interrupt_pin: 1,
             interrupt_line: 11,
-        };
-        PciDevice::new(bus, function)
+        }
+    }
+
+    fn device(bus: &FakeVirtio) -> PciDevice<'_> {
+        PciDevice::new(bus, function())
     }
 
     #[test]
