@@ -47,6 +47,11 @@ pub fn embed(elf: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the ELF `image` still has its DWARF line tables.
+pub fn has_line_tables(image: &[u8]) -> Result<bool, String> {
+    Ok(Layout::parse(image)?.section(".debug_line").is_some())
+}
+
 /// One table entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Symbol {
