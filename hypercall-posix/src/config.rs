@@ -7,6 +7,10 @@
 //! first: `--net=SPEC` or `--net SPEC` adds a virtual NIC (see
 //! [`crate::nic::NicSpec`]), one per option in order, followed by those in
 //! `ANYKERNEL_NET` (specs separated by blanks); they never reach the kernel.
+//! This split is not clap's: boot parameters are the kernel's own words,
+//! passed through in order whatever they look like (a test harness's
+//! `--exact` included), and clap's hyphen-accepting positional would also
+//! swallow every `--net` after the first boot parameter.
 
 use std::ffi::OsString;
 

@@ -21,6 +21,7 @@
 pub mod clients;
 mod config;
 mod images;
+pub mod locations;
 mod machine;
 pub mod netns;
 mod network;

@@ -21,18 +21,10 @@ pub struct Namespace {
     pub name: String,
 }
 
-unsafe extern "C" {
-    fn geteuid() -> u32;
-    fn setns(fd: i32, nstype: i32) -> i32;
-}
-
-/// `setns`'s flag for a network namespace.
-const CLONE_NEWNET: i32 = 0x4000_0000;
-
 /// Why tap tests cannot run here, or `None` when they can.
 pub fn missing_privilege(tools: &[&str]) -> Option<String> {
     // SAFETY: geteuid(2) has no preconditions.
-    if unsafe { geteuid() } != 0 {
+    if unsafe { libc::geteuid() } != 0 {
         return Some("not root: creating tap devices and namespaces needs it".into());
     }
     if !std::path::Path::new("/dev/net/tun").exists() {
@@ -93,7 +85,7 @@ impl Namespace {
         std::thread::spawn(move || {
             // SAFETY: setns(2) with an open namespace file descriptor; it
             // changes only this thread's network namespace.
-            let status = unsafe { setns(file.as_raw_fd(), CLONE_NEWNET) };
+            let status = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
             assert_eq!(status, 0, "setns: {}", std::io::Error::last_os_error());
             f()
         })

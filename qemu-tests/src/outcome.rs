@@ -1,11 +1,15 @@
 //! The outcome of one boot: verdict, serial log, run time, and assertions.
 //!
 //! Every assertion that fails panics with the whole serial log (with line
-//! arrival times), so a failing QEMU test always shows what the guest said.
+//! arrival times), so a failing QEMU test always shows what the guest said,
+//! and the file and line of each backtrace frame when the image has a
+//! `.debug` file (see [`crate::locations`]).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::locations::{debug_file, frame_locations};
 use crate::serial::{SerialLine, format_log};
 use crate::verdict::Verdict;
 
@@ -20,6 +24,8 @@ pub struct Outcome {
     pub lines: Vec<SerialLine>,
     /// From spawning QEMU to its exit (or to the deadline).
     pub elapsed: Duration,
+    /// The ELF that was booted, if QEMU booted one with `-kernel`.
+    image: Option<PathBuf>,
 }
 
 impl Outcome {
@@ -34,7 +40,13 @@ impl Outcome {
             serial,
             lines,
             elapsed,
+            image: None,
         }
+    }
+
+    /// The outcome of booting `image` (its `.debug` file places frames).
+    pub fn with_image(self, image: Option<PathBuf>) -> Outcome {
+        Outcome { image, ..self }
     }
 
     /// Panics, with the serial log, unless the verdict is `expected`.
@@ -99,7 +111,20 @@ impl fmt::Display for Outcome {
             self.verdict,
             self.elapsed.as_secs_f64()
         )?;
-        formatter.write_str(&format_log(&self.lines))
+        formatter.write_str(&format_log(&self.lines))?;
+        let Some(image) = &self.image else {
+            return Ok(());
+        };
+        let locations = frame_locations(&self.serial, image);
+        if locations.is_empty() {
+            return Ok(());
+        }
+        let source = debug_file(image);
+        write!(
+            formatter,
+            "\nbacktrace lines (host, from {}):\n{locations}",
+            source.display()
+        )
     }
 }
 

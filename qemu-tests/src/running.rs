@@ -9,13 +9,14 @@
 
 use std::fmt;
 use std::io::{self, Read};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::config::QemuConfig;
-use crate::machine::ConfigError;
+use crate::machine::{BootMedium, ConfigError};
 use crate::outcome::Outcome;
 use crate::serial::{SerialLine, format_log, read_lines};
 use crate::verdict::Verdict;
@@ -74,12 +75,18 @@ pub struct Qemu {
     cursor: usize,
     stderr: Option<JoinHandle<String>>,
     reaped: bool,
+    /// The ELF booted with `-kernel`, whose `.debug` file places frames.
+    image: Option<PathBuf>,
 }
 
 impl Qemu {
     /// Starts QEMU as `config` says, with the serial port on a pipe.
     pub fn spawn(config: &QemuConfig) -> Result<Qemu, SpawnError> {
-        Qemu::spawn_command(config.command().map_err(SpawnError::Config)?)
+        let mut qemu = Qemu::spawn_command(config.command().map_err(SpawnError::Config)?)?;
+        if let BootMedium::Kernel(image) = config.medium() {
+            qemu.image = Some(image.clone());
+        }
+        Ok(qemu)
     }
 
     /// Starts any `command` the same way (stdin empty, stdout and stderr read).
@@ -106,6 +113,7 @@ impl Qemu {
             cursor: 0,
             stderr,
             reaped: false,
+            image: None,
         })
     }
 
@@ -211,7 +219,7 @@ impl Qemu {
             self.receive_all(deadline_after(DRAIN_AFTER_KILL));
             Verdict::Timeout
         };
-        Outcome::new(verdict, std::mem::take(&mut self.log), elapsed)
+        Outcome::new(verdict, std::mem::take(&mut self.log), elapsed).with_image(self.image.take())
     }
 
     /// Kills QEMU now and returns everything it printed (verdict `Timeout`).
@@ -220,6 +228,7 @@ impl Qemu {
         self.kill();
         self.receive_all(deadline_after(DRAIN_AFTER_KILL));
         Outcome::new(Verdict::Timeout, std::mem::take(&mut self.log), elapsed)
+            .with_image(self.image.take())
     }
 
     /// Receives lines until the output closes (true) or `deadline` (false).

@@ -3,14 +3,18 @@
 //! QEMU inherits our stdin, stdout and stderr and our process group, so
 //! Ctrl-C sends SIGINT to QEMU and to us alike. QEMU ends on it with status
 //! 0; we must outlive it to report, so while QEMU runs our SIGINT only sets
-//! a flag. A caught signal is reset to the default by exec, so QEMU still
+//! a flag (signal-hook's actions; outside a run SIGINT ends us as by
+//! default). A caught signal is reset to the default by exec, so QEMU still
 //! gets the default disposition although the handler is installed first.
 //! Only one QEMU can own the terminal: runs in one process are serialised,
 //! which also keeps the process-wide handler consistent.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+use signal_hook::consts::SIGINT;
+use signal_hook::flag;
 
 use crate::config::QemuConfig;
 use crate::running::SpawnError;
@@ -63,64 +67,68 @@ pub fn run_command_in_terminal(
 /// Held while a QEMU owns the terminal.
 static TERMINAL: Mutex<()> = Mutex::new(());
 
-/// Set by the SIGINT handler; read after QEMU exits.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-const SIGINT: i32 = 2;
-/// `SIG_ERR`, what `signal` returns when it fails.
-const SIGNAL_ERROR: usize = usize::MAX;
-
-unsafe extern "C" {
-    /// C library `signal(2)`; the handler is passed as its address.
-    fn signal(signal_number: i32, handler: usize) -> usize;
-    /// C library `sigpending(2)`.
-    fn sigpending(set: *mut SignalSet) -> i32;
-    /// C library `sigismember(3)`.
-    fn sigismember(set: *const SignalSet, signal_number: i32) -> i32;
+/// Our two SIGINT actions, registered once for the life of the process:
+/// while `idle` (no QEMU owns the terminal) a SIGINT does what it does by
+/// default, ending us; while a QEMU runs it only sets `interrupted`.
+#[derive(Debug)]
+struct InterruptFlags {
+    idle: Arc<AtomicBool>,
+    interrupted: Arc<AtomicBool>,
 }
 
-/// glibc's `sigset_t`: 1024 bits.
-#[repr(C)]
-struct SignalSet([u64; 16]);
+/// The registered actions; `None` if they could not be registered (then
+/// SIGINT keeps its disposition and is never reported).
+fn interrupt_flags() -> Option<&'static InterruptFlags> {
+    static FLAGS: OnceLock<Option<InterruptFlags>> = OnceLock::new();
+    let register = || {
+        let flags = InterruptFlags {
+            idle: Arc::new(AtomicBool::new(true)),
+            interrupted: Arc::new(AtomicBool::new(false)),
+        };
+        // The default action must come first: when idle it ends us.
+        flag::register_conditional_default(SIGINT, Arc::clone(&flags.idle)).ok()?;
+        flag::register(SIGINT, Arc::clone(&flags.interrupted)).ok()?;
+        Some(flags)
+    };
+    FLAGS.get_or_init(register).as_ref()
+}
 
 /// Whether a SIGINT is pending: sent (by a child that has exited since,
 /// say) but not yet delivered to any of our threads.
 fn interrupt_pending() -> bool {
-    let mut set = SignalSet([0; 16]);
-    // SAFETY: sigpending(2) writes a sigset_t, which `set` is sized and
-    // aligned for; sigismember(3) only reads it.
-    unsafe { sigpending(&mut set) == 0 && sigismember(&set, SIGINT) == 1 }
+    let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigpending(2) fills the sigset_t it is pointed at and returns
+    // 0 when it did; only then does sigismember(3) read it.
+    unsafe {
+        libc::sigpending(set.as_mut_ptr()) == 0 && libc::sigismember(set.as_ptr(), SIGINT) == 1
+    }
 }
 
-extern "C" fn on_interrupt(_signal_number: i32) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// Catches SIGINT while alive; restores the previous disposition on drop.
+/// Catches SIGINT while alive; SIGINT ends us again after the drop.
 struct InterruptGuard {
-    previous: usize,
+    flags: Option<&'static InterruptFlags>,
 }
 
 impl InterruptGuard {
     fn install() -> InterruptGuard {
-        INTERRUPTED.store(false, Ordering::SeqCst);
-        let handler = on_interrupt as extern "C" fn(i32) as usize;
-        // SAFETY: signal(2) with a valid signal number and the address of an
-        // `extern "C" fn(i32)` that only stores to an atomic, which is
-        // async-signal-safe.
-        let previous = unsafe { signal(SIGINT, handler) };
-        InterruptGuard { previous }
+        let flags = interrupt_flags();
+        if let Some(flags) = flags {
+            flags.interrupted.store(false, Ordering::SeqCst);
+            flags.idle.store(false, Ordering::SeqCst);
+        }
+        InterruptGuard { flags }
     }
 
     fn interrupted(&self) -> bool {
-        INTERRUPTED.load(Ordering::SeqCst)
+        self.flags
+            .is_some_and(|flags| flags.interrupted.load(Ordering::SeqCst))
     }
 
     /// Waits (up to a second) until no SIGINT is pending: one sent just
     /// before the child exited (Ctrl-C reaches QEMU and us together) may
     /// still be on its way to one of our threads, and must land on our
-    /// handler before [`InterruptGuard::interrupted`] is read and before
-    /// the default disposition comes back.
+    /// action before [`InterruptGuard::interrupted`] is read and before
+    /// SIGINT ends us again.
     fn settle(&self) {
         let deadline = Instant::now() + Duration::from_secs(1);
         while interrupt_pending() && Instant::now() < deadline {
@@ -132,10 +140,8 @@ impl InterruptGuard {
 impl Drop for InterruptGuard {
     fn drop(&mut self) {
         self.settle();
-        if self.previous != SIGNAL_ERROR {
-            // SAFETY: restores the disposition signal(2) returned, which is
-            // SIG_DFL, SIG_IGN or a handler that was valid before ours.
-            unsafe { signal(SIGINT, self.previous) };
+        if let Some(flags) = self.flags {
+            flags.idle.store(true, Ordering::SeqCst);
         }
     }
 }
@@ -170,5 +176,27 @@ mod tests {
             .expect("sh starts");
         assert!(run.interrupted, "{run:?}");
         assert!(matches!(run.verdict, Verdict::BootError(_)), "{run:?}");
+    }
+
+    /// Set in the child process of the test below.
+    const CHILD_VARIABLE: &str = "QEMU_TESTS_SIGINT_AFTER_RUN";
+
+    #[test]
+    fn after_a_run_ctrl_c_ends_the_caller_again() {
+        let name = "terminal::tests::after_a_run_ctrl_c_ends_the_caller_again";
+        if std::env::var_os(CHILD_VARIABLE).is_some() {
+            fake("exit 0").run_in_terminal().expect("sh starts");
+            // SAFETY: raise(3) has no preconditions; SIGINT should end us
+            // before it returns.
+            unsafe { libc::raise(SIGINT) };
+            std::process::exit(0);
+        }
+        let child = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+            .args(["--exact", name, "--test-threads=1"])
+            .env(CHILD_VARIABLE, "1")
+            .output()
+            .expect("the child runs");
+        use std::os::unix::process::ExitStatusExt as _;
+        assert_eq!(child.status.signal(), Some(SIGINT), "{:?}", child.status);
     }
 }

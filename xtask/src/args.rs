@@ -1,11 +1,12 @@
-//! Command-line parsing for `cargo xtask <verb>`, by hand (no clap).
+//! Command-line parsing for `cargo xtask <verb>`, with clap's derive.
 //!
 //! Options take their value as the next word or after `=` (`--mem 64M`,
-//! `--mem=64M`). Everything after `--` is kernel parameters. Unknown verbs,
-//! options and values are errors naming the offending word.
+//! `--mem=64M`); a repeated option keeps its last value. Everything after
+//! `--` is kernel parameters (run, gdb and iso only). A mistake comes back
+//! as one line naming the offending word. `help`, `--help` and `-h` (or no
+//! verb at all) ask for `main.rs`'s help text, which documents every verb.
 
-use std::fmt;
-
+use clap::{Args, Parser, Subcommand, value_parser};
 use qemu_tests::{Accel, Firmware, Machine};
 
 /// Which of the two images to boot.
@@ -18,20 +19,31 @@ pub enum ImageKind {
 }
 
 /// Options of `run` and `gdb`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
 pub struct RunOptions {
+    #[arg(long, default_value_t = Machine::Q35, value_parser = machine)]
     pub machine: Machine,
+    #[arg(long, default_value_t = Accel::Tcg, value_parser = accel)]
     pub accel: Accel,
+    #[arg(long, value_parser = firmware)]
     pub firmware: Option<Firmware>,
+    #[arg(long = "mem", value_name = "SIZE", value_parser = memory,
+          default_value_t = qemu_tests::DEFAULT_MEMORY_MIB)]
     pub memory_mib: u32,
+    #[arg(long, default_value = "appliance", value_parser = image)]
     pub image: ImageKind,
     /// Run the appliance as a hosted kernel (a Linux process), not in QEMU.
+    #[arg(long)]
     pub hosted: bool,
     /// The NIC: for QEMU `user` (default), `tap:NAME`, `dgram:LOCAL:REMOTE`
     /// or `none`; hosted, `tap:NAME` or `bus:PATH[,faults]` (default none).
+    /// Resolved by [`RunOptions::resolve_network`]: `None` is no NIC.
+    #[arg(long, value_name = "SPEC")]
     pub net: Option<String>,
     /// Where QEMU dumps the NIC's frames (pcap).
+    #[arg(long, value_name = "FILE", conflicts_with = "hosted")]
     pub pcap: Option<std::path::PathBuf>,
+    #[arg(last = true, value_name = "KERNEL_PARAMETERS")]
     pub params: Vec<String>,
 }
 
@@ -76,179 +88,191 @@ pub struct VersusLinuxOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageError(pub String);
 
-impl fmt::Display for UsageError {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str(&self.0)
     }
 }
 
 impl std::error::Error for UsageError {}
 
-fn usage(message: impl Into<String>) -> UsageError {
-    UsageError(message.into())
+impl From<clap::Error> for UsageError {
+    /// clap's report on one line, without its `error: ` prefix and the
+    /// usage line (which points at clap's help, not ours): paragraphs are
+    /// joined by `; `, so a `tip: ...` follows the error it is about.
+    fn from(error: clap::Error) -> Self {
+        let text = error.to_string();
+        let paragraphs: Vec<String> = text
+            .split("\n\n")
+            .filter(|paragraph| !paragraph.starts_with("Usage:") && !paragraph.is_empty())
+            .map(|paragraph| paragraph.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let line = paragraphs.join("; ");
+        UsageError(line.trim_start_matches("error: ").to_string())
+    }
 }
 
-/// Parses the words after `cargo xtask`.
-pub fn parse(words: &[String]) -> Result<Verb, UsageError> {
-    let Some((verb, rest)) = words.split_first() else {
-        return Ok(Verb::Help);
-    };
-    let before_params = rest.iter().take_while(|word| *word != "--");
-    if before_params
-        .into_iter()
-        .any(|word| word == "--help" || word == "-h")
-    {
-        return Ok(Verb::Help);
-    }
-    let (options, params) = match rest.iter().position(|word| word == "--") {
-        Some(split) => (&rest[..split], rest[split + 1..].to_vec()),
-        None => (rest, Vec::new()),
-    };
-    let options = Options::split(options)?;
-    let verb = match verb.as_str() {
-        "help" | "--help" | "-h" => Verb::Help,
-        "build" => Verb::Build,
-        "run" => Verb::Run(run_options(&options, params.clone())?),
-        "gdb" => Verb::Gdb(run_options(&options, params.clone())?),
-        "test" => Verb::Test {
-            quick: options.flag("quick"),
-        },
-        "iso" => Verb::Iso {
-            params: params.clone(),
-        },
-        "bench" => bench_verb(&options)?,
-        "fuzz" => Verb::Fuzz {
-            seconds: options.value(
-                "seconds",
-                60,
-                |text| text.parse().ok().filter(|seconds| *seconds > 0),
-                "a positive number of seconds",
-            )?,
-        },
-        other => return Err(usage(format!("unknown verb `{other}`"))),
-    };
-    options.reject_unused(verb_name(&verb))?;
-    let takes_params = matches!(verb, Verb::Run(_) | Verb::Gdb(_) | Verb::Iso { .. });
-    if !takes_params && !params.is_empty() {
-        return Err(usage(format!(
-            "`{}` takes no kernel parameters",
-            verb_name(&verb)
-        )));
-    }
-    Ok(verb)
+/// The command line as clap sees it.
+#[derive(Parser, Debug)]
+#[command(
+    name = "cargo xtask",
+    disable_help_flag = true,
+    disable_help_subcommand = true,
+    args_override_self = true
+)]
+struct CommandLine {
+    #[command(subcommand)]
+    verb: Option<Words>,
+    /// `--help` or `-h` with any verb: the help text.
+    #[arg(short, long, global = true)]
+    help: bool,
 }
 
-fn verb_name(verb: &Verb) -> &'static str {
-    match verb {
-        Verb::Help => "help",
-        Verb::Build => "build",
-        Verb::Run(_) => "run",
-        Verb::Gdb(_) => "gdb",
-        Verb::Test { .. } => "test",
-        Verb::Iso { .. } => "iso",
-        Verb::Bench { .. } | Verb::BenchVersusLinux(_) => "bench",
-        Verb::Fuzz { .. } => "fuzz",
-    }
+/// The verbs and their options, before `bench` is split in two.
+#[derive(Subcommand, Debug)]
+enum Words {
+    Help,
+    Build,
+    Run(RunOptions),
+    Gdb(RunOptions),
+    Test {
+        #[arg(long)]
+        quick: bool,
+    },
+    Iso {
+        #[arg(last = true, value_name = "KERNEL_PARAMETERS")]
+        params: Vec<String>,
+    },
+    Bench(BenchWords),
+    Fuzz {
+        #[arg(long, default_value_t = 60, value_parser = value_parser!(u64).range(1..))]
+        seconds: u64,
+    },
 }
 
 /// `bench [--runs N] [--hosted]` or `bench --vs linux [--runs N] [--quick]
 /// [--accel tcg|kvm] [--profile]`.
-fn bench_verb(options: &Options) -> Result<Verb, UsageError> {
-    let linux = |text: &str| (text == "linux").then_some(true);
-    if !options.value("vs", false, linux, "linux (the only baseline)")? {
-        return Ok(Verb::Bench {
-            runs: options.runs(5)?,
-            hosted: options.flag("hosted"),
-        });
-    }
-    if options.flag("hosted") {
-        return Err(usage(
-            "`--vs linux` compares QEMU guests; it has no `--hosted`",
-        ));
-    }
-    let quick = options.flag("quick");
-    Ok(Verb::BenchVersusLinux(VersusLinuxOptions {
-        runs: options.runs(if quick { 1 } else { 5 })?,
-        quick,
-        accel: options.value("accel", Accel::Tcg, Accel::from_name, "tcg, kvm")?,
-        profile: options.flag("profile"),
-    }))
+#[derive(Args, Debug)]
+struct BenchWords {
+    #[arg(long, value_parser = value_parser!(u32).range(1..))]
+    runs: Option<u32>,
+    #[arg(long, conflicts_with = "vs")]
+    hosted: bool,
+    /// The baseline; `linux` is the only one.
+    #[arg(long, value_name = "BASELINE", value_parser = ["linux"])]
+    vs: Option<String>,
+    #[arg(long, requires = "vs")]
+    quick: bool,
+    #[arg(long, requires = "vs", value_parser = accel)]
+    accel: Option<Accel>,
+    #[arg(long, requires = "vs")]
+    profile: bool,
 }
 
-fn run_options(options: &Options, params: Vec<String>) -> Result<RunOptions, UsageError> {
-    let machine = options.value(
-        "machine",
-        Machine::Q35,
-        Machine::from_name,
-        "q35, microvm, pc",
-    )?;
-    let accel = options.value("accel", Accel::Tcg, Accel::from_name, "tcg, kvm")?;
-    let firmware = options.value("firmware", None, firmware_from_name, "qboot, seabios")?;
-    let image = options.value(
-        "image",
-        ImageKind::Appliance,
-        image_from_name,
-        "appliance, selftest",
-    )?;
-    let memory_mib = options.value(
-        "mem",
-        qemu_tests::DEFAULT_MEMORY_MIB,
-        |text| parse_size(text).ok().and_then(memory_mib),
-        "a whole number of MiB such as 64M, 1G or 512 (MiB)",
-    )?;
-    let hosted = options.flag("hosted");
-    let net = network_option(options, hosted)?;
-    let pcap = options.value("pcap", None, |text| Some(Some(text.into())), "a file name")?;
-    if pcap.is_some() && (hosted || net.is_none()) {
-        return Err(usage(
-            "`--pcap` dumps the QEMU guest's NIC: it needs a QEMU run with a network",
-        ));
+/// Parses the words after `cargo xtask`.
+pub fn parse(words: &[String]) -> Result<Verb, UsageError> {
+    let program = std::iter::once("cargo xtask");
+    let line = CommandLine::try_parse_from(program.chain(words.iter().map(String::as_str)))?;
+    if line.help {
+        return Ok(Verb::Help);
     }
-    Ok(RunOptions {
-        machine,
-        accel,
-        firmware,
-        memory_mib,
-        image,
-        hosted,
-        net,
-        pcap,
-        params,
+    Ok(match line.verb {
+        None | Some(Words::Help) => Verb::Help,
+        Some(Words::Build) => Verb::Build,
+        Some(Words::Run(options)) => Verb::Run(options.resolve_network()?),
+        Some(Words::Gdb(options)) => Verb::Gdb(options.resolve_network()?),
+        Some(Words::Test { quick }) => Verb::Test { quick },
+        Some(Words::Iso { params }) => Verb::Iso { params },
+        Some(Words::Bench(bench)) => bench.verb(),
+        Some(Words::Fuzz { seconds }) => Verb::Fuzz { seconds },
     })
 }
 
-/// `--net`: for QEMU `user` (the default), `tap:NAME`, `dgram:L:R` or
-/// `none`; hosted, `tap:NAME` or `bus:PATH[,options]` (default none).
-fn network_option(options: &Options, hosted: bool) -> Result<Option<String>, UsageError> {
-    if hosted {
-        let hosted_nic = |text: &str| {
-            let known = text.starts_with("tap:") || text.starts_with("bus:");
-            known.then(|| Some(text.to_string()))
+impl BenchWords {
+    fn verb(self) -> Verb {
+        let Some(_linux) = self.vs else {
+            return Verb::Bench {
+                runs: self.runs.unwrap_or(5),
+                hosted: self.hosted,
+            };
         };
-        return options.value("net", None, hosted_nic, "tap:NAME or bus:PATH[,options]");
+        Verb::BenchVersusLinux(VersusLinuxOptions {
+            runs: self.runs.unwrap_or(if self.quick { 1 } else { 5 }),
+            quick: self.quick,
+            accel: self.accel.unwrap_or(Accel::Tcg),
+            profile: self.profile,
+        })
     }
-    let qemu_nic = |text: &str| match text {
-        "none" => Some(None),
-        _ => qemu_tests::Network::parse(text, &[]).map(|_| Some(text.to_string())),
-    };
-    let expected = "user, tap:NAME, dgram:LOCALPORT:REMOTEPORT or none";
-    options.value("net", Some("user".to_string()), qemu_nic, expected)
 }
 
-fn firmware_from_name(name: &str) -> Option<Option<Firmware>> {
-    match name {
-        "qboot" => Some(Some(Firmware::Qboot)),
-        "seabios" => Some(Some(Firmware::SeaBios)),
+impl RunOptions {
+    /// Checks `--net` against `--hosted` and fills in its default: for QEMU
+    /// `user` (the default), `tap:NAME`, `dgram:L:R` or `none`; hosted,
+    /// `tap:NAME` or `bus:PATH[,options]` (default none).
+    fn resolve_network(mut self) -> Result<Self, UsageError> {
+        let invalid = |text: &str, expected: &str| {
+            UsageError(format!(
+                "invalid value '{text}' for '--net': expected {expected}"
+            ))
+        };
+        self.net = match (self.hosted, self.net.take()) {
+            (_, None) if self.hosted => None,
+            (_, None) => Some("user".to_string()),
+            (true, Some(text)) if text.starts_with("tap:") || text.starts_with("bus:") => {
+                Some(text)
+            }
+            (true, Some(text)) => return Err(invalid(&text, "tap:NAME or bus:PATH[,options]")),
+            (false, Some(text)) if text == "none" => None,
+            (false, Some(text)) if qemu_tests::Network::parse(&text, &[]).is_some() => Some(text),
+            (false, Some(text)) => {
+                let expected = "user, tap:NAME, dgram:LOCALPORT:REMOTEPORT or none";
+                return Err(invalid(&text, expected));
+            }
+        };
+        if self.pcap.is_some() && self.net.is_none() {
+            return Err(UsageError(
+                "`--pcap` dumps the QEMU guest's NIC: it needs a QEMU run with a network".into(),
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// `found`, or an error listing what was `expected`.
+fn one_of<T>(found: Option<T>, expected: &str) -> Result<T, String> {
+    found.ok_or_else(|| format!("expected {expected}"))
+}
+
+fn machine(name: &str) -> Result<Machine, String> {
+    one_of(Machine::from_name(name), "q35, microvm, pc")
+}
+
+fn accel(name: &str) -> Result<Accel, String> {
+    one_of(Accel::from_name(name), "tcg, kvm")
+}
+
+fn firmware(name: &str) -> Result<Firmware, String> {
+    let found = match name {
+        "qboot" => Some(Firmware::Qboot),
+        "seabios" => Some(Firmware::SeaBios),
         _ => None,
-    }
+    };
+    one_of(found, "qboot, seabios")
 }
 
-fn image_from_name(name: &str) -> Option<ImageKind> {
-    match name {
+fn image(name: &str) -> Result<ImageKind, String> {
+    let found = match name {
         "appliance" | "anykernel" => Some(ImageKind::Appliance),
         "selftest" | "anykernel-selftest" => Some(ImageKind::Selftest),
         _ => None,
-    }
+    };
+    one_of(found, "appliance, selftest")
+}
+
+/// `--mem`: a size (see [`parse_size`]) that is a whole number of MiB.
+fn memory(text: &str) -> Result<u32, String> {
+    let expected = "a whole number of MiB such as 64M, 1G or 512 (MiB)";
+    one_of(parse_size(text).ok().and_then(memory_mib), expected)
 }
 
 /// Bytes in `text`: digits with an optional K, M, G or T suffix (powers of
@@ -264,17 +288,17 @@ pub fn parse_size(text: &str) -> Result<u64, UsageError> {
         "G" => 30,
         "T" => 40,
         _ => {
-            return Err(usage(format!(
+            return Err(UsageError(format!(
                 "`{text}` is not a size (use e.g. 64M or 1G)"
             )));
         }
     };
     let number: u64 = digits
         .parse()
-        .map_err(|_| usage(format!("`{text}` is not a size")))?;
+        .map_err(|_| UsageError(format!("`{text}` is not a size")))?;
     number
         .checked_mul(1 << shift)
-        .ok_or_else(|| usage(format!("`{text}` is too large")))
+        .ok_or_else(|| UsageError(format!("`{text}` is too large")))
 }
 
 /// `bytes` as whole MiB for QEMU, if it is a non-zero whole number of them.
@@ -284,85 +308,6 @@ pub fn memory_mib(bytes: u64) -> Option<u32> {
         return None;
     }
     u32::try_from(bytes / mebibyte).ok()
-}
-
-/// The `--name value` and `--name=value` options of one command line.
-#[derive(Debug)]
-struct Options {
-    pairs: Vec<(String, Option<String>)>,
-    used: std::cell::RefCell<Vec<String>>,
-}
-
-/// Options that take no value.
-const FLAGS: [&str; 3] = ["quick", "hosted", "profile"];
-
-impl Options {
-    fn split(words: &[String]) -> Result<Options, UsageError> {
-        let mut pairs = Vec::new();
-        let mut words = words.iter();
-        while let Some(word) = words.next() {
-            let Some(option) = word.strip_prefix("--") else {
-                return Err(usage(format!(
-                    "unexpected argument `{word}` (kernel parameters go after `--`)"
-                )));
-            };
-            let (name, value) = match option.split_once('=') {
-                Some((name, _)) if FLAGS.contains(&name) => {
-                    return Err(usage(format!("`--{name}` takes no value")));
-                }
-                Some((name, value)) => (name.to_string(), Some(value.to_string())),
-                None if FLAGS.contains(&option) => (option.to_string(), None),
-                None => (option.to_string(), words.next().cloned()),
-            };
-            pairs.push((name, value));
-        }
-        Ok(Options {
-            pairs,
-            used: Default::default(),
-        })
-    }
-
-    fn find(&self, name: &str) -> Option<&(String, Option<String>)> {
-        self.used.borrow_mut().push(name.to_string());
-        self.pairs.iter().rev().find(|(key, _)| key == name)
-    }
-
-    fn flag(&self, name: &str) -> bool {
-        self.find(name).is_some()
-    }
-
-    /// The value of `--name` through `convert`, or `default` if absent.
-    fn value<T>(
-        &self,
-        name: &str,
-        default: T,
-        convert: impl Fn(&str) -> Option<T>,
-        expected: &str,
-    ) -> Result<T, UsageError> {
-        match self.find(name) {
-            None => Ok(default),
-            Some((_, None)) => Err(usage(format!("`--{name}` needs a value: {expected}"))),
-            Some((_, Some(text))) => convert(text).ok_or_else(|| {
-                usage(format!(
-                    "`--{name} {text}` is not valid; expected {expected}"
-                ))
-            }),
-        }
-    }
-
-    fn runs(&self, default: u32) -> Result<u32, UsageError> {
-        let convert = |text: &str| text.parse().ok().filter(|runs| *runs > 0);
-        self.value("runs", default, convert, "a positive number of runs")
-    }
-
-    /// Fails on any option the verb did not look at.
-    fn reject_unused(&self, verb: &str) -> Result<(), UsageError> {
-        let used = self.used.borrow();
-        match self.pairs.iter().find(|(name, _)| !used.contains(name)) {
-            Some((name, _)) => Err(usage(format!("`{verb}` has no option `--{name}`"))),
-            None => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]

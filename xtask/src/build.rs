@@ -1,14 +1,17 @@
 //! `cargo xtask build`: both images, release, with embedded symbol tables.
 //!
 //! `cargo build --release -p app --target x86_64-unknown-none --bins` links
-//! `anykernel` and `anykernel-selftest`; each is then rewritten in place by
-//! `symbols::embed` so the guest can symbolize its backtraces. Cargo may
-//! leave an image untouched when nothing changed, so embedding must accept
-//! an image it already processed.
+//! `anykernel` and `anykernel-selftest` with DWARF line tables. Each image
+//! is copied to `<image>.debug` (where the host finds file:line for guest
+//! backtraces, see `qemu_tests::locations`), stripped of its debug sections
+//! (the image's size is measured: it is the same as a build without them)
+//! and rewritten in place by `symbols::embed` so the guest can symbolize
+//! its backtraces. Cargo may leave an image untouched when nothing changed,
+//! so both steps must accept an image they already processed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::command::{cargo, run};
+use crate::command::{cargo, run, tool};
 use crate::paths::{APPLIANCE, IMAGE_TARGET, SELFTEST, image_dir};
 use crate::setup::{Need, ensure};
 use crate::symbols;
@@ -33,7 +36,10 @@ pub fn build_images() -> Result<Images, String> {
         IMAGE_TARGET,
         "--bins",
     ];
-    run(cargo(&args))?;
+    let mut build = cargo(&args);
+    // Only the image build: host tools keep the profile as it is.
+    build.env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only");
+    run(build)?;
     let images = Images {
         appliance: image_dir().join(APPLIANCE),
         selftest: image_dir().join(SELFTEST),
@@ -45,10 +51,25 @@ pub fn build_images() -> Result<Images, String> {
                 image.display()
             ));
         }
+        split_debug_info(image)?;
         // embed's errors already name the image.
         symbols::embed(image)?;
     }
     Ok(images)
+}
+
+/// Copies a freshly linked `image` to `<image>.debug` and strips the debug
+/// sections from the image; an image already stripped is left as it is.
+fn split_debug_info(image: &Path) -> Result<(), String> {
+    let in_file = |error: String| format!("{}: {error}", image.display());
+    let bytes = std::fs::read(image).map_err(|error| in_file(error.to_string()))?;
+    if !symbols::has_line_tables(&bytes).map_err(in_file)? {
+        return Ok(());
+    }
+    let debug = qemu_tests::locations::debug_file(image);
+    std::fs::write(&debug, &bytes).map_err(|error| format!("{}: {error}", debug.display()))?;
+    run(tool("objcopy", &[Path::new("--strip-debug"), image]))
+        .map_err(|error| format!("{error} (objcopy comes with binutils)"))
 }
 
 /// The `build` verb: prints the appliance's path on stdout.

@@ -8,6 +8,7 @@
 //!    `.symtab`, keeps one per address (a sized function before a label, a
 //!    global before a local), gives size-less labels the distance to the next
 //!    symbol, and demangles the names (legacy and v0, without hashes);
+//!    `object` reads the ELF and `rustc-demangle` demangles;
 //! 2. builds the table in the format `platform/src/symbols.rs` documents and
 //!    reads (magic `KSYM`, sorted 16-byte entries, NUL-terminated names);
 //! 3. writes it at the first page-aligned file offset after everything
@@ -18,9 +19,7 @@
 //! it again computes the same offset and table, so it is idempotent (and
 //! leaves the file untouched when nothing changes).
 
-mod demangle;
 mod elf;
-mod v0;
 
 use std::path::Path;
 
@@ -46,6 +45,11 @@ pub fn embed(elf: &Path) -> Result<(), String> {
         std::fs::write(elf, embedded).map_err(|error| error.to_string())?;
     }
     Ok(())
+}
+
+/// Whether the ELF `image` still has its DWARF line tables.
+pub fn has_line_tables(image: &[u8]) -> Result<bool, String> {
+    Ok(Layout::parse(image)?.section(".debug_line").is_some())
 }
 
 /// One table entry.
@@ -147,11 +151,34 @@ fn select(layout: &Layout, mut symbols: Vec<FileSymbol>) -> Vec<Symbol> {
             selected.push(Symbol {
                 address: symbol.value,
                 size,
-                name: demangle::display_name(&symbol.name),
+                name: display_name(&symbol.name),
             });
         }
     }
     selected
+}
+
+/// The readable form of symbol `name`: demangled (legacy or v0) without
+/// hashes or the `.N` suffixes LTO appends, or `name` itself when it is
+/// not a Rust symbol.
+fn display_name(name: &str) -> String {
+    let shown = |name: &str| rustc_demangle::try_demangle(name).map(|name| format!("{name:#}"));
+    let Ok(whole) = shown(name) else {
+        return name.to_owned();
+    };
+    // rustc-demangle prints a suffix after the name as it is; the suffix
+    // starts at the first `.` before which the name alone demangles.
+    let suffix = name
+        .match_indices('.')
+        .map(|(at, _)| &name[at..])
+        .find(|suffix| {
+            let head = &name[..name.len() - suffix.len()];
+            shown(head).is_ok_and(|head| whole == head + suffix)
+        });
+    match suffix {
+        Some(suffix) => whole[..whole.len() - suffix.len()].to_owned(),
+        None => whole,
+    }
 }
 
 /// The table bytes for `symbols` (sorted by address).

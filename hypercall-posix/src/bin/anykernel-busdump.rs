@@ -18,46 +18,44 @@ use std::time::Duration;
 use hypercall_posix::nic::BusReader;
 use hypercall_posix::nic::pcap::PcapWriter;
 
-const USAGE: &str = "usage: anykernel-busdump BUSFILE OUT.pcap [--follow] [--count N]";
+/// The synopsis, in clap's help and after every usage error.
+const USAGE: &str = "anykernel-busdump BUSFILE OUT.pcap [--follow] [--count N]";
 
 /// How long `--follow` sleeps between checks when no frame wakes it.
 const FOLLOW_POLL: Duration = Duration::from_millis(100);
 
-/// The command line, parsed.
-#[derive(Debug)]
+/// The frames on a shared-memory bus as a pcap file.
+#[derive(clap::Parser, Debug)]
+#[command(name = "anykernel-busdump", override_usage = USAGE)]
 struct Options {
+    /// The shared-memory bus file.
+    #[arg(value_name = "BUSFILE")]
     bus: PathBuf,
+    /// The pcap file to write; `-` for standard output.
+    #[arg(value_name = "OUT.pcap")]
     output: PathBuf,
+    /// Keep appending frames as they are sent, until killed.
+    #[arg(long)]
     follow: bool,
+    /// Stop after this many frames in all.
+    #[arg(long, value_name = "N")]
     count: Option<u64>,
 }
 
-fn parse_options(arguments: impl IntoIterator<Item = String>) -> Result<Options, String> {
-    let mut positional = Vec::new();
-    let (mut follow, mut count) = (false, None);
-    let mut arguments = arguments.into_iter();
-    while let Some(argument) = arguments.next() {
-        match argument.as_str() {
-            "--follow" => follow = true,
-            "--count" => {
-                let value = arguments.next().ok_or("--count needs a number")?;
-                count = Some(
-                    value
-                        .parse()
-                        .map_err(|_| format!("bad --count `{value}`"))?,
-                );
-            }
-            option if option.starts_with("--") => return Err(format!("unknown option `{option}`")),
-            _ => positional.push(PathBuf::from(argument)),
-        }
-    }
-    let [bus, output] = <[PathBuf; 2]>::try_from(positional).map_err(|_| USAGE.to_owned())?;
-    Ok(Options {
-        bus,
-        output,
-        follow,
-        count,
-    })
+/// clap's report of a usage error on one line: its paragraphs (the error,
+/// then any tip) without the `error: ` prefix, the usage and the hint.
+fn one_line(error: &clap::Error) -> String {
+    let text = error.to_string();
+    let paragraphs: Vec<String> = text
+        .split("\n\n")
+        .filter(|part| !part.is_empty() && !part.starts_with("Usage:"))
+        .filter(|part| !part.starts_with("For more information"))
+        .map(|part| part.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    paragraphs
+        .join("; ")
+        .trim_start_matches("error: ")
+        .to_owned()
 }
 
 fn open_output(path: &PathBuf) -> io::Result<Box<dyn Write>> {
@@ -108,10 +106,11 @@ fn run(options: &Options) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let options = match parse_options(std::env::args().skip(1)) {
+    let options = match <Options as clap::Parser>::try_parse() {
         Ok(options) => options,
-        Err(message) => {
-            eprintln!("anykernel-busdump: {message}\n{USAGE}");
+        Err(error) if !error.use_stderr() => error.exit(),
+        Err(error) => {
+            eprintln!("anykernel-busdump: {}\nusage: {USAGE}", one_line(&error));
             return ExitCode::from(2);
         }
     };

@@ -1,4 +1,4 @@
-//! Unit tests of xtask's command-line parsing.
+//! Unit tests of xtask's command-line parsing (the clap parser).
 
 use super::*;
 
@@ -25,7 +25,19 @@ fn error_of(line: &str) -> String {
 fn no_verb_and_help_flags_give_help() {
     assert_eq!(parse_words(""), Ok(Verb::Help));
     assert_eq!(parse_words("help"), Ok(Verb::Help));
+    assert_eq!(parse_words("--help"), Ok(Verb::Help));
+    assert_eq!(parse_words("-h"), Ok(Verb::Help));
     assert_eq!(parse_words("run --machine microvm --help"), Ok(Verb::Help));
+    assert_eq!(parse_words("bench -h"), Ok(Verb::Help));
+}
+
+#[test]
+fn a_repeated_option_keeps_its_last_value() {
+    let options = run_options("run --machine pc --mem 64M --machine=microvm");
+    assert_eq!(
+        (options.machine, options.memory_mib),
+        (Machine::Microvm, 64)
+    );
 }
 
 #[test]
@@ -165,45 +177,52 @@ fn bench_versus_linux_takes_runs_quick_and_an_accelerator() {
         parse_words("bench --vs linux --quick --runs 3 --accel kvm"),
         versus(3, true, Accel::Kvm)
     );
-    assert_eq!(
-        error_of("bench --vs windows"),
-        "`--vs windows` is not valid; expected linux (the only baseline)"
-    );
-    assert!(error_of("bench --vs linux --hosted").contains("no `--hosted`"));
+    assert!(error_of("bench --vs windows").starts_with("invalid value 'windows' for '--vs"));
+    assert!(error_of("bench --vs linux --hosted").contains("cannot be used with '--hosted'"));
     let profiled = parse_words("bench --vs linux --profile");
     assert!(matches!(profiled, Ok(Verb::BenchVersusLinux(options)) if options.profile));
-    assert_eq!(error_of("bench --quick"), "`bench` has no option `--quick`");
-    assert_eq!(
-        error_of("bench --accel kvm"),
-        "`bench` has no option `--accel`"
-    );
+    for needs_linux in ["bench --quick", "bench --accel kvm", "bench --profile"] {
+        let error = error_of(needs_linux);
+        let expected = "the following required arguments were not provided: --vs <BASELINE>";
+        assert_eq!(error, expected);
+    }
 }
 
+/// Each mistake is one line that names the offending word.
 #[test]
 fn mistakes_are_named() {
-    assert_eq!(error_of("boot"), "unknown verb `boot`");
-    assert_eq!(
-        error_of("run --machine virt"),
-        "`--machine virt` is not valid; expected q35, microvm, pc"
-    );
-    assert_eq!(error_of("run --accel"), "`--accel` needs a value: tcg, kvm");
-    assert_eq!(error_of("run --quick"), "`run` has no option `--quick`");
-    assert_eq!(
-        error_of("build --machine q35"),
-        "`build` has no option `--machine`"
-    );
-    assert_eq!(error_of("test --quick=yes"), "`--quick` takes no value");
-    assert_eq!(
-        error_of("bench --runs 0"),
-        "`--runs 0` is not valid; expected a positive number of runs"
-    );
-    assert_eq!(
-        error_of("build -- foo=bar"),
-        "`build` takes no kernel parameters"
-    );
-    assert!(error_of("run test=sleep").starts_with("unexpected argument `test=sleep`"));
-    assert!(error_of("run --mem 1500K").contains("whole number of MiB"));
-    assert!(error_of("run --mem 0").contains("whole number of MiB"));
+    let cases = [
+        ("boot", "unrecognized subcommand 'boot'"),
+        (
+            "bnech",
+            "subcommand 'bnech'; tip: a similar subcommand exists: 'bench'",
+        ),
+        (
+            "run --machine virt",
+            "'virt' for '--machine <MACHINE>': expected q35, microvm, pc",
+        ),
+        ("run --accel", "a value is required for '--accel <ACCEL>'"),
+        ("run --quick", "unexpected argument '--quick'"),
+        ("build --machine q35", "unexpected argument '--machine'"),
+        ("test --quick=yes", "unexpected value 'yes' for '--quick'"),
+        ("bench --runs 0", "invalid value '0' for '--runs <RUNS>'"),
+        ("build -- foo=bar", "unexpected argument 'foo=bar'"),
+        ("run test=sleep", "unexpected argument 'test=sleep'"),
+        ("run --mem 1500K", "whole number of MiB"),
+        ("run --mem 0", "whole number of MiB"),
+        (
+            "run --net dgram:x:1",
+            "invalid value 'dgram:x:1' for '--net'",
+        ),
+    ];
+    for (line, expected) in cases {
+        let error = error_of(line);
+        assert!(error.contains(expected), "`{line}`: {error}");
+        assert!(
+            !error.contains('\n') && !error.starts_with("error"),
+            "{error}"
+        );
+    }
 }
 
 #[test]

@@ -1,11 +1,17 @@
 //! The benchmark report: one aligned table and the raw figures as JSON.
+//!
+//! [`align`] lays out every table of `bench` (this one and the comparison
+//! with Linux): a crate such as comfy-table would draw borders we do not
+//! want and bring dependencies for what is one padding loop.
 
 use std::fmt::Write as _;
+
+use serde::Serialize;
 
 use super::stats::{format_value, summarize};
 
 /// One measured quantity and every value it took.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Series {
     /// What was measured, e.g. `q35 spawn -> ready`.
     pub name: String,
@@ -17,8 +23,8 @@ pub struct Series {
 
 /// The table: name, median, min-max, unit, number of values.
 pub fn table(series: &[Series]) -> String {
-    let header = ["measurement", "median", "min-max", "unit", "n"].map(String::from);
-    let mut rows = vec![header];
+    let header = ["measurement", "median", "min-max", "unit", "n"];
+    let mut rows = vec![header.map(String::from).to_vec()];
     for one in series {
         let (median, range) = match summarize(&one.values) {
             Some(summary) => (
@@ -31,7 +37,7 @@ pub fn table(series: &[Series]) -> String {
             ),
             None => ("n/a".to_string(), "n/a".to_string()),
         };
-        rows.push([
+        rows.push(vec![
             one.name.clone(),
             median,
             range,
@@ -39,80 +45,48 @@ pub fn table(series: &[Series]) -> String {
             one.values.len().to_string(),
         ]);
     }
-    align(&rows)
+    align(&rows, &[true, false, false, true, false])
 }
 
-/// Left-aligns the first column and right-aligns the numbers.
-fn align(rows: &[[String; 5]]) -> String {
-    let width = |column: usize| {
-        rows.iter()
-            .map(|row| row[column].chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let widths: Vec<usize> = (0..5).map(width).collect();
+/// Pads every column to its widest cell, left-aligned where `left` says so
+/// and right-aligned otherwise, two blanks apart, without trailing blanks.
+pub fn align(rows: &[Vec<String>], left: &[bool]) -> String {
+    let widths: Vec<usize> = (0..left.len())
+        .map(|column| {
+            let width = |row: &Vec<String>| row.get(column).map_or(0, |c| c.chars().count());
+            rows.iter().map(width).max().unwrap_or(0)
+        })
+        .collect();
     let mut text = String::new();
     for row in rows {
-        let _ = write!(
-            text,
-            "{:<w0$}  {:>w1$}  {:>w2$}  {:<w3$}  {:>w4$}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4]
-        );
+        for ((cell, width), left) in row.iter().zip(&widths).zip(left) {
+            let _ = match left {
+                true => write!(text, "{cell:<width$}  "),
+                false => write!(text, "{cell:>width$}  "),
+            };
+        }
         text.truncate(text.trim_end().len());
         text.push('\n');
     }
     text
 }
 
+/// `value` as pretty-printed JSON with a final newline.
+pub fn to_json(value: &impl Serialize) -> String {
+    // Plain structs of strings and numbers always serialize (non-finite
+    // numbers become null).
+    let text = serde_json::to_string_pretty(value).expect("plain data serializes");
+    text + "\n"
+}
+
 /// `{"runs": N, "series": [{"name": ..., "unit": ..., "values": [...]}, ...]}`.
 pub fn json(runs: u32, series: &[Series]) -> String {
-    let mut text = format!("{{\n  \"runs\": {runs},\n  \"series\": [");
-    for (index, one) in series.iter().enumerate() {
-        let values: Vec<String> = one.values.iter().map(|value| json_number(*value)).collect();
-        let separator = if index == 0 { "" } else { "," };
-        let _ = write!(
-            text,
-            "{separator}\n    {{\"name\": {}, \"unit\": {}, \"values\": [{}]}}",
-            json_string(&one.name),
-            json_string(&one.unit),
-            values.join(", ")
-        );
+    #[derive(Serialize)]
+    struct Report<'a> {
+        runs: u32,
+        series: &'a [Series],
     }
-    text.push_str("\n  ]\n}\n");
-    text
-}
-
-pub(super) fn json_number(value: f64) -> String {
-    if value.is_finite() {
-        format!("{value}")
-    } else {
-        "null".to_string()
-    }
-}
-
-pub(super) fn json_string(text: &str) -> String {
-    let mut quoted = String::from("\"");
-    for character in text.chars() {
-        match character {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            control if u32::from(control) < 0x20 => {
-                let _ = write!(quoted, "\\u{:04x}", u32::from(control));
-            }
-            other => quoted.push(other),
-        }
-    }
-    quoted.push('"');
-    quoted
+    to_json(&Report { runs, series })
 }
 
 #[cfg(test)]
@@ -146,17 +120,28 @@ microvm spawn -> ready     n/a          n/a  ms     0
     #[test]
     fn json_holds_every_raw_value() {
         let text = json(3, &sample());
-        assert!(
-            text.starts_with("{\n  \"runs\": 3,\n  \"series\": [\n"),
-            "{text}"
-        );
-        assert!(text.contains("{\"name\": \"q35 spawn -> ready\", \"unit\": \"ms\", \"values\": [52.5, 48.25, 61]}"), "{text}");
-        assert!(text.contains("\"values\": []}"), "{text}");
-        assert!(text.ends_with("}\n  ]\n}\n"), "{text}");
+        let parsed: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(parsed["runs"], 3);
+        let second = &parsed["series"][1];
+        assert_eq!(second["name"], "q35 spawn -> ready");
+        assert_eq!(second["unit"], "ms");
+        assert_eq!(second["values"], serde_json::json!([52.5, 48.25, 61.0]));
+        assert_eq!(parsed["series"][2]["values"], serde_json::json!([]));
+        assert!(text.ends_with("}\n"), "{text}");
     }
 
     #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_string("a \"b\" \\ \n"), r#""a \"b\" \\ \u000a""#);
+    fn json_strings_are_escaped_and_odd_numbers_are_null() {
+        let odd = Series {
+            name: "a \"b\" \\ \n".into(),
+            unit: "ms".into(),
+            values: vec![f64::NAN, 1.0],
+        };
+        let parsed: serde_json::Value = serde_json::from_str(&json(1, &[odd])).expect("valid JSON");
+        assert_eq!(parsed["series"][0]["name"], "a \"b\" \\ \n");
+        assert_eq!(
+            parsed["series"][0]["values"],
+            serde_json::json!([null, 1.0])
+        );
     }
 }

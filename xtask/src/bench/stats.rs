@@ -1,4 +1,7 @@
-//! Summaries of repeated measurements: median and range.
+//! Summaries of repeated measurements: median, percentiles and range.
+//!
+//! The one median of the benchmarks: the middle value, or the mean of the
+//! two middle values of an even count.
 
 /// The median, minimum and maximum of a non-empty series.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -14,18 +17,29 @@ pub fn summarize(values: &[f64]) -> Option<Summary> {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let (min, max) = (*sorted.first()?, *sorted.last()?);
-    let middle = sorted.len() / 2;
-    let median = if sorted.len() % 2 == 1 {
-        sorted[middle]
-    } else {
-        (sorted[middle - 1] + sorted[middle]) / 2.0
-    };
+    let median = median(&sorted)?;
     Some(Summary {
         median,
         min,
         max,
         count: sorted.len(),
     })
+}
+
+/// The median of `sorted` (ascending); `None` when it is empty.
+pub fn median(sorted: &[f64]) -> Option<f64> {
+    let middle = sorted.len() / 2;
+    match sorted.len() % 2 {
+        1 => Some(sorted[middle]),
+        _ => Some((sorted.get(middle.checked_sub(1)?)? + sorted[middle]) / 2.0),
+    }
+}
+
+/// The value below which `percent` percent of `sorted` (ascending) lie:
+/// the element at index `len * percent / 100`; `None` when it is empty.
+pub fn percentile(sorted: &[f64], percent: usize) -> Option<f64> {
+    let index = (sorted.len() * percent / 100).min(sorted.len().checked_sub(1)?);
+    Some(sorted[index])
 }
 
 /// `value` with as many decimals as its size warrants (3 significant digits
@@ -63,6 +77,15 @@ mod tests {
     #[test]
     fn an_empty_series_has_no_summary() {
         assert_eq!(summarize(&[]), None);
+        assert_eq!((median(&[]), percentile(&[], 99)), (None, None));
+    }
+
+    #[test]
+    fn percentiles_index_the_sorted_values() {
+        let values: Vec<f64> = (1..=200).map(f64::from).collect();
+        assert_eq!(percentile(&values, 99), Some(199.0));
+        assert_eq!(percentile(&values, 100), Some(200.0));
+        assert_eq!(percentile(&[5.0], 99), Some(5.0));
     }
 
     #[test]

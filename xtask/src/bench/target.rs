@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use qemu_tests::Forward;
 use qemu_tests::clients::{IO_TIMEOUT, free_port, http_get};
 
+use super::stats::{median, percentile};
+
 /// Bytes each bulk transfer moves.
 const BULK: u64 = 256 << 20;
 /// Echo round trips measured.
@@ -150,9 +152,7 @@ pub fn round_trips(target: &Target) -> Result<Vec<f64>, String> {
 
 /// The median and 99th percentile of sorted `values`.
 pub fn median_and_p99(sorted: &[f64]) -> Option<(f64, f64)> {
-    let median = *sorted.get(sorted.len() / 2)?;
-    let p99 = *sorted.get(sorted.len() * 99 / 100)?;
-    Some((median, p99))
+    Some((median(sorted)?, percentile(sorted, 99)?))
 }
 
 /// MiB/s to discard, then from source.
@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn percentiles_come_from_the_sorted_values() {
         let values: Vec<f64> = (1..=200).map(f64::from).collect();
-        assert_eq!(median_and_p99(&values), Some((101.0, 199.0)));
+        assert_eq!(median_and_p99(&values), Some((100.5, 199.0)));
         assert_eq!(median_and_p99(&[5.0]), Some((5.0, 5.0)));
         assert_eq!(median_and_p99(&[]), None);
     }

@@ -1,73 +1,27 @@
-//! Just enough ELF64 (little-endian x86_64) to read symbols, move a section.
+//! The ELF64 headers and symbols `embed` needs, read with the `object` crate.
 //!
-//! Offsets follow the System V gABI: the file header (64 bytes) names the
-//! program header table (56-byte entries) and the section header table
-//! (64-byte entries); `.symtab` entries are 24 bytes and name strings in
-//! the section its `sh_link` points at. Every read is bounds-checked and
-//! fails with a message rather than a panic.
+//! `object` does the reading and its bounds checks; this file keeps what
+//! `embed` works with: each program and section header with its offset in
+//! the file (so it can be rewritten in place), the section names, and the
+//! function and label symbols of executable sections. Every malformed
+//! field is an error message, never a panic.
 
-/// `PT_LOAD`.
-pub const PT_LOAD: u32 = 1;
-/// `SHT_SYMTAB`.
-pub const SHT_SYMTAB: u32 = 2;
-/// `SHT_NOBITS` (occupies no file space).
-pub const SHT_NOBITS: u32 = 8;
-/// `SHF_EXECINSTR`.
-pub const SHF_EXECINSTR: u64 = 4;
-/// `STT_NOTYPE`.
-pub const STT_NOTYPE: u8 = 0;
-/// `STT_FUNC`.
-pub const STT_FUNC: u8 = 2;
-/// `STB_GLOBAL`.
-pub const STB_GLOBAL: u8 = 1;
+use object::LittleEndian;
+use object::elf::{self, FileHeader64, ProgramHeader64, SectionHeader64};
+use object::read::elf::{FileHeader as _, SectionHeader as _, Sym as _};
 
-const FILE_HEADER_SIZE: u64 = 64;
-const PROGRAM_HEADER_SIZE: u64 = 56;
-const SECTION_HEADER_SIZE: u64 = 64;
-const SYMBOL_SIZE: usize = 24;
+pub use object::elf::{PT_LOAD, STB_GLOBAL, STT_FUNC, STT_NOTYPE};
 
-/// A little-endian integer at `offset`, or an error naming `what`.
-fn read<const N: usize>(bytes: &[u8], offset: u64, what: &str) -> Result<[u8; N], String> {
-    usize::try_from(offset)
-        .ok()
-        .and_then(|start| bytes.get(start..start.checked_add(N)?))
-        .map(|slice| slice.try_into().expect("slice of N bytes"))
-        .ok_or_else(|| format!("ELF truncated: {what} at offset {offset:#x} lies past the end"))
-}
+/// The images are x86_64, so little-endian.
+const ENDIAN: LittleEndian = LittleEndian;
 
-fn read_u16(bytes: &[u8], offset: u64, what: &str) -> Result<u16, String> {
-    read(bytes, offset, what).map(u16::from_le_bytes)
-}
-
-fn read_u32(bytes: &[u8], offset: u64, what: &str) -> Result<u32, String> {
-    read(bytes, offset, what).map(u32::from_le_bytes)
-}
-
-fn read_u64(bytes: &[u8], offset: u64, what: &str) -> Result<u64, String> {
-    read(bytes, offset, what).map(u64::from_le_bytes)
-}
-
-/// The offset of entry `index` of a table at `table` with `size`-byte
-/// entries, or an error naming `what` if it overflows.
-fn entry_offset(table: u64, index: u64, size: u64, what: &str) -> Result<u64, String> {
-    index
-        .checked_mul(size)
-        .and_then(|offset| table.checked_add(offset))
-        .ok_or_else(|| format!("ELF malformed: {what} offset overflows"))
-}
-
-/// Overwrites the 8 bytes at `offset` (already validated by a read).
-fn write_u64(bytes: &mut [u8], offset: u64, value: u64) {
-    let start = offset as usize;
-    bytes[start..start + 8].copy_from_slice(&value.to_le_bytes());
-}
-
-/// One program header (fields named after the `p_*` members).
+/// One program header and where it sits in the file.
 #[derive(Debug, Clone, Copy)]
 pub struct Segment {
     /// Offset of this header in the file.
     pub header_offset: u64,
-    pub kind: u32,
+    header: ProgramHeader64<LittleEndian>,
+    pub kind: elf::ProgramType,
     pub offset: u64,
     pub address: u64,
     pub file_size: u64,
@@ -75,30 +29,25 @@ pub struct Segment {
     pub align: u64,
 }
 
-/// One section header (fields named after the `sh_*` members).
+/// One section header, its name and where it sits in the file.
 #[derive(Debug, Clone)]
 pub struct Section {
     /// Offset of this header in the file.
     pub header_offset: u64,
-    /// `sh_name`: offset of the name in the section name table.
-    name_offset: u32,
-    /// The name, read from the section name table.
+    header: SectionHeader64<LittleEndian>,
     pub name: String,
-    pub kind: u32,
-    pub flags: u64,
+    pub kind: elf::SectionType,
     pub address: u64,
     pub offset: u64,
     pub size: u64,
-    pub link: u32,
 }
 
-/// A symbol of `.symtab` (`kind` and `binding` are the `STT_*` and
-/// `STB_*` values from `st_info`).
+/// A function or label symbol of an executable section.
 #[derive(Debug, Clone)]
 pub struct FileSymbol {
     pub name: String,
-    pub kind: u8,
-    pub binding: u8,
+    pub kind: elf::SymbolType,
+    pub binding: elf::SymbolBind,
     pub section: u16,
     pub value: u64,
     pub size: u64,
@@ -115,53 +64,50 @@ pub struct Layout {
     pub program_headers_end: u64,
 }
 
+/// `error` as a message saying the ELF is malformed.
+fn malformed(error: object::Error) -> String {
+    format!("ELF malformed: {error}")
+}
+
+/// Offset `index` entries of `size` bytes into a table at `table`.
+fn entry_offset(table: u64, index: usize, size: usize) -> Result<u64, String> {
+    (index as u64)
+        .checked_mul(size as u64)
+        .and_then(|offset| table.checked_add(offset))
+        .ok_or_else(|| "ELF malformed: a header table offset overflows".into())
+}
+
 impl Layout {
     /// Reads the file header and both header tables.
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        if bytes.get(..4) != Some(b"\x7fELF".as_slice()) {
-            return Err("not an ELF file".into());
-        }
-        if bytes.get(4..6) != Some([2, 1].as_slice()) || read_u16(bytes, 18, "e_machine")? != 62 {
-            return Err("not a little-endian ELF64 x86_64 file".into());
-        }
-        let program_headers = read_u64(bytes, 32, "e_phoff")?;
-        let section_headers = read_u64(bytes, 40, "e_shoff")?;
-        let program_count = u64::from(read_u16(bytes, 56, "e_phnum")?);
-        let section_count = u64::from(read_u16(bytes, 60, "e_shnum")?);
-        let names_index = u64::from(read_u16(bytes, 62, "e_shstrndx")?);
-        if read_u16(bytes, 54, "e_phentsize")? as u64 != PROGRAM_HEADER_SIZE
-            || read_u16(bytes, 58, "e_shentsize")? as u64 != SECTION_HEADER_SIZE
-        {
-            return Err("unexpected ELF header entry sizes".into());
-        }
-        let program_header = |index| {
-            entry_offset(
-                program_headers,
-                index,
-                PROGRAM_HEADER_SIZE,
-                "program header",
-            )
-        };
-        let section_header = |index| {
-            entry_offset(
-                section_headers,
-                index,
-                SECTION_HEADER_SIZE,
-                "section header",
-            )
-        };
-        let segments = (0..program_count)
-            .map(|index| segment(bytes, program_header(index)?))
-            .collect::<Result<_, _>>()?;
-        let mut sections: Vec<Section> = (0..section_count)
-            .map(|index| section(bytes, section_header(index)?))
-            .collect::<Result<_, _>>()?;
-        name_sections(bytes, &mut sections, names_index)?;
+        let file = file_header(bytes)?;
+        let program_table = file.e_phoff.get(ENDIAN);
+        let section_table = file.e_shoff.get(ENDIAN);
+        let program_headers = file.program_headers(ENDIAN, bytes).map_err(malformed)?;
+        let table = file.sections(ENDIAN, bytes).map_err(malformed)?;
+        let segment_size = size_of::<ProgramHeader64<LittleEndian>>();
+        let section_size = size_of::<SectionHeader64<LittleEndian>>();
+        let segments = program_headers
+            .iter()
+            .enumerate()
+            .map(|(index, header)| {
+                segment(*header, entry_offset(program_table, index, segment_size)?)
+            })
+            .collect::<Result<_, String>>()?;
+        let sections = table
+            .iter()
+            .enumerate()
+            .map(|(index, header)| {
+                let name = table.section_name(ENDIAN, header).map_err(malformed)?;
+                let at = entry_offset(section_table, index, section_size)?;
+                Ok(section(*header, at, name))
+            })
+            .collect::<Result<_, String>>()?;
         Ok(Self {
             segments,
             sections,
-            section_headers_end: section_header(section_count)?,
-            program_headers_end: program_header(program_count)?,
+            section_headers_end: entry_offset(section_table, table.len(), section_size)?,
+            program_headers_end: entry_offset(program_table, program_headers.len(), segment_size)?,
         })
     }
 
@@ -172,130 +118,116 @@ impl Layout {
 
     /// The function and label symbols of `.symtab` in executable sections.
     pub fn code_symbols(&self, bytes: &[u8]) -> Result<Vec<FileSymbol>, String> {
-        let table = self
-            .sections
-            .iter()
-            .find(|section| section.kind == SHT_SYMTAB)
-            .ok_or("the image has no .symtab (was it stripped?)")?;
-        let strings = self
-            .sections
-            .get(table.link as usize)
-            .ok_or(".symtab links to no string table")?;
-        let mut symbols = Vec::new();
-        for index in 0..table.size / SYMBOL_SIZE as u64 {
-            let at = entry_offset(table.offset, index, SYMBOL_SIZE as u64, "symbol")?;
-            let symbol = file_symbol(bytes, at, strings)?;
-            let executable = self
-                .sections
-                .get(usize::from(symbol.section))
-                .is_some_and(|section| section.flags & SHF_EXECINSTR != 0);
-            if executable && symbol.section != 0 && matches!(symbol.kind, STT_FUNC | STT_NOTYPE) {
-                symbols.push(symbol);
-            }
+        let file = file_header(bytes)?;
+        let table = file.sections(ENDIAN, bytes).map_err(malformed)?;
+        let symbols = table
+            .symbols(ENDIAN, bytes, elf::SHT_SYMTAB)
+            .map_err(malformed)?;
+        if symbols.is_empty() {
+            return Err("the image has no .symtab (was it stripped?)".into());
         }
-        Ok(symbols)
+        let mut found = Vec::new();
+        for symbol in symbols.iter() {
+            let Some(index) = symbol.st_shndx(ENDIAN).index().filter(|&index| index != 0) else {
+                continue;
+            };
+            let executable = table
+                .section(object::SectionIndex(usize::from(index)))
+                .is_ok_and(|section| section.sh_flags(ENDIAN).contains(elf::SHF_EXECINSTR));
+            if !executable || !matches!(symbol.st_type(), STT_FUNC | STT_NOTYPE) {
+                continue;
+            }
+            let name = symbol.name(ENDIAN, symbols.strings()).map_err(malformed)?;
+            found.push(FileSymbol {
+                name: String::from_utf8_lossy(name).into_owned(),
+                kind: symbol.st_type(),
+                binding: symbol.st_bind(),
+                section: index,
+                value: symbol.st_value(ENDIAN),
+                size: symbol.st_size(ENDIAN),
+            });
+        }
+        Ok(found)
     }
 
     /// The end of everything in the file except section `skip`'s contents
     /// (`u64::MAX` if a section claims to end past it).
     pub fn content_end_without(&self, skip: &Section) -> u64 {
+        let file_header = size_of::<FileHeader64<LittleEndian>>() as u64;
         let sections = self
             .sections
             .iter()
             .filter(|section| {
-                section.header_offset != skip.header_offset && section.kind != SHT_NOBITS
+                section.header_offset != skip.header_offset && section.kind != elf::SHT_NOBITS
             })
             .map(|section| section.offset.saturating_add(section.size));
         sections
             .chain([
-                FILE_HEADER_SIZE,
+                file_header,
                 self.section_headers_end,
                 self.program_headers_end,
             ])
             .max()
-            .unwrap_or(FILE_HEADER_SIZE)
+            .unwrap_or(file_header)
     }
 }
 
-fn segment(bytes: &[u8], at: u64) -> Result<Segment, String> {
+/// The file header of a little-endian ELF64 for x86_64.
+fn file_header(bytes: &[u8]) -> Result<&FileHeader64<LittleEndian>, String> {
+    let file =
+        FileHeader64::<LittleEndian>::parse(bytes).map_err(|_| "not an ELF64 file".to_string())?;
+    let little_endian = file.endian().is_ok_and(|endian| endian == ENDIAN);
+    if !little_endian || file.e_machine(ENDIAN) != elf::EM_X86_64 {
+        return Err("not a little-endian ELF64 x86_64 file".into());
+    }
+    Ok(file)
+}
+
+fn segment(header: ProgramHeader64<LittleEndian>, at: u64) -> Result<Segment, String> {
     Ok(Segment {
         header_offset: at,
-        kind: read_u32(bytes, at, "p_type")?,
-        offset: read_u64(bytes, at + 8, "p_offset")?,
-        address: read_u64(bytes, at + 16, "p_vaddr")?,
-        file_size: read_u64(bytes, at + 32, "p_filesz")?,
-        memory_size: read_u64(bytes, at + 40, "p_memsz")?,
-        align: read_u64(bytes, at + 48, "p_align")?,
+        header,
+        kind: header.p_type.get(ENDIAN),
+        offset: header.p_offset.get(ENDIAN),
+        address: header.p_vaddr.get(ENDIAN),
+        file_size: header.p_filesz.get(ENDIAN),
+        memory_size: header.p_memsz.get(ENDIAN),
+        align: header.p_align.get(ENDIAN),
     })
 }
 
-fn section(bytes: &[u8], at: u64) -> Result<Section, String> {
-    Ok(Section {
+fn section(header: SectionHeader64<LittleEndian>, at: u64, name: &[u8]) -> Section {
+    Section {
         header_offset: at,
-        name_offset: read_u32(bytes, at, "sh_name")?,
-        name: String::new(),
-        kind: read_u32(bytes, at + 4, "sh_type")?,
-        flags: read_u64(bytes, at + 8, "sh_flags")?,
-        address: read_u64(bytes, at + 16, "sh_addr")?,
-        offset: read_u64(bytes, at + 24, "sh_offset")?,
-        size: read_u64(bytes, at + 32, "sh_size")?,
-        link: read_u32(bytes, at + 40, "sh_link")?,
-    })
-}
-
-/// Reads each section's name from the section name table.
-fn name_sections(bytes: &[u8], sections: &mut [Section], names_index: u64) -> Result<(), String> {
-    let names = sections
-        .get(names_index as usize)
-        .ok_or("e_shstrndx names no section")?
-        .clone();
-    for section in sections {
-        section.name = string_at(bytes, &names, u64::from(section.name_offset))?;
+        header,
+        name: String::from_utf8_lossy(name).into_owned(),
+        kind: header.sh_type(ENDIAN),
+        address: header.sh_addr.get(ENDIAN),
+        offset: header.sh_offset.get(ENDIAN),
+        size: header.sh_size.get(ENDIAN),
     }
-    Ok(())
 }
 
-/// The NUL-terminated string at `offset` of string table `table`.
-fn string_at(bytes: &[u8], table: &Section, offset: u64) -> Result<String, String> {
-    let start = table
-        .offset
-        .checked_add(offset)
-        .filter(|_| offset < table.size);
-    let end = table.offset.checked_add(table.size);
-    let tail = start.zip(end).and_then(|(start, end)| {
-        bytes.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
-    });
-    let tail = tail.ok_or_else(|| format!("string offset {offset:#x} outside its table"))?;
-    let end = tail
-        .iter()
-        .position(|&byte| byte == 0)
-        .ok_or("unterminated string")?;
-    Ok(String::from_utf8_lossy(&tail[..end]).into_owned())
-}
-
-fn file_symbol(bytes: &[u8], at: u64, strings: &Section) -> Result<FileSymbol, String> {
-    let name_offset = u64::from(read_u32(bytes, at, "st_name")?);
-    let [info] = read::<1>(bytes, at + 4, "st_info")?;
-    Ok(FileSymbol {
-        name: string_at(bytes, strings, name_offset)?,
-        kind: info & 0xf,
-        binding: info >> 4,
-        section: read_u16(bytes, at + 6, "st_shndx")?,
-        value: read_u64(bytes, at + 8, "st_value")?,
-        size: read_u64(bytes, at + 16, "st_size")?,
-    })
+/// Copies `header` over the bytes at `offset` (a header read from there).
+fn write_header(bytes: &mut [u8], offset: u64, header: &[u8]) {
+    let start = offset as usize;
+    bytes[start..start + header.len()].copy_from_slice(header);
 }
 
 /// Points `section` at `length` bytes at file `offset`.
 pub fn set_section_contents(bytes: &mut [u8], section: &Section, offset: u64, length: u64) {
-    write_u64(bytes, section.header_offset + 24, offset);
-    write_u64(bytes, section.header_offset + 32, length);
+    let mut header = section.header;
+    header.sh_offset.set(ENDIAN, offset);
+    header.sh_size.set(ENDIAN, length);
+    write_header(bytes, section.header_offset, object::bytes_of(&header));
 }
 
 /// Makes `segment` load `length` bytes from file `offset` (memory size
 /// equal to file size).
 pub fn set_segment_contents(bytes: &mut [u8], segment: &Segment, offset: u64, length: u64) {
-    write_u64(bytes, segment.header_offset + 8, offset);
-    write_u64(bytes, segment.header_offset + 32, length);
-    write_u64(bytes, segment.header_offset + 40, length);
+    let mut header = segment.header;
+    header.p_offset.set(ENDIAN, offset);
+    header.p_filesz.set(ENDIAN, length);
+    header.p_memsz.set(ENDIAN, length);
+    write_header(bytes, segment.header_offset, object::bytes_of(&header));
 }

@@ -2,16 +2,16 @@
 
 use platform::symbols::Table;
 
+use object::elf::{STB_LOCAL as LOCAL, SymbolBind, SymbolType};
+
 use super::elf::{Layout, STB_GLOBAL, STT_FUNC, STT_NOTYPE};
 use super::*;
 
 const TEXT: u64 = 0x10_0000;
 const SYMBOLS: u64 = 0x10_1000;
-/// `STB_LOCAL`.
-const LOCAL: u8 = 0;
 
 /// A symbol for the test image: name, type, binding, value, size.
-type TestSymbol = (&'static str, u8, u8, u64, u64);
+type TestSymbol = (&'static str, SymbolType, SymbolBind, u64, u64);
 
 fn push_u16(out: &mut Vec<u8>, value: u16) {
     out.extend_from_slice(&value.to_le_bytes());
@@ -75,7 +75,7 @@ fn image(symbols: &[TestSymbol]) -> Vec<u8> {
     let mut symtab = vec![0; 24];
     for (symbol, name) in symbols.iter().zip(&name_offsets) {
         push_u32(&mut symtab, *name);
-        symtab.push(symbol.2 << 4 | symbol.1);
+        symtab.push(symbol.2.0 << 4 | symbol.1.0);
         symtab.push(0);
         push_u16(&mut symtab, 1);
         push_u64(&mut symtab, symbol.3);
@@ -282,4 +282,27 @@ fn offsets_near_the_top_of_the_address_space_are_errors_not_panics() {
         image[at..at + 8].copy_from_slice(&value.to_le_bytes());
         assert!(embed_in(&image).is_err(), "field at {at:#x}");
     }
+}
+
+#[test]
+fn names_are_demangled_without_hashes_or_lto_suffixes() {
+    let legacy = "_ZN8platform4boot7entry6417ha0093410a9a1af5aE";
+    assert_eq!(display_name(legacy), "platform::boot::entry64");
+    assert_eq!(
+        display_name(&format!("{legacy}.12")),
+        "platform::boot::entry64"
+    );
+    let escaped = "_ZN4core3ptr42drop_in_place$LT$alloc..string..String$GT$17h0123456789abcdefE.3";
+    assert_eq!(
+        display_name(escaped),
+        "core::ptr::drop_in_place<alloc::string::String>"
+    );
+    let v0 = "_RNvNtCsg3SjgaGcPXb_4core9panicking9panic_fmt";
+    assert_eq!(display_name(v0), "core::panicking::panic_fmt");
+    assert_eq!(
+        display_name(&format!("{v0}.llvm.1234")),
+        "core::panicking::panic_fmt"
+    );
+    assert_eq!(display_name("_start32"), "_start32");
+    assert_eq!(display_name("memcpy.part.0"), "memcpy.part.0");
 }

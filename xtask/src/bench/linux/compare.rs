@@ -5,9 +5,9 @@
 //! (goal "<= f x"); for throughput and rates higher is better (">= f x").
 //! "missed by N x" says how far the ratio is from its goal, always >= 1.
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
-use crate::bench::report::{json_number, json_string};
+use crate::bench::report::{align, to_json};
 use crate::bench::stats::{Summary, format_value, summarize};
 
 /// Which way a metric improves.
@@ -189,62 +189,43 @@ pub fn table(rows: &[Row]) -> String {
     align(&lines, &[true, false, false, true, false, true, true])
 }
 
-/// Pads every column to its widest cell, left- or right-aligned.
-fn align(lines: &[Vec<String>], left: &[bool]) -> String {
-    let columns = left.len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|column| {
-            let width = |line: &Vec<String>| line.get(column).map_or(0, |c| c.chars().count());
-            lines.iter().map(width).max().unwrap_or(0)
-        })
-        .collect();
-    let mut text = String::new();
-    for line in lines {
-        for ((cell, width), left) in line.iter().zip(&widths).zip(left) {
-            let _ = match left {
-                true => write!(text, "{cell:<width$}  "),
-                false => write!(text, "{cell:>width$}  "),
-            };
-        }
-        text.truncate(text.trim_end().len());
-        text.push('\n');
-    }
-    text
+/// One row of the JSON report: the raw values, the ratio and the goal.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    name: &'a str,
+    unit: &'a str,
+    anykernel: &'a [f64],
+    linux: &'a [f64],
+    ratio: Option<f64>,
+    goal: Option<String>,
+    met: Option<bool>,
 }
 
 /// Every raw value with the ratio and goal, as JSON.
 pub fn json(runs: u32, accel: &str, rows: &[Row]) -> String {
-    let mut text = format!(
-        "{{\n  \"runs\": {runs},\n  \"accel\": {},\n  \"rows\": [",
-        json_string(accel)
-    );
-    for (index, row) in rows.iter().enumerate() {
-        let values = |values: &[f64]| {
-            let numbers: Vec<String> = values.iter().map(|value| json_number(*value)).collect();
-            format!("[{}]", numbers.join(", "))
-        };
-        let ratio = row.ratio().map_or_else(|| "null".into(), json_number);
-        let goal = row
-            .metric
-            .goal
-            .map_or_else(|| "null".into(), |goal| json_string(&goal.describe()));
-        let met = match (row.metric.goal, row.ratio()) {
-            (Some(goal), Some(ratio)) => goal.shortfall(ratio).is_none().to_string(),
-            _ => "null".into(),
-        };
-        let separator = if index == 0 { "" } else { "," };
-        let _ = write!(
-            text,
-            "{separator}\n    {{\"name\": {}, \"unit\": {}, \"anykernel\": {}, \"linux\": {}, \
-             \"ratio\": {ratio}, \"goal\": {goal}, \"met\": {met}}}",
-            json_string(&row.name),
-            json_string(row.metric.unit),
-            values(&row.ours),
-            values(&row.linux),
-        );
+    #[derive(Serialize)]
+    struct Report<'a> {
+        runs: u32,
+        accel: &'a str,
+        rows: Vec<JsonRow<'a>>,
     }
-    text.push_str("\n  ]\n}\n");
-    text
+    let rows = rows
+        .iter()
+        .map(|row| JsonRow {
+            name: &row.name,
+            unit: row.metric.unit,
+            anykernel: &row.ours,
+            linux: &row.linux,
+            ratio: row.ratio(),
+            goal: row.metric.goal.map(|goal| goal.describe()),
+            met: row
+                .metric
+                .goal
+                .zip(row.ratio())
+                .map(|(goal, ratio)| goal.shortfall(ratio).is_none()),
+        })
+        .collect();
+    to_json(&Report { runs, accel, rows })
 }
 
 #[cfg(test)]
@@ -313,20 +294,24 @@ microvm tap HTTP new connection         n/a               900  req/s         n/a
 
     #[test]
     fn json_holds_raw_values_ratio_and_goal() {
-        let rows = [row(NETWORK_METRICS[5], &[9000.0, 9500.5], &[3000.0])];
+        let rows = [
+            row(NETWORK_METRICS[5], &[9000.0, 9500.5], &[3000.0]),
+            row(NETWORK_METRICS[2], &[300.0], &[]),
+        ];
         let text = json(2, "tcg", &rows);
-        assert!(
-            text.starts_with("{\n  \"runs\": 2,\n  \"accel\": \"tcg\",\n  \"rows\": [\n"),
-            "{text}"
+        let parsed: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(
+            (&parsed["runs"], &parsed["accel"]),
+            (&2.into(), &"tcg".into())
         );
-        assert!(
-            text.contains("\"anykernel\": [9000, 9500.5], \"linux\": [3000]"),
-            "{text}"
+        let first = &parsed["rows"][0];
+        assert_eq!(first["anykernel"], serde_json::json!([9000.0, 9500.5]));
+        assert_eq!(first["linux"], serde_json::json!([3000.0]));
+        assert_eq!(
+            (&first["goal"], &first["met"]),
+            (&">= 3x".into(), &true.into())
         );
-        assert!(
-            text.contains("\"goal\": \">= 3x\", \"met\": true}"),
-            "{text}"
-        );
-        assert!(text.ends_with("}\n  ]\n}\n"), "{text}");
+        let second = &parsed["rows"][1];
+        assert!(second["ratio"].is_null() && second["goal"].is_null() && second["met"].is_null());
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! `apt-get download` fetches the packages into `debs/` (the Debian mirror
 //! is the only network used), `dpkg -x` unpacks them into `root/`, and the
-//! initramfs is written from initramfs.rs's plan (our own cpio, then
+//! initramfs is written from initramfs.rs's plan (newc cpio, then
 //! `gzip -9 -n`). lighttpd's shared libraries are found by running the
 //! packages' own loader with `--list` on it, so each must come from the
 //! packages; add its package to [`PACKAGES`] if one is missing. A stamp
