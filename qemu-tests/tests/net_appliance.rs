@@ -107,6 +107,9 @@ fn parallel_connections_over_tap(machine: Machine) {
         }));
     let mut qemu = boot(&config);
     qemu.expect_line("vioif0 is 192.168.77.2/24", LEASE_DEADLINE);
+    // A static address is set when the NIC attaches, before the services
+    // listen: connect once the appliance says it is ready.
+    qemu.expect_line("anykernel: ready", LEASE_DEADLINE);
     let statuses = namespace.run_inside(|| {
         let streams: Vec<TcpStream> = (0..200)
             .map(|_| {
