@@ -3,11 +3,11 @@
 //! ACK, text and FIN processing, in the RFC's order.
 
 use crate::acknowledgment::acknowledge;
-use crate::config::State;
 use crate::context::Context;
 use crate::header::{Flags, Segment};
 use crate::output::{Outgoing, transmit};
 use crate::sender::{challenge, send_reset, send_syn};
+use crate::state::State;
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 

@@ -2,10 +2,10 @@
 //! the reset-and-close that listener children and unread data get.
 
 use crate::arrival::close_connection;
-use crate::config::State;
 use crate::engine::Tcp;
 use crate::sender::{output, send_reset};
 use crate::socket::user_mut;
+use crate::state::State;
 use crate::tcb::Tcb;
 use crate::{SocketHandle, Transmit};
 

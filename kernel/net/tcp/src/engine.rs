@@ -16,12 +16,13 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use wire::Checksum;
 
 use crate::arrival::{close_connection, synchronized};
-use crate::config::{Secrets, State, TcpConfig};
+use crate::config::{Secrets, TcpConfig};
 use crate::context::Context;
 use crate::handshake::{accept_syn, syn_sent};
 use crate::header::{Flags, Segment};
 use crate::output::{PROTOCOL, reply_reset};
 use crate::sender::{output, send_syn};
+use crate::state::State;
 use crate::stats::TcpStats;
 use crate::table::{Endpoints, Table};
 use crate::{SocketHandle, Transmit, timers};

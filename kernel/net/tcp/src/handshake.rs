@@ -6,13 +6,13 @@ use core::net::SocketAddrV4;
 
 use crate::acknowledgment::take_rtt_sample;
 use crate::arrival::{close_connection, mark_connected};
-use crate::config::State;
 use crate::congestion::Congestion;
 use crate::context::Context;
 use crate::header::{Flags, Segment};
 use crate::options::MAXIMUM_WINDOW_SCALE;
 use crate::output::{Outgoing, transmit};
 use crate::sender::send_syn;
+use crate::state::State;
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 

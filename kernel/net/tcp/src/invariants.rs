@@ -3,8 +3,8 @@
 //! connection's sequence variables are in order, and the timer index holds
 //! each socket's earliest deadline (checked against a brute-force minimum).
 
-use crate::config::State;
 use crate::engine::Tcp;
+use crate::state::State;
 use crate::table::Endpoints;
 use crate::tcb::Tcb;
 

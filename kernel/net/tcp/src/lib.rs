@@ -73,6 +73,7 @@ mod sender;
 pub mod sequence;
 mod siphash;
 mod socket;
+mod state;
 mod stats;
 mod table;
 mod tcb;
@@ -84,13 +85,14 @@ mod tests;
 use core::net::Ipv4Addr;
 
 pub use config::{
-    MAXIMUM_BUFFER, OptionName, Secrets, Shutdown, SocketOption, SocketStatus, State, TcpConfig,
+    MAXIMUM_BUFFER, OptionName, Secrets, Shutdown, SocketOption, SocketStatus, TcpConfig,
 };
 pub use congestion::{Algorithm, CongestionControl, NewReno};
 pub use cubic::Cubic;
 pub use engine::Tcp;
 pub use error::{TcpError, Unreachable};
 pub use siphash::siphash_2_4;
+pub use state::State;
 pub use stats::TcpStats;
 
 /// What the engine needs from the IP layer below it.

@@ -51,7 +51,7 @@ pub fn transmit(
 ) -> bool {
     let mut flags = outgoing.flags;
     let synchronizing = flags.contains(Flags::SYN);
-    let bare_syn = synchronizing && tcb.state == crate::State::SynSent;
+    let bare_syn = synchronizing && tcb.state == crate::state::State::SynSent;
     if !(bare_syn || flags.contains(Flags::RST)) {
         flags = flags.with(Flags::ACK);
     }

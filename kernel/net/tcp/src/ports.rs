@@ -9,8 +9,8 @@
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::SocketHandle;
-use crate::config::State;
 use crate::engine::Tcp;
+use crate::state::State;
 use crate::table::Endpoints;
 use crate::tcb::Tcb;
 

@@ -3,9 +3,10 @@
 
 use core::net::SocketAddrV4;
 
-use crate::config::{MAXIMUM_BUFFER, OptionName, SocketOption, SocketStatus, State};
+use crate::config::{MAXIMUM_BUFFER, OptionName, SocketOption, SocketStatus};
 use crate::engine::Tcp;
 use crate::socket::user_mut;
+use crate::state::State;
 use crate::{SocketHandle, TcpError};
 
 impl Tcp {

@@ -9,13 +9,13 @@
 //! and then sends a pure ACK if one is still owed.
 
 use crate::Transmit;
-use crate::config::State;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::flight::Mark;
 use crate::header::Flags;
 use crate::output::{Outgoing, transmit};
 use crate::sequence::Sequence;
+use crate::state::State;
 use crate::tcb::Tcb;
 
 /// Segments one call may send at most: a guard, far above any window.

@@ -9,10 +9,11 @@ use alloc::collections::VecDeque;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::arrival::close_connection;
-use crate::config::{Shutdown, State};
+use crate::config::Shutdown;
 use crate::engine::Tcp;
 use crate::handshake::prepare_open;
 use crate::sender::{output, send_syn, window_update};
+use crate::state::State;
 use crate::table::{Endpoints, Table};
 use crate::tcb::{Listener, Tcb};
 use crate::{SocketHandle, TcpError, Transmit};

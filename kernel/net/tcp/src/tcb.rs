@@ -11,7 +11,7 @@ use alloc::collections::VecDeque;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::SocketHandle;
-use crate::config::{State, TcpConfig};
+use crate::config::TcpConfig;
 use crate::congestion::Congestion;
 use crate::flight::Flight;
 use crate::loss::Undo;
@@ -21,6 +21,7 @@ use crate::receive::ReceiveBuffer;
 use crate::rtt::RttEstimator;
 use crate::send::SendBuffer;
 use crate::sequence::Sequence;
+use crate::state::State;
 pub use crate::timers::Timers;
 
 /// The user-settable options of one socket.

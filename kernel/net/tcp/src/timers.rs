@@ -3,11 +3,11 @@
 //! end of TIME-WAIT, FIN-WAIT-2 of a closed socket, or linger.
 
 use crate::arrival::close_connection;
-use crate::config::State;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::output::{Outgoing, transmit};
 use crate::sender::{output, send_probe, send_reset, send_syn};
+use crate::state::State;
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 

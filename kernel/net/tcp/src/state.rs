@@ -1,0 +1,73 @@
+//! The states a socket can be in: start here to read the engine.
+//!
+//! [`State`] is RFC 9293's connection state, the one the user sees.
+
+/// The RFC 9293 connection states.
+///
+/// Transitions, and the function that makes each:
+///
+/// | from | to | when | where |
+/// | --- | --- | --- | --- |
+/// | Closed | Listen | listen | `socket::start_listening` |
+/// | Closed | SynSent | connect | `socket::open_connection` |
+/// | (new child) | SynReceived | a listener takes a SYN | `handshake::accept_syn` |
+/// | SynSent | Established, FinWait1 | SYN-ACK (FinWait1 if shut down meanwhile) | `handshake::syn_sent` |
+/// | SynSent | SynReceived | a bare SYN: simultaneous open | `handshake::syn_sent` |
+/// | SynReceived | Established, FinWait1 | the ACK of our SYN | `arrival::establish` |
+/// | Established | FinWait1 | shutdown(Write) or close | `closing::queue_fin` |
+/// | Established | CloseWait | the peer's FIN | `arrival::fin_arrived` |
+/// | FinWait1 | FinWait2 | our FIN acknowledged | `arrival::after_acknowledgment` |
+/// | FinWait1 | Closing, TimeWait | the peer's FIN (TimeWait if ours is acknowledged) | `arrival::fin_arrived` |
+/// | FinWait2 | TimeWait | the peer's FIN | `arrival::fin_arrived` |
+/// | CloseWait | LastAck | shutdown(Write) or close | `closing::queue_fin` |
+/// | Closing | TimeWait | our FIN acknowledged | `arrival::after_acknowledgment` |
+/// | LastAck | Closed | our FIN acknowledged | `arrival::after_acknowledgment` |
+/// | TimeWait | Closed | 2 MSL, or a new SYN or connect reuses the 4-tuple | `arrival::close_connection` |
+/// | any but Listen | Closed | RST, abort, timeout, data after close | `arrival::close_connection` |
+///
+/// A listener stays in Listen until it is closed and freed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// No connection.
+    Closed,
+    /// Waiting for SYNs.
+    Listen,
+    /// SYN sent, waiting for the SYN-ACK.
+    SynSent,
+    /// SYN received and answered, waiting for the ACK.
+    SynReceived,
+    /// Open.
+    Established,
+    /// FIN sent, not yet acknowledged.
+    FinWait1,
+    /// FIN acknowledged, waiting for the peer's FIN.
+    FinWait2,
+    /// Peer's FIN received, ours not sent.
+    CloseWait,
+    /// Both FINs sent, ours not yet acknowledged.
+    Closing,
+    /// FIN sent after the peer's, waiting for its ACK.
+    LastAck,
+    /// Both sides closed; waiting out old duplicates.
+    TimeWait,
+}
+
+impl State {
+    /// The states after the handshake (RFC 9293's synchronized states).
+    pub const fn is_synchronized(self) -> bool {
+        !matches!(
+            self,
+            Self::Closed | Self::Listen | Self::SynSent | Self::SynReceived
+        )
+    }
+
+    /// The states in which the peer may still send data.
+    pub const fn receives_data(self) -> bool {
+        matches!(self, Self::Established | Self::FinWait1 | Self::FinWait2)
+    }
+
+    /// The states in which the user may still queue data to send.
+    pub const fn sends_data(self) -> bool {
+        matches!(self, Self::Established | Self::CloseWait)
+    }
+}
