@@ -168,7 +168,7 @@ fn reset_arrived(
     }
     context.stats.resets_received += 1;
     let error = match tcb.state {
-        State::SynReceived if tcb.passive => None,
+        State::SynReceived if tcb.role.in_syn_queue() => None,
         State::SynReceived => Some(TcpError::ConnectionRefused),
         State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
             Some(TcpError::ConnectionReset)
@@ -178,8 +178,10 @@ fn reset_arrived(
     close_connection(tcb, context, error);
 }
 
-/// Ends the connection: CLOSED, no timers, the error recorded.
+/// Ends the connection: CLOSED, no timers, the error recorded; the user's
+/// socket is Finished, or Unbound again if the handshake never completed.
 pub fn close_connection(tcb: &mut Tcb, context: &mut Context, error: Option<TcpError>) {
+    tcb.role.connection_closed(tcb.state.is_synchronized());
     tcb.state = State::Closed;
     tcb.stop_timers();
     tcb.release_storage();
@@ -221,7 +223,6 @@ fn establish(
 
 /// Bookkeeping when a connection reaches ESTABLISHED.
 pub fn mark_connected(tcb: &mut Tcb, context: &mut Context) {
-    tcb.connected = true;
     tcb.backoff = 0;
     tcb.rtt.handshake_completed();
     context.stats.established += 1;
@@ -250,7 +251,7 @@ fn after_acknowledgment(tcb: &mut Tcb, context: &mut Context) {
     match tcb.state {
         State::FinWait1 => {
             tcb.state = State::FinWait2;
-            if !tcb.user_owned {
+            if !tcb.role.is_user_held() {
                 tcb.timers.close = Some(context.now + context.config.fin_wait_2_timeout_ns);
             }
             context.notify(tcb);
@@ -281,7 +282,7 @@ fn receive_text(
     if (segment.payload.is_empty() && !fin) || !tcb.state.receives_data() {
         return;
     }
-    if tcb.read_shutdown && !tcb.user_owned && !segment.payload.is_empty() {
+    if tcb.read_shutdown && !tcb.role.is_user_held() && !segment.payload.is_empty() {
         // RFC 9293 3.10.7.4 / RFC 2525: data for a closed socket.
         send_reset(tcb, context, tx);
         close_connection(tcb, context, None);

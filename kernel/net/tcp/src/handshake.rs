@@ -66,9 +66,6 @@ pub fn accept_syn(
 ) {
     child.local = local;
     child.remote = remote;
-    child.bound = true;
-    child.passive = true;
-    child.user_owned = false;
     child.state = State::SynReceived;
     prepare_open(child, context, mtu);
     child.start_receiving(segment.sequence);

@@ -3,8 +3,9 @@
 //! connection's sequence variables are in order, and the timer index holds
 //! each socket's earliest deadline (checked against a brute-force minimum).
 
+use crate::SocketHandle;
 use crate::engine::Tcp;
-use crate::state::State;
+use crate::state::{Listener, Owner, Role, State};
 use crate::table::Endpoints;
 use crate::tcb::Tcb;
 
@@ -17,15 +18,12 @@ impl Tcp {
         if table.iter().count() != table.live() {
             return Err("live socket count");
         }
-        let registered = table.iter().filter(|tcb| tcb.registered).count();
-        if registered != table.connection_entries() {
+        let connections = table.iter().filter(|tcb| tcb.role.is_connection());
+        if connections.count() != table.connection_entries() {
             return Err("connection map size");
         }
-        let listening = table
-            .iter()
-            .filter(|tcb| tcb.state == State::Listen)
-            .count();
-        if listening != table.listener_entries() {
+        let listening = table.iter().filter(|tcb| tcb.role.listener().is_some());
+        if listening.count() != table.listener_entries() {
             return Err("listener map size");
         }
         if table.unindexed() != 0 {
@@ -36,37 +34,75 @@ impl Tcp {
     }
 
     fn check_socket(&self, tcb: &Tcb) -> Result<(), &'static str> {
-        let table = &self.table;
-        if tcb.registered {
-            let index = table.find_connection(&Endpoints::new(tcb.local, tcb.remote));
-            if index != Some(tcb.handle.index()) {
+        check_role(tcb)?;
+        if tcb.role.is_connection() {
+            let key = Endpoints::new(tcb.local, tcb.remote);
+            if self.table.find_connection(&key) != Some(tcb.handle.index()) {
                 return Err("connection map entry");
             }
         }
-        if tcb.state == State::Closed && (tcb.registered || tcb.timers.earliest().is_some()) {
-            return Err("closed socket still registered or timed");
+        if let Some(parent) = tcb.role.parent() {
+            self.check_child(tcb, parent)?;
         }
-        if !tcb.user_owned && tcb.state == State::Closed {
-            return Err("unowned closed socket not freed");
+        if let Some(listener) = tcb.role.listener() {
+            self.check_listener(tcb.handle, listener)?;
         }
-        check_sequence_space(tcb)?;
-        if let Some(listener) = tcb.listener.as_ref() {
-            let children = table
-                .iter()
-                .filter(|child| child.parent == Some(tcb.handle) && child.in_syn_queue);
-            if children.count() != listener.syn_received {
-                return Err("syn queue count");
-            }
-            if listener.accept_queue.len() > listener.backlog {
-                return Err("accept queue over backlog");
-            }
-            let queued = |handle| table.get(handle).is_some_and(|child| child.in_accept_queue);
-            if !listener.accept_queue.iter().all(|handle| queued(*handle)) {
-                return Err("accept queue entry");
-            }
+        check_sequence_space(tcb)
+    }
+
+    /// A child's listener listens and holds it in the queue its role names.
+    fn check_child(&self, child: &Tcb, parent: SocketHandle) -> Result<(), &'static str> {
+        let listener = self.table.get(parent).and_then(|tcb| tcb.role.listener());
+        let Some(listener) = listener else {
+            return Err("a child's listener is gone");
+        };
+        let queued = listener.accept_queue.contains(&child.handle);
+        if queued != matches!(child.role, Role::Connection(Owner::AcceptQueue(_))) {
+            return Err("accept queue membership");
         }
         Ok(())
     }
+
+    /// The SYN queue count and the accept queue match the children.
+    fn check_listener(
+        &self,
+        handle: SocketHandle,
+        listener: &Listener,
+    ) -> Result<(), &'static str> {
+        let children = |owner: Owner| {
+            let owned = move |child: &&Tcb| matches!(child.role, Role::Connection(o) if o == owner);
+            self.table.iter().filter(owned).count()
+        };
+        if children(Owner::SynQueue(handle)) != listener.syn_received {
+            return Err("syn queue count");
+        }
+        if listener.accept_queue.len() > listener.backlog {
+            return Err("accept queue over backlog");
+        }
+        if children(Owner::AcceptQueue(handle)) != listener.accept_queue.len() {
+            return Err("accept queue entry");
+        }
+        Ok(())
+    }
+}
+
+/// The role agrees with the RFC state: what the types cannot rule out.
+fn check_role(tcb: &Tcb) -> Result<(), &'static str> {
+    let state = tcb.state;
+    let agrees = match tcb.role {
+        Role::Unbound | Role::Bound | Role::Finished => state == State::Closed,
+        Role::Listening(_) => state == State::Listen,
+        Role::Connection(Owner::SynQueue(_)) => state == State::SynReceived,
+        Role::Connection(Owner::AcceptQueue(_)) => state.is_synchronized(),
+        Role::Connection(_) => !matches!(state, State::Closed | State::Listen),
+    };
+    if !agrees {
+        return Err("role and state disagree");
+    }
+    if state == State::Closed && tcb.timers.earliest().is_some() {
+        return Err("closed socket still timed");
+    }
+    Ok(())
 }
 
 fn check_sequence_space(tcb: &Tcb) -> Result<(), &'static str> {

@@ -1,6 +1,12 @@
 //! The states a socket can be in: start here to read the engine.
 //!
 //! [`State`] is RFC 9293's connection state, the one the user sees.
+//! [`Role`] says who holds the socket and which table or listener queue
+//! it sits in.
+
+mod role;
+
+pub use role::{Listener, Owner, QueueChange, Role};
 
 /// The RFC 9293 connection states.
 ///

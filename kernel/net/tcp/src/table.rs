@@ -156,21 +156,18 @@ impl Table {
         }
     }
 
-    /// Enters the socket in the connection map under its 4-tuple.
+    /// Enters the socket in the connection map under its 4-tuple (its
+    /// role is a connection).
     pub fn register(&mut self, index: u32) {
         let Some(tcb) = self.at(index) else { return };
-        tcb.registered = true;
+        debug_assert!(tcb.role.is_connection(), "{:?}", tcb.role);
         let key = Endpoints::new(tcb.local, tcb.remote);
         self.connections.insert(key, index);
     }
 
-    /// Takes the socket out of the connection map.
+    /// Takes the socket out of the connection map, if it is there.
     pub fn unregister(&mut self, index: u32) {
         let Some(tcb) = self.at(index) else { return };
-        if !tcb.registered {
-            return;
-        }
-        tcb.registered = false;
         let key = Endpoints::new(tcb.local, tcb.remote);
         if self.connections.get(&key) == Some(&index) {
             self.connections.remove(&key);

@@ -4,10 +4,9 @@
 //! Field names spell out RFC 9293's variables (SND.UNA is
 //! `send_unacknowledged`, RCV.NXT is `receive.next()`, …). Invariants:
 //! `send_unacknowledged <= send_next <= send_maximum` (sequence order);
-//! the send buffer starts at SND.UNA once the SYN is acknowledged; a
-//! socket is in the connection map exactly when `registered` is set.
+//! the send buffer starts at SND.UNA once the SYN is acknowledged. Which
+//! tables hold the socket follows from its [`Role`].
 
-use alloc::collections::VecDeque;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::SocketHandle;
@@ -21,6 +20,7 @@ use crate::receive::ReceiveBuffer;
 use crate::rtt::RttEstimator;
 use crate::send::SendBuffer;
 use crate::sequence::Sequence;
+use crate::state::Role;
 use crate::state::State;
 pub use crate::timers::Timers;
 
@@ -50,17 +50,6 @@ pub struct Recovery {
     pub inflation: u32,
 }
 
-/// The accept side of a listening socket.
-#[derive(Debug)]
-pub struct Listener {
-    /// Connections accept may hold at most.
-    pub backlog: usize,
-    /// Established children waiting for accept, oldest first.
-    pub accept_queue: VecDeque<SocketHandle>,
-    /// Children in SYN-RECEIVED.
-    pub syn_received: usize,
-}
-
 /// One socket.
 #[derive(Debug)]
 pub struct Tcb {
@@ -72,21 +61,8 @@ pub struct Tcb {
     pub local: SocketAddrV4,
     /// Peer address (0.0.0.0:0 until connected).
     pub remote: SocketAddrV4,
-    /// Holds its local port (bind, connect or listener child).
-    pub bound: bool,
-    /// In the connection map under (local, remote).
-    pub registered: bool,
-    /// A user handle refers to it (false once closed, and for children
-    /// not yet accepted).
-    pub user_owned: bool,
-    /// Created by a listener; the listener while not yet accepted.
-    pub parent: Option<SocketHandle>,
-    /// Counted in the parent's `syn_received`.
-    pub in_syn_queue: bool,
-    /// In the parent's accept queue.
-    pub in_accept_queue: bool,
-    /// Present in LISTEN.
-    pub listener: Option<Listener>,
+    /// Who holds it and which table or queue it is in.
+    pub role: Role,
     /// The user options.
     pub options: UserOptions,
     /// The pending error (SO_ERROR).
@@ -94,12 +70,8 @@ pub struct Tcb {
     /// The last ICMP error: reported instead of `TimedOut` if the
     /// connection times out.
     pub soft_error: Option<TcpError>,
-    /// The handshake completed once.
-    pub connected: bool,
     /// An event for this socket is queued.
     pub event_pending: bool,
-    /// Came from a listener (SYN-RECEIVED returns to nothing on RST).
-    pub passive: bool,
 
     /// ISS.
     pub initial_send: Sequence,
@@ -223,19 +195,11 @@ impl Tcb {
             state: State::Closed,
             local: unspecified,
             remote: unspecified,
-            bound: false,
-            registered: false,
-            user_owned: true,
-            parent: None,
-            in_syn_queue: false,
-            in_accept_queue: false,
-            listener: None,
+            role: Role::Unbound,
             options,
             error: None,
             soft_error: None,
-            connected: false,
             event_pending: false,
-            passive: false,
             initial_send: Sequence(0),
             send_unacknowledged: Sequence(0),
             send_next: Sequence(0),
@@ -350,13 +314,18 @@ impl Tcb {
         self.rtt.timeout(self.backoff)
     }
 
+    /// The handshake completed (and, once CLOSED, had completed).
+    pub fn connected(&self) -> bool {
+        self.state.is_synchronized() || matches!(self.role, Role::Finished)
+    }
+
     /// Frees buffer memory a connection no longer needs (TIME-WAIT and
     /// CLOSED): the send buffer once empty, the receive buffer once no
     /// user can read it.
     pub fn release_storage(&mut self) {
         self.send_buffer.release();
         self.flight.release();
-        if !self.user_owned {
+        if !self.role.is_user_held() {
             self.receive.discard();
         }
         self.receive.release();
@@ -365,7 +334,7 @@ impl Tcb {
     /// Heap bytes held besides the box itself: buffers and flight records.
     #[cfg(test)]
     pub fn storage_bytes(&self) -> usize {
-        let listener = self.listener.as_ref();
+        let listener = self.role.listener();
         let queue = listener.map_or(0, |listener| listener.accept_queue.capacity());
         self.send_buffer.capacity()
             + self.receive.capacity()

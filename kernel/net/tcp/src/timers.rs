@@ -95,7 +95,7 @@ fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Tra
         && context.now.saturating_sub(tcb.last_received_ns) < tcb.retransmission_timeout();
     if tcb.backoff >= limit && !peer_alive {
         context.stats.connection_timeouts += 1;
-        let silent_child = tcb.passive && tcb.state == State::SynReceived;
+        let silent_child = tcb.role.in_syn_queue() && tcb.state == State::SynReceived;
         let error = (!silent_child).then_some(tcb.soft_error.unwrap_or(TcpError::TimedOut));
         close_connection(tcb, context, error);
         return;
@@ -195,7 +195,7 @@ fn close_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     match tcb.state {
         State::TimeWait => close_connection(tcb, context, None),
         State::Closed | State::Listen => {}
-        _ if !tcb.user_owned => {
+        _ if !tcb.role.is_user_held() => {
             // FIN-WAIT-2 timeout, or the linger time of a closed socket.
             if tcb.state != State::SynSent {
                 send_reset(tcb, context, tx);
