@@ -11,7 +11,7 @@ use crate::Transmit;
 use crate::acknowledgment::Feedback;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
-use crate::sender::{output, retransmit};
+use crate::sender::{Pass, output_pass, retransmit};
 use crate::sequence::Sequence;
 use crate::tcb::Tcb;
 
@@ -90,11 +90,7 @@ pub fn fire(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
         retransmission: false,
         sent_ns: context.now,
     });
-    tcb.probing = true;
-    tcb.force_send = true;
-    output(tcb, context, tx);
-    tcb.probing = false;
-    tcb.force_send = false;
+    output_pass(tcb, context, tx, Pass::Probe);
     let retransmission = tcb.send_next == before;
     if retransmission && let Some(last) = tcb.flight.len().checked_sub(1) {
         retransmit(tcb, context, tx, last);

@@ -30,18 +30,42 @@ enum Kind {
     Next,
 }
 
+/// What one output pass may do beyond the usual rules, for its first
+/// segment only: the persist timer and the tail loss probe each want one
+/// segment out. (These were `force_send` and `probing`, flags set around
+/// one call; they are arguments of the pass now.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The usual rules.
+    Normal,
+    /// Persist with a window too small for sender SWS avoidance: the first
+    /// segment ignores SWS avoidance.
+    Forced,
+    /// A tail loss probe: the first segment ignores SWS avoidance and may
+    /// exceed the congestion window by one segment. (The probe is sent
+    /// only with nothing marked lost, so that first segment is new data.)
+    Probe,
+}
+
 /// Sends what is allowed now, then any owed ACK; re-arms timers.
 pub fn output(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
+    output_pass(tcb, context, tx, Pass::Normal);
+}
+
+/// [`output`] with the first segment's allowance `pass`.
+pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, pass: Pass) {
     let sending = matches!(
         tcb.state,
         State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
     );
     if sending {
+        let mut pass = pass;
         for _ in 0..BURST_LIMIT {
-            let Some((outgoing, kind)) = next_segment(tcb) else {
+            let Some((outgoing, kind)) = next_segment(tcb, pass) else {
                 break;
             };
             send(tcb, context, tx, outgoing, kind);
+            pass = Pass::Normal;
         }
         arm_timers(tcb, context);
     }
@@ -53,7 +77,7 @@ pub fn output(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
 
 /// RFC 6675 NextSeg: a lost segment first (the first one at once on fast
 /// retransmit), then new data.
-fn next_segment(tcb: &mut Tcb) -> Option<(Outgoing, Kind)> {
+fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
     if tcb.retransmit_first {
         let index = if tcb.sack {
             tcb.flight.first_lost().unwrap_or(0)
@@ -65,13 +89,13 @@ fn next_segment(tcb: &mut Tcb) -> Option<(Outgoing, Kind)> {
             None => tcb.retransmit_first = false,
         }
     }
-    if congestion_room(tcb) > 0
+    if congestion_room(tcb, pass) > 0
         && let Some(index) = tcb.flight.first_lost()
         && let Some(outgoing) = record_segment(tcb, index)
     {
         return Some((outgoing, Kind::Retransmit(index)));
     }
-    new_data(tcb).map(|outgoing| (outgoing, Kind::Next))
+    new_data(tcb, pass).map(|outgoing| (outgoing, Kind::Next))
 }
 
 /// Bytes in flight: RFC 6675 `pipe` (SACKed and lost bytes left out).
@@ -79,12 +103,16 @@ pub fn in_flight(tcb: &Tcb) -> u32 {
     tcb.flight.pipe()
 }
 
-fn congestion_room(tcb: &Tcb) -> u32 {
+fn congestion_room(tcb: &Tcb, pass: Pass) -> u32 {
     let allowance = match tcb.recovery {
         Some(recovery) => recovery.inflation,
         None => limited_transmit(tcb),
     };
-    let probe = if tcb.probing { tcb.segment_size } else { 0 };
+    let probe = if pass == Pass::Probe {
+        tcb.segment_size
+    } else {
+        0
+    };
     let window = tcb
         .congestion
         .window()
@@ -131,14 +159,14 @@ pub fn retransmit(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, i
     }
 }
 
-fn new_data(tcb: &Tcb) -> Option<Outgoing> {
+fn new_data(tcb: &Tcb, pass: Pass) -> Option<Outgoing> {
     let next = tcb.send_next;
     let data_end = tcb.send_buffer.end();
     let available = data_end.saturating_since(next);
     let fin_pending = tcb.fin_queued && next.before_or_at(data_end);
     let window_edge = tcb.send_unacknowledged.add(tcb.send_window);
     let window_room = window_edge.saturating_since(next);
-    let congestion = congestion_room(tcb);
+    let congestion = congestion_room(tcb, pass);
     let length = available
         .min(tcb.segment_size)
         .min(window_room)
@@ -147,7 +175,7 @@ fn new_data(tcb: &Tcb) -> Option<Outgoing> {
     if length == 0 && !fin {
         return None;
     }
-    let small = length < tcb.segment_size && !fin && !tcb.force_send;
+    let small = length < tcb.segment_size && !fin && pass == Pass::Normal;
     if small && !small_segment_allowed(tcb, length, available) {
         return None;
     }
@@ -185,7 +213,6 @@ fn send(
     let fin = u32::from(outgoing.flags.contains(Flags::FIN));
     let end = outgoing.sequence.add(outgoing.length + fin);
     transmit(tcb, context, tx, outgoing);
-    tcb.force_send = false;
     match kind {
         Kind::Retransmit(index) => {
             context.stats.retransmitted_segments += 1;
@@ -200,7 +227,6 @@ fn send(
             }
         }
         Kind::Next => {
-            tcb.probing = false;
             tcb.timers.probe = None;
             tcb.flight.push(outgoing.sequence, end, context.now);
             tcb.send_next = end;

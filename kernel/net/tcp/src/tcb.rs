@@ -132,8 +132,6 @@ pub struct Tcb {
     pub rack: Rack,
     /// The tail loss probe in flight.
     pub probe: Option<Probe>,
-    /// The next new segment may exceed the congestion window (the probe).
-    pub probing: bool,
     /// How to undo the last window reduction if it proves spurious.
     pub undo: Option<Undo>,
     /// Repairing after a retransmission timeout until SND.UNA reaches
@@ -156,8 +154,6 @@ pub struct Tcb {
     pub recover: Sequence,
     /// Retransmit the segment at SND.UNA next (fast retransmit, partial ACK).
     pub retransmit_first: bool,
-    /// Send one segment ignoring sender silly-window avoidance (persist).
-    pub force_send: bool,
 
     /// The timers.
     pub timers: Timers,
@@ -228,7 +224,6 @@ impl Tcb {
             flight: Flight::default(),
             rack: Rack::default(),
             probe: None,
-            probing: false,
             undo: None,
             after_timeout: false,
             rtt: RttEstimator::new(
@@ -243,7 +238,6 @@ impl Tcb {
             recovery: None,
             recover: Sequence(0),
             retransmit_first: false,
-            force_send: false,
             timers: Timers::default(),
             receive_segment_size: 536,
             unacknowledged_bytes: 0,

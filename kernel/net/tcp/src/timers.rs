@@ -6,7 +6,7 @@ use crate::arrival::close_connection;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::output::{Outgoing, transmit};
-use crate::sender::{output, send_probe, send_reset, send_syn};
+use crate::sender::{Pass, output, output_pass, send_probe, send_reset, send_syn};
 use crate::state::State;
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
@@ -146,9 +146,7 @@ fn persist_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) 
     let edge = tcb.send_unacknowledged.add(tcb.send_window);
     if edge.after(tcb.send_next) {
         // A window too small for sender SWS avoidance: send anyway.
-        tcb.force_send = true;
-        output(tcb, context, tx);
-        tcb.force_send = false;
+        output_pass(tcb, context, tx, Pass::Forced);
         return;
     }
     if tcb.window_probes >= context.config.maximum_retransmissions {
