@@ -15,6 +15,7 @@ use crate::options::SackBlock;
 use crate::rack::DUPLICATE_THRESHOLD;
 use crate::sender::in_flight;
 use crate::sequence::Sequence;
+use crate::state::Recovery;
 use crate::tcb::Tcb;
 
 /// What one ACK tells the sender beyond SEG.ACK.
@@ -144,27 +145,28 @@ fn progress_recovery(
     feedback: &Feedback,
 ) {
     let segment_size = tcb.segment_size;
-    match tcb.recovery.as_mut() {
-        Some(recovery) if ack.after_or_at(recovery.point) => {
-            tcb.recovery = None;
+    match &mut tcb.recovery {
+        Recovery::Fast(fast) if ack.after_or_at(fast.point) => {
+            let undo = fast.undo;
+            tcb.recovery.repaired();
             tcb.duplicate_acks = 0;
             tcb.rack.recovery_ended();
-            if !loss::undo_recovery(tcb, context, feedback) {
+            if !loss::undo_recovery(tcb, context, feedback, undo) {
                 let flight = in_flight(tcb);
                 tcb.congestion.on_recovery_end(flight, segment_size);
             }
         }
-        Some(recovery) => {
+        Recovery::Fast(fast) => {
             // RFC 6582 3.2 step 5: a partial ACK.
             if !tcb.sack {
-                recovery.inflation = recovery
+                fast.inflation = fast
                     .inflation
                     .saturating_sub(acked)
                     .saturating_add(segment_size);
-                tcb.retransmit_first = true;
+                fast.retransmit_now = true;
             }
         }
-        None => {
+        Recovery::Open | Recovery::Probe(_) | Recovery::Timeout { .. } => {
             tcb.duplicate_acks = 0;
             let rtt = tcb.rtt.smoothed().unwrap_or(0);
             tcb.congestion.on_ack(context.now, acked, segment_size, rtt);
@@ -205,9 +207,9 @@ pub fn take_rtt_sample(tcb: &mut Tcb, context: &Context, ack: Sequence) {
 
 fn duplicate_acknowledgment(tcb: &mut Tcb, context: &mut Context) {
     tcb.duplicate_acks += 1;
-    if let Some(recovery) = tcb.recovery.as_mut() {
+    if let Recovery::Fast(fast) = &mut tcb.recovery {
         if !tcb.sack {
-            recovery.inflation = recovery.inflation.saturating_add(tcb.segment_size);
+            fast.inflation = fast.inflation.saturating_add(tcb.segment_size);
         }
         return;
     }

@@ -5,7 +5,7 @@
 
 use crate::SocketHandle;
 use crate::engine::Tcp;
-use crate::state::{Listener, Owner, Role, State};
+use crate::state::{FastRecovery, Listener, Owner, Recovery, Role, State};
 use crate::table::Endpoints;
 use crate::tcb::Tcb;
 
@@ -47,7 +47,8 @@ impl Tcp {
         if let Some(listener) = tcb.role.listener() {
             self.check_listener(tcb.handle, listener)?;
         }
-        check_sequence_space(tcb)
+        check_sequence_space(tcb)?;
+        check_recovery(tcb)
     }
 
     /// A child's listener listens and holds it in the queue its role names.
@@ -131,4 +132,34 @@ fn check_sequence_space(tcb: &Tcb) -> Result<(), &'static str> {
         return Err("receive buffer over its limit");
     }
     Ok(())
+}
+
+/// Loss recovery: what the enum cannot say about sequence numbers and
+/// options. A CLOSED connection keeps whatever state it stopped in.
+fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
+    let una = tcb.send_unacknowledged;
+    let recovery = &tcb.recovery;
+    let undo = matches!(
+        recovery,
+        Recovery::Fast(FastRecovery { undo: Some(_), .. }) | Recovery::Timeout { undo: Some(_) }
+    );
+    if tcb.state == State::Closed {
+        return Ok(());
+    }
+    if !tcb.state.is_synchronized() && !recovery.is_open() {
+        return Err("loss recovery before the handshake");
+    }
+    let broken = match recovery {
+        Recovery::Open => None,
+        Recovery::Probe(_) => (!tcb.sack).then_some("a tail loss probe without SACK"),
+        Recovery::Fast(fast) if fast.retransmit_now => Some("a fast retransmission left pending"),
+        Recovery::Fast(fast) => (!una.before(fast.point)).then_some("fast recovery past its point"),
+        Recovery::Timeout { .. } => {
+            (!una.before(tcb.recover)).then_some("timeout recovery past `recover`")
+        }
+    };
+    if undo && !tcb.timestamps {
+        return Err("an undo snapshot without timestamps");
+    }
+    broken.map_or(Ok(()), Err)
 }

@@ -15,6 +15,7 @@ use crate::flight::Mark;
 use crate::header::Flags;
 use crate::output::{Outgoing, transmit};
 use crate::sequence::Sequence;
+use crate::state::Recovery;
 use crate::state::State;
 use crate::tcb::Tcb;
 
@@ -78,7 +79,7 @@ pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, 
 /// RFC 6675 NextSeg: a lost segment first (the first one at once on fast
 /// retransmit), then new data.
 fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
-    if tcb.retransmit_first {
+    if tcb.recovery.retransmit_pending() {
         let index = if tcb.sack {
             tcb.flight.first_lost().unwrap_or(0)
         } else {
@@ -86,7 +87,7 @@ fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
         };
         match record_segment(tcb, index) {
             Some(outgoing) => return Some((outgoing, Kind::Retransmit(index))),
-            None => tcb.retransmit_first = false,
+            None => tcb.recovery.retransmission_sent(),
         }
     }
     if congestion_room(tcb, pass) > 0
@@ -104,9 +105,9 @@ pub fn in_flight(tcb: &Tcb) -> u32 {
 }
 
 fn congestion_room(tcb: &Tcb, pass: Pass) -> u32 {
-    let allowance = match tcb.recovery {
-        Some(recovery) => recovery.inflation,
-        None => limited_transmit(tcb),
+    let (allowance, fast) = match &tcb.recovery {
+        Recovery::Fast(fast) => (fast.inflation, true),
+        _ => (limited_transmit(tcb), false),
     };
     let probe = if pass == Pass::Probe {
         tcb.segment_size
@@ -119,7 +120,7 @@ fn congestion_room(tcb: &Tcb, pass: Pass) -> u32 {
         .saturating_add(allowance)
         .saturating_add(probe);
     let room = window.saturating_sub(in_flight(tcb));
-    if tcb.recovery.is_some() && room > 0 {
+    if fast && room > 0 {
         // RFC 6675 counts whole segments: a partial one still sends.
         return room.max(tcb.segment_size);
     }
@@ -216,7 +217,7 @@ fn send(
     match kind {
         Kind::Retransmit(index) => {
             context.stats.retransmitted_segments += 1;
-            tcb.retransmit_first = false;
+            tcb.recovery.retransmission_sent();
             tcb.flight.retransmitted(index, context.now);
             // Karn's rule: no sample from a segment sent twice.
             let covered = |(timed, _): (Sequence, u64)| {

@@ -2,10 +2,12 @@
 //!
 //! [`State`] is RFC 9293's connection state, the one the user sees.
 //! [`Role`] says who holds the socket and which table or listener queue
-//! it sits in.
+//! it sits in. [`Recovery`] is the sender's loss recovery sub-state.
 
+mod recovery;
 mod role;
 
+pub use recovery::{FastRecovery, Recovery};
 pub use role::{Listener, Owner, QueueChange, Role};
 
 /// The RFC 9293 connection states.

@@ -13,15 +13,13 @@ use crate::SocketHandle;
 use crate::config::TcpConfig;
 use crate::congestion::Congestion;
 use crate::flight::Flight;
-use crate::loss::Undo;
-use crate::probe::Probe;
 use crate::rack::Rack;
 use crate::receive::ReceiveBuffer;
 use crate::rtt::RttEstimator;
 use crate::send::SendBuffer;
 use crate::sequence::Sequence;
-use crate::state::Role;
 use crate::state::State;
+use crate::state::{Recovery, Role};
 pub use crate::timers::Timers;
 
 /// The user-settable options of one socket.
@@ -39,15 +37,6 @@ pub struct UserOptions {
     pub send_buffer: usize,
     /// SO_LINGER in seconds.
     pub linger: Option<u32>,
-}
-
-/// Fast recovery state (RFC 6582 / RFC 6675).
-#[derive(Clone, Copy, Debug)]
-pub struct Recovery {
-    /// Recovery ends when this is acknowledged (SND.MAX at entry).
-    pub point: Sequence,
-    /// NewReno window inflation in bytes (without SACK).
-    pub inflation: u32,
 }
 
 /// One socket.
@@ -130,13 +119,6 @@ pub struct Tcb {
     pub flight: Flight,
     /// RACK loss detection state.
     pub rack: Rack,
-    /// The tail loss probe in flight.
-    pub probe: Option<Probe>,
-    /// How to undo the last window reduction if it proves spurious.
-    pub undo: Option<Undo>,
-    /// Repairing after a retransmission timeout until SND.UNA reaches
-    /// `recover`.
-    pub after_timeout: bool,
 
     /// The RTT estimator.
     pub rtt: RttEstimator,
@@ -148,12 +130,10 @@ pub struct Tcb {
     pub congestion: Congestion,
     /// Duplicate ACKs in a row.
     pub duplicate_acks: u32,
-    /// Fast recovery, while in it.
-    pub recovery: Option<Recovery>,
+    /// Loss recovery: open, probing, fast recovery or after a timeout.
+    pub recovery: Recovery,
     /// RFC 6582 `recover`: no new recovery until SND.UNA passes it.
     pub recover: Sequence,
-    /// Retransmit the segment at SND.UNA next (fast retransmit, partial ACK).
-    pub retransmit_first: bool,
 
     /// The timers.
     pub timers: Timers,
@@ -223,9 +203,6 @@ impl Tcb {
             duplicate_received: None,
             flight: Flight::default(),
             rack: Rack::default(),
-            probe: None,
-            undo: None,
-            after_timeout: false,
             rtt: RttEstimator::new(
                 config.initial_rto_ns,
                 config.minimum_rto_ns,
@@ -235,9 +212,8 @@ impl Tcb {
             backoff: 0,
             congestion: Congestion::new(config.congestion, 536),
             duplicate_acks: 0,
-            recovery: None,
+            recovery: Recovery::Open,
             recover: Sequence(0),
-            retransmit_first: false,
             timers: Timers::default(),
             receive_segment_size: 536,
             unacknowledged_bytes: 0,

@@ -124,16 +124,13 @@ fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Tra
 /// everything unacknowledged lost. The first timeout in a row keeps what
 /// was SACKed; a second one forgets it, in case the receiver reneged.
 fn enter_timeout_recovery(tcb: &mut Tcb, context: &mut Context) {
-    crate::loss::save_undo(tcb, context, true);
+    let undo = crate::loss::timeout_undo(tcb, context);
     let flight = tcb.outstanding();
     tcb.congestion
         .on_timeout(context.now, flight, tcb.segment_size);
-    tcb.recovery = None;
-    tcb.retransmit_first = false;
+    tcb.recovery.time_out(undo);
     tcb.duplicate_acks = 0;
     tcb.recover = tcb.send_maximum;
-    tcb.after_timeout = true;
-    tcb.probe = None;
     tcb.timers.probe = None;
     tcb.timers.reorder = None;
     tcb.flight.mark_all_lost(tcb.backoff <= 1);
