@@ -51,10 +51,10 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
         echo: segment
             .options
             .timestamp
-            .filter(|_| tcb.timestamps)
+            .filter(|_| tcb.negotiated.timestamps)
             .map(|(_, echo)| echo),
         offset: tcb.timestamp_offset,
-        duplicate_report: tcb.sack && is_duplicate_report(segment.options.sack(), tcb),
+        duplicate_report: tcb.negotiated.sack && is_duplicate_report(segment.options.sack(), tcb),
     };
     let window = u32::from(segment.window) << tcb.send_scale;
     let mut delivered = false;
@@ -63,7 +63,7 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
     } else if ack == tcb.send_unacknowledged && is_duplicate(tcb, segment, window) {
         duplicate_acknowledgment(tcb, context);
     }
-    if tcb.sack {
+    if tcb.negotiated.sack {
         delivered |= selective(tcb, context, segment.options.sack());
         loss::after_acknowledgment(tcb, context, &feedback, delivered);
     }
@@ -158,7 +158,7 @@ fn progress_recovery(
         }
         Recovery::Fast(fast) => {
             // RFC 6582 3.2 step 5: a partial ACK.
-            if !tcb.sack {
+            if !tcb.negotiated.sack {
                 fast.inflation = fast
                     .inflation
                     .saturating_sub(acked)
@@ -208,12 +208,12 @@ pub fn take_rtt_sample(tcb: &mut Tcb, context: &Context, ack: Sequence) {
 fn duplicate_acknowledgment(tcb: &mut Tcb, context: &mut Context) {
     tcb.duplicate_acks += 1;
     if let Recovery::Fast(fast) = &mut tcb.recovery {
-        if !tcb.sack {
+        if !tcb.negotiated.sack {
             fast.inflation = fast.inflation.saturating_add(tcb.segment_size);
         }
         return;
     }
-    let may_recover = tcb.send_unacknowledged.after(tcb.recover) && !tcb.sack;
+    let may_recover = tcb.send_unacknowledged.after(tcb.recover) && !tcb.negotiated.sack;
     if tcb.duplicate_acks >= DUPLICATE_THRESHOLD && may_recover {
         loss::enter_recovery(tcb, context);
     }

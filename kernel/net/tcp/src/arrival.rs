@@ -133,7 +133,7 @@ fn paws_rejects(tcb: &Tcb, segment: &Segment<'_>) -> bool {
     let pure_ack = segment.payload.is_empty()
         && segment.flags.0 & control.0 == 0
         && segment.sequence == tcb.receive.next();
-    tcb.timestamps
+    tcb.negotiated.timestamps
         && !segment.has(Flags::RST)
         && !pure_ack
         && (value.wrapping_sub(tcb.timestamp_recent) as i32) < 0
@@ -238,7 +238,10 @@ fn update_timestamp_recent(tcb: &mut Tcb, segment: &Segment<'_>) {
         return;
     };
     let newer = (value.wrapping_sub(tcb.timestamp_recent) as i32) >= 0;
-    if tcb.timestamps && newer && segment.sequence.before_or_at(tcb.last_acknowledgment_sent) {
+    if tcb.negotiated.timestamps
+        && newer
+        && segment.sequence.before_or_at(tcb.last_acknowledgment_sent)
+    {
         tcb.timestamp_recent = value;
     }
 }

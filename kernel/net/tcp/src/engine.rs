@@ -153,7 +153,7 @@ impl Tcp {
             return false;
         }
         let newer = match segment.options.timestamp {
-            Some((value, _)) if tcb.timestamps => {
+            Some((value, _)) if tcb.negotiated.timestamps => {
                 (value.wrapping_sub(tcb.timestamp_recent) as i32) > 0
             }
             _ => segment.sequence.after(tcb.receive.next()),

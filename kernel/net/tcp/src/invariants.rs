@@ -48,7 +48,8 @@ impl Tcp {
             self.check_listener(tcb.handle, listener)?;
         }
         check_sequence_space(tcb)?;
-        check_recovery(tcb)
+        check_recovery(tcb)?;
+        check_options(tcb)
     }
 
     /// A child's listener listens and holds it in the queue its role names.
@@ -151,15 +152,24 @@ fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
     }
     let broken = match recovery {
         Recovery::Open => None,
-        Recovery::Probe(_) => (!tcb.sack).then_some("a tail loss probe without SACK"),
+        Recovery::Probe(_) => (!tcb.negotiated.sack).then_some("a tail loss probe without SACK"),
         Recovery::Fast(fast) if fast.retransmit_now => Some("a fast retransmission left pending"),
         Recovery::Fast(fast) => (!una.before(fast.point)).then_some("fast recovery past its point"),
         Recovery::Timeout { .. } => {
             (!una.before(tcb.recover)).then_some("timeout recovery past `recover`")
         }
     };
-    if undo && !tcb.timestamps {
+    if undo && !tcb.negotiated.timestamps {
         return Err("an undo snapshot without timestamps");
     }
     broken.map_or(Ok(()), Err)
+}
+
+/// Without window scaling, neither side's window is shifted.
+fn check_options(tcb: &Tcb) -> Result<(), &'static str> {
+    let scaled = tcb.send_scale != 0 || tcb.receive_scale != 0;
+    if tcb.state.is_synchronized() && !tcb.negotiated.window_scaling && scaled {
+        return Err("a window shift without window scaling");
+    }
+    Ok(())
 }

@@ -77,7 +77,11 @@ pub fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
     let flight = tcb.outstanding();
     tcb.congestion
         .on_congestion(context.now, flight, tcb.segment_size);
-    let inflation = if tcb.sack { 0 } else { 3 * tcb.segment_size };
+    let inflation = if tcb.negotiated.sack {
+        0
+    } else {
+        3 * tcb.segment_size
+    };
     tcb.recovery.enter_fast(FastRecovery {
         point: tcb.send_maximum,
         inflation,
@@ -91,7 +95,7 @@ pub fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
 
 /// The controller before a reduction, to undo it (timestamps only).
 fn snapshot(tcb: &Tcb, context: &Context) -> Option<Undo> {
-    tcb.timestamps.then(|| Undo {
+    tcb.negotiated.timestamps.then(|| Undo {
         congestion: tcb.congestion,
         stamp: tcb.timestamp_value(context.now),
     })

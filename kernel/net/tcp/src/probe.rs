@@ -39,7 +39,7 @@ pub struct Probe {
 }
 
 fn eligible(tcb: &Tcb) -> bool {
-    tcb.sack
+    tcb.negotiated.sack
         && tcb.recovery.is_open()
         && tcb.flight.lost_count() == 0
         && tcb.outstanding() > 0

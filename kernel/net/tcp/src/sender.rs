@@ -80,7 +80,7 @@ pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, 
 /// retransmit), then new data.
 fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
     if tcb.recovery.retransmit_pending() {
-        let index = if tcb.sack {
+        let index = if tcb.negotiated.sack {
             tcb.flight.first_lost().unwrap_or(0)
         } else {
             0
@@ -131,7 +131,7 @@ fn congestion_room(tcb: &Tcb, pass: Pass) -> u32 {
 /// segment out beyond the congestion window, so the receiver can send the
 /// third. With SACK the pipe already shrinks by what was SACKed.
 fn limited_transmit(tcb: &Tcb) -> u32 {
-    if tcb.sack {
+    if tcb.negotiated.sack {
         return 0;
     }
     tcb.duplicate_acks.min(2) * tcb.segment_size

@@ -3,12 +3,16 @@
 //! [`State`] is RFC 9293's connection state, the one the user sees.
 //! [`Role`] says who holds the socket and which table or listener queue
 //! it sits in. [`Recovery`] is the sender's loss recovery sub-state.
+//! [`Negotiated`] holds the SYN options in use.
 
 mod recovery;
 mod role;
 
 pub use recovery::{FastRecovery, Recovery};
 pub use role::{Listener, Owner, QueueChange, Role};
+
+use crate::config::TcpConfig;
+use crate::options::Options;
 
 /// The RFC 9293 connection states.
 ///
@@ -77,5 +81,38 @@ impl State {
     /// The states in which the user may still queue data to send.
     pub const fn sends_data(self) -> bool {
         matches!(self, Self::Established | Self::CloseWait)
+    }
+}
+
+/// The SYN options a connection uses. Before the peer's SYN arrives these
+/// are what our SYN offers; [`Negotiated::agree`] keeps those the peer's
+/// SYN offered too. Each option is negotiated on its own, so any
+/// combination is legal: plain flags are the right type here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Negotiated {
+    /// Window scaling (RFC 7323 2): without it both shifts are 0.
+    pub window_scaling: bool,
+    /// Timestamps (RFC 7323 3): on every segment, with PAWS.
+    pub timestamps: bool,
+    /// SACK (RFC 2018), and with it D-SACK and the tail loss probe.
+    pub sack: bool,
+}
+
+impl Negotiated {
+    /// What our SYN offers under `config`.
+    pub const fn offered(config: &TcpConfig) -> Self {
+        Self {
+            window_scaling: config.window_scaling,
+            timestamps: config.timestamps,
+            sack: config.selective_acknowledgments,
+        }
+    }
+
+    /// Keeps what the peer's SYN, carrying `options`, offered too.
+    pub const fn agree(&mut self, options: &Options) -> Self {
+        self.window_scaling &= options.window_scale.is_some();
+        self.timestamps &= options.timestamp.is_some();
+        self.sack &= options.sack_permitted;
+        *self
     }
 }

@@ -19,7 +19,7 @@ use crate::rtt::RttEstimator;
 use crate::send::SendBuffer;
 use crate::sequence::Sequence;
 use crate::state::State;
-use crate::state::{Recovery, Role};
+use crate::state::{Negotiated, Recovery, Role};
 pub use crate::timers::Timers;
 
 /// The user-settable options of one socket.
@@ -79,8 +79,8 @@ pub struct Tcb {
     pub send_window_acknowledgment: Sequence,
     /// The largest window the peer offered.
     pub maximum_send_window: u32,
-    /// Window scaling is offered (SYN-SENT) or in use.
-    pub window_scaling: bool,
+    /// The SYN options offered, then in use.
+    pub negotiated: Negotiated,
     /// Shift applied to the peer's window field.
     pub send_scale: u8,
     /// Shift applied to our window field.
@@ -102,16 +102,12 @@ pub struct Tcb {
     /// The user shut down receiving.
     pub read_shutdown: bool,
 
-    /// Timestamps are in use (both sides offered them).
-    pub timestamps: bool,
     /// TS.Recent.
     pub timestamp_recent: u32,
     /// Per-connection offset of our TSval clock.
     pub timestamp_offset: u32,
     /// Last.ACK.sent.
     pub last_acknowledgment_sent: Sequence,
-    /// SACK is in use (both sides offered it).
-    pub sack: bool,
     /// Received data that was already there, for a D-SACK (RFC 2883) in
     /// the next ACK.
     pub duplicate_received: Option<crate::options::SackBlock>,
@@ -184,7 +180,7 @@ impl Tcb {
             send_window_sequence: Sequence(0),
             send_window_acknowledgment: Sequence(0),
             maximum_send_window: 0,
-            window_scaling: false,
+            negotiated: Negotiated::default(),
             send_scale: 0,
             receive_scale: 0,
             segment_size: 536,
@@ -195,11 +191,9 @@ impl Tcb {
             initial_receive: Sequence(0),
             receive_advertised: Sequence(0),
             read_shutdown: false,
-            timestamps: false,
             timestamp_recent: 0,
             timestamp_offset: 0,
             last_acknowledgment_sent: Sequence(0),
-            sack: false,
             duplicate_received: None,
             flight: Flight::default(),
             rack: Rack::default(),
