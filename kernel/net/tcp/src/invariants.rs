@@ -1,7 +1,15 @@
 //! A consistency check over the whole engine, for tests and fuzzing: the
-//! maps agree with the sockets, the queues with the children, and every
-//! connection's sequence variables are in order, and the timer index holds
-//! each socket's earliest deadline (checked against a brute-force minimum).
+//! maps agree with the sockets' roles, the queues with the children, the
+//! event queue with the sockets' flags, every role and loss recovery with
+//! the RFC state and sequence variables, and the timer index holds each
+//! socket's earliest deadline (checked against a brute-force minimum).
+//!
+//! What the enums of `state.rs` rule out is not checked here (a socket in
+//! both queues, a probe during fast recovery, an unowned closed socket
+//! kept); what they cannot say is: which state goes with which role, and
+//! where the sequence numbers stand.
+
+use alloc::collections::BTreeSet;
 
 use crate::SocketHandle;
 use crate::engine::Tcp;
@@ -30,7 +38,23 @@ impl Tcp {
             return Err("a call left the timer index behind");
         }
         table.check_deadlines()?;
+        self.check_events()?;
         table.iter().try_for_each(|tcb| self.check_socket(tcb))
+    }
+
+    /// The event queue holds each handle once, and a live socket's
+    /// `event_pending` says whether it is there.
+    fn check_events(&self) -> Result<(), &'static str> {
+        let events = &self.context.events;
+        let queued: BTreeSet<SocketHandle> = events.iter().copied().collect();
+        if queued.len() != events.len() {
+            return Err("a handle queued twice for events");
+        }
+        let agrees = |tcb: &Tcb| tcb.event_pending == queued.contains(&tcb.handle);
+        if !self.table.iter().all(agrees) {
+            return Err("event_pending and the event queue disagree");
+        }
+        Ok(())
     }
 
     fn check_socket(&self, tcb: &Tcb) -> Result<(), &'static str> {
@@ -103,6 +127,26 @@ fn check_role(tcb: &Tcb) -> Result<(), &'static str> {
     }
     if state == State::Closed && tcb.timers.earliest().is_some() {
         return Err("closed socket still timed");
+    }
+    check_flags(tcb)
+}
+
+/// The flags left as flags: a queued FIN agrees with the synchronized
+/// states (it is extra news only before the handshake completes and at
+/// CLOSED), and an owed ACK never outlives the call that owed it.
+fn check_flags(tcb: &Tcb) -> Result<(), &'static str> {
+    let fin_state = match tcb.state {
+        State::Established | State::CloseWait => Some(false),
+        State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait => {
+            Some(true)
+        }
+        State::Closed | State::Listen | State::SynSent | State::SynReceived => None,
+    };
+    if fin_state.is_some_and(|queued| queued != tcb.fin_queued) {
+        return Err("fin_queued and the state disagree");
+    }
+    if tcb.acknowledge_now {
+        return Err("an owed ACK left for a later call");
     }
     Ok(())
 }

@@ -33,6 +33,11 @@
 //! have grown. TIME-WAIT connections hold no buffers (about 1.2 KiB each:
 //! the box and the table's entries).
 //!
+//! Reading order: `state.rs` names the states a socket moves between (the
+//! RFC 9293 state, its role in the engine's tables and queues, its loss
+//! recovery, the negotiated options) and where each transition happens;
+//! `tcb.rs` holds one socket; `engine.rs` the table of them.
+//!
 //! Segments are untrusted: nothing here panics on any bytes.
 
 #![no_std]

@@ -4,8 +4,13 @@
 //! Field names spell out RFC 9293's variables (SND.UNA is
 //! `send_unacknowledged`, RCV.NXT is `receive.next()`, …). Invariants:
 //! `send_unacknowledged <= send_next <= send_maximum` (sequence order);
-//! the send buffer starts at SND.UNA once the SYN is acknowledged. Which
-//! tables hold the socket follows from its [`Role`].
+//! the send buffer starts at SND.UNA once the SYN is acknowledged.
+//!
+//! The states a socket moves between are enums in `state.rs`: the RFC
+//! [`State`], its [`Role`] (which tables and queues hold it), its loss
+//! [`Recovery`] and the [`Negotiated`] options. Four flags remain, each
+//! independent of the rest (see their fields): `event_pending`,
+//! `fin_queued`, `read_shutdown` and `acknowledge_now`.
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
@@ -18,8 +23,7 @@ use crate::receive::ReceiveBuffer;
 use crate::rtt::RttEstimator;
 use crate::send::SendBuffer;
 use crate::sequence::Sequence;
-use crate::state::State;
-use crate::state::{Negotiated, Recovery, Role};
+use crate::state::{Negotiated, Recovery, Role, State};
 pub use crate::timers::Timers;
 
 /// The user-settable options of one socket.
@@ -59,7 +63,8 @@ pub struct Tcb {
     /// The last ICMP error: reported instead of `TimedOut` if the
     /// connection times out.
     pub soft_error: Option<TcpError>,
-    /// An event for this socket is queued.
+    /// Its handle is in the engine's event queue (so it is queued once);
+    /// cleared when the events are drained.
     pub event_pending: bool,
 
     /// ISS.
@@ -91,7 +96,11 @@ pub struct Tcb {
     pub announced_segment_size: u16,
     /// Queued data.
     pub send_buffer: SendBuffer,
-    /// The user shut down sending: a FIN follows the data.
+    /// The user shut down sending: a FIN follows the data. In the
+    /// synchronized states the state says as much (FIN-WAIT-1 and later);
+    /// it is news only in SYN-SENT and SYN-RECEIVED, where the handshake
+    /// then leads to FIN-WAIT-1, and at CLOSED, where `send` reports
+    /// `Shutdown`.
     pub fin_queued: bool,
     /// Received data.
     pub receive: ReceiveBuffer,
@@ -99,7 +108,9 @@ pub struct Tcb {
     pub initial_receive: Sequence,
     /// RCV.NXT + RCV.WND as last advertised (never moves left).
     pub receive_advertised: Sequence,
-    /// The user shut down receiving.
+    /// The user shut down receiving (shutdown(Read), or close): arriving
+    /// data is dropped, or reset once nobody holds the socket. Independent
+    /// of the state and of `fin_queued` (shutdown takes either direction).
     pub read_shutdown: bool,
 
     /// TS.Recent.
@@ -138,7 +149,12 @@ pub struct Tcb {
     pub receive_segment_size: u32,
     /// Bytes received since our last ACK.
     pub unacknowledged_bytes: u32,
-    /// Send an ACK at the end of this input.
+    /// An ACK is owed now: the next segment sent pays it, and the output
+    /// pass that ends the engine call sends a pure ACK if none did, so it
+    /// never outlives the call. It is the only output work that input
+    /// processing leaves to the output pass besides a fast retransmission
+    /// (kept in `Recovery::Fast`, where it is legal); the persist and
+    /// probe allowances are arguments of the pass.
     pub acknowledge_now: bool,
     /// Keepalive probes sent without an answer.
     pub keepalive_probes: u32,
