@@ -123,3 +123,47 @@ impl Recovery {
         *self = Self::Open;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> FastRecovery {
+        FastRecovery {
+            point: Sequence(1000),
+            inflation: 0,
+            retransmit_now: true,
+            undo: None,
+        }
+    }
+
+    #[test]
+    fn fast_recovery_owes_one_retransmission_then_ends_open() {
+        let mut recovery = Recovery::Open;
+        recovery.enter_fast(fast());
+        assert!(recovery.is_repairing() && recovery.retransmit_pending());
+        recovery.retransmission_sent();
+        assert!(recovery.is_repairing() && !recovery.retransmit_pending());
+        recovery.repaired();
+        assert!(recovery.is_open());
+    }
+
+    #[test]
+    fn a_timeout_ends_fast_recovery_and_its_pending_retransmission() {
+        let mut recovery = Recovery::Open;
+        recovery.enter_fast(fast());
+        let undo = recovery.take_undo();
+        recovery.time_out(undo);
+        assert!(recovery.is_repairing() && !recovery.retransmit_pending());
+        assert!(recovery.take_undo().is_none());
+        recovery.retransmission_sent();
+        assert!(matches!(recovery, Recovery::Timeout { undo: None }));
+    }
+
+    #[test]
+    #[should_panic(expected = "Timeout")]
+    fn fast_recovery_never_starts_during_timeout_recovery() {
+        let mut recovery = Recovery::Timeout { undo: None };
+        recovery.enter_fast(fast());
+    }
+}

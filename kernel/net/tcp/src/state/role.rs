@@ -144,7 +144,7 @@ impl Role {
 
     /// bind(): Unbound → Bound.
     pub fn bind(&mut self) {
-        self.step(|role| matches!(role, Self::Unbound), Self::Bound);
+        self.step(matches!(self, Self::Unbound), Self::Bound);
     }
 
     /// listen(): Bound → Listening with an empty accept queue.
@@ -154,26 +154,25 @@ impl Role {
             accept_queue: VecDeque::with_capacity(backlog.min(64)),
             syn_received: 0,
         };
-        let from = |role: &Self| matches!(role, Self::Bound);
-        self.step(from, Self::Listening(listener));
+        self.step(matches!(self, Self::Bound), Self::Listening(listener));
     }
 
     /// connect(): Unbound or Bound → a connection the user holds.
     pub fn connect(&mut self) {
-        let from = |role: &Self| matches!(role, Self::Unbound | Self::Bound);
+        let from = matches!(self, Self::Unbound | Self::Bound);
         self.step(from, Self::Connection(Owner::User));
     }
 
     /// A listener took a SYN: a fresh socket becomes its child, in its SYN
     /// queue.
     pub fn adopt(&mut self, listener: SocketHandle) {
-        let from = |role: &Self| matches!(role, Self::Unbound);
+        let from = matches!(self, Self::Unbound);
         self.step(from, Self::Connection(Owner::SynQueue(listener)));
     }
 
     /// accept(): a child in the accept queue becomes the user's.
     pub fn accept(&mut self) {
-        let from = |role: &Self| matches!(role, Self::Connection(Owner::AcceptQueue(_)));
+        let from = matches!(self, Self::Connection(Owner::AcceptQueue(_)));
         self.step(from, Self::Connection(Owner::User));
     }
 
@@ -229,13 +228,84 @@ impl Role {
         Some((listener, change))
     }
 
-    /// Moves to `to` when the role is one `from` accepts; any other move is
-    /// an engine bug (caught in debug builds, ignored in release ones).
-    fn step(&mut self, from: impl FnOnce(&Self) -> bool, to: Self) {
-        let legal = from(self);
+    /// Moves to `to` if `legal` (the role is one the move starts from); an
+    /// illegal move is an engine bug, caught in debug builds and ignored
+    /// in release ones.
+    fn step(&mut self, legal: bool, to: Self) {
         debug_assert!(legal, "illegal role change from {self:?} to {to:?}");
         if legal {
             *self = to;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle(index: u32) -> SocketHandle {
+        SocketHandle {
+            index,
+            generation: 0,
+        }
+    }
+
+    #[test]
+    fn a_child_moves_from_the_syn_queue_through_the_accept_queue_to_the_user() {
+        let listener = handle(1);
+        let mut child = Role::Unbound;
+        child.adopt(listener);
+        assert!(child.in_syn_queue() && !child.is_user_held());
+        assert_eq!(child.follow_child(State::SynReceived), None);
+        let completed = child.follow_child(State::Established);
+        assert_eq!(completed, Some((listener, QueueChange::Completed)));
+        assert_eq!(child.parent(), Some(listener));
+        assert_eq!(child.follow_child(State::CloseWait), None);
+        child.accept();
+        assert!(matches!(child, Role::Connection(Owner::User)));
+        assert_eq!(child.parent(), None);
+    }
+
+    #[test]
+    fn a_child_that_closes_leaves_its_queue_to_be_freed() {
+        let listener = handle(1);
+        let mut failed = Role::Unbound;
+        failed.adopt(listener);
+        let change = failed.follow_child(State::Closed);
+        assert_eq!(change, Some((listener, QueueChange::Failed)));
+        assert!(!failed.is_user_held() && failed.parent().is_none());
+
+        let mut dropped = Role::Connection(Owner::AcceptQueue(listener));
+        let change = dropped.follow_child(State::Closed);
+        assert_eq!(change, Some((listener, QueueChange::Dropped)));
+        assert!(matches!(dropped, Role::Connection(Owner::Released)));
+    }
+
+    #[test]
+    fn a_user_connection_ends_finished_or_unbound_holding_no_port() {
+        let mut connected = Role::Bound;
+        connected.connect();
+        assert!(connected.holds_port() && connected.is_user_held());
+        connected.connection_closed(true);
+        assert!(matches!(connected, Role::Finished) && !connected.holds_port());
+
+        let mut failed = Role::Unbound;
+        failed.connect();
+        failed.connection_closed(false);
+        assert!(matches!(failed, Role::Unbound));
+
+        let mut released = Role::Connection(Owner::User);
+        released.release();
+        released.connection_closed(true);
+        assert!(matches!(released, Role::Connection(Owner::Released)));
+        assert!(!released.is_user_held());
+    }
+
+    #[test]
+    #[should_panic(expected = "illegal role change")]
+    fn an_illegal_move_is_caught_in_debug_builds() {
+        let mut listening = Role::Bound;
+        listening.listen(8);
+        listening.connect();
     }
 }
