@@ -311,8 +311,9 @@ impl Tcp {
         }
     }
 
-    /// A CLOSED connection leaves the connection map (its role already
-    /// says so, see `arrival::close_connection`); one nobody holds is freed.
+    /// A CLOSED connection leaves the connection map: the user's (already
+    /// Finished or Unbound, see `arrival::close_connection`) stays, one
+    /// nobody holds is freed.
     fn release_if_closed(&mut self, index: u32) {
         let Some(tcb) = self.table.at(index) else {
             return;
@@ -320,9 +321,9 @@ impl Tcp {
         if tcb.state != State::Closed {
             return;
         }
-        let held = tcb.role.is_user_held();
-        self.table.unregister(index);
-        if !held {
+        if tcb.role.is_user_held() {
+            self.table.unregister(index);
+        } else {
             self.table.free(index);
         }
     }

@@ -141,10 +141,17 @@ impl Table {
             .filter_map(|slot| slot.tcb.as_deref())
     }
 
-    /// Frees the socket in slot `index`, taking it out of both maps.
+    /// Frees the socket in slot `index`, taking it out of the map its role
+    /// puts it in.
     pub fn free(&mut self, index: u32) {
-        self.unregister(index);
-        self.unlisten(index);
+        let Some(tcb) = self.at(index) else { return };
+        let (connection, listening) = (tcb.role.is_connection(), tcb.role.listener().is_some());
+        if connection {
+            self.unregister(index);
+        }
+        if listening {
+            self.unlisten(index);
+        }
         let Some(slot) = self.slots.get_mut(index as usize) else {
             return;
         };

@@ -314,12 +314,11 @@ impl Tcb {
     /// Heap bytes held besides the box itself: buffers and flight records.
     #[cfg(test)]
     pub fn storage_bytes(&self) -> usize {
-        let listener = self.role.listener();
-        let queue = listener.map_or(0, |listener| listener.accept_queue.capacity());
-        self.send_buffer.capacity()
-            + self.receive.capacity()
-            + self.flight.capacity()
-            + queue * core::mem::size_of::<SocketHandle>()
+        let listener = self.role.listener().map_or(0, |listener| {
+            let queue = listener.accept_queue.capacity() * core::mem::size_of::<SocketHandle>();
+            core::mem::size_of::<crate::state::Listener>() + queue
+        });
+        self.send_buffer.capacity() + self.receive.capacity() + self.flight.capacity() + listener
     }
 
     /// Forgets every timer (CLOSED).

@@ -7,6 +7,7 @@
 //! the connection map holds exactly the [`Role::Connection`] sockets, the
 //! listener map exactly the [`Role::Listening`] ones.
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 
 use super::State;
@@ -41,8 +42,9 @@ pub enum Role {
     Unbound,
     /// A user's socket holding its local port (bind), not connected. CLOSED.
     Bound,
-    /// A user's listener, in the listener map. LISTEN.
-    Listening(Listener),
+    /// A user's listener, in the listener map. LISTEN. (Boxed: listeners
+    /// are few, and the role of every connection stays two words.)
+    Listening(Box<Listener>),
     /// A connection, in the connection map under its 4-tuple: SYN-SENT up
     /// to TIME-WAIT. At CLOSED (`arrival::close_connection`) the user's
     /// turns Finished or Unbound at once; the engine's `settle` then takes
@@ -149,11 +151,11 @@ impl Role {
 
     /// listen(): Bound → Listening with an empty accept queue.
     pub fn listen(&mut self, backlog: usize) {
-        let listener = Listener {
+        let listener = Box::new(Listener {
             backlog,
             accept_queue: VecDeque::with_capacity(backlog.min(64)),
             syn_received: 0,
-        };
+        });
         self.step(matches!(self, Self::Bound), Self::Listening(listener));
     }
 
