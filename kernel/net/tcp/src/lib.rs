@@ -30,7 +30,7 @@
 //! SipHash-2-4. Memory: one box per socket, two byte rings per connection
 //! that grow up to the buffer sizes and one ring of flight records that
 //! grows to the largest flight; nothing is allocated per segment once they
-//! have grown. TIME-WAIT connections hold no buffers (about 1.2 KiB each:
+//! have grown. TIME-WAIT connections hold no buffers (about 1.1 KiB each:
 //! the box and the table's entries).
 //!
 //! Reading order: `state.rs` names the states a socket moves between (the
