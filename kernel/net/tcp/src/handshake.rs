@@ -12,8 +12,7 @@ use crate::header::{Flags, Segment};
 use crate::options::MAXIMUM_WINDOW_SCALE;
 use crate::output::{Outgoing, transmit};
 use crate::sender::send_syn;
-use crate::state::Negotiated;
-use crate::state::State;
+use crate::state::{Negotiated, State};
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 

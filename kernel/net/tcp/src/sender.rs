@@ -15,8 +15,7 @@ use crate::flight::Mark;
 use crate::header::Flags;
 use crate::output::{Outgoing, transmit};
 use crate::sequence::Sequence;
-use crate::state::Recovery;
-use crate::state::State;
+use crate::state::{Recovery, State};
 use crate::tcb::Tcb;
 
 /// Segments one call may send at most: a guard, far above any window.
