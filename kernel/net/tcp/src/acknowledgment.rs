@@ -15,6 +15,7 @@ use crate::options::SackBlock;
 use crate::rack::DUPLICATE_THRESHOLD;
 use crate::sender::in_flight;
 use crate::sequence::Sequence;
+use crate::state::Recovery;
 use crate::tcb::Tcb;
 
 /// What one ACK tells the sender beyond SEG.ACK.
@@ -50,10 +51,10 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
         echo: segment
             .options
             .timestamp
-            .filter(|_| tcb.timestamps)
+            .filter(|_| tcb.negotiated.timestamps)
             .map(|(_, echo)| echo),
         offset: tcb.timestamp_offset,
-        duplicate_report: tcb.sack && is_duplicate_report(segment.options.sack(), tcb),
+        duplicate_report: tcb.negotiated.sack && is_duplicate_report(segment.options.sack(), tcb),
     };
     let window = u32::from(segment.window) << tcb.send_scale;
     let mut delivered = false;
@@ -62,7 +63,7 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
     } else if ack == tcb.send_unacknowledged && is_duplicate(tcb, segment, window) {
         duplicate_acknowledgment(tcb, context);
     }
-    if tcb.sack {
+    if tcb.negotiated.sack {
         delivered |= selective(tcb, context, segment.options.sack());
         loss::after_acknowledgment(tcb, context, &feedback, delivered);
     }
@@ -144,27 +145,28 @@ fn progress_recovery(
     feedback: &Feedback,
 ) {
     let segment_size = tcb.segment_size;
-    match tcb.recovery.as_mut() {
-        Some(recovery) if ack.after_or_at(recovery.point) => {
-            tcb.recovery = None;
+    match &mut tcb.recovery {
+        Recovery::Fast(fast) if ack.after_or_at(fast.point) => {
+            let undo = fast.undo;
+            tcb.recovery.repaired();
             tcb.duplicate_acks = 0;
             tcb.rack.recovery_ended();
-            if !loss::undo_recovery(tcb, context, feedback) {
+            if !loss::undo_recovery(tcb, context, feedback, undo) {
                 let flight = in_flight(tcb);
                 tcb.congestion.on_recovery_end(flight, segment_size);
             }
         }
-        Some(recovery) => {
+        Recovery::Fast(fast) => {
             // RFC 6582 3.2 step 5: a partial ACK.
-            if !tcb.sack {
-                recovery.inflation = recovery
+            if !tcb.negotiated.sack {
+                fast.inflation = fast
                     .inflation
                     .saturating_sub(acked)
                     .saturating_add(segment_size);
-                tcb.retransmit_first = true;
+                fast.retransmit_now = true;
             }
         }
-        None => {
+        Recovery::Open | Recovery::Probe(_) | Recovery::Timeout { .. } => {
             tcb.duplicate_acks = 0;
             let rtt = tcb.rtt.smoothed().unwrap_or(0);
             tcb.congestion.on_ack(context.now, acked, segment_size, rtt);
@@ -205,13 +207,13 @@ pub fn take_rtt_sample(tcb: &mut Tcb, context: &Context, ack: Sequence) {
 
 fn duplicate_acknowledgment(tcb: &mut Tcb, context: &mut Context) {
     tcb.duplicate_acks += 1;
-    if let Some(recovery) = tcb.recovery.as_mut() {
-        if !tcb.sack {
-            recovery.inflation = recovery.inflation.saturating_add(tcb.segment_size);
+    if let Recovery::Fast(fast) = &mut tcb.recovery {
+        if !tcb.negotiated.sack {
+            fast.inflation = fast.inflation.saturating_add(tcb.segment_size);
         }
         return;
     }
-    let may_recover = tcb.send_unacknowledged.after(tcb.recover) && !tcb.sack;
+    let may_recover = tcb.send_unacknowledged.after(tcb.recover) && !tcb.negotiated.sack;
     if tcb.duplicate_acks >= DUPLICATE_THRESHOLD && may_recover {
         loss::enter_recovery(tcb, context);
     }

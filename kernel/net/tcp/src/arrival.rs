@@ -3,11 +3,11 @@
 //! ACK, text and FIN processing, in the RFC's order.
 
 use crate::acknowledgment::acknowledge;
-use crate::config::State;
 use crate::context::Context;
 use crate::header::{Flags, Segment};
 use crate::output::{Outgoing, transmit};
 use crate::sender::{challenge, send_reset, send_syn};
+use crate::state::State;
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 
@@ -133,7 +133,7 @@ fn paws_rejects(tcb: &Tcb, segment: &Segment<'_>) -> bool {
     let pure_ack = segment.payload.is_empty()
         && segment.flags.0 & control.0 == 0
         && segment.sequence == tcb.receive.next();
-    tcb.timestamps
+    tcb.negotiated.timestamps
         && !segment.has(Flags::RST)
         && !pure_ack
         && (value.wrapping_sub(tcb.timestamp_recent) as i32) < 0
@@ -168,7 +168,7 @@ fn reset_arrived(
     }
     context.stats.resets_received += 1;
     let error = match tcb.state {
-        State::SynReceived if tcb.passive => None,
+        State::SynReceived if tcb.role.in_syn_queue() => None,
         State::SynReceived => Some(TcpError::ConnectionRefused),
         State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
             Some(TcpError::ConnectionReset)
@@ -178,8 +178,10 @@ fn reset_arrived(
     close_connection(tcb, context, error);
 }
 
-/// Ends the connection: CLOSED, no timers, the error recorded.
+/// Ends the connection: CLOSED, no timers, the error recorded; the user's
+/// socket is Finished, or Unbound again if the handshake never completed.
 pub fn close_connection(tcb: &mut Tcb, context: &mut Context, error: Option<TcpError>) {
+    tcb.role.connection_closed(tcb.state.is_synchronized());
     tcb.state = State::Closed;
     tcb.stop_timers();
     tcb.release_storage();
@@ -221,7 +223,6 @@ fn establish(
 
 /// Bookkeeping when a connection reaches ESTABLISHED.
 pub fn mark_connected(tcb: &mut Tcb, context: &mut Context) {
-    tcb.connected = true;
     tcb.backoff = 0;
     tcb.rtt.handshake_completed();
     context.stats.established += 1;
@@ -237,7 +238,10 @@ fn update_timestamp_recent(tcb: &mut Tcb, segment: &Segment<'_>) {
         return;
     };
     let newer = (value.wrapping_sub(tcb.timestamp_recent) as i32) >= 0;
-    if tcb.timestamps && newer && segment.sequence.before_or_at(tcb.last_acknowledgment_sent) {
+    if tcb.negotiated.timestamps
+        && newer
+        && segment.sequence.before_or_at(tcb.last_acknowledgment_sent)
+    {
         tcb.timestamp_recent = value;
     }
 }
@@ -250,7 +254,7 @@ fn after_acknowledgment(tcb: &mut Tcb, context: &mut Context) {
     match tcb.state {
         State::FinWait1 => {
             tcb.state = State::FinWait2;
-            if !tcb.user_owned {
+            if !tcb.role.is_user_held() {
                 tcb.timers.close = Some(context.now + context.config.fin_wait_2_timeout_ns);
             }
             context.notify(tcb);
@@ -281,7 +285,7 @@ fn receive_text(
     if (segment.payload.is_empty() && !fin) || !tcb.state.receives_data() {
         return;
     }
-    if tcb.read_shutdown && !tcb.user_owned && !segment.payload.is_empty() {
+    if tcb.read_shutdown && !tcb.role.is_user_held() && !segment.payload.is_empty() {
         // RFC 9293 3.10.7.4 / RFC 2525: data for a closed socket.
         send_reset(tcb, context, tx);
         close_connection(tcb, context, None);

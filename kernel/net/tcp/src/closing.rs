@@ -2,10 +2,10 @@
 //! the reset-and-close that listener children and unread data get.
 
 use crate::arrival::close_connection;
-use crate::config::State;
 use crate::engine::Tcp;
 use crate::sender::{output, send_reset};
 use crate::socket::user_mut;
+use crate::state::State;
 use crate::tcb::Tcb;
 use crate::{SocketHandle, Transmit};
 
@@ -28,7 +28,7 @@ impl Tcp {
         let state = tcb.state;
         let unread = tcb.receive.readable() > 0;
         let linger = tcb.options.linger;
-        tcb.user_owned = false;
+        tcb.role.release();
         if state == State::TimeWait {
             // Nobody can read what is left: TIME-WAIT keeps no buffers.
             tcb.release_storage();
@@ -72,16 +72,11 @@ impl Tcp {
     fn close_listener(&mut self, handle: SocketHandle, tx: &mut dyn Transmit) {
         self.table.unlisten(handle.index);
         for index in 0..self.table.slot_count() {
-            let child = self
-                .table
-                .at(index)
-                .is_some_and(|tcb| tcb.parent == Some(handle));
-            if child {
-                if let Some(tcb) = self.table.at(index) {
-                    tcb.parent = None;
-                    tcb.in_accept_queue = false;
-                    tcb.in_syn_queue = false;
-                }
+            let Some(tcb) = self.table.at(index) else {
+                continue;
+            };
+            if tcb.role.parent() == Some(handle) {
+                tcb.role.disown();
                 self.reset_and_close(index, tx);
             }
         }
@@ -98,12 +93,13 @@ impl Tcp {
         let Ok(tcb) = user_mut(&mut self.table, handle) else {
             return;
         };
-        let listening = tcb.state == State::Listen;
-        tcb.user_owned = false;
-        if listening {
-            self.close_listener(handle, tx);
-        } else {
-            self.reset_and_close(handle.index, tx);
+        match tcb.state {
+            State::Listen => self.close_listener(handle, tx),
+            State::Closed => self.table.free(handle.index),
+            _ => {
+                tcb.role.release();
+                self.reset_and_close(handle.index, tx);
+            }
         }
         self.settle(handle.index);
     }

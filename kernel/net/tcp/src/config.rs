@@ -1,7 +1,8 @@
-//! Configuration and the plain types of the socket interface: options,
-//! states and status.
+//! Configuration and the plain types of the socket interface: options and
+//! status (the connection states are in `state.rs`).
 
 use crate::congestion::Algorithm;
+use crate::state::State;
 
 const MILLISECOND: u64 = 1_000_000;
 const SECOND: u64 = 1_000 * MILLISECOND;
@@ -172,53 +173,6 @@ pub enum OptionName {
     SendBuffer,
     /// [`SocketOption::Linger`].
     Linger,
-}
-
-/// The RFC 9293 connection states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum State {
-    /// No connection.
-    Closed,
-    /// Waiting for SYNs.
-    Listen,
-    /// SYN sent, waiting for the SYN-ACK.
-    SynSent,
-    /// SYN received and answered, waiting for the ACK.
-    SynReceived,
-    /// Open.
-    Established,
-    /// FIN sent, not yet acknowledged.
-    FinWait1,
-    /// FIN acknowledged, waiting for the peer's FIN.
-    FinWait2,
-    /// Peer's FIN received, ours not sent.
-    CloseWait,
-    /// Both FINs sent, ours not yet acknowledged.
-    Closing,
-    /// FIN sent after the peer's, waiting for its ACK.
-    LastAck,
-    /// Both sides closed; waiting out old duplicates.
-    TimeWait,
-}
-
-impl State {
-    /// The states after the handshake (RFC 9293's synchronized states).
-    pub const fn is_synchronized(self) -> bool {
-        !matches!(
-            self,
-            Self::Closed | Self::Listen | Self::SynSent | Self::SynReceived
-        )
-    }
-
-    /// The states in which the peer may still send data.
-    pub const fn receives_data(self) -> bool {
-        matches!(self, Self::Established | Self::FinWait1 | Self::FinWait2)
-    }
-
-    /// The states in which the user may still queue data to send.
-    pub const fn sends_data(self) -> bool {
-        matches!(self, Self::Established | Self::CloseWait)
-    }
 }
 
 /// A snapshot of a socket for poll-style callers.

@@ -56,7 +56,7 @@ impl Context {
 
     /// Queues a wakeup for `tcb` unless one is queued or no user holds it.
     pub fn notify(&mut self, tcb: &mut Tcb) {
-        if tcb.user_owned && !tcb.event_pending {
+        if tcb.role.is_user_held() && !tcb.event_pending {
             tcb.event_pending = true;
             self.events.push(tcb.handle);
         }

@@ -16,12 +16,13 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use wire::Checksum;
 
 use crate::arrival::{close_connection, synchronized};
-use crate::config::{Secrets, State, TcpConfig};
+use crate::config::{Secrets, TcpConfig};
 use crate::context::Context;
 use crate::handshake::{accept_syn, syn_sent};
 use crate::header::{Flags, Segment};
 use crate::output::{PROTOCOL, reply_reset};
 use crate::sender::{output, send_syn};
+use crate::state::{QueueChange, State};
 use crate::stats::TcpStats;
 use crate::table::{Endpoints, Table};
 use crate::{SocketHandle, Transmit, timers};
@@ -151,7 +152,7 @@ impl Tcp {
             return false;
         }
         let newer = match segment.options.timestamp {
-            Some((value, _)) if tcb.timestamps => {
+            Some((value, _)) if tcb.negotiated.timestamps => {
                 (value.wrapping_sub(tcb.timestamp_recent) as i32) > 0
             }
             _ => segment.sequence.after(tcb.receive.next()),
@@ -185,7 +186,7 @@ impl Tcp {
         };
         let context = &mut self.context;
         let completes = segment.has(Flags::ACK) && !segment.has(Flags::RST);
-        if tcb.state == State::SynReceived && tcb.passive && !room && completes {
+        if tcb.state == State::SynReceived && tcb.role.in_syn_queue() && !room && completes {
             // The accept queue is full: ignore the ACK, the SYN-ACK will
             // be retransmitted (Linux's behaviour without abort_on_overflow).
             context.stats.syn_drops += 1;
@@ -202,10 +203,10 @@ impl Tcp {
 
     /// True unless `index` is a child whose listener's accept queue is full.
     fn accept_room(&mut self, index: u32) -> bool {
-        let Some(parent) = self.table.at(index).and_then(|tcb| tcb.parent) else {
+        let Some(parent) = self.table.at(index).and_then(|tcb| tcb.role.parent()) else {
             return true;
         };
-        let Some(listener) = self.table.get(parent).and_then(|tcb| tcb.listener.as_ref()) else {
+        let Some(listener) = self.table.get(parent).and_then(|tcb| tcb.role.listener()) else {
             return true;
         };
         listener.accept_queue.len() < listener.backlog
@@ -242,15 +243,14 @@ impl Tcp {
             return;
         };
         let (parent_handle, options) = (parent.handle, parent.options);
-        if let Some(queues) = parent.listener.as_mut() {
+        if let Some(queues) = parent.role.listener_mut() {
             queues.syn_received += 1;
         }
         let Some(child) = self.table.get_mut(handle) else {
             return;
         };
         child.options = options;
-        child.parent = Some(parent_handle);
-        child.in_syn_queue = true;
+        child.role.adopt(parent_handle);
         accept_syn(child, &self.context, segment, (local, remote), mtu);
         self.context.stats.passive_opens += 1;
         send_syn(child, &mut self.context, tx);
@@ -265,7 +265,7 @@ impl Tcp {
         tx: &mut dyn Transmit,
     ) -> Option<u16> {
         let syn_backlog = self.context.config.syn_backlog;
-        let queues = self.table.at(listener)?.listener.as_ref()?;
+        let queues = self.table.at(listener)?.role.listener()?;
         // Like Linux, the backlog bounds the SYN queue as well.
         let half_open_limit = syn_backlog.min(queues.backlog);
         let full =
@@ -281,32 +281,38 @@ impl Tcp {
         let Some(tcb) = self.table.at(index) else {
             return;
         };
-        let (state, parent, handle) = (tcb.state, tcb.parent, tcb.handle);
-        let left_syn_queue = tcb.in_syn_queue && state != State::SynReceived;
-        tcb.in_syn_queue &= !left_syn_queue;
-        let joins_accept_queue =
-            parent.is_some() && !tcb.in_accept_queue && state.is_synchronized();
-        tcb.in_accept_queue |= joins_accept_queue;
-        let leaves_accept_queue = tcb.in_accept_queue && state == State::Closed;
-        if let Some(parent) = parent.and_then(|parent| self.table.get_mut(parent)) {
-            if let Some(queues) = parent.listener.as_mut() {
-                if left_syn_queue {
-                    queues.syn_received = queues.syn_received.saturating_sub(1);
-                }
-                if joins_accept_queue {
-                    queues.accept_queue.push_back(handle);
-                }
-                if leaves_accept_queue {
-                    queues.accept_queue.retain(|queued| *queued != handle);
-                }
-            }
-            if joins_accept_queue {
-                self.context.notify(parent);
-            }
+        let (state, handle) = (tcb.state, tcb.handle);
+        if let Some((listener, change)) = tcb.role.follow_child(state) {
+            self.change_queues(listener, handle, change);
         }
         self.release_if_closed(index);
     }
 
+    /// Moves `child` between the queues of its `listener`.
+    fn change_queues(&mut self, listener: SocketHandle, child: SocketHandle, change: QueueChange) {
+        let Some(parent) = self.table.get_mut(listener) else {
+            return;
+        };
+        if let Some(queues) = parent.role.listener_mut() {
+            match change {
+                QueueChange::Completed => {
+                    queues.syn_received = queues.syn_received.saturating_sub(1);
+                    queues.accept_queue.push_back(child);
+                }
+                QueueChange::Failed => {
+                    queues.syn_received = queues.syn_received.saturating_sub(1);
+                }
+                QueueChange::Dropped => queues.accept_queue.retain(|queued| *queued != child),
+            }
+        }
+        if change == QueueChange::Completed {
+            self.context.notify(parent);
+        }
+    }
+
+    /// A CLOSED connection leaves the connection map: the user's (already
+    /// Finished or Unbound, see `arrival::close_connection`) stays, one
+    /// nobody holds is freed.
     fn release_if_closed(&mut self, index: u32) {
         let Some(tcb) = self.table.at(index) else {
             return;
@@ -314,10 +320,9 @@ impl Tcp {
         if tcb.state != State::Closed {
             return;
         }
-        tcb.bound = false;
-        let owned = tcb.user_owned;
-        self.table.unregister(index);
-        if !owned {
+        if tcb.role.is_user_held() {
+            self.table.unregister(index);
+        } else {
             self.table.free(index);
         }
     }
@@ -357,7 +362,7 @@ impl Tcp {
         for handle in events.drain(..) {
             if let Some(tcb) = self.table.get_mut(handle) {
                 tcb.event_pending = false;
-                if tcb.user_owned {
+                if tcb.role.is_user_held() {
                     out.extend(Some(handle));
                 }
             }

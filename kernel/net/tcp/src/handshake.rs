@@ -6,13 +6,13 @@ use core::net::SocketAddrV4;
 
 use crate::acknowledgment::take_rtt_sample;
 use crate::arrival::{close_connection, mark_connected};
-use crate::config::State;
 use crate::congestion::Congestion;
 use crate::context::Context;
 use crate::header::{Flags, Segment};
 use crate::options::MAXIMUM_WINDOW_SCALE;
 use crate::output::{Outgoing, transmit};
 use crate::sender::send_syn;
+use crate::state::{Negotiated, State};
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 
@@ -42,10 +42,8 @@ pub fn window_scale_for(buffer: usize) -> u8 {
 /// offer, our MSS, ISS.
 pub fn prepare_open(tcb: &mut Tcb, context: &Context, mtu: u16) {
     let config = &context.config;
-    tcb.window_scaling = config.window_scaling;
-    tcb.sack = config.selective_acknowledgments;
-    tcb.timestamps = config.timestamps;
-    tcb.receive_scale = if tcb.window_scaling {
+    tcb.negotiated = Negotiated::offered(config);
+    tcb.receive_scale = if tcb.negotiated.window_scaling {
         window_scale_for(tcb.options.receive_buffer.max(config.receive_buffer))
     } else {
         0
@@ -66,9 +64,6 @@ pub fn accept_syn(
 ) {
     child.local = local;
     child.remote = remote;
-    child.bound = true;
-    child.passive = true;
-    child.user_owned = false;
     child.state = State::SynReceived;
     prepare_open(child, context, mtu);
     child.start_receiving(segment.sequence);
@@ -81,21 +76,19 @@ pub fn accept_syn(
 /// Applies the peer's SYN options to what we offered.
 fn negotiate(tcb: &mut Tcb, context: &Context, segment: &Segment<'_>) {
     let options = &segment.options;
-    tcb.window_scaling &= options.window_scale.is_some();
-    if tcb.window_scaling {
+    let agreed = tcb.negotiated.agree(options);
+    if agreed.window_scaling {
         tcb.send_scale = options.window_scale.unwrap_or(0);
     } else {
         tcb.send_scale = 0;
         tcb.receive_scale = 0;
     }
-    tcb.sack &= options.sack_permitted;
-    tcb.timestamps &= options.timestamp.is_some();
     if let Some((value, _)) = options.timestamp {
         tcb.timestamp_recent = value;
     }
     let peer = options.maximum_segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE);
     let size = peer.clamp(MINIMUM_SEGMENT_SIZE, tcb.announced_segment_size);
-    let overhead = if tcb.timestamps {
+    let overhead = if agreed.timestamps {
         TIMESTAMP_OVERHEAD
     } else {
         0

@@ -6,10 +6,10 @@ use core::net::SocketAddrV4;
 
 use crate::TcpError;
 use crate::arrival::close_connection;
-use crate::config::State;
 use crate::engine::Tcp;
 use crate::error::Unreachable;
 use crate::sequence::Sequence;
+use crate::state::State;
 use crate::table::Endpoints;
 
 impl Tcp {

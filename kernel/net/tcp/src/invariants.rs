@@ -1,10 +1,19 @@
 //! A consistency check over the whole engine, for tests and fuzzing: the
-//! maps agree with the sockets, the queues with the children, and every
-//! connection's sequence variables are in order, and the timer index holds
-//! each socket's earliest deadline (checked against a brute-force minimum).
+//! maps agree with the sockets' roles, the queues with the children, the
+//! event queue with the sockets' flags, every role and loss recovery with
+//! the RFC state and sequence variables, and the timer index holds each
+//! socket's earliest deadline (checked against a brute-force minimum).
+//!
+//! What the enums of `state.rs` rule out is not checked here (a socket in
+//! both queues, a probe during fast recovery, an unowned closed socket
+//! kept); what they cannot say is: which state goes with which role, and
+//! where the sequence numbers stand.
 
-use crate::config::State;
+use alloc::collections::BTreeSet;
+
+use crate::SocketHandle;
 use crate::engine::Tcp;
+use crate::state::{FastRecovery, Listener, Owner, Recovery, Role, State};
 use crate::table::Endpoints;
 use crate::tcb::Tcb;
 
@@ -17,56 +26,129 @@ impl Tcp {
         if table.iter().count() != table.live() {
             return Err("live socket count");
         }
-        let registered = table.iter().filter(|tcb| tcb.registered).count();
-        if registered != table.connection_entries() {
+        let connections = table.iter().filter(|tcb| tcb.role.is_connection());
+        if connections.count() != table.connection_entries() {
             return Err("connection map size");
         }
-        let listening = table
-            .iter()
-            .filter(|tcb| tcb.state == State::Listen)
-            .count();
-        if listening != table.listener_entries() {
+        let listening = table.iter().filter(|tcb| tcb.role.listener().is_some());
+        if listening.count() != table.listener_entries() {
             return Err("listener map size");
         }
         if table.unindexed() != 0 {
             return Err("a call left the timer index behind");
         }
         table.check_deadlines()?;
+        self.check_events()?;
         table.iter().try_for_each(|tcb| self.check_socket(tcb))
     }
 
-    fn check_socket(&self, tcb: &Tcb) -> Result<(), &'static str> {
-        let table = &self.table;
-        if tcb.registered {
-            let index = table.find_connection(&Endpoints::new(tcb.local, tcb.remote));
-            if index != Some(tcb.handle.index()) {
-                return Err("connection map entry");
-            }
+    /// The event queue holds each handle once, and a live socket's
+    /// `event_pending` says whether it is there.
+    fn check_events(&self) -> Result<(), &'static str> {
+        let events = &self.context.events;
+        let queued: BTreeSet<SocketHandle> = events.iter().copied().collect();
+        if queued.len() != events.len() {
+            return Err("a handle queued twice for events");
         }
-        if tcb.state == State::Closed && (tcb.registered || tcb.timers.earliest().is_some()) {
-            return Err("closed socket still registered or timed");
-        }
-        if !tcb.user_owned && tcb.state == State::Closed {
-            return Err("unowned closed socket not freed");
-        }
-        check_sequence_space(tcb)?;
-        if let Some(listener) = tcb.listener.as_ref() {
-            let children = table
-                .iter()
-                .filter(|child| child.parent == Some(tcb.handle) && child.in_syn_queue);
-            if children.count() != listener.syn_received {
-                return Err("syn queue count");
-            }
-            if listener.accept_queue.len() > listener.backlog {
-                return Err("accept queue over backlog");
-            }
-            let queued = |handle| table.get(handle).is_some_and(|child| child.in_accept_queue);
-            if !listener.accept_queue.iter().all(|handle| queued(*handle)) {
-                return Err("accept queue entry");
-            }
+        let agrees = |tcb: &Tcb| tcb.event_pending == queued.contains(&tcb.handle);
+        if !self.table.iter().all(agrees) {
+            return Err("event_pending and the event queue disagree");
         }
         Ok(())
     }
+
+    fn check_socket(&self, tcb: &Tcb) -> Result<(), &'static str> {
+        check_role(tcb)?;
+        if tcb.role.is_connection() {
+            let key = Endpoints::new(tcb.local, tcb.remote);
+            if self.table.find_connection(&key) != Some(tcb.handle.index()) {
+                return Err("connection map entry");
+            }
+        }
+        if let Some(parent) = tcb.role.parent() {
+            self.check_child(tcb, parent)?;
+        }
+        if let Some(listener) = tcb.role.listener() {
+            self.check_listener(tcb.handle, listener)?;
+        }
+        check_sequence_space(tcb)?;
+        check_recovery(tcb)?;
+        check_options(tcb)
+    }
+
+    /// A child's listener listens and holds it in the queue its role names.
+    fn check_child(&self, child: &Tcb, parent: SocketHandle) -> Result<(), &'static str> {
+        let listener = self.table.get(parent).and_then(|tcb| tcb.role.listener());
+        let Some(listener) = listener else {
+            return Err("a child's listener is gone");
+        };
+        let queued = listener.accept_queue.contains(&child.handle);
+        if queued != matches!(child.role, Role::Connection(Owner::AcceptQueue(_))) {
+            return Err("accept queue membership");
+        }
+        Ok(())
+    }
+
+    /// The SYN queue count and the accept queue match the children.
+    fn check_listener(
+        &self,
+        handle: SocketHandle,
+        listener: &Listener,
+    ) -> Result<(), &'static str> {
+        let children = |owner: Owner| {
+            let owned = move |child: &&Tcb| matches!(child.role, Role::Connection(o) if o == owner);
+            self.table.iter().filter(owned).count()
+        };
+        if children(Owner::SynQueue(handle)) != listener.syn_received {
+            return Err("syn queue count");
+        }
+        if listener.accept_queue.len() > listener.backlog {
+            return Err("accept queue over backlog");
+        }
+        if children(Owner::AcceptQueue(handle)) != listener.accept_queue.len() {
+            return Err("accept queue entry");
+        }
+        Ok(())
+    }
+}
+
+/// The role agrees with the RFC state: what the types cannot rule out.
+fn check_role(tcb: &Tcb) -> Result<(), &'static str> {
+    let state = tcb.state;
+    let agrees = match tcb.role {
+        Role::Unbound | Role::Bound | Role::Finished => state == State::Closed,
+        Role::Listening(_) => state == State::Listen,
+        Role::Connection(Owner::SynQueue(_)) => state == State::SynReceived,
+        Role::Connection(Owner::AcceptQueue(_)) => state.is_synchronized(),
+        Role::Connection(_) => !matches!(state, State::Closed | State::Listen),
+    };
+    if !agrees {
+        return Err("role and state disagree");
+    }
+    if state == State::Closed && tcb.timers.earliest().is_some() {
+        return Err("closed socket still timed");
+    }
+    check_flags(tcb)
+}
+
+/// The flags left as flags: a queued FIN agrees with the synchronized
+/// states (it is extra news only before the handshake completes and at
+/// CLOSED), and an owed ACK never outlives the call that owed it.
+fn check_flags(tcb: &Tcb) -> Result<(), &'static str> {
+    let fin_state = match tcb.state {
+        State::Established | State::CloseWait => Some(false),
+        State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait => {
+            Some(true)
+        }
+        State::Closed | State::Listen | State::SynSent | State::SynReceived => None,
+    };
+    if fin_state.is_some_and(|queued| queued != tcb.fin_queued) {
+        return Err("fin_queued and the state disagree");
+    }
+    if tcb.acknowledge_now {
+        return Err("an owed ACK left for a later call");
+    }
+    Ok(())
 }
 
 fn check_sequence_space(tcb: &Tcb) -> Result<(), &'static str> {
@@ -93,6 +175,45 @@ fn check_sequence_space(tcb: &Tcb) -> Result<(), &'static str> {
     }
     if tcb.receive.readable() > tcb.receive.limit() {
         return Err("receive buffer over its limit");
+    }
+    Ok(())
+}
+
+/// Loss recovery: what the enum cannot say about sequence numbers and
+/// options. A CLOSED connection keeps whatever state it stopped in.
+fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
+    let una = tcb.send_unacknowledged;
+    let recovery = &tcb.recovery;
+    let undo = matches!(
+        recovery,
+        Recovery::Fast(FastRecovery { undo: Some(_), .. }) | Recovery::Timeout { undo: Some(_) }
+    );
+    if tcb.state == State::Closed {
+        return Ok(());
+    }
+    if !tcb.state.is_synchronized() && !recovery.is_open() {
+        return Err("loss recovery before the handshake");
+    }
+    let broken = match recovery {
+        Recovery::Open => None,
+        Recovery::Probe(_) => (!tcb.negotiated.sack).then_some("a tail loss probe without SACK"),
+        Recovery::Fast(fast) if fast.retransmit_now => Some("a fast retransmission left pending"),
+        Recovery::Fast(fast) => (!una.before(fast.point)).then_some("fast recovery past its point"),
+        Recovery::Timeout { .. } => {
+            (!una.before(tcb.recover)).then_some("timeout recovery past `recover`")
+        }
+    };
+    if undo && !tcb.negotiated.timestamps {
+        return Err("an undo snapshot without timestamps");
+    }
+    broken.map_or(Ok(()), Err)
+}
+
+/// Without window scaling, neither side's window is shifted.
+fn check_options(tcb: &Tcb) -> Result<(), &'static str> {
+    let scaled = tcb.send_scale != 0 || tcb.receive_scale != 0;
+    if tcb.state.is_synchronized() && !tcb.negotiated.window_scaling && scaled {
+        return Err("a window shift without window scaling");
     }
     Ok(())
 }

@@ -30,8 +30,13 @@
 //! SipHash-2-4. Memory: one box per socket, two byte rings per connection
 //! that grow up to the buffer sizes and one ring of flight records that
 //! grows to the largest flight; nothing is allocated per segment once they
-//! have grown. TIME-WAIT connections hold no buffers (about 1.2 KiB each:
+//! have grown. TIME-WAIT connections hold no buffers (about 1.1 KiB each:
 //! the box and the table's entries).
+//!
+//! Reading order: `state.rs` names the states a socket moves between (the
+//! RFC 9293 state, its role in the engine's tables and queues, its loss
+//! recovery, the negotiated options) and where each transition happens;
+//! `tcb.rs` holds one socket; `engine.rs` the table of them.
 //!
 //! Segments are untrusted: nothing here panics on any bytes.
 
@@ -73,6 +78,7 @@ mod sender;
 pub mod sequence;
 mod siphash;
 mod socket;
+mod state;
 mod stats;
 mod table;
 mod tcb;
@@ -84,13 +90,14 @@ mod tests;
 use core::net::Ipv4Addr;
 
 pub use config::{
-    MAXIMUM_BUFFER, OptionName, Secrets, Shutdown, SocketOption, SocketStatus, State, TcpConfig,
+    MAXIMUM_BUFFER, OptionName, Secrets, Shutdown, SocketOption, SocketStatus, TcpConfig,
 };
 pub use congestion::{Algorithm, CongestionControl, NewReno};
 pub use cubic::Cubic;
 pub use engine::Tcp;
 pub use error::{TcpError, Unreachable};
 pub use siphash::siphash_2_4;
+pub use state::State;
 pub use stats::TcpStats;
 
 /// What the engine needs from the IP layer below it.

@@ -13,17 +13,17 @@ use crate::acknowledgment::{Feedback, timestamp_before};
 use crate::congestion::{Congestion, CongestionControl};
 use crate::context::Context;
 use crate::sender::output;
-use crate::tcb::{Recovery, Tcb};
+use crate::state::{FastRecovery, Recovery};
+use crate::tcb::Tcb;
 
-/// What to restore if a reduction proves spurious.
+/// What to restore if a reduction proves spurious; kept by the repair it
+/// belongs to (`Recovery::Fast` or `Recovery::Timeout`).
 #[derive(Clone, Copy, Debug)]
 pub struct Undo {
     /// The controller before the reduction.
     congestion: Congestion,
     /// TSval of the first retransmission.
     stamp: u32,
-    /// A retransmission timeout happened since.
-    timeout: bool,
 }
 
 /// After the ACK and SACK fields of a segment were taken in (SACK only).
@@ -46,7 +46,7 @@ pub fn after_acknowledgment(
 
 /// RACK loss detection; starts recovery when something is lost.
 pub fn detect(tcb: &mut Tcb, context: &mut Context) {
-    let recovering = tcb.recovery.is_some() || tcb.after_timeout;
+    let recovering = tcb.recovery.is_repairing();
     let sacked_segments = tcb.flight.sacked_bytes() / tcb.segment_size.max(1);
     let srtt = tcb.rtt.smoothed().unwrap_or(u64::MAX);
     let window = tcb
@@ -73,38 +73,38 @@ pub fn reorder_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transm
 /// Fast recovery: cut the window, retransmit the first lost segment.
 pub fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
     context.stats.fast_retransmits += 1;
-    save_undo(tcb, context, false);
+    let undo = snapshot(tcb, context);
     let flight = tcb.outstanding();
     tcb.congestion
         .on_congestion(context.now, flight, tcb.segment_size);
-    let inflation = if tcb.sack { 0 } else { 3 * tcb.segment_size };
-    tcb.recovery = Some(Recovery {
+    let inflation = if tcb.negotiated.sack {
+        0
+    } else {
+        3 * tcb.segment_size
+    };
+    tcb.recovery.enter_fast(FastRecovery {
         point: tcb.send_maximum,
         inflation,
+        retransmit_now: true,
+        undo,
     });
     tcb.recover = tcb.send_maximum;
-    tcb.retransmit_first = true;
     tcb.timed = None;
-    tcb.probe = None;
     tcb.timers.probe = None;
 }
 
-/// Remembers the controller before a reduction (timestamps only); an
-/// episode already saved keeps its older snapshot and stamp.
-pub fn save_undo(tcb: &mut Tcb, context: &Context, timeout: bool) {
-    if !tcb.timestamps {
-        return;
-    }
-    match tcb.undo.as_mut() {
-        Some(undo) => undo.timeout |= timeout,
-        None => {
-            tcb.undo = Some(Undo {
-                congestion: tcb.congestion,
-                stamp: tcb.timestamp_value(context.now),
-                timeout,
-            });
-        }
-    }
+/// The controller before a reduction, to undo it (timestamps only).
+fn snapshot(tcb: &Tcb, context: &Context) -> Option<Undo> {
+    tcb.negotiated.timestamps.then(|| Undo {
+        congestion: tcb.congestion,
+        stamp: tcb.timestamp_value(context.now),
+    })
+}
+
+/// The snapshot a timeout's repair keeps: a repair in progress keeps its
+/// older snapshot and stamp (timestamps only).
+pub fn timeout_undo(tcb: &mut Tcb, context: &Context) -> Option<Undo> {
+    tcb.recovery.take_undo().or_else(|| snapshot(tcb, context))
 }
 
 fn echoes_before(feedback: &Feedback, undo: &Undo) -> bool {
@@ -116,31 +116,36 @@ fn echoes_before(feedback: &Feedback, undo: &Undo) -> bool {
 /// An ACK advanced SND.UNA: Eifel's check after a timeout, and the end
 /// of RTO recovery.
 pub fn on_progress(tcb: &mut Tcb, context: &mut Context, feedback: &Feedback) {
-    if !tcb.after_timeout {
+    if !matches!(tcb.recovery, Recovery::Timeout { .. }) {
         return;
     }
-    if let Some(undo) = tcb.undo.take().filter(|undo| undo.timeout)
+    if let Some(undo) = tcb.recovery.take_undo()
         && echoes_before(feedback, &undo)
     {
         // The original arrived: the timeout was spurious.
         context.stats.spurious_timeouts += 1;
         tcb.congestion = undo.congestion;
         tcb.flight.unmark_lost();
-        tcb.after_timeout = false;
+        tcb.recovery.repaired();
         tcb.rack
             .spurious_round(tcb.send_unacknowledged, tcb.send_next);
         return;
     }
     if tcb.send_unacknowledged.after_or_at(tcb.recover) {
-        tcb.after_timeout = false;
+        tcb.recovery.repaired();
         tcb.rack.recovery_ended();
     }
 }
 
-/// Fast recovery ended: restores the window when no retransmission of
-/// the episode was needed. True when it did.
-pub fn undo_recovery(tcb: &mut Tcb, context: &mut Context, feedback: &Feedback) -> bool {
-    let Some(undo) = tcb.undo.take() else {
+/// Fast recovery ended: restores the window from its snapshot `undo`
+/// when no retransmission of the episode was needed. True when it did.
+pub fn undo_recovery(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    feedback: &Feedback,
+    undo: Option<Undo>,
+) -> bool {
+    let Some(undo) = undo else {
         return false;
     };
     if !echoes_before(feedback, &undo) {

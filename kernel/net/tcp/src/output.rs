@@ -51,7 +51,7 @@ pub fn transmit(
 ) -> bool {
     let mut flags = outgoing.flags;
     let synchronizing = flags.contains(Flags::SYN);
-    let bare_syn = synchronizing && tcb.state == crate::State::SynSent;
+    let bare_syn = synchronizing && tcb.state == crate::state::State::SynSent;
     if !(bare_syn || flags.contains(Flags::RST)) {
         flags = flags.with(Flags::ACK);
     }
@@ -127,18 +127,18 @@ fn finish_checksum(segment: &mut [u8], source: Ipv4Addr, destination: Ipv4Addr) 
 
 fn segment_options(tcb: &Tcb, context: &Context, synchronizing: bool, payload: u32) -> Options {
     let mut options = Options::default();
-    if tcb.timestamps {
+    if tcb.negotiated.timestamps {
         options.timestamp = Some((tcb.timestamp_value(context.now), tcb.timestamp_recent));
     }
     if synchronizing {
         options.maximum_segment_size = Some(tcb.announced_segment_size);
-        options.sack_permitted = tcb.sack;
-        options.window_scale = tcb.window_scaling.then_some(tcb.receive_scale);
+        options.sack_permitted = tcb.negotiated.sack;
+        options.window_scale = tcb.negotiated.window_scaling.then_some(tcb.receive_scale);
         return options;
     }
-    let report = tcb.duplicate_received.filter(|_| tcb.sack);
-    if tcb.sack && (tcb.receive.has_holes() || report.is_some()) {
-        let room_blocks = if tcb.timestamps {
+    let report = tcb.duplicate_received.filter(|_| tcb.negotiated.sack);
+    if tcb.negotiated.sack && (tcb.receive.has_holes() || report.is_some()) {
+        let room_blocks = if tcb.negotiated.timestamps {
             3
         } else {
             MAXIMUM_SACK_BLOCKS

@@ -9,8 +9,8 @@
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::SocketHandle;
-use crate::config::State;
 use crate::engine::Tcp;
+use crate::state::{Role, State};
 use crate::table::Endpoints;
 use crate::tcb::Tcb;
 
@@ -19,7 +19,7 @@ fn overlaps(first: Ipv4Addr, second: Ipv4Addr) -> bool {
 }
 
 fn conflicts(other: &Tcb, local: SocketAddrV4, reuse: bool) -> bool {
-    if !other.bound
+    if !other.role.holds_port()
         || other.local.port() != local.port()
         || !overlaps(*other.local.ip(), *local.ip())
     {
@@ -78,8 +78,7 @@ impl Tcp {
                 .is_some();
             let clash = |tcb: &&Tcb| {
                 tcb.handle != handle
-                    && tcb.bound
-                    && matches!(tcb.state, State::Listen | State::Closed)
+                    && matches!(tcb.role, Role::Bound | Role::Listening(_))
                     && tcb.local.port() == port
                     && overlaps(*tcb.local.ip(), address)
             };

@@ -11,8 +11,9 @@ use crate::Transmit;
 use crate::acknowledgment::Feedback;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
-use crate::sender::{output, retransmit};
+use crate::sender::{Pass, output_pass, retransmit};
 use crate::sequence::Sequence;
+use crate::state::Recovery;
 use crate::tcb::Tcb;
 
 const MILLISECOND: u64 = 1_000_000;
@@ -38,10 +39,8 @@ pub struct Probe {
 }
 
 fn eligible(tcb: &Tcb) -> bool {
-    tcb.sack
-        && tcb.recovery.is_none()
-        && !tcb.after_timeout
-        && tcb.probe.is_none()
+    tcb.negotiated.sack
+        && tcb.recovery.is_open()
         && tcb.flight.lost_count() == 0
         && tcb.outstanding() > 0
         && tcb.send_window > 0
@@ -85,21 +84,17 @@ pub fn fire(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     }
     context.stats.tail_loss_probes += 1;
     let before = tcb.send_next;
-    tcb.probe = Some(Probe {
+    tcb.recovery.probe_sent(Probe {
         end: before,
         retransmission: false,
         sent_ns: context.now,
     });
-    tcb.probing = true;
-    tcb.force_send = true;
-    output(tcb, context, tx);
-    tcb.probing = false;
-    tcb.force_send = false;
+    output_pass(tcb, context, tx, Pass::Probe);
     let retransmission = tcb.send_next == before;
     if retransmission && let Some(last) = tcb.flight.len().checked_sub(1) {
         retransmit(tcb, context, tx, last);
     }
-    tcb.probe = Some(Probe {
+    tcb.recovery.probe_sent(Probe {
         end: tcb.send_next,
         retransmission,
         sent_ns: context.now,
@@ -110,18 +105,18 @@ pub fn fire(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
 /// RFC 8985 7.4: an ACK at or past the probe ends the episode; a
 /// retransmitted probe that repaired a loss counts as a congestion event.
 pub fn acknowledged(tcb: &mut Tcb, context: &mut Context, feedback: &Feedback) {
-    let Some(probe) = tcb.probe else {
+    let Recovery::Probe(probe) = tcb.recovery else {
         return;
     };
     if probe.retransmission && feedback.duplicate_report {
         // The probe arrived as a duplicate: nothing was lost.
-        tcb.probe = None;
+        tcb.recovery.probe_ended();
         return;
     }
     if tcb.send_unacknowledged.before(probe.end) {
         return;
     }
-    tcb.probe = None;
+    tcb.recovery.probe_ended();
     if probe.retransmission && !feedback.echoes_before(probe.sent_ns) {
         context.stats.tail_loss_repairs += 1;
         let window = tcb.congestion.window();

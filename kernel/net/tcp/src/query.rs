@@ -3,9 +3,10 @@
 
 use core::net::SocketAddrV4;
 
-use crate::config::{MAXIMUM_BUFFER, OptionName, SocketOption, SocketStatus, State};
+use crate::config::{MAXIMUM_BUFFER, OptionName, SocketOption, SocketStatus};
 use crate::engine::Tcp;
 use crate::socket::user_mut;
+use crate::state::Role;
 use crate::{SocketHandle, TcpError};
 
 impl Tcp {
@@ -18,12 +19,11 @@ impl Tcp {
             0
         };
         let acceptable = tcb
-            .listener
-            .as_ref()
+            .role
+            .listener()
             .is_some_and(|listener| !listener.accept_queue.is_empty());
-        let end_of_file = tcb.receive.fin_received()
-            || tcb.read_shutdown
-            || (tcb.connected && tcb.state == State::Closed);
+        let finished = matches!(tcb.role, Role::Finished);
+        let end_of_file = tcb.receive.fin_received() || tcb.read_shutdown || finished;
         Ok(SocketStatus {
             state: tcb.state,
             readable: tcb.receive.readable(),
@@ -31,7 +31,7 @@ impl Tcp {
             writable,
             error: tcb.error,
             acceptable,
-            connected: tcb.connected,
+            connected: tcb.connected(),
         })
     }
 
@@ -57,7 +57,7 @@ impl Tcp {
             SocketOption::NoDelay(on) => tcb.options.no_delay = on,
             SocketOption::KeepAlive(on) => {
                 tcb.options.keep_alive = on;
-                let armed = on && tcb.connected && tcb.state.is_synchronized();
+                let armed = on && tcb.state.is_synchronized();
                 tcb.timers.keepalive =
                     armed.then(|| tcb.last_received_ns.saturating_add(keepalive_idle));
             }

@@ -9,13 +9,13 @@
 //! and then sends a pure ACK if one is still owed.
 
 use crate::Transmit;
-use crate::config::State;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::flight::Mark;
 use crate::header::Flags;
 use crate::output::{Outgoing, transmit};
 use crate::sequence::Sequence;
+use crate::state::{Recovery, State};
 use crate::tcb::Tcb;
 
 /// Segments one call may send at most: a guard, far above any window.
@@ -30,18 +30,42 @@ enum Kind {
     Next,
 }
 
+/// What one output pass may do beyond the usual rules, for its first
+/// segment only: the persist timer and the tail loss probe each want one
+/// segment out. (These were `force_send` and `probing`, flags set around
+/// one call; they are arguments of the pass now.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The usual rules.
+    Normal,
+    /// Persist with a window too small for sender SWS avoidance: the first
+    /// segment ignores SWS avoidance.
+    Forced,
+    /// A tail loss probe: the first segment ignores SWS avoidance and may
+    /// exceed the congestion window by one segment. (The probe is sent
+    /// only with nothing marked lost, so that first segment is new data.)
+    Probe,
+}
+
 /// Sends what is allowed now, then any owed ACK; re-arms timers.
 pub fn output(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
+    output_pass(tcb, context, tx, Pass::Normal);
+}
+
+/// [`output`] with the first segment's allowance `pass`.
+pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, pass: Pass) {
     let sending = matches!(
         tcb.state,
         State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
     );
     if sending {
+        let mut pass = pass;
         for _ in 0..BURST_LIMIT {
-            let Some((outgoing, kind)) = next_segment(tcb) else {
+            let Some((outgoing, kind)) = next_segment(tcb, pass) else {
                 break;
             };
             send(tcb, context, tx, outgoing, kind);
+            pass = Pass::Normal;
         }
         arm_timers(tcb, context);
     }
@@ -53,25 +77,25 @@ pub fn output(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
 
 /// RFC 6675 NextSeg: a lost segment first (the first one at once on fast
 /// retransmit), then new data.
-fn next_segment(tcb: &mut Tcb) -> Option<(Outgoing, Kind)> {
-    if tcb.retransmit_first {
-        let index = if tcb.sack {
+fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
+    if tcb.recovery.retransmit_pending() {
+        let index = if tcb.negotiated.sack {
             tcb.flight.first_lost().unwrap_or(0)
         } else {
             0
         };
         match record_segment(tcb, index) {
             Some(outgoing) => return Some((outgoing, Kind::Retransmit(index))),
-            None => tcb.retransmit_first = false,
+            None => tcb.recovery.retransmission_sent(),
         }
     }
-    if congestion_room(tcb) > 0
+    if congestion_room(tcb, pass) > 0
         && let Some(index) = tcb.flight.first_lost()
         && let Some(outgoing) = record_segment(tcb, index)
     {
         return Some((outgoing, Kind::Retransmit(index)));
     }
-    new_data(tcb).map(|outgoing| (outgoing, Kind::Next))
+    new_data(tcb, pass).map(|outgoing| (outgoing, Kind::Next))
 }
 
 /// Bytes in flight: RFC 6675 `pipe` (SACKed and lost bytes left out).
@@ -79,19 +103,23 @@ pub fn in_flight(tcb: &Tcb) -> u32 {
     tcb.flight.pipe()
 }
 
-fn congestion_room(tcb: &Tcb) -> u32 {
-    let allowance = match tcb.recovery {
-        Some(recovery) => recovery.inflation,
-        None => limited_transmit(tcb),
+fn congestion_room(tcb: &Tcb, pass: Pass) -> u32 {
+    let (allowance, fast) = match &tcb.recovery {
+        Recovery::Fast(fast) => (fast.inflation, true),
+        _ => (limited_transmit(tcb), false),
     };
-    let probe = if tcb.probing { tcb.segment_size } else { 0 };
+    let probe = if pass == Pass::Probe {
+        tcb.segment_size
+    } else {
+        0
+    };
     let window = tcb
         .congestion
         .window()
         .saturating_add(allowance)
         .saturating_add(probe);
     let room = window.saturating_sub(in_flight(tcb));
-    if tcb.recovery.is_some() && room > 0 {
+    if fast && room > 0 {
         // RFC 6675 counts whole segments: a partial one still sends.
         return room.max(tcb.segment_size);
     }
@@ -102,7 +130,7 @@ fn congestion_room(tcb: &Tcb) -> u32 {
 /// segment out beyond the congestion window, so the receiver can send the
 /// third. With SACK the pipe already shrinks by what was SACKed.
 fn limited_transmit(tcb: &Tcb) -> u32 {
-    if tcb.sack {
+    if tcb.negotiated.sack {
         return 0;
     }
     tcb.duplicate_acks.min(2) * tcb.segment_size
@@ -131,14 +159,14 @@ pub fn retransmit(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, i
     }
 }
 
-fn new_data(tcb: &Tcb) -> Option<Outgoing> {
+fn new_data(tcb: &Tcb, pass: Pass) -> Option<Outgoing> {
     let next = tcb.send_next;
     let data_end = tcb.send_buffer.end();
     let available = data_end.saturating_since(next);
     let fin_pending = tcb.fin_queued && next.before_or_at(data_end);
     let window_edge = tcb.send_unacknowledged.add(tcb.send_window);
     let window_room = window_edge.saturating_since(next);
-    let congestion = congestion_room(tcb);
+    let congestion = congestion_room(tcb, pass);
     let length = available
         .min(tcb.segment_size)
         .min(window_room)
@@ -147,7 +175,7 @@ fn new_data(tcb: &Tcb) -> Option<Outgoing> {
     if length == 0 && !fin {
         return None;
     }
-    let small = length < tcb.segment_size && !fin && !tcb.force_send;
+    let small = length < tcb.segment_size && !fin && pass == Pass::Normal;
     if small && !small_segment_allowed(tcb, length, available) {
         return None;
     }
@@ -185,11 +213,10 @@ fn send(
     let fin = u32::from(outgoing.flags.contains(Flags::FIN));
     let end = outgoing.sequence.add(outgoing.length + fin);
     transmit(tcb, context, tx, outgoing);
-    tcb.force_send = false;
     match kind {
         Kind::Retransmit(index) => {
             context.stats.retransmitted_segments += 1;
-            tcb.retransmit_first = false;
+            tcb.recovery.retransmission_sent();
             tcb.flight.retransmitted(index, context.now);
             // Karn's rule: no sample from a segment sent twice.
             let covered = |(timed, _): (Sequence, u64)| {
@@ -200,7 +227,6 @@ fn send(
             }
         }
         Kind::Next => {
-            tcb.probing = false;
             tcb.timers.probe = None;
             tcb.flight.push(outgoing.sequence, end, context.now);
             tcb.send_next = end;

@@ -5,16 +5,16 @@
 //! None of them blocks: where a BSD call would sleep, these return
 //! `WouldBlock` and the glue waits for the handle's next event.
 
-use alloc::collections::VecDeque;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::arrival::close_connection;
-use crate::config::{Shutdown, State};
+use crate::config::Shutdown;
 use crate::engine::Tcp;
 use crate::handshake::prepare_open;
 use crate::sender::{output, send_syn, window_update};
+use crate::state::{Role, State};
 use crate::table::{Endpoints, Table};
-use crate::tcb::{Listener, Tcb};
+use crate::tcb::Tcb;
 use crate::{SocketHandle, TcpError, Transmit};
 
 /// The longest accept queue a listener may ask for.
@@ -24,7 +24,7 @@ impl Tcp {
     pub(crate) fn user(&self, handle: SocketHandle) -> Result<&Tcb, TcpError> {
         self.table
             .get(handle)
-            .filter(|tcb| tcb.user_owned)
+            .filter(|tcb| tcb.role.is_user_held())
             .ok_or(TcpError::InvalidHandle)
     }
 
@@ -41,7 +41,7 @@ impl Tcp {
 
     fn bind_local(&mut self, handle: SocketHandle, local: SocketAddrV4) -> Result<(), TcpError> {
         let tcb = self.user(handle)?;
-        if tcb.bound || tcb.state != State::Closed || tcb.connected {
+        if !matches!(tcb.role, Role::Unbound) {
             return Err(TcpError::InvalidState);
         }
         let reuse = tcb.options.reuse_address;
@@ -57,7 +57,7 @@ impl Tcp {
         };
         let tcb = user_mut(&mut self.table, handle)?;
         tcb.local = SocketAddrV4::new(*local.ip(), port);
-        tcb.bound = true;
+        tcb.role.bind();
         Ok(())
     }
 
@@ -70,18 +70,16 @@ impl Tcp {
     fn start_listening(&mut self, handle: SocketHandle, backlog: usize) -> Result<(), TcpError> {
         let backlog = backlog.clamp(1, MAXIMUM_BACKLOG);
         let tcb = user_mut(&mut self.table, handle)?;
-        match tcb.state {
-            State::Listen => {
-                if let Some(listener) = tcb.listener.as_mut() {
-                    listener.backlog = backlog;
-                }
+        match &mut tcb.role {
+            Role::Listening(listener) => {
+                listener.backlog = backlog;
                 return Ok(());
             }
-            State::Closed if !tcb.connected => {}
-            _ => return Err(TcpError::InvalidState),
-        }
-        if !tcb.bound {
-            self.bind_local(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+            Role::Unbound => {
+                self.bind_local(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+            }
+            Role::Bound => {}
+            Role::Connection(_) | Role::Finished => return Err(TcpError::InvalidState),
         }
         let local = self.user(handle)?.local;
         if self.listener_conflict(handle, local) {
@@ -89,11 +87,7 @@ impl Tcp {
         }
         let tcb = user_mut(&mut self.table, handle)?;
         tcb.state = State::Listen;
-        tcb.listener = Some(Listener {
-            backlog,
-            accept_queue: VecDeque::with_capacity(backlog.min(64)),
-            syn_received: 0,
-        });
+        tcb.role.listen(backlog);
         self.table.listen(handle.index);
         Ok(())
     }
@@ -105,7 +99,7 @@ impl Tcp {
 
     fn take_connection(&mut self, listener: SocketHandle) -> Result<SocketHandle, TcpError> {
         let tcb = user_mut(&mut self.table, listener)?;
-        let queues = tcb.listener.as_mut().ok_or(TcpError::InvalidState)?;
+        let queues = tcb.role.listener_mut().ok_or(TcpError::InvalidState)?;
         let child = queues
             .accept_queue
             .pop_front()
@@ -114,9 +108,7 @@ impl Tcp {
             .table
             .get_mut(child)
             .ok_or(TcpError::ConnectionAborted)?;
-        accepted.user_owned = true;
-        accepted.parent = None;
-        accepted.in_accept_queue = false;
+        accepted.role.accept();
         Ok(child)
     }
 
@@ -141,11 +133,10 @@ impl Tcp {
         tx: &mut dyn Transmit,
     ) -> Result<(), TcpError> {
         self.context.now = now_ns;
-        let tcb = self.user(handle)?;
-        match tcb.state {
-            State::Closed if !tcb.connected => {}
-            State::Closed | State::Listen => return Err(TcpError::InvalidState),
-            _ => return Err(TcpError::AlreadyConnected),
+        match self.user(handle)?.role {
+            Role::Unbound | Role::Bound => {}
+            Role::Listening(_) | Role::Finished => return Err(TcpError::InvalidState),
+            Role::Connection(_) => return Err(TcpError::AlreadyConnected),
         }
         let ip = *remote.ip();
         if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || remote.port() == 0 {
@@ -157,7 +148,7 @@ impl Tcp {
         let tcb = user_mut(&mut self.table, handle)?;
         tcb.local = local;
         tcb.remote = remote;
-        tcb.bound = true;
+        tcb.role.connect();
         tcb.state = State::SynSent;
         tcb.error = None;
         prepare_open(tcb, &self.context, route.mtu);
@@ -179,7 +170,7 @@ impl Tcp {
         } else {
             *tcb.local.ip()
         };
-        if tcb.bound {
+        if matches!(tcb.role, Role::Bound) {
             return Ok(SocketAddrV4::new(address, tcb.local.port()));
         }
         let port = self
@@ -290,9 +281,9 @@ impl Tcp {
         if tcb.receive.fin_received() || tcb.read_shutdown || buffer.is_empty() {
             return Ok(0);
         }
-        match tcb.state {
-            State::Closed if !tcb.connected => Err(TcpError::NotConnected),
-            State::Closed => Ok(0),
+        match (tcb.state, &tcb.role) {
+            (State::Closed, Role::Finished) => Ok(0),
+            (State::Closed, _) => Err(TcpError::NotConnected),
             _ => Err(TcpError::WouldBlock),
         }
     }
@@ -337,6 +328,6 @@ impl Tcp {
 
 /// The socket a user handle names (not a closed or unaccepted one).
 pub(crate) fn user_mut(table: &mut Table, handle: SocketHandle) -> Result<&mut Tcb, TcpError> {
-    let tcb = table.get_mut(handle).filter(|tcb| tcb.user_owned);
+    let tcb = table.get_mut(handle).filter(|tcb| tcb.role.is_user_held());
     tcb.ok_or(TcpError::InvalidHandle)
 }

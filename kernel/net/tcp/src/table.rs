@@ -141,10 +141,17 @@ impl Table {
             .filter_map(|slot| slot.tcb.as_deref())
     }
 
-    /// Frees the socket in slot `index`, taking it out of both maps.
+    /// Frees the socket in slot `index`, taking it out of the map its role
+    /// puts it in.
     pub fn free(&mut self, index: u32) {
-        self.unregister(index);
-        self.unlisten(index);
+        let Some(tcb) = self.at(index) else { return };
+        let (connection, listening) = (tcb.role.is_connection(), tcb.role.listener().is_some());
+        if connection {
+            self.unregister(index);
+        }
+        if listening {
+            self.unlisten(index);
+        }
         let Some(slot) = self.slots.get_mut(index as usize) else {
             return;
         };
@@ -156,21 +163,18 @@ impl Table {
         }
     }
 
-    /// Enters the socket in the connection map under its 4-tuple.
+    /// Enters the socket in the connection map under its 4-tuple (its
+    /// role is a connection).
     pub fn register(&mut self, index: u32) {
         let Some(tcb) = self.at(index) else { return };
-        tcb.registered = true;
+        debug_assert!(tcb.role.is_connection(), "{:?}", tcb.role);
         let key = Endpoints::new(tcb.local, tcb.remote);
         self.connections.insert(key, index);
     }
 
-    /// Takes the socket out of the connection map.
+    /// Takes the socket out of the connection map, if it is there.
     pub fn unregister(&mut self, index: u32) {
         let Some(tcb) = self.at(index) else { return };
-        if !tcb.registered {
-            return;
-        }
-        tcb.registered = false;
         let key = Endpoints::new(tcb.local, tcb.remote);
         if self.connections.get(&key) == Some(&index) {
             self.connections.remove(&key);

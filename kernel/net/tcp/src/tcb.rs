@@ -4,23 +4,26 @@
 //! Field names spell out RFC 9293's variables (SND.UNA is
 //! `send_unacknowledged`, RCV.NXT is `receive.next()`, …). Invariants:
 //! `send_unacknowledged <= send_next <= send_maximum` (sequence order);
-//! the send buffer starts at SND.UNA once the SYN is acknowledged; a
-//! socket is in the connection map exactly when `registered` is set.
+//! the send buffer starts at SND.UNA once the SYN is acknowledged.
+//!
+//! The states a socket moves between are enums in `state.rs`: the RFC
+//! [`State`], its [`Role`] (which tables and queues hold it), its loss
+//! [`Recovery`] and the [`Negotiated`] options. Four flags remain, each
+//! independent of the rest (see their fields): `event_pending`,
+//! `fin_queued`, `read_shutdown` and `acknowledge_now`.
 
-use alloc::collections::VecDeque;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::SocketHandle;
-use crate::config::{State, TcpConfig};
+use crate::config::TcpConfig;
 use crate::congestion::Congestion;
 use crate::flight::Flight;
-use crate::loss::Undo;
-use crate::probe::Probe;
 use crate::rack::Rack;
 use crate::receive::ReceiveBuffer;
 use crate::rtt::RttEstimator;
 use crate::send::SendBuffer;
 use crate::sequence::Sequence;
+use crate::state::{Negotiated, Recovery, Role, State};
 pub use crate::timers::Timers;
 
 /// The user-settable options of one socket.
@@ -40,26 +43,6 @@ pub struct UserOptions {
     pub linger: Option<u32>,
 }
 
-/// Fast recovery state (RFC 6582 / RFC 6675).
-#[derive(Clone, Copy, Debug)]
-pub struct Recovery {
-    /// Recovery ends when this is acknowledged (SND.MAX at entry).
-    pub point: Sequence,
-    /// NewReno window inflation in bytes (without SACK).
-    pub inflation: u32,
-}
-
-/// The accept side of a listening socket.
-#[derive(Debug)]
-pub struct Listener {
-    /// Connections accept may hold at most.
-    pub backlog: usize,
-    /// Established children waiting for accept, oldest first.
-    pub accept_queue: VecDeque<SocketHandle>,
-    /// Children in SYN-RECEIVED.
-    pub syn_received: usize,
-}
-
 /// One socket.
 #[derive(Debug)]
 pub struct Tcb {
@@ -71,21 +54,8 @@ pub struct Tcb {
     pub local: SocketAddrV4,
     /// Peer address (0.0.0.0:0 until connected).
     pub remote: SocketAddrV4,
-    /// Holds its local port (bind, connect or listener child).
-    pub bound: bool,
-    /// In the connection map under (local, remote).
-    pub registered: bool,
-    /// A user handle refers to it (false once closed, and for children
-    /// not yet accepted).
-    pub user_owned: bool,
-    /// Created by a listener; the listener while not yet accepted.
-    pub parent: Option<SocketHandle>,
-    /// Counted in the parent's `syn_received`.
-    pub in_syn_queue: bool,
-    /// In the parent's accept queue.
-    pub in_accept_queue: bool,
-    /// Present in LISTEN.
-    pub listener: Option<Listener>,
+    /// Who holds it and which table or queue it is in.
+    pub role: Role,
     /// The user options.
     pub options: UserOptions,
     /// The pending error (SO_ERROR).
@@ -93,12 +63,9 @@ pub struct Tcb {
     /// The last ICMP error: reported instead of `TimedOut` if the
     /// connection times out.
     pub soft_error: Option<TcpError>,
-    /// The handshake completed once.
-    pub connected: bool,
-    /// An event for this socket is queued.
+    /// Its handle is in the engine's event queue (so it is queued once);
+    /// cleared when the events are drained.
     pub event_pending: bool,
-    /// Came from a listener (SYN-RECEIVED returns to nothing on RST).
-    pub passive: bool,
 
     /// ISS.
     pub initial_send: Sequence,
@@ -117,8 +84,8 @@ pub struct Tcb {
     pub send_window_acknowledgment: Sequence,
     /// The largest window the peer offered.
     pub maximum_send_window: u32,
-    /// Window scaling is offered (SYN-SENT) or in use.
-    pub window_scaling: bool,
+    /// The SYN options offered, then in use.
+    pub negotiated: Negotiated,
     /// Shift applied to the peer's window field.
     pub send_scale: u8,
     /// Shift applied to our window field.
@@ -129,7 +96,11 @@ pub struct Tcb {
     pub announced_segment_size: u16,
     /// Queued data.
     pub send_buffer: SendBuffer,
-    /// The user shut down sending: a FIN follows the data.
+    /// The user shut down sending: a FIN follows the data. In the
+    /// synchronized states the state says as much (FIN-WAIT-1 and later);
+    /// it is news only in SYN-SENT and SYN-RECEIVED, where the handshake
+    /// then leads to FIN-WAIT-1, and at CLOSED, where `send` reports
+    /// `Shutdown`.
     pub fin_queued: bool,
     /// Received data.
     pub receive: ReceiveBuffer,
@@ -137,19 +108,17 @@ pub struct Tcb {
     pub initial_receive: Sequence,
     /// RCV.NXT + RCV.WND as last advertised (never moves left).
     pub receive_advertised: Sequence,
-    /// The user shut down receiving.
+    /// The user shut down receiving (shutdown(Read), or close): arriving
+    /// data is dropped, or reset once nobody holds the socket. Independent
+    /// of the state and of `fin_queued` (shutdown takes either direction).
     pub read_shutdown: bool,
 
-    /// Timestamps are in use (both sides offered them).
-    pub timestamps: bool,
     /// TS.Recent.
     pub timestamp_recent: u32,
     /// Per-connection offset of our TSval clock.
     pub timestamp_offset: u32,
     /// Last.ACK.sent.
     pub last_acknowledgment_sent: Sequence,
-    /// SACK is in use (both sides offered it).
-    pub sack: bool,
     /// Received data that was already there, for a D-SACK (RFC 2883) in
     /// the next ACK.
     pub duplicate_received: Option<crate::options::SackBlock>,
@@ -157,15 +126,6 @@ pub struct Tcb {
     pub flight: Flight,
     /// RACK loss detection state.
     pub rack: Rack,
-    /// The tail loss probe in flight.
-    pub probe: Option<Probe>,
-    /// The next new segment may exceed the congestion window (the probe).
-    pub probing: bool,
-    /// How to undo the last window reduction if it proves spurious.
-    pub undo: Option<Undo>,
-    /// Repairing after a retransmission timeout until SND.UNA reaches
-    /// `recover`.
-    pub after_timeout: bool,
 
     /// The RTT estimator.
     pub rtt: RttEstimator,
@@ -177,14 +137,10 @@ pub struct Tcb {
     pub congestion: Congestion,
     /// Duplicate ACKs in a row.
     pub duplicate_acks: u32,
-    /// Fast recovery, while in it.
-    pub recovery: Option<Recovery>,
+    /// Loss recovery: open, probing, fast recovery or after a timeout.
+    pub recovery: Recovery,
     /// RFC 6582 `recover`: no new recovery until SND.UNA passes it.
     pub recover: Sequence,
-    /// Retransmit the segment at SND.UNA next (fast retransmit, partial ACK).
-    pub retransmit_first: bool,
-    /// Send one segment ignoring sender silly-window avoidance (persist).
-    pub force_send: bool,
 
     /// The timers.
     pub timers: Timers,
@@ -193,7 +149,12 @@ pub struct Tcb {
     pub receive_segment_size: u32,
     /// Bytes received since our last ACK.
     pub unacknowledged_bytes: u32,
-    /// Send an ACK at the end of this input.
+    /// An ACK is owed now: the next segment sent pays it, and the output
+    /// pass that ends the engine call sends a pure ACK if none did, so it
+    /// never outlives the call. It is the only output work that input
+    /// processing leaves to the output pass besides a fast retransmission
+    /// (kept in `Recovery::Fast`, where it is legal); the persist and
+    /// probe allowances are arguments of the pass.
     pub acknowledge_now: bool,
     /// Keepalive probes sent without an answer.
     pub keepalive_probes: u32,
@@ -222,19 +183,11 @@ impl Tcb {
             state: State::Closed,
             local: unspecified,
             remote: unspecified,
-            bound: false,
-            registered: false,
-            user_owned: true,
-            parent: None,
-            in_syn_queue: false,
-            in_accept_queue: false,
-            listener: None,
+            role: Role::Unbound,
             options,
             error: None,
             soft_error: None,
-            connected: false,
             event_pending: false,
-            passive: false,
             initial_send: Sequence(0),
             send_unacknowledged: Sequence(0),
             send_next: Sequence(0),
@@ -243,7 +196,7 @@ impl Tcb {
             send_window_sequence: Sequence(0),
             send_window_acknowledgment: Sequence(0),
             maximum_send_window: 0,
-            window_scaling: false,
+            negotiated: Negotiated::default(),
             send_scale: 0,
             receive_scale: 0,
             segment_size: 536,
@@ -254,18 +207,12 @@ impl Tcb {
             initial_receive: Sequence(0),
             receive_advertised: Sequence(0),
             read_shutdown: false,
-            timestamps: false,
             timestamp_recent: 0,
             timestamp_offset: 0,
             last_acknowledgment_sent: Sequence(0),
-            sack: false,
             duplicate_received: None,
             flight: Flight::default(),
             rack: Rack::default(),
-            probe: None,
-            probing: false,
-            undo: None,
-            after_timeout: false,
             rtt: RttEstimator::new(
                 config.initial_rto_ns,
                 config.minimum_rto_ns,
@@ -275,10 +222,8 @@ impl Tcb {
             backoff: 0,
             congestion: Congestion::new(config.congestion, 536),
             duplicate_acks: 0,
-            recovery: None,
+            recovery: Recovery::Open,
             recover: Sequence(0),
-            retransmit_first: false,
-            force_send: false,
             timers: Timers::default(),
             receive_segment_size: 536,
             unacknowledged_bytes: 0,
@@ -349,13 +294,18 @@ impl Tcb {
         self.rtt.timeout(self.backoff)
     }
 
+    /// The handshake completed (and, once CLOSED, had completed).
+    pub fn connected(&self) -> bool {
+        self.state.is_synchronized() || matches!(self.role, Role::Finished)
+    }
+
     /// Frees buffer memory a connection no longer needs (TIME-WAIT and
     /// CLOSED): the send buffer once empty, the receive buffer once no
     /// user can read it.
     pub fn release_storage(&mut self) {
         self.send_buffer.release();
         self.flight.release();
-        if !self.user_owned {
+        if !self.role.is_user_held() {
             self.receive.discard();
         }
         self.receive.release();
@@ -364,12 +314,11 @@ impl Tcb {
     /// Heap bytes held besides the box itself: buffers and flight records.
     #[cfg(test)]
     pub fn storage_bytes(&self) -> usize {
-        let listener = self.listener.as_ref();
-        let queue = listener.map_or(0, |listener| listener.accept_queue.capacity());
-        self.send_buffer.capacity()
-            + self.receive.capacity()
-            + self.flight.capacity()
-            + queue * core::mem::size_of::<SocketHandle>()
+        let listener = self.role.listener().map_or(0, |listener| {
+            let queue = listener.accept_queue.capacity() * core::mem::size_of::<SocketHandle>();
+            core::mem::size_of::<crate::state::Listener>() + queue
+        });
+        self.send_buffer.capacity() + self.receive.capacity() + self.flight.capacity() + listener
     }
 
     /// Forgets every timer (CLOSED).

@@ -3,11 +3,11 @@
 //! end of TIME-WAIT, FIN-WAIT-2 of a closed socket, or linger.
 
 use crate::arrival::close_connection;
-use crate::config::State;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::output::{Outgoing, transmit};
-use crate::sender::{output, send_probe, send_reset, send_syn};
+use crate::sender::{Pass, output, output_pass, send_probe, send_reset, send_syn};
+use crate::state::State;
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 
@@ -95,7 +95,7 @@ fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Tra
         && context.now.saturating_sub(tcb.last_received_ns) < tcb.retransmission_timeout();
     if tcb.backoff >= limit && !peer_alive {
         context.stats.connection_timeouts += 1;
-        let silent_child = tcb.passive && tcb.state == State::SynReceived;
+        let silent_child = tcb.role.in_syn_queue() && tcb.state == State::SynReceived;
         let error = (!silent_child).then_some(tcb.soft_error.unwrap_or(TcpError::TimedOut));
         close_connection(tcb, context, error);
         return;
@@ -124,16 +124,13 @@ fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Tra
 /// everything unacknowledged lost. The first timeout in a row keeps what
 /// was SACKed; a second one forgets it, in case the receiver reneged.
 fn enter_timeout_recovery(tcb: &mut Tcb, context: &mut Context) {
-    crate::loss::save_undo(tcb, context, true);
+    let undo = crate::loss::timeout_undo(tcb, context);
     let flight = tcb.outstanding();
     tcb.congestion
         .on_timeout(context.now, flight, tcb.segment_size);
-    tcb.recovery = None;
-    tcb.retransmit_first = false;
+    tcb.recovery.time_out(undo);
     tcb.duplicate_acks = 0;
     tcb.recover = tcb.send_maximum;
-    tcb.after_timeout = true;
-    tcb.probe = None;
     tcb.timers.probe = None;
     tcb.timers.reorder = None;
     tcb.flight.mark_all_lost(tcb.backoff <= 1);
@@ -146,9 +143,7 @@ fn persist_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) 
     let edge = tcb.send_unacknowledged.add(tcb.send_window);
     if edge.after(tcb.send_next) {
         // A window too small for sender SWS avoidance: send anyway.
-        tcb.force_send = true;
-        output(tcb, context, tx);
-        tcb.force_send = false;
+        output_pass(tcb, context, tx, Pass::Forced);
         return;
     }
     if tcb.window_probes >= context.config.maximum_retransmissions {
@@ -195,7 +190,7 @@ fn close_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     match tcb.state {
         State::TimeWait => close_connection(tcb, context, None),
         State::Closed | State::Listen => {}
-        _ if !tcb.user_owned => {
+        _ if !tcb.role.is_user_held() => {
             // FIN-WAIT-2 timeout, or the linger time of a closed socket.
             if tcb.state != State::SynSent {
                 send_reset(tcb, context, tx);

@@ -8,7 +8,7 @@
 use std::vec::Vec;
 
 use super::network::{Network, SECOND, address, config};
-use crate::config::State;
+use crate::state::State;
 use crate::table::Table;
 use crate::{SocketHandle, TcpConfig};
 
