@@ -22,10 +22,10 @@ use std::sync::Mutex;
 
 use base::hypercall::{
     BarKind, DeviceMemory, DmaRegion, IoWidth, MemoryError, MmioRegion, PAGE_SIZE, PciAddress,
-    PciBar, PciBus, PciError, PciFunction, is_resource_register,
+    PciBar, PciBus, PciError, PciFunction, PciHeaderWords, is_resource_register,
 };
 
-use crate::config::{CLASS_REVISION, HEADER, INTERRUPT, VENDOR_DEVICE};
+use crate::config::{HEADER, VENDOR_DEVICE};
 
 #[derive(Debug, Default)]
 struct Function {
@@ -100,24 +100,15 @@ impl FakeBus {
     /// What a host tells of the function at `at`, read from its header;
     /// `None` once it reads as absent.
     fn describe(&self, at: PciAddress) -> Option<PciFunction> {
-        let ids = self.get(at, VENDOR_DEVICE);
-        if ids as u16 == u16::MAX {
-            return None;
-        }
-        let class = self.get(at, CLASS_REVISION).to_le_bytes();
-        let interrupt = self.get(at, INTERRUPT);
-        Some(PciFunction {
-            address: at,
-            vendor: ids as u16,
-            device: (ids >> 16) as u16,
-            class: class[3],
-            subclass: class[2],
-            interface: class[1],
-            revision: class[0],
-            header_type: self.header_type(at),
-            interrupt_pin: (interrupt >> 8) as u8,
-            interrupt_line: interrupt as u8,
-        })
+        let [vendor_device, class_revision, header, interrupt] =
+            PciHeaderWords::OFFSETS.map(|offset| self.get(at, offset));
+        let words = PciHeaderWords {
+            vendor_device,
+            class_revision,
+            header,
+            interrupt,
+        };
+        PciFunction::from_header(at, words)
     }
 }
 

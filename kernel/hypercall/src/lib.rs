@@ -82,7 +82,7 @@ pub use memory::{Memory, MemoryError, PAGE_SIZE};
 pub use nic::{MIN_FRAME, NicError, VirtualNic, VirtualNics};
 pub use pci::{
     BarKind, HEADER_BRIDGE, HEADER_DEVICE, IoWidth, PciAddress, PciBar, PciBus, PciError,
-    PciFunction, is_resource_register,
+    PciFunction, PciHeaderWords, is_resource_register,
 };
 pub use random::{Random, RandomError};
 pub use sync::{HostCondvar, HostMutex, Synchronization, WaitResult};

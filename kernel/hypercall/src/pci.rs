@@ -48,6 +48,52 @@ pub struct PciFunction {
     pub interrupt_line: u8,
 }
 
+/// The four configuration dwords a [`PciFunction`] is read from: at 0x00
+/// (vendor, device), 0x08 (revision, interface, subclass, class), 0x0c
+/// (header type in byte 2) and 0x3c (line, pin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PciHeaderWords {
+    /// Vendor ID (low half) and device ID (high half).
+    pub vendor_device: u32,
+    /// Revision, programming interface, subclass, class (low to high).
+    pub class_revision: u32,
+    /// Cache line size, latency timer, header type, BIST.
+    pub header: u32,
+    /// Interrupt line (byte 0) and pin (byte 1).
+    pub interrupt: u32,
+}
+
+impl PciHeaderWords {
+    /// The offsets of the four words, in field order.
+    pub const OFFSETS: [u16; 4] = [0x00, 0x08, 0x0c, 0x3c];
+}
+
+impl PciFunction {
+    /// The function at `address` as its header `words` describe it; `None`
+    /// for an absent function (vendor 0xffff).
+    pub fn from_header(address: PciAddress, words: PciHeaderWords) -> Option<Self> {
+        let [vendor_low, vendor_high, device_low, device_high] = words.vendor_device.to_le_bytes();
+        let vendor = u16::from_le_bytes([vendor_low, vendor_high]);
+        if vendor == u16::MAX {
+            return None;
+        }
+        let [revision, interface, subclass, class] = words.class_revision.to_le_bytes();
+        let [line, pin, ..] = words.interrupt.to_le_bytes();
+        Some(Self {
+            address,
+            vendor,
+            device: u16::from_le_bytes([device_low, device_high]),
+            class,
+            subclass,
+            interface,
+            revision,
+            header_type: words.header.to_le_bytes()[2] & 0x7f,
+            interrupt_pin: pin,
+            interrupt_line: line,
+        })
+    }
+}
+
 impl fmt::Display for PciFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -275,6 +321,34 @@ mod tests {
         }
         assert!(is_resource_register(0x02, 0x3c), "CardBus: all refused");
         assert!(!is_resource_register(0x02, 0x04));
+    }
+
+    #[test]
+    fn a_header_decodes_into_a_function() {
+        let address = PciAddress::new(0, 0, 2, 0);
+        let words = PciHeaderWords {
+            vendor_device: 0x1041_1af4,
+            class_revision: 0x0200_0001,
+            header: 0x0080_0000,
+            interrupt: 0x0000_010b,
+        };
+        let function = PciFunction::from_header(address, words).unwrap();
+        assert_eq!((function.vendor, function.device), (0x1af4, 0x1041));
+        assert_eq!(
+            (function.class, function.subclass, function.revision),
+            (2, 0, 1)
+        );
+        assert_eq!(function.header_type, 0, "without the multi-function bit");
+        assert_eq!((function.interrupt_pin, function.interrupt_line), (1, 11));
+        assert_eq!(
+            alloc::format!("{function}"),
+            "pci 0000:00:02.0 1af4:1041 class 02.00"
+        );
+        let absent = PciHeaderWords {
+            vendor_device: u32::MAX,
+            ..words
+        };
+        assert_eq!(PciFunction::from_header(address, absent), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! scanned and then the highest bus found. BARs are read and, where
 //! decoding is off, sized (see `sizing.rs`).
 
-use hypercall::PciFunction;
+use hypercall::{PciFunction, PciHeaderWords};
 
 use super::address::{PciAddress, at};
 use super::config::{read, write};
@@ -14,12 +14,10 @@ use super::inventory::{Function, Inventory};
 use super::sizing;
 
 const VENDOR_DEVICE: u16 = 0x00;
-const CLASS: u16 = 0x08;
 const HEADER: u16 = 0x0c;
 pub(super) const BRIDGE_BUSES: u16 = 0x18;
 pub(super) const BRIDGE_IO: u16 = 0x1c;
 pub(super) const BRIDGE_MEMORY: u16 = 0x20;
-const INTERRUPT: u16 = 0x3c;
 const MULTI_FUNCTION: u32 = 0x80 << 16;
 
 /// A set of bus numbers.
@@ -131,23 +129,16 @@ fn visit(address: PciAddress, scan: &mut Scan, inventory: &mut Inventory) {
 /// Reads identification and sizes the BARs of a device (header 0) or
 /// bridge (header 1); CardBus bridges are listed without BARs.
 fn describe(address: PciAddress) -> Option<Function> {
-    let ids = read(address, VENDOR_DEVICE).ok()?;
-    let class = read(address, CLASS).ok()?.to_le_bytes();
-    let header_type = ((read(address, HEADER).ok()? >> 16) & 0x7f) as u8;
-    let (bars, sized) = sizing::read_bars(address, header_type);
-    let interrupt = read(address, INTERRUPT).ok()?;
-    let info = PciFunction {
-        address,
-        vendor: ids as u16,
-        device: (ids >> 16) as u16,
-        class: class[3],
-        subclass: class[2],
-        interface: class[1],
-        revision: class[0],
-        header_type,
-        interrupt_pin: (interrupt >> 8) as u8,
-        interrupt_line: interrupt as u8,
+    let [vendor_device, class_revision, header, interrupt] =
+        PciHeaderWords::OFFSETS.map(|offset| read(address, offset));
+    let words = PciHeaderWords {
+        vendor_device: vendor_device.ok()?,
+        class_revision: class_revision.ok()?,
+        header: header.ok()?,
+        interrupt: interrupt.ok()?,
     };
+    let info = PciFunction::from_header(address, words)?;
+    let (bars, sized) = sizing::read_bars(address, info.header_type);
     Some(Function {
         info,
         bars,
