@@ -60,15 +60,15 @@ pub fn init(info: &BootInfo) -> Report {
 
 /// Adds the I/O APICs beyond the first that the MADT lists.
 fn add_io_apics(info: &BootInfo) {
-    for entry in acpi::machine::io_apics(info.rsdp) {
+    acpi::machine::io_apics(info.rsdp, |entry| {
         let base = u64::from(entry.address);
         if base == interrupts::io_apic::DEFAULT_BASE {
-            continue;
+            return;
         }
         if let Err(error) = interrupts::add_io_apic(base, entry.gsi_base) {
             println!("platform: I/O APIC at {base:#x}: {error}");
         }
-    }
+    });
 }
 
 impl Report {

@@ -7,24 +7,32 @@
 //! page-table pages from a small static pool. The tables are found through
 //! CR3, so this module never names the boot symbols. Device memory is not
 //! executable (NX). The 2 MiB pages holding the image are refused.
+//! Tables, entries and flags are the `x86_64` crate's types; page tables
+//! are edited only here, under `MAP_LOCK`, through the identity map.
 
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::ptr::NonNull;
 
 use spin::Mutex;
+use x86_64::instructions::tlb;
+use x86_64::registers::control::Cr3;
+use x86_64::structures::paging::{PageTable, PageTableFlags as Flags, PageTableIndex};
+use x86_64::{PhysAddr, VirtAddr};
 
 use crate::cpu;
 
 const PAGE_2M: u64 = 2 << 20;
-const PRESENT: u64 = 1;
-const WRITABLE: u64 = 1 << 1;
-const WRITE_THROUGH: u64 = 1 << 3;
-const CACHE_DISABLE: u64 = 1 << 4;
-const HUGE: u64 = 1 << 7;
-const NO_EXECUTE: u64 = 1 << 63;
-/// Physical address bits 12..=51 of an entry.
-const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
+/// A device page: present, writable, uncached (PCD|PWT), a 2 MiB page,
+/// not executable.
+const DEVICE_PAGE: Flags = Flags::PRESENT
+    .union(Flags::WRITABLE)
+    .union(Flags::WRITE_THROUGH)
+    .union(Flags::NO_CACHE)
+    .union(Flags::HUGE_PAGE)
+    .union(Flags::NO_EXECUTE);
+/// An entry pointing to a next-level table; the leaf decides the rest.
+const NEXT_TABLE: Flags = Flags::PRESENT.union(Flags::WRITABLE);
 /// Page-table pages available for mappings above 4 GiB (one page
 /// directory maps 1 GiB; one PDPT 512 GiB).
 const POOL_PAGES: usize = 8;
@@ -61,16 +69,13 @@ impl fmt::Display for MapError {
 
 impl core::error::Error for MapError {}
 
-#[repr(C, align(4096))]
-struct Table([u64; 512]);
-
 /// Page-table pages for new mappings, handed out once, never freed.
-struct Pool(UnsafeCell<[Table; POOL_PAGES]>);
+struct Pool(UnsafeCell<[PageTable; POOL_PAGES]>);
 
 // SAFETY: the pool is only touched while holding `MAP_LOCK`.
 unsafe impl Sync for Pool {}
 
-static POOL: Pool = Pool(UnsafeCell::new([const { Table([0; 512]) }; POOL_PAGES]));
+static POOL: Pool = Pool(UnsafeCell::new([const { PageTable::new() }; POOL_PAGES]));
 /// Serialises page-table edits; the value is the next free pool page.
 static MAP_LOCK: Mutex<usize> = Mutex::new(0);
 
@@ -109,76 +114,75 @@ fn overlaps_kernel(first: u64, end: u64) -> bool {
     first < crate::boot::image_end() && kernel_start < end
 }
 
-/// Makes the 2 MiB page at `page` an uncached identity mapping.
+/// Makes the 2 MiB page at `page` (below [`IDENTITY_LIMIT`]) an uncached
+/// identity mapping. The caller holds `MAP_LOCK` (`next_free` is its value).
 fn map_page(page: u64, next_free: &mut usize) -> Result<(), MapError> {
-    let pml4 = read_cr3() & ADDRESS_MASK;
-    let pdpt = next_level(pml4, index(page, 39), next_free)?;
-    let directory = next_level(pdpt, index(page, 30), next_free)?;
-    let entry = entry_pointer(directory, index(page, 21));
-    let wanted = page | PRESENT | WRITABLE | WRITE_THROUGH | CACHE_DISABLE | HUGE | NO_EXECUTE;
-    // SAFETY: `entry` points into a live page directory (identity-mapped)
-    // and we hold MAP_LOCK, so nobody else edits it concurrently.
-    let current = unsafe { entry.read_volatile() };
-    if current & PRESENT != 0 && (current & HUGE == 0 || current & ADDRESS_MASK != page) {
+    let (virt, phys) = (VirtAddr::new(page), PhysAddr::new(page));
+    let pml4 = Cr3::read().0.start_address();
+    let pdpt = next_level(pml4, virt.p4_index(), next_free)?;
+    let directory = next_level(pdpt, virt.p3_index(), next_free)?;
+    // SAFETY: `directory` is a live page directory; MAP_LOCK is held.
+    let entry = &mut unsafe { table(directory) }[virt.p2_index()];
+    let present = entry.flags().contains(Flags::PRESENT);
+    let identity = entry.flags().contains(Flags::HUGE_PAGE) && entry.addr() == phys;
+    if present && !identity {
         return Err(MapError::Conflict);
     }
-    if current != wanted {
-        // SAFETY: as above; the new entry maps the same physical page (or
-        // a previously unmapped one), so no live reference changes target.
-        unsafe { entry.write_volatile(wanted) };
-        invalidate(page);
+    if entry.flags() != DEVICE_PAGE {
+        // The new entry maps the same physical page (or a previously
+        // unmapped one), so no live reference changes target.
+        entry.set_addr(phys, DEVICE_PAGE);
+        tlb::flush(virt);
     }
     Ok(())
 }
 
-/// The table that entry `slot` of `table` points to, creating it from the
-/// pool if absent.
-fn next_level(table: u64, slot: usize, next_free: &mut usize) -> Result<u64, MapError> {
-    let entry = entry_pointer(table, slot);
-    // SAFETY: `table` is a live page-table page, identity-mapped; MAP_LOCK
-    // is held.
-    let current = unsafe { entry.read_volatile() };
-    if current & PRESENT != 0 {
-        return match current & HUGE {
-            0 => Ok(current & ADDRESS_MASK),
-            _ => Err(MapError::Conflict),
+/// The table that entry `slot` of the table at `parent` points to,
+/// creating it from the pool if absent. The caller holds `MAP_LOCK`.
+fn next_level(
+    parent: PhysAddr,
+    slot: PageTableIndex,
+    next_free: &mut usize,
+) -> Result<PhysAddr, MapError> {
+    // SAFETY: `parent` is a live page-table page (CR3's or one an entry
+    // of the live tables points to); MAP_LOCK is held.
+    let entry = &mut unsafe { table(parent) }[slot];
+    let flags = entry.flags();
+    if flags.contains(Flags::PRESENT) {
+        return match flags.contains(Flags::HUGE_PAGE) {
+            false => Ok(entry.addr()),
+            true => Err(MapError::Conflict),
         };
     }
+    // A non-present entry becomes a pointer to a zeroed table, which maps
+    // nothing yet.
     let fresh = take_pool_page(next_free)?;
-    // SAFETY: as above; a non-present entry becomes a pointer to a zeroed
-    // table, which maps nothing yet.
-    unsafe { entry.write_volatile(fresh | PRESENT | WRITABLE) };
+    entry.set_addr(fresh, NEXT_TABLE);
     Ok(fresh)
 }
 
-fn take_pool_page(next_free: &mut usize) -> Result<u64, MapError> {
+fn take_pool_page(next_free: &mut usize) -> Result<PhysAddr, MapError> {
     if *next_free >= POOL_PAGES {
         return Err(MapError::NoTablePages);
     }
-    let base = POOL.0.get().cast::<Table>();
-    // SAFETY: the index is in bounds; pool pages are zeroed (.bss) and each
-    // is handed out once, under MAP_LOCK.
-    let page = unsafe { base.add(*next_free) };
+    let base = POOL.0.get().cast::<PageTable>();
+    // The index is in bounds; pool pages are zeroed (.bss) and each is
+    // handed out once, under MAP_LOCK. The image is identity-mapped, so
+    // the page's address is its physical address.
+    let page = base.wrapping_add(*next_free);
     *next_free += 1;
-    Ok(page as u64)
+    Ok(PhysAddr::new(page as u64))
 }
 
-fn entry_pointer(table: u64, slot: usize) -> *mut u64 {
-    (table as *mut u64).wrapping_add(slot)
-}
-
-fn index(address: u64, shift: u32) -> usize {
-    ((address >> shift) & 0x1ff) as usize
-}
-
-fn read_cr3() -> u64 {
-    let value: u64;
-    // SAFETY: reading CR3 has no side effects in ring 0.
-    unsafe { core::arch::asm!("mov {}, cr3", out(reg) value, options(nomem, nostack)) };
-    value
-}
-
-fn invalidate(address: u64) {
-    // SAFETY: INVLPG only drops cached translations for this address.
-    unsafe { core::arch::asm!("invlpg [{}]", in(reg) address, options(nostack)) };
+/// The page-table page at physical `address`, through the identity map.
+///
+/// # Safety
+/// `address` must be a live page-table page (or a pool page), and the
+/// caller must hold `MAP_LOCK` for as long as the reference lives, so
+/// that no other reference to the page exists.
+unsafe fn table<'lock>(address: PhysAddr) -> &'lock mut PageTable {
+    // SAFETY: identity map: the physical address is the virtual one, the
+    // page is 4 KiB-aligned (a table), and the caller guarantees
+    // exclusive access.
+    unsafe { &mut *(address.as_u64() as *mut PageTable) }
 }

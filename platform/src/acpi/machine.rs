@@ -6,22 +6,21 @@
 
 use super::Tables;
 use super::dsdt::{self, VirtioMmio};
-use super::madt::{self, IoApicEntry};
+use super::madt::IoApicEntry;
 use crate::boot::info::IdentityMap;
 
 static IDENTITY_MAP: IdentityMap = IdentityMap;
 
 /// The tables, from the loader's RSDP or the BIOS area.
-pub(crate) fn tables(rsdp: Option<u64>) -> Option<Tables<'static, IdentityMap>> {
+fn tables(rsdp: Option<u64>) -> Option<Tables<'static, IdentityMap>> {
     Tables::find(&IDENTITY_MAP, rsdp)
 }
 
-/// The I/O APICs the MADT lists (none without tables).
-pub fn io_apics(rsdp: Option<u64>) -> impl Iterator<Item = IoApicEntry> {
-    tables(rsdp)
-        .and_then(|tables| tables.table(b"APIC"))
-        .into_iter()
-        .flat_map(madt::io_apics)
+/// Hands `visit` each I/O APIC the MADT lists (none without tables).
+pub fn io_apics(rsdp: Option<u64>, visit: impl FnMut(IoApicEntry)) {
+    if let Some(madt) = tables(rsdp).and_then(|tables| tables.madt()) {
+        madt.io_apics().for_each(visit);
+    }
 }
 
 /// The virtio-mmio devices the DSDT describes (none without tables).

@@ -1,16 +1,22 @@
 //! The MADT ("APIC"): which I/O APICs the machine has.
 //!
-//! After the header come the local APIC address and flags (8 bytes), then
-//! entries of `type, length, …`. Type 1 is an I/O APIC: id (byte 2),
-//! register address (u32 at 4), first GSI (u32 at 8). An entry shorter
-//! than its type needs, or of length 0, ends the walk.
+//! The crate types the entries (`acpi::madt::MadtEntry`), but its walk
+//! trusts every length: an entry of length 0 makes it spin forever, one
+//! running past the table makes its remaining count wrap, one shorter than
+//! its type is read together with the bytes after it, and a table shorter
+//! than its fixed part wraps at once. So `CheckedMadt::new` first walks
+//! the `type, length` chain over the table's bytes ([`well_formed`]): the
+//! crate walks a MADT only when every entry is at least as long as the
+//! crate's structure for its type and the chain ends exactly at the end
+//! of the table. A malformed MADT lists nothing.
 
-use super::HEADER_LENGTH;
-use crate::bootinfo::physical::u32_at;
+use core::mem::size_of;
 
-const ENTRIES: usize = HEADER_LENGTH + 8;
-const IO_APIC: u8 = 1;
-const IO_APIC_LENGTH: usize = 12;
+use acpi::PhysicalMapping;
+use acpi::madt::{self, Madt, MadtEntry};
+
+use super::mapper::Mapper;
+use crate::bootinfo::PhysicalMemory;
 
 /// One I/O APIC the MADT lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,77 +29,158 @@ pub struct IoApicEntry {
     pub gsi_base: u32,
 }
 
-/// The I/O APICs of the MADT `madt`, in table order.
-pub fn io_apics(madt: &[u8]) -> impl Iterator<Item = IoApicEntry> + '_ {
-    let mut offset = ENTRIES;
-    core::iter::from_fn(move || {
-        loop {
-            let header = madt.get(offset..offset + 2)?;
-            let (kind, length) = (header[0], usize::from(header[1]));
-            let entry = madt.get(offset..offset.checked_add(length)?)?;
-            if length < 2 {
-                return None;
-            }
-            offset += length;
-            if kind == IO_APIC && length >= IO_APIC_LENGTH {
-                return Some(IoApicEntry {
-                    id: entry[2],
-                    address: u32_at(entry, 4),
-                    gsi_base: u32_at(entry, 8),
-                });
-            }
+/// A MADT the crate validated and [`well_formed`] admitted.
+#[derive(Debug)]
+pub struct CheckedMadt<'m, M: PhysicalMemory> {
+    table: PhysicalMapping<Mapper<'m, M>, Madt>,
+}
+
+impl<'m, M: PhysicalMemory> CheckedMadt<'m, M> {
+    /// `table` if its entries are safe for the crate to walk.
+    pub(super) fn new(
+        mapper: Mapper<'m, M>,
+        table: PhysicalMapping<Mapper<'m, M>, Madt>,
+    ) -> Option<Self> {
+        let length = usize::try_from(table.get().header.length).ok()?;
+        let address = u64::try_from(table.physical_start()).ok()?;
+        well_formed(mapper.bytes(address, length)?).then_some(Self { table })
+    }
+
+    /// The I/O APICs, in table order.
+    pub fn io_apics(&self) -> impl Iterator<Item = IoApicEntry> + '_ {
+        self.table.get().entries().filter_map(|entry| match entry {
+            MadtEntry::IoApic(entry) => Some(IoApicEntry {
+                id: entry.io_apic_id,
+                address: entry.io_apic_address,
+                gsi_base: entry.global_system_interrupt_base,
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// Whether the whole MADT `table` is safe for the crate to walk (see the
+/// module docs).
+pub fn well_formed(table: &[u8]) -> bool {
+    let Some(mut rest) = table.get(size_of::<Madt>()..) else {
+        return false;
+    };
+    while let [kind, length, ..] = *rest {
+        let length = usize::from(length);
+        if length < minimum_length(kind) || length > rest.len() {
+            return false;
         }
-    })
+        rest = &rest[length..];
+    }
+    rest.is_empty()
+}
+
+/// The bytes the crate reads for an entry of type `kind`; reserved and
+/// OEM types it skips after their header.
+fn minimum_length(kind: u8) -> usize {
+    match kind {
+        0x0 => size_of::<madt::LocalApicEntry>(),
+        0x1 => size_of::<madt::IoApicEntry>(),
+        0x2 => size_of::<madt::InterruptSourceOverrideEntry>(),
+        0x3 => size_of::<madt::NmiSourceEntry>(),
+        0x4 => size_of::<madt::LocalApicNmiEntry>(),
+        0x5 => size_of::<madt::LocalApicAddressOverrideEntry>(),
+        0x6 => size_of::<madt::IoSapicEntry>(),
+        0x7 => size_of::<madt::LocalSapicEntry>(),
+        0x8 => size_of::<madt::PlatformInterruptSourceEntry>(),
+        0x9 => size_of::<madt::LocalX2ApicEntry>(),
+        0xa => size_of::<madt::X2ApicNmiEntry>(),
+        0xb => size_of::<madt::GiccEntry>(),
+        0xc => size_of::<madt::GicdEntry>(),
+        0xd => size_of::<madt::GicMsiFrameEntry>(),
+        0xe => size_of::<madt::GicRedistributorEntry>(),
+        0xf => size_of::<madt::GicInterruptTranslationServiceEntry>(),
+        0x10 => size_of::<madt::MultiprocessorWakeupEntry>(),
+        _ => size_of::<madt::EntryHeader>(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::acpi::build::table;
+    use crate::bootinfo::physical::fake::FakeMemory;
+    use acpi::AcpiHandler;
     use std::vec::Vec;
 
     fn io_apic(id: u8, address: u32, gsi_base: u32) -> Vec<u8> {
-        let mut entry = std::vec![IO_APIC, 12, id, 0];
+        let mut entry = std::vec![1, 12, id, 0];
         entry.extend_from_slice(&address.to_le_bytes());
         entry.extend_from_slice(&gsi_base.to_le_bytes());
         entry
     }
 
-    #[test]
-    fn lists_io_apics_and_skips_other_entries() {
+    /// A MADT with `entries` after the local APIC address and flags.
+    fn madt(entries: &[u8]) -> Vec<u8> {
         let mut body = std::vec![0u8; 8];
-        body.extend_from_slice(&[0, 8, 0, 0, 1, 0, 0, 0]); // a local APIC
-        body.extend(io_apic(0, 0xfec0_0000, 0));
-        body.extend_from_slice(&[2, 10, 0, 0, 2, 0, 0, 0, 0, 0]); // override
-        body.extend(io_apic(1, 0xfec1_0000, 24));
-        let madt = table(b"APIC", &body);
-        let found: Vec<_> = io_apics(&madt).collect();
-        assert_eq!(
-            found,
-            [
-                IoApicEntry {
-                    id: 0,
-                    address: 0xfec0_0000,
-                    gsi_base: 0
-                },
-                IoApicEntry {
-                    id: 1,
-                    address: 0xfec1_0000,
-                    gsi_base: 24
-                }
-            ]
-        );
+        body.extend_from_slice(entries);
+        table(b"APIC", &body)
+    }
+
+    fn checked(memory: &FakeMemory, length: usize) -> Option<CheckedMadt<'_, FakeMemory>> {
+        let mapper = Mapper::new(memory);
+        // SAFETY: the mapper lends only readable memory.
+        let table = unsafe { mapper.map_physical_region::<Madt>(0x1000, length) };
+        CheckedMadt::new(mapper, table)
     }
 
     #[test]
-    fn truncated_and_zero_length_entries_end_the_walk() {
-        let mut body = std::vec![0u8; 8];
-        body.extend_from_slice(&[0, 0, 0, 0]); // length 0
-        body.extend(io_apic(1, 0xfec1_0000, 24));
-        assert_eq!(io_apics(&table(b"APIC", &body)).count(), 0);
-        let mut body = std::vec![0u8; 8];
-        body.extend_from_slice(&[IO_APIC, 12, 1, 0, 0]); // cut short
-        assert_eq!(io_apics(&table(b"APIC", &body)).count(), 0);
-        assert_eq!(io_apics(&[]).count(), 0);
+    fn lists_io_apics_and_skips_other_entries() {
+        let mut entries = std::vec![0, 8, 0, 0, 1, 0, 0, 0]; // a local APIC
+        entries.extend(io_apic(0, 0xfec0_0000, 0));
+        entries.extend_from_slice(&[2, 10, 0, 0, 2, 0, 0, 0, 0, 0]); // override
+        entries.extend_from_slice(&[0x80, 3, 0]); // OEM
+        entries.extend(io_apic(1, 0xfec1_0000, 24));
+        let table = madt(&entries);
+        let mut memory = FakeMemory::new(0x1000, 0x1000);
+        memory.write(0x1000, &table);
+        let found: Vec<_> = checked(&memory, table.len()).unwrap().io_apics().collect();
+        let expected =
+            [(0, 0xfec0_0000, 0), (1, 0xfec1_0000, 24)].map(|(id, address, gsi_base)| {
+                IoApicEntry {
+                    id,
+                    address,
+                    gsi_base,
+                }
+            });
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn entries_that_would_mislead_the_crate_reject_the_table() {
+        assert!(well_formed(&madt(&io_apic(1, 0xfec1_0000, 24))));
+        assert!(well_formed(&madt(&[])));
+        let zero_length = [0, 0, 0, 0, 0, 0, 0, 0];
+        assert!(!well_formed(&madt(&zero_length)), "would spin");
+        assert!(
+            !well_formed(&madt(&[0, 9, 0, 0, 1, 0, 0, 0])),
+            "runs past the end"
+        );
+        let mut short = io_apic(1, 0xfec1_0000, 24);
+        short[1] = 8;
+        short.truncate(8);
+        assert!(
+            !well_formed(&madt(&short)),
+            "shorter than an I/O APIC entry"
+        );
+        assert!(!well_formed(&madt(&[0x80])), "a lone byte");
+        assert!(
+            !well_formed(&table(b"APIC", &[0; 7])),
+            "no room for the fixed part"
+        );
+        assert!(!well_formed(&[]));
+    }
+
+    #[test]
+    fn a_malformed_madt_lists_nothing() {
+        let table = madt(&[0, 0, 0, 0, 0, 0, 0, 0]);
+        let mut memory = FakeMemory::new(0x1000, 0x1000);
+        memory.write(0x1000, &table);
+        assert!(checked(&memory, table.len()).is_none());
     }
 }
