@@ -1,13 +1,53 @@
-//! The anykernel as an image links it: the interface, the base, factions.
+//! The anykernel as an application links it: the base and the components
+//! its Cargo features name.
 //!
-//! An image depends on this crate alone and chooses what it links with
-//! Cargo features: `net` (default) brings the net faction (`lo0`, the
-//! TCP/IP stack, the socket API, interface configuration and DHCP) and the
-//! virtif component; `virtio-net` (default) adds the dev faction (PCI
-//! enumeration and matching, device interrupts, DMA) and the virtio-net
-//! component, which attaches virtio NICs as `vioif0`, `vioif1`, ….
-//! [`components`] lists the components of this build, which [`boot`]
-//! hands to the base to run by init level.
+//! An application (an appliance image, a hosted program, a test) depends on
+//! this crate alone and chooses its components the way the rump papers do,
+//! by linking them: every component is a feature, and [`boot`] brings up
+//! exactly the components of this build ([`components`]), by init level.
+//!
+//! | feature | component | what it is |
+//! | --- | --- | --- |
+//! | (none) | the base | threads, locks, callouts, softints, memory |
+//! | `net` | `net`, `ifconfig` | the TCP/IP stack, sockets, addresses from `ip=`/`gw=` or DHCP |
+//! | `lo0` | `lo0` | the loopback interface |
+//! | `virtif` | `virtif` | the host's virtual NICs (hosted kernels) |
+//! | `dev` | `pci` | the dev faction: PCI functions, driver matching, interrupts, DMA |
+//! | `virtio-net` | `virtio-net` | virtio NICs on PCI and virtio-mmio (bare metal) |
+//!
+//! A feature pulls in what its component needs (`virtio-net` brings `net`
+//! and `dev`), so a missing dependency is a build error; a hand-made list
+//! with a gap stops [`Kernel::boot`] with
+//! [`BootError::MissingComponent`], naming both.
+//!
+//! # The application's API
+//!
+//! [`boot`] gives a [`Kernel`]. A thread runs kernel code inside a
+//! [`Context`], which proves it holds the kernel's virtual CPU:
+//! [`Kernel::enter`] for a moment, [`Kernel::bind_thread`] for a thread's
+//! life. With `net`, [`net::Net`] is the socket API (`socket`, `bind`,
+//! `connect`, `read`, `write`, `poll`, …), errors as [`net::Errno`].
+//!
+//! A hosted kernel with the loopback interface, sending itself a datagram:
+//!
+//! ```
+//! use core::net::{Ipv4Addr, SocketAddrV4};
+//! use kernel::net::{Net, SocketType};
+//! use hypercall_posix::{Posix, PosixConfig};
+//!
+//! let host = Posix::new(PosixConfig::default());
+//! let kernel = kernel::boot(host)?;
+//! let context = kernel.enter()?;
+//! let net = Net::of(&context).expect("the net component is linked");
+//! let here = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7000);
+//! let socket = net.socket(&context, SocketType::Datagram)?;
+//! net.bind(&context, socket, here)?;
+//! net.send_to(&context, socket, b"hello", here)?;
+//! let mut buffer = [0u8; 16];
+//! let (length, from) = net.receive_from(&context, socket, &mut buffer)?;
+//! assert_eq!((&buffer[..length], from), (&b"hello"[..], here));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![no_std]
 
@@ -20,26 +60,30 @@ pub use base::component::Component;
 pub use base::{BootConfig, BootError, Context, Kernel, ThreadBinding};
 pub use {base, hypercall};
 
-#[cfg(feature = "virtio-net")]
+#[cfg(feature = "dev")]
 pub use dev;
 #[cfg(feature = "net")]
 pub use net;
 
-/// The components linked into this build.
+/// The components linked into this build, in the order they are listed
+/// to the base (which starts them by init level, stable within a level).
 pub fn components() -> Vec<&'static Component> {
-    let mut components = Vec::new();
-    #[cfg(feature = "net")]
-    {
-        components.extend(net::components::ALL);
-        components.push(&virtif::VIRTIF);
-    }
-    #[cfg(feature = "virtio-net")]
-    {
-        // The faction first: it enumerates the bus the driver matches on.
-        components.push(&dev::DEV);
-        components.push(&virtio_net::VIRTIO_NET);
-    }
-    components
+    alloc::vec![
+        #[cfg(feature = "net")]
+        &net::components::NET,
+        #[cfg(feature = "net")]
+        &net::components::IFCONFIG,
+        #[cfg(feature = "lo0")]
+        &net::components::LOOPBACK,
+        #[cfg(feature = "virtif")]
+        &virtif::VIRTIF,
+        // The faction before its driver: both start at the DEV level, and
+        // the faction lists the functions the driver matches.
+        #[cfg(feature = "dev")]
+        &dev::DEV,
+        #[cfg(feature = "virtio-net")]
+        &virtio_net::VIRTIO_NET,
+    ]
 }
 
 /// Boots a kernel with every component of this build on `host`.

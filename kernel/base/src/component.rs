@@ -1,12 +1,13 @@
 //! Components and the init levels at which the base starts them.
 //!
 //! A component (a driver, a protocol, a faction's core) is a static
-//! [`Component`] naming its init function and [`InitLevel`]. The image
-//! passes the components it links to [`crate::Kernel::boot`] (the `kernel`
-//! crate assembles that list from its Cargo features), and the base runs
-//! them in level order, stable within a level: the order of the rump
-//! papers' Table 3.4. A component that fails stops the boot with its name
-//! and reason.
+//! [`Component`] naming its init function, its [`InitLevel`] and the
+//! components it needs. The image passes the components it links to
+//! [`crate::Kernel::boot`] (the `kernel` crate assembles that list from its
+//! Cargo features), and the base checks that every component's needs are
+//! linked too ([`missing_requirement`]), then runs them in level order,
+//! stable within a level: the order of the rump papers' Table 3.4. A
+//! component that fails stops the boot with its name and reason.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -61,12 +62,25 @@ impl core::error::Error for ComponentError {}
 /// A unit the image links in.
 #[derive(Debug)]
 pub struct Component {
-    /// A short name for logs and errors.
+    /// A short name for logs and errors, unique in an image.
     pub name: &'static str,
     /// When it starts.
     pub level: InitLevel,
+    /// The names of the components it needs linked (at any level: a need
+    /// at a later level is a need for its service once booted).
+    pub requires: &'static [&'static str],
     /// What starts it. Runs on the boot thread with the virtual CPU.
     pub init: fn(&Context<'_>) -> Result<(), ComponentError>,
+}
+
+/// The first component of `components` whose need is not among them, and
+/// that need.
+pub fn missing_requirement(components: &[&Component]) -> Option<(&'static str, &'static str)> {
+    components.iter().find_map(|component| {
+        let linked = |name: &&str| components.iter().any(|c| c.name == *name);
+        let missing = component.requires.iter().find(|name| !linked(name))?;
+        Some((component.name, *missing))
+    })
 }
 
 /// `components` in the order they start: by level, then as given.
@@ -88,8 +102,25 @@ mod tests {
         Component {
             name,
             level,
+            requires: &[],
             init: nothing,
         }
+    }
+
+    #[test]
+    fn a_need_that_is_not_linked_is_named_with_its_component() {
+        static NET: Component = component("net", InitLevel::Net);
+        static DRIVER: Component = Component {
+            requires: &["net", "pci"],
+            ..component("virtio-net", InitLevel::Dev)
+        };
+        static PCI: Component = component("pci", InitLevel::Dev);
+        assert_eq!(missing_requirement(&[&NET, &DRIVER, &PCI]), None);
+        assert_eq!(
+            missing_requirement(&[&DRIVER, &NET]),
+            Some(("virtio-net", "pci"))
+        );
+        assert_eq!(missing_requirement(&[]), None);
     }
 
     #[test]

@@ -20,6 +20,13 @@ pub enum BootError {
     OutOfMemory,
     /// A kernel service thread could not start.
     NoThread(ThreadError),
+    /// A linked component needs one that is not linked.
+    MissingComponent {
+        /// The component.
+        name: &'static str,
+        /// What it needs.
+        needs: &'static str,
+    },
     /// A component's init failed.
     Component {
         /// The component.
@@ -38,6 +45,12 @@ impl fmt::Display for BootError {
             ),
             Self::OutOfMemory => f.write_str("out of memory while booting"),
             Self::NoThread(error) => write!(f, "cannot start a kernel thread: {error}"),
+            Self::MissingComponent { name, needs } => {
+                write!(
+                    f,
+                    "component {name} needs component {needs}, which is not linked"
+                )
+            }
             Self::Component { name, error } => write!(f, "component {name} failed: {error}"),
         }
     }

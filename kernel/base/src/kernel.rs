@@ -86,6 +86,9 @@ impl Kernel {
                 host: host_version,
             });
         }
+        if let Some((name, needs)) = component::missing_requirement(config.components) {
+            return Err(BootError::MissingComponent { name, needs });
+        }
         let (params, mut problems) = BootParams::parse(hyper.boot_parameters());
         let level = log_level(&params, &mut problems);
         let limit = memory_limit(&params, hyper.memory_size(), &mut problems);

@@ -21,21 +21,25 @@ fn record(context: &Context<'_>, name: &'static str) -> Result<(), ComponentErro
 static DEV: Component = Component {
     name: "dev",
     level: InitLevel::Dev,
+    requires: &[],
     init: |c| record(c, "dev"),
 };
 static NET: Component = Component {
     name: "net",
     level: InitLevel::Net,
+    requires: &[],
     init: |c| record(c, "net"),
 };
 static KERN: Component = Component {
     name: "kern",
     level: InitLevel::Kern,
+    requires: &[],
     init: |c| record(c, "kern"),
 };
 static BROKEN: Component = Component {
     name: "broken",
     level: InitLevel::NetIf,
+    requires: &[],
     init: |_| Err(ComponentError::Failed("no such device")),
 };
 
@@ -104,6 +108,37 @@ fn a_failed_boot_leaves_no_kernel_or_thread_behind() {
         1,
         "the kernel (held by its clock thread) still holds the host"
     );
+}
+
+// These two record nothing: other tests check the order ORDER records.
+static QUIET_NET: Component = Component {
+    name: "net",
+    level: InitLevel::Net,
+    requires: &[],
+    init: |_| Ok(()),
+};
+static NEEDS_NET: Component = Component {
+    name: "needs-net",
+    level: InitLevel::Dev,
+    requires: &["net"],
+    init: |_| Ok(()),
+};
+
+#[test]
+fn a_component_whose_need_is_not_linked_stops_the_boot_naming_both() {
+    let error = try_boot("", &[&NEEDS_NET]).err();
+    assert_eq!(
+        error,
+        Some(BootError::MissingComponent {
+            name: "needs-net",
+            needs: "net"
+        })
+    );
+    assert_eq!(
+        error.unwrap().to_string(),
+        "component needs-net needs component net, which is not linked"
+    );
+    assert!(try_boot("", &[&QUIET_NET, &NEEDS_NET]).is_ok());
 }
 
 #[test]

@@ -28,6 +28,7 @@ use crate::msix::Msix;
 pub static DEV: Component = Component {
     name: "pci",
     level: InitLevel::Dev,
+    requires: &[],
     init: init_dev,
 };
 

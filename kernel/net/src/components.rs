@@ -20,6 +20,7 @@ use crate::net::Net;
 pub static NET: Component = Component {
     name: "net",
     level: InitLevel::Net,
+    requires: &[],
     init: init_net,
 };
 
@@ -27,6 +28,7 @@ pub static NET: Component = Component {
 pub static LOOPBACK: Component = Component {
     name: "lo0",
     level: InitLevel::NetIf,
+    requires: &["net"],
     init: init_loopback,
 };
 
@@ -34,6 +36,7 @@ pub static LOOPBACK: Component = Component {
 pub static IFCONFIG: Component = Component {
     name: "ifconfig",
     level: InitLevel::NetIfcfg,
+    requires: &["net"],
     init: init_ifconfig,
 };
 

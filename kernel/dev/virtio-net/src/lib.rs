@@ -51,6 +51,7 @@ use dev::Dev;
 pub static VIRTIO_NET: Component = Component {
     name: "virtio-net",
     level: InitLevel::Dev,
+    requires: &["net", "pci"],
     init: attach_all,
 };
 

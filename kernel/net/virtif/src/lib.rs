@@ -33,6 +33,7 @@ use net::{PacketBuffer, buffer::MAX_DATA};
 pub static VIRTIF: Component = Component {
     name: "virtif",
     level: InitLevel::NetIf,
+    requires: &["net"],
     init: attach_all,
 };
 
