@@ -7,10 +7,19 @@ use scheduler::SpawnSpec;
 
 use crate::global::scheduler;
 
-/// Executes an invalid instruction: the platform reports the exception
-/// (registers, backtrace) and ends the machine with failure 62.
-pub fn raise_invalid_opcode() {
-    platform::diagnostics::raise_invalid_opcode();
+/// Ends the machine the way `name` says (`platform::diagnostics::Failure`:
+/// a CPU exception, reported with failure 62, or a panic, failure 63);
+/// returns only for a name that is none of them.
+pub fn fail_on_purpose(name: &str) {
+    if let Some(failure) = platform::diagnostics::Failure::named(name) {
+        platform::diagnostics::raise(failure);
+    }
+}
+
+/// Whether `int` on a vector nobody registered returns with every general
+/// register intact, 1,000 times.
+pub fn interrupt_preserves_registers() -> bool {
+    platform::diagnostics::interrupt_preserves_registers(1_000)
 }
 
 /// The cost of one bare context switch, in TSC cycles: the calling thread

@@ -75,23 +75,23 @@ fn coverage_guided_missing() -> Option<&'static str> {
     (!nightly).then_some("no nightly toolchain")
 }
 
-/// The test names in the fuzz crate's test file `target`.
-fn test_names(target: &str) -> Result<Vec<String>, String> {
-    let mut command = cargo(&["test", "-q", "-p", "fuzz", "--test", target]);
-    command.args(["--", "--list", "--format", "terse"]);
-    let listed = output(command)?;
+/// The fuzz crate's targets, as `cargo bolero list` names them: one
+/// `{"package":"fuzz","test":"<name>"}` line each.
+fn target_names() -> Result<Vec<String>, String> {
+    let listed = output(cargo(&["bolero", "list", "-p", "fuzz", "--profile", "dev"]))?;
     let text = String::from_utf8_lossy(&listed.stdout);
     let names = text
         .lines()
-        .filter_map(|line| line.strip_suffix(": test"))
-        .map(str::to_string);
+        .filter_map(|line| line.split_once("\"test\":\"")?.1.split_once('"'))
+        .map(|(name, _)| name.to_string());
     Ok(names.collect())
 }
 
-/// One target under libFuzzer (nightly, through cargo-bolero).
-fn coverage_guided(target: &str, name: &str, seconds: u64) -> Command {
+/// One target under libFuzzer (nightly, through cargo-bolero). The `dev`
+/// profile keeps overflow checks and debug assertions on.
+fn coverage_guided(name: &str, seconds: u64) -> Command {
     let time = format!("{seconds}s");
-    let args = ["bolero", "test", name, "-p", "fuzz", "--test", target];
+    let args = ["bolero", "test", name, "-p", "fuzz", "--profile", "dev"];
     let mut command = cargo(&args);
     command.args(["-T", &time, "--toolchain", "nightly"]);
     command
@@ -110,10 +110,8 @@ pub fn fuzz_verb(seconds: u64) -> Result<(), String> {
             }
         }
         None => {
-            for (target, _) in TARGETS {
-                for name in test_names(target)? {
-                    run(coverage_guided(target, &name, seconds))?;
-                }
+            for name in target_names()? {
+                run(coverage_guided(&name, seconds))?;
             }
         }
     }
