@@ -153,6 +153,9 @@ mod tests {
         let mut files: Vec<String> = std::fs::read_dir(directory)
             .expect("fuzz/tests")
             .map(|entry| entry.expect("an entry").path())
+            .filter(|path| {
+                path.extension().is_some_and(|e| e == "rs") || path.join("main.rs").exists()
+            })
             .filter_map(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
             .collect();
         files.sort();
