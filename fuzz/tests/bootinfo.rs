@@ -117,46 +117,44 @@ struct PvhInput {
     entries: Vec<(u32, u32, u8)>,
 }
 
+/// The `hvm_start_info` the input describes, followed by its memory map
+/// (when `memory_map.0` is below 128) and the rest of the tail.
+fn start_info(input: &PvhInput) -> Vec<u8> {
+    let mut tail = Vec::new();
+    for fields in input.entries.iter().take(80) {
+        tail.extend_from_slice(&entry(*fields));
+    }
+    tail.extend_from_slice(&input.tail);
+    let length = 56 + tail.len();
+    let magic = match input.magic_knob {
+        0..250 => pvh::START_INFO_MAGIC,
+        _ => input.magic,
+    };
+    let (map_knob, map_raw, map_entries) = input.memory_map;
+    let (map, count) = match map_knob {
+        0..128 => (BASE + 56, input.entries.len().min(80) as u32),
+        _ => (pointer(map_knob, map_raw, length), map_entries),
+    };
+    let words: [&[u8]; 11] = [
+        &magic.to_le_bytes(),
+        &(input.version % 3).to_le_bytes(),
+        &0u32.to_le_bytes(),
+        &input.modules.2.to_le_bytes(),
+        &pointer(input.modules.0, input.modules.1, length).to_le_bytes(),
+        &pointer(input.command_line.0, input.command_line.1, length).to_le_bytes(),
+        &input.rsdp.to_le_bytes(),
+        &map.to_le_bytes(),
+        &count.to_le_bytes(),
+        &0u32.to_le_bytes(),
+        &tail,
+    ];
+    words.concat()
+}
+
 #[test]
 fn pvh_start_info_parses_into_sound_usable_memory() {
     check!().with_type::<PvhInput>().for_each(|input| {
-        let mut tail = Vec::new();
-        for fields in input.entries.iter().take(80) {
-            tail.extend_from_slice(&entry(*fields));
-        }
-        tail.extend_from_slice(&input.tail);
-        let length = 56 + tail.len();
-        let magic = if input.magic_knob < 250 {
-            pvh::START_INFO_MAGIC
-        } else {
-            input.magic
-        };
-        let mut info = Vec::with_capacity(length);
-        info.extend_from_slice(&magic.to_le_bytes());
-        info.extend_from_slice(&(input.version % 3).to_le_bytes());
-        info.extend_from_slice(&0u32.to_le_bytes());
-        info.extend_from_slice(&input.modules.2.to_le_bytes());
-        let (knob, raw, _) = input.modules;
-        info.extend_from_slice(&pointer(knob, raw, length).to_le_bytes());
-        let (knob, raw) = input.command_line;
-        info.extend_from_slice(&pointer(knob, raw, length).to_le_bytes());
-        info.extend_from_slice(&input.rsdp.to_le_bytes());
-        let (knob, raw, entries) = input.memory_map;
-        let map = if knob < 128 {
-            BASE + 56
-        } else {
-            pointer(knob, raw, length)
-        };
-        info.extend_from_slice(&map.to_le_bytes());
-        let count = if knob < 128 {
-            input.entries.len().min(80) as u32
-        } else {
-            entries
-        };
-        info.extend_from_slice(&count.to_le_bytes());
-        info.extend_from_slice(&0u32.to_le_bytes());
-        info.extend_from_slice(&tail);
-        let memory = Memory::new(&info);
+        let memory = Memory::new(&start_info(input));
         if let Ok(report) = pvh::parse(&memory, BASE) {
             assert_usable_memory_sound(report, Loader::Pvh);
         }

@@ -224,32 +224,7 @@ impl Run {
         let mut buffer = vec![0u8; 2048];
         let kind = self.reply_type(reply.kind);
         let mut writer = MessageWriter::new(&mut buffer, &header, kind).ok()?;
-        let server = Ipv4Addr::new(10, 0, 2, 2 + u8::from(reply.stranger == 254));
-        writer
-            .address_option(option::SERVER_IDENTIFIER, server)
-            .ok()?;
-        let lease_seconds = match reply.lease_knob {
-            0..200 => Some(1 + reply.lease_seconds % 600),
-            200..230 => Some(reply.lease_seconds),
-            230..250 => None,
-            _ => Some(u32::MAX),
-        };
-        let times = [
-            (option::LEASE_TIME, lease_seconds),
-            (option::RENEWAL_TIME, reply.renewal_seconds),
-            (option::REBINDING_TIME, reply.rebinding_seconds),
-        ];
-        for (code, seconds) in times {
-            if let Some(seconds) = seconds {
-                writer.u32_option(code, seconds).ok()?;
-            }
-        }
-        if let Some(mask) = reply.mask {
-            writer.option(option::SUBNET_MASK, &mask).ok()?;
-        }
-        for (code, data) in reply.extra.iter().take(8) {
-            let _ = writer.option(*code, &data[..data.len().min(255)]);
-        }
+        write_options(&mut writer, reply)?;
         let length = writer.finish().ok()?;
         buffer.truncate(length);
         if let (0, index, mask) = reply.corrupt {
@@ -269,6 +244,37 @@ impl Run {
             other => MessageType::from_byte(other % 9).unwrap_or(awaited),
         }
     }
+}
+
+/// The options of the fuzzer's reply: server, times, mask and extras.
+fn write_options(writer: &mut MessageWriter<'_>, reply: &Reply) -> Option<()> {
+    let server = Ipv4Addr::new(10, 0, 2, 2 + u8::from(reply.stranger == 254));
+    writer
+        .address_option(option::SERVER_IDENTIFIER, server)
+        .ok()?;
+    let lease_seconds = match reply.lease_knob {
+        0..200 => Some(1 + reply.lease_seconds % 600),
+        200..230 => Some(reply.lease_seconds),
+        230..250 => None,
+        _ => Some(u32::MAX),
+    };
+    let times = [
+        (option::LEASE_TIME, lease_seconds),
+        (option::RENEWAL_TIME, reply.renewal_seconds),
+        (option::REBINDING_TIME, reply.rebinding_seconds),
+    ];
+    for (code, seconds) in times {
+        if let Some(seconds) = seconds {
+            writer.u32_option(code, seconds).ok()?;
+        }
+    }
+    if let Some(mask) = reply.mask {
+        writer.option(option::SUBNET_MASK, &mask).ok()?;
+    }
+    for (code, data) in reply.extra.iter().take(8) {
+        let _ = writer.option(*code, &data[..data.len().min(255)]);
+    }
+    Some(())
 }
 
 #[test]

@@ -79,6 +79,13 @@ fn deliver_once(world: &mut World) {
 pub fn setup(world: &mut World) -> Sockets {
     let listener = listen(world, A, LISTEN_PORT);
     listen(world, B, PEER_PORT);
+    let mut states = opening(world, listener);
+    states.extend(closing(world, listener));
+    Sockets { states, listener }
+}
+
+/// CLOSED, LISTEN, SYN-SENT, SYN-RECEIVED and ESTABLISHED with data.
+fn opening(world: &mut World, listener: SocketHandle) -> Vec<(State, SocketHandle)> {
     let closed = world.with(A, |tcp, _, _| tcp.open().expect("a socket"));
     let syn_sent = connect(world, A, 0, CLOSED_PORT);
     world.drop_in_flight();
@@ -95,6 +102,17 @@ pub fn setup(world: &mut World) -> Sockets {
         .with(B, |tcp, now, tx| tcp.send(now, peer, &data, tx))
         .expect("sent");
     world.pump();
+    vec![
+        (State::Closed, closed),
+        (State::Listen, listener),
+        (State::SynSent, syn_sent),
+        (State::SynReceived, syn_received),
+        (State::Established, established),
+    ]
+}
+
+/// Every state of closing, each reached by losing the right segment.
+fn closing(world: &mut World, listener: SocketHandle) -> Vec<(State, SocketHandle)> {
     let (fin_wait_1, _) = connection(world, listener);
     shut_down(world, A, fin_wait_1);
     world.drop_in_flight();
@@ -119,18 +137,12 @@ pub fn setup(world: &mut World) -> Sockets {
     world.pump();
     shut_down(world, B, peer);
     world.pump();
-    let states = vec![
-        (State::Closed, closed),
-        (State::Listen, listener),
-        (State::SynSent, syn_sent),
-        (State::SynReceived, syn_received),
-        (State::Established, established),
+    vec![
         (State::FinWait1, fin_wait_1),
         (State::FinWait2, fin_wait_2),
         (State::CloseWait, close_wait),
         (State::Closing, closing),
         (State::LastAck, last_ack),
         (State::TimeWait, time_wait),
-    ];
-    Sockets { states, listener }
+    ]
 }
