@@ -161,6 +161,37 @@ fn tcp_segments_parse_within_bounds_and_options_write_back() {
         let length = segment.options.write(&mut written);
         assert_eq!(length, written.len());
         assert_eq!(length % 4, 0, "options are laid out in 32-bit words");
-        assert_eq!(Options::parse(&written), segment.options);
+        assert_eq!(
+            meaning(&Options::parse(&written)),
+            meaning(&segment.options)
+        );
     });
+}
+
+/// What options mean: the fields and the valid SACK blocks (the derived
+/// equality also compares the unused block slots, which a later SACK
+/// option of fewer blocks leaves holding the earlier values).
+fn meaning(options: &Options) -> impl PartialEq + std::fmt::Debug {
+    (
+        options.maximum_segment_size,
+        options.window_scale,
+        options.sack_permitted,
+        options.timestamp,
+        options.sack().to_vec(),
+    )
+}
+
+/// Found by libFuzzer: a SACK block, then a SACK option of no blocks.
+#[test]
+fn a_later_empty_sack_option_writes_back_to_the_same_meaning() {
+    let mut segment = [0u8; 36];
+    segment[12] = 0x90;
+    segment[20..24].copy_from_slice(&[2, 2, 5, 10]);
+    segment[31] = 1;
+    segment[32..34].copy_from_slice(&[5, 2]);
+    let options = Segment::parse(&segment).expect("parses").options;
+    assert!(options.sack().is_empty(), "{options:?}");
+    let mut written = vec![0u8; options.written_length()];
+    options.write(&mut written);
+    assert_eq!(meaning(&Options::parse(&written)), meaning(&options));
 }
