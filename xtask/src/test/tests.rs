@@ -87,3 +87,17 @@ fn every_ignore_needs_root_and_is_run_by_a_root_only_stage() {
     }
     assert_ne!(found, 0, "the scan found no root-only test at all");
 }
+
+/// As root (CI) the check passes; otherwise it fails with one sentence
+/// that names the reason and what to do.
+#[test]
+fn the_root_check_agrees_with_the_privilege_probe() {
+    let reason = missing_privilege(&ROOT_TEST_TOOLS);
+    let result = require_root();
+    assert_eq!(result.is_ok(), reason.is_none(), "{result:?}");
+    if let (Err(message), Some(reason)) = (result, reason) {
+        assert!(message.contains(&reason), "{message}");
+        assert!(message.ends_with("as CI does"), "{message}");
+        assert!(!message.contains(". "), "one sentence: {message}");
+    }
+}
