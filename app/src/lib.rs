@@ -22,9 +22,15 @@ pub use report::{Reporter, say};
 /// Host services outside the hypercall interface that only the test image
 /// uses: diagnostics of the machine itself.
 pub trait Machine: Send + Sync {
-    /// Raises a CPU exception (invalid opcode) on purpose; does not return
-    /// on hosts that can do it.
-    fn raise_cpu_exception(&self);
+    /// Ends the machine on purpose the way `how` names (a CPU exception
+    /// such as `invalid-opcode` or `stack-overflow`, or a panic the report
+    /// must survive such as `nested-panic`); returns on hosts that cannot,
+    /// and for names the host does not know.
+    fn fail_on_purpose(&self, how: &str);
+
+    /// Whether an interrupt returns with every general register intact,
+    /// where the host can raise one from code.
+    fn interrupt_preserves_registers(&self) -> Option<bool>;
 
     /// The cost of one bare thread switch below the kernel, in CPU cycles,
     /// where the host can measure it.
@@ -36,7 +42,11 @@ pub trait Machine: Send + Sync {
 pub struct NoMachine;
 
 impl Machine for NoMachine {
-    fn raise_cpu_exception(&self) {}
+    fn fail_on_purpose(&self, _how: &str) {}
+
+    fn interrupt_preserves_registers(&self) -> Option<bool> {
+        None
+    }
 
     fn context_switch_cycles(&self) -> Option<u64> {
         None

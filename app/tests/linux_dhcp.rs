@@ -6,19 +6,12 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Appliance, Namespace, missing_privilege};
-use qemu_tests::netns::on_path;
+use common::{Appliance, Namespace, require_privilege};
 
 #[test]
+#[ignore = "needs root: a tap in a network namespace, with dnsmasq serving DHCP on it"]
 fn the_appliance_leases_an_address_from_dnsmasq_and_serves_on_it() {
-    if let Some(reason) = missing_privilege() {
-        eprintln!("skipped: {reason}");
-        return;
-    }
-    if !on_path("dnsmasq") {
-        eprintln!("skipped: dnsmasq is not installed (Debian: dnsmasq-base)");
-        return;
-    }
+    require_privilege(&["dnsmasq"]);
     let namespace = Namespace::new("dhcp");
     let leases = std::env::temp_dir().join(format!("{}.leases", namespace.name));
     let mut dnsmasq = namespace

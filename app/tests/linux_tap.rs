@@ -7,26 +7,22 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{Appliance, Namespace, chargen_byte, missing_privilege};
+use common::{Appliance, Namespace, chargen_byte, require_privilege};
 
 const GUEST: &str = "192.168.77.2";
 
-fn start(test: &str) -> Option<(Namespace, Appliance)> {
-    if let Some(reason) = missing_privilege() {
-        eprintln!("skipped: {reason}");
-        return None;
-    }
+fn start(test: &str) -> (Namespace, Appliance) {
+    require_privilege(&[]);
     let namespace = Namespace::new(test);
     let mut appliance = Appliance::start(&namespace, &["ip=192.168.77.2/24", "gw=192.168.77.1"]);
     appliance.expect_line("anykernel: ready", Duration::from_secs(20));
-    Some((namespace, appliance))
+    (namespace, appliance)
 }
 
 #[test]
+#[ignore = "needs root: a tap in a network namespace, with Linux's stack as the peer"]
 fn linux_pings_the_appliance_and_curl_gets_both_pages() {
-    let Some((namespace, _appliance)) = start("curl") else {
-        return;
-    };
+    let (namespace, _appliance) = start("curl");
     let ping = namespace.exec(&["ping", "-c", "3", "-i", "0.2", "-W", "2", GUEST]);
     assert!(String::from_utf8_lossy(&ping.stdout).contains("3 received"));
     let page = namespace.exec(&[
@@ -62,10 +58,9 @@ fn linux_pings_the_appliance_and_curl_gets_both_pages() {
 }
 
 #[test]
+#[ignore = "needs root: a tap in a network namespace, with Linux's stack as the peer"]
 fn bulk_transfers_to_and_from_linux_arrive_intact() {
-    let Some((namespace, _appliance)) = start("bulk") else {
-        return;
-    };
+    let (namespace, _appliance) = start("bulk");
     const BULK: usize = 64 * 1024 * 1024;
     let (sent, echoed) = namespace.run_inside(|| {
         let stream = TcpStream::connect((GUEST, 7)).expect("connect to echo");
@@ -141,10 +136,9 @@ fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
 }
 
 #[test]
+#[ignore = "needs root: a tap in a network namespace, with Linux's stack as the peer"]
 fn linux_uses_udp_echo_discard_keep_alive_http_and_gets_resets_on_closed_ports() {
-    let Some((namespace, _appliance)) = start("services") else {
-        return;
-    };
+    let (namespace, _appliance) = start("services");
     namespace.run_inside(|| {
         let udp = std::net::UdpSocket::bind("192.168.77.1:0").unwrap();
         udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -1,11 +1,11 @@
 //! The hypercall interface on bare-metal x86_64: `platform` + `scheduler`.
 //!
-//! An image names its main function with [`entry_point!`]; [`start`] then
+//! An image names its main function with `entry_point!`; `start` then
 //! brings the machine up in this order: heap from the boot memory map,
 //! interrupt controllers and timer calibration (`platform::bring_up::init`),
 //! the scheduler (adopting the boot stack as its first thread), interrupts
 //! on, the random source, and finally the image's main function with the
-//! [`BareMetal`] host. What main returns becomes the machine's exit status.
+//! `BareMetal` host. What main returns becomes the machine's exit status.
 //! The wall clock and PCI are set up at their first use (the RTC read at
 //! the first `clock_wall_ns`, the PCI scan at the first `pci()`): boot
 //! time under emulation is mostly first-run code, so boot runs only what

@@ -9,6 +9,7 @@ mod args;
 mod bench;
 mod build;
 mod command;
+mod fuzz;
 mod hosted;
 mod iso;
 mod paths;
@@ -29,8 +30,9 @@ verbs:
                         symbols; print the appliance's path
   run [options]         boot an image with serial on this terminal; Ctrl-C quits
   gdb [options]         like run, but QEMU waits for gdb on :1234
-  test [--quick]        fmt, clippy (host, bare metal), host tests, images + ISO,
-                        QEMU tests (--quick skips the QEMU tests)
+  test [--quick]        fmt, clippy (host, bare metal), docs, host tests, fuzz
+                        targets, images + ISO, QEMU tests, root-only tests
+                        (--quick skips what boots QEMU)
   iso [-- params]       build a BIOS + UEFI GRUB ISO of the appliance; print its path
   bench [--runs N]      image sizes, boot times, guest figures (N runs, default 5);
                         raw figures in $TARGET/bench.json
@@ -45,8 +47,9 @@ verbs:
                         raw figures in bench-vs-linux.json (+ .png with gnuplot).
                         --quick: microvm, 1 run; --profile: perf on QEMU while
                         the appliance moves bulk data
-  fuzz [--seconds N]    feed mutated and random frames to a hosted kernel for N
-                        seconds (default 60); `test` runs it for 10
+  fuzz [--seconds N]    run every fuzz target N seconds (default 60): the fuzz
+                        crate's (coverage-guided with cargo-bolero and nightly)
+                        and the hosted frame fuzzer; `test` runs them ~45 s
   help                  this text
 
 options of run and gdb:
@@ -111,17 +114,7 @@ fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The `fuzz` verb: the frame fuzzer of `kernel/tests/net_fuzz.rs`, longer.
+/// The `fuzz` verb: every fuzz target, longer (see fuzz.rs).
 fn fuzz_verb(seconds: u64) -> Result<(), String> {
-    let mut command = command::cargo(&[
-        "test",
-        "-p",
-        "kernel",
-        "--test",
-        "net_fuzz",
-        "--",
-        "--nocapture",
-    ]);
-    command.env("ANYKERNEL_FUZZ_SECONDS", seconds.to_string());
-    command::run(command)
+    fuzz::fuzz_verb(seconds)
 }

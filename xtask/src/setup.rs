@@ -80,10 +80,11 @@ pub fn ensure(needs: &[Need]) -> Result<(), String> {
     for need in needs {
         match need {
             Need::Target => ensure_target()?,
-            // Tests that need these peers skip with a reason without them.
+            // Only the root-only tests need these peers; their stage fails
+            // with the reason when they are missing.
             Need::NetTools => {
                 if let Err(error) = ensure_host_tools(Need::NetTools) {
-                    eprintln!("setup: {error}; the network tests that need them will skip");
+                    eprintln!("setup: {error}; the root-only tests will fail without them");
                 }
             }
             tools => ensure_host_tools(*tools)?,

@@ -18,8 +18,12 @@ mod bare_metal {
     struct Machine;
 
     impl app::Machine for Machine {
-        fn raise_cpu_exception(&self) {
-            hypercall_bm::probes::raise_invalid_opcode();
+        fn fail_on_purpose(&self, how: &str) {
+            hypercall_bm::probes::fail_on_purpose(how);
+        }
+
+        fn interrupt_preserves_registers(&self) -> Option<bool> {
+            Some(hypercall_bm::probes::interrupt_preserves_registers())
         }
 
         fn context_switch_cycles(&self) -> Option<u64> {

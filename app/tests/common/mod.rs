@@ -3,8 +3,9 @@
 //!
 //! The appliance runs in the namespace as a process (`anykernel
 //! --net=tap:tap0 …`) and Linux's tools (ping, curl, dnsmasq) run there
-//! too, so nothing outside the namespace is touched. Needs root; without
-//! it, or without the tools, a test prints why and returns.
+//! too, so nothing outside the namespace is touched. Needs root: the tests
+//! are `#[ignore = "needs root: …"]`, `cargo xtask test` runs them in their
+//! own stage, and without root or the tools they fail saying why.
 
 #![allow(
     dead_code,
@@ -18,9 +19,13 @@ use std::time::{Duration, Instant};
 
 pub use qemu_tests::netns::Namespace;
 
-/// Why a tap test cannot run here.
-pub fn missing_privilege() -> Option<String> {
-    qemu_tests::netns::missing_privilege(&["ping", "curl"])
+/// Panics, saying why, unless this process can create taps and
+/// namespaces and finds `tools` (besides ping and curl).
+pub fn require_privilege(tools: &[&str]) {
+    let needed: Vec<&str> = ["ping", "curl"].iter().chain(tools).copied().collect();
+    if let Some(reason) = qemu_tests::netns::missing_privilege(&needed) {
+        panic!("this test needs root, /dev/net/tun and its tools: {reason}");
+    }
 }
 
 /// The hosted appliance, running; killed on drop.

@@ -195,7 +195,7 @@ impl Icmp {
     }
 
     /// Tells `header.source` that nothing listens on the port of the
-    /// datagram `header` + `payload` (code: [`unreachable`]).
+    /// datagram `header` + `payload` (code: [`mod@unreachable`]).
     pub fn send_unreachable(
         &mut self,
         ip: &mut IpLayer,

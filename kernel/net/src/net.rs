@@ -9,7 +9,7 @@
 //! - **Input is deferred.** Drivers hand frames to [`Net::receive`], which
 //!   only queues them and schedules the `softnet` soft interrupt; the
 //!   softint drains the queue under the lock, a burst at a time.
-//! - **Leaving the lock finishes the work** ([`Net::finish`]): queued
+//! - **Leaving the lock finishes the work** (`Net::finish`): queued
 //!   frames go to the drivers, threads waiting on sockets whose state
 //!   changed wake, and the one timer callout is armed at the stack's next
 //!   deadline (none while idle: an idle stack costs no CPU).

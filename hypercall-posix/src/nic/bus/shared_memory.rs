@@ -150,7 +150,9 @@ pub(crate) fn futex_wake_all(word: &AtomicU32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::Ordering;
+    use crate::test_support::run_with_deadline;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
 
     fn scratch_file(length: u64) -> File {
         let path =
@@ -190,10 +192,46 @@ mod tests {
     }
 
     #[test]
-    fn futex_wait_returns_on_a_changed_value_and_on_timeout() {
+    fn futex_wait_returns_at_once_when_the_value_differs() {
         let word = AtomicU32::new(1);
-        futex_wait(&word, 0, None);
-        futex_wait(&word, 1, Some(Duration::from_millis(1)));
-        futex_wake_all(&word);
+        let waited = run_with_deadline(|| {
+            let started = Instant::now();
+            futex_wait(&word, 0, None);
+            started.elapsed()
+        });
+        assert!(waited < Duration::from_secs(1), "waited {waited:?}");
+    }
+
+    #[test]
+    fn futex_wait_ends_at_its_timeout() {
+        let word = AtomicU32::new(1);
+        let waited = run_with_deadline(|| {
+            let started = Instant::now();
+            futex_wait(&word, 1, Some(Duration::from_millis(20)));
+            started.elapsed()
+        });
+        assert!(waited >= Duration::from_millis(20), "waited {waited:?}");
+    }
+
+    #[test]
+    fn futex_wake_all_ends_a_wait_without_a_timeout() {
+        let word = AtomicU32::new(0);
+        let woken = AtomicBool::new(false);
+        run_with_deadline(|| {
+            std::thread::scope(|scope| {
+                let waiter = scope.spawn(|| {
+                    // A wake may come before the wait starts; the word
+                    // then differs and the wait returns at once.
+                    while word.load(Ordering::SeqCst) == 0 {
+                        futex_wait(&word, 0, None);
+                    }
+                    woken.store(true, Ordering::SeqCst);
+                });
+                word.store(1, Ordering::SeqCst);
+                futex_wake_all(&word);
+                waiter.join().expect("the waiter does not panic");
+            });
+        });
+        assert!(woken.load(Ordering::SeqCst));
     }
 }

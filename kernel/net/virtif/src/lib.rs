@@ -1,7 +1,7 @@
 //! The virtif component: the host's virtual NICs as network interfaces.
 //!
 //! After the rump papers' `if_virt`: at NET_IF the component opens every
-//! virtual NIC the host offers ([`hypercall::VirtualNics`], unit 0, 1, …
+//! virtual NIC the host offers ([`base::hypercall::VirtualNics`], unit 0, 1, …
 //! until `NoDevice`) and attaches each to the net faction as an Ethernet
 //! interface `vif0`, `vif1`, …. Transmit is one non-blocking `send`
 //! hypercall. Receive is a kernel thread per NIC that sleeps in the

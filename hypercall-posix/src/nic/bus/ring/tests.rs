@@ -2,8 +2,10 @@
 
 use super::*;
 use crate::nic::bus::cursor::RingCursor;
+use crate::test_support::run_with_deadline;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
+use std::time::Instant;
 
 /// A unique bus path in the temp dir, removed on drop.
 struct TempBus(PathBuf);
@@ -188,13 +190,45 @@ fn a_dead_holder_loses_the_lock_and_a_live_one_means_busy() {
 }
 
 #[test]
-fn wait_returns_when_the_wake_word_moves() {
+fn a_wait_on_a_stale_ticket_returns_at_once() {
     let bus = TempBus::new();
     let ring = bus.attach();
     let ticket = ring.ticket();
     ring.wake_all();
-    ring.wait(ticket, None);
-    ring.wait(ring.ticket(), Some(Duration::from_millis(1)));
+    assert_ne!(ring.ticket(), ticket, "wake_all moves the wake word");
+    run_with_deadline(|| ring.wait(ticket, None));
+}
+
+#[test]
+fn a_wait_ends_at_its_timeout() {
+    let bus = TempBus::new();
+    let ring = bus.attach();
+    let waited = run_with_deadline(|| {
+        let started = Instant::now();
+        ring.wait(ring.ticket(), Some(Duration::from_millis(20)));
+        started.elapsed()
+    });
+    assert!(waited >= Duration::from_millis(20), "waited {waited:?}");
+}
+
+#[test]
+fn a_wake_through_a_second_attach_ends_a_wait_without_a_timeout() {
+    let bus = TempBus::new();
+    let (waiting, waking) = (bus.attach(), bus.attach());
+    let ticket = waiting.ticket();
+    run_with_deadline(|| {
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                // `wait` may return spuriously: wait until the word moves.
+                while waiting.ticket() == ticket {
+                    waiting.wait(ticket, None);
+                }
+            });
+            waking.wake_all();
+            waiter.join().expect("the waiter does not panic");
+        });
+    });
+    assert_eq!(waiting.ticket(), ticket.wrapping_add(1));
 }
 
 /// The frame in the slot of `sequence`, if it holds one.
