@@ -13,8 +13,9 @@ use crate::command::{cargo, find_program, output, run, tool};
 
 /// The fuzz crate's test files and the seconds each of their targets gets
 /// in CI: the parsers are cheap, the engines and the stack deep.
-const TARGETS: [(&str, u64); 5] = [
+const TARGETS: [(&str, u64); 6] = [
     ("wire", 2),
+    ("acpi", 2),
     ("dhcp", 4),
     ("bootinfo", 4),
     ("tcp", 8),

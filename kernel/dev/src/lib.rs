@@ -4,8 +4,9 @@
 //! them what every PCI driver needs, over the hypercall interface alone
 //! ([`hypercall::PciBus`], the DMA and interrupt calls):
 //!
-//! - [`functions()`]: the functions the host found (it enumerated the bus
-//!   when it assigned resources), described from configuration space;
+//! - the functions the host found ([`PciBus::functions`]: it enumerated
+//!   and described the bus when it assigned resources; the kernel never
+//!   walks it again);
 //! - [`autoconf`]: the match table, after NetBSD's autoconf. A driver
 //!   names the (vendor, device) pairs it serves in a [`PciDriver`] and calls
 //!   [`Dev::attach_drivers`] from its own component; each unclaimed function
