@@ -1,4 +1,5 @@
-//! `cargo xtask bench [--runs N] [--hosted]`: image sizes, boot times,
+//! `cargo xtask bench [--runs N] [--hosted]`: image sizes (the appliance's and
+//! each configuration of the test matrix's), boot times,
 //! guest figures, the appliance's network figures; with `--hosted`, the
 //! network figures of hosted kernels; with `--vs linux` (linux.rs), the
 //! appliance against a Debian Linux guest.
@@ -42,6 +43,13 @@ pub fn bench_verb(runs: u32) -> Result<(), String> {
     let mut series = Vec::new();
     for image in [&images.appliance, &images.selftest] {
         series.push(image_size(image)?);
+    }
+    for (configuration, bytes) in crate::matrix::image_sizes()? {
+        series.push(Series {
+            name: format!("image size, configuration {configuration}"),
+            unit: "bytes".into(),
+            values: vec![bytes as f64],
+        });
     }
     for machine in BOOT_MACHINES {
         series.extend(boot_times(&images.appliance, machine, runs));

@@ -51,11 +51,17 @@ pub fn build_images() -> Result<Images, String> {
                 image.display()
             ));
         }
-        split_debug_info(image)?;
-        // embed's errors already name the image.
-        symbols::embed(image)?;
+        finish_image(image)?;
     }
     Ok(images)
+}
+
+/// Makes a freshly linked image what we ship: its debug information moved
+/// to `<image>.debug`, its symbol table embedded for guest backtraces.
+pub fn finish_image(image: &Path) -> Result<(), String> {
+    split_debug_info(image)?;
+    // embed's errors already name the image.
+    symbols::embed(image)
 }
 
 /// Copies a freshly linked `image` to `<image>.debug` and strips the debug

@@ -125,7 +125,7 @@ mod tests {
 
     /// The targets in the fuzz crate's test file `target`.
     fn targets_in(target: &str) -> usize {
-        let tests = crate::paths::workspace_root().join("fuzz/tests");
+        let tests = crate::paths::workspace_root().join("xtask/fuzz/tests");
         let file = tests.join(format!("{target}.rs"));
         let file = if file.exists() {
             file
@@ -150,9 +150,9 @@ mod tests {
 
     #[test]
     fn every_fuzz_test_file_has_a_ci_time() {
-        let directory = crate::paths::workspace_root().join("fuzz/tests");
+        let directory = crate::paths::workspace_root().join("xtask/fuzz/tests");
         let mut files: Vec<String> = std::fs::read_dir(directory)
-            .expect("fuzz/tests")
+            .expect("xtask/fuzz/tests")
             .map(|entry| entry.expect("an entry").path())
             .filter(|path| {
                 path.extension().is_some_and(|e| e == "rs") || path.join("main.rs").exists()

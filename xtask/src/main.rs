@@ -12,6 +12,7 @@ mod command;
 mod fuzz;
 mod hosted;
 mod iso;
+mod matrix;
 mod paths;
 mod run;
 mod setup;

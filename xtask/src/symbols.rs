@@ -47,6 +47,17 @@ pub fn embed(elf: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The demangled names of the code symbols in the ELF `image`: what the
+/// image contains, for checks that a component left no code behind.
+pub fn code_symbol_names(image: &[u8]) -> Result<Vec<String>, String> {
+    let layout = Layout::parse(image)?;
+    let symbols = layout.code_symbols(image)?;
+    Ok(symbols
+        .iter()
+        .map(|symbol| display_name(&symbol.name))
+        .collect())
+}
+
 /// Whether the ELF `image` still has its DWARF line tables.
 pub fn has_line_tables(image: &[u8]) -> Result<bool, String> {
     Ok(Layout::parse(image)?.section(".debug_line").is_some())

@@ -53,6 +53,11 @@ pub fn test_verb(quick: bool) -> Result<(), String> {
         Some((images, iso)) => summary.stage("QEMU tests", || qemu_tests(images, iso, false)),
         None => summary.skip("QEMU tests"),
     }
+    if quick {
+        summary.skip("configuration matrix");
+    } else {
+        summary.stage("configuration matrix", crate::matrix::run_matrix);
+    }
     summary.stage("root-only tests (host)", root_host_tests);
     match &images {
         Some((images, iso)) => summary.stage("root-only tests (QEMU)", || {
