@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 use kernel::hypercall::{ExitStatus, Hypercalls};
 
 /// Boots, reports, shuts down; the status to end with.
-fn run(host: alloc::sync::Arc<dyn Hypercalls>) -> ExitStatus {
+fn run(host: entry::Host) -> ExitStatus {
     let names: Vec<&str> = kernel::components().iter().map(|c| c.name).collect();
     let names = if names.is_empty() {
         String::from("(base only)")
@@ -45,25 +45,4 @@ fn say(host: &dyn Hypercalls, line: &str) {
     host.console_write(format!("{line}\n").as_bytes());
 }
 
-#[cfg(target_os = "none")]
-mod bare_metal {
-    use alloc::sync::Arc;
-
-    use hypercall_bm::BareMetal;
-    use kernel::hypercall::ExitStatus;
-
-    hypercall_bm::entry_point!(main);
-
-    fn main(host: Arc<BareMetal>) -> ExitStatus {
-        super::run(host)
-    }
-}
-
-#[cfg(not(target_os = "none"))]
-fn main() {
-    use kernel::hypercall::Exit;
-
-    let host = hypercall_posix::Posix::new(hypercall_posix::PosixConfig::from_process());
-    let status = run(host.clone());
-    host.exit(status)
-}
+entry::main!(run);
