@@ -39,13 +39,14 @@
 //! # Against memcached 1.6
 //!
 //! Implemented: get, gets, gat, gats, set, add, replace, append, prepend,
-//! cas, delete, incr, decr, touch, flush_all [delay], stats, stats reset,
-//! version, verbosity, quit, and `noreply`; the replies and error strings
-//! of memcached's `proto_text.c`, its number parsing (`safe_strtoull`),
-//! 64-bit wrapping `incr`, `decr` stopping at zero, the in-place rewrite
-//! padded with spaces, `add` refreshing an existing key, `set` of a value
-//! too large dropping the old value, a refused value's bytes swallowed,
-//! and `CLIENT_ERROR bad data chunk` on a bad value terminator.
+//! cas, delete, incr, decr, touch, flush_all (with or without a delay),
+//! stats, stats reset, version, verbosity, quit, and `noreply`; the
+//! replies and error strings of memcached's `proto_text.c`, its number
+//! parsing (`safe_strtoull`), 64-bit wrapping `incr`, `decr` stopping at
+//! zero, the in-place rewrite padded with spaces, `add` refreshing an
+//! existing key, `set` of a value too large dropping the old value, a
+//! refused value's bytes swallowed, `CLIENT_ERROR bad data chunk` on a
+//! bad value terminator, and `noreply` silencing errors too.
 //!
 //! Left out: the meta commands (`mg`, `ms`, `md`, `ma`, `mn`, `me`), the
 //! binary protocol, SASL, `stats` subcommands other than `reset`

@@ -196,6 +196,10 @@ impl<T> Lru<T> {
         };
     }
 
+    /// Bytes one slot takes (tests hold the documentation to it).
+    #[cfg(test)]
+    pub(crate) const SLOT_BYTES: usize = core::mem::size_of::<Slot<T>>();
+
     /// Values from the newest to the oldest (tests and invariant checks).
     #[cfg(test)]
     pub(crate) fn newest_first(&self) -> impl Iterator<Item = &T> {

@@ -38,6 +38,7 @@ pub(crate) mod framing;
 mod reply;
 mod request;
 mod statistics;
+mod tokens;
 
 use alloc::vec::Vec;
 

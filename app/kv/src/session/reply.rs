@@ -2,7 +2,8 @@
 
 use alloc::vec::Vec;
 
-use super::request::{Command, Request, split};
+use super::request::{Command, Request};
+use super::tokens::split;
 use crate::clock::Clock;
 use crate::key::Key;
 use crate::number::{DECIMAL_U64_LENGTH, format_u64};

@@ -7,10 +7,10 @@
 //! of any command that takes it, and silences every reply of the command
 //! after the token count was found right, errors included.
 
+use super::tokens::{Tokens, after_tokens, split};
 use crate::key::{Key, KeyError};
 use crate::number::{parse_i32, parse_u32, parse_u64};
-use crate::store::Delta;
-use crate::store::StoreMode;
+use crate::store::{Delta, StoreMode};
 
 /// A request, checked and ready to run.
 #[derive(Debug)]
@@ -60,64 +60,6 @@ const BAD_EXPTIME: &[u8] = b"CLIENT_ERROR invalid exptime argument\r\n";
 const BAD_DELTA: &[u8] = b"CLIENT_ERROR invalid numeric delta argument\r\n";
 const BAD_DELETE: &[u8] =
     b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
-
-/// The first few tokens of a line and how many there are in all.
-struct Tokens<'a> {
-    first: [&'a [u8]; 8],
-    count: usize,
-}
-
-impl<'a> Tokens<'a> {
-    fn of(line: &'a [u8]) -> Tokens<'a> {
-        let mut tokens = Tokens {
-            first: [&[]; 8],
-            count: 0,
-        };
-        for token in split(line) {
-            if let Some(slot) = tokens.first.get_mut(tokens.count) {
-                *slot = token;
-            }
-            tokens.count += 1;
-        }
-        tokens
-    }
-
-    /// Token `index`, or nothing past the end.
-    fn get(&self, index: usize) -> &'a [u8] {
-        self.first.get(index).copied().unwrap_or(&[])
-    }
-
-    /// memcached's `set_noreply_maybe`: the last token is "noreply".
-    fn noreply(&self) -> bool {
-        self.count
-            .checked_sub(1)
-            .is_some_and(|last| self.get(last) == b"noreply")
-    }
-}
-
-/// The space-separated tokens of a line.
-pub(crate) fn split(line: &[u8]) -> impl Iterator<Item = &[u8]> {
-    line.split(|&byte| byte == b' ')
-        .filter(|token| !token.is_empty())
-}
-
-/// The rest of `line` after its first `skip` tokens.
-fn after_tokens(line: &[u8], skip: usize) -> &[u8] {
-    let mut rest = line;
-    for _ in 0..skip {
-        let start = rest
-            .iter()
-            .position(|&byte| byte != b' ')
-            .unwrap_or(rest.len());
-        rest = &rest[start..];
-        let end = rest
-            .iter()
-            .position(|&byte| byte == b' ')
-            .unwrap_or(rest.len());
-        rest = &rest[end..];
-    }
-    rest
-}
 
 /// Parses one command line (without its line end).
 pub(crate) fn parse(line: &[u8]) -> Result<Command<'_>, Rejection> {

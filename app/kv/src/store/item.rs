@@ -33,9 +33,8 @@ pub(crate) struct Item {
 impl Item {
     /// A new item holding `parts` concatenated (the key first).
     pub(crate) fn new(key: &[u8], value_parts: [&[u8]; 2], flags: u32) -> Item {
-        let bytes = key.iter().chain(value_parts[0]).chain(value_parts[1]);
         Item {
-            data: bytes.copied().collect(),
+            data: concatenate([key, value_parts[0], value_parts[1]]),
             expires: Deadline::NEVER,
             cas: 0,
             flags,
@@ -68,6 +67,21 @@ impl Item {
             },
         }
     }
+}
+
+/// One shared allocation holding `parts` end to end: zeroed in place
+/// (one allocation, no unsafe), then filled by `memcpy`.
+fn concatenate(parts: [&[u8]; 3]) -> Arc<[u8]> {
+    let length = parts.iter().map(|part| part.len()).sum();
+    let mut data: Arc<[u8]> = core::iter::repeat_n(0, length).collect();
+    if let Some(mut rest) = Arc::get_mut(&mut data) {
+        for part in parts {
+            let (head, tail) = rest.split_at_mut(part.len());
+            head.copy_from_slice(part);
+            rest = tail;
+        }
+    }
+    data
 }
 
 /// An item as a retrieval returns it.

@@ -72,6 +72,10 @@ impl Store {
         Ok(())
     }
 
+    /// Bytes of one slot of the slab (tests hold the documentation to it).
+    #[cfg(test)]
+    pub(crate) const SLOT_BYTES: usize = crate::lru::Lru::<Item>::SLOT_BYTES;
+
     /// Checks the bookkeeping against the items themselves (tests).
     #[cfg(test)]
     pub(crate) fn check_invariants(&self) {

@@ -12,20 +12,21 @@
 //! LRU end until the item *and the index growth the insertion may cause*
 //! fit, so `memory_in_use <= memory_limit` holds after every operation.
 
-mod commands;
 mod delta;
 mod item;
 mod memory;
+mod retrieval;
+mod storage;
 
 use core::hash::Hasher;
 
 use hashbrown::HashTable;
 use siphasher::sip::SipHasher13;
 
-pub use commands::{NewItem, StoreMode, StoreOutcome};
 pub(crate) use delta::Delta;
 pub use delta::DeltaError;
 pub use item::{Hit, ITEM_ALLOCATION_OVERHEAD, Value};
+pub use storage::{NewItem, StoreMode, StoreOutcome};
 
 use crate::clock::{Clock, Deadline};
 use crate::key::Key;

@@ -134,6 +134,8 @@ fn memory_is_counted_per_item_and_for_the_index() {
     assert_eq!(store.memory_in_use(), 0);
     put(&mut store, StoreMode::Set, "abc", &[0; 100]);
     assert_eq!(store.item_bytes(), 3 + 100 + ITEM_ALLOCATION_OVERHEAD);
+    let slot_bytes = Store::SLOT_BYTES;
+    assert_eq!(slot_bytes, 48, "as the crate documentation says");
     assert!(
         store.index_bytes() >= 16 * 48,
         "16 slots of 48 bytes at least"
