@@ -92,7 +92,7 @@ impl Store {
             padding.fill(b' ');
             return Ok(());
         }
-        let mut fresh = Item::new(item.key(), [digits, &[]], item.flags);
+        let mut fresh = Item::new(item.key(), [digits, &[], &[]], item.flags);
         (fresh.expires, fresh.cas) = (item.expires, cas);
         self.install(Some(slot), fresh, now)
             .map_err(|_| DeltaError::OutOfMemory)

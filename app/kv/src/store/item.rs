@@ -31,10 +31,11 @@ pub(crate) struct Item {
 }
 
 impl Item {
-    /// A new item holding `parts` concatenated (the key first).
-    pub(crate) fn new(key: &[u8], value_parts: [&[u8]; 2], flags: u32) -> Item {
+    /// A new item: `key`, then the value made of `value_parts` end to end.
+    pub(crate) fn new(key: &[u8], value_parts: [&[u8]; 3], flags: u32) -> Item {
+        let [first, second, third] = value_parts;
         Item {
-            data: concatenate([key, value_parts[0], value_parts[1]]),
+            data: concatenate([key, first, second, third]),
             expires: Deadline::NEVER,
             cas: 0,
             flags,
@@ -71,7 +72,7 @@ impl Item {
 
 /// One shared allocation holding `parts` end to end: zeroed in place
 /// (one allocation, no unsafe), then filled by `memcpy`.
-fn concatenate(parts: [&[u8]; 3]) -> Arc<[u8]> {
+fn concatenate(parts: [&[u8]; 4]) -> Arc<[u8]> {
     let length = parts.iter().map(|part| part.len()).sum();
     let mut data: Arc<[u8]> = core::iter::repeat_n(0, length).collect();
     if let Some(mut rest) = Arc::get_mut(&mut data) {

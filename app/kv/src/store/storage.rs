@@ -122,7 +122,7 @@ impl Store {
         new: NewItem<'_>,
         now: Clock,
     ) -> StoreOutcome {
-        let mut item = Item::new(new.key.as_bytes(), [new.value, &[]], new.flags);
+        let mut item = Item::new(new.key.as_bytes(), [new.value, &[], &[]], new.flags);
         item.expires = Deadline::from_exptime(new.exptime, now);
         item.cas = self.next_cas();
         match self.install(old, item, now) {
@@ -146,8 +146,7 @@ impl Store {
         if length > self.config.item_size_limit {
             return StoreOutcome::NotStored;
         }
-        let value: alloc::vec::Vec<u8> = [around[0], old.value(), around[1]].concat();
-        let mut item = Item::new(old.key(), [&value, &[]], old.flags);
+        let mut item = Item::new(old.key(), [around[0], old.value(), around[1]], old.flags);
         item.expires = old.expires;
         item.cas = self.next_cas();
         match self.install(Some(slot), item, now) {

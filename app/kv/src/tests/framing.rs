@@ -179,3 +179,17 @@ fn output_may_be_drained_a_byte_at_a_time() {
     assert_eq!(sent.len(), 8 + 2 * (15 + 600 + 2) + 5);
     assert_eq!(session.pending_output(), 0);
 }
+
+#[test]
+fn a_client_that_vanishes_mid_value_changes_nothing() {
+    let mut store = store();
+    super::talk(&mut store, "set k 0 0 3\r\nold\r\n");
+    let mut session = Session::new();
+    feed(&mut session, &mut store, b"set k 0 0 10\r\n01234", NOW);
+    drop(session);
+    assert_eq!(
+        super::talk(&mut store, "get k\r\n"),
+        "VALUE k 0 3\r\nold\r\nEND\r\n"
+    );
+    store.check_invariants();
+}
