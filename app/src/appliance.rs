@@ -54,7 +54,7 @@ fn serve_until_stopped(context: &Context<'_>, services: &Services) -> ! {
         log::info!(
             "alive: uptime {} s, {} connections, {} HTTP requests, {} KiB pages in use",
             kernel.uptime_ns() / 1_000_000_000,
-            stats.connections.load(Relaxed),
+            services.counters().connections.load(Relaxed),
             stats.http_requests.load(Relaxed),
             memory.in_use / 1024
         );

@@ -203,8 +203,8 @@ fn stats_text(context: &Context<'_>, services: &Services) -> String {
     let _ = writeln!(
         text,
         "services connections {} refused {} echoed_bytes {} discarded_bytes {} source_bytes {} http_requests {}",
-        s.connections.load(Relaxed),
-        s.refused.load(Relaxed),
+        services.counters().connections.load(Relaxed),
+        services.counters().refused.load(Relaxed),
         s.echoed_bytes.load(Relaxed),
         s.discarded_bytes.load(Relaxed),
         s.source_bytes.load(Relaxed),

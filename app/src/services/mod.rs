@@ -8,13 +8,10 @@
 //! | UDP 7 | echo: every datagram back to its sender |
 //! | TCP 80 | HTTP/1.1 with keep-alive: `/` and `/stats` |
 //!
-//! ICMP echo is the stack's own. Each TCP service is an acceptor thread
-//! that starts one kernel thread per connection, up to
-//! [`MAX_CONNECTIONS`] at once per service; past that a new connection is
-//! closed at once, so a flood cannot exhaust memory. A connection that
-//! sends nothing for [`IDLE_TIMEOUT_NS`] is closed, and TCP keepalive
-//! finds peers that vanished, so idle or dead clients cannot hold the
-//! places for good.
+//! ICMP echo is the stack's own. Each TCP service runs through
+//! [`serve`]: an acceptor thread, one kernel thread per connection up to
+//! 512 at once per service, TCP keepalive, and connections silent for two
+//! minutes closed ([`serve::Limits`]'s defaults).
 
 mod discard;
 mod echo;
@@ -24,28 +21,25 @@ mod source;
 mod udp_echo;
 
 use alloc::sync::Arc;
-use core::net::{Ipv4Addr, SocketAddrV4};
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::AtomicU64;
 
 use kernel::Context;
-use kernel::net::{Errno, Fd, Net, PollEvents, PollFd, SocketOption, SocketType};
+use kernel::net::{Errno, Fd, Net};
+use serve::{Counters, Limits, Service};
 
+pub use serve::StartError as ServeError;
 pub use source::chargen_byte;
 
-/// Connections served at once per service, at most.
-pub const MAX_CONNECTIONS: usize = 512;
-/// Listen backlog of every service.
-const BACKLOG: usize = 128;
-/// How long a connection may stay silent before the service closes it.
-pub const IDLE_TIMEOUT_NS: u64 = 120_000_000_000;
+/// The limits every service runs with.
+const LIMITS: Limits = Limits {
+    max_connections: 512,
+    backlog: 128,
+    idle_timeout_ns: 120_000_000_000,
+};
 
 /// What the services did, for `/stats`.
 #[derive(Debug, Default)]
 pub struct ServiceStats {
-    /// Connections accepted, all services.
-    pub connections: AtomicU64,
-    /// Connections refused because a service was at its limit.
-    pub refused: AtomicU64,
     /// Bytes echoed (TCP and UDP).
     pub echoed_bytes: AtomicU64,
     /// Bytes read and dropped by discard.
@@ -61,6 +55,8 @@ pub struct ServiceStats {
 pub struct Services {
     net: Arc<Net>,
     stats: ServiceStats,
+    /// Connections accepted and refused, all TCP services.
+    counters: Arc<Counters>,
 }
 
 /// Why the services could not start.
@@ -68,30 +64,30 @@ pub struct Services {
 pub enum StartError {
     /// The kernel has no net faction.
     NoNetwork,
-    /// A socket call failed.
-    Socket(Errno),
-    /// A thread could not be started.
-    Thread,
+    /// A service could not start.
+    Serve(ServeError),
 }
 
 impl core::fmt::Display for StartError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::NoNetwork => f.write_str("the kernel has no network"),
-            Self::Socket(errno) => write!(f, "{errno}"),
-            Self::Thread => f.write_str("no thread for a service"),
+            Self::Serve(error) => write!(f, "{error}"),
         }
+    }
+}
+
+impl From<ServeError> for StartError {
+    fn from(error: ServeError) -> Self {
+        Self::Serve(error)
     }
 }
 
 impl From<Errno> for StartError {
     fn from(errno: Errno) -> Self {
-        Self::Socket(errno)
+        Self::Serve(ServeError::Socket(errno))
     }
 }
-
-/// What a connection handler runs.
-type Handler = fn(&Context<'_>, &Services, Fd);
 
 impl Services {
     /// Binds every service and starts its threads.
@@ -103,6 +99,7 @@ impl Services {
         let services = Arc::new(Self {
             net,
             stats: ServiceStats::default(),
+            counters: Arc::default(),
         });
         services.listen(context, "echo", 7, echo::serve)?;
         services.listen(context, "discard", 9, discard::serve)?;
@@ -112,9 +109,14 @@ impl Services {
         Ok(services)
     }
 
-    /// The counters.
+    /// The services' own counters.
     pub fn stats(&self) -> &ServiceStats {
         &self.stats
+    }
+
+    /// Connections accepted and refused.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     /// The net faction the services use.
@@ -127,70 +129,22 @@ impl Services {
         context: &Context<'_>,
         name: &'static str,
         port: u16,
-        handler: Handler,
+        handler: serve::Handler<Self>,
     ) -> Result<(), StartError> {
-        let net = &self.net;
-        let listener = net.socket(context, SocketType::Stream)?;
-        net.set_option(context, listener, SocketOption::ReuseAddress(true))?;
-        net.bind(
-            context,
-            listener,
-            SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port),
-        )?;
-        net.listen(context, listener, BACKLOG)?;
-        let services = self.clone();
-        context
-            .kernel()
-            .arc()
-            .spawn_detached(name, move |context| {
-                services.accept_loop(context, name, listener, handler);
-            })
-            .map_err(|_| StartError::Thread)?;
+        let service = Service {
+            name,
+            port,
+            limits: LIMITS,
+            handler,
+        };
+        let counters = self.counters.clone();
+        serve::listen(context, &self.net, service, self.clone(), counters)?;
         Ok(())
-    }
-
-    fn accept_loop(
-        self: Arc<Self>,
-        context: &Context<'_>,
-        name: &'static str,
-        listener: Fd,
-        handler: Handler,
-    ) {
-        let active = Arc::new(AtomicUsize::new(0));
-        loop {
-            let connection = match self.net.accept(context, listener) {
-                Ok((connection, _peer)) => connection,
-                Err(Errno::BadDescriptor | Errno::InvalidArgument) => return,
-                Err(_) => continue, // A connection that failed; the next one waits.
-            };
-            self.stats.connections.fetch_add(1, Relaxed);
-            if active.load(Relaxed) >= MAX_CONNECTIONS {
-                self.stats.refused.fetch_add(1, Relaxed);
-                let _ = self.net.close(context, connection);
-                continue;
-            }
-            let _ = self
-                .net
-                .set_option(context, connection, SocketOption::KeepAlive(true));
-            active.fetch_add(1, Relaxed);
-            let services = self.clone();
-            let count = active.clone();
-            let started = context.kernel().arc().spawn_detached(name, move |context| {
-                handler(context, &services, connection);
-                let _ = services.net.close(context, connection);
-                count.fetch_sub(1, Relaxed);
-            });
-            if started.is_err() {
-                active.fetch_sub(1, Relaxed);
-                self.stats.refused.fetch_add(1, Relaxed);
-                let _ = self.net.close(context, connection);
-            }
-        }
     }
 }
 
 /// Reads from `connection`, giving up (as `Ok(0)`, end of stream) when it
-/// has been silent for [`IDLE_TIMEOUT_NS`].
+/// has been silent for the services' idle timeout.
 ///
 /// # Errors
 /// The read's error.
@@ -200,9 +154,5 @@ pub(crate) fn read_or_idle(
     connection: Fd,
     buffer: &mut [u8],
 ) -> Result<usize, Errno> {
-    let mut poll = [PollFd::new(connection, PollEvents::READABLE)];
-    if net.poll(context, &mut poll, Some(IDLE_TIMEOUT_NS))? == 0 {
-        return Ok(0);
-    }
-    net.read(context, connection, buffer)
+    serve::read_or_idle(context, net, connection, buffer, LIMITS.idle_timeout_ns)
 }

@@ -7,7 +7,7 @@ use core::sync::atomic::Ordering::Relaxed;
 use kernel::Context;
 use kernel::net::{Fd, SocketType};
 
-use super::{Services, StartError};
+use super::{ServeError, Services, StartError};
 
 /// The largest datagram echoed whole.
 const MAX_DATAGRAM: usize = 65_507;
@@ -21,7 +21,7 @@ pub(super) fn start(context: &Context<'_>, services: &Arc<Services>) -> Result<(
         .kernel()
         .arc()
         .spawn_detached("udp-echo", move |context| serve(context, &services, socket))
-        .map_err(|_| StartError::Thread)?;
+        .map_err(|_| StartError::Serve(ServeError::Thread))?;
     Ok(())
 }
 
