@@ -1,8 +1,8 @@
 //! The images under test, found through environment variables set by xtask.
 //!
 //! `cargo xtask test` builds the images and the ISO, then runs this crate's
-//! tests with their paths in `ANYKERNEL_IMAGE`, `ANYKERNEL_SELFTEST_IMAGE`
-//! and `ANYKERNEL_ISO`. Without them a test stops with a message saying so.
+//! tests with their paths in `ANYKERNEL_IMAGE`, `ANYKERNEL_SELFTEST_IMAGE`,
+//! `ANYKERNEL_KV_IMAGE` and `ANYKERNEL_ISO`. Without them a test stops with a message saying so.
 //! The deadlines are generous: tests run two QEMUs at once under TCG on a
 //! loaded two-core machine.
 
@@ -20,6 +20,8 @@ pub const IMAGE_ENV: &str = "ANYKERNEL_IMAGE";
 pub const SELFTEST_IMAGE_ENV: &str = "ANYKERNEL_SELFTEST_IMAGE";
 /// The GRUB ISO holding the appliance.
 pub const ISO_ENV: &str = "ANYKERNEL_ISO";
+/// The kv appliance ELF (`kv`).
+pub const KV_IMAGE_ENV: &str = "ANYKERNEL_KV_IMAGE";
 
 /// Time for a PVH boot to print `anykernel: ready` (it takes ~0.05 s).
 pub const BOOT_DEADLINE: Duration = Duration::from_secs(10);
@@ -49,6 +51,12 @@ pub fn appliance_image() -> PathBuf {
 #[track_caller]
 pub fn selftest_image() -> PathBuf {
     image_from(SELFTEST_IMAGE_ENV)
+}
+
+/// The kv appliance ELF; panics if xtask did not say where it is.
+#[track_caller]
+pub fn kv_image() -> PathBuf {
+    image_from(KV_IMAGE_ENV)
 }
 
 /// The GRUB ISO; panics if xtask did not say where it is.

@@ -34,8 +34,9 @@ mod verdict;
 
 pub use config::QemuConfig;
 pub use images::{
-    BOOT_DEADLINE, IMAGE_ENV, ISO_DEADLINE, ISO_ENV, SELFTEST_DEADLINE, SELFTEST_IMAGE_ENV,
-    appliance_image, boot, iso_image, selftest, selftest_config, selftest_image,
+    BOOT_DEADLINE, IMAGE_ENV, ISO_DEADLINE, ISO_ENV, KV_IMAGE_ENV, SELFTEST_DEADLINE,
+    SELFTEST_IMAGE_ENV, appliance_image, boot, iso_image, kv_image, selftest, selftest_config,
+    selftest_image,
 };
 pub use machine::{
     Accel, BootMedium, CPU_MODEL, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, GDB_PORT,

@@ -12,26 +12,30 @@
 use std::path::{Path, PathBuf};
 
 use crate::command::{cargo, run, tool};
-use crate::paths::{APPLIANCE, IMAGE_TARGET, SELFTEST, image_dir};
+use crate::paths::{APPLIANCE, IMAGE_TARGET, KV, SELFTEST, image_dir};
 use crate::setup::{Need, ensure};
 use crate::symbols;
 
-/// The two bootable ELF images.
+/// The bootable ELF images the tests boot.
 #[derive(Clone, Debug)]
 pub struct Images {
     /// `anykernel`, the appliance.
     pub appliance: PathBuf,
     /// `anykernel-selftest`, the in-guest tests.
     pub selftest: PathBuf,
+    /// `kv`, the memcached-protocol appliance.
+    pub kv: PathBuf,
 }
 
-/// Builds both images and embeds their symbols.
+/// Builds the images and embeds their symbols.
 pub fn build_images() -> Result<Images, String> {
     let args = [
         "build",
         "--release",
         "-p",
         "app",
+        "-p",
+        "kv",
         "--target",
         IMAGE_TARGET,
         "--bins",
@@ -43,11 +47,12 @@ pub fn build_images() -> Result<Images, String> {
     let images = Images {
         appliance: image_dir().join(APPLIANCE),
         selftest: image_dir().join(SELFTEST),
+        kv: image_dir().join(KV),
     };
-    for image in [&images.appliance, &images.selftest] {
+    for image in [&images.appliance, &images.selftest, &images.kv] {
         if !image.is_file() {
             return Err(format!(
-                "`cargo build` produced no {} (app must define the binaries `{APPLIANCE}` and `{SELFTEST}`)",
+                "`cargo build` produced no {} (app must define the binaries `{APPLIANCE}` and `{SELFTEST}`, kv the binary `{KV}`)",
                 image.display()
             ));
         }

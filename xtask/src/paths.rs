@@ -13,6 +13,8 @@ pub const IMAGE_TARGET: &str = "x86_64-unknown-none";
 pub const APPLIANCE: &str = "anykernel";
 /// The selftest image's file name.
 pub const SELFTEST: &str = "anykernel-selftest";
+/// The kv appliance's binary name (package `kv`, `app/kv`).
+pub const KV: &str = "kv";
 
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {

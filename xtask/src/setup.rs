@@ -22,8 +22,12 @@ pub enum Need {
     IsoTools,
     /// gdb.
     Gdb,
-    /// The Linux peers of the network tests: ip, ping, curl, dnsmasq.
+    /// The Linux peers of the network tests: ip, ping, curl, dnsmasq,
+    /// openssl (the TLS server embedded-tls talks to).
     NetTools,
+    /// The kv appliance's real clients: memccapable (the protocol
+    /// conformance suite) and memcslap (load), from libmemcached-tools.
+    KvClients,
     /// `bench --vs linux`: apt-get and dpkg to unpack the Linux guest's
     /// Debian packages, gzip for its initramfs, wrk as the HTTP load.
     LinuxBaseline,
@@ -35,7 +39,7 @@ pub enum Need {
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 17] = [
+const HOST_TOOLS: [HostTool; 20] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -68,6 +72,19 @@ const HOST_TOOLS: [HostTool; 17] = [
     (Need::NetTools, "ping", "ping", "iputils-ping"),
     (Need::NetTools, "curl", "curl", "curl"),
     (Need::NetTools, "dnsmasq", "dnsmasq", "dnsmasq-base"),
+    (Need::NetTools, "openssl", "openssl", "openssl"),
+    (
+        Need::KvClients,
+        "memccapable",
+        "memccapable",
+        "libmemcached-tools",
+    ),
+    (
+        Need::KvClients,
+        "memcslap",
+        "memcslap",
+        "libmemcached-tools",
+    ),
     (Need::LinuxBaseline, "apt-get", "apt-get", "apt"),
     (Need::LinuxBaseline, "dpkg", "dpkg", "dpkg"),
     (Need::LinuxBaseline, "gzip", "gzip", "gzip"),

@@ -13,7 +13,7 @@
 mod summary;
 
 use qemu_tests::netns::missing_privilege;
-use qemu_tests::{IMAGE_ENV, ISO_ENV, SELFTEST_IMAGE_ENV};
+use qemu_tests::{IMAGE_ENV, ISO_ENV, KV_IMAGE_ENV, SELFTEST_IMAGE_ENV};
 
 use crate::build::{Images, build_images};
 use crate::command::{cargo, run};
@@ -27,14 +27,20 @@ use summary::Summary;
 const HOST_ONLY_PACKAGES: [&str; 4] = ["xtask", "qemu-tests", "hypercall-posix", "fuzz"];
 
 /// What the root-only tests run besides `ip`: Linux's tools as peers.
-const ROOT_TEST_TOOLS: [&str; 3] = ["ping", "curl", "dnsmasq"];
+const ROOT_TEST_TOOLS: [&str; 4] = ["ping", "curl", "dnsmasq", "openssl"];
 
 /// The `test` verb.
 pub fn test_verb(quick: bool) -> Result<(), String> {
     let needs: &[Need] = if quick {
         &[Need::Target, Need::IsoTools, Need::NetTools]
     } else {
-        &[Need::Target, Need::IsoTools, Need::Qemu, Need::NetTools]
+        &[
+            Need::Target,
+            Need::IsoTools,
+            Need::Qemu,
+            Need::NetTools,
+            Need::KvClients,
+        ]
     };
     ensure(needs)?;
     let mut summary = Summary::default();
@@ -154,6 +160,7 @@ fn qemu_tests(images: &Images, iso: &std::path::Path, ignored: bool) -> Result<(
     command
         .env(IMAGE_ENV, &images.appliance)
         .env(SELFTEST_IMAGE_ENV, &images.selftest)
+        .env(KV_IMAGE_ENV, &images.kv)
         .env(ISO_ENV, iso);
     run(command)
 }

@@ -162,15 +162,20 @@ impl<S: Send + Sync + 'static> Acceptor<S> {
         if self.active.load(Relaxed) >= self.service.limits.max_connections {
             return false;
         }
-        let _ = self.net.set_option(context, connection, SocketOption::KeepAlive(true));
+        let _ = self
+            .net
+            .set_option(context, connection, SocketOption::KeepAlive(true));
         self.active.fetch_add(1, Relaxed);
         let (net, state, active) = (self.net.clone(), self.state.clone(), self.active.clone());
         let handler = self.service.handler;
-        let started = context.kernel().arc().spawn_detached(self.service.name, move |context| {
-            handler(context, &state, connection);
-            let _ = net.close(context, connection);
-            active.fetch_sub(1, Relaxed);
-        });
+        let started = context
+            .kernel()
+            .arc()
+            .spawn_detached(self.service.name, move |context| {
+                handler(context, &state, connection);
+                let _ = net.close(context, connection);
+                active.fetch_sub(1, Relaxed);
+            });
         if started.is_err() {
             self.active.fetch_sub(1, Relaxed);
         }

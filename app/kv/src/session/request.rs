@@ -68,7 +68,11 @@ pub(crate) fn parse(line: &[u8]) -> Result<Command<'_>, Rejection> {
     if name.len() < 2 {
         return Err(reject(ERROR, false));
     }
-    let takes_noreply = !matches!(name, b"get" | b"gets" | b"gat" | b"gats" | b"stats");
+    // memcached honours `noreply` only on commands that change something.
+    let takes_noreply = !matches!(
+        name,
+        b"get" | b"gets" | b"gat" | b"gats" | b"stats" | b"version" | b"quit"
+    );
     let noreply = takes_noreply && tokens.noreply();
     let request = match name {
         b"get" | b"gets" | b"gat" | b"gats" => retrieve(line, &tokens),

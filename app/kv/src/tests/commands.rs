@@ -179,6 +179,9 @@ fn stats_version_verbosity() {
         "ERROR\r\nERROR\r\n"
     );
     assert_eq!(chat("version\r\n"), "VERSION 1.6.0-anykernel\r\n");
+    // As memcached: extra words, `noreply` included, are ignored.
+    assert_eq!(chat("version noreply\r\n"), "VERSION 1.6.0-anykernel\r\n");
+    assert_eq!(chat("version foo bar\r\n"), "VERSION 1.6.0-anykernel\r\n");
     assert_eq!(
         chat("verbosity 1\r\nverbosity x\r\nverbosity 1 noreply\r\nverbosity\r\n"),
         "OK\r\nCLIENT_ERROR bad command line format\r\nERROR\r\n"
