@@ -59,9 +59,13 @@ pub mod udp;
 mod tests;
 
 pub use buffer::{PacketBuffer, PacketPool};
+/// The I/O traits [`TcpStream`] implements, for crates written against them.
+pub use embedded_io;
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;
-pub use socket::{Errno, Fd, MessageFlags, PollEvents, PollFd, Shutdown, SocketOption, SocketType};
+pub use socket::{
+    Errno, Fd, MessageFlags, PollEvents, PollFd, Shutdown, SocketOption, SocketType, TcpStream,
+};
 pub use stack::Stack;
 /// The wire formats, for drivers.
 pub use wire;

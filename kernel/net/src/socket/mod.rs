@@ -8,11 +8,15 @@
 //! buffer) sleeps on the socket's condition variable, which releases the
 //! stack lock and the virtual CPU, unless the socket is non-blocking, when
 //! it returns [`Errno::WouldBlock`]. Nothing here spins.
+//!
+//! [`TcpStream`] lends a TCP socket to crates written against the
+//! `embedded-io` traits (`Read`, `Write`), e.g. a no_std TLS client.
 
 pub mod errno;
 mod messages;
 mod options;
 mod poll;
+pub mod stream;
 pub mod table;
 mod tcp_calls;
 
@@ -26,6 +30,7 @@ pub use errno::Errno;
 pub use messages::MessageFlags;
 pub use options::{OptionName, SocketOption};
 pub use poll::{PollEvents, PollFd};
+pub use stream::TcpStream;
 pub use table::Fd;
 use table::Transport;
 
