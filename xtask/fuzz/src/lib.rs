@@ -1,4 +1,5 @@
-//! Shared parts of the fuzz targets: a heap that counts, per thread.
+//! Shared parts of the fuzz targets: a heap that counts, per thread, and
+//! a buffer that plays physical memory for the boot-time parsers.
 //!
 //! The targets live in `tests/` (one file per area: `wire`, `tcp`, `dhcp`,
 //! `stack`, `bootinfo`, `acpi`) and use `bolero`: under `cargo test` each runs on
@@ -125,5 +126,40 @@ mod tests {
             (nothing.allocations, nothing.peak_bytes, nothing.kept_bytes),
             (0, 0, 0)
         );
+    }
+}
+
+/// A byte buffer that plays physical memory from address `base` on, its
+/// first byte 8-aligned in host memory too (multiboot2's reader checks the
+/// pointer), for the platform's boot-information and ACPI parsers.
+#[derive(Debug)]
+pub struct PlacedMemory {
+    base: u64,
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl PlacedMemory {
+    /// `content` at physical address `base`.
+    pub fn new(base: u64, content: &[u8]) -> Self {
+        let mut bytes = vec![0u8; content.len() + 8];
+        let start = bytes.as_ptr().align_offset(8);
+        bytes[start..start + content.len()].copy_from_slice(content);
+        bytes.truncate(start + content.len());
+        Self { base, bytes, start }
+    }
+}
+
+impl platform::bootinfo::PhysicalMemory for PlacedMemory {
+    fn readable(&self, address: u64, length: usize) -> &[u8] {
+        let Some(offset) = address
+            .checked_sub(self.base)
+            .and_then(|o| usize::try_from(o).ok())
+        else {
+            return &[];
+        };
+        let held = &self.bytes[self.start..];
+        let from = offset.min(held.len());
+        &held[from..from + length.min(held.len() - from)]
     }
 }

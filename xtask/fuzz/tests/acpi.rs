@@ -9,8 +9,8 @@
 //! has bytes for.
 
 use bolero::{TypeGenerator, check};
+use fuzz::PlacedMemory;
 use platform::acpi::{Tables, dsdt};
-use platform::bootinfo::PhysicalMemory;
 
 /// Where the buffer starts: the BIOS area the RSDP scan covers.
 const BASE: u64 = 0xe_0000;
@@ -170,26 +170,10 @@ fn corrupt(firmware: &Firmware, bytes: &mut [u8], parts: &[(usize, Vec<u8>)]) {
     }
 }
 
-/// The buffer as physical memory at [`BASE`].
-struct Memory(Vec<u8>);
-
-impl PhysicalMemory for Memory {
-    fn readable(&self, address: u64, length: usize) -> &[u8] {
-        let Some(offset) = address
-            .checked_sub(BASE)
-            .and_then(|o| usize::try_from(o).ok())
-        else {
-            return &[];
-        };
-        let from = offset.min(self.0.len());
-        &self.0[from..from + length.min(self.0.len() - from)]
-    }
-}
-
 #[test]
 fn firmware_tables_never_break_the_platform_and_yield_bounded_answers() {
     check!().with_type::<Firmware>().for_each(|firmware| {
-        let memory = Memory(memory(firmware));
+        let memory = PlacedMemory::new(BASE, &memory(firmware));
         let rsdp = firmware.loader_rsdp.then_some(address(RSDP));
         let Some(tables) = Tables::find(&memory, rsdp) else {
             return;

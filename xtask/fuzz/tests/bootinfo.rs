@@ -8,46 +8,16 @@
 //! and 4 GiB, clear of the image and of every loader structure kept).
 
 use bolero::{TypeGenerator, check};
+use fuzz::PlacedMemory;
 use platform::bootinfo::{
     BootInfo, IDENTITY_MAPPED_LIMIT, LOW_MEMORY_END, Loader, LoaderReport, MemoryRegion, PAGE_SIZE,
-    PhysicalMemory, multiboot2, pvh,
+    multiboot2, pvh,
 };
 
 /// Where the fuzzer's memory starts.
 const BASE: u64 = 0x1_0000;
 /// Where the image is taken to lie.
 const IMAGE: MemoryRegion = MemoryRegion::new(0x10_0000, 0x18_0000);
-
-/// A byte buffer whose first byte has address [`BASE`] and is 8-aligned
-/// in host memory too (multiboot2's reader checks the pointer).
-struct Memory {
-    bytes: Vec<u8>,
-    start: usize,
-}
-
-impl Memory {
-    fn new(content: &[u8]) -> Self {
-        let mut bytes = vec![0u8; content.len() + 8];
-        let start = bytes.as_ptr().align_offset(8);
-        bytes[start..start + content.len()].copy_from_slice(content);
-        bytes.truncate(start + content.len());
-        Self { bytes, start }
-    }
-}
-
-impl PhysicalMemory for Memory {
-    fn readable(&self, address: u64, length: usize) -> &[u8] {
-        let Some(offset) = address
-            .checked_sub(BASE)
-            .and_then(|o| usize::try_from(o).ok())
-        else {
-            return &[];
-        };
-        let held = &self.bytes[self.start..];
-        let from = offset.min(held.len());
-        &held[from..from + length.min(held.len() - from)]
-    }
-}
 
 /// Mostly an address inside the buffer (`BASE + offset % length`), with a
 /// first byte of 255 the raw value.
@@ -154,7 +124,7 @@ fn start_info(input: &PvhInput) -> Vec<u8> {
 #[test]
 fn pvh_start_info_parses_into_sound_usable_memory() {
     check!().with_type::<PvhInput>().for_each(|input| {
-        let memory = Memory::new(&start_info(input));
+        let memory = PlacedMemory::new(BASE, &start_info(input));
         if let Ok(report) = pvh::parse(&memory, BASE) {
             assert_usable_memory_sound(report, Loader::Pvh);
         }
@@ -209,7 +179,7 @@ fn multiboot2_tags_parse_into_sound_usable_memory() {
             }
             let total = size.unwrap_or(information.len() as u32);
             information[..4].copy_from_slice(&total.to_le_bytes());
-            let memory = Memory::new(&information);
+            let memory = PlacedMemory::new(BASE, &information);
             if let Ok(report) = multiboot2::parse(&memory, BASE) {
                 assert_usable_memory_sound(report, Loader::Multiboot2);
             }
