@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig};
+use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig, WaitError};
 
 use super::summary::Summary;
 use crate::apps::{self, App};
@@ -20,6 +20,8 @@ use crate::setup::{Need, ensure};
 
 /// How long an image may take to say it is ready (TCG, a loaded machine).
 const BOOT_DEADLINE: Duration = Duration::from_secs(60);
+/// How long QEMU, having closed its output, may take to exit.
+const REAP_DEADLINE: Duration = Duration::from_secs(5);
 /// The line an application prints once it serves.
 const READY: &str = "anykernel: ready";
 /// The machines every application image boots on.
@@ -76,9 +78,16 @@ fn boot_to_ready(image: &Path, machine: Machine) -> Result<(), String> {
             qemu.stop();
             Ok(())
         }
-        Err(error) => Err(format!(
-            "no `{READY}` line on {machine} ({error}): {}",
-            qemu.stop()
-        )),
+        Err(error) => {
+            // QEMU that exited is reaped for its verdict; one that is
+            // still running is killed.
+            let outcome = match error {
+                WaitError::Exited => qemu.wait_for_exit(REAP_DEADLINE),
+                WaitError::Timeout => qemu.stop(),
+            };
+            Err(format!(
+                "no `{READY}` line on {machine} ({error}): {outcome}"
+            ))
+        }
     }
 }
