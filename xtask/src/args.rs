@@ -32,6 +32,9 @@ pub struct RunOptions {
     pub memory_mib: u32,
     #[arg(long, default_value = "appliance", value_parser = image)]
     pub image: ImageKind,
+    /// Boot this application (a workspace package) instead of the appliance.
+    #[arg(long, value_name = "NAME", value_parser = app_name, conflicts_with = "image")]
+    pub app: Option<String>,
     /// Run the appliance as a hosted kernel (a Linux process), not in QEMU.
     #[arg(long)]
     pub hosted: bool,
@@ -56,6 +59,12 @@ pub enum Verb {
     Gdb(RunOptions),
     Test {
         quick: bool,
+        /// Test this application alone, not the whole workspace.
+        app: Option<String>,
+    },
+    /// `new NAME`: an application crate from the template.
+    New {
+        name: String,
     },
     Iso {
         params: Vec<String>,
@@ -138,6 +147,12 @@ enum Words {
     Test {
         #[arg(long)]
         quick: bool,
+        #[arg(long, value_name = "NAME", value_parser = app_name)]
+        app: Option<String>,
+    },
+    New {
+        #[arg(value_name = "NAME", value_parser = app_name)]
+        name: String,
     },
     Iso {
         #[arg(last = true, value_name = "KERNEL_PARAMETERS")]
@@ -181,7 +196,8 @@ pub fn parse(words: &[String]) -> Result<Verb, UsageError> {
         Some(Words::Build) => Verb::Build,
         Some(Words::Run(options)) => Verb::Run(options.resolve_network()?),
         Some(Words::Gdb(options)) => Verb::Gdb(options.resolve_network()?),
-        Some(Words::Test { quick }) => Verb::Test { quick },
+        Some(Words::Test { quick, app }) => Verb::Test { quick, app },
+        Some(Words::New { name }) => Verb::New { name },
         Some(Words::Iso { params }) => Verb::Iso { params },
         Some(Words::Bench(bench)) => bench.verb(),
         Some(Words::Fuzz { seconds }) => Verb::Fuzz { seconds },
@@ -258,6 +274,11 @@ fn firmware(name: &str) -> Result<Firmware, String> {
         _ => None,
     };
     one_of(found, "qboot, seabios")
+}
+
+/// `--app` and `new`'s NAME: see [`crate::apps::check_name`].
+fn app_name(name: &str) -> Result<String, String> {
+    crate::apps::check_name(name).map(|()| name.to_string())
 }
 
 fn image(name: &str) -> Result<ImageKind, String> {

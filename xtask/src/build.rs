@@ -10,6 +10,7 @@
 //! so both steps must accept an image they already processed.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::command::{cargo, run, tool};
 use crate::paths::{APPLIANCE, IMAGE_TARGET, KV, SELFTEST, image_dir};
@@ -29,21 +30,7 @@ pub struct Images {
 
 /// Builds the images and embeds their symbols.
 pub fn build_images() -> Result<Images, String> {
-    let args = [
-        "build",
-        "--release",
-        "-p",
-        "app",
-        "-p",
-        "kv",
-        "--target",
-        IMAGE_TARGET,
-        "--bins",
-    ];
-    let mut build = cargo(&args);
-    // Only the image build: host tools keep the profile as it is.
-    build.env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only");
-    run(build)?;
+    run(image_build(&["-p", "app", "-p", "kv", "--bins"]))?;
     let images = Images {
         appliance: image_dir().join(APPLIANCE),
         selftest: image_dir().join(SELFTEST),
@@ -59,6 +46,16 @@ pub fn build_images() -> Result<Images, String> {
         finish_image(image)?;
     }
     Ok(images)
+}
+
+/// `cargo build` of the bare-metal images `selection` names (`-p app
+/// --bins`), release, with the line tables [`finish_image`] moves out.
+pub fn image_build(selection: &[&str]) -> Command {
+    let mut build = cargo(&["build", "--release", "--target", IMAGE_TARGET]);
+    build.args(selection);
+    // Only the image build: host tools keep the profile as it is.
+    build.env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only");
+    build
 }
 
 /// Makes a freshly linked image what we ship: its debug information moved

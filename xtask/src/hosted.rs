@@ -1,34 +1,28 @@
 //! `cargo xtask run --hosted`: the appliance as a hosted kernel.
 //!
-//! The same application as the bare-metal image, built for the host and
-//! linked with `hypercall-posix`, runs as a Linux process on this
-//! terminal. `--net SPEC` gives it a virtual NIC (`tap:NAME` or
+//! The same application as the bare-metal image (the appliance, or with
+//! `--app NAME` the application NAME), built for the host and linked with
+//! `hypercall-posix`, runs as a Linux process on this terminal. `--net SPEC` gives it a virtual NIC (`tap:NAME` or
 //! `bus:PATH`); kernel parameters after `--` (`ip=192.168.77.2/24
 //! gw=192.168.77.1`, `dhcp`, `log=debug`) are its boot parameters.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
+use crate::apps::{App, build_hosted};
 use crate::args::{ImageKind, RunOptions};
-use crate::command::{cargo, run};
-use crate::paths::target_dir;
+use crate::paths::APPLIANCE;
 use crate::run::NO_VERDICT_STATUS;
 
-/// Builds the hosted appliance (release, host target); returns its path.
-pub fn build_hosted() -> Result<PathBuf, String> {
-    run(cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "app",
-        "--bin",
-        "anykernel",
-    ]))?;
-    let binary = target_dir().join("release/anykernel");
-    if !binary.is_file() {
-        return Err(format!("`cargo build` produced no {}", binary.display()));
+/// Builds what `options` run hosted (release, host target); returns its path.
+fn build_program(options: &RunOptions) -> Result<PathBuf, String> {
+    match &options.app {
+        None => build_hosted("app", APPLIANCE),
+        Some(name) => {
+            let app = App::find(name)?;
+            build_hosted(&app.package, &app.binary)
+        }
     }
-    Ok(binary)
 }
 
 /// The hosted kernel's command line for `options`.
@@ -54,7 +48,7 @@ pub fn run_hosted(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
             "`--hosted` runs the appliance; the selftest runs under `cargo xtask test`".into(),
         );
     }
-    let binary = build_hosted()?;
+    let binary = build_program(options)?;
     let command = hosted_command(&binary, options);
     eprintln!(
         "xtask: running {} as a hosted kernel{}; Ctrl-C quits",

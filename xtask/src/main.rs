@@ -1,10 +1,11 @@
 //! `cargo xtask`: builds, runs, tests and measures the Anykernel images.
 //!
-//! Verbs: help, build, run, gdb, test, iso, bench (see [`HELP`]). Each verb
+//! Verbs: help, build, run, gdb, test, new, iso, bench, fuzz (see [`HELP`]). Each verb
 //! first runs the set-up checks it needs (setup.rs). QEMU is only ever
 //! started through the `qemu_tests` library. Errors end in one line on
 //! stderr and a non-zero status (2 for a command line that does not parse).
 
+mod apps;
 mod args;
 mod bench;
 mod build;
@@ -13,6 +14,7 @@ mod fuzz;
 mod hosted;
 mod iso;
 mod matrix;
+mod new;
 mod paths;
 mod run;
 mod setup;
@@ -34,6 +36,11 @@ verbs:
   test [--quick]        fmt, clippy (host, bare metal), docs, host tests, fuzz
                         targets, images + ISO, QEMU tests, root-only tests
                         (--quick skips what boots QEMU)
+  test --app NAME [--quick]
+                        fmt, clippy, docs, `cargo test -p NAME`, its image booted
+                        to ready on q35 and microvm (--quick: no boots)
+  new NAME              a new application crate app/NAME from the template (echo
+                        on TCP port 7), added to the workspace members
   iso [-- params]       build a BIOS + UEFI GRUB ISO of the appliance; print its path
   bench [--runs N]      image sizes, boot times, guest figures (N runs, default 5);
                         raw figures in $TARGET/bench.json
@@ -59,6 +66,10 @@ options of run and gdb:
   --firmware qboot|seabios   q35 and pc only; default qboot
   --mem SIZE                 e.g. 64M, 1G; default 128M
   --image appliance|selftest default appliance; the selftest takes -- test=<case>
+  --app NAME                 boot the application NAME (a workspace package, e.g.
+                             one `new` made, or kv), bare metal or --hosted; user
+                             networking forwards the ports its Cargo.toml names
+                             ([package.metadata.anykernel] forwards = [\"7007:7\"])
   --net user|tap:NAME|dgram:LOCALPORT:REMOTEPORT|none
                              the guest's virtio NIC; default user networking with
                              127.0.0.1:8080 -> guest 80 and 127.0.0.1:7777 -> guest 7
@@ -102,7 +113,12 @@ fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
         Verb::Build => build::build_verb()?,
         Verb::Run(options) => return run::run_verb(options, false),
         Verb::Gdb(options) => return run::run_verb(options, true),
-        Verb::Test { quick } => test::test_verb(*quick)?,
+        Verb::Test { quick, app: None } => test::test_verb(*quick)?,
+        Verb::Test {
+            quick,
+            app: Some(name),
+        } => test::app_test_verb(name, *quick)?,
+        Verb::New { name } => new::new_verb(name)?,
         Verb::Iso { params } => iso::iso_verb(params)?,
         Verb::Bench {
             runs,

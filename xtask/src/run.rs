@@ -1,5 +1,7 @@
 //! `cargo xtask run` and `cargo xtask gdb`: boot an image on this terminal.
 //!
+//! The image is the appliance (or its selftest), or with `--app NAME` the
+//! application NAME, forwarded the ports its `Cargo.toml` names (apps.rs).
 //! The exit status reflects the guest: 0 when it passed or when Ctrl-C
 //! ended QEMU, the guest's failure code (1..=63) when it failed, and
 //! [`NO_VERDICT_STATUS`] when QEMU ended without a guest verdict.
@@ -8,6 +10,7 @@ use std::process::ExitCode;
 
 use qemu_tests::{Forward, GDB_PORT, Network, Nic, QemuConfig, TerminalRun, Verdict};
 
+use crate::apps::{self, App};
 use crate::args::{ImageKind, RunOptions};
 use crate::build::build_images;
 use crate::setup::{Need, ensure};
@@ -27,8 +30,13 @@ pub const USER_FORWARDS: [Forward; 2] = [
     },
 ];
 
-/// The QEMU configuration `options` ask for, booting `image`.
-pub fn config_for(options: &RunOptions, image: &std::path::Path) -> QemuConfig {
+/// The QEMU configuration `options` ask for, booting `image` with
+/// `forwards` when on user networking.
+pub fn config_for(
+    options: &RunOptions,
+    image: &std::path::Path,
+    forwards: &[Forward],
+) -> QemuConfig {
     let mut config = QemuConfig::kernel(image)
         .machine(options.machine)
         .accel(options.accel)
@@ -40,7 +48,7 @@ pub fn config_for(options: &RunOptions, image: &std::path::Path) -> QemuConfig {
     let network = options
         .net
         .as_deref()
-        .and_then(|text| Network::parse(text, &USER_FORWARDS));
+        .and_then(|text| Network::parse(text, forwards));
     if let Some(network) = network {
         let mut nic = Nic::new(network);
         nic.pcap = options.pcap.clone();
@@ -50,13 +58,51 @@ pub fn config_for(options: &RunOptions, image: &std::path::Path) -> QemuConfig {
 }
 
 /// What to tell the user about reaching the guest.
-fn network_hint(options: &RunOptions) -> Option<String> {
-    match options.net.as_deref()? {
-        "user" => Some(
+fn network_hint(options: &RunOptions, forwards: &[Forward]) -> Option<String> {
+    match (options.net.as_deref()?, &options.app) {
+        ("user", None) => Some(
             "xtask: the appliance is at http://127.0.0.1:8080/ (and echo on 127.0.0.1:7777) once it has its DHCP lease".into(),
         ),
-        other => Some(format!("xtask: the guest's NIC is on {other}")),
+        ("user", Some(name)) => Some(forwards_hint(name, forwards)),
+        (other, _) => Some(format!("xtask: the guest's NIC is on {other}")),
     }
+}
+
+/// Where application `name`'s forwarded ports are, or how to get some.
+fn forwards_hint(name: &str, forwards: &[Forward]) -> String {
+    if forwards.is_empty() {
+        return format!(
+            "xtask: {name} has no forwarded ports (its Cargo.toml may name some: \
+             `[package.metadata.anykernel] forwards = [\"HOST:GUEST\"]`)"
+        );
+    }
+    let ports: Vec<String> = forwards
+        .iter()
+        .map(|forward| {
+            format!(
+                "127.0.0.1:{} -> port {}",
+                forward.host_port, forward.guest_port
+            )
+        })
+        .collect();
+    format!(
+        "xtask: {name}: {} once it has its DHCP lease",
+        ports.join(", ")
+    )
+}
+
+/// Builds what `options` boot: the image and its user-networking forwards.
+fn build_target(options: &RunOptions) -> Result<(std::path::PathBuf, Vec<Forward>), String> {
+    let Some(name) = &options.app else {
+        let images = build_images()?;
+        let image = match options.image {
+            ImageKind::Appliance => images.appliance,
+            ImageKind::Selftest => images.selftest,
+        };
+        return Ok((image, USER_FORWARDS.to_vec()));
+    };
+    let app = App::find(name)?;
+    Ok((apps::build_image(&app)?, app.forwards))
 }
 
 /// The `run` verb (`gdb` false) or the `gdb` verb (`gdb` true).
@@ -70,12 +116,8 @@ pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
         &[Need::Target, Need::Qemu]
     };
     ensure(needs)?;
-    let images = build_images()?;
-    let image = match options.image {
-        ImageKind::Appliance => images.appliance,
-        ImageKind::Selftest => images.selftest,
-    };
-    let config = config_for(options, &image).gdb_wait(gdb);
+    let (image, forwards) = build_target(options)?;
+    let config = config_for(options, &image, &forwards).gdb_wait(gdb);
     let shown = config.display().map_err(|error| error.to_string())?;
     eprintln!(
         "xtask: booting {} on {} ({}, {} MiB); serial on this terminal, Ctrl-C quits\nxtask: {shown}",
@@ -84,7 +126,7 @@ pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
         options.accel,
         options.memory_mib
     );
-    if let Some(hint) = network_hint(options) {
+    if let Some(hint) = network_hint(options, &forwards) {
         eprintln!("{hint}");
     }
     if gdb {
@@ -151,6 +193,7 @@ mod tests {
             firmware: None,
             memory_mib: 64,
             image: ImageKind::Selftest,
+            app: None,
             hosted: false,
             net: None,
             pcap: None,
@@ -161,6 +204,35 @@ mod tests {
             .accel(Accel::Kvm)
             .memory_mib(64)
             .param("test=sleep");
-        assert_eq!(config_for(&options, std::path::Path::new("/k")), expected);
+        let image = std::path::Path::new("/k");
+        assert_eq!(config_for(&options, image, &USER_FORWARDS), expected);
+    }
+
+    #[test]
+    fn an_application_gets_its_own_forwards_and_says_where_they_are() {
+        let mut options = crate::args::parse(&["run".into(), "--app".into(), "demo".into()])
+            .map(|verb| match verb {
+                crate::args::Verb::Run(options) => options,
+                other => panic!("{other:?}"),
+            })
+            .expect("parses");
+        let forwards = [Forward {
+            host_port: 7007,
+            guest_port: 7,
+        }];
+        let expected = QemuConfig::kernel("/k").nic(Nic::new(Network::User {
+            forwards: forwards.to_vec(),
+        }));
+        let image = std::path::Path::new("/k");
+        assert_eq!(config_for(&options, image, &forwards), expected);
+        let hint = network_hint(&options, &forwards).expect("a hint");
+        assert!(hint.contains("127.0.0.1:7007 -> port 7"), "{hint}");
+        assert!(
+            network_hint(&options, &[])
+                .expect("a hint")
+                .contains("forwards = [")
+        );
+        options.net = None;
+        assert_eq!(network_hint(&options, &forwards), None);
     }
 }

@@ -8,9 +8,13 @@
 //! their stages fail when not run as root (CI runs as root). `--quick`
 //! skips everything that boots QEMU. The first failing stage stops the
 //! run; a summary with per-stage timings ends it either way. QEMU tests run
-//! at most two at a time: two cores.
+//! at most two at a time: two cores. `--app NAME` checks one application
+//! instead (app.rs).
 
+mod app;
 mod summary;
+
+pub use app::app_test_verb;
 
 use qemu_tests::netns::missing_privilege;
 use qemu_tests::{IMAGE_ENV, ISO_ENV, KV_IMAGE_ENV, SELFTEST_IMAGE_ENV};

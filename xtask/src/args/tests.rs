@@ -49,6 +49,7 @@ fn run_defaults_to_the_appliance_on_q35_tcg_with_128_mib() {
         firmware: None,
         memory_mib: 128,
         image: ImageKind::Appliance,
+        app: None,
         hosted: false,
         net: Some("user".into()),
         pcap: None,
@@ -124,8 +125,20 @@ fn gdb_takes_the_options_of_run() {
 #[test]
 fn other_verbs_and_their_options() {
     assert_eq!(parse_words("build"), Ok(Verb::Build));
-    assert_eq!(parse_words("test"), Ok(Verb::Test { quick: false }));
-    assert_eq!(parse_words("test --quick"), Ok(Verb::Test { quick: true }));
+    assert_eq!(
+        parse_words("test"),
+        Ok(Verb::Test {
+            quick: false,
+            app: None
+        })
+    );
+    assert_eq!(
+        parse_words("test --quick"),
+        Ok(Verb::Test {
+            quick: true,
+            app: None
+        })
+    );
     assert_eq!(
         parse_words("bench"),
         Ok(Verb::Bench {
@@ -153,6 +166,57 @@ fn other_verbs_and_their_options() {
             params: vec!["ip=10.0.0.2/24".into()]
         })
     );
+}
+
+#[test]
+fn run_gdb_and_test_take_an_application() {
+    let options = run_options("run --app demo --machine microvm -- ip=10.0.2.15/24");
+    assert_eq!(options.app.as_deref(), Some("demo"));
+    assert_eq!(options.image, ImageKind::Appliance);
+    assert_eq!(options.net.as_deref(), Some("user"));
+    assert_eq!(options.params, ["ip=10.0.2.15/24"]);
+    let hosted = run_options("run --hosted --app=kv --net bus:/tmp/bus");
+    assert_eq!((hosted.app.as_deref(), hosted.hosted), (Some("kv"), true));
+    let Ok(Verb::Gdb(options)) = parse_words("gdb --app demo") else {
+        panic!("gdb --app did not parse");
+    };
+    assert_eq!(options.app.as_deref(), Some("demo"));
+    assert_eq!(
+        parse_words("test --app my-app"),
+        Ok(Verb::Test {
+            quick: false,
+            app: Some("my-app".into())
+        })
+    );
+    assert_eq!(
+        parse_words("test --quick --app kv"),
+        Ok(Verb::Test {
+            quick: true,
+            app: Some("kv".into())
+        })
+    );
+}
+
+#[test]
+fn new_takes_one_application_name() {
+    assert_eq!(
+        parse_words("new demo"),
+        Ok(Verb::New {
+            name: "demo".into()
+        })
+    );
+    assert_eq!(
+        parse_words("new my-app2"),
+        Ok(Verb::New {
+            name: "my-app2".into()
+        })
+    );
+    let missing = error_of("new");
+    assert!(
+        missing.contains("required arguments were not provided: <NAME>"),
+        "{missing}"
+    );
+    assert!(error_of("new a b").contains("unexpected argument 'b'"));
 }
 
 #[test]
@@ -214,6 +278,21 @@ fn mistakes_are_named() {
             "run --net dgram:x:1",
             "invalid value 'dgram:x:1' for '--net'",
         ),
+        (
+            "run --app My_App",
+            "invalid value 'My_App' for '--app <NAME>': `My_App`: an application's name starts with a lowercase letter",
+        ),
+        (
+            "test --app a_b",
+            "`a_b`: an application's name has only lowercase letters, digits and `-`",
+        ),
+        ("new 9lives", "invalid value '9lives' for '<NAME>'"),
+        (
+            "run --app demo --image selftest",
+            "'--app <NAME>' cannot be used with '--image <IMAGE>'",
+        ),
+        ("test --app", "a value is required for '--app <NAME>'"),
+        ("build --app demo", "unexpected argument '--app'"),
     ];
     for (line, expected) in cases {
         let error = error_of(line);

@@ -14,16 +14,17 @@ pub(super) enum StageResult {
 /// The ordered stages and what they came to.
 #[derive(Debug, Default)]
 pub(super) struct Summary {
-    stages: Vec<(&'static str, StageResult)>,
+    stages: Vec<(String, StageResult)>,
 }
 
 impl Summary {
     /// Runs `action` as stage `name` unless an earlier stage failed.
     pub(super) fn stage(
         &mut self,
-        name: &'static str,
+        name: impl Into<String>,
         action: impl FnOnce() -> Result<(), String>,
     ) {
+        let name = name.into();
         if self.failed() {
             self.stages.push((name, StageResult::Skipped));
             return;
@@ -37,8 +38,8 @@ impl Summary {
         self.stages.push((name, result));
     }
 
-    pub(super) fn skip(&mut self, name: &'static str) {
-        self.stages.push((name, StageResult::Skipped));
+    pub(super) fn skip(&mut self, name: impl Into<String>) {
+        self.stages.push((name.into(), StageResult::Skipped));
     }
 
     pub(super) fn failed(&self) -> bool {
