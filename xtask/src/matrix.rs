@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig, Verdict};
 
-use crate::build::finish_image;
+use crate::build::{finish_image, image_build};
 use crate::command::{cargo, describe, run};
-use crate::paths::{IMAGE_TARGET, image_dir, target_dir};
+use crate::paths::{image_dir, target_dir};
 use crate::symbols;
 
 /// The probe's package and binary.
@@ -138,19 +138,15 @@ fn features(configuration: &Configuration) -> String {
 /// name (the next build overwrites cargo's).
 pub fn build_image(configuration: &Configuration) -> Result<PathBuf, String> {
     let features = features(configuration);
-    let args = [
-        "build",
-        "--release",
+    // As the images stage builds: the two share their dependencies.
+    let selection = [
         "-p",
         PACKAGE,
-        "--target",
-        IMAGE_TARGET,
+        "--no-default-features",
+        "--features",
+        &features,
     ];
-    let mut build = cargo(&args);
-    build.args(["--no-default-features", "--features", &features]);
-    // As the images stage builds: the two share their dependencies.
-    build.env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only");
-    run(build)?;
+    run(image_build(&selection))?;
     let directory = target_dir().join("matrix").join(slug(configuration.name));
     std::fs::create_dir_all(&directory)
         .map_err(|error| format!("{}: {error}", directory.display()))?;
