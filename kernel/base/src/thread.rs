@@ -4,7 +4,9 @@
 //! *bouncer*: it binds the new host thread to a fresh lwp, enters the
 //! kernel and runs the caller's function with the context (the rump papers'
 //! kthread_create). The lwp is made by the spawning thread, so running out
-//! of memory is reported to it rather than lost in the new thread.
+//! of memory is reported to it rather than lost in the new thread. Each
+//! thread's stack is charged to the `threads` account from its creation to
+//! the end of its body.
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -14,9 +16,24 @@ use hypercall::{ThreadError, ThreadId, ThreadSpec};
 use crate::context::{Context, ThreadBinding};
 use crate::kernel::Kernel;
 use crate::lwp::{Lwp, LwpId};
+use crate::memory::Account;
 
 /// Default stack for kernel threads: enough for protocol processing.
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
+
+/// What one kernel thread is charged: its stack, plus about a kilobyte for
+/// its lwp, its binding and the host's record of the thread.
+pub const THREAD_BYTES: usize = DEFAULT_STACK_SIZE + 1024;
+
+/// A thread's charge, given back when the thread's body ends (or when a
+/// thread that could not be created drops its body).
+struct ThreadCharge(Account);
+
+impl Drop for ThreadCharge {
+    fn drop(&mut self) {
+        self.0.release(THREAD_BYTES);
+    }
+}
 
 /// A joinable kernel thread.
 #[must_use = "a joinable thread must be joined"]
@@ -84,11 +101,17 @@ impl Kernel {
         joinable: bool,
         body: KernelThreadBody,
     ) -> Result<(ThreadId, LwpId), ThreadError> {
+        let account = self.memory().account("threads");
+        account
+            .charge(THREAD_BYTES)
+            .map_err(|_| ThreadError::OutOfMemory)?;
+        let charge = ThreadCharge(account);
         let lwp = Lwp::create(self.hypercalls()).map_err(|_| ThreadError::OutOfMemory)?;
         let lwp = Arc::new(lwp);
         let lwp_id = lwp.id();
         let kernel = self.clone();
         let bouncer = Box::new(move || {
+            let _charge = charge;
             let binding = ThreadBinding::new(kernel, lwp);
             let context = binding.enter();
             body(&context);
