@@ -83,6 +83,35 @@ pub struct Listener {
     pub syn_received: usize,
 }
 
+impl Listener {
+    /// The heap bytes of a listener whose accept queue has room for
+    /// `backlog`: what `listen` charges. The queue never grows past that
+    /// room, because a listener admits no child beyond its backlog.
+    pub const fn bytes_for(backlog: usize) -> usize {
+        core::mem::size_of::<Self>() + backlog * core::mem::size_of::<SocketHandle>()
+    }
+
+    /// The heap bytes this listener holds.
+    pub fn footprint(&self) -> usize {
+        Self::bytes_for(self.accept_queue.capacity())
+    }
+
+    /// Makes room for `backlog` children, charging it; false if refused.
+    pub fn make_room(&mut self, backlog: usize, charges: &mut crate::memory::Charges) -> bool {
+        let capacity = self.accept_queue.capacity();
+        if backlog <= capacity {
+            return true;
+        }
+        let bytes = (backlog - capacity) * core::mem::size_of::<SocketHandle>();
+        if !charges.charge(bytes) {
+            return false;
+        }
+        self.accept_queue
+            .reserve_exact(backlog - self.accept_queue.len());
+        true
+    }
+}
+
 /// How a child's move changes its listener's queues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QueueChange {
@@ -149,11 +178,12 @@ impl Role {
         self.step(matches!(self, Self::Unbound), Self::Bound);
     }
 
-    /// listen(): Bound → Listening with an empty accept queue.
+    /// listen(): Bound → Listening with an empty accept queue, room for
+    /// `backlog` made at once (see [`Listener::footprint`]).
     pub fn listen(&mut self, backlog: usize) {
         let listener = Box::new(Listener {
             backlog,
-            accept_queue: VecDeque::with_capacity(backlog.min(64)),
+            accept_queue: VecDeque::with_capacity(backlog),
             syn_received: 0,
         });
         self.step(matches!(self, Self::Bound), Self::Listening(listener));
