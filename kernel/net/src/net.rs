@@ -26,6 +26,7 @@ use log::warn;
 
 use crate::buffer::{PacketBuffer, PacketPool};
 use crate::interface::{InterfaceIndex, InterfaceSpec, NetworkDevice};
+use crate::memory::Budget;
 use crate::socket::table::Transport;
 use crate::stack::{InterfaceError, Stack, StackSeeds};
 
@@ -48,6 +49,10 @@ pub struct Net {
     /// Where `ping` callers sleep.
     pub(crate) ping_wait: Condvar,
     pool: PacketPool,
+    /// What the input queue's slots are charged to, and how much.
+    input_charge: (Budget, usize),
+    /// Kept alive here; the kernel's memory holds it weakly.
+    reclaimer: spin::Once<Arc<dyn base::memory::Reclaim>>,
 }
 
 impl Net {
@@ -58,6 +63,12 @@ impl Net {
     pub fn install(context: &Context<'_>) -> Result<Arc<Self>, ComponentError> {
         let kernel = context.kernel();
         let pool = PacketPool::new(kernel.memory()).map_err(|_| ComponentError::OutOfMemory)?;
+        let input_budget = Budget::new(kernel.memory().account("net"));
+        let input_bytes =
+            INPUT_QUEUE_LIMIT * core::mem::size_of::<(InterfaceIndex, PacketBuffer)>();
+        if !input_budget.charge(input_bytes) {
+            return Err(ComponentError::OutOfMemory);
+        }
         let seeds = seeds(context)?;
         let stack = Stack::new(pool.clone(), seeds, tcp_config(kernel));
         let softnet = Arc::new(spin::Once::<Weak<Net>>::new());
@@ -87,9 +98,12 @@ impl Net {
                 poll_wait: Condvar::new(),
                 ping_wait: Condvar::new(),
                 pool,
+                input_charge: (input_budget, input_bytes),
+                reclaimer: spin::Once::new(),
             }
         });
         softnet.call_once(|| Arc::downgrade(&net));
+        net.register_reclaimer(context);
         kernel.install_service(context, net.clone());
         Ok(net)
     }
@@ -111,6 +125,21 @@ impl Net {
         let mut stack = self.stack.lock(context);
         stack.set_now(context.now_ns());
         stack
+    }
+
+    /// [`Net::lock`] if the lock is free (the pagedaemon, which must not
+    /// wait for it).
+    pub(crate) fn try_lock<'a>(
+        &'a self,
+        context: &'a Context<'_>,
+    ) -> Option<MutexGuard<'a, Stack>> {
+        let mut stack = self.stack.try_lock(context)?;
+        stack.set_now(context.now_ns());
+        Some(stack)
+    }
+
+    pub(crate) fn keep_reclaimer(&self, reclaimer: Arc<dyn base::memory::Reclaim>) {
+        self.reclaimer.call_once(|| reclaimer);
     }
 
     /// Runs `f` on the stack and finishes its work.
@@ -227,6 +256,13 @@ impl Net {
                 self.timer.stop(context);
             }
         }
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        let (budget, bytes) = &self.input_charge;
+        budget.release(*bytes);
     }
 }
 
