@@ -21,17 +21,20 @@ use crate::memory::Account;
 /// Default stack for kernel threads: enough for protocol processing.
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 
-/// What one kernel thread is charged: its stack, plus about a kilobyte for
-/// its lwp, its binding and the host's record of the thread.
-pub const THREAD_BYTES: usize = DEFAULT_STACK_SIZE + 1024;
+/// Bytes a kernel thread is charged besides its stack: about a kilobyte
+/// for its lwp, its binding and the host's record of the thread.
+pub const THREAD_OVERHEAD: usize = 1024;
+
+/// What a thread with the default stack is charged.
+pub const THREAD_BYTES: usize = DEFAULT_STACK_SIZE + THREAD_OVERHEAD;
 
 /// A thread's charge, given back when the thread's body ends (or when a
 /// thread that could not be created drops its body).
-struct ThreadCharge(Account);
+struct ThreadCharge(Account, usize);
 
 impl Drop for ThreadCharge {
     fn drop(&mut self) {
-        self.0.release(THREAD_BYTES);
+        self.0.release(self.1);
     }
 }
 
@@ -78,7 +81,32 @@ impl Kernel {
         name: &str,
         body: impl FnOnce(&Context<'_>) + Send + 'static,
     ) -> Result<JoinHandle, ThreadError> {
-        let (thread, lwp) = self.spawn_thread(name, true, Box::new(body))?;
+        let spec = ThreadSpec {
+            name,
+            stack_size: DEFAULT_STACK_SIZE,
+            joinable: true,
+        };
+        let (thread, lwp) = self.spawn_thread(spec, Box::new(body))?;
+        Ok(JoinHandle { thread, lwp })
+    }
+
+    /// [`Kernel::spawn`] with a stack of `stack_size` bytes, for a thread
+    /// whose work is known to be shallow.
+    ///
+    /// # Errors
+    /// As [`Kernel::spawn`].
+    pub fn spawn_with_stack(
+        self: &Arc<Self>,
+        name: &str,
+        stack_size: usize,
+        body: impl FnOnce(&Context<'_>) + Send + 'static,
+    ) -> Result<JoinHandle, ThreadError> {
+        let spec = ThreadSpec {
+            name,
+            stack_size,
+            joinable: true,
+        };
+        let (thread, lwp) = self.spawn_thread(spec, Box::new(body))?;
         Ok(JoinHandle { thread, lwp })
     }
 
@@ -91,21 +119,25 @@ impl Kernel {
         name: &str,
         body: impl FnOnce(&Context<'_>) + Send + 'static,
     ) -> Result<LwpId, ThreadError> {
-        self.spawn_thread(name, false, Box::new(body))
-            .map(|(_, lwp)| lwp)
+        let spec = ThreadSpec {
+            name,
+            stack_size: DEFAULT_STACK_SIZE,
+            joinable: false,
+        };
+        self.spawn_thread(spec, Box::new(body)).map(|(_, lwp)| lwp)
     }
 
     fn spawn_thread(
         self: &Arc<Self>,
-        name: &str,
-        joinable: bool,
+        spec: ThreadSpec<'_>,
         body: KernelThreadBody,
     ) -> Result<(ThreadId, LwpId), ThreadError> {
         let account = self.memory().account("threads");
+        let bytes = spec.stack_size + THREAD_OVERHEAD;
         account
-            .charge(THREAD_BYTES)
+            .charge(bytes)
             .map_err(|_| ThreadError::OutOfMemory)?;
-        let charge = ThreadCharge(account);
+        let charge = ThreadCharge(account, bytes);
         let lwp = Lwp::create(self.hypercalls()).map_err(|_| ThreadError::OutOfMemory)?;
         let lwp = Arc::new(lwp);
         let lwp_id = lwp.id();
@@ -116,11 +148,6 @@ impl Kernel {
             let context = binding.enter();
             body(&context);
         });
-        let spec = ThreadSpec {
-            name,
-            stack_size: DEFAULT_STACK_SIZE,
-            joinable,
-        };
         let thread = self.hypercalls().thread_create(spec, bouncer)?;
         Ok((thread, lwp_id))
     }

@@ -43,6 +43,7 @@ pub mod ethernet;
 pub mod icmp;
 mod icmp_errors;
 pub mod ifconfig;
+mod input;
 pub mod interface;
 pub mod ipv4;
 pub mod loopback;

@@ -10,7 +10,7 @@
 //! | `sockets` | descriptors and their wait queues | [`crate::socket::table`] |
 //! | `arp` | cache entries | [`crate::arp`] |
 //! | `reassembly` | datagrams and fragment records | [`crate::ipv4::reassembly`] |
-//! | `net` | the input queue | [`crate::net`] |
+//! | `net` | the input queue's slots | `input.rs` |
 //!
 //! Packets held anywhere (socket queues, ARP's waiting packets,
 //! fragments) are pool blocks, charged once to `packet_pool`. Each charge
@@ -102,7 +102,12 @@ impl Net {
         let mut freed = stack.ip.reassembly.shrink(now, level);
         freed += stack.ip.arp.shrink(now, level);
         freed += stack.tcp.shrink_idle(now, idle_ns);
+        freed += stack.udp.shrink();
         self.finish(context, &mut stack);
+        drop(stack);
+        if let Some(mut input) = self.try_lock_input(context) {
+            freed += input.shrink();
+        }
         freed
     }
 

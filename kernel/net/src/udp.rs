@@ -531,7 +531,10 @@ fn make_room(queue: &mut VecDeque<Datagram>, budget: &Budget) -> bool {
     if !budget.charge(queue_bytes(wanted - capacity)) {
         return false;
     }
-    queue.reserve_exact(wanted - queue.len());
+    if queue.try_reserve_exact(wanted - queue.len()).is_err() {
+        budget.release(queue_bytes(wanted - capacity));
+        return false;
+    }
     true
 }
 

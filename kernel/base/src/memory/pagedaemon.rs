@@ -45,6 +45,10 @@ use crate::kernel::Kernel;
 /// high-water mark.
 pub const RECHECK_NS: u64 = 1_000_000_000;
 
+/// The pagedaemon's stack: a pass is shallow (reclaimers walk their
+/// tables and free), and a small kernel cannot spare the default 64 KiB.
+pub const STACK_SIZE: usize = 16 * 1024;
+
 /// The component that starts the pagedaemon.
 pub static PAGEDAEMON: Component = Component {
     name: "pagedaemon",
@@ -64,7 +68,9 @@ pub fn start(context: &Context<'_>) -> Result<(), ComponentError> {
     }
     let daemon_kernel = kernel.clone();
     let thread = kernel
-        .spawn("pagedaemon", move |context| run(&daemon_kernel, context))
+        .spawn_with_stack("pagedaemon", STACK_SIZE, move |context| {
+            run(&daemon_kernel, context);
+        })
         .map_err(|_| ComponentError::NoThread)?;
     kernel.add_system_thread(thread);
     let weak = Arc::downgrade(&kernel);

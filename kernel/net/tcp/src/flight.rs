@@ -117,9 +117,15 @@ impl Flight {
         if !charges.charge((wanted - capacity) * record) {
             return false;
         }
-        // Exact: the invariant check holds charged bytes to `capacity()`.
-        self.segments.reserve_exact(wanted - self.segments.len());
-        true
+        // Exact (the invariant check holds charged bytes to `capacity()`)
+        // and fallible: a heap that runs out first is a refusal too.
+        let reserved = self
+            .segments
+            .try_reserve_exact(wanted - self.segments.len());
+        if reserved.is_err() {
+            charges.release((wanted - capacity) * record);
+        }
+        reserved.is_ok()
     }
 
     /// Frees the ring (a connection that will send no more, or whose

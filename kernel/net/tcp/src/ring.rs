@@ -197,7 +197,12 @@ impl Ring {
         else {
             return false;
         };
-        let mut storage = Vec::with_capacity(capacity);
+        // Fallible: a heap that runs out before the limit is a refusal too.
+        let mut storage = Vec::new();
+        if storage.try_reserve_exact(capacity).is_err() {
+            charges.release(capacity - old_capacity);
+            return false;
+        }
         if old_capacity > 0 {
             let start = self.head;
             let first = self.extent.min(old_capacity - start);

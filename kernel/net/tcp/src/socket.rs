@@ -91,14 +91,27 @@ impl Tcp {
         if self.listener_conflict(handle, local) {
             return Err(TcpError::AddressInUse);
         }
-        if !self.context.memory.charge(Listener::bytes_for(backlog)) {
-            return Err(TcpError::NoBuffers);
-        }
-        let tcb = user_mut(&mut self.table, handle)?;
+        let listener = self.new_listener(backlog)?;
+        let tcb = user_mut(&mut self.table, handle).expect("checked above");
         tcb.state = State::Listen;
-        tcb.role.listen(backlog);
+        tcb.role.listen(backlog, listener);
         self.table.listen(handle.index);
         Ok(())
+    }
+
+    /// An accept side with room for `backlog`, charged; `NoBuffers` when
+    /// the memory is refused.
+    fn new_listener(&mut self, backlog: usize) -> Result<Listener, TcpError> {
+        let memory = &mut self.context.memory;
+        if !memory.charge(Listener::bytes_for(0)) {
+            return Err(TcpError::NoBuffers);
+        }
+        let mut listener = Listener::default();
+        if !listener.make_room(backlog, memory) {
+            memory.release(Listener::bytes_for(0));
+            return Err(TcpError::NoBuffers);
+        }
+        Ok(listener)
     }
 
     /// accept(): the oldest established connection, or `WouldBlock`.

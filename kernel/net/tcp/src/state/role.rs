@@ -73,7 +73,7 @@ pub enum Owner {
 }
 
 /// The accept side of a listening socket.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Listener {
     /// Connections accept may hold at most.
     pub backlog: usize,
@@ -106,8 +106,11 @@ impl Listener {
         if !charges.charge(bytes) {
             return false;
         }
-        self.accept_queue
-            .reserve_exact(backlog - self.accept_queue.len());
+        let additional = backlog - self.accept_queue.len();
+        if self.accept_queue.try_reserve_exact(additional).is_err() {
+            charges.release(bytes);
+            return false;
+        }
         true
     }
 }
@@ -178,14 +181,11 @@ impl Role {
         self.step(matches!(self, Self::Unbound), Self::Bound);
     }
 
-    /// listen(): Bound → Listening with an empty accept queue, room for
-    /// `backlog` made at once (see [`Listener::footprint`]).
-    pub fn listen(&mut self, backlog: usize) {
-        let listener = Box::new(Listener {
-            backlog,
-            accept_queue: VecDeque::with_capacity(backlog),
-            syn_received: 0,
-        });
+    /// listen(): Bound → Listening with `listener`, an empty accept queue
+    /// that [`Listener::make_room`] gave room for `backlog`.
+    pub fn listen(&mut self, backlog: usize, mut listener: Listener) {
+        listener.backlog = backlog;
+        let listener = Box::new(listener);
         self.step(matches!(self, Self::Bound), Self::Listening(listener));
     }
 
@@ -337,7 +337,7 @@ mod tests {
     #[should_panic(expected = "illegal role change")]
     fn an_illegal_move_is_caught_in_debug_builds() {
         let mut listening = Role::Bound;
-        listening.listen(8);
+        listening.listen(8, Listener::default());
         listening.connect();
     }
 }
