@@ -196,6 +196,7 @@ fn stats_text(context: &Context<'_>, services: &Services) -> String {
         memory.peak,
         memory.limit
     );
+    let _ = kernel.memory().write_stats(&mut text);
     services.net().with_stack(context, |stack| {
         let _ = stack.write_stats(&mut text);
     });

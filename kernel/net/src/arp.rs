@@ -7,8 +7,12 @@
 //! second, [`REQUEST_TRIES`] times; then the entry fails and its packets are
 //! dropped. A resolved entry lives [`REACHABLE_NS`] and is then forgotten,
 //! so a moved neighbour is found again. The table is bounded: when full, a
-//! new entry evicts the one expiring first. All state is plain data under
-//! the stack lock; the caller sends what this module asks for.
+//! new entry evicts the one expiring first. Entries are charged to the
+//! `arp` account; without memory for a new one, its packet is dropped
+//! (or, for a reply, nothing is learned). Under memory pressure
+//! [`ArpCache::shrink`] drops expired entries and waiting packets. All
+//! state is plain data under the stack lock; the caller sends what this
+//! module asks for.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
@@ -16,8 +20,11 @@ use core::net::Ipv4Addr;
 
 use wire::MacAddress;
 
+use base::memory::ReclaimLevel;
+
 use crate::buffer::PacketBuffer;
 use crate::interface::InterfaceIndex;
+use crate::memory::Budget;
 
 /// Packets held per unresolved neighbour.
 pub const PENDING_LIMIT: usize = 48;
@@ -31,6 +38,10 @@ pub const RETRY_NS: u64 = 1_000_000_000;
 pub const REACHABLE_NS: u64 = 300_000_000_000;
 /// Entries the table holds at most.
 pub const TABLE_LIMIT: usize = 512;
+/// What an entry is charged: key and value in B-tree nodes about half
+/// full, and its waiting queue's first slots.
+const ENTRY_BYTES: usize =
+    2 * core::mem::size_of::<(Key, Entry)>() + 4 * core::mem::size_of::<PacketBuffer>();
 
 type Key = (InterfaceIndex, Ipv4Addr);
 
@@ -73,9 +84,9 @@ pub struct ArpStats {
 }
 
 /// The cache.
-#[derive(Default)]
 pub struct ArpCache {
     entries: BTreeMap<Key, Entry>,
+    budget: Budget,
     /// Packets waiting in all resolving entries.
     pending: usize,
     /// Counters.
@@ -83,6 +94,16 @@ pub struct ArpCache {
 }
 
 impl ArpCache {
+    /// An empty cache charging its entries to `budget`.
+    pub fn new(budget: Budget) -> Self {
+        Self {
+            entries: BTreeMap::new(),
+            budget,
+            pending: 0,
+            stats: ArpStats::default(),
+        }
+    }
+
     /// The neighbour's MAC, if resolved and not expired.
     pub fn lookup(
         &self,
@@ -127,6 +148,10 @@ impl ArpCache {
             return HoldOutcome::Waiting;
         }
         self.make_room(&key);
+        if !self.entries.contains_key(&key) && !self.budget.charge(ENTRY_BYTES) {
+            self.stats.dropped_unresolved += 1;
+            return HoldOutcome::Waiting;
+        }
         let mut pending = VecDeque::new();
         pending.push_back(packet);
         self.pending += 1;
@@ -151,10 +176,14 @@ impl ArpCache {
         create: bool,
     ) -> VecDeque<PacketBuffer> {
         let key = (interface, ip);
-        if !create && !self.entries.contains_key(&key) {
+        let known = self.entries.contains_key(&key);
+        if !create && !known {
             return VecDeque::new();
         }
         self.make_room(&key);
+        if !known && !self.budget.charge(ENTRY_BYTES) {
+            return VecDeque::new();
+        }
         let entry = Entry {
             state: State::Resolved(mac),
             deadline_ns: now_ns.saturating_add(REACHABLE_NS),
@@ -196,14 +225,43 @@ impl ArpCache {
 
     /// Removes an entry, counting the packets that waited in it.
     fn forget(&mut self, key: &Key) {
-        if let Some(Entry {
-            state: State::Resolving { pending, .. },
-            ..
-        }) = self.entries.remove(key)
-        {
+        let Some(entry) = self.entries.remove(key) else {
+            return;
+        };
+        self.budget.release(ENTRY_BYTES);
+        if let State::Resolving { pending, .. } = entry.state {
             self.stats.dropped_unresolved += pending.len() as u64;
             self.pending -= pending.len();
         }
+    }
+
+    /// Gives memory back (the pagedaemon): expired entries go, and at
+    /// [`ReclaimLevel::Urgent`] so do the packets waiting for neighbours
+    /// (their requests stay out). Returns about the bytes freed.
+    pub fn shrink(&mut self, now_ns: u64, level: ReclaimLevel) -> usize {
+        let expired: Vec<Key> = self
+            .entries
+            .iter()
+            .filter(|(_, entry)| {
+                matches!(entry.state, State::Resolved(_)) && entry.deadline_ns <= now_ns
+            })
+            .map(|(key, _)| *key)
+            .collect();
+        let mut freed = expired.len() * ENTRY_BYTES;
+        for key in expired {
+            self.forget(&key);
+        }
+        if level == ReclaimLevel::Urgent {
+            for entry in self.entries.values_mut() {
+                if let State::Resolving { pending, .. } = &mut entry.state {
+                    freed += pending.iter().map(PacketBuffer::footprint).sum::<usize>();
+                    self.stats.dropped_unresolved += pending.len() as u64;
+                    self.pending -= pending.len();
+                    *pending = VecDeque::new();
+                }
+            }
+        }
+        freed
     }
 
     /// The earliest retry or expiry.
@@ -247,6 +305,12 @@ impl ArpCache {
         if let Some(victim) = victim {
             self.forget(&victim);
         }
+    }
+}
+
+impl Drop for ArpCache {
+    fn drop(&mut self) {
+        self.budget.release(self.entries.len() * ENTRY_BYTES);
     }
 }
 

@@ -3,8 +3,9 @@
 //!
 //! A [`PacketBuffer`] is one contiguous block from the faction's packet
 //! pool ([`PacketPool`], 2 KiB blocks counted against the kernel's memory
-//! limit) or, for the rare datagram that outgrows a block (a reassembled
-//! fragment train), whole pages. Its bytes are `data()`: a window
+//! limit in the `packet_pool` account) or, for the rare datagram that
+//! outgrows a block (a reassembled fragment train), whole pages (account
+//! `packet_pages`). Its bytes are `data()`: a window
 //! `start..end` into the block. Input strips headers by moving `start`
 //! forward; output writes the payload first and then `prepend`s each
 //! header below it, into the headroom every fresh buffer has. Nothing on
@@ -13,7 +14,7 @@
 use alloc::sync::Arc;
 
 use base::hypercall::PAGE_SIZE;
-use base::memory::{Memory, MemoryError, Pages, Pool, PoolBlock};
+use base::memory::{Account, Memory, MemoryError, Pages, Pool, PoolBlock};
 
 /// Bytes per pool block.
 pub const BLOCK_SIZE: usize = 2048;
@@ -157,7 +158,7 @@ impl core::fmt::Debug for PacketBuffer {
 #[derive(Clone)]
 pub struct PacketPool {
     pool: Arc<Pool>,
-    memory: Arc<Memory>,
+    pages: Account,
 }
 
 impl PacketPool {
@@ -167,8 +168,8 @@ impl PacketPool {
     /// [`MemoryError`] if the pool cannot be made.
     pub fn new(memory: &Arc<Memory>) -> Result<Self, MemoryError> {
         Ok(Self {
-            pool: Pool::new(memory, "packet", BLOCK_SIZE)?,
-            memory: memory.clone(),
+            pool: Pool::new(memory, "packet_pool", BLOCK_SIZE)?,
+            pages: memory.account("packet_pages"),
         })
     }
 
@@ -197,7 +198,7 @@ impl PacketPool {
         }
         let pages = (HEADROOM + size).div_ceil(PAGE_SIZE);
         Ok(PacketBuffer {
-            storage: Storage::Pages(self.memory.alloc_pages(pages)?),
+            storage: Storage::Pages(self.pages.alloc_pages(pages)?),
             start: HEADROOM,
             end: HEADROOM,
         })
@@ -206,6 +207,11 @@ impl PacketPool {
     /// Blocks handed out now (for `/stats`).
     pub fn in_use(&self) -> usize {
         self.pool.stats().in_use
+    }
+
+    /// The memory the pool draws on (for the other parts' accounts).
+    pub fn memory(&self) -> &Arc<Memory> {
+        self.pages.memory()
     }
 }
 

@@ -17,6 +17,7 @@
 //! | [`socket`] | the system-call API on [`Net`], errno-style errors |
 //! | [`ifconfig`] | interface and route configuration on [`Net`] |
 //! | [`components`] | `net`, `lo0`, `ifconfig` at their init levels |
+//! | [`memory`] | what each part charges to the kernel's limit; reclaim |
 //!
 //! The stack itself ([`Stack`]) is pure state and functions of it, so it
 //! is tested and fuzzed on the host without a kernel; [`Net`] adds the
@@ -42,9 +43,11 @@ pub mod ethernet;
 pub mod icmp;
 mod icmp_errors;
 pub mod ifconfig;
+mod input;
 pub mod interface;
 pub mod ipv4;
 pub mod loopback;
+pub mod memory;
 pub mod net;
 mod ping;
 pub mod ports;

@@ -14,7 +14,6 @@
 //!   changed wake, and the one timer callout is armed at the stack's next
 //!   deadline (none while idle: an idle stack costs no CPU).
 
-use alloc::collections::VecDeque;
 use alloc::sync::{Arc, Weak};
 
 use base::Context;
@@ -25,17 +24,13 @@ use base::sync::{Condvar, Mutex, MutexGuard};
 use log::warn;
 
 use crate::buffer::{PacketBuffer, PacketPool};
+use crate::input::InputQueue;
 use crate::interface::{InterfaceIndex, InterfaceSpec, NetworkDevice};
+use crate::memory::Budget;
 use crate::socket::table::Transport;
 use crate::stack::{InterfaceError, Stack, StackSeeds};
 
-/// Received frames waiting for the softint, at most; more are dropped.
-pub const INPUT_QUEUE_LIMIT: usize = 2048;
-
-struct InputQueue {
-    frames: VecDeque<(InterfaceIndex, PacketBuffer)>,
-    dropped: u64,
-}
+pub use crate::input::INPUT_QUEUE_LIMIT;
 
 /// The net faction's service.
 pub struct Net {
@@ -48,6 +43,8 @@ pub struct Net {
     /// Where `ping` callers sleep.
     pub(crate) ping_wait: Condvar,
     pool: PacketPool,
+    /// Kept alive here; the kernel's memory holds it weakly.
+    reclaimer: spin::Once<Arc<dyn base::memory::Reclaim>>,
 }
 
 impl Net {
@@ -58,6 +55,8 @@ impl Net {
     pub fn install(context: &Context<'_>) -> Result<Arc<Self>, ComponentError> {
         let kernel = context.kernel();
         let pool = PacketPool::new(kernel.memory()).map_err(|_| ComponentError::OutOfMemory)?;
+        let input = InputQueue::new(Budget::new(kernel.memory().account("net")))
+            .ok_or(ComponentError::OutOfMemory)?;
         let seeds = seeds(context)?;
         let stack = Stack::new(pool.clone(), seeds, tcp_config(kernel));
         let softnet = Arc::new(spin::Once::<Weak<Net>>::new());
@@ -74,10 +73,7 @@ impl Net {
             let timer_net = weak.clone();
             Net {
                 stack: Mutex::new(stack),
-                input: Mutex::new(InputQueue {
-                    frames: VecDeque::with_capacity(INPUT_QUEUE_LIMIT),
-                    dropped: 0,
-                }),
+                input: Mutex::new(input),
                 softnet: softint,
                 timer: Callout::new(move |context| {
                     if let Some(net) = timer_net.upgrade() {
@@ -87,9 +83,11 @@ impl Net {
                 poll_wait: Condvar::new(),
                 ping_wait: Condvar::new(),
                 pool,
+                reclaimer: spin::Once::new(),
             }
         });
         softnet.call_once(|| Arc::downgrade(&net));
+        net.register_reclaimer(context);
         kernel.install_service(context, net.clone());
         Ok(net)
     }
@@ -111,6 +109,29 @@ impl Net {
         let mut stack = self.stack.lock(context);
         stack.set_now(context.now_ns());
         stack
+    }
+
+    /// [`Net::lock`] if the lock is free (the pagedaemon, which must not
+    /// wait for it).
+    pub(crate) fn try_lock<'a>(
+        &'a self,
+        context: &'a Context<'_>,
+    ) -> Option<MutexGuard<'a, Stack>> {
+        let mut stack = self.stack.try_lock(context)?;
+        stack.set_now(context.now_ns());
+        Some(stack)
+    }
+
+    /// The input queue if its lock is free (the pagedaemon).
+    pub(crate) fn try_lock_input<'a>(
+        &'a self,
+        context: &'a Context<'_>,
+    ) -> Option<MutexGuard<'a, InputQueue>> {
+        self.input.try_lock(context)
+    }
+
+    pub(crate) fn keep_reclaimer(&self, reclaimer: Arc<dyn base::memory::Reclaim>) {
+        self.reclaimer.call_once(|| reclaimer);
     }
 
     /// Runs `f` on the stack and finishes its work.
@@ -135,16 +156,12 @@ impl Net {
     }
 
     /// A driver's received frame. Never blocks; drops (and counts) the
-    /// frame when the input queue is full.
+    /// frame when the input queue is full or cannot grow.
     pub fn receive(&self, context: &Context<'_>, interface: InterfaceIndex, frame: PacketBuffer) {
-        let mut input = self.input.lock(context);
-        if input.frames.len() >= INPUT_QUEUE_LIMIT {
-            input.dropped += 1;
-            return;
+        let queued = self.input.lock(context).push(interface, frame);
+        if queued {
+            self.softnet.schedule(context);
         }
-        input.frames.push_back((interface, frame));
-        drop(input);
-        self.softnet.schedule(context);
     }
 
     /// Frames dropped because the input queue was full.
@@ -167,7 +184,7 @@ impl Net {
     fn process_input(&self, context: &Context<'_>) {
         let mut stack = self.lock(context);
         for count in 1.. {
-            let next = self.input.lock(context).frames.pop_front();
+            let next = self.input.lock(context).pop();
             let Some((interface, frame)) = next else {
                 break;
             };

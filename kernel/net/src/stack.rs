@@ -26,6 +26,7 @@ use crate::interface::{
     Interface, InterfaceAddress, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice,
 };
 use crate::ipv4::IpLayer;
+use crate::memory::{Budget, TcpBudget};
 use crate::ports::EphemeralPorts;
 use crate::route::{Route, RouteError};
 use crate::socket::table::SocketTable;
@@ -101,16 +102,23 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// An empty stack (no interfaces) drawing buffers from `pool`.
+    /// An empty stack (no interfaces) drawing buffers from `pool`, and
+    /// charging what it holds to the accounts of the pool's memory (see
+    /// [`crate::memory`]).
     pub fn new(pool: PacketPool, seeds: StackSeeds, tcp_config: tcp::TcpConfig) -> Self {
+        let memory = pool.memory().clone();
+        let budget = |name: &str| Budget::new(memory.account(name));
+        let mut tcp = tcp::Tcp::new(tcp_config, seeds.tcp);
+        // An engine without sockets holds nothing: the budget takes it.
+        tcp.set_memory_budget(Arc::new(TcpBudget(memory.account("tcp"))));
         Self {
             ip: IpLayer::new(pool, seeds.identification),
             icmp: Icmp::default(),
-            udp: Udp::new(),
-            tcp: tcp::Tcp::new(tcp_config, seeds.tcp),
+            udp: Udp::new(budget("udp")),
+            tcp,
             ports: EphemeralPorts::new(seeds.ports),
             dhcp: None,
-            sockets: SocketTable::new(),
+            sockets: SocketTable::new(budget("sockets")),
             pending: PendingConfig::default(),
             dhcp_seed: seeds.dhcp,
         }

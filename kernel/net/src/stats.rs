@@ -71,6 +71,7 @@ impl Stack {
                 ("malformed", udp.malformed),
                 ("no_port", udp.no_port),
                 ("queue_full", udp.queue_full),
+                ("no_memory", udp.no_memory),
             ],
         )?;
         for line in alloc::format!("{}", self.tcp.stats()).lines() {

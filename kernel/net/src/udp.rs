@@ -6,7 +6,9 @@
 //! the memory each datagram holds (its whole buffer, as BSD charges
 //! mbufs), and by a datagram count; past either, datagrams are dropped and
 //! counted. A datagram to a port nobody has bound earns an ICMP port
-//! unreachable.
+//! unreachable. Endpoints and their queues' slots are charged to the `udp`
+//! account (the datagrams' buffers to the packet pool); a queue that
+//! cannot grow for lack of memory drops the datagram.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -19,6 +21,7 @@ use wire::udp::HEADER_LEN;
 use crate::buffer::PacketBuffer;
 use crate::icmp::{Icmp, PORT_UNREACHABLE};
 use crate::ipv4::{IpLayer, OutputError};
+use crate::memory::Budget;
 use crate::ports::{EphemeralPorts, PortUse};
 use crate::slab::{Slab, SlabKey};
 use wire::Ipv4Header;
@@ -34,6 +37,11 @@ const MAX_ENDPOINTS: usize = 4096;
 const MAX_QUEUED: usize = 1024;
 /// The largest payload a datagram may carry.
 pub const MAX_PAYLOAD: usize = 65_535 - 20 - HEADER_LEN;
+/// What an endpoint is charged besides its queue: the endpoint in its
+/// slab slot, and the slot's bookkeeping.
+const ENDPOINT_BYTES: usize = core::mem::size_of::<Endpoint>() + 16;
+/// Queue slots an endpoint's queue grows by at least.
+const MINIMUM_QUEUE: usize = 8;
 
 /// Why a UDP call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +120,8 @@ pub struct UdpStats {
     pub no_port: u64,
     /// Dropped: the endpoint's queue was full.
     pub queue_full: u64,
+    /// Dropped, or endpoints refused: no memory.
+    pub no_memory: u64,
     /// Datagrams sent.
     pub sent: u64,
 }
@@ -120,16 +130,18 @@ pub struct UdpStats {
 pub struct Udp {
     endpoints: Slab<Endpoint>,
     events: Vec<UdpHandle>,
+    budget: Budget,
     /// Counters.
     pub stats: UdpStats,
 }
 
 impl Udp {
-    /// No endpoints.
-    pub fn new() -> Self {
+    /// No endpoints; what they hold is charged to `budget`.
+    pub fn new(budget: Budget) -> Self {
         Self {
             endpoints: Slab::new(MAX_ENDPOINTS),
             events: Vec::new(),
+            budget,
             stats: UdpStats::default(),
         }
     }
@@ -137,19 +149,25 @@ impl Udp {
     /// A new, unbound endpoint.
     ///
     /// # Errors
-    /// [`UdpError::NoSpace`].
+    /// [`UdpError::NoSpace`], also when memory is refused.
     pub fn open(&mut self) -> Result<UdpHandle, UdpError> {
-        self.endpoints
-            .insert(Endpoint {
-                local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
-                remote: None,
-                queue: VecDeque::new(),
-                queued_bytes: 0,
-                receive_buffer: DEFAULT_RECEIVE_BUFFER,
-                reuse_address: false,
-                refused: false,
-            })
-            .ok_or(UdpError::NoSpace)
+        if !self.budget.charge(ENDPOINT_BYTES) {
+            self.stats.no_memory += 1;
+            return Err(UdpError::NoSpace);
+        }
+        let handle = self.endpoints.insert(Endpoint {
+            local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+            remote: None,
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            receive_buffer: DEFAULT_RECEIVE_BUFFER,
+            reuse_address: false,
+            refused: false,
+        });
+        if handle.is_none() {
+            self.budget.release(ENDPOINT_BYTES);
+        }
+        handle.ok_or(UdpError::NoSpace)
     }
 
     fn endpoint(&mut self, handle: UdpHandle) -> Result<&mut Endpoint, UdpError> {
@@ -367,7 +385,10 @@ impl Udp {
 
     /// Frees the endpoint and its queue.
     pub fn close(&mut self, handle: UdpHandle) {
-        self.endpoints.remove(handle);
+        if let Some(endpoint) = self.endpoints.remove(handle) {
+            self.budget
+                .release(ENDPOINT_BYTES + queue_bytes(endpoint.queue.capacity()));
+        }
     }
 
     /// Endpoints whose readiness changed since the last call.
@@ -411,12 +432,42 @@ impl Udp {
             self.stats.queue_full += 1;
             return;
         }
+        if !make_room(&mut endpoint.queue, &self.budget) {
+            self.stats.no_memory += 1;
+            return;
+        }
         endpoint.queued_bytes += charge;
         let was_empty = endpoint.queue.is_empty();
         endpoint.queue.push_back(Datagram { source, payload });
         if was_empty {
             self.events.push(handle);
         }
+    }
+
+    /// Gives back the queue slots of endpoints with nothing queued (the
+    /// pagedaemon); returns the bytes freed.
+    pub fn shrink(&mut self) -> usize {
+        let mut freed = 0;
+        let keys: Vec<UdpHandle> = self.endpoints.iter().map(|(key, _)| key).collect();
+        for key in keys {
+            let Some(endpoint) = self.endpoints.get_mut(key) else {
+                continue;
+            };
+            if endpoint.queue.is_empty() && endpoint.queue.capacity() > 0 {
+                freed += queue_bytes(endpoint.queue.capacity());
+                endpoint.queue = VecDeque::new();
+            }
+        }
+        self.budget.release(freed);
+        freed
+    }
+
+    /// Bytes the endpoints and their queues hold, as charged.
+    pub fn footprint(&self) -> usize {
+        self.endpoints
+            .iter()
+            .map(|(_, endpoint)| ENDPOINT_BYTES + queue_bytes(endpoint.queue.capacity()))
+            .sum()
     }
 
     /// The endpoint for a datagram: a connected match first, then a
@@ -465,9 +516,31 @@ fn datagram(
     Ok(buffer)
 }
 
-impl Default for Udp {
-    fn default() -> Self {
-        Self::new()
+/// Bytes of a queue with room for `slots` datagrams.
+fn queue_bytes(slots: usize) -> usize {
+    slots * core::mem::size_of::<Datagram>()
+}
+
+/// Room for one more datagram in `queue`, its growth charged first.
+fn make_room(queue: &mut VecDeque<Datagram>, budget: &Budget) -> bool {
+    let capacity = queue.capacity();
+    if queue.len() < capacity {
+        return true;
+    }
+    let wanted = (capacity * 2).clamp(MINIMUM_QUEUE, MAX_QUEUED);
+    if !budget.charge(queue_bytes(wanted - capacity)) {
+        return false;
+    }
+    if queue.try_reserve_exact(wanted - queue.len()).is_err() {
+        budget.release(queue_bytes(wanted - capacity));
+        return false;
+    }
+    true
+}
+
+impl Drop for Udp {
+    fn drop(&mut self) {
+        self.budget.release(self.footprint());
     }
 }
 

@@ -5,16 +5,16 @@
     reason = "pages are slices of a block the host handed out (contract: hypercall::Memory)"
 )]
 
-use alloc::sync::Arc;
 use core::ptr::NonNull;
 
 use hypercall::PAGE_SIZE;
 
-use super::Memory;
+use super::Account;
 
-/// Zeroed, page-aligned memory counted against the kernel's limit.
+/// Zeroed, page-aligned memory counted against the kernel's limit, charged
+/// to an account.
 pub struct Pages {
-    memory: Arc<Memory>,
+    account: Account,
     start: NonNull<u8>,
     count: usize,
 }
@@ -29,15 +29,16 @@ impl Pages {
     /// Takes ownership of `count` pages at `start` and zeroes them.
     ///
     /// # Safety
-    /// `start` is what `memory`'s host returned from
+    /// `start` is what the host of `account`'s memory returned from
     /// `memory_allocate(count * PAGE_SIZE, PAGE_SIZE)`, not freed since
-    /// and owned by no one else.
-    pub(super) unsafe fn new(memory: Arc<Memory>, start: NonNull<u8>, count: usize) -> Self {
+    /// and owned by no one else; `count * PAGE_SIZE` bytes are charged to
+    /// `account`.
+    pub(super) unsafe fn new(account: Account, start: NonNull<u8>, count: usize) -> Self {
         // SAFETY: by the caller's promise and the `hypercall::Memory`
         // contract, `count * PAGE_SIZE` writable bytes at `start` are ours.
         unsafe { start.write_bytes(0, count * PAGE_SIZE) };
         Self {
-            memory,
+            account,
             start,
             count,
         }
@@ -80,13 +81,14 @@ impl Drop for Pages {
     fn drop(&mut self) {
         let bytes = self.len();
         // SAFETY: `start` came from `memory_allocate(bytes, PAGE_SIZE)` in
-        // `Memory::alloc_pages` and is freed exactly once, here.
+        // `Memory::alloc_pages_for` and is freed exactly once, here.
         unsafe {
-            self.memory
+            self.account
+                .memory()
                 .hypercalls()
                 .memory_free(self.start, bytes, PAGE_SIZE)
         };
-        self.memory.release(bytes);
+        self.account.release(bytes);
     }
 }
 

@@ -2,8 +2,10 @@
 //!
 //! A pool grows one chunk of pages at a time when its free list is empty,
 //! so every block counts against the kernel's memory limit and running out
-//! is an `Err`, not a crash. [`Pool::reclaim`] gives wholly free chunks back
-//! (what the rump papers' pagedaemon asks allocators to do).
+//! is an `Err`, not a crash. Its chunks and its free list are charged to
+//! the account named after the pool. [`Pool::reclaim`] gives wholly free
+//! chunks back (what the rump papers' pagedaemon asks allocators to do);
+//! every pool is registered with its memory so the pagedaemon finds it.
 //!
 //! Blocks are returned from whatever thread drops them, inside the kernel
 //! or not, so the free list sits behind a spin lock rather than the
@@ -23,7 +25,7 @@ use core::ptr::NonNull;
 use hypercall::{MemoryError, PAGE_SIZE};
 use spin::Mutex;
 
-use super::{Memory, Pages};
+use super::{Account, Memory, Pages};
 
 /// Blocks per chunk that a pool aims for when sizing its chunks.
 const BLOCKS_PER_CHUNK_TARGET: usize = 16;
@@ -31,7 +33,7 @@ const BLOCKS_PER_CHUNK_TARGET: usize = 16;
 /// A pool of equally sized blocks.
 pub struct Pool {
     name: String,
-    memory: Arc<Memory>,
+    account: Account,
     block_size: usize,
     pages_per_chunk: usize,
     state: Mutex<PoolState>,
@@ -41,7 +43,12 @@ struct PoolState {
     free: Vec<NonNull<u8>>,
     chunks: Vec<Pages>,
     in_use: usize,
+    /// Bytes of the free list charged to the pool's account.
+    list_charged: usize,
 }
+
+/// Bytes per free-list entry.
+const FREE_ENTRY: usize = core::mem::size_of::<NonNull<u8>>();
 
 // SAFETY: the pointers in `free` point into `chunks`, which the state owns;
 // the state moves between threads only behind the pool's lock.
@@ -76,17 +83,20 @@ impl Pool {
             .filter(|&size| size > 0 && size <= 64 * PAGE_SIZE)
             .ok_or(MemoryError::InvalidRequest)?;
         let pages_per_chunk = (block_size * BLOCKS_PER_CHUNK_TARGET).div_ceil(PAGE_SIZE);
-        Ok(Arc::new(Self {
+        let pool = Arc::new(Self {
             name: String::from(name),
-            memory: memory.clone(),
+            account: memory.account(name),
             block_size,
             pages_per_chunk,
             state: Mutex::new(PoolState {
                 free: Vec::new(),
                 chunks: Vec::new(),
                 in_use: 0,
+                list_charged: 0,
             }),
-        }))
+        });
+        memory.pressure.add_pool(Arc::downgrade(&pool));
+        Ok(pool)
     }
 
     /// Takes a block (its bytes are whatever the last user left).
@@ -115,15 +125,12 @@ impl Pool {
     fn grow(&self, state: &mut PoolState) -> Result<(), MemoryError> {
         let blocks = self.blocks_per_chunk();
         let all_blocks = (state.chunks.len() + 1) * blocks;
-        state
-            .free
-            .try_reserve(all_blocks.saturating_sub(state.free.len()))
-            .map_err(|_| MemoryError::Exhausted)?;
+        self.reserve_free_list(state, all_blocks)?;
         state
             .chunks
             .try_reserve(1)
             .map_err(|_| MemoryError::Exhausted)?;
-        let chunk = self.memory.alloc_pages(self.pages_per_chunk)?;
+        let chunk = self.account.alloc_pages(self.pages_per_chunk)?;
         let base = chunk.as_ptr();
         for index in (0..blocks).rev() {
             // SAFETY: `index * block_size` stays inside the chunk, whose
@@ -134,6 +141,35 @@ impl Pool {
         }
         state.chunks.push(chunk);
         Ok(())
+    }
+
+    /// Gives the free list room for `blocks`, charging the growth.
+    fn reserve_free_list(&self, state: &mut PoolState, blocks: usize) -> Result<(), MemoryError> {
+        let before = state.free.capacity();
+        if blocks <= before {
+            return Ok(());
+        }
+        let bytes = (blocks - before) * FREE_ENTRY;
+        self.account.charge(bytes)?;
+        if state
+            .free
+            .try_reserve_exact(blocks - state.free.len())
+            .is_err()
+        {
+            self.account.release(bytes);
+            return Err(MemoryError::Exhausted);
+        }
+        state.list_charged += bytes;
+        Ok(())
+    }
+
+    /// Shrinks the free list to the blocks of the chunks left.
+    fn shrink_free_list(&self, state: &mut PoolState) {
+        let target = state.chunks.len() * self.blocks_per_chunk();
+        state.free.shrink_to(target);
+        let kept = (state.free.capacity() * FREE_ENTRY).min(state.list_charged);
+        self.account.release(state.list_charged - kept);
+        state.list_charged = kept;
     }
 
     /// Returns chunks none of whose blocks is in use; gives the number of
@@ -157,6 +193,9 @@ impl Pool {
                 index += 1;
             }
         }
+        if released > 0 {
+            self.shrink_free_list(&mut state);
+        }
         released
     }
 
@@ -177,6 +216,13 @@ impl Pool {
         // Capacity for every block of every chunk was reserved in `grow`,
         // so this push never allocates.
         state.free.push(block);
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // The chunks release their own charge as they drop.
+        self.account.release(self.state.get_mut().list_charged);
     }
 }
 

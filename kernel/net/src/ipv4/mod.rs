@@ -19,6 +19,7 @@ use wire::ipv4::HEADER_LEN;
 use crate::arp::ArpCache;
 use crate::buffer::{HEADROOM, PacketBuffer, PacketPool};
 use crate::interface::{Interface, InterfaceIndex, LinkKind};
+use crate::memory::Budget;
 use crate::route::RouteTable;
 use reassembly::Reassembly;
 
@@ -115,8 +116,8 @@ impl IpLayer {
         Self {
             interfaces: Vec::new(),
             routes: RouteTable::default(),
-            arp: ArpCache::default(),
-            reassembly: Reassembly::default(),
+            arp: ArpCache::new(Budget::new(pool.memory().account("arp"))),
+            reassembly: Reassembly::new(Budget::new(pool.memory().account("reassembly"))),
             pool,
             stats: IpStats::default(),
             now_ns: 0,

@@ -10,14 +10,20 @@
 //! fragments that never complete cannot lock honest ones out. An exact
 //! duplicate of a fragment (a link that duplicates) is dropped alone; any
 //! other overlap discards its whole datagram (RFC 5722's rule, the safe
-//! answer to overlap attacks; honest senders never overlap).
+//! answer to overlap attacks; honest senders never overlap). Datagrams and
+//! fragment records are charged to the `reassembly` account (the
+//! fragments' buffers to the packet pool); under memory pressure
+//! [`Reassembly::shrink`] gives up the datagrams waiting longest.
 
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
 use wire::Ipv4Header;
 
+use base::memory::ReclaimLevel;
+
 use crate::buffer::{PacketBuffer, PacketPool};
+use crate::memory::Budget;
 
 /// Datagrams being reassembled at once.
 pub const MAX_DATAGRAMS: usize = 16;
@@ -27,6 +33,13 @@ pub const MAX_FRAGMENTS: usize = 128;
 pub const TIMEOUT_NS: u64 = 30_000_000_000;
 /// The largest payload an IPv4 datagram can have.
 const MAX_PAYLOAD: usize = 65_535 - 20;
+/// What a datagram in reassembly is charged besides its fragments.
+const DATAGRAM_BYTES: usize = core::mem::size_of::<Datagram>();
+/// What a fragment record is charged (its vector slot, growth included).
+const FRAGMENT_BYTES: usize = 2 * core::mem::size_of::<Fragment>();
+/// How long a datagram may wait before the pagedaemon's first stage gives
+/// it up.
+const RECLAIM_AGE_NS: u64 = 1_000_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key {
@@ -60,6 +73,8 @@ enum Added {
     Duplicate,
     /// It contradicts its datagram, which is discarded.
     Conflict,
+    /// No memory to record it: dropped alone.
+    NoMemory,
 }
 
 /// Counters, for `/stats`.
@@ -74,15 +89,25 @@ pub struct ReassemblyStats {
 }
 
 /// Datagrams in reassembly.
-#[derive(Default)]
 pub struct Reassembly {
     datagrams: Vec<Datagram>,
     held: usize,
+    budget: Budget,
     /// Counters.
     pub stats: ReassemblyStats,
 }
 
 impl Reassembly {
+    /// Nothing in reassembly; what is held is charged to `budget`.
+    pub fn new(budget: Budget) -> Self {
+        Self {
+            datagrams: Vec::new(),
+            held: 0,
+            budget,
+            stats: ReassemblyStats::default(),
+        }
+    }
+
     /// Adds a fragment (`header` and its `payload`, the IP header already
     /// stripped); returns the whole datagram's header (offset 0, no more
     /// fragments) and payload once complete.
@@ -99,11 +124,14 @@ impl Reassembly {
             self.stats.dropped += 1;
             return None;
         }
-        let index = self.datagram_for(now_ns, header)?;
+        let Some(index) = self.datagram_for(now_ns, header) else {
+            self.stats.dropped += 1;
+            return None;
+        };
         let index = self.make_room(index);
         match self.add_fragment(index, header, payload) {
             Added::Stored => self.complete(index, pool),
-            Added::Duplicate => None,
+            Added::Duplicate | Added::NoMemory => None,
             Added::Conflict => {
                 self.discard(index);
                 None
@@ -155,6 +183,9 @@ impl Reassembly {
             // The oldest goes: a flood cannot keep new datagrams out.
             self.discard(0);
         }
+        if !self.budget.charge(DATAGRAM_BYTES) {
+            return None;
+        }
         self.datagrams.push(Datagram {
             key,
             first_header: None,
@@ -192,6 +223,9 @@ impl Reassembly {
                 return Added::Conflict;
             }
             datagram.total_len = Some(end);
+        }
+        if !self.budget.charge(FRAGMENT_BYTES) {
+            return Added::NoMemory;
         }
         if start == 0 {
             datagram.first_header = Some(*header);
@@ -232,12 +266,47 @@ impl Reassembly {
     fn remove(&mut self, index: usize) -> Datagram {
         let datagram = self.datagrams.remove(index);
         self.held -= datagram.fragments.len();
+        self.budget
+            .release(DATAGRAM_BYTES + datagram.fragments.len() * FRAGMENT_BYTES);
         datagram
+    }
+
+    /// Gives memory back (the pagedaemon): datagrams that have waited
+    /// over a second go, or at [`ReclaimLevel::Urgent`] all of them.
+    /// Returns about the bytes freed.
+    pub fn shrink(&mut self, now_ns: u64, level: ReclaimLevel) -> usize {
+        let started = |datagram: &Datagram| datagram.expires_ns.saturating_sub(TIMEOUT_NS);
+        let mut freed = 0;
+        let mut index = 0;
+        while index < self.datagrams.len() {
+            let datagram = &self.datagrams[index];
+            let waited = now_ns.saturating_sub(started(datagram));
+            if level == ReclaimLevel::Urgent || waited >= RECLAIM_AGE_NS {
+                let buffers: usize = datagram
+                    .fragments
+                    .iter()
+                    .map(|f| f.payload.footprint())
+                    .sum();
+                freed += buffers + DATAGRAM_BYTES + datagram.fragments.len() * FRAGMENT_BYTES;
+                self.discard(index);
+            } else {
+                index += 1;
+            }
+        }
+        freed
     }
 
     fn discard(&mut self, index: usize) {
         self.remove(index);
         self.stats.dropped += 1;
+    }
+}
+
+impl Drop for Reassembly {
+    fn drop(&mut self) {
+        while !self.datagrams.is_empty() {
+            self.remove(0);
+        }
     }
 }
 

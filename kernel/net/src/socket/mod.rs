@@ -7,7 +7,10 @@
 //! [`Errno`]s. A call that must wait (no data, no connection, a full send
 //! buffer) sleeps on the socket's condition variable, which releases the
 //! stack lock and the virtual CPU, unless the socket is non-blocking, when
-//! it returns [`Errno::WouldBlock`]. Nothing here spins.
+//! it returns [`Errno::WouldBlock`]. A call that fails for lack of memory
+//! ([`Errno::NoBuffers`]) releases the stack lock, waits for one pass of
+//! the pagedaemon and tries once more before it fails. Nothing here
+//! spins.
 //!
 //! [`TcpStream`] lends a TCP socket to crates written against the
 //! `embedded-io` traits (`Read`, `Write`), e.g. a no_std TLS client.
@@ -64,7 +67,7 @@ impl Net {
     /// # Errors
     /// [`Errno::TooManySockets`].
     pub fn socket(&self, context: &Context<'_>, kind: SocketType) -> Result<Fd, Errno> {
-        self.with_stack(context, |stack| {
+        self.with_memory_retry(context, |stack| {
             let transport = match kind {
                 SocketType::Stream => Transport::Tcp(stack.tcp.open()?),
                 SocketType::Datagram => Transport::Udp(stack.udp.open()?),
@@ -72,7 +75,11 @@ impl Net {
             let fd = stack.sockets.insert(transport);
             fd.ok_or_else(|| {
                 close_transport(stack, transport);
-                Errno::TooManySockets
+                if stack.sockets.len() >= table::MAX_SOCKETS {
+                    Errno::TooManySockets
+                } else {
+                    Errno::NoBuffers
+                }
             })
         })
     }
@@ -174,7 +181,7 @@ impl Net {
         data: &[u8],
         destination: SocketAddrV4,
     ) -> Result<usize, Errno> {
-        self.with_stack(context, |stack| match transport(stack, fd)? {
+        self.with_memory_retry(context, |stack| match transport(stack, fd)? {
             Transport::Udp(handle) => {
                 let Stack { ip, udp, ports, .. } = stack;
                 Ok(udp.send_to(ip, ports, handle, data, Some(destination))?)
@@ -248,8 +255,27 @@ impl Net {
         stack.sockets.get(fd).is_some_and(|entry| entry.nonblocking)
     }
 
+    /// Runs `call` on the stack; if it fails with [`Errno::NoBuffers`],
+    /// waits for a pagedaemon pass with the stack lock released and runs
+    /// it once more.
+    fn with_memory_retry<T>(
+        &self,
+        context: &Context<'_>,
+        mut call: impl FnMut(&mut Stack) -> Result<T, Errno>,
+    ) -> Result<T, Errno> {
+        let result = self.with_stack(context, &mut call);
+        if !matches!(result, Err(Errno::NoBuffers)) {
+            return result;
+        }
+        if !context.kernel().memory().wait_for_reclaim(context) {
+            return result;
+        }
+        self.with_stack(context, call)
+    }
+
     /// Runs `attempt` until it does not say [`Errno::WouldBlock`], sleeping
-    /// on the socket between tries; non-blocking sockets try once.
+    /// on the socket between tries; non-blocking sockets try once. A first
+    /// [`Errno::NoBuffers`] waits for a pagedaemon pass and tries again.
     fn blocking<T>(
         &self,
         context: &Context<'_>,
@@ -269,9 +295,19 @@ impl Net {
         mut attempt: impl FnMut(&mut Stack) -> Attempt<T>,
     ) -> Result<T, Errno> {
         let mut stack = self.lock(context);
+        let mut retried = false;
         loop {
             let result = attempt(&mut stack);
             self.finish(context, &mut stack);
+            if matches!(result, Err(Errno::NoBuffers)) && !retried {
+                retried = true;
+                drop(stack);
+                let ran = context.kernel().memory().wait_for_reclaim(context);
+                stack = self.lock(context);
+                if ran {
+                    continue;
+                }
+            }
             let Err(Errno::WouldBlock) = result else {
                 return result;
             };

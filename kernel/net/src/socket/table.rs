@@ -3,7 +3,8 @@
 //!
 //! Events from the transports name their own handles; the table maps them
 //! back to descriptors so that exactly the threads waiting on a socket
-//! wake when it changes.
+//! wake when it changes. Each descriptor is charged to the `sockets`
+//! account ([`ENTRY_BYTES`]); with the memory refused, no descriptor.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -12,11 +13,21 @@ use core::fmt;
 
 use base::sync::Condvar;
 
+use crate::memory::Budget;
 use crate::slab::{Slab, SlabKey};
 use crate::udp::UdpHandle;
 
 /// Open sockets at most.
 pub const MAX_SOCKETS: usize = 8192;
+
+/// What one descriptor holds: its slab slot, its condition variable (and
+/// the `Arc`'s counts) and its entry in the transport map (B-tree nodes
+/// about half full).
+pub const ENTRY_BYTES: usize = core::mem::size_of::<Option<SocketEntry>>()
+    + 8
+    + core::mem::size_of::<Condvar>()
+    + 16
+    + 2 * core::mem::size_of::<(Transport, Fd)>();
 
 /// A socket descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -51,6 +62,7 @@ pub struct SocketEntry {
 /// The table.
 pub struct SocketTable {
     slab: Slab<SocketEntry>,
+    budget: Budget,
     by_transport: BTreeMap<Transport, Fd>,
     /// Threads inside `poll` now; events wake them only when non-zero.
     pub pollers: u32,
@@ -61,10 +73,11 @@ pub struct SocketTable {
 }
 
 impl SocketTable {
-    /// An empty table.
-    pub fn new() -> Self {
+    /// An empty table charging its descriptors to `budget`.
+    pub fn new(budget: Budget) -> Self {
         Self {
             slab: Slab::new(MAX_SOCKETS),
+            budget,
             by_transport: BTreeMap::new(),
             pollers: 0,
             tcp_events: Vec::new(),
@@ -72,16 +85,23 @@ impl SocketTable {
         }
     }
 
-    /// Adds a socket for `transport`.
+    /// Adds a socket for `transport`; `None` when the table is full or
+    /// the memory is refused.
     pub fn insert(&mut self, transport: Transport) -> Option<Fd> {
+        if !self.budget.charge(ENTRY_BYTES) {
+            return None;
+        }
         let entry = SocketEntry {
             transport,
             nonblocking: false,
             wait: Arc::new(Condvar::new()),
         };
-        let fd = Fd(self.slab.insert(entry)?);
-        self.by_transport.insert(transport, fd);
-        Some(fd)
+        let Some(key) = self.slab.insert(entry) else {
+            self.budget.release(ENTRY_BYTES);
+            return None;
+        };
+        self.by_transport.insert(transport, Fd(key));
+        Some(Fd(key))
     }
 
     /// The socket `fd`.
@@ -98,6 +118,7 @@ impl SocketTable {
     pub fn remove(&mut self, fd: Fd) -> Option<SocketEntry> {
         let entry = self.slab.remove(fd.0)?;
         self.by_transport.remove(&entry.transport);
+        self.budget.release(ENTRY_BYTES);
         Some(entry)
     }
 
@@ -119,9 +140,9 @@ impl SocketTable {
     }
 }
 
-impl Default for SocketTable {
-    fn default() -> Self {
-        Self::new()
+impl Drop for SocketTable {
+    fn drop(&mut self) {
+        self.budget.release(self.slab.len() * ENTRY_BYTES);
     }
 }
 

@@ -19,7 +19,7 @@ impl Net {
     /// [`Errno::NotSupported`] on datagram sockets,
     /// [`Errno::InvalidArgument`] when connected.
     pub fn listen(&self, context: &Context<'_>, fd: Fd, backlog: usize) -> Result<(), Errno> {
-        self.with_stack(context, |stack| {
+        self.with_memory_retry(context, |stack| {
             let handle = tcp_handle(stack, fd)?;
             Ok(stack.tcp.listen(handle, backlog.max(1))?)
         })

@@ -184,7 +184,7 @@ pub fn close_connection(tcb: &mut Tcb, context: &mut Context, error: Option<TcpE
     tcb.role.connection_closed(tcb.state.is_synchronized());
     tcb.state = State::Closed;
     tcb.stop_timers();
-    tcb.release_storage();
+    tcb.release_storage(&mut context.memory);
     if error.is_some() {
         tcb.error = error;
     }
@@ -269,7 +269,7 @@ fn after_acknowledgment(tcb: &mut Tcb, context: &mut Context) {
 fn enter_time_wait(tcb: &mut Tcb, context: &mut Context) {
     tcb.state = State::TimeWait;
     tcb.stop_timers();
-    tcb.release_storage();
+    tcb.release_storage(&mut context.memory);
     tcb.timers.close = Some(context.now + context.config.time_wait_ns);
     context.notify(tcb);
 }
@@ -295,7 +295,9 @@ fn receive_text(
     if segment.sequence.before(tcb.receive.next()) {
         report_duplicate(tcb, segment);
     }
-    let insertion = tcb.receive.insert(segment.sequence, segment.payload, fin);
+    let insertion = tcb
+        .receive
+        .insert(segment.sequence, segment.payload, fin, &mut context.memory);
     if tcb.read_shutdown {
         tcb.receive.discard();
     }

@@ -31,11 +31,13 @@ impl Tcp {
         tcb.role.release();
         if state == State::TimeWait {
             // Nobody can read what is left: TIME-WAIT keeps no buffers.
-            tcb.release_storage();
+            tcb.release_storage(&mut self.context.memory);
         }
         match state {
             State::Listen => self.close_listener(handle, tx),
-            State::Closed | State::SynSent => self.table.free(handle.index),
+            State::Closed | State::SynSent => {
+                self.table.free(handle.index, &mut self.context.memory)
+            }
             State::TimeWait => {}
             _ if unread || linger == Some(0) => self.reset_and_close(handle.index, tx),
             _ => self.close_gracefully(handle, linger, tx),
@@ -80,7 +82,7 @@ impl Tcp {
                 self.reset_and_close(index, tx);
             }
         }
-        self.table.free(handle.index);
+        self.table.free(handle.index, &mut self.context.memory);
     }
 
     /// abort(): a reset now (for a synchronized connection) and release.
@@ -95,7 +97,7 @@ impl Tcp {
         };
         match tcb.state {
             State::Listen => self.close_listener(handle, tx),
-            State::Closed => self.table.free(handle.index),
+            State::Closed => self.table.free(handle.index, &mut self.context.memory),
             _ => {
                 tcb.role.release();
                 self.reset_and_close(handle.index, tx);

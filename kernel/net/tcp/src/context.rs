@@ -7,6 +7,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::SocketHandle;
 use crate::config::{Secrets, TcpConfig};
+use crate::memory::Charges;
 use crate::sequence::Sequence;
 use crate::siphash::siphash_2_4;
 use crate::stats::TcpStats;
@@ -31,6 +32,8 @@ pub struct Context {
     pub now: u64,
     /// Sockets with news for the user, each once.
     pub events: Vec<SocketHandle>,
+    /// What the engine holds, charged to the caller's budget.
+    pub memory: Charges,
     /// Start of the current challenge ACK second.
     challenge_start: u64,
     /// Challenge ACKs sent in it.
@@ -48,6 +51,7 @@ impl Context {
             stats: TcpStats::default(),
             now: 0,
             events: Vec::with_capacity(64),
+            memory: Charges::default(),
             challenge_start: 0,
             challenge_count: 0,
             ephemeral_counter: 0,

@@ -67,6 +67,7 @@ impl Tcp {
     pub(crate) fn indexed<R>(&mut self, call: impl FnOnce(&mut Self) -> R) -> R {
         let result = call(self);
         self.table.reindex();
+        self.context.stats.memory_refusals = self.context.memory.refusals();
         result
     }
 
@@ -235,7 +236,8 @@ impl Tcp {
             return;
         };
         let config = self.context.config;
-        let Ok(handle) = self.table.allocate(&config, config.maximum_sockets) else {
+        let memory = &mut self.context.memory;
+        let Ok(handle) = self.table.allocate(&config, config.maximum_sockets, memory) else {
             self.context.stats.syn_drops += 1;
             return;
         };
@@ -323,7 +325,7 @@ impl Tcp {
         if tcb.role.is_user_held() {
             self.table.unregister(index);
         } else {
-            self.table.free(index);
+            self.table.free(index, &mut self.context.memory);
         }
     }
 

@@ -12,6 +12,7 @@
 
 use alloc::collections::VecDeque;
 
+use crate::memory::Charges;
 use crate::options::SackBlock;
 use crate::sequence::Sequence;
 
@@ -66,6 +67,9 @@ pub struct Flight {
     recent_next: usize,
 }
 
+/// Records a flight ring starts with.
+const MINIMUM_RECORDS: usize = 8;
+
 /// Retransmissions remembered for D-SACK matching.
 const RECENT_RETRANSMISSIONS: usize = 16;
 
@@ -95,14 +99,39 @@ impl Flight {
         self.segments.len()
     }
 
-    /// Bytes allocated for records.
-    #[cfg(test)]
+    /// Bytes allocated (and charged) for records.
     pub fn capacity(&self) -> usize {
         self.segments.capacity() * core::mem::size_of::<Sent>()
     }
 
-    /// Frees the ring (a connection that will send no more).
-    pub fn release(&mut self) {
+    /// Makes room for one more record without allocating in
+    /// [`Flight::push`], charging the growth; false when refused (the
+    /// sender then holds new data back).
+    pub fn make_room(&mut self, charges: &mut Charges) -> bool {
+        let capacity = self.segments.capacity();
+        if self.segments.len() < capacity {
+            return true;
+        }
+        let wanted = (capacity * 2).max(MINIMUM_RECORDS);
+        let record = core::mem::size_of::<Sent>();
+        if !charges.charge((wanted - capacity) * record) {
+            return false;
+        }
+        // Exact (the invariant check holds charged bytes to `capacity()`)
+        // and fallible: a heap that runs out first is a refusal too.
+        let reserved = self
+            .segments
+            .try_reserve_exact(wanted - self.segments.len());
+        if reserved.is_err() {
+            charges.release((wanted - capacity) * record);
+        }
+        reserved.is_ok()
+    }
+
+    /// Frees the ring (a connection that will send no more, or whose
+    /// records are all acknowledged while it idles).
+    pub fn release(&mut self, charges: &mut Charges) {
+        charges.release(self.capacity());
         self.segments = VecDeque::new();
         self.pipe = 0;
         self.sacked = 0;
@@ -110,7 +139,8 @@ impl Flight {
         self.first_lost = 0;
     }
 
-    /// Records a new segment `[start, end)` sent at `now`.
+    /// Records a new segment `[start, end)` sent at `now`, after
+    /// [`Flight::make_room`] said yes.
     pub fn push(&mut self, start: Sequence, end: Sequence, now: u64) {
         self.transmissions += 1;
         let sent = Sent {

@@ -1,8 +1,9 @@
 //! A consistency check over the whole engine, for tests and fuzzing: the
 //! maps agree with the sockets' roles, the queues with the children, the
 //! event queue with the sockets' flags, every role and loss recovery with
-//! the RFC state and sequence variables, and the timer index holds each
-//! socket's earliest deadline (checked against a brute-force minimum).
+//! the RFC state and sequence variables, the timer index holds each
+//! socket's earliest deadline (checked against a brute-force minimum), and
+//! the memory charged is the sum of the sockets' footprints.
 //!
 //! What the enums of `state.rs` rule out is not checked here (a socket in
 //! both queues, a probe during fast recovery, an unowned closed socket
@@ -39,6 +40,10 @@ impl Tcp {
         }
         table.check_deadlines()?;
         self.check_events()?;
+        let footprints: usize = table.iter().map(Tcb::footprint).sum();
+        if footprints != self.context.memory.held() {
+            return Err("charged memory and the sockets' footprints disagree");
+        }
         table.iter().try_for_each(|tcb| self.check_socket(tcb))
     }
 

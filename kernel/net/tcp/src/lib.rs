@@ -31,7 +31,9 @@
 //! that grow up to the buffer sizes and one ring of flight records that
 //! grows to the largest flight; nothing is allocated per segment once they
 //! have grown. TIME-WAIT connections hold no buffers (about 1.1 KiB each:
-//! the box and the table's entries).
+//! the box and the table's entries). Every byte of it is charged to the
+//! caller's [`MemoryBudget`] (`memory.rs`), and under memory pressure
+//! [`Tcp::shrink_idle`] gives back the buffers of idle connections.
 //!
 //! Reading order: `state.rs` names the states a socket moves between (the
 //! RFC 9293 state, its role in the engine's tables and queues, its loss
@@ -64,6 +66,7 @@ pub mod header;
 mod icmp;
 mod invariants;
 mod loss;
+mod memory;
 pub mod options;
 mod output;
 mod ports;
@@ -76,6 +79,7 @@ mod rtt;
 mod send;
 mod sender;
 pub mod sequence;
+mod shrink;
 mod siphash;
 mod socket;
 mod state;
@@ -96,6 +100,7 @@ pub use congestion::{Algorithm, CongestionControl, NewReno};
 pub use cubic::Cubic;
 pub use engine::Tcp;
 pub use error::{TcpError, Unreachable};
+pub use memory::{MemoryBudget, TABLE_BYTES_PER_SOCKET};
 pub use siphash::siphash_2_4;
 pub use state::State;
 pub use stats::TcpStats;

@@ -11,6 +11,7 @@
 //! committed. A FIN is remembered at its sequence number and consumed when
 //! `next` reaches it; no data is accepted past it.
 
+use crate::memory::Charges;
 use crate::options::{MAXIMUM_SACK_BLOCKS, SackBlock};
 use crate::ring::Ring;
 use crate::sequence::Sequence;
@@ -76,9 +77,13 @@ impl ReceiveBuffer {
         self.next
     }
 
-    /// Restarts at `next` (when the peer's SYN arrives); keeps the limit.
+    /// Restarts at `next` (when the peer's SYN arrives); keeps the limit
+    /// and whatever storage the ring has.
     pub fn synchronize(&mut self, next: Sequence) {
-        *self = Self::new(self.ring.limit(), next);
+        let ring = core::mem::take(&mut self.ring);
+        *self = Self::new(ring.limit(), next);
+        self.ring = ring;
+        self.ring.clear();
     }
 
     /// Readable bytes.
@@ -116,14 +121,13 @@ impl ReceiveBuffer {
     }
 
     /// Frees the storage if nothing is held.
-    pub fn release(&mut self) {
+    pub fn release(&mut self, charges: &mut Charges) {
         if self.count == 0 {
-            self.ring.release();
+            self.ring.release(charges);
         }
     }
 
     /// Bytes of ring storage allocated.
-    #[cfg(test)]
     pub fn capacity(&self) -> usize {
         self.ring.capacity()
     }
@@ -140,8 +144,16 @@ impl ReceiveBuffer {
         count
     }
 
-    /// Takes a segment's payload starting at `sequence`, and its FIN.
-    pub fn insert(&mut self, sequence: Sequence, data: &[u8], fin: bool) -> Insertion {
+    /// Takes a segment's payload starting at `sequence`, and its FIN. Data
+    /// whose memory is refused is dropped (`dropped`), as if outside the
+    /// window.
+    pub fn insert(
+        &mut self,
+        sequence: Sequence,
+        data: &[u8],
+        fin: bool,
+        charges: &mut Charges,
+    ) -> Insertion {
         let mut insertion = Insertion::default();
         let end = sequence.add(data.len() as u32);
         let (start, kept) = self.clip(sequence, data, &mut insertion);
@@ -150,7 +162,7 @@ impl ReceiveBuffer {
             self.note_fin(end, &mut insertion);
         }
         if !kept.is_empty() {
-            self.place(start, kept, &mut insertion);
+            self.place(start, kept, &mut insertion, charges);
         }
         if self.fin == Some(self.next) && !self.fin_received {
             self.fin_received = true;
@@ -200,19 +212,31 @@ impl ReceiveBuffer {
         offset <= self.window() && self.ranges().all(|range| range.end.before_or_at(at))
     }
 
-    fn place(&mut self, start: Sequence, data: &[u8], insertion: &mut Insertion) {
+    fn place(
+        &mut self,
+        start: Sequence,
+        data: &[u8],
+        insertion: &mut Insertion,
+        charges: &mut Charges,
+    ) {
         let offset = self.ring.len() + start.since(self.next) as usize;
         if start == self.next {
-            if self.ring.write_at(offset, data) {
+            if self.ring.write_at(offset, data, charges) {
                 self.ring.commit(data.len());
                 self.next = self.next.add(data.len() as u32);
                 insertion.readable += data.len();
                 insertion.readable += self.absorb_ranges();
+            } else {
+                insertion.dropped = true;
             }
             return;
         }
         let end = start.add(data.len() as u32);
-        if self.add_range(start, end) && self.ring.write_at(offset, data) {
+        // Room first: a range must never be recorded for bytes not stored.
+        if self.ring.make_room(offset + data.len(), charges)
+            && self.add_range(start, end)
+            && self.ring.write_at(offset, data, charges)
+        {
             insertion.out_of_order += data.len();
         } else {
             insertion.dropped = true;
@@ -307,7 +331,7 @@ mod tests {
     #[test]
     fn in_order_data_is_readable_at_once() {
         let mut buffer = ReceiveBuffer::new(1000, Sequence(10));
-        let insertion = buffer.insert(Sequence(10), b"hello", false);
+        let insertion = buffer.insert(Sequence(10), b"hello", false, &mut Charges::default());
         assert_eq!(insertion.readable, 5);
         assert_eq!(buffer.next(), Sequence(15));
         assert_eq!(buffer.window(), 995);
@@ -319,15 +343,15 @@ mod tests {
     fn holes_fill_in_any_order_and_fin_waits_for_them() {
         let start = Sequence(u32::MAX - 3);
         let mut buffer = ReceiveBuffer::new(1000, start);
-        let third = buffer.insert(start.add(8), b"ijkl", true);
+        let third = buffer.insert(start.add(8), b"ijkl", true, &mut Charges::default());
         assert_eq!(third.out_of_order, 4);
         assert!(!third.fin);
-        buffer.insert(start.add(4), b"efgh", false);
+        buffer.insert(start.add(4), b"efgh", false, &mut Charges::default());
         let mut blocks = [SackBlock::default(); MAXIMUM_SACK_BLOCKS];
         assert_eq!(buffer.sack_blocks(&mut blocks, 3), 1);
         assert_eq!(blocks[0].start, start.add(4));
         assert_eq!(blocks[0].end, start.add(12));
-        let first = buffer.insert(start, b"abcd", false);
+        let first = buffer.insert(start, b"abcd", false, &mut Charges::default());
         assert_eq!(first.readable, 12);
         assert!(first.fin);
         assert!(buffer.fin_received());
@@ -339,8 +363,8 @@ mod tests {
     #[test]
     fn duplicates_and_overlaps_are_trimmed() {
         let mut buffer = ReceiveBuffer::new(1000, Sequence(0));
-        buffer.insert(Sequence(0), b"abcd", false);
-        let again = buffer.insert(Sequence(2), b"cdef", false);
+        buffer.insert(Sequence(0), b"abcd", false, &mut Charges::default());
+        let again = buffer.insert(Sequence(2), b"cdef", false, &mut Charges::default());
         assert_eq!(again.duplicate, 2);
         assert_eq!(again.readable, 2);
         assert_eq!(read_all(&mut buffer), b"abcdef");
@@ -349,12 +373,12 @@ mod tests {
     #[test]
     fn nothing_outside_the_window_is_kept() {
         let mut buffer = ReceiveBuffer::new(8, Sequence(0));
-        let far = buffer.insert(Sequence(6), b"ghijkl", false);
+        let far = buffer.insert(Sequence(6), b"ghijkl", false, &mut Charges::default());
         assert_eq!(far.out_of_order, 2);
         assert!(far.dropped);
-        let beyond = buffer.insert(Sequence(100), b"x", false);
+        let beyond = buffer.insert(Sequence(100), b"x", false, &mut Charges::default());
         assert_eq!(beyond.out_of_order, 0);
-        buffer.insert(Sequence(0), b"abcdef", false);
+        buffer.insert(Sequence(0), b"abcdef", false, &mut Charges::default());
         assert_eq!(read_all(&mut buffer), b"abcdefgh");
     }
 
@@ -362,12 +386,25 @@ mod tests {
     fn range_slots_are_bounded_and_newest_sacked_first() {
         let mut buffer = ReceiveBuffer::new(10_000, Sequence(0));
         for index in 0..MAXIMUM_RANGES as u32 {
-            let insertion = buffer.insert(Sequence(10 + index * 10), b"x", false);
+            let insertion = buffer.insert(
+                Sequence(10 + index * 10),
+                b"x",
+                false,
+                &mut Charges::default(),
+            );
             assert_eq!(insertion.out_of_order, 1);
         }
-        assert!(buffer.insert(Sequence(500), b"y", false).dropped);
+        assert!(
+            buffer
+                .insert(Sequence(500), b"y", false, &mut Charges::default())
+                .dropped
+        );
         // Touching an existing range merges instead of needing a slot.
-        assert!(!buffer.insert(Sequence(11), b"z", false).dropped);
+        assert!(
+            !buffer
+                .insert(Sequence(11), b"z", false, &mut Charges::default())
+                .dropped
+        );
         let mut blocks = [SackBlock::default(); MAXIMUM_SACK_BLOCKS];
         assert_eq!(buffer.sack_blocks(&mut blocks, 4), 4);
         assert_eq!(blocks[0].start, Sequence(10));
@@ -378,10 +415,10 @@ mod tests {
     #[test]
     fn data_after_the_fin_is_refused() {
         let mut buffer = ReceiveBuffer::new(100, Sequence(0));
-        let insertion = buffer.insert(Sequence(0), b"ab", true);
+        let insertion = buffer.insert(Sequence(0), b"ab", true, &mut Charges::default());
         assert!(insertion.fin);
         assert_eq!(buffer.window(), 0);
-        let late = buffer.insert(Sequence(3), b"cd", false);
+        let late = buffer.insert(Sequence(3), b"cd", false, &mut Charges::default());
         assert_eq!(late.readable + late.out_of_order, 0);
         assert_eq!(read_all(&mut buffer), b"ab");
     }

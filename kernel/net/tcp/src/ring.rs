@@ -8,9 +8,13 @@
 //! reach so growing the storage keeps them. The storage starts empty and
 //! doubles when a write needs more, never past `limit`, so a connection
 //! costs memory only as its data needs it and nothing is allocated per
-//! segment once the ring has grown.
+//! segment once the ring has grown. Growth is charged to the engine's
+//! [`Charges`] first; when it is refused the ring grows only as far as the
+//! write needs, and if that is refused too the write fails.
 
 use alloc::vec::Vec;
+
+use crate::memory::Charges;
 
 /// The first allocation of a ring that receives data.
 const MINIMUM_CAPACITY: usize = 2048;
@@ -67,27 +71,31 @@ impl Ring {
         self.limit = limit.max(self.extent);
     }
 
-    /// Bytes currently allocated.
-    #[cfg(test)]
+    /// Bytes currently allocated (and charged).
     pub fn capacity(&self) -> usize {
         self.storage.len()
     }
 
-    /// Appends as much of `data` as fits; returns how much did.
-    pub fn push(&mut self, data: &[u8]) -> usize {
-        let count = data.len().min(self.free());
-        let taken = data.get(..count).unwrap_or_default();
-        if self.write_at(self.length, taken) {
-            self.commit(count);
-            count
-        } else {
-            0
+    /// Appends as much of `data` as fits; returns how much did (0 also
+    /// when memory for it was refused).
+    pub fn push(&mut self, data: &[u8], charges: &mut Charges) -> usize {
+        let wanted = data.len().min(self.free());
+        // Without memory to grow, what fits the storage already goes in.
+        let fits = self.storage.len().saturating_sub(self.extent).min(wanted);
+        for count in [wanted, fits] {
+            let taken = data.get(..count).unwrap_or_default();
+            if count > 0 && self.write_at(self.length, taken, charges) {
+                self.commit(count);
+                return count;
+            }
         }
+        0
     }
 
     /// Writes `data` at logical `offset` without committing it; false (and
-    /// nothing written) when it would pass the limit.
-    pub fn write_at(&mut self, offset: usize, data: &[u8]) -> bool {
+    /// nothing written) when it would pass the limit or memory for it was
+    /// refused.
+    pub fn write_at(&mut self, offset: usize, data: &[u8], charges: &mut Charges) -> bool {
         let Some(end) = offset.checked_add(data.len()) else {
             return false;
         };
@@ -97,7 +105,9 @@ impl Ring {
         if data.is_empty() {
             return true;
         }
-        self.reserve(end);
+        if !self.reserve(end, charges) {
+            return false;
+        }
         let capacity = self.storage.len();
         let start = (self.head + offset) % capacity;
         let first = data.len().min(capacity - start);
@@ -106,6 +116,19 @@ impl Ring {
         self.storage[..after_wrap.len()].copy_from_slice(after_wrap);
         self.extent = self.extent.max(end);
         true
+    }
+
+    /// Makes sure a write up to logical offset `end` will not need memory
+    /// (charging the growth now); false when past the limit or refused.
+    pub fn make_room(&mut self, end: usize, charges: &mut Charges) -> bool {
+        end <= self.limit && self.reserve(end, charges)
+    }
+
+    /// Forgets every byte held, keeping the storage.
+    pub fn clear(&mut self) {
+        self.head = 0;
+        self.length = 0;
+        self.extent = 0;
     }
 
     /// Marks `count` more bytes after the committed ones as committed.
@@ -142,9 +165,11 @@ impl Ring {
     }
 
     /// Gives the storage back when nothing is held (a connection that
-    /// will not carry data again keeps no buffer memory).
-    pub fn release(&mut self) {
+    /// will not carry data again, or an idle one, keeps no buffer memory);
+    /// the next write allocates it again.
+    pub fn release(&mut self, charges: &mut Charges) {
         if self.extent == 0 {
+            charges.release(self.storage.len());
             self.storage = Vec::new();
             self.head = 0;
         }
@@ -157,15 +182,27 @@ impl Ring {
         count
     }
 
-    /// Makes the storage hold at least `needed` bytes, keeping the data.
-    fn reserve(&mut self, needed: usize) {
+    /// Makes the storage hold at least `needed` bytes, keeping the data;
+    /// false when the memory was refused.
+    fn reserve(&mut self, needed: usize, charges: &mut Charges) -> bool {
         let old_capacity = self.storage.len();
         if needed <= old_capacity {
-            return;
+            return true;
         }
         let wanted = needed.max(old_capacity * 2).max(MINIMUM_CAPACITY);
-        let capacity = wanted.min(self.limit.max(needed));
-        let mut storage = Vec::with_capacity(capacity);
+        let doubled = wanted.min(self.limit.max(needed));
+        let Some(capacity) = [doubled, needed]
+            .into_iter()
+            .find(|&capacity| charges.charge(capacity - old_capacity))
+        else {
+            return false;
+        };
+        // Fallible: a heap that runs out before the limit is a refusal too.
+        let mut storage = Vec::new();
+        if storage.try_reserve_exact(capacity).is_err() {
+            charges.release(capacity - old_capacity);
+            return false;
+        }
         if old_capacity > 0 {
             let start = self.head;
             let first = self.extent.min(old_capacity - start);
@@ -175,51 +212,61 @@ impl Ring {
         storage.resize(capacity, 0);
         self.storage = storage;
         self.head = 0;
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory::MemoryBudget;
+    use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use std::sync::Arc;
 
     #[test]
     fn push_pop_wraps_and_grows() {
+        let mut charges = Charges::default();
         let mut ring = Ring::new(10_000);
         assert_eq!(ring.capacity(), 0);
         let data: std::vec::Vec<u8> = (0..3000u32).map(|value| value as u8).collect();
-        assert_eq!(ring.push(&data[..1500]), 1500);
+        assert_eq!(ring.push(&data[..1500], &mut charges), 1500);
         assert_eq!(ring.capacity(), MINIMUM_CAPACITY);
         let mut out = [0u8; 1000];
         assert_eq!(ring.pop(&mut out), 1000);
         assert_eq!(&out[..], &data[..1000]);
         // This push wraps inside the 2048-byte storage, then forces growth.
-        assert_eq!(ring.push(&data[1500..2500]), 1000);
-        assert_eq!(ring.push(&data[2500..]), 500);
+        assert_eq!(ring.push(&data[1500..2500], &mut charges), 1000);
+        assert_eq!(ring.push(&data[2500..], &mut charges), 500);
         assert!(ring.capacity() >= 2000);
         let mut rest = [0u8; 2000];
         assert_eq!(ring.pop(&mut rest), 2000);
         assert_eq!(&rest[..], &data[1000..]);
         assert!(ring.is_empty());
+        assert_eq!(charges.held(), ring.capacity());
+        ring.release(&mut charges);
+        assert_eq!((ring.capacity(), charges.held()), (0, 0));
     }
 
     #[test]
     fn limit_caps_pushes_and_writes() {
+        let mut charges = Charges::default();
         let mut ring = Ring::new(100);
-        assert_eq!(ring.push(&[1u8; 150]), 100);
+        assert_eq!(ring.push(&[1u8; 150], &mut charges), 100);
         assert_eq!(ring.free(), 0);
-        assert!(!ring.write_at(100, &[1]));
+        assert!(!ring.write_at(100, &[1], &mut charges));
         assert!(ring.capacity() <= 100);
         ring.consume(40);
-        assert!(ring.write_at(90, &[7; 10]));
-        assert!(!ring.write_at(95, &[7; 10]));
-        assert!(!ring.write_at(usize::MAX, &[7]));
+        assert!(ring.write_at(90, &[7; 10], &mut charges));
+        assert!(!ring.write_at(95, &[7; 10], &mut charges));
+        assert!(!ring.write_at(usize::MAX, &[7], &mut charges));
     }
 
     #[test]
     fn uncommitted_writes_survive_growth() {
+        let mut charges = Charges::default();
         let mut ring = Ring::new(1 << 20);
-        assert!(ring.write_at(5000, b"later"));
-        assert!(ring.write_at(0, &[9u8; 5000]));
+        assert!(ring.write_at(5000, b"later", &mut charges));
+        assert!(ring.write_at(0, &[9u8; 5000], &mut charges));
         ring.commit(5005);
         let mut out = [0u8; 5];
         assert_eq!(ring.read_at(5000, &mut out), 5);
@@ -228,11 +275,47 @@ mod tests {
 
     #[test]
     fn read_at_stops_at_the_committed_length() {
+        let mut charges = Charges::default();
         let mut ring = Ring::new(64);
-        ring.push(b"abc");
+        ring.push(b"abc", &mut charges);
         let mut out = [0u8; 8];
         assert_eq!(ring.read_at(1, &mut out), 2);
         assert_eq!(&out[..2], b"bc");
         assert_eq!(ring.read_at(5, &mut out), 0);
+    }
+
+    /// A budget of `room` bytes.
+    struct Room(AtomicUsize);
+
+    impl MemoryBudget for Room {
+        fn charge(&self, bytes: usize) -> bool {
+            self.0
+                .fetch_update(Relaxed, Relaxed, |room| room.checked_sub(bytes))
+                .is_ok()
+        }
+
+        fn release(&self, bytes: usize) {
+            self.0.fetch_add(bytes, Relaxed);
+        }
+    }
+
+    #[test]
+    fn growth_falls_back_to_what_is_needed_then_fails_cleanly() {
+        let room = Arc::new(Room(AtomicUsize::new(3000)));
+        let mut charges = Charges::default();
+        assert!(charges.set_budget(room.clone()));
+        let mut ring = Ring::new(1 << 20);
+        assert_eq!(ring.push(&[1u8; 2000], &mut charges), 2000);
+        assert_eq!(ring.capacity(), MINIMUM_CAPACITY);
+        // Doubling to 4096 is refused; exactly what the write needs fits.
+        assert_eq!(ring.push(&[2u8; 900], &mut charges), 900);
+        assert_eq!(ring.capacity(), 2900);
+        // Nothing more fits: the write fails, the data stays intact.
+        assert_eq!(ring.push(&[3u8; 500], &mut charges), 0);
+        assert_eq!(ring.len(), 2900);
+        assert_eq!(room.0.load(Relaxed), 100);
+        ring.consume(2900);
+        ring.release(&mut charges);
+        assert_eq!(room.0.load(Relaxed), 3000);
     }
 }

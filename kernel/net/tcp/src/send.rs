@@ -6,6 +6,7 @@
 //! retransmissions copy from the same ring. A FIN, when queued, has the
 //! sequence number [`SendBuffer::end`].
 
+use crate::memory::Charges;
 use crate::ring::Ring;
 use crate::sequence::Sequence;
 
@@ -56,19 +57,19 @@ impl SendBuffer {
     }
 
     /// Frees the storage if the buffer is empty.
-    pub fn release(&mut self) {
-        self.ring.release();
+    pub fn release(&mut self, charges: &mut Charges) {
+        self.ring.release(charges);
     }
 
     /// Bytes of ring storage allocated.
-    #[cfg(test)]
     pub fn capacity(&self) -> usize {
         self.ring.capacity()
     }
 
-    /// Queues as much of `data` as fits; returns how much.
-    pub fn push(&mut self, data: &[u8]) -> usize {
-        self.ring.push(data)
+    /// Queues as much of `data` as fits; returns how much (0 also when
+    /// the memory for it was refused).
+    pub fn push(&mut self, data: &[u8], charges: &mut Charges) -> usize {
+        self.ring.push(data, charges)
     }
 
     /// Drops the bytes before `acknowledged`; returns how many.
@@ -92,9 +93,10 @@ mod tests {
 
     #[test]
     fn acknowledgment_and_copy_follow_sequence_numbers() {
+        let mut charges = Charges::default();
         let mut buffer = SendBuffer::new(100);
         buffer.synchronize(Sequence(u32::MAX));
-        assert_eq!(buffer.push(b"abcdef"), 6);
+        assert_eq!(buffer.push(b"abcdef", &mut charges), 6);
         assert_eq!(buffer.end(), Sequence(5));
         let mut out = [0u8; 3];
         assert_eq!(buffer.copy_out(Sequence(1), &mut out), 3);

@@ -64,6 +64,11 @@ pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, 
             let Some((outgoing, kind)) = next_segment(tcb, pass) else {
                 break;
             };
+            if kind == Kind::Next && !tcb.flight.make_room(&mut context.memory) {
+                // No memory for its flight record: new data waits (the
+                // persist timer comes back for it).
+                break;
+            }
             send(tcb, context, tx, outgoing, kind);
             pass = Pass::Normal;
         }

@@ -12,7 +12,7 @@ use crate::config::Shutdown;
 use crate::engine::Tcp;
 use crate::handshake::prepare_open;
 use crate::sender::{output, send_syn, window_update};
-use crate::state::{Role, State};
+use crate::state::{Listener, Role, State};
 use crate::table::{Endpoints, Table};
 use crate::tcb::Tcb;
 use crate::{SocketHandle, TcpError, Transmit};
@@ -31,7 +31,10 @@ impl Tcp {
     /// socket(): a new CLOSED socket.
     pub fn open(&mut self) -> Result<SocketHandle, TcpError> {
         let config = self.context.config;
-        self.indexed(|tcp| tcp.table.allocate(&config, config.maximum_sockets))
+        self.indexed(|tcp| {
+            let memory = &mut tcp.context.memory;
+            tcp.table.allocate(&config, config.maximum_sockets, memory)
+        })
     }
 
     /// bind(): port 0 picks an ephemeral port, address 0.0.0.0 is any.
@@ -72,6 +75,9 @@ impl Tcp {
         let tcb = user_mut(&mut self.table, handle)?;
         match &mut tcb.role {
             Role::Listening(listener) => {
+                if !listener.make_room(backlog, &mut self.context.memory) {
+                    return Err(TcpError::NoBuffers);
+                }
                 listener.backlog = backlog;
                 return Ok(());
             }
@@ -85,11 +91,27 @@ impl Tcp {
         if self.listener_conflict(handle, local) {
             return Err(TcpError::AddressInUse);
         }
-        let tcb = user_mut(&mut self.table, handle)?;
+        let listener = self.new_listener(backlog)?;
+        let tcb = user_mut(&mut self.table, handle).expect("checked above");
         tcb.state = State::Listen;
-        tcb.role.listen(backlog);
+        tcb.role.listen(backlog, listener);
         self.table.listen(handle.index);
         Ok(())
+    }
+
+    /// An accept side with room for `backlog`, charged; `NoBuffers` when
+    /// the memory is refused.
+    fn new_listener(&mut self, backlog: usize) -> Result<Listener, TcpError> {
+        let memory = &mut self.context.memory;
+        if !memory.charge(Listener::bytes_for(0)) {
+            return Err(TcpError::NoBuffers);
+        }
+        let mut listener = Listener::default();
+        if !listener.make_room(backlog, memory) {
+            memory.release(Listener::bytes_for(0));
+            return Err(TcpError::NoBuffers);
+        }
+        Ok(listener)
     }
 
     /// accept(): the oldest established connection, or `WouldBlock`.
@@ -237,7 +259,11 @@ impl Tcp {
         if data.is_empty() {
             return Ok(0);
         }
-        let count = tcb.send_buffer.push(data);
+        let count = tcb.send_buffer.push(data, &mut self.context.memory);
+        if count == 0 && tcb.send_buffer.free() > 0 {
+            // Room in the buffer, but no memory for it.
+            return Err(TcpError::NoBuffers);
+        }
         if count == 0 {
             return Err(TcpError::WouldBlock);
         }

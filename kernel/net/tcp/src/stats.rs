@@ -55,6 +55,12 @@ counters! {
     timeouts,
     /// Connections that gave up (retransmissions or keepalive).
     connection_timeouts,
+    /// Allocations the memory budget refused (a SYN, a socket, buffer
+    /// growth, a flight record).
+    memory_refusals,
+    /// Idle connections whose buffers were given back under memory
+    /// pressure.
+    buffers_shrunk,
     /// Challenge ACKs sent (RFC 5961).
     challenge_acks,
     /// Challenge ACKs suppressed by the rate limit.

@@ -13,7 +13,8 @@ use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::config::TcpConfig;
-use crate::tcb::Tcb;
+use crate::memory::Charges;
+use crate::tcb::{SOCKET_BYTES, Tcb};
 use crate::{SocketHandle, TcpError};
 
 mod deadlines;
@@ -74,15 +75,24 @@ pub struct Table {
 }
 
 impl Table {
-    /// Creates a CLOSED socket; `NoBuffers` past `limit` sockets.
-    pub fn allocate(&mut self, config: &TcpConfig, limit: usize) -> Result<SocketHandle, TcpError> {
-        if self.live >= limit {
+    /// Creates a CLOSED socket, charging [`SOCKET_BYTES`]; `NoBuffers`
+    /// past `limit` sockets or when the memory is refused.
+    pub fn allocate(
+        &mut self,
+        config: &TcpConfig,
+        limit: usize,
+        charges: &mut Charges,
+    ) -> Result<SocketHandle, TcpError> {
+        if self.live >= limit || !charges.charge(SOCKET_BYTES) {
             return Err(TcpError::NoBuffers);
         }
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
-                let index = u32::try_from(self.slots.len()).map_err(|_| TcpError::NoBuffers)?;
+                let Ok(index) = u32::try_from(self.slots.len()) else {
+                    charges.release(SOCKET_BYTES);
+                    return Err(TcpError::NoBuffers);
+                };
                 self.slots.push(Slot {
                     generation: 0,
                     tcb: None,
@@ -142,8 +152,8 @@ impl Table {
     }
 
     /// Frees the socket in slot `index`, taking it out of the map its role
-    /// puts it in.
-    pub fn free(&mut self, index: u32) {
+    /// puts it in, and releases everything it was charged.
+    pub fn free(&mut self, index: u32, charges: &mut Charges) {
         let Some(tcb) = self.at(index) else { return };
         let (connection, listening) = (tcb.role.is_connection(), tcb.role.listener().is_some());
         if connection {
@@ -155,7 +165,8 @@ impl Table {
         let Some(slot) = self.slots.get_mut(index as usize) else {
             return;
         };
-        if slot.tcb.take().is_some() {
+        if let Some(tcb) = slot.tcb.take() {
+            charges.release(tcb.footprint());
             slot.touch(index, self.deadlines.touched());
             slot.generation = slot.generation.wrapping_add(1);
             self.free.push(index);

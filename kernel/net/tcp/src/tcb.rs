@@ -18,13 +18,18 @@ use crate::SocketHandle;
 use crate::config::TcpConfig;
 use crate::congestion::Congestion;
 use crate::flight::Flight;
+use crate::memory::{Charges, TABLE_BYTES_PER_SOCKET};
 use crate::rack::Rack;
 use crate::receive::ReceiveBuffer;
 use crate::rtt::RttEstimator;
 use crate::send::SendBuffer;
 use crate::sequence::Sequence;
-use crate::state::{Negotiated, Recovery, Role, State};
+use crate::state::{Listener, Negotiated, Recovery, Role, State};
 pub use crate::timers::Timers;
+
+/// What every socket is charged for from open to free: its box and its
+/// share of the engine's tables.
+pub const SOCKET_BYTES: usize = core::mem::size_of::<Tcb>() + TABLE_BYTES_PER_SOCKET;
 
 /// The user-settable options of one socket.
 #[derive(Clone, Copy, Debug)]
@@ -302,23 +307,48 @@ impl Tcb {
     /// Frees buffer memory a connection no longer needs (TIME-WAIT and
     /// CLOSED): the send buffer once empty, the receive buffer once no
     /// user can read it.
-    pub fn release_storage(&mut self) {
-        self.send_buffer.release();
-        self.flight.release();
+    pub fn release_storage(&mut self, charges: &mut Charges) {
+        self.send_buffer.release(charges);
+        self.flight.release(charges);
         if !self.role.is_user_held() {
             self.receive.discard();
         }
-        self.receive.release();
+        self.receive.release(charges);
     }
 
-    /// Heap bytes held besides the box itself: buffers and flight records.
-    #[cfg(test)]
+    /// Whether the connection holds no data at all: nothing queued, in
+    /// flight, readable or out of order (its buffers can go).
+    pub fn holds_no_data(&self) -> bool {
+        self.send_buffer.len() == 0
+            && self.flight.len() == 0
+            && self.receive.readable() == 0
+            && !self.receive.has_holes()
+    }
+
+    /// Gives back the buffers of a connection that holds no data; they
+    /// are allocated again when data comes. Returns the bytes freed.
+    pub fn shrink(&mut self, charges: &mut Charges) -> usize {
+        if !self.holds_no_data() {
+            return 0;
+        }
+        let before = self.storage_bytes();
+        self.send_buffer.release(charges);
+        self.flight.release(charges);
+        self.receive.release(charges);
+        before - self.storage_bytes()
+    }
+
+    /// Heap bytes held besides the box itself: buffers, flight records
+    /// and a listener's accept side.
     pub fn storage_bytes(&self) -> usize {
-        let listener = self.role.listener().map_or(0, |listener| {
-            let queue = listener.accept_queue.capacity() * core::mem::size_of::<SocketHandle>();
-            core::mem::size_of::<crate::state::Listener>() + queue
-        });
+        let listener = self.role.listener().map_or(0, Listener::footprint);
         self.send_buffer.capacity() + self.receive.capacity() + self.flight.capacity() + listener
+    }
+
+    /// Every byte this socket holds, as charged: the box, its share of the
+    /// tables and its storage.
+    pub fn footprint(&self) -> usize {
+        SOCKET_BYTES + self.storage_bytes()
     }
 
     /// Forgets every timer (CLOSED).

@@ -73,7 +73,7 @@ pub enum Owner {
 }
 
 /// The accept side of a listening socket.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Listener {
     /// Connections accept may hold at most.
     pub backlog: usize,
@@ -81,6 +81,38 @@ pub struct Listener {
     pub accept_queue: VecDeque<SocketHandle>,
     /// Children in SYN-RECEIVED (those whose owner is its SYN queue).
     pub syn_received: usize,
+}
+
+impl Listener {
+    /// The heap bytes of a listener whose accept queue has room for
+    /// `backlog`: what `listen` charges. The queue never grows past that
+    /// room, because a listener admits no child beyond its backlog.
+    pub const fn bytes_for(backlog: usize) -> usize {
+        core::mem::size_of::<Self>() + backlog * core::mem::size_of::<SocketHandle>()
+    }
+
+    /// The heap bytes this listener holds.
+    pub fn footprint(&self) -> usize {
+        Self::bytes_for(self.accept_queue.capacity())
+    }
+
+    /// Makes room for `backlog` children, charging it; false if refused.
+    pub fn make_room(&mut self, backlog: usize, charges: &mut crate::memory::Charges) -> bool {
+        let capacity = self.accept_queue.capacity();
+        if backlog <= capacity {
+            return true;
+        }
+        let bytes = (backlog - capacity) * core::mem::size_of::<SocketHandle>();
+        if !charges.charge(bytes) {
+            return false;
+        }
+        let additional = backlog - self.accept_queue.len();
+        if self.accept_queue.try_reserve_exact(additional).is_err() {
+            charges.release(bytes);
+            return false;
+        }
+        true
+    }
 }
 
 /// How a child's move changes its listener's queues.
@@ -149,13 +181,11 @@ impl Role {
         self.step(matches!(self, Self::Unbound), Self::Bound);
     }
 
-    /// listen(): Bound → Listening with an empty accept queue.
-    pub fn listen(&mut self, backlog: usize) {
-        let listener = Box::new(Listener {
-            backlog,
-            accept_queue: VecDeque::with_capacity(backlog.min(64)),
-            syn_received: 0,
-        });
+    /// listen(): Bound → Listening with `listener`, an empty accept queue
+    /// that [`Listener::make_room`] gave room for `backlog`.
+    pub fn listen(&mut self, backlog: usize, mut listener: Listener) {
+        listener.backlog = backlog;
+        let listener = Box::new(listener);
         self.step(matches!(self, Self::Bound), Self::Listening(listener));
     }
 
@@ -307,7 +337,7 @@ mod tests {
     #[should_panic(expected = "illegal role change")]
     fn an_illegal_move_is_caught_in_debug_builds() {
         let mut listening = Role::Bound;
-        listening.listen(8);
+        listening.listen(8, Listener::default());
         listening.connect();
     }
 }

@@ -185,11 +185,15 @@ impl Table {
 mod tests {
     use super::{SLACK, Table};
     use crate::TcpConfig;
+    use crate::memory::Charges;
 
     fn table(sockets: usize) -> Table {
         let mut table = Table::default();
         for _ in 0..sockets {
-            table.allocate(&TcpConfig::default(), 16).expect("room");
+            let charges = &mut Charges::default();
+            table
+                .allocate(&TcpConfig::default(), 16, charges)
+                .expect("room");
         }
         table
     }
@@ -249,11 +253,17 @@ mod tests {
         let mut table = table(2);
         arm(&mut table, 0, Some(100));
         arm(&mut table, 1, Some(200));
-        table.free(0);
+        let mut charges = Charges::default();
+        assert!(charges.charge(crate::tcb::SOCKET_BYTES));
+        table.free(0, &mut charges);
+        assert_eq!(charges.held(), 0);
         table.reindex();
         assert_eq!(table.check_deadlines(), Ok(()));
         assert_eq!(table.next_deadline(), Some(200));
-        let handle = table.allocate(&TcpConfig::default(), 16).expect("room");
+        let charges = &mut Charges::default();
+        let handle = table
+            .allocate(&TcpConfig::default(), 16, charges)
+            .expect("room");
         assert_eq!(handle.index(), 0);
         table.reindex();
         assert_eq!(table.next_deadline(), Some(200));

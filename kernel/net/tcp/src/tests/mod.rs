@@ -9,6 +9,7 @@ mod close;
 mod handshake;
 mod hostile;
 mod listen;
+mod memory;
 mod recovery;
 mod time_wait;
 mod timers;
