@@ -23,6 +23,10 @@ use crate::random::{CpuEntropy, RandomSource};
 use crate::sync::{BareCondvar, BareMutex};
 use crate::{interrupt_threads, pci_bus, threads};
 
+/// The part of the heap kept out of the kernel's memory limit: one eighth
+/// (see [`Memory::memory_size`]).
+const HEAP_RESERVE_DIVISOR: usize = 8;
+
 /// The interface version this implementation was written for.
 const SPEAKS: Version = Version::new(2, 0);
 
@@ -132,8 +136,13 @@ unsafe impl Memory for BareMetal {
         unsafe { HEAP.free(ptr, size, align) };
     }
 
+    /// The heap less an eighth: the kernel charges its pages, pools,
+    /// stacks and buffers against this limit, but Rust's global allocator
+    /// serves everything else from the same heap (control structures, the
+    /// application's own buffers), so a kernel at its limit must still
+    /// leave room for those, or the heap, not the limit, would say no.
     fn memory_size(&self) -> usize {
-        HEAP.size()
+        HEAP.size() - HEAP.size() / HEAP_RESERVE_DIVISOR
     }
 }
 

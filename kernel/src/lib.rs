@@ -8,7 +8,7 @@
 //!
 //! | feature | component | what it is |
 //! | --- | --- | --- |
-//! | (none) | the base | threads, locks, callouts, softints, memory |
+//! | (none) | the base, `pagedaemon` | threads, locks, callouts, softints, memory and its reclaim |
 //! | `net` | `net`, `ifconfig` | the TCP/IP stack, sockets, addresses from `ip=`/`gw=` or DHCP |
 //! | `lo0` | `lo0` | the loopback interface |
 //! | `virtif` | `virtif` | the host's virtual NICs (hosted kernels) |
@@ -69,6 +69,8 @@ pub use net;
 /// to the base (which starts them by init level, stable within a level).
 pub fn components() -> Vec<&'static Component> {
     alloc::vec![
+        // The base's own: memory pressure is every kernel's business.
+        &base::memory::pagedaemon::PAGEDAEMON,
         #[cfg(feature = "net")]
         &net::components::NET,
         #[cfg(feature = "net")]

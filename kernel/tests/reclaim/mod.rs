@@ -1,5 +1,5 @@
 //! Hosted kernels with the pagedaemon, for the memory tests: the image's
-//! components plus `PAGEDAEMON`, on a shared-memory bus.
+//! components (the pagedaemon among them), on a shared-memory bus.
 
 #![allow(dead_code, reason = "each test file uses a different part")]
 
@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hypercall_posix::{ConsoleSink, ExitMode, Posix, PosixConfig};
-use kernel::base::memory::pagedaemon::PAGEDAEMON;
 use kernel::net::Net;
 use kernel::{BootConfig, Kernel};
 
@@ -36,8 +35,8 @@ pub fn boot(name: &str, params: &str, nic: &str) -> Node {
         ..PosixConfig::default()
     };
     let host = Posix::new(config);
-    let mut components = kernel::components();
-    components.push(&PAGEDAEMON);
+    // `kernel::components()` always lists the pagedaemon.
+    let components = kernel::components();
     let kernel = Kernel::boot(
         host.clone(),
         BootConfig {

@@ -53,6 +53,7 @@ pub const STACK_SIZE: usize = 16 * 1024;
 pub static PAGEDAEMON: Component = Component {
     name: "pagedaemon",
     level: InitLevel::Kern,
+    requires: &[],
     init: start,
 };
 
