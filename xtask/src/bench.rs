@@ -1,7 +1,8 @@
 //! `cargo xtask bench [--runs N] [--hosted]`: image sizes (the appliance's and
 //! each configuration of the test matrix's), boot times,
 //! guest figures, the appliance's network figures; with `--hosted`, the
-//! network figures of hosted kernels; with `--vs linux` (linux.rs), the
+//! network, bootstrap and memory figures of hosted kernels (hosted.rs,
+//! bootstrap.rs); with `--vs linux` (linux.rs), the
 //! appliance against a Debian Linux guest.
 //!
 //! For each of q35 + qboot and microvm, N boots of the appliance measure
@@ -21,6 +22,7 @@ use crate::build::build_images;
 use crate::paths::bench_json_path;
 use crate::setup::{Need, ensure};
 
+mod bootstrap;
 mod hosted;
 mod linux;
 mod network;

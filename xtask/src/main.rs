@@ -46,7 +46,10 @@ verbs:
                         raw figures in $TARGET/bench.json
   bench --hosted        TCP between hosted kernels on a bus and, as root, from
                         Linux over a tap: throughput, round trips, connections,
-                        allocations per packet; raw figures in bench-hosted.json
+                        allocations per packet; per hosted configuration: boot
+                        time (in process, and process spawn -> ready), memory
+                        per kernel, kernels in 1 GiB; raw figures in
+                        bench-hosted.json
   bench --vs linux [--runs N] [--quick] [--accel tcg|kvm] [--profile]
                         the appliance against a minimal Debian Linux guest (built
                         once from Debian packages into $TARGET/linux-guest): same

@@ -1,15 +1,18 @@
-//! `cargo xtask bench --hosted`: network figures of hosted kernels.
+//! `cargo xtask bench --hosted`: network, bootstrap and memory figures of
+//! hosted kernels.
 //!
 //! Runs `kernel/examples/hosted_bench.rs` (release) N times: two kernels
 //! on a shared-memory bus, and, as root, Linux's TCP against a hosted
-//! kernel over a tap in a namespace of its own. Its `bench` lines become
-//! one table and `target/bench-hosted.json`.
+//! kernel over a tap in a namespace of its own. Then, once, each hosted
+//! configuration's bootstrap time and memory per kernel, and how many
+//! kernels fit in 1 GiB (bootstrap.rs). All figures become one table and
+//! `target/bench-hosted.json`; a summary per configuration follows.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::process::Stdio;
 
-use super::{collect_figures, report};
+use super::{bootstrap, collect_figures, report};
 use crate::command::{cargo, describe, run};
 use crate::paths::target_dir;
 
@@ -41,8 +44,11 @@ pub fn hosted_bench_verb(runs: u32) -> Result<(), String> {
         let text = String::from_utf8_lossy(&output.stdout);
         collect_figures(&mut figures, text.lines());
     }
-    let series: Vec<_> = figures.into_values().collect();
+    let mut series: Vec<_> = figures.into_values().collect();
+    let (bootstrap, summary) = bootstrap::figures()?;
+    series.extend(bootstrap);
     print!("{}", report::table(&series));
+    print!("\nmedians per hosted configuration:\n{summary}");
     let json_path = target_dir().join("bench-hosted.json");
     fs::write(&json_path, report::json(runs, &series))
         .map_err(|error| format!("cannot write {}: {error}", json_path.display()))?;

@@ -1,0 +1,204 @@
+//! Bootstrap time and memory of hosted kernels, for `cargo xtask bench --hosted`.
+//!
+//! Built once per configuration of the matrix (`--no-default-features
+//! --features …`), so each kernel here links exactly that configuration's
+//! components. Three modes, each printing `bench <metric> <value> <unit>`:
+//!
+//! - `boot COUNT`: COUNT boots in this process, each shut down before the
+//!   next: `Kernel::boot` call to return, and for net configurations call to
+//!   the first socket; median and p99, with the default log (info, to
+//!   standard error) and with `log=off`; heap left behind per boot and
+//!   shutdown; a plain 64 KiB std thread's start for comparison.
+//! - `memory COUNT`: COUNT idle kernels booted side by side: heap (counted
+//!   by this program's allocator), RSS, address space and threads per
+//!   kernel, against the kernel's own accounting (`memory().stats()`).
+//! - `capacity MIB SECONDS THREADS` (capacity.rs): boots kernels until MIB
+//!   of heap and thread stacks are used, a boot fails, THREADS threads run
+//!   or SECONDS pass; prints how many and what stopped it.
+//!
+//! Reports, does not assert.
+
+mod capacity;
+mod process;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hypercall_posix::{Posix, PosixConfig};
+use kernel::Kernel;
+use process::{Counting, Snapshot};
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Boots before counting, so one-time costs of the process stay out.
+const WARM_UP: usize = 20;
+
+fn figure(metric: &str, value: f64, unit: &str) {
+    println!("bench {metric} {value:.1} {unit}");
+}
+
+fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let number = |index: usize, default: u64| {
+        arguments
+            .get(index)
+            .and_then(|word| word.parse().ok())
+            .unwrap_or(default)
+    };
+    let result = match arguments.first().map(String::as_str) {
+        Some("boot") => boot_figures(number(1, 1000) as usize),
+        Some("memory") => memory_figures(number(1, 100) as usize),
+        Some("capacity") => capacity::run(number(1, 1024), number(2, 120), number(3, 12_000)),
+        _ => Err(
+            "usage: hosted_boot boot COUNT | memory COUNT | capacity MIB SECONDS THREADS".into(),
+        ),
+    };
+    if let Err(error) = result {
+        eprintln!("hosted_boot: {error}");
+        std::process::exit(1);
+    }
+}
+
+/// A host for one kernel with `parameters`, console on standard error.
+fn host(parameters: &str) -> Arc<Posix> {
+    Posix::new(PosixConfig {
+        boot_parameters: parameters.into(),
+        ..PosixConfig::default()
+    })
+}
+
+/// Boots a kernel of this build's components.
+fn boot(parameters: &str) -> Result<(Arc<Posix>, Arc<Kernel>), String> {
+    let host = host(parameters);
+    let kernel = kernel::boot(host.clone()).map_err(|error| format!("boot failed: {error}"))?;
+    Ok((host, kernel))
+}
+
+/// One boot's times, microseconds: to return, to the first socket.
+fn boot_once(parameters: &str) -> Result<(f64, Option<f64>), String> {
+    let host = host(parameters);
+    let started = Instant::now();
+    let kernel = kernel::boot(host).map_err(|error| format!("boot failed: {error}"))?;
+    let booted = micros(started.elapsed());
+    let socket = first_socket(&kernel)?.map(|()| micros(started.elapsed()));
+    kernel.shutdown();
+    Ok((booted, socket))
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
+
+/// Opens and closes a UDP socket: the net faction is usable.
+#[cfg(feature = "net")]
+fn first_socket(kernel: &Kernel) -> Result<Option<()>, String> {
+    use kernel::net::{Net, SocketType};
+    let context = kernel.enter().map_err(|error| error.to_string())?;
+    let net = Net::of(&context).ok_or("the net service is missing")?;
+    let socket = net.socket(&context, SocketType::Datagram);
+    let socket = socket.map_err(|error| format!("socket: {error}"))?;
+    net.close(&context, socket)
+        .map_err(|error| error.to_string())?;
+    Ok(Some(()))
+}
+
+#[cfg(not(feature = "net"))]
+fn first_socket(_kernel: &Kernel) -> Result<Option<()>, String> {
+    Ok(None)
+}
+
+fn boot_figures(count: usize) -> Result<(), String> {
+    for _ in 0..WARM_UP {
+        boot_once("")?;
+    }
+    let before = Snapshot::now();
+    // The two log settings alternate, so drift on the machine hits both.
+    let settings = [("boot", ""), ("boot_quiet", "log=off")];
+    let mut times = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
+    for _ in 0..count {
+        for ((_, parameters), [boots, sockets]) in settings.iter().zip(&mut times) {
+            let (booted, socket) = boot_once(parameters)?;
+            boots.push(booted);
+            sockets.extend(socket);
+        }
+    }
+    let grown = Snapshot::now().since(&before).heap as f64 / (2 * count) as f64;
+    for ((prefix, _), [boots, sockets]) in settings.iter().zip(times) {
+        spread(prefix, boots);
+        if !sockets.is_empty() {
+            spread(&format!("{prefix}_to_socket"), sockets);
+        }
+    }
+    figure("boot_cycle_heap_growth", grown, "bytes");
+    spread("thread_start", (0..count).map(|_| thread_start()).collect());
+    Ok(())
+}
+
+/// A std thread with a kernel thread's stack: spawn call to its first
+/// instruction, microseconds.
+fn thread_start() -> f64 {
+    let started = Instant::now();
+    let thread = std::thread::Builder::new()
+        .stack_size(kernel::base::thread::DEFAULT_STACK_SIZE)
+        .spawn(move || started.elapsed())
+        .expect("a thread");
+    micros(thread.join().expect("the thread returns"))
+}
+
+/// Prints the median and p99 of `values` as `PREFIX_median`, `PREFIX_p99`.
+fn spread(prefix: &str, mut values: Vec<f64>) {
+    values.sort_by(f64::total_cmp);
+    let at = |percent: usize| values[(values.len() * percent / 100).min(values.len() - 1)];
+    figure(&format!("{prefix}_median"), at(50), "us");
+    figure(&format!("{prefix}_p99"), at(99), "us");
+}
+
+fn memory_figures(count: usize) -> Result<(), String> {
+    let count = count.max(1);
+    let first = boot("log=warn")?;
+    let before = Snapshot::now();
+    let kernels = (0..count)
+        .map(|_| boot("log=warn"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let grown = settled().since(&before);
+    let per_kernel = |total: i64| total as f64 / count as f64;
+    figure("memory_heap", per_kernel(grown.heap), "bytes");
+    figure("memory_heap_blocks", per_kernel(grown.blocks), "blocks");
+    figure("memory_resident", per_kernel(grown.resident), "bytes");
+    figure("memory_mapped", per_kernel(grown.mapped), "bytes");
+    figure("memory_threads", per_kernel(grown.threads), "threads");
+    let pages: usize = kernels.iter().map(|(host, _)| host.memory_in_use()).sum();
+    figure("memory_host_pages", per_kernel(pages as i64), "bytes");
+    let accounted: usize = kernels.iter().map(|(_, k)| k.memory().stats().in_use).sum();
+    figure("memory_accounted", per_kernel(accounted as i64), "bytes");
+    for (_, kernel) in kernels.iter().chain([&first]) {
+        kernel.shutdown();
+    }
+    drop(kernels);
+    // The log keeps a dead kernel's sink (a weak pointer to its host)
+    // until the next boot clears it: one more boot and shutdown.
+    boot_once("log=warn")?;
+    let left = Snapshot::now().since(&before);
+    figure("memory_left_after_shutdown", per_kernel(left.heap), "bytes");
+    Ok(())
+}
+
+/// The process once its new threads have run to their first sleep: the
+/// resident set has not moved for three looks 20 ms apart (at most 5 s).
+fn settled() -> Snapshot {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut last = Snapshot::now();
+    let mut still = 0;
+    while still < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = Snapshot::now();
+        still = if now.resident == last.resident {
+            still + 1
+        } else {
+            0
+        };
+        last = now;
+    }
+    last
+}
