@@ -112,10 +112,11 @@ fn boot_figures(count: usize) -> Result<(), String> {
     for _ in 0..WARM_UP {
         boot_once("")?;
     }
-    let before = Snapshot::now();
     // The two log settings alternate, so drift on the machine hits both.
     let settings = [("boot", ""), ("boot_quiet", "log=off")];
-    let mut times = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
+    let room = || Vec::with_capacity(count);
+    let mut times = [[room(), room()], [room(), room()]];
+    let before = Snapshot::now();
     for _ in 0..count {
         for ((_, parameters), [boots, sockets]) in settings.iter().zip(&mut times) {
             let (booted, socket) = boot_once(parameters)?;
@@ -157,10 +158,11 @@ fn spread(prefix: &str, mut values: Vec<f64>) {
 fn memory_figures(count: usize) -> Result<(), String> {
     let count = count.max(1);
     let first = boot("log=warn")?;
+    let mut kernels = Vec::with_capacity(count);
     let before = Snapshot::now();
-    let kernels = (0..count)
-        .map(|_| boot("log=warn"))
-        .collect::<Result<Vec<_>, _>>()?;
+    for _ in 0..count {
+        kernels.push(boot("log=warn")?);
+    }
     let grown = settled().since(&before);
     let per_kernel = |total: i64| total as f64 / count as f64;
     figure("memory_heap", per_kernel(grown.heap), "bytes");
@@ -175,7 +177,7 @@ fn memory_figures(count: usize) -> Result<(), String> {
     for (_, kernel) in kernels.iter().chain([&first]) {
         kernel.shutdown();
     }
-    drop(kernels);
+    kernels.clear();
     // The log keeps a dead kernel's sink (a weak pointer to its host)
     // until the next boot clears it: one more boot and shutdown.
     boot_once("log=warn")?;
