@@ -192,12 +192,17 @@ fn spawn(program: &Path, marker: Option<&str>) -> Result<(Option<(f64, String)>,
     }
 }
 
-const SUMMARY_HEADER: [&str; 10] = [
+/// The summary's columns, medians: `boot` is `Kernel::boot` call to return
+/// in a process that has booted before (p99 beside it), `first boot` the
+/// probe's own `ready in` (host made to ready, a fresh process's first
+/// boot), `accounted` the kernel's `memory().stats().in_use`.
+const SUMMARY_HEADER: [&str; 11] = [
     "configuration",
     "boot us",
     "p99",
     "to socket",
     "log=off",
+    "first boot us",
     "spawn->ready ms",
     "heap/kernel KiB",
     "RSS/kernel KiB",
@@ -220,6 +225,7 @@ fn summary_row(name: &str, series: &[Series]) -> Vec<String> {
         value("boot_p99", 1.0),
         value("boot_to_socket_median", 1.0),
         value("boot_quiet_median", 1.0),
+        value("probe's own ready in", 1.0),
         value("probe spawn -> ready", 1.0),
         value("memory_heap", 1024.0),
         value("memory_resident", 1024.0),
