@@ -53,9 +53,8 @@ pub fn figures() -> Result<(Vec<Series>, String), String> {
         exits.values.push(spawn(&floor, None)?.1);
     }
     series.push(exits);
-    let left = [
-        true, false, false, false, false, false, false, false, false, false,
-    ];
+    let mut left = [false; SUMMARY_HEADER.len()];
+    left[0] = true;
     Ok((series, align(&rows, &left)))
 }
 
