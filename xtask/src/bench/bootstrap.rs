@@ -3,9 +3,10 @@
 //!
 //! For every hosted configuration of the matrix (matrix.rs) it builds
 //! `kernel/examples/hosted_boot` with exactly those components and runs it:
-//! [`BOOTS`] boots in one process (call to return, call to first socket;
-//! median and p99), then [`MEMORY_KERNELS`] idle kernels side by side
-//! (heap, RSS, threads per kernel, and the kernel's own accounting). It
+//! [`BOOTS`] boots in one process, `--runs` times (call to return, call
+//! to first socket; median and p99), then [`MEMORY_KERNELS`] idle kernels
+//! side by side (heap, RSS, threads per kernel, and the kernel's own
+//! accounting). It
 //! builds the probe (`app/probe`, release) the same way and spawns it
 //! [`SPAWNS`] times: process spawn to its `anykernel: ready` line. With
 //! base + net (lo0) it boots kernels until 1 GiB of heap and thread stacks
@@ -38,12 +39,13 @@ const CAPACITY: [&str; 4] = ["capacity", "1024", "180", "12000"];
 const DEADLINE: Duration = Duration::from_secs(300);
 const SPAWN_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Every figure as series, and the per-configuration summary table.
-pub fn figures() -> Result<(Vec<Series>, String), String> {
+/// Every figure as series, and the per-configuration summary table; the
+/// in-process boots run `runs` times.
+pub fn figures(runs: u32) -> Result<(Vec<Series>, String), String> {
     let mut series = Vec::new();
     let mut rows = vec![SUMMARY_HEADER.map(String::from).to_vec()];
     for configuration in MATRIX.iter().filter(|c| c.hosted) {
-        let figures = configuration_figures(configuration)?;
+        let figures = configuration_figures(configuration, runs)?;
         rows.push(summary_row(configuration.name, &figures));
         series.extend(figures);
     }
@@ -58,6 +60,16 @@ pub fn figures() -> Result<(Vec<Series>, String), String> {
     Ok((series, align(&rows, &left)))
 }
 
+/// Adds the values of `more` to the series of `into` of the same name.
+fn merge(into: &mut Vec<Series>, more: Vec<Series>) {
+    for one in more {
+        match into.iter_mut().find(|known| known.name == one.name) {
+            Some(known) => known.values.extend(one.values),
+            None => into.push(one),
+        }
+    }
+}
+
 /// An empty series.
 fn named(name: &str, unit: &str) -> Series {
     Series {
@@ -67,12 +79,15 @@ fn named(name: &str, unit: &str) -> Series {
     }
 }
 
-fn configuration_figures(configuration: &Configuration) -> Result<Vec<Series>, String> {
+fn configuration_figures(configuration: &Configuration, runs: u32) -> Result<Vec<Series>, String> {
     let name = configuration.name;
     let features = configuration.features.join(",");
     build(&["--example", "hosted_boot", "-p", "kernel"], &features)?;
     let boots = BOOTS.to_string();
-    let mut series = example(name, &["boot", &boots])?;
+    let mut series = Vec::new();
+    for _ in 0..runs {
+        merge(&mut series, example(name, &["boot", &boots])?);
+    }
     series.extend(example(name, &["memory", &MEMORY_KERNELS.to_string()])?);
     if configuration.features == ["net", "lo0"] {
         series.extend(example(&format!("in 1 GiB, {name}"), &CAPACITY)?);

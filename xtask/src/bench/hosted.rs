@@ -45,7 +45,7 @@ pub fn hosted_bench_verb(runs: u32) -> Result<(), String> {
         collect_figures(&mut figures, text.lines());
     }
     let mut series: Vec<_> = figures.into_values().collect();
-    let (bootstrap, summary) = bootstrap::figures()?;
+    let (bootstrap, summary) = bootstrap::figures(runs)?;
     series.extend(bootstrap);
     print!("{}", report::table(&series));
     print!("\nmedians per hosted configuration:\n{summary}");
