@@ -7,7 +7,8 @@
 //! - `boot COUNT`: COUNT boots in this process, each shut down before the
 //!   next: `Kernel::boot` call to return, and for net configurations call to
 //!   the first socket; median and p99, with the default log (info, to
-//!   standard error) and with `log=off`; heap left behind per boot and
+//!   standard error) and with `log=off`; of the first, the boot thread's
+//!   time on a CPU and waiting for one; heap left behind per boot and
 //!   shutdown; a plain 64 KiB std thread's start for comparison.
 //! - `memory COUNT`: COUNT idle kernels booted side by side: heap (counted
 //!   by this program's allocator), RSS, address space and threads per
@@ -75,15 +76,33 @@ fn boot(parameters: &str) -> Result<(Arc<Posix>, Arc<Kernel>), String> {
     Ok((host, kernel))
 }
 
-/// One boot's times, microseconds: to return, to the first socket.
-fn boot_once(parameters: &str) -> Result<(f64, Option<f64>), String> {
+/// One boot's times, microseconds: `Kernel::boot` call to return, and
+/// to the first socket; of the first, the boot thread's time on a CPU and
+/// waiting for one.
+struct BootTimes {
+    returned: f64,
+    socket: Option<f64>,
+    on_cpu: f64,
+    waiting: f64,
+}
+
+/// `overhead`: what measuring adds to `on_cpu` ([`thread_times_overhead`]).
+fn boot_once(parameters: &str, overhead: f64) -> Result<BootTimes, String> {
     let host = host(parameters);
+    let (cpu_before, waited_before) = process::thread_times();
     let started = Instant::now();
     let kernel = kernel::boot(host).map_err(|error| format!("boot failed: {error}"))?;
-    let booted = micros(started.elapsed());
-    let socket = first_socket(&kernel)?.map(|()| micros(started.elapsed()));
+    let returned = micros(started.elapsed());
+    let (cpu_after, waited_after) = process::thread_times();
+    let opening = Instant::now();
+    let socket = first_socket(&kernel)?.map(|()| returned + micros(opening.elapsed()));
     kernel.shutdown();
-    Ok((booted, socket))
+    Ok(BootTimes {
+        returned,
+        socket,
+        on_cpu: (cpu_after - cpu_before) as f64 / 1e3 - overhead,
+        waiting: (waited_after - waited_before) as f64 / 1e3,
+    })
 }
 
 fn micros(duration: Duration) -> f64 {
@@ -109,31 +128,55 @@ fn first_socket(_kernel: &Kernel) -> Result<Option<()>, String> {
 }
 
 fn boot_figures(count: usize) -> Result<(), String> {
+    let overhead = thread_times_overhead();
     for _ in 0..WARM_UP {
-        boot_once("")?;
+        boot_once("", overhead)?;
     }
     // The two log settings alternate, so drift on the machine hits both.
     let settings = [("boot", ""), ("boot_quiet", "log=off")];
-    let room = || Vec::with_capacity(count);
-    let mut times = [[room(), room()], [room(), room()]];
+    let mut times: [[Vec<f64>; 4]; 2] = Default::default();
+    times
+        .iter_mut()
+        .flatten()
+        .for_each(|one| one.reserve(count));
     let before = Snapshot::now();
     for _ in 0..count {
-        for ((_, parameters), [boots, sockets]) in settings.iter().zip(&mut times) {
-            let (booted, socket) = boot_once(parameters)?;
-            boots.push(booted);
-            sockets.extend(socket);
+        for ((_, parameters), [returned, socket, on_cpu, waiting]) in
+            settings.iter().zip(&mut times)
+        {
+            let boot = boot_once(parameters, overhead)?;
+            returned.push(boot.returned);
+            socket.extend(boot.socket);
+            on_cpu.push(boot.on_cpu);
+            waiting.push(boot.waiting);
         }
     }
     let grown = Snapshot::now().since(&before).heap as f64 / (2 * count) as f64;
-    for ((prefix, _), [boots, sockets]) in settings.iter().zip(times) {
-        spread(prefix, boots);
-        if !sockets.is_empty() {
-            spread(&format!("{prefix}_to_socket"), sockets);
+    for ((prefix, _), [returned, socket, on_cpu, waiting]) in settings.iter().zip(times) {
+        spread(prefix, returned);
+        if !socket.is_empty() {
+            spread(&format!("{prefix}_to_socket"), socket);
         }
+        spread(&format!("{prefix}_on_cpu"), on_cpu);
+        spread(&format!("{prefix}_waiting_for_cpu"), waiting);
     }
     figure("boot_cycle_heap_growth", grown, "bytes");
     spread("thread_start", (0..count).map(|_| thread_start()).collect());
     Ok(())
+}
+
+/// The on-CPU time one `thread_times` call adds to a measured interval
+/// (the median of 100 empty intervals), microseconds.
+fn thread_times_overhead() -> f64 {
+    let mut empty: Vec<f64> = (0..100)
+        .map(|_| {
+            let (before, _) = process::thread_times();
+            let (after, _) = process::thread_times();
+            (after - before) as f64 / 1e3
+        })
+        .collect();
+    empty.sort_by(f64::total_cmp);
+    empty[empty.len() / 2]
 }
 
 /// A std thread with a kernel thread's stack: spawn call to its first
@@ -180,7 +223,7 @@ fn memory_figures(count: usize) -> Result<(), String> {
     kernels.clear();
     // The log keeps a dead kernel's sink (a weak pointer to its host)
     // until the next boot clears it: one more boot and shutdown.
-    boot_once("log=warn")?;
+    boot_once("log=warn", 0.0)?;
     let left = Snapshot::now().since(&before);
     figure("memory_left_after_shutdown", per_kernel(left.heap), "bytes");
     Ok(())

@@ -115,3 +115,26 @@ pub fn machine_threads() -> (i64, i64) {
         .unwrap_or(32_768);
     (total, pid_max)
 }
+
+/// Where the calling thread's time went so far, nanoseconds: on a CPU
+/// (`CLOCK_THREAD_CPUTIME_ID`) and runnable but waiting for one (the
+/// second field of `/proc/thread-self/schedstat`, brought up to date each
+/// time the thread is switched in, so exact once it runs again).
+pub fn thread_times() -> (u64, u64) {
+    let mut time = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec to the valid pointer it is
+    // given and keeps no reference to it.
+    let on_cpu = match unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) } {
+        0 => time.tv_sec as u64 * 1_000_000_000 + time.tv_nsec as u64,
+        _ => 0,
+    };
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let waiting = schedstat.split_whitespace().nth(1);
+    (
+        on_cpu,
+        waiting.and_then(|field| field.parse().ok()).unwrap_or(0),
+    )
+}

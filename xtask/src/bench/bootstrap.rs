@@ -8,10 +8,11 @@
 //! side by side (heap, RSS, threads per kernel, and the kernel's own
 //! accounting). It
 //! builds the probe (`app/probe`, release) the same way and spawns it
-//! [`SPAWNS`] times: process spawn to its `anykernel: ready` line. With
-//! base + net (lo0) it boots kernels until 1 GiB of heap and thread stacks
-//! is used (capacity.rs of the example). `/bin/true`'s spawn to exit is the
-//! floor a process start cannot go below. Reports, does not assert.
+//! [`SPAWNS`] times: process spawn to its `anykernel: ready` line, each
+//! followed by a spawn of `/bin/true` to its exit (the floor a process
+//! start cannot go below, under the same load). With base + net (lo0) it
+//! boots kernels until 1 GiB of heap and thread stacks is used
+//! (capacity.rs of the example). Reports, does not assert.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -49,12 +50,6 @@ pub fn figures(runs: u32) -> Result<(Vec<Series>, String), String> {
         rows.push(summary_row(configuration.name, &figures));
         series.extend(figures);
     }
-    let floor = find_program("true").ok_or("no `true` program on PATH")?;
-    let mut exits = named("process floor: spawn -> exit of /bin/true", "ms");
-    for _ in 0..SPAWNS {
-        exits.values.push(spawn(&floor, None)?.1);
-    }
-    series.push(exits);
     let mut left = [false; SUMMARY_HEADER.len()];
     left[0] = true;
     Ok((series, align(&rows, &left)))
@@ -156,20 +151,29 @@ fn example(prefix: &str, words: &[&str]) -> Result<Vec<Series>, String> {
 
 /// The probe spawned [`SPAWNS`] times: spawn to ready and to exit (ms),
 /// and its own ready figure (host start to ready inside the process, us).
-fn probe_spawns(name: &str) -> Result<[Series; 3], String> {
+fn probe_spawns(name: &str) -> Result<[Series; 5], String> {
     let binary = target_dir().join("release/anykernel-probe");
+    let floor = find_program("true").ok_or("no `true` program on PATH")?;
     let mut series = [
         named(&format!("{name}: probe spawn -> ready"), "ms"),
         named(&format!("{name}: probe spawn -> exit"), "ms"),
         named(&format!("{name}: probe's own ready in"), "us"),
+        named(&format!("{name}: /bin/true spawn -> exit (paired)"), "ms"),
+        named(
+            &format!("{name}: probe spawn -> ready over /bin/true"),
+            "ms",
+        ),
     ];
     for _ in 0..SPAWNS {
         let (ready, exit) = spawn(&binary, Some(READY_MARKER))?;
         let (at, line) = ready.ok_or("the probe ended without a ready line")?;
-        series[0].values.push(at);
-        series[1].values.push(exit);
         let own = ready_micros(&line).ok_or_else(|| format!("malformed line `{line}`"))?;
-        series[2].values.push(own as f64);
+        // Right after, so that both meet the same load on the machine.
+        let (_, floor_exit) = spawn(&floor, None)?;
+        let values = [at, exit, own as f64, floor_exit, at - floor_exit];
+        for (one, value) in series.iter_mut().zip(values) {
+            one.values.push(value);
+        }
     }
     Ok(series)
 }
@@ -207,17 +211,22 @@ fn spawn(program: &Path, marker: Option<&str>) -> Result<(Option<(f64, String)>,
 }
 
 /// The summary's columns, medians: `boot` is `Kernel::boot` call to return
-/// in a process that has booted before (p99 beside it), `first boot` the
+/// in a process that has booted before (p99 beside it; of it, the boot
+/// thread's time on a CPU and waiting for one), `first boot` the
 /// probe's own `ready in` (host made to ready, a fresh process's first
-/// boot), `accounted` the kernel's `memory().stats().in_use`.
-const SUMMARY_HEADER: [&str; 11] = [
+/// boot), `over true` spawn to ready less a `/bin/true` spawn to exit
+/// run right after, `accounted` the kernel's `memory().stats().in_use`.
+const SUMMARY_HEADER: [&str; 14] = [
     "configuration",
     "boot us",
     "p99",
+    "on CPU",
+    "waiting",
     "to socket",
     "log=off",
     "first boot us",
     "spawn->ready ms",
+    "over true",
     "heap/kernel KiB",
     "RSS/kernel KiB",
     "threads",
@@ -237,10 +246,13 @@ fn summary_row(name: &str, series: &[Series]) -> Vec<String> {
         name.to_string(),
         value("boot_median", 1.0),
         value("boot_p99", 1.0),
+        value("boot_on_cpu_median", 1.0),
+        value("boot_waiting_for_cpu_median", 1.0),
         value("boot_to_socket_median", 1.0),
         value("boot_quiet_median", 1.0),
         value("probe's own ready in", 1.0),
         value("probe spawn -> ready", 1.0),
+        value("probe spawn -> ready over /bin/true", 1.0),
         value("memory_heap", 1024.0),
         value("memory_resident", 1024.0),
         value("memory_threads", 1.0),
