@@ -4,8 +4,8 @@
 //! --features …`), so each kernel here links exactly that configuration's
 //! components. Three modes, each printing `bench <metric> <value> <unit>`:
 //!
-//! - `boot COUNT`: COUNT boots in this process, each shut down before the
-//!   next: `Kernel::boot` call to return, and for net configurations call to
+//! - `boot COUNT`: the process's first and second boot (time, page
+//!   faults); then COUNT boots, each shut down before the next: `Kernel::boot` call to return, and for net configurations call to
 //!   the first socket; median and p99, with the default log (info, to
 //!   standard error) and with `log=off`; of the first, the boot thread's
 //!   time on a CPU and waiting for one; heap left behind per boot and
@@ -128,6 +128,7 @@ fn first_socket(_kernel: &Kernel) -> Result<Option<()>, String> {
 }
 
 fn boot_figures(count: usize) -> Result<(), String> {
+    first_boot()?;
     let overhead = thread_times_overhead();
     for _ in 0..WARM_UP {
         boot_once("", overhead)?;
@@ -162,6 +163,26 @@ fn boot_figures(count: usize) -> Result<(), String> {
     }
     figure("boot_cycle_heap_growth", grown, "bytes");
     spread("thread_start", (0..count).map(|_| thread_start()).collect());
+    Ok(())
+}
+
+/// The process's first boot (cold: no thread stacks cached, heap and
+/// stacks not yet faulted in), then a second: call to return and the page
+/// faults of the process meanwhile.
+fn first_boot() -> Result<(), String> {
+    for name in ["boot_first", "boot_second"] {
+        let host = host("");
+        let faults = process::page_faults();
+        let started = Instant::now();
+        let kernel = kernel::boot(host).map_err(|error| format!("boot failed: {error}"))?;
+        figure(name, micros(started.elapsed()), "us");
+        figure(
+            &format!("{name}_page_faults"),
+            (process::page_faults() - faults) as f64,
+            "faults",
+        );
+        kernel.shutdown();
+    }
     Ok(())
 }
 
