@@ -212,9 +212,8 @@ fn spawn(program: &Path, marker: Option<&str>) -> Result<(Option<(f64, String)>,
 
 /// The summary's columns, medians: `boot` is `Kernel::boot` call to return
 /// in a process that has booted before (p99 beside it; of it, the boot
-/// thread's time on a CPU and waiting for one), `first boot` the
-/// probe's own `ready in` (host made to ready, a fresh process's first
-/// boot), `over true` spawn to ready less a `/bin/true` spawn to exit
+/// thread's time on a CPU and waiting for one), `first boot` the same for
+/// a process's first boot, `over true` spawn to ready less a `/bin/true` spawn to exit
 /// run right after, `accounted` the kernel's `memory().stats().in_use`.
 const SUMMARY_HEADER: [&str; 14] = [
     "configuration",
@@ -250,7 +249,7 @@ fn summary_row(name: &str, series: &[Series]) -> Vec<String> {
         value("boot_waiting_for_cpu_median", 1.0),
         value("boot_to_socket_median", 1.0),
         value("boot_quiet_median", 1.0),
-        value("probe's own ready in", 1.0),
+        value("boot_first", 1.0),
         value("probe spawn -> ready", 1.0),
         value("probe spawn -> ready over /bin/true", 1.0),
         value("memory_heap", 1024.0),
