@@ -1,8 +1,9 @@
 //! How many hosted kernels fit in one process: boot until something stops.
 //!
 //! Kernels are booted and kept, idle, until their heap (counted by the
-//! program's allocator) plus their threads' stacks (64 KiB each, the size
-//! they are given) reach the budget, a boot fails, or one of two guards
+//! program's allocator) plus their threads' stacks (what each kernel
+//! charges to its `threads` account: the stacks' sizes and ~1 KiB a
+//! thread) reach the budget, a boot fails, or one of two guards
 //! for the shared machine trips: a thread budget (process ids are one pool
 //! for the whole machine, `pid_max`, so at most half of what is free is
 //! taken) and a time limit. Then all are shut down. Prints the count, the
@@ -13,10 +14,9 @@ use std::time::{Duration, Instant};
 
 use hypercall_posix::Posix;
 use kernel::Kernel;
-use kernel::base::thread::DEFAULT_STACK_SIZE;
 
 use crate::process::{Snapshot, machine_threads};
-use crate::{boot, figure};
+use crate::{account, boot, figure};
 
 /// Why the booting stopped.
 enum Stop {
@@ -35,9 +35,10 @@ pub fn run(mib: u64, seconds: u64, max_threads: u64) -> Result<(), String> {
     let started = Instant::now();
     let before = Snapshot::now();
     let mut kernels: Vec<(Arc<Posix>, Arc<Kernel>)> = Vec::new();
+    let mut stacks = 0;
     let stop = loop {
         let grown = Snapshot::now().since(&before);
-        let used = grown.heap + grown.threads * DEFAULT_STACK_SIZE as i64;
+        let used = grown.heap + stacks;
         // A kernel of this build starts as many threads as the last one.
         let next_threads = grown.threads / (kernels.len() as i64).max(1);
         if used >= budget {
@@ -50,12 +51,20 @@ pub fn run(mib: u64, seconds: u64, max_threads: u64) -> Result<(), String> {
             break Stop::Time;
         }
         match boot("log=warn") {
-            Ok(kernel) => kernels.push(kernel),
+            Ok(kernel) => {
+                stacks += account(&kernel.1, "threads") as i64;
+                kernels.push(kernel);
+            }
             Err(error) => break Stop::BootFailed(error),
         }
     };
     let seconds = started.elapsed().as_secs_f64();
-    report(&Snapshot::now().since(&before), kernels.len(), seconds);
+    report(
+        &Snapshot::now().since(&before),
+        stacks,
+        kernels.len(),
+        seconds,
+    );
     println!("limited-by {}", describe(&stop, mib));
     for (_, kernel) in &kernels {
         kernel.shutdown();
@@ -73,9 +82,8 @@ fn thread_budget(max_threads: u64) -> i64 {
         .min(free_half)
 }
 
-fn report(grown: &Snapshot, kernels: usize, seconds: f64) {
+fn report(grown: &Snapshot, stacks: i64, kernels: usize, seconds: f64) {
     let mib = |bytes: i64| bytes as f64 / f64::from(1 << 20);
-    let stacks = grown.threads * DEFAULT_STACK_SIZE as i64;
     figure("capacity_kernels", kernels as f64, "kernels");
     figure("capacity_threads", grown.threads as f64, "threads");
     figure("capacity_heap", mib(grown.heap), "MiB");

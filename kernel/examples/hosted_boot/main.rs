@@ -12,7 +12,8 @@
 //!   shutdown; a plain 64 KiB std thread's start for comparison.
 //! - `memory COUNT`: COUNT idle kernels booted side by side: heap (counted
 //!   by this program's allocator), RSS, address space and threads per
-//!   kernel, against the kernel's own accounting (`memory().stats()`).
+//!   kernel, against the kernel's own accounting (`memory().stats()`, and
+//!   each of its accounts).
 //! - `capacity MIB SECONDS THREADS` (capacity.rs): boots kernels until MIB
 //!   of heap and thread stacks are used, a boot fails, THREADS threads run
 //!   or SECONDS pass; prints how many and what stopped it.
@@ -238,6 +239,14 @@ fn memory_figures(count: usize) -> Result<(), String> {
     figure("memory_host_pages", per_kernel(pages as i64), "bytes");
     let accounted: usize = kernels.iter().map(|(_, k)| k.memory().stats().in_use).sum();
     figure("memory_accounted", per_kernel(accounted as i64), "bytes");
+    for name in account_names(&first.1) {
+        let bytes: usize = kernels.iter().map(|(_, k)| account(k, &name)).sum();
+        figure(
+            &format!("memory_account_{name}"),
+            per_kernel(bytes as i64),
+            "bytes",
+        );
+    }
     for (_, kernel) in kernels.iter().chain([&first]) {
         kernel.shutdown();
     }
@@ -248,6 +257,24 @@ fn memory_figures(count: usize) -> Result<(), String> {
     let left = Snapshot::now().since(&before);
     figure("memory_left_after_shutdown", per_kernel(left.heap), "bytes");
     Ok(())
+}
+
+/// The names of `kernel`'s memory accounts, blanks made underscores.
+fn account_names(kernel: &Kernel) -> Vec<String> {
+    let accounts = kernel.memory().accounts();
+    accounts
+        .into_iter()
+        .map(|one| one.name.replace(' ', "_"))
+        .collect()
+}
+
+/// The bytes charged to `kernel`'s account `name` (blanks as underscores).
+pub fn account(kernel: &Kernel, name: &str) -> usize {
+    let accounts = kernel.memory().accounts();
+    let found = accounts
+        .iter()
+        .find(|one| one.name.replace(' ', "_") == name);
+    found.map_or(0, |one| one.bytes)
 }
 
 /// The process once its new threads have run to their first sleep: the
