@@ -11,7 +11,8 @@
 //! [`SPAWNS`] times: process spawn to its `anykernel: ready` line, each
 //! followed by a spawn of `/bin/true` to its exit (the floor a process
 //! start cannot go below, under the same load). With base + net (lo0) it
-//! boots kernels until 1 GiB of heap and thread stacks is used
+//! boots kernels until 1 GiB of heap and thread stacks is used, a boot
+//! fails or a thread budget that spares the machine is reached
 //! (capacity.rs of the example). Reports, does not assert.
 
 use std::io::{BufRead, BufReader};
