@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use hypercall_posix::Posix;
 use kernel::Kernel;
 
+use crate::memory::account;
 use crate::process::{Snapshot, machine_threads};
-use crate::{account, boot, figure};
+use crate::{boot, figure};
 
 /// Why the booting stopped.
 enum Stop {

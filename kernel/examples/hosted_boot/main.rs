@@ -10,7 +10,7 @@
 //!   standard error) and with `log=off`; of the first, the boot thread's
 //!   time on a CPU and waiting for one; heap left behind per boot and
 //!   shutdown; a plain 64 KiB std thread's start for comparison.
-//! - `memory COUNT`: COUNT idle kernels booted side by side: heap (counted
+//! - `memory COUNT` (memory.rs): COUNT idle kernels side by side: heap (counted
 //!   by this program's allocator), RSS, address space and threads per
 //!   kernel, against the kernel's own accounting (`memory().stats()`, and
 //!   each of its accounts).
@@ -21,6 +21,7 @@
 //! Reports, does not assert.
 
 mod capacity;
+mod memory;
 mod process;
 
 use std::sync::Arc;
@@ -50,7 +51,7 @@ fn main() {
     };
     let result = match arguments.first().map(String::as_str) {
         Some("boot") => boot_figures(number(1, 1000) as usize),
-        Some("memory") => memory_figures(number(1, 100) as usize),
+        Some("memory") => memory::figures(number(1, 100) as usize),
         Some("capacity") => capacity::run(number(1, 1024), number(2, 120), number(3, 12_000)),
         _ => Err(
             "usage: hosted_boot boot COUNT | memory COUNT | capacity MIB SECONDS THREADS".into(),
@@ -218,80 +219,4 @@ fn spread(prefix: &str, mut values: Vec<f64>) {
     let at = |percent: usize| values[(values.len() * percent / 100).min(values.len() - 1)];
     figure(&format!("{prefix}_median"), at(50), "us");
     figure(&format!("{prefix}_p99"), at(99), "us");
-}
-
-fn memory_figures(count: usize) -> Result<(), String> {
-    let count = count.max(1);
-    let first = boot("log=warn")?;
-    let mut kernels = Vec::with_capacity(count);
-    let before = Snapshot::now();
-    for _ in 0..count {
-        kernels.push(boot("log=warn")?);
-    }
-    let grown = settled().since(&before);
-    let per_kernel = |total: i64| total as f64 / count as f64;
-    figure("memory_heap", per_kernel(grown.heap), "bytes");
-    figure("memory_heap_blocks", per_kernel(grown.blocks), "blocks");
-    figure("memory_resident", per_kernel(grown.resident), "bytes");
-    figure("memory_mapped", per_kernel(grown.mapped), "bytes");
-    figure("memory_threads", per_kernel(grown.threads), "threads");
-    let pages: usize = kernels.iter().map(|(host, _)| host.memory_in_use()).sum();
-    figure("memory_host_pages", per_kernel(pages as i64), "bytes");
-    let accounted: usize = kernels.iter().map(|(_, k)| k.memory().stats().in_use).sum();
-    figure("memory_accounted", per_kernel(accounted as i64), "bytes");
-    for name in account_names(&first.1) {
-        let bytes: usize = kernels.iter().map(|(_, k)| account(k, &name)).sum();
-        figure(
-            &format!("memory_account_{name}"),
-            per_kernel(bytes as i64),
-            "bytes",
-        );
-    }
-    for (_, kernel) in kernels.iter().chain([&first]) {
-        kernel.shutdown();
-    }
-    kernels.clear();
-    // The log keeps a dead kernel's sink (a weak pointer to its host)
-    // until the next boot clears it: one more boot and shutdown.
-    boot_once("log=warn", 0.0)?;
-    let left = Snapshot::now().since(&before);
-    figure("memory_left_after_shutdown", per_kernel(left.heap), "bytes");
-    Ok(())
-}
-
-/// The names of `kernel`'s memory accounts, blanks made underscores.
-fn account_names(kernel: &Kernel) -> Vec<String> {
-    let accounts = kernel.memory().accounts();
-    accounts
-        .into_iter()
-        .map(|one| one.name.replace(' ', "_"))
-        .collect()
-}
-
-/// The bytes charged to `kernel`'s account `name` (blanks as underscores).
-pub fn account(kernel: &Kernel, name: &str) -> usize {
-    let accounts = kernel.memory().accounts();
-    let found = accounts
-        .iter()
-        .find(|one| one.name.replace(' ', "_") == name);
-    found.map_or(0, |one| one.bytes)
-}
-
-/// The process once its new threads have run to their first sleep: the
-/// resident set has not moved for three looks 20 ms apart (at most 5 s).
-fn settled() -> Snapshot {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut last = Snapshot::now();
-    let mut still = 0;
-    while still < 3 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        let now = Snapshot::now();
-        still = if now.resident == last.resident {
-            still + 1
-        } else {
-            0
-        };
-        last = now;
-    }
-    last
 }
