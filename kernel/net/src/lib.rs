@@ -67,7 +67,8 @@ pub use embedded_io;
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;
 pub use socket::{
-    Errno, Fd, MessageFlags, PollEvents, PollFd, Shutdown, SocketOption, SocketType, TcpStream,
+    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, Shutdown, SocketOption, SocketType,
+    TcpStream,
 };
 pub use stack::Stack;
 /// The wire formats, for drivers.

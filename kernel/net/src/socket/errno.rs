@@ -58,6 +58,10 @@ pub enum Errno {
     TooManySockets,
     /// The network faction is not linked into this kernel (ENXIO).
     NoNetwork,
+    /// Not allowed: a broadcast without SO_BROADCAST (EACCES).
+    PermissionDenied,
+    /// The name does not exist or has no address (ENOENT).
+    NotFound,
 }
 
 impl Errno {
@@ -87,6 +91,8 @@ impl Errno {
             Self::DestinationRequired => 39,
             Self::TooManySockets => 24,
             Self::NoNetwork => 6,
+            Self::PermissionDenied => 13,
+            Self::NotFound => 2,
         }
     }
 
@@ -115,6 +121,8 @@ impl Errno {
             Self::DestinationRequired => "destination address required",
             Self::TooManySockets => "too many open sockets",
             Self::NoNetwork => "no network faction in this kernel",
+            Self::PermissionDenied => "permission denied",
+            Self::NotFound => "no such name",
         }
     }
 }
@@ -150,6 +158,8 @@ impl From<UdpError> for Errno {
             UdpError::NoSpace => Self::TooManySockets,
             UdpError::Output(error) => error.into(),
             UdpError::Refused => Self::ConnectionRefused,
+            UdpError::BroadcastDenied => Self::PermissionDenied,
+            UdpError::Shutdown => Self::BrokenPipe,
         }
     }
 }

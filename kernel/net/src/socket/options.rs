@@ -9,6 +9,7 @@ use base::Context;
 use super::table::{Fd, Transport};
 use super::{Errno, transport};
 use crate::net::Net;
+use crate::udp::UdpFlag;
 
 /// An option with its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,10 @@ pub enum SocketOption {
     NoDelay(bool),
     /// SO_ERROR (read only): the pending error, which reading clears.
     Error(Option<Errno>),
+    /// SO_BROADCAST: datagrams may go to broadcast addresses.
+    Broadcast(bool),
+    /// SO_REUSEPORT: endpoints that all set it may bind one address.
+    ReusePort(bool),
 }
 
 /// An option's name.
@@ -50,6 +55,10 @@ pub enum OptionName {
     NoDelay,
     /// SO_ERROR.
     Error,
+    /// SO_BROADCAST.
+    Broadcast,
+    /// SO_REUSEPORT.
+    ReusePort,
 }
 
 impl Net {
@@ -73,13 +82,13 @@ impl Net {
                     entry.nonblocking = on;
                     Ok(())
                 }
-                (SocketOption::ReuseAddress(on), Transport::Udp(handle)) => {
-                    Ok(stack.udp.set_reuse_address(handle, on)?)
-                }
                 (SocketOption::ReceiveBuffer(bytes), Transport::Udp(handle)) => {
                     Ok(stack.udp.set_receive_buffer(handle, bytes)?)
                 }
-                (_, Transport::Udp(_)) => Err(Errno::NoSuchOption),
+                (option, Transport::Udp(handle)) => {
+                    let (flag, on) = udp_flag(option).ok_or(Errno::NoSuchOption)?;
+                    Ok(stack.udp.set_flag(handle, flag, on)?)
+                }
                 (option, Transport::Tcp(handle)) => {
                     let option = tcp_option(option).ok_or(Errno::NoSuchOption)?;
                     Ok(stack.tcp.set_option(handle, option)?)
@@ -105,17 +114,16 @@ impl Net {
         let entry = stack.sockets.get(fd).ok_or(Errno::BadDescriptor)?;
         match (name, entry.transport) {
             (OptionName::NonBlocking, _) => Ok(SocketOption::NonBlocking(entry.nonblocking)),
-            (OptionName::ReuseAddress, Transport::Udp(handle)) => stack
-                .udp
-                .reuse_address(handle)
-                .map(SocketOption::ReuseAddress)
-                .ok_or(Errno::BadDescriptor),
             (OptionName::ReceiveBuffer, Transport::Udp(handle)) => stack
                 .udp
                 .receive_buffer(handle)
                 .map(SocketOption::ReceiveBuffer)
                 .ok_or(Errno::BadDescriptor),
-            (_, Transport::Udp(_)) => Err(Errno::NoSuchOption),
+            (name, Transport::Udp(handle)) => {
+                let (flag, wrap) = udp_flag_name(name).ok_or(Errno::NoSuchOption)?;
+                let on = stack.udp.flag(handle, flag).ok_or(Errno::BadDescriptor)?;
+                Ok(wrap(on))
+            }
             (name, Transport::Tcp(handle)) => {
                 let name = tcp_option_name(name).ok_or(Errno::NoSuchOption)?;
                 Ok(from_tcp_option(stack.tcp.option(handle, name)?))
@@ -141,9 +149,35 @@ impl Net {
     }
 }
 
+/// The UDP flag an option sets, and its value.
+fn udp_flag(option: SocketOption) -> Option<(UdpFlag, bool)> {
+    match option {
+        SocketOption::ReuseAddress(on) => Some((UdpFlag::ReuseAddress, on)),
+        SocketOption::ReusePort(on) => Some((UdpFlag::ReusePort, on)),
+        SocketOption::Broadcast(on) => Some((UdpFlag::Broadcast, on)),
+        _ => None,
+    }
+}
+
+/// How a flag's value becomes the option that names it.
+type WrapFlag = fn(bool) -> SocketOption;
+
+/// The UDP flag an option names, and how its value is wrapped.
+fn udp_flag_name(name: OptionName) -> Option<(UdpFlag, WrapFlag)> {
+    match name {
+        OptionName::ReuseAddress => Some((UdpFlag::ReuseAddress, SocketOption::ReuseAddress)),
+        OptionName::ReusePort => Some((UdpFlag::ReusePort, SocketOption::ReusePort)),
+        OptionName::Broadcast => Some((UdpFlag::Broadcast, SocketOption::Broadcast)),
+        _ => None,
+    }
+}
+
 fn tcp_option(option: SocketOption) -> Option<tcp::SocketOption> {
     Some(match option {
-        SocketOption::NonBlocking(_) | SocketOption::Error(_) => return None,
+        SocketOption::NonBlocking(_)
+        | SocketOption::Error(_)
+        | SocketOption::Broadcast(_)
+        | SocketOption::ReusePort(_) => return None,
         SocketOption::ReuseAddress(on) => tcp::SocketOption::ReuseAddress(on),
         SocketOption::ReceiveBuffer(bytes) => tcp::SocketOption::ReceiveBuffer(bytes),
         SocketOption::SendBuffer(bytes) => tcp::SocketOption::SendBuffer(bytes),
@@ -155,7 +189,10 @@ fn tcp_option(option: SocketOption) -> Option<tcp::SocketOption> {
 
 fn tcp_option_name(name: OptionName) -> Option<tcp::OptionName> {
     Some(match name {
-        OptionName::NonBlocking | OptionName::Error => return None,
+        OptionName::NonBlocking
+        | OptionName::Error
+        | OptionName::Broadcast
+        | OptionName::ReusePort => return None,
         OptionName::ReuseAddress => tcp::OptionName::ReuseAddress,
         OptionName::ReceiveBuffer => tcp::OptionName::ReceiveBuffer,
         OptionName::SendBuffer => tcp::OptionName::SendBuffer,

@@ -163,6 +163,8 @@ impl embedded_io::Error for Errno {
             Self::AddressInUse => ErrorKind::AddrInUse,
             Self::AddressNotAvailable => ErrorKind::AddrNotAvailable,
             Self::BrokenPipe => ErrorKind::BrokenPipe,
+            Self::PermissionDenied => ErrorKind::PermissionDenied,
+            Self::NotFound => ErrorKind::NotFound,
             Self::TimedOut => ErrorKind::TimedOut,
             Self::NoBuffers => ErrorKind::OutOfMemory,
             Self::BadDescriptor | Self::InvalidArgument | Self::MessageTooLong => {

@@ -1,5 +1,5 @@
-//! The socket calls that only stream sockets have: listen, accept,
-//! connect's wait for the handshake, shutdown.
+//! The socket calls that are mostly stream sockets': listen, accept,
+//! connect's wait for the handshake, shutdown (datagram sockets too).
 
 use core::net::SocketAddrV4;
 
@@ -79,13 +79,23 @@ impl Net {
         self.blocking(context, fd, |stack| connect_outcome(stack, handle))
     }
 
-    /// Ends reading, writing or both on `fd`.
+    /// Ends reading, writing or both on `fd`. On a datagram socket
+    /// (connected or not, as NetBSD allows), reading ends at once: queued
+    /// datagrams are dropped, later ones too, and readers wake to end of
+    /// file; writing ends in sends failing with [`Errno::BrokenPipe`].
     ///
     /// # Errors
     /// [`Errno::NotConnected`], [`Errno::BadDescriptor`].
     pub fn shutdown(&self, context: &Context<'_>, fd: Fd, how: Shutdown) -> Result<(), Errno> {
         self.with_stack(context, |stack| {
-            let handle = tcp_handle(stack, fd)?;
+            let handle = match transport(stack, fd)? {
+                Transport::Tcp(handle) => handle,
+                Transport::Udp(handle) => {
+                    let read = matches!(how, Shutdown::Read | Shutdown::Both);
+                    let write = matches!(how, Shutdown::Write | Shutdown::Both);
+                    return Ok(stack.udp.shutdown(handle, read, write)?);
+                }
+            };
             let how = match how {
                 Shutdown::Read => tcp::Shutdown::Read,
                 Shutdown::Write => tcp::Shutdown::Write,

@@ -5,3 +5,4 @@ mod abuse;
 mod hostile;
 mod link;
 mod protocols;
+mod udp_delivery;

@@ -193,6 +193,8 @@ fn errnos_map_to_the_nearest_kind() {
         (Errno::NoBuffers, ErrorKind::OutOfMemory),
         (Errno::NoNetwork, ErrorKind::Unsupported),
         (Errno::WouldBlock, ErrorKind::Other),
+        (Errno::PermissionDenied, ErrorKind::PermissionDenied),
+        (Errno::NotFound, ErrorKind::NotFound),
     ];
     for (errno, kind) in kinds {
         assert_eq!(errno.kind(), kind, "{errno}");

@@ -9,22 +9,35 @@
 //! unreachable. Endpoints and their queues' slots are charged to the `udp`
 //! account (the datagrams' buffers to the packet pool); a queue that
 //! cannot grow for lack of memory drops the datagram.
+//!
+//! Options and shutdown, as BSD has them:
+//! - SO_BROADCAST: a send to a broadcast address (255.255.255.255 or a
+//!   subnet's directed broadcast) fails with [`UdpError::BroadcastDenied`]
+//!   (EACCES) unless the endpoint set it;
+//! - SO_REUSEADDR and SO_REUSEPORT: two endpoints may bind one port at
+//!   overlapping addresses when both set the same one of them;
+//! - a unicast datagram goes to the one best endpoint; a broadcast or
+//!   multicast one to every endpoint bound to its port at the wildcard or
+//!   its destination address (and connected to its source, if connected),
+//!   each with its own copy (`input.rs`);
+//! - shutdown for reading drops what is queued and all that comes later
+//!   and wakes readers, who read end of file (0 bytes); for writing makes
+//!   sends fail with [`UdpError::Shutdown`] (EPIPE) (`transfer.rs`).
+
+mod input;
+mod transfer;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
-use wire::UdpHeader;
-use wire::ipv4::protocol;
 use wire::udp::HEADER_LEN;
 
 use crate::buffer::PacketBuffer;
-use crate::icmp::{Icmp, PORT_UNREACHABLE};
 use crate::ipv4::{IpLayer, OutputError};
 use crate::memory::Budget;
 use crate::ports::{EphemeralPorts, PortUse};
 use crate::slab::{Slab, SlabKey};
-use wire::Ipv4Header;
 
 /// A UDP endpoint's handle.
 pub type UdpHandle = SlabKey;
@@ -68,6 +81,10 @@ pub enum UdpError {
     Output(OutputError),
     /// An ICMP port unreachable came back for a connected endpoint.
     Refused,
+    /// A broadcast without SO_BROADCAST.
+    BroadcastDenied,
+    /// A send after shutdown for writing.
+    Shutdown,
 }
 
 impl core::fmt::Display for UdpError {
@@ -84,6 +101,8 @@ impl core::fmt::Display for UdpError {
             Self::NoSpace => f.write_str("too many UDP endpoints"),
             Self::Output(error) => write!(f, "{error}"),
             Self::Refused => f.write_str("connection refused"),
+            Self::BroadcastDenied => f.write_str("broadcast without SO_BROADCAST"),
+            Self::Shutdown => f.write_str("shut down for writing"),
         }
     }
 }
@@ -96,6 +115,30 @@ struct Datagram {
     payload: PacketBuffer,
 }
 
+/// The boolean socket options of an endpoint (BSD's `so_options`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UdpFlag {
+    /// SO_REUSEADDR.
+    ReuseAddress,
+    /// SO_REUSEPORT.
+    ReusePort,
+    /// SO_BROADCAST.
+    Broadcast,
+}
+
+impl UdpFlag {
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// Which directions `shutdown` ended (both may be).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ShutDown {
+    read: bool,
+    write: bool,
+}
+
 struct Endpoint {
     /// Port 0 while unbound.
     local: SocketAddrV4,
@@ -103,10 +146,25 @@ struct Endpoint {
     queue: VecDeque<Datagram>,
     queued_bytes: usize,
     receive_buffer: usize,
-    reuse_address: bool,
+    /// The [`UdpFlag`]s set, one bit each.
+    flags: u8,
+    shut_down: ShutDown,
     /// An ICMP port unreachable for this connected endpoint, reported by
     /// its next call (BSD's so_error for UDP).
     refused: bool,
+}
+
+impl Endpoint {
+    fn has(&self, flag: UdpFlag) -> bool {
+        self.flags & flag.bit() != 0
+    }
+
+    /// Whether this endpoint and `other` may share a port (both set
+    /// SO_REUSEADDR, or both SO_REUSEPORT).
+    fn shares_with(&self, flags: u8) -> bool {
+        let both = self.flags & flags;
+        both & (UdpFlag::ReuseAddress.bit() | UdpFlag::ReusePort.bit()) != 0
+    }
 }
 
 /// UDP counters.
@@ -124,12 +182,19 @@ pub struct UdpStats {
     pub no_memory: u64,
     /// Datagrams sent.
     pub sent: u64,
+    /// Dropped: the endpoint was shut down for reading.
+    pub shut_down: u64,
+    /// Extra copies made of broadcast and multicast datagrams, one per
+    /// endpoint beyond the first.
+    pub copies: u64,
 }
 
 /// All UDP state of a stack.
 pub struct Udp {
     endpoints: Slab<Endpoint>,
     events: Vec<UdpHandle>,
+    /// Reused for the endpoints a broadcast goes to.
+    receivers: Vec<UdpHandle>,
     budget: Budget,
     /// Counters.
     pub stats: UdpStats,
@@ -141,6 +206,7 @@ impl Udp {
         Self {
             endpoints: Slab::new(MAX_ENDPOINTS),
             events: Vec::new(),
+            receivers: Vec::new(),
             budget,
             stats: UdpStats::default(),
         }
@@ -161,7 +227,8 @@ impl Udp {
             queue: VecDeque::new(),
             queued_bytes: 0,
             receive_buffer: DEFAULT_RECEIVE_BUFFER,
-            reuse_address: false,
+            flags: 0,
+            shut_down: ShutDown::default(),
             refused: false,
         });
         if handle.is_none() {
@@ -194,12 +261,12 @@ impl Udp {
         if !local.ip().is_unspecified() && !ip.is_local(*local.ip()) {
             return Err(UdpError::AddressNotAvailable);
         }
-        let reuse = endpoint.reuse_address;
+        let flags = endpoint.flags;
         let port = if local.port() == 0 {
             ports
-                .choose(|port| self.port_use(*local.ip(), port, reuse))
+                .choose(|port| self.port_use(*local.ip(), port, flags))
                 .ok_or(UdpError::AddressInUse)?
-        } else if self.port_use(*local.ip(), local.port(), reuse) == PortUse::Taken {
+        } else if self.port_use(*local.ip(), local.port(), flags) == PortUse::Taken {
             return Err(UdpError::AddressInUse);
         } else {
             local.port()
@@ -208,10 +275,10 @@ impl Udp {
         Ok(())
     }
 
-    fn port_use(&self, address: Ipv4Addr, port: u16, reuse: bool) -> PortUse {
+    fn port_use(&self, address: Ipv4Addr, port: u16, flags: u8) -> PortUse {
         let clash = self.endpoints.iter().any(|(_, other)| {
             other.local.port() == port
-                && !(reuse && other.reuse_address)
+                && !other.shares_with(flags)
                 && (address.is_unspecified()
                     || other.local.ip().is_unspecified()
                     || *other.local.ip() == address)
@@ -252,69 +319,6 @@ impl Udp {
         Ok(())
     }
 
-    /// Sends `data` as one datagram to `destination` (or the connected
-    /// peer).
-    ///
-    /// # Errors
-    /// [`UdpError::NotConnected`], [`UdpError::TooLong`],
-    /// [`UdpError::Output`].
-    pub fn send_to(
-        &mut self,
-        ip: &mut IpLayer,
-        ports: &mut EphemeralPorts,
-        handle: UdpHandle,
-        data: &[u8],
-        destination: Option<SocketAddrV4>,
-    ) -> Result<usize, UdpError> {
-        self.bind_if_needed(ip, ports, handle)?;
-        let endpoint = self.endpoint(handle)?;
-        let destination = destination
-            .or(endpoint.remote)
-            .ok_or(UdpError::NotConnected)?;
-        if destination.port() == 0 {
-            return Err(UdpError::InvalidDestination);
-        }
-        if data.len() > MAX_PAYLOAD {
-            return Err(UdpError::TooLong);
-        }
-        let local = endpoint.local;
-        let source = match *local.ip() {
-            any if any.is_unspecified() => {
-                ip.next_hop(*destination.ip())
-                    .ok_or(UdpError::Output(OutputError::NoRoute))?
-                    .source
-            }
-            bound => bound,
-        };
-        let from = SocketAddrV4::new(source, local.port());
-        let datagram = datagram(ip, from, destination, data)?;
-        ip.output(source, *destination.ip(), protocol::UDP, datagram)
-            .map_err(UdpError::Output)?;
-        self.stats.sent += 1;
-        Ok(data.len())
-    }
-
-    /// Copies the next datagram into `buffer` (the rest of a longer one is
-    /// discarded) and says who sent it.
-    ///
-    /// # Errors
-    /// [`UdpError::WouldBlock`], [`UdpError::InvalidHandle`].
-    pub fn receive_from(
-        &mut self,
-        handle: UdpHandle,
-        buffer: &mut [u8],
-    ) -> Result<(usize, SocketAddrV4), UdpError> {
-        let endpoint = self.endpoint(handle)?;
-        if core::mem::take(&mut endpoint.refused) {
-            return Err(UdpError::Refused);
-        }
-        let datagram = endpoint.queue.pop_front().ok_or(UdpError::WouldBlock)?;
-        endpoint.queued_bytes -= datagram.payload.footprint();
-        let length = datagram.payload.len().min(buffer.len());
-        buffer[..length].copy_from_slice(&datagram.payload.data()[..length]);
-        Ok((length, datagram.source))
-    }
-
     /// Sets the receive buffer size in bytes.
     ///
     /// # Errors
@@ -329,25 +333,31 @@ impl Udp {
         self.endpoints.get(handle).map(|e| e.receive_buffer)
     }
 
-    /// Allows binding a port that others with the flag bound too.
+    /// Sets or clears `flag`; the reuse flags count at the next bind.
     ///
     /// # Errors
     /// [`UdpError::InvalidHandle`].
-    pub fn set_reuse_address(&mut self, handle: UdpHandle, reuse: bool) -> Result<(), UdpError> {
-        self.endpoint(handle)?.reuse_address = reuse;
+    pub fn set_flag(&mut self, handle: UdpHandle, flag: UdpFlag, on: bool) -> Result<(), UdpError> {
+        let endpoint = self.endpoint(handle)?;
+        if on {
+            endpoint.flags |= flag.bit();
+        } else {
+            endpoint.flags &= !flag.bit();
+        }
         Ok(())
     }
 
-    /// Whether the flag is set.
-    pub fn reuse_address(&self, handle: UdpHandle) -> Option<bool> {
-        self.endpoints.get(handle).map(|e| e.reuse_address)
+    /// Whether `flag` is set.
+    pub fn flag(&self, handle: UdpHandle, flag: UdpFlag) -> Option<bool> {
+        self.endpoints.get(handle).map(|e| e.has(flag))
     }
 
-    /// Whether a datagram (or an error) is waiting.
+    /// Whether a datagram, an error or end of file (shut down for
+    /// reading) is waiting.
     pub fn readable(&self, handle: UdpHandle) -> bool {
         self.endpoints
             .get(handle)
-            .is_some_and(|e| !e.queue.is_empty() || e.refused)
+            .is_some_and(|e| !e.queue.is_empty() || e.refused || e.shut_down.read)
     }
 
     /// Takes the pending "refused" error (SO_ERROR).
@@ -396,54 +406,6 @@ impl Udp {
         out.append(&mut self.events);
     }
 
-    /// Delivers a received datagram (`datagram` is the IP payload).
-    pub fn input(
-        &mut self,
-        ip: &mut IpLayer,
-        icmp: &mut Icmp,
-        header: &Ipv4Header,
-        mut datagram: PacketBuffer,
-    ) {
-        self.stats.received += 1;
-        let Ok(udp) = UdpHeader::parse(datagram.data(), header.source, header.destination) else {
-            self.stats.malformed += 1;
-            return;
-        };
-        let source = SocketAddrV4::new(header.source, udp.source_port);
-        let Some(handle) = self.demultiplex(header.destination, udp.destination_port, source)
-        else {
-            self.stats.no_port += 1;
-            icmp.send_unreachable(ip, PORT_UNREACHABLE, header, datagram.data());
-            return;
-        };
-        datagram.truncate(udp.length);
-        datagram.strip_front(HEADER_LEN);
-        self.enqueue(handle, source, datagram);
-    }
-
-    fn enqueue(&mut self, handle: UdpHandle, source: SocketAddrV4, payload: PacketBuffer) {
-        let Some(endpoint) = self.endpoints.get_mut(handle) else {
-            return;
-        };
-        let charge = payload.footprint();
-        let full = endpoint.queue.len() >= MAX_QUEUED
-            || endpoint.queued_bytes + charge > endpoint.receive_buffer;
-        if full {
-            self.stats.queue_full += 1;
-            return;
-        }
-        if !make_room(&mut endpoint.queue, &self.budget) {
-            self.stats.no_memory += 1;
-            return;
-        }
-        endpoint.queued_bytes += charge;
-        let was_empty = endpoint.queue.is_empty();
-        endpoint.queue.push_back(Datagram { source, payload });
-        if was_empty {
-            self.events.push(handle);
-        }
-    }
-
     /// Gives back the queue slots of endpoints with nothing queued (the
     /// pagedaemon); returns the bytes freed.
     pub fn shrink(&mut self) -> usize {
@@ -469,51 +431,6 @@ impl Udp {
             .map(|(_, endpoint)| ENDPOINT_BYTES + queue_bytes(endpoint.queue.capacity()))
             .sum()
     }
-
-    /// The endpoint for a datagram: a connected match first, then a
-    /// specific local address, then the wildcard.
-    fn demultiplex(
-        &self,
-        destination: Ipv4Addr,
-        port: u16,
-        source: SocketAddrV4,
-    ) -> Option<UdpHandle> {
-        let mut best: Option<(u8, UdpHandle)> = None;
-        for (handle, endpoint) in self.endpoints.iter() {
-            if endpoint.local.port() != port {
-                continue;
-            }
-            let address_matches =
-                endpoint.local.ip().is_unspecified() || *endpoint.local.ip() == destination;
-            let peer_matches = endpoint.remote.is_none_or(|remote| remote == source);
-            if !address_matches || !peer_matches {
-                continue;
-            }
-            let score = u8::from(endpoint.remote.is_some()) * 2
-                + u8::from(!endpoint.local.ip().is_unspecified());
-            if best.is_none_or(|(best_score, _)| score > best_score) {
-                best = Some((score, handle));
-            }
-        }
-        best.map(|(_, handle)| handle)
-    }
-}
-
-/// A buffer holding the UDP datagram `data` from `from` to `to`.
-fn datagram(
-    ip: &mut IpLayer,
-    from: SocketAddrV4,
-    to: SocketAddrV4,
-    data: &[u8],
-) -> Result<PacketBuffer, UdpError> {
-    let length = HEADER_LEN + data.len();
-    let Ok(mut buffer) = ip.pool.allocate_large(length) else {
-        return Err(UdpError::Output(ip.no_buffer()));
-    };
-    let bytes = buffer.append(length).map_err(|_| UdpError::TooLong)?;
-    bytes[HEADER_LEN..].copy_from_slice(data);
-    UdpHeader::write(from.port(), to.port(), bytes, *from.ip(), *to.ip());
-    Ok(buffer)
 }
 
 /// Bytes of a queue with room for `slots` datagrams.
