@@ -6,9 +6,11 @@
 //! socket sees them (there is no address to match yet), its messages go
 //! out as UDP 68 → 67 broadcasts (or unicasts when renewing), and its
 //! events configure the interface: address, connected route and default
-//! gateway on `Bound`, all of it removed on `Lost`.
+//! gateway on `Bound`, all of it removed on `Lost`. The lease's name
+//! servers (option 6, the first two) go to the resolver on `Bound` and
+//! `Renewed` and are withdrawn on `Lost`.
 
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use dhcp::{ClientConfig, DhcpClient, Event, Lease};
 use log::{info, warn};
@@ -18,6 +20,7 @@ use wire::{Ipv4Header, MacAddress, UdpHeader};
 
 use crate::buffer::PacketBuffer;
 use crate::interface::{InterfaceAddress, InterfaceIndex};
+use crate::socket::ServerSource;
 use crate::stack::Stack;
 
 /// The client's port.
@@ -175,12 +178,19 @@ impl Stack {
             return;
         };
         match event {
-            Event::Bound(lease) => self.dhcp_configure(index, &lease),
-            Event::Renewed(lease) => info!("lease of {} renewed", lease.address),
+            Event::Bound(lease) => {
+                self.dhcp_configure(index, &lease);
+                self.set_name_servers(ServerSource::Dhcp, &name_servers(&lease));
+            }
+            Event::Renewed(lease) => {
+                info!("lease of {} renewed", lease.address);
+                self.set_name_servers(ServerSource::Dhcp, &name_servers(&lease));
+            }
             Event::Lost => {
                 warn!("lease lost; the interface is unconfigured");
                 let _ = self.set_default_gateway(None);
                 let _ = self.set_address(index, None);
+                self.set_name_servers(ServerSource::Dhcp, &[]);
             }
         }
     }
@@ -204,6 +214,11 @@ impl Stack {
             None => info!("{name} is {address}"),
         }
     }
+}
+
+/// The name servers of a lease, in the server's order.
+fn name_servers(lease: &Lease) -> alloc::vec::Vec<IpAddr> {
+    lease.dns.iter().flatten().map(|a| IpAddr::V4(*a)).collect()
 }
 
 impl core::fmt::Debug for DhcpSession {

@@ -14,7 +14,8 @@
 //! | [`dhcp`] | the DHCP client (crate `kernel/net/dhcp`) in the stack |
 //! | [`stack`] | all of the above behind one lock: [`Stack`] |
 //! | [`net`] | the kernel glue: lock, softint, timer, wakeups: [`Net`] |
-//! | [`socket`] | the system-call API on [`Net`], errno-style errors |
+//! | [`socket`] | the system-call API on [`Net`], errno-style errors, `resolve` |
+//! | `dns` (crate `kernel/net/dns`) | the DNS stub resolver, sans-IO |
 //! | [`ifconfig`] | interface and route configuration on [`Net`] |
 //! | [`components`] | `net`, `lo0`, `ifconfig` at their init levels |
 //! | [`memory`] | what each part charges to the kernel's limit; reclaim |
@@ -62,13 +63,15 @@ pub mod udp;
 mod tests;
 
 pub use buffer::{PacketBuffer, PacketPool};
+/// The DNS resolver's sans-IO core (names, answers, the cache).
+pub use dns;
 /// The I/O traits [`TcpStream`] implements, for crates written against them.
 pub use embedded_io;
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;
 pub use socket::{
-    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, Shutdown, SocketOption, SocketType,
-    TcpStream,
+    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, ResolveError, ServerSource, Shutdown,
+    SocketOption, SocketType, TcpStream,
 };
 pub use stack::Stack;
 /// The wire formats, for drivers.

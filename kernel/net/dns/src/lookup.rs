@@ -28,7 +28,7 @@ pub use types::{
 };
 
 use crate::message::write_query;
-use crate::response::{Failure, Response, parse_response};
+use crate::response::{Response, parse_response};
 use crate::{Family, Name};
 
 /// Servers one lookup asks at most (the first ones of the list).
@@ -47,7 +47,6 @@ struct Question {
     /// A query is to be sent (then `deadline` is `None`).
     due: bool,
     deadline: Option<u64>,
-    last_failure: Option<Failure>,
     outcome: Option<Outcome>,
 }
 
@@ -111,7 +110,6 @@ impl Lookup {
                 transport: Transport::Udp,
                 due: failed.is_none(),
                 deadline: None,
-                last_failure: None,
                 outcome: failed,
             });
             count += 1;
@@ -199,14 +197,16 @@ impl Lookup {
                     return;
                 };
                 if question.transport == Transport::Tcp {
-                    return self.fail_step(index, None);
+                    return self.fail_step(index, LookupError::Unreachable);
                 }
                 question.transport = Transport::Tcp;
                 question.id = id;
                 question.due = true;
                 question.deadline = None;
             }
-            Response::Failure(failure) => self.fail_step(index, Some(failure)),
+            Response::Failure(failure) => {
+                self.fail_step(index, LookupError::ServerFailure(failure));
+            }
         }
     }
 
@@ -214,7 +214,7 @@ impl Lookup {
     /// an ICMP refusal, a TCP connection refused or reset): move on now.
     pub fn transport_failed(&mut self, question: QuestionIndex) {
         if self.waiting(question.index()).is_some() {
-            self.fail_step(question.index(), None);
+            self.fail_step(question.index(), LookupError::Unreachable);
         }
     }
 
@@ -226,7 +226,7 @@ impl Lookup {
                 .is_some_and(|q| q.deadline.is_some_and(|deadline| deadline <= now_ns));
             if expired {
                 self.stats.timeouts += 1;
-                self.next_step(index);
+                self.end_step(index, LookupError::TimedOut);
             }
         }
     }
@@ -280,16 +280,14 @@ impl Lookup {
         self.servers[question.step % count]
     }
 
-    fn fail_step(&mut self, index: usize, failure: Option<Failure>) {
+    fn fail_step(&mut self, index: usize, error: LookupError) {
         self.stats.failures += 1;
-        if let (Some(question), Some(failure)) = (self.waiting(index), failure) {
-            question.last_failure = Some(failure);
-        }
-        self.next_step(index);
+        self.end_step(index, error);
     }
 
-    /// The next server (or round) over UDP with a fresh id, or the end.
-    fn next_step(&mut self, index: usize) {
+    /// Ends the current step for `error`: the next server (or round) over
+    /// UDP with a fresh id, or after the last step `error` is the outcome.
+    fn end_step(&mut self, index: usize, error: LookupError) {
         let steps = self.server_count * usize::from(self.config.rounds.max(1));
         let id = self.next_id();
         let Some(question) = self.waiting(index) else {
@@ -298,9 +296,6 @@ impl Lookup {
         question.step += 1;
         question.deadline = None;
         if question.step >= steps {
-            let error = question
-                .last_failure
-                .map_or(LookupError::TimedOut, LookupError::ServerFailure);
             question.outcome = Some(Outcome::Failed(error));
             return;
         }

@@ -14,11 +14,14 @@
 //!
 //! [`TcpStream`] lends a TCP socket to crates written against the
 //! `embedded-io` traits (`Read`, `Write`), e.g. a no_std TLS client.
+//! [`Net::resolve`] turns a host name into addresses with the DNS stub
+//! resolver ([`resolver`]), on these same sockets.
 
 pub mod errno;
 mod messages;
 mod options;
 mod poll;
+pub mod resolver;
 pub mod stream;
 pub mod table;
 mod tcp_calls;
@@ -33,6 +36,7 @@ pub use errno::Errno;
 pub use messages::MessageFlags;
 pub use options::{OptionName, SocketOption};
 pub use poll::{PollEvents, PollFd};
+pub use resolver::{ResolveError, ServerSource};
 pub use stream::TcpStream;
 pub use table::Fd;
 use table::Transport;

@@ -5,6 +5,8 @@
 //! back to descriptors so that exactly the threads waiting on a socket
 //! wake when it changes. Each descriptor is charged to the `sockets`
 //! account ([`ENTRY_BYTES`]); with the memory refused, no descriptor.
+//! The table also holds the system-call layer's one other state: the DNS
+//! resolver's servers and cache.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -13,6 +15,7 @@ use core::fmt;
 
 use base::sync::Condvar;
 
+use super::resolver::state::ResolverState;
 use crate::memory::Budget;
 use crate::slab::{Slab, SlabKey};
 use crate::udp::UdpHandle;
@@ -70,13 +73,17 @@ pub struct SocketTable {
     pub(crate) tcp_events: Vec<tcp::SocketHandle>,
     /// Reused for the events of one stack call.
     pub(crate) udp_events: Vec<UdpHandle>,
+    /// The DNS resolver's servers and cache.
+    pub resolver: ResolverState,
 }
 
 impl SocketTable {
-    /// An empty table charging its descriptors to `budget`.
+    /// An empty table charging its descriptors (and the resolver's
+    /// cache) to `budget`.
     pub fn new(budget: Budget) -> Self {
         Self {
             slab: Slab::new(MAX_SOCKETS),
+            resolver: ResolverState::new(budget.clone()),
             budget,
             by_transport: BTreeMap::new(),
             pollers: 0,

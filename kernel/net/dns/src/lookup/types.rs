@@ -71,14 +71,17 @@ pub struct Transmit {
     pub length: usize,
 }
 
-/// Why a question got no answer.
+/// Why a question got no answer: how its last step ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LookupError {
     /// There was no server to ask.
     NoServers,
-    /// No server answered in time.
+    /// The last server asked did not answer in time.
     TimedOut,
-    /// Every server that answered failed; the last failure.
+    /// The last server asked could not be reached: no route, an ICMP
+    /// refusal, a TCP connection refused or reset.
+    Unreachable,
+    /// The last server asked answered with a failure.
     ServerFailure(Failure),
     /// The glue's buffer was smaller than [`super::MINIMUM_BUFFER`].
     BufferTooSmall,

@@ -292,3 +292,19 @@ fn a_buffer_too_small_ends_the_question_instead_of_hanging() {
         Some(Outcome::Failed(LookupError::BufferTooSmall))
     );
 }
+
+#[test]
+fn when_no_server_can_be_reached_the_last_step_says_so() {
+    let mut run = Run::new(&[Family::V4], &[FIRST, SECOND_SERVER]);
+    for _ in 0..6 {
+        let (transmit, _) = run.last(Family::V4);
+        run.lookup.transport_failed(transmit.question);
+        run.drain();
+    }
+    assert_eq!(run.sent.len(), 6, "every step tried");
+    assert_eq!(
+        run.lookup.outcome(Family::V4),
+        Some(Outcome::Failed(LookupError::Unreachable))
+    );
+    assert_eq!(run.now, START, "no step waited");
+}
