@@ -13,10 +13,11 @@ use crate::command::{cargo, find_program, output, run, tool};
 
 /// The fuzz crate's test files and the seconds each of their targets gets
 /// in CI: the parsers are cheap, the engines and the stack deep.
-const TARGETS: [(&str, u64); 6] = [
+const TARGETS: [(&str, u64); 7] = [
     ("wire", 2),
     ("acpi", 2),
     ("dhcp", 4),
+    ("dns", 2),
     ("bootinfo", 4),
     ("tcp", 8),
     ("stack", 8),
