@@ -98,15 +98,7 @@ pub fn parse_response(
         return Ok(Response::Truncated);
     }
     let code = header.rcode();
-    let failure = match code {
-        rcode::NO_ERROR | rcode::NAME_ERROR => None,
-        rcode::FORMAT_ERROR => Some(Failure::FormatError),
-        rcode::SERVER_FAILURE => Some(Failure::ServerFailure),
-        rcode::NOT_IMPLEMENTED => Some(Failure::NotImplemented),
-        rcode::REFUSED => Some(Failure::Refused),
-        other => Some(Failure::OtherCode(other)),
-    };
-    if let Some(failure) = failure {
+    if let Some(failure) = failure_of(code) {
         return Ok(Response::Failure(failure));
     }
     let answers = Records::new(message, answers_start, header.answers);
@@ -127,6 +119,18 @@ pub fn parse_response(
     }
     let ttl = ttl.min(chain_ttl);
     Ok(answer(Resolution::Addresses(addresses), Some(ttl)))
+}
+
+/// The failure an rcode reports; `None` for NOERROR and NXDOMAIN.
+fn failure_of(code: u8) -> Option<Failure> {
+    match code {
+        rcode::NO_ERROR | rcode::NAME_ERROR => None,
+        rcode::FORMAT_ERROR => Some(Failure::FormatError),
+        rcode::SERVER_FAILURE => Some(Failure::ServerFailure),
+        rcode::NOT_IMPLEMENTED => Some(Failure::NotImplemented),
+        rcode::REFUSED => Some(Failure::Refused),
+        other => Some(Failure::OtherCode(other)),
+    }
 }
 
 fn answer(resolution: Resolution, ttl: Option<u32>) -> Response {
