@@ -44,7 +44,7 @@ pub struct Configuration {
     pub absent: &'static [&'static str],
 }
 
-const NET: &[&str] = &["net", "tcp", "dhcp", "wire"];
+const NET: &[&str] = &["net", "tcp", "dhcp", "dns", "wire"];
 const DEV: &[&str] = &["dev", "virtio_net", "virtio_drivers"];
 
 /// Every configuration `cargo xtask test` builds and boots.
@@ -59,6 +59,7 @@ pub const MATRIX: [Configuration; 6] = [
             "net",
             "tcp",
             "dhcp",
+            "dns",
             "wire",
             "dev",
             "virtio_net",
@@ -87,7 +88,15 @@ pub const MATRIX: [Configuration; 6] = [
         machine: Some((Machine::Q35, false)),
         hosted: true,
         present: &["dev"],
-        absent: &["net", "tcp", "dhcp", "wire", "virtio_net", "virtio_drivers"],
+        absent: &[
+            "net",
+            "tcp",
+            "dhcp",
+            "dns",
+            "wire",
+            "virtio_net",
+            "virtio_drivers",
+        ],
     },
     Configuration {
         name: "base+dev+net+virtio-net",
