@@ -103,7 +103,7 @@ fn report_duplicate(tcb: &mut Tcb, segment: &Segment<'_>) {
 }
 
 /// Linux's limit on ACKs answering pure ACKs and SYNs out of the window.
-const OUT_OF_WINDOW_ACK_INTERVAL_NS: u64 = 500_000_000;
+pub const OUT_OF_WINDOW_ACK_INTERVAL_NS: u64 = 500_000_000;
 
 /// Owes an ACK for a segment we cannot use. Two ends that disagree about
 /// sequence numbers would otherwise answer each other's ACKs forever, so

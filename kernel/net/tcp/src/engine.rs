@@ -22,9 +22,10 @@ use crate::handshake::{accept_syn, syn_sent};
 use crate::header::{Flags, Segment};
 use crate::output::{PROTOCOL, reply_reset};
 use crate::sender::{output, send_syn};
+use crate::sequence::Sequence;
 use crate::state::{QueueChange, State};
 use crate::stats::TcpStats;
-use crate::table::{Endpoints, Table};
+use crate::table::{Endpoints, Entry, Table};
 use crate::{SocketHandle, Transmit, timers};
 
 /// All TCP state of one network stack.
@@ -86,11 +87,16 @@ impl Tcp {
         let local = SocketAddrV4::new(destination, segment.destination_port);
         let remote = SocketAddrV4::new(source, segment.source_port);
         let key = Endpoints::new(local, remote);
-        if let Some(index) = self.table.find_connection(&key)
-            && !self.reuse_time_wait(index, &segment)
-        {
-            self.connection_input(index, &segment, tx);
-            return;
+        match self.table.find(&key) {
+            Some(Entry::Socket(index)) if !self.reuse_time_wait(index, &segment) => {
+                self.connection_input(index, &segment, tx);
+                return;
+            }
+            Some(Entry::TimeWait(ticket)) if !self.reuse_time_wait_record(ticket, &segment) => {
+                self.time_wait_input(ticket, &segment, tx);
+                return;
+            }
+            _ => {}
         }
         match self
             .table
@@ -147,17 +153,9 @@ impl Tcp {
         let Some(tcb) = self.table.at(index) else {
             return false;
         };
-        let syn_only =
-            segment.has(Flags::SYN) && !segment.has(Flags::ACK) && !segment.has(Flags::RST);
-        if tcb.state != State::TimeWait || !syn_only {
-            return false;
-        }
-        let newer = match segment.options.timestamp {
-            Some((value, _)) if tcb.negotiated.timestamps => {
-                (value.wrapping_sub(tcb.timestamp_recent) as i32) > 0
-            }
-            _ => segment.sequence.after(tcb.receive.next()),
-        };
+        let (timestamps, recent) = (tcb.negotiated.timestamps, tcb.timestamp_recent);
+        let newer = tcb.state == State::TimeWait
+            && newer_syn(segment, timestamps.then_some(recent), tcb.receive.next());
         if !newer || !self.has_listener_for(index) {
             return false;
         }
@@ -167,6 +165,26 @@ impl Tcp {
         close_connection(tcb, &mut self.context, None);
         self.context.stats.time_wait_reuses += 1;
         self.settle(index);
+        true
+    }
+
+    /// [`Tcp::reuse_time_wait`] for a TIME-WAIT record.
+    fn reuse_time_wait_record(&mut self, ticket: u32, segment: &Segment<'_>) -> bool {
+        let Some(record) = self.table.time_wait(ticket) else {
+            return false;
+        };
+        let recent = record.timestamps.then_some(record.timestamp_recent);
+        let local = record.endpoints.local();
+        if !newer_syn(segment, recent, record.receive_next)
+            || self
+                .table
+                .find_listener(*local.ip(), local.port())
+                .is_none()
+        {
+            return false;
+        }
+        self.table.end_time_wait(ticket, &mut self.context.memory);
+        self.context.stats.time_wait_reuses += 1;
         true
     }
 
@@ -288,6 +306,7 @@ impl Tcp {
             self.change_queues(listener, handle, change);
         }
         self.release_if_closed(index);
+        self.bury_if_time_wait(index);
     }
 
     /// Moves `child` between the queues of its `listener`.
@@ -346,6 +365,8 @@ impl Tcp {
             self.settle(index);
         }
         self.table.return_due(due);
+        self.table
+            .expire_time_waits(now_ns, &mut self.context.memory);
     }
 
     /// The earliest pending timer, `None` when no timer is armed. O(1).
@@ -378,10 +399,22 @@ impl Tcp {
     }
 
     /// Connections past CLOSED and LISTEN (closed sockets still finishing
-    /// their close, TIME-WAIT and unaccepted children included).
+    /// their close, TIME-WAIT records and unaccepted children included).
     pub fn connection_count(&self) -> usize {
         let connection =
             |tcb: &&crate::tcb::Tcb| !matches!(tcb.state, State::Closed | State::Listen);
-        self.table.iter().filter(connection).count()
+        self.table.iter().filter(connection).count() + self.table.time_wait_count()
     }
+}
+
+/// A SYN alone that may end TIME-WAIT (RFC 6191): its timestamp is newer
+/// than TS.Recent (`recent`, with timestamps in use), or else its sequence
+/// number lies beyond RCV.NXT.
+fn newer_syn(segment: &Segment<'_>, recent: Option<u32>, receive_next: Sequence) -> bool {
+    let syn_only = segment.has(Flags::SYN) && !segment.has(Flags::ACK) && !segment.has(Flags::RST);
+    let newer = match (segment.options.timestamp, recent) {
+        (Some((value, _)), Some(recent)) => (value.wrapping_sub(recent) as i32) > 0,
+        _ => segment.sequence.after(receive_next),
+    };
+    syn_only && newer
 }

@@ -2,8 +2,9 @@
 //! maps agree with the sockets' roles, the queues with the children, the
 //! event queue with the sockets' flags, every role and loss recovery with
 //! the RFC state and sequence variables, the timer index holds each
-//! socket's earliest deadline (checked against a brute-force minimum), and
-//! the memory charged is the sum of the sockets' footprints.
+//! socket's earliest deadline (checked against a brute-force minimum), the
+//! TIME-WAIT records agree with the map, and the memory charged is the sum
+//! of the sockets' footprints and the records' charge.
 //!
 //! What the enums of `state.rs` rule out is not checked here (a socket in
 //! both queues, a probe during fast recovery, an unowned closed socket
@@ -15,7 +16,7 @@ use alloc::collections::BTreeSet;
 use crate::SocketHandle;
 use crate::engine::Tcp;
 use crate::state::{FastRecovery, Listener, Owner, Recovery, Role, State};
-use crate::table::Endpoints;
+use crate::table::{Endpoints, TIME_WAIT_BYTES};
 use crate::tcb::Tcb;
 
 impl Tcp {
@@ -28,7 +29,7 @@ impl Tcp {
             return Err("live socket count");
         }
         let connections = table.iter().filter(|tcb| tcb.role.is_connection());
-        if connections.count() != table.connection_entries() {
+        if connections.count() + table.time_wait_count() != table.connection_entries() {
             return Err("connection map size");
         }
         let listening = table.iter().filter(|tcb| tcb.role.listener().is_some());
@@ -39,9 +40,11 @@ impl Tcp {
             return Err("a call left the timer index behind");
         }
         table.check_deadlines()?;
+        table.check_time_waits()?;
         self.check_events()?;
         let footprints: usize = table.iter().map(Tcb::footprint).sum();
-        if footprints != self.context.memory.held() {
+        let records = table.time_wait_count() * TIME_WAIT_BYTES;
+        if footprints + records != self.context.memory.held() {
             return Err("charged memory and the sockets' footprints disagree");
         }
         table.iter().try_for_each(|tcb| self.check_socket(tcb))

@@ -230,12 +230,27 @@ pub fn reply_reset(
         flags,
         window: 0,
     };
+    send_control(context, tx, (local, remote), header, &Options::default());
+}
+
+/// Sends a segment without payload that belongs to no socket: a reset
+/// for a stray segment, a TIME-WAIT record's ACK, a SYN cookie's SYN-ACK.
+pub fn send_control(
+    context: &mut Context,
+    tx: &mut dyn Transmit,
+    (local, remote): (Ipv4Addr, Ipv4Addr),
+    header: HeaderFields,
+    options: &Options,
+) {
+    let options_length = options.written_length();
     let mut fill = |out: &mut [u8]| {
-        if out.len() >= HEADER_LENGTH {
-            header.write(out, 0);
+        if out.len() >= HEADER_LENGTH + options_length {
+            header.write(out, options_length);
+            options.write(&mut out[HEADER_LENGTH..]);
             finish_checksum(out, local, remote);
         }
     };
-    let sent = tx.send(local, remote, HEADER_LENGTH, &mut fill).is_ok();
-    count(context, sent, flags);
+    let length = HEADER_LENGTH + options_length;
+    let sent = tx.send(local, remote, length, &mut fill).is_ok();
+    count(context, sent, header.flags);
 }

@@ -1,5 +1,7 @@
 //! Engine tests over a simulated network (see [`network`]).
 
+#[allow(unsafe_code, reason = "a counting global allocator for the tests")]
+mod heap;
 mod impairment;
 mod ledger;
 mod network;
