@@ -205,3 +205,94 @@ fn time_wait_records_are_small_and_expire_together() {
     assert_eq!(tcp.memory_held(), sockets);
     assert_eq!(tcp.check_invariants(), Ok(()));
 }
+
+/// The deadline of host 1's only TIME-WAIT record.
+fn record_deadline(network: &Network) -> Option<u64> {
+    let table = &network.tcp(1).table;
+    table
+        .time_wait_records()
+        .next()
+        .map(|record| record.deadline)
+}
+
+#[test]
+fn a_record_acknowledges_a_retransmitted_fin_and_waits_again() {
+    let mut network = Network::pair(78);
+    let (client, _, server) = network.establish(80);
+    network.with(1, |tcp, now, tx| tcp.close(now, server, tx));
+    network.settle(SECOND / 10);
+    // The server's ACK of the client's FIN is lost once.
+    let lost = std::rc::Rc::new(core::cell::Cell::new(false));
+    let once = lost.clone();
+    network.filter = Some(std::boxed::Box::new(move |from, segment| {
+        let first = from == 1 && !once.get();
+        once.set(once.get() || first);
+        first && segment.payload.is_empty()
+    }));
+    network.with(0, |tcp, now, tx| tcp.close(now, client, tx));
+    network.run_until(SECOND, |network| record_deadline(network).is_some());
+    let first = record_deadline(&network).expect("the server's record");
+    assert!(lost.get());
+    let start = network.capture.len();
+    let done = network.run_until(5 * SECOND, |network| network.tcp(0).connection_count() == 0);
+    assert!(done, "the client's retransmitted FIN was acknowledged");
+    let answers: Vec<_> = network.sent_by(1, start).collect();
+    assert_eq!(answers.len(), 1, "one ACK from the record");
+    let (value, echo) = answers[0].segment().options.timestamp.expect("timestamps");
+    // TS.Recent is the first FIN's TSval: the retransmission is old.
+    let is_fin = |captured: &&super::network::Captured| captured.has(crate::header::Flags::FIN);
+    let fin = network.sent_by(0, 0).find(is_fin).expect("the FIN");
+    assert_eq!(
+        Some(echo),
+        fin.segment().options.timestamp.map(|(sent, _)| sent)
+    );
+    assert_eq!(network.sent_by(0, start).filter(is_fin).count(), 1);
+    assert!(value != 0 && answers[0].has(crate::header::Flags::ACK));
+    let again = record_deadline(&network).expect("still waiting");
+    assert!(again > first, "2 MSL restarted: {first} -> {again}");
+    network.settle(3 * SECOND);
+    assert_eq!(time_waits(&network), (0, 0));
+    assert_eq!(network.tcp(1).next_deadline(), None);
+    assert_eq!(network.tcp(1).memory_held(), {
+        let tcp = network.tcp(1);
+        tcp.table
+            .iter()
+            .map(crate::tcb::Tcb::footprint)
+            .sum::<usize>()
+    });
+}
+
+#[test]
+fn an_exact_reset_ends_a_record_and_an_old_one_does_not() {
+    let mut network = Network::pair(79);
+    let (client, _, server) = network.establish(80);
+    let local = network.tcp(0).local_address(client).unwrap();
+    network.with(1, |tcp, now, tx| tcp.close(now, server, tx));
+    network.settle(SECOND / 10);
+    network.with(0, |tcp, now, tx| tcp.close(now, client, tx));
+    network.run_until(SECOND, |network| record_deadline(network).is_some());
+    network.settle(SECOND / 10);
+    let record = *network.tcp(1).table.time_wait_records().next().unwrap();
+    let reset = |sequence: crate::sequence::Sequence| {
+        let mut bytes = std::vec![0u8; 20];
+        crate::header::HeaderFields {
+            source_port: local.port(),
+            destination_port: PORT_80,
+            sequence,
+            acknowledgment: crate::sequence::Sequence(0),
+            flags: crate::header::Flags::RST,
+            window: 0,
+        }
+        .write(&mut bytes, 0);
+        bytes
+    };
+    let stale = reset(record.receive_next.subtract(5000));
+    network.inject(1, address(0), stale, true);
+    assert_eq!(time_waits(&network), (1, 0), "a reset outside the window");
+    let exact = reset(record.receive_next);
+    network.inject(1, address(0), exact, true);
+    assert_eq!(time_waits(&network), (0, 0), "the exact reset");
+    assert_eq!(network.tcp(1).stats().resets_received, 1);
+}
+
+const PORT_80: u16 = 80;
