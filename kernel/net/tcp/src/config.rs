@@ -22,8 +22,12 @@ pub struct TcpConfig {
     /// Sockets of all kinds at most, children and TIME-WAIT included:
     /// 16384 (`open` and SYNs fail beyond).
     pub maximum_sockets: usize,
-    /// SYN-RECEIVED children per listener at most: 128.
+    /// SYN-RECEIVED children per listener at most: 128 (and never more
+    /// than the listen backlog).
     pub syn_backlog: usize,
+    /// Answer SYNs with SYN cookies (RFC 4987) when the SYN queue is full,
+    /// instead of dropping them: on (Linux `tcp_syncookies=1`).
+    pub syn_cookies: bool,
     /// TIME-WAIT duration, 2 MSL: 60 s.
     pub time_wait_ns: u64,
     /// How long a closed socket may wait in FIN-WAIT-2 for the peer's FIN:
@@ -72,6 +76,7 @@ impl Default for TcpConfig {
             receive_buffer: 64 << 10,
             maximum_sockets: 16384,
             syn_backlog: 128,
+            syn_cookies: true,
             time_wait_ns: 60 * SECOND,
             fin_wait_2_timeout_ns: 60 * SECOND,
             keepalive_idle_ns: 7200 * SECOND,

@@ -18,10 +18,10 @@ use wire::Checksum;
 use crate::arrival::{close_connection, synchronized};
 use crate::config::{Secrets, TcpConfig};
 use crate::context::Context;
-use crate::handshake::{accept_syn, syn_sent};
+use crate::handshake::syn_sent;
 use crate::header::{Flags, Segment};
 use crate::output::{PROTOCOL, reply_reset};
-use crate::sender::{output, send_syn};
+use crate::sender::output;
 use crate::sequence::Sequence;
 use crate::state::{QueueChange, State};
 use crate::stats::TcpStats;
@@ -198,7 +198,12 @@ impl Tcp {
             .is_some()
     }
 
-    fn connection_input(&mut self, index: u32, segment: &Segment<'_>, tx: &mut dyn Transmit) {
+    pub(crate) fn connection_input(
+        &mut self,
+        index: u32,
+        segment: &Segment<'_>,
+        tx: &mut dyn Transmit,
+    ) {
         let room = self.accept_room(index);
         let Some(tcb) = self.table.at(index) else {
             return;
@@ -229,71 +234,6 @@ impl Tcp {
             return true;
         };
         listener.accept_queue.len() < listener.backlog
-    }
-
-    fn listener_input(
-        &mut self,
-        listener: u32,
-        (local, remote): (SocketAddrV4, SocketAddrV4),
-        segment: &Segment<'_>,
-        tx: &mut dyn Transmit,
-    ) {
-        if segment.has(Flags::RST) {
-            return;
-        }
-        if segment.has(Flags::ACK) {
-            reply_reset(&mut self.context, tx, *local.ip(), *remote.ip(), segment);
-            return;
-        }
-        if !segment.has(Flags::SYN) {
-            self.context.stats.bad_segments += 1;
-            return;
-        }
-        let Some(mtu) = self.syn_admitted(listener, *remote.ip(), tx) else {
-            self.context.stats.syn_drops += 1;
-            return;
-        };
-        let config = self.context.config;
-        let memory = &mut self.context.memory;
-        let Ok(handle) = self.table.allocate(&config, config.maximum_sockets, memory) else {
-            self.context.stats.syn_drops += 1;
-            return;
-        };
-        let Some(parent) = self.table.at(listener) else {
-            return;
-        };
-        let (parent_handle, options) = (parent.handle, parent.options);
-        if let Some(queues) = parent.role.listener_mut() {
-            queues.syn_received += 1;
-        }
-        let Some(child) = self.table.get_mut(handle) else {
-            return;
-        };
-        child.options = options;
-        child.role.adopt(parent_handle);
-        accept_syn(child, &self.context, segment, (local, remote), mtu);
-        self.context.stats.passive_opens += 1;
-        send_syn(child, &mut self.context, tx);
-        self.table.register(handle.index);
-    }
-
-    /// The path MTU when the listener may take one more SYN.
-    fn syn_admitted(
-        &mut self,
-        listener: u32,
-        remote: Ipv4Addr,
-        tx: &mut dyn Transmit,
-    ) -> Option<u16> {
-        let syn_backlog = self.context.config.syn_backlog;
-        let queues = self.table.at(listener)?.role.listener()?;
-        // Like Linux, the backlog bounds the SYN queue as well.
-        let half_open_limit = syn_backlog.min(queues.backlog);
-        let full =
-            queues.syn_received >= half_open_limit || queues.accept_queue.len() >= queues.backlog;
-        if full {
-            return None;
-        }
-        tx.route(remote).map(|route| route.mtu)
     }
 
     /// Applies the socket's state to the tables (see the module comment).

@@ -38,6 +38,11 @@ pub fn window_scale_for(buffer: usize) -> u8 {
     shift
 }
 
+/// The MSS we announce over a path of `mtu` bytes.
+pub fn announced_segment_size(mtu: u16) -> u16 {
+    mtu.saturating_sub(HEADERS).max(MINIMUM_SEGMENT_SIZE)
+}
+
 /// Prepares `tcb` for a SYN to a peer over a path of `mtu` bytes: what to
 /// offer, our MSS, ISS.
 pub fn prepare_open(tcb: &mut Tcb, context: &Context, mtu: u16) {
@@ -48,7 +53,7 @@ pub fn prepare_open(tcb: &mut Tcb, context: &Context, mtu: u16) {
     } else {
         0
     };
-    tcb.announced_segment_size = mtu.saturating_sub(HEADERS).max(MINIMUM_SEGMENT_SIZE);
+    tcb.announced_segment_size = announced_segment_size(mtu);
     tcb.timestamp_offset = context.timestamp_offset(tcb.local, tcb.remote);
     tcb.start_sending(context.initial_sequence(tcb.local, tcb.remote));
     tcb.last_received_ns = context.now;

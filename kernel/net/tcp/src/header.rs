@@ -30,6 +30,11 @@ impl Flags {
     pub const ACK: Self = Self(0x10);
     /// The urgent pointer is significant (ignored by this engine).
     pub const URG: Self = Self(0x20);
+    /// ECN-Echo (RFC 3168): congestion was experienced; in a SYN, ECN
+    /// setup.
+    pub const ECE: Self = Self(0x40);
+    /// Congestion Window Reduced (RFC 3168).
+    pub const CWR: Self = Self(0x80);
 
     /// Every bit of `other` is set in `self`.
     pub const fn contains(self, other: Self) -> bool {

@@ -17,7 +17,8 @@
 //!    [`TcpError::WouldBlock`].
 //!
 //! What is implemented: the RFC 9293 state machine with simultaneous open
-//! and close and TIME-WAIT reuse (RFC 6191); MSS, window scaling,
+//! and close and TIME-WAIT reuse (RFC 6191); SYN cookies when a listener's
+//! SYN queue is full (RFC 4987, `listen.rs`); MSS, window scaling,
 //! timestamps with PAWS (RFC 7323); SACK and D-SACK both ways (RFC 2018,
 //! RFC 2883) with an RFC 6675 scoreboard of the segments in flight; RACK
 //! loss detection and tail loss probes (RFC 8985); RTO per RFC 6298 with
@@ -61,6 +62,7 @@ mod closing;
 mod config;
 mod congestion;
 mod context;
+mod cookie;
 mod cubic;
 mod engine;
 mod error;
@@ -69,6 +71,7 @@ mod handshake;
 pub mod header;
 mod icmp;
 mod invariants;
+mod listen;
 mod loss;
 mod memory;
 pub mod options;

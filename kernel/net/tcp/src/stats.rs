@@ -43,8 +43,15 @@ counters! {
     resets_received,
     /// Resets sent.
     resets_sent,
-    /// SYNs dropped because a queue of the listener was full.
+    /// SYNs (and returning cookies) dropped because a queue of the
+    /// listener was full, or no socket or memory was had.
     syn_drops,
+    /// SYN-ACKs sent with a SYN cookie (RFC 4987) for a full SYN queue.
+    syn_cookies_sent,
+    /// ACKs that returned a valid cookie: connections made from one.
+    syn_cookies_valid,
+    /// ACKs to a listener that sent cookies lately whose cookie failed.
+    syn_cookies_invalid,
     /// Bytes received out of order and kept.
     out_of_order_bytes,
     /// Segments that carried only already-received data.

@@ -8,6 +8,7 @@ mod network;
 mod sockets;
 
 mod close;
+mod cookies;
 mod handshake;
 mod hostile;
 mod listen;
