@@ -68,6 +68,7 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
         loss::after_acknowledgment(tcb, context, &feedback, delivered);
     }
     update_window(tcb, segment);
+    crate::ecn::echoed(tcb, context, segment);
     true
 }
 

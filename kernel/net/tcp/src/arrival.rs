@@ -38,6 +38,7 @@ pub fn synchronized(
     if !passes_checks(tcb, context, &segment) {
         return;
     }
+    crate::ecn::arrived(tcb, context, &segment);
     if segment.has(Flags::RST) {
         reset_arrived(tcb, context, &segment, tx);
         return;

@@ -2,6 +2,7 @@
 //! status (the connection states are in `state.rs`).
 
 use crate::congestion::Algorithm;
+use crate::ecn::EcnMode;
 use crate::state::State;
 
 const MILLISECOND: u64 = 1_000_000;
@@ -61,6 +62,13 @@ pub struct TcpConfig {
     pub timestamps: bool,
     /// Offer SACK (RFC 2018): on.
     pub selective_acknowledgments: bool,
+    /// ECN (RFC 3168): [`EcnMode::Accept`], agreed when a peer's SYN asks,
+    /// not asked for in our own SYNs, as Linux does by default. A SYN
+    /// asking for ECN still meets middleboxes that drop it or reset the
+    /// connection; the fallback (a retransmitted SYN asks no more) costs
+    /// such a connection a SYN timeout, a second. Turn on
+    /// [`EcnMode::Request`] where the paths are known to be clean.
+    pub ecn: EcnMode,
     /// Challenge ACKs (RFC 5961) sent per second at most: 100.
     pub challenge_ack_limit: u32,
     /// First ephemeral port: 49152 (RFC 6335).
@@ -92,6 +100,7 @@ impl Default for TcpConfig {
             window_scaling: true,
             timestamps: true,
             selective_acknowledgments: true,
+            ecn: EcnMode::Accept,
             challenge_ack_limit: 100,
             ephemeral_first: 49152,
             ephemeral_last: 65535,

@@ -9,6 +9,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use crate::SocketHandle;
 use crate::config::{Secrets, TcpConfig};
 use crate::cookie::Cookies;
+use crate::ecn::Ecn;
 use crate::memory::Charges;
 use crate::sequence::Sequence;
 use crate::siphash::siphash_2_4;
@@ -34,6 +35,8 @@ pub struct Context {
     pub stats: TcpStats,
     /// The time of the call being served.
     pub now: u64,
+    /// The ECN field of the segment being served (by `input`).
+    pub arriving: Ecn,
     /// Sockets with news for the user, each once.
     pub events: Vec<SocketHandle>,
     /// What the engine holds, charged to the caller's budget.
@@ -55,6 +58,7 @@ impl Context {
             cookies: Cookies::new(&secrets.isn_key),
             stats: TcpStats::default(),
             now: 0,
+            arriving: Ecn::NotCapable,
             events: Vec::with_capacity(64),
             memory: Charges::default(),
             challenge_start: 0,

@@ -18,6 +18,7 @@ use wire::Checksum;
 use crate::arrival::{close_connection, synchronized};
 use crate::config::{Secrets, TcpConfig};
 use crate::context::Context;
+use crate::ecn::Ecn;
 use crate::handshake::syn_sent;
 use crate::header::{Flags, Segment};
 use crate::output::{PROTOCOL, reply_reset};
@@ -50,7 +51,8 @@ impl Tcp {
     }
 
     /// One received segment whose IPv4 header was already checked;
-    /// `segment` is the IP payload. Verifies the checksum itself and never
+    /// `segment` is the IP payload (its ECN field from
+    /// [`Transmit::arriving_ecn`]). Verifies the checksum itself and never
     /// panics on any bytes.
     pub fn input(
         &mut self,
@@ -60,7 +62,25 @@ impl Tcp {
         segment: &[u8],
         tx: &mut dyn Transmit,
     ) {
+        let ecn = tx.arriving_ecn();
+        self.input_marked(now_ns, source, destination, ecn, segment, tx);
+    }
+
+    /// [`Tcp::input`] with the ECN field of the packet's IP header, for
+    /// ECN (RFC 3168): a Congestion Experienced mark is echoed to the
+    /// sender.
+    pub fn input_marked(
+        &mut self,
+        now_ns: u64,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        ecn: Ecn,
+        segment: &[u8],
+        tx: &mut dyn Transmit,
+    ) {
+        self.context.arriving = ecn;
         self.indexed(|tcp| tcp.receive(now_ns, (source, destination), segment, tx));
+        self.context.arriving = Ecn::NotCapable;
     }
 
     /// Runs `call`, then brings the timer index up to date with whatever

@@ -8,6 +8,7 @@ use crate::acknowledgment::take_rtt_sample;
 use crate::arrival::{close_connection, mark_connected};
 use crate::congestion::Congestion;
 use crate::context::Context;
+use crate::ecn;
 use crate::header::{Flags, Segment};
 use crate::options::MAXIMUM_WINDOW_SCALE;
 use crate::output::{Outgoing, transmit};
@@ -73,6 +74,7 @@ pub fn accept_syn(
     prepare_open(child, context, mtu);
     child.start_receiving(segment.sequence);
     negotiate(child, context, segment);
+    child.negotiated.ecn = context.config.ecn.accepts() && ecn::setup_requested(segment);
     child.send_window = u32::from(segment.window);
     child.send_window_sequence = segment.sequence;
     child.maximum_send_window = child.send_window;
@@ -140,6 +142,11 @@ pub fn syn_sent(
     tcb.last_received_ns = context.now;
     tcb.start_receiving(segment.sequence);
     negotiate(tcb, context, segment);
+    tcb.negotiated.ecn &= if has_ack {
+        ecn::setup_answered(segment)
+    } else {
+        ecn::setup_requested(segment)
+    };
     // RFC 7323 2.2: the window of a SYN is never scaled.
     tcb.send_window = u32::from(segment.window);
     tcb.send_window_sequence = segment.sequence;

@@ -217,8 +217,13 @@ fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
     broken.map_or(Ok(()), Err)
 }
 
-/// Without window scaling, neither side's window is shifted.
+/// Without window scaling, neither side's window is shifted; without ECN,
+/// no ECN signal is owed.
 fn check_options(tcb: &Tcb) -> Result<(), &'static str> {
+    let signals = tcb.ecn.echo || tcb.ecn.reduced;
+    if signals && !tcb.negotiated.ecn {
+        return Err("an ECN signal without ECN");
+    }
     let scaled = tcb.send_scale != 0 || tcb.receive_scale != 0;
     if tcb.state.is_synchronized() && !tcb.negotiated.window_scaling && scaled {
         return Err("a window shift without window scaling");

@@ -7,7 +7,8 @@
 //! [`Transmit`] trait the caller implements. The kernel glue calls it
 //! under the network lock and
 //!
-//! 1. feeds every TCP payload of a checked IPv4 packet to [`Tcp::input`];
+//! 1. feeds every TCP payload of a checked IPv4 packet to [`Tcp::input`]
+//!    ([`Tcp::input_marked`] with the header's ECN field);
 //! 2. keeps one timer armed at [`Tcp::next_deadline`] and calls
 //!    [`Tcp::on_timer`] when it fires (an index of each socket's earliest
 //!    deadline makes the first O(1) and the second visit only the sockets
@@ -27,7 +28,7 @@
 //! RFC 4015); fast retransmit, limited transmit and NewReno without SACK
 //! (RFC 5681, RFC 3042, RFC 6582); NewReno or CUBIC (RFC 9438) behind
 //! [`CongestionControl`]; Nagle, delayed ACKs, keepalive, persist; RFC 5961
-//! challenge ACKs; RFC 6528 ISNs and RFC 6056 ephemeral ports with
+//! challenge ACKs; ECN (RFC 3168, `ecn.rs`); RFC 6528 ISNs and RFC 6056 ephemeral ports with
 //! SipHash-2-4. Memory: one box per socket, two byte rings per connection
 //! that grow up to the buffer sizes and one ring of flight records that
 //! grows to the largest flight; nothing is allocated per segment once they
@@ -64,6 +65,7 @@ mod congestion;
 mod context;
 mod cookie;
 mod cubic;
+mod ecn;
 mod engine;
 mod error;
 mod flight;
@@ -106,6 +108,7 @@ pub use config::{
 };
 pub use congestion::{Algorithm, CongestionControl, NewReno};
 pub use cubic::Cubic;
+pub use ecn::{Ecn, EcnMode};
 pub use engine::Tcp;
 pub use error::{TcpError, Unreachable};
 pub use memory::{MemoryBudget, TABLE_BYTES_PER_SOCKET};
@@ -133,6 +136,31 @@ pub trait Transmit {
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError>;
+
+    /// [`Transmit::send`] with the ECN field to put in the IP header (RFC
+    /// 3168): the engine asks for ECT(0) on the new data of connections
+    /// that negotiated ECN, and uses `send` (Not-ECT) for everything
+    /// else. The default drops the mark, which only means no router will
+    /// mark the segment instead of dropping it.
+    fn send_marked(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        ecn: Ecn,
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), TransmitError> {
+        let _ = ecn;
+        self.send(source, destination, length, fill)
+    }
+
+    /// The ECN field of the IP packet whose payload [`Tcp::input`] is
+    /// serving, for an IP layer that remembers it from the header it just
+    /// checked (Not-ECT by default). A caller that knows it can pass it to
+    /// [`Tcp::input_marked`] instead.
+    fn arriving_ecn(&self) -> Ecn {
+        Ecn::NotCapable
+    }
 }
 
 /// A route to a destination.

@@ -171,7 +171,7 @@ impl Tcp {
             segment_size: options.maximum_segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE),
             window_scale: options.window_scale.filter(|_| config.window_scaling),
             sack: options.sack_permitted && config.selective_acknowledgments,
-            ecn: false,
+            ecn: crate::ecn::setup_requested(segment) && config.ecn.accepts(),
         };
         let timestamp = options.timestamp.filter(|_| config.timestamps);
         let origin = Origin {

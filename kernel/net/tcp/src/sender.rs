@@ -13,7 +13,7 @@ use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::flight::Mark;
 use crate::header::Flags;
-use crate::output::{Outgoing, transmit};
+use crate::output::{Outgoing, transmit, transmit_marked};
 use crate::sequence::Sequence;
 use crate::state::{Recovery, State};
 use crate::tcb::Tcb;
@@ -217,7 +217,12 @@ fn send(
 ) {
     let fin = u32::from(outgoing.flags.contains(Flags::FIN));
     let end = outgoing.sequence.add(outgoing.length + fin);
-    transmit(tcb, context, tx, outgoing);
+    if kind == Kind::Next && outgoing.length > 0 {
+        let (ecn, flags) = crate::ecn::new_data(tcb, outgoing.flags);
+        transmit_marked(tcb, context, tx, Outgoing { flags, ..outgoing }, ecn);
+    } else {
+        transmit(tcb, context, tx, outgoing);
+    }
     match kind {
         Kind::Retransmit(index) => {
             context.stats.retransmitted_segments += 1;
@@ -268,13 +273,17 @@ fn arm_timers(tcb: &mut Tcb, context: &Context) {
 /// retransmission timer.
 pub fn send_syn(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     let first = tcb.send_maximum == tcb.initial_send;
+    let answer = tcb.state == State::SynReceived;
     if !first {
         context.stats.retransmitted_segments += 1;
+        // RFC 3168 6.1.1.1: ask for ECN no more, in case a middlebox
+        // dropped the SYN for it.
+        tcb.negotiated.ecn &= answer;
     }
     let outgoing = Outgoing {
         sequence: tcb.initial_send,
         length: 0,
-        flags: Flags::SYN,
+        flags: Flags::SYN.with(crate::ecn::setup_flags(tcb, answer)),
     };
     transmit(tcb, context, tx, outgoing);
     let end = tcb.initial_send.add(1);

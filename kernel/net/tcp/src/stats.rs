@@ -100,6 +100,10 @@ counters! {
     spurious_timeouts,
     /// Fast recoveries found spurious and undone.
     spurious_recoveries,
+    /// Segments that arrived marked Congestion Experienced (RFC 3168).
+    congestion_marks_received,
+    /// Congestion windows cut for an ECN-Echo.
+    congestion_window_reductions,
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! SYN cookies (RFC 4987): a flood from random sources against a small
 //! SYN queue keeps no client out and no memory beyond the queue; a cookie
-//! brings back the SYN's options with and without timestamps; forged and
-//! stale cookies get a reset; a cookie meeting a full accept queue waits
-//! for the peer's next segment.
+//! brings back the SYN's options (and ECN) with and without timestamps;
+//! forged and stale cookies get a reset; a cookie meeting a full accept
+//! queue waits for the peer's next segment.
 
 use std::vec::Vec;
 
@@ -168,6 +168,7 @@ fn a_cookie_brings_back_the_syn_options_with_and_without_timestamps() {
     for timestamps in [true, false] {
         let client = TcpConfig {
             timestamps,
+            ecn: crate::EcnMode::Request,
             receive_buffer: 1 << 20,
             send_buffer: 1 << 20,
             ..config()
@@ -180,6 +181,8 @@ fn a_cookie_brings_back_the_syn_options_with_and_without_timestamps() {
             "{negotiated:?}"
         );
         assert_eq!(negotiated.timestamps, timestamps);
+        // ECN rides in the TSval: without timestamps it is forgotten.
+        assert_eq!(negotiated.ecn, timestamps);
         assert_eq!(child.send_scale, 5, "the client's shift for 1 MiB");
         let overhead = if timestamps { 12 } else { 0 };
         assert_eq!(child.segment_size, 1460 - overhead);

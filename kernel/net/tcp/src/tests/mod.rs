@@ -9,6 +9,7 @@ mod sockets;
 
 mod close;
 mod cookies;
+mod ecn;
 mod handshake;
 mod hostile;
 mod listen;

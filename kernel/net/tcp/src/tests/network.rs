@@ -1,6 +1,8 @@
 //! A simulated network for engine tests: hosts with their own `Tcp`, a
 //! queue of segments in flight with a delay, and seeded loss, duplication,
-//! reordering and corruption; time jumps to the next delivery or deadline.
+//! reordering and corruption, optionally a queue that marks ECN-capable
+//! segments (and drops others) past a threshold; time jumps to the next
+//! delivery or deadline.
 
 use std::boxed::Box;
 use std::vec;
@@ -11,7 +13,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 pub use super::impairment::{Impairment, Rng};
 pub use super::ledger::Ledger;
 use crate::header::{Flags, Segment};
-use crate::{Route, Secrets, SocketHandle, Tcp, TcpConfig, Transmit, TransmitError};
+use crate::{Ecn, Route, Secrets, SocketHandle, Tcp, TcpConfig, Transmit, TransmitError};
 
 pub const MILLISECOND: u64 = 1_000_000;
 pub const SECOND: u64 = 1_000 * MILLISECOND;
@@ -31,6 +33,7 @@ struct Packet {
     to: usize,
     source: Ipv4Addr,
     destination: Ipv4Addr,
+    ecn: Ecn,
     bytes: Vec<u8>,
 }
 
@@ -39,6 +42,8 @@ struct Packet {
 pub struct Captured {
     pub from: usize,
     pub at: u64,
+    /// The ECN field its IP header would carry.
+    pub ecn: Ecn,
     pub bytes: Vec<u8>,
 }
 
@@ -79,13 +84,20 @@ pub struct Network {
     /// Check every host's invariants after each call (off for tests with
     /// so many sockets that the O(n) check would dominate).
     pub check: bool,
-    outbox: Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>,
+    /// A router queue on host 0's way out: while this many of its
+    /// segments are on the way, a new one is marked CE if ECN-capable and
+    /// dropped if not (RFC 3168's active queue management, crudely).
+    pub congestion_threshold: Option<usize>,
+    outbox: Vec<Outgoing>,
 }
+
+/// A segment a host handed to its link.
+type Outgoing = (Ipv4Addr, Ipv4Addr, Ecn, Vec<u8>);
 
 struct Link<'a> {
     address: Ipv4Addr,
     mtu: u16,
-    outbox: &'a mut Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>,
+    outbox: &'a mut Vec<Outgoing>,
 }
 
 impl Transmit for Link<'_> {
@@ -104,13 +116,24 @@ impl Transmit for Link<'_> {
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError> {
+        self.send_marked(source, destination, Ecn::NotCapable, length, fill)
+    }
+
+    fn send_marked(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        ecn: Ecn,
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), TransmitError> {
         assert!(
             length <= usize::from(self.mtu) - 20,
             "segment of {length} bytes over the MTU"
         );
         let mut bytes = vec![0u8; length];
         fill(&mut bytes);
-        self.outbox.push((source, destination, bytes));
+        self.outbox.push((source, destination, ecn, bytes));
         Ok(())
     }
 }
@@ -164,6 +187,7 @@ impl Network {
             delivered: 0,
             ledger: Ledger::default(),
             check: true,
+            congestion_threshold: None,
             outbox: Vec::new(),
         }
     }
@@ -195,24 +219,24 @@ impl Network {
 
     fn flush(&mut self, from: usize) {
         let outbox = core::mem::take(&mut self.outbox);
-        for (source, destination, bytes) in outbox {
+        for (source, destination, ecn, bytes) in outbox {
             if from == 0 {
                 self.ledger.sent(&bytes);
             }
             self.capture.push(Captured {
                 from,
                 at: self.now,
+                ecn,
                 bytes: bytes.clone(),
             });
-            self.schedule(from, source, destination, bytes);
+            self.schedule(from, (source, destination, ecn), bytes);
         }
     }
 
     fn schedule(
         &mut self,
         from: usize,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        (source, destination, mut ecn): (Ipv4Addr, Ipv4Addr, Ecn),
         mut bytes: Vec<u8>,
     ) {
         let Some(to) = self
@@ -234,6 +258,12 @@ impl Network {
         let impairment = self.impairment;
         if self.rng.chance(impairment.loss) {
             return;
+        }
+        if from == 0 && self.congested() {
+            if ecn == Ecn::NotCapable {
+                return;
+            }
+            ecn = Ecn::CongestionExperienced;
         }
         let copies = if self.rng.chance(impairment.duplicate) {
             2
@@ -262,10 +292,18 @@ impl Network {
                 to,
                 source,
                 destination,
+                ecn,
                 bytes: bytes.clone(),
             };
             self.queue.push(packet);
         }
+    }
+
+    /// Host 0's segments on the way reach the congestion threshold.
+    fn congested(&self) -> bool {
+        let on_the_way = self.queue.iter().filter(|packet| packet.from == 0).count();
+        self.congestion_threshold
+            .is_some_and(|threshold| on_the_way >= threshold)
     }
 
     fn next_event(&self) -> Option<u64> {
@@ -318,9 +356,9 @@ impl Network {
         if packet.from == 0 && packet.to == 1 && !packet.corrupted {
             self.ledger.delivered(packet.transmission, &packet.bytes);
         }
-        let (source, destination) = (packet.source, packet.destination);
+        let (source, destination, ecn) = (packet.source, packet.destination, packet.ecn);
         self.with(packet.to, |tcp, now, tx| {
-            tcp.input(now, source, destination, &packet.bytes, tx)
+            tcp.input_marked(now, source, destination, ecn, &packet.bytes, tx)
         });
     }
 
