@@ -57,6 +57,7 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
         duplicate_report: tcb.negotiated.sack && is_duplicate_report(segment.options.sack(), tcb),
     };
     let window = u32::from(segment.window) << tcb.send_scale;
+    let before = (tcb.send_unacknowledged, tcb.flight.sacked_bytes());
     let mut delivered = false;
     if ack.after(tcb.send_unacknowledged) {
         delivered = new_acknowledgment(tcb, context, ack, &feedback);
@@ -66,6 +67,7 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
     if tcb.negotiated.sack {
         delivered |= selective(tcb, context, segment.options.sack());
         loss::after_acknowledgment(tcb, context, &feedback, delivered);
+        proportional_reduction(tcb, before);
     }
     update_window(tcb, segment);
     crate::ecn::echoed(tcb, context, segment);
@@ -153,7 +155,14 @@ fn progress_recovery(
             tcb.duplicate_acks = 0;
             tcb.rack.recovery_ended();
             if !loss::undo_recovery(tcb, context, feedback, undo) {
-                let flight = in_flight(tcb);
+                // With SACK, PRR brought the flight down to ssthresh (RFC
+                // 6937): the window is set to it. Without, RFC 6582's
+                // guard against a burst decides.
+                let flight = if tcb.negotiated.sack {
+                    tcb.congestion.slow_start_threshold()
+                } else {
+                    in_flight(tcb)
+                };
                 tcb.congestion.on_recovery_end(flight, segment_size);
             }
         }
@@ -172,6 +181,21 @@ fn progress_recovery(
             let rtt = tcb.rtt.smoothed().unwrap_or(0);
             tcb.congestion.on_ack(context.now, acked, segment_size, rtt);
         }
+    }
+}
+
+/// RFC 6937: what this ACK delivered (SND.UNA's advance and the change in
+/// SACKed bytes since `before`) sets what fast recovery may send next.
+fn proportional_reduction(tcb: &mut Tcb, (una, sacked): (Sequence, u32)) {
+    let advanced = tcb.send_unacknowledged.since(una);
+    let delivered = advanced
+        .saturating_add(tcb.flight.sacked_bytes())
+        .saturating_sub(sacked);
+    let pipe = in_flight(tcb);
+    let threshold = tcb.congestion.slow_start_threshold();
+    if let Recovery::Fast(fast) = &mut tcb.recovery {
+        fast.prr
+            .acknowledged(delivered, pipe, threshold, tcb.segment_size);
     }
 }
 

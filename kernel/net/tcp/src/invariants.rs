@@ -206,6 +206,9 @@ fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
         Recovery::Open => None,
         Recovery::Probe(_) => (!tcb.negotiated.sack).then_some("a tail loss probe without SACK"),
         Recovery::Fast(fast) if fast.retransmit_now => Some("a fast retransmission left pending"),
+        Recovery::Fast(fast) if tcb.negotiated.sack && beyond_reduction(tcb, fast) => {
+            Some("fast recovery sent more than PRR allows")
+        }
         Recovery::Fast(fast) => (!una.before(fast.point)).then_some("fast recovery past its point"),
         Recovery::Timeout { .. } => {
             (!una.before(tcb.recover)).then_some("timeout recovery past `recover`")
@@ -215,6 +218,12 @@ fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
         return Err("an undo snapshot without timestamps");
     }
     broken.map_or(Ok(()), Err)
+}
+
+/// RFC 6937: fast recovery sent more than its ACKs allowed (the fast
+/// retransmission aside).
+fn beyond_reduction(tcb: &Tcb, fast: &FastRecovery) -> bool {
+    fast.prr.sent > fast.prr.granted.saturating_add(tcb.segment_size)
 }
 
 /// Without window scaling, neither side's window is shifted; without ECN,

@@ -26,7 +26,8 @@
 //! Karn's rule and recovery from the scoreboard after a timeout; undo of
 //! spurious timeouts and recoveries by timestamps (Eifel, RFC 3522 and
 //! RFC 4015); fast retransmit, limited transmit and NewReno without SACK
-//! (RFC 5681, RFC 3042, RFC 6582); NewReno or CUBIC (RFC 9438) behind
+//! (RFC 5681, RFC 3042, RFC 6582); proportional rate reduction in fast
+//! recovery with SACK (RFC 6937); NewReno or CUBIC (RFC 9438) behind
 //! [`CongestionControl`]; Nagle, delayed ACKs, keepalive, persist; RFC 5961
 //! challenge ACKs; ECN (RFC 3168, `ecn.rs`); RFC 6528 ISNs and RFC 6056 ephemeral ports with
 //! SipHash-2-4. Memory: one box per socket, two byte rings per connection
@@ -80,6 +81,7 @@ pub mod options;
 mod output;
 mod ports;
 mod probe;
+mod prr;
 mod query;
 mod rack;
 mod receive;

@@ -12,6 +12,7 @@ use crate::Transmit;
 use crate::acknowledgment::{Feedback, timestamp_before};
 use crate::congestion::{Congestion, CongestionControl};
 use crate::context::Context;
+use crate::prr::Prr;
 use crate::sender::output;
 use crate::state::{FastRecovery, Recovery};
 use crate::tcb::Tcb;
@@ -87,6 +88,7 @@ pub fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
         inflation,
         retransmit_now: true,
         undo,
+        prr: Prr::new(flight),
     });
     tcb.recover = tcb.send_maximum;
     tcb.timed = None;

@@ -97,10 +97,20 @@ fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
     if congestion_room(tcb, pass) > 0
         && let Some(index) = tcb.flight.first_lost()
         && let Some(outgoing) = record_segment(tcb, index)
+        && fits(tcb, pass, outgoing.length)
     {
         return Some((outgoing, Kind::Retransmit(index)));
     }
     new_data(tcb, pass).map(|outgoing| (outgoing, Kind::Next))
+}
+
+/// A retransmission of `length` bytes may go: with PRR only when the
+/// allowance holds it whole, else when there is any room (RFC 6675 counts
+/// whole segments). New data needs no such test: a segment cut short by
+/// the room is held back by sender SWS avoidance.
+fn fits(tcb: &Tcb, pass: Pass, length: u32) -> bool {
+    let proportional = tcb.negotiated.sack && matches!(tcb.recovery, Recovery::Fast(_));
+    !proportional || congestion_room(tcb, pass) >= length.max(1)
 }
 
 /// Bytes in flight: RFC 6675 `pipe` (SACKed and lost bytes left out).
@@ -110,6 +120,8 @@ pub fn in_flight(tcb: &Tcb) -> u32 {
 
 fn congestion_room(tcb: &Tcb, pass: Pass) -> u32 {
     let (allowance, fast) = match &tcb.recovery {
+        // RFC 6937: what the last ACK allows (see `fits`).
+        Recovery::Fast(fast) if tcb.negotiated.sack => return fast.prr.allowance,
         Recovery::Fast(fast) => (fast.inflation, true),
         _ => (limited_transmit(tcb), false),
     };
@@ -217,6 +229,9 @@ fn send(
 ) {
     let fin = u32::from(outgoing.flags.contains(Flags::FIN));
     let end = outgoing.sequence.add(outgoing.length + fin);
+    if let Recovery::Fast(fast) = &mut tcb.recovery {
+        fast.prr.spent(outgoing.length + fin);
+    }
     if kind == Kind::Next && outgoing.length > 0 {
         let (ecn, flags) = crate::ecn::new_data(tcb, outgoing.flags);
         transmit_marked(tcb, context, tx, Outgoing { flags, ..outgoing }, ecn);

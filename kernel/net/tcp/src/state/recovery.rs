@@ -11,6 +11,7 @@
 
 use crate::loss::Undo;
 use crate::probe::Probe;
+use crate::prr::Prr;
 use crate::sequence::Sequence;
 
 /// How the sender stands with loss (Linux's `ca_state`, roughly).
@@ -57,6 +58,8 @@ pub struct FastRecovery {
     pub retransmit_now: bool,
     /// How to undo the reduction if it proves spurious (timestamps only).
     pub undo: Option<Undo>,
+    /// What each ACK lets the repair send (RFC 6937; with SACK).
+    pub prr: Prr,
 }
 
 impl Recovery {
@@ -134,6 +137,7 @@ mod tests {
             inflation: 0,
             retransmit_now: true,
             undo: None,
+            prr: Prr::new(1000),
         }
     }
 

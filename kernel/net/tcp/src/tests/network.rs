@@ -63,6 +63,10 @@ impl Captured {
 
 pub type Filter = Box<dyn FnMut(usize, &Segment<'_>) -> bool>;
 
+/// Called after every call on a host's engine with the host, its engine
+/// and the segments the call sent.
+pub type Observer = Box<dyn FnMut(usize, &Tcp, &[Captured])>;
+
 pub struct Network {
     pub now: u64,
     pub hosts: Vec<Host>,
@@ -76,6 +80,8 @@ pub struct Network {
     pub up: bool,
     /// Drops a segment when it returns true.
     pub filter: Option<Filter>,
+    /// Watches every engine call.
+    pub observer: Option<Observer>,
     pub capture: Vec<Captured>,
     pub corrupted: u64,
     pub delivered: u64,
@@ -182,6 +188,7 @@ impl Network {
             mtu: 1500,
             up: true,
             filter: None,
+            observer: None,
             capture: Vec::new(),
             corrupted: 0,
             delivered: 0,
@@ -209,7 +216,11 @@ impl Network {
             outbox: &mut self.outbox,
         };
         let result = f(&mut self.hosts[host].tcp, self.now, &mut link);
+        let start = self.capture.len();
         self.flush(host);
+        if let Some(observer) = self.observer.as_mut() {
+            observer(host, &self.hosts[host].tcp, &self.capture[start..]);
+        }
         if self.check {
             let check = self.hosts[host].tcp.check_invariants();
             assert_eq!(check, Ok(()), "invariants of host {host}");
