@@ -9,6 +9,7 @@
 
 use crate::congestion::CongestionControl;
 use crate::context::Context;
+use crate::forward::Delivery;
 use crate::header::{Flags, Segment};
 use crate::loss;
 use crate::options::SackBlock;
@@ -58,17 +59,20 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
     };
     let window = u32::from(segment.window) << tcb.send_scale;
     let before = (tcb.send_unacknowledged, tcb.flight.sacked_bytes());
+    let mut delivery = Delivery::watching(tcb);
     let mut delivered = false;
-    if ack.after(tcb.send_unacknowledged) {
-        delivered = new_acknowledgment(tcb, context, ack, &feedback);
+    let advanced = ack.after(tcb.send_unacknowledged);
+    if advanced {
+        delivered = new_acknowledgment(tcb, context, ack, (&feedback, &mut delivery));
     } else if ack == tcb.send_unacknowledged && is_duplicate(tcb, segment, window) {
         duplicate_acknowledgment(tcb, context);
     }
     if tcb.negotiated.sack {
-        delivered |= selective(tcb, context, segment.options.sack());
+        delivered |= selective(tcb, context, segment.options.sack(), &mut delivery);
         loss::after_acknowledgment(tcb, context, &feedback, delivered);
         proportional_reduction(tcb, before);
     }
+    crate::forward::acknowledged(tcb, context, &delivery, advanced);
     update_window(tcb, segment);
     crate::ecn::echoed(tcb, context, segment);
     true
@@ -112,7 +116,7 @@ fn new_acknowledgment(
     tcb: &mut Tcb,
     context: &mut Context,
     ack: Sequence,
-    feedback: &Feedback,
+    (feedback, delivery): (&Feedback, &mut Delivery),
 ) -> bool {
     let acked = tcb.send_buffer.acknowledge(ack) as u32;
     tcb.send_unacknowledged = ack;
@@ -120,7 +124,9 @@ fn new_acknowledgment(
     let (rack, now) = (&mut tcb.rack, context.now);
     let mut flight = core::mem::take(&mut tcb.flight);
     flight.acknowledge(ack, |sent| {
-        rack.delivered(sent, now);
+        if delivery.note(sent) {
+            rack.delivered(sent, now);
+        }
     });
     tcb.flight = flight;
     take_rtt_sample(tcb, context, ack);
@@ -200,7 +206,12 @@ fn proportional_reduction(tcb: &mut Tcb, (una, sacked): (Sequence, u32)) {
 }
 
 /// The SACK blocks of one ACK; true when they SACKed new records.
-fn selective(tcb: &mut Tcb, context: &Context, blocks: &[SackBlock]) -> bool {
+fn selective(
+    tcb: &mut Tcb,
+    context: &Context,
+    blocks: &[SackBlock],
+    delivery: &mut Delivery,
+) -> bool {
     let (una, maximum) = (tcb.send_unacknowledged, tcb.send_maximum);
     let (rack, now) = (&mut tcb.rack, context.now);
     let mut flight = core::mem::take(&mut tcb.flight);
@@ -211,7 +222,9 @@ fn selective(tcb: &mut Tcb, context: &Context, blocks: &[SackBlock]) -> bool {
             && block.end.before_or_at(maximum);
         if valid {
             newly += flight.sack(block, |sent| {
-                rack.delivered(sent, now);
+                if delivery.note(sent) {
+                    rack.delivered(sent, now);
+                }
             });
         }
     }

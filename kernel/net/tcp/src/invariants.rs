@@ -15,6 +15,8 @@ use alloc::collections::BTreeSet;
 
 use crate::SocketHandle;
 use crate::engine::Tcp;
+use crate::forward::Step;
+use crate::loss::Evidence;
 use crate::state::{FastRecovery, Listener, Owner, Recovery, Role, State};
 use crate::table::{Endpoints, TIME_WAIT_BYTES};
 use crate::tcb::Tcb;
@@ -192,13 +194,10 @@ fn check_sequence_space(tcb: &Tcb) -> Result<(), &'static str> {
 fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
     let una = tcb.send_unacknowledged;
     let recovery = &tcb.recovery;
-    let undo = matches!(
-        recovery,
-        Recovery::Fast(FastRecovery { undo: Some(_), .. }) | Recovery::Timeout { undo: Some(_) }
-    );
     if tcb.state == State::Closed {
         return Ok(());
     }
+    check_undo(tcb)?;
     if !tcb.state.is_synchronized() && !recovery.is_open() {
         return Err("loss recovery before the handshake");
     }
@@ -214,10 +213,27 @@ fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
             (!una.before(tcb.recover)).then_some("timeout recovery past `recover`")
         }
     };
-    if undo && !tcb.negotiated.timestamps {
-        return Err("an undo snapshot without timestamps");
-    }
     broken.map_or(Ok(()), Err)
+}
+
+/// An undo snapshot has evidence that can tell: timestamps for Eifel, or
+/// F-RTO after a timeout without them, never left between its steps.
+fn check_undo(tcb: &Tcb) -> Result<(), &'static str> {
+    let timeout = matches!(tcb.recovery, Recovery::Timeout { .. });
+    match tcb.recovery.undo().map(|undo| undo.evidence) {
+        None => Ok(()),
+        Some(Evidence::Echo(_)) if !tcb.negotiated.timestamps => {
+            Err("an undo snapshot without timestamps")
+        }
+        Some(Evidence::Echo(_)) => Ok(()),
+        Some(Evidence::Forward(_)) if tcb.negotiated.timestamps || !timeout => {
+            Err("F-RTO with timestamps or outside a timeout's repair")
+        }
+        Some(Evidence::Forward(forward)) if forward.step == Step::SendNew => {
+            Err("F-RTO's new data left for a later call")
+        }
+        Some(Evidence::Forward(_)) => Ok(()),
+    }
 }
 
 /// RFC 6937: fast recovery sent more than its ACKs allowed (the fast

@@ -25,7 +25,7 @@
 //! loss detection and tail loss probes (RFC 8985); RTO per RFC 6298 with
 //! Karn's rule and recovery from the scoreboard after a timeout; undo of
 //! spurious timeouts and recoveries by timestamps (Eifel, RFC 3522 and
-//! RFC 4015); fast retransmit, limited transmit and NewReno without SACK
+//! RFC 4015), and of spurious timeouts without them (F-RTO, RFC 5682); fast retransmit, limited transmit and NewReno without SACK
 //! (RFC 5681, RFC 3042, RFC 6582); proportional rate reduction in fast
 //! recovery with SACK (RFC 6937); NewReno or CUBIC (RFC 9438) behind
 //! [`CongestionControl`]; Nagle, delayed ACKs, keepalive, persist; RFC 5961
@@ -70,6 +70,7 @@ mod ecn;
 mod engine;
 mod error;
 mod flight;
+mod forward;
 mod handshake;
 pub mod header;
 mod icmp;

@@ -12,6 +12,7 @@ use crate::Transmit;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::flight::Mark;
+use crate::forward::{self, Step};
 use crate::header::Flags;
 use crate::output::{Outgoing, transmit, transmit_marked};
 use crate::sequence::Sequence;
@@ -59,18 +60,18 @@ pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, 
         State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
     );
     if sending {
-        let mut pass = pass;
-        for _ in 0..BURST_LIMIT {
-            let Some((outgoing, kind)) = next_segment(tcb, pass) else {
-                break;
-            };
-            if kind == Kind::Next && !tcb.flight.make_room(&mut context.memory) {
-                // No memory for its flight record: new data waits (the
-                // persist timer comes back for it).
-                break;
+        match forward::step(tcb) {
+            // F-RTO step 1: the first segment again, nothing else yet.
+            Some(Step::Retransmitted) => send_segments(tcb, context, tx, (pass, Scope::First)),
+            // Step 2b: new data, no retransmission; if none can go, the
+            // repair goes on as after any timeout.
+            Some(Step::SendNew) => {
+                send_segments(tcb, context, tx, (pass, Scope::New));
+                if !forward::new_data_sent(tcb) {
+                    send_segments(tcb, context, tx, (pass, Scope::All));
+                }
             }
-            send(tcb, context, tx, outgoing, kind);
-            pass = Pass::Normal;
+            _ => send_segments(tcb, context, tx, (pass, Scope::All)),
         }
         arm_timers(tcb, context);
     }
@@ -80,9 +81,47 @@ pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, 
     }
 }
 
+/// What an output pass may send: F-RTO narrows it (`forward.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// Whatever the rules allow.
+    All,
+    /// The first segment, if lost: nothing else.
+    First,
+    /// Up to two new segments: no retransmission.
+    New,
+}
+
+/// Sends what the rules allow within `scope`, the first segment with
+/// `pass`'s allowance.
+fn send_segments(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    tx: &mut dyn Transmit,
+    (mut pass, scope): (Pass, Scope),
+) {
+    let limit = match scope {
+        Scope::All => BURST_LIMIT,
+        Scope::First => 1,
+        Scope::New => forward::NEW_SEGMENTS,
+    };
+    for _ in 0..limit {
+        let Some((outgoing, kind)) = next_segment(tcb, pass, scope) else {
+            break;
+        };
+        if kind == Kind::Next && !tcb.flight.make_room(&mut context.memory) {
+            // No memory for its flight record: new data waits (the
+            // persist timer comes back for it).
+            break;
+        }
+        send(tcb, context, tx, outgoing, kind);
+        pass = Pass::Normal;
+    }
+}
+
 /// RFC 6675 NextSeg: a lost segment first (the first one at once on fast
-/// retransmit), then new data.
-fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
+/// retransmit), then new data; within `scope`.
+fn next_segment(tcb: &mut Tcb, pass: Pass, scope: Scope) -> Option<(Outgoing, Kind)> {
     if tcb.recovery.retransmit_pending() {
         let index = if tcb.negotiated.sack {
             tcb.flight.first_lost().unwrap_or(0)
@@ -94,12 +133,17 @@ fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
             None => tcb.recovery.retransmission_sent(),
         }
     }
-    if congestion_room(tcb, pass) > 0
+    if scope != Scope::New
+        && congestion_room(tcb, pass) > 0
         && let Some(index) = tcb.flight.first_lost()
+        && (scope == Scope::All || index == 0)
         && let Some(outgoing) = record_segment(tcb, index)
         && fits(tcb, pass, outgoing.length)
     {
         return Some((outgoing, Kind::Retransmit(index)));
+    }
+    if scope == Scope::First {
+        return None;
     }
     new_data(tcb, pass).map(|outgoing| (outgoing, Kind::Next))
 }

@@ -98,6 +98,9 @@ counters! {
     duplicate_sacks_received,
     /// Retransmission timeouts found spurious and undone (Eifel).
     spurious_timeouts,
+    /// Of `spurious_timeouts`, those F-RTO found (RFC 5682), without
+    /// timestamps.
+    spurious_timeouts_forward,
     /// Fast recoveries found spurious and undone.
     spurious_recoveries,
     /// Segments that arrived marked Congestion Experienced (RFC 3168).

@@ -39,7 +39,8 @@ pub enum Recovery {
     /// Repairing from the scoreboard after a retransmission timeout, until
     /// SND.UNA reaches `Tcb::recover`.
     Timeout {
-        /// How to undo the reduction if the timeout proves spurious.
+        /// How to undo the reduction if the timeout proves spurious
+        /// (timestamps, or F-RTO without them).
         undo: Option<Undo>,
     },
 }
@@ -109,6 +110,22 @@ impl Recovery {
     /// Any → Timeout: the retransmission timer expired.
     pub fn time_out(&mut self, undo: Option<Undo>) {
         *self = Self::Timeout { undo };
+    }
+
+    /// The snapshot of a repair.
+    pub const fn undo(&self) -> Option<&Undo> {
+        match self {
+            Self::Fast(FastRecovery { undo, .. }) | Self::Timeout { undo } => undo.as_ref(),
+            Self::Open | Self::Probe(_) => None,
+        }
+    }
+
+    /// Mutable [`Recovery::undo`].
+    pub const fn undo_mut(&mut self) -> Option<&mut Undo> {
+        match self {
+            Self::Fast(FastRecovery { undo, .. }) | Self::Timeout { undo } => undo.as_mut(),
+            Self::Open | Self::Probe(_) => None,
+        }
     }
 
     /// Takes the snapshot of a repair, to undo it or to keep it for the

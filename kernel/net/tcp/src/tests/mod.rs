@@ -10,6 +10,7 @@ mod sockets;
 mod close;
 mod cookies;
 mod ecn;
+mod forward;
 mod handshake;
 mod hostile;
 mod listen;

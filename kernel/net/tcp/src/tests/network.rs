@@ -94,6 +94,9 @@ pub struct Network {
     /// segments are on the way, a new one is marked CE if ECN-capable and
     /// dropped if not (RFC 3168's active queue management, crudely).
     pub congestion_threshold: Option<usize>,
+    /// A stall: (host, until) holds that host's segments sent before
+    /// `until` and lets them go, in order, at `until`.
+    pub stall: Option<(usize, u64)>,
     outbox: Vec<Outgoing>,
 }
 
@@ -195,6 +198,7 @@ impl Network {
             ledger: Ledger::default(),
             check: true,
             congestion_threshold: None,
+            stall: None,
             outbox: Vec::new(),
         }
     }
@@ -288,8 +292,12 @@ impl Network {
             self.corrupted += copies;
         }
         let transmission = self.order;
+        let sent = match self.stall {
+            Some((host, until)) if host == from => self.now.max(until),
+            _ => self.now,
+        };
         for _ in 0..copies {
-            let mut at = self.now + self.delay;
+            let mut at = sent + self.delay;
             if self.rng.chance(impairment.reorder) {
                 at += self.rng.below(3 * self.delay);
             }
