@@ -104,6 +104,9 @@ impl Tcp {
         let Some(segment) = self.check(source, destination, segment) else {
             return;
         };
+        if segment.has(Flags::URG) {
+            self.context.stats.urgent_segments += 1;
+        }
         let local = SocketAddrV4::new(destination, segment.destination_port);
         let remote = SocketAddrV4::new(source, segment.source_port);
         let key = Endpoints::new(local, remote);

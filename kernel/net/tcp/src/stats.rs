@@ -56,6 +56,9 @@ counters! {
     out_of_order_bytes,
     /// Segments that carried only already-received data.
     duplicate_segments,
+    /// Segments with URG: their data is delivered in-band and the urgent
+    /// pointer ignored (RFC 6093).
+    urgent_segments,
     /// Fast retransmits (loss recovery entered).
     fast_retransmits,
     /// Retransmission timer expirations.

@@ -19,3 +19,4 @@ mod recovery;
 mod time_wait;
 mod timers;
 mod transfer;
+mod urgent;

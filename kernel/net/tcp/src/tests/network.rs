@@ -63,6 +63,9 @@ impl Captured {
 
 pub type Filter = Box<dyn FnMut(usize, &Segment<'_>) -> bool>;
 
+/// See [`Network::rewrite`]: (sending host, segment bytes).
+pub type Rewrite = Box<dyn FnMut(usize, &mut Vec<u8>)>;
+
 /// Called after every call on a host's engine with the host, its engine
 /// and the segments the call sent.
 pub type Observer = Box<dyn FnMut(usize, &Tcp, &[Captured])>;
@@ -80,6 +83,9 @@ pub struct Network {
     pub up: bool,
     /// Drops a segment when it returns true.
     pub filter: Option<Filter>,
+    /// Changes a segment's bytes on the way (the checksum is fixed up
+    /// after): a middlebox.
+    pub rewrite: Option<Rewrite>,
     /// Watches every engine call.
     pub observer: Option<Observer>,
     pub capture: Vec<Captured>,
@@ -191,6 +197,7 @@ impl Network {
             mtu: 1500,
             up: true,
             filter: None,
+            rewrite: None,
             observer: None,
             capture: Vec::new(),
             corrupted: 0,
@@ -269,6 +276,10 @@ impl Network {
             && filter(from, &segment)
         {
             return;
+        }
+        if let Some(rewrite) = self.rewrite.as_mut() {
+            rewrite(from, &mut bytes);
+            fix_checksum(source, destination, &mut bytes);
         }
         let impairment = self.impairment;
         if self.rng.chance(impairment.loss) {
@@ -419,14 +430,8 @@ impl Network {
     /// with the checksum fixed up when `fix_checksum`.
     pub fn inject(&mut self, to: usize, source: Ipv4Addr, mut bytes: Vec<u8>, fix_checksum: bool) {
         let destination = self.hosts[to].address;
-        if fix_checksum && bytes.len() >= 20 {
-            bytes[16] = 0;
-            bytes[17] = 0;
-            let sum = wire::Checksum::new()
-                .add_ipv4_pseudo_header(source, destination, 6, bytes.len() as u16)
-                .add(&bytes)
-                .finish();
-            bytes[16..18].copy_from_slice(&sum.to_be_bytes());
+        if fix_checksum {
+            self::fix_checksum(source, destination, &mut bytes);
         }
         self.with(to, |tcp, now, tx| {
             tcp.input(now, source, destination, &bytes, tx)
@@ -440,4 +445,17 @@ impl Network {
             .skip(start)
             .filter(move |captured| captured.from == from)
     }
+}
+
+/// Writes the right checksum into a segment's header.
+fn fix_checksum(source: Ipv4Addr, destination: Ipv4Addr, bytes: &mut [u8]) {
+    if bytes.len() < 20 {
+        return;
+    }
+    bytes[16..18].fill(0);
+    let sum = wire::Checksum::new()
+        .add_ipv4_pseudo_header(source, destination, 6, bytes.len() as u16)
+        .add(bytes)
+        .finish();
+    bytes[16..18].copy_from_slice(&sum.to_be_bytes());
 }
