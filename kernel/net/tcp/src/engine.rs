@@ -27,6 +27,7 @@ use crate::sequence::Sequence;
 use crate::state::{QueueChange, State};
 use crate::stats::TcpStats;
 use crate::table::{Endpoints, Entry, Table};
+use crate::time_wait::buriable;
 use crate::{SocketHandle, Transmit, timers};
 
 /// All TCP state of one network stack.
@@ -269,7 +270,6 @@ impl Tcp {
             self.change_queues(listener, handle, change);
         }
         self.release_if_closed(index);
-        self.bury_if_time_wait(index);
     }
 
     /// Moves `child` between the queues of its `listener`.
@@ -296,11 +296,16 @@ impl Tcp {
 
     /// A CLOSED connection leaves the connection map: the user's (already
     /// Finished or Unbound, see `arrival::close_connection`) stays, one
-    /// nobody holds is freed.
+    /// nobody holds is freed. One in TIME-WAIT that nobody holds becomes
+    /// a record (`time_wait.rs`).
     fn release_if_closed(&mut self, index: u32) {
         let Some(tcb) = self.table.at(index) else {
             return;
         };
+        if buriable(tcb) {
+            self.bury(index);
+            return;
+        }
         if tcb.state != State::Closed {
             return;
         }

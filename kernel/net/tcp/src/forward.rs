@@ -79,10 +79,19 @@ impl Delivery {
     }
 }
 
+/// F-RTO's state, if it runs (checked on every ACK and output pass: the
+/// common case, no timeout repair, is one comparison).
+#[inline]
 fn forward(tcb: &Tcb) -> Option<Forward> {
-    match tcb.recovery.undo()?.evidence {
-        Evidence::Forward(forward) => Some(forward),
-        Evidence::Echo(_) => None,
+    match &tcb.recovery {
+        Recovery::Timeout {
+            undo:
+                Some(Undo {
+                    evidence: Evidence::Forward(forward),
+                    ..
+                }),
+        } => Some(*forward),
+        _ => None,
     }
 }
 

@@ -35,7 +35,7 @@ use crate::options::Options;
 /// | Closing | TimeWait | our FIN acknowledged | `arrival::after_acknowledgment` |
 /// | LastAck | Closed | our FIN acknowledged | `arrival::after_acknowledgment` |
 /// | TimeWait | Closed | 2 MSL, or a new SYN or connect reuses the 4-tuple | `arrival::close_connection` |
-/// | TimeWait | (a record) | nobody holds it: the socket gives way to a `TimeWait` record | `time_wait::bury_if_time_wait` |
+/// | TimeWait | (a record) | nobody holds it: the socket gives way to a `TimeWait` record | `engine::release_if_closed` |
 /// | any but Listen | Closed | RST, abort, timeout, data after close | `arrival::close_connection` |
 ///
 /// A listener stays in Listen until it is closed and freed.

@@ -264,16 +264,12 @@ impl Tcp {
         }
     }
 
-    /// Replaces the socket in slot `index` by its record if nobody holds
-    /// it in TIME-WAIT (it stays a socket if the record's memory is
-    /// refused).
-    pub(crate) fn bury_if_time_wait(&mut self, index: u32) {
+    /// Replaces the socket in slot `index`, [`buriable`], by its record
+    /// (it stays a socket if the record's memory is refused).
+    pub(crate) fn bury(&mut self, index: u32) {
         let Some(tcb) = self.table.at(index) else {
             return;
         };
-        if !buriable(tcb) {
-            return;
-        }
         let context = &mut self.context;
         let record = TimeWait::of(tcb, context.now, context.config.time_wait_ns);
         self.table.bury(index, record, &mut context.memory);

@@ -196,7 +196,8 @@ impl Table {
     /// The earliest TIME-WAIT deadline (the front is a record after any
     /// change, see [`Table::tidy_time_waits`]).
     pub fn next_time_wait_deadline(&self) -> Option<u64> {
-        self.time_waits.queue.front()?.map(|record| record.deadline)
+        let front = self.time_waits.queue.front()?;
+        front.as_ref().map(|record| record.deadline)
     }
 
     /// The earliest deadline of a socket or a record.
