@@ -107,6 +107,11 @@ pub struct IpLayer {
     /// The time of the current stack call, for the layers that need it
     /// inside calls that carry none (the TCP engine's transmit).
     pub(crate) now_ns: u64,
+    /// The ECN field of the datagram [`IpLayer::input`] last returned: the
+    /// TCP engine reads it (through `Transmit::arriving_ecn`) while that
+    /// datagram's segment is served, so a Congestion Experienced mark
+    /// reaches it (RFC 3168).
+    arriving_ecn: tcp::Ecn,
     next_identification: u16,
 }
 
@@ -121,6 +126,7 @@ impl IpLayer {
             pool,
             stats: IpStats::default(),
             now_ns: 0,
+            arriving_ecn: tcp::Ecn::NotCapable,
             next_identification: first_identification,
         }
     }
@@ -215,6 +221,22 @@ impl IpLayer {
         protocol: u8,
         payload: PacketBuffer,
     ) -> Result<(), OutputError> {
+        self.output_marked(source, destination, protocol, tcp::Ecn::NotCapable, payload)
+    }
+
+    /// [`IpLayer::output`] with the header's ECN field set to `ecn` (RFC
+    /// 3168: ECT(0) on the new data of ECN-capable TCP connections).
+    ///
+    /// # Errors
+    /// [`OutputError`]; the packet is gone either way.
+    pub fn output_marked(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        protocol: u8,
+        ecn: tcp::Ecn,
+        payload: PacketBuffer,
+    ) -> Result<(), OutputError> {
         let Some(hop) = self.next_hop(destination) else {
             self.stats.no_route += 1;
             return Err(OutputError::NoRoute);
@@ -224,7 +246,8 @@ impl IpLayer {
         } else {
             source
         };
-        let header = self.header(source, destination, protocol, payload.len());
+        let mut header = self.header(source, destination, protocol, payload.len());
+        header.type_of_service = ecn.bits();
         self.send_via(hop, header, payload)
     }
 
@@ -401,11 +424,16 @@ impl IpLayer {
         }
         packet.truncate(header.total_len);
         packet.strip_front(header.header_len);
-        if !header.is_fragment() {
-            return Some((header, packet));
-        }
-        let now = self.now_ns;
-        self.reassembly.insert(now, &header, packet, &self.pool)
+        let whole = if header.is_fragment() {
+            let now = self.now_ns;
+            self.reassembly.insert(now, &header, packet, &self.pool)
+        } else {
+            Some((header, packet))
+        };
+        self.arriving_ecn = whole.as_ref().map_or(tcp::Ecn::NotCapable, |(header, _)| {
+            tcp::Ecn::from_bits(header.type_of_service)
+        });
+        whole
     }
 }
 
@@ -426,6 +454,21 @@ impl tcp::Transmit for IpLayer {
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), tcp::TransmitError> {
+        self.send_marked(source, destination, tcp::Ecn::NotCapable, length, fill)
+    }
+
+    fn arriving_ecn(&self) -> tcp::Ecn {
+        self.arriving_ecn
+    }
+
+    fn send_marked(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        ecn: tcp::Ecn,
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), tcp::TransmitError> {
         let mut segment = self
             .pool
             .allocate()
@@ -434,7 +477,8 @@ impl tcp::Transmit for IpLayer {
             .append(length)
             .map_err(|_| tcp::TransmitError::NoBuffer)?;
         fill(bytes);
-        self.output(source, destination, wire::ipv4::protocol::TCP, segment)
+        let protocol = wire::ipv4::protocol::TCP;
+        self.output_marked(source, destination, protocol, ecn, segment)
             .map_err(|error| match error {
                 OutputError::NoRoute => tcp::TransmitError::NoRoute,
                 OutputError::QueueFull => tcp::TransmitError::QueueFull,

@@ -9,6 +9,7 @@
 
 use crate::congestion::CongestionControl;
 use crate::context::Context;
+use crate::forward::Delivery;
 use crate::header::{Flags, Segment};
 use crate::loss;
 use crate::options::SackBlock;
@@ -57,17 +58,23 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
         duplicate_report: tcb.negotiated.sack && is_duplicate_report(segment.options.sack(), tcb),
     };
     let window = u32::from(segment.window) << tcb.send_scale;
+    let before = (tcb.send_unacknowledged, tcb.flight.sacked_bytes());
+    let mut delivery = Delivery::watching(tcb);
     let mut delivered = false;
-    if ack.after(tcb.send_unacknowledged) {
-        delivered = new_acknowledgment(tcb, context, ack, &feedback);
+    let advanced = ack.after(tcb.send_unacknowledged);
+    if advanced {
+        delivered = new_acknowledgment(tcb, context, ack, (&feedback, &mut delivery));
     } else if ack == tcb.send_unacknowledged && is_duplicate(tcb, segment, window) {
         duplicate_acknowledgment(tcb, context);
     }
     if tcb.negotiated.sack {
-        delivered |= selective(tcb, context, segment.options.sack());
+        delivered |= selective(tcb, context, segment.options.sack(), &mut delivery);
         loss::after_acknowledgment(tcb, context, &feedback, delivered);
+        proportional_reduction(tcb, before);
     }
+    crate::forward::acknowledged(tcb, context, &delivery, advanced);
     update_window(tcb, segment);
+    crate::ecn::echoed(tcb, context, segment);
     true
 }
 
@@ -109,7 +116,7 @@ fn new_acknowledgment(
     tcb: &mut Tcb,
     context: &mut Context,
     ack: Sequence,
-    feedback: &Feedback,
+    (feedback, delivery): (&Feedback, &mut Delivery),
 ) -> bool {
     let acked = tcb.send_buffer.acknowledge(ack) as u32;
     tcb.send_unacknowledged = ack;
@@ -117,7 +124,9 @@ fn new_acknowledgment(
     let (rack, now) = (&mut tcb.rack, context.now);
     let mut flight = core::mem::take(&mut tcb.flight);
     flight.acknowledge(ack, |sent| {
-        rack.delivered(sent, now);
+        if delivery.note(sent) {
+            rack.delivered(sent, now);
+        }
     });
     tcb.flight = flight;
     take_rtt_sample(tcb, context, ack);
@@ -152,7 +161,14 @@ fn progress_recovery(
             tcb.duplicate_acks = 0;
             tcb.rack.recovery_ended();
             if !loss::undo_recovery(tcb, context, feedback, undo) {
-                let flight = in_flight(tcb);
+                // With SACK, PRR brought the flight down to ssthresh (RFC
+                // 6937): the window is set to it. Without, RFC 6582's
+                // guard against a burst decides.
+                let flight = if tcb.negotiated.sack {
+                    tcb.congestion.slow_start_threshold()
+                } else {
+                    in_flight(tcb)
+                };
                 tcb.congestion.on_recovery_end(flight, segment_size);
             }
         }
@@ -174,8 +190,28 @@ fn progress_recovery(
     }
 }
 
+/// RFC 6937: what this ACK delivered (SND.UNA's advance and the change in
+/// SACKed bytes since `before`) sets what fast recovery may send next.
+fn proportional_reduction(tcb: &mut Tcb, (una, sacked): (Sequence, u32)) {
+    let advanced = tcb.send_unacknowledged.since(una);
+    let delivered = advanced
+        .saturating_add(tcb.flight.sacked_bytes())
+        .saturating_sub(sacked);
+    let pipe = in_flight(tcb);
+    let threshold = tcb.congestion.slow_start_threshold();
+    if let Recovery::Fast(fast) = &mut tcb.recovery {
+        fast.prr
+            .acknowledged(delivered, pipe, threshold, tcb.segment_size);
+    }
+}
+
 /// The SACK blocks of one ACK; true when they SACKed new records.
-fn selective(tcb: &mut Tcb, context: &Context, blocks: &[SackBlock]) -> bool {
+fn selective(
+    tcb: &mut Tcb,
+    context: &Context,
+    blocks: &[SackBlock],
+    delivery: &mut Delivery,
+) -> bool {
     let (una, maximum) = (tcb.send_unacknowledged, tcb.send_maximum);
     let (rack, now) = (&mut tcb.rack, context.now);
     let mut flight = core::mem::take(&mut tcb.flight);
@@ -186,7 +222,9 @@ fn selective(tcb: &mut Tcb, context: &Context, blocks: &[SackBlock]) -> bool {
             && block.end.before_or_at(maximum);
         if valid {
             newly += flight.sack(block, |sent| {
-                rack.delivered(sent, now);
+                if delivery.note(sent) {
+                    rack.delivered(sent, now);
+                }
             });
         }
     }

@@ -38,6 +38,7 @@ pub fn synchronized(
     if !passes_checks(tcb, context, &segment) {
         return;
     }
+    crate::ecn::arrived(tcb, context, &segment);
     if segment.has(Flags::RST) {
         reset_arrived(tcb, context, &segment, tx);
         return;
@@ -103,7 +104,7 @@ fn report_duplicate(tcb: &mut Tcb, segment: &Segment<'_>) {
 }
 
 /// Linux's limit on ACKs answering pure ACKs and SYNs out of the window.
-const OUT_OF_WINDOW_ACK_INTERVAL_NS: u64 = 500_000_000;
+pub const OUT_OF_WINDOW_ACK_INTERVAL_NS: u64 = 500_000_000;
 
 /// Owes an ACK for a segment we cannot use. Two ends that disagree about
 /// sequence numbers would otherwise answer each other's ACKs forever, so

@@ -2,6 +2,7 @@
 //! status (the connection states are in `state.rs`).
 
 use crate::congestion::Algorithm;
+use crate::ecn::EcnMode;
 use crate::state::State;
 
 const MILLISECOND: u64 = 1_000_000;
@@ -22,8 +23,12 @@ pub struct TcpConfig {
     /// Sockets of all kinds at most, children and TIME-WAIT included:
     /// 16384 (`open` and SYNs fail beyond).
     pub maximum_sockets: usize,
-    /// SYN-RECEIVED children per listener at most: 128.
+    /// SYN-RECEIVED children per listener at most: 128 (and never more
+    /// than the listen backlog).
     pub syn_backlog: usize,
+    /// Answer SYNs with SYN cookies (RFC 4987) when the SYN queue is full,
+    /// instead of dropping them: on (Linux `tcp_syncookies=1`).
+    pub syn_cookies: bool,
     /// TIME-WAIT duration, 2 MSL: 60 s.
     pub time_wait_ns: u64,
     /// How long a closed socket may wait in FIN-WAIT-2 for the peer's FIN:
@@ -57,6 +62,13 @@ pub struct TcpConfig {
     pub timestamps: bool,
     /// Offer SACK (RFC 2018): on.
     pub selective_acknowledgments: bool,
+    /// ECN (RFC 3168): [`EcnMode::Accept`], agreed when a peer's SYN asks,
+    /// not asked for in our own SYNs, as Linux does by default. A SYN
+    /// asking for ECN still meets middleboxes that drop it or reset the
+    /// connection; the fallback (a retransmitted SYN asks no more) costs
+    /// such a connection a SYN timeout, a second. Turn on
+    /// [`EcnMode::Request`] where the paths are known to be clean.
+    pub ecn: EcnMode,
     /// Challenge ACKs (RFC 5961) sent per second at most: 100.
     pub challenge_ack_limit: u32,
     /// First ephemeral port: 49152 (RFC 6335).
@@ -72,6 +84,7 @@ impl Default for TcpConfig {
             receive_buffer: 64 << 10,
             maximum_sockets: 16384,
             syn_backlog: 128,
+            syn_cookies: true,
             time_wait_ns: 60 * SECOND,
             fin_wait_2_timeout_ns: 60 * SECOND,
             keepalive_idle_ns: 7200 * SECOND,
@@ -87,6 +100,7 @@ impl Default for TcpConfig {
             window_scaling: true,
             timestamps: true,
             selective_acknowledgments: true,
+            ecn: EcnMode::Accept,
             challenge_ack_limit: 100,
             ephemeral_first: 49152,
             ephemeral_last: 65535,

@@ -1,12 +1,15 @@
 //! Engine-wide state shared by every connection: configuration, secrets,
 //! counters, the event queue, the challenge ACK limit and the keyed
-//! functions of RFC 6528 (ISNs) and RFC 6056 (ephemeral port offsets).
+//! functions of RFC 6528 (ISNs), RFC 6056 (ephemeral port offsets) and
+//! RFC 4987 (SYN cookies).
 
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::SocketHandle;
 use crate::config::{Secrets, TcpConfig};
+use crate::cookie::Cookies;
+use crate::ecn::Ecn;
 use crate::memory::Charges;
 use crate::sequence::Sequence;
 use crate::siphash::siphash_2_4;
@@ -26,10 +29,14 @@ pub struct Context {
     pub config: TcpConfig,
     /// Keys.
     pub secrets: Secrets,
+    /// SYN cookies, keyed from the ISN secret.
+    pub cookies: Cookies,
     /// Counters.
     pub stats: TcpStats,
     /// The time of the call being served.
     pub now: u64,
+    /// The ECN field of the segment being served (by `input`).
+    pub arriving: Ecn,
     /// Sockets with news for the user, each once.
     pub events: Vec<SocketHandle>,
     /// What the engine holds, charged to the caller's budget.
@@ -48,8 +55,10 @@ impl Context {
         Self {
             config,
             secrets,
+            cookies: Cookies::new(&secrets.isn_key),
             stats: TcpStats::default(),
             now: 0,
+            arriving: Ecn::NotCapable,
             events: Vec::with_capacity(64),
             memory: Charges::default(),
             challenge_start: 0,

@@ -18,13 +18,16 @@ use wire::Checksum;
 use crate::arrival::{close_connection, synchronized};
 use crate::config::{Secrets, TcpConfig};
 use crate::context::Context;
-use crate::handshake::{accept_syn, syn_sent};
+use crate::ecn::Ecn;
+use crate::handshake::syn_sent;
 use crate::header::{Flags, Segment};
 use crate::output::{PROTOCOL, reply_reset};
-use crate::sender::{output, send_syn};
+use crate::sender::output;
+use crate::sequence::Sequence;
 use crate::state::{QueueChange, State};
 use crate::stats::TcpStats;
-use crate::table::{Endpoints, Table};
+use crate::table::{Endpoints, Entry, Table};
+use crate::time_wait::buriable;
 use crate::{SocketHandle, Transmit, timers};
 
 /// All TCP state of one network stack.
@@ -49,7 +52,8 @@ impl Tcp {
     }
 
     /// One received segment whose IPv4 header was already checked;
-    /// `segment` is the IP payload. Verifies the checksum itself and never
+    /// `segment` is the IP payload (its ECN field from
+    /// [`Transmit::arriving_ecn`]). Verifies the checksum itself and never
     /// panics on any bytes.
     pub fn input(
         &mut self,
@@ -59,7 +63,25 @@ impl Tcp {
         segment: &[u8],
         tx: &mut dyn Transmit,
     ) {
+        let ecn = tx.arriving_ecn();
+        self.input_marked(now_ns, source, destination, ecn, segment, tx);
+    }
+
+    /// [`Tcp::input`] with the ECN field of the packet's IP header, for
+    /// ECN (RFC 3168): a Congestion Experienced mark is echoed to the
+    /// sender.
+    pub fn input_marked(
+        &mut self,
+        now_ns: u64,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        ecn: Ecn,
+        segment: &[u8],
+        tx: &mut dyn Transmit,
+    ) {
+        self.context.arriving = ecn;
         self.indexed(|tcp| tcp.receive(now_ns, (source, destination), segment, tx));
+        self.context.arriving = Ecn::NotCapable;
     }
 
     /// Runs `call`, then brings the timer index up to date with whatever
@@ -83,14 +105,22 @@ impl Tcp {
         let Some(segment) = self.check(source, destination, segment) else {
             return;
         };
+        if segment.has(Flags::URG) {
+            self.context.stats.urgent_segments += 1;
+        }
         let local = SocketAddrV4::new(destination, segment.destination_port);
         let remote = SocketAddrV4::new(source, segment.source_port);
         let key = Endpoints::new(local, remote);
-        if let Some(index) = self.table.find_connection(&key)
-            && !self.reuse_time_wait(index, &segment)
-        {
-            self.connection_input(index, &segment, tx);
-            return;
+        match self.table.find(&key) {
+            Some(Entry::Socket(index)) if !self.reuse_time_wait(index, &segment) => {
+                self.connection_input(index, &segment, tx);
+                return;
+            }
+            Some(Entry::TimeWait(ticket)) if !self.reuse_time_wait_record(ticket, &segment) => {
+                self.time_wait_input(ticket, &segment, tx);
+                return;
+            }
+            _ => {}
         }
         match self
             .table
@@ -147,17 +177,9 @@ impl Tcp {
         let Some(tcb) = self.table.at(index) else {
             return false;
         };
-        let syn_only =
-            segment.has(Flags::SYN) && !segment.has(Flags::ACK) && !segment.has(Flags::RST);
-        if tcb.state != State::TimeWait || !syn_only {
-            return false;
-        }
-        let newer = match segment.options.timestamp {
-            Some((value, _)) if tcb.negotiated.timestamps => {
-                (value.wrapping_sub(tcb.timestamp_recent) as i32) > 0
-            }
-            _ => segment.sequence.after(tcb.receive.next()),
-        };
+        let (timestamps, recent) = (tcb.negotiated.timestamps, tcb.timestamp_recent);
+        let newer = tcb.state == State::TimeWait
+            && newer_syn(segment, timestamps.then_some(recent), tcb.receive.next());
         if !newer || !self.has_listener_for(index) {
             return false;
         }
@@ -167,6 +189,26 @@ impl Tcp {
         close_connection(tcb, &mut self.context, None);
         self.context.stats.time_wait_reuses += 1;
         self.settle(index);
+        true
+    }
+
+    /// [`Tcp::reuse_time_wait`] for a TIME-WAIT record.
+    fn reuse_time_wait_record(&mut self, ticket: u32, segment: &Segment<'_>) -> bool {
+        let Some(record) = self.table.time_wait(ticket) else {
+            return false;
+        };
+        let recent = record.timestamps.then_some(record.timestamp_recent);
+        let local = record.endpoints.local();
+        if !newer_syn(segment, recent, record.receive_next)
+            || self
+                .table
+                .find_listener(*local.ip(), local.port())
+                .is_none()
+        {
+            return false;
+        }
+        self.table.end_time_wait(ticket, &mut self.context.memory);
+        self.context.stats.time_wait_reuses += 1;
         true
     }
 
@@ -180,7 +222,12 @@ impl Tcp {
             .is_some()
     }
 
-    fn connection_input(&mut self, index: u32, segment: &Segment<'_>, tx: &mut dyn Transmit) {
+    pub(crate) fn connection_input(
+        &mut self,
+        index: u32,
+        segment: &Segment<'_>,
+        tx: &mut dyn Transmit,
+    ) {
         let room = self.accept_room(index);
         let Some(tcb) = self.table.at(index) else {
             return;
@@ -211,71 +258,6 @@ impl Tcp {
             return true;
         };
         listener.accept_queue.len() < listener.backlog
-    }
-
-    fn listener_input(
-        &mut self,
-        listener: u32,
-        (local, remote): (SocketAddrV4, SocketAddrV4),
-        segment: &Segment<'_>,
-        tx: &mut dyn Transmit,
-    ) {
-        if segment.has(Flags::RST) {
-            return;
-        }
-        if segment.has(Flags::ACK) {
-            reply_reset(&mut self.context, tx, *local.ip(), *remote.ip(), segment);
-            return;
-        }
-        if !segment.has(Flags::SYN) {
-            self.context.stats.bad_segments += 1;
-            return;
-        }
-        let Some(mtu) = self.syn_admitted(listener, *remote.ip(), tx) else {
-            self.context.stats.syn_drops += 1;
-            return;
-        };
-        let config = self.context.config;
-        let memory = &mut self.context.memory;
-        let Ok(handle) = self.table.allocate(&config, config.maximum_sockets, memory) else {
-            self.context.stats.syn_drops += 1;
-            return;
-        };
-        let Some(parent) = self.table.at(listener) else {
-            return;
-        };
-        let (parent_handle, options) = (parent.handle, parent.options);
-        if let Some(queues) = parent.role.listener_mut() {
-            queues.syn_received += 1;
-        }
-        let Some(child) = self.table.get_mut(handle) else {
-            return;
-        };
-        child.options = options;
-        child.role.adopt(parent_handle);
-        accept_syn(child, &self.context, segment, (local, remote), mtu);
-        self.context.stats.passive_opens += 1;
-        send_syn(child, &mut self.context, tx);
-        self.table.register(handle.index);
-    }
-
-    /// The path MTU when the listener may take one more SYN.
-    fn syn_admitted(
-        &mut self,
-        listener: u32,
-        remote: Ipv4Addr,
-        tx: &mut dyn Transmit,
-    ) -> Option<u16> {
-        let syn_backlog = self.context.config.syn_backlog;
-        let queues = self.table.at(listener)?.role.listener()?;
-        // Like Linux, the backlog bounds the SYN queue as well.
-        let half_open_limit = syn_backlog.min(queues.backlog);
-        let full =
-            queues.syn_received >= half_open_limit || queues.accept_queue.len() >= queues.backlog;
-        if full {
-            return None;
-        }
-        tx.route(remote).map(|route| route.mtu)
     }
 
     /// Applies the socket's state to the tables (see the module comment).
@@ -314,11 +296,16 @@ impl Tcp {
 
     /// A CLOSED connection leaves the connection map: the user's (already
     /// Finished or Unbound, see `arrival::close_connection`) stays, one
-    /// nobody holds is freed.
+    /// nobody holds is freed. One in TIME-WAIT that nobody holds becomes
+    /// a record (`time_wait.rs`).
     fn release_if_closed(&mut self, index: u32) {
         let Some(tcb) = self.table.at(index) else {
             return;
         };
+        if buriable(tcb) {
+            self.bury(index);
+            return;
+        }
         if tcb.state != State::Closed {
             return;
         }
@@ -346,6 +333,8 @@ impl Tcp {
             self.settle(index);
         }
         self.table.return_due(due);
+        self.table
+            .expire_time_waits(now_ns, &mut self.context.memory);
     }
 
     /// The earliest pending timer, `None` when no timer is armed. O(1).
@@ -378,10 +367,22 @@ impl Tcp {
     }
 
     /// Connections past CLOSED and LISTEN (closed sockets still finishing
-    /// their close, TIME-WAIT and unaccepted children included).
+    /// their close, TIME-WAIT records and unaccepted children included).
     pub fn connection_count(&self) -> usize {
         let connection =
             |tcb: &&crate::tcb::Tcb| !matches!(tcb.state, State::Closed | State::Listen);
-        self.table.iter().filter(connection).count()
+        self.table.iter().filter(connection).count() + self.table.time_wait_count()
     }
+}
+
+/// A SYN alone that may end TIME-WAIT (RFC 6191): its timestamp is newer
+/// than TS.Recent (`recent`, with timestamps in use), or else its sequence
+/// number lies beyond RCV.NXT.
+fn newer_syn(segment: &Segment<'_>, recent: Option<u32>, receive_next: Sequence) -> bool {
+    let syn_only = segment.has(Flags::SYN) && !segment.has(Flags::ACK) && !segment.has(Flags::RST);
+    let newer = match (segment.options.timestamp, recent) {
+        (Some((value, _)), Some(recent)) => (value.wrapping_sub(recent) as i32) > 0,
+        _ => segment.sequence.after(receive_next),
+    };
+    syn_only && newer
 }

@@ -8,6 +8,7 @@ use crate::acknowledgment::take_rtt_sample;
 use crate::arrival::{close_connection, mark_connected};
 use crate::congestion::Congestion;
 use crate::context::Context;
+use crate::ecn;
 use crate::header::{Flags, Segment};
 use crate::options::MAXIMUM_WINDOW_SCALE;
 use crate::output::{Outgoing, transmit};
@@ -38,6 +39,11 @@ pub fn window_scale_for(buffer: usize) -> u8 {
     shift
 }
 
+/// The MSS we announce over a path of `mtu` bytes.
+pub fn announced_segment_size(mtu: u16) -> u16 {
+    mtu.saturating_sub(HEADERS).max(MINIMUM_SEGMENT_SIZE)
+}
+
 /// Prepares `tcb` for a SYN to a peer over a path of `mtu` bytes: what to
 /// offer, our MSS, ISS.
 pub fn prepare_open(tcb: &mut Tcb, context: &Context, mtu: u16) {
@@ -48,7 +54,7 @@ pub fn prepare_open(tcb: &mut Tcb, context: &Context, mtu: u16) {
     } else {
         0
     };
-    tcb.announced_segment_size = mtu.saturating_sub(HEADERS).max(MINIMUM_SEGMENT_SIZE);
+    tcb.announced_segment_size = announced_segment_size(mtu);
     tcb.timestamp_offset = context.timestamp_offset(tcb.local, tcb.remote);
     tcb.start_sending(context.initial_sequence(tcb.local, tcb.remote));
     tcb.last_received_ns = context.now;
@@ -68,6 +74,7 @@ pub fn accept_syn(
     prepare_open(child, context, mtu);
     child.start_receiving(segment.sequence);
     negotiate(child, context, segment);
+    child.negotiated.ecn = context.config.ecn.accepts() && ecn::setup_requested(segment);
     child.send_window = u32::from(segment.window);
     child.send_window_sequence = segment.sequence;
     child.maximum_send_window = child.send_window;
@@ -135,6 +142,11 @@ pub fn syn_sent(
     tcb.last_received_ns = context.now;
     tcb.start_receiving(segment.sequence);
     negotiate(tcb, context, segment);
+    tcb.negotiated.ecn &= if has_ack {
+        ecn::setup_answered(segment)
+    } else {
+        ecn::setup_requested(segment)
+    };
     // RFC 7323 2.2: the window of a SYN is never scaled.
     tcb.send_window = u32::from(segment.window);
     tcb.send_window_sequence = segment.sequence;

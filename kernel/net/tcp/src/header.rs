@@ -28,8 +28,15 @@ impl Flags {
     pub const PSH: Self = Self(0x08);
     /// The acknowledgment field is significant.
     pub const ACK: Self = Self(0x10);
-    /// The urgent pointer is significant (ignored by this engine).
+    /// The urgent pointer is significant. RFC 6093: this engine delivers
+    /// urgent data in-band, as SO_OOBINLINE does, ignores the pointer
+    /// (so no byte is lost or duplicated for it) and never sends URG.
     pub const URG: Self = Self(0x20);
+    /// ECN-Echo (RFC 3168): congestion was experienced; in a SYN, ECN
+    /// setup.
+    pub const ECE: Self = Self(0x40);
+    /// Congestion Window Reduced (RFC 3168).
+    pub const CWR: Self = Self(0x80);
 
     /// Every bit of `other` is set in `self`.
     pub const fn contains(self, other: Self) -> bool {

@@ -2,8 +2,9 @@
 //! maps agree with the sockets' roles, the queues with the children, the
 //! event queue with the sockets' flags, every role and loss recovery with
 //! the RFC state and sequence variables, the timer index holds each
-//! socket's earliest deadline (checked against a brute-force minimum), and
-//! the memory charged is the sum of the sockets' footprints.
+//! socket's earliest deadline (checked against a brute-force minimum), the
+//! TIME-WAIT records agree with the map, and the memory charged is the sum
+//! of the sockets' footprints and the records' charge.
 //!
 //! What the enums of `state.rs` rule out is not checked here (a socket in
 //! both queues, a probe during fast recovery, an unowned closed socket
@@ -14,8 +15,10 @@ use alloc::collections::BTreeSet;
 
 use crate::SocketHandle;
 use crate::engine::Tcp;
+use crate::forward::Step;
+use crate::loss::Evidence;
 use crate::state::{FastRecovery, Listener, Owner, Recovery, Role, State};
-use crate::table::Endpoints;
+use crate::table::{Endpoints, TIME_WAIT_BYTES};
 use crate::tcb::Tcb;
 
 impl Tcp {
@@ -28,7 +31,7 @@ impl Tcp {
             return Err("live socket count");
         }
         let connections = table.iter().filter(|tcb| tcb.role.is_connection());
-        if connections.count() != table.connection_entries() {
+        if connections.count() + table.time_wait_count() != table.connection_entries() {
             return Err("connection map size");
         }
         let listening = table.iter().filter(|tcb| tcb.role.listener().is_some());
@@ -39,9 +42,11 @@ impl Tcp {
             return Err("a call left the timer index behind");
         }
         table.check_deadlines()?;
+        table.check_time_waits()?;
         self.check_events()?;
         let footprints: usize = table.iter().map(Tcb::footprint).sum();
-        if footprints != self.context.memory.held() {
+        let records = table.time_wait_count() * TIME_WAIT_BYTES;
+        if footprints + records != self.context.memory.held() {
             return Err("charged memory and the sockets' footprints disagree");
         }
         table.iter().try_for_each(|tcb| self.check_socket(tcb))
@@ -189,13 +194,10 @@ fn check_sequence_space(tcb: &Tcb) -> Result<(), &'static str> {
 fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
     let una = tcb.send_unacknowledged;
     let recovery = &tcb.recovery;
-    let undo = matches!(
-        recovery,
-        Recovery::Fast(FastRecovery { undo: Some(_), .. }) | Recovery::Timeout { undo: Some(_) }
-    );
     if tcb.state == State::Closed {
         return Ok(());
     }
+    check_undo(tcb)?;
     if !tcb.state.is_synchronized() && !recovery.is_open() {
         return Err("loss recovery before the handshake");
     }
@@ -203,19 +205,50 @@ fn check_recovery(tcb: &Tcb) -> Result<(), &'static str> {
         Recovery::Open => None,
         Recovery::Probe(_) => (!tcb.negotiated.sack).then_some("a tail loss probe without SACK"),
         Recovery::Fast(fast) if fast.retransmit_now => Some("a fast retransmission left pending"),
+        Recovery::Fast(fast) if tcb.negotiated.sack && beyond_reduction(tcb, fast) => {
+            Some("fast recovery sent more than PRR allows")
+        }
         Recovery::Fast(fast) => (!una.before(fast.point)).then_some("fast recovery past its point"),
         Recovery::Timeout { .. } => {
             (!una.before(tcb.recover)).then_some("timeout recovery past `recover`")
         }
     };
-    if undo && !tcb.negotiated.timestamps {
-        return Err("an undo snapshot without timestamps");
-    }
     broken.map_or(Ok(()), Err)
 }
 
-/// Without window scaling, neither side's window is shifted.
+/// An undo snapshot has evidence that can tell: timestamps for Eifel, or
+/// F-RTO after a timeout without them, never left between its steps.
+fn check_undo(tcb: &Tcb) -> Result<(), &'static str> {
+    let timeout = matches!(tcb.recovery, Recovery::Timeout { .. });
+    match tcb.recovery.undo().map(|undo| undo.evidence) {
+        None => Ok(()),
+        Some(Evidence::Echo(_)) if !tcb.negotiated.timestamps => {
+            Err("an undo snapshot without timestamps")
+        }
+        Some(Evidence::Echo(_)) => Ok(()),
+        Some(Evidence::Forward(_)) if tcb.negotiated.timestamps || !timeout => {
+            Err("F-RTO with timestamps or outside a timeout's repair")
+        }
+        Some(Evidence::Forward(forward)) if forward.step == Step::SendNew => {
+            Err("F-RTO's new data left for a later call")
+        }
+        Some(Evidence::Forward(_)) => Ok(()),
+    }
+}
+
+/// RFC 6937: fast recovery sent more than its ACKs allowed (the fast
+/// retransmission aside).
+fn beyond_reduction(tcb: &Tcb, fast: &FastRecovery) -> bool {
+    fast.prr.sent > fast.prr.granted.saturating_add(tcb.segment_size)
+}
+
+/// Without window scaling, neither side's window is shifted; without ECN,
+/// no ECN signal is owed.
 fn check_options(tcb: &Tcb) -> Result<(), &'static str> {
+    let signals = tcb.ecn.echo || tcb.ecn.reduced;
+    if signals && !tcb.negotiated.ecn {
+        return Err("an ECN signal without ECN");
+    }
     let scaled = tcb.send_scale != 0 || tcb.receive_scale != 0;
     if tcb.state.is_synchronized() && !tcb.negotiated.window_scaling && scaled {
         return Err("a window shift without window scaling");

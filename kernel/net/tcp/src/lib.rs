@@ -7,7 +7,8 @@
 //! [`Transmit`] trait the caller implements. The kernel glue calls it
 //! under the network lock and
 //!
-//! 1. feeds every TCP payload of a checked IPv4 packet to [`Tcp::input`];
+//! 1. feeds every TCP payload of a checked IPv4 packet to [`Tcp::input`]
+//!    ([`Tcp::input_marked`] with the header's ECN field);
 //! 2. keeps one timer armed at [`Tcp::next_deadline`] and calls
 //!    [`Tcp::on_timer`] when it fires (an index of each socket's earliest
 //!    deadline makes the first O(1) and the second visit only the sockets
@@ -17,21 +18,24 @@
 //!    [`TcpError::WouldBlock`].
 //!
 //! What is implemented: the RFC 9293 state machine with simultaneous open
-//! and close and TIME-WAIT reuse (RFC 6191); MSS, window scaling,
+//! and close and TIME-WAIT reuse (RFC 6191); SYN cookies when a listener's
+//! SYN queue is full (RFC 4987, `listen.rs`); MSS, window scaling,
 //! timestamps with PAWS (RFC 7323); SACK and D-SACK both ways (RFC 2018,
 //! RFC 2883) with an RFC 6675 scoreboard of the segments in flight; RACK
 //! loss detection and tail loss probes (RFC 8985); RTO per RFC 6298 with
 //! Karn's rule and recovery from the scoreboard after a timeout; undo of
 //! spurious timeouts and recoveries by timestamps (Eifel, RFC 3522 and
-//! RFC 4015); fast retransmit, limited transmit and NewReno without SACK
-//! (RFC 5681, RFC 3042, RFC 6582); NewReno or CUBIC (RFC 9438) behind
+//! RFC 4015), and of spurious timeouts without them (F-RTO, RFC 5682); fast retransmit, limited transmit and NewReno without SACK
+//! (RFC 5681, RFC 3042, RFC 6582); proportional rate reduction in fast
+//! recovery with SACK (RFC 6937); NewReno or CUBIC (RFC 9438) behind
 //! [`CongestionControl`]; Nagle, delayed ACKs, keepalive, persist; RFC 5961
-//! challenge ACKs; RFC 6528 ISNs and RFC 6056 ephemeral ports with
+//! challenge ACKs; ECN (RFC 3168, `ecn.rs`); RFC 6528 ISNs and RFC 6056 ephemeral ports with
 //! SipHash-2-4. Memory: one box per socket, two byte rings per connection
 //! that grow up to the buffer sizes and one ring of flight records that
 //! grows to the largest flight; nothing is allocated per segment once they
-//! have grown. TIME-WAIT connections hold no buffers (about 1.1 KiB each:
-//! the box and the table's entries). Every byte of it is charged to the
+//! have grown. A TIME-WAIT connection nobody holds gives up its socket for
+//! a 40-byte record (`time_wait.rs`; 60 bytes with its map entry, about 90
+//! on the heap, where a socket takes 1.1 KiB). Every byte of it is charged to the
 //! caller's [`MemoryBudget`] (`memory.rs`), and under memory pressure
 //! [`Tcp::shrink_idle`] gives back the buffers of idle connections.
 //!
@@ -43,7 +47,10 @@
 //! Segments are untrusted: nothing here panics on any bytes.
 
 #![no_std]
-#![forbid(unsafe_code)]
+// The engine has no unsafe code; only its tests install a counting
+// allocator (`tests/heap.rs`), which is the one item allowed it.
+#![cfg_attr(not(test), forbid(unsafe_code))]
+#![cfg_attr(test, deny(unsafe_code))]
 #![warn(missing_docs)]
 
 extern crate alloc;
@@ -57,20 +64,25 @@ mod closing;
 mod config;
 mod congestion;
 mod context;
+mod cookie;
 mod cubic;
+mod ecn;
 mod engine;
 mod error;
 mod flight;
+mod forward;
 mod handshake;
 pub mod header;
 mod icmp;
 mod invariants;
+mod listen;
 mod loss;
 mod memory;
 pub mod options;
 mod output;
 mod ports;
 mod probe;
+mod prr;
 mod query;
 mod rack;
 mod receive;
@@ -86,6 +98,7 @@ mod state;
 mod stats;
 mod table;
 mod tcb;
+mod time_wait;
 mod timers;
 
 #[cfg(test)]
@@ -98,6 +111,7 @@ pub use config::{
 };
 pub use congestion::{Algorithm, CongestionControl, NewReno};
 pub use cubic::Cubic;
+pub use ecn::{Ecn, EcnMode};
 pub use engine::Tcp;
 pub use error::{TcpError, Unreachable};
 pub use memory::{MemoryBudget, TABLE_BYTES_PER_SOCKET};
@@ -125,6 +139,31 @@ pub trait Transmit {
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError>;
+
+    /// [`Transmit::send`] with the ECN field to put in the IP header (RFC
+    /// 3168): the engine asks for ECT(0) on the new data of connections
+    /// that negotiated ECN, and uses `send` (Not-ECT) for everything
+    /// else. The default drops the mark, which only means no router will
+    /// mark the segment instead of dropping it.
+    fn send_marked(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        ecn: Ecn,
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), TransmitError> {
+        let _ = ecn;
+        self.send(source, destination, length, fill)
+    }
+
+    /// The ECN field of the IP packet whose payload [`Tcp::input`] is
+    /// serving, for an IP layer that remembers it from the header it just
+    /// checked (Not-ECT by default). A caller that knows it can pass it to
+    /// [`Tcp::input_marked`] instead.
+    fn arriving_ecn(&self) -> Ecn {
+        Ecn::NotCapable
+    }
 }
 
 /// A route to a destination.

@@ -1,7 +1,8 @@
 //! Loss recovery decisions: RACK marking after an ACK or when the
 //! reordering timer fires, entering fast recovery (RFC 6675, RFC 6582),
 //! and undoing a window reduction that timestamps prove spurious (Eifel
-//! detection, RFC 3522, with the RFC 4015 response).
+//! detection, RFC 3522, with the RFC 4015 response; without timestamps
+//! F-RTO in `forward.rs` judges timeouts).
 //!
 //! Undo works because our TSval clock and the receiver's TS.Recent rule
 //! (RFC 7323 4.3) make TSecr the TSval of the segment that last advanced
@@ -12,6 +13,8 @@ use crate::Transmit;
 use crate::acknowledgment::{Feedback, timestamp_before};
 use crate::congestion::{Congestion, CongestionControl};
 use crate::context::Context;
+use crate::forward::Forward;
+use crate::prr::Prr;
 use crate::sender::output;
 use crate::state::{FastRecovery, Recovery};
 use crate::tcb::Tcb;
@@ -21,9 +24,19 @@ use crate::tcb::Tcb;
 #[derive(Clone, Copy, Debug)]
 pub struct Undo {
     /// The controller before the reduction.
-    congestion: Congestion,
-    /// TSval of the first retransmission.
-    stamp: u32,
+    pub congestion: Congestion,
+    /// What will tell.
+    pub evidence: Evidence,
+}
+
+/// How a reduction is found spurious.
+#[derive(Clone, Copy, Debug)]
+pub enum Evidence {
+    /// Eifel: an ACK echoing a TSval older than this one, that of the
+    /// first retransmission (timestamps only).
+    Echo(u32),
+    /// F-RTO after a timeout without timestamps (`forward.rs`).
+    Forward(Forward),
 }
 
 /// After the ACK and SACK fields of a segment were taken in (SACK only).
@@ -87,6 +100,7 @@ pub fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
         inflation,
         retransmit_now: true,
         undo,
+        prr: Prr::new(flight),
     });
     tcb.recover = tcb.send_maximum;
     tcb.timed = None;
@@ -97,29 +111,45 @@ pub fn enter_recovery(tcb: &mut Tcb, context: &mut Context) {
 fn snapshot(tcb: &Tcb, context: &Context) -> Option<Undo> {
     tcb.negotiated.timestamps.then(|| Undo {
         congestion: tcb.congestion,
-        stamp: tcb.timestamp_value(context.now),
+        evidence: Evidence::Echo(tcb.timestamp_value(context.now)),
     })
 }
 
 /// The snapshot a timeout's repair keeps: a repair in progress keeps its
-/// older snapshot and stamp (timestamps only).
+/// older snapshot and stamp (timestamps); without timestamps, a first
+/// timeout from open starts F-RTO.
 pub fn timeout_undo(tcb: &mut Tcb, context: &Context) -> Option<Undo> {
-    tcb.recovery.take_undo().or_else(|| snapshot(tcb, context))
+    let fresh = !tcb.recovery.is_repairing();
+    let kept = tcb.recovery.take_undo();
+    let kept = kept.filter(|undo| matches!(undo.evidence, Evidence::Echo(_)));
+    kept.or_else(|| snapshot(tcb, context))
+        .or_else(|| crate::forward::start(tcb, fresh))
 }
 
 fn echoes_before(feedback: &Feedback, undo: &Undo) -> bool {
+    let Evidence::Echo(stamp) = undo.evidence else {
+        return false;
+    };
     feedback
         .echo
-        .is_some_and(|echo| timestamp_before(echo, undo.stamp))
+        .is_some_and(|echo| timestamp_before(echo, stamp))
 }
 
-/// An ACK advanced SND.UNA: Eifel's check after a timeout, and the end
-/// of RTO recovery.
+/// An ACK advanced SND.UNA: Eifel's check after a timeout (F-RTO's comes
+/// once the SACK blocks are in), and the end of RTO recovery.
 pub fn on_progress(tcb: &mut Tcb, context: &mut Context, feedback: &Feedback) {
     if !matches!(tcb.recovery, Recovery::Timeout { .. }) {
         return;
     }
-    if let Some(undo) = tcb.recovery.take_undo()
+    let eifel = matches!(
+        tcb.recovery.undo(),
+        Some(Undo {
+            evidence: Evidence::Echo(_),
+            ..
+        })
+    );
+    if eifel
+        && let Some(undo) = tcb.recovery.take_undo()
         && echoes_before(feedback, &undo)
     {
         // The original arrived: the timeout was spurious.

@@ -14,12 +14,14 @@
 //! | ring storage | `Ring::reserve` (data arrives or is queued) | `Ring::release` (idle, closed), `Table::free` |
 //! | flight records | `Flight::make_room` (before new data is sent) | `Flight::release`, `Table::free` |
 //! | accept queue | `listen` | `Table::free` |
+//! | TIME-WAIT record ([`crate::table::TIME_WAIT_BYTES`]) | `Table::bury` | `Table::end_time_wait`, `Table::expire_time_waits` |
 //!
 //! A refused charge means: a SYN is dropped, `open` and `listen` fail with
 //! `NoBuffers`, a segment's data is dropped (the peer retransmits), `send`
 //! takes nothing (`NoBuffers`) and new data waits. Nothing is charged per
 //! segment once the rings have grown. The invariant check asserts that
-//! [`Charges::held`] equals the sum of the footprints.
+//! [`Charges::held`] equals the sum of the footprints and of the records'
+//! charges.
 
 use alloc::sync::Arc;
 

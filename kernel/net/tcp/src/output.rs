@@ -12,6 +12,7 @@ use wire::Checksum;
 
 use crate::Transmit;
 use crate::context::Context;
+use crate::ecn::Ecn;
 use crate::header::{Flags, HEADER_LENGTH, HeaderFields, Segment};
 use crate::options::{MAXIMUM_SACK_BLOCKS, Options, SackBlock};
 use crate::sequence::Sequence;
@@ -49,11 +50,22 @@ pub fn transmit(
     tx: &mut dyn Transmit,
     outgoing: Outgoing,
 ) -> bool {
+    transmit_marked(tcb, context, tx, outgoing, Ecn::NotCapable)
+}
+
+/// [`transmit`] with the IP header's ECN field (ECT(0) on new data).
+pub fn transmit_marked(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    tx: &mut dyn Transmit,
+    outgoing: Outgoing,
+    ecn: Ecn,
+) -> bool {
     let mut flags = outgoing.flags;
     let synchronizing = flags.contains(Flags::SYN);
     let bare_syn = synchronizing && tcb.state == crate::state::State::SynSent;
     if !(bare_syn || flags.contains(Flags::RST)) {
-        flags = flags.with(Flags::ACK);
+        flags = crate::ecn::acknowledgment_flags(tcb, flags.with(Flags::ACK));
     }
     let options = segment_options(tcb, context, synchronizing, outgoing.length);
     let window = if flags.contains(Flags::RST) {
@@ -91,7 +103,11 @@ pub fn transmit(
         finish_checksum(out, source, destination);
     };
     let length = HEADER_LENGTH + options.written_length() + payload;
-    let sent = tx.send(source, destination, length, &mut fill).is_ok();
+    let sent = match ecn {
+        Ecn::NotCapable => tx.send(source, destination, length, &mut fill),
+        ecn => tx.send_marked(source, destination, ecn, length, &mut fill),
+    };
+    let sent = sent.is_ok();
     count(context, sent, flags);
     if flags.contains(Flags::ACK) {
         tcb.last_acknowledgment_sent = acknowledgment;
@@ -230,12 +246,27 @@ pub fn reply_reset(
         flags,
         window: 0,
     };
+    send_control(context, tx, (local, remote), header, &Options::default());
+}
+
+/// Sends a segment without payload that belongs to no socket: a reset
+/// for a stray segment, a TIME-WAIT record's ACK, a SYN cookie's SYN-ACK.
+pub fn send_control(
+    context: &mut Context,
+    tx: &mut dyn Transmit,
+    (local, remote): (Ipv4Addr, Ipv4Addr),
+    header: HeaderFields,
+    options: &Options,
+) {
+    let options_length = options.written_length();
     let mut fill = |out: &mut [u8]| {
-        if out.len() >= HEADER_LENGTH {
-            header.write(out, 0);
+        if out.len() >= HEADER_LENGTH + options_length {
+            header.write(out, options_length);
+            options.write(&mut out[HEADER_LENGTH..]);
             finish_checksum(out, local, remote);
         }
     };
-    let sent = tx.send(local, remote, HEADER_LENGTH, &mut fill).is_ok();
-    count(context, sent, flags);
+    let length = HEADER_LENGTH + options_length;
+    let sent = tx.send(local, remote, length, &mut fill).is_ok();
+    count(context, sent, header.flags);
 }

@@ -4,7 +4,8 @@
 //! Two sockets conflict on a port when their addresses overlap (equal, or
 //! either is the wildcard). A LISTEN socket always conflicts; a TIME-WAIT
 //! one unless the new socket sets ReuseAddress; any other bound socket
-//! unless both set ReuseAddress.
+//! unless both set ReuseAddress. A TIME-WAIT record counts as a TIME-WAIT
+//! socket.
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
@@ -13,6 +14,7 @@ use crate::engine::Tcp;
 use crate::state::{Role, State};
 use crate::table::Endpoints;
 use crate::tcb::Tcb;
+use crate::time_wait::TimeWait;
 
 fn overlaps(first: Ipv4Addr, second: Ipv4Addr) -> bool {
     first == second || first.is_unspecified() || second.is_unspecified()
@@ -36,7 +38,12 @@ impl Tcp {
     /// True when `local` may be bound by `handle` (with `reuse`).
     pub(crate) fn port_free(&self, handle: SocketHandle, local: SocketAddrV4, reuse: bool) -> bool {
         let mut others = self.table.iter().filter(|tcb| tcb.handle != handle);
-        !others.any(|other| conflicts(other, local, reuse))
+        let waiting = |record: &TimeWait| {
+            let other = record.endpoints.local();
+            other.port() == local.port() && overlaps(*other.ip(), *local.ip())
+        };
+        let time_wait = !reuse && self.table.time_wait_records().any(waiting);
+        !time_wait && !others.any(|other| conflicts(other, local, reuse))
     }
 
     /// A listener on the same port and an overlapping address.
@@ -72,10 +79,7 @@ impl Tcp {
         let offset = self.context.port_offset(address, remote);
         self.search_ports(offset, |tcp, port| {
             let local = SocketAddrV4::new(address, port);
-            let taken = tcp
-                .table
-                .find_connection(&Endpoints::new(local, remote))
-                .is_some();
+            let taken = tcp.table.find(&Endpoints::new(local, remote)).is_some();
             let clash = |tcb: &&Tcb| {
                 tcb.handle != handle
                     && matches!(tcb.role, Role::Bound | Role::Listening(_))

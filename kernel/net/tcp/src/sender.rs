@@ -12,8 +12,9 @@ use crate::Transmit;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::flight::Mark;
+use crate::forward::{self, Step};
 use crate::header::Flags;
-use crate::output::{Outgoing, transmit};
+use crate::output::{Outgoing, transmit, transmit_marked};
 use crate::sequence::Sequence;
 use crate::state::{Recovery, State};
 use crate::tcb::Tcb;
@@ -59,18 +60,18 @@ pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, 
         State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
     );
     if sending {
-        let mut pass = pass;
-        for _ in 0..BURST_LIMIT {
-            let Some((outgoing, kind)) = next_segment(tcb, pass) else {
-                break;
-            };
-            if kind == Kind::Next && !tcb.flight.make_room(&mut context.memory) {
-                // No memory for its flight record: new data waits (the
-                // persist timer comes back for it).
-                break;
+        match forward::step(tcb) {
+            // F-RTO step 1: the first segment again, nothing else yet.
+            Some(Step::Retransmitted) => send_segments(tcb, context, tx, (pass, Scope::First)),
+            // Step 2b: new data, no retransmission; if none can go, the
+            // repair goes on as after any timeout.
+            Some(Step::SendNew) => {
+                send_segments(tcb, context, tx, (pass, Scope::New));
+                if !forward::new_data_sent(tcb) {
+                    send_segments(tcb, context, tx, (pass, Scope::All));
+                }
             }
-            send(tcb, context, tx, outgoing, kind);
-            pass = Pass::Normal;
+            _ => send_segments(tcb, context, tx, (pass, Scope::All)),
         }
         arm_timers(tcb, context);
     }
@@ -80,9 +81,47 @@ pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, 
     }
 }
 
+/// What an output pass may send: F-RTO narrows it (`forward.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// Whatever the rules allow.
+    All,
+    /// The first segment, if lost: nothing else.
+    First,
+    /// Up to two new segments: no retransmission.
+    New,
+}
+
+/// Sends what the rules allow within `scope`, the first segment with
+/// `pass`'s allowance.
+fn send_segments(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    tx: &mut dyn Transmit,
+    (mut pass, scope): (Pass, Scope),
+) {
+    let limit = match scope {
+        Scope::All => BURST_LIMIT,
+        Scope::First => 1,
+        Scope::New => forward::NEW_SEGMENTS,
+    };
+    for _ in 0..limit {
+        let Some((outgoing, kind)) = next_segment(tcb, pass, scope) else {
+            break;
+        };
+        if kind == Kind::Next && !tcb.flight.make_room(&mut context.memory) {
+            // No memory for its flight record: new data waits (the
+            // persist timer comes back for it).
+            break;
+        }
+        send(tcb, context, tx, outgoing, kind);
+        pass = Pass::Normal;
+    }
+}
+
 /// RFC 6675 NextSeg: a lost segment first (the first one at once on fast
-/// retransmit), then new data.
-fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
+/// retransmit), then new data; within `scope`.
+fn next_segment(tcb: &mut Tcb, pass: Pass, scope: Scope) -> Option<(Outgoing, Kind)> {
     if tcb.recovery.retransmit_pending() {
         let index = if tcb.negotiated.sack {
             tcb.flight.first_lost().unwrap_or(0)
@@ -94,13 +133,28 @@ fn next_segment(tcb: &mut Tcb, pass: Pass) -> Option<(Outgoing, Kind)> {
             None => tcb.recovery.retransmission_sent(),
         }
     }
-    if congestion_room(tcb, pass) > 0
+    if scope != Scope::New
+        && congestion_room(tcb, pass) > 0
         && let Some(index) = tcb.flight.first_lost()
+        && (scope == Scope::All || index == 0)
         && let Some(outgoing) = record_segment(tcb, index)
+        && fits(tcb, pass, outgoing.length)
     {
         return Some((outgoing, Kind::Retransmit(index)));
     }
+    if scope == Scope::First {
+        return None;
+    }
     new_data(tcb, pass).map(|outgoing| (outgoing, Kind::Next))
+}
+
+/// A retransmission of `length` bytes may go: with PRR only when the
+/// allowance holds it whole, else when there is any room (RFC 6675 counts
+/// whole segments). New data needs no such test: a segment cut short by
+/// the room is held back by sender SWS avoidance.
+fn fits(tcb: &Tcb, pass: Pass, length: u32) -> bool {
+    let proportional = tcb.negotiated.sack && matches!(tcb.recovery, Recovery::Fast(_));
+    !proportional || congestion_room(tcb, pass) >= length.max(1)
 }
 
 /// Bytes in flight: RFC 6675 `pipe` (SACKed and lost bytes left out).
@@ -110,6 +164,8 @@ pub fn in_flight(tcb: &Tcb) -> u32 {
 
 fn congestion_room(tcb: &Tcb, pass: Pass) -> u32 {
     let (allowance, fast) = match &tcb.recovery {
+        // RFC 6937: what the last ACK allows (see `fits`).
+        Recovery::Fast(fast) if tcb.negotiated.sack => return fast.prr.allowance,
         Recovery::Fast(fast) => (fast.inflation, true),
         _ => (limited_transmit(tcb), false),
     };
@@ -217,7 +273,15 @@ fn send(
 ) {
     let fin = u32::from(outgoing.flags.contains(Flags::FIN));
     let end = outgoing.sequence.add(outgoing.length + fin);
-    transmit(tcb, context, tx, outgoing);
+    if let Recovery::Fast(fast) = &mut tcb.recovery {
+        fast.prr.spent(outgoing.length + fin);
+    }
+    if kind == Kind::Next && outgoing.length > 0 {
+        let (ecn, flags) = crate::ecn::new_data(tcb, outgoing.flags);
+        transmit_marked(tcb, context, tx, Outgoing { flags, ..outgoing }, ecn);
+    } else {
+        transmit(tcb, context, tx, outgoing);
+    }
     match kind {
         Kind::Retransmit(index) => {
             context.stats.retransmitted_segments += 1;
@@ -268,13 +332,17 @@ fn arm_timers(tcb: &mut Tcb, context: &Context) {
 /// retransmission timer.
 pub fn send_syn(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     let first = tcb.send_maximum == tcb.initial_send;
+    let answer = tcb.state == State::SynReceived;
     if !first {
         context.stats.retransmitted_segments += 1;
+        // RFC 3168 6.1.1.1: ask for ECN no more, in case a middlebox
+        // dropped the SYN for it.
+        tcb.negotiated.ecn &= answer;
     }
     let outgoing = Outgoing {
         sequence: tcb.initial_send,
         length: 0,
-        flags: Flags::SYN,
+        flags: Flags::SYN.with(crate::ecn::setup_flags(tcb, answer)),
     };
     transmit(tcb, context, tx, outgoing);
     let end = tcb.initial_send.add(1);

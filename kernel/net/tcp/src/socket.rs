@@ -13,7 +13,7 @@ use crate::engine::Tcp;
 use crate::handshake::prepare_open;
 use crate::sender::{output, send_syn, window_update};
 use crate::state::{Listener, Role, State};
-use crate::table::{Endpoints, Table};
+use crate::table::{Endpoints, Entry, Table};
 use crate::tcb::Tcb;
 use crate::{SocketHandle, TcpError, Transmit};
 
@@ -202,7 +202,7 @@ impl Tcp {
     }
 
     /// Makes sure no connection holds (local, remote); a TIME-WAIT one
-    /// gives way to a socket with ReuseAddress.
+    /// (socket or record) gives way to a socket with ReuseAddress.
     fn claim_tuple(
         &mut self,
         handle: SocketHandle,
@@ -210,8 +210,15 @@ impl Tcp {
         remote: SocketAddrV4,
     ) -> Result<(), TcpError> {
         let reuse = self.user(handle)?.options.reuse_address;
-        let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) else {
-            return Ok(());
+        let index = match self.table.find(&Endpoints::new(local, remote)) {
+            None => return Ok(()),
+            Some(Entry::Socket(index)) => index,
+            Some(Entry::TimeWait(_)) if !reuse => return Err(TcpError::AddressInUse),
+            Some(Entry::TimeWait(ticket)) => {
+                self.table.end_time_wait(ticket, &mut self.context.memory);
+                self.context.stats.time_wait_reuses += 1;
+                return Ok(());
+            }
         };
         let tcb = self.table.at(index).ok_or(TcpError::AddressInUse)?;
         if tcb.state != State::TimeWait || !reuse {

@@ -35,6 +35,7 @@ use crate::options::Options;
 /// | Closing | TimeWait | our FIN acknowledged | `arrival::after_acknowledgment` |
 /// | LastAck | Closed | our FIN acknowledged | `arrival::after_acknowledgment` |
 /// | TimeWait | Closed | 2 MSL, or a new SYN or connect reuses the 4-tuple | `arrival::close_connection` |
+/// | TimeWait | (a record) | nobody holds it: the socket gives way to a `TimeWait` record | `engine::release_if_closed` |
 /// | any but Listen | Closed | RST, abort, timeout, data after close | `arrival::close_connection` |
 ///
 /// A listener stays in Listen until it is closed and freed.
@@ -96,6 +97,8 @@ pub struct Negotiated {
     pub timestamps: bool,
     /// SACK (RFC 2018), and with it D-SACK and the tail loss probe.
     pub sack: bool,
+    /// ECN (RFC 3168): ECT(0) on new data, ECE and CWR in use.
+    pub ecn: bool,
 }
 
 impl Negotiated {
@@ -105,10 +108,12 @@ impl Negotiated {
             window_scaling: config.window_scaling,
             timestamps: config.timestamps,
             sack: config.selective_acknowledgments,
+            ecn: matches!(config.ecn, crate::ecn::EcnMode::Request),
         }
     }
 
-    /// Keeps what the peer's SYN, carrying `options`, offered too.
+    /// Keeps what the peer's SYN, carrying `options`, offered too (ECN,
+    /// which SYN flags negotiate, is settled in `handshake.rs`).
     pub const fn agree(&mut self, options: &Options) -> Self {
         self.window_scaling &= options.window_scale.is_some();
         self.timestamps &= options.timestamp.is_some();

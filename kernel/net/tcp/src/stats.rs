@@ -43,12 +43,22 @@ counters! {
     resets_received,
     /// Resets sent.
     resets_sent,
-    /// SYNs dropped because a queue of the listener was full.
+    /// SYNs (and returning cookies) dropped because a queue of the
+    /// listener was full, or no socket or memory was had.
     syn_drops,
+    /// SYN-ACKs sent with a SYN cookie (RFC 4987) for a full SYN queue.
+    syn_cookies_sent,
+    /// ACKs that returned a valid cookie: connections made from one.
+    syn_cookies_valid,
+    /// ACKs to a listener that sent cookies lately whose cookie failed.
+    syn_cookies_invalid,
     /// Bytes received out of order and kept.
     out_of_order_bytes,
     /// Segments that carried only already-received data.
     duplicate_segments,
+    /// Segments with URG: their data is delivered in-band and the urgent
+    /// pointer ignored (RFC 6093).
+    urgent_segments,
     /// Fast retransmits (loss recovery entered).
     fast_retransmits,
     /// Retransmission timer expirations.
@@ -91,8 +101,15 @@ counters! {
     duplicate_sacks_received,
     /// Retransmission timeouts found spurious and undone (Eifel).
     spurious_timeouts,
+    /// Of `spurious_timeouts`, those F-RTO found (RFC 5682), without
+    /// timestamps.
+    spurious_timeouts_forward,
     /// Fast recoveries found spurious and undone.
     spurious_recoveries,
+    /// Segments that arrived marked Congestion Experienced (RFC 3168).
+    congestion_marks_received,
+    /// Congestion windows cut for an ECN-Echo.
+    congestion_window_reductions,
 }
 
 #[cfg(test)]

@@ -6,6 +6,11 @@
 //! stays small; that is one allocation per socket, never per segment.
 //! Every mutable access to a socket marks its slot for the timer index
 //! (see [`deadlines`]), which the engine brings up to date after each call.
+//!
+//! The connection map also holds the TIME-WAIT connections nobody holds
+//! any more: not as sockets but as 40-byte records
+//! ([`crate::time_wait::TimeWait`], kept in [`time_waits`]), so a server that closes first keeps thousands of them
+//! at a few dozen bytes each.
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -18,24 +23,52 @@ use crate::tcb::{SOCKET_BYTES, Tcb};
 use crate::{SocketHandle, TcpError};
 
 mod deadlines;
+mod time_waits;
 
 use deadlines::Deadlines;
+pub use time_waits::TIME_WAIT_BYTES;
+use time_waits::TimeWaits;
 
-/// A connection's 4-tuple as a map key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A connection's 4-tuple as a map key: 12 bytes (the two ports share a
+/// word), since every TIME-WAIT record carries one too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Endpoints {
-    local: (u32, u16),
-    remote: (u32, u16),
+    local_address: u32,
+    remote_address: u32,
+    /// The local port in the high half, the remote port in the low half.
+    ports: u32,
 }
 
 impl Endpoints {
     /// The key of (local, remote).
     pub fn new(local: SocketAddrV4, remote: SocketAddrV4) -> Self {
         Self {
-            local: (local.ip().to_bits(), local.port()),
-            remote: (remote.ip().to_bits(), remote.port()),
+            local_address: local.ip().to_bits(),
+            remote_address: remote.ip().to_bits(),
+            ports: (u32::from(local.port()) << 16) | u32::from(remote.port()),
         }
     }
+
+    /// The local address and port.
+    pub fn local(&self) -> SocketAddrV4 {
+        let port = (self.ports >> 16) as u16;
+        SocketAddrV4::new(Ipv4Addr::from_bits(self.local_address), port)
+    }
+
+    /// The remote address and port.
+    pub fn remote(&self) -> SocketAddrV4 {
+        let port = self.ports as u16;
+        SocketAddrV4::new(Ipv4Addr::from_bits(self.remote_address), port)
+    }
+}
+
+/// What the connection map holds for a 4-tuple.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A socket, by slot index.
+    Socket(u32),
+    /// A TIME-WAIT record, by its ticket in [`TimeWaits`].
+    TimeWait(u32),
 }
 
 #[derive(Debug)]
@@ -66,9 +99,10 @@ pub struct Table {
     slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
-    connections: BTreeMap<Endpoints, u32>,
+    connections: BTreeMap<Endpoints, Entry>,
     listeners: BTreeMap<(u16, u32), u32>,
     deadlines: Deadlines,
+    time_waits: TimeWaits,
     /// Slot visits, for tests that bound the work of one call.
     #[cfg(test)]
     visits: core::cell::Cell<u64>,
@@ -180,14 +214,14 @@ impl Table {
         let Some(tcb) = self.at(index) else { return };
         debug_assert!(tcb.role.is_connection(), "{:?}", tcb.role);
         let key = Endpoints::new(tcb.local, tcb.remote);
-        self.connections.insert(key, index);
+        self.connections.insert(key, Entry::Socket(index));
     }
 
     /// Takes the socket out of the connection map, if it is there.
     pub fn unregister(&mut self, index: u32) {
         let Some(tcb) = self.at(index) else { return };
         let key = Endpoints::new(tcb.local, tcb.remote);
-        if self.connections.get(&key) == Some(&index) {
+        if self.connections.get(&key) == Some(&Entry::Socket(index)) {
             self.connections.remove(&key);
         }
     }
@@ -208,8 +242,16 @@ impl Table {
         }
     }
 
-    /// The connection with this 4-tuple.
+    /// The connection socket with this 4-tuple (not a TIME-WAIT record).
     pub fn find_connection(&self, key: &Endpoints) -> Option<u32> {
+        match self.find(key)? {
+            Entry::Socket(index) => Some(index),
+            Entry::TimeWait(_) => None,
+        }
+    }
+
+    /// What the connection map holds for this 4-tuple.
+    pub fn find(&self, key: &Endpoints) -> Option<Entry> {
         self.connections.get(key).copied()
     }
 
@@ -225,7 +267,7 @@ impl Table {
         self.live
     }
 
-    /// Entries in the connection map.
+    /// Entries in the connection map (TIME-WAIT records included).
     pub fn connection_entries(&self) -> usize {
         self.connections.len()
     }
@@ -246,7 +288,8 @@ impl Table {
     /// and its timer index entry.
     #[cfg(test)]
     pub const BYTES_PER_SOCKET: usize = core::mem::size_of::<Slot>()
-        + core::mem::size_of::<(Endpoints, u32)>()
+        + core::mem::size_of::<Endpoints>()
+        + core::mem::size_of::<Entry>()
         + core::mem::size_of::<(u64, u32)>();
 
     /// Slot visits so far: every socket looked up, iterated or re-indexed.

@@ -17,6 +17,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use crate::SocketHandle;
 use crate::config::TcpConfig;
 use crate::congestion::Congestion;
+use crate::ecn::Signals;
 use crate::flight::Flight;
 use crate::memory::{Charges, TABLE_BYTES_PER_SOCKET};
 use crate::rack::Rack;
@@ -146,6 +147,8 @@ pub struct Tcb {
     pub recovery: Recovery,
     /// RFC 6582 `recover`: no new recovery until SND.UNA passes it.
     pub recover: Sequence,
+    /// ECN signals owed (with `negotiated.ecn` only).
+    pub ecn: Signals,
 
     /// The timers.
     pub timers: Timers,
@@ -229,6 +232,7 @@ impl Tcb {
             duplicate_acks: 0,
             recovery: Recovery::Open,
             recover: Sequence(0),
+            ecn: Signals::default(),
             timers: Timers::default(),
             receive_segment_size: 536,
             unacknowledged_bytes: 0,
@@ -247,6 +251,7 @@ impl Tcb {
         self.send_next = initial;
         self.send_maximum = initial;
         self.recover = initial;
+        self.ecn.until = initial;
         self.send_buffer.synchronize(initial.add(1));
         self.send_buffer.set_limit(self.options.send_buffer);
     }

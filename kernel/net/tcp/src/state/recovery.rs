@@ -11,6 +11,7 @@
 
 use crate::loss::Undo;
 use crate::probe::Probe;
+use crate::prr::Prr;
 use crate::sequence::Sequence;
 
 /// How the sender stands with loss (Linux's `ca_state`, roughly).
@@ -38,7 +39,8 @@ pub enum Recovery {
     /// Repairing from the scoreboard after a retransmission timeout, until
     /// SND.UNA reaches `Tcb::recover`.
     Timeout {
-        /// How to undo the reduction if the timeout proves spurious.
+        /// How to undo the reduction if the timeout proves spurious
+        /// (timestamps, or F-RTO without them).
         undo: Option<Undo>,
     },
 }
@@ -57,6 +59,8 @@ pub struct FastRecovery {
     pub retransmit_now: bool,
     /// How to undo the reduction if it proves spurious (timestamps only).
     pub undo: Option<Undo>,
+    /// What each ACK lets the repair send (RFC 6937; with SACK).
+    pub prr: Prr,
 }
 
 impl Recovery {
@@ -108,6 +112,22 @@ impl Recovery {
         *self = Self::Timeout { undo };
     }
 
+    /// The snapshot of a repair.
+    pub const fn undo(&self) -> Option<&Undo> {
+        match self {
+            Self::Fast(FastRecovery { undo, .. }) | Self::Timeout { undo } => undo.as_ref(),
+            Self::Open | Self::Probe(_) => None,
+        }
+    }
+
+    /// Mutable [`Recovery::undo`].
+    pub const fn undo_mut(&mut self) -> Option<&mut Undo> {
+        match self {
+            Self::Fast(FastRecovery { undo, .. }) | Self::Timeout { undo } => undo.as_mut(),
+            Self::Open | Self::Probe(_) => None,
+        }
+    }
+
     /// Takes the snapshot of a repair, to undo it or to keep it for the
     /// next one.
     pub const fn take_undo(&mut self) -> Option<Undo> {
@@ -134,6 +154,7 @@ mod tests {
             inflation: 0,
             retransmit_now: true,
             undo: None,
+            prr: Prr::new(1000),
         }
     }
 

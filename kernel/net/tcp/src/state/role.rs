@@ -79,8 +79,12 @@ pub struct Listener {
     pub backlog: usize,
     /// Established children waiting for accept, oldest first.
     pub accept_queue: VecDeque<SocketHandle>,
-    /// Children in SYN-RECEIVED (those whose owner is its SYN queue).
+    /// Children in SYN-RECEIVED (those whose owner is its SYN queue; its
+    /// policy is in `listen.rs`).
     pub syn_received: usize,
+    /// When it last answered a SYN with a cookie: ACKs are checked as
+    /// returning cookies for two minutes after.
+    pub cookie_sent_ns: Option<u64>,
 }
 
 impl Listener {

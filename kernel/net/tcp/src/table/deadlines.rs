@@ -110,7 +110,7 @@ impl Table {
     }
 
     /// The earliest deadline of any socket (valid after [`Table::reindex`]).
-    pub fn next_deadline(&self) -> Option<u64> {
+    pub fn next_socket_deadline(&self) -> Option<u64> {
         let Reverse((deadline, _)) = self.deadlines.heap.peek()?;
         Some(*deadline)
     }
@@ -166,7 +166,7 @@ impl Table {
             }
         }
         let minimum = self.slots.iter().filter_map(|slot| slot.indexed).min();
-        if timed != self.deadlines.timed || self.next_deadline() != minimum {
+        if timed != self.deadlines.timed || self.next_socket_deadline() != minimum {
             return Err("next deadline is not the earliest timer");
         }
         if self.deadlines.heap.len() > 2 * timed + SLACK {

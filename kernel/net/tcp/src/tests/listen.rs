@@ -1,5 +1,7 @@
 //! Listeners: the accept and SYN queue bounds, and children that never
-//! complete their handshake.
+//! complete their handshake. These are the queues without SYN cookies
+//! (`cookies.rs` has them with); cookies change what a full SYN queue
+//! does, not the bounds.
 
 use std::vec::Vec;
 
@@ -12,7 +14,11 @@ use crate::{State, TcpConfig};
 
 #[test]
 fn backlog_overflow_drops_syns_and_clients_get_in_later() {
-    let mut network = Network::pair(51);
+    let without_cookies = TcpConfig {
+        syn_cookies: false,
+        ..config()
+    };
+    let mut network = Network::new(51, &[config(), without_cookies]);
     let listener = network.listen(1, 80, 2);
     let clients: Vec<_> = (0..5).map(|_| network.connect(0, 1, 80)).collect();
     network.settle(SECOND / 2);
@@ -53,6 +59,7 @@ fn raw_syn(port: u16, sequence: u32) -> Vec<u8> {
 fn half_open_children_are_bounded_and_time_out() {
     let limited = TcpConfig {
         syn_backlog: 4,
+        syn_cookies: false,
         ..config()
     };
     // The listen backlog (16) is larger: the SYN backlog is the bound.

@@ -1,6 +1,8 @@
 //! A simulated network for engine tests: hosts with their own `Tcp`, a
 //! queue of segments in flight with a delay, and seeded loss, duplication,
-//! reordering and corruption; time jumps to the next delivery or deadline.
+//! reordering and corruption, optionally a queue that marks ECN-capable
+//! segments (and drops others) past a threshold; time jumps to the next
+//! delivery or deadline.
 
 use std::boxed::Box;
 use std::vec;
@@ -11,7 +13,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 pub use super::impairment::{Impairment, Rng};
 pub use super::ledger::Ledger;
 use crate::header::{Flags, Segment};
-use crate::{Route, Secrets, SocketHandle, Tcp, TcpConfig, Transmit, TransmitError};
+use crate::{Ecn, Route, Secrets, SocketHandle, Tcp, TcpConfig, Transmit, TransmitError};
 
 pub const MILLISECOND: u64 = 1_000_000;
 pub const SECOND: u64 = 1_000 * MILLISECOND;
@@ -31,6 +33,7 @@ struct Packet {
     to: usize,
     source: Ipv4Addr,
     destination: Ipv4Addr,
+    ecn: Ecn,
     bytes: Vec<u8>,
 }
 
@@ -39,6 +42,8 @@ struct Packet {
 pub struct Captured {
     pub from: usize,
     pub at: u64,
+    /// The ECN field its IP header would carry.
+    pub ecn: Ecn,
     pub bytes: Vec<u8>,
 }
 
@@ -58,6 +63,13 @@ impl Captured {
 
 pub type Filter = Box<dyn FnMut(usize, &Segment<'_>) -> bool>;
 
+/// See [`Network::rewrite`]: (sending host, segment bytes).
+pub type Rewrite = Box<dyn FnMut(usize, &mut Vec<u8>)>;
+
+/// Called after every call on a host's engine with the host, its engine
+/// and the segments the call sent.
+pub type Observer = Box<dyn FnMut(usize, &Tcp, &[Captured])>;
+
 pub struct Network {
     pub now: u64,
     pub hosts: Vec<Host>,
@@ -71,6 +83,11 @@ pub struct Network {
     pub up: bool,
     /// Drops a segment when it returns true.
     pub filter: Option<Filter>,
+    /// Changes a segment's bytes on the way (the checksum is fixed up
+    /// after): a middlebox.
+    pub rewrite: Option<Rewrite>,
+    /// Watches every engine call.
+    pub observer: Option<Observer>,
     pub capture: Vec<Captured>,
     pub corrupted: u64,
     pub delivered: u64,
@@ -79,13 +96,23 @@ pub struct Network {
     /// Check every host's invariants after each call (off for tests with
     /// so many sockets that the O(n) check would dominate).
     pub check: bool,
-    outbox: Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>,
+    /// A router queue on host 0's way out: while this many of its
+    /// segments are on the way, a new one is marked CE if ECN-capable and
+    /// dropped if not (RFC 3168's active queue management, crudely).
+    pub congestion_threshold: Option<usize>,
+    /// A stall: (host, until) holds that host's segments sent before
+    /// `until` and lets them go, in order, at `until`.
+    pub stall: Option<(usize, u64)>,
+    outbox: Vec<Outgoing>,
 }
+
+/// A segment a host handed to its link.
+type Outgoing = (Ipv4Addr, Ipv4Addr, Ecn, Vec<u8>);
 
 struct Link<'a> {
     address: Ipv4Addr,
     mtu: u16,
-    outbox: &'a mut Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>,
+    outbox: &'a mut Vec<Outgoing>,
 }
 
 impl Transmit for Link<'_> {
@@ -104,13 +131,24 @@ impl Transmit for Link<'_> {
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError> {
+        self.send_marked(source, destination, Ecn::NotCapable, length, fill)
+    }
+
+    fn send_marked(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        ecn: Ecn,
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), TransmitError> {
         assert!(
             length <= usize::from(self.mtu) - 20,
             "segment of {length} bytes over the MTU"
         );
         let mut bytes = vec![0u8; length];
         fill(&mut bytes);
-        self.outbox.push((source, destination, bytes));
+        self.outbox.push((source, destination, ecn, bytes));
         Ok(())
     }
 }
@@ -159,11 +197,15 @@ impl Network {
             mtu: 1500,
             up: true,
             filter: None,
+            rewrite: None,
+            observer: None,
             capture: Vec::new(),
             corrupted: 0,
             delivered: 0,
             ledger: Ledger::default(),
             check: true,
+            congestion_threshold: None,
+            stall: None,
             outbox: Vec::new(),
         }
     }
@@ -185,7 +227,11 @@ impl Network {
             outbox: &mut self.outbox,
         };
         let result = f(&mut self.hosts[host].tcp, self.now, &mut link);
+        let start = self.capture.len();
         self.flush(host);
+        if let Some(observer) = self.observer.as_mut() {
+            observer(host, &self.hosts[host].tcp, &self.capture[start..]);
+        }
         if self.check {
             let check = self.hosts[host].tcp.check_invariants();
             assert_eq!(check, Ok(()), "invariants of host {host}");
@@ -195,24 +241,24 @@ impl Network {
 
     fn flush(&mut self, from: usize) {
         let outbox = core::mem::take(&mut self.outbox);
-        for (source, destination, bytes) in outbox {
+        for (source, destination, ecn, bytes) in outbox {
             if from == 0 {
                 self.ledger.sent(&bytes);
             }
             self.capture.push(Captured {
                 from,
                 at: self.now,
+                ecn,
                 bytes: bytes.clone(),
             });
-            self.schedule(from, source, destination, bytes);
+            self.schedule(from, (source, destination, ecn), bytes);
         }
     }
 
     fn schedule(
         &mut self,
         from: usize,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        (source, destination, mut ecn): (Ipv4Addr, Ipv4Addr, Ecn),
         mut bytes: Vec<u8>,
     ) {
         let Some(to) = self
@@ -231,9 +277,19 @@ impl Network {
         {
             return;
         }
+        if let Some(rewrite) = self.rewrite.as_mut() {
+            rewrite(from, &mut bytes);
+            fix_checksum(source, destination, &mut bytes);
+        }
         let impairment = self.impairment;
         if self.rng.chance(impairment.loss) {
             return;
+        }
+        if from == 0 && self.congested() {
+            if ecn == Ecn::NotCapable {
+                return;
+            }
+            ecn = Ecn::CongestionExperienced;
         }
         let copies = if self.rng.chance(impairment.duplicate) {
             2
@@ -247,8 +303,12 @@ impl Network {
             self.corrupted += copies;
         }
         let transmission = self.order;
+        let sent = match self.stall {
+            Some((host, until)) if host == from => self.now.max(until),
+            _ => self.now,
+        };
         for _ in 0..copies {
-            let mut at = self.now + self.delay;
+            let mut at = sent + self.delay;
             if self.rng.chance(impairment.reorder) {
                 at += self.rng.below(3 * self.delay);
             }
@@ -262,10 +322,18 @@ impl Network {
                 to,
                 source,
                 destination,
+                ecn,
                 bytes: bytes.clone(),
             };
             self.queue.push(packet);
         }
+    }
+
+    /// Host 0's segments on the way reach the congestion threshold.
+    fn congested(&self) -> bool {
+        let on_the_way = self.queue.iter().filter(|packet| packet.from == 0).count();
+        self.congestion_threshold
+            .is_some_and(|threshold| on_the_way >= threshold)
     }
 
     fn next_event(&self) -> Option<u64> {
@@ -318,9 +386,9 @@ impl Network {
         if packet.from == 0 && packet.to == 1 && !packet.corrupted {
             self.ledger.delivered(packet.transmission, &packet.bytes);
         }
-        let (source, destination) = (packet.source, packet.destination);
+        let (source, destination, ecn) = (packet.source, packet.destination, packet.ecn);
         self.with(packet.to, |tcp, now, tx| {
-            tcp.input(now, source, destination, &packet.bytes, tx)
+            tcp.input_marked(now, source, destination, ecn, &packet.bytes, tx)
         });
     }
 
@@ -362,14 +430,8 @@ impl Network {
     /// with the checksum fixed up when `fix_checksum`.
     pub fn inject(&mut self, to: usize, source: Ipv4Addr, mut bytes: Vec<u8>, fix_checksum: bool) {
         let destination = self.hosts[to].address;
-        if fix_checksum && bytes.len() >= 20 {
-            bytes[16] = 0;
-            bytes[17] = 0;
-            let sum = wire::Checksum::new()
-                .add_ipv4_pseudo_header(source, destination, 6, bytes.len() as u16)
-                .add(&bytes)
-                .finish();
-            bytes[16..18].copy_from_slice(&sum.to_be_bytes());
+        if fix_checksum {
+            self::fix_checksum(source, destination, &mut bytes);
         }
         self.with(to, |tcp, now, tx| {
             tcp.input(now, source, destination, &bytes, tx)
@@ -383,4 +445,17 @@ impl Network {
             .skip(start)
             .filter(move |captured| captured.from == from)
     }
+}
+
+/// Writes the right checksum into a segment's header.
+fn fix_checksum(source: Ipv4Addr, destination: Ipv4Addr, bytes: &mut [u8]) {
+    if bytes.len() < 20 {
+        return;
+    }
+    bytes[16..18].fill(0);
+    let sum = wire::Checksum::new()
+        .add_ipv4_pseudo_header(source, destination, 6, bytes.len() as u16)
+        .add(bytes)
+        .finish();
+    bytes[16..18].copy_from_slice(&sum.to_be_bytes());
 }

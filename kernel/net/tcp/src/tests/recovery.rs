@@ -170,3 +170,104 @@ fn a_timeout_caused_by_lost_acks_is_undone() {
     });
     assert!(duplicate_reported, "the receiver sends a D-SACK");
 }
+
+/// One ACK taken in during fast recovery: the data segments the sender
+/// sent in answer, and PRR's state after it.
+#[derive(Clone, Copy, Debug)]
+struct Answer {
+    segments: usize,
+    prr: crate::prr::Prr,
+    threshold: u32,
+}
+
+#[test]
+fn proportional_rate_reduction_spreads_the_repair_and_ends_at_ssthresh() {
+    use crate::congestion::CongestionControl;
+    use crate::state::Recovery;
+    let large = crate::TcpConfig {
+        send_buffer: 1 << 20,
+        receive_buffer: 1 << 20,
+        ..super::network::config()
+    };
+    let mut network = Network::new(65, &[large, large]);
+    network.delay = 20 * MILLISECOND;
+    let (client, _, server) = network.establish(80);
+    // Data segment 300 is lost once, deep in a large window.
+    let base = Rc::new(Cell::new(None::<Sequence>));
+    let lost = Rc::new(Cell::new(false));
+    let (start, once) = (base.clone(), lost.clone());
+    network.filter = Some(Box::new(move |from, segment| {
+        if from != 0 || segment.payload.is_empty() {
+            return false;
+        }
+        let first = *start.get().get_or_insert(segment.sequence);
+        start.set(Some(first));
+        let drop = segment.sequence.since(first) == 300 * 1448 && !once.get();
+        once.set(once.get() || drop);
+        drop
+    }));
+    let answers = Rc::new(RefCell::new(Vec::<Answer>::new()));
+    let end = Rc::new(Cell::new(None::<(u32, u32)>));
+    let (record, ended) = (answers.clone(), end.clone());
+    network.observer = Some(Box::new(move |host, tcp, sent| {
+        let Some(tcb) = tcp.table.get(client).filter(|_| host == 0) else {
+            return;
+        };
+        let threshold = tcb.congestion.slow_start_threshold();
+        match tcb.recovery {
+            Recovery::Fast(fast) => record.borrow_mut().push(Answer {
+                segments: sent
+                    .iter()
+                    .filter(|segment| segment.payload_length() > 0)
+                    .count(),
+                prr: fast.prr,
+                threshold,
+            }),
+            _ if !record.borrow().is_empty() && ended.get().is_none() => {
+                ended.set(Some((tcb.congestion.window(), threshold)));
+            }
+            _ => {}
+        }
+    }));
+    assert!(transfer(&mut network, client, server, 2 << 20, 60 * SECOND));
+    let stats = network.tcp(0).stats();
+    assert!(lost.get());
+    assert_eq!(
+        (stats.fast_retransmits, stats.retransmitted_segments),
+        (1, 1)
+    );
+    assert_eq!(stats.timeouts, 0);
+    let (window, threshold) = end.get().expect("recovery ended");
+    assert_eq!(window, threshold, "cwnd is ssthresh when recovery ends");
+
+    let answers = answers.borrow();
+    let last = answers.last().expect("ACKs during recovery").prr;
+    let ratio = f64::from(answers[0].threshold) / f64::from(last.recover_flight);
+    let sent: usize = answers.iter().map(|answer| answer.segments).sum();
+    let quarter: usize = answers[..answers.len() / 4]
+        .iter()
+        .map(|a| a.segments)
+        .sum();
+    std::eprintln!(
+        "PRR: {} ACKs, {sent} segments sent ({quarter} in the first quarter), \
+         {} of {} bytes delivered sent again, ssthresh / RecoverFS {ratio:.2}",
+        answers.len(),
+        last.sent,
+        last.delivered,
+    );
+    // No burst: each ACK lets out what it delivered, in proportion.
+    let most = answers[1..].iter().map(|answer| answer.segments).max();
+    assert!(most <= Some(2), "{most:?} segments on one ACK");
+    // Smooth: a fair share goes out early (RFC 6675 alone sends nothing
+    // until the flight has fallen to ssthresh, a third into the repair).
+    assert!(
+        quarter * 6 >= sent,
+        "{quarter} of {sent} in the first quarter"
+    );
+    // And the total keeps the proportion, within a segment.
+    let kept = f64::from(last.sent) / f64::from(last.delivered);
+    assert!((kept - ratio).abs() < 0.05, "{kept:.3} against {ratio:.3}");
+    for answer in answers.iter() {
+        assert!(answer.prr.sent <= answer.prr.granted + 1448, "{answer:?}");
+    }
+}

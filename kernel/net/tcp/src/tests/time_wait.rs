@@ -1,15 +1,19 @@
 //! Many TIME-WAIT connections: a server that closes first keeps thousands,
-//! and one segment or timer run must cost no more than with a handful.
+//! each as a 40-byte record, and one segment or timer run must cost no
+//! more than with a handful.
 //!
-//! Work is measured in slot visits (`Table::visits`), not wall time. The
-//! server is host 1; hosts 0 and 2 are clients (each has only 16384
-//! ephemeral ports).
+//! Work is measured in slot visits (`Table::visits`, record visits
+//! included), not wall time; memory with a counting allocator. The server
+//! is host 1; hosts 0 and 2 are clients (each has only 16384 ephemeral
+//! ports).
 
 use std::vec::Vec;
 
+use super::heap;
 use super::network::{Network, SECOND, address, config};
 use crate::state::State;
-use crate::table::Table;
+use crate::table::{Endpoints, Entry, TIME_WAIT_BYTES, Table};
+use crate::time_wait::TimeWait;
 use crate::{SocketHandle, TcpConfig};
 
 const SERVER: usize = 1;
@@ -120,19 +124,37 @@ fn visits_for_next_timer(network: &mut Network) -> u64 {
     network.tcp(SERVER).table.visits() - before
 }
 
-fn time_waits(network: &Network) -> Vec<&crate::tcb::Tcb> {
+/// Runs the server's timers past 2 MSL: (slot visits, heap bytes given
+/// back per record). Only the records' containers shrink in that call, so
+/// what it frees is what they held, their slack included.
+fn expire_all(network: &mut Network) -> (u64, f64) {
+    let records = network.tcp(SERVER).table.time_wait_count();
+    let held = heap::held();
+    network.now += 61 * SECOND;
+    let before = network.tcp(SERVER).table.visits();
+    network.with(SERVER, |tcp, now, tx| tcp.on_timer(now, tx));
+    let visits = network.tcp(SERVER).table.visits() - before;
+    assert_eq!(time_waits(network), (0, 0), "TIME-WAIT expired");
+    let freed = (held - heap::held()) as f64 / records as f64;
+    (visits, freed)
+}
+
+/// The server's TIME-WAIT connections: (records, sockets).
+fn time_waits(network: &Network) -> (usize, usize) {
     let table = &network.tcp(SERVER).table;
     let waiting = |tcb: &&crate::tcb::Tcb| tcb.state == State::TimeWait;
-    table.iter().filter(waiting).collect()
+    (
+        table.time_wait_count(),
+        table.iter().filter(waiting).count(),
+    )
 }
 
 #[test]
 fn twenty_thousand_time_waits_cost_one_segment_no_more_than_ten() {
     let (mut few, few_client, _) = server_with_time_waits(10);
     let (mut many, many_client, _) = server_with_time_waits(20_000);
-    assert_eq!(time_waits(&few).len(), 10);
-    assert_eq!(time_waits(&many).len(), 20_000);
-    assert!(time_waits(&many).iter().all(|tcb| tcb.storage_bytes() == 0));
+    assert_eq!(time_waits(&few), (10, 0));
+    assert_eq!(time_waits(&many), (20_000, 0), "all records, no sockets");
     assert_eq!(many.tcp(SERVER).check_invariants(), Ok(()));
 
     let segment_few = visits_for_one_segment(&mut few, few_client);
@@ -153,24 +175,124 @@ fn twenty_thousand_time_waits_cost_one_segment_no_more_than_ten() {
         "{timer_many} vs {timer_few}"
     );
     assert_eq!(many.tcp(SERVER).check_invariants(), Ok(()));
+    let (_, per_record) = expire_all(&mut many);
+    std::println!("heap per TIME-WAIT record, 20000 of them: {per_record:.1} bytes");
+    assert!(per_record <= TIME_WAIT_BYTES as f64, "{per_record} bytes");
 }
 
 #[test]
-fn time_wait_connections_hold_no_buffers_and_expire_together() {
+fn time_wait_records_are_small_and_expire_together() {
     let (mut network, _, _) = server_with_time_waits(2_000);
-    let waiting = time_waits(&network);
-    assert_eq!(waiting.len(), 2_000);
-    assert!(waiting.iter().all(|tcb| tcb.storage_bytes() == 0));
-    let tcb = core::mem::size_of::<crate::tcb::Tcb>();
-    let per_connection = tcb + Table::BYTES_PER_SOCKET;
-    std::println!("bytes per TIME-WAIT connection: {per_connection} ({tcb} the boxed TCB)");
-    assert!(per_connection < 2048, "{per_connection} bytes");
+    assert_eq!(time_waits(&network), (2_000, 0));
+    let tcp = network.tcp(SERVER);
+    let sockets: usize = tcp.table.iter().map(crate::tcb::Tcb::footprint).sum();
+    assert_eq!(tcp.memory_held(), sockets + 2_000 * TIME_WAIT_BYTES);
 
-    network.now += 61 * SECOND;
-    let before = network.tcp(SERVER).table.visits();
-    network.with(SERVER, |tcp, now, tx| tcp.on_timer(now, tx));
-    let visits = network.tcp(SERVER).table.visits() - before;
-    assert!(time_waits(&network).is_empty(), "TIME-WAIT expired");
+    let (visits, per_record) = expire_all(&mut network);
     assert!(visits <= 10 * 2_000 + 16, "{visits} visits to expire 2000");
-    assert_eq!(network.tcp(SERVER).check_invariants(), Ok(()));
+    let record = core::mem::size_of::<Option<TimeWait>>();
+    let entry = core::mem::size_of::<Endpoints>() + core::mem::size_of::<Entry>();
+    let socket = core::mem::size_of::<crate::tcb::Tcb>() + Table::BYTES_PER_SOCKET;
+    std::println!(
+        "bytes per TIME-WAIT: {} ({record} the record, {entry} its map entry; \
+         {per_record:.1} on the heap, {TIME_WAIT_BYTES} charged); a socket: {socket}",
+        record + entry
+    );
+    assert!(record + entry <= 64, "{} bytes", record + entry);
+    assert!(per_record <= TIME_WAIT_BYTES as f64, "{per_record} bytes");
+    let tcp = network.tcp(SERVER);
+    let sockets: usize = tcp.table.iter().map(crate::tcb::Tcb::footprint).sum();
+    assert_eq!(tcp.memory_held(), sockets);
+    assert_eq!(tcp.check_invariants(), Ok(()));
 }
+
+/// The deadline of host 1's only TIME-WAIT record.
+fn record_deadline(network: &Network) -> Option<u64> {
+    let table = &network.tcp(1).table;
+    table
+        .time_wait_records()
+        .next()
+        .map(|record| record.deadline)
+}
+
+#[test]
+fn a_record_acknowledges_a_retransmitted_fin_and_waits_again() {
+    let mut network = Network::pair(78);
+    let (client, _, server) = network.establish(80);
+    network.with(1, |tcp, now, tx| tcp.close(now, server, tx));
+    network.settle(SECOND / 10);
+    // The server's ACK of the client's FIN is lost once.
+    let lost = std::rc::Rc::new(core::cell::Cell::new(false));
+    let once = lost.clone();
+    network.filter = Some(std::boxed::Box::new(move |from, segment| {
+        let first = from == 1 && !once.get();
+        once.set(once.get() || first);
+        first && segment.payload.is_empty()
+    }));
+    network.with(0, |tcp, now, tx| tcp.close(now, client, tx));
+    network.run_until(SECOND, |network| record_deadline(network).is_some());
+    let first = record_deadline(&network).expect("the server's record");
+    assert!(lost.get());
+    let start = network.capture.len();
+    let done = network.run_until(5 * SECOND, |network| network.tcp(0).connection_count() == 0);
+    assert!(done, "the client's retransmitted FIN was acknowledged");
+    let answers: Vec<_> = network.sent_by(1, start).collect();
+    assert_eq!(answers.len(), 1, "one ACK from the record");
+    let (value, echo) = answers[0].segment().options.timestamp.expect("timestamps");
+    // TS.Recent is the first FIN's TSval: the retransmission is old.
+    let is_fin = |captured: &&super::network::Captured| captured.has(crate::header::Flags::FIN);
+    let fin = network.sent_by(0, 0).find(is_fin).expect("the FIN");
+    assert_eq!(
+        Some(echo),
+        fin.segment().options.timestamp.map(|(sent, _)| sent)
+    );
+    assert_eq!(network.sent_by(0, start).filter(is_fin).count(), 1);
+    assert!(value != 0 && answers[0].has(crate::header::Flags::ACK));
+    let again = record_deadline(&network).expect("still waiting");
+    assert!(again > first, "2 MSL restarted: {first} -> {again}");
+    network.settle(3 * SECOND);
+    assert_eq!(time_waits(&network), (0, 0));
+    assert_eq!(network.tcp(1).next_deadline(), None);
+    assert_eq!(network.tcp(1).memory_held(), {
+        let tcp = network.tcp(1);
+        tcp.table
+            .iter()
+            .map(crate::tcb::Tcb::footprint)
+            .sum::<usize>()
+    });
+}
+
+#[test]
+fn an_exact_reset_ends_a_record_and_an_old_one_does_not() {
+    let mut network = Network::pair(79);
+    let (client, _, server) = network.establish(80);
+    let local = network.tcp(0).local_address(client).unwrap();
+    network.with(1, |tcp, now, tx| tcp.close(now, server, tx));
+    network.settle(SECOND / 10);
+    network.with(0, |tcp, now, tx| tcp.close(now, client, tx));
+    network.run_until(SECOND, |network| record_deadline(network).is_some());
+    network.settle(SECOND / 10);
+    let record = *network.tcp(1).table.time_wait_records().next().unwrap();
+    let reset = |sequence: crate::sequence::Sequence| {
+        let mut bytes = std::vec![0u8; 20];
+        crate::header::HeaderFields {
+            source_port: local.port(),
+            destination_port: PORT_80,
+            sequence,
+            acknowledgment: crate::sequence::Sequence(0),
+            flags: crate::header::Flags::RST,
+            window: 0,
+        }
+        .write(&mut bytes, 0);
+        bytes
+    };
+    let stale = reset(record.receive_next.subtract(5000));
+    network.inject(1, address(0), stale, true);
+    assert_eq!(time_waits(&network), (1, 0), "a reset outside the window");
+    let exact = reset(record.receive_next);
+    network.inject(1, address(0), exact, true);
+    assert_eq!(time_waits(&network), (0, 0), "the exact reset");
+    assert_eq!(network.tcp(1).stats().resets_received, 1);
+}
+
+const PORT_80: u16 = 80;
