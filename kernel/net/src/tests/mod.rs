@@ -3,5 +3,7 @@
 
 mod abuse;
 mod hostile;
-mod link;
+mod ipv6;
+mod ipv6_abuse;
+pub(crate) mod link;
 mod protocols;
