@@ -13,13 +13,14 @@ use crate::command::{cargo, find_program, output, run, tool};
 
 /// The fuzz crate's test files and the seconds each of their targets gets
 /// in CI: the parsers are cheap, the engines and the stack deep.
-const TARGETS: [(&str, u64); 6] = [
+const TARGETS: [(&str, u64); 7] = [
     ("wire", 2),
     ("acpi", 2),
     ("dhcp", 4),
     ("bootinfo", 4),
     ("tcp", 8),
     ("stack", 8),
+    ("ipv6", 8),
 ];
 
 /// The hosted frame fuzzer's seconds in CI.

@@ -84,6 +84,13 @@ impl Default for Icmpv6State {
     }
 }
 
+impl Icmpv6State {
+    /// The latest echo replies, oldest first.
+    pub fn replies(&self) -> impl Iterator<Item = &EchoReply6> + '_ {
+        self.replies.iter()
+    }
+}
+
 /// An ICMPv6 error about a packet this host sent, parsed from its quote:
 /// what the transports need to find the connection it concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
