@@ -163,7 +163,7 @@ impl IpLayer {
             index,
             source,
             destination,
-            mac,
+            Some(mac),
             1,
             Some(&ROUTER_ALERT),
             message,

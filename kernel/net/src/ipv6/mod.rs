@@ -17,6 +17,7 @@
 //! | `nd.rs`, `router.rs` | NS/NA and DAD probes; RS/RA, routers, prefixes |
 //! | `dad.rs`, `slaac.rs` | duplicate detection; stable-privacy addresses |
 //! | `mld.rs`, [`dns`] | listener reports; RDNSS servers |
+//! | `send.rs` | ND and MLD messages onto the link |
 //! | `timers.rs`, `configure.rs` | every timer; enabling and static setup |
 //! | `dual_stack.rs` | the family-generic door for the transports |
 //! | `ping.rs` | `ping6` from the kernel |
@@ -40,6 +41,7 @@ mod output;
 mod ping;
 mod random;
 mod router;
+mod send;
 mod slaac;
 mod timers;
 
@@ -53,7 +55,7 @@ pub use icmp::{EchoReply6, ErrorReport, Icmpv6State, Icmpv6Stats};
 pub use input::{Ipv6Input, Upper};
 pub use nd::NdStats;
 pub use output::NextHop6;
-pub use router::{Prefix, Router, Routes};
+pub use router::{MAX_PREFIXES, MAX_ROUTERS, Prefix, Router, Routes};
 
 use neighbor::NeighborCache;
 use random::Random;

@@ -16,7 +16,7 @@ use core::net::Ipv6Addr;
 use wire::ethernet::HEADER_LEN as ETHERNET_HEADER_LEN;
 use wire::ipv6::{addresses, solicited_node};
 use wire::nd::{self, NeighborAdvertisement};
-use wire::{EtherType, Ipv6Header, MacAddress, NdMessage, NdPacket};
+use wire::{Ipv6Header, MacAddress, NdMessage, NdPacket};
 
 use super::neighbor::Advertised;
 use crate::buffer::PacketBuffer;
@@ -212,7 +212,7 @@ impl IpLayer {
             index,
             source,
             destination,
-            mac,
+            Some(mac),
             nd::SOLICITATION_MAX_LEN,
             |out| nd::write_neighbor_solicitation(out, target, Some(own), None),
         );
@@ -230,9 +230,14 @@ impl IpLayer {
         let group = solicited_node(target);
         let mac = MacAddress::ipv6_multicast(group);
         let source = Ipv6Addr::UNSPECIFIED;
-        self.send_nd(index, source, group, mac, nd::SOLICITATION_MAX_LEN, |out| {
-            nd::write_neighbor_solicitation(out, target, None, Some(nonce))
-        });
+        self.send_nd(
+            index,
+            source,
+            group,
+            Some(mac),
+            nd::SOLICITATION_MAX_LEN,
+            |out| nd::write_neighbor_solicitation(out, target, None, Some(nonce)),
+        );
         self.v6.nd_stats.solicitations_sent += 1;
     }
 
@@ -252,99 +257,17 @@ impl IpLayer {
             override_cache: true,
             target,
         };
-        let now = self.now_ns;
         let mac = match to_mac {
             _ if to.is_multicast() => Some(MacAddress::ipv6_multicast(to)),
-            Some(mac) => Some(mac),
-            None => self.v6.neighbors.resolve(now, index, to),
-        };
-        let Some(mac) = mac else {
-            return; // No way back yet; the asker will ask again.
+            // Without the asker's address the answer goes through
+            // resolution like any packet (RFC 4861 7.2.4).
+            mac => mac,
         };
         let own = self.own_mac(index);
         self.send_nd(index, target, to, mac, nd::ADVERTISEMENT_MAX_LEN, |out| {
             nd::write_neighbor_advertisement(out, &advertisement, Some(own))
         });
         self.v6.nd_stats.advertisements_sent += 1;
-    }
-
-    /// Sends an ND message of at most `room` bytes written by `write`,
-    /// with hop limit 255, straight to `mac` (ND never waits for ND).
-    pub(crate) fn send_nd(
-        &mut self,
-        index: InterfaceIndex,
-        source: Ipv6Addr,
-        destination: Ipv6Addr,
-        mac: MacAddress,
-        room: usize,
-        write: impl FnOnce(&mut [u8]) -> usize,
-    ) {
-        let Some(message) = self.icmpv6_buffer(room, write, source, destination) else {
-            return;
-        };
-        self.send_link_local6(index, source, destination, mac, 255, None, message);
-    }
-
-    /// A buffer holding an ICMPv6 message written by `write`, sealed.
-    pub(crate) fn icmpv6_buffer(
-        &mut self,
-        room: usize,
-        write: impl FnOnce(&mut [u8]) -> usize,
-        source: Ipv6Addr,
-        destination: Ipv6Addr,
-    ) -> Option<PacketBuffer> {
-        let Ok(mut buffer) = self.pool.allocate() else {
-            self.v6.stats.no_buffer += 1;
-            return None;
-        };
-        let length = write(buffer.append(room).ok()?);
-        buffer.truncate(length);
-        wire::icmpv6::seal(buffer.data_mut(), source, destination);
-        Some(buffer)
-    }
-
-    /// Sends an ICMPv6 `message` on the link to `mac`, behind a fixed
-    /// header with `hop_limit` and the hop-by-hop header `hop_by_hop`.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one call per field of the packet, from two callers"
-    )]
-    pub(crate) fn send_link_local6(
-        &mut self,
-        index: InterfaceIndex,
-        source: Ipv6Addr,
-        destination: Ipv6Addr,
-        mac: MacAddress,
-        hop_limit: u8,
-        hop_by_hop: Option<&[u8; 8]>,
-        mut message: PacketBuffer,
-    ) {
-        let mut next = wire::ipv6::next_header::ICMPV6;
-        if let Some(extension) = hop_by_hop {
-            let Ok(bytes) = message.prepend(extension.len()) else {
-                return;
-            };
-            bytes.copy_from_slice(extension);
-            next = wire::ipv6::next_header::HOP_BY_HOP;
-        }
-        let mut header = Ipv6Header::new(source, destination, next, message.len());
-        header.hop_limit = hop_limit;
-        let Ok(bytes) = message.prepend(wire::ipv6::HEADER_LEN) else {
-            return;
-        };
-        header.write(bytes);
-        if self
-            .frame_and_enqueue(index, mac, EtherType::Ipv6, message)
-            .is_ok()
-        {
-            self.v6.stats.sent += 1;
-        }
-    }
-
-    /// The MAC of interface `index`.
-    pub(crate) fn own_mac(&self, index: InterfaceIndex) -> MacAddress {
-        self.interface(index)
-            .map_or(MacAddress::ZERO, |i| i.spec.mac)
     }
 }
 

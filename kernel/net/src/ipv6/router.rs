@@ -24,7 +24,7 @@ use super::address::FOREVER;
 use crate::interface::InterfaceIndex;
 use crate::ipv4::IpLayer;
 
-pub use routes::{Prefix, Router, Routes};
+pub use routes::{MAX_PREFIXES, MAX_ROUTERS, Prefix, Router, Routes};
 
 /// Router solicitations sent before giving up (RFC 4861 10).
 pub const MAX_ROUTER_SOLICITATIONS: u8 = 3;
@@ -203,7 +203,7 @@ impl IpLayer {
         let mac = MacAddress::ipv6_multicast(destination);
         let from = source.unwrap_or(Ipv6Addr::UNSPECIFIED);
         let room = nd::ROUTER_SOLICITATION_MAX_LEN;
-        self.send_nd(index, from, destination, mac, room, |out| {
+        self.send_nd(index, from, destination, Some(mac), room, |out| {
             nd::write_router_solicitation(out, source.map(|_| own))
         });
         self.v6.nd_stats.router_solicitations_sent += 1;

@@ -177,7 +177,8 @@ impl Link {
     fn check(&self) {
         let v6 = &self.a.ip.v6;
         assert!(v6.neighbors.len() <= net::ipv6::neighbor::TABLE_LIMIT);
-        assert!(v6.routes.routers().len() <= 8 && v6.routes.prefixes().len() <= 16);
+        assert!(v6.routes.routers().len() <= net::ipv6::MAX_ROUTERS);
+        assert!(v6.routes.prefixes().len() <= net::ipv6::MAX_PREFIXES);
         assert!(self.a.ipv6_dns_servers().len() <= net::ipv6::dns::MAX_SERVERS);
         let interface = self.a.ip.interface(LAN).expect("the interface");
         assert!(interface.ipv6.addresses.len() <= net::ipv6::address::MAX_ADDRESSES);
