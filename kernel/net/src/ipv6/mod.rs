@@ -172,7 +172,8 @@ impl Ipv6Layer {
     }
 
     /// Keys the stable-privacy addresses and the random delays, from a
-    /// key the random hypercall filled (see [`random::derive`]).
+    /// key the random hypercall filled (each derived under its own label
+    /// by SipHash, `random.rs`).
     pub fn set_secrets(&mut self, key: [u8; 16]) {
         self.secret = random::derive(&key, b"ipv6 stable-privacy secret (RFC 7217)");
         self.random = Random::new(random::derive(&key, b"ipv6 protocol delays"));
