@@ -21,6 +21,7 @@ const TARGETS: [(&str, u64); 7] = [
     ("bootinfo", 4),
     ("tcp", 8),
     ("stack", 8),
+    ("ipv6", 8),
 ];
 
 /// The hosted frame fuzzer's seconds in CI.

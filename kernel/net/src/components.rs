@@ -2,8 +2,9 @@
 //!
 //! - `net` (NET): the stack, its softint and timer, as a kernel service;
 //! - `lo0` (NET_IF): the loopback interface;
-//! - `ifconfig` (NET_IFCFG): `lo0` up as 127.0.0.1/8, and the boot
-//!   parameters `ip=`/`gw=` (or DHCP) for the first Ethernet interface.
+//! - `ifconfig` (NET_IFCFG): `lo0` up as 127.0.0.1/8, the boot
+//!   parameters `ip=`/`gw=` (or DHCP) for the first Ethernet interface,
+//!   and IPv6 (`ip6=`/`gw6=`, SLAAC by default).
 //!
 //! Drivers (virtif, virtio-net) are components of their own crates and
 //! attach at NET_IF or DEV.
@@ -12,7 +13,7 @@ use base::Context;
 use base::component::{Component, ComponentError, InitLevel};
 use log::warn;
 
-use crate::config::AddressConfig;
+use crate::config::{AddressConfig, Ipv6BootConfig};
 use crate::interface::InterfaceAddress;
 use crate::net::Net;
 
@@ -64,6 +65,10 @@ fn init_ifconfig(context: &Context<'_>) -> Result<(), ComponentError> {
         warn!("{error}; using DHCP");
         AddressConfig::Dhcp
     });
+    let ipv6 = Ipv6BootConfig::from_params(context.kernel().params()).unwrap_or_else(|error| {
+        warn!("{error}; IPv6 runs with its defaults");
+        Ipv6BootConfig::default()
+    });
     net.with_stack(context, |stack| {
         if let Some(lo) = stack.ip.interface_named("lo0") {
             let loopback = InterfaceAddress {
@@ -74,6 +79,7 @@ fn init_ifconfig(context: &Context<'_>) -> Result<(), ComponentError> {
             stack.set_address(lo, Some(loopback)).ok();
         }
         stack.set_pending_config(config);
+        stack.set_pending_ipv6(ipv6);
         Ok(())
     })
 }

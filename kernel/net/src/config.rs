@@ -1,19 +1,24 @@
-//! Interface configuration: the boot parameters `ip=` and `gw=`, and the
-//! ifconfig/route calls behind them.
+//! Interface configuration: the boot parameters `ip=`, `gw=`, `ip6=` and
+//! `gw6=`, and the ifconfig/route calls behind them.
 //!
 //! `ip=A.B.C.D/N` (prefix 24 if left out) with an optional `gw=A.B.C.D`
 //! configures the first Ethernet interface statically; `ip=dhcp` or
 //! `dhcp`, the default, starts the DHCP client on it; `ip=none` leaves it
-//! alone. The
-//! first Ethernet interface may attach before the NET_IFCFG level runs
-//! (virtif) or after it (PCI drivers at DEV); either way it gets the
-//! configuration once, when both exist.
+//! alone. IPv6 runs on every Ethernet interface by default, with a
+//! link-local address and SLAAC; `ip6=ADDRESS/N` (prefix 64 if left out)
+//! adds a static address to the first one and `gw6=ADDRESS` a default
+//! router there; `ip6=none` turns IPv6 off, `ip6.slaac=off` keeps
+//! advertised prefixes from forming addresses, `ip6.redirects=on`
+//! follows redirects. The first Ethernet interface may attach before the
+//! NET_IFCFG level runs (virtif) or after it (PCI drivers at DEV); either
+//! way it gets the configuration once, when both exist.
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use base::params::BootParams;
 
 use crate::interface::{InterfaceAddress, InterfaceIndex, LinkKind};
+use crate::ipv6::Ipv6Config;
 use alloc::string::String;
 
 use log::{info, warn};
@@ -100,11 +105,109 @@ pub fn parse_address(text: &str) -> Result<InterfaceAddress, ConfigError> {
     })
 }
 
+/// How IPv6 is configured at boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv6BootConfig {
+    /// How IPv6 runs.
+    pub config: Ipv6Config,
+    /// A static address and its prefix length, for the first Ethernet
+    /// interface.
+    pub address: Option<(Ipv6Addr, u8)>,
+    /// A default router there.
+    pub gateway: Option<Ipv6Addr>,
+}
+
+impl Default for Ipv6BootConfig {
+    /// The kernel's default: IPv6 on, with SLAAC, nothing static.
+    fn default() -> Self {
+        Self {
+            config: Ipv6Config {
+                enabled: true,
+                ..Ipv6Config::default()
+            },
+            address: None,
+            gateway: None,
+        }
+    }
+}
+
+impl Ipv6BootConfig {
+    /// Reads `ip6=`, `gw6=`, `ip6.slaac=` and `ip6.redirects=`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming what is wrong; the caller logs it and runs
+    /// IPv6 with its defaults.
+    pub fn from_params(params: &BootParams) -> Result<Self, ConfigError> {
+        let mut config = Self::default().config;
+        config.slaac = switch(params.get("ip6.slaac"), true, "ip6.slaac= is on or off")?;
+        config.accept_redirects = switch(
+            params.get("ip6.redirects"),
+            false,
+            "ip6.redirects= is on or off",
+        )?;
+        let gateway = match params.get("gw6") {
+            None => None,
+            Some(text) => Some(
+                text.parse::<Ipv6Addr>()
+                    .map_err(|_| ConfigError("gw6= is not an IPv6 address"))?,
+            ),
+        };
+        let address = match params.get("ip6") {
+            None | Some("auto") => None,
+            Some("none" | "off") => {
+                config.enabled = false;
+                None
+            }
+            Some(text) => Some(parse_address6(text)?),
+        };
+        Ok(Self {
+            config,
+            address,
+            gateway,
+        })
+    }
+}
+
+/// `on`/`off` (or `1`/`0`), `default` when absent.
+fn switch(value: Option<&str>, default: bool, error: &'static str) -> Result<bool, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some("on" | "1" | "yes") => Ok(true),
+        Some("off" | "0" | "no") => Ok(false),
+        Some(_) => Err(ConfigError(error)),
+    }
+}
+
+/// Parses `ADDRESS` or `ADDRESS/N` (IPv6).
+///
+/// # Errors
+/// [`ConfigError`].
+pub fn parse_address6(text: &str) -> Result<(Ipv6Addr, u8), ConfigError> {
+    let (address, prefix) = match text.split_once('/') {
+        Some((address, prefix)) => (address, Some(prefix)),
+        None => (text, None),
+    };
+    let address = address
+        .parse::<Ipv6Addr>()
+        .map_err(|_| ConfigError("ip6= is not an IPv6 address (ADDRESS/N, auto or none)"))?;
+    let prefix_length = match prefix {
+        None => 64,
+        Some(prefix) => prefix
+            .parse::<u8>()
+            .ok()
+            .filter(|&p| p <= 128)
+            .ok_or(ConfigError("ip6= has a prefix length outside 0..=128"))?,
+    };
+    Ok((address, prefix_length))
+}
+
 /// The pending configuration and whether it was applied.
 #[derive(Debug, Default)]
 pub struct PendingConfig {
     config: Option<AddressConfig>,
     applied: bool,
+    ipv6: Option<Ipv6BootConfig>,
+    ipv6_applied: bool,
 }
 
 impl Stack {
@@ -165,6 +268,47 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// Records how IPv6 runs and what the first Ethernet interface gets,
+    /// starts IPv6 on the interfaces that are up, and applies the rest if
+    /// that interface exists already.
+    pub fn set_pending_ipv6(&mut self, boot: Ipv6BootConfig) {
+        self.pending.ipv6 = Some(boot);
+        self.set_ipv6_config(boot.config);
+        if let Some(index) = self.first_ethernet() {
+            self.apply_pending_ipv6(index);
+        }
+    }
+
+    /// Applies the pending static IPv6 address and router to `index` if it
+    /// is the first Ethernet interface and they were not applied yet; a
+    /// part that fails is logged and the rest stays.
+    pub fn apply_pending_ipv6(&mut self, index: InterfaceIndex) {
+        let Some(boot) = self.pending.ipv6 else {
+            return;
+        };
+        if self.pending.ipv6_applied || self.first_ethernet() != Some(index) {
+            return;
+        }
+        self.pending.ipv6_applied = true;
+        let name = self
+            .ip
+            .interface(index)
+            .map_or_else(String::new, |i| i.name.clone());
+        if let Some((address, length)) = boot.address {
+            match self.add_address6(index, address, length) {
+                Ok(()) => info!("{name} is {address}/{length}, tentative until DAD passes"),
+                Err(error) => warn!("{name}: ip6={address}/{length} not configured: {error}"),
+            }
+        }
+        if let Some(gateway) = boot.gateway
+            && let Err(error) = self.set_default_router6(index, Some(gateway))
+        {
+            warn!("{name}: gw6={gateway} not configured: {error}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +336,31 @@ mod tests {
         assert!(config("ip=1.2.3.4/33").is_err());
         assert!(config("ip=1.2.3.4/x").is_err());
         assert!(config("ip=1.2.3.4 gw=foo").is_err());
+    }
+
+    fn ipv6(line: &str) -> Result<Ipv6BootConfig, ConfigError> {
+        Ipv6BootConfig::from_params(&BootParams::parse(line).0)
+    }
+
+    #[test]
+    fn ipv6_defaults_static_none_and_errors() {
+        let default = ipv6("").unwrap();
+        assert!(default.config.enabled && default.config.slaac);
+        assert!(!default.config.accept_redirects);
+        assert_eq!((default.address, default.gateway), (None, None));
+        let address: Ipv6Addr = "fd00:77::2".parse().unwrap();
+        let gateway: Ipv6Addr = "fe80::1".parse().unwrap();
+        let fixed = ipv6("ip6=fd00:77::2/64 gw6=fe80::1").unwrap();
+        assert_eq!(fixed.address, Some((address, 64)));
+        assert_eq!(fixed.gateway, Some(gateway));
+        assert_eq!(ipv6("ip6=fd00:77::2").unwrap().address, Some((address, 64)));
+        assert!(!ipv6("ip6=none").unwrap().config.enabled);
+        assert!(ipv6("ip6=auto").unwrap().config.enabled);
+        assert!(!ipv6("ip6.slaac=off").unwrap().config.slaac);
+        assert!(ipv6("ip6.redirects=on").unwrap().config.accept_redirects);
+        assert!(ipv6("ip6=fd00::1/129").is_err());
+        assert!(ipv6("ip6=10.0.0.1").is_err());
+        assert!(ipv6("gw6=fe80::g").is_err());
+        assert!(ipv6("ip6.slaac=maybe").is_err());
     }
 }

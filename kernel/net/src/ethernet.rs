@@ -1,12 +1,15 @@
 //! The link layer: Ethernet II framing, ARP, and loopback delivery.
 //!
-//! Output: an IP packet for a neighbour gets the neighbour's MAC from the
-//! ARP cache, or waits there while a request goes out. Input: frames are
-//! checked and split by EtherType; ARP is answered here (RFC 826's merge
-//! rule), IPv4 goes up. Loopback frames are bare IP packets.
+//! Output: an IPv4 packet for a neighbour gets the neighbour's MAC from
+//! the ARP cache, or waits there while a request goes out; an IPv6 packet
+//! gets it from the neighbor cache the same way (a solicitation goes
+//! out), or from its group (33:33 and the group's last four bytes, RFC
+//! 2464). Input: frames are checked and split by EtherType; ARP is
+//! answered here (RFC 826's merge rule), IPv4 and IPv6 go up. Loopback
+//! frames are bare IP packets of either version.
 
 use alloc::vec::Vec;
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use wire::arp::PACKET_LEN;
 use wire::ethernet::HEADER_LEN;
@@ -21,6 +24,14 @@ use crate::ipv4::{IpLayer, OutputError};
 pub enum LinkInput {
     /// An IPv4 packet, link header stripped.
     Ipv4(PacketBuffer),
+    /// An IPv6 packet, link header stripped; `link_multicast` when the
+    /// frame went to a link-layer group (ICMPv6 errors never answer those).
+    Ipv6 {
+        /// The packet.
+        packet: PacketBuffer,
+        /// The frame's destination was a group.
+        link_multicast: bool,
+    },
     /// Handled here (ARP) or dropped.
     Consumed,
 }
@@ -64,7 +75,44 @@ impl IpLayer {
         }
     }
 
-    fn frame_and_enqueue(
+    /// Sends an IPv6 packet to `neighbour` on `index`: to a group's MAC,
+    /// or to the neighbor cache's (a packet waiting for a solicitation's
+    /// answer counts as sent).
+    ///
+    /// # Errors
+    /// [`OutputError::QueueFull`] when the interface dropped it.
+    pub(crate) fn link_output6(
+        &mut self,
+        index: InterfaceIndex,
+        neighbour: Ipv6Addr,
+        packet: PacketBuffer,
+    ) -> Result<(), OutputError> {
+        let Some(interface) = self.interface(index) else {
+            return Err(OutputError::NoRoute);
+        };
+        if interface.spec.kind == LinkKind::Loopback {
+            return self.enqueue(index, packet);
+        }
+        if neighbour.is_multicast() {
+            let mac = MacAddress::ipv6_multicast(neighbour);
+            return self.frame_and_enqueue(index, mac, EtherType::Ipv6, packet);
+        }
+        let now = self.now_ns;
+        if let Some(mac) = self.v6.neighbors.resolve(now, index, neighbour) {
+            return self.frame_and_enqueue(index, mac, EtherType::Ipv6, packet);
+        }
+        let timing = self.nud_timing(index);
+        if self
+            .v6
+            .neighbors
+            .hold(now, index, neighbour, packet, timing)
+        {
+            self.send_solicitation(index, neighbour, None);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn frame_and_enqueue(
         &mut self,
         index: InterfaceIndex,
         destination: MacAddress,
@@ -153,7 +201,13 @@ impl IpLayer {
             return LinkInput::Consumed;
         }
         if interface.spec.kind == LinkKind::Loopback {
-            return LinkInput::Ipv4(frame);
+            return match frame.data().first().map(|byte| byte >> 4) {
+                Some(6) => LinkInput::Ipv6 {
+                    packet: frame,
+                    link_multicast: false,
+                },
+                _ => LinkInput::Ipv4(frame),
+            };
         }
         let own_mac = interface.spec.mac;
         let header = match EthernetHeader::parse(frame.data()) {
@@ -165,6 +219,10 @@ impl IpLayer {
         frame.strip_front(HEADER_LEN);
         match header.ether_type {
             EtherType::Ipv4 => LinkInput::Ipv4(frame),
+            EtherType::Ipv6 => LinkInput::Ipv6 {
+                packet: frame,
+                link_multicast: header.destination.is_multicast(),
+            },
             EtherType::Arp => {
                 self.arp_input(index, frame.data());
                 LinkInput::Consumed

@@ -2,16 +2,20 @@
 //! applications and tools, on [`Net`].
 //!
 //! Interfaces are named as the stack names them (`lo0`, `vif0`, `vioif0`).
+//! IPv6 calls take an interface name too: addresses are per interface,
+//! and so are the default routers and zones of link-local addresses.
 //! Each call takes the stack lock once and leaves like every stack call
 //! (queued frames out, waiters woken, the timer armed).
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use base::Context;
 
 use crate::interface::{InterfaceAddress, InterfaceCounters, InterfaceIndex, LinkKind};
+use crate::ipv6::address::Ipv6InterfaceAddress;
+use crate::ipv6::neighbor::NudState;
 use crate::net::Net;
 use crate::route::Route;
 use crate::stack::InterfaceError;
@@ -34,6 +38,8 @@ pub struct InterfaceInfo {
     pub up: bool,
     /// IPv4 address.
     pub address: Option<InterfaceAddress>,
+    /// IPv6 addresses, with their states.
+    pub ipv6: Vec<Ipv6InterfaceAddress>,
     /// Counters.
     pub counters: InterfaceCounters,
 }
@@ -54,6 +60,7 @@ impl Net {
                     mtu: i.spec.mtu,
                     up: i.up,
                     address: i.address,
+                    ipv6: i.ipv6.addresses.clone(),
                     counters: i.counters,
                 })
                 .collect()
@@ -155,5 +162,80 @@ impl Net {
     /// `netstat -r`: every route.
     pub fn routes(&self, context: &Context<'_>) -> Vec<Route> {
         self.with_stack(context, |stack| stack.ip.routes.iter().copied().collect())
+    }
+
+    /// `ifconfig NAME inet6 ADDRESS/N`: a static address, checked by DAD
+    /// before it is used.
+    ///
+    /// # Errors
+    /// [`InterfaceError`].
+    pub fn add_interface_address6(
+        &self,
+        context: &Context<'_>,
+        name: &str,
+        address: Ipv6Addr,
+        prefix_length: u8,
+    ) -> Result<(), InterfaceError> {
+        self.with_stack(context, |stack| {
+            stack.add_address6(Self::named(stack, name)?, address, prefix_length)
+        })
+    }
+
+    /// `ifconfig NAME inet6 ADDRESS -alias`.
+    ///
+    /// # Errors
+    /// [`InterfaceError`].
+    pub fn remove_interface_address6(
+        &self,
+        context: &Context<'_>,
+        name: &str,
+        address: Ipv6Addr,
+    ) -> Result<(), InterfaceError> {
+        self.with_stack(context, |stack| {
+            stack.remove_address6(Self::named(stack, name)?, address)
+        })
+    }
+
+    /// `route add -inet6 default ROUTER` on `name` (or, with `None`,
+    /// delete the configured one).
+    ///
+    /// # Errors
+    /// [`InterfaceError`].
+    pub fn set_default_router6(
+        &self,
+        context: &Context<'_>,
+        name: &str,
+        router: Option<Ipv6Addr>,
+    ) -> Result<(), InterfaceError> {
+        self.with_stack(context, |stack| {
+            stack.set_default_router6(Self::named(stack, name)?, router)
+        })
+    }
+
+    /// `ndp -a`: the neighbor cache (interface, address, MAC if known,
+    /// NUD state).
+    pub fn ipv6_neighbors(
+        &self,
+        context: &Context<'_>,
+    ) -> Vec<(InterfaceIndex, Ipv6Addr, Option<MacAddress>, NudState)> {
+        self.with_stack(context, |stack| stack.ip.v6.neighbors.entries().collect())
+    }
+
+    /// The DNS servers routers advertised (RFC 8106), in force now, most
+    /// recently advertised first: what the resolver asks.
+    pub fn ipv6_dns_servers(&self, context: &Context<'_>) -> Vec<Ipv6Addr> {
+        self.with_stack(context, |stack| stack.ipv6_dns_servers())
+    }
+
+    /// The interface named `name`, for the zone of a link-local address.
+    ///
+    /// # Errors
+    /// [`InterfaceError::NoSuchInterface`].
+    pub fn interface_index(
+        &self,
+        context: &Context<'_>,
+        name: &str,
+    ) -> Result<InterfaceIndex, InterfaceError> {
+        self.with_stack(context, |stack| Self::named(stack, name))
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! A driver implements [`NetworkDevice`] and attaches it with
 //! [`crate::Net::attach`]; the stack then owns an [`Interface`] for it:
-//! name, link kind, MAC, MTU, up/down, its IPv4 address, counters and a
+//! name, link kind, MAC, MTU, up/down, its IPv4 address, its IPv6 state
+//! (addresses with their DAD and lifetime states, groups, what routers
+//! said: [`crate::ipv6::address::InterfaceIpv6`]), counters and a
 //! bounded send queue. Output never calls the driver directly: frames go
 //! to the send queue and are handed to the driver when the stack leaves
 //! its lock, so a busy device gives back-pressure (the frame waits in the
@@ -32,7 +34,7 @@ pub struct InterfaceIndex(pub u16);
 pub enum LinkKind {
     /// Ethernet II frames.
     Ethernet,
-    /// IPv4 packets with no link header (`lo0`).
+    /// IP packets (either version) with no link header (`lo0`).
     Loopback,
 }
 
@@ -141,6 +143,8 @@ pub struct Interface {
     pub up: bool,
     /// The configured address.
     pub address: Option<InterfaceAddress>,
+    /// IPv6: addresses and their states, groups, link parameters.
+    pub ipv6: crate::ipv6::address::InterfaceIpv6,
     /// Counters.
     pub counters: InterfaceCounters,
     pub(crate) device: Arc<dyn NetworkDevice>,
@@ -195,6 +199,7 @@ impl fmt::Debug for Interface {
             .field("name", &self.name)
             .field("up", &self.up)
             .field("address", &self.address)
+            .field("ipv6", &self.ipv6.addresses)
             .finish()
     }
 }

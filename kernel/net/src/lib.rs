@@ -1,5 +1,6 @@
-//! The net faction: interfaces, packet buffers, IPv4, ARP, ICMP, UDP, TCP
-//! and the socket API, as portable kernel code.
+//! The net faction: interfaces, packet buffers, IPv4, IPv6, ARP, ICMP,
+//! Neighbor Discovery, UDP, TCP and the socket API, as portable kernel
+//! code.
 //!
 //! Layers, bottom up, each in its own module:
 //!
@@ -9,6 +10,8 @@
 //! | [`interface`] | ifnet: what drivers attach, per-interface state |
 //! | [`ethernet`], [`arp`] | framing and neighbour resolution |
 //! | [`ipv4`] | input checks, reassembly, routing, output, fragmentation |
+//! | [`ipv6`] | the same for IPv6, with ICMPv6, ND, SLAAC, MLD, RDNSS |
+//! | [`reassembly`] | fragment reassembly with bounds, for both families |
 //! | [`icmp`], [`udp`] | echo and errors; datagrams |
 //! | `tcp` (crate `kernel/net/tcp`) | the TCP engine, sans-IO |
 //! | [`dhcp`] | the DHCP client (crate `kernel/net/dhcp`) in the stack |
@@ -47,11 +50,13 @@ pub mod ifconfig;
 mod input;
 pub mod interface;
 pub mod ipv4;
+pub mod ipv6;
 pub mod loopback;
 pub mod memory;
 pub mod net;
 mod ping;
 pub mod ports;
+pub mod reassembly;
 pub mod route;
 mod slab;
 pub mod socket;

@@ -9,11 +9,12 @@
 //! | `udp` | endpoints and their queues' slots | [`crate::udp`] |
 //! | `sockets` | descriptors and their wait queues | [`crate::socket::table`] |
 //! | `arp` | cache entries | [`crate::arp`] |
-//! | `reassembly` | datagrams and fragment records | [`crate::ipv4::reassembly`] |
+//! | `nd` | IPv6 neighbor entries, interface addresses, routers, prefixes, DNS servers | [`crate::ipv6`] |
+//! | `reassembly` | datagrams and fragment records, both families | [`crate::reassembly`] |
 //! | `net` | the input queue's slots | `input.rs` |
 //!
-//! Packets held anywhere (socket queues, ARP's waiting packets,
-//! fragments) are pool blocks, charged once to `packet_pool`. Each charge
+//! Packets held anywhere (socket queues, packets waiting for ARP or
+//! Neighbor Discovery, fragments) are pool blocks, charged once to `packet_pool`. Each charge
 //! is an atomic add on a path that allocates anyway; nothing is charged
 //! per packet. A refused charge drops what it was for and counts it.
 //!
@@ -101,6 +102,7 @@ impl Net {
         };
         let mut freed = stack.ip.reassembly.shrink(now, level);
         freed += stack.ip.arp.shrink(now, level);
+        freed += stack.ip.v6.shrink(now, level);
         freed += stack.tcp.shrink_idle(now, idle_ns);
         freed += stack.udp.shrink();
         self.finish(context, &mut stack);

@@ -26,6 +26,7 @@ use crate::interface::{
     Interface, InterfaceAddress, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice,
 };
 use crate::ipv4::IpLayer;
+use crate::ipv6::{ErrorReport, Ipv6Input, Upper};
 use crate::memory::{Budget, TcpBudget};
 use crate::ports::EphemeralPorts;
 use crate::route::{Route, RouteError};
@@ -63,8 +64,11 @@ pub enum InterfaceError {
     TooManyInterfaces,
     /// The routing table refused.
     Route(RouteError),
-    /// Prefix length above 32, or an address that cannot be a host's.
+    /// Prefix length above 32 (128 for IPv6), or an address that cannot
+    /// be a host's.
     InvalidAddress,
+    /// The interface holds as many IPv6 addresses as it may.
+    TooManyAddresses,
 }
 
 impl core::fmt::Display for InterfaceError {
@@ -74,6 +78,7 @@ impl core::fmt::Display for InterfaceError {
             Self::TooManyInterfaces => f.write_str("too many interfaces"),
             Self::Route(error) => write!(f, "{error}"),
             Self::InvalidAddress => f.write_str("invalid interface address"),
+            Self::TooManyAddresses => f.write_str("too many addresses on the interface"),
         }
     }
 }
@@ -111,8 +116,12 @@ impl Stack {
         let mut tcp = tcp::Tcp::new(tcp_config, seeds.tcp);
         // An engine without sockets holds nothing: the budget takes it.
         tcp.set_memory_budget(Arc::new(TcpBudget(memory.account("tcp"))));
+        let mut ip = IpLayer::new(pool, seeds.identification);
+        // IPv6's keys are derived, under their own labels, from the port
+        // key (a SipHash key too, from the random hypercall).
+        ip.v6.set_secrets(seeds.ports);
         Self {
-            ip: IpLayer::new(pool, seeds.identification),
+            ip,
             icmp: Icmp::default(),
             udp: Udp::new(budget("udp")),
             tcp,
@@ -161,11 +170,13 @@ impl Stack {
             spec,
             up: false,
             address: None,
+            ipv6: Default::default(),
             counters: Default::default(),
             device,
             send_queue: Default::default(),
         });
         self.apply_pending(index);
+        self.apply_pending_ipv6(index);
         Ok(index)
     }
 
@@ -175,7 +186,8 @@ impl Stack {
             .ok_or(InterfaceError::NoSuchInterface)
     }
 
-    /// Brings an interface up or down (ifconfig up/down).
+    /// Brings an interface up or down (ifconfig up/down); IPv6 starts
+    /// and stops with it (see [`crate::ipv6`]).
     ///
     /// # Errors
     /// [`InterfaceError::NoSuchInterface`].
@@ -185,6 +197,9 @@ impl Stack {
         if !up {
             interface.send_queue.clear();
             self.ip.arp.flush_interface(index);
+            self.ip.stop_ipv6(index);
+        } else {
+            self.ip.start_ipv6(index);
         }
         Ok(())
     }
@@ -267,8 +282,13 @@ impl Stack {
 
     /// One received frame from interface `index`.
     pub fn input(&mut self, index: InterfaceIndex, frame: PacketBuffer) {
-        let LinkInput::Ipv4(packet) = self.ip.link_input(index, frame) else {
-            return;
+        let packet = match self.ip.link_input(index, frame) {
+            LinkInput::Ipv4(packet) => packet,
+            LinkInput::Ipv6 {
+                packet,
+                link_multicast,
+            } => return self.input6(index, packet, link_multicast),
+            LinkInput::Consumed => return,
         };
         if self.dhcp_wants(index, &packet) {
             self.dhcp_input(packet);
@@ -314,10 +334,45 @@ impl Stack {
         }
     }
 
+    /// An IPv6 packet: ICMPv6 and ND stay in the IP layer; TCP and UDP
+    /// and the errors about them would go to the transports.
+    fn input6(&mut self, index: InterfaceIndex, packet: PacketBuffer, link_multicast: bool) {
+        match self.ip.ipv6_input(index, packet, link_multicast) {
+            Ipv6Input::Transport(upper) => self.deliver6(upper),
+            Ipv6Input::Error(report) => self.error_report6(report),
+            Ipv6Input::Consumed => {}
+        }
+        if core::mem::take(&mut self.ip.v6.icmp.reply_arrived) {
+            self.icmp.reply_arrived = true;
+        }
+    }
+
+    /// TCP and UDP over IPv6 arrive with the transports' IPv6 step; until
+    /// then a segment or datagram is refused with a port unreachable, so
+    /// the peer fails at once instead of timing out.
+    fn deliver6(&mut self, upper: Upper) {
+        self.ip.v6.stats.no_transport += 1;
+        if upper.link_multicast || upper.header.destination.is_multicast() {
+            return;
+        }
+        let kind = wire::Icmpv6Kind::DestinationUnreachable {
+            code: wire::icmpv6::unreachable::PORT,
+        };
+        let invoking = upper.packet.data();
+        self.ip
+            .send_error6(upper.interface, &upper.header, invoking, kind, false);
+    }
+
+    /// An ICMPv6 error about a packet we sent: the transports' IPv6 step
+    /// hands it to the connection it names, as `unreachable_input` does
+    /// for IPv4; until then it is counted only.
+    fn error_report6(&mut self, _report: ErrorReport) {}
+
     /// Runs every timer due now.
     pub fn on_timer(&mut self) {
         let now = self.now_ns();
         self.ip.arp_timers();
+        self.ip.ipv6_timers();
         self.ip.reassembly.on_timer(now);
         self.tcp.on_timer(now, &mut self.ip);
         self.dhcp_timer();
@@ -328,6 +383,7 @@ impl Stack {
         [
             self.ip.arp.next_deadline(),
             self.ip.reassembly.next_deadline(),
+            self.ip.ipv6_next_deadline(),
             self.tcp.next_deadline(),
             self.dhcp.as_ref().and_then(DhcpSession::next_deadline),
         ]

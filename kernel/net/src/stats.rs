@@ -1,6 +1,7 @@
 //! The stack's counters as text: interfaces, then each protocol.
 //!
-//! First a line per interface and route, then one `layer name value`
+//! First a line per interface and route (IPv6: per address, default
+//! router, on-link prefix and DNS server), then one `layer name value`
 //! line per counter, so that people read it and scripts grep it (the
 //! appliance serves it at `/stats`).
 
@@ -61,6 +62,7 @@ impl Stack {
                 ("rate_limited", icmp.rate_limited),
             ],
         )?;
+        self.write_ipv6_counters(out)?;
         let udp = &self.udp.stats;
         counters(
             out,
@@ -116,7 +118,107 @@ impl Stack {
         for route in self.ip.routes.iter() {
             writeln!(out, "route {route}")?;
         }
+        self.write_ipv6_lines(out)
+    }
+
+    /// `inet6`, `router6`, `prefix6` and `dns6` lines.
+    fn write_ipv6_lines(&self, out: &mut dyn Write) -> fmt::Result {
+        for interface in &self.ip.interfaces {
+            for address in &interface.ipv6.addresses {
+                writeln!(out, "inet6 {} {address}", interface.name)?;
+            }
+        }
+        let now = self.now_ns();
+        let left = |until: u64| match until {
+            crate::ipv6::address::FOREVER => alloc::string::String::from("forever"),
+            until => alloc::format!("{}s", until.saturating_sub(now) / 1_000_000_000),
+        };
+        let routes = &self.ip.v6.routes;
+        for router in routes.routers() {
+            let (address, index) = (router.address, router.interface.0);
+            writeln!(
+                out,
+                "router6 {address} if {index} for {}",
+                left(router.expires_ns)
+            )?;
+        }
+        for prefix in routes.prefixes() {
+            writeln!(out, "prefix6 {prefix} for {}", left(prefix.expires_ns))?;
+        }
+        for server in self.ip.v6.dns.current(now) {
+            let (address, index) = (server.address, server.interface.0);
+            writeln!(
+                out,
+                "dns6 {address} if {index} for {}",
+                left(server.expires_ns)
+            )?;
+        }
         Ok(())
+    }
+
+    /// The `ipv6`, `icmp6` and `nd` counters.
+    fn write_ipv6_counters(&self, out: &mut dyn Write) -> fmt::Result {
+        let v6 = &self.ip.v6;
+        let ip = &v6.stats;
+        let fragments = &v6.reassembly.stats;
+        counters(
+            out,
+            "ipv6",
+            &[
+                ("received", ip.received),
+                ("delivered", ip.delivered),
+                ("sent", ip.sent),
+                ("bad_header", ip.bad_header),
+                ("not_for_us", ip.not_for_us),
+                ("martian_source", ip.martian_source),
+                ("extension_drops", ip.extension_drops),
+                ("unknown_next_header", ip.unknown_next_header),
+                ("no_transport", ip.no_transport),
+                ("no_route", ip.no_route),
+                ("no_buffer", ip.no_buffer),
+                ("fragments_received", fragments.fragments),
+                ("reassembled", fragments.reassembled),
+                ("reassembly_dropped", fragments.dropped),
+                ("atomic_fragments", ip.atomic_fragments),
+                ("fragments_sent", ip.fragments_sent),
+            ],
+        )?;
+        let icmp = &v6.icmp.stats;
+        counters(
+            out,
+            "icmp6",
+            &[
+                ("received", icmp.received),
+                ("malformed", icmp.malformed),
+                ("echo_replies", icmp.echo_replies),
+                ("echo_replies_received", icmp.echo_replies_received),
+                ("errors_sent", icmp.errors_sent),
+                ("errors_received", icmp.errors_received),
+                ("rate_limited", icmp.rate_limited),
+            ],
+        )?;
+        let nd = &v6.nd_stats;
+        let cache = &v6.neighbors.stats;
+        counters(
+            out,
+            "nd",
+            &[
+                ("solicitations_sent", nd.solicitations_sent),
+                ("solicitations_received", nd.solicitations_received),
+                ("advertisements_sent", nd.advertisements_sent),
+                ("advertisements_received", nd.advertisements_received),
+                ("router_solicitations_sent", nd.router_solicitations_sent),
+                ("router_advertisements", nd.router_advertisements),
+                ("redirects_ignored", nd.redirects_ignored),
+                ("invalid", nd.invalid),
+                ("dad_conflicts", nd.dad_conflicts),
+                ("neighbors", v6.neighbors.len() as u64),
+                ("dropped_unresolved", cache.dropped_unresolved),
+                ("unreachable", cache.unreachable),
+                ("mld_reports_sent", nd.mld_reports_sent),
+                ("mld_queries", nd.mld_queries),
+            ],
+        )
     }
 }
 

@@ -97,6 +97,7 @@ fn assert_well_formed(frame: &[u8]) {
     match header.ether_type {
         EtherType::Arp => drop(ArpPacket::parse(payload).expect("an ARP packet")),
         EtherType::Ipv4 => drop(Ipv4Header::parse(payload).expect("an IPv4 header")),
+        EtherType::Ipv6 => drop(wire::Ipv6Header::parse(payload).expect("an IPv6 header")),
         EtherType::Other(kind) => panic!("a frame of EtherType {kind:#06x}"),
     }
 }
@@ -302,6 +303,7 @@ fn the_templates_hold_every_protocol_the_stack_speaks() {
                     _ => "other",
                 });
             }
+            EtherType::Ipv6 => seen.push("ipv6"),
             EtherType::Other(_) => seen.push("other"),
         }
     }

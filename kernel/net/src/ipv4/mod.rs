@@ -100,6 +100,8 @@ pub struct IpLayer {
     pub arp: ArpCache,
     /// Fragments in reassembly.
     pub reassembly: Reassembly,
+    /// IPv6 beside IPv4 (see [`crate::ipv6`]).
+    pub v6: crate::ipv6::Ipv6Layer,
     /// Where packet buffers come from.
     pub pool: PacketPool,
     /// Counters.
@@ -123,6 +125,7 @@ impl IpLayer {
             routes: RouteTable::default(),
             arp: ArpCache::new(Budget::new(pool.memory().account("arp"))),
             reassembly: Reassembly::new(Budget::new(pool.memory().account("reassembly"))),
+            v6: crate::ipv6::Ipv6Layer::new(&pool),
             pool,
             stats: IpStats::default(),
             now_ns: 0,

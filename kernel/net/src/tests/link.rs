@@ -113,6 +113,21 @@ impl Link {
         }
     }
 
+    /// 10.0.0.1 and 10.0.0.2 with IPv6 running too, both link-local
+    /// addresses through DAD and the first router solicitations out.
+    pub fn new_ipv6() -> Link {
+        let mut link = Link::new();
+        link.sync();
+        let config = crate::ipv6::Ipv6Config {
+            enabled: true,
+            ..Default::default()
+        };
+        link.a.set_ipv6_config(config);
+        link.b.set_ipv6_config(config);
+        link.advance(100_000_000, link.now_ns + 3_000_000_000);
+        link
+    }
+
     /// Sets both stacks' clocks to now.
     pub fn sync(&mut self) {
         self.a.set_now(self.now_ns);
@@ -132,6 +147,15 @@ fn deliver(stack: &mut Stack, frames: Vec<PacketBuffer>, filter: fn(&mut Vec<u8>
             .copy_from_slice(&bytes);
         stack.input(InterfaceIndex(0), copy);
     }
+}
+
+/// The link-local address of `stack`'s interface, once DAD passed.
+pub fn link_local(stack: &Stack) -> core::net::Ipv6Addr {
+    stack
+        .ip
+        .interface(InterfaceIndex(0))
+        .and_then(|i| i.ipv6.link_local())
+        .expect("a link-local address through DAD")
 }
 
 /// A UDP endpoint of `stack` bound to `port` on every address.

@@ -4,6 +4,8 @@
 mod abuse;
 mod ecn;
 mod hostile;
-mod link;
+mod ipv6;
+mod ipv6_abuse;
+pub(crate) mod link;
 mod protocols;
 mod udp_delivery;

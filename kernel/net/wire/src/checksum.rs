@@ -1,4 +1,4 @@
-//! The Internet checksum (RFC 1071) and the IPv4 pseudo-header.
+//! The Internet checksum (RFC 1071) and the IPv4 and IPv6 pseudo-headers.
 //!
 //! [`Checksum`] accumulates the one's-complement sum of 16-bit big-endian
 //! words over any number of byte slices. Every slice but the last must have
@@ -8,7 +8,7 @@
 //! value to store in a header; a received packet verifies when the sum over
 //! it, checksum field included, finishes as 0.
 
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A running Internet checksum.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,6 +60,42 @@ impl Checksum {
             .add_u16(length)
     }
 
+    /// Adds the IPv6 pseudo-header (RFC 8200 8.1) of TCP, UDP and ICMPv6:
+    /// source, destination, the upper-layer length and next header.
+    pub fn add_ipv6_pseudo_header(
+        &mut self,
+        source: Ipv6Addr,
+        destination: Ipv6Addr,
+        next_header: u8,
+        length: u32,
+    ) -> &mut Self {
+        self.add(&source.octets())
+            .add(&destination.octets())
+            .add(&length.to_be_bytes())
+            .add_u16(u16::from(next_header))
+    }
+
+    /// Adds the pseudo-header of either family, for transports that hold
+    /// an `IpAddr` pair. A pair of mixed families (no real packet has
+    /// one) is summed as two IPv4-mapped IPv6 addresses.
+    pub fn add_pseudo_header(
+        &mut self,
+        source: IpAddr,
+        destination: IpAddr,
+        protocol: u8,
+        length: u32,
+    ) -> &mut Self {
+        match (source, destination) {
+            (IpAddr::V4(source), IpAddr::V4(destination)) => {
+                let length = u16::try_from(length).unwrap_or(u16::MAX);
+                self.add_ipv4_pseudo_header(source, destination, protocol, length)
+            }
+            (source, destination) => {
+                self.add_ipv6_pseudo_header(to_v6(source), to_v6(destination), protocol, length)
+            }
+        }
+    }
+
     /// The one's complement of the folded sum: the value for the header.
     pub fn finish(&self) -> u16 {
         let mut sum = self.sum;
@@ -68,6 +104,13 @@ impl Checksum {
         }
         // The fold above leaves at most 16 significant bits.
         !(sum as u16)
+    }
+}
+
+fn to_v6(address: IpAddr) -> Ipv6Addr {
+    match address {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
     }
 }
 
@@ -119,5 +162,28 @@ mod tests {
             .finish();
         let by_bytes = checksum(&[10, 0, 0, 1, 10, 0, 0, 2, 0, 6, 0, 40]);
         assert_eq!(by_fields, by_bytes);
+        let generic = Checksum::new()
+            .add_pseudo_header(source.into(), destination.into(), 6, 40)
+            .finish();
+        assert_eq!(generic, by_bytes);
+    }
+
+    #[test]
+    fn ipv6_pseudo_header_matches_the_bytes_it_stands_for() {
+        let source: Ipv6Addr = "fe80::1".parse().unwrap();
+        let destination: Ipv6Addr = "ff02::1".parse().unwrap();
+        let by_fields = Checksum::new()
+            .add_ipv6_pseudo_header(source, destination, 58, 0x1_0008)
+            .finish();
+        let mut bytes = [0u8; 40];
+        bytes[..16].copy_from_slice(&source.octets());
+        bytes[16..32].copy_from_slice(&destination.octets());
+        bytes[32..36].copy_from_slice(&0x1_0008u32.to_be_bytes());
+        bytes[39] = 58;
+        assert_eq!(by_fields, checksum(&bytes));
+        let generic = Checksum::new()
+            .add_pseudo_header(source.into(), destination.into(), 58, 0x1_0008)
+            .finish();
+        assert_eq!(generic, by_fields);
     }
 }

@@ -20,6 +20,13 @@ impl MacAddress {
     /// 00:00:00:00:00:00 (ARP requests' unknown target).
     pub const ZERO: Self = Self([0; 6]);
 
+    /// The group address an IPv6 multicast address maps to (RFC 2464 7):
+    /// 33:33 and the address's last four bytes.
+    pub fn ipv6_multicast(group: core::net::Ipv6Addr) -> Self {
+        let [.., a, b, c, d] = group.octets();
+        Self([0x33, 0x33, a, b, c, d])
+    }
+
     /// Whether the group bit is set (broadcast and multicast).
     pub fn is_multicast(self) -> bool {
         self.0[0] & 1 != 0
@@ -40,7 +47,9 @@ pub enum EtherType {
     Ipv4,
     /// 0x0806.
     Arp,
-    /// Anything else (IPv6, LLDP, …): dropped and counted by the stack.
+    /// 0x86DD.
+    Ipv6,
+    /// Anything else (LLDP, VLAN tags, …): dropped and counted by the stack.
     Other(u16),
 }
 
@@ -50,6 +59,7 @@ impl EtherType {
         match value {
             0x0800 => Self::Ipv4,
             0x0806 => Self::Arp,
+            0x86dd => Self::Ipv6,
             other => Self::Other(other),
         }
     }
@@ -59,6 +69,7 @@ impl EtherType {
         match self {
             Self::Ipv4 => 0x0800,
             Self::Arp => 0x0806,
+            Self::Ipv6 => 0x86dd,
             Self::Other(other) => other,
         }
     }
@@ -133,5 +144,15 @@ mod tests {
         assert_eq!(EthernetHeader::parse(&bytes), Err(WireError::Unsupported));
         assert!(MacAddress::BROADCAST.is_multicast());
         assert_eq!(std::format!("{}", header.source), "02:00:00:00:00:01");
+        assert_eq!(EtherType::from_u16(0x86dd), EtherType::Ipv6);
+        assert_eq!(EtherType::Ipv6.to_u16(), 0x86dd);
+    }
+
+    #[test]
+    fn ipv6_groups_map_to_33_33_and_their_last_four_bytes() {
+        let group: core::net::Ipv6Addr = "ff02::1:ff12:3456".parse().unwrap();
+        let mac = MacAddress::ipv6_multicast(group);
+        assert_eq!(mac, MacAddress([0x33, 0x33, 0xff, 0x12, 0x34, 0x56]));
+        assert!(mac.is_multicast());
     }
 }
