@@ -1,26 +1,49 @@
-//! TCP services for application images: a listener served by an acceptor
-//! thread that starts one kernel thread per connection.
+//! TCP services for application images: one event loop per service, a
+//! state machine per connection.
 //!
-//! [`listen`] binds a port and hands every accepted connection to a
-//! handler in a thread of its own, up to [`Limits::max_connections`] at
-//! once; past that a new connection is closed at once, so a flood cannot
-//! exhaust memory. Every connection gets TCP keepalive, and
-//! [`read_or_idle`] ends one that stays silent for
-//! [`Limits::idle_timeout_ns`], so idle or dead clients cannot hold the
-//! places for good. The appliance and the kv appliance serve through it.
+//! [`listen`] binds a port and starts one kernel thread that polls the
+//! listener and every connection (non-blocking sockets) and hands each
+//! ready connection to the service's [`Protocol`]: bytes in, bytes out.
+//! A connection costs memory, not a thread: its session, an entry in the
+//! loop's tables and, only while the socket will not take its output, an
+//! outbox ([`Buffer`]); all of it charged to the kernel's `serve` memory
+//! account. At [`Limits::max_connections`], or when that account refuses,
+//! the loop stops accepting and leaves connections in the kernel's
+//! backlog, which refuses the rest. Every connection gets TCP keepalive,
+//! and one that waits for input longer than [`Limits::idle_timeout_ns`]
+//! is closed, so idle or dead clients cannot hold places for good. The
+//! appliance and the kv appliance serve through it.
+//!
+//! `poll` costs the kernel a scan of every descriptor per wakeup (see
+//! `kernel/net/src/socket/poll.rs`); a loop with n connections pays that
+//! once per pass, however many of them are ready.
 
 #![no_std]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+mod buffer;
+mod connection;
+mod event_loop;
+mod protocol;
+mod table;
 
 use alloc::sync::Arc;
 use core::fmt;
 use core::net::{Ipv4Addr, SocketAddrV4};
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use kernel::Context;
-use kernel::net::{Errno, Fd, Net, PollEvents, PollFd, SocketOption, SocketType};
+use kernel::net::{Errno, Net, SocketOption, SocketType};
+
+pub use buffer::{Buffer, Refused};
+pub use protocol::{Io, Protocol, Want};
+
+/// The memory account every service's loop and connections charge.
+pub const ACCOUNT: &str = "serve";
 
 /// How much one service may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,24 +57,34 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 512 connections, a backlog of 128, two minutes of silence.
+    /// 100,000 connections (memory is the real bound), a backlog of 1,024,
+    /// two minutes of silence.
     fn default() -> Self {
         Self {
-            max_connections: 512,
-            backlog: 128,
+            max_connections: 100_000,
+            backlog: 1024,
             idle_timeout_ns: 120_000_000_000,
         }
     }
 }
 
-/// Connections a service accepted, and those it closed at once because it
-/// was at its limit (or had no thread for them).
+/// What a service's loop did with its connections.
 #[derive(Debug, Default)]
 pub struct Counters {
     /// Accepted.
     pub connections: AtomicU64,
-    /// Closed at once.
+    /// Open now.
+    pub open: AtomicU64,
+    /// Lost in `accept`: the kernel had no descriptor or memory for them
+    /// and reset them.
     pub refused: AtomicU64,
+    /// Times accepting stopped because memory or descriptors ran out.
+    pub limited: AtomicU64,
+    /// Closed after waiting for input longer than the idle timeout.
+    pub timed_out: AtomicU64,
+    /// Times a connection was parked: woken by a hang-up while its output
+    /// could not move (the peer closed its side; our send buffer is full).
+    pub parked: AtomicU64,
 }
 
 /// Why a service could not start.
@@ -59,7 +92,7 @@ pub struct Counters {
 pub enum StartError {
     /// A socket call failed.
     Socket(Errno),
-    /// The acceptor thread could not be started.
+    /// The loop's thread or buffers could not be had.
     Thread,
 }
 
@@ -80,124 +113,88 @@ impl From<Errno> for StartError {
     }
 }
 
-/// What serves one connection: runs in the connection's own thread with
-/// the service's shared state; the connection is closed when it returns.
-pub type Handler<S> = fn(&Context<'_>, &S, Fd);
-
-/// One service: its name (for threads), port, limits and handler.
+/// One service: its name (for its thread), port, limits and protocol.
 #[derive(Debug)]
-pub struct Service<S> {
-    /// Names the acceptor's and the connections' threads.
+pub struct Service<P> {
+    /// Names the loop's thread.
     pub name: &'static str,
     /// The TCP port on every address.
     pub port: u16,
     /// What it may take.
     pub limits: Limits,
     /// What serves a connection.
-    pub handler: Handler<S>,
+    pub protocol: P,
 }
 
-/// Binds `service`'s port and starts its acceptor thread; `state` is
-/// shared by every connection, `counters` count them.
+/// Binds `service`'s port and starts its event loop; `counters` count
+/// its connections (several services may share them).
 ///
 /// # Errors
 /// [`StartError`].
-pub fn listen<S: Send + Sync + 'static>(
+pub fn listen<P: Protocol>(
     context: &Context<'_>,
     net: &Arc<Net>,
-    service: Service<S>,
-    state: Arc<S>,
+    service: Service<P>,
     counters: Arc<Counters>,
 ) -> Result<(), StartError> {
     let listener = net.socket(context, SocketType::Stream)?;
-    net.set_option(context, listener, SocketOption::ReuseAddress(true))?;
-    let address = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, service.port);
-    net.bind(context, listener, address)?;
-    net.listen(context, listener, service.limits.backlog)?;
-    let acceptor = Acceptor {
-        net: net.clone(),
-        service,
-        state,
-        counters,
-        active: Arc::new(AtomicUsize::new(0)),
+    let bound = bind(context, net, listener, &service);
+    if let Err(error) = bound {
+        let _ = net.close(context, listener);
+        return Err(error.into());
+    }
+    let account = context.kernel().memory().account(ACCOUNT);
+    let Service {
+        name,
+        limits,
+        protocol,
+        ..
+    } = service;
+    let event_loop =
+        event_loop::EventLoop::new(net.clone(), protocol, limits, counters, account, listener);
+    let Some(mut event_loop) = event_loop else {
+        let _ = net.close(context, listener);
+        return Err(StartError::Thread);
     };
     context
         .kernel()
         .arc()
-        .spawn_detached(acceptor.service.name, move |context| {
-            acceptor.run(context, listener);
-        })
+        .spawn_detached(name, move |context| event_loop.run(context))
         .map(|_| ())
         .map_err(|_| StartError::Thread)
 }
 
-/// The acceptor thread's state.
-struct Acceptor<S> {
-    net: Arc<Net>,
-    service: Service<S>,
-    state: Arc<S>,
-    counters: Arc<Counters>,
-    /// Connections being served now.
-    active: Arc<AtomicUsize>,
-}
-
-impl<S: Send + Sync + 'static> Acceptor<S> {
-    fn run(&self, context: &Context<'_>, listener: Fd) {
-        loop {
-            let connection = match self.net.accept(context, listener) {
-                Ok((connection, _peer)) => connection,
-                Err(Errno::BadDescriptor | Errno::InvalidArgument) => return,
-                Err(_) => continue, // A connection that failed; the next one waits.
-            };
-            self.counters.connections.fetch_add(1, Relaxed);
-            if !self.start_serving(context, connection) {
-                self.counters.refused.fetch_add(1, Relaxed);
-                let _ = self.net.close(context, connection);
-            }
-        }
-    }
-
-    /// Starts `connection`'s thread; false at the limit or without one.
-    fn start_serving(&self, context: &Context<'_>, connection: Fd) -> bool {
-        if self.active.load(Relaxed) >= self.service.limits.max_connections {
-            return false;
-        }
-        let _ = self
-            .net
-            .set_option(context, connection, SocketOption::KeepAlive(true));
-        self.active.fetch_add(1, Relaxed);
-        let (net, state, active) = (self.net.clone(), self.state.clone(), self.active.clone());
-        let handler = self.service.handler;
-        let started = context
-            .kernel()
-            .arc()
-            .spawn_detached(self.service.name, move |context| {
-                handler(context, &state, connection);
-                let _ = net.close(context, connection);
-                active.fetch_sub(1, Relaxed);
-            });
-        if started.is_err() {
-            self.active.fetch_sub(1, Relaxed);
-        }
-        started.is_ok()
-    }
-}
-
-/// Reads from `connection`, giving up (as `Ok(0)`, end of stream) when it
-/// has been silent for `idle_timeout_ns`.
-///
-/// # Errors
-/// The read's error.
-pub fn read_or_idle(
+/// Makes `listener` a non-blocking listener on `service`'s port.
+fn bind<P>(
     context: &Context<'_>,
     net: &Net,
-    connection: Fd,
-    buffer: &mut [u8],
-    idle_timeout_ns: u64,
-) -> Result<usize, Errno> {
-    let mut poll = [PollFd::new(connection, PollEvents::READABLE)];
-    if net.poll(context, &mut poll, Some(idle_timeout_ns))? == 0 {
-        return Ok(0);
+    listener: kernel::net::Fd,
+    service: &Service<P>,
+) -> Result<(), Errno> {
+    net.set_option(context, listener, SocketOption::ReuseAddress(true))?;
+    net.set_option(context, listener, SocketOption::NonBlocking(true))?;
+    let address = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, service.port);
+    net.bind(context, listener, address)?;
+    net.listen(context, listener, service.limits.backlog)
+}
+
+impl Counters {
+    /// Writes the counters as `services name value` lines.
+    ///
+    /// # Errors
+    /// Only those of `out`.
+    pub fn write_stats(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        let lines = [
+            ("connections", &self.connections),
+            ("connections_open", &self.open),
+            ("refused", &self.refused),
+            ("accept_paused", &self.limited),
+            ("timed_out", &self.timed_out),
+            ("parked", &self.parked),
+        ];
+        for (name, counter) in lines {
+            writeln!(out, "services {name} {}", counter.load(Relaxed))?;
+        }
+        Ok(())
     }
-    net.read(context, connection, buffer)
 }

@@ -1,24 +1,25 @@
 //! TCP discard (RFC 863): reads everything, counts it, sends nothing.
 
+use alloc::sync::Arc;
 use core::sync::atomic::Ordering::Relaxed;
 
-use kernel::Context;
-use kernel::net::Fd;
+use serve::{Io, Protocol, Want};
 
 use super::Services;
 
-const CHUNK: usize = 16 * 1024;
+/// The discard service.
+pub(super) struct Discard(pub(super) Arc<Services>);
 
-pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) {
-    let net = services.net();
-    let mut buffer = alloc::vec![0u8; CHUNK];
-    while let Ok(count) = super::read_or_idle(context, net, connection, &mut buffer) {
-        if count == 0 {
-            return;
-        }
-        services
-            .stats()
-            .discarded_bytes
-            .fetch_add(count as u64, Relaxed);
+impl Protocol for Discard {
+    type Session = ();
+
+    fn open(&self, _io: &mut Io<'_, '_>) -> ((), Want) {
+        ((), Want::Input)
+    }
+
+    fn advance(&self, _session: &mut (), input: &[u8], _io: &mut Io<'_, '_>) -> Want {
+        let stats = self.0.stats();
+        stats.discarded_bytes.fetch_add(input.len() as u64, Relaxed);
+        Want::Input
     }
 }

@@ -1,28 +1,29 @@
 //! TCP echo (RFC 862): every byte back until the peer closes.
+//!
+//! Bytes go back as they arrive; what the socket does not take waits in
+//! the connection's outbox, and the loop reads no more until it is sent.
 
+use alloc::sync::Arc;
 use core::sync::atomic::Ordering::Relaxed;
 
-use kernel::Context;
-use kernel::net::Fd;
+use serve::{Io, Protocol, Want};
 
 use super::Services;
 
-/// Bytes moved per read.
-const CHUNK: usize = 16 * 1024;
+/// The echo service.
+pub(super) struct Echo(pub(super) Arc<Services>);
 
-pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) {
-    let net = services.net();
-    let mut buffer = alloc::vec![0u8; CHUNK];
-    loop {
-        let Ok(count) = super::read_or_idle(context, net, connection, &mut buffer) else {
-            return;
-        };
-        if count == 0 || net.write(context, connection, &buffer[..count]).is_err() {
-            return;
-        }
-        services
-            .stats()
-            .echoed_bytes
-            .fetch_add(count as u64, Relaxed);
+impl Protocol for Echo {
+    type Session = ();
+
+    fn open(&self, _io: &mut Io<'_, '_>) -> ((), Want) {
+        ((), Want::Input)
+    }
+
+    fn advance(&self, _session: &mut (), input: &[u8], io: &mut Io<'_, '_>) -> Want {
+        io.send(input);
+        let stats = self.0.stats();
+        stats.echoed_bytes.fetch_add(input.len() as u64, Relaxed);
+        Want::Input
     }
 }

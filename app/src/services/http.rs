@@ -1,18 +1,23 @@
 //! A small HTTP/1.1 server: `/`, `/stats`, keep-alive.
 //!
-//! Requests are read into a fixed buffer and parsed by `httparse` until
-//! the head is complete; a head longer than the buffer or with more than
-//! [`MAX_HEADERS`] lines, a request that is not HTTP/1.x or a body (this
-//! server takes none) ends in a 4xx answer and the connection closes.
-//! HTTP/1.1 connections stay open unless the client says
-//! `Connection: close`; HTTP/1.0 ones close unless it says `keep-alive`.
+//! Requests are parsed by `httparse` as they arrive; the start of a head
+//! that has not arrived whole waits in the connection's buffer. A head
+//! longer than [`HEAD_LIMIT`] or with more than [`MAX_HEADERS`] lines, a
+//! request that is not HTTP/1.x or a body (this server takes none) ends
+//! in a 4xx answer and the connection closes. Pipelined requests are
+//! answered in order; while [`OUTPUT_HIGH_WATER`] bytes of replies wait
+//! to be sent, the rest wait too. HTTP/1.1 connections stay open unless
+//! the client says `Connection: close`; HTTP/1.0 ones close unless it
+//! says `keep-alive`.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::fmt::Write;
 use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::Context;
-use kernel::net::{Fd, SocketOption};
+use kernel::net::SocketOption;
+use serve::{Buffer, Io, Protocol, Want};
 
 use super::Services;
 use super::http_date::write_date_header;
@@ -21,6 +26,8 @@ use super::http_date::write_date_header;
 const HEAD_LIMIT: usize = 8 * 1024;
 /// The most header lines a request head may have.
 const MAX_HEADERS: usize = 32;
+/// Responses waiting to be sent beyond which pipelined requests wait.
+const OUTPUT_HIGH_WATER: usize = 64 * 1024;
 
 const INDEX: &str = "<!doctype html>\n<html><head><title>anykernel</title></head>\n<body><h1>anykernel</h1>\n<p>This page is served by a TCP/IP stack of its own, in a kernel written against one hypercall interface.</p>\n<p><a href=\"/stats\">/stats</a>: the kernel's counters.</p>\n</body></html>\n";
 
@@ -46,38 +53,73 @@ enum Head<'a> {
     TooManyHeaders,
 }
 
-pub(super) fn serve(context: &Context<'_>, services: &Services, connection: Fd) {
-    let net = services.net();
-    let _ = net.set_option(context, connection, SocketOption::NoDelay(true));
-    let mut buffer = alloc::vec![0u8; HEAD_LIMIT];
-    let mut filled = 0;
-    loop {
-        let (length, request) = match parse(&buffer[..filled]) {
-            Head::Complete(length, request) => (length, request),
-            Head::Partial if filled < buffer.len() => {
-                match super::read_or_idle(context, net, connection, &mut buffer[filled..]) {
-                    Ok(0) | Err(_) => return,
-                    Ok(count) => filled += count,
+/// The HTTP service. A connection's state is the start of a request head
+/// that has not arrived whole (or requests waiting for the replies before
+/// them to drain): nothing at all between requests.
+pub(super) struct Http(pub(super) Arc<Services>);
+
+impl Protocol for Http {
+    type Session = Buffer;
+
+    fn open(&self, io: &mut Io<'_, '_>) -> (Buffer, Want) {
+        let _ = io
+            .net()
+            .set_option(io.context(), io.fd(), SocketOption::NoDelay(true));
+        (Buffer::new(), Want::Input)
+    }
+
+    fn advance(&self, waiting: &mut Buffer, input: &[u8], io: &mut Io<'_, '_>) -> Want {
+        if waiting.is_empty() {
+            let (taken, want) = self.answer_all(input, io);
+            return keep(waiting, &input[taken..], want, io);
+        }
+        if waiting.extend(io.account(), input).is_err() {
+            return Want::Close;
+        }
+        let (taken, want) = self.answer_all(waiting.as_slice(), io);
+        waiting.consume(taken);
+        want
+    }
+}
+
+/// Keeps the `rest` of the input that no answer took, for the next call.
+fn keep(waiting: &mut Buffer, rest: &[u8], want: Want, io: &Io<'_, '_>) -> Want {
+    if want == Want::Close || rest.is_empty() {
+        return want;
+    }
+    match waiting.extend(io.account(), rest) {
+        Ok(()) => want,
+        Err(_) => Want::Close,
+    }
+}
+
+impl Http {
+    /// Answers every whole request at the start of `bytes`, until the
+    /// replies pile up; how many bytes that took, and what next.
+    fn answer_all(&self, bytes: &[u8], io: &mut Io<'_, '_>) -> (usize, Want) {
+        let mut taken = 0;
+        loop {
+            if io.pending() >= OUTPUT_HIGH_WATER {
+                return (taken, Want::Resume);
+            }
+            let rest = &bytes[taken..];
+            let (length, request) = match parse(rest) {
+                Head::Complete(length, request) if length <= HEAD_LIMIT => (length, request),
+                Head::Partial if rest.len() < HEAD_LIMIT => return (taken, Want::Input),
+                Head::Complete(..) | Head::Partial | Head::TooManyHeaders => {
+                    send(io, &Reply::error(431, "head too long\n"));
+                    return (taken, Want::Close);
                 }
-                continue;
+                Head::Invalid => {
+                    self.0.stats().http_requests.fetch_add(1, Relaxed);
+                    send(io, &Reply::error(400, "bad request\n"));
+                    return (taken, Want::Close);
+                }
+            };
+            taken += length;
+            if !answer(io, &self.0, &request) {
+                return (taken, Want::Close);
             }
-            Head::Partial | Head::TooManyHeaders => {
-                let reply = Reply::error(431, "head too long\n");
-                send(context, services, connection, &reply);
-                return;
-            }
-            Head::Invalid => {
-                services.stats().http_requests.fetch_add(1, Relaxed);
-                let reply = Reply::error(400, "bad request\n");
-                send(context, services, connection, &reply);
-                return;
-            }
-        };
-        let keep_alive = answer(context, services, connection, &request);
-        buffer.copy_within(length..filled, 0);
-        filled -= length;
-        if !keep_alive {
-            return;
         }
     }
 }
@@ -105,27 +147,17 @@ impl<'a> Reply<'a> {
 }
 
 /// Answers one request; whether the connection stays open.
-fn answer(
-    context: &Context<'_>,
-    services: &Services,
-    connection: Fd,
-    request: &Request<'_>,
-) -> bool {
+fn answer(io: &mut Io<'_, '_>, services: &Services, request: &Request<'_>) -> bool {
     services.stats().http_requests.fetch_add(1, Relaxed);
     if request.has_body {
-        send(
-            context,
-            services,
-            connection,
-            &Reply::error(413, "no bodies here\n"),
-        );
+        send(io, &Reply::error(413, "no bodies here\n"));
         return false;
     }
     let stats;
     let (status, kind, body) = match (request.method, request.path) {
         ("GET" | "HEAD", "/" | "/index.html") => (200, "text/html", INDEX),
         ("GET" | "HEAD", "/stats") => {
-            stats = stats_text(context, services);
+            stats = stats_text(io.context(), services);
             (200, "text/plain", stats.as_str())
         }
         ("GET" | "HEAD", _) => (404, "text/plain", "not found\n"),
@@ -138,11 +170,12 @@ fn answer(
         keep_alive: request.keep_alive,
         head_only: request.method == "HEAD",
     };
-    send(context, services, connection, &reply) && request.keep_alive
+    send(io, &reply);
+    request.keep_alive
 }
 
-/// Writes `reply`; whether it went out.
-fn send(context: &Context<'_>, services: &Services, connection: Fd, reply: &Reply<'_>) -> bool {
+/// Sends `reply` (what the socket does not take now waits in order).
+fn send(io: &mut Io<'_, '_>, reply: &Reply<'_>) {
     let mut response = String::with_capacity(200 + reply.body.len());
     let _ = write!(
         response,
@@ -150,7 +183,7 @@ fn send(context: &Context<'_>, services: &Services, connection: Fd, reply: &Repl
         reply.status,
         reason(reply.status)
     );
-    let _ = write_date_header(&mut response, context.time_of_day_ns());
+    let _ = write_date_header(&mut response, io.context().time_of_day_ns());
     let _ = write!(
         response,
         "Server: anykernel\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
@@ -165,10 +198,7 @@ fn send(context: &Context<'_>, services: &Services, connection: Fd, reply: &Repl
     if !reply.head_only {
         response.push_str(reply.body);
     }
-    services
-        .net()
-        .write(context, connection, response.as_bytes())
-        .is_ok()
+    io.send(response.as_bytes());
 }
 
 fn reason(status: u16) -> &'static str {
@@ -201,11 +231,15 @@ fn stats_text(context: &Context<'_>, services: &Services) -> String {
         let _ = stack.write_stats(&mut text);
     });
     let s = services.stats();
+    let c = services.counters();
     let _ = writeln!(
         text,
-        "services connections {} refused {} echoed_bytes {} discarded_bytes {} source_bytes {} http_requests {}",
-        services.counters().connections.load(Relaxed),
-        services.counters().refused.load(Relaxed),
+        "services connections {} connections_open {} refused {} accept_paused {} timed_out {} echoed_bytes {} discarded_bytes {} source_bytes {} http_requests {}",
+        c.connections.load(Relaxed),
+        c.open.load(Relaxed),
+        c.refused.load(Relaxed),
+        c.limited.load(Relaxed),
+        c.timed_out.load(Relaxed),
         s.echoed_bytes.load(Relaxed),
         s.discarded_bytes.load(Relaxed),
         s.source_bytes.load(Relaxed),

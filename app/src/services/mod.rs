@@ -8,10 +8,11 @@
 //! | UDP 7 | echo: every datagram back to its sender |
 //! | TCP 80 | HTTP/1.1 with keep-alive: `/` and `/stats` |
 //!
-//! ICMP echo is the stack's own. Each TCP service runs through
-//! [`serve`]: an acceptor thread, one kernel thread per connection up to
-//! 512 at once per service, TCP keepalive, and connections silent for two
-//! minutes closed ([`serve::Limits`]'s defaults).
+//! ICMP echo is the stack's own. Each TCP service is a [`serve`] event
+//! loop: one kernel thread per service, a small state machine per
+//! connection, as many connections as memory holds (up to 100,000 per
+//! service), TCP keepalive, and connections silent for two minutes
+//! closed ([`serve::Limits`]'s defaults).
 
 mod discard;
 mod echo;
@@ -24,16 +25,16 @@ use alloc::sync::Arc;
 use core::sync::atomic::AtomicU64;
 
 use kernel::Context;
-use kernel::net::{Errno, Fd, Net};
-use serve::{Counters, Limits, Service};
+use kernel::net::{Errno, Net};
+use serve::{Counters, Limits, Protocol, Service};
 
 pub use serve::StartError as ServeError;
 pub use source::chargen_byte;
 
 /// The limits every service runs with.
 const LIMITS: Limits = Limits {
-    max_connections: 512,
-    backlog: 128,
+    max_connections: 100_000,
+    backlog: 1024,
     idle_timeout_ns: 120_000_000_000,
 };
 
@@ -101,10 +102,11 @@ impl Services {
             stats: ServiceStats::default(),
             counters: Arc::default(),
         });
-        services.listen(context, "echo", 7, echo::serve)?;
-        services.listen(context, "discard", 9, discard::serve)?;
-        services.listen(context, "source", 19, source::serve)?;
-        services.listen(context, "http", 80, http::serve)?;
+        services.listen(context, "echo", 7, echo::Echo(services.clone()))?;
+        let discard = discard::Discard(services.clone());
+        services.listen(context, "discard", 9, discard)?;
+        services.listen(context, "source", 19, source::Source(services.clone()))?;
+        services.listen(context, "http", 80, http::Http(services.clone()))?;
         udp_echo::start(context, &services)?;
         Ok(services)
     }
@@ -125,34 +127,19 @@ impl Services {
     }
 
     fn listen(
-        self: &Arc<Self>,
+        &self,
         context: &Context<'_>,
         name: &'static str,
         port: u16,
-        handler: serve::Handler<Self>,
+        protocol: impl Protocol,
     ) -> Result<(), StartError> {
         let service = Service {
             name,
             port,
             limits: LIMITS,
-            handler,
+            protocol,
         };
-        let counters = self.counters.clone();
-        serve::listen(context, &self.net, service, self.clone(), counters)?;
+        serve::listen(context, &self.net, service, self.counters.clone())?;
         Ok(())
     }
-}
-
-/// Reads from `connection`, giving up (as `Ok(0)`, end of stream) when it
-/// has been silent for the services' idle timeout.
-///
-/// # Errors
-/// The read's error.
-pub(crate) fn read_or_idle(
-    context: &Context<'_>,
-    net: &Net,
-    connection: Fd,
-    buffer: &mut [u8],
-) -> Result<usize, Errno> {
-    serve::read_or_idle(context, net, connection, buffer, LIMITS.idle_timeout_ns)
 }

@@ -7,8 +7,8 @@
 //! (the largest value, `-I`; default 1 MiB), and every kernel parameter
 //! (`ip=`, `mem=`, `log=`…). The store's hash is keyed from the kernel's
 //! random source, so clients cannot aim their keys at one bucket. Each
-//! connection is a [`kv::Session`] in a thread of its own ([`serve`]),
-//! all sharing one store behind a kernel mutex.
+//! connection is a [`kv::Session`] driven by the service's event loop
+//! ([`serve`]), all sharing one store behind a kernel mutex.
 
 mod connection;
 
@@ -29,7 +29,6 @@ const DEFAULT_MEMORY: usize = 64 << 20;
 
 /// What every connection shares.
 pub(crate) struct Shared {
-    pub(crate) net: Arc<Net>,
     pub(crate) store: Mutex<Store>,
 }
 
@@ -68,23 +67,16 @@ fn start(context: &Context<'_>, kernel: &Arc<Kernel>) -> Result<(), alloc::strin
         .map_err(|error| format!("no random seed for the store: {error}"))?;
     let store = Store::new(config, seed, clock(context));
     let shared = Arc::new(Shared {
-        net: net.clone(),
         store: Mutex::new(store),
     });
     let service = Service {
         name: "kv",
         port: PORT,
         limits: Limits::default(),
-        handler: connection::serve,
+        protocol: connection::Memcached(shared),
     };
-    serve::listen(
-        context,
-        &net,
-        service,
-        shared,
-        Arc::new(Counters::default()),
-    )
-    .map_err(|error| format!("port {PORT}: {error}"))
+    serve::listen(context, &net, service, Arc::new(Counters::default()))
+        .map_err(|error| format!("port {PORT}: {error}"))
 }
 
 /// The store's limits from the boot parameters.
