@@ -2,7 +2,8 @@
 //! each configuration of the test matrix's), boot times,
 //! guest figures, the appliance's network figures; with `--hosted`, the
 //! network figures of hosted kernels; with `--vs linux` (linux.rs), the
-//! appliance against a Debian Linux guest.
+//! appliance against a Debian Linux guest; with `--vs linux --kv` (kv.rs),
+//! the kv appliance against Debian's memcached.
 //!
 //! For each of q35 + qboot and microvm, N boots of the appliance measure
 //! QEMU spawn -> first serial line and spawn -> `anykernel: ready`, plus the
@@ -22,6 +23,7 @@ use crate::paths::bench_json_path;
 use crate::setup::{Need, ensure};
 
 mod hosted;
+mod kv;
 mod linux;
 mod network;
 mod report;
@@ -29,6 +31,7 @@ mod stats;
 mod target;
 
 pub use hosted::hosted_bench_verb;
+pub use kv::kv_versus_linux_verb;
 pub use linux::versus_linux_verb;
 
 use report::Series;
