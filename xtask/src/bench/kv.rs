@@ -34,6 +34,7 @@ mod memaslap;
 mod memory;
 mod server;
 mod table;
+mod watched;
 
 use server::{Servers, Sizes};
 

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use qemu_tests::Qemu;
 
-use super::memaslap::{self, KEY_BYTES, Length, Load, Report, VALUE_BYTES};
+use super::memaslap::{KEY_BYTES, Length, Load, Report, VALUE_BYTES};
 use super::server::{Endpoint, Servers, Sizes, ready, statistics};
+use super::watched;
 use crate::bench::linux::initramfs::READY_LINE;
 use crate::bench::linux::measure::{Kind, Link};
 
@@ -142,7 +143,13 @@ pub fn checked(endpoint: Endpoint, load: &Load) -> Result<Checked, String> {
         Length::Seconds(seconds) => seconds + 60,
         Length::Operations(count) => count / SLOWEST_RATE + 60,
     };
-    let report = memaslap::run(&endpoint.server(), load, Duration::from_secs(deadline))?;
+    let served = || {
+        let stats = statistics(endpoint)?;
+        let count = |name: &str| stats.get(name).copied().unwrap_or(0);
+        Ok(count("cmd_get") + count("cmd_set"))
+    };
+    let deadline = Duration::from_secs(deadline);
+    let report = watched::run(&endpoint.server(), load, deadline, served)?;
     let after = statistics(endpoint).map_err(|error| format!("after the load: {error}"))?;
     let delta = |name: &str| {
         let count = |stats: &BTreeMap<String, u64>| stats.get(name).copied().unwrap_or(0);

@@ -5,14 +5,12 @@
 //! bytes and the set:get mix. Each of [`CONNECTIONS`] connections keeps a
 //! window of its last `-w` keys and gets only keys it has set, so a get
 //! misses only when the server dropped the item. memaslap exits 0 even
-//! when the server vanishes in the middle, so the caller checks the
-//! server's own counters; a run past its deadline is killed (`timeout`).
+//! when the server vanishes in the middle and waits forever on one that
+//! stops answering, so watched.rs runs it watching the server's counters.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
-
-use crate::command::describe;
 
 /// Connections, all on one thread: QEMU, memaslap and the guest share
 /// two cores.
@@ -81,41 +79,28 @@ pub fn arguments(server: &str, configuration: &Path, load: &Load) -> Vec<String>
     words
 }
 
-/// Runs `load` against `server`, killed after `deadline`; call it from a
-/// thread inside the guest's namespace when on a tap.
-pub fn run(server: &str, load: &Load, deadline: Duration) -> Result<Report, String> {
-    let file = std::env::temp_dir().join(format!(
+/// The `-F` file for `load`, written to a temporary folder.
+pub fn write_configuration(load: &Load) -> Result<PathBuf, String> {
+    let name = format!(
         "xtask-memaslap-{}-{}.cfg",
         std::process::id(),
         load.set_share
-    ));
+    );
+    let file = std::env::temp_dir().join(name);
     std::fs::write(&file, configuration(load.set_share))
         .map_err(|error| format!("{}: {error}", file.display()))?;
+    Ok(file)
+}
+
+/// memaslap for `load` against `server`, killed by `timeout` after
+/// `deadline`.
+pub fn command(server: &str, configuration: &Path, load: &Load, deadline: Duration) -> Command {
     let mut command = Command::new("timeout");
+    let seconds = deadline.as_secs().to_string();
     command
-        .args([
-            "--kill-after=5",
-            &deadline.as_secs().to_string(),
-            "memcaslap",
-        ])
-        .args(arguments(server, &file, load));
-    command.stdin(Stdio::null());
-    let result = command.output();
-    let _ = std::fs::remove_file(&file);
-    let result =
-        result.map_err(|error| format!("cannot start `{}`: {error}", describe(&command)))?;
-    // memaslap says what went wrong on stdout.
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    match result.status.success() {
-        true => parse(&stdout),
-        false => Err(format!(
-            "`{}` failed ({}): {} {}",
-            describe(&command),
-            result.status,
-            tail(&stdout),
-            String::from_utf8_lossy(&result.stderr).trim()
-        )),
-    }
+        .args(["--kill-after=5", &seconds, "memcaslap"])
+        .args(arguments(server, configuration, load));
+    command
 }
 
 /// The figures of memaslap's report: `Run time: 3.0s Ops: 91629 TPS:
@@ -160,7 +145,7 @@ fn average_latency(report: &str) -> Option<f64> {
 }
 
 /// The last lines of `text`, for an error.
-fn tail(text: &str) -> String {
+pub fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().rev().take(3).collect();
     lines.into_iter().rev().collect::<Vec<_>>().join(" / ")
 }
