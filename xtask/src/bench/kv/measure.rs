@@ -81,7 +81,12 @@ pub fn with_guest<R: Send + 'static>(
             .take(4)
             .map(|l| l.text.as_str())
             .collect();
-        format!("{error} (last serial lines, newest first: {last:?})")
+        // A panic's message comes before its backtrace: name it first.
+        let panic = outcome.lines.iter().find(|l| l.text.contains("panic: "));
+        match panic {
+            Some(line) => format!("{error} (the guest {})", line.text.trim()),
+            None => format!("{error} (last serial lines, newest first: {last:?})"),
+        }
     })
 }
 
