@@ -75,6 +75,8 @@ pub enum Verb {
     },
     /// `bench --vs linux`: the appliance against a Debian Linux guest.
     BenchVersusLinux(VersusLinuxOptions),
+    /// `bench --vs linux --kv`: the kv appliance against Debian's memcached.
+    BenchKvVersusLinux(VersusLinuxOptions),
     Fuzz {
         seconds: u64,
     },
@@ -165,8 +167,8 @@ enum Words {
     },
 }
 
-/// `bench [--runs N] [--hosted]` or `bench --vs linux [--runs N] [--quick]
-/// [--accel tcg|kvm] [--profile]`.
+/// `bench [--runs N] [--hosted]` or `bench --vs linux [--kv] [--runs N]
+/// [--quick] [--accel tcg|kvm] [--profile]`.
 #[derive(Args, Debug)]
 struct BenchWords {
     #[arg(long, value_parser = value_parser!(u32).range(1..))]
@@ -182,6 +184,9 @@ struct BenchWords {
     accel: Option<Accel>,
     #[arg(long, requires = "vs")]
     profile: bool,
+    /// The kv appliance against Debian's memcached.
+    #[arg(long, requires = "vs", conflicts_with = "profile")]
+    kv: bool,
 }
 
 /// Parses the words after `cargo xtask`.
@@ -212,12 +217,16 @@ impl BenchWords {
                 hosted: self.hosted,
             };
         };
-        Verb::BenchVersusLinux(VersusLinuxOptions {
+        let options = VersusLinuxOptions {
             runs: self.runs.unwrap_or(if self.quick { 1 } else { 5 }),
             quick: self.quick,
             accel: self.accel.unwrap_or(Accel::Tcg),
             profile: self.profile,
-        })
+        };
+        match self.kv {
+            true => Verb::BenchKvVersusLinux(options),
+            false => Verb::BenchVersusLinux(options),
+        }
     }
 }
 

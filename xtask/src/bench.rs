@@ -3,7 +3,8 @@
 //! guest figures, the appliance's network figures; with `--hosted`, the
 //! network, bootstrap and memory figures of hosted kernels (hosted.rs,
 //! bootstrap.rs); with `--vs linux` (linux.rs), the
-//! appliance against a Debian Linux guest.
+//! appliance against a Debian Linux guest; with `--vs linux --kv` (kv.rs),
+//! the kv appliance against Debian's memcached.
 //!
 //! For each of q35 + qboot and microvm, N boots of the appliance measure
 //! QEMU spawn -> first serial line and spawn -> `anykernel: ready`, plus the
@@ -24,6 +25,7 @@ use crate::setup::{Need, ensure};
 
 mod bootstrap;
 mod hosted;
+mod kv;
 mod linux;
 mod network;
 mod report;
@@ -31,6 +33,7 @@ mod stats;
 mod target;
 
 pub use hosted::hosted_bench_verb;
+pub use kv::kv_versus_linux_verb;
 pub use linux::versus_linux_verb;
 
 use report::Series;

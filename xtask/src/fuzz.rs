@@ -13,7 +13,7 @@ use crate::command::{cargo, find_program, output, run, tool};
 
 /// The fuzz crate's test files and the seconds each of their targets gets
 /// in CI: the parsers are cheap, the engines and the stack deep.
-const TARGETS: [(&str, u64); 7] = [
+const TARGETS: [(&str, u64); 8] = [
     ("wire", 2),
     ("acpi", 2),
     ("dhcp", 4),

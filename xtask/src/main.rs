@@ -58,6 +58,11 @@ verbs:
                         raw figures in bench-vs-linux.json (+ .png with gnuplot).
                         --quick: microvm, 1 run; --profile: perf on QEMU while
                         the appliance moves bulk data
+  bench --vs linux --kv [--runs N] [--quick] [--accel tcg|kvm]
+                        the kv appliance against Debian's memcached in the Linux
+                        guest: same QEMU (microvm), 64 MiB cache, memaslap load;
+                        smallest memory; kv by mem= limit; raw figures in
+                        bench-kv.json (--quick: 1 run)
   fuzz [--seconds N]    run every fuzz target N seconds (default 60): the fuzz
                         crate's (coverage-guided with cargo-bolero and nightly)
                         and the hosted frame fuzzer; `test` runs them ~45 s
@@ -129,6 +134,7 @@ fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
         } => bench::bench_verb(*runs)?,
         Verb::Bench { runs, hosted: true } => bench::hosted_bench_verb(*runs)?,
         Verb::BenchVersusLinux(options) => bench::versus_linux_verb(options)?,
+        Verb::BenchKvVersusLinux(options) => bench::kv_versus_linux_verb(options)?,
         Verb::Fuzz { seconds } => fuzz_verb(*seconds)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -342,3 +342,15 @@ fn fuzz_takes_a_positive_duration() {
     assert!(parse_words("fuzz --seconds 0").is_err());
     assert!(parse_words("fuzz --seconds soon").is_err());
 }
+
+/// `--kv` picks the kv appliance's comparison, with the same options.
+#[test]
+fn bench_versus_linux_kv() {
+    let kv = parse_words("bench --vs linux --kv --runs 3");
+    assert!(matches!(kv, Ok(Verb::BenchKvVersusLinux(options)) if options.runs == 3));
+    let quick = parse_words("bench --vs linux --kv --quick");
+    assert!(matches!(quick, Ok(Verb::BenchKvVersusLinux(options)) if options.runs == 1));
+    let expected = "the following required arguments were not provided: --vs <BASELINE>";
+    assert_eq!(error_of("bench --kv"), expected);
+    assert!(error_of("bench --vs linux --kv --profile").contains("cannot be used with"));
+}

@@ -24,11 +24,11 @@ use crate::paths::target_dir;
 use crate::setup::{Need, ensure};
 
 mod chart;
-mod compare;
+pub(super) mod compare;
 mod cpio;
-mod guest;
-mod initramfs;
-mod measure;
+pub(super) mod guest;
+pub(super) mod initramfs;
+pub(super) mod measure;
 mod profile;
 mod wrk;
 
@@ -58,7 +58,7 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let guests = Guests {
         anykernel: images.appliance,
-        linux: guest::linux_guest()?,
+        linux: guest::linux_guest(initramfs::Services::Web)?,
         accel: options.accel,
         tsc_khz: measure::tsc_khz(&cpuinfo),
     };
@@ -103,7 +103,7 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
 /// The namespace with `tap0` and a fixed neighbour entry for the guest
 /// (an ARP retry would otherwise add up to a second to a first connect);
 /// `None`, with the reason said, when we may not make one.
-fn tap_namespace() -> Result<Option<Namespace>, String> {
+pub(super) fn tap_namespace() -> Result<Option<Namespace>, String> {
     if let Some(reason) = missing_privilege(&[]) {
         eprintln!("xtask: tap measurements skipped: {reason}");
         return Ok(None);

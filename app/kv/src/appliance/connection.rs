@@ -15,6 +15,7 @@
 use alloc::sync::Arc;
 
 use kernel::base::memory::Account;
+use kernel::net::SocketOption;
 use kv::{Session, Status};
 use serve::{Io, Protocol, Want};
 
@@ -39,6 +40,12 @@ impl Protocol for Memcached {
     type Session = Client;
 
     fn open(&self, io: &mut Io<'_, '_>) -> (Client, Want) {
+        // A reply may leave in pieces (line, value, END): with Nagle the
+        // last waits for the client's delayed ACK, 25 ms a get. memcached
+        // sets it too.
+        let _ = io
+            .net()
+            .set_option(io.context(), io.fd(), SocketOption::NoDelay(true));
         let client = Client {
             session: Session::new(),
             account: io.account().clone(),

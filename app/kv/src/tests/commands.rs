@@ -27,9 +27,11 @@ fn get_errors() {
         "CLIENT_ERROR bad command line format\r\n"
     );
     assert_eq!(
-        chat("get a\x01b\r\n"),
+        chat("get a\0b\r\n"),
         "CLIENT_ERROR bad command line format\r\n"
     );
+    // Other control bytes make a key, as in memcached: a miss.
+    assert_eq!(chat("get a\x01b\r\n"), "END\r\n");
     assert_eq!(chat("get noreply\r\n"), "END\r\n", "get takes no noreply");
 }
 

@@ -139,7 +139,7 @@ pub fn format_ratio(ratio: f64) -> String {
 }
 
 /// `median (min-max)`, or `n/a`.
-fn cell(values: &[f64]) -> String {
+pub fn cell(values: &[f64]) -> String {
     match summarize(values) {
         Some(Summary {
             median, min, max, ..
@@ -191,7 +191,7 @@ pub fn table(rows: &[Row]) -> String {
 
 /// One row of the JSON report: the raw values, the ratio and the goal.
 #[derive(Serialize)]
-struct JsonRow<'a> {
+pub struct JsonRow<'a> {
     name: &'a str,
     unit: &'a str,
     anykernel: &'a [f64],
@@ -209,8 +209,13 @@ pub fn json(runs: u32, accel: &str, rows: &[Row]) -> String {
         accel: &'a str,
         rows: Vec<JsonRow<'a>>,
     }
-    let rows = rows
-        .iter()
+    let rows = json_rows(rows);
+    to_json(&Report { runs, accel, rows })
+}
+
+/// The JSON form of each row.
+pub fn json_rows(rows: &[Row]) -> Vec<JsonRow<'_>> {
+    rows.iter()
         .map(|row| JsonRow {
             name: &row.name,
             unit: row.metric.unit,
@@ -224,8 +229,7 @@ pub fn json(runs: u32, accel: &str, rows: &[Row]) -> String {
                 .zip(row.ratio())
                 .map(|(goal, ratio)| goal.shortfall(ratio).is_none()),
         })
-        .collect();
-    to_json(&Report { runs, accel, rows })
+        .collect()
 }
 
 #[cfg(test)]

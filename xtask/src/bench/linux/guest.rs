@@ -1,10 +1,11 @@
 //! Builds the Linux guest once, from Debian packages only, under
-//! `$TARGET/linux-guest/`: Debian's kernel (bzImage) and an initramfs.
+//! `$TARGET/linux-guest/`: Debian's kernel (bzImage) and an initramfs per
+//! [`Services`] (lighttpd's, memcached's).
 //!
 //! `apt-get download` fetches the packages into `debs/` (the Debian mirror
 //! is the only network used), `dpkg -x` unpacks them into `root/`, and the
 //! initramfs is written from initramfs.rs's plan (newc cpio, then
-//! `gzip -9 -n`). lighttpd's shared libraries are found by running the
+//! `gzip -9 -n`). The server's shared libraries are found by running the
 //! packages' own loader with `--list` on it, so each must come from the
 //! packages; add its package to [`PACKAGES`] if one is missing. A stamp
 //! file per step says what was built, so a second run does nothing.
@@ -15,20 +16,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::cpio::{self, Entry, Node};
-use super::initramfs::{self, Library, Planned, Source};
+use super::initramfs::{self, Library, Planned, Services, Source};
 use crate::command::{describe, output, tool};
 use crate::paths::target_dir;
 
 /// The kernel's metapackage; it depends on the versioned image package.
 const KERNEL_METAPACKAGE: &str = "linux-image-amd64";
-/// Everything else: busybox and lighttpd with its libraries' packages.
-const PACKAGES: [&str; 6] = [
+/// Everything else: busybox, lighttpd and memcached with their libraries'
+/// packages.
+const PACKAGES: [&str; 10] = [
     "busybox-static",
     "lighttpd",
     "libc6",
     "libnettle8",
     "libpcre2-8-0",
     "libxxhash0",
+    "memcached",
+    "libevent-2.1-7",
+    "libsasl2-2",
+    "libssl3",
 ];
 
 /// What QEMU loads for the Linux guest.
@@ -52,8 +58,8 @@ impl LinuxGuest {
     }
 }
 
-/// The guest, built now unless it already is.
-pub fn linux_guest() -> Result<LinuxGuest, String> {
+/// The guest serving `services`, built now unless it already is.
+pub fn linux_guest(services: Services) -> Result<LinuxGuest, String> {
     let directory = target_dir().join("linux-guest");
     let root = directory.join("root");
     let kernel_package = kernel_package()?;
@@ -65,11 +71,13 @@ pub fn linux_guest() -> Result<LinuxGuest, String> {
     let version = kernel_version(&root)?;
     let guest = LinuxGuest {
         kernel: directory.join("bzImage"),
-        initramfs: directory.join("initramfs.cpio.gz"),
+        initramfs: directory.join(services.archive()),
     };
-    let plan = initramfs::plan(&root, &version, &libraries(&root)?);
+    let libraries = libraries(&root, services.program())?;
+    let plan = initramfs::plan(&root, &version, services, &libraries);
     let recipe = format!("{version}\n{plan:#?}\n");
-    let stamp = directory.join("initramfs.recipe");
+    let name = services.archive().trim_end_matches(".cpio.gz");
+    let stamp = directory.join(format!("{name}.recipe"));
     let built = guest.kernel.is_file() && guest.initramfs.is_file();
     if built && fs::read_to_string(&stamp).is_ok_and(|old| old == recipe) {
         eprintln!(
@@ -125,9 +133,17 @@ fn unpack(directory: &Path, root: &Path, packages: &[&str]) -> Result<(), String
     let _ = fs::remove_dir_all(root);
     create_dir(&debs)?;
     eprintln!("xtask: apt-get download {}", packages.join(" "));
-    let mut download = tool("apt-get", &["download"]);
-    download.args(packages).current_dir(&debs);
-    output(download)?;
+    let download = || {
+        let mut download = tool("apt-get", &["download"]);
+        download.args(packages).current_dir(&debs);
+        output(download)
+    };
+    if let Err(error) = download() {
+        // Stale package lists name versions the mirror no longer has.
+        eprintln!("xtask: {error}\nxtask: running `apt-get update` and trying again");
+        output(tool("apt-get", &["update"]))?;
+        download()?;
+    }
     for deb in fs::read_dir(&debs).map_err(|error| format!("{}: {error}", debs.display()))? {
         let deb = deb.map_err(|error| error.to_string())?.path();
         let mut extract = tool("dpkg", &["-x"]);
@@ -155,8 +171,9 @@ fn kernel_version(root: &Path) -> Result<String, String> {
     }
 }
 
-/// lighttpd's libraries and the loader, as the packages' loader resolves them.
-fn libraries(root: &Path) -> Result<Vec<Library>, String> {
+/// `program`'s libraries and the loader, as the packages' loader resolves
+/// them.
+fn libraries(root: &Path, program: &str) -> Result<Vec<Library>, String> {
     let loader = inside(root, &root.join("lib64/ld-linux-x86-64.so.2"))?;
     let path = ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"].map(|dir| root.join(dir));
     let mut command = Command::new(&loader);
@@ -164,7 +181,7 @@ fn libraries(root: &Path) -> Result<Vec<Library>, String> {
         .arg("--library-path")
         .arg(std::env::join_paths(path).map_err(|error| error.to_string())?)
         .arg("--list")
-        .arg(root.join("usr/sbin/lighttpd"));
+        .arg(root.join(program));
     let listing = output(command)?;
     let text = String::from_utf8_lossy(&listing.stdout);
     let mut libraries = initramfs::parse_library_list(&text, root)?;

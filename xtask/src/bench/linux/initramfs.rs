@@ -1,12 +1,15 @@
 //! What the Linux guest's initramfs holds, and its init script.
 //!
-//! The same services as the appliance, from Debian's packages only:
-//! busybox `nc` runs echo (7, `cat`), discard (9) and source (19, zeros)
-//! with `dd` in 64 KiB blocks, lighttpd serves a static page on 80 with
-//! keep-alive. The virtio-net driver is a stack of modules loaded in
-//! [`MODULES`] order. The kernel command line sets `guest_ip=` and
-//! `guest_gateway=` (unknown parameters become init's environment).
-//! [`plan`] only names files; guest.rs reads them and writes the archive.
+//! The services of the appliance it stands beside, from Debian's packages
+//! only ([`Services`]): for the web appliance, busybox `nc` runs echo (7,
+//! `cat`), discard (9) and source (19, zeros) with `dd` in 64 KiB blocks
+//! and lighttpd serves a static page on 80 with keep-alive; for the kv
+//! appliance, memcached serves 11211 with Debian's defaults but the cache
+//! size (`cache_mb=`, memcached's `-m`). The virtio-net driver is a stack
+//! of modules loaded in [`MODULES`] order. The kernel command line sets
+//! `guest_ip=` and `guest_gateway=` (unknown parameters become init's
+//! environment). [`plan`] only names files; guest.rs reads them and
+//! writes the archive.
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +41,9 @@ index-file.names = (\"index.html\")
 mimetype.assign = (\".html\" => \"text/html\")
 ";
 
+/// memcached refuses to run as root without `-u`, which it looks up.
+const PASSWD: &str = "root:x:0:0:root:/:/bin/sh\n";
+
 /// The page, about the size of the appliance's.
 const INDEX: &str = "<!doctype html>\n<html><head><title>linux</title></head>\n\
 <body><h1>linux</h1>\n<p>This page is served by lighttpd on Debian's kernel, \
@@ -68,7 +74,58 @@ pub struct Planned {
     pub source: Source,
 }
 
-/// A shared library lighttpd needs: where the guest's loader looks for it
+/// Which appliance the guest stands beside: what it serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Services {
+    /// echo, discard, source and lighttpd (`bench --vs linux`).
+    Web,
+    /// memcached (`bench --vs linux --kv`).
+    Memcached,
+}
+
+impl Services {
+    /// The server program, in the packages and in the guest.
+    pub fn program(self) -> &'static str {
+        match self {
+            Services::Web => "usr/sbin/lighttpd",
+            Services::Memcached => "usr/bin/memcached",
+        }
+    }
+
+    /// The archive's file name under the guest's folder.
+    pub fn archive(self) -> &'static str {
+        match self {
+            Services::Web => "initramfs.cpio.gz",
+            Services::Memcached => "initramfs-memcached.cpio.gz",
+        }
+    }
+
+    /// The program's own files beside it.
+    fn files(self) -> Vec<(&'static str, String)> {
+        match self {
+            Services::Web => vec![
+                ("etc/lighttpd.conf", LIGHTTPD_CONF.into()),
+                ("www/index.html", INDEX.into()),
+            ],
+            Services::Memcached => vec![("etc/passwd", PASSWD.into())],
+        }
+    }
+
+    /// The lines of init that start the services.
+    fn start(self) -> &'static str {
+        match self {
+            Services::Web => {
+                "nc -ll -p 7 -e cat &
+nc -ll -p 9 -e dd of=/dev/null bs=65536 &
+nc -ll -p 19 -e dd if=/dev/zero bs=65536 &
+lighttpd -f /etc/lighttpd.conf"
+            }
+            Services::Memcached => "memcached -d -u root -p 11211 -m ${cache_mb:-64}",
+        }
+    }
+}
+
+/// A shared library the server program needs: where the guest's loader looks for it
 /// (no leading `/`) and the file in the unpacked packages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Library {
@@ -78,7 +135,12 @@ pub struct Library {
 
 /// Every entry, parents before children: `root` holds the unpacked
 /// packages, `kernel_version` names its `lib/modules` folder.
-pub fn plan(root: &Path, kernel_version: &str, libraries: &[Library]) -> Vec<Planned> {
+pub fn plan(
+    root: &Path,
+    kernel_version: &str,
+    services: Services,
+    libraries: &[Library],
+) -> Vec<Planned> {
     let copy = |path: &str, from: PathBuf, permissions: u32| Planned {
         path: path.to_string(),
         source: Source::Copy { from, permissions },
@@ -87,13 +149,15 @@ pub fn plan(root: &Path, kernel_version: &str, libraries: &[Library]) -> Vec<Pla
         path: path.to_string(),
         source: Source::Text { text, permissions },
     };
+    let program = services.program();
     let mut files = vec![
-        text("init", init_script(), 0o755),
+        text("init", init_script(services), 0o755),
         copy("bin/busybox", root.join("bin/busybox"), 0o755),
-        copy("usr/sbin/lighttpd", root.join("usr/sbin/lighttpd"), 0o755),
-        text("etc/lighttpd.conf", LIGHTTPD_CONF.into(), 0o644),
-        text("www/index.html", INDEX.into(), 0o644),
+        copy(program, root.join(program), 0o755),
     ];
+    for (path, contents) in services.files() {
+        files.push(text(path, contents, 0o644));
+    }
     let modules = root.join("lib/modules").join(kernel_version).join("kernel");
     for module in MODULES {
         let from = modules.join(format!("{module}.ko"));
@@ -143,7 +207,7 @@ fn with_directories(files: Vec<Planned>, extra: &[&str]) -> Vec<Planned> {
 }
 
 /// PID 1: mounts, modules, the address, the services, then sleeps forever.
-pub fn init_script() -> String {
+pub fn init_script(services: Services) -> String {
     let modules: Vec<String> = MODULES
         .iter()
         .map(|module| format!("insmod /{}", module_path(module)))
@@ -159,14 +223,12 @@ ip link set lo up
 ip link set eth0 up
 ip addr add ${{guest_ip:-10.0.2.15/24}} dev eth0
 ip route add default via ${{guest_gateway:-10.0.2.2}}
-nc -ll -p 7 -e cat &
-nc -ll -p 9 -e dd of=/dev/null bs=65536 &
-nc -ll -p 19 -e dd if=/dev/zero bs=65536 &
-lighttpd -f /etc/lighttpd.conf
+{}
 echo {READY_LINE}
 exec sleep 2147483647
 ",
-        modules.join("\n")
+        modules.join("\n"),
+        services.start()
     )
 }
 
@@ -187,9 +249,9 @@ pub fn parse_library_list(text: &str, root: &Path) -> Result<Vec<Library>, Strin
             "" => root.join(name.trim_start_matches('/')),
             path => PathBuf::from(path),
         };
-        let relative = from
-            .strip_prefix(root)
-            .map_err(|_| format!("lighttpd needs `{line}`, which is not in the Debian packages"))?;
+        let relative = from.strip_prefix(root).map_err(|_| {
+            format!("the server needs `{line}`, which is not in the Debian packages")
+        })?;
         let guest_path = match name.strip_prefix('/') {
             Some(interpreter) => interpreter.to_string(),
             None => relative.to_string_lossy().into_owned(),
@@ -200,7 +262,7 @@ pub fn parse_library_list(text: &str, root: &Path) -> Result<Vec<Library>, Strin
         .iter()
         .any(|library| library.guest_path.starts_with("lib64/"))
     {
-        return Err(format!("lighttpd names no loader in `{}`", text.trim()));
+        return Err(format!("the server names no loader in `{}`", text.trim()));
     }
     Ok(libraries)
 }
@@ -253,7 +315,7 @@ mod tests {
             guest_path: "lib/x86_64-linux-gnu/libc.so.6".into(),
             from: "/r/lib/x86_64-linux-gnu/libc.so.6".into(),
         }];
-        let plan = plan(root, "6.1.0-57-amd64", &libraries);
+        let plan = plan(root, "6.1.0-57-amd64", Services::Web, &libraries);
         let paths: Vec<&str> = plan.iter().map(|entry| entry.path.as_str()).collect();
         for wanted in [
             "init",
@@ -286,7 +348,7 @@ mod tests {
 
     #[test]
     fn init_loads_the_modules_in_order_then_starts_every_service() {
-        let script = init_script();
+        let script = init_script(Services::Web);
         let at = |text: &str| script.find(text).unwrap_or_else(|| panic!("{text}"));
         assert!(at("insmod /lib/modules/virtio_ring.ko") < at("insmod /lib/modules/virtio.ko"));
         assert!(at("/failover.ko") < at("/net_failover.ko"));
@@ -297,5 +359,26 @@ mod tests {
         }
         assert!(script.starts_with("#!/bin/busybox sh\n"));
         assert!(script.contains("${guest_ip:-10.0.2.15/24}"));
+        assert!(!script.contains("memcached"));
+    }
+
+    #[test]
+    fn the_memcached_guest_serves_memcached_alone() {
+        let plan = plan(Path::new("/r"), "6.1.0-57-amd64", Services::Memcached, &[]);
+        let paths: Vec<&str> = plan.iter().map(|entry| entry.path.as_str()).collect();
+        for wanted in [
+            "usr/bin/memcached",
+            "etc/passwd",
+            "lib/modules/virtio_net.ko",
+        ] {
+            assert!(paths.contains(&wanted), "{wanted} missing from {paths:?}");
+        }
+        assert!(!paths.iter().any(|path| path.contains("lighttpd")));
+        let script = init_script(Services::Memcached);
+        let at = |text: &str| script.find(text).unwrap_or_else(|| panic!("{text}"));
+        assert!(at("/virtio_net.ko") < at("memcached -d -u root -p 11211"));
+        assert!(at("-m ${cache_mb:-64}") < at(READY_LINE));
+        assert!(!script.contains("nc -ll"));
+        assert_ne!(Services::Web.archive(), Services::Memcached.archive());
     }
 }
