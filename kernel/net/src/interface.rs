@@ -21,6 +21,7 @@ use base::Context;
 use wire::MacAddress;
 
 use crate::buffer::PacketBuffer;
+use crate::offload::Offloads;
 
 /// Frames an interface holds for a busy device before it drops.
 pub const SEND_QUEUE_LIMIT: usize = 512;
@@ -65,6 +66,8 @@ pub struct InterfaceSpec {
     pub mac: MacAddress,
     /// The largest IP packet the link carries.
     pub mtu: usize,
+    /// What the device does for the stack (checksums, segmentation).
+    pub offloads: Offloads,
 }
 
 /// Counters of one interface, after `netstat -i`.
@@ -80,7 +83,8 @@ pub struct InterfaceCounters {
     pub sent_packets: u64,
     /// Bytes sent to the device.
     pub sent_bytes: u64,
-    /// Frames dropped on output: send queue full, link down.
+    /// Frames dropped on output: send queue full, link down, an offload
+    /// the device lacks.
     pub sent_dropped: u64,
 }
 
@@ -165,13 +169,23 @@ impl Interface {
 
     /// Queues a finished frame for the device; drops and counts it (and
     /// says so) when the interface is down or the queue is full.
-    pub(crate) fn enqueue(&mut self, frame: PacketBuffer) -> bool {
-        if !self.up || self.send_queue.len() >= SEND_QUEUE_LIMIT {
+    pub(crate) fn enqueue(&mut self, mut frame: PacketBuffer) -> bool {
+        if !self.up || self.send_queue.len() >= SEND_QUEUE_LIMIT || !self.offer(&mut frame) {
             self.counters.sent_dropped += 1;
             return false;
         }
         self.send_queue.push_back(frame);
         true
+    }
+
+    /// Whether the device can take `frame`'s offload marks; a partial
+    /// checksum it cannot complete is completed here (see `offload.rs`).
+    fn offer(&self, frame: &mut PacketBuffer) -> bool {
+        let offloads = self.spec.offloads;
+        if frame.segment_size() > 0 && !offloads.segmentation {
+            return false;
+        }
+        offloads.transmit_checksum || frame.complete_checksum()
     }
 
     /// Hands queued frames to the device until it is busy or the queue is

@@ -129,6 +129,7 @@ impl<T: NicTransport> VirtioNic<T> {
             kind: LinkKind::Ethernet,
             mac,
             mtu: MTU,
+            offloads: net::Offloads::NONE,
         };
         let index = self
             .net

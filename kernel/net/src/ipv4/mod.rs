@@ -9,6 +9,7 @@
 //! dropped and counted (an appliance is not a router).
 
 pub mod reassembly;
+mod tcp_output;
 
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
@@ -114,6 +115,9 @@ pub struct IpLayer {
     /// datagram's segment is served, so a Congestion Experienced mark
     /// reaches it (RFC 3168).
     arriving_ecn: tcp::Ecn,
+    /// Whether the device vouched for the transport checksum of that
+    /// datagram (`Transmit::arriving_checksum_valid`).
+    arriving_checksum_valid: bool,
     next_identification: u16,
 }
 
@@ -130,6 +134,7 @@ impl IpLayer {
             stats: IpStats::default(),
             now_ns: 0,
             arriving_ecn: tcp::Ecn::NotCapable,
+            arriving_checksum_valid: false,
             next_identification: first_identification,
         }
     }
@@ -305,7 +310,11 @@ impl IpLayer {
         if header.total_len > 65_535 {
             return Err(OutputError::TooBig);
         }
-        if header.total_len <= hop.mtu {
+        let segmented = payload.segment_size() > 0;
+        if header.total_len <= hop.mtu || segmented {
+            if header.total_len <= hop.mtu {
+                payload.set_segment_size(0);
+            }
             let bytes = payload
                 .prepend(HEADER_LEN)
                 .map_err(|_| OutputError::NoBuffer)?;
@@ -436,57 +445,10 @@ impl IpLayer {
         self.arriving_ecn = whole.as_ref().map_or(tcp::Ecn::NotCapable, |(header, _)| {
             tcp::Ecn::from_bits(header.type_of_service)
         });
+        self.arriving_checksum_valid = whole
+            .as_ref()
+            .is_some_and(|(_, payload)| payload.checksum_valid());
         whole
-    }
-}
-
-/// The TCP engine's way down: routes and segments.
-impl tcp::Transmit for IpLayer {
-    fn route(&self, destination: Ipv4Addr) -> Option<tcp::Route> {
-        let hop = self.next_hop(destination)?;
-        Some(tcp::Route {
-            source: hop.source,
-            mtu: u16::try_from(hop.mtu).unwrap_or(u16::MAX),
-        })
-    }
-
-    fn send(
-        &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
-        length: usize,
-        fill: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), tcp::TransmitError> {
-        self.send_marked(source, destination, tcp::Ecn::NotCapable, length, fill)
-    }
-
-    fn arriving_ecn(&self) -> tcp::Ecn {
-        self.arriving_ecn
-    }
-
-    fn send_marked(
-        &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
-        ecn: tcp::Ecn,
-        length: usize,
-        fill: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), tcp::TransmitError> {
-        let mut segment = self
-            .pool
-            .allocate()
-            .map_err(|_| tcp::TransmitError::NoBuffer)?;
-        let bytes = segment
-            .append(length)
-            .map_err(|_| tcp::TransmitError::NoBuffer)?;
-        fill(bytes);
-        let protocol = wire::ipv4::protocol::TCP;
-        self.output_marked(source, destination, protocol, ecn, segment)
-            .map_err(|error| match error {
-                OutputError::NoRoute => tcp::TransmitError::NoRoute,
-                OutputError::QueueFull => tcp::TransmitError::QueueFull,
-                OutputError::NoBuffer | OutputError::TooBig => tcp::TransmitError::NoBuffer,
-            })
     }
 }
 

@@ -52,6 +52,7 @@ pub fn stack(host: u8) -> (Stack, InterfaceIndex) {
         kind: LinkKind::Ethernet,
         mac: MacAddress([2, 0, 0, 0, 0, host]),
         mtu: 1500,
+        offloads: crate::offload::Offloads::NONE,
     };
     let index = stack.attach(spec, Arc::new(Unused)).expect("attach");
     stack.set_up(index, true).expect("up");

@@ -30,7 +30,8 @@ impl Udp {
         mut datagram: PacketBuffer,
     ) {
         self.stats.received += 1;
-        let Ok(udp) = UdpHeader::parse(datagram.data(), header.source, header.destination) else {
+        let addresses = (!datagram.checksum_valid()).then_some((header.source, header.destination));
+        let Ok(udp) = UdpHeader::parse_checked(datagram.data(), addresses) else {
             self.stats.malformed += 1;
             return;
         };

@@ -87,6 +87,7 @@ fn attach(
         kind: LinkKind::Ethernet,
         mac: MacAddress(nic.mac_address()),
         mtu: max_frame.saturating_sub(net::wire::ethernet::HEADER_LEN),
+        offloads: net::Offloads::NONE,
     };
     let device = Arc::new(Virtif {
         nic: nic.clone(),

@@ -13,7 +13,8 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 pub use super::impairment::{Impairment, Rng};
 pub use super::ledger::Ledger;
 use crate::header::{Flags, Segment};
-use crate::{Ecn, Route, Secrets, SocketHandle, Tcp, TcpConfig, Transmit, TransmitError};
+use crate::{Ecn, Offload, Route, Secrets, Shape, SocketHandle, Tcp, TcpConfig};
+use crate::{Transmit, TransmitError};
 
 pub const MILLISECOND: u64 = 1_000_000;
 pub const SECOND: u64 = 1_000 * MILLISECOND;
@@ -79,6 +80,8 @@ pub struct Network {
     pub impairment: Impairment,
     pub delay: u64,
     pub mtu: u16,
+    /// What the hosts' "devices" do for them (checksums, segmentation).
+    pub offload: Offload,
     /// Drop everything when false.
     pub up: bool,
     /// Drops a segment when it returns true.
@@ -112,6 +115,7 @@ type Outgoing = (Ipv4Addr, Ipv4Addr, Ecn, Vec<u8>);
 struct Link<'a> {
     address: Ipv4Addr,
     mtu: u16,
+    offload: Offload,
     outbox: &'a mut Vec<Outgoing>,
 }
 
@@ -121,7 +125,42 @@ impl Transmit for Link<'_> {
         ((a, b, c) == (10, 0, 0)).then_some(Route {
             source: self.address,
             mtu: self.mtu,
+            offload: self.offload,
         })
+    }
+
+    /// Plays the device: completes partial checksums and cuts bursts with
+    /// the reference splitter (`offload.rs`), after checking the engine
+    /// asked only for what the route offered.
+    fn send_shaped(
+        &mut self,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        (ecn, shape): (Ecn, Shape),
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), TransmitError> {
+        assert!(self.offload.checksum, "a partial checksum nobody offered");
+        assert!(shape.partial_checksum, "offloaded segments are partial");
+        let mut bytes = vec![0u8; length];
+        fill(&mut bytes);
+        let pieces = super::offload::split(source, destination, &bytes, shape.segment_size);
+        if shape.segment_size > 0 {
+            let limit = self.offload.segment_limit as usize;
+            assert!(
+                length - 20 <= limit + 40,
+                "a burst of {length} over {limit}"
+            );
+            assert!(pieces.len() > 1, "a burst of one segment");
+        }
+        for piece in pieces {
+            assert!(
+                piece.len() <= usize::from(self.mtu) - 20,
+                "a piece over the MTU"
+            );
+            self.outbox.push((source, destination, ecn, piece));
+        }
+        Ok(())
     }
 
     fn send(
@@ -195,6 +234,7 @@ impl Network {
             impairment: Impairment::default(),
             delay: 5 * MILLISECOND,
             mtu: 1500,
+            offload: Offload::NONE,
             up: true,
             filter: None,
             rewrite: None,
@@ -224,6 +264,7 @@ impl Network {
         let mut link = Link {
             address: self.hosts[host].address,
             mtu: self.mtu,
+            offload: self.offload,
             outbox: &mut self.outbox,
         };
         let result = f(&mut self.hosts[host].tcp, self.now, &mut link);
