@@ -53,6 +53,14 @@ pub trait NetworkDevice: Send + Sync {
     /// # Errors
     /// [`DeviceBusy`] with the frame.
     fn transmit(&self, context: &Context<'_>, frame: PacketBuffer) -> Result<(), DeviceBusy>;
+
+    /// Ends a batch of [`NetworkDevice::transmit`] calls: a device that
+    /// holds frames until told (one notification per batch) sends them
+    /// now. Called under the stack's lock after every batch; must not
+    /// block. Nothing to do by default.
+    fn flush(&self, context: &Context<'_>) {
+        let _ = context;
+    }
 }
 
 /// What a driver tells the stack when it attaches.
@@ -189,8 +197,11 @@ impl Interface {
     }
 
     /// Hands queued frames to the device until it is busy or the queue is
-    /// empty.
+    /// empty, then flushes the batch.
     pub(crate) fn start_output(&mut self, context: &Context<'_>) {
+        if self.send_queue.is_empty() {
+            return;
+        }
         while let Some(frame) = self.send_queue.pop_front() {
             let length = frame.len() as u64;
             match self.device.transmit(context, frame) {
@@ -200,10 +211,11 @@ impl Interface {
                 }
                 Err(DeviceBusy(frame)) => {
                     self.send_queue.push_front(frame);
-                    return;
+                    break;
                 }
             }
         }
+        self.device.flush(context);
     }
 }
 

@@ -141,9 +141,10 @@ fn attach(context: &Context<'_>, device: MmioDevice) -> Result<(), DevError> {
         );
         return Ok(());
     }
-    let raw = preflight::start(SomeTransport::from(transport))?;
+    let setting = crate::offload_setting(context).unwrap_or_default();
+    let started = preflight::start(SomeTransport::from(transport), setting)?;
     let label = format!("mmio {:#x}", device.base);
-    let nic = VirtioNic::start(context, label, raw)?;
+    let nic = VirtioNic::start(context, label, started)?;
     let source = InterruptSource::Line {
         gsi: device.irq,
         level_triggered: false,

@@ -87,8 +87,9 @@ fn attach(context: &Context<'_>, device: &PciDevice<'_>) -> Result<(), DevError>
     };
     let transport = PciTransport::new::<KernelHal, _>(&mut root, function)
         .map_err(|_| DevError::Unusable("the virtio PCI transport refused the function"))?;
-    let raw = preflight::start(SomeTransport::from(transport))?;
-    let nic = VirtioNic::start(context, format!("pci {address}"), raw)?;
+    let setting = crate::offload_setting(context).unwrap_or_default();
+    let started = preflight::start(SomeTransport::from(transport), setting)?;
+    let nic = VirtioNic::start(context, format!("pci {address}"), started)?;
     let mode = match structures.route_queues(device.bus(), address, 0) {
         Ok(()) if device.msix().is_some() => InterruptMode::Auto,
         _ => InterruptMode::Intx,
