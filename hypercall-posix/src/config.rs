@@ -58,7 +58,7 @@ pub struct PosixConfig {
 
 /// The interface version this implementation was written against: a
 /// literal, so that the kernel's handshake compares two independent facts.
-pub const SPEAKS: Version = Version::new(2, 0);
+pub const SPEAKS: Version = Version::new(2, 1);
 
 impl Default for PosixConfig {
     /// No name, no parameters, 256 MiB, standard error, process exit, no

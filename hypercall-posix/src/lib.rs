@@ -123,7 +123,7 @@ mod tests {
             ..PosixConfig::default()
         };
         let posix = Posix::new(config);
-        assert_eq!(posix.interface_version(), Version::new(2, 0));
+        assert_eq!(posix.interface_version(), Version::new(2, 1));
         assert!(posix.interface_version().supports(hypercall::VERSION));
         assert_eq!(posix.boot_parameters(), "ip=10.0.0.2 log=debug");
         assert!(posix.description().contains("Linux"));

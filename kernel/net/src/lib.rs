@@ -64,6 +64,7 @@ pub mod socket;
 pub mod stack;
 mod stats;
 pub mod udp;
+pub mod virtio_header;
 
 #[cfg(test)]
 mod tests;

@@ -17,7 +17,7 @@
 //! (default `all`) allows, and tells the stack what the device does
 //! (`net::Offloads`). Frames move without copies: receive buffers are
 //! packet-pool blocks the device writes into, and a frame is sent from its
-//! own buffer with the virtio-net header (`header.rs`) prepended in its
+//! own buffer with the virtio-net header (`net::virtio_header`) in its
 //! headroom (`rings.rs`); only a frame spanning merged buffers is copied
 //! together (`receive.rs`). Completions are handled in the device's
 //! interrupt thread (MSI-X, INTx or the MMIO line); nothing polls, so an
@@ -45,7 +45,6 @@ mod fake_device;
 mod fake_offload;
 mod features;
 mod hal;
-mod header;
 mod mmio;
 mod nic;
 #[cfg(test)]

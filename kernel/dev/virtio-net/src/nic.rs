@@ -39,11 +39,11 @@ use net::{PacketBuffer, PacketPool};
 
 use virtio_drivers::transport::Transport;
 
-use crate::header::Header;
 #[cfg(test)]
 use crate::receive::ReceiveCounters;
 use crate::receive::Receiver;
 use crate::rings::{Broken, Device, QUEUE_SIZE, RECEIVE, Rings, TRANSMIT, Unsent};
+use net::virtio_header::Header;
 
 /// The MTU every virtio NIC gets.
 const MTU: usize = 1500;

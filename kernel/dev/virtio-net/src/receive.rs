@@ -18,8 +18,8 @@
 
 use net::{PacketBuffer, PacketPool};
 
-use crate::header::Header;
 use crate::rings::RECEIVE_LENGTH;
+use net::virtio_header::Header;
 
 /// The most buffers one frame may span: a 64 KiB segment and headers.
 const MAXIMUM_BUFFERS: usize = (65_535usize + 14 + 12).div_ceil(RECEIVE_LENGTH) + 1;
@@ -182,14 +182,11 @@ impl Receiver {
     /// Checks a whole frame's header and marks what the device vouched
     /// for; `None` (counted) when the header is refused.
     fn finish(&mut self, header: Header, mut frame: PacketBuffer) -> Option<PacketBuffer> {
-        if header.check_received(frame.len()).is_err() {
+        if header.apply_received(&mut frame).is_err() {
             self.counters.malformed += 1;
             return None;
         }
-        if header.vouches() {
-            self.counters.vouched += 1;
-            frame.set_checksum_valid(true);
-        }
+        self.counters.vouched += u64::from(frame.checksum_valid());
         Some(frame)
     }
 }

@@ -39,7 +39,7 @@ use virtio_drivers::transport::{DeviceStatus, Transport};
 
 use crate::features::Negotiated;
 use crate::hal::KernelHal;
-use crate::header::Header;
+use net::virtio_header::Header;
 
 /// Descriptors per queue (receive and transmit each).
 pub(crate) const QUEUE_SIZE: usize = 256;

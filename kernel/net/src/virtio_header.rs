@@ -1,5 +1,8 @@
-//! The virtio-net header before every frame (virtio 1.1 §5.1.6), read from
-//! the device's frames and written for ours.
+//! The virtio-net header (virtio 1.1 §5.1.6): a packet's offloads where
+//! the stack meets a device that takes them, read from the device's
+//! frames and written for ours. Linux's tap speaks it too (`IFF_VNET_HDR`,
+//! the 10-byte legacy layout), so both the virtio-net driver and the
+//! hosted virtual NICs use it.
 //!
 //! Little-endian fields: `flags`, `gso_type`, `hdr_len`, `gso_size`,
 //! `csum_start`, `csum_offset` and, on modern devices or with merged
@@ -7,35 +10,46 @@
 //! [`Header::check_received`] refuses a header that points outside its
 //! frame or asks for segmentation without a size.
 
-use net::PacketBuffer;
+use crate::buffer::PacketBuffer;
 
 /// `flags`: the checksum is partial, from `csum_start`, into `csum_offset`.
-pub(crate) const NEEDS_CSUM: u8 = 1;
+pub const NEEDS_CSUM: u8 = 1;
 /// `flags`: the device checked the checksum.
-pub(crate) const DATA_VALID: u8 = 2;
+pub const DATA_VALID: u8 = 2;
 /// `gso_type`: no segmentation.
-pub(crate) const GSO_NONE: u8 = 0;
+pub const GSO_NONE: u8 = 0;
 /// `gso_type`: TCP over IPv4.
-pub(crate) const GSO_TCPV4: u8 = 1;
+pub const GSO_TCPV4: u8 = 1;
 /// `gso_type`: the ECN bit, beside a type.
-pub(crate) const GSO_ECN: u8 = 0x80;
+pub const GSO_ECN: u8 = 0x80;
+
+/// Bytes of the legacy header (no `num_buffers`), as Linux's tap uses.
+pub const LEGACY_LENGTH: usize = 10;
+/// Bytes of the modern header (and of the legacy one with merged buffers).
+pub const LENGTH: usize = 12;
 
 /// The fields of one header.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Header {
-    pub(crate) flags: u8,
-    pub(crate) gso_type: u8,
-    pub(crate) header_length: u16,
-    pub(crate) segment_size: u16,
-    pub(crate) checksum_start: u16,
-    pub(crate) checksum_offset: u16,
+pub struct Header {
+    /// [`NEEDS_CSUM`], [`DATA_VALID`].
+    pub flags: u8,
+    /// [`GSO_NONE`], [`GSO_TCPV4`], with [`GSO_ECN`].
+    pub gso_type: u8,
+    /// Bytes of headers before the payload of a segmented frame.
+    pub header_length: u16,
+    /// Payload bytes per segment of a segmented frame.
+    pub segment_size: u16,
+    /// Where the partial checksum's sum starts.
+    pub checksum_start: u16,
+    /// Where its field is, from there.
+    pub checksum_offset: u16,
     /// Buffers the frame spans (merged buffers only; 1 otherwise).
-    pub(crate) buffers: u16,
+    pub buffers: u16,
 }
 
 /// Why a received header was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Malformed {
+pub enum Malformed {
     /// A partial checksum whose field lies outside the frame.
     ChecksumOutside,
     /// Segmentation asked for with a segment size of 0.
@@ -52,7 +66,7 @@ fn field(bytes: &[u8], at: usize) -> u16 {
 impl Header {
     /// Reads a header from the first 10 or 12 `bytes` (`num_buffers` is 1
     /// when the header has no such field).
-    pub(crate) fn read(bytes: &[u8]) -> Self {
+    pub fn read(bytes: &[u8]) -> Self {
         Self {
             flags: bytes.first().copied().unwrap_or(0),
             gso_type: bytes.get(1).copied().unwrap_or(0),
@@ -70,7 +84,7 @@ impl Header {
 
     /// Writes the header into `out` (10 or 12 bytes); `num_buffers` is 0,
     /// as the driver must leave it.
-    pub(crate) fn write(&self, out: &mut [u8]) {
+    pub fn write(&self, out: &mut [u8]) {
         let mut bytes = [0u8; 12];
         bytes[0] = self.flags;
         bytes[1] = self.gso_type;
@@ -84,7 +98,7 @@ impl Header {
 
     /// The header for one of our frames: its offload marks as the device
     /// reads them (partial checksum, segmentation of TCP over IPv4).
-    pub(crate) fn for_frame(frame: &PacketBuffer) -> Self {
+    pub fn for_frame(frame: &PacketBuffer) -> Self {
         let mut header = Self::default();
         if let Some((start, offset)) = frame.partial_checksum() {
             header.flags = NEEDS_CSUM;
@@ -107,7 +121,7 @@ impl Header {
     ///
     /// # Errors
     /// [`Malformed`] saying what points where it must not.
-    pub(crate) fn check_received(&self, length: usize) -> Result<(), Malformed> {
+    pub fn check_received(&self, length: usize) -> Result<(), Malformed> {
         if self.flags & NEEDS_CSUM != 0 {
             let field = usize::from(self.checksum_start) + usize::from(self.checksum_offset);
             if field + 2 > length {
@@ -123,8 +137,19 @@ impl Header {
     /// Whether the stack may skip the transport checksum: the device
     /// checked it, or it is partial (from a host that never computed it,
     /// as Linux takes `NEEDS_CSUM` on receive).
-    pub(crate) fn vouches(&self) -> bool {
+    pub fn vouches(&self) -> bool {
         self.flags & (NEEDS_CSUM | DATA_VALID) != 0
+    }
+
+    /// Checks a received header against `frame` (the header stripped) and
+    /// marks the frame as the header says.
+    ///
+    /// # Errors
+    /// As [`Header::check_received`]; the frame is then to be dropped.
+    pub fn apply_received(&self, frame: &mut PacketBuffer) -> Result<(), Malformed> {
+        self.check_received(frame.len())?;
+        frame.set_checksum_valid(self.vouches());
+        Ok(())
     }
 }
 
