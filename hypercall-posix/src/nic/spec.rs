@@ -327,6 +327,7 @@ mod tests {
         for text in [
             "bus:/x/y,mac=02:00:00:00:00:07,loss=0.25,seed=9",
             "tap:akt0",
+            "tap:akt0,offload=off",
         ] {
             let spec = parse(text).expect("valid");
             assert_eq!(spec.to_string(), text);
@@ -371,6 +372,15 @@ mod tests {
             kind_of("bus:b,loss=0,loss=0"),
             NicSpecErrorKind::RepeatedOption
         );
+    }
+
+    #[test]
+    fn offloads_are_on_unless_switched_off() {
+        assert!(parse("tap:akt0").expect("valid").offload);
+        assert!(parse("tap:akt0,offload=on").expect("valid").offload);
+        assert!(!parse("tap:akt0,offload=off").expect("valid").offload);
+        let error = parse("tap:akt0,offload=yes").expect_err("not a switch");
+        assert_eq!(error.kind, NicSpecErrorKind::BadSwitch);
     }
 
     #[test]
