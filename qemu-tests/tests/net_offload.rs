@@ -1,3 +1,5 @@
+//! virtio-net offloads against Linux's TCP over a tap (root).
+//!
 //! virtio-net offloads against Linux's TCP over a tap (root): the
 //! appliance on q35 and microvm, with `virtio_net.offload=all` (checksum
 //! offload and TSO both ways with QEMU, which hands the tap 64 KiB

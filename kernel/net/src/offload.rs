@@ -4,7 +4,7 @@
 //! ([`Offloads`], NetBSD's `if_capenable`): complete transport checksums
 //! left partial, and cut TCP segments of up to 64 KiB into segments of
 //! the peer's MSS (TSO). Each packet buffer then carries what was done or
-//! is asked ([`PacketOffload`], the skb's `ip_summed`, `csum_start` and
+//! is asked (`PacketOffload`, the skb's `ip_summed`, `csum_start` and
 //! `gso_size`):
 //!
 //! - **Transmit checksum.** The transport writes the folded pseudo-header

@@ -1,3 +1,5 @@
+//! The virtio-net header: a packet's offloads at a device boundary.
+//!
 //! The virtio-net header (virtio 1.1 §5.1.6): a packet's offloads where
 //! the stack meets a device that takes them, read from the device's
 //! frames and written for ours. Linux's tap speaks it too (`IFF_VNET_HDR`,

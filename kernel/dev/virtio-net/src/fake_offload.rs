@@ -1,3 +1,5 @@
+//! The fake device's offloads: checksum completion, the reference splitter.
+//!
 //! What the fake device does with offloads, written from the virtio spec
 //! (§5.1.6.2) and RFC 1071/9293, not from the driver's or the stack's
 //! code: completing a partial checksum, and the reference splitter that

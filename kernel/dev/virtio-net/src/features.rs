@@ -1,5 +1,7 @@
-//! The virtio-net features we negotiate, and the boot parameter that
-//! limits the offloads among them (`virtio_net.offload=none|csum|all`).
+//! The virtio-net features we negotiate and `virtio_net.offload=`.
+//!
+//! The boot parameter `virtio_net.offload=none|csum|all` limits the
+//! offloads among them.
 //!
 //! | feature | bit | what it gives |
 //! | --- | --- | --- |

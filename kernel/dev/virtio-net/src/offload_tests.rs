@@ -1,3 +1,5 @@
+//! Offloads on the data path: driver and stack against a TCP peer.
+//!
 //! The offloads on the data path: the real driver and stack over a fake
 //! device that offers them (`fake_device.rs`, its reference splitter in
 //! `fake_offload.rs`), against a TCP peer on the far side of the "wire":

@@ -1,5 +1,7 @@
-//! Taking received buffers apart: the virtio-net header, merged buffers,
-//! and what the device says about checksums.
+//! Taking received buffers apart: header, merged buffers, checksums.
+//!
+//! The virtio-net header, merged buffers, and what the device says about
+//! checksums.
 //!
 //! A frame that fits one buffer (every frame without merged buffers) is
 //! handed on in that buffer, header stripped: no copy. With merged

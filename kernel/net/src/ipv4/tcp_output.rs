@@ -1,3 +1,5 @@
+//! The TCP engine's way down: routes, offloads and segments.
+//!
 //! The TCP engine's way down: routes with their offloads, and segments
 //! into packet buffers (plain, or shaped for the device: partial checksum,
 //! bursts in pages for segmentation, see `crate::offload`).

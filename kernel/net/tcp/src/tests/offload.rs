@@ -1,3 +1,5 @@
+//! Offloads seen from the engine: partial checksums and TSO bursts.
+//!
 //! Offloads seen from the engine: partial checksums a "device" completes
 //! and bursts it cuts (TSO), checked by a reference splitter written from
 //! the rules (RFC 9293 headers, RFC 1071 sums), not from the engine's code.
