@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use qemu_tests::clients::http_get;
 use qemu_tests::netns::{Namespace, missing_privilege};
-use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig, appliance_image, boot};
+use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig, Verdict, appliance_image, boot};
 
 /// How long the guest may take to boot.
 const READY_DEADLINE: Duration = Duration::from_secs(60);
@@ -167,4 +167,20 @@ fn q35_moves_streams_over_tap_with_offloads_off() {
 #[ignore = "needs root: QEMU's tap in a network namespace, Linux's TCP as the peer"]
 fn microvm_moves_streams_over_tap_with_offloads_checksum_only() {
     transfers_over_tap(Machine::Microvm, "csum");
+}
+
+#[test]
+fn an_unknown_offload_setting_fails_the_boot_with_a_message() {
+    let config = QemuConfig::kernel(appliance_image())
+        .machine(Machine::Microvm)
+        .param("virtio_net.offload=fast")
+        .nic(Nic::new(Network::User {
+            forwards: Vec::new(),
+        }));
+    let outcome = boot(&config).wait_for_exit(READY_DEADLINE);
+    assert_eq!(outcome.verdict, Verdict::Failed(1), "{outcome}");
+    outcome.assert_contains("anykernel: boot failed");
+    outcome.assert_contains("virtio_net.offload: expected none, csum or all");
+    let panicked = outcome.lines.iter().any(|line| line.text.contains("panic"));
+    assert!(!panicked, "{outcome}");
 }
