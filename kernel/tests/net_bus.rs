@@ -58,7 +58,7 @@ fn tcp_moves_data_both_ways_and_closes_in_order() {
     let fd = nodes[1].run(|context, net| listener(context, net, 5000, 8));
     let server = nodes[1].clone().spawn(move |context, net| {
         let (connection, peer) = net.accept(context, fd).unwrap();
-        assert_eq!(*peer.ip(), address(1));
+        assert_eq!(peer.ip(), address(1));
         let received = receive_all(context, net, connection);
         let sent = send_pattern(context, net, connection, 2, 3 * 1024 * 1024);
         net.close(context, connection).unwrap();

@@ -138,6 +138,24 @@ impl IpLayer {
         payload: PacketBuffer,
         zone: Option<InterfaceIndex>,
     ) -> Result<(), OutputError> {
+        let ecn = tcp::Ecn::NotCapable;
+        self.output6_marked(source, destination, protocol, ecn, payload, zone)
+    }
+
+    /// [`IpLayer::output6`] with the traffic class's ECN field set to
+    /// `ecn` (RFC 3168 5, as IPv4's TOS).
+    ///
+    /// # Errors
+    /// [`OutputError`]; the packet is gone either way.
+    pub fn output6_marked(
+        &mut self,
+        source: Ipv6Addr,
+        destination: Ipv6Addr,
+        protocol: u8,
+        ecn: tcp::Ecn,
+        payload: PacketBuffer,
+        zone: Option<InterfaceIndex>,
+    ) -> Result<(), OutputError> {
         let Some(hop) = self.next_hop6(destination, zone) else {
             self.v6.stats.no_route += 1;
             return Err(OutputError::NoRoute);
@@ -148,6 +166,7 @@ impl IpLayer {
             source
         };
         let mut header = Ipv6Header::new(source, destination, protocol, payload.len());
+        header.traffic_class = ecn.bits();
         header.hop_limit = if destination.is_multicast() {
             1
         } else {

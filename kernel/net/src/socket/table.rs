@@ -58,6 +58,10 @@ pub struct SocketEntry {
     pub transport: Transport,
     /// O_NONBLOCK.
     pub nonblocking: bool,
+    /// An AF_INET6 socket (it was bound, connected or sent to an IPv6
+    /// address, accepted from such a listener, or set IPV6_V6ONLY): the
+    /// addresses it reports are IPv6, IPv4 ones mapped (`family.rs`).
+    pub inet6: bool,
     /// Where its callers sleep.
     pub wait: Arc<Condvar>,
 }
@@ -101,6 +105,7 @@ impl SocketTable {
         let entry = SocketEntry {
             transport,
             nonblocking: false,
+            inet6: false,
             wait: Arc::new(Condvar::new()),
         };
         let Some(key) = self.slab.insert(entry) else {

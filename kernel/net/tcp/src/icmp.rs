@@ -2,7 +2,7 @@
 //! errors refuse a connection still opening, soft ones are kept to explain
 //! a later timeout.
 
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 
 use crate::TcpError;
 use crate::arrival::close_connection;
@@ -21,8 +21,8 @@ impl Tcp {
     pub fn icmp_unreachable(
         &mut self,
         now_ns: u64,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: SocketAddr,
+        remote: SocketAddr,
         sequence: u32,
         kind: Unreachable,
     ) {
@@ -32,7 +32,7 @@ impl Tcp {
     fn unreachable(
         &mut self,
         now_ns: u64,
-        (local, remote): (SocketAddrV4, SocketAddrV4),
+        (local, remote): (SocketAddr, SocketAddr),
         sequence: u32,
         kind: Unreachable,
     ) {
