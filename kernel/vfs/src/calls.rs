@@ -48,6 +48,22 @@ impl Vfs {
         flags: OpenFlags,
         permissions: u16,
     ) -> Result<Fd, Errno> {
+        let file = self.open_file(context, path, flags, permissions)?;
+        Ok(context.process().open_descriptor(file)?)
+    }
+
+    /// Opens `path` as [`Vfs::open`] does, without a descriptor: for
+    /// kernel services (NetBSD's `vn_open`). Dropping the file closes it.
+    ///
+    /// # Errors
+    /// As [`Vfs::open`].
+    pub fn open_file(
+        &self,
+        context: &Context<'_>,
+        path: &str,
+        flags: OpenFlags,
+        permissions: u16,
+    ) -> Result<Arc<OpenFile>, Errno> {
         if flags.access() == 3 {
             return Err(Errno::InvalidArgument);
         }
@@ -57,8 +73,7 @@ impl Vfs {
             let follow = !flags.contains(OpenFlags::NO_FOLLOW);
             self.resolve(context, path.as_bytes(), follow)?
         };
-        let file = self.open_location(context, location, flags)?;
-        Ok(context.process().open_descriptor(file)?)
+        self.open_location(context, location, flags)
     }
 
     fn open_creating(
@@ -157,7 +172,22 @@ impl Vfs {
         buffer: &mut [u8],
         offset: u64,
     ) -> Result<usize, Errno> {
-        let file = self.readable(context, fd)?;
+        let file = self.file(context, fd)?;
+        self.read_file_at(context, &file, buffer, offset)
+    }
+
+    /// Reads `file` (from [`Vfs::open_file`]) at `offset`.
+    ///
+    /// # Errors
+    /// As [`Vfs::pread`].
+    pub fn read_file_at(
+        &self,
+        context: &Context<'_>,
+        file: &OpenFile,
+        buffer: &mut [u8],
+        offset: u64,
+    ) -> Result<usize, Errno> {
+        readable(file)?;
         if offset > MAX_OFFSET {
             return Err(Errno::InvalidArgument);
         }
@@ -165,23 +195,41 @@ impl Vfs {
         file.location.fs().read_at(context, node, offset, buffer)
     }
 
+    /// Writes `file` (from [`Vfs::open_file`]) at `offset`.
+    ///
+    /// # Errors
+    /// As [`Vfs::pwrite`].
+    pub fn write_file_at(
+        &self,
+        context: &Context<'_>,
+        file: &OpenFile,
+        data: &[u8],
+        offset: u64,
+    ) -> Result<usize, Errno> {
+        writable(file)?;
+        if offset > MAX_OFFSET {
+            return Err(Errno::InvalidArgument);
+        }
+        write_within_limit(file, context, offset, data)
+    }
+
+    /// The attributes of `file`'s node.
+    ///
+    /// # Errors
+    /// [`Errno::NotFound`] for a node gone meanwhile.
+    pub fn stat_file(&self, context: &Context<'_>, file: &OpenFile) -> Result<Stat, Errno> {
+        self.stat_location(context, &file.location)
+    }
+
     fn readable(&self, context: &Context<'_>, fd: Fd) -> Result<Arc<OpenFile>, Errno> {
         let file = self.file(context, fd)?;
-        if !file.readable {
-            return Err(Errno::BadDescriptor);
-        }
-        if file.kind == NodeKind::Directory {
-            return Err(Errno::IsDirectory);
-        }
+        readable(&file)?;
         Ok(file)
     }
 
     fn writable(&self, context: &Context<'_>, fd: Fd) -> Result<Arc<OpenFile>, Errno> {
         let file = self.file(context, fd)?;
-        if !file.writable {
-            return Err(Errno::BadDescriptor);
-        }
-        file.location.mount.writable()?;
+        writable(&file)?;
         Ok(file)
     }
 
@@ -214,11 +262,8 @@ impl Vfs {
         data: &[u8],
         offset: u64,
     ) -> Result<usize, Errno> {
-        let file = self.writable(context, fd)?;
-        if offset > MAX_OFFSET {
-            return Err(Errno::InvalidArgument);
-        }
-        write_within_limit(&file, context, offset, data)
+        let file = self.file(context, fd)?;
+        self.write_file_at(context, &file, data, offset)
     }
 
     /// Moves the descriptor's offset; returns it.
@@ -340,6 +385,25 @@ impl Vfs {
         let file = self.file(context, fd)?;
         file.location.fs().fsync(context, file.location.node)
     }
+}
+
+/// EBADF unless open for reading, EISDIR for a directory.
+fn readable(file: &OpenFile) -> Result<(), Errno> {
+    if !file.readable {
+        return Err(Errno::BadDescriptor);
+    }
+    if file.kind == NodeKind::Directory {
+        return Err(Errno::IsDirectory);
+    }
+    Ok(())
+}
+
+/// EBADF unless open for writing, EROFS on a read-only mount.
+fn writable(file: &OpenFile) -> Result<(), Errno> {
+    if !file.writable {
+        return Err(Errno::BadDescriptor);
+    }
+    file.location.mount.writable()
 }
 
 /// Writes `data` at `offset` unless that passes the largest offset.
