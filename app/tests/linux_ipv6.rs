@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Appliance, Namespace, require_privilege};
+use common::{Appliance, Namespace, chargen_byte, require_privilege};
 
 const GUEST: &str = "192.168.77.2";
 const WAIT: Duration = Duration::from_secs(30);
@@ -164,7 +164,7 @@ fn curl_and_udp_reach_the_appliance_over_ipv6_link_local_and_slaac() {
     assert!(page.contains("<h1>anykernel</h1>"), "{page}");
     let guest: IpAddr = formed.parse().unwrap();
     namespace.run_inside(move || {
-        common::bulk::udp_echoes("[fd00:78::1]:0".parse().unwrap(), guest);
+        qemu_tests::bulk::udp_echoes("[fd00:78::1]:0".parse().unwrap(), guest);
     });
     let stats = curl6(&namespace, &format!("http://[{formed}]/stats"));
     assert!(stats.contains("udp received 4\n"), "{stats}");
@@ -178,7 +178,8 @@ fn sixty_four_mebibytes_cross_ipv6_both_ways_intact() {
     let linux = ["fd00:77::1/64"];
     let (namespace, mut appliance) = start("bulk6", &linux, &["ip6=fd00:77::2/64"]);
     line_with(&mut appliance, "has fd00:77::2/64 preferred static");
-    common::bulk::echo_and_source_intact(&namespace, "fd00:77::2".parse().unwrap());
+    let guest = "fd00:77::2".parse().unwrap();
+    qemu_tests::bulk::echo_and_source_intact(&namespace, guest, chargen_byte);
     let stats = curl6(&namespace, "http://[fd00:77::2]/stats");
     assert!(stats.contains("tcp bad_checksums 0"), "{stats}");
 }

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{Appliance, Namespace, require_privilege};
+use common::{Appliance, Namespace, chargen_byte, require_privilege};
 
 const GUEST: &str = "192.168.77.2";
 
@@ -61,7 +61,7 @@ fn linux_pings_the_appliance_and_curl_gets_both_pages() {
 #[ignore = "needs root: a tap in a network namespace, with Linux's stack as the peer"]
 fn bulk_transfers_to_and_from_linux_arrive_intact() {
     let (namespace, _appliance) = start("bulk");
-    common::bulk::echo_and_source_intact(&namespace, GUEST.parse().unwrap());
+    qemu_tests::bulk::echo_and_source_intact(&namespace, GUEST.parse().unwrap(), chargen_byte);
 }
 
 #[test]
@@ -70,7 +70,7 @@ fn linux_uses_udp_echo_discard_keep_alive_http_and_gets_resets_on_closed_ports()
     let (namespace, _appliance) = start("services");
     namespace.run_inside(|| {
         let local = "192.168.77.1:0".parse().unwrap();
-        common::bulk::udp_echoes(local, GUEST.parse().unwrap());
+        qemu_tests::bulk::udp_echoes(local, GUEST.parse().unwrap());
         let mut discard = TcpStream::connect((GUEST, 9)).unwrap();
         discard.write_all(&[1u8; 1_000_000]).unwrap();
         drop(discard);

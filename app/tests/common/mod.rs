@@ -12,8 +12,6 @@
     reason = "each test file uses a different part of the harness"
 )]
 
-pub mod bulk;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, channel};

@@ -1,12 +1,18 @@
-//! Bulk transfers against the appliance from Linux, for either family:
-//! 64 MiB through echo both ways at once with a hash each way, and the
-//! source stream checked byte by byte; UDP echo round trips.
+//! Bulk transfers against the appliance (hosted on a tap or in QEMU)
+//! from Linux inside a namespace, for either family: 64 MiB through echo
+//! both ways at once with a hash each way, and the source stream checked
+//! byte by byte; UDP echo round trips. The caller passes the source
+//! service's pattern (`app::services::chargen_byte`: this crate does not
+//! link the appliance).
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::time::Duration;
 
-use super::{Namespace, chargen_byte};
+use crate::netns::Namespace;
+
+/// Byte `offset` of the source service's stream.
+pub type Pattern = fn(u64) -> u8;
 
 /// What each bulk direction carries.
 pub const BULK: usize = 64 * 1024 * 1024;
@@ -58,9 +64,12 @@ fn read_all(mut stream: TcpStream) -> (usize, u64) {
 }
 
 /// From inside `namespace`: [`BULK`] bytes to the appliance's echo at
-/// `guest` while reading them back, then [`BULK`] bytes of its source;
-/// panics unless every byte came back intact.
-pub fn echo_and_source_intact(namespace: &Namespace, guest: IpAddr) {
+/// `guest` while reading them back, then [`BULK`] bytes of its source
+/// (whose bytes `pattern` says); panics unless every byte came intact.
+///
+/// # Panics
+/// When a byte differs, a connection fails or a read waits 30 s.
+pub fn echo_and_source_intact(namespace: &Namespace, guest: IpAddr, pattern: Pattern) {
     let (sent, (total, echoed)) = namespace.run_inside(move || {
         let stream = TcpStream::connect((guest, 7)).expect("connect to echo");
         stream.set_read_timeout(Some(TIMEOUT)).unwrap();
@@ -71,12 +80,13 @@ pub fn echo_and_source_intact(namespace: &Namespace, guest: IpAddr) {
     });
     assert_eq!(total, BULK, "echo gave back {total} bytes");
     assert_eq!(sent, echoed, "echoed bytes differ from those sent");
-    let received = namespace.run_inside(move || source_intact(SocketAddr::new(guest, 19)));
+    let source = SocketAddr::new(guest, 19);
+    let received = namespace.run_inside(move || source_intact(source, pattern));
     assert!(received >= BULK as u64);
 }
 
 /// Reads [`BULK`] bytes of the source at `address`, checking each.
-fn source_intact(address: SocketAddr) -> u64 {
+fn source_intact(address: SocketAddr, pattern: Pattern) -> u64 {
     let mut stream = TcpStream::connect(address).expect("connect to source");
     stream.set_read_timeout(Some(TIMEOUT)).unwrap();
     let mut buffer = vec![0u8; 64 * 1024];
@@ -86,7 +96,7 @@ fn source_intact(address: SocketAddr) -> u64 {
         assert!(count > 0, "source closed early at {offset}");
         for (index, &byte) in buffer[..count].iter().enumerate() {
             let at = offset + index as u64;
-            assert_eq!(byte, chargen_byte(at), "byte {at}");
+            assert_eq!(byte, pattern(at), "byte {at}");
         }
         offset += count as u64;
     }
@@ -95,6 +105,10 @@ fn source_intact(address: SocketAddr) -> u64 {
 
 /// From `local` (an address of Linux's, port 0 for any): datagrams of
 /// several sizes to the appliance's UDP echo at `guest`, each back whole.
+/// Call it inside the namespace ([`Namespace::run_inside`]).
+///
+/// # Panics
+/// When a datagram does not come back within 5 s, or changed.
 pub fn udp_echoes(local: SocketAddr, guest: IpAddr) {
     let udp = UdpSocket::bind(local).unwrap();
     udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
