@@ -112,7 +112,7 @@ fn new_connection_rate(image: &std::path::Path, machine: Machine) -> Option<f64>
     let mut qemu = Qemu::spawn(&config).ok()?;
     qemu.wait_for_line("vioif0 is", Duration::from_secs(60))
         .ok()?;
-    let target = Target::on_tap();
+    let target = Target::on_tap(crate::bench::target::Family::V4);
     let rate = namespace.run_inside(move || {
         load(move || {
             target
