@@ -11,11 +11,12 @@
 //! What each family's codes mean to the transports: a port unreachable
 //! (ICMP 3, ICMPv6 4) refuses a TCP connection being opened and tells a
 //! connected UDP endpoint; everything else is a soft error for TCP (RFC
-//! 1122 4.2.3.9, RFC 5927). An ICMPv6 Packet Too Big is counted and not
-//! acted on: TCP over IPv6 sizes its segments from the link MTU, and path
-//! MTU discovery is its own step.
+//! 1122 4.2.3.9, RFC 5927). An ICMPv6 Packet Too Big lowers the path MTU
+//! to its destination (`ipv6/path_mtu.rs`) and is a hint to the TCP
+//! connection it names, which sends smaller segments from then on (RFC
+//! 8201); IPv4's fragmentation-needed is not acted on yet.
 
-use core::net::{SocketAddr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr, SocketAddrV4};
 
 use wire::ipv4::protocol;
 use wire::{Icmpv6Kind, Ipv4Header};
@@ -98,10 +99,7 @@ impl Stack {
                 wire::icmpv6::unreachable::PORT => tcp::Unreachable::Port,
                 _ => tcp::Unreachable::Other,
             },
-            Icmpv6Kind::PacketTooBig { .. } => {
-                self.ip.v6.icmp.stats.packet_too_big += 1;
-                return;
-            }
+            Icmpv6Kind::PacketTooBig { mtu } => return self.packet_too_big6(&report, mtu),
             _ => tcp::Unreachable::Other,
         };
         self.transport_error(TransportError {
@@ -111,6 +109,21 @@ impl Stack {
             sequence: report.sequence,
             kind,
         });
+    }
+
+    /// A Packet Too Big: the path MTU to the quoted destination, and a
+    /// hint to the TCP connection whose segment it quotes.
+    fn packet_too_big6(&mut self, report: &ErrorReport, mtu: u32) {
+        self.ip.v6.icmp.stats.packet_too_big += 1;
+        let IpAddr::V6(destination) = report.remote.ip() else {
+            return;
+        };
+        let now = self.now_ns();
+        self.ip.v6.path_mtus.lower(now, destination, mtu);
+        if report.protocol == protocol::TCP {
+            let (local, remote, sequence) = (report.local, report.remote, report.sequence);
+            self.tcp.packet_too_big(now, local, remote, sequence, mtu);
+        }
     }
 
     fn transport_error(&mut self, error: TransportError) {

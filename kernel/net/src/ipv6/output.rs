@@ -9,7 +9,11 @@
 //! to a default router. With none, there is no route (RFC 4943: nothing
 //! is assumed on-link). The source is the outgoing interface's usable
 //! address that ranks best: the destination itself, then the matching
-//! scope, then not deprecated, then the longest common prefix.
+//! scope, then not deprecated, then the longest common prefix. The MTU
+//! is the link's, or a smaller path MTU a Packet Too Big taught
+//! (`path_mtu.rs`); a TCP segment over the path MTU but within the link's
+//! is fragmented here (its connection learns to send smaller ones), one
+//! over the link's is refused.
 
 use core::net::Ipv6Addr;
 
@@ -77,11 +81,13 @@ impl IpLayer {
             (router.interface, router.address)
         };
         let running = self.running6(interface)?;
+        let link = link_mtu6(running);
+        let path = self.v6.path_mtus.get(self.now_ns, destination);
         Some(NextHop6 {
             interface,
             neighbour,
             source: self.select_source6(interface, destination)?,
-            mtu: link_mtu6(running),
+            mtu: path.map_or(link, |path| path.min(link)),
             hop_limit: running.ipv6.hop_limit,
         })
     }
@@ -186,8 +192,10 @@ impl IpLayer {
             return Err(OutputError::TooBig);
         }
         if HEADER_LEN + payload.len() > hop.mtu {
-            // Only TCP keeps its segments under the path MTU itself.
-            if header.next_header == next_header::TCP {
+            // TCP keeps its segments under the link's MTU itself; one over
+            // a smaller path MTU is fragmented until TCP has caught up.
+            let link = self.interface(hop.interface).map_or(0, link_mtu6);
+            if header.next_header == next_header::TCP && HEADER_LEN + payload.len() > link {
                 return Err(OutputError::TooBig);
             }
             return self.fragment6(hop, header, &payload);

@@ -1,6 +1,7 @@
 //! TCP and UDP over IPv6 between two stacks: global and link-local peers,
 //! a dual-stack listener taking IPv4, port unreachables in ICMPv6 for
-//! both transports, and the checksum IPv6 makes mandatory for UDP.
+//! both transports, the checksum IPv6 makes mandatory for UDP, and a
+//! Packet Too Big that shrinks a path and a connection's segments.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::vec;
@@ -255,4 +256,51 @@ fn a_zero_udp_checksum_is_refused_over_ipv6() {
     link.pump();
     assert_eq!(link.b.udp.stats.malformed, 1);
     assert!(!link.b.udp.readable(server));
+}
+
+#[test]
+fn a_packet_too_big_shrinks_the_path_and_the_connection_s_segments() {
+    let mut link = link();
+    let listener = listen(&mut link.b, "[::]:80".parse().unwrap());
+    let (client, server) = connect(&mut link, listener, "[fd00::2]:80".parse().unwrap());
+    let server = server.expect("accepted");
+    // A full segment is lost on a path of 1280 bytes, whose router says so.
+    let now = link.now_ns;
+    let Stack { ip: layer, tcp, .. } = &mut link.a;
+    tcp.send(now, client, &[5u8; 3000], layer).unwrap();
+    let lost = link.a.take_output(LAN);
+    let packet = &lost.first().expect("a segment went out").data()[14..];
+    assert!(packet.len() > 1280, "a segment for the link's 1500 bytes");
+    let mut message = vec![0u8; 8 + 1232];
+    message[8..].copy_from_slice(&packet[..1232]);
+    let kind = wire::Icmpv6Kind::PacketTooBig { mtu: 1280 };
+    wire::Icmpv6Message { kind }.write(&mut message, ip("fd00::2"), ip("fd00::1"));
+    let header = wire::Ipv6Header::new(ip("fd00::2"), ip("fd00::1"), 58, 0);
+    let to = super::ipv6::mac_of(&link.a);
+    super::ipv6::inject6(&mut link.a, to, header, &message);
+    assert_eq!(
+        link.a.ip.v6.path_mtus.get(link.now_ns, ip("fd00::2")),
+        Some(1280)
+    );
+    assert_eq!(link.a.tcp.stats().path_mtu_decreases, 1);
+    // The lost data comes again in fragments; new data in smaller segments.
+    let data: Vec<u8> = (0..50_000u32).map(|i| (i % 249) as u8).collect();
+    let mut buffer = vec![0u8; 4000];
+    let mut first = Vec::new();
+    for _ in 0..5_000 {
+        link.advance(1_000_000, link.now_ns + 1_000_000);
+        let Stack { ip: layer, tcp, .. } = &mut link.b;
+        while let Ok(count @ 1..) = tcp.recv(link.now_ns, server, &mut buffer, layer) {
+            first.extend_from_slice(&buffer[..count]);
+        }
+        if first.len() == 3000 {
+            break;
+        }
+    }
+    assert_eq!(first, [5u8; 3000], "retransmitted in fragments");
+    assert!(link.a.ip.v6.stats.fragments_sent > 0);
+    let fragments = link.a.ip.v6.stats.fragments_sent;
+    carry(&mut link, client, server, &data);
+    let after = link.a.ip.v6.stats.fragments_sent;
+    assert_eq!(after, fragments, "new segments fit the path whole");
 }
