@@ -36,7 +36,7 @@ const ROOT_TEST_TOOLS: [&str; 5] = ["ping", "curl", "dnsmasq", "openssl", "radvd
 /// The `test` verb.
 pub fn test_verb(quick: bool) -> Result<(), String> {
     let needs: &[Need] = if quick {
-        &[Need::Target, Need::IsoTools, Need::NetTools]
+        &[Need::Target, Need::IsoTools, Need::NetTools, Need::FsTools]
     } else {
         &[
             Need::Target,
@@ -44,6 +44,7 @@ pub fn test_verb(quick: bool) -> Result<(), String> {
             Need::Qemu,
             Need::NetTools,
             Need::KvClients,
+            Need::FsTools,
         ]
     };
     ensure(needs)?;

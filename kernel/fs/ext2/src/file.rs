@@ -39,13 +39,14 @@ impl<D: BlockDevice> Fs<D> {
     }
 
     /// Reads any inode's data blocks (files, directories, slow symlinks).
+    /// A (damaged) size past what blocks can map ends where they end.
     pub(crate) fn read_contents(
         &self,
         inode: &Inode,
         offset: u64,
         buf: &mut [u8],
     ) -> Result<usize> {
-        let size = inode.size();
+        let size = inode.size().min(self.max_file_size());
         if offset >= size {
             return Ok(0);
         }

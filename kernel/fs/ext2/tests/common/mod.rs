@@ -58,8 +58,7 @@ pub fn program(name: &str) -> PathBuf {
 }
 
 fn run(command: &mut Command) -> Output {
-    let output = command.output().expect("an e2fsprogs program runs");
-    output
+    command.output().expect("an e2fsprogs program runs")
 }
 
 /// Makes an ext2 image of `size_kib` KiB with `block_size`-byte blocks,
