@@ -2,7 +2,7 @@
 //!
 //! `anykernel-fs IMAGE ls|cat|get|put|mkdir|rm|mv|stat|df PATH…` works on
 //! an ext2 image the way the seeds' fs-utils do: the very driver the
-//! appliance mounts (`kernel-fs-ext2`) runs in this process over the
+//! appliance mounts (`kernel-vfs-ext2`) runs in this process over the
 //! image file, so it needs neither root nor a mount. Commands that only
 //! read mount the image read-only and leave it untouched; the others
 //! unmount it clean, as `e2fsck -fn` confirms. Paths inside the image are
