@@ -287,9 +287,13 @@ fn seeds(context: &Context<'_>) -> Result<StackSeeds, ComponentError> {
     })
 }
 
-/// TCP's configuration from the boot parameters (defaults otherwise).
+/// TCP's configuration from the boot parameters (defaults otherwise). As
+/// many TCP sockets as descriptors: memory bounds both.
 fn tcp_config(kernel: &base::Kernel) -> tcp::TcpConfig {
-    let mut config = tcp::TcpConfig::default();
+    let mut config = tcp::TcpConfig {
+        maximum_sockets: crate::socket::table::MAX_SOCKETS,
+        ..tcp::TcpConfig::default()
+    };
     match kernel.params().get_u64("tcp.time_wait_ms") {
         Ok(Some(ms)) => config.time_wait_ns = ms.saturating_mul(1_000_000),
         Ok(None) => {}
