@@ -220,8 +220,14 @@ impl Net {
             .map(Transport::Tcp)
             .chain(udp_events.drain(..).map(Transport::Udp));
         for transport in transports {
-            if let Some(entry) = stack.sockets.find(transport) {
+            let Some(fd) = stack.sockets.find_fd(transport) else {
+                continue;
+            };
+            if let Some(entry) = stack.sockets.get(fd) {
                 entry.wait.notify_all(context);
+            }
+            if let Some(set) = crate::socket::watch::queue(&mut stack.sockets, fd) {
+                set.notify_all(context);
             }
         }
         stack.sockets.tcp_events = tcp_events;

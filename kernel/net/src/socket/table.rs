@@ -16,6 +16,7 @@ use core::fmt;
 use base::sync::Condvar;
 
 use super::resolver::state::ResolverState;
+use super::watch::{QUEUE_SLOT_BYTES, WatchSets, Watched};
 use crate::memory::Budget;
 use crate::slab::{Slab, SlabKey};
 use crate::udp::UdpHandle;
@@ -26,13 +27,15 @@ use crate::udp::UdpHandle;
 pub const MAX_SOCKETS: usize = 1 << 20;
 
 /// What one descriptor holds: its slab slot, its condition variable (and
-/// the `Arc`'s counts) and its entry in the transport map (B-tree nodes
-/// about half full).
+/// the `Arc`'s counts), its entry in the transport map (B-tree nodes
+/// about half full) and its place in a watch set's queue (which grows by
+/// doubling).
 pub const ENTRY_BYTES: usize = core::mem::size_of::<Option<SocketEntry>>()
     + 8
     + core::mem::size_of::<Condvar>()
     + 16
-    + 2 * core::mem::size_of::<(Transport, Fd)>();
+    + 2 * core::mem::size_of::<(Transport, Fd)>()
+    + 2 * QUEUE_SLOT_BYTES;
 
 /// A socket descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -62,6 +65,8 @@ pub struct SocketEntry {
     pub nonblocking: bool,
     /// Where its callers sleep.
     pub wait: Arc<Condvar>,
+    /// The watch set that watches it, and for what.
+    pub(crate) watched: Option<Watched>,
 }
 
 /// The table.
@@ -77,6 +82,8 @@ pub struct SocketTable {
     pub(crate) udp_events: Vec<UdpHandle>,
     /// The DNS resolver's servers and cache.
     pub resolver: ResolverState,
+    /// The watch sets.
+    pub(crate) watches: WatchSets,
 }
 
 impl SocketTable {
@@ -86,6 +93,7 @@ impl SocketTable {
         Self {
             slab: Slab::new(MAX_SOCKETS),
             resolver: ResolverState::new(budget.clone()),
+            watches: WatchSets::new(budget.clone()),
             budget,
             by_transport: BTreeMap::new(),
             pollers: 0,
@@ -104,6 +112,7 @@ impl SocketTable {
             transport,
             nonblocking: false,
             wait: Arc::new(Condvar::new()),
+            watched: None,
         };
         let Some(key) = self.slab.insert(entry) else {
             self.budget.release(ENTRY_BYTES);
@@ -133,9 +142,12 @@ impl SocketTable {
 
     /// The socket of a transport endpoint.
     pub fn find(&self, transport: Transport) -> Option<&SocketEntry> {
-        self.by_transport
-            .get(&transport)
-            .and_then(|fd| self.get(*fd))
+        self.find_fd(transport).and_then(|fd| self.get(fd))
+    }
+
+    /// The descriptor of a transport endpoint.
+    pub fn find_fd(&self, transport: Transport) -> Option<Fd> {
+        self.by_transport.get(&transport).copied()
     }
 
     /// Open sockets.
