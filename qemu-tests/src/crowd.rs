@@ -26,12 +26,12 @@ pub const IN_FLIGHT: usize = 800;
 /// How long one client's connect, write or read may wait.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Raises this process's soft open-file limit to at least `needed`
-/// descriptors (never past the hard limit); returns the new soft limit.
+/// Raises this process's soft open-file limit to its hard limit, which
+/// needs no privilege; returns the new limit.
 ///
 /// # Errors
-/// When the hard limit is below `needed`, or the calls fail.
-pub fn raise_open_file_limit(needed: u64) -> Result<u64, String> {
+/// When the calls fail.
+pub fn raise_open_file_limit() -> Result<u64, String> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -40,20 +40,14 @@ pub fn raise_open_file_limit(needed: u64) -> Result<u64, String> {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return Err(format!("getrlimit: {}", io::Error::last_os_error()));
     }
-    if limit.rlim_max < needed {
-        return Err(format!(
-            "the open-file hard limit is {}, below the {needed} needed",
-            limit.rlim_max
-        ));
-    }
-    if limit.rlim_cur >= needed {
-        return Ok(limit.rlim_cur);
-    }
-    limit.rlim_cur = limit.rlim_max;
-    // SAFETY: setrlimit(2) reads the `rlimit` we pass; a soft limit up to
-    // the hard one needs no privilege.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
-        return Err(format!("setrlimit: {}", io::Error::last_os_error()));
+    // An unlimited hard limit still stops at fs.nr_open (2^20 by default).
+    let most = limit.rlim_max.min(1 << 20);
+    if limit.rlim_cur < most {
+        limit.rlim_cur = most;
+        // SAFETY: setrlimit(2) reads the `rlimit` we pass.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+            return Err(format!("setrlimit: {}", io::Error::last_os_error()));
+        }
     }
     Ok(limit.rlim_cur)
 }
@@ -186,6 +180,8 @@ fn local(stream: &TcpStream) -> String {
 pub struct GuestFigures {
     /// Bytes the kernel's memory accounts hold (`memory in_use`).
     pub memory_in_use: u64,
+    /// What the kernel may hold (`memory limit`).
+    pub memory_limit: u64,
     /// Connections the services hold open, this request's own included
     /// (`services connections_open`).
     pub connections_open: u64,
@@ -203,6 +199,7 @@ impl GuestFigures {
         };
         Ok(GuestFigures {
             memory_in_use: figure("memory in_use")?,
+            memory_limit: figure("memory limit")?,
             connections_open: figure("services connections_open")?,
         })
     }

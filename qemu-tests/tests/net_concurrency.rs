@@ -33,9 +33,12 @@ fn the_appliance_in_64_mib_echoes_to_10000_clients_at_once() {
     if let Some(reason) = missing_privilege(&[]) {
         panic!("this test needs root and /dev/net/tun: {reason}");
     }
+    let limit = crowd::raise_open_file_limit().unwrap_or_else(|error| panic!("{error}"));
     // The clients, the /stats requests and the standard descriptors.
-    let limit = crowd::raise_open_file_limit(CLIENTS as u64 + 100);
-    limit.unwrap_or_else(|error| panic!("{error}"));
+    assert!(
+        limit >= CLIENTS as u64 + 100,
+        "the open-file hard limit is {limit}: too low for {CLIENTS} clients"
+    );
     let namespace = Namespace::new("many");
     let config = QemuConfig::kernel(appliance_image())
         .machine(Machine::Microvm)
