@@ -14,6 +14,9 @@
 //! | `virtif` | `virtif` | the host's virtual NICs (hosted kernels) |
 //! | `dev` | `pci` | the dev faction: PCI functions, driver matching, interrupts, DMA |
 //! | `virtio-net` | `virtio-net` | virtio NICs on PCI and virtio-mmio (bare metal) |
+//! | `vfs` | `vfs` | the vfs faction: mounts, path lookup, file descriptors, file calls |
+//! | `tmpfs` | `tmpfs` | a memory file system, mounted at the root |
+//! | `cpiofs` | (none) | read-only file systems over cpio archives (files baked into the image) |
 //!
 //! A feature pulls in what its component needs (`virtio-net` brings `net`
 //! and `dev`), so a missing dependency is a build error; a hand-made list
@@ -27,6 +30,9 @@
 //! [`Kernel::enter`] for a moment, [`Kernel::bind_thread`] for a thread's
 //! life. With `net`, [`net::Net`] is the socket API (`socket`, `bind`,
 //! `connect`, `read`, `write`, `poll`, …), errors as [`net::Errno`].
+//! With `vfs`, [`vfs::Vfs`] is the file API (`open`, `read`, `write`,
+//! `mkdir`, `rename`, `mount`, …), errors as [`vfs::Errno`]; file
+//! descriptors live in the caller's process context ([`base::Process`]).
 //!
 //! A hosted kernel with the loopback interface, sending itself a datagram:
 //!
@@ -60,10 +66,16 @@ pub use base::component::Component;
 pub use base::{BootConfig, BootError, Context, Kernel, ThreadBinding};
 pub use {base, hypercall};
 
+#[cfg(feature = "cpiofs")]
+pub use cpiofs;
 #[cfg(feature = "dev")]
 pub use dev;
 #[cfg(feature = "net")]
 pub use net;
+#[cfg(feature = "tmpfs")]
+pub use tmpfs;
+#[cfg(feature = "vfs")]
+pub use vfs;
 
 /// The components linked into this build, in the order they are listed
 /// to the base (which starts them by init level, stable within a level).
@@ -71,6 +83,11 @@ pub fn components() -> Vec<&'static Component> {
     alloc::vec![
         // The base's own: memory pressure is every kernel's business.
         &base::memory::pagedaemon::PAGEDAEMON,
+        // The vfs before its file systems: tmpfs mounts itself at the root.
+        #[cfg(feature = "vfs")]
+        &vfs::VFS,
+        #[cfg(feature = "tmpfs")]
+        &tmpfs::TMPFS,
         #[cfg(feature = "net")]
         &net::components::NET,
         #[cfg(feature = "net")]

@@ -43,6 +43,10 @@ pub struct RunOptions {
     /// Resolved by [`RunOptions::resolve_network`]: `None` is no NIC.
     #[arg(long, value_name = "SPEC")]
     pub net: Option<String>,
+    /// Bake this directory into the appliance, mounted read-only at /www
+    /// and served under `/files/` (cpiofs).
+    #[arg(long, value_name = "DIR", conflicts_with = "app")]
+    pub files: Option<std::path::PathBuf>,
     /// Where QEMU dumps the NIC's frames (pcap).
     #[arg(long, value_name = "FILE", conflicts_with = "hosted")]
     pub pcap: Option<std::path::PathBuf>,

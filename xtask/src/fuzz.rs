@@ -138,8 +138,11 @@ mod tests {
         text.matches("check!()").count()
     }
 
+    /// What the fuzz stage may take in CI, at most, on two cores.
+    const CI_BUDGET_SECONDS: u64 = 75;
+
     #[test]
-    fn ci_fuzzing_fits_its_minute_on_two_cores() {
+    fn ci_fuzzing_fits_its_budget_on_two_cores() {
         // The targets of one file run two at a time.
         let mut seconds = FRAME_FUZZER_SECONDS;
         for (target, each) in TARGETS {
@@ -147,7 +150,10 @@ mod tests {
             assert_ne!(count, 0, "{target} has no targets");
             seconds += each * (count as u64).div_ceil(2);
         }
-        assert!(seconds <= 50, "{seconds} s of fuzzing in CI");
+        assert!(
+            seconds <= CI_BUDGET_SECONDS,
+            "{seconds} s of fuzzing in CI, over {CI_BUDGET_SECONDS} s"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-use crate::apps::{App, build_hosted};
+use crate::apps::{App, build_hosted, build_hosted_with};
 use crate::args::{ImageKind, RunOptions};
 use crate::paths::APPLIANCE;
 use crate::run::NO_VERDICT_STATUS;
@@ -17,7 +17,7 @@ use crate::run::NO_VERDICT_STATUS;
 /// Builds what `options` run hosted (release, host target); returns its path.
 fn build_program(options: &RunOptions) -> Result<PathBuf, String> {
     match &options.app {
-        None => build_hosted("app", APPLIANCE),
+        None => build_hosted_with("app", APPLIANCE, options.files.as_deref()),
         Some(name) => {
             let app = App::find(name)?;
             build_hosted(&app.package, &app.binary)

@@ -19,7 +19,7 @@ pub use app::app_test_verb;
 use qemu_tests::netns::missing_privilege;
 use qemu_tests::{IMAGE_ENV, ISO_ENV, KV_IMAGE_ENV, SELFTEST_IMAGE_ENV};
 
-use crate::build::{Images, build_images};
+use crate::build::{Images, build_images_with};
 use crate::command::{cargo, run};
 use crate::iso::make_iso;
 use crate::paths::IMAGE_TARGET;
@@ -53,7 +53,8 @@ pub fn test_verb(quick: bool) -> Result<(), String> {
     summary.stage("fuzz targets (bounded)", crate::fuzz::bounded_fuzzing);
     let mut images = None;
     summary.stage("images and ISO", || {
-        let built = build_images()?;
+        // The appliance under test serves the test site (qemu-tests/files).
+        let built = build_images_with(Some(&crate::paths::test_files_dir()))?;
         let iso = make_iso(&built.appliance, &[])?;
         images = Some((built, iso));
         Ok(())

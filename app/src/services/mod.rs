@@ -17,7 +17,7 @@
 mod discard;
 mod echo;
 mod http;
-mod http_date;
+
 mod source;
 mod udp_echo;
 
@@ -106,7 +106,12 @@ impl Services {
         let discard = discard::Discard(services.clone());
         services.listen(context, "discard", 9, discard)?;
         services.listen(context, "source", 19, source::Source(services.clone()))?;
-        services.listen(context, "http", 80, http::Http(services.clone()))?;
+        services.listen(
+            context,
+            "http",
+            80,
+            http::Http::new(context, services.clone()),
+        )?;
         udp_echo::start(context, &services)?;
         Ok(services)
     }
