@@ -37,7 +37,7 @@
 //! A hosted kernel with the loopback interface, sending itself a datagram:
 //!
 //! ```
-//! use core::net::{Ipv4Addr, SocketAddrV4};
+//! use core::net::{Ipv4Addr, SocketAddr};
 //! use kernel::net::{Net, SocketType};
 //! use hypercall_posix::{Posix, PosixConfig};
 //!
@@ -45,7 +45,7 @@
 //! let kernel = kernel::boot(host)?;
 //! let context = kernel.enter()?;
 //! let net = Net::of(&context).expect("the net component is linked");
-//! let here = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7000);
+//! let here = SocketAddr::from((Ipv4Addr::LOCALHOST, 7000));
 //! let socket = net.socket(&context, SocketType::Datagram)?;
 //! net.bind(&context, socket, here)?;
 //! net.send_to(&context, socket, b"hello", here)?;

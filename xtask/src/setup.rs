@@ -39,7 +39,7 @@ pub enum Need {
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 20] = [
+const HOST_TOOLS: [HostTool; 21] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -73,6 +73,7 @@ const HOST_TOOLS: [HostTool; 20] = [
     (Need::NetTools, "curl", "curl", "curl"),
     (Need::NetTools, "dnsmasq", "dnsmasq", "dnsmasq-base"),
     (Need::NetTools, "openssl", "openssl", "openssl"),
+    (Need::NetTools, "radvd", "radvd", "radvd"),
     (
         Need::KvClients,
         "memccapable",

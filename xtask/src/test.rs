@@ -31,7 +31,7 @@ use summary::Summary;
 const HOST_ONLY_PACKAGES: [&str; 4] = ["xtask", "qemu-tests", "hypercall-posix", "fuzz"];
 
 /// What the root-only tests run besides `ip`: Linux's tools as peers.
-const ROOT_TEST_TOOLS: [&str; 4] = ["ping", "curl", "dnsmasq", "openssl"];
+const ROOT_TEST_TOOLS: [&str; 5] = ["ping", "curl", "dnsmasq", "openssl", "radvd"];
 
 /// The `test` verb.
 pub fn test_verb(quick: bool) -> Result<(), String> {

@@ -62,6 +62,7 @@ mod slab;
 pub mod socket;
 pub mod stack;
 mod stats;
+mod transmit;
 pub mod udp;
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ fn new_connection_rate(image: &std::path::Path, machine: Machine) -> Option<f64>
             return None;
         }
     };
-    let target = Target::on_tap();
+    let target = Target::on_tap(crate::bench::target::Family::V4);
     let rate = guest.namespace.run_inside(move || {
         load(move || {
             target

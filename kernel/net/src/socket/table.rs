@@ -63,6 +63,10 @@ pub struct SocketEntry {
     pub transport: Transport,
     /// O_NONBLOCK.
     pub nonblocking: bool,
+    /// An AF_INET6 socket (it was bound, connected or sent to an IPv6
+    /// address, accepted from such a listener, or set IPV6_V6ONLY): the
+    /// addresses it reports are IPv6, IPv4 ones mapped (`family.rs`).
+    pub inet6: bool,
     /// Where its callers sleep.
     pub wait: Arc<Condvar>,
     /// The watch set that watches it, and for what.
@@ -111,6 +115,7 @@ impl SocketTable {
         let entry = SocketEntry {
             transport,
             nonblocking: false,
+            inet6: false,
             wait: Arc::new(Condvar::new()),
             watched: None,
         };
