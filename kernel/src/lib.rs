@@ -14,6 +14,7 @@
 //! | `virtif` | `virtif` | the host's virtual NICs (hosted kernels) |
 //! | `dev` | `pci` | the dev faction: PCI functions, driver matching, interrupts, DMA |
 //! | `virtio-net` | `virtio-net` | virtio NICs on PCI and virtio-mmio (bare metal) |
+//! | `sysproxy` | `sysproxy` | system calls served to remote clients on the host's stream endpoints |
 //!
 //! A feature pulls in what its component needs (`virtio-net` brings `net`
 //! and `dev`), so a missing dependency is a build error; a hand-made list
@@ -64,6 +65,8 @@ pub use {base, hypercall};
 pub use dev;
 #[cfg(feature = "net")]
 pub use net;
+#[cfg(feature = "sysproxy")]
+pub use sysproxy;
 
 /// The components linked into this build, in the order they are listed
 /// to the base (which starts them by init level, stable within a level).
@@ -85,6 +88,8 @@ pub fn components() -> Vec<&'static Component> {
         &dev::DEV,
         #[cfg(feature = "virtio-net")]
         &virtio_net::VIRTIO_NET,
+        #[cfg(feature = "sysproxy")]
+        &sysproxy::SYSPROXY,
     ]
 }
 

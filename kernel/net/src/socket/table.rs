@@ -136,6 +136,11 @@ impl SocketTable {
             .and_then(|fd| self.get(*fd))
     }
 
+    /// Every open socket, in slot order (`netstat`).
+    pub fn iter(&self) -> impl Iterator<Item = (Fd, &SocketEntry)> {
+        self.slab.iter().map(|(key, entry)| (Fd(key), entry))
+    }
+
     /// Open sockets.
     pub fn len(&self) -> usize {
         self.slab.len()

@@ -63,6 +63,8 @@ pub enum Errno {
     NotFound,
     /// ENOSYS: the kernel serves no such call.
     NotImplemented,
+    /// EEXIST: there is one already (a route).
+    Exists,
 }
 
 impl Errno {
@@ -95,6 +97,7 @@ impl Errno {
             Self::PermissionDenied => 13,
             Self::NotFound => 2,
             Self::NotImplemented => 78,
+            Self::Exists => 17,
         }
     }
 }
