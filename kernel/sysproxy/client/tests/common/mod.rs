@@ -90,7 +90,12 @@ impl Served {
     /// and no worker thread is left (the threads account is back at
     /// `threads`).
     pub fn wait_idle(&self, threads: usize) {
-        wait_for("the clients to go", || {
+        let what = format!(
+            "the clients to go (sysproxy {} bytes, threads {} of {threads})",
+            self.account("sysproxy"),
+            self.account("threads")
+        );
+        wait_for(&what, || {
             self.account("sysproxy") == 0 && self.account("threads") == threads
         });
     }
