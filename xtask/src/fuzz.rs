@@ -13,7 +13,7 @@ use crate::command::{cargo, find_program, output, run, tool};
 
 /// The fuzz crate's test files and the seconds each of their targets gets
 /// in CI: the parsers are cheap, the engines and the stack deep.
-const TARGETS: [(&str, u64); 8] = [
+const TARGETS: [(&str, u64); 9] = [
     ("wire", 2),
     ("acpi", 2),
     ("dhcp", 4),
@@ -22,6 +22,7 @@ const TARGETS: [(&str, u64); 8] = [
     ("tcp", 8),
     ("stack", 8),
     ("ipv6", 8),
+    ("sysproxy", 2),
 ];
 
 /// What the fuzz stage may take in CI, at most, on two cores.

@@ -196,6 +196,7 @@ mod tests {
             app: None,
             hosted: false,
             net: None,
+            server: None,
             pcap: None,
             params: vec!["test=sleep".into()],
         };

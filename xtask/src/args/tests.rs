@@ -52,10 +52,22 @@ fn run_defaults_to_the_appliance_on_q35_tcg_with_128_mib() {
         app: None,
         hosted: false,
         net: Some("user".into()),
+        server: None,
         pcap: None,
         params: Vec::new(),
     };
     assert_eq!(options, expected);
+}
+
+#[test]
+fn hosted_runs_serve_remote_clients_on_a_unix_socket() {
+    let options = run_options("run --hosted --server unix:/tmp/k.sock");
+    assert_eq!(options.server.as_deref(), Some("unix:/tmp/k.sock"));
+    assert!(
+        parse_words("run --server unix:/tmp/k.sock").is_err(),
+        "hosted only"
+    );
+    assert!(parse_words("run --hosted --server tcp:1").is_err());
 }
 
 #[test]

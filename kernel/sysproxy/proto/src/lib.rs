@@ -37,7 +37,7 @@ pub mod types;
 #[cfg(test)]
 mod tests;
 
-pub use calls::{Handler, Stubs, TABLE, dispatch};
+pub use calls::{Handler, Request, Stubs, TABLE, decode, dispatch};
 pub use errno::Errno;
 pub use frame::{FrameReader, MAX_DATA, MAX_FRAME, Refusal, Status};
 

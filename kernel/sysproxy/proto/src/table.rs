@@ -83,6 +83,43 @@ macro_rules! system_calls {
             )*
         }
 
+        /// Any one call with its arguments: what [`decode`] makes of a
+        /// request.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Request {
+            $(
+                $(#[doc = $doc])*
+                $name(call::$name),
+            )*
+        }
+
+        impl Request {
+            /// Its request frame, with `id`.
+            pub fn frame(&self, id: u64) -> alloc::vec::Vec<u8> {
+                match self {
+                    $(Self::$name(call) => $crate::frame::request(id, call),)*
+                }
+            }
+
+            /// Its call's number.
+            pub fn number(&self) -> u16 {
+                match self {
+                    $(Self::$name(_) => $number,)*
+                }
+            }
+        }
+
+        /// Decodes call `number`'s `arguments` (the server's decoder).
+        ///
+        /// # Errors
+        /// [`crate::Refusal::UnknownCall`], [`crate::Refusal::Malformed`].
+        pub fn decode(number: u16, arguments: &[u8]) -> Result<Request, $crate::Refusal> {
+            match number {
+                $($number => $crate::frame::decode(arguments).map(Request::$name),)*
+                _ => Err($crate::Refusal::UnknownCall),
+            }
+        }
+
         /// Every call: number, name, mode.
         pub const TABLE: &[$crate::Entry] = &[
             $($crate::Entry {
