@@ -26,6 +26,7 @@ const TARGETS: [(&str, u64); 9] = [
 ];
 
 /// What the fuzz stage may take in CI, at most, on two cores.
+#[cfg(test)]
 const CI_BUDGET_SECONDS: u64 = 75;
 
 /// The hosted frame fuzzer's seconds in CI.
