@@ -165,7 +165,7 @@ pub struct FrameReader {
 }
 
 /// The least room [`FrameReader::spare`] offers for one read.
-const READ_CHUNK: usize = 16 * 1024;
+pub const READ_CHUNK: usize = 16 * 1024;
 
 impl FrameReader {
     /// An empty reader.
