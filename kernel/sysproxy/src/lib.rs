@@ -124,10 +124,10 @@ fn start(context: &Context<'_>) -> Result<(), ComponentError> {
             Ok(listener) => {
                 let listener = Arc::new(transport::HostListener(listener));
                 serve(context, listener, boot_key(context), Limits::default())?;
-                info!("sysproxy: serving remote clients on stream endpoint {unit}");
+                info!("serving remote clients on stream endpoint {unit}");
             }
             Err(StreamError::NoDevice) => break,
-            Err(error) => warn!("sysproxy: endpoint {unit} not served: {error}"),
+            Err(error) => warn!("endpoint {unit} not served: {error}"),
         }
     }
     Ok(())

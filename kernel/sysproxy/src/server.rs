@@ -150,7 +150,7 @@ fn accept_loop(
             Ok(connection) => admit(context, shared, Arc::from(connection), net),
             Err(base::hypercall::StreamError::Closed) => return,
             Err(error) => {
-                warn!("sysproxy: accept failed: {error}");
+                warn!("accept failed: {error}");
                 if context.kernel().is_shutting_down() {
                     return;
                 }
@@ -198,7 +198,7 @@ fn admit(
             leave(&server, number);
         });
     if started.is_err() {
-        warn!("sysproxy: no thread for client {number}");
+        warn!("no thread for client {number}");
         if let Some(connection) = shared.connections.lock().get(&number) {
             connection.close();
         }
@@ -211,5 +211,5 @@ fn leave(shared: &ServerShared, number: u64) {
     shared.connections.lock().remove(&number);
     shared.live.fetch_sub(1, Relaxed);
     shared.account.release(SESSION_BYTES);
-    debug!("sysproxy: client {number} left");
+    debug!("client {number} left");
 }
