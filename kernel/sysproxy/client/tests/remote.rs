@@ -40,6 +40,7 @@ fn transfer(address: &str, port: u16, seed: u64) -> (u64, u64) {
 #[test]
 fn concurrent_clients_move_hash_checked_streams_over_lo0() {
     let served = Arc::new(Served::lo0("concurrent"));
+    let threads = served.account("threads");
     let threads: Vec<_> = (0..4u16)
         .map(|index| {
             let address = served.address();
@@ -50,7 +51,7 @@ fn concurrent_clients_move_hash_checked_streams_over_lo0() {
         let (sent, received) = thread.join().expect("the client ends");
         assert_eq!(sent, received);
     }
-    served.wait_idle(served.account("threads"));
+    served.wait_idle(threads);
     assert_eq!(served.sockets(), 0, "every socket closed");
 }
 
