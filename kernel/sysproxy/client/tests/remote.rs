@@ -41,14 +41,14 @@ fn transfer(address: &str, port: u16, seed: u64) -> (u64, u64) {
 fn concurrent_clients_move_hash_checked_streams_over_lo0() {
     let served = Arc::new(Served::lo0("concurrent"));
     let threads = served.account("threads");
-    let threads: Vec<_> = (0..4u16)
+    let clients: Vec<_> = (0..4u16)
         .map(|index| {
             let address = served.address();
             std::thread::spawn(move || transfer(&address, 7100 + index, u64::from(index)))
         })
         .collect();
-    for thread in threads {
-        let (sent, received) = thread.join().expect("the client ends");
+    for client in clients {
+        let (sent, received) = client.join().expect("the client ends");
         assert_eq!(sent, received);
     }
     served.wait_idle(threads);
