@@ -164,8 +164,9 @@ fn the_limit_holds_what_does_not_fit_is_refused_and_counted() {
     let (client, server) = (&nodes[0], &nodes[1]);
     let listening = server.run(|context, net| listener(context, net, PORT, 4096));
     let fds = start_connections(client, 3_000, 2);
-    // A refusal is counted before the SYN it cost is counted as dropped:
-    // wait for both, not for the first alone.
+    // The two counters move in separate steps (the memory's refusals are
+    // copied into TCP's counters, the SYN is dropped when no cookie stands
+    // in): wait for both, not for the first alone.
     wait_until("refused and dropped SYNs on the server", || {
         server.counter("tcp memory_refusals") > 0 && server.counter("tcp syn_drops") > 0
     });
