@@ -13,7 +13,7 @@ use crate::command::{cargo, find_program, output, run, tool};
 
 /// The fuzz crate's test files and the seconds each of their targets gets
 /// in CI: the parsers are cheap, the engines and the stack deep.
-const TARGETS: [(&str, u64); 9] = [
+const TARGETS: [(&str, u64); 10] = [
     ("wire", 2),
     ("acpi", 2),
     ("dhcp", 4),
@@ -23,6 +23,7 @@ const TARGETS: [(&str, u64); 9] = [
     ("stack", 8),
     ("ipv6", 8),
     ("ext2", 4),
+    ("sysproxy", 2),
 ];
 
 /// The hosted frame fuzzer's seconds in CI.

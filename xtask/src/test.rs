@@ -28,7 +28,13 @@ use summary::Summary;
 
 /// Workspace members that only build for the host (std): left out of the
 /// bare-metal clippy run, which covers every other crate.
-const HOST_ONLY_PACKAGES: [&str; 4] = ["xtask", "qemu-tests", "hypercall-posix", "fuzz"];
+const HOST_ONLY_PACKAGES: [&str; 5] = [
+    "xtask",
+    "qemu-tests",
+    "hypercall-posix",
+    "fuzz",
+    "anykernel-client",
+];
 
 /// What the root-only tests run besides `ip`: Linux's tools as peers.
 const ROOT_TEST_TOOLS: [&str; 5] = ["ping", "curl", "dnsmasq", "openssl", "radvd"];

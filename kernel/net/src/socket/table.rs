@@ -155,6 +155,11 @@ impl SocketTable {
         self.by_transport.get(&transport).copied()
     }
 
+    /// Every open socket, in slot order (`netstat`).
+    pub fn iter(&self) -> impl Iterator<Item = (Fd, &SocketEntry)> {
+        self.slab.iter().map(|(key, entry)| (Fd(key), entry))
+    }
+
     /// Open sockets.
     pub fn len(&self) -> usize {
         self.slab.len()
