@@ -68,7 +68,12 @@ fn close_wakes_a_blocked_accept_and_a_blocked_read() {
     let read = std::thread::spawn(move || reader.read(&mut [0u8; 4]));
     let acceptor = endpoint.clone();
     let accept = std::thread::spawn(move || acceptor.accept().err());
-    std::thread::sleep(Duration::from_millis(50)); // Let both block first.
+    // No event says a host thread is inside accept(2) or read(2): a pause
+    // makes the blocked path the one exercised (were close not to wake a
+    // blocked call, the deadlines below fail). A close that came first
+    // would also end both calls with an error, so the pause cannot make
+    // the test fail falsely.
+    std::thread::sleep(Duration::from_millis(50));
     connection.close();
     endpoint.close();
     let read = within_deadline(move || read.join().expect("no panic"));
