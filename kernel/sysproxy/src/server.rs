@@ -42,7 +42,7 @@ pub struct ServerShared {
     next_number: AtomicU64,
     served: AtomicU64,
     /// Handshakes refused for a wrong or missing key.
-    pub refused_keys: AtomicU64,
+    pub(crate) refused_keys: AtomicU64,
     live: AtomicUsize,
 }
 

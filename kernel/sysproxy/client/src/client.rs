@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use sysproxy_proto::frame::{self, ReplyHeader};
+use sysproxy_proto::frame;
 use sysproxy_proto::handshake::{Greeting, Hello, Limits};
 use sysproxy_proto::{Call, FrameReader, Status, Stubs};
 
@@ -101,18 +101,6 @@ impl Client {
     /// The limits the server gave this client.
     pub fn limits(&self) -> Limits {
         self.inner.limits
-    }
-
-    /// Sends a request frame made elsewhere (tests of the server's
-    /// defences) and waits for the reply with `id`.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when the connection ends first.
-    pub fn raw_call(&self, id: u64, request: &[u8]) -> Result<(ReplyHeader, Vec<u8>), Error> {
-        let body = self.exchange(id, request)?;
-        let (header, result) =
-            frame::split_reply(&body).map_err(|_| Error::Protocol("a reply header"))?;
-        Ok((header, result.to_vec()))
     }
 
     /// Sends `request` (frame with `id`) and waits for its reply body.
