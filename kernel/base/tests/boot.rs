@@ -149,9 +149,11 @@ fn a_host_speaking_another_interface_version_is_refused() {
     // Every 1.x host predates the 2.0 contract (unsafe memory traits,
     // opaque device tokens): none may run this kernel.
     let one_x = [Version::new(1, 0), Version::new(1, 1), Version::new(1, 9)];
+    // A host a minor version behind predates calls this kernel makes.
+    let older_minor = Version::new(VERSION.major, VERSION.minor - 1);
     for host in one_x
         .into_iter()
-        .chain([Version::new(VERSION.major + 1, 0)])
+        .chain([older_minor, Version::new(VERSION.major + 1, 0)])
     {
         let error = common::try_boot_speaking("", &[], host).err();
         assert_eq!(
@@ -162,7 +164,7 @@ fn a_host_speaking_another_interface_version_is_refused() {
             })
         );
         let expected =
-            format!("hypercall interface mismatch: kernel needs 2.1, host speaks {host}");
+            format!("hypercall interface mismatch: kernel needs {VERSION}, host speaks {host}");
         assert_eq!(error.unwrap().to_string(), expected);
     }
 }

@@ -52,7 +52,7 @@ impl fmt::Display for NicError {
 
 impl core::error::Error for NicError {}
 
-/// What a virtual NIC's backend does with offloads (since 2.1).
+/// What a virtual NIC's backend does with offloads (since 2.2).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NicOffloads {
     /// Frames both ways carry a virtio-net header of
@@ -85,7 +85,7 @@ pub trait VirtualNic: Send + Sync {
     /// Never blocks.
     fn max_frame(&self) -> usize;
 
-    /// What the backend does with offloads; none by default (since 2.1).
+    /// What the backend does with offloads; none by default (since 2.2).
     /// Never blocks.
     fn offloads(&self) -> NicOffloads {
         NicOffloads::default()

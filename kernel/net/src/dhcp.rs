@@ -101,8 +101,8 @@ impl Stack {
             return;
         };
         // A device may vouch for the checksum (or hand it over partial).
-        let addresses = (!packet.checksum_valid()).then_some((header.source, header.destination));
-        let Ok(udp) = UdpHeader::parse_checked(datagram, addresses) else {
+        let addresses = (IpAddr::V4(header.source), IpAddr::V4(header.destination));
+        let Ok(udp) = UdpHeader::parse_checked(datagram, addresses, packet.checksum_valid()) else {
             self.udp.stats.malformed += 1;
             return;
         };

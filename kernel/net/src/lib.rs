@@ -63,6 +63,7 @@ mod slab;
 pub mod socket;
 pub mod stack;
 mod stats;
+mod transmit;
 pub mod udp;
 pub mod virtio_header;
 
@@ -78,8 +79,8 @@ pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, Network
 pub use net::Net;
 pub use offload::Offloads;
 pub use socket::{
-    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, ResolveError, ServerSource, Shutdown,
-    SocketOption, SocketType, TcpStream,
+    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, Ready, ResolveError, ServerSource,
+    Shutdown, SocketOption, SocketType, TcpStream, WatchSet,
 };
 pub use stack::Stack;
 /// The wire formats, for drivers.

@@ -23,7 +23,11 @@
 //! An interface without a capability never sees a packet that needs it:
 //! TCP asks the route before using either, and [`Interface::enqueue`]
 //! completes a stray partial checksum in software (a route that changed
-//! under a segment) and drops a stray oversized segment.
+//! under a segment) and drops a stray oversized segment. Partial
+//! checksums serve both families (the transport sums the pseudo-header
+//! of its own); segmentation is TCP over IPv4 only: a route to an IPv6
+//! destination offers none, IPv6 output clears a stray mark, and it
+//! completes the checksum of a packet it must fragment.
 //!
 //! [`Interface::enqueue`]: crate::interface::Interface
 
@@ -32,11 +36,12 @@ use crate::buffer::PacketBuffer;
 /// What an interface's device does for the stack.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Offloads {
-    /// It completes the TCP and UDP checksums of IPv4 packets marked
-    /// partial.
+    /// It completes the TCP and UDP checksums of packets marked partial,
+    /// in either family (it sums from the mark to the end).
     pub transmit_checksum: bool,
     /// It cuts IPv4 TCP segments of up to [`SEGMENTATION_LIMIT`] bytes into
-    /// segments of their marked size (needs `transmit_checksum`).
+    /// segments of their marked size (needs `transmit_checksum`). IPv4
+    /// only: IPv6 output never hands it a burst (no TSO6).
     pub segmentation: bool,
 }
 

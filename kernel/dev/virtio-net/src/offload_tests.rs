@@ -19,7 +19,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 use core::hash::Hasher;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 use net::wire::{ArpOperation, MacAddress};
@@ -56,18 +56,18 @@ fn stream_hash(length: usize) -> u64 {
 struct PeerLink<'a>(&'a mut Vec<Vec<u8>>);
 
 impl Transmit for PeerLink<'_> {
-    fn route(&self, destination: Ipv4Addr) -> Option<Route> {
-        (destination == NIC_IP).then_some(Route {
-            source: PEER_IP,
+    fn route(&self, destination: IpAddr, _zone: u32) -> Option<Route> {
+        (destination == IpAddr::V4(NIC_IP)).then_some(Route {
+            source: IpAddr::V4(PEER_IP),
             mtu: 1500,
+            zone: 0,
             offload: Offload::NONE,
         })
     }
 
     fn send(
         &mut self,
-        _source: Ipv4Addr,
-        _destination: Ipv4Addr,
+        _path: tcp::Path,
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), tcp::TransmitError> {
@@ -156,7 +156,9 @@ impl<'a> Pump<'a> {
         }
         if let Some(segment) = ipv4_payload(frame, 6) {
             let segment = segment.to_vec();
-            self.with_peer(|peer, now, tx| peer.input(now, NIC_IP, PEER_IP, &segment, tx));
+            self.with_peer(|peer, now, tx| {
+                peer.input(now, NIC_IP.into(), PEER_IP.into(), &segment, tx)
+            });
         }
     }
 
@@ -274,7 +276,7 @@ impl Pump<'_> {
     fn listen(&mut self) -> PeerStream {
         let listener = self.with_peer(|peer, _, _| {
             let listener = peer.open().unwrap();
-            peer.bind(listener, SocketAddrV4::new(PEER_IP, PORT))
+            peer.bind(listener, SocketAddr::from((PEER_IP, PORT)))
                 .unwrap();
             peer.listen(listener, 4).unwrap();
             listener

@@ -9,7 +9,6 @@
 //! dropped and counted (an appliance is not a router).
 
 pub mod reassembly;
-mod tcp_output;
 
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
@@ -110,14 +109,17 @@ pub struct IpLayer {
     /// The time of the current stack call, for the layers that need it
     /// inside calls that carry none (the TCP engine's transmit).
     pub(crate) now_ns: u64,
-    /// The ECN field of the datagram [`IpLayer::input`] last returned: the
-    /// TCP engine reads it (through `Transmit::arriving_ecn`) while that
-    /// datagram's segment is served, so a Congestion Experienced mark
-    /// reaches it (RFC 3168).
-    arriving_ecn: tcp::Ecn,
+    /// The ECN field of the datagram [`IpLayer::input`] (or IPv6 input)
+    /// last returned: the TCP engine reads it (through
+    /// `Transmit::arriving_ecn`) while that datagram's segment is served,
+    /// so a Congestion Experienced mark reaches it (RFC 3168).
+    pub(crate) arriving_ecn: tcp::Ecn,
+    /// The zone of the interface that datagram came in on (0 for IPv4),
+    /// read through `Transmit::arriving_zone`.
+    pub(crate) arriving_zone: u32,
     /// Whether the device vouched for the transport checksum of that
     /// datagram (`Transmit::arriving_checksum_valid`).
-    arriving_checksum_valid: bool,
+    pub(crate) arriving_checksum_valid: bool,
     next_identification: u16,
 }
 
@@ -134,6 +136,7 @@ impl IpLayer {
             stats: IpStats::default(),
             now_ns: 0,
             arriving_ecn: tcp::Ecn::NotCapable,
+            arriving_zone: 0,
             arriving_checksum_valid: false,
             next_identification: first_identification,
         }
@@ -445,6 +448,7 @@ impl IpLayer {
         self.arriving_ecn = whole.as_ref().map_or(tcp::Ecn::NotCapable, |(header, _)| {
             tcp::Ecn::from_bits(header.type_of_service)
         });
+        self.arriving_zone = 0;
         self.arriving_checksum_valid = whole
             .as_ref()
             .is_some_and(|(_, payload)| payload.checksum_valid());

@@ -6,10 +6,11 @@
 //! the delayed ACK is satisfied, the advertised right edge moves).
 //! [`reply_reset`] answers a segment that has no connection.
 
-use core::net::Ipv4Addr;
+use core::net::SocketAddr;
 
 use wire::Checksum;
 
+use crate::address::Path;
 use crate::context::Context;
 use crate::ecn::Ecn;
 use crate::header::{Flags, HEADER_LENGTH, HeaderFields, Segment};
@@ -86,8 +87,7 @@ pub fn transmit_marked(
         flags,
         window,
     };
-    let source = *tcb.local.ip();
-    let destination = *tcb.remote.ip();
+    let path = Path::between(tcb.local, tcb.remote);
     let payload = outgoing.length as usize;
     let shape = shape(tcb, outgoing.length);
     let send_buffer = &tcb.send_buffer;
@@ -102,16 +102,16 @@ pub fn transmit_marked(
         options.write(options_area);
         send_buffer.copy_out(outgoing.sequence, data);
         if shape.partial_checksum {
-            start_checksum(out, source, destination);
+            start_checksum(out, path);
         } else {
-            finish_checksum(out, source, destination);
+            finish_checksum(out, path);
         }
     };
     let length = HEADER_LENGTH + options.written_length() + payload;
     let sent = match (ecn, shape) {
-        (Ecn::NotCapable, Shape::PLAIN) => tx.send(source, destination, length, &mut fill),
-        (ecn, Shape::PLAIN) => tx.send_marked(source, destination, ecn, length, &mut fill),
-        shaped => tx.send_shaped(source, destination, shaped, length, &mut fill),
+        (Ecn::NotCapable, Shape::PLAIN) => tx.send(path, length, &mut fill),
+        (ecn, Shape::PLAIN) => tx.send_marked(path, ecn, length, &mut fill),
+        shaped => tx.send_shaped(path, shaped, length, &mut fill),
     };
     let sent = sent.is_ok();
     count(context, sent, flags);
@@ -151,26 +151,29 @@ fn shape(tcb: &Tcb, payload: u32) -> Shape {
     }
 }
 
-/// Writes the folded pseudo-header sum over the whole segment's length
-/// into the checksum field, for the device to complete (a partial
-/// checksum, see [`Shape`]).
-pub fn start_checksum(segment: &mut [u8], source: Ipv4Addr, destination: Ipv4Addr) {
+/// Writes the folded pseudo-header sum (of the path's family) over the
+/// whole segment's length into the checksum field, for the device to
+/// complete (a partial checksum, see [`Shape`]).
+pub fn start_checksum(segment: &mut [u8], path: Path) {
     let Ok(length) = u16::try_from(segment.len()) else {
         return;
     };
+    let (source, destination) = (path.source, path.destination);
     let sum = Checksum::new()
-        .add_ipv4_pseudo_header(source, destination, PROTOCOL, length)
+        .add_pseudo_header(source, destination, PROTOCOL, u32::from(length))
         .fold();
     segment[16..18].copy_from_slice(&sum.to_be_bytes());
 }
 
-/// Writes the checksum over the pseudo-header and the whole segment.
-fn finish_checksum(segment: &mut [u8], source: Ipv4Addr, destination: Ipv4Addr) {
+/// Writes the checksum over the pseudo-header of the path's family and
+/// the whole segment.
+fn finish_checksum(segment: &mut [u8], path: Path) {
     let Ok(length) = u16::try_from(segment.len()) else {
         return;
     };
+    let (source, destination) = (path.source, path.destination);
     let sum = Checksum::new()
-        .add_ipv4_pseudo_header(source, destination, PROTOCOL, length)
+        .add_pseudo_header(source, destination, PROTOCOL, u32::from(length))
         .add(segment)
         .finish();
     segment[16..18].copy_from_slice(&sum.to_be_bytes());
@@ -260,8 +263,7 @@ fn advertise_window(tcb: &mut Tcb, synchronizing: bool) -> u16 {
 pub fn reply_reset(
     context: &mut Context,
     tx: &mut dyn Transmit,
-    local: Ipv4Addr,
-    remote: Ipv4Addr,
+    (local, remote): (SocketAddr, SocketAddr),
     segment: &Segment<'_>,
 ) {
     if segment.has(Flags::RST) {
@@ -289,19 +291,20 @@ pub fn reply_reset(
 pub fn send_control(
     context: &mut Context,
     tx: &mut dyn Transmit,
-    (local, remote): (Ipv4Addr, Ipv4Addr),
+    (local, remote): (SocketAddr, SocketAddr),
     header: HeaderFields,
     options: &Options,
 ) {
     let options_length = options.written_length();
+    let path = Path::between(local, remote);
     let mut fill = |out: &mut [u8]| {
         if out.len() >= HEADER_LENGTH + options_length {
             header.write(out, options_length);
             options.write(&mut out[HEADER_LENGTH..]);
-            finish_checksum(out, local, remote);
+            finish_checksum(out, path);
         }
     };
     let length = HEADER_LENGTH + options_length;
-    let sent = tx.send(local, remote, length, &mut fill).is_ok();
+    let sent = tx.send(path, length, &mut fill).is_ok();
     count(context, sent, header.flags);
 }

@@ -8,6 +8,7 @@
 //! (user send, ACK arrival, timer); it sends until nothing more is allowed
 //! and then sends a pure ACK if one is still owed.
 
+use crate::address::zone_of;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::flight::Mark;
@@ -61,7 +62,7 @@ pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, 
     );
     if sending {
         tcb.offload = tx
-            .route(*tcb.remote.ip())
+            .route(tcb.remote.ip(), zone_of(tcb.remote))
             .map_or(Offload::NONE, |route| route.offload);
         match forward::step(tcb) {
             // F-RTO step 1: the first segment again, nothing else yet.

@@ -1,6 +1,8 @@
-//! UDP headers (RFC 768): 8 bytes, checksum over the IPv4 pseudo-header.
+//! UDP headers (RFC 768): 8 bytes, checksum over the pseudo-header of
+//! IPv4 or IPv6. Over IPv6 the checksum is mandatory (RFC 8200 8.1): a
+//! zero one is refused.
 
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use crate::checksum::Checksum;
 use crate::error::{WireError, be16};
@@ -32,17 +34,32 @@ impl UdpHeader {
         source: Ipv4Addr,
         destination: Ipv4Addr,
     ) -> Result<Self, WireError> {
-        Self::parse_checked(datagram, Some((source, destination)))
+        Self::parse_ip(datagram, IpAddr::V4(source), IpAddr::V4(destination))
     }
 
-    /// [`UdpHeader::parse`] that verifies the checksum only when given the
-    /// addresses of its pseudo-header (`None`: a device vouched for it).
+    /// [`UdpHeader::parse`] for either family; over IPv6 a zero checksum
+    /// is [`WireError::BadChecksum`].
     ///
     /// # Errors
-    /// As [`UdpHeader::parse`].
+    /// [`WireError::Truncated`], [`WireError::BadLength`],
+    /// [`WireError::BadChecksum`].
+    pub fn parse_ip(
+        datagram: &[u8],
+        source: IpAddr,
+        destination: IpAddr,
+    ) -> Result<Self, WireError> {
+        Self::parse_checked(datagram, (source, destination), false)
+    }
+
+    /// [`UdpHeader::parse_ip`] that skips the checksum a device vouched
+    /// for (`verified`); a zero one over IPv6 is still refused.
+    ///
+    /// # Errors
+    /// As [`UdpHeader::parse_ip`].
     pub fn parse_checked(
         datagram: &[u8],
-        addresses: Option<(Ipv4Addr, Ipv4Addr)>,
+        (source, destination): (IpAddr, IpAddr),
+        verified: bool,
     ) -> Result<Self, WireError> {
         if datagram.len() < HEADER_LEN {
             return Err(WireError::Truncated);
@@ -52,10 +69,12 @@ impl UdpHeader {
             return Err(WireError::BadLength);
         }
         let stored = be16(datagram, 6);
-        if let Some((source, destination)) = addresses
-            && stored != 0
-            && pseudo_sum(&datagram[..length], source, destination).finish() != 0
-        {
+        let optional = source.is_ipv4();
+        if stored == 0 && !optional {
+            return Err(WireError::BadChecksum);
+        }
+        let summed = || pseudo_sum(&datagram[..length], source, destination).finish();
+        if !verified && stored != 0 && summed() != 0 {
             return Err(WireError::BadChecksum);
         }
         Ok(Self {
@@ -77,6 +96,21 @@ impl UdpHeader {
         source: Ipv4Addr,
         destination: Ipv4Addr,
     ) {
+        let (source, destination) = (IpAddr::V4(source), IpAddr::V4(destination));
+        Self::write_ip(source_port, destination_port, out, source, destination);
+    }
+
+    /// [`UdpHeader::write`] for either family.
+    ///
+    /// # Panics
+    /// If `out` is shorter than [`HEADER_LEN`] or longer than 65,535.
+    pub fn write_ip(
+        source_port: u16,
+        destination_port: u16,
+        out: &mut [u8],
+        source: IpAddr,
+        destination: IpAddr,
+    ) {
         let length = u16::try_from(out.len()).expect("the caller sized the datagram");
         out[0..2].copy_from_slice(&source_port.to_be_bytes());
         out[2..4].copy_from_slice(&destination_port.to_be_bytes());
@@ -90,10 +124,10 @@ impl UdpHeader {
     }
 }
 
-fn pseudo_sum(datagram: &[u8], source: Ipv4Addr, destination: Ipv4Addr) -> Checksum {
-    let length = u16::try_from(datagram.len()).unwrap_or(u16::MAX);
+fn pseudo_sum(datagram: &[u8], source: IpAddr, destination: IpAddr) -> Checksum {
+    let length = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
     let mut sum = Checksum::new();
-    sum.add_ipv4_pseudo_header(source, destination, protocol::UDP, length)
+    sum.add_pseudo_header(source, destination, protocol::UDP, length)
         .add(datagram);
     sum
 }
@@ -104,6 +138,22 @@ mod tests {
 
     const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
     const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+    #[test]
+    fn a_checksum_a_device_vouched_for_is_not_verified() {
+        let (a6, b6): (IpAddr, IpAddr) = ("fd00::1".parse().unwrap(), "fd00::2".parse().unwrap());
+        for (source, destination) in [(A.into(), B.into()), (a6, b6)] {
+            let mut datagram = [0u8; 13];
+            datagram[8..].copy_from_slice(b"hello");
+            UdpHeader::write_ip(1000, 7, &mut datagram, source, destination);
+            datagram[12] ^= 1;
+            let addresses = (source, destination);
+            let checked = UdpHeader::parse_checked(&datagram, addresses, false);
+            assert_eq!(checked, Err(WireError::BadChecksum), "{source}");
+            let vouched = UdpHeader::parse_checked(&datagram, addresses, true);
+            assert_eq!(vouched.map(|header| header.length), Ok(13), "{source}");
+        }
+    }
 
     #[test]
     fn round_trip_and_checksum() {
@@ -123,8 +173,30 @@ mod tests {
             UdpHeader::parse(&zero, A, A).is_ok(),
             "zero means no checksum"
         );
+        let (a6, b6): (IpAddr, IpAddr) = ("fd00::1".parse().unwrap(), "fd00::2".parse().unwrap());
+        let mut six = [0u8; 13];
+        six[8..].copy_from_slice(b"hello");
+        UdpHeader::write_ip(1000, 7, &mut six, a6, b6);
+        assert!(UdpHeader::parse_ip(&six, a6, b6).is_ok());
+        assert_ne!(six[6..8], datagram[6..8], "the IPv6 pseudo-header");
+        six[6..8].copy_from_slice(&[0, 0]);
+        assert_eq!(
+            UdpHeader::parse_ip(&six, a6, b6),
+            Err(WireError::BadChecksum),
+            "IPv6 needs the checksum"
+        );
+        assert_eq!(
+            UdpHeader::parse_checked(&six, (a6, b6), true),
+            Err(WireError::BadChecksum),
+            "even where a device vouched for it"
+        );
         let mut long = datagram;
         long[5] = 14;
+        assert_eq!(
+            UdpHeader::parse_checked(&long, (A.into(), B.into()), true),
+            Err(WireError::BadLength),
+            "a vouched-for checksum still needs a sane length"
+        );
         assert_eq!(UdpHeader::parse(&long, A, B), Err(WireError::BadLength));
         assert_eq!(
             UdpHeader::parse(&datagram[..7], A, B),
