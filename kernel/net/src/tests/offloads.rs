@@ -124,7 +124,7 @@ fn tcp_over_ipv6_goes_partial_and_never_as_a_burst() {
 }
 
 /// Spoils the TCP and UDP checksums of IPv6 frames (not their data).
-fn spoil_checksums(frame: &mut Vec<u8>) -> bool {
+fn spoil_checksums(frame: &mut [u8]) -> bool {
     let field = match ipv6_transport(frame) {
         Some(6) => TRANSPORT + 16,
         Some(17) => TRANSPORT + 6,
@@ -137,7 +137,7 @@ fn spoil_checksums(frame: &mut Vec<u8>) -> bool {
 #[test]
 fn a_tcp_checksum_over_ipv6_is_verified_unless_the_device_vouched() {
     let mut link = link(Offloads::NONE);
-    link.filter = spoil_checksums;
+    link.filter = |frame| spoil_checksums(frame);
     let listener = listen(&mut link);
     let (_, server) = connect(&mut link, listener);
     assert!(server.is_none(), "a spoiled SYN opened nothing");
@@ -151,7 +151,7 @@ fn a_tcp_checksum_over_ipv6_is_verified_unless_the_device_vouched() {
 #[test]
 fn a_udp_checksum_over_ipv6_is_verified_unless_the_device_vouched() {
     let mut link = link(Offloads::NONE);
-    link.filter = spoil_checksums;
+    link.filter = |frame| spoil_checksums(frame);
     let server = udp_at(&mut link.b, "[::]:7");
     let client = udp_at(&mut link.a, "[::]:0");
     let to: SocketAddr = "[fd00::2]:7".parse().unwrap();
