@@ -24,10 +24,11 @@
 //! TCP asks the route before using either, and [`Interface::enqueue`]
 //! completes a stray partial checksum in software (a route that changed
 //! under a segment) and drops a stray oversized segment. Partial
-//! checksums serve both families (the transport sums the pseudo-header
-//! of its own); segmentation is TCP over IPv4 only: a route to an IPv6
-//! destination offers none, IPv6 output clears a stray mark, and it
-//! completes the checksum of a packet it must fragment.
+//! checksums serve TCP and UDP in both families (the transport sums the
+//! pseudo-header of its own), and a packet that must be fragmented has
+//! its checksum completed first; segmentation is TCP over IPv4 only: a
+//! route to an IPv6 destination offers none, and IPv6 output clears a
+//! stray mark.
 //!
 //! [`Interface::enqueue`]: crate::interface::Interface
 

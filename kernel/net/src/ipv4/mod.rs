@@ -329,6 +329,10 @@ impl IpLayer {
         if header.dont_fragment {
             return Err(OutputError::TooBig);
         }
+        // No device sums fragments: a partial checksum is completed here.
+        if !payload.complete_checksum() {
+            return Err(OutputError::NoBuffer);
+        }
         self.fragment(hop, header, &payload)
     }
 

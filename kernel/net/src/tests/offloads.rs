@@ -3,9 +3,11 @@
 //! Two stacks whose devices offer checksum completion and TSO: TCP over
 //! IPv6 leaves its checksums partial (the IPv6 pseudo-header's sum) but
 //! never hands the device a burst, as no driver of ours negotiates TSO
-//! for IPv6, while its routes over IPv4 offer TSO. On receive, a TCP or
-//! UDP checksum over IPv6 that the device vouched for is not verified
-//! again, and one it did not vouch for still is.
+//! for IPv6, while its routes over IPv4 offer TSO; UDP leaves its sums
+//! partial in both families, and a datagram that must be fragmented goes
+//! with its sum completed. On receive, a TCP or UDP checksum over IPv6
+//! that the device vouched for is not verified again, and one it did not
+//! vouch for still is.
 
 use core::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::vec;
@@ -170,6 +172,47 @@ fn a_udp_checksum_over_ipv6_is_verified_unless_the_device_vouched() {
     assert_eq!(
         (&buffer[..count], from.ip()),
         (&b"six"[..], ip("fd00::1").into())
+    );
+}
+
+/// Every UDP datagram goes partial, unless it had to be fragmented.
+fn udp_partial(frame: &PacketBuffer) {
+    let data = frame.data();
+    let udp = match data.get(12..14) {
+        Some([0x08, 0x00]) => data[14 + 9] == 17 && data[14 + 6] & 0x3f == 0,
+        Some([0x86, 0xdd]) => data[NEXT_HEADER] == 17,
+        _ => false,
+    };
+    if udp {
+        let start = if data[12] == 0x08 { 14 + 20 } else { TRANSPORT };
+        assert_eq!(frame.partial_checksum(), Some((start, 6)), "partial UDP");
+    }
+}
+
+#[test]
+fn udp_goes_partial_in_both_families_and_whole_when_fragmented() {
+    let mut link = link(Offloads::ALL);
+    link.inspect = udp_partial;
+    let server = udp_at(&mut link.b, "[::]:7");
+    let client = udp_at(&mut link.a, "[::]:0");
+    let mut buffer = [0u8; 4000];
+    for (to, size) in [
+        ("[fd00::2]:7", 100),
+        ("10.0.0.2:7", 100),
+        ("[fd00::2]:7", 3000),
+    ] {
+        let to: SocketAddr = to.parse().unwrap();
+        let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let Stack { ip, udp, ports, .. } = &mut link.a;
+        udp.send_to(ip, ports, client, &data, Some(to)).unwrap();
+        link.pump();
+        let (count, _) = link.b.udp.receive_from(server, &mut buffer).unwrap();
+        assert_eq!(&buffer[..count], &data[..], "to {to}");
+    }
+    assert_eq!(link.b.udp.stats.malformed, 0, "every sum completed right");
+    assert!(
+        link.a.ip.v6.stats.fragments_sent > 0,
+        "one went in fragments"
     );
 }
 

@@ -118,13 +118,18 @@ impl Checksum {
 /// Completes a partial checksum as a device would: `segment` (a TCP or
 /// UDP header and payload) holds the folded pseudo-header sum in its
 /// checksum field at `field`; the sum over the whole segment, that field
-/// included, is the full one, and its complement goes into the field.
-/// Returns false (and writes nothing) when the field is not inside.
+/// included, is the full one, and its complement goes into the field. A
+/// complement of zero goes as 0xffff, the same in one's complement, as
+/// UDP needs (zero there means no checksum, RFC 768). Returns false (and
+/// writes nothing) when the field is not inside.
 pub fn complete_partial(segment: &mut [u8], field: usize) -> bool {
     if field.checked_add(2).is_none_or(|end| end > segment.len()) {
         return false;
     }
-    let sum = Checksum::new().add(segment).finish();
+    let sum = match Checksum::new().add(segment).finish() {
+        0 => 0xffff,
+        sum => sum,
+    };
     segment[field..field + 2].copy_from_slice(&sum.to_be_bytes());
     true
 }
@@ -230,5 +235,9 @@ mod tests {
             assert_eq!(segment, full, "length {length}");
         }
         assert!(!complete_partial(&mut [0u8; 17], 16), "field outside");
+        let mut zero_sum = [0xff, 0xff, 0, 0];
+        assert!(complete_partial(&mut zero_sum, 2));
+        assert_eq!(zero_sum[2..], [0xff, 0xff], "a zero sum goes as ones");
+        assert_eq!(Checksum::new().add(&zero_sum).finish(), 0, "and checks");
     }
 }
