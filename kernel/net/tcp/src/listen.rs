@@ -19,8 +19,14 @@
 //! last cookie it sent) that checks out makes the child at once, in
 //! SYN-RECEIVED with what the cookie remembered, and the ACK completes
 //! its handshake: it goes straight to the accept queue, or is dropped if
-//! that queue is full (the peer's next segment is a cookie again). Any
-//! other ACK gets a reset, as before cookies.
+//! that queue is full (the peer's next segment is a cookie again). An ACK
+//! whose cookie fails in those two minutes is dropped without a reset
+//! (Linux resets it): only a segment at the peer's ISN + 1 can show its
+//! cookie, so when a peer's handshake ACK and first data are lost, its
+//! later data fails the check, and a reset would end a connection its
+//! next retransmission from ISN + 1 would have made (the SYN flood test
+//! in QEMU met this). A flood of ACKs gets no resets either. Outside
+//! cookie time any other ACK gets a reset, as before cookies.
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
@@ -48,6 +54,17 @@ enum Admission {
     Drop,
 }
 
+/// What an ACK to a listener turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Returned {
+    /// A valid cookie: the connection was made (or its child refused).
+    Cookie,
+    /// No valid cookie, though the listener sent cookies lately.
+    Failed,
+    /// The listener sent no cookie lately (or has them off).
+    NoCookies,
+}
+
 /// The endpoints of a segment: (local, remote).
 type Ends = (SocketAddrV4, SocketAddrV4);
 
@@ -64,7 +81,7 @@ impl Tcp {
             return;
         }
         if segment.has(Flags::ACK) {
-            if !self.cookie_returned(listener, (local, remote), segment, tx) {
+            if self.cookie_returned(listener, (local, remote), segment, tx) == Returned::NoCookies {
                 reply_reset(&mut self.context, tx, *local.ip(), *remote.ip(), segment);
             }
             return;
@@ -212,14 +229,14 @@ impl Tcp {
     }
 
     /// An ACK to a listener: if it returns a valid cookie, the connection
-    /// is made (true); false when it is no cookie of ours.
+    /// is made.
     fn cookie_returned(
         &mut self,
         listener: u32,
         (local, remote): Ends,
         segment: &Segment<'_>,
         tx: &mut dyn Transmit,
-    ) -> bool {
+    ) -> Returned {
         let (config, now) = (self.context.config, self.context.now);
         let recent = self
             .table
@@ -228,7 +245,7 @@ impl Tcp {
             .and_then(|queues| queues.cookie_sent_ns)
             .is_some_and(|sent| now.saturating_sub(sent) < cookie::LIFETIME_NS);
         if !config.syn_cookies || !recent || segment.has(Flags::SYN) {
-            return false;
+            return Returned::NoCookies;
         }
         let origin = Origin {
             endpoints: Endpoints::new(local, remote),
@@ -238,11 +255,11 @@ impl Tcp {
         let cookie = segment.acknowledgment.subtract(1);
         let Some(offer) = self.context.cookies.check(&origin, cookie, now, echo) else {
             self.context.stats.syn_cookies_invalid += 1;
-            return false;
+            return Returned::Failed;
         };
         self.context.stats.syn_cookies_valid += 1;
         self.adopt_cookie(listener, (local, remote), segment, offer, tx);
-        true
+        Returned::Cookie
     }
 
     /// Makes the child a valid cookie stands for and lets its ACK

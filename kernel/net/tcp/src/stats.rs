@@ -50,7 +50,8 @@ counters! {
     syn_cookies_sent,
     /// ACKs that returned a valid cookie: connections made from one.
     syn_cookies_valid,
-    /// ACKs to a listener that sent cookies lately whose cookie failed.
+    /// ACKs to a listener that sent cookies lately whose cookie failed
+    /// (dropped without a reset, see `listen.rs`).
     syn_cookies_invalid,
     /// Bytes received out of order and kept.
     out_of_order_bytes,
