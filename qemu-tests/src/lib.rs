@@ -20,6 +20,7 @@
 
 pub mod clients;
 mod config;
+pub mod flood;
 mod images;
 pub mod locations;
 mod machine;

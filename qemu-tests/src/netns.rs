@@ -80,6 +80,21 @@ impl Namespace {
     /// # Panics
     /// If the namespace cannot be entered or `f` panics.
     pub fn run_inside<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> R {
+        self.spawn_inside(f)
+            .join()
+            .expect("the thread inside the namespace")
+    }
+
+    /// Starts `f` on a new thread that lives in this namespace and
+    /// returns at once (see [`Namespace::run_inside`]).
+    ///
+    /// # Panics
+    /// If the namespace file cannot be opened; the thread panics if it
+    /// cannot enter the namespace.
+    pub fn spawn_inside<R: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> std::thread::JoinHandle<R> {
         let path = format!("/var/run/netns/{}", self.name);
         let file = std::fs::File::open(&path).expect("the namespace file");
         std::thread::spawn(move || {
@@ -89,8 +104,6 @@ impl Namespace {
             assert_eq!(status, 0, "setns: {}", std::io::Error::last_os_error());
             f()
         })
-        .join()
-        .expect("the thread inside the namespace")
     }
 }
 
