@@ -1,16 +1,21 @@
 //! ICMP errors for TCP connections (RFC 5927, RFC 1122 4.2.3.9): hard
 //! errors refuse a connection still opening, soft ones are kept to explain
-//! a later timeout.
+//! a later timeout; "fragmentation needed" lowers the path MTU (RFC 1191,
+//! `path_mtu.rs`). Each must quote a segment in flight: a sequence number
+//! in [SND.UNA, SND.MAX) of a live connection, else it is ignored.
 
 use core::net::SocketAddrV4;
 
-use crate::TcpError;
 use crate::arrival::close_connection;
 use crate::engine::Tcp;
 use crate::error::Unreachable;
+use crate::path_mtu::lower;
+use crate::sender::output;
 use crate::sequence::Sequence;
 use crate::state::State;
 use crate::table::Endpoints;
+use crate::tcb::Tcb;
+use crate::{TcpError, Transmit};
 
 impl Tcp {
     /// ICMP destination unreachable for a segment we sent from `local` to
@@ -29,6 +34,53 @@ impl Tcp {
         self.indexed(|tcp| tcp.unreachable(now_ns, (local, remote), sequence, kind));
     }
 
+    /// ICMP "fragmentation needed" (type 3 code 4, RFC 1191) for a
+    /// segment we sent from `local` to `remote` with sequence number
+    /// `sequence`: the next hop takes packets of at most `mtu` bytes. If
+    /// the segment is in flight on a synchronized connection and `mtu` is
+    /// plausible (at least 552) and smaller than the connection's, its
+    /// segments shrink and what no longer fits is sent again at once.
+    /// True when it did (the caller's path MTU cache may learn `mtu`).
+    pub fn icmp_too_big(
+        &mut self,
+        now_ns: u64,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        sequence: u32,
+        mtu: u16,
+        tx: &mut dyn Transmit,
+    ) -> bool {
+        self.indexed(|tcp| tcp.too_big(now_ns, (local, remote), (sequence, mtu), tx))
+    }
+
+    fn too_big(
+        &mut self,
+        now_ns: u64,
+        (local, remote): (SocketAddrV4, SocketAddrV4),
+        (sequence, mtu): (u32, u16),
+        tx: &mut dyn Transmit,
+    ) -> bool {
+        self.context.now = now_ns;
+        let found = self.table.find_connection(&Endpoints::new(local, remote));
+        let tcb = found.and_then(|index| self.table.at(index));
+        let lowered = tcb.is_some_and(|tcb| {
+            let in_flight = in_flight(tcb, Sequence(sequence));
+            in_flight && tcb.state.is_synchronized() && lower(tcb, &mut self.context, mtu)
+        });
+        if !lowered {
+            self.context.stats.path_mtu_ignored += 1;
+            return false;
+        }
+        self.context.stats.path_mtu_lowered += 1;
+        if let Some(index) = found
+            && let Some(tcb) = self.table.at(index)
+        {
+            output(tcb, &mut self.context, tx);
+            self.settle(index);
+        }
+        true
+    }
+
     fn unreachable(
         &mut self,
         now_ns: u64,
@@ -43,10 +95,7 @@ impl Tcp {
         let Some(tcb) = self.table.at(index) else {
             return;
         };
-        let sequence = Sequence(sequence);
-        let in_flight =
-            sequence.after_or_at(tcb.send_unacknowledged) && sequence.before(tcb.send_maximum);
-        if !in_flight {
+        if !in_flight(tcb, Sequence(sequence)) {
             return;
         }
         self.context.stats.icmp_errors += 1;
@@ -58,4 +107,9 @@ impl Tcp {
             tcb.soft_error = Some(TcpError::HostUnreachable);
         }
     }
+}
+
+/// `sequence` lies in [SND.UNA, SND.MAX): a segment still in flight.
+fn in_flight(tcb: &Tcb, sequence: Sequence) -> bool {
+    sequence.after_or_at(tcb.send_unacknowledged) && sequence.before(tcb.send_maximum)
 }

@@ -80,6 +80,7 @@ mod loss;
 mod memory;
 pub mod options;
 mod output;
+mod path_mtu;
 mod ports;
 mod probe;
 mod prr;

@@ -92,6 +92,20 @@ counters! {
     time_wait_reuses,
     /// ICMP unreachable messages applied to a connection.
     icmp_errors,
+    /// ICMP "fragmentation needed" that lowered a connection's path MTU
+    /// (RFC 1191).
+    path_mtu_lowered,
+    /// ICMP "fragmentation needed" ignored: no connection, a sequence
+    /// number not in flight (RFC 5927), or an MTU implausible or not
+    /// smaller.
+    path_mtu_ignored,
+    /// Black holes suspected: timeouts over full-size segments lowered the
+    /// path MTU (RFC 4821, RFC 8899).
+    mtu_black_holes,
+    /// Probes of a larger path MTU sent.
+    mtu_probes,
+    /// Of `mtu_probes`, those lost.
+    mtu_probes_lost,
     /// Segments RACK marked lost (RFC 8985).
     rack_losses,
     /// Tail loss probes sent (RFC 8985 7).

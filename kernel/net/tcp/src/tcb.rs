@@ -20,6 +20,7 @@ use crate::congestion::Congestion;
 use crate::ecn::Signals;
 use crate::flight::Flight;
 use crate::memory::{Charges, TABLE_BYTES_PER_SOCKET};
+use crate::path_mtu::PathMtu;
 use crate::rack::Rack;
 use crate::receive::ReceiveBuffer;
 use crate::rtt::RttEstimator;
@@ -100,6 +101,9 @@ pub struct Tcb {
     pub segment_size: u32,
     /// The MSS we announce.
     pub announced_segment_size: u16,
+    /// Path MTU discovery: whether `segment_size` is below the ceiling,
+    /// and the search for a larger one (`path_mtu.rs`).
+    pub path_mtu: PathMtu,
     /// Queued data.
     pub send_buffer: SendBuffer,
     /// The user shut down sending: a FIN follows the data. In the
@@ -209,6 +213,7 @@ impl Tcb {
             receive_scale: 0,
             segment_size: 536,
             announced_segment_size: 536,
+            path_mtu: PathMtu::Ceiling,
             send_buffer: SendBuffer::new(options.send_buffer),
             fin_queued: false,
             receive: ReceiveBuffer::new(options.receive_buffer, Sequence(0)),

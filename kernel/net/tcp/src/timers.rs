@@ -110,6 +110,7 @@ fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Tra
         return;
     }
     enter_timeout_recovery(tcb, context);
+    crate::path_mtu::timed_out(tcb, context);
     if tcb.send_window == 0 {
         // The peer closed its window under data in flight: probe it.
         send_probe(tcb, context, tx);

@@ -15,6 +15,7 @@ mod handshake;
 mod hostile;
 mod listen;
 mod memory;
+mod path_mtu;
 mod recovery;
 mod time_wait;
 mod timers;

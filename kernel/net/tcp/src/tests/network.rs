@@ -1,8 +1,10 @@
 //! A simulated network for engine tests: hosts with their own `Tcp`, a
 //! queue of segments in flight with a delay, and seeded loss, duplication,
 //! reordering and corruption, optionally a queue that marks ECN-capable
-//! segments (and drops others) past a threshold; time jumps to the next
-//! delivery or deadline.
+//! segments (and drops others) past a threshold, and a hop with a smaller
+//! MTU that drops bigger packets, with or without an ICMP "fragmentation
+//! needed" back to the sender; time jumps to the next delivery or
+//! deadline.
 
 use std::boxed::Box;
 use std::vec;
@@ -103,7 +105,31 @@ pub struct Network {
     /// A stall: (host, until) holds that host's segments sent before
     /// `until` and lets them go, in order, at `until`.
     pub stall: Option<(usize, u64)>,
+    /// A hop with a smaller MTU on the way.
+    pub narrow: Option<Narrow>,
+    /// ICMP "fragmentation needed" on their way back from the hop.
+    too_big: Vec<TooBig>,
     outbox: Vec<Outgoing>,
+}
+
+/// A hop that drops IP packets over `mtu` bytes, telling the sender by
+/// ICMP when `icmp` (else it is a black hole).
+#[derive(Clone, Copy, Debug)]
+pub struct Narrow {
+    pub mtu: u16,
+    pub icmp: bool,
+}
+
+/// An ICMP "fragmentation needed" due at `at` for host `to`, quoting a
+/// segment from `local` to `remote` at `sequence`.
+#[derive(Clone, Copy, Debug)]
+pub struct TooBig {
+    pub at: u64,
+    pub to: usize,
+    pub local: SocketAddrV4,
+    pub remote: SocketAddrV4,
+    pub sequence: u32,
+    pub mtu: u16,
 }
 
 /// A segment a host handed to its link.
@@ -206,6 +232,8 @@ impl Network {
             check: true,
             congestion_threshold: None,
             stall: None,
+            narrow: None,
+            too_big: Vec::new(),
             outbox: Vec::new(),
         }
     }
@@ -268,7 +296,7 @@ impl Network {
         else {
             return;
         };
-        if !self.up {
+        if !self.up || self.narrowed(from, (source, destination), &bytes) {
             return;
         }
         if let Some(filter) = self.filter.as_mut()
@@ -329,6 +357,48 @@ impl Network {
         }
     }
 
+    /// Whether the narrow hop drops this segment (and sends its ICMP).
+    fn narrowed(
+        &mut self,
+        from: usize,
+        (source, destination): (Ipv4Addr, Ipv4Addr),
+        bytes: &[u8],
+    ) -> bool {
+        let Some(narrow) = self.narrow else {
+            return false;
+        };
+        if bytes.len() + 20 <= usize::from(narrow.mtu) {
+            return false;
+        }
+        if narrow.icmp
+            && let Ok(segment) = Segment::parse(bytes)
+        {
+            self.too_big.push(TooBig {
+                at: self.now + self.delay,
+                to: from,
+                local: SocketAddrV4::new(source, segment.source_port),
+                remote: SocketAddrV4::new(destination, segment.destination_port),
+                sequence: segment.sequence.0,
+                mtu: narrow.mtu,
+            });
+        }
+        true
+    }
+
+    /// Delivers an ICMP "fragmentation needed" now.
+    pub fn deliver_too_big(&mut self, report: TooBig) -> bool {
+        self.with(report.to, |tcp, now, tx| {
+            tcp.icmp_too_big(
+                now,
+                report.local,
+                report.remote,
+                report.sequence,
+                report.mtu,
+                tx,
+            )
+        })
+    }
+
     /// Host 0's segments on the way reach the congestion threshold.
     fn congested(&self) -> bool {
         let on_the_way = self.queue.iter().filter(|packet| packet.from == 0).count();
@@ -337,7 +407,8 @@ impl Network {
     }
 
     fn next_event(&self) -> Option<u64> {
-        let packet = self.queue.iter().map(|packet| packet.at).min();
+        let icmp = self.too_big.iter().map(|report| report.at);
+        let packet = self.queue.iter().map(|packet| packet.at).chain(icmp).min();
         let timer = self
             .hosts
             .iter()
@@ -358,6 +429,10 @@ impl Network {
         while let Some(position) = self.due_packet() {
             let packet = self.queue.swap_remove(position);
             self.deliver(packet);
+        }
+        while let Some(position) = self.too_big.iter().position(|report| report.at <= self.now) {
+            let report = self.too_big.remove(position);
+            self.deliver_too_big(report);
         }
         for host in 0..self.hosts.len() {
             if self.hosts[host]
