@@ -6,6 +6,12 @@
 //! the IPv4 header and 8 bytes of the transport header; anything shorter
 //! is ignored). Only quotes of datagrams this host sent count: the quoted
 //! source must be one of our addresses.
+//!
+//! "Fragmentation needed" (code 4) carries the next hop's MTU (RFC 1191;
+//! an old router's 0 is read as the plateau below the quoted length). One
+//! that claims a datagram was too big for an MTU it fits in is malformed;
+//! TCP checks the rest against the connection (RFC 5927), and only what
+//! it accepts reaches the path MTU cache.
 
 use core::net::SocketAddrV4;
 
@@ -27,7 +33,20 @@ pub struct Unreachable {
     pub remote: SocketAddrV4,
     /// For TCP, the quoted sequence number.
     pub sequence: u32,
+    /// The quoted datagram's total length.
+    pub quoted_length: u16,
+    /// For code 4 (fragmentation needed), the next hop's MTU (0 from
+    /// routers older than RFC 1191).
+    pub next_hop_mtu: u16,
 }
+
+/// Code 4: the datagram needed fragmenting and had DF set.
+pub const FRAGMENTATION_NEEDED: u8 = 4;
+
+/// RFC 1191 7's plateaus, for a "fragmentation needed" without an MTU.
+const PLATEAUS: [u16; 10] = [
+    32_000, 17_914, 8_166, 4_352, 2_002, 1_492, 1_006, 508, 296, 68,
+];
 
 impl Unreachable {
     /// Parses the body of a destination-unreachable (after its 8-byte
@@ -43,7 +62,22 @@ impl Unreachable {
             local: SocketAddrV4::new(header.source, port(0)),
             remote: SocketAddrV4::new(header.destination, port(2)),
             sequence,
+            quoted_length: u16::try_from(header.total_len).unwrap_or(u16::MAX),
+            next_hop_mtu: 0,
         })
+    }
+
+    /// The MTU a "fragmentation needed" names: its own, or the plateau
+    /// below the quoted length; `None` when the quoted datagram would
+    /// have fit.
+    pub fn path_mtu(&self) -> Option<u16> {
+        let mtu = match self.next_hop_mtu {
+            0 => *PLATEAUS
+                .iter()
+                .find(|&&plateau| plateau < self.quoted_length)?,
+            mtu => mtu,
+        };
+        (mtu < self.quoted_length).then_some(mtu)
     }
 }
 
@@ -55,6 +89,9 @@ impl Stack {
         }
         let now = self.now_ns();
         match report.protocol {
+            protocol::TCP if report.code == FRAGMENTATION_NEEDED => {
+                self.fragmentation_needed(report)
+            }
             protocol::TCP => {
                 let kind = match report.code {
                     0 => tcp::Unreachable::Network,
@@ -70,5 +107,57 @@ impl Stack {
             protocol::UDP if report.code == 3 => self.udp.refused(report.local, report.remote),
             _ => {}
         }
+    }
+}
+
+impl Stack {
+    /// RFC 1191: TCP lowers the quoted connection's MTU if the message
+    /// checks out against it, and the cache then holds that MTU for the
+    /// destination.
+    fn fragmentation_needed(&mut self, report: Unreachable) {
+        let Some(mtu) = report.path_mtu() else {
+            self.icmp.stats.malformed += 1;
+            return;
+        };
+        let (now, remote) = (self.now_ns(), report.remote);
+        let lowered = self.tcp.icmp_too_big(
+            now,
+            report.local,
+            remote,
+            report.sequence,
+            mtu,
+            &mut self.ip,
+        );
+        if lowered {
+            self.ip.path_mtu.learn(*remote.ip(), mtu, now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(quoted_length: u16, next_hop_mtu: u16) -> Unreachable {
+        let any = SocketAddrV4::new(core::net::Ipv4Addr::UNSPECIFIED, 1);
+        Unreachable {
+            code: FRAGMENTATION_NEEDED,
+            protocol: protocol::TCP,
+            local: any,
+            remote: any,
+            sequence: 0,
+            quoted_length,
+            next_hop_mtu,
+        }
+    }
+
+    #[test]
+    fn the_mtu_is_the_routers_or_the_plateau_below_and_smaller_than_the_quote() {
+        assert_eq!(report(1500, 1280).path_mtu(), Some(1280));
+        assert_eq!(report(1500, 0).path_mtu(), Some(1492));
+        assert_eq!(report(1492, 0).path_mtu(), Some(1006));
+        assert_eq!(report(60, 0).path_mtu(), None);
+        assert_eq!(report(1280, 1280).path_mtu(), None, "it would have fit");
+        assert_eq!(report(1280, 9000).path_mtu(), None);
     }
 }

@@ -36,6 +36,10 @@ impl Stack {
                 ("reassembled", fragments.reassembled),
                 ("reassembly_dropped", fragments.dropped),
                 ("fragments_sent", ip.fragments_sent),
+                (
+                    "path_mtus_cached",
+                    self.ip.path_mtu.len(self.ip.now_ns) as u64,
+                ),
             ],
         )?;
         let arp = &self.ip.arp.stats;
@@ -181,6 +185,10 @@ impl Stack {
                 ("reassembly_dropped", fragments.dropped),
                 ("atomic_fragments", ip.atomic_fragments),
                 ("fragments_sent", ip.fragments_sent),
+                (
+                    "path_mtus_cached",
+                    self.ip.path_mtu.len(self.ip.now_ns) as u64,
+                ),
             ],
         )?;
         let icmp = &v6.icmp.stats;

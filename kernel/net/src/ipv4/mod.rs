@@ -6,8 +6,10 @@
 //! counters. The transports (UDP, TCP, ICMP) sit beside it in the stack
 //! and call [`IpLayer::output`]; the TCP engine reaches it through
 //! [`tcp::Transmit`]. No forwarding: a packet for another host is
-//! dropped and counted (an appliance is not a router).
+//! dropped and counted (an appliance is not a router). Path MTUs learned
+//! from ICMP (`path_mtu.rs`) cap a route's MTU.
 
+pub mod path_mtu;
 pub mod reassembly;
 
 use alloc::vec::Vec;
@@ -86,7 +88,8 @@ pub struct NextHop {
     pub neighbour: Ipv4Addr,
     /// The source address to use.
     pub source: Ipv4Addr,
-    /// The interface's MTU.
+    /// The MTU towards the destination: the interface's, or a smaller
+    /// path MTU learned from ICMP.
     pub mtu: usize,
 }
 
@@ -100,6 +103,8 @@ pub struct IpLayer {
     pub arp: ArpCache,
     /// Fragments in reassembly.
     pub reassembly: Reassembly,
+    /// Path MTUs learned from ICMP (RFC 1191).
+    pub path_mtu: path_mtu::PathMtuCache,
     /// IPv6 beside IPv4 (see [`crate::ipv6`]).
     pub v6: crate::ipv6::Ipv6Layer,
     /// Where packet buffers come from.
@@ -125,6 +130,7 @@ impl IpLayer {
             routes: RouteTable::default(),
             arp: ArpCache::new(Budget::new(pool.memory().account("arp"))),
             reassembly: Reassembly::new(Budget::new(pool.memory().account("reassembly"))),
+            path_mtu: path_mtu::PathMtuCache::default(),
             v6: crate::ipv6::Ipv6Layer::new(&pool),
             pool,
             stats: IpStats::default(),
@@ -188,11 +194,12 @@ impl IpLayer {
         let route = self.routes.lookup(destination)?;
         let interface = self.interface(route.interface).filter(|i| i.up)?;
         let source = interface.address?.address;
+        let learned = self.path_mtu.get(destination, self.now_ns);
         Some(NextHop {
             interface: interface.index,
             neighbour: route.gateway.unwrap_or(destination),
             source,
-            mtu: interface.spec.mtu,
+            mtu: learned.map_or(interface.spec.mtu, |mtu| interface.spec.mtu.min(mtu.into())),
         })
     }
 

@@ -7,5 +7,6 @@ mod hostile;
 mod ipv6;
 mod ipv6_abuse;
 pub(crate) mod link;
+mod path_mtu;
 mod protocols;
 mod udp_delivery;
