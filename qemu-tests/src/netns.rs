@@ -46,14 +46,23 @@ impl Namespace {
     /// # Panics
     /// If `ip` fails (the caller checked [`missing_privilege`]).
     pub fn new(tag: &str) -> Namespace {
-        let name = format!("ak-{tag}-{}", std::process::id());
-        let namespace = Namespace { name };
-        run(Command::new("ip").args(["netns", "add", &namespace.name]));
-        namespace.exec(&["ip", "link", "set", "lo", "up"]);
+        let namespace = Namespace::empty(tag);
         namespace.exec(&["ip", "tuntap", "add", "dev", "tap0", "mode", "tap"]);
         let address = format!("{HOST_ADDRESS}/24");
         namespace.exec(&["ip", "addr", "add", &address, "dev", "tap0"]);
         namespace.exec(&["ip", "link", "set", "tap0", "up"]);
+        namespace
+    }
+
+    /// Creates `ak-<tag>-<pid>` with only `lo`, up.
+    ///
+    /// # Panics
+    /// If `ip` fails (the caller checked [`missing_privilege`]).
+    pub fn empty(tag: &str) -> Namespace {
+        let name = format!("ak-{tag}-{}", std::process::id());
+        let namespace = Namespace { name };
+        run(Command::new("ip").args(["netns", "add", &namespace.name]));
+        namespace.exec(&["ip", "link", "set", "lo", "up"]);
         namespace
     }
 

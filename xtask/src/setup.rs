@@ -23,7 +23,8 @@ pub enum Need {
     /// gdb.
     Gdb,
     /// The Linux peers of the network tests: ip, ping, curl, dnsmasq,
-    /// openssl (the TLS server embedded-tls talks to).
+    /// openssl (the TLS server embedded-tls talks to), iptables (the path
+    /// MTU test's router filters ICMP).
     NetTools,
     /// The kv appliance's real clients: memccapable (the protocol
     /// conformance suite) and memcslap (load), from libmemcached-tools.
@@ -39,7 +40,7 @@ pub enum Need {
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 20] = [
+const HOST_TOOLS: [HostTool; 21] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -73,6 +74,7 @@ const HOST_TOOLS: [HostTool; 20] = [
     (Need::NetTools, "curl", "curl", "curl"),
     (Need::NetTools, "dnsmasq", "dnsmasq", "dnsmasq-base"),
     (Need::NetTools, "openssl", "openssl", "openssl"),
+    (Need::NetTools, "iptables", "iptables", "iptables"),
     (
         Need::KvClients,
         "memccapable",

@@ -30,8 +30,9 @@ use summary::Summary;
 /// bare-metal clippy run, which covers every other crate.
 const HOST_ONLY_PACKAGES: [&str; 4] = ["xtask", "qemu-tests", "hypercall-posix", "fuzz"];
 
-/// What the root-only tests run besides `ip`: Linux's tools as peers.
-const ROOT_TEST_TOOLS: [&str; 4] = ["ping", "curl", "dnsmasq", "openssl"];
+/// What the root-only tests run besides `ip`: Linux's tools as peers
+/// (iptables filters the path MTU test's ICMP).
+const ROOT_TEST_TOOLS: [&str; 5] = ["ping", "curl", "dnsmasq", "openssl", "iptables"];
 
 /// The `test` verb.
 pub fn test_verb(quick: bool) -> Result<(), String> {
