@@ -163,7 +163,21 @@ fn apply(tcb: &mut Tcb, context: &mut Context, mtu: u16) -> bool {
 /// quoted segment is in flight (RFC 5927). True when the MTU fell.
 pub fn lower(tcb: &mut Tcb, context: &mut Context, mtu: u16) -> bool {
     let ceiling = ceiling(tcb);
-    if mtu < MINIMUM_ICMP_MTU || mtu >= current(tcb) || !apply(tcb, context, mtu) {
+    if mtu < MINIMUM_ICMP_MTU {
+        return false;
+    }
+    if mtu >= current(tcb) {
+        // About a probe: the search need not look above `mtu` (RFC 8899
+        // 4.6.2), though the MTU in use stays.
+        if let PathMtu::Searching(search) = &mut tcb.path_mtu {
+            search.high = search.high.min(mtu.saturating_add(1));
+            if search.probe.is_none() && search.next_size().is_none() {
+                settle(tcb, context);
+            }
+        }
+        return false;
+    }
+    if !apply(tcb, context, mtu) {
         return false;
     }
     tcb.path_mtu = PathMtu::Settled {
@@ -275,6 +289,16 @@ fn probe_passed(tcb: &mut Tcb, context: &mut Context, mtu: u16) {
     }
 }
 
+/// The search is over: settle at the MTU in use, search again later.
+fn settle(tcb: &mut Tcb, context: &Context) {
+    if let PathMtu::Searching(search) = tcb.path_mtu {
+        tcb.path_mtu = PathMtu::Settled {
+            ceiling: search.ceiling,
+            again_ns: context.now.saturating_add(RESEARCH_NS),
+        };
+    }
+}
+
 /// The probe in flight is lost (RACK, a timeout, or its retransmission is
 /// due): its size failed once more, and its record is split to fit the
 /// MTU in use. True when there was a probe to fail.
@@ -341,4 +365,33 @@ pub fn probe_lost_alone(tcb: &mut Tcb, context: &mut Context) -> bool {
     let alone = tcb.flight.lost_count() == 1;
     probe_failed(tcb, context);
     alone
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_tries_the_ceiling_then_halves_to_within_a_step() {
+        let mut search = Search {
+            ceiling: 1500,
+            low: BASE_MTU,
+            high: 1501,
+            failures: 0,
+            probe: None,
+        };
+        assert_eq!(search.next_size(), Some(1500));
+        search.high = 1500;
+        assert_eq!(search.next_size(), Some(1350));
+        search.low = 1350;
+        assert_eq!(search.next_size(), Some(1425));
+        search.high = 1425;
+        assert_eq!(search.next_size(), Some(1387));
+        search.low = 1387;
+        assert_eq!(search.next_size(), Some(1406));
+        search.low = 1406;
+        assert_eq!(search.next_size(), None, "19 bytes apart");
+        search.low = 1500;
+        assert_eq!(search.next_size(), None, "at the ceiling");
+    }
 }
