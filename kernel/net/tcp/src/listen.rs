@@ -18,8 +18,13 @@
 //! A returning cookie (an ACK to the listener within two minutes of the
 //! last cookie it sent) that checks out makes the child at once, in
 //! SYN-RECEIVED with what the cookie remembered, and the ACK completes
-//! its handshake: it goes straight to the accept queue, or is dropped if
-//! that queue is full (the peer's next segment is a cookie again). An ACK
+//! its handshake: it goes straight to the accept queue. If that queue is
+//! full, the child waits in the SYN queue like any other (the ACK is
+//! ignored, its SYN-ACK is sent again, and the peer's answer completes
+//! it once there is room): a peer that waits for the server to speak
+//! first would otherwise never be heard of again. Such waiting children
+//! may take the SYN queue to twice its bound; past that the ACK is
+//! dropped (the peer's next segment is a cookie again). An ACK
 //! whose cookie fails in those two minutes is dropped without a reset
 //! (Linux resets it): only a segment at the peer's ISN + 1 can show its
 //! cookie, so when a peer's handshake ACK and first data are lost, its
@@ -272,11 +277,15 @@ impl Tcp {
         offer: Offer,
         tx: &mut dyn Transmit,
     ) {
+        let syn_backlog = self.context.config.syn_backlog;
         let room = self
             .table
             .at(listener)
             .and_then(|tcb| tcb.role.listener())
-            .is_some_and(|queues| queues.accept_queue.len() < queues.backlog);
+            .is_some_and(|queues| {
+                let waiting_room = queues.syn_received < 2 * syn_backlog.min(queues.backlog);
+                queues.accept_queue.len() < queues.backlog || waiting_room
+            });
         let route = tx.route(*remote.ip()).filter(|_| room);
         let child = route.and_then(|_| self.new_child(listener));
         let (Some(route), Some(child)) = (route, child) else {
@@ -307,6 +316,8 @@ impl Tcp {
         tcb.start_sending(cookie);
         tcb.send_next = cookie.add(1);
         tcb.send_maximum = cookie.add(1);
+        // Should the ACK meet a full accept queue, the SYN-ACK goes again.
+        tcb.timers.retransmit = Some(self.context.now + tcb.retransmission_timeout());
         // The window the cookie's SYN-ACK offered.
         let offered = tcb.receive.window().min(usize::from(u16::MAX)) as u32;
         tcb.receive_advertised = tcb.receive.next().add(offered);
