@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use qemu_tests::clients::http_get;
 use qemu_tests::flood::SynFlood;
 use qemu_tests::netns::{Namespace, missing_privilege};
-use qemu_tests::{Machine, Network, Nic, QemuConfig, appliance_image, boot};
+use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig, appliance_image, boot};
 
 /// The appliance's address on the tap.
 const GUEST: &str = "192.168.77.2";
@@ -109,11 +109,8 @@ fn tcp_counter(stats: &str, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no `{line}` in {stats}"))
 }
 
-fn both_clients_are_served_during_a_syn_flood(machine: Machine) {
-    if let Some(reason) = missing_privilege(&[]) {
-        panic!("this test needs root and /dev/net/tun: {reason}");
-    }
-    let namespace = Namespace::new(&format!("flood{machine}"));
+/// Boots the appliance on the namespace's tap, with its gateway there.
+fn boot_behind(namespace: &Namespace, machine: Machine) -> Qemu {
     let config = QemuConfig::kernel(appliance_image())
         .machine(machine)
         .params(["ip=192.168.77.2/24", "gw=192.168.77.1"])
@@ -129,8 +126,12 @@ fn both_clients_are_served_during_a_syn_flood(machine: Machine) {
         }));
     let mut qemu = boot(&config);
     qemu.expect_line("anykernel: ready", BOOT_DEADLINE);
-    let flood = SynFlood::start(&namespace, GUEST.parse().expect("an address"), 80);
-    let (keep, fresh) = namespace.run_inside(|| {
+    qemu
+}
+
+/// Both clients for `FLOOD_TIME`, from inside the namespace.
+fn run_clients(namespace: &Namespace) -> (Tally, Tally) {
+    namespace.run_inside(|| {
         let stop = Arc::new(AtomicBool::new(false));
         let keep = std::thread::spawn({
             let stop = stop.clone();
@@ -143,31 +144,28 @@ fn both_clients_are_served_during_a_syn_flood(machine: Machine) {
         std::thread::sleep(FLOOD_TIME);
         stop.store(true, Relaxed);
         (keep.join().expect("keep-alive"), fresh.join().expect("new"))
-    });
-    let report = flood.stop().expect("the flood's count");
-    let stats = namespace.run_inside(|| {
+    })
+}
+
+/// The appliance's `/stats`, fetched from inside the namespace.
+fn guest_stats(namespace: &Namespace) -> String {
+    let body = namespace.run_inside(|| {
         let mut stream = open().expect("connect after the flood");
         http_get(&mut stream, "/stats").expect("GET /stats").body
     });
-    let stats = String::from_utf8_lossy(&stats).into_owned();
-    let tap_dropped = namespace.exec(&["cat", "/sys/class/net/tap0/statistics/tx_dropped"]);
-    eprintln!(
-        "flood: {} SYNs in {:?} ({:.0}/s), {} dropped by the tap; keep-alive: {keep:?}; \
-         new connections: {fresh:?}; guest: {}",
-        report.sent,
-        report.duration,
-        report.rate(),
-        String::from_utf8_lossy(&tap_dropped.stdout).trim(),
-        stats
-            .lines()
-            .filter(|line| line.starts_with("if vioif0")
-                || ["syn_", "timeouts", "retransmitted"]
-                    .iter()
-                    .any(|w| line.contains(w)))
-            .collect::<Vec<_>>()
-            .join("; "),
-    );
-    let log = qemu.log();
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// Frames the tap's queue dropped on their way to the guest.
+fn tap_dropped(namespace: &Namespace) -> u64 {
+    let output = namespace.exec(&["cat", "/sys/class/net/tap0/statistics/tx_dropped"]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.trim().parse().expect("a count")
+}
+
+/// Every request answered in time; the few slow ones each waited for
+/// Linux to send again a frame the tap's full queue had dropped.
+fn assert_served(keep: &Tally, fresh: &Tally, dropped: u64, log: &str) {
     assert!(keep.failures.is_empty(), "keep-alive: {keep:?}\n{log}");
     assert!(
         fresh.failures.is_empty(),
@@ -177,14 +175,7 @@ fn both_clients_are_served_during_a_syn_flood(machine: Machine) {
         keep.answered >= 10 && fresh.answered >= 10,
         "{keep:?} {fresh:?}"
     );
-    // A slow request waited for Linux to send a frame again that the
-    // tap's full queue had dropped (a SYN after 1 s): the tap must have
-    // dropped frames, and few requests may have met one.
-    let dropped: u64 = String::from_utf8_lossy(&tap_dropped.stdout)
-        .trim()
-        .parse()
-        .expect("a count");
-    for tally in [&keep, &fresh] {
+    for tally in [keep, fresh] {
         assert!(
             tally.slow == 0 || dropped > 0,
             "slow without drops: {tally:?}"
@@ -194,6 +185,31 @@ fn both_clients_are_served_during_a_syn_flood(machine: Machine) {
             "too many slow: {tally:?}"
         );
     }
+}
+
+fn both_clients_are_served_during_a_syn_flood(machine: Machine) {
+    if let Some(reason) = missing_privilege(&[]) {
+        panic!("this test needs root and /dev/net/tun: {reason}");
+    }
+    let namespace = Namespace::new(&format!("flood{machine}"));
+    let qemu = boot_behind(&namespace, machine);
+    let flood = SynFlood::start(&namespace, GUEST.parse().expect("an address"), 80);
+    let (keep, fresh) = run_clients(&namespace);
+    let report = flood.stop().expect("the flood's count");
+    let (stats, dropped) = (guest_stats(&namespace), tap_dropped(&namespace));
+    let noted = |line: &&str| {
+        line.starts_with("if vioif0") || ["syn_", "timeouts"].iter().any(|w| line.contains(w))
+    };
+    let guest: Vec<&str> = stats.lines().filter(noted).collect();
+    eprintln!(
+        "flood: {} SYNs in {:?} ({:.0}/s), {dropped} dropped by the tap; \
+         keep-alive: {keep:?}; new connections: {fresh:?}; guest: {}",
+        report.sent,
+        report.duration,
+        report.rate(),
+        guest.join("; "),
+    );
+    assert_served(&keep, &fresh, dropped, &qemu.log());
     // The SYN queue (128) filled and the listener answered the rest of
     // the flood with cookies: it reached the listener rather than dying
     // in the tap's queue, and the new connections got in by cookies.

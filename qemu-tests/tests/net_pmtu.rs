@@ -42,6 +42,23 @@ fn path(tag: &str, icmp: bool) -> Path {
     }
     let router = Namespace::new(&format!("{tag}r"));
     let client = Namespace::empty(&format!("{tag}c"));
+    join(&router, &client);
+    if !icmp {
+        let rule = ["iptables", "-A", "OUTPUT", "-p", "icmp"];
+        let drop = ["--icmp-type", "fragmentation-needed", "-j", "DROP"];
+        router.exec(&[&rule[..], &drop].concat());
+    }
+    let qemu = boot_behind(&router);
+    Path {
+        client,
+        _router: router,
+        qemu,
+    }
+}
+
+/// The veth of MTU 1,280 between the namespaces, the router forwarding,
+/// and the client's route to the appliance's link.
+fn join(router: &Namespace, client: &Namespace) {
     let peer = ["netns", client.name.as_str()];
     router.exec(&[
         "ip", "link", "add", "vr", "type", "veth", "peer", "name", "vc",
@@ -56,16 +73,10 @@ fn path(tag: &str, icmp: bool) -> Path {
     // behind it would.
     let route = ["ip", "route", "add", "192.168.77.0/24", "via", "10.77.0.1"];
     client.exec(&[&route[..], &["dev", "vc", "advmss", "1460"]].concat());
-    if !icmp {
-        let rule = ["iptables", "-A", "OUTPUT", "-p", "icmp"];
-        router.exec(
-            &[
-                &rule[..],
-                &["--icmp-type", "fragmentation-needed", "-j", "DROP"],
-            ]
-            .concat(),
-        );
-    }
+}
+
+/// Boots the appliance on the router's tap, its gateway the router.
+fn boot_behind(router: &Namespace) -> Qemu {
     let config = QemuConfig::kernel(appliance_image())
         .machine(Machine::Microvm)
         .params(["ip=192.168.77.2/24", "gw=192.168.77.1"])
@@ -81,11 +92,7 @@ fn path(tag: &str, icmp: bool) -> Path {
         }));
     let mut qemu = boot(&config);
     qemu.expect_line("anykernel: ready", BOOT_DEADLINE);
-    Path {
-        client,
-        _router: router,
-        qemu,
-    }
+    qemu
 }
 
 fn open(port: u16) -> TcpStream {
@@ -156,7 +163,10 @@ fn transfers(path: &Path) -> String {
         let body = http_get(&mut open(80), "/stats").expect("GET /stats").body;
         String::from_utf8_lossy(&body).into_owned()
     });
-    let mtu = |line: &&str| line.contains("mtu") || line.contains("timeouts");
+    let mtu = |line: &&str| {
+        let counter = line.starts_with("tcp ") || line.starts_with("ip ");
+        counter && (line.contains("mtu") || line.contains(" timeouts"))
+    };
     let lines: Vec<&str> = stats.lines().filter(mtu).collect();
     eprintln!("{:?} for 48 MiB; {}", started.elapsed(), lines.join("; "));
     stats
