@@ -46,9 +46,29 @@ pub struct Configuration {
 
 const NET: &[&str] = &["net", "tcp", "dhcp", "dns", "wire"];
 const DEV: &[&str] = &["dev", "virtio_net", "virtio_drivers"];
+const NET_AND_DEV: &[&str] = &[
+    "net",
+    "tcp",
+    "dhcp",
+    "dns",
+    "wire",
+    "dev",
+    "virtio_net",
+    "virtio_drivers",
+];
+/// DEV, and the vfs faction with its file systems.
+const DEV_AND_VFS: &[&str] = &[
+    "dev",
+    "virtio_net",
+    "virtio_drivers",
+    "vfs",
+    "tmpfs",
+    "cpiofs",
+    "cpio_reader",
+];
 
 /// Every configuration `cargo xtask test` builds and boots.
-pub const MATRIX: [Configuration; 6] = [
+pub const MATRIX: [Configuration; 8] = [
     Configuration {
         name: "base",
         features: &[],
@@ -64,6 +84,9 @@ pub const MATRIX: [Configuration; 6] = [
             "dev",
             "virtio_net",
             "virtio_drivers",
+            "vfs",
+            "tmpfs",
+            "cpiofs",
         ],
     },
     Configuration {
@@ -72,6 +95,23 @@ pub const MATRIX: [Configuration; 6] = [
         machine: Some((Machine::Microvm, false)),
         hosted: true,
         present: NET,
+        // The net-only image holds no file system code.
+        absent: DEV_AND_VFS,
+    },
+    Configuration {
+        name: "base+vfs (tmpfs, cpiofs)",
+        features: &["vfs", "tmpfs", "cpiofs"],
+        machine: Some((Machine::Microvm, false)),
+        hosted: true,
+        present: &["vfs", "tmpfs"],
+        absent: NET_AND_DEV,
+    },
+    Configuration {
+        name: "base+vfs+net (tmpfs, lo0)",
+        features: &["vfs", "tmpfs", "net", "lo0"],
+        machine: Some((Machine::Microvm, false)),
+        hosted: true,
+        present: &["vfs", "tmpfs", "net", "tcp"],
         absent: DEV,
     },
     Configuration {

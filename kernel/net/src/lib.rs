@@ -12,6 +12,7 @@
 //! | [`ipv4`] | input checks, reassembly, routing, output, fragmentation |
 //! | [`ipv6`] | the same for IPv6, with ICMPv6, ND, SLAAC, MLD, RDNSS |
 //! | [`reassembly`] | fragment reassembly with bounds, for both families |
+//! | [`path_mtu`] | path MTUs learned from ICMP and ICMPv6, both families |
 //! | [`icmp`], [`udp`] | echo and errors; datagrams |
 //! | `tcp` (crate `kernel/net/tcp`) | the TCP engine, sans-IO |
 //! | [`dhcp`] | the DHCP client (crate `kernel/net/dhcp`) in the stack |
@@ -54,6 +55,7 @@ pub mod ipv6;
 pub mod loopback;
 pub mod memory;
 pub mod net;
+pub mod path_mtu;
 mod ping;
 pub mod ports;
 pub mod reassembly;
@@ -62,6 +64,7 @@ mod slab;
 pub mod socket;
 pub mod stack;
 mod stats;
+mod transmit;
 pub mod udp;
 
 #[cfg(test)]
@@ -75,8 +78,8 @@ pub use embedded_io;
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;
 pub use socket::{
-    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, ResolveError, ServerSource, Shutdown,
-    SocketOption, SocketType, TcpStream,
+    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, Ready, ResolveError, ServerSource,
+    Shutdown, SocketOption, SocketType, TcpStream, WatchSet,
 };
 pub use stack::Stack;
 /// The wire formats, for drivers.

@@ -18,6 +18,7 @@ impl Stack {
         self.write_interfaces(out)?;
         let ip = &self.ip.stats;
         let fragments = &self.ip.reassembly.stats;
+        let path_mtus = self.ip.path_mtu.counts(self.ip.now_ns);
         counters(
             out,
             "ip",
@@ -36,10 +37,7 @@ impl Stack {
                 ("reassembled", fragments.reassembled),
                 ("reassembly_dropped", fragments.dropped),
                 ("fragments_sent", ip.fragments_sent),
-                (
-                    "path_mtus_cached",
-                    self.ip.path_mtu.len(self.ip.now_ns) as u64,
-                ),
+                ("path_mtus_cached", path_mtus.0 as u64),
             ],
         )?;
         let arp = &self.ip.arp.stats;
@@ -165,6 +163,7 @@ impl Stack {
         let v6 = &self.ip.v6;
         let ip = &v6.stats;
         let fragments = &v6.reassembly.stats;
+        let path_mtus = self.ip.path_mtu.counts(self.ip.now_ns);
         counters(
             out,
             "ipv6",
@@ -177,7 +176,6 @@ impl Stack {
                 ("martian_source", ip.martian_source),
                 ("extension_drops", ip.extension_drops),
                 ("unknown_next_header", ip.unknown_next_header),
-                ("no_transport", ip.no_transport),
                 ("no_route", ip.no_route),
                 ("no_buffer", ip.no_buffer),
                 ("fragments_received", fragments.fragments),
@@ -185,10 +183,7 @@ impl Stack {
                 ("reassembly_dropped", fragments.dropped),
                 ("atomic_fragments", ip.atomic_fragments),
                 ("fragments_sent", ip.fragments_sent),
-                (
-                    "path_mtus_cached",
-                    self.ip.path_mtu.len(self.ip.now_ns) as u64,
-                ),
+                ("path_mtus_cached", path_mtus.1 as u64),
             ],
         )?;
         let icmp = &v6.icmp.stats;
@@ -202,6 +197,7 @@ impl Stack {
                 ("echo_replies_received", icmp.echo_replies_received),
                 ("errors_sent", icmp.errors_sent),
                 ("errors_received", icmp.errors_received),
+                ("packet_too_big", icmp.packet_too_big),
                 ("rate_limited", icmp.rate_limited),
             ],
         )?;

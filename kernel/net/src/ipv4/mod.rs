@@ -7,13 +7,12 @@
 //! and call [`IpLayer::output`]; the TCP engine reaches it through
 //! [`tcp::Transmit`]. No forwarding: a packet for another host is
 //! dropped and counted (an appliance is not a router). Path MTUs learned
-//! from ICMP (`path_mtu.rs`) cap a route's MTU.
+//! from ICMP (`crate::path_mtu`) cap a route's MTU.
 
-pub mod path_mtu;
 pub mod reassembly;
 
 use alloc::vec::Vec;
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use wire::Ipv4Header;
 use wire::ipv4::HEADER_LEN;
@@ -103,8 +102,9 @@ pub struct IpLayer {
     pub arp: ArpCache,
     /// Fragments in reassembly.
     pub reassembly: Reassembly,
-    /// Path MTUs learned from ICMP (RFC 1191).
-    pub path_mtu: path_mtu::PathMtuCache,
+    /// Path MTUs learned from ICMP and ICMPv6, both families (RFC 1191,
+    /// RFC 8201).
+    pub path_mtu: crate::path_mtu::PathMtuCache,
     /// IPv6 beside IPv4 (see [`crate::ipv6`]).
     pub v6: crate::ipv6::Ipv6Layer,
     /// Where packet buffers come from.
@@ -114,11 +114,14 @@ pub struct IpLayer {
     /// The time of the current stack call, for the layers that need it
     /// inside calls that carry none (the TCP engine's transmit).
     pub(crate) now_ns: u64,
-    /// The ECN field of the datagram [`IpLayer::input`] last returned: the
-    /// TCP engine reads it (through `Transmit::arriving_ecn`) while that
-    /// datagram's segment is served, so a Congestion Experienced mark
-    /// reaches it (RFC 3168).
-    arriving_ecn: tcp::Ecn,
+    /// The ECN field of the datagram [`IpLayer::input`] (or IPv6 input)
+    /// last returned: the TCP engine reads it (through
+    /// `Transmit::arriving_ecn`) while that datagram's segment is served,
+    /// so a Congestion Experienced mark reaches it (RFC 3168).
+    pub(crate) arriving_ecn: tcp::Ecn,
+    /// The zone of the interface that datagram came in on (0 for IPv4),
+    /// read through `Transmit::arriving_zone`.
+    pub(crate) arriving_zone: u32,
     next_identification: u16,
 }
 
@@ -130,12 +133,13 @@ impl IpLayer {
             routes: RouteTable::default(),
             arp: ArpCache::new(Budget::new(pool.memory().account("arp"))),
             reassembly: Reassembly::new(Budget::new(pool.memory().account("reassembly"))),
-            path_mtu: path_mtu::PathMtuCache::default(),
+            path_mtu: crate::path_mtu::PathMtuCache::default(),
             v6: crate::ipv6::Ipv6Layer::new(&pool),
             pool,
             stats: IpStats::default(),
             now_ns: 0,
             arriving_ecn: tcp::Ecn::NotCapable,
+            arriving_zone: 0,
             next_identification: first_identification,
         }
     }
@@ -194,7 +198,7 @@ impl IpLayer {
         let route = self.routes.lookup(destination)?;
         let interface = self.interface(route.interface).filter(|i| i.up)?;
         let source = interface.address?.address;
-        let learned = self.path_mtu.get(destination, self.now_ns);
+        let learned = self.path_mtu.get(IpAddr::V4(destination), self.now_ns);
         Some(NextHop {
             interface: interface.index,
             neighbour: route.gateway.unwrap_or(destination),
@@ -443,57 +447,8 @@ impl IpLayer {
         self.arriving_ecn = whole.as_ref().map_or(tcp::Ecn::NotCapable, |(header, _)| {
             tcp::Ecn::from_bits(header.type_of_service)
         });
+        self.arriving_zone = 0;
         whole
-    }
-}
-
-/// The TCP engine's way down: routes and segments.
-impl tcp::Transmit for IpLayer {
-    fn route(&self, destination: Ipv4Addr) -> Option<tcp::Route> {
-        let hop = self.next_hop(destination)?;
-        Some(tcp::Route {
-            source: hop.source,
-            mtu: u16::try_from(hop.mtu).unwrap_or(u16::MAX),
-        })
-    }
-
-    fn send(
-        &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
-        length: usize,
-        fill: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), tcp::TransmitError> {
-        self.send_marked(source, destination, tcp::Ecn::NotCapable, length, fill)
-    }
-
-    fn arriving_ecn(&self) -> tcp::Ecn {
-        self.arriving_ecn
-    }
-
-    fn send_marked(
-        &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
-        ecn: tcp::Ecn,
-        length: usize,
-        fill: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), tcp::TransmitError> {
-        let mut segment = self
-            .pool
-            .allocate()
-            .map_err(|_| tcp::TransmitError::NoBuffer)?;
-        let bytes = segment
-            .append(length)
-            .map_err(|_| tcp::TransmitError::NoBuffer)?;
-        fill(bytes);
-        let protocol = wire::ipv4::protocol::TCP;
-        self.output_marked(source, destination, protocol, ecn, segment)
-            .map_err(|error| match error {
-                OutputError::NoRoute => tcp::TransmitError::NoRoute,
-                OutputError::QueueFull => tcp::TransmitError::QueueFull,
-                OutputError::NoBuffer | OutputError::TooBig => tcp::TransmitError::NoBuffer,
-            })
     }
 }
 

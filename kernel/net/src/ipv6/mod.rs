@@ -106,8 +106,6 @@ pub struct Ipv6Stats {
     pub extension_drops: u64,
     /// Dropped: an upper layer nobody speaks.
     pub unknown_next_header: u64,
-    /// TCP or UDP that has no IPv6 transport yet.
-    pub no_transport: u64,
     /// Atomic fragments (RFC 6946) taken as whole packets.
     pub atomic_fragments: u64,
     /// Fragments sent.

@@ -9,9 +9,15 @@
 //! to a default router. With none, there is no route (RFC 4943: nothing
 //! is assumed on-link). The source is the outgoing interface's usable
 //! address that ranks best: the destination itself, then the matching
-//! scope, then not deprecated, then the longest common prefix.
+//! scope, then not deprecated, then the longest common prefix. The MTU
+//! is the link's, or a smaller path MTU a Packet Too Big taught
+//! (`crate::path_mtu`). Other packets over it are fragmented here; a TCP
+//! segment over it is refused, as IPv4 refuses one with DF set: TCP sizes
+//! its segments for the path and splits what was in flight when a Packet
+//! Too Big came (`tcp::Tcp::icmp_too_big`), so one still too big is a
+//! probe of a larger MTU (RFC 4821), which fragments would pass falsely.
 
-use core::net::Ipv6Addr;
+use core::net::{IpAddr, Ipv6Addr};
 
 use wire::Ipv6Header;
 use wire::ipv6::{HEADER_LEN, common_prefix_length, is_link_local, next_header};
@@ -77,11 +83,13 @@ impl IpLayer {
             (router.interface, router.address)
         };
         let running = self.running6(interface)?;
+        let link = link_mtu6(running);
+        let path = self.path_mtu.get(IpAddr::V6(destination), self.now_ns);
         Some(NextHop6 {
             interface,
             neighbour,
             source: self.select_source6(interface, destination)?,
-            mtu: link_mtu6(running),
+            mtu: path.map_or(link, |path| link.min(path.into())),
             hop_limit: running.ipv6.hop_limit,
         })
     }
@@ -138,6 +146,24 @@ impl IpLayer {
         payload: PacketBuffer,
         zone: Option<InterfaceIndex>,
     ) -> Result<(), OutputError> {
+        let ecn = tcp::Ecn::NotCapable;
+        self.output6_marked(source, destination, protocol, ecn, payload, zone)
+    }
+
+    /// [`IpLayer::output6`] with the traffic class's ECN field set to
+    /// `ecn` (RFC 3168 5, as IPv4's TOS).
+    ///
+    /// # Errors
+    /// [`OutputError`]; the packet is gone either way.
+    pub fn output6_marked(
+        &mut self,
+        source: Ipv6Addr,
+        destination: Ipv6Addr,
+        protocol: u8,
+        ecn: tcp::Ecn,
+        payload: PacketBuffer,
+        zone: Option<InterfaceIndex>,
+    ) -> Result<(), OutputError> {
         let Some(hop) = self.next_hop6(destination, zone) else {
             self.v6.stats.no_route += 1;
             return Err(OutputError::NoRoute);
@@ -148,6 +174,7 @@ impl IpLayer {
             source
         };
         let mut header = Ipv6Header::new(source, destination, protocol, payload.len());
+        header.traffic_class = ecn.bits();
         header.hop_limit = if destination.is_multicast() {
             1
         } else {
@@ -167,7 +194,7 @@ impl IpLayer {
             return Err(OutputError::TooBig);
         }
         if HEADER_LEN + payload.len() > hop.mtu {
-            // Only TCP keeps its segments under the path MTU itself.
+            // TCP keeps its segments under the path MTU itself.
             if header.next_header == next_header::TCP {
                 return Err(OutputError::TooBig);
             }

@@ -9,4 +9,6 @@ mod ipv6_abuse;
 pub(crate) mod link;
 mod path_mtu;
 mod protocols;
+mod router;
+mod transports6;
 mod udp_delivery;

@@ -1,10 +1,11 @@
 //! ICMP errors for TCP connections (RFC 5927, RFC 1122 4.2.3.9): hard
 //! errors refuse a connection still opening, soft ones are kept to explain
-//! a later timeout; "fragmentation needed" lowers the path MTU (RFC 1191,
-//! `path_mtu.rs`). Each must quote a segment in flight: a sequence number
-//! in [SND.UNA, SND.MAX) of a live connection, else it is ignored.
+//! a later timeout; "fragmentation needed" and ICMPv6 Packet Too Big lower
+//! the path MTU (RFC 1191, RFC 8201, `path_mtu.rs`). Each must quote a
+//! segment in flight: a sequence number in [SND.UNA, SND.MAX) of a live
+//! connection, else it is ignored.
 
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 
 use crate::arrival::close_connection;
 use crate::engine::Tcp;
@@ -26,28 +27,30 @@ impl Tcp {
     pub fn icmp_unreachable(
         &mut self,
         now_ns: u64,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: SocketAddr,
+        remote: SocketAddr,
         sequence: u32,
         kind: Unreachable,
     ) {
         self.indexed(|tcp| tcp.unreachable(now_ns, (local, remote), sequence, kind));
     }
 
-    /// ICMP "fragmentation needed" (type 3 code 4, RFC 1191) for a
-    /// segment we sent from `local` to `remote` with sequence number
-    /// `sequence`: the next hop takes packets of at most `mtu` bytes. If
-    /// the segment is in flight on a synchronized connection and `mtu` is
-    /// plausible (at least 552) and smaller than the connection's, its
-    /// segments shrink and what no longer fits is sent again at once.
-    /// True when it did (the caller's path MTU cache may learn `mtu`).
+    /// ICMP "fragmentation needed" (type 3 code 4, RFC 1191) or ICMPv6
+    /// Packet Too Big (RFC 8201) for a segment we sent from `local` to
+    /// `remote` with sequence number `sequence`: the next hop takes
+    /// packets of at most `mtu` bytes. If the segment is in flight on a
+    /// synchronized connection and `mtu` is plausible for the family (at
+    /// least 552 for IPv4; IPv6 reads anything below 1280 as 1280) and
+    /// smaller than the connection's, its segments shrink and what no
+    /// longer fits is sent again at once. True when it did (the caller's
+    /// path MTU cache may learn `mtu`).
     pub fn icmp_too_big(
         &mut self,
         now_ns: u64,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: SocketAddr,
+        remote: SocketAddr,
         sequence: u32,
-        mtu: u16,
+        mtu: u32,
         tx: &mut dyn Transmit,
     ) -> bool {
         self.indexed(|tcp| tcp.too_big(now_ns, (local, remote), (sequence, mtu), tx))
@@ -56,8 +59,8 @@ impl Tcp {
     fn too_big(
         &mut self,
         now_ns: u64,
-        (local, remote): (SocketAddrV4, SocketAddrV4),
-        (sequence, mtu): (u32, u16),
+        (local, remote): (SocketAddr, SocketAddr),
+        (sequence, mtu): (u32, u32),
         tx: &mut dyn Transmit,
     ) -> bool {
         self.context.now = now_ns;
@@ -84,7 +87,7 @@ impl Tcp {
     fn unreachable(
         &mut self,
         now_ns: u64,
-        (local, remote): (SocketAddrV4, SocketAddrV4),
+        (local, remote): (SocketAddr, SocketAddr),
         sequence: u32,
         kind: Unreachable,
     ) {

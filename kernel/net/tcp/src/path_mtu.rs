@@ -1,16 +1,20 @@
-//! Path MTU discovery for one connection: RFC 1191's ICMP "fragmentation
-//! needed" (validated against the connection by the caller, RFC 5927),
-//! and packetization-layer PMTUD (RFC 4821, RFC 8899) when ICMP is
-//! filtered and full-size segments vanish into a black hole.
+//! Path MTU discovery for one connection of either family: RFC 1191's
+//! ICMP "fragmentation needed" and RFC 8201's ICMPv6 Packet Too Big
+//! (validated against the connection by the caller, RFC 5927), and
+//! packetization-layer PMTUD (RFC 4821, RFC 8899) when ICMP is filtered
+//! and full-size segments vanish into a black hole.
 //!
 //! A connection starts at its ceiling: the route's MTU at connect time,
-//! capped by the peer's MSS (every segment carries the DF bit). An ICMP
-//! that names a smaller MTU sets it at once ([`lower`]). Without ICMP,
+//! capped by the peer's MSS (IPv4 segments carry the DF bit; IPv6 routers
+//! never fragment). An ICMP that names a smaller MTU sets it at once
+//! ([`lower`]); IPv4 ignores one below 552 as forged, IPv6 reads one
+//! below its minimum link MTU of 1280 as 1280 (RFC 8201 4). Without ICMP,
 //! [`timed_out`] suspects a black hole when the retransmission timer
 //! expires [`BLACK_HOLE_TIMEOUTS`] times in a row over a segment larger
-//! than what a smaller MTU would send: it drops to RFC 8899's base of
-//! 1,200 bytes (then to 576, which every IPv4 host takes) and searches
-//! upward with probes, Linux's `tcp_mtu_probing=1`. A probe is one
+//! than what a smaller MTU would send: it drops to RFC 8899's base (1,200
+//! bytes for IPv4, then 576, which every IPv4 host takes; 1,280 for
+//! IPv6, also its floor) and searches upward with probes, Linux's
+//! `tcp_mtu_probing=1`. A probe is one
 //! segment of new data sized for the MTU under test: the ceiling first
 //! (the black hole may have been an outage), then halfway between the
 //! largest size that got through and the smallest that did not, until
@@ -25,14 +29,13 @@
 //! split and, if it was in flight, marked lost (`Flight::split_larger`):
 //! the data is sent again in segments that fit, without a window cut.
 
+use core::net::IpAddr;
+
+use crate::address::{IPV6_MINIMUM_MTU, headers, plausible_path_mtu};
 use crate::context::Context;
 use crate::flight::Mark;
 use crate::sequence::Sequence;
 use crate::tcb::Tcb;
-
-/// ICMP MTUs below this are implausible (Linux's `min_pmtu`): a forged
-/// message could otherwise make a connection crawl in tiny segments.
-pub const MINIMUM_ICMP_MTU: u16 = 552;
 
 /// RFC 8899's BASE_PLPMTU for IPv4: where a search starts.
 const BASE_MTU: u16 = 1200;
@@ -40,6 +43,15 @@ const BASE_MTU: u16 = 1200;
 /// Where it goes when even the base vanishes: the datagram size every
 /// IPv4 host must accept (RFC 791).
 const FLOOR_MTU: u16 = 576;
+
+/// Where a black hole search starts over `tcb`'s family, and below what
+/// it never goes (IPv6: both its minimum link MTU, RFC 8899 5.1.2).
+fn base_and_floor(tcb: &Tcb) -> (u16, u16) {
+    match tcb.remote.ip() {
+        IpAddr::V4(_) => (BASE_MTU, FLOOR_MTU),
+        IpAddr::V6(_) => (IPV6_MINIMUM_MTU, IPV6_MINIMUM_MTU),
+    }
+}
 
 /// Retransmission timeouts in a row over one oversized segment before a
 /// black hole is suspected.
@@ -55,9 +67,6 @@ pub const PROBE_ATTEMPTS: u8 = 2;
 
 /// After an ICMP lowered the MTU, or a search ended: try larger again.
 pub const RESEARCH_NS: u64 = 600_000_000_000;
-
-/// IPv4 and TCP headers without options.
-const HEADERS: u16 = 40;
 
 /// Where a connection stands with its path MTU.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -115,20 +124,23 @@ impl Search {
     }
 }
 
-/// TCP options every segment carries (timestamps: 12 bytes).
-fn option_bytes(tcb: &Tcb) -> u16 {
-    if tcb.negotiated.timestamps { 12 } else { 0 }
+/// IP and TCP headers with the options every segment carries
+/// (timestamps: 12 bytes).
+fn overhead(tcb: &Tcb) -> u16 {
+    let options = if tcb.negotiated.timestamps { 12 } else { 0 };
+    headers(tcb.remote.ip()) + options
 }
 
 /// The MTU `tcb` sends with now.
 pub fn current(tcb: &Tcb) -> u16 {
-    let size = tcb.segment_size.min(u32::from(u16::MAX - HEADERS - 12)) as u16;
-    size + option_bytes(tcb) + HEADERS
+    let overhead = overhead(tcb);
+    let size = tcb.segment_size.min(u32::from(u16::MAX - overhead)) as u16;
+    size + overhead
 }
 
 /// The payload of a full segment at `mtu`.
 fn payload(tcb: &Tcb, mtu: u16) -> u32 {
-    u32::from(mtu.saturating_sub(HEADERS + option_bytes(tcb)).max(1))
+    u32::from(mtu.saturating_sub(overhead(tcb)).max(1))
 }
 
 /// The ceiling of `tcb`: remembered once the MTU left it.
@@ -158,14 +170,15 @@ fn apply(tcb: &mut Tcb, context: &mut Context, mtu: u16) -> bool {
     true
 }
 
-/// RFC 1191: an ICMP "fragmentation needed" for a segment of `tcb` in
-/// flight names `mtu` as the next hop's. The caller checked that the
-/// quoted segment is in flight (RFC 5927). True when the MTU fell.
-pub fn lower(tcb: &mut Tcb, context: &mut Context, mtu: u16) -> bool {
+/// RFC 1191, RFC 8201: an ICMP "fragmentation needed" or Packet Too
+/// Big for a segment of `tcb` in flight names `mtu` as the next hop's.
+/// The caller checked that the quoted segment is in flight (RFC 5927).
+/// True when the MTU fell.
+pub fn lower(tcb: &mut Tcb, context: &mut Context, mtu: u32) -> bool {
     let ceiling = ceiling(tcb);
-    if mtu < MINIMUM_ICMP_MTU {
+    let Some(mtu) = plausible_path_mtu(tcb.remote.ip(), mtu) else {
         return false;
-    }
+    };
     if mtu >= current(tcb) {
         // About a probe: the search need not look above `mtu` (RFC 8899
         // 4.6.2), though the MTU in use stays.
@@ -195,11 +208,8 @@ pub fn timed_out(tcb: &mut Tcb, context: &mut Context) {
         return;
     }
     let (failed, ceiling) = (current(tcb), ceiling(tcb));
-    let target = if failed > BASE_MTU {
-        BASE_MTU
-    } else {
-        FLOOR_MTU
-    };
+    let (base, floor) = base_and_floor(tcb);
+    let target = if failed > base { base } else { floor };
     let first = tcb.flight.get(0).map_or(0, |sent| sent.length());
     // The FIN octet aside, the first segment would be sent smaller.
     let oversized = first > payload(tcb, target) + 1;
@@ -231,7 +241,7 @@ pub fn probe_length(tcb: &Tcb) -> Option<u32> {
 /// the probe.
 pub fn sent(tcb: &mut Tcb, context: &mut Context, (start, end): (Sequence, Sequence)) {
     let length = end.since(start);
-    let overhead = HEADERS + option_bytes(tcb);
+    let overhead = overhead(tcb);
     if let PathMtu::Searching(search) = &mut tcb.path_mtu
         && length > tcb.segment_size
         && search.probe.is_none()

@@ -92,12 +92,11 @@ counters! {
     time_wait_reuses,
     /// ICMP unreachable messages applied to a connection.
     icmp_errors,
-    /// ICMP "fragmentation needed" that lowered a connection's path MTU
-    /// (RFC 1191).
+    /// ICMP "fragmentation needed" or ICMPv6 Packet Too Big that lowered
+    /// a connection's path MTU (RFC 1191, RFC 8201).
     path_mtu_lowered,
-    /// ICMP "fragmentation needed" ignored: no connection, a sequence
-    /// number not in flight (RFC 5927), or an MTU implausible or not
-    /// smaller.
+    /// Those ignored: no connection, a sequence number not in flight (RFC
+    /// 5927), or an MTU implausible or not smaller.
     path_mtu_ignored,
     /// Black holes suspected: timeouts over full-size segments lowered the
     /// path MTU (RFC 4821, RFC 8899).

@@ -15,7 +15,7 @@
 mod states;
 mod world;
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use bolero::{TypeGenerator, check};
 use fuzz::{CountingAllocator, measure};
@@ -147,7 +147,8 @@ fn too_big(world: &mut World, step: &Step) {
     let remote = SocketAddrV4::new(template.destination, segment.destination_port);
     let sequence = shifted(segment.sequence.0, step.forge.sequence);
     world.with(A, |tcp, now, tx| {
-        let _ = tcp.icmp_too_big(now, local, remote, sequence, step.length, tx);
+        let (local, remote, mtu) = (local.into(), remote.into(), step.length.into());
+        let _ = tcp.icmp_too_big(now, local, remote, sequence, mtu, tx);
     });
 }
 
@@ -169,7 +170,7 @@ fn call(world: &mut World, sockets: &Sockets, step: &Step) {
             } else {
                 CLOSED_PORT
             };
-            let remote = SocketAddrV4::new(address(B), port);
+            let remote = SocketAddr::V4(SocketAddrV4::new(address(B), port));
             if let Ok(new) = tcp.open() {
                 let _ = tcp.connect(now, new, remote, tx);
             }
