@@ -4,11 +4,12 @@
 //! forged and stale cookies are dropped without a reset, so a peer whose
 //! handshake ACK and first data were lost gets in with its next
 //! retransmission; a cookie meeting a full accept queue waits for the
-//! peer's answer to its SYN-ACK sent again.
+//! peer's answer to its SYN-ACK sent again. The last two over IPv4 and
+//! IPv6 alike.
 
 use std::vec::Vec;
 
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::network::{MILLISECOND, Network, Rng, SECOND, config};
 use crate::header::{Flags, HeaderFields};
@@ -49,6 +50,24 @@ fn with_options(
 /// A spoofed source on the link that answers nothing.
 fn ghost(number: u64) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(10, 0, 0, 100 + (number % 150) as u8))
+}
+
+/// A ghost of `network`'s family.
+fn ghost_in(network: &Network, number: u64) -> IpAddr {
+    match network.hosts[0].address {
+        IpAddr::V4(_) => ghost(number),
+        IpAddr::V6(_) => {
+            let host = 0x100 + (number % 150) as u16;
+            IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, host))
+        }
+    }
+}
+
+/// A client and a server whose SYN queue holds one, over IPv4 and then
+/// over IPv6.
+fn both_families(seed: u64) -> [Network; 2] {
+    let configs = [config(), server_config(1)];
+    [Network::new(seed, &configs), Network::ipv6(seed, &configs)]
 }
 
 fn server_config(syn_backlog: usize) -> TcpConfig {
@@ -263,9 +282,15 @@ fn forged_and_stale_cookies_are_dropped_without_a_reset() {
 /// connection, its data whole.
 #[test]
 fn a_cookie_connection_whose_first_segments_were_lost_gets_in_later() {
-    let mut network = Network::new(95, &[config(), server_config(1)]);
+    for mut network in both_families(95) {
+        first_segments_lost(&mut network);
+    }
+}
+
+fn first_segments_lost(network: &mut Network) {
     let listener = network.listen(SERVER, PORT, 8);
-    network.inject(SERVER, ghost(0), segment(1000, 7, 0, Flags::SYN), true);
+    let ghost = ghost_in(network, 0);
+    network.inject(SERVER, ghost, segment(1000, 7, 0, Flags::SYN), true);
     // The client's handshake ACK and first two data segments vanish.
     network.filter = Some(std::boxed::Box::new(|from, segment| {
         from == 0 && !segment.has(Flags::SYN) && segment.payload.len() < 3
@@ -281,7 +306,7 @@ fn a_cookie_connection_whose_first_segments_were_lost_gets_in_later() {
         network.send(0, handle, piece).expect("sent");
     }
     network.filter = None;
-    let server = accept_one(&mut network, listener, 10 * SECOND);
+    let server = accept_one(network, listener, 10 * SECOND);
     let stats = network.tcp(SERVER).stats();
     assert!(stats.syn_cookies_invalid >= 1, "{stats:?}");
     assert_eq!(stats.resets_sent, 0);
@@ -299,9 +324,15 @@ fn a_cookie_connection_whose_first_segments_were_lost_gets_in_later() {
 /// waiting for the server to speak first would).
 #[test]
 fn a_cookie_meeting_a_full_accept_queue_waits_in_the_syn_queue() {
-    let mut network = Network::new(94, &[config(), server_config(1)]);
+    for mut network in both_families(94) {
+        a_full_accept_queue(&mut network);
+    }
+}
+
+fn a_full_accept_queue(network: &mut Network) {
     let listener = network.listen(SERVER, PORT, 1);
-    network.inject(SERVER, ghost(0), segment(1000, 7, 0, Flags::SYN), true);
+    let ghost = ghost_in(network, 0);
+    network.inject(SERVER, ghost, segment(1000, 7, 0, Flags::SYN), true);
     // Both SYNs meet the full SYN queue and an empty accept queue.
     let first = network.connect(0, SERVER, PORT);
     let second = network.connect(0, SERVER, PORT);
@@ -310,8 +341,8 @@ fn a_cookie_meeting_a_full_accept_queue_waits_in_the_syn_queue() {
     assert_eq!(network.status(0, second).state, State::Established);
     let stats = *network.tcp(SERVER).stats();
     assert_eq!((stats.syn_cookies_valid, stats.syn_drops), (2, 1));
-    let accepted = accept_one(&mut network, listener, SECOND);
-    let later = accept_one(&mut network, listener, 10 * SECOND);
+    let accepted = accept_one(network, listener, SECOND);
+    let later = accept_one(network, listener, 10 * SECOND);
     assert_ne!(accepted, later);
     assert_eq!(network.tcp(SERVER).stats().syn_cookies_valid, 2);
     network.send(0, second, b"late but whole").unwrap();
