@@ -7,9 +7,13 @@
 //! process through [`Namespace::run_inside`]), so no address outside it is
 //! touched. Dropping it deletes the namespace and the tap with it. Needs
 //! root and `/dev/net/tun`; [`missing_privilege`] says why not when not.
+//! [`Namespace::boot_appliance`] boots the appliance on the tap.
 
 use std::os::fd::AsRawFd;
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use crate::{Machine, Network, Nic, Qemu, QemuConfig, appliance_image, boot};
 
 /// Linux's address on the tap link.
 pub const HOST_ADDRESS: &str = "192.168.77.1";
@@ -113,6 +117,32 @@ impl Namespace {
             assert_eq!(status, 0, "setns: {}", std::io::Error::last_os_error());
             f()
         })
+    }
+}
+
+/// How long the appliance may take to say it is ready.
+const READY_DEADLINE: Duration = Duration::from_secs(60);
+
+impl Namespace {
+    /// Boots the appliance on `machine` with QEMU inside this namespace,
+    /// its NIC on `tap0`, with boot parameters `params` (its address),
+    /// and waits until it says it is ready.
+    ///
+    /// # Panics
+    /// If QEMU does not start or the appliance is not ready in a minute.
+    pub fn boot_appliance(&self, machine: Machine, params: &[&str]) -> Qemu {
+        let config = QemuConfig::kernel(appliance_image())
+            .machine(machine)
+            .params(params.iter().copied())
+            .program("ip")
+            .program_args(["netns", "exec", self.name.as_str()])
+            .program_args([crate::QEMU_PROGRAM])
+            .nic(Nic::new(Network::Tap {
+                name: "tap0".into(),
+            }));
+        let mut qemu = boot(&config);
+        qemu.expect_line(crate::protocol::READY_MARKER, READY_DEADLINE);
+        qemu
     }
 }
 

@@ -9,10 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+use qemu_tests::Machine;
 use qemu_tests::clients::http_get;
 use qemu_tests::flood::SynFlood;
 use qemu_tests::netns::{Namespace, missing_privilege};
-use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig, appliance_image, boot};
+
+/// The appliance's address behind the tap, its gateway Linux there.
+const BEHIND: [&str; 2] = ["ip=192.168.77.2/24", "gw=192.168.77.1"];
 
 /// The appliance's address on the tap.
 const GUEST: &str = "192.168.77.2";
@@ -26,8 +29,6 @@ const FLOOD_TIME: Duration = Duration::from_secs(8);
 /// 7 s). This deadline lets a connect lose three SYNs; the guest itself
 /// must drop no SYN (`syn_drops` 0) and reset nobody.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
-/// How long the guest may take to boot.
-const BOOT_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A request slower than this waited for a retransmission.
 const SLOW: Duration = Duration::from_millis(500);
@@ -109,26 +110,6 @@ fn tcp_counter(stats: &str, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no `{line}` in {stats}"))
 }
 
-/// Boots the appliance on the namespace's tap, with its gateway there.
-fn boot_behind(namespace: &Namespace, machine: Machine) -> Qemu {
-    let config = QemuConfig::kernel(appliance_image())
-        .machine(machine)
-        .params(["ip=192.168.77.2/24", "gw=192.168.77.1"])
-        .program("ip")
-        .program_args([
-            "netns",
-            "exec",
-            namespace.name.as_str(),
-            qemu_tests::QEMU_PROGRAM,
-        ])
-        .nic(Nic::new(Network::Tap {
-            name: "tap0".into(),
-        }));
-    let mut qemu = boot(&config);
-    qemu.expect_line("anykernel: ready", BOOT_DEADLINE);
-    qemu
-}
-
 /// Both clients for `FLOOD_TIME`, from inside the namespace.
 fn run_clients(namespace: &Namespace) -> (Tally, Tally) {
     namespace.run_inside(|| {
@@ -192,7 +173,7 @@ fn both_clients_are_served_during_a_syn_flood(machine: Machine) {
         panic!("this test needs root and /dev/net/tun: {reason}");
     }
     let namespace = Namespace::new(&format!("flood{machine}"));
-    let qemu = boot_behind(&namespace, machine);
+    let qemu = namespace.boot_appliance(machine, &BEHIND);
     let flood = SynFlood::start(&namespace, GUEST.parse().expect("an address"), 80);
     let (keep, fresh) = run_clients(&namespace);
     let report = flood.stop().expect("the flood's count");

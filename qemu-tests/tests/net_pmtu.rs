@@ -14,14 +14,15 @@ use std::time::Duration;
 
 use qemu_tests::clients::http_get;
 use qemu_tests::netns::{Namespace, missing_privilege};
-use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig, appliance_image, boot};
+use qemu_tests::{Machine, Qemu};
+
+/// The appliance's address behind the tap, its gateway Linux there.
+const BEHIND: [&str; 2] = ["ip=192.168.77.2/24", "gw=192.168.77.1"];
 
 /// Bytes each transfer moves.
 const BULK: usize = 16 << 20;
 /// The narrow hop.
 const HOP_MTU: &str = "1280";
-/// How long the guest may take to boot.
-const BOOT_DEADLINE: Duration = Duration::from_secs(60);
 /// How long one read or write may stall: a black hole costs the
 /// appliance two retransmission timeouts (under a second) per connection
 /// before it shrinks its segments.
@@ -48,7 +49,7 @@ fn path(tag: &str, icmp: bool) -> Path {
         let drop = ["--icmp-type", "fragmentation-needed", "-j", "DROP"];
         router.exec(&[&rule[..], &drop].concat());
     }
-    let qemu = boot_behind(&router);
+    let qemu = router.boot_appliance(Machine::Microvm, &BEHIND);
     Path {
         client,
         _router: router,
@@ -73,26 +74,6 @@ fn join(router: &Namespace, client: &Namespace) {
     // behind it would.
     let route = ["ip", "route", "add", "192.168.77.0/24", "via", "10.77.0.1"];
     client.exec(&[&route[..], &["dev", "vc", "advmss", "1460"]].concat());
-}
-
-/// Boots the appliance on the router's tap, its gateway the router.
-fn boot_behind(router: &Namespace) -> Qemu {
-    let config = QemuConfig::kernel(appliance_image())
-        .machine(Machine::Microvm)
-        .params(["ip=192.168.77.2/24", "gw=192.168.77.1"])
-        .program("ip")
-        .program_args([
-            "netns",
-            "exec",
-            router.name.as_str(),
-            qemu_tests::QEMU_PROGRAM,
-        ])
-        .nic(Nic::new(Network::Tap {
-            name: "tap0".into(),
-        }));
-    let mut qemu = boot(&config);
-    qemu.expect_line("anykernel: ready", BOOT_DEADLINE);
-    qemu
 }
 
 fn open(port: u16) -> TcpStream {
