@@ -3,8 +3,9 @@
 //! needed" (RFC 1191) and ICMPv6 Packet Too Big (RFC 8201) lower the
 //! connection's MTU without a timeout, and the cache keeps what TCP
 //! checked against a connection (RFC 5927); a black hole is found by
-//! probing (RFC 4821); no TCP segment is ever fragmented at the source;
-//! forged messages change nothing.
+//! probing (RFC 4821); no TCP segment is ever fragmented at the source,
+//! so a connection that meets no ICMP itself takes the MTU the cache
+//! learned at its first timeout; forged messages change nothing.
 
 use std::vec::Vec;
 
@@ -50,6 +51,30 @@ fn a_black_hole_is_found_without_icmp() {
         let stats = *routed.link.a.tcp.stats();
         assert_eq!(stats.mtu_black_holes, 1, "{stats:?}");
         assert!(routed.link.a.ip.path_mtu.is_empty(routed.link.now_ns));
+        assert_eq!(routed.fragments_sent(), 0);
+    }
+}
+
+#[test]
+fn a_connection_open_before_the_icmp_takes_the_learned_mtu_at_its_first_timeout() {
+    for mut routed in both_families(true) {
+        let first = routed.connect();
+        let second = routed.connect_accepted();
+        let data = pattern(200_000);
+        assert!(routed.transfer(first, &data, 30_000 * MILLISECOND));
+        assert_eq!(routed.link.a.tcp.stats().path_mtu_lowered, 1);
+        // The IP layer refuses the second's full-size segments now: it
+        // meets no ICMP, and its first timeout finds the route's MTU.
+        let icmps = routed.icmps;
+        assert!(routed.transfer(second, &data, 30_000 * MILLISECOND));
+        let stats = *routed.link.a.tcp.stats();
+        assert_eq!(routed.icmps, icmps);
+        let counts = (
+            stats.path_mtu_from_route,
+            stats.timeouts,
+            stats.mtu_black_holes,
+        );
+        assert_eq!(counts, (1, 1, 0), "{stats:?}");
         assert_eq!(routed.fragments_sent(), 0);
     }
 }

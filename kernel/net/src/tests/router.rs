@@ -37,6 +37,8 @@ pub(super) struct Routed {
     pub icmps: usize,
     /// The largest IP packet that got through from A.
     pub largest: usize,
+    /// B's listener on port 80, once [`Routed::connect`] made it.
+    listener: Option<tcp::SocketHandle>,
 }
 
 impl Routed {
@@ -49,6 +51,7 @@ impl Routed {
             ipv6: false,
             icmps: 0,
             largest: 0,
+            listener: None,
         }
     }
 
@@ -65,6 +68,7 @@ impl Routed {
             ipv6: true,
             icmps: 0,
             largest: 0,
+            listener: None,
         }
     }
 
@@ -134,7 +138,14 @@ impl Routed {
         let listener = b.tcp.open().unwrap();
         b.tcp.bind(listener, SocketAddr::new(any, 80)).unwrap();
         b.tcp.listen(listener, 4).unwrap();
+        self.listener = Some(listener);
+        self.connect_accepted()
+    }
+
+    /// One more connection to B:80, accepted: (client, server).
+    pub(super) fn connect_accepted(&mut self) -> (tcp::SocketHandle, tcp::SocketHandle) {
         let client = self.connect_again();
+        let listener = self.listener.expect("the listener of connect()");
         let server = self.link.b.tcp.accept(listener).expect("a connection");
         (client, server)
     }

@@ -25,6 +25,12 @@
 //! the ceiling, as Linux re-probes (RFC 1191 asks for an attempt to grow
 //! after 10 minutes).
 //!
+//! The IP layer refuses a segment over the path MTU it knows (IPv4's DF,
+//! IPv6's routers never fragment): a connection still sending larger ones
+//! after the IP layer learned a smaller MTU (another connection's ICMP, or
+//! a smaller link) loses them, and [`timed_out`] takes the route's MTU at
+//! the first timeout, before suspecting a black hole.
+//!
 //! When the MTU falls, every record in flight that no longer fits is
 //! split and, if it was in flight, marked lost (`Flight::split_larger`):
 //! the data is sent again in segments that fit, without a window cut.
@@ -200,10 +206,17 @@ pub fn lower(tcb: &mut Tcb, context: &mut Context, mtu: u32) -> bool {
     true
 }
 
-/// The retransmission timer expired (after the flight was marked lost): a
-/// probe in flight failed, and repeated timeouts over a segment larger
-/// than a smaller MTU would send suggest a black hole.
-pub fn timed_out(tcb: &mut Tcb, context: &mut Context) {
+/// The retransmission timer expired (after the flight was marked lost):
+/// a route MTU (`route_mtu`, what the IP layer knows now) below the one in
+/// use is taken at once; else a probe in flight failed, and repeated
+/// timeouts over a segment larger than a smaller MTU would send suggest a
+/// black hole.
+pub fn timed_out(tcb: &mut Tcb, context: &mut Context, route_mtu: Option<u16>) {
+    let narrower = route_mtu.filter(|&mtu| mtu < current(tcb));
+    if narrower.is_some_and(|mtu| lower(tcb, context, mtu.into())) {
+        context.stats.path_mtu_from_route += 1;
+        return;
+    }
     if probe_failed(tcb, context) || tcb.backoff < BLACK_HOLE_TIMEOUTS {
         return;
     }

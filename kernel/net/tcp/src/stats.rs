@@ -98,6 +98,9 @@ counters! {
     /// Those ignored: no connection, a sequence number not in flight (RFC
     /// 5927), or an MTU implausible or not smaller.
     path_mtu_ignored,
+    /// Timeouts that found the route's MTU (learned by the IP layer since)
+    /// below the connection's and took it.
+    path_mtu_from_route,
     /// Black holes suspected: timeouts over full-size segments lowered the
     /// path MTU (RFC 4821, RFC 8899).
     mtu_black_holes,

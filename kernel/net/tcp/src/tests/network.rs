@@ -126,6 +126,9 @@ pub struct Network {
     pub stall: Option<(usize, u64)>,
     /// A hop with a smaller MTU on the way.
     pub narrow: Option<Narrow>,
+    /// A path MTU the hosts' IP layer learned (routes say it, and
+    /// segments over it are refused).
+    pub path_mtu: Option<u16>,
     /// ICMP "fragmentation needed" or Packet Too Big on their way back
     /// from the hop.
     too_big: Vec<TooBig>,
@@ -159,6 +162,8 @@ struct Link<'a> {
     /// The host's address and alias.
     addresses: (IpAddr, Option<IpAddr>),
     mtu: u16,
+    /// See [`Network::path_mtu`].
+    path_mtu: Option<u16>,
     outbox: &'a mut Vec<Outgoing>,
 }
 
@@ -176,7 +181,7 @@ impl Transmit for Link<'_> {
         };
         (reachable && source.is_ipv4() == destination.is_ipv4()).then_some(Route {
             source,
-            mtu: self.mtu,
+            mtu: self.path_mtu.map_or(self.mtu, |path| path.min(self.mtu)),
             zone,
         })
     }
@@ -201,6 +206,11 @@ impl Transmit for Link<'_> {
             length <= usize::from(self.mtu) - ip_header(path.destination),
             "segment of {length} bytes over the MTU"
         );
+        let path_mtu = self.path_mtu.map_or(usize::MAX, usize::from);
+        if length + ip_header(path.destination) > path_mtu {
+            // As an IP layer with DF set (or IPv6) refuses it.
+            return Err(TransmitError::NoBuffer);
+        }
         let mut bytes = vec![0u8; length];
         fill(&mut bytes);
         self.outbox
@@ -271,6 +281,7 @@ impl Network {
             congestion_threshold: None,
             stall: None,
             narrow: None,
+            path_mtu: None,
             too_big: Vec::new(),
             outbox: Vec::new(),
         }
@@ -309,6 +320,7 @@ impl Network {
         let mut link = Link {
             addresses: (*address, *alias),
             mtu: self.mtu,
+            path_mtu: self.path_mtu,
             outbox: &mut self.outbox,
         };
         let result = f(tcp, self.now, &mut link);

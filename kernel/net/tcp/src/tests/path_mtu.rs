@@ -222,3 +222,27 @@ fn ipv6_reads_a_packet_too_big_below_1280_as_1280() {
     assert!(network.capture.len() > start);
     assert_eq!(largest_packet(&network, start), 1280);
 }
+
+#[test]
+fn a_path_mtu_the_ip_layer_learned_since_is_taken_at_the_first_timeout() {
+    for mut network in both_families(75, config()) {
+        let (client, _, server) = network.establish(80);
+        // Another connection's ICMP taught the IP layer 1280: it refuses
+        // this connection's full-size segments from now on.
+        network.path_mtu = Some(1280);
+        let data = pattern(1 << 20);
+        assert!(transfer(&mut network, (client, server), &data, 30 * SECOND));
+        let stats = *network.tcp(0).stats();
+        assert_eq!(
+            (
+                stats.path_mtu_from_route,
+                stats.timeouts,
+                stats.mtu_black_holes
+            ),
+            (1, 1, 0),
+            "{stats:?}"
+        );
+        let tcb = network.tcp(0).table.get(client).unwrap();
+        assert_eq!(crate::path_mtu::current(tcb), 1280);
+    }
+}
