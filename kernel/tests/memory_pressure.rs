@@ -174,6 +174,11 @@ fn the_limit_holds_what_does_not_fit_is_refused_and_counted() {
     let stats = server.kernel.memory().stats();
     assert!(stats.peak <= stats.limit, "{stats:?}");
     assert!(stats.failures > 0);
+    // A cookie's ACK whose child finds no memory is dropped: it comes a
+    // moment after the first refusal.
+    wait_until("dropped SYNs on the server", || {
+        server.counter("tcp syn_drops") > 0
+    });
     println!("{}", figure(server, "at the limit"));
     client.run(|context, net| {
         for &fd in &fds {

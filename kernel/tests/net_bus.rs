@@ -153,14 +153,16 @@ fn a_full_backlog_turns_syns_away_until_the_server_accepts() {
         })
         .collect();
     // The server accepts only once its queue has turned a SYN away (it
-    // must: six clients, two places), then all of them: the ones dropped
-    // retransmit their SYN (or data) and get in later.
+    // must: six clients, two places; dropped or answered with a cookie).
     let refused = || nodes[1].counter("tcp syn_drops") + nodes[1].counter("tcp syn_cookies_sent");
     let deadline = Instant::now() + Duration::from_secs(20);
     while refused() == 0 {
         assert!(Instant::now() < deadline, "no SYN turned away in 20 s");
         std::thread::sleep(Duration::from_millis(10));
     }
+    // The server accepts all of them, two at a time at most in its queue:
+    // the ones dropped retransmit their SYN (or data), or wait in the SYN
+    // queue for their SYN-ACK to bring the ACK back, and get in later.
     nodes[1].run(|context, net| {
         for _ in 0..6 {
             let (connection, _) = net.accept(context, fd).expect("accept");

@@ -22,6 +22,7 @@ pub mod bulk;
 pub mod clients;
 mod config;
 pub mod crowd;
+pub mod flood;
 mod images;
 pub mod locations;
 mod machine;

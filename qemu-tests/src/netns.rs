@@ -7,9 +7,13 @@
 //! process through [`Namespace::run_inside`]), so no address outside it is
 //! touched. Dropping it deletes the namespace and the tap with it. Needs
 //! root and `/dev/net/tun`; [`missing_privilege`] says why not when not.
+//! [`Namespace::boot_appliance`] boots the appliance on the tap.
 
 use std::os::fd::AsRawFd;
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use crate::{Machine, Network, Nic, Qemu, QemuConfig, appliance_image, boot};
 
 /// Linux's address on the tap link.
 pub const HOST_ADDRESS: &str = "192.168.77.1";
@@ -46,14 +50,23 @@ impl Namespace {
     /// # Panics
     /// If `ip` fails (the caller checked [`missing_privilege`]).
     pub fn new(tag: &str) -> Namespace {
-        let name = format!("ak-{tag}-{}", std::process::id());
-        let namespace = Namespace { name };
-        run(Command::new("ip").args(["netns", "add", &namespace.name]));
-        namespace.exec(&["ip", "link", "set", "lo", "up"]);
+        let namespace = Namespace::empty(tag);
         namespace.exec(&["ip", "tuntap", "add", "dev", "tap0", "mode", "tap"]);
         let address = format!("{HOST_ADDRESS}/24");
         namespace.exec(&["ip", "addr", "add", &address, "dev", "tap0"]);
         namespace.exec(&["ip", "link", "set", "tap0", "up"]);
+        namespace
+    }
+
+    /// Creates `ak-<tag>-<pid>` with only `lo`, up.
+    ///
+    /// # Panics
+    /// If `ip` fails (the caller checked [`missing_privilege`]).
+    pub fn empty(tag: &str) -> Namespace {
+        let name = format!("ak-{tag}-{}", std::process::id());
+        let namespace = Namespace { name };
+        run(Command::new("ip").args(["netns", "add", &namespace.name]));
+        namespace.exec(&["ip", "link", "set", "lo", "up"]);
         namespace
     }
 
@@ -80,6 +93,21 @@ impl Namespace {
     /// # Panics
     /// If the namespace cannot be entered or `f` panics.
     pub fn run_inside<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> R {
+        self.spawn_inside(f)
+            .join()
+            .expect("the thread inside the namespace")
+    }
+
+    /// Starts `f` on a new thread that lives in this namespace and
+    /// returns at once (see [`Namespace::run_inside`]).
+    ///
+    /// # Panics
+    /// If the namespace file cannot be opened; the thread panics if it
+    /// cannot enter the namespace.
+    pub fn spawn_inside<R: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> std::thread::JoinHandle<R> {
         let path = format!("/var/run/netns/{}", self.name);
         let file = std::fs::File::open(&path).expect("the namespace file");
         std::thread::spawn(move || {
@@ -89,8 +117,32 @@ impl Namespace {
             assert_eq!(status, 0, "setns: {}", std::io::Error::last_os_error());
             f()
         })
-        .join()
-        .expect("the thread inside the namespace")
+    }
+}
+
+/// How long the appliance may take to say it is ready.
+const READY_DEADLINE: Duration = Duration::from_secs(60);
+
+impl Namespace {
+    /// Boots the appliance on `machine` with QEMU inside this namespace,
+    /// its NIC on `tap0`, with boot parameters `params` (its address),
+    /// and waits until it says it is ready.
+    ///
+    /// # Panics
+    /// If QEMU does not start or the appliance is not ready in a minute.
+    pub fn boot_appliance(&self, machine: Machine, params: &[&str]) -> Qemu {
+        let config = QemuConfig::kernel(appliance_image())
+            .machine(machine)
+            .params(params.iter().copied())
+            .program("ip")
+            .program_args(["netns", "exec", self.name.as_str()])
+            .program_args([crate::QEMU_PROGRAM])
+            .nic(Nic::new(Network::Tap {
+                name: "tap0".into(),
+            }));
+        let mut qemu = boot(&config);
+        qemu.expect_line(crate::protocol::READY_MARKER, READY_DEADLINE);
+        qemu
     }
 }
 

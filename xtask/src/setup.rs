@@ -23,7 +23,8 @@ pub enum Need {
     /// gdb.
     Gdb,
     /// The Linux peers of the network tests: ip, ping, curl, dnsmasq,
-    /// openssl (the TLS server embedded-tls talks to).
+    /// openssl (the TLS server embedded-tls talks to), iptables (the path
+    /// MTU test's router filters ICMP).
     NetTools,
     /// The kv appliance's real clients: memccapable (the protocol
     /// conformance suite) and memcslap (load), from libmemcached-tools.
@@ -41,7 +42,7 @@ pub enum Need {
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 24] = [
+const HOST_TOOLS: [HostTool; 25] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -75,6 +76,7 @@ const HOST_TOOLS: [HostTool; 24] = [
     (Need::NetTools, "curl", "curl", "curl"),
     (Need::NetTools, "dnsmasq", "dnsmasq", "dnsmasq-base"),
     (Need::NetTools, "openssl", "openssl", "openssl"),
+    (Need::NetTools, "iptables", "iptables", "iptables"),
     (Need::NetTools, "radvd", "radvd", "radvd"),
     (
         Need::KvClients,

@@ -36,8 +36,9 @@ const HOST_ONLY_PACKAGES: [&str; 5] = [
     "anykernel-client",
 ];
 
-/// What the root-only tests run besides `ip`: Linux's tools as peers.
-const ROOT_TEST_TOOLS: [&str; 5] = ["ping", "curl", "dnsmasq", "openssl", "radvd"];
+/// What the root-only tests run besides `ip`: Linux's tools as peers
+/// (iptables filters the path MTU test's ICMP).
+const ROOT_TEST_TOOLS: [&str; 6] = ["ping", "curl", "dnsmasq", "openssl", "iptables", "radvd"];
 
 /// The `test` verb.
 pub fn test_verb(quick: bool) -> Result<(), String> {

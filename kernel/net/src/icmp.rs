@@ -142,10 +142,16 @@ impl Icmp {
             } => self.record_reply(ip, header, identifier, sequence),
             IcmpKind::DestinationUnreachable { code } => {
                 self.stats.unreachables_received += 1;
-                return message
-                    .data()
+                let bytes = message.data();
+                // RFC 1191: the next-hop MTU in the header's last two bytes.
+                let next_hop_mtu = u16::from_be_bytes([bytes[6], bytes[7]]);
+                return bytes
                     .get(HEADER_LEN..)
-                    .and_then(|quote| Unreachable::parse(code, quote));
+                    .and_then(|quote| Unreachable::parse(code, quote))
+                    .map(|report| Unreachable {
+                        next_hop_mtu,
+                        ..report
+                    });
             }
             IcmpKind::Other { .. } => {}
         }

@@ -11,12 +11,21 @@
 //! What each family's codes mean to the transports: a port unreachable
 //! (ICMP 3, ICMPv6 4) refuses a TCP connection being opened and tells a
 //! connected UDP endpoint; everything else is a soft error for TCP (RFC
-//! 1122 4.2.3.9, RFC 5927). An ICMPv6 Packet Too Big lowers the path MTU
-//! to its destination (`ipv6/path_mtu.rs`) and is a hint to the TCP
-//! connection it names, which sends smaller segments from then on (RFC
-//! 8201); IPv4's fragmentation-needed is not acted on yet.
+//! 1122 4.2.3.9, RFC 5927).
+//!
+//! Path MTU discovery, one way for both families. IPv4's "fragmentation
+//! needed" (code 4) carries the next hop's MTU (RFC 1191; an old router's
+//! 0 is read as the plateau below the quoted length; one that claims a
+//! datagram was too big for an MTU it fits in is malformed); ICMPv6's
+//! Packet Too Big carries it always (RFC 8201). One quoting a TCP segment
+//! goes to TCP (`tcp::Tcp::icmp_too_big`), which checks it against the
+//! connection (RFC 5927) and shrinks its segments; only what TCP accepts
+//! reaches the path MTU cache (`path_mtu.rs`). A Packet Too Big about
+//! anything else (UDP, whose datagrams are then fragmented to fit) goes
+//! to the cache directly; IPv4 sends only TCP with DF set, so its
+//! "fragmentation needed" about anything else is ignored.
 
-use core::net::{IpAddr, SocketAddr, SocketAddrV4};
+use core::net::{SocketAddr, SocketAddrV4};
 
 use wire::ipv4::protocol;
 use wire::{Icmpv6Kind, Ipv4Header};
@@ -37,7 +46,20 @@ pub struct Unreachable {
     pub remote: SocketAddrV4,
     /// For TCP, the quoted sequence number.
     pub sequence: u32,
+    /// The quoted datagram's total length.
+    pub quoted_length: u16,
+    /// For code 4 (fragmentation needed), the next hop's MTU (0 from
+    /// routers older than RFC 1191).
+    pub next_hop_mtu: u16,
 }
+
+/// Code 4: the datagram needed fragmenting and had DF set.
+pub const FRAGMENTATION_NEEDED: u8 = 4;
+
+/// RFC 1191 7's plateaus, for a "fragmentation needed" without an MTU.
+const PLATEAUS: [u16; 10] = [
+    32_000, 17_914, 8_166, 4_352, 2_002, 1_492, 1_006, 508, 296, 68,
+];
 
 impl Unreachable {
     /// Parses the body of a destination-unreachable (after its 8-byte
@@ -53,7 +75,22 @@ impl Unreachable {
             local: SocketAddrV4::new(header.source, port(0)),
             remote: SocketAddrV4::new(header.destination, port(2)),
             sequence,
+            quoted_length: u16::try_from(header.total_len).unwrap_or(u16::MAX),
+            next_hop_mtu: 0,
         })
+    }
+
+    /// The MTU a "fragmentation needed" names: its own, or the plateau
+    /// below the quoted length; `None` when the quoted datagram would
+    /// have fit.
+    pub fn path_mtu(&self) -> Option<u16> {
+        let mtu = match self.next_hop_mtu {
+            0 => *PLATEAUS
+                .iter()
+                .find(|&&plateau| plateau < self.quoted_length)?,
+            mtu => mtu,
+        };
+        (mtu < self.quoted_length).then_some(mtu)
     }
 }
 
@@ -72,6 +109,9 @@ impl Stack {
     pub(crate) fn unreachable_input(&mut self, report: Unreachable) {
         if !self.ip.is_local(*report.local.ip()) {
             return;
+        }
+        if report.protocol == protocol::TCP && report.code == FRAGMENTATION_NEEDED {
+            return self.fragmentation_needed(report);
         }
         let kind = match report.code {
             0 => tcp::Unreachable::Network,
@@ -111,18 +151,18 @@ impl Stack {
         });
     }
 
-    /// A Packet Too Big: the path MTU to the quoted destination, and a
-    /// hint to the TCP connection whose segment it quotes.
+    /// A Packet Too Big (see the module comment).
     fn packet_too_big6(&mut self, report: &ErrorReport, mtu: u32) {
         self.ip.v6.icmp.stats.packet_too_big += 1;
-        let IpAddr::V6(destination) = report.remote.ip() else {
+        let (local, remote) = (report.local, report.remote);
+        if !remote.is_ipv6() {
             return;
-        };
-        let now = self.now_ns();
-        self.ip.v6.path_mtus.lower(now, destination, mtu);
+        }
         if report.protocol == protocol::TCP {
-            let (local, remote, sequence) = (report.local, report.remote, report.sequence);
-            self.tcp.packet_too_big(now, local, remote, sequence, mtu);
+            self.tcp_too_big(local, remote, report.sequence, mtu);
+        } else {
+            let now = self.now_ns();
+            self.ip.path_mtu.lower(remote.ip(), mtu, now);
         }
     }
 
@@ -139,5 +179,57 @@ impl Stack {
             }
             _ => {}
         }
+    }
+}
+
+impl Stack {
+    /// RFC 1191: a "fragmentation needed" about a TCP segment, whose MTU
+    /// the message must name plausibly.
+    fn fragmentation_needed(&mut self, report: Unreachable) {
+        let Some(mtu) = report.path_mtu() else {
+            self.icmp.stats.malformed += 1;
+            return;
+        };
+        let (local, remote) = (SocketAddr::V4(report.local), SocketAddr::V4(report.remote));
+        self.tcp_too_big(local, remote, report.sequence, mtu.into());
+    }
+
+    /// Either family: TCP lowers the quoted connection's MTU if the
+    /// message checks out against it (RFC 5927), and the cache then holds
+    /// that MTU for the destination.
+    fn tcp_too_big(&mut self, local: SocketAddr, remote: SocketAddr, sequence: u32, mtu: u32) {
+        let now = self.now_ns();
+        let lowered = (self.tcp).icmp_too_big(now, local, remote, sequence, mtu, &mut self.ip);
+        if lowered {
+            self.ip.path_mtu.lower(remote.ip(), mtu, now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(quoted_length: u16, next_hop_mtu: u16) -> Unreachable {
+        let any = SocketAddrV4::new(core::net::Ipv4Addr::UNSPECIFIED, 1);
+        Unreachable {
+            code: FRAGMENTATION_NEEDED,
+            protocol: protocol::TCP,
+            local: any,
+            remote: any,
+            sequence: 0,
+            quoted_length,
+            next_hop_mtu,
+        }
+    }
+
+    #[test]
+    fn the_mtu_is_the_routers_or_the_plateau_below_and_smaller_than_the_quote() {
+        assert_eq!(report(1500, 1280).path_mtu(), Some(1280));
+        assert_eq!(report(1500, 0).path_mtu(), Some(1492));
+        assert_eq!(report(1492, 0).path_mtu(), Some(1006));
+        assert_eq!(report(60, 0).path_mtu(), None);
+        assert_eq!(report(1280, 1280).path_mtu(), None, "it would have fit");
+        assert_eq!(report(1280, 9000).path_mtu(), None);
     }
 }

@@ -12,6 +12,7 @@
 //! | [`ipv4`] | input checks, reassembly, routing, output, fragmentation |
 //! | [`ipv6`] | the same for IPv6, with ICMPv6, ND, SLAAC, MLD, RDNSS |
 //! | [`reassembly`] | fragment reassembly with bounds, for both families |
+//! | [`path_mtu`] | path MTUs learned from ICMP and ICMPv6, both families |
 //! | [`icmp`], [`udp`] | echo and errors; datagrams |
 //! | `tcp` (crate `kernel/net/tcp`) | the TCP engine, sans-IO |
 //! | [`dhcp`] | the DHCP client (crate `kernel/net/dhcp`) in the stack |
@@ -55,6 +56,7 @@ pub mod loopback;
 pub mod memory;
 pub mod net;
 pub mod offload;
+pub mod path_mtu;
 mod ping;
 pub mod ports;
 pub mod reassembly;

@@ -18,6 +18,7 @@ impl Stack {
         self.write_interfaces(out)?;
         let ip = &self.ip.stats;
         let fragments = &self.ip.reassembly.stats;
+        let path_mtus = self.ip.path_mtu.counts(self.ip.now_ns);
         counters(
             out,
             "ip",
@@ -36,6 +37,7 @@ impl Stack {
                 ("reassembled", fragments.reassembled),
                 ("reassembly_dropped", fragments.dropped),
                 ("fragments_sent", ip.fragments_sent),
+                ("path_mtus_cached", path_mtus.0 as u64),
             ],
         )?;
         let arp = &self.ip.arp.stats;
@@ -161,6 +163,7 @@ impl Stack {
         let v6 = &self.ip.v6;
         let ip = &v6.stats;
         let fragments = &v6.reassembly.stats;
+        let path_mtus = self.ip.path_mtu.counts(self.ip.now_ns);
         counters(
             out,
             "ipv6",
@@ -180,6 +183,7 @@ impl Stack {
                 ("reassembly_dropped", fragments.dropped),
                 ("atomic_fragments", ip.atomic_fragments),
                 ("fragments_sent", ip.fragments_sent),
+                ("path_mtus_cached", path_mtus.1 as u64),
             ],
         )?;
         let icmp = &v6.icmp.stats;

@@ -3,7 +3,9 @@
 //! datagram and an ICMP exchange behind it.
 //!
 //! The templates are the frames its peer really sent while that traffic
-//! ran (ARP, ICMP, UDP, fragments, TCP); each step mutates one (bits
+//! ran (ARP, ICMP, UDP, fragments, TCP), and an ICMP "fragmentation
+//! needed" quoting a segment of the stack's own still in flight (its path
+//! MTU discovery); each step mutates one (bits
 //! flipped, cut short, bytes overwritten, a field set to an extreme, a
 //! random tail) or sends raw bytes, and time passes with every timer
 //! run. Properties: no frame makes the stack panic; its TCP engine keeps
@@ -210,6 +212,47 @@ fn traffic(link: &mut Link) {
     tcp.send(link.now, connection, &[0x17; 3_000], ip)
         .expect("sent");
     link.pump();
+    // A answers with data that is lost on the way: it stays in flight,
+    // and a router's "fragmentation needed" quoting it is a template.
+    let server = link.a.tcp.accept(listener).expect("accepted");
+    let Stack { ip, tcp, .. } = &mut link.a;
+    tcp.send(link.now, server, &[0x18; 20_000], ip)
+        .expect("sent");
+    let lost = link.a.take_output(INTERFACE);
+    let first = lost.first().expect("a segment").data();
+    link.templates.push(fragmentation_needed(first, 1280));
+}
+
+/// B's ICMP "fragmentation needed" (RFC 1191) about A's `frame`, naming
+/// `mtu` as the next hop's.
+fn fragmentation_needed(frame: &[u8], mtu: u16) -> Vec<u8> {
+    let ethernet = wire::ethernet::HEADER_LEN;
+    let quote = &frame[ethernet..ethernet + 28];
+    let mut message = vec![0u8; 8 + quote.len()];
+    message[8..].copy_from_slice(quote);
+    let kind = wire::IcmpKind::DestinationUnreachable { code: 4 };
+    wire::IcmpMessage { kind }.write(&mut message);
+    message[6..8].copy_from_slice(&mtu.to_be_bytes());
+    message[2..4].fill(0);
+    let sum = wire::checksum(&message);
+    message[2..4].copy_from_slice(&sum.to_be_bytes());
+    let mut out = vec![0u8; ethernet + 20 + message.len()];
+    let link = EthernetHeader::parse(frame).expect("an Ethernet frame");
+    EthernetHeader {
+        destination: link.source,
+        source: link.destination,
+        ..link
+    }
+    .write(&mut out);
+    Ipv4Header::new(
+        address(2),
+        address(1),
+        wire::ipv4::protocol::ICMP,
+        message.len(),
+    )
+    .write(&mut out[ethernet..]);
+    out[ethernet + 20..].copy_from_slice(&message);
+    out
 }
 
 /// One mutation of a template, or raw bytes, by `kind`.
@@ -312,4 +355,8 @@ fn the_templates_hold_every_protocol_the_stack_speaks() {
         assert!(seen.contains(&protocol), "no {protocol} template: {seen:?}");
     }
     assert_eq!(link.a.tcp.connection_count(), 1, "the connection is up");
+    // The "fragmentation needed" template reaches path MTU discovery.
+    let template = link.templates.last().expect("templates").clone();
+    Link::input(&mut link.a, &template);
+    assert_eq!(link.a.tcp.stats().path_mtu_lowered, 1);
 }

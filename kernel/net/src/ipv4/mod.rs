@@ -6,12 +6,13 @@
 //! counters. The transports (UDP, TCP, ICMP) sit beside it in the stack
 //! and call [`IpLayer::output`]; the TCP engine reaches it through
 //! [`tcp::Transmit`]. No forwarding: a packet for another host is
-//! dropped and counted (an appliance is not a router).
+//! dropped and counted (an appliance is not a router). Path MTUs learned
+//! from ICMP (`crate::path_mtu`) cap a route's MTU.
 
 pub mod reassembly;
 
 use alloc::vec::Vec;
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use wire::Ipv4Header;
 use wire::ipv4::HEADER_LEN;
@@ -86,7 +87,8 @@ pub struct NextHop {
     pub neighbour: Ipv4Addr,
     /// The source address to use.
     pub source: Ipv4Addr,
-    /// The interface's MTU.
+    /// The MTU towards the destination: the interface's, or a smaller
+    /// path MTU learned from ICMP.
     pub mtu: usize,
 }
 
@@ -100,6 +102,9 @@ pub struct IpLayer {
     pub arp: ArpCache,
     /// Fragments in reassembly.
     pub reassembly: Reassembly,
+    /// Path MTUs learned from ICMP and ICMPv6, both families (RFC 1191,
+    /// RFC 8201).
+    pub path_mtu: crate::path_mtu::PathMtuCache,
     /// IPv6 beside IPv4 (see [`crate::ipv6`]).
     pub v6: crate::ipv6::Ipv6Layer,
     /// Where packet buffers come from.
@@ -131,6 +136,7 @@ impl IpLayer {
             routes: RouteTable::default(),
             arp: ArpCache::new(Budget::new(pool.memory().account("arp"))),
             reassembly: Reassembly::new(Budget::new(pool.memory().account("reassembly"))),
+            path_mtu: crate::path_mtu::PathMtuCache::default(),
             v6: crate::ipv6::Ipv6Layer::new(&pool),
             pool,
             stats: IpStats::default(),
@@ -196,11 +202,12 @@ impl IpLayer {
         let route = self.routes.lookup(destination)?;
         let interface = self.interface(route.interface).filter(|i| i.up)?;
         let source = interface.address?.address;
+        let learned = self.path_mtu.get(IpAddr::V4(destination), self.now_ns);
         Some(NextHop {
             interface: interface.index,
             neighbour: route.gateway.unwrap_or(destination),
             source,
-            mtu: interface.spec.mtu,
+            mtu: learned.map_or(interface.spec.mtu, |mtu| interface.spec.mtu.min(mtu.into())),
         })
     }
 

@@ -42,7 +42,8 @@ pub struct Icmpv6Stats {
     pub errors_sent: u64,
     /// Errors received.
     pub errors_received: u64,
-    /// Packet Too Big about our packets (each lowers a path MTU).
+    /// Packet Too Big about our packets (`icmp_errors.rs`: TCP checks
+    /// and takes those about its segments, the cache the rest).
     pub packet_too_big: u64,
     /// Replies or errors not sent because of the rate limit.
     pub rate_limited: u64,

@@ -11,11 +11,13 @@
 //! address that ranks best: the destination itself, then the matching
 //! scope, then not deprecated, then the longest common prefix. The MTU
 //! is the link's, or a smaller path MTU a Packet Too Big taught
-//! (`path_mtu.rs`); a TCP segment over the path MTU but within the link's
-//! is fragmented here (its connection learns to send smaller ones), one
-//! over the link's is refused.
+//! (`crate::path_mtu`). Other packets over it are fragmented here; a TCP
+//! segment over it is refused, as IPv4 refuses one with DF set: TCP sizes
+//! its segments for the path and splits what was in flight when a Packet
+//! Too Big came (`tcp::Tcp::icmp_too_big`), so one still too big is a
+//! probe of a larger MTU (RFC 4821), which fragments would pass falsely.
 
-use core::net::Ipv6Addr;
+use core::net::{IpAddr, Ipv6Addr};
 
 use wire::Ipv6Header;
 use wire::ipv6::{HEADER_LEN, common_prefix_length, is_link_local, next_header};
@@ -82,12 +84,12 @@ impl IpLayer {
         };
         let running = self.running6(interface)?;
         let link = link_mtu6(running);
-        let path = self.v6.path_mtus.get(self.now_ns, destination);
+        let path = self.path_mtu.get(IpAddr::V6(destination), self.now_ns);
         Some(NextHop6 {
             interface,
             neighbour,
             source: self.select_source6(interface, destination)?,
-            mtu: path.map_or(link, |path| path.min(link)),
+            mtu: path.map_or(link, |path| link.min(path.into())),
             hop_limit: running.ipv6.hop_limit,
         })
     }
@@ -195,11 +197,8 @@ impl IpLayer {
         // fits is one segment, one that does not cannot go.
         payload.set_segment_size(0);
         if HEADER_LEN + payload.len() > hop.mtu {
-            // TCP keeps its segments under the link's MTU itself; one over
-            // a smaller path MTU is fragmented until TCP has caught up
-            // (its checksum completed first: no device sums fragments).
-            let link = self.interface(hop.interface).map_or(0, link_mtu6);
-            if header.next_header == next_header::TCP && HEADER_LEN + payload.len() > link {
+            // TCP keeps its segments under the path MTU itself.
+            if header.next_header == next_header::TCP {
                 return Err(OutputError::TooBig);
             }
             if !payload.complete_checksum() {

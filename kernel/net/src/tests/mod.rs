@@ -8,6 +8,8 @@ mod ipv6;
 mod ipv6_abuse;
 pub(crate) mod link;
 mod offloads;
+mod path_mtu;
 mod protocols;
+mod router;
 mod transports6;
 mod udp_delivery;

@@ -73,6 +73,7 @@ pub fn acknowledge(tcb: &mut Tcb, context: &mut Context, segment: &Segment<'_>) 
         proportional_reduction(tcb, before);
     }
     crate::forward::acknowledged(tcb, context, &delivery, advanced);
+    crate::path_mtu::acknowledged(tcb, context);
     update_window(tcb, segment);
     crate::ecn::echoed(tcb, context, segment);
     true

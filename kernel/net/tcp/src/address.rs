@@ -99,6 +99,21 @@ pub fn path_mtu(address: IpAddr, mtu: u16) -> u16 {
     }
 }
 
+/// IPv4 path MTUs below this are implausible (Linux's `min_pmtu`): a
+/// forged ICMP could otherwise make a path crawl in tiny packets.
+pub const IPV4_MINIMUM_PATH_MTU: u16 = 552;
+
+/// The path MTU an ICMP "fragmentation needed" or Packet Too Big naming
+/// `mtu` for `address` stands for: `None` when implausible for IPv4, at
+/// least 1280 for IPv6 (RFC 8201 4: never below its minimum link MTU).
+pub fn plausible_path_mtu(address: IpAddr, mtu: u32) -> Option<u16> {
+    let mtu = u16::try_from(mtu).unwrap_or(u16::MAX);
+    match address {
+        IpAddr::V4(_) => (mtu >= IPV4_MINIMUM_PATH_MTU).then_some(mtu),
+        IpAddr::V6(_) => Some(mtu.max(IPV6_MINIMUM_MTU)),
+    }
+}
+
 /// An address no connection can have at either end: unspecified,
 /// broadcast or multicast, or IPv4-mapped (those travel as IPv4).
 pub fn unusable(address: IpAddr) -> bool {
@@ -194,5 +209,14 @@ mod tests {
         let v4 = IpAddr::V4(Ipv4Addr::LOCALHOST);
         assert_eq!((headers(v4), default_segment_size(v4)), (40, 536));
         assert!(unusable("::ffff:10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn icmp_path_mtus_respect_each_family_s_floor() {
+        let (v4, v6) = (IpAddr::V4(Ipv4Addr::LOCALHOST), "fd00::1".parse().unwrap());
+        assert_eq!(plausible_path_mtu(v4, 551), None, "forged, ignored");
+        assert_eq!(plausible_path_mtu(v4, 576), Some(576));
+        assert_eq!(plausible_path_mtu(v6, 600), Some(1280), "RFC 8201 4");
+        assert_eq!(plausible_path_mtu(v6, 1_000_000), Some(u16::MAX));
     }
 }

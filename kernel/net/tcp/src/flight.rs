@@ -94,6 +94,14 @@ impl Flight {
         self.segments.get(index)
     }
 
+    /// The record that starts at `start`, if one does.
+    pub fn find(&self, start: Sequence) -> Option<&Sent> {
+        let index = self
+            .segments
+            .partition_point(|sent| sent.start.before(start));
+        self.segments.get(index).filter(|sent| sent.start == start)
+    }
+
     /// Records held.
     pub fn len(&self) -> usize {
         self.segments.len()
@@ -241,6 +249,74 @@ impl Flight {
         newly
     }
 
+    /// Splits every record with more than `size` bytes of data into
+    /// records of at most `size` (the FIN octet, which ends the record
+    /// reaching `fin_end`, rides on its last piece): the path MTU fell.
+    /// Pieces of a record that was in flight are lost, since it was too
+    /// big to arrive. Grows the ring in place, charging the growth; returns
+    /// how many records were split, or `None` when memory refused (nothing
+    /// changed then).
+    pub fn split_larger(
+        &mut self,
+        size: u32,
+        fin_end: Option<Sequence>,
+        charges: &mut Charges,
+    ) -> Option<usize> {
+        let size = size.max(1);
+        let pieces = |sent: &Sent| {
+            let data = sent.length() - u32::from(Some(sent.end) == fin_end);
+            data.div_ceil(size).max(1) as usize
+        };
+        let total: usize = self.segments.iter().map(pieces).sum();
+        let old = self.segments.len();
+        if total == old {
+            return Some(0);
+        }
+        let split = self.segments.iter().filter(|sent| pieces(sent) > 1).count();
+        self.reserve_for(total, charges)?;
+        let filler = self.segments[old - 1];
+        self.segments.resize(total, filler);
+        // Back to front: a record's pieces land at or after its own index.
+        let mut write = total;
+        for read in (0..old).rev() {
+            let sent = self.segments[read];
+            let count = pieces(&sent);
+            for piece in (0..count).rev() {
+                write -= 1;
+                self.segments[write] = cut(&sent, piece, count, size);
+            }
+        }
+        self.recount();
+        Some(split)
+    }
+
+    /// Room for `total` records, charged; `None` when refused.
+    fn reserve_for(&mut self, total: usize, charges: &mut Charges) -> Option<()> {
+        let capacity = self.segments.capacity();
+        if total <= capacity {
+            return Some(());
+        }
+        let bytes = (total - capacity) * core::mem::size_of::<Sent>();
+        if !charges.charge(bytes) {
+            return None;
+        }
+        let additional = total - self.segments.len();
+        if self.segments.try_reserve_exact(additional).is_err() {
+            charges.release(bytes);
+            return None;
+        }
+        Some(())
+    }
+
+    /// Counts `pipe`, `sacked` and `lost` again from the records.
+    fn recount(&mut self) {
+        (self.pipe, self.sacked, self.lost, self.first_lost) = (0, 0, 0, 0);
+        for index in 0..self.segments.len() {
+            let sent = self.segments[index];
+            self.count(&sent, true);
+        }
+    }
+
     /// Marks record `index` lost unless it is SACKed or already lost.
     pub fn mark_lost(&mut self, index: usize) -> bool {
         let in_flight = self
@@ -322,6 +398,27 @@ impl Flight {
     }
 }
 
+/// Piece `piece` of `count` of `sent` cut every `size` bytes; a piece of
+/// a record in flight is lost.
+fn cut(sent: &Sent, piece: usize, count: usize, size: u32) -> Sent {
+    let start = sent.start.add(piece as u32 * size);
+    let end = if piece + 1 == count {
+        sent.end
+    } else {
+        start.add(size)
+    };
+    let mark = match sent.mark {
+        Mark::InFlight if count > 1 => Mark::Lost,
+        mark => mark,
+    };
+    Sent {
+        start,
+        end,
+        mark,
+        ..*sent
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +476,45 @@ mod tests {
         assert_eq!(flight.len(), 3);
         assert_eq!(flight.get(0).map(|sent| sent.start), Some(base.add(250)));
         assert_eq!((flight.pipe(), flight.sacked_bytes()), (250, 0));
+    }
+
+    #[test]
+    fn splitting_cuts_big_records_and_loses_those_in_flight() {
+        let mut flight = five();
+        let base = Sequence(u32::MAX - 199);
+        flight.sack(&block(base.add(100).0, base.add(200).0), |_| {});
+        assert!(flight.mark_lost(2));
+        // The last record ends with a FIN: 99 bytes of data and the FIN.
+        let fin_end = Some(base.add(500));
+        let mut charges = Charges::default();
+        let before = flight.capacity();
+        assert_eq!(flight.split_larger(40, fin_end, &mut charges), Some(5));
+        let lengths: std::vec::Vec<u32> = (0..flight.len())
+            .map(|index| flight.get(index).unwrap().length())
+            .collect();
+        assert_eq!(
+            lengths,
+            [40, 40, 20, 40, 40, 20, 40, 40, 20, 40, 40, 20, 40, 40, 20]
+        );
+        let marks: std::vec::Vec<Mark> = (0..15)
+            .map(|index| flight.get(index).unwrap().mark)
+            .collect();
+        assert_eq!(marks[3..6], [Mark::Sacked; 3]);
+        assert!(
+            marks[..3]
+                .iter()
+                .chain(&marks[6..])
+                .all(|&mark| mark == Mark::Lost)
+        );
+        assert_eq!(
+            (flight.pipe(), flight.sacked_bytes(), flight.lost_count()),
+            (0, 100, 12)
+        );
+        assert_eq!(flight.first_lost(), Some(0));
+        assert_eq!(flight.get(14).unwrap().end, base.add(500));
+        assert_eq!(charges.held(), flight.capacity() - before);
+        // Nothing is longer than 100 now: nothing changes.
+        assert_eq!(flight.split_larger(100, fin_end, &mut charges), Some(0));
     }
 
     #[test]

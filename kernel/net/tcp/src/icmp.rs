@@ -1,21 +1,22 @@
 //! ICMP errors for TCP connections (RFC 5927, RFC 1122 4.2.3.9): hard
 //! errors refuse a connection still opening, soft ones are kept to explain
-//! a later timeout; a Packet Too Big makes the connection's new segments
-//! fit the path (RFC 8201 5.2).
+//! a later timeout; "fragmentation needed" and ICMPv6 Packet Too Big lower
+//! the path MTU (RFC 1191, RFC 8201, `path_mtu.rs`). Each must quote a
+//! segment in flight: a sequence number in [SND.UNA, SND.MAX) of a live
+//! connection, else it is ignored.
 
 use core::net::SocketAddr;
 
-use crate::TcpError;
-use crate::address::{headers, path_mtu};
 use crate::arrival::close_connection;
 use crate::engine::Tcp;
 use crate::error::Unreachable;
+use crate::path_mtu::lower;
+use crate::sender::output;
 use crate::sequence::Sequence;
-use crate::state::{Recovery, State};
-
-/// The smallest segment a hint may leave (as for a peer's MSS).
-const MINIMUM_SEGMENT: u32 = 64;
+use crate::state::State;
 use crate::table::Endpoints;
+use crate::tcb::Tcb;
+use crate::{TcpError, Transmit};
 
 impl Tcp {
     /// ICMP destination unreachable for a segment we sent from `local` to
@@ -34,52 +35,53 @@ impl Tcp {
         self.indexed(|tcp| tcp.unreachable(now_ns, (local, remote), sequence, kind));
     }
 
-    /// ICMPv6 Packet Too Big saying `mtu` for a segment we sent from
-    /// `local` to `remote` with `sequence`: from the next new data on, the
-    /// connection's segments fit a path of `mtu` bytes (never below IPv6's
-    /// 1280). Segments already in flight keep their size: the IP layer
-    /// fragments them (RFC 8201 allows the source to). A quote whose
-    /// sequence number is not in flight is ignored (RFC 5927), and so is
-    /// a hint during fast recovery, whose accounting counts in the old
-    /// size; the retransmissions the loss brings fit either way.
-    pub fn packet_too_big(
+    /// ICMP "fragmentation needed" (type 3 code 4, RFC 1191) or ICMPv6
+    /// Packet Too Big (RFC 8201) for a segment we sent from `local` to
+    /// `remote` with sequence number `sequence`: the next hop takes
+    /// packets of at most `mtu` bytes. If the segment is in flight on a
+    /// synchronized connection and `mtu` is plausible for the family (at
+    /// least 552 for IPv4; IPv6 reads anything below 1280 as 1280) and
+    /// smaller than the connection's, its segments shrink and what no
+    /// longer fits is sent again at once. True when it did (the caller's
+    /// path MTU cache may learn `mtu`).
+    pub fn icmp_too_big(
         &mut self,
         now_ns: u64,
         local: SocketAddr,
         remote: SocketAddr,
         sequence: u32,
         mtu: u32,
-    ) {
-        self.indexed(|tcp| tcp.shrink_segments(now_ns, (local, remote), sequence, mtu));
+        tx: &mut dyn Transmit,
+    ) -> bool {
+        self.indexed(|tcp| tcp.too_big(now_ns, (local, remote), (sequence, mtu), tx))
     }
 
-    fn shrink_segments(
+    fn too_big(
         &mut self,
         now_ns: u64,
         (local, remote): (SocketAddr, SocketAddr),
-        sequence: u32,
-        mtu: u32,
-    ) {
+        (sequence, mtu): (u32, u32),
+        tx: &mut dyn Transmit,
+    ) -> bool {
         self.context.now = now_ns;
-        let Some(index) = self.table.find_connection(&Endpoints::new(local, remote)) else {
-            return;
-        };
-        let Some(tcb) = self.table.at(index) else {
-            return;
-        };
-        let sequence = Sequence(sequence);
-        let in_flight =
-            sequence.after_or_at(tcb.send_unacknowledged) && sequence.before(tcb.send_maximum);
-        if !in_flight || matches!(tcb.recovery, Recovery::Fast(_)) {
-            return;
+        let found = self.table.find_connection(&Endpoints::new(local, remote));
+        let tcb = found.and_then(|index| self.table.at(index));
+        let lowered = tcb.is_some_and(|tcb| {
+            let in_flight = in_flight(tcb, Sequence(sequence));
+            in_flight && tcb.state.is_synchronized() && lower(tcb, &mut self.context, mtu)
+        });
+        if !lowered {
+            self.context.stats.path_mtu_ignored += 1;
+            return false;
         }
-        let mtu = path_mtu(remote.ip(), u16::try_from(mtu).unwrap_or(u16::MAX));
-        let options = if tcb.negotiated.timestamps { 12 } else { 0 };
-        let size = u32::from(mtu.saturating_sub(headers(remote.ip()))).saturating_sub(options);
-        if size < tcb.segment_size {
-            tcb.segment_size = size.max(MINIMUM_SEGMENT);
-            self.context.stats.path_mtu_decreases += 1;
+        self.context.stats.path_mtu_lowered += 1;
+        if let Some(index) = found
+            && let Some(tcb) = self.table.at(index)
+        {
+            output(tcb, &mut self.context, tx);
+            self.settle(index);
         }
+        true
     }
 
     fn unreachable(
@@ -96,10 +98,7 @@ impl Tcp {
         let Some(tcb) = self.table.at(index) else {
             return;
         };
-        let sequence = Sequence(sequence);
-        let in_flight =
-            sequence.after_or_at(tcb.send_unacknowledged) && sequence.before(tcb.send_maximum);
-        if !in_flight {
+        if !in_flight(tcb, Sequence(sequence)) {
             return;
         }
         self.context.stats.icmp_errors += 1;
@@ -111,4 +110,9 @@ impl Tcp {
             tcb.soft_error = Some(TcpError::HostUnreachable);
         }
     }
+}
+
+/// `sequence` lies in [SND.UNA, SND.MAX): a segment still in flight.
+fn in_flight(tcb: &Tcb, sequence: Sequence) -> bool {
+    sequence.after_or_at(tcb.send_unacknowledged) && sequence.before(tcb.send_maximum)
 }

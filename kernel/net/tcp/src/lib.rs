@@ -34,7 +34,11 @@
 //! (RFC 5681, RFC 3042, RFC 6582); proportional rate reduction in fast
 //! recovery with SACK (RFC 6937); NewReno or CUBIC (RFC 9438) behind
 //! [`CongestionControl`]; Nagle, delayed ACKs, keepalive, persist; RFC 5961
-//! challenge ACKs; ECN (RFC 3168, `ecn.rs`); RFC 6528 ISNs and RFC 6056 ephemeral ports with
+//! challenge ACKs; ECN (RFC 3168, `ecn.rs`); path MTU discovery from ICMP
+//! and ICMPv6 (RFC 1191, RFC 8201, checked against the connection per RFC
+//! 5927, through [`Tcp::icmp_too_big`]) and by probing when ICMP is
+//! filtered (RFC 4821, RFC 8899, `path_mtu.rs`), one mechanism for both
+//! families; RFC 6528 ISNs and RFC 6056 ephemeral ports with
 //! SipHash-2-4. Memory: one box per socket, two byte rings per connection
 //! that grow up to the buffer sizes and one ring of flight records that
 //! grows to the largest flight; nothing is allocated per segment once they
@@ -86,6 +90,7 @@ mod loss;
 mod memory;
 pub mod options;
 mod output;
+mod path_mtu;
 mod ports;
 mod probe;
 mod prr;

@@ -18,9 +18,20 @@
 //! A returning cookie (an ACK to the listener within two minutes of the
 //! last cookie it sent) that checks out makes the child at once, in
 //! SYN-RECEIVED with what the cookie remembered, and the ACK completes
-//! its handshake: it goes straight to the accept queue, or is dropped if
-//! that queue is full (the peer's next segment is a cookie again). Any
-//! other ACK gets a reset, as before cookies.
+//! its handshake: it goes straight to the accept queue. If that queue is
+//! full, the child waits in the SYN queue like any other (the ACK is
+//! ignored, its SYN-ACK is sent again, and the peer's answer completes
+//! it once there is room): a peer that waits for the server to speak
+//! first would otherwise never be heard of again. Such waiting children
+//! may take the SYN queue to twice its bound; past that the ACK is
+//! dropped (the peer's next segment is a cookie again). An ACK
+//! whose cookie fails in those two minutes is dropped without a reset
+//! (Linux resets it): only a segment at the peer's ISN + 1 can show its
+//! cookie, so when a peer's handshake ACK and first data are lost, its
+//! later data fails the check, and a reset would end a connection its
+//! next retransmission from ISN + 1 would have made (the SYN flood test
+//! in QEMU met this). A flood of ACKs gets no resets either. Outside
+//! cookie time any other ACK gets a reset, as before cookies.
 
 use core::net::SocketAddr;
 
@@ -46,6 +57,17 @@ enum Admission {
     Drop,
 }
 
+/// What an ACK to a listener turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Returned {
+    /// A valid cookie: the connection was made (or its child refused).
+    Cookie,
+    /// No valid cookie, though the listener sent cookies lately.
+    Failed,
+    /// The listener sent no cookie lately (or has them off).
+    NoCookies,
+}
+
 /// The endpoints of a segment: (local, remote).
 type Ends = (SocketAddr, SocketAddr);
 
@@ -62,7 +84,7 @@ impl Tcp {
             return;
         }
         if segment.has(Flags::ACK) {
-            if !self.cookie_returned(listener, (local, remote), segment, tx) {
+            if self.cookie_returned(listener, (local, remote), segment, tx) == Returned::NoCookies {
                 reply_reset(&mut self.context, tx, (local, remote), segment);
             }
             return;
@@ -211,14 +233,14 @@ impl Tcp {
     }
 
     /// An ACK to a listener: if it returns a valid cookie, the connection
-    /// is made (true); false when it is no cookie of ours.
+    /// is made.
     fn cookie_returned(
         &mut self,
         listener: u32,
         (local, remote): Ends,
         segment: &Segment<'_>,
         tx: &mut dyn Transmit,
-    ) -> bool {
+    ) -> Returned {
         let (config, now) = (self.context.config, self.context.now);
         let recent = self
             .table
@@ -227,7 +249,7 @@ impl Tcp {
             .and_then(|queues| queues.cookie_sent_ns)
             .is_some_and(|sent| now.saturating_sub(sent) < cookie::LIFETIME_NS);
         if !config.syn_cookies || !recent || segment.has(Flags::SYN) {
-            return false;
+            return Returned::NoCookies;
         }
         let origin = Origin {
             endpoints: Endpoints::new(local, remote),
@@ -237,11 +259,11 @@ impl Tcp {
         let cookie = segment.acknowledgment.subtract(1);
         let Some(offer) = self.context.cookies.check(&origin, cookie, now, echo) else {
             self.context.stats.syn_cookies_invalid += 1;
-            return false;
+            return Returned::Failed;
         };
         self.context.stats.syn_cookies_valid += 1;
         self.adopt_cookie(listener, (local, remote), segment, offer, tx);
-        true
+        Returned::Cookie
     }
 
     /// Makes the child a valid cookie stands for and lets its ACK
@@ -254,11 +276,15 @@ impl Tcp {
         offer: Offer,
         tx: &mut dyn Transmit,
     ) {
+        let syn_backlog = self.context.config.syn_backlog;
         let room = self
             .table
             .at(listener)
             .and_then(|tcb| tcb.role.listener())
-            .is_some_and(|queues| queues.accept_queue.len() < queues.backlog);
+            .is_some_and(|queues| {
+                let waiting_room = queues.syn_received < 2 * syn_backlog.min(queues.backlog);
+                queues.accept_queue.len() < queues.backlog || waiting_room
+            });
         let route = tx.route(remote.ip(), zone_of(remote)).filter(|_| room);
         let child = route.and_then(|_| self.new_child(listener));
         let (Some(route), Some(child)) = (route, child) else {
@@ -289,6 +315,8 @@ impl Tcp {
         tcb.start_sending(cookie);
         tcb.send_next = cookie.add(1);
         tcb.send_maximum = cookie.add(1);
+        // Should the ACK meet a full accept queue, the SYN-ACK goes again.
+        tcb.timers.retransmit = Some(self.context.now + tcb.retransmission_timeout());
         // The window the cookie's SYN-ACK offered.
         let offered = tcb.receive.window().min(usize::from(u16::MAX)) as u32;
         tcb.receive_advertised = tcb.receive.next().add(offered);

@@ -70,6 +70,10 @@ pub fn detect(tcb: &mut Tcb, context: &mut Context) {
     tcb.timers.reorder = wait.map(|wait| context.now.saturating_add(wait));
     let may_recover = !recovering && tcb.send_unacknowledged.after(tcb.recover);
     if tcb.flight.lost_count() > 0 && may_recover {
+        // A lost path MTU probe alone is no congestion signal.
+        if crate::path_mtu::probe_lost_alone(tcb, context) {
+            return;
+        }
         enter_recovery(tcb, context);
     }
 }

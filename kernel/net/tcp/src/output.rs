@@ -138,9 +138,11 @@ fn count(context: &mut Context, sent: bool, flags: Flags) {
 /// How a segment of `payload` bytes goes to the device: its checksum
 /// partial where the device completes it, cut by the device when it is
 /// longer than one segment (the sender makes such bursts only where the
-/// route offers segmentation, `sender.rs`).
+/// route offers segmentation, `sender.rs`, and never while a path MTU
+/// search is on: a longer segment then is a probe, sent whole).
 fn shape(tcb: &Tcb, payload: u32) -> Shape {
-    let segment_size = if payload > tcb.segment_size {
+    let burst = payload > tcb.segment_size && !tcb.path_mtu.is_searching();
+    let segment_size = if burst {
         u16::try_from(tcb.segment_size).unwrap_or(u16::MAX)
     } else {
         0

@@ -110,7 +110,7 @@ fn send_segments(
         Scope::New => forward::NEW_SEGMENTS,
     };
     for _ in 0..limit {
-        let Some((outgoing, kind)) = next_segment(tcb, pass, scope) else {
+        let Some((outgoing, kind)) = next_segment(tcb, context, pass, scope) else {
             break;
         };
         let records = match kind {
@@ -129,13 +129,19 @@ fn send_segments(
 
 /// RFC 6675 NextSeg: a lost segment first (the first one at once on fast
 /// retransmit), then new data; within `scope`.
-fn next_segment(tcb: &mut Tcb, pass: Pass, scope: Scope) -> Option<(Outgoing, Kind)> {
+fn next_segment(
+    tcb: &mut Tcb,
+    context: &mut Context,
+    pass: Pass,
+    scope: Scope,
+) -> Option<(Outgoing, Kind)> {
     if tcb.recovery.retransmit_pending() {
         let index = if tcb.negotiated.sack {
             tcb.flight.first_lost().unwrap_or(0)
         } else {
             0
         };
+        crate::path_mtu::before_retransmission(tcb, context, index);
         match record_segment(tcb, index) {
             Some(outgoing) => return Some((outgoing, Kind::Retransmit(index))),
             None => tcb.recovery.retransmission_sent(),
@@ -145,10 +151,13 @@ fn next_segment(tcb: &mut Tcb, pass: Pass, scope: Scope) -> Option<(Outgoing, Ki
         && congestion_room(tcb, pass) > 0
         && let Some(index) = tcb.flight.first_lost()
         && (scope == Scope::All || index == 0)
-        && let Some(outgoing) = record_segment(tcb, index)
-        && fits(tcb, pass, outgoing.length)
     {
-        return Some((outgoing, Kind::Retransmit(index)));
+        crate::path_mtu::before_retransmission(tcb, context, index);
+        if let Some(outgoing) = record_segment(tcb, index)
+            && fits(tcb, pass, outgoing.length)
+        {
+            return Some((outgoing, Kind::Retransmit(index)));
+        }
     }
     if scope == Scope::First {
         return None;
@@ -205,14 +214,18 @@ fn limited_transmit(tcb: &Tcb) -> u32 {
     tcb.duplicate_acks.min(2) * tcb.segment_size
 }
 
-/// The segment that retransmits flight record `index`, unless SACKed.
+/// The segment that retransmits flight record `index`, unless SACKed. A
+/// record longer than a segment (the path MTU fell and memory refused
+/// splitting it) goes out in part: its head, the rest after the ACK.
 fn record_segment(tcb: &Tcb, index: usize) -> Option<Outgoing> {
     let sent = tcb.flight.get(index)?;
     if sent.mark == Mark::Sacked {
         return None;
     }
     let with_fin = tcb.fin_sent() && sent.end == tcb.send_buffer.end().add(1);
-    let length = sent.length().saturating_sub(u32::from(with_fin));
+    let data = sent.length().saturating_sub(u32::from(with_fin));
+    let length = data.min(tcb.segment_size);
+    let with_fin = with_fin && length == data;
     let flags = if with_fin { Flags::FIN } else { Flags::ACK };
     Some(Outgoing {
         sequence: sent.start,
@@ -223,6 +236,7 @@ fn record_segment(tcb: &Tcb, index: usize) -> Option<Outgoing> {
 
 /// Retransmits flight record `index` now (a tail loss probe).
 pub fn retransmit(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, index: usize) {
+    crate::path_mtu::before_retransmission(tcb, context, index);
     if let Some(outgoing) = record_segment(tcb, index) {
         send(tcb, context, tx, outgoing, Kind::Retransmit(index));
     }
@@ -236,14 +250,12 @@ fn new_data(tcb: &Tcb, pass: Pass) -> Option<Outgoing> {
     let window_edge = tcb.send_unacknowledged.add(tcb.send_window);
     let window_room = window_edge.saturating_since(next);
     let congestion = congestion_room(tcb, pass);
-    let length = available
-        .min(burst_limit(tcb))
-        .min(window_room)
-        .min(congestion);
-    // A burst is whole segments, and never carries the FIN.
-    let length = match length > tcb.segment_size {
-        true => length - length % tcb.segment_size,
-        false => length,
+    let room = available.min(window_room).min(congestion);
+    // A path MTU probe is one whole larger segment, or none.
+    let probe = crate::path_mtu::probe_length(tcb).filter(|&probe| room >= probe);
+    let length = match probe {
+        Some(probe) => probe,
+        None => whole_segments(tcb, room.min(burst_limit(tcb))),
     };
     let fin = fin_pending
         && length == available
@@ -277,10 +289,20 @@ fn new_data(tcb: &Tcb, pass: Pass) -> Option<Outgoing> {
 fn burst_limit(tcb: &Tcb) -> u32 {
     let limit = tcb.offload.segment_limit;
     let cwr_due = tcb.negotiated.ecn && tcb.ecn.reduced;
-    if limit <= tcb.segment_size || cwr_due || !tcb.offload.checksum {
+    let searching = tcb.path_mtu.is_searching();
+    if limit <= tcb.segment_size || cwr_due || searching || !tcb.offload.checksum {
         return tcb.segment_size;
     }
     limit
+}
+
+/// `length` cut to whole segments when it is more than one: a burst is
+/// whole segments, and never carries the FIN.
+fn whole_segments(tcb: &Tcb, length: u32) -> u32 {
+    match length > tcb.segment_size {
+        true => length - length % tcb.segment_size,
+        false => length,
+    }
 }
 
 /// Nagle (RFC 896) and sender SWS avoidance (RFC 9293 3.8.6.2.1).
@@ -326,7 +348,11 @@ fn send(
         }
         Kind::Next => {
             tcb.timers.probe = None;
-            push_records(tcb, outgoing.sequence, end, context.now);
+            if crate::path_mtu::sent(tcb, context, (outgoing.sequence, end)) {
+                tcb.flight.push(outgoing.sequence, end, context.now);
+            } else {
+                push_records(tcb, outgoing.sequence, end, context.now);
+            }
             tcb.send_next = end;
             if tcb.timed.is_none() {
                 tcb.timed = Some((end, context.now));

@@ -50,7 +50,8 @@ counters! {
     syn_cookies_sent,
     /// ACKs that returned a valid cookie: connections made from one.
     syn_cookies_valid,
-    /// ACKs to a listener that sent cookies lately whose cookie failed.
+    /// ACKs to a listener that sent cookies lately whose cookie failed
+    /// (dropped without a reset, see `listen.rs`).
     syn_cookies_invalid,
     /// Bytes received out of order and kept.
     out_of_order_bytes,
@@ -91,8 +92,22 @@ counters! {
     time_wait_reuses,
     /// ICMP unreachable messages applied to a connection.
     icmp_errors,
-    /// Packet Too Big hints that made a connection send smaller segments.
-    path_mtu_decreases,
+    /// ICMP "fragmentation needed" or ICMPv6 Packet Too Big that lowered
+    /// a connection's path MTU (RFC 1191, RFC 8201).
+    path_mtu_lowered,
+    /// Those ignored: no connection, a sequence number not in flight (RFC
+    /// 5927), or an MTU implausible or not smaller.
+    path_mtu_ignored,
+    /// Timeouts that found the route's MTU (learned by the IP layer since)
+    /// below the connection's and took it.
+    path_mtu_from_route,
+    /// Black holes suspected: timeouts over full-size segments lowered the
+    /// path MTU (RFC 4821, RFC 8899).
+    mtu_black_holes,
+    /// Probes of a larger path MTU sent.
+    mtu_probes,
+    /// Of `mtu_probes`, those lost.
+    mtu_probes_lost,
     /// Segments RACK marked lost (RFC 8985).
     rack_losses,
     /// Tail loss probes sent (RFC 8985 7).

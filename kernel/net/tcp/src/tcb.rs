@@ -21,6 +21,7 @@ use crate::congestion::Congestion;
 use crate::ecn::Signals;
 use crate::flight::Flight;
 use crate::memory::{Charges, TABLE_BYTES_PER_SOCKET};
+use crate::path_mtu::PathMtu;
 use crate::rack::Rack;
 use crate::receive::ReceiveBuffer;
 use crate::rtt::RttEstimator;
@@ -107,6 +108,9 @@ pub struct Tcb {
     /// What the route's device does for our segments, as of the last
     /// output pass.
     pub offload: crate::Offload,
+    /// Path MTU discovery: whether `segment_size` is below the ceiling,
+    /// and the search for a larger one (`path_mtu.rs`).
+    pub path_mtu: PathMtu,
     /// Queued data.
     pub send_buffer: SendBuffer,
     /// The user shut down sending: a FIN follows the data. In the
@@ -218,6 +222,7 @@ impl Tcb {
             segment_size: 536,
             announced_segment_size: 536,
             offload: crate::Offload::NONE,
+            path_mtu: PathMtu::Ceiling,
             send_buffer: SendBuffer::new(options.send_buffer),
             fin_queued: false,
             receive: ReceiveBuffer::new(options.receive_buffer, Sequence(0)),

@@ -2,6 +2,7 @@
 //! backoff and giving up), persist probes, delayed ACKs, keepalive, and the
 //! end of TIME-WAIT, FIN-WAIT-2 of a closed socket, or linger.
 
+use crate::address::zone_of;
 use crate::arrival::close_connection;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
@@ -110,6 +111,8 @@ fn retransmission_timeout(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Tra
         return;
     }
     enter_timeout_recovery(tcb, context);
+    let route = tx.route(tcb.remote.ip(), zone_of(tcb.remote));
+    crate::path_mtu::timed_out(tcb, context, route.map(|route| route.mtu));
     if tcb.send_window == 0 {
         // The peer closed its window under data in flight: probe it.
         send_probe(tcb, context, tx);

@@ -4,7 +4,9 @@
 //! Forged segments start from a segment one of the engines really sent on
 //! one of the connections (reversed when A sent it), then change its
 //! flags, sequence and acknowledgment numbers (mostly by a little, so they
-//! land near the windows), window, options and payload. Properties, after
+//! land near the windows), window, options and payload. ICMP
+//! "fragmentation needed" quotes a segment A sent, its sequence number
+//! shifted the same way, with any MTU (path MTU discovery). Properties, after
 //! every step: neither engine panics; both keep their invariants
 //! (`Tcp::check_invariants`); everything either sends is a well-formed
 //! segment within the MTU; once its timers ran, no engine has a deadline
@@ -127,6 +129,29 @@ fn forge(template: &Sent, forge: &Forge) -> Option<(Ipv4Addr, Ipv4Addr, Vec<u8>)
     Some((source, destination, bytes))
 }
 
+/// A router's "fragmentation needed" quoting a segment A sent (its
+/// sequence number shifted as forged), naming `step.length` as the MTU.
+fn too_big(world: &mut World, step: &Step) {
+    let from_a = |sent: &&Sent| sent.from == A;
+    let templates: Vec<&Sent> = world.sent.iter().flatten().filter(from_a).collect();
+    let Some(template) = templates
+        .get(usize::from(step.forge.template) % templates.len().max(1))
+        .map(|sent| (*sent).clone())
+    else {
+        return;
+    };
+    let Ok(segment) = Segment::parse(&template.bytes) else {
+        return;
+    };
+    let local = SocketAddrV4::new(template.source, segment.source_port);
+    let remote = SocketAddrV4::new(template.destination, segment.destination_port);
+    let sequence = shifted(segment.sequence.0, step.forge.sequence);
+    world.with(A, |tcp, now, tx| {
+        let (local, remote, mtu) = (local.into(), remote.into(), step.length.into());
+        let _ = tcp.icmp_too_big(now, local, remote, sequence, mtu, tx);
+    });
+}
+
 /// A socket call on one of A's sockets (errors are fine, panics are not).
 fn call(world: &mut World, sockets: &Sockets, step: &Step) {
     let handle = sockets.states[usize::from(step.socket) % sockets.states.len()].1;
@@ -170,7 +195,8 @@ fn step(world: &mut World, sockets: &Sockets, step: &Step) {
         120..=164 => world.pump(),
         165..=184 => world.drop_in_flight(),
         185..=224 => world.advance(world.now + u64::from(step.milliseconds) * MILLISECOND),
-        225..=249 => call(world, sockets, step),
+        225..=244 => call(world, sockets, step),
+        245..=249 => too_big(world, step),
         _ => world.deliver(A, address(B), address(A), &step.forge.options),
     }
 }

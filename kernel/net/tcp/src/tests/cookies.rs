@@ -1,12 +1,15 @@
 //! SYN cookies (RFC 4987): a flood from random sources against a small
 //! SYN queue keeps no client out and no memory beyond the queue; a cookie
 //! brings back the SYN's options (and ECN) with and without timestamps;
-//! forged and stale cookies get a reset; a cookie meeting a full accept
-//! queue waits for the peer's next segment.
+//! forged and stale cookies are dropped without a reset, so a peer whose
+//! handshake ACK and first data were lost gets in with its next
+//! retransmission; a cookie meeting a full accept queue waits for the
+//! peer's answer to its SYN-ACK sent again. The last two over IPv4 and
+//! IPv6 alike.
 
 use std::vec::Vec;
 
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::network::{MILLISECOND, Network, Rng, SECOND, config};
 use crate::header::{Flags, HeaderFields};
@@ -47,6 +50,24 @@ fn with_options(
 /// A spoofed source on the link that answers nothing.
 fn ghost(number: u64) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(10, 0, 0, 100 + (number % 150) as u8))
+}
+
+/// A ghost of `network`'s family.
+fn ghost_in(network: &Network, number: u64) -> IpAddr {
+    match network.hosts[0].address {
+        IpAddr::V4(_) => ghost(number),
+        IpAddr::V6(_) => {
+            let host = 0x100 + (number % 150) as u16;
+            IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, host))
+        }
+    }
+}
+
+/// A client and a server whose SYN queue holds one, over IPv4 and then
+/// over IPv6.
+fn both_families(seed: u64) -> [Network; 2] {
+    let configs = [config(), server_config(1)];
+    [Network::new(seed, &configs), Network::ipv6(seed, &configs)]
 }
 
 fn server_config(syn_backlog: usize) -> TcpConfig {
@@ -201,12 +222,13 @@ fn a_cookie_brings_back_the_syn_options_with_and_without_timestamps() {
 }
 
 #[test]
-fn forged_and_stale_cookies_get_a_reset() {
+fn forged_and_stale_cookies_are_dropped_without_a_reset() {
     let mut network = Network::new(93, &[config(), server_config(1)]);
     network.listen(SERVER, PORT, 8);
     // No cookie sent yet: a stray ACK gets its reset uncounted.
     network.inject(SERVER, ghost(1), segment(1001, 5, 77, Flags::ACK), true);
     assert_eq!(network.tcp(SERVER).stats().syn_cookies_invalid, 0);
+    assert_eq!(network.tcp(SERVER).stats().resets_sent, 1);
     network.inject(SERVER, ghost(0), segment(1000, 7, 0, Flags::SYN), true);
     let start = network.capture.len();
     network.inject(SERVER, ghost(2), segment(1002, 100, 0, Flags::SYN), true);
@@ -218,15 +240,12 @@ fn forged_and_stale_cookies_get_a_reset() {
     assert!(reply.has(Flags::SYN) && reply.has(Flags::ACK));
     let cookie = reply.sequence.0;
     assert_eq!(network.tcp(SERVER).stats().syn_cookies_sent, 1);
-    // A guess, the cookie of another port, and the right one too late.
+    // A guess, the cookie of another port, and the right one too late:
+    // nothing comes back while cookies are in use.
     for (port, ack) in [(1002, cookie ^ 0x100), (1003, cookie + 1)] {
         let start = network.capture.len();
         network.inject(SERVER, ghost(2), segment(port, 101, ack, Flags::ACK), true);
-        assert!(
-            network
-                .sent_by(SERVER, start)
-                .all(|reset| reset.has(Flags::RST))
-        );
+        assert_eq!(network.sent_by(SERVER, start).count(), 0);
     }
     // Past two slots (over 200 s on), with the SYN queue full and cookies
     // sent again.
@@ -247,7 +266,7 @@ fn forged_and_stale_cookies_get_a_reset() {
     );
     let stats = network.tcp(SERVER).stats();
     assert_eq!((stats.syn_cookies_valid, stats.syn_cookies_invalid), (0, 3));
-    assert_eq!(stats.resets_sent, 4);
+    assert_eq!(stats.resets_sent, 1);
     assert_eq!(
         network.tcp(SERVER).connection_count(),
         1,
@@ -255,11 +274,65 @@ fn forged_and_stale_cookies_get_a_reset() {
     );
 }
 
+/// What the flood test in QEMU met: a cookie connection's handshake ACK
+/// and its first data segments are lost, and a later data segment (a
+/// tail loss probe) reaches the listener first. Its sequence number is
+/// not ISN + 1, so its cookie cannot check out: it is dropped without a
+/// reset, and the client's retransmission from ISN + 1 makes the
+/// connection, its data whole.
 #[test]
-fn a_cookie_meeting_a_full_accept_queue_waits_for_the_next_segment() {
-    let mut network = Network::new(94, &[config(), server_config(1)]);
+fn a_cookie_connection_whose_first_segments_were_lost_gets_in_later() {
+    for mut network in both_families(95) {
+        first_segments_lost(&mut network);
+    }
+}
+
+fn first_segments_lost(network: &mut Network) {
+    let listener = network.listen(SERVER, PORT, 8);
+    let ghost = ghost_in(network, 0);
+    network.inject(SERVER, ghost, segment(1000, 7, 0, Flags::SYN), true);
+    // The client's handshake ACK and first two data segments vanish.
+    network.filter = Some(std::boxed::Box::new(|from, segment| {
+        from == 0 && !segment.has(Flags::SYN) && segment.payload.len() < 3
+    }));
+    let handle = network.connect(0, SERVER, PORT);
+    let no_delay = crate::SocketOption::NoDelay(true);
+    network.with(0, |tcp, _, _| tcp.set_option(handle, no_delay).unwrap());
+    let connected = network.run_until(SECOND, |network| {
+        network.status(0, handle).state == State::Established
+    });
+    assert!(connected);
+    for piece in [&b"GE"[..], b"T", b" / HTTP/1.1"] {
+        network.send(0, handle, piece).expect("sent");
+    }
+    network.filter = None;
+    let server = accept_one(network, listener, 10 * SECOND);
+    let stats = network.tcp(SERVER).stats();
+    assert!(stats.syn_cookies_invalid >= 1, "{stats:?}");
+    assert_eq!(stats.resets_sent, 0);
+    let mut got = Vec::new();
+    let done = network.run_until(10 * SECOND, |network| {
+        got.extend(network.read(SERVER, server).unwrap());
+        got == b"GET / HTTP/1.1"
+    });
+    assert!(done, "{got:?}");
+}
+
+/// A cookie's ACK that meets a full accept queue leaves its child waiting
+/// in the SYN queue; the SYN-ACK sent again brings the client's ACK back
+/// once there is room, though the client itself sends nothing (as one
+/// waiting for the server to speak first would).
+#[test]
+fn a_cookie_meeting_a_full_accept_queue_waits_in_the_syn_queue() {
+    for mut network in both_families(94) {
+        a_full_accept_queue(&mut network);
+    }
+}
+
+fn a_full_accept_queue(network: &mut Network) {
     let listener = network.listen(SERVER, PORT, 1);
-    network.inject(SERVER, ghost(0), segment(1000, 7, 0, Flags::SYN), true);
+    let ghost = ghost_in(network, 0);
+    network.inject(SERVER, ghost, segment(1000, 7, 0, Flags::SYN), true);
     // Both SYNs meet the full SYN queue and an empty accept queue.
     let first = network.connect(0, SERVER, PORT);
     let second = network.connect(0, SERVER, PORT);
@@ -268,17 +341,15 @@ fn a_cookie_meeting_a_full_accept_queue_waits_for_the_next_segment() {
     assert_eq!(network.status(0, second).state, State::Established);
     let stats = *network.tcp(SERVER).stats();
     assert_eq!((stats.syn_cookies_valid, stats.syn_drops), (2, 1));
-    // The second's data comes back as a cookie once there is room.
-    network.send(0, second, b"late but whole").unwrap();
-    network.settle(SECOND / 10);
-    let accepted = accept_one(&mut network, listener, SECOND);
-    let later = accept_one(&mut network, listener, 10 * SECOND);
+    let accepted = accept_one(network, listener, SECOND);
+    let later = accept_one(network, listener, 10 * SECOND);
     assert_ne!(accepted, later);
+    assert_eq!(network.tcp(SERVER).stats().syn_cookies_valid, 2);
+    network.send(0, second, b"late but whole").unwrap();
     let mut got = Vec::new();
     let done = network.run_until(10 * SECOND, |network| {
         got.extend(network.read(SERVER, later).unwrap());
         got == b"late but whole"
     });
     assert!(done, "{got:?}");
-    assert!(network.tcp(SERVER).stats().syn_cookies_valid >= 3);
 }

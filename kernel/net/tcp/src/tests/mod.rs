@@ -17,6 +17,7 @@ mod ipv6;
 mod listen;
 mod memory;
 mod offload;
+mod path_mtu;
 mod recovery;
 mod time_wait;
 mod timers;

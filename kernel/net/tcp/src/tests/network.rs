@@ -1,8 +1,10 @@
 //! A simulated network for engine tests: hosts with their own `Tcp`, a
 //! queue of segments in flight with a delay, and seeded loss, duplication,
 //! reordering and corruption, optionally a queue that marks ECN-capable
-//! segments (and drops others) past a threshold; time jumps to the next
-//! delivery or deadline.
+//! segments (and drops others) past a threshold, and a hop with a smaller
+//! MTU that drops bigger packets, with or without an ICMP "fragmentation
+//! needed" (or ICMPv6 Packet Too Big) back to the sender; time jumps to
+//! the next delivery or deadline.
 
 use std::boxed::Box;
 use std::vec;
@@ -125,7 +127,35 @@ pub struct Network {
     /// A stall: (host, until) holds that host's segments sent before
     /// `until` and lets them go, in order, at `until`.
     pub stall: Option<(usize, u64)>,
+    /// A hop with a smaller MTU on the way.
+    pub narrow: Option<Narrow>,
+    /// A path MTU the hosts' IP layer learned (routes say it, and
+    /// segments over it are refused).
+    pub path_mtu: Option<u16>,
+    /// ICMP "fragmentation needed" or Packet Too Big on their way back
+    /// from the hop.
+    too_big: Vec<TooBig>,
     outbox: Vec<Outgoing>,
+}
+
+/// A hop that drops IP packets over `mtu` bytes, telling the sender by
+/// ICMP when `icmp` (else it is a black hole).
+#[derive(Clone, Copy, Debug)]
+pub struct Narrow {
+    pub mtu: u16,
+    pub icmp: bool,
+}
+
+/// An ICMP "fragmentation needed" or Packet Too Big due at `at` for host
+/// `to`, quoting a segment from `local` to `remote` at `sequence`.
+#[derive(Clone, Copy, Debug)]
+pub struct TooBig {
+    pub at: u64,
+    pub to: usize,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub sequence: u32,
+    pub mtu: u16,
 }
 
 /// A segment a host handed to its link.
@@ -136,6 +166,8 @@ struct Link<'a> {
     addresses: (IpAddr, Option<IpAddr>),
     mtu: u16,
     offload: Offload,
+    /// See [`Network::path_mtu`].
+    path_mtu: Option<u16>,
     outbox: &'a mut Vec<Outgoing>,
 }
 
@@ -165,7 +197,7 @@ impl Transmit for Link<'_> {
         };
         (reachable && source.is_ipv4() == destination.is_ipv4()).then_some(Route {
             source,
-            mtu: self.mtu,
+            mtu: self.path_mtu.map_or(self.mtu, |path| path.min(self.mtu)),
             zone,
             offload: offload_for(self.offload, destination),
         })
@@ -225,6 +257,11 @@ impl Transmit for Link<'_> {
             length <= usize::from(self.mtu) - ip_header(path.destination),
             "segment of {length} bytes over the MTU"
         );
+        let path_mtu = self.path_mtu.map_or(usize::MAX, usize::from);
+        if length + ip_header(path.destination) > path_mtu {
+            // As an IP layer with DF set (or IPv6) refuses it.
+            return Err(TransmitError::NoBuffer);
+        }
         let mut bytes = vec![0u8; length];
         fill(&mut bytes);
         self.outbox
@@ -295,6 +332,9 @@ impl Network {
             check: true,
             congestion_threshold: None,
             stall: None,
+            narrow: None,
+            path_mtu: None,
+            too_big: Vec::new(),
             outbox: Vec::new(),
         }
     }
@@ -333,6 +373,7 @@ impl Network {
             addresses: (*address, *alias),
             mtu: self.mtu,
             offload: self.offload,
+            path_mtu: self.path_mtu,
             outbox: &mut self.outbox,
         };
         let result = f(tcp, self.now, &mut link);
@@ -373,7 +414,7 @@ impl Network {
         let Some(to) = self.hosts.iter().position(|host| host.holds(destination)) else {
             return;
         };
-        if !self.up {
+        if !self.up || self.narrowed(from, (source, destination), &bytes) {
             return;
         }
         if let Some(filter) = self.filter.as_mut()
@@ -434,6 +475,42 @@ impl Network {
         }
     }
 
+    /// Whether the narrow hop drops this segment (and sends its ICMP).
+    fn narrowed(
+        &mut self,
+        from: usize,
+        (source, destination): (IpAddr, IpAddr),
+        bytes: &[u8],
+    ) -> bool {
+        let Some(narrow) = self.narrow else {
+            return false;
+        };
+        if bytes.len() + ip_header(destination) <= usize::from(narrow.mtu) {
+            return false;
+        }
+        if narrow.icmp
+            && let Ok(segment) = Segment::parse(bytes)
+        {
+            self.too_big.push(TooBig {
+                at: self.now + self.delay,
+                to: from,
+                local: SocketAddr::new(source, segment.source_port),
+                remote: SocketAddr::new(destination, segment.destination_port),
+                sequence: segment.sequence.0,
+                mtu: narrow.mtu,
+            });
+        }
+        true
+    }
+
+    /// Delivers an ICMP "fragmentation needed" or Packet Too Big now.
+    pub fn deliver_too_big(&mut self, report: TooBig) -> bool {
+        self.with(report.to, |tcp, now, tx| {
+            let (local, remote) = (report.local, report.remote);
+            tcp.icmp_too_big(now, local, remote, report.sequence, report.mtu.into(), tx)
+        })
+    }
+
     /// Host 0's segments on the way reach the congestion threshold.
     fn congested(&self) -> bool {
         let on_the_way = self.queue.iter().filter(|packet| packet.from == 0).count();
@@ -442,7 +519,8 @@ impl Network {
     }
 
     fn next_event(&self) -> Option<u64> {
-        let packet = self.queue.iter().map(|packet| packet.at).min();
+        let icmp = self.too_big.iter().map(|report| report.at);
+        let packet = self.queue.iter().map(|packet| packet.at).chain(icmp).min();
         let timer = self
             .hosts
             .iter()
@@ -463,6 +541,10 @@ impl Network {
         while let Some(position) = self.due_packet() {
             let packet = self.queue.swap_remove(position);
             self.deliver(packet);
+        }
+        while let Some(position) = self.too_big.iter().position(|report| report.at <= self.now) {
+            let report = self.too_big.remove(position);
+            self.deliver_too_big(report);
         }
         for host in 0..self.hosts.len() {
             if self.hosts[host]
