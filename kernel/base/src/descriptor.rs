@@ -20,8 +20,10 @@ use core::fmt;
 
 use crate::memory::Account;
 
-/// Descriptors a process may hold open at once (RLIMIT_NOFILE).
-pub const MAX_DESCRIPTORS: usize = 4096;
+/// Descriptors a process may hold open at once (RLIMIT_NOFILE): room for
+/// every socket the net faction allows (8192) and files beside them, so
+/// one server process is not the tighter limit.
+pub const MAX_DESCRIPTORS: usize = 16384;
 
 /// What one open descriptor costs: its slot and the object's `Arc` counts.
 pub const ENTRY_BYTES: usize = core::mem::size_of::<Option<Arc<dyn Descriptor>>>() + 16;

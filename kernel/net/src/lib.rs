@@ -77,7 +77,7 @@ pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, Network
 pub use net::Net;
 pub use socket::{
     Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, ResolveError, ServerSource, Shutdown,
-    SocketOption, SocketType, TcpStream,
+    Socket, SocketOption, SocketType, TcpStream,
 };
 pub use stack::Stack;
 /// The wire formats, for drivers.

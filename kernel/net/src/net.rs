@@ -108,6 +108,9 @@ impl Net {
     pub(crate) fn lock<'a>(&'a self, context: &'a Context<'_>) -> MutexGuard<'a, Stack> {
         let mut stack = self.stack.lock(context);
         stack.set_now(context.now_ns());
+        if stack.sockets.orphans.pending() {
+            crate::socket::close_orphans(&mut stack);
+        }
         stack
     }
 
@@ -119,6 +122,9 @@ impl Net {
     ) -> Option<MutexGuard<'a, Stack>> {
         let mut stack = self.stack.try_lock(context)?;
         stack.set_now(context.now_ns());
+        if stack.sockets.orphans.pending() {
+            crate::socket::close_orphans(&mut stack);
+        }
         Some(stack)
     }
 
@@ -220,8 +226,8 @@ impl Net {
             .map(Transport::Tcp)
             .chain(udp_events.drain(..).map(Transport::Udp));
         for transport in transports {
-            if let Some(entry) = stack.sockets.find(transport) {
-                entry.wait.notify_all(context);
+            if let Some(wait) = stack.sockets.find(transport) {
+                wait.notify_all(context);
             }
         }
         stack.sockets.tcp_events = tcp_events;

@@ -97,13 +97,9 @@ impl<T> Slab<T> {
     }
 
     /// Values stored.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.slots.len() - self.free.len()
-    }
-
-    /// Whether nothing is stored.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Every stored value with its key.
