@@ -6,16 +6,20 @@
 //! harness or a wrapper script wants to add. Host options are taken out
 //! first: `--net=SPEC` or `--net SPEC` adds a virtual NIC (see
 //! [`crate::nic::NicSpec`]), one per option in order, followed by those in
-//! `ANYKERNEL_NET` (specs separated by blanks); they never reach the kernel.
+//! `ANYKERNEL_NET` (specs separated by blanks); `--server=unix:PATH` or
+//! `--server unix:PATH` adds a listening endpoint for remote clients (see
+//! [`crate::stream::ServerSpec`]). Neither reaches the kernel.
 //! This split is not clap's: boot parameters are the kernel's own words,
 //! passed through in order whatever they look like (a test harness's
 //! `--exact` included), and clap's hyphen-accepting positional would also
 //! swallow every `--net` after the first boot parameter.
 
 use std::ffi::OsString;
+use std::fmt;
 
 use crate::console::ConsoleSink;
 use crate::nic::{NicSpec, NicSpecError, NicSpecErrorKind};
+use crate::stream::{ServerSpec, ServerSpecError};
 use hypercall::Version;
 
 use crate::exit::ExitMode;
@@ -28,6 +32,9 @@ pub(crate) const NETWORKS_VARIABLE: &str = "ANYKERNEL_NET";
 
 /// The host option that adds a NIC.
 const NET_OPTION: &str = "--net";
+
+/// The host option that adds a listening endpoint for remote clients.
+const SERVER_OPTION: &str = "--server";
 
 /// The default of [`PosixConfig::memory_limit`]: 256 MiB.
 const DEFAULT_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
@@ -54,11 +61,39 @@ pub struct PosixConfig {
     /// The virtual NICs: unit n is `nics[n]`. Empty: the virtual NIC group
     /// is still offered, with no units.
     pub nics: Vec<NicSpec>,
+    /// The listening stream endpoints: unit n is `servers[n]`.
+    pub servers: Vec<ServerSpec>,
 }
+
+/// A host option that did not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A NIC spec (`--net`, `ANYKERNEL_NET`).
+    Net(NicSpecError),
+    /// A server spec (`--server`), or the option without its value.
+    Server(ServerSpecError),
+}
+
+impl From<NicSpecError> for ConfigError {
+    fn from(error: NicSpecError) -> Self {
+        Self::Net(error)
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Net(error) => error.fmt(f),
+            Self::Server(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// The interface version this implementation was written against: a
 /// literal, so that the kernel's handshake compares two independent facts.
-pub const SPEAKS: Version = Version::new(2, 0);
+pub const SPEAKS: Version = Version::new(2, 1);
 
 impl Default for PosixConfig {
     /// No name, no parameters, 256 MiB, standard error, process exit, no
@@ -72,6 +107,7 @@ impl Default for PosixConfig {
             exit: ExitMode::Process,
             speaks: SPEAKS,
             nics: Vec::new(),
+            servers: Vec::new(),
         }
     }
 }
@@ -100,13 +136,18 @@ impl PosixConfig {
     /// `ANYKERNEL_NET`, as [`PosixConfig::from_process`] reads them.
     ///
     /// # Errors
-    /// The first NIC spec that does not parse, or a `--net` without value.
+    /// The first NIC or server spec that does not parse, or an option
+    /// without its value.
     pub fn try_from_arguments(
         arguments: impl IntoIterator<Item = OsString>,
         parameters: Option<OsString>,
         networks: Option<OsString>,
-    ) -> Result<Self, NicSpecError> {
-        let (kernel_arguments, mut nics) = split_host_options(arguments)?;
+    ) -> Result<Self, ConfigError> {
+        let HostOptions {
+            kernel_arguments,
+            mut nics,
+            servers,
+        } = split_host_options(arguments)?;
         let networks = networks.map(|value| value.to_string_lossy().into_owned());
         for spec in networks.iter().flat_map(|value| value.split_whitespace()) {
             nics.push(spec.parse()?);
@@ -114,35 +155,65 @@ impl PosixConfig {
         Ok(Self {
             boot_parameters: join_parameters(kernel_arguments, parameters),
             nics,
+            servers,
             ..Self::default()
         })
     }
 }
 
-/// Separates the `--net=SPEC` / `--net SPEC` host options from the kernel
-/// parameters, keeping the order of both.
+/// The command line split: the kernel's words and the host's options.
+struct HostOptions {
+    kernel_arguments: Vec<OsString>,
+    nics: Vec<NicSpec>,
+    servers: Vec<ServerSpec>,
+}
+
+/// The value of host option `name` in `text` (`--name=VALUE`), or in the
+/// next argument (`--name VALUE`); `Ok(None)` when `text` is not it.
+fn option_value(
+    name: &str,
+    text: &str,
+    arguments: &mut impl Iterator<Item = OsString>,
+) -> Result<Option<String>, String> {
+    if text == name {
+        let value = arguments.next().ok_or_else(|| name.to_owned())?;
+        return Ok(Some(value.to_string_lossy().into_owned()));
+    }
+    let with_equals = text
+        .strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix('='));
+    Ok(with_equals.map(str::to_owned))
+}
+
+/// Separates the `--net` and `--server` host options (`--name=VALUE` or
+/// `--name VALUE`) from the kernel parameters, keeping the order of all.
 fn split_host_options(
     arguments: impl IntoIterator<Item = OsString>,
-) -> Result<(Vec<OsString>, Vec<NicSpec>), NicSpecError> {
-    let mut kernel_arguments = Vec::new();
-    let mut nics = Vec::new();
+) -> Result<HostOptions, ConfigError> {
+    let mut options = HostOptions {
+        kernel_arguments: Vec::new(),
+        nics: Vec::new(),
+        servers: Vec::new(),
+    };
     let mut arguments = arguments.into_iter();
     while let Some(argument) = arguments.next() {
-        let text = argument.to_string_lossy();
-        let spec = if text == NET_OPTION {
-            let value = arguments
-                .next()
-                .ok_or_else(|| NicSpecError::new(NicSpecErrorKind::MissingValue, NET_OPTION))?;
-            value.to_string_lossy().into_owned()
-        } else if let Some(value) = text.strip_prefix("--net=") {
-            value.to_owned()
-        } else {
-            kernel_arguments.push(argument);
+        let text = argument.to_string_lossy().into_owned();
+        let net = option_value(NET_OPTION, &text, &mut arguments)
+            .map_err(|name| NicSpecError::new(NicSpecErrorKind::MissingValue, &name))?;
+        if let Some(spec) = net {
+            options.nics.push(spec.parse()?);
             continue;
-        };
-        nics.push(spec.parse()?);
+        }
+        let server = option_value(SERVER_OPTION, &text, &mut arguments)
+            .map_err(|spec| ConfigError::Server(ServerSpecError { spec }))?;
+        match server {
+            Some(spec) => options
+                .servers
+                .push(spec.parse().map_err(ConfigError::Server)?),
+            None => options.kernel_arguments.push(argument),
+        }
     }
-    Ok((kernel_arguments, nics))
+    Ok(options)
 }
 
 /// Joins command-line arguments and the environment value into one
@@ -196,11 +267,32 @@ mod tests {
     }
 
     fn parse(arguments: &[&str], networks: Option<&str>) -> Result<PosixConfig, NicSpecError> {
+        parse_any(arguments, networks).map_err(|error| match error {
+            ConfigError::Net(error) => error,
+            ConfigError::Server(error) => panic!("not a NIC error: {error}"),
+        })
+    }
+
+    fn parse_any(arguments: &[&str], networks: Option<&str>) -> Result<PosixConfig, ConfigError> {
         PosixConfig::try_from_arguments(
             os(arguments),
             Some("log=debug".into()),
             networks.map(OsString::from),
         )
+    }
+
+    #[test]
+    fn server_options_are_taken_out_in_both_spellings() {
+        let arguments = ["--server=unix:/tmp/a", "ip=1", "--server", "unix:/tmp/b"];
+        let config = parse_any(&arguments, None).expect("valid");
+        assert_eq!(config.boot_parameters, "ip=1 log=debug");
+        let servers: Vec<String> = config.servers.iter().map(ToString::to_string).collect();
+        assert_eq!(servers, ["unix:/tmp/a", "unix:/tmp/b"]);
+        let bad = parse_any(&["--server=tcp:1"], None).expect_err("not unix");
+        assert!(bad.to_string().contains("unix:PATH"), "{bad}");
+        assert!(parse_any(&["--server"], None).is_err());
+        let kept = parse_any(&["--servers=x"], None).expect("a kernel word");
+        assert!(kept.servers.is_empty());
     }
 
     #[test]
@@ -257,6 +349,6 @@ mod tests {
         assert!(config.name.is_empty() && config.boot_parameters.is_empty());
         assert!(matches!(config.console, ConsoleSink::Stderr));
         assert_eq!(config.exit, ExitMode::Process);
-        assert!(config.nics.is_empty());
+        assert!(config.nics.is_empty() && config.servers.is_empty());
     }
 }

@@ -15,6 +15,7 @@
 //! | exit | `exit` | `process::exit`, or an unwind tests can catch |
 //! | interrupts | `interrupt` | software interrupts only |
 //! | virtual NICs | [`nic`] | a shared-memory bus file, `/dev/net/tun` |
+//! | stream endpoints | [`stream`] | listening Unix sockets (`--server unix:PATH`) |
 //!
 //! Several [`Posix`] instances may live in one process (two kernels in one
 //! test). They share what the process has only once: thread identities and
@@ -34,12 +35,13 @@ mod interrupt;
 mod memory;
 pub mod nic;
 mod random;
+pub mod stream;
 mod sync;
 #[cfg(test)]
 mod test_support;
 mod threads;
 
-pub use config::{PosixConfig, SPEAKS};
+pub use config::{ConfigError, PosixConfig, SPEAKS};
 pub use console::{ConsoleCapture, ConsoleSink};
 pub use exit::{ExitMode, KernelExit};
 
@@ -69,6 +71,7 @@ pub struct Posix {
     threads: ThreadRegistry,
     speaks: Version,
     nics: Vec<nic::NicSpec>,
+    servers: Vec<stream::ServerSpec>,
 }
 
 impl Posix {
@@ -83,6 +86,7 @@ impl Posix {
             threads: ThreadRegistry::default(),
             speaks: config.speaks,
             nics: config.nics,
+            servers: config.servers,
         })
     }
 
@@ -110,6 +114,11 @@ impl Hypercalls for Posix {
     fn virtual_nics(&self) -> Option<&dyn hypercall::VirtualNics> {
         Some(self)
     }
+
+    /// Always offered; with no [`PosixConfig::servers`] it has no units.
+    fn stream_endpoints(&self) -> Option<&dyn hypercall::StreamEndpoints> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]
@@ -123,7 +132,7 @@ mod tests {
             ..PosixConfig::default()
         };
         let posix = Posix::new(config);
-        assert_eq!(posix.interface_version(), Version::new(2, 0));
+        assert_eq!(posix.interface_version(), Version::new(2, 1));
         assert!(posix.interface_version().supports(hypercall::VERSION));
         assert_eq!(posix.boot_parameters(), "ip=10.0.0.2 log=debug");
         assert!(posix.description().contains("Linux"));

@@ -17,6 +17,7 @@
 //! | `vfs` | `vfs` | the vfs faction: mounts, path lookup, file descriptors, file calls |
 //! | `tmpfs` | `tmpfs` | a memory file system, mounted at the root |
 //! | `cpiofs` | (none) | read-only file systems over cpio archives (files baked into the image) |
+//! | `sysproxy` | `sysproxy` | system calls served to remote clients on the host's stream endpoints |
 //!
 //! A feature pulls in what its component needs (`virtio-net` brings `net`
 //! and `dev`), so a missing dependency is a build error; a hand-made list
@@ -72,6 +73,8 @@ pub use cpiofs;
 pub use dev;
 #[cfg(feature = "net")]
 pub use net;
+#[cfg(feature = "sysproxy")]
+pub use sysproxy;
 #[cfg(feature = "tmpfs")]
 pub use tmpfs;
 #[cfg(feature = "vfs")]
@@ -102,6 +105,8 @@ pub fn components() -> Vec<&'static Component> {
         &dev::DEV,
         #[cfg(feature = "virtio-net")]
         &virtio_net::VIRTIO_NET,
+        #[cfg(feature = "sysproxy")]
+        &sysproxy::SYSPROXY,
     ]
 }
 

@@ -72,10 +72,12 @@ fn ping6_gets_through_a_bad_link_whole_and_in_fragments() {
     usable_address(&nodes[0], |a| a == global(1));
     usable_address(&nodes[1], |a| a == global(2));
     let peer = link_local(&nodes[1]);
-    // Each ping crosses the link twice: about 80 % get through.
-    let answered = pings(&nodes[0], global(2), 20, SECOND / 2);
+    // Each ping crosses the link twice: about 80 % get through. A reply
+    // gets a second, not half: on a loaded machine a late one counted as
+    // lost failed the test (9 of 20 at a load of 17).
+    let answered = pings(&nodes[0], global(2), 20, SECOND);
     assert!(answered >= 10, "only {answered} of 20 pings answered");
-    let answered = pings(&nodes[0], peer, 20, SECOND / 2);
+    let answered = pings(&nodes[0], peer, 20, SECOND);
     assert!(answered >= 10, "only {answered} of 20 link-local pings");
     let whole = large_pings(&nodes[0], global(2), 20);
     assert!(whole >= 4, "only {whole} of 20 fragmented pings came back");

@@ -21,6 +21,7 @@
 pub mod bulk;
 pub mod clients;
 mod config;
+pub mod crowd;
 mod images;
 pub mod locations;
 mod machine;

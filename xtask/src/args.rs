@@ -47,6 +47,10 @@ pub struct RunOptions {
     /// and served under `/files/` (cpiofs).
     #[arg(long, value_name = "DIR", conflicts_with = "app")]
     pub files: Option<std::path::PathBuf>,
+    /// Hosted: serve remote clients (anyctl, the client library) on this
+    /// endpoint, `unix:PATH`.
+    #[arg(long, value_name = "unix:PATH", requires = "hosted", value_parser = server)]
+    pub server: Option<String>,
     /// Where QEMU dumps the NIC's frames (pcap).
     #[arg(long, value_name = "FILE", conflicts_with = "hosted")]
     pub pcap: Option<std::path::PathBuf>,
@@ -264,6 +268,14 @@ impl RunOptions {
             ));
         }
         Ok(self)
+    }
+}
+
+/// A `--server` endpoint: `unix:PATH`.
+fn server(text: &str) -> Result<String, String> {
+    match text.strip_prefix("unix:") {
+        Some(path) if !path.is_empty() => Ok(text.to_string()),
+        _ => Err("expected unix:PATH".to_string()),
     }
 }
 

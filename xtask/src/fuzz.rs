@@ -13,7 +13,7 @@ use crate::command::{cargo, find_program, output, run, tool};
 
 /// The fuzz crate's test files and the seconds each of their targets gets
 /// in CI: the parsers are cheap, the engines and the stack deep.
-const TARGETS: [(&str, u64); 8] = [
+const TARGETS: [(&str, u64); 10] = [
     ("wire", 2),
     ("acpi", 2),
     ("dhcp", 4),
@@ -22,6 +22,8 @@ const TARGETS: [(&str, u64); 8] = [
     ("tcp", 8),
     ("stack", 8),
     ("ipv6", 8),
+    ("ext2", 4),
+    ("sysproxy", 2),
 ];
 
 /// The hosted frame fuzzer's seconds in CI.
@@ -102,6 +104,8 @@ fn coverage_guided(name: &str, seconds: u64) -> Command {
 
 /// The `fuzz` verb: every target for `seconds`, coverage-guided if it can.
 pub fn fuzz_verb(seconds: u64) -> Result<(), String> {
+    // The ext2 target makes its image with mke2fs.
+    crate::setup::ensure(&[crate::setup::Need::FsTools])?;
     match coverage_guided_missing() {
         Some(reason) => {
             eprintln!(

@@ -3,8 +3,10 @@
 //! The same application as the bare-metal image (the appliance, or with
 //! `--app NAME` the application NAME), built for the host and linked with
 //! `hypercall-posix`, runs as a Linux process on this terminal. `--net SPEC` gives it a virtual NIC (`tap:NAME` or
-//! `bus:PATH`); kernel parameters after `--` (`ip=192.168.77.2/24
-//! gw=192.168.77.1`, `dhcp`, `log=debug`) are its boot parameters.
+//! `bus:PATH`); `--server unix:PATH` serves remote clients there
+//! (`cargo run --bin anyctl -- --server unix:PATH ifconfig`); kernel
+//! parameters after `--` (`ip=192.168.77.2/24 gw=192.168.77.1`, `dhcp`,
+//! `log=debug`, `sysproxy.key=…`) are its boot parameters.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -31,6 +33,9 @@ pub fn hosted_command(binary: &std::path::Path, options: &RunOptions) -> Command
     if let Some(net) = &options.net {
         command.arg(format!("--net={net}"));
     }
+    if let Some(server) = &options.server {
+        command.arg(format!("--server={server}"));
+    }
     command.args(&options.params);
     command
 }
@@ -50,6 +55,9 @@ pub fn run_hosted(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
     }
     let binary = build_program(options)?;
     let command = hosted_command(&binary, options);
+    if let Some(server) = &options.server {
+        eprintln!("xtask: remote clients: cargo run --bin anyctl -- --server {server} ifconfig");
+    }
     eprintln!(
         "xtask: running {} as a hosted kernel{}; Ctrl-C quits",
         binary.display(),

@@ -197,6 +197,7 @@ mod tests {
             hosted: false,
             net: None,
             files: None,
+            server: None,
             pcap: None,
             params: vec!["test=sleep".into()],
         };

@@ -28,7 +28,13 @@ use summary::Summary;
 
 /// Workspace members that only build for the host (std): left out of the
 /// bare-metal clippy run, which covers every other crate.
-const HOST_ONLY_PACKAGES: [&str; 4] = ["xtask", "qemu-tests", "hypercall-posix", "fuzz"];
+const HOST_ONLY_PACKAGES: [&str; 5] = [
+    "xtask",
+    "qemu-tests",
+    "hypercall-posix",
+    "fuzz",
+    "anykernel-client",
+];
 
 /// What the root-only tests run besides `ip`: Linux's tools as peers.
 const ROOT_TEST_TOOLS: [&str; 5] = ["ping", "curl", "dnsmasq", "openssl", "radvd"];
@@ -36,7 +42,7 @@ const ROOT_TEST_TOOLS: [&str; 5] = ["ping", "curl", "dnsmasq", "openssl", "radvd
 /// The `test` verb.
 pub fn test_verb(quick: bool) -> Result<(), String> {
     let needs: &[Need] = if quick {
-        &[Need::Target, Need::IsoTools, Need::NetTools]
+        &[Need::Target, Need::IsoTools, Need::NetTools, Need::FsTools]
     } else {
         &[
             Need::Target,
@@ -44,6 +50,7 @@ pub fn test_verb(quick: bool) -> Result<(), String> {
             Need::Qemu,
             Need::NetTools,
             Need::KvClients,
+            Need::FsTools,
         ]
     };
     ensure(needs)?;

@@ -50,6 +50,9 @@ fn a_bad_spec_is_an_error_naming_the_part() {
         None,
     )
     .expect_err("multicast MAC");
+    let hypercall_posix::ConfigError::Net(error) = error else {
+        panic!("a NIC error: {error}");
+    };
     assert_eq!(
         (error.kind, error.part.as_str()),
         (NicSpecErrorKind::BadMac, "mac=01:00:00:00:00:01")

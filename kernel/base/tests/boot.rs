@@ -162,7 +162,7 @@ fn a_host_speaking_another_interface_version_is_refused() {
             })
         );
         let expected =
-            format!("hypercall interface mismatch: kernel needs 2.0, host speaks {host}");
+            format!("hypercall interface mismatch: kernel needs {VERSION}, host speaks {host}");
         assert_eq!(error.unwrap().to_string(), expected);
     }
 }

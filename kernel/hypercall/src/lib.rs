@@ -25,6 +25,7 @@
 //! | device memory | [`DeviceMemory`] via [`Hypercalls::device_memory`] | DMA, device addresses, register maps |
 //! | device buses | [`PciBus`] via [`Hypercalls::pci`] | PCI functions, config, BARs, I/O ports |
 //! | virtual NICs | [`VirtualNics`] via [`Hypercalls::virtual_nics`] | Ethernet frames to a host backend |
+//! | stream endpoints | [`StreamEndpoints`] via [`Hypercalls::stream_endpoints`] | listening byte streams for remote clients |
 //!
 //! # Rules every implementation follows
 //!
@@ -69,6 +70,7 @@ mod memory;
 mod nic;
 mod pci;
 mod random;
+mod stream;
 mod sync;
 mod thread;
 mod version;
@@ -85,6 +87,7 @@ pub use pci::{
     PciFunction, PciHeaderWords, is_resource_register,
 };
 pub use random::{Random, RandomError};
+pub use stream::{StreamConnection, StreamEndpoints, StreamError, StreamListener};
 pub use sync::{HostCondvar, HostMutex, Synchronization, WaitResult};
 pub use thread::{ThreadEntry, ThreadError, ThreadId, ThreadSpec, Threads};
 pub use version::{VERSION, Version};
@@ -131,6 +134,12 @@ pub trait Hypercalls:
     /// The virtual NICs, for the `virtif` component, or `None` on hosts
     /// without them (since version 1.1). Never blocks.
     fn virtual_nics(&self) -> Option<&dyn VirtualNics> {
+        None
+    }
+
+    /// The listening stream endpoints, for the `sysproxy` component, or
+    /// `None` on hosts without them (since version 2.1). Never blocks.
+    fn stream_endpoints(&self) -> Option<&dyn StreamEndpoints> {
         None
     }
 }

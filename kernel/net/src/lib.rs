@@ -76,8 +76,8 @@ pub use embedded_io;
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;
 pub use socket::{
-    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, ResolveError, ServerSource, Shutdown,
-    Socket, SocketOption, SocketType, TcpStream,
+    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, Ready, ResolveError, ServerSource,
+    Shutdown, Socket, SocketOption, SocketType, TcpStream, WatchSet,
 };
 pub use stack::Stack;
 /// The wire formats, for drivers.

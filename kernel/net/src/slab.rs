@@ -97,7 +97,6 @@ impl<T> Slab<T> {
     }
 
     /// Values stored.
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.slots.len() - self.free.len()
     }

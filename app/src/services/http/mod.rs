@@ -275,16 +275,11 @@ fn stats_text(context: &Context<'_>, services: &Services) -> String {
     services.net().with_stack(context, |stack| {
         let _ = stack.write_stats(&mut text);
     });
+    let _ = services.counters().write_stats(&mut text);
     let s = services.stats();
-    let c = services.counters();
     let _ = writeln!(
         text,
-        "services connections {} connections_open {} refused {} accept_paused {} timed_out {} echoed_bytes {} discarded_bytes {} source_bytes {} http_requests {}",
-        c.connections.load(Relaxed),
-        c.open.load(Relaxed),
-        c.refused.load(Relaxed),
-        c.limited.load(Relaxed),
-        c.timed_out.load(Relaxed),
+        "services echoed_bytes {} discarded_bytes {} source_bytes {} http_requests {}",
         s.echoed_bytes.load(Relaxed),
         s.discarded_bytes.load(Relaxed),
         s.source_bytes.load(Relaxed),

@@ -3,7 +3,8 @@
 //! An application holding a [`Context`] calls these on the [`Net`]
 //! service: `socket`, `bind`, `listen`, `accept`, `connect`, `read`,
 //! `write`, `send_to`, `receive_from`, `shutdown`, `close`, `poll`,
-//! `set_option`, `option`, `local_address`, `peer_address`. Errors are
+//! `set_option`, `option`, `local_address`, `peer_address`, and watch
+//! sets for many sockets at once ([`watch`]). Errors are
 //! [`Errno`]s. A call that must wait (no data, no connection, a full send
 //! buffer) sleeps on the socket's condition variable, which releases the
 //! stack lock and the virtual CPU, unless the socket is non-blocking, when
@@ -32,6 +33,7 @@ pub mod resolver;
 pub mod stream;
 pub mod table;
 mod tcp_calls;
+pub mod watch;
 
 use alloc::sync::Arc;
 use core::net::SocketAddr;
@@ -50,6 +52,7 @@ pub use resolver::{ResolveError, ServerSource};
 pub use stream::TcpStream;
 use table::Transport;
 pub use table::{Fd, Socket};
+pub use watch::{Ready, WatchSet};
 
 /// The kinds of socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

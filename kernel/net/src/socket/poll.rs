@@ -163,7 +163,12 @@ pub(crate) fn readiness(stack: &Stack, process: &Process, fd: Fd) -> PollEvents 
         Err(DescriptorError::WrongKind) => return PollEvents::READABLE | PollEvents::WRITABLE,
         Err(_) => return PollEvents::INVALID,
     };
-    match socket.transport {
+    transport_readiness(stack, socket.transport)
+}
+
+/// What is true of the socket of `transport` now.
+pub(crate) fn transport_readiness(stack: &Stack, transport: Transport) -> PollEvents {
+    match transport {
         Transport::Udp(handle) => {
             let readable = stack.udp.readable(handle);
             PollEvents::WRITABLE

@@ -4,7 +4,7 @@
 //! A [`Socket`] lives in the descriptor table of the process that opened
 //! it (`base::Process`), numbered with its files. Events from the
 //! transports name their own handles; [`SocketTable`] maps them to the
-//! condition variable of their socket, so that exactly the threads waiting
+//! condition variable of their socket (and the watch set watching it), so that exactly the threads waiting
 //! on it wake when it changes. A socket's last drop may come with no
 //! context (its process ending outside the kernel): it queues its
 //! transport on the orphan list, which the next taker of the stack
@@ -23,23 +23,29 @@ use base::sync::Condvar;
 
 use super::Errno;
 use super::resolver::state::ResolverState;
+use super::watch::{QUEUE_SLOT_BYTES, WatchSets, Watched};
 use crate::memory::Budget;
 use crate::udp::UdpHandle;
 
 pub use base::descriptor::Fd;
 
-/// Open sockets at most, all processes together.
-pub const MAX_SOCKETS: usize = 8192;
+/// Open sockets at most, all processes together: 2^20, more than a
+/// gigabyte of memory holds, so that memory is the real bound (each
+/// socket is charged, and so is its transport endpoint): 10,000 idle
+/// connections fit in 64 MiB.
+pub const MAX_SOCKETS: usize = 1 << 20;
 
 /// What one socket holds in the faction: the object and its condition
-/// variable (with their `Arc` counts), its entry in the transport map
-/// (B-tree nodes about half full) and its reserved orphan slot.
+/// variable (with their `Arc` counts), its record in the transport map
+/// (B-tree nodes about half full), its reserved orphan slot and its place
+/// in a watch set's queue (which grows by doubling).
 pub const ENTRY_BYTES: usize = core::mem::size_of::<Socket>()
     + 16
     + core::mem::size_of::<Condvar>()
     + 16
-    + 2 * core::mem::size_of::<(Transport, Arc<Condvar>)>()
-    + core::mem::size_of::<Transport>();
+    + 2 * core::mem::size_of::<(Transport, SocketRecord)>()
+    + core::mem::size_of::<Transport>()
+    + 2 * QUEUE_SLOT_BYTES;
 
 /// The transport endpoint behind a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -137,10 +143,19 @@ impl Orphans {
     }
 }
 
+/// What the stack keeps of one open socket, by its transport endpoint.
+#[derive(Debug)]
+pub struct SocketRecord {
+    /// Where the socket's callers sleep.
+    pub wait: Arc<Condvar>,
+    /// The watch set that watches it, and for what.
+    pub(crate) watched: Option<Watched>,
+}
+
 /// The stack's side of the sockets.
 pub struct SocketTable {
     budget: Budget,
-    by_transport: BTreeMap<Transport, Arc<Condvar>>,
+    by_transport: BTreeMap<Transport, SocketRecord>,
     pub(crate) orphans: Arc<Orphans>,
     /// Threads inside `poll` now; events wake them only when non-zero.
     pub pollers: u32,
@@ -152,6 +167,8 @@ pub struct SocketTable {
     pub(crate) orphaned: Vec<Transport>,
     /// The DNS resolver's servers and cache.
     pub resolver: ResolverState,
+    /// The watch sets.
+    pub(crate) watches: WatchSets,
 }
 
 impl SocketTable {
@@ -160,6 +177,7 @@ impl SocketTable {
     pub fn new(budget: Budget) -> Self {
         Self {
             resolver: ResolverState::new(budget.clone()),
+            watches: WatchSets::new(budget.clone()),
             budget,
             by_transport: BTreeMap::new(),
             orphans: Arc::default(),
@@ -186,7 +204,11 @@ impl SocketTable {
             return Err(Errno::NoBuffers);
         }
         let wait = Arc::new(Condvar::new());
-        self.by_transport.insert(transport, wait.clone());
+        let record = SocketRecord {
+            wait: wait.clone(),
+            watched: None,
+        };
+        self.by_transport.insert(transport, record);
         Ok(Arc::new(Socket {
             transport,
             nonblocking: AtomicBool::new(false),
@@ -203,9 +225,19 @@ impl SocketTable {
         }
     }
 
-    /// The condition variable of a transport endpoint's socket.
-    pub fn find(&self, transport: Transport) -> Option<&Arc<Condvar>> {
+    /// The record of a transport endpoint's socket.
+    pub fn find(&self, transport: Transport) -> Option<&SocketRecord> {
         self.by_transport.get(&transport)
+    }
+
+    /// The record of a transport endpoint's socket, writable.
+    pub(crate) fn find_mut(&mut self, transport: Transport) -> Option<&mut SocketRecord> {
+        self.by_transport.get_mut(&transport)
+    }
+
+    /// The transport endpoints of every open socket, in order (`netstat`).
+    pub fn transports(&self) -> impl Iterator<Item = Transport> + '_ {
+        self.by_transport.keys().copied()
     }
 
     /// Open sockets (those not yet closed by the stack).
