@@ -3,7 +3,8 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use common::{Bus, Node, connect, listener, nodes_on_bus};
 use kernel::Context;
@@ -34,10 +35,17 @@ fn run_in<R>(
     f(&context, &node.net)
 }
 
-/// Accepts one connection on `listener` and reads until it ends: the
-/// bytes read and how the stream ended (`Ok(())`: end of file).
-fn drain(context: &Context<'_>, net: &Net, listener: Fd) -> (Vec<u8>, Result<(), Errno>) {
+/// Accepts one connection on `listener`, says so on `accepted`, and reads
+/// until it ends: the bytes read and how the stream ended (`Ok(())`: end
+/// of file).
+fn drain(
+    context: &Context<'_>,
+    net: &Net,
+    listener: Fd,
+    accepted: mpsc::Sender<()>,
+) -> (Vec<u8>, Result<(), Errno>) {
     let (fd, _) = net.accept(context, listener).expect("accept");
+    accepted.send(()).expect("the test waits");
     let mut bytes = Vec::new();
     let mut buffer = [0; 64];
     let end = loop {
@@ -100,7 +108,8 @@ fn end_a_process(name: &str, linger: Option<u32>) -> (Vec<u8>, Result<(), Errno>
     let bus = Bus::new(name);
     let nodes = nodes_on_bus(&bus, 2, "", "");
     let listening = nodes[1].run(|context, net| listener(context, net, PORT, 4));
-    let server = nodes[1].spawn(move |context, net| drain(context, net, listening));
+    let (accepted, on_accept) = mpsc::channel();
+    let server = nodes[1].spawn(move |context, net| drain(context, net, listening, accepted));
     let process = nodes[0].kernel.new_process();
     run_in(&nodes[0], &process, |context, net| {
         let fd = connect(context, net, 2, PORT).expect("connect");
@@ -110,6 +119,10 @@ fn end_a_process(name: &str, linger: Option<u32>) -> (Vec<u8>, Result<(), Errno>
         }
         assert_eq!(net.write(context, fd, b"hello"), Ok(5));
     });
+    // A reset before the accept would take the connection off the
+    // listener's queue, and the server would wait for another.
+    let deadline = Duration::from_nanos(DEADLINE_NS);
+    on_accept.recv_timeout(deadline).expect("accepted in time");
     drop(process);
     // The last close came with no context: node 1's next lock sends it.
     nodes[0].run(|context, net| net.with_stack(context, |_| ()));
