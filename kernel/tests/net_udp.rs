@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::{Bus, Node, address, nodes_on_bus};
 use kernel::Context;
 use kernel::net::{
-    Errno, Fd, Net, OptionName, PollEvents, PollFd, Shutdown, SocketOption, SocketType,
+    Errno, Fd, Net, OptionName, PollEvents, PollFd, Shutdown, Socket, SocketOption, SocketType,
 };
 
 const SECOND: u64 = 1_000_000_000;
@@ -96,13 +96,9 @@ fn a_broadcast_needs_so_broadcast_and_reaches_every_socket_on_its_port() {
 fn wait_for_sleeper(node: &Node, fd: Fd) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let sleeping = node.run(|context, net| {
-            net.with_stack(context, |stack| {
-                stack
-                    .sockets
-                    .get(fd)
-                    .is_some_and(|entry| entry.wait.has_waiters())
-            })
+        let sleeping = node.run(|context, _| {
+            let socket = context.process().descriptor::<Socket>(fd);
+            socket.is_ok_and(|socket| socket.has_sleepers())
         });
         if sleeping {
             return;

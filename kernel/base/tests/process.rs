@@ -102,6 +102,22 @@ fn numbers_are_lowest_first_and_a_duplicate_keeps_the_object_open() {
 }
 
 #[test]
+fn reopened_numbers_come_back_lowest_first_whatever_the_closing_order() {
+    let kernel = boot("");
+    let process = kernel.kernel.new_process();
+    let open = || process.open_descriptor(Arc::new(Other)).unwrap();
+    let fds: Vec<Fd> = (0..64).map(|_| open()).collect();
+    assert_eq!(fds.last(), Some(&Fd(63)));
+    for number in [40, 7, 63, 12, 0, 41] {
+        process.close_descriptor(Fd(number)).unwrap();
+    }
+    let reopened: Vec<Fd> = (0..7).map(|_| open()).collect();
+    let expected = [0, 7, 12, 40, 41, 63, 64].map(Fd);
+    assert_eq!(reopened, expected, "the holes, in order, then a new number");
+    assert_eq!(process.open_descriptors(), 65);
+}
+
+#[test]
 fn a_table_refuses_past_its_limit_and_objects_of_another_kind() {
     let kernel = boot("");
     let process = kernel.kernel.new_process();

@@ -82,7 +82,7 @@ pub use net::Net;
 pub use offload::Offloads;
 pub use socket::{
     Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, Ready, ResolveError, ServerSource,
-    Shutdown, SocketOption, SocketType, TcpStream, WatchSet,
+    Shutdown, Socket, SocketOption, SocketType, TcpStream, WatchSet,
 };
 pub use stack::Stack;
 /// The wire formats, for drivers.

@@ -108,6 +108,9 @@ impl Net {
     pub(crate) fn lock<'a>(&'a self, context: &'a Context<'_>) -> MutexGuard<'a, Stack> {
         let mut stack = self.stack.lock(context);
         stack.set_now(context.now_ns());
+        if stack.sockets.orphans.pending() {
+            crate::socket::close_orphans(&mut stack);
+        }
         stack
     }
 
@@ -119,6 +122,9 @@ impl Net {
     ) -> Option<MutexGuard<'a, Stack>> {
         let mut stack = self.stack.try_lock(context)?;
         stack.set_now(context.now_ns());
+        if stack.sockets.orphans.pending() {
+            crate::socket::close_orphans(&mut stack);
+        }
         Some(stack)
     }
 
@@ -220,13 +226,10 @@ impl Net {
             .map(Transport::Tcp)
             .chain(udp_events.drain(..).map(Transport::Udp));
         for transport in transports {
-            let Some(fd) = stack.sockets.find_fd(transport) else {
-                continue;
-            };
-            if let Some(entry) = stack.sockets.get(fd) {
-                entry.wait.notify_all(context);
+            if let Some(record) = stack.sockets.find(transport) {
+                record.wait.notify_all(context);
             }
-            if let Some(set) = crate::socket::watch::queue(&mut stack.sockets, fd) {
+            if let Some(set) = crate::socket::watch::queue(&mut stack.sockets, transport) {
                 set.notify_all(context);
             }
         }

@@ -208,9 +208,9 @@ fn summary(stack: &Stack, transport: Transport) -> SocketSummary {
 
 pub fn sockets(caller: &Caller<'_>) -> Vec<SocketSummary> {
     caller.net().with_stack(caller.context, |stack| {
-        let entries = stack.sockets.iter().take(MAX_LISTED_SOCKETS);
-        entries
-            .map(|(_, entry)| summary(stack, entry.transport))
+        let transports = stack.sockets.transports().take(MAX_LISTED_SOCKETS);
+        transports
+            .map(|transport| summary(stack, transport))
             .collect()
     })
 }

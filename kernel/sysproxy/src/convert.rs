@@ -37,6 +37,7 @@ pub fn errno(errno: KernelErrno) -> Errno {
         K::NoNetwork => Errno::NoNetwork,
         K::PermissionDenied => Errno::PermissionDenied,
         K::NotFound => Errno::NotFound,
+        K::NotSocket => Errno::NotSocket,
     }
 }
 
@@ -69,6 +70,7 @@ fn kernel_errno(errno: Errno) -> KernelErrno {
         Errno::NoNetwork => K::NoNetwork,
         Errno::PermissionDenied => K::PermissionDenied,
         Errno::NotFound => K::NotFound,
+        Errno::NotSocket => K::NotSocket,
         Errno::InvalidArgument | Errno::NotImplemented | Errno::Exists => K::InvalidArgument,
     }
 }

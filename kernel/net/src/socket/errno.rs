@@ -56,6 +56,8 @@ pub enum Errno {
     DestinationRequired,
     /// Too many open sockets (EMFILE).
     TooManySockets,
+    /// The descriptor is not a socket (ENOTSOCK).
+    NotSocket,
     /// The network faction is not linked into this kernel (ENXIO).
     NoNetwork,
     /// Not allowed: a broadcast without SO_BROADCAST (EACCES).
@@ -90,6 +92,7 @@ impl Errno {
             Self::ProtocolNotSupported => 43,
             Self::DestinationRequired => 39,
             Self::TooManySockets => 24,
+            Self::NotSocket => 88,
             Self::NoNetwork => 6,
             Self::PermissionDenied => 13,
             Self::NotFound => 2,
@@ -120,6 +123,7 @@ impl Errno {
             Self::ProtocolNotSupported => "protocol not supported",
             Self::DestinationRequired => "destination address required",
             Self::TooManySockets => "too many open sockets",
+            Self::NotSocket => "not a socket",
             Self::NoNetwork => "no network faction in this kernel",
             Self::PermissionDenied => "permission denied",
             Self::NotFound => "no such name",

@@ -13,60 +13,51 @@
 
 use core::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
-use super::table::{Fd, Transport};
-use super::{Errno, transport};
+use super::Errno;
+use super::table::{Socket, Transport};
 use crate::stack::Stack;
 use crate::udp::UdpFlag;
 
-/// Whether `fd` is an AF_INET6 socket.
-pub(super) fn is_inet6(stack: &Stack, fd: Fd) -> bool {
-    stack.sockets.get(fd).is_some_and(|entry| entry.inet6)
-}
-
-/// Makes `fd` an AF_INET6 socket.
-pub(super) fn make_inet6(stack: &mut Stack, fd: Fd) {
-    if let Some(entry) = stack.sockets.get_mut(fd) {
-        entry.inet6 = true;
-    }
-}
-
-/// Whether `fd` set IPV6_V6ONLY.
-fn v6_only(stack: &Stack, fd: Fd) -> bool {
-    match transport(stack, fd) {
-        Ok(Transport::Tcp(handle)) => matches!(
+/// Whether `socket` set IPV6_V6ONLY.
+fn v6_only(stack: &Stack, socket: &Socket) -> bool {
+    match socket.transport {
+        Transport::Tcp(handle) => matches!(
             stack.tcp.option(handle, tcp::OptionName::V6Only),
             Ok(tcp::SocketOption::V6Only(true))
         ),
-        Ok(Transport::Udp(handle)) => stack.udp.flag(handle, UdpFlag::V6Only) == Some(true),
-        Err(_) => false,
+        Transport::Udp(handle) => stack.udp.flag(handle, UdpFlag::V6Only) == Some(true),
     }
 }
 
-/// `address` as the transports take it: an IPv6 address makes `fd`
+/// `address` as the transports take it: an IPv6 address makes `socket`
 /// AF_INET6, an IPv4-mapped one becomes IPv4.
 ///
 /// # Errors
 /// [`Errno::NetworkUnreachable`] for an IPv4-mapped address on an
-/// IPV6_V6ONLY socket, [`Errno::BadDescriptor`].
-pub(super) fn inward(stack: &mut Stack, fd: Fd, address: SocketAddr) -> Result<SocketAddr, Errno> {
-    transport(stack, fd)?;
+/// IPV6_V6ONLY socket.
+pub(super) fn inward(
+    stack: &Stack,
+    socket: &Socket,
+    address: SocketAddr,
+) -> Result<SocketAddr, Errno> {
     let SocketAddr::V6(v6) = address else {
         return Ok(address);
     };
-    make_inet6(stack, fd);
+    socket.make_inet6();
     let Some(v4) = v6.ip().to_ipv4_mapped() else {
         return Ok(address);
     };
-    if v6_only(stack, fd) {
+    if v6_only(stack, socket) {
         return Err(Errno::NetworkUnreachable);
     }
     Ok(SocketAddr::new(IpAddr::V4(v4), v6.port()))
 }
 
-/// `address` as `fd` reports it: mapped into IPv6 on an AF_INET6 socket.
-pub(super) fn outward(stack: &Stack, fd: Fd, address: SocketAddr) -> SocketAddr {
+/// `address` as `socket` reports it: mapped into IPv6 on an AF_INET6
+/// socket.
+pub(super) fn outward(socket: &Socket, address: SocketAddr) -> SocketAddr {
     match address {
-        SocketAddr::V4(v4) if is_inet6(stack, fd) => {
+        SocketAddr::V4(v4) if socket.is_inet6() => {
             let mapped = v4.ip().to_ipv6_mapped();
             SocketAddr::V6(SocketAddrV6::new(mapped, v4.port(), 0, 0))
         }
@@ -79,11 +70,11 @@ pub(super) fn outward(stack: &Stack, fd: Fd, address: SocketAddr) -> SocketAddr 
 ///
 /// # Errors
 /// Those of the bind.
-pub(super) fn bind_datagram_wildcard(stack: &mut Stack, fd: Fd) -> Result<(), Errno> {
-    let Transport::Udp(handle) = transport(stack, fd)? else {
+pub(super) fn bind_datagram_wildcard(stack: &mut Stack, socket: &Socket) -> Result<(), Errno> {
+    let Transport::Udp(handle) = socket.transport else {
         return Ok(());
     };
-    if !is_inet6(stack, fd) {
+    if !socket.is_inet6() {
         return Ok(());
     }
     let Stack { ip, udp, ports, .. } = stack;

@@ -2,8 +2,8 @@
 
 use base::Context;
 
-use super::table::{Fd, Transport};
-use super::{Errno, transport, write_once};
+use super::table::{Fd, Socket, Transport};
+use super::{Errno, write_once};
 use crate::net::Net;
 use crate::stack::Stack;
 
@@ -47,7 +47,10 @@ impl Net {
         if !flags.contains(MessageFlags::DONT_WAIT) {
             return self.write(context, fd, data);
         }
-        self.attempt_or_wait(context, fd, false, |stack| write_once(stack, fd, data))
+        let socket = self.socket_of(context, fd)?;
+        self.attempt_or_wait(context, fd, &socket, false, |stack| {
+            write_once(stack, &socket, data)
+        })
     }
 
     /// Receives into `buffer`. [`MessageFlags::DONT_WAIT`] tries once;
@@ -64,19 +67,21 @@ impl Net {
         buffer: &mut [u8],
         flags: MessageFlags,
     ) -> Result<usize, Errno> {
+        let socket = self.socket_of(context, fd)?;
+        let stream = matches!(socket.transport, Transport::Tcp(_));
         let may_wait = !flags.contains(MessageFlags::DONT_WAIT);
         let mut filled = 0;
         loop {
             let rest = &mut buffer[filled..];
-            let result =
-                self.attempt_or_wait(context, fd, may_wait, |stack| read_once(stack, fd, rest));
+            let result = self.attempt_or_wait(context, fd, &socket, may_wait, |stack| {
+                read_once(stack, &socket, rest)
+            });
             match result {
                 Ok(0) => return Ok(filled),
                 Ok(count) => filled += count,
                 Err(error) if filled == 0 => return Err(error),
                 Err(_) => return Ok(filled),
             }
-            let stream = matches!(self.transport_of(context, fd), Ok(Transport::Tcp(_)));
             if !flags.contains(MessageFlags::WAIT_ALL) || !stream || filled == buffer.len() {
                 return Ok(filled);
             }
@@ -84,11 +89,15 @@ impl Net {
     }
 }
 
-pub(super) fn read_once(stack: &mut Stack, fd: Fd, buffer: &mut [u8]) -> Result<usize, Errno> {
+pub(super) fn read_once(
+    stack: &mut Stack,
+    socket: &Socket,
+    buffer: &mut [u8],
+) -> Result<usize, Errno> {
     if buffer.is_empty() {
         return Ok(0);
     }
-    match transport(stack, fd)? {
+    match socket.transport {
         Transport::Tcp(handle) => {
             let now = stack.now_ns();
             let Stack { ip, tcp, .. } = stack;

@@ -35,9 +35,12 @@ pub mod table;
 mod tcp_calls;
 pub mod watch;
 
+use alloc::sync::Arc;
 use core::net::SocketAddr;
+use core::ops::Deref;
 
 use base::Context;
+use base::descriptor::DescriptorError;
 
 use crate::net::Net;
 use crate::stack::Stack;
@@ -47,8 +50,8 @@ pub use options::{OptionName, SocketOption};
 pub use poll::{PollEvents, PollFd};
 pub use resolver::{ResolveError, ServerSource};
 pub use stream::TcpStream;
-pub use table::Fd;
 use table::Transport;
+pub use table::{Fd, Socket};
 pub use watch::{Ready, WatchSet};
 
 /// The kinds of socket.
@@ -76,25 +79,46 @@ pub enum Shutdown {
 type Attempt<T> = Result<T, Errno>;
 
 impl Net {
-    /// Opens a socket.
+    /// Opens a socket: the lowest free descriptor of the caller's process.
     ///
     /// # Errors
-    /// [`Errno::TooManySockets`].
+    /// [`Errno::TooManySockets`], [`Errno::NoBuffers`].
     pub fn socket(&self, context: &Context<'_>, kind: SocketType) -> Result<Fd, Errno> {
-        self.with_memory_retry(context, |stack| {
+        let socket = self.with_memory_retry(context, |stack| {
             let transport = match kind {
                 SocketType::Stream => Transport::Tcp(stack.tcp.open()?),
                 SocketType::Datagram => Transport::Udp(stack.udp.open()?),
             };
-            let fd = stack.sockets.insert(transport);
-            fd.ok_or_else(|| {
+            stack.sockets.open(transport).inspect_err(|_| {
                 close_transport(stack, transport);
-                if stack.sockets.len() >= table::MAX_SOCKETS {
-                    Errno::TooManySockets
-                } else {
-                    Errno::NoBuffers
-                }
             })
+        })?;
+        self.open_descriptor(context, socket)
+    }
+
+    /// Puts `socket` in the caller's descriptor table.
+    fn open_descriptor(&self, context: &Context<'_>, socket: Arc<Socket>) -> Result<Fd, Errno> {
+        let opened = context.process().open_descriptor(socket.clone());
+        let held = Held {
+            net: self,
+            context,
+            socket: Some(socket),
+        };
+        drop(held);
+        opened.map_err(descriptor_errno)
+    }
+
+    /// The socket `fd` of the caller's process, held for one call.
+    pub(crate) fn socket_of<'a>(
+        &'a self,
+        context: &'a Context<'a>,
+        fd: Fd,
+    ) -> Result<Held<'a>, Errno> {
+        let socket = context.process().descriptor::<Socket>(fd);
+        Ok(Held {
+            net: self,
+            context,
+            socket: Some(socket.map_err(descriptor_errno)?),
         })
     }
 
@@ -111,21 +135,21 @@ impl Net {
         fd: Fd,
         address: impl Into<SocketAddr>,
     ) -> Result<(), Errno> {
+        let socket = self.socket_of(context, fd)?;
         let address = address.into();
-        self.with_stack(context, |stack| {
-            let address = family::inward(stack, fd, address)?;
-            match transport(stack, fd)? {
-                Transport::Tcp(handle) => {
-                    let local = address.ip();
-                    if !local.is_unspecified() && !stack.ip.is_local_ip(local) {
-                        return Err(Errno::AddressNotAvailable);
-                    }
-                    Ok(stack.tcp.bind(handle, address)?)
+        self.with_stack(context, |stack| match socket.transport {
+            Transport::Tcp(handle) => {
+                let address = family::inward(stack, &socket, address)?;
+                let local = address.ip();
+                if !local.is_unspecified() && !stack.ip.is_local_ip(local) {
+                    return Err(Errno::AddressNotAvailable);
                 }
-                Transport::Udp(handle) => {
-                    let Stack { ip, udp, ports, .. } = stack;
-                    Ok(udp.bind(ip, ports, handle, address)?)
-                }
+                Ok(stack.tcp.bind(handle, address)?)
+            }
+            Transport::Udp(handle) => {
+                let address = family::inward(stack, &socket, address)?;
+                let Stack { ip, udp, ports, .. } = stack;
+                Ok(udp.bind(ip, ports, handle, address)?)
             }
         })
     }
@@ -142,19 +166,20 @@ impl Net {
         fd: Fd,
         address: impl Into<SocketAddr>,
     ) -> Result<(), Errno> {
+        let socket = self.socket_of(context, fd)?;
         let mut stack = self.lock(context);
-        let address = family::inward(&mut stack, fd, address.into())?;
-        let result = match transport(&stack, fd) {
-            Ok(Transport::Udp(handle)) => {
-                family::bind_datagram_wildcard(&mut stack, fd).and_then(|()| {
+        let address = family::inward(&stack, &socket, address.into());
+        let result = match (socket.transport, address) {
+            (Transport::Tcp(handle), Ok(address)) => {
+                return self.tcp_connect(context, stack, fd, &socket, handle, address);
+            }
+            (_, Err(error)) => Err(error),
+            (Transport::Udp(handle), Ok(address)) => {
+                family::bind_datagram_wildcard(&mut stack, &socket).and_then(|()| {
                     let Stack { ip, udp, ports, .. } = &mut *stack;
                     udp.connect(ip, ports, handle, address).map_err(Errno::from)
                 })
             }
-            Ok(Transport::Tcp(handle)) => {
-                return self.tcp_connect(context, stack, fd, handle, address);
-            }
-            Err(error) => Err(error),
         };
         self.finish(context, &mut stack);
         result
@@ -167,10 +192,13 @@ impl Net {
     /// [`Errno::WouldBlock`] (non-blocking), [`Errno::ConnectionReset`],
     /// [`Errno::NotConnected`], [`Errno::BadDescriptor`].
     pub fn read(&self, context: &Context<'_>, fd: Fd, buffer: &mut [u8]) -> Result<usize, Errno> {
+        let socket = self.socket_of(context, fd)?;
         if buffer.is_empty() {
-            return self.transport_of(context, fd).map(|_| 0);
+            return Ok(0);
         }
-        self.blocking(context, fd, |stack| messages::read_once(stack, fd, buffer))
+        self.blocking(context, fd, &socket, |stack| {
+            messages::read_once(stack, &socket, buffer)
+        })
     }
 
     /// Writes all of `data` (blocking sockets) or as much as fits now
@@ -181,17 +209,20 @@ impl Net {
     /// [`Errno::BrokenPipe`], [`Errno::ConnectionReset`],
     /// [`Errno::NotConnected`], [`Errno::WouldBlock`].
     pub fn write(&self, context: &Context<'_>, fd: Fd, data: &[u8]) -> Result<usize, Errno> {
+        let socket = self.socket_of(context, fd)?;
+        let datagram = matches!(socket.transport, Transport::Udp(_));
         let mut written = 0;
         loop {
             let rest = &data[written..];
-            let result = self.blocking(context, fd, |stack| write_once(stack, fd, rest));
+            let result = self.blocking(context, fd, &socket, |stack| {
+                write_once(stack, &socket, rest)
+            });
             match result {
                 Ok(count) => written += count,
                 Err(error) if written == 0 => return Err(error),
                 Err(_) => return Ok(written),
             }
-            let datagram = matches!(self.transport_of(context, fd), Ok(Transport::Udp(_)));
-            if written >= data.len() || datagram || self.is_nonblocking(context, fd) {
+            if written >= data.len() || datagram || socket.is_nonblocking() {
                 return Ok(written);
             }
         }
@@ -209,15 +240,16 @@ impl Net {
         data: &[u8],
         destination: impl Into<SocketAddr>,
     ) -> Result<usize, Errno> {
+        let socket = self.socket_of(context, fd)?;
+        let Transport::Udp(handle) = socket.transport else {
+            return Err(Errno::NotSupported);
+        };
         let destination = destination.into();
-        self.with_memory_retry(context, |stack| match transport(stack, fd)? {
-            Transport::Udp(handle) => {
-                let destination = family::inward(stack, fd, destination)?;
-                family::bind_datagram_wildcard(stack, fd)?;
-                let Stack { ip, udp, ports, .. } = stack;
-                Ok(udp.send_to(ip, ports, handle, data, Some(destination))?)
-            }
-            Transport::Tcp(_) => Err(Errno::NotSupported),
+        self.with_memory_retry(context, |stack| {
+            let destination = family::inward(stack, &socket, destination)?;
+            family::bind_datagram_wildcard(stack, &socket)?;
+            let Stack { ip, udp, ports, .. } = stack;
+            Ok(udp.send_to(ip, ports, handle, data, Some(destination))?)
         })
     }
 
@@ -231,31 +263,46 @@ impl Net {
         fd: Fd,
         buffer: &mut [u8],
     ) -> Result<(usize, SocketAddr), Errno> {
-        self.blocking(context, fd, |stack| match transport(stack, fd)? {
-            Transport::Udp(handle) => {
-                let (count, sender) = stack.udp.receive_from(handle, buffer)?;
-                Ok((count, family::outward(stack, fd, sender)))
-            }
-            Transport::Tcp(_) => Err(Errno::NotSupported),
+        let socket = self.socket_of(context, fd)?;
+        let Transport::Udp(handle) = socket.transport else {
+            return Err(Errno::NotSupported);
+        };
+        self.blocking(context, fd, &socket, |stack| {
+            let (count, sender) = stack.udp.receive_from(handle, buffer)?;
+            Ok((count, family::outward(&socket, sender)))
         })
     }
 
-    /// Closes `fd`. A TCP connection goes on to close in order in the
-    /// background (or is reset, per its linger option).
+    /// Closes `fd`, a socket or any other descriptor of the caller's
+    /// process. A TCP connection goes on to close in order in the
+    /// background (or is reset, per its linger option) once no other
+    /// descriptor or call holds it; calls waiting on `fd` fail.
     ///
     /// # Errors
     /// [`Errno::BadDescriptor`].
     pub fn close(&self, context: &Context<'_>, fd: Fd) -> Result<(), Errno> {
-        self.with_stack(context, |stack| {
-            let entry = stack.sockets.remove(fd).ok_or(Errno::BadDescriptor)?;
-            entry.wait.notify_all(context);
-            if stack.sockets.pollers > 0 {
-                // A poll on this descriptor now reports it invalid.
-                self.poll_wait.notify_all(context);
+        let process = context.process();
+        let socket = match process.take_descriptor::<Socket>(fd) {
+            Ok(socket) => socket,
+            Err(DescriptorError::WrongKind) => {
+                return process.close_descriptor(fd).map_err(descriptor_errno);
             }
-            close_transport(stack, entry.transport);
-            Ok(())
-        })
+            Err(error) => return Err(descriptor_errno(error)),
+        };
+        let mut stack = self.lock(context);
+        socket.wait.notify_all(context);
+        if stack.sockets.pollers > 0 {
+            // A poll on this descriptor now reports it invalid.
+            self.poll_wait.notify_all(context);
+        }
+        self.finish(context, &mut stack);
+        drop(stack);
+        drop(Held {
+            net: self,
+            context,
+            socket: Some(socket),
+        });
+        Ok(())
     }
 
     /// The address `fd` is bound to.
@@ -263,16 +310,12 @@ impl Net {
     /// # Errors
     /// [`Errno::BadDescriptor`].
     pub fn local_address(&self, context: &Context<'_>, fd: Fd) -> Result<SocketAddr, Errno> {
-        self.with_stack(context, |stack| {
-            let local = match transport(stack, fd)? {
-                Transport::Tcp(handle) => stack.tcp.local_address(handle)?,
-                Transport::Udp(handle) => stack
-                    .udp
-                    .local_address(handle)
-                    .ok_or(Errno::BadDescriptor)?,
-            };
-            Ok(family::outward(stack, fd, local))
-        })
+        let socket = self.socket_of(context, fd)?;
+        let local = self.with_stack(context, |stack| match socket.transport {
+            Transport::Tcp(handle) => Ok(stack.tcp.local_address(handle)?),
+            Transport::Udp(handle) => stack.udp.local_address(handle).ok_or(Errno::BadDescriptor),
+        })?;
+        Ok(family::outward(&socket, local))
     }
 
     /// The address of `fd`'s peer.
@@ -280,24 +323,12 @@ impl Net {
     /// # Errors
     /// [`Errno::NotConnected`], [`Errno::BadDescriptor`].
     pub fn peer_address(&self, context: &Context<'_>, fd: Fd) -> Result<SocketAddr, Errno> {
-        self.with_stack(context, |stack| {
-            let peer = match transport(stack, fd)? {
-                Transport::Tcp(handle) => stack.tcp.peer_address(handle)?,
-                Transport::Udp(handle) => {
-                    stack.udp.peer_address(handle).ok_or(Errno::NotConnected)?
-                }
-            };
-            Ok(family::outward(stack, fd, peer))
-        })
-    }
-
-    fn transport_of(&self, context: &Context<'_>, fd: Fd) -> Result<Transport, Errno> {
-        transport(&self.lock(context), fd)
-    }
-
-    fn is_nonblocking(&self, context: &Context<'_>, fd: Fd) -> bool {
-        let stack = self.lock(context);
-        stack.sockets.get(fd).is_some_and(|entry| entry.nonblocking)
+        let socket = self.socket_of(context, fd)?;
+        let peer = self.with_stack(context, |stack| match socket.transport {
+            Transport::Tcp(handle) => Ok(stack.tcp.peer_address(handle)?),
+            Transport::Udp(handle) => stack.udp.peer_address(handle).ok_or(Errno::NotConnected),
+        })?;
+        Ok(family::outward(&socket, peer))
     }
 
     /// Runs `call` on the stack; if it fails with [`Errno::NoBuffers`],
@@ -325,17 +356,20 @@ impl Net {
         &self,
         context: &Context<'_>,
         fd: Fd,
+        socket: &Socket,
         attempt: impl FnMut(&mut Stack) -> Attempt<T>,
     ) -> Result<T, Errno> {
-        self.attempt_or_wait(context, fd, true, attempt)
+        self.attempt_or_wait(context, fd, socket, true, attempt)
     }
 
     /// As [`Net::blocking`], but with `may_wait` false the call tries once
-    /// whatever the socket's mode (MSG_DONTWAIT).
+    /// whatever the socket's mode (MSG_DONTWAIT). A wait ends in
+    /// [`Errno::BadDescriptor`] when `fd` was closed meanwhile.
     fn attempt_or_wait<T>(
         &self,
         context: &Context<'_>,
         fd: Fd,
+        socket: &Socket,
         may_wait: bool,
         mut attempt: impl FnMut(&mut Stack) -> Attempt<T>,
     ) -> Result<T, Errno> {
@@ -356,28 +390,62 @@ impl Net {
             let Err(Errno::WouldBlock) = result else {
                 return result;
             };
-            let entry = stack.sockets.get(fd).ok_or(Errno::BadDescriptor)?;
-            if entry.nonblocking || !may_wait {
+            if socket.is_nonblocking() || !may_wait {
                 return Err(Errno::WouldBlock);
             }
-            let wait = entry.wait.clone();
-            stack = wait.wait(stack);
-            let now = context.now_ns();
-            stack.set_now(now);
+            stack = socket.wait.wait(stack);
+            stack.set_now(context.now_ns());
+            if !still_open(context, fd, socket) {
+                return Err(Errno::BadDescriptor);
+            }
         }
     }
 }
 
-fn transport(stack: &Stack, fd: Fd) -> Result<Transport, Errno> {
-    stack
-        .sockets
-        .get(fd)
-        .map(|entry| entry.transport)
-        .ok_or(Errno::BadDescriptor)
+/// A socket held by one call. Its `Drop` lets go; when that was the last
+/// hold (the descriptor closed meanwhile), the stack closes the transport
+/// at once rather than at its next lock.
+pub(crate) struct Held<'a> {
+    net: &'a Net,
+    context: &'a Context<'a>,
+    socket: Option<Arc<Socket>>,
 }
 
-pub(super) fn write_once(stack: &mut Stack, fd: Fd, data: &[u8]) -> Attempt<usize> {
-    match transport(stack, fd)? {
+impl Deref for Held<'_> {
+    type Target = Socket;
+    fn deref(&self) -> &Socket {
+        self.socket.as_deref().expect("held until dropped")
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let socket = self.socket.take().and_then(Arc::into_inner);
+        if socket.is_some() {
+            drop(socket);
+            self.net.with_stack(self.context, |_| ());
+        }
+    }
+}
+
+/// Whether `fd` of the caller's process still stands for `socket`.
+fn still_open(context: &Context<'_>, fd: Fd, socket: &Socket) -> bool {
+    let current = context.process().descriptor::<Socket>(fd);
+    current.is_ok_and(|current| core::ptr::eq(&*current, socket))
+}
+
+/// The errno of a descriptor table's refusal.
+fn descriptor_errno(error: DescriptorError) -> Errno {
+    match error {
+        DescriptorError::BadDescriptor => Errno::BadDescriptor,
+        DescriptorError::WrongKind => Errno::NotSocket,
+        DescriptorError::TooMany => Errno::TooManySockets,
+        DescriptorError::OutOfMemory => Errno::NoBuffers,
+    }
+}
+
+pub(super) fn write_once(stack: &mut Stack, socket: &Socket, data: &[u8]) -> Attempt<usize> {
+    match socket.transport {
         Transport::Tcp(handle) => {
             let now = stack.now_ns();
             let Stack { ip, tcp, .. } = stack;
@@ -388,6 +456,17 @@ pub(super) fn write_once(stack: &mut Stack, fd: Fd, data: &[u8]) -> Attempt<usiz
             Ok(udp.send_to(ip, ports, handle, data, None)?)
         }
     }
+}
+
+/// Closes the transports of sockets gone since the last lock.
+pub(crate) fn close_orphans(stack: &mut Stack) {
+    let mut orphaned = core::mem::take(&mut stack.sockets.orphaned);
+    stack.sockets.orphans.take(&mut orphaned);
+    for transport in orphaned.drain(..) {
+        stack.sockets.forget(transport);
+        close_transport(stack, transport);
+    }
+    stack.sockets.orphaned = orphaned;
 }
 
 fn close_transport(stack: &mut Stack, transport: Transport) {

@@ -6,8 +6,8 @@
 
 use base::Context;
 
+use super::Errno;
 use super::table::{Fd, Transport};
-use super::{Errno, transport};
 use crate::net::Net;
 use crate::udp::UdpFlag;
 
@@ -79,29 +79,26 @@ impl Net {
         fd: Fd,
         option: SocketOption,
     ) -> Result<(), Errno> {
-        self.with_stack(context, |stack| {
-            let kind = transport(stack, fd)?;
-            if matches!(option, SocketOption::V6Only(_)) {
-                super::family::make_inet6(stack, fd);
+        let socket = self.socket_of(context, fd)?;
+        if matches!(option, SocketOption::V6Only(_)) {
+            socket.make_inet6();
+        }
+        self.with_stack(context, |stack| match (option, socket.transport) {
+            (SocketOption::Error(_), _) => Err(Errno::InvalidArgument),
+            (SocketOption::NonBlocking(on), _) => {
+                socket.set_nonblocking(on);
+                Ok(())
             }
-            match (option, kind) {
-                (SocketOption::Error(_), _) => Err(Errno::InvalidArgument),
-                (SocketOption::NonBlocking(on), _) => {
-                    let entry = stack.sockets.get_mut(fd).ok_or(Errno::BadDescriptor)?;
-                    entry.nonblocking = on;
-                    Ok(())
-                }
-                (SocketOption::ReceiveBuffer(bytes), Transport::Udp(handle)) => {
-                    Ok(stack.udp.set_receive_buffer(handle, bytes)?)
-                }
-                (option, Transport::Udp(handle)) => {
-                    let (flag, on) = udp_flag(option).ok_or(Errno::NoSuchOption)?;
-                    Ok(stack.udp.set_flag(handle, flag, on)?)
-                }
-                (option, Transport::Tcp(handle)) => {
-                    let option = tcp_option(option).ok_or(Errno::NoSuchOption)?;
-                    Ok(stack.tcp.set_option(handle, option)?)
-                }
+            (SocketOption::ReceiveBuffer(bytes), Transport::Udp(handle)) => {
+                Ok(stack.udp.set_receive_buffer(handle, bytes)?)
+            }
+            (option, Transport::Udp(handle)) => {
+                let (flag, on) = udp_flag(option).ok_or(Errno::NoSuchOption)?;
+                Ok(stack.udp.set_flag(handle, flag, on)?)
+            }
+            (option, Transport::Tcp(handle)) => {
+                let option = tcp_option(option).ok_or(Errno::NoSuchOption)?;
+                Ok(stack.tcp.set_option(handle, option)?)
             }
         })
     }
@@ -119,10 +116,13 @@ impl Net {
         if name == OptionName::Error {
             return self.take_error(context, fd);
         }
+        let socket = self.socket_of(context, fd)?;
+        if name == OptionName::NonBlocking {
+            return Ok(SocketOption::NonBlocking(socket.is_nonblocking()));
+        }
         let stack = self.lock(context);
-        let entry = stack.sockets.get(fd).ok_or(Errno::BadDescriptor)?;
-        match (name, entry.transport) {
-            (OptionName::NonBlocking, _) => Ok(SocketOption::NonBlocking(entry.nonblocking)),
+        match (name, socket.transport) {
+            (OptionName::NonBlocking, _) => Ok(SocketOption::NonBlocking(socket.is_nonblocking())),
             (OptionName::ReceiveBuffer, Transport::Udp(handle)) => stack
                 .udp
                 .receive_buffer(handle)
@@ -144,7 +144,8 @@ impl Net {
 impl Net {
     /// SO_ERROR: takes the socket's pending error.
     fn take_error(&self, context: &Context<'_>, fd: Fd) -> Result<SocketOption, Errno> {
-        self.with_stack(context, |stack| match transport(stack, fd)? {
+        let socket = self.socket_of(context, fd)?;
+        self.with_stack(context, |stack| match socket.transport {
             Transport::Tcp(handle) => Ok(SocketOption::Error(
                 stack.tcp.take_error(handle).map(Errno::from),
             )),

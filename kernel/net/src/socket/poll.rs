@@ -6,13 +6,20 @@
 //! on the faction's poll condition variable, which the stack notifies
 //! whenever any socket's readiness changes while somebody polls several.
 //! Spurious wakeups only cost a rescan.
+//!
+//! Descriptors are the caller's process's: a socket reports its
+//! transport's readiness; a descriptor of another faction (a file) never
+//! blocks, so it is always readable and writable, as POSIX has regular
+//! files; a number not open reports INVALID.
 
 use core::ops::{BitAnd, BitOr, BitOrAssign};
 
 use base::Context;
+use base::Process;
+use base::descriptor::DescriptorError;
 
 use super::Errno;
-use super::table::{Fd, Transport};
+use super::table::{Fd, Socket, Transport};
 use crate::net::Net;
 use crate::stack::Stack;
 
@@ -101,9 +108,10 @@ impl Net {
         timeout_ns: Option<u64>,
     ) -> Result<usize, Errno> {
         let deadline = timeout_ns.map(|t| context.now_ns().saturating_add(t));
+        let process = context.process();
         let mut stack = self.lock(context);
         loop {
-            let ready = scan(&stack, fds);
+            let ready = scan(&stack, process, fds);
             let expired = deadline.is_some_and(|d| context.now_ns() >= d);
             if ready > 0 || expired {
                 return Ok(ready);
@@ -113,7 +121,10 @@ impl Net {
             // that many single-socket pollers do not all wake for each
             // other's events. Several: the shared poll condition variable.
             let own = match fds {
-                [only] => stack.sockets.get(only.fd).map(|entry| entry.wait.clone()),
+                [only] => process
+                    .descriptor::<Socket>(only.fd)
+                    .ok()
+                    .map(|socket| socket.wait.clone()),
                 _ => None,
             };
             let shared = own.is_none();
@@ -133,11 +144,11 @@ impl Net {
     }
 }
 
-fn scan(stack: &Stack, fds: &mut [PollFd]) -> usize {
+fn scan(stack: &Stack, process: &Process, fds: &mut [PollFd]) -> usize {
     let always = PollEvents::HANGUP | PollEvents::ERROR | PollEvents::INVALID;
     let mut ready = 0;
     for poll in fds.iter_mut() {
-        poll.returned = readiness(stack, poll.fd) & (poll.events | always);
+        poll.returned = readiness(stack, process, poll.fd) & (poll.events | always);
         if !poll.returned.is_empty() {
             ready += 1;
         }
@@ -145,12 +156,19 @@ fn scan(stack: &Stack, fds: &mut [PollFd]) -> usize {
     ready
 }
 
-/// What is true of `fd` now.
-pub(crate) fn readiness(stack: &Stack, fd: Fd) -> PollEvents {
-    let Some(entry) = stack.sockets.get(fd) else {
-        return PollEvents::INVALID;
+/// What is true of `process`'s descriptor `fd` now.
+pub(crate) fn readiness(stack: &Stack, process: &Process, fd: Fd) -> PollEvents {
+    let socket = match process.descriptor::<Socket>(fd) {
+        Ok(socket) => socket,
+        Err(DescriptorError::WrongKind) => return PollEvents::READABLE | PollEvents::WRITABLE,
+        Err(_) => return PollEvents::INVALID,
     };
-    match entry.transport {
+    transport_readiness(stack, socket.transport)
+}
+
+/// What is true of the socket of `transport` now.
+pub(crate) fn transport_readiness(stack: &Stack, transport: Transport) -> PollEvents {
+    match transport {
         Transport::Udp(handle) => {
             let readable = stack.udp.readable(handle);
             PollEvents::WRITABLE

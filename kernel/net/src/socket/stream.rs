@@ -19,7 +19,7 @@ use embedded_io::{ErrorKind, ErrorType, Read, ReadReady, Write, WriteReady};
 use tcp::State;
 
 use super::table::Transport;
-use super::{Errno, Fd, transport};
+use super::{Errno, Fd};
 use crate::net::Net;
 
 /// A borrowed TCP socket as an `embedded-io` stream.
@@ -76,7 +76,7 @@ impl<'a> TcpStream<'a> {
     /// [`Errno::BadDescriptor`] if `fd` is not open,
     /// [`Errno::NotSupported`] if it is not a TCP socket.
     pub fn new(net: &'a Net, context: &'a Context<'a>, fd: Fd) -> Result<Self, Errno> {
-        match net.transport_of(context, fd)? {
+        match net.socket_of(context, fd)?.transport {
             Transport::Tcp(_) => Ok(Self { net, context, fd }),
             Transport::Udp(_) => Err(Errno::NotSupported),
         }
@@ -89,11 +89,12 @@ impl<'a> TcpStream<'a> {
 
     /// What TCP says of the connection now.
     fn status(&self) -> Result<tcp::SocketStatus, Errno> {
+        let socket = self.net.socket_of(self.context, self.fd)?;
+        let Transport::Tcp(handle) = socket.transport else {
+            return Err(Errno::NotSupported);
+        };
         self.net
-            .with_stack(self.context, |stack| match transport(stack, self.fd)? {
-                Transport::Tcp(handle) => Ok(stack.tcp.status(handle)?),
-                Transport::Udp(_) => Err(Errno::NotSupported),
-            })
+            .with_stack(self.context, |stack| Ok(stack.tcp.status(handle)?))
     }
 }
 
@@ -167,9 +168,10 @@ impl embedded_io::Error for Errno {
             Self::NotFound => ErrorKind::NotFound,
             Self::TimedOut => ErrorKind::TimedOut,
             Self::NoBuffers => ErrorKind::OutOfMemory,
-            Self::BadDescriptor | Self::InvalidArgument | Self::MessageTooLong => {
-                ErrorKind::InvalidInput
-            }
+            Self::BadDescriptor
+            | Self::NotSocket
+            | Self::InvalidArgument
+            | Self::MessageTooLong => ErrorKind::InvalidInput,
             Self::NotSupported
             | Self::NoSuchOption
             | Self::ProtocolNotSupported

@@ -1,51 +1,51 @@
-//! The descriptor table: which transport endpoint each socket is, and the
-//! condition variable its callers sleep on.
+//! Sockets as descriptors: the object a process's table holds, and the
+//! stack's map from transport endpoints back to their sockets.
 //!
-//! Events from the transports name their own handles; the table maps them
-//! back to descriptors so that exactly the threads waiting on a socket
-//! wake when it changes. Each descriptor is charged to the `sockets`
-//! account ([`ENTRY_BYTES`]); with the memory refused, no descriptor.
-//! The table also holds the system-call layer's one other state: the DNS
-//! resolver's servers and cache.
+//! A [`Socket`] lives in the descriptor table of the process that opened
+//! it (`base::Process`), numbered with its files. Events from the
+//! transports name their own handles; [`SocketTable`] maps them to the
+//! condition variable of their socket (and the watch set watching it), so that exactly the threads waiting
+//! on it wake when it changes. A socket's last drop may come with no
+//! context (its process ending outside the kernel): it queues its
+//! transport on the orphan list, which the next taker of the stack
+//! lock closes. Each socket is charged [`ENTRY_BYTES`] to the `sockets`
+//! account (its descriptor slot goes to `descriptors`). The table also
+//! holds the system-call layer's one other state: the DNS resolver's
+//! servers and cache.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
+use base::descriptor::Descriptor;
 use base::sync::Condvar;
 
+use super::Errno;
 use super::resolver::state::ResolverState;
 use super::watch::{QUEUE_SLOT_BYTES, WatchSets, Watched};
 use crate::memory::Budget;
-use crate::slab::{Slab, SlabKey};
 use crate::udp::UdpHandle;
 
-/// Open sockets at most: 2^20, more than a gigabyte of memory holds, so
-/// that memory is the real bound (each descriptor is charged, and so is
-/// its transport endpoint): 10,000 idle connections fit in 64 MiB.
+pub use base::descriptor::Fd;
+
+/// Open sockets at most, all processes together: 2^20, more than a
+/// gigabyte of memory holds, so that memory is the real bound (each
+/// socket is charged, and so is its transport endpoint): 10,000 idle
+/// connections fit in 64 MiB.
 pub const MAX_SOCKETS: usize = 1 << 20;
 
-/// What one descriptor holds: its slab slot, its condition variable (and
-/// the `Arc`'s counts), its entry in the transport map (B-tree nodes
-/// about half full) and its place in a watch set's queue (which grows by
-/// doubling).
-pub const ENTRY_BYTES: usize = core::mem::size_of::<Option<SocketEntry>>()
-    + 8
+/// What one socket holds in the faction: the object and its condition
+/// variable (with their `Arc` counts), its record in the transport map
+/// (B-tree nodes about half full), its reserved orphan slot and its place
+/// in a watch set's queue (which grows by doubling).
+pub const ENTRY_BYTES: usize = core::mem::size_of::<Socket>()
+    + 16
     + core::mem::size_of::<Condvar>()
     + 16
-    + 2 * core::mem::size_of::<(Transport, Fd)>()
+    + 2 * core::mem::size_of::<(Transport, SocketRecord)>()
+    + core::mem::size_of::<Transport>()
     + 2 * QUEUE_SLOT_BYTES;
-
-/// A socket descriptor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Fd(pub(crate) SlabKey);
-
-impl fmt::Display for Fd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.index())
-    }
-}
 
 /// The transport endpoint behind a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,34 +56,115 @@ pub enum Transport {
     Udp(UdpHandle),
 }
 
-/// One open socket.
+/// One open socket, as a descriptor stands for it.
 #[derive(Debug)]
-pub struct SocketEntry {
+pub struct Socket {
     /// Its endpoint.
-    pub transport: Transport,
+    pub(crate) transport: Transport,
     /// O_NONBLOCK.
-    pub nonblocking: bool,
-    /// An AF_INET6 socket (it was bound, connected or sent to an IPv6
-    /// address, accepted from such a listener, or set IPV6_V6ONLY): the
-    /// addresses it reports are IPv6, IPv4 ones mapped (`family.rs`).
-    pub inet6: bool,
+    nonblocking: AtomicBool,
+    /// An AF_INET6 socket (`family.rs`).
+    inet6: AtomicBool,
     /// Where its callers sleep.
+    pub(crate) wait: Arc<Condvar>,
+    orphans: Arc<Orphans>,
+}
+
+impl Socket {
+    /// Whether it is non-blocking.
+    pub(crate) fn is_nonblocking(&self) -> bool {
+        self.nonblocking.load(Relaxed)
+    }
+
+    /// Makes it (non-)blocking.
+    pub(crate) fn set_nonblocking(&self, on: bool) {
+        self.nonblocking.store(on, Relaxed);
+    }
+
+    /// Whether it is an AF_INET6 socket.
+    pub(crate) fn is_inet6(&self) -> bool {
+        self.inet6.load(Relaxed)
+    }
+
+    /// Whether a thread sleeps on it now.
+    pub fn has_sleepers(&self) -> bool {
+        self.wait.has_waiters()
+    }
+
+    /// Makes it an AF_INET6 socket.
+    pub(crate) fn make_inet6(&self) {
+        self.inet6.store(true, Relaxed);
+    }
+}
+
+impl Descriptor for Socket {
+    fn kind(&self) -> &'static str {
+        "socket"
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.orphans.push(self.transport);
+    }
+}
+
+/// Transports whose sockets are gone, waiting for the stack lock. Room
+/// for every open socket is reserved when it opens, so a drop never
+/// allocates.
+#[derive(Debug, Default)]
+pub(crate) struct Orphans {
+    list: spin::Mutex<Vec<Transport>>,
+    pending: AtomicBool,
+}
+
+impl Orphans {
+    fn push(&self, transport: Transport) {
+        self.list.lock().push(transport);
+        self.pending.store(true, Relaxed);
+    }
+
+    /// Whether any waits (a hint: one atomic load on every lock).
+    pub(crate) fn pending(&self) -> bool {
+        self.pending.load(Relaxed)
+    }
+
+    /// Moves the waiting transports into `into`.
+    pub(crate) fn take(&self, into: &mut Vec<Transport>) {
+        let mut list = self.list.lock();
+        self.pending.store(false, Relaxed);
+        into.append(&mut list);
+    }
+
+    fn reserve(&self, sockets: usize) -> bool {
+        let mut list = self.list.lock();
+        let more = sockets.saturating_sub(list.len());
+        list.try_reserve(more).is_ok()
+    }
+}
+
+/// What the stack keeps of one open socket, by its transport endpoint.
+#[derive(Debug)]
+pub struct SocketRecord {
+    /// Where the socket's callers sleep.
     pub wait: Arc<Condvar>,
     /// The watch set that watches it, and for what.
     pub(crate) watched: Option<Watched>,
 }
 
-/// The table.
+/// The stack's side of the sockets.
 pub struct SocketTable {
-    slab: Slab<SocketEntry>,
     budget: Budget,
-    by_transport: BTreeMap<Transport, Fd>,
+    by_transport: BTreeMap<Transport, SocketRecord>,
+    pub(crate) orphans: Arc<Orphans>,
     /// Threads inside `poll` now; events wake them only when non-zero.
     pub pollers: u32,
     /// Reused for the events of one stack call.
     pub(crate) tcp_events: Vec<tcp::SocketHandle>,
     /// Reused for the events of one stack call.
     pub(crate) udp_events: Vec<UdpHandle>,
+    /// Reused to close orphans.
+    pub(crate) orphaned: Vec<Transport>,
     /// The DNS resolver's servers and cache.
     pub resolver: ResolverState,
     /// The watch sets.
@@ -91,89 +172,88 @@ pub struct SocketTable {
 }
 
 impl SocketTable {
-    /// An empty table charging its descriptors (and the resolver's
-    /// cache) to `budget`.
+    /// An empty table charging its sockets (and the resolver's cache) to
+    /// `budget`.
     pub fn new(budget: Budget) -> Self {
         Self {
-            slab: Slab::new(MAX_SOCKETS),
             resolver: ResolverState::new(budget.clone()),
             watches: WatchSets::new(budget.clone()),
             budget,
             by_transport: BTreeMap::new(),
+            orphans: Arc::default(),
             pollers: 0,
             tcp_events: Vec::new(),
             udp_events: Vec::new(),
+            orphaned: Vec::new(),
         }
     }
 
-    /// Adds a socket for `transport`; `None` when the table is full or
-    /// the memory is refused.
-    pub fn insert(&mut self, transport: Transport) -> Option<Fd> {
-        if !self.budget.charge(ENTRY_BYTES) {
-            return None;
+    /// A socket for `transport`, for a descriptor table to hold.
+    ///
+    /// # Errors
+    /// [`Errno::TooManySockets`], [`Errno::NoBuffers`].
+    pub(crate) fn open(&mut self, transport: Transport) -> Result<Arc<Socket>, Errno> {
+        if self.by_transport.len() >= MAX_SOCKETS {
+            return Err(Errno::TooManySockets);
         }
-        let entry = SocketEntry {
-            transport,
-            nonblocking: false,
-            inet6: false,
-            wait: Arc::new(Condvar::new()),
+        if !self.budget.charge(ENTRY_BYTES) {
+            return Err(Errno::NoBuffers);
+        }
+        if !self.orphans.reserve(self.by_transport.len() + 1) {
+            self.budget.release(ENTRY_BYTES);
+            return Err(Errno::NoBuffers);
+        }
+        let wait = Arc::new(Condvar::new());
+        let record = SocketRecord {
+            wait: wait.clone(),
             watched: None,
         };
-        let Some(key) = self.slab.insert(entry) else {
+        self.by_transport.insert(transport, record);
+        Ok(Arc::new(Socket {
+            transport,
+            nonblocking: AtomicBool::new(false),
+            inet6: AtomicBool::new(false),
+            wait,
+            orphans: self.orphans.clone(),
+        }))
+    }
+
+    /// Forgets the socket of `transport` (gone: its last drop queued it).
+    pub(crate) fn forget(&mut self, transport: Transport) {
+        if self.by_transport.remove(&transport).is_some() {
             self.budget.release(ENTRY_BYTES);
-            return None;
-        };
-        self.by_transport.insert(transport, Fd(key));
-        Some(Fd(key))
+        }
     }
 
-    /// The socket `fd`.
-    pub fn get(&self, fd: Fd) -> Option<&SocketEntry> {
-        self.slab.get(fd.0)
+    /// The record of a transport endpoint's socket.
+    pub fn find(&self, transport: Transport) -> Option<&SocketRecord> {
+        self.by_transport.get(&transport)
     }
 
-    /// The socket `fd`, writable.
-    pub fn get_mut(&mut self, fd: Fd) -> Option<&mut SocketEntry> {
-        self.slab.get_mut(fd.0)
+    /// The record of a transport endpoint's socket, writable.
+    pub(crate) fn find_mut(&mut self, transport: Transport) -> Option<&mut SocketRecord> {
+        self.by_transport.get_mut(&transport)
     }
 
-    /// Removes `fd`; returns what it was.
-    pub fn remove(&mut self, fd: Fd) -> Option<SocketEntry> {
-        let entry = self.slab.remove(fd.0)?;
-        self.by_transport.remove(&entry.transport);
-        self.budget.release(ENTRY_BYTES);
-        Some(entry)
+    /// The transport endpoints of every open socket, in order (`netstat`).
+    pub fn transports(&self) -> impl Iterator<Item = Transport> + '_ {
+        self.by_transport.keys().copied()
     }
 
-    /// The socket of a transport endpoint.
-    pub fn find(&self, transport: Transport) -> Option<&SocketEntry> {
-        self.find_fd(transport).and_then(|fd| self.get(fd))
-    }
-
-    /// The descriptor of a transport endpoint.
-    pub fn find_fd(&self, transport: Transport) -> Option<Fd> {
-        self.by_transport.get(&transport).copied()
-    }
-
-    /// Every open socket, in slot order (`netstat`).
-    pub fn iter(&self) -> impl Iterator<Item = (Fd, &SocketEntry)> {
-        self.slab.iter().map(|(key, entry)| (Fd(key), entry))
-    }
-
-    /// Open sockets.
+    /// Open sockets (those not yet closed by the stack).
     pub fn len(&self) -> usize {
-        self.slab.len()
+        self.by_transport.len()
     }
 
     /// Whether none is open.
     pub fn is_empty(&self) -> bool {
-        self.slab.is_empty()
+        self.by_transport.is_empty()
     }
 }
 
 impl Drop for SocketTable {
     fn drop(&mut self) {
-        self.budget.release(self.slab.len() * ENTRY_BYTES);
+        self.budget.release(self.by_transport.len() * ENTRY_BYTES);
     }
 }
 

@@ -6,8 +6,8 @@ use core::net::SocketAddr;
 use base::Context;
 use base::sync::MutexGuard;
 
-use super::table::{Fd, Transport};
-use super::{Errno, Shutdown, family, transport};
+use super::table::{Fd, Socket, Transport};
+use super::{Errno, Shutdown, family};
 use crate::net::Net;
 use crate::stack::Stack;
 
@@ -19,8 +19,9 @@ impl Net {
     /// [`Errno::NotSupported`] on datagram sockets,
     /// [`Errno::InvalidArgument`] when connected.
     pub fn listen(&self, context: &Context<'_>, fd: Fd, backlog: usize) -> Result<(), Errno> {
+        let socket = self.socket_of(context, fd)?;
+        let handle = tcp_handle(&socket)?;
         self.with_memory_retry(context, |stack| {
-            let handle = tcp_handle(stack, fd)?;
             Ok(stack.tcp.listen(handle, backlog.max(1))?)
         })
     }
@@ -32,27 +33,28 @@ impl Net {
     /// [`Errno::WouldBlock`], [`Errno::InvalidArgument`] (not
     /// listening), [`Errno::TooManySockets`].
     pub fn accept(&self, context: &Context<'_>, fd: Fd) -> Result<(Fd, SocketAddr), Errno> {
-        self.blocking(context, fd, |stack| {
-            let listener = tcp_handle(stack, fd)?;
-            let connection = stack.tcp.accept(listener)?;
+        let listener = self.socket_of(context, fd)?;
+        let handle = tcp_handle(&listener)?;
+        let (socket, peer) = self.blocking(context, fd, &listener, |stack| {
+            let connection = stack.tcp.accept(handle)?;
             let peer = stack.tcp.peer_address(connection)?;
-            let peer = family::outward(stack, fd, peer);
-            let inet6 = family::is_inet6(stack, fd);
-            match stack.sockets.insert(Transport::Tcp(connection)) {
-                Some(new) => {
-                    if inet6 {
-                        family::make_inet6(stack, new);
+            let peer = family::outward(&listener, peer);
+            match stack.sockets.open(Transport::Tcp(connection)) {
+                Ok(new) => {
+                    if listener.is_inet6() {
+                        new.make_inet6();
                     }
                     Ok((new, peer))
                 }
-                None => {
+                Err(_) => {
                     let now = stack.now_ns();
                     let Stack { ip, tcp, .. } = stack;
                     tcp.abort(now, connection, ip);
                     Err(Errno::TooManySockets)
                 }
             }
-        })
+        })?;
+        Ok((self.open_descriptor(context, socket)?, peer))
     }
 
     /// Sends the SYN and, for blocking sockets, waits for the outcome.
@@ -61,6 +63,7 @@ impl Net {
         context: &'a Context<'_>,
         mut stack: MutexGuard<'a, Stack>,
         fd: Fd,
+        socket: &Socket,
         handle: tcp::SocketHandle,
         address: SocketAddr,
     ) -> Result<(), Errno> {
@@ -78,12 +81,11 @@ impl Net {
         };
         self.finish(context, &mut stack);
         started?;
-        let nonblocking = stack.sockets.get(fd).is_some_and(|e| e.nonblocking);
         drop(stack);
-        if nonblocking {
+        if socket.is_nonblocking() {
             return Err(Errno::InProgress);
         }
-        self.blocking(context, fd, |stack| connect_outcome(stack, handle))
+        self.blocking(context, fd, socket, |stack| connect_outcome(stack, handle))
     }
 
     /// Ends reading, writing or both on `fd`. On a datagram socket
@@ -94,8 +96,9 @@ impl Net {
     /// # Errors
     /// [`Errno::NotConnected`], [`Errno::BadDescriptor`].
     pub fn shutdown(&self, context: &Context<'_>, fd: Fd, how: Shutdown) -> Result<(), Errno> {
+        let socket = self.socket_of(context, fd)?;
         self.with_stack(context, |stack| {
-            let handle = match transport(stack, fd)? {
+            let handle = match socket.transport {
                 Transport::Tcp(handle) => handle,
                 Transport::Udp(handle) => {
                     let read = matches!(how, Shutdown::Read | Shutdown::Both);
@@ -131,8 +134,8 @@ fn connect_outcome(stack: &mut Stack, handle: tcp::SocketHandle) -> Result<(), E
     }
 }
 
-fn tcp_handle(stack: &Stack, fd: Fd) -> Result<tcp::SocketHandle, Errno> {
-    match transport(stack, fd)? {
+fn tcp_handle(socket: &Socket) -> Result<tcp::SocketHandle, Errno> {
+    match socket.transport {
         Transport::Tcp(handle) => Ok(handle),
         Transport::Udp(_) => Err(Errno::NotSupported),
     }

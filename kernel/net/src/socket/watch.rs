@@ -9,8 +9,10 @@
 //! one that is ready is returned with its token and stays queued, so that
 //! the next wait looks again (level-triggered, like epoll's default); one
 //! that is not leaves the queue until its next event. Hang-ups and errors
-//! are always reported, as by `poll`. A descriptor is in one set at a
-//! time; closing it takes it out. `poll` scans every descriptor it is
+//! are always reported, as by `poll`. A socket is in one set at a time;
+//! the watch belongs to the socket, not the number (as epoll's to the open
+//! file), so closing its last descriptor takes it out, and a duplicate
+//! keeps it, reported under the number it was watched through. `poll` scans every descriptor it is
 //! given under the stack lock; a set with 10,000 idle connections costs a
 //! wait nothing for the idle ones.
 
@@ -23,8 +25,8 @@ use base::Context;
 use base::sync::Condvar;
 
 use super::Errno;
-use super::poll::{PollEvents, readiness};
-use super::table::{Fd, SocketTable};
+use super::poll::{PollEvents, transport_readiness};
+use super::table::{Fd, SocketTable, Transport};
 use crate::net::Net;
 use crate::stack::Stack;
 pub use sets::MAX_WATCH_SETS;
@@ -91,7 +93,14 @@ impl Net {
         events: PollEvents,
         token: u64,
     ) -> Result<(), Errno> {
-        let wake = self.with_stack(context, |stack| watch(stack, set, fd, events, token))?;
+        let socket = self.socket_of(context, fd)?;
+        let request = Watch {
+            set,
+            fd,
+            events,
+            token,
+        };
+        let wake = self.with_stack(context, |stack| watch(stack, request, socket.transport))?;
         if let Some(wait) = wake {
             wait.notify_all(context);
         }
@@ -103,11 +112,13 @@ impl Net {
     /// # Errors
     /// [`Errno::BadDescriptor`] for a closed descriptor.
     pub fn unwatch(&self, context: &Context<'_>, fd: Fd) -> Result<(), Errno> {
+        let socket = self.socket_of(context, fd)?;
         self.with_stack(context, |stack| {
-            let entry = stack.sockets.get_mut(fd).ok_or(Errno::BadDescriptor)?;
-            entry.watched = None;
-            Ok(())
-        })
+            if let Some(record) = stack.sockets.find_mut(socket.transport) {
+                record.watched = None;
+            }
+        });
+        Ok(())
     }
 
     /// Appends to `ready` up to `limit` descriptors of `set` that are
@@ -144,45 +155,66 @@ impl Net {
     }
 }
 
-fn watch(
-    stack: &mut Stack,
+/// One call's request to watch a descriptor.
+#[derive(Clone, Copy)]
+struct Watch {
     set: WatchSet,
     fd: Fd,
     events: PollEvents,
     token: u64,
+}
+
+fn watch(
+    stack: &mut Stack,
+    request: Watch,
+    transport: Transport,
 ) -> Result<Option<Arc<Condvar>>, Errno> {
+    let Watch {
+        set,
+        fd,
+        events,
+        token,
+    } = request;
     let sockets = &mut stack.sockets;
     if !sockets.watches.is_open(set.0) {
         return Err(Errno::BadDescriptor);
     }
-    let entry = sockets.get(fd).ok_or(Errno::BadDescriptor)?;
-    let watched = match entry.watched {
+    let record = sockets.find(transport).ok_or(Errno::BadDescriptor)?;
+    let watched = match record.watched {
         Some(old) if old.set == set.0 => Watched {
+            fd,
             events,
             token,
             ..old
         },
         Some(old) if sockets.watches.is_open(old.set) => return Err(Errno::InvalidArgument),
-        _ => Watched::new(set.0, events, token, sockets.watches.stamp()),
+        _ => Watched::new(set.0, fd, events, token, sockets.watches.stamp()),
     };
-    if let Some(entry) = sockets.get_mut(fd) {
-        entry.watched = Some(watched);
+    if let Some(record) = sockets.find_mut(transport) {
+        record.watched = Some(watched);
     }
-    Ok(queue(sockets, fd))
+    Ok(queue(sockets, transport))
 }
 
-/// Queues `fd` on the set that watches it, unless queued; the condition
-/// variable to notify when someone waits on that set.
-pub(crate) fn queue(sockets: &mut SocketTable, fd: Fd) -> Option<Arc<Condvar>> {
-    let watched = sockets.get(fd)?.watched?;
+/// Queues the socket of `transport` on the set that watches it, unless
+/// queued; the condition variable to notify when someone waits on that
+/// set.
+pub(crate) fn queue(sockets: &mut SocketTable, transport: Transport) -> Option<Arc<Condvar>> {
+    let watched = sockets.find(transport)?.watched?;
     if watched.queued {
         return None;
     }
-    let wake = sockets.watches.push(watched.set, fd, watched.stamp)?;
-    if let Some(watched) = sockets.get_mut(fd).and_then(|entry| entry.watched.as_mut()) {
+    let wake = sockets
+        .watches
+        .push(watched.set, transport, watched.stamp)?;
+    if let Some(watched) = watched_mut(sockets, transport) {
         watched.queued = true;
     }
     wake
+}
+
+fn watched_mut(sockets: &mut SocketTable, transport: Transport) -> Option<&mut Watched> {
+    sockets.find_mut(transport)?.watched.as_mut()
 }
 
 /// One look at every descriptor queued on `set` now: the ready ones go
@@ -200,29 +232,32 @@ fn collect(
         if found == limit {
             break;
         }
-        let Some((fd, stamp)) = stack.sockets.watches.pop(set.0) else {
+        let Some((transport, stamp)) = stack.sockets.watches.pop(set.0) else {
             break;
         };
-        let Some(watched) = stack.sockets.get(fd).and_then(|entry| entry.watched) else {
+        let Some(watched) = stack
+            .sockets
+            .find(transport)
+            .and_then(|record| record.watched)
+        else {
             continue;
         };
         if watched.set != set.0 || watched.stamp != stamp {
             continue;
         }
-        let events = readiness(stack, fd) & (watched.events | always());
+        let events = transport_readiness(stack, transport) & (watched.events | always());
         if events.is_empty() {
-            let entry = stack.sockets.get_mut(fd);
-            if let Some(watched) = entry.and_then(|entry| entry.watched.as_mut()) {
+            if let Some(watched) = watched_mut(&mut stack.sockets, transport) {
                 watched.queued = false;
             }
             continue;
         }
         ready.push(Ready {
             token: watched.token,
-            fd,
+            fd: watched.fd,
             events,
         });
-        stack.sockets.watches.push_again(set.0, fd, stamp);
+        stack.sockets.watches.push_again(set.0, transport, stamp);
         found += 1;
     }
     Ok(found)

@@ -69,7 +69,10 @@ pub fn kind_of(errno: Errno) -> io::ErrorKind {
         Errno::NoBuffers => K::OutOfMemory,
         Errno::Exists => K::AlreadyExists,
         Errno::NetworkUnreachable => K::NetworkUnreachable,
-        Errno::BadDescriptor | Errno::InvalidArgument | Errno::MessageTooLong => K::InvalidInput,
+        Errno::BadDescriptor
+        | Errno::NotSocket
+        | Errno::InvalidArgument
+        | Errno::MessageTooLong => K::InvalidInput,
         Errno::NotSupported
         | Errno::NoSuchOption
         | Errno::ProtocolNotSupported

@@ -65,6 +65,8 @@ pub enum Errno {
     NotImplemented,
     /// EEXIST: there is one already (a route).
     Exists,
+    /// ENOTSOCK: the descriptor is open but not a socket (a file).
+    NotSocket,
 }
 
 impl Errno {
@@ -98,6 +100,7 @@ impl Errno {
             Self::NotFound => 2,
             Self::NotImplemented => 78,
             Self::Exists => 17,
+            Self::NotSocket => 38,
         }
     }
 }

@@ -1,6 +1,7 @@
-//! The watch sets' state: per set, the queue of descriptors that had
-//! events and the condition variable its waiters sleep on; per watched
-//! descriptor, what it is watched for ([`Watched`], in its table entry).
+//! The watch sets' state: per set, the queue of sockets that had events
+//! (by transport endpoint) and the condition variable its waiters sleep
+//! on; per watched socket, what it is watched for ([`Watched`], in the
+//! stack's record of it).
 //!
 //! A queue entry carries the stamp of the watch that queued it, so an
 //! entry left behind by an earlier watch of the same descriptor (watched,
@@ -16,7 +17,7 @@ use base::sync::Condvar;
 
 use super::super::Errno;
 use super::super::poll::PollEvents;
-use super::super::table::Fd;
+use super::super::table::{Fd, Transport};
 use crate::memory::Budget;
 use crate::slab::{Slab, SlabKey};
 
@@ -29,12 +30,14 @@ const SET_BYTES: usize =
     size_of::<Option<SetState>>() + 8 + size_of::<Condvar>() + 16 + 8 * QUEUE_SLOT_BYTES;
 
 /// One queue entry.
-pub const QUEUE_SLOT_BYTES: usize = size_of::<(Fd, u32)>();
+pub const QUEUE_SLOT_BYTES: usize = size_of::<(Transport, u32)>();
 
 /// What a watched descriptor is watched for.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Watched {
     pub(crate) set: SlabKey,
+    /// The descriptor it was watched through, as waits report it.
+    pub(crate) fd: Fd,
     pub(crate) events: PollEvents,
     pub(crate) token: u64,
     /// Tells this watch's queue entries from those of an earlier one.
@@ -44,9 +47,10 @@ pub(crate) struct Watched {
 }
 
 impl Watched {
-    pub(crate) fn new(set: SlabKey, events: PollEvents, token: u64, stamp: u32) -> Self {
+    pub(crate) fn new(set: SlabKey, fd: Fd, events: PollEvents, token: u64, stamp: u32) -> Self {
         Self {
             set,
+            fd,
             events,
             token,
             stamp,
@@ -56,7 +60,7 @@ impl Watched {
 }
 
 struct SetState {
-    queue: VecDeque<(Fd, u32)>,
+    queue: VecDeque<(Transport, u32)>,
     wait: Arc<Condvar>,
     /// Threads waiting on it now: events notify only when some are.
     sleepers: u32,
@@ -112,27 +116,27 @@ impl WatchSets {
         self.next_stamp
     }
 
-    /// Queues `fd` on `set` (`None`: no such set); the condition variable
-    /// to notify when a thread waits on it.
+    /// Queues the socket of `transport` on `set` (`None`: no such set);
+    /// the condition variable to notify when a thread waits on it.
     pub(crate) fn push(
         &mut self,
         set: SlabKey,
-        fd: Fd,
+        transport: Transport,
         stamp: u32,
     ) -> Option<Option<Arc<Condvar>>> {
         let state = self.sets.get_mut(set)?;
-        state.queue.push_back((fd, stamp));
+        state.queue.push_back((transport, stamp));
         Some((state.sleepers > 0).then(|| state.wait.clone()))
     }
 
     /// Puts a ready descriptor back at the end of the queue.
-    pub(crate) fn push_again(&mut self, set: SlabKey, fd: Fd, stamp: u32) {
+    pub(crate) fn push_again(&mut self, set: SlabKey, transport: Transport, stamp: u32) {
         if let Some(state) = self.sets.get_mut(set) {
-            state.queue.push_back((fd, stamp));
+            state.queue.push_back((transport, stamp));
         }
     }
 
-    pub(crate) fn pop(&mut self, set: SlabKey) -> Option<(Fd, u32)> {
+    pub(crate) fn pop(&mut self, set: SlabKey) -> Option<(Transport, u32)> {
         self.sets.get_mut(set)?.queue.pop_front()
     }
 
