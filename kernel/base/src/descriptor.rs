@@ -57,7 +57,7 @@ pub enum DescriptorError {
     /// The descriptor stands for another kind of object (a socket call on
     /// a file: ENOTSOCK, a file call on a socket).
     WrongKind,
-    /// The process holds [`MAX_DESCRIPTORS`] already (EMFILE).
+    /// The process holds as many as its limit allows already (EMFILE).
     TooMany,
     /// The memory for the entry was refused (ENOMEM).
     OutOfMemory,
@@ -88,6 +88,8 @@ pub struct DescriptorTable {
     /// when a slot is added, so a close never allocates.
     free: BinaryHeap<Reverse<u32>>,
     open: usize,
+    /// Its own bound (RLIMIT_NOFILE), at most [`MAX_DESCRIPTORS`].
+    limit: usize,
     account: Account,
 }
 
@@ -98,6 +100,7 @@ impl DescriptorTable {
             entries: Vec::new(),
             free: BinaryHeap::new(),
             open: 0,
+            limit: MAX_DESCRIPTORS,
             account,
         }
     }
@@ -107,7 +110,7 @@ impl DescriptorTable {
     /// # Errors
     /// [`DescriptorError::TooMany`], [`DescriptorError::OutOfMemory`].
     pub fn insert(&mut self, object: Arc<dyn Descriptor>) -> Result<Fd, DescriptorError> {
-        if self.open >= MAX_DESCRIPTORS {
+        if self.open >= self.limit {
             return Err(DescriptorError::TooMany);
         }
         self.account
@@ -191,6 +194,20 @@ impl DescriptorTable {
         self.account.release(self.open * ENTRY_BYTES);
         self.open = 0;
         objects
+    }
+
+    /// Bounds the table to `limit` open descriptors (at most
+    /// [`MAX_DESCRIPTORS`]); those open stay open.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.min(MAX_DESCRIPTORS);
+    }
+
+    /// The numbers open now, lowest first.
+    pub fn numbers(&self) -> Vec<Fd> {
+        let open = self.entries.iter().zip(0u32..);
+        open.filter(|(entry, _)| entry.is_some())
+            .map(|(_, number)| Fd(number))
+            .collect()
     }
 
     /// Open descriptors.

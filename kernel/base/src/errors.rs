@@ -86,3 +86,23 @@ impl fmt::Display for BindError {
 }
 
 impl core::error::Error for BindError {}
+
+/// Why a thread could not be started in a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnError {
+    /// The host refused the thread.
+    Thread(ThreadError),
+    /// The process belongs to another kernel.
+    ForeignProcess,
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Thread(error) => write!(f, "no thread: {error}"),
+            Self::ForeignProcess => f.write_str("the process belongs to another kernel"),
+        }
+    }
+}
+
+impl core::error::Error for SpawnError {}

@@ -57,7 +57,7 @@ pub mod thread;
 mod worker;
 
 pub use context::{Context, ThreadBinding};
-pub use errors::{BindError, BootError};
+pub use errors::{BindError, BootError, SpawnError};
 pub use kernel::{BootConfig, Kernel, KernelId, ShutdownHook};
 pub use lwp::LwpId;
 pub use process::{Process, ProcessId};

@@ -14,6 +14,7 @@
 //! ones removed are dropped after the lock is released.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
@@ -119,6 +120,17 @@ impl Process {
     pub fn close_all(&self) {
         let objects = self.descriptors.lock().take_all();
         drop(objects);
+    }
+
+    /// Bounds the process to `limit` open descriptors (RLIMIT_NOFILE, at
+    /// most [`crate::descriptor::MAX_DESCRIPTORS`]).
+    pub fn limit_descriptors(&self, limit: usize) {
+        self.descriptors.lock().set_limit(limit);
+    }
+
+    /// The numbers open now, lowest first.
+    pub fn open_numbers(&self) -> Vec<Fd> {
+        self.descriptors.lock().numbers()
     }
 
     /// Open descriptors.

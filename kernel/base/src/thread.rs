@@ -14,9 +14,11 @@ use alloc::sync::Arc;
 use hypercall::{ThreadError, ThreadId, ThreadSpec};
 
 use crate::context::{Context, ThreadBinding};
+use crate::errors::SpawnError;
 use crate::kernel::Kernel;
 use crate::lwp::{Lwp, LwpId};
 use crate::memory::Account;
+use crate::process::Process;
 
 /// Default stack for kernel threads: enough for protocol processing.
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
@@ -86,7 +88,8 @@ impl Kernel {
             stack_size: DEFAULT_STACK_SIZE,
             joinable: true,
         };
-        let (thread, lwp) = self.spawn_thread(spec, Box::new(body))?;
+        let (thread, lwp) =
+            self.spawn_thread(spec, self.kernel_process().clone(), Box::new(body))?;
         Ok(JoinHandle { thread, lwp })
     }
 
@@ -106,7 +109,8 @@ impl Kernel {
             stack_size,
             joinable: true,
         };
-        let (thread, lwp) = self.spawn_thread(spec, Box::new(body))?;
+        let (thread, lwp) =
+            self.spawn_thread(spec, self.kernel_process().clone(), Box::new(body))?;
         Ok(JoinHandle { thread, lwp })
     }
 
@@ -124,12 +128,41 @@ impl Kernel {
             stack_size: DEFAULT_STACK_SIZE,
             joinable: false,
         };
-        self.spawn_thread(spec, Box::new(body)).map(|(_, lwp)| lwp)
+        let process = self.kernel_process().clone();
+        self.spawn_thread(spec, process, Box::new(body))
+            .map(|(_, lwp)| lwp)
+    }
+
+    /// [`Kernel::spawn_detached`] with the thread's lwp in `process`, so
+    /// that it works on that process's descriptors (a remote client's
+    /// server threads).
+    ///
+    /// # Errors
+    /// [`SpawnError::Thread`] as [`Kernel::spawn`];
+    /// [`SpawnError::ForeignProcess`] for a process of another kernel.
+    pub fn spawn_detached_in(
+        self: &Arc<Self>,
+        process: &Arc<Process>,
+        name: &str,
+        body: impl FnOnce(&Context<'_>) + Send + 'static,
+    ) -> Result<LwpId, SpawnError> {
+        if process.kernel_id() != self.id() {
+            return Err(SpawnError::ForeignProcess);
+        }
+        let spec = ThreadSpec {
+            name,
+            stack_size: DEFAULT_STACK_SIZE,
+            joinable: false,
+        };
+        self.spawn_thread(spec, process.clone(), Box::new(body))
+            .map(|(_, lwp)| lwp)
+            .map_err(SpawnError::Thread)
     }
 
     fn spawn_thread(
         self: &Arc<Self>,
         spec: ThreadSpec<'_>,
+        process: Arc<Process>,
         body: KernelThreadBody,
     ) -> Result<(ThreadId, LwpId), ThreadError> {
         let account = self.memory().account("threads");
@@ -138,7 +171,6 @@ impl Kernel {
             .charge(bytes)
             .map_err(|_| ThreadError::OutOfMemory)?;
         let charge = ThreadCharge(account, bytes);
-        let process = self.kernel_process().clone();
         let lwp = Lwp::create(self.hypercalls(), process).map_err(|_| ThreadError::OutOfMemory)?;
         let lwp = Arc::new(lwp);
         let lwp_id = lwp.id();

@@ -1,9 +1,9 @@
 //! The kernel's side of the call table: [`Caller`] implements the
 //! protocol's `Handler` on the net faction, for one client.
 //!
-//! Descriptors are translated through the client's table on the way in;
-//! sockets a call opens are numbered in it on the way out, or closed at
-//! once when the client has gone meanwhile. Bulk data is bounded by
+//! Every call runs on an lwp of the client's own process, so the wire's
+//! descriptor numbers are the kernel's numbers in that process's table:
+//! nothing to translate, and another client's sockets are out of reach. Bulk data is bounded by
 //! [`MAX_DATA`] per call. The socket calls' bodies are in
 //! [`crate::sockets`], the interface, route and stack calls' in
 //! [`crate::admin`].
@@ -42,39 +42,35 @@ impl<'a> Caller<'a> {
     }
 
     /// The socket behind the client's `descriptor`.
-    pub fn fd(&self, descriptor: Descriptor) -> Result<Fd, Errno> {
-        let descriptors = self.session.descriptors.lock(self.context);
-        descriptors.get(descriptor).map_err(convert::errno)
+    /// The kernel's number for `descriptor`: the same, in the client's
+    /// process (the thread making the call is one of its lwps).
+    pub fn fd(descriptor: Descriptor) -> Fd {
+        Fd(descriptor.0)
     }
 
-    /// Fails unless the client may open one more socket.
+    /// Refuses to open more once the client is going (its process's own
+    /// limit bounds how many it holds).
     pub fn check_room(&self) -> Result<(), Errno> {
-        let descriptors = self.session.descriptors.lock(self.context);
-        descriptors.check_room().map_err(convert::errno)
+        if self.session.is_closing(self.context) {
+            return Err(Errno::TooManySockets);
+        }
+        Ok(())
     }
 
-    /// Numbers a socket the call opened; closes it if the client cannot
-    /// take it (gone, or full).
-    pub fn adopt(&self, fd: Fd) -> Result<Descriptor, Errno> {
-        let inserted = self.session.descriptors.lock(self.context).insert(fd);
-        inserted.map_err(|fd| {
-            let _ = self.net().close(self.context, fd);
-            Errno::TooManySockets
-        })
-    }
-
-    /// Runs a kernel call on the socket of `descriptor`.
     pub fn on<T>(
         &self,
         descriptor: Descriptor,
         call: impl FnOnce(&Net, &Context<'_>, Fd) -> Result<T, net::Errno>,
     ) -> Result<T, Errno> {
-        let fd = self.fd(descriptor)?;
-        call(self.net(), self.context, fd).map_err(convert::errno)
+        call(self.net(), self.context, Self::fd(descriptor)).map_err(convert::errno)
     }
 }
 
-/// A requested length, bounded by [`MAX_DATA`].
+/// The wire's number for the kernel's.
+pub fn descriptor(fd: Fd) -> Descriptor {
+    Descriptor(fd.0)
+}
+
 pub fn bounded(length: u32) -> usize {
     (length as usize).min(MAX_DATA)
 }
@@ -95,7 +91,7 @@ impl Handler for Caller<'_> {
         self.check_room()?;
         let kind = convert::socket_type(call.kind);
         let fd = self.net().socket(self.context, kind);
-        self.adopt(fd.map_err(convert::errno)?)
+        fd.map(descriptor).map_err(convert::errno)
     }
     fn bind(&self, call: call::Bind) -> Result<(), Errno> {
         self.on(call.fd, |net, context, fd| {
@@ -131,9 +127,8 @@ impl Handler for Caller<'_> {
         self.on(call.fd, |net, context, fd| net.shutdown(context, fd, how))
     }
     fn close(&self, call: call::Close) -> Result<(), Errno> {
-        let fd = self.session.descriptors.lock(self.context).remove(call.fd);
-        let fd = fd.map_err(convert::errno)?;
-        self.net().close(self.context, fd).map_err(convert::errno)
+        let closed = self.net().close(self.context, Self::fd(call.fd));
+        closed.map_err(convert::errno)
     }
     fn set_option(&self, call: call::SetOption) -> Result<(), Errno> {
         let option = convert::option(call.option);

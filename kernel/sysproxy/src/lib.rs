@@ -7,8 +7,9 @@
 //! the one call table of `kernel-sysproxy-proto`: sockets, interfaces,
 //! routes, neighbours, statistics. Each client is served by a kernel
 //! thread of its own, with workers for its blocking calls, so a client
-//! waiting in `accept` holds up nobody; each has its own descriptors
-//! and limits, and when it goes, for whatever reason, every socket it
+//! waiting in `accept` holds up nobody; each is a process context of its
+//! own (the seeds' lwproc: its descriptor table, bounded by its limits),
+//! and when it goes, for whatever reason, every socket it
 //! opened is closed and every byte it was charged is given back.
 //!
 //! | module | what |
@@ -17,7 +18,6 @@
 //! | `server` | the accept loop, the clients' registry, shutdown |
 //! | `session` | one client: handshake, frames, its end |
 //! | `workers` | a client's threads for blocking calls, and its limits |
-//! | [`descriptors`] | a client's descriptor numbers |
 //! | `handler`, `sockets`, `admin` | the call table on the net faction |
 //! | `convert` | kernel types to the wire's |
 //!
@@ -34,7 +34,6 @@ extern crate alloc;
 
 mod admin;
 mod convert;
-pub mod descriptors;
 mod handler;
 mod server;
 mod session;

@@ -24,7 +24,6 @@ use sysproxy_proto::frame;
 use sysproxy_proto::handshake::{Greeting, HandshakeRefusal};
 
 use crate::Limits;
-use crate::descriptors::Descriptors;
 use crate::session::{SESSION_BYTES, Session};
 use crate::transport::{Connection, Listener};
 use crate::workers::Work;
@@ -177,10 +176,13 @@ fn admit(
     shared.live.fetch_add(1, Relaxed);
     shared.served.fetch_add(1, Relaxed);
     shared.connections.lock().insert(number, connection.clone());
+    let kernel = context.kernel().arc();
+    let process = kernel.new_process();
+    process.limit_descriptors(shared.limits.max_descriptors);
     let session = Arc::new(Session {
         connection,
         net: net.clone(),
-        descriptors: Mutex::new(Descriptors::new(shared.limits.max_descriptors)),
+        process: process.clone(),
         work: Mutex::new(Work::default()),
         work_changed: Condvar::new(),
         limits: shared.limits,
@@ -190,13 +192,10 @@ fn admit(
     });
     let server = shared.clone();
     let name = format!("sysproxy{number}");
-    let started = context
-        .kernel()
-        .arc()
-        .spawn_detached(&name, move |context| {
-            crate::session::serve(context, &server, session);
-            leave(&server, number);
-        });
+    let started = kernel.spawn_detached_in(&process, &name, move |context| {
+        crate::session::serve(context, &server, session);
+        leave(&server, number);
+    });
     if started.is_err() {
         warn!("no thread for client {number}");
         if let Some(connection) = shared.connections.lock().get(&number) {

@@ -9,8 +9,10 @@
 //! limit gets a refusal and the end of the connection, since the stream is
 //! then out of step.
 //!
-//! When the stream ends (the client hung up, a read failed, the server is
-//! shutting down) the reader closes every socket of the client, which
+//! The reader and the workers are lwps of the client's own process
+//! context (the seeds' lwproc), made when it connects. When the stream
+//! ends (the client hung up, a read failed, the server is shutting down)
+//! the reader closes every descriptor of that process, which
 //! wakes its calls blocked in the kernel (they fail with a bad
 //! descriptor), closes the stream, which fails their replies, waits for
 //! the workers to end and gives back every byte it charged.
@@ -18,16 +20,15 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use base::Context;
 use base::memory::Account;
 use base::sync::{Condvar, Mutex};
+use base::{Context, Process};
 use log::debug;
 use net::Net;
 use sysproxy_proto::frame::{self, FrameError, RequestHeader};
 use sysproxy_proto::handshake::{self, Greeting, HandshakeRefusal};
 use sysproxy_proto::{FrameReader, Mode, Refusal};
 
-use crate::descriptors::Descriptors;
 use crate::handler::Caller;
 use crate::transport::Connection;
 use crate::workers::{Job, Work};
@@ -43,8 +44,9 @@ pub struct Session {
     pub connection: Arc<dyn Connection>,
     /// The net faction whose calls it makes.
     pub net: Arc<Net>,
-    /// Its descriptors.
-    pub descriptors: Mutex<Descriptors>,
+    /// Its process context: the reader and the workers are its lwps, so
+    /// its descriptors are the client's own.
+    pub process: Arc<Process>,
     /// Its queued and running blocking calls.
     pub work: Mutex<Work>,
     /// Workers wait here for jobs; the reader for the workers' end.
@@ -180,11 +182,14 @@ fn request(context: &Context<'_>, session: &Arc<Session>, body: Vec<u8>) {
 fn finish(context: &Context<'_>, session: &Session) {
     session.work.lock(context).closing = true;
     session.work_changed.notify_all(context);
-    let sockets = session.descriptors.lock(context).close_all();
-    for fd in sockets {
+    for fd in session.process.open_numbers() {
         let _ = session.net.close(context, fd);
     }
     session.connection.close();
     crate::workers::wait_for_all(context, session);
+    // Whatever a call opened while the client was going.
+    for fd in session.process.open_numbers() {
+        let _ = session.net.close(context, fd);
+    }
     debug!("client {} gone", session.number);
 }

@@ -17,7 +17,7 @@ use sysproxy_proto::calls::call;
 use sysproxy_proto::types::{Bytes, Descriptor, poll};
 
 use crate::convert;
-use crate::handler::{Caller, bounded, check_data};
+use crate::handler::{Caller, bounded, check_data, descriptor};
 
 /// The longest a poll on no descriptors sleeps before it looks whether
 /// its client is still there.
@@ -37,9 +37,8 @@ const EVENTS: [(u8, PollEvents); 5] = [
 
 pub fn accept(caller: &Caller<'_>, call: call::Accept) -> Result<(Descriptor, SocketAddr), Errno> {
     caller.check_room()?;
-    let accepted = caller.on(call.fd, |net, context, fd| net.accept(context, fd))?;
-    let (fd, peer) = accepted;
-    Ok((caller.adopt(fd)?, peer))
+    let (fd, peer) = caller.on(call.fd, |net, context, fd| net.accept(context, fd))?;
+    Ok((descriptor(fd), peer))
 }
 
 pub fn send(caller: &Caller<'_>, call: call::Send) -> Result<u32, Errno> {
@@ -104,35 +103,22 @@ pub fn poll(caller: &Caller<'_>, call: call::Poll) -> Result<Vec<u8>, Errno> {
         return Err(Errno::InvalidArgument);
     }
     let timeout_ns = call.timeout_ms.map(|ms| ms.saturating_mul(1_000_000));
-    let mut known = Vec::with_capacity(call.entries.len());
-    let mut results = vec![poll::INVALID; call.entries.len()];
-    for (index, entry) in call.entries.iter().enumerate() {
-        if let Ok(fd) = caller.fd(entry.fd) {
-            known.push((index, PollFd::new(fd, kernel_events(entry.events))));
-        }
+    if call.entries.is_empty() {
+        sleep_while_present(caller, timeout_ns)?;
+        return Ok(Vec::new());
     }
-    if known.is_empty() {
-        if call.entries.is_empty() {
-            sleep_while_present(caller, timeout_ns)?;
-        }
-        return Ok(results);
-    }
-    // A descriptor the client does not have is ready (invalid) at once.
-    let timeout_ns = if known.len() < call.entries.len() {
-        Some(0)
-    } else {
-        timeout_ns
-    };
-    let mut fds: Vec<PollFd> = known.iter().map(|(_, fd)| *fd).collect();
+    // A number the client has not open is ready (invalid) at once.
+    let mut fds: Vec<PollFd> = call
+        .entries
+        .iter()
+        .map(|entry| PollFd::new(Caller::fd(entry.fd), kernel_events(entry.events)))
+        .collect();
     let context = caller.context;
     caller
         .net()
         .poll(context, &mut fds, timeout_ns)
         .map_err(convert::errno)?;
-    for ((index, _), fd) in known.iter().zip(&fds) {
-        results[*index] = wire_events(fd.returned);
-    }
-    Ok(results)
+    Ok(fds.iter().map(|fd| wire_events(fd.returned)).collect())
 }
 
 /// poll(NULL, 0, timeout): sleeps `timeout_ns`, or less if the client

@@ -86,10 +86,10 @@ pub fn submit(context: &Context<'_>, session: &Arc<Session>, job: Job) -> Result
 fn start_worker(context: &Context<'_>, session: &Arc<Session>) {
     let worker = session.clone();
     let name = format!("sysproxy{}w", session.number);
-    let started = context
-        .kernel()
-        .arc()
-        .spawn_detached(&name, move |context| run(context, &worker));
+    let kernel = context.kernel().arc();
+    let started = kernel.spawn_detached_in(&session.process, &name, move |context| {
+        run(context, &worker);
+    });
     if let Err(error) = started {
         warn!("client {}: no worker ({error:?})", session.number);
         let mut work = session.work.lock(context);
