@@ -28,12 +28,13 @@ use summary::Summary;
 
 /// Workspace members that only build for the host (std): left out of the
 /// bare-metal clippy run, which covers every other crate.
-const HOST_ONLY_PACKAGES: [&str; 5] = [
+const HOST_ONLY_PACKAGES: [&str; 6] = [
     "xtask",
     "qemu-tests",
     "hypercall-posix",
     "fuzz",
     "anykernel-client",
+    "anykernel-hijack",
 ];
 
 /// What the root-only tests run besides `ip`: Linux's tools as peers.

@@ -1,0 +1,170 @@
+//! Unmodified Linux programs (curl, nc) on a hosted kernel's stack, over
+//! its lo0: the peer is a socket the test opens in the same kernel with
+//! the client library, so what the program reaches exists only there.
+//! No root needed.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+
+use anykernel_client::{TcpListener, TcpStream, UdpSocket};
+use common::{Served, finish, hash, hijacked, pattern, require};
+
+/// Reads a request head from `stream` (up to the blank line).
+fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let count = stream.read(&mut byte).expect("a request");
+        assert_eq!(count, 1, "the request ended early: {head:?}");
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+#[test]
+fn curl_fetches_a_page_served_in_the_kernel_over_a_connection_the_kernel_made() {
+    require("curl", "curl");
+    let served = Served::boot("curl", "", &[]);
+    let client = served.client();
+    let listener = TcpListener::bind(&client, "127.0.0.1:8080").expect("listens");
+    let opened = served.counter("tcp active_opens");
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("curl connects");
+        let head = read_head(&mut stream);
+        let body = "served by the anykernel\n";
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(response.as_bytes()).expect("answers");
+        head
+    });
+    let mut curl = hijacked(&served, "curl");
+    curl.args(["-sS", "--max-time", "20", "http://127.0.0.1:8080/page"])
+        .env("ANYKERNEL_HIJACK_TRACE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = finish(curl.spawn().expect("curl starts"), 30, "curl");
+    let trace = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "curl failed:\n{trace}");
+    assert_eq!(output.stdout, b"served by the anykernel\n");
+    let head = server.join().expect("the server ends");
+    assert!(head.starts_with("GET /page HTTP/1.1\r\n"), "{head}");
+    assert_eq!(served.counter("tcp active_opens"), opened + 1);
+    for call in [
+        "socket(-1)",
+        "connect(",
+        "poll(-1)",
+        "getsockopt(",
+        "sendto(",
+        "recvfrom(",
+    ] {
+        assert!(
+            trace.contains(&format!("anykernel-hijack: {call}")),
+            "no {call} in:\n{trace}"
+        );
+    }
+}
+
+/// Bytes nc moves each way here (the 64 MiB run is the root test's).
+const TRANSFER: usize = 1 << 20;
+
+/// Connects to `port` on the kernel's lo0 once something listens there.
+fn connect_when_listening(client: &anykernel_client::Client, port: u16) -> TcpStream {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match TcpStream::connect(client, ("127.0.0.1", port)) {
+            Ok(stream) => return stream,
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "nothing listened on {port}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(error) => panic!("connecting to {port}: {error}"),
+        }
+    }
+}
+
+#[test]
+fn nc_moves_a_stream_both_ways_intact() {
+    require("nc", "netcat-openbsd");
+    let served = Served::boot("nc", "", &[]);
+    let client = served.client();
+    let data = pattern(1, TRANSFER);
+    let file = std::env::temp_dir().join(format!("anykernel-hijack-{}.in", std::process::id()));
+    std::fs::write(&file, &data).expect("the input file");
+    // nc connects out and sends; the kernel side reads to the end.
+    let listener = TcpListener::bind(&client, "127.0.0.1:7001").expect("listens");
+    let reader = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("nc connects");
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).expect("reads to the end");
+        received
+    });
+    let mut nc = hijacked(&served, "nc");
+    nc.args(["-N", "127.0.0.1", "7001"])
+        .stdin(std::fs::File::open(&file).expect("the input"))
+        .stderr(Stdio::piped());
+    let output = finish(nc.spawn().expect("nc starts"), 60, "nc sending");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let received = reader.join().expect("the reader ends");
+    assert_eq!((received.len(), hash(&received)), (TRANSFER, hash(&data)));
+    // nc listens and receives; the kernel side connects and sends.
+    let mut nc = hijacked(&served, "nc");
+    nc.args(["-l", "127.0.0.1", "7002"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let receiver = nc.spawn().expect("nc starts");
+    let writer = std::thread::spawn(move || {
+        let mut stream = connect_when_listening(&client, 7002);
+        stream.write_all(&data).expect("sends");
+        stream.shutdown(std::net::Shutdown::Write).expect("ends");
+        data
+    });
+    let output = finish(receiver, 60, "nc receiving");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let data = writer.join().expect("the writer ends");
+    assert_eq!(
+        (output.stdout.len(), hash(&output.stdout)),
+        (TRANSFER, hash(&data))
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn nc_sends_a_datagram_to_a_udp_socket_in_the_kernel() {
+    require("nc", "netcat-openbsd");
+    let served = Served::boot("udp", "", &[]);
+    let client = served.client();
+    let socket = UdpSocket::bind(&client, "127.0.0.1:7003").expect("binds");
+    let mut nc = hijacked(&served, "nc");
+    nc.args(["-u", "-q", "0", "127.0.0.1", "7003"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = nc.spawn().expect("nc starts");
+    let mut input = child.stdin.take().expect("piped");
+    input.write_all(b"hello over udp\n").expect("nc reads");
+    drop(input);
+    let output = finish(child, 30, "nc -u");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut buffer = [0u8; 64];
+    let (count, from) = socket.recv_from(&mut buffer).expect("a datagram");
+    assert_eq!(&buffer[..count], b"hello over udp\n");
+    assert!(from.ip().is_loopback(), "{from}");
+}
