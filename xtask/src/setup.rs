@@ -23,7 +23,8 @@ pub enum Need {
     /// gdb.
     Gdb,
     /// The Linux peers of the network tests: ip, ping, curl, dnsmasq,
-    /// openssl (the TLS server embedded-tls talks to).
+    /// openssl (the TLS server embedded-tls talks to), nc (OpenBSD's) and
+    /// python3 (its web server), which also run hijacked.
     NetTools,
     /// The kv appliance's real clients: memccapable (the protocol
     /// conformance suite) and memcslap (load), from libmemcached-tools.
@@ -41,7 +42,7 @@ pub enum Need {
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 24] = [
+const HOST_TOOLS: [HostTool; 26] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -76,6 +77,8 @@ const HOST_TOOLS: [HostTool; 24] = [
     (Need::NetTools, "dnsmasq", "dnsmasq", "dnsmasq-base"),
     (Need::NetTools, "openssl", "openssl", "openssl"),
     (Need::NetTools, "radvd", "radvd", "radvd"),
+    (Need::NetTools, "nc", "nc.openbsd", "netcat-openbsd"),
+    (Need::NetTools, "python3", "python3", "python3"),
     (
         Need::KvClients,
         "memccapable",
@@ -103,11 +106,15 @@ pub fn ensure(needs: &[Need]) -> Result<(), String> {
     for need in needs {
         match need {
             Need::Target => ensure_target()?,
-            // Only the root-only tests need these peers; their stage fails
-            // with the reason when they are missing.
+            // Only the root-only tests and anykernel-hijack's (curl and nc
+            // hijacked) need these peers; they fail with the reason when
+            // they are missing.
             Need::NetTools => {
                 if let Err(error) = ensure_host_tools(Need::NetTools) {
-                    eprintln!("setup: {error}; the root-only tests will fail without them");
+                    eprintln!(
+                        "setup: {error}; the root-only tests and anykernel-hijack's \
+                         will fail without them"
+                    );
                 }
             }
             tools => ensure_host_tools(*tools)?,

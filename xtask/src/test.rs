@@ -38,7 +38,9 @@ const HOST_ONLY_PACKAGES: [&str; 6] = [
 ];
 
 /// What the root-only tests run besides `ip`: Linux's tools as peers.
-const ROOT_TEST_TOOLS: [&str; 5] = ["ping", "curl", "dnsmasq", "openssl", "radvd"];
+const ROOT_TEST_TOOLS: [&str; 7] = [
+    "ping", "curl", "dnsmasq", "openssl", "radvd", "nc", "python3",
+];
 
 /// The `test` verb.
 pub fn test_verb(quick: bool) -> Result<(), String> {

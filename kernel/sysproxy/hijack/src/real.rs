@@ -130,8 +130,34 @@ real_functions! {
 /// As fcntl(2) requires of `argument` for `command`.
 pub unsafe fn fcntl(fd: c_int, command: c_int, argument: c_ulong) -> c_int {
     static SLOT: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
-    let address = lookup(&SLOT, c"fcntl");
-    // SAFETY: dlsym found the C library's fcntl, variadic after `cmd`.
+    // SAFETY: the caller's arguments.
+    unsafe { variadic_fcntl(&SLOT, c"fcntl", fd, command, argument) }
+}
+
+/// The C library's `fcntl64` (glibc 2.28 and later), as [`fcntl`].
+///
+/// # Safety
+/// As [`fcntl`].
+pub unsafe fn fcntl64(fd: c_int, command: c_int, argument: c_ulong) -> c_int {
+    static SLOT: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
+    // SAFETY: the caller's arguments.
+    unsafe { variadic_fcntl(&SLOT, c"fcntl64", fd, command, argument) }
+}
+
+/// Calls the fcntl-like function `name` (cached in `slot`).
+///
+/// # Safety
+/// As [`fcntl`].
+unsafe fn variadic_fcntl(
+    slot: &AtomicPtr<c_void>,
+    name: &CStr,
+    fd: c_int,
+    command: c_int,
+    argument: c_ulong,
+) -> c_int {
+    let address = lookup(slot, name);
+    // SAFETY: dlsym found the C library's fcntl or fcntl64, variadic
+    // after `cmd`.
     let function = unsafe {
         core::mem::transmute::<*mut c_void, unsafe extern "C" fn(c_int, c_int, ...) -> c_int>(
             address,

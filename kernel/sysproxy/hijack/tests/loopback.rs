@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::process::Stdio;
 
 use anykernel_client::{TcpListener, TcpStream, UdpSocket};
-use common::{Served, finish, hash, hijacked, pattern, require};
+use common::{Scratch, Served, finish, hash, hijacked, pattern, require};
 
 /// Reads a request head from `stream` (up to the blank line).
 fn read_head(stream: &mut TcpStream) -> String {
@@ -95,7 +95,8 @@ fn nc_moves_a_stream_both_ways_intact() {
     let served = Served::boot("nc", "", &[]);
     let client = served.client();
     let data = pattern(1, TRANSFER);
-    let file = std::env::temp_dir().join(format!("anykernel-hijack-{}.in", std::process::id()));
+    let scratch = Scratch::new("loopback-nc");
+    let file = scratch.file("data");
     std::fs::write(&file, &data).expect("the input file");
     // nc connects out and sends; the kernel side reads to the end.
     let listener = TcpListener::bind(&client, "127.0.0.1:7001").expect("listens");
@@ -140,7 +141,6 @@ fn nc_moves_a_stream_both_ways_intact() {
         (output.stdout.len(), hash(&output.stdout)),
         (TRANSFER, hash(&data))
     );
-    let _ = std::fs::remove_file(&file);
 }
 
 #[test]
@@ -167,4 +167,84 @@ fn nc_sends_a_datagram_to_a_udp_socket_in_the_kernel() {
     let (count, from) = socket.recv_from(&mut buffer).expect("a datagram");
     assert_eq!(&buffer[..count], b"hello over udp\n");
     assert!(from.ip().is_loopback(), "{from}");
+}
+
+/// What `python3` does on a remote socket: the calls curl and nc do not
+/// make (dup, select over a socket and a pipe, FIONREAD, SO_TYPE,
+/// getpeername), each checked by the script itself.
+const SCRIPT: &str = r#"
+import fcntl, os, select, socket, struct, sys, termios
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(("127.0.0.1", port))
+assert s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM
+assert s.getpeername() == ("127.0.0.1", port), s.getpeername()
+pipe_read, pipe_write = os.pipe()
+s.sendall(b"ping")
+ready, _, _ = select.select([pipe_read, s], [], [], 20)
+assert ready == [s], ready
+queued = struct.unpack("i", fcntl.ioctl(s, termios.FIONREAD, b"\0\0\0\0"))[0]
+assert queued == 4, queued
+assert s.recv(16) == b"pong"
+os.write(pipe_write, b"x")
+ready, _, _ = select.select([pipe_read, s], [], [], 0)
+assert ready == [pipe_read], ready
+copy = socket.socket(fileno=os.dup(s.fileno()))
+s.close()
+copy.sendall(b"still open")
+copy.close()
+print("ok")
+"#;
+
+#[test]
+fn python_uses_dup_select_fionread_and_options_on_a_remote_socket() {
+    require("python3", "python3");
+    let served = Served::boot("python", "", &[]);
+    let client = served.client();
+    let listener = TcpListener::bind(&client, "127.0.0.1:7004").expect("listens");
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("python connects");
+        let mut ping = [0u8; 4];
+        stream.read_exact(&mut ping).expect("a ping");
+        stream.write_all(b"pong").expect("answers");
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).expect("reads to the end");
+        (ping, rest)
+    });
+    let mut python = hijacked(&served, "python3");
+    python
+        .args(["-c", SCRIPT, "7004"])
+        .env("ANYKERNEL_HIJACK_TRACE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = finish(python.spawn().expect("python starts"), 30, "python");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python failed:\n{said}");
+    assert_eq!(output.stdout, b"ok\n");
+    let (ping, rest) = server.join().expect("the server ends");
+    assert_eq!((&ping, rest.as_slice()), (b"ping", &b"still open"[..]));
+}
+
+#[test]
+fn without_a_server_sockets_fail_with_enetdown_and_the_library_says_why() {
+    require("curl", "curl");
+    let missing = std::env::temp_dir().join("anykernel-hijack-nobody.sock");
+    let mut curl = std::process::Command::new("curl");
+    curl.args(["-sS", "--max-time", "10", "http://127.0.0.1:9/"])
+        .env("LD_PRELOAD", common::library())
+        .env("ANYKERNEL_SERVER", format!("unix:{}", missing.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = finish(curl.spawn().expect("curl starts"), 30, "curl");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{said}");
+    assert!(
+        said.contains("anykernel-hijack: cannot reach the kernel at unix:"),
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("anykernel-hijack:").count(),
+        1,
+        "said once: {said}"
+    );
 }

@@ -1,5 +1,5 @@
-//! The descriptor calls: close, close_range, dup, dup2, dup3, fcntl,
-//! ioctl.
+//! The descriptor calls: close, close_range, dup, dup2, dup3, fcntl
+//! (and fcntl64), ioctl.
 //!
 //! Each does to the placeholder what the program asked (so descriptor
 //! numbers, FD_CLOEXEC and the file status flags behave as Linux's) and
@@ -118,9 +118,34 @@ pub unsafe extern "C" fn dup3(fd: c_int, new: c_int, flags: c_int) -> c_int {
 /// `argument` is what fcntl(2) requires for `command`.
 #[cfg_attr(not(test), unsafe(no_mangle))]
 pub unsafe extern "C" fn fcntl(fd: c_int, command: c_int, argument: c_ulong) -> c_int {
+    // SAFETY: the caller's arguments.
+    unsafe { file_control(fd, command, argument, real::fcntl) }
+}
+
+/// fcntl64: what fcntl is called in programs built with 64-bit file
+/// offsets (Python, for one) since glibc 2.28; the same on x86_64.
+///
+/// # Safety
+/// As [`fcntl`].
+#[cfg_attr(not(test), unsafe(no_mangle))]
+pub unsafe extern "C" fn fcntl64(fd: c_int, command: c_int, argument: c_ulong) -> c_int {
+    // SAFETY: the caller's arguments.
+    unsafe { file_control(fd, command, argument, real::fcntl64) }
+}
+
+/// fcntl with `pass` as the C library's function.
+///
+/// # Safety
+/// As [`fcntl`].
+unsafe fn file_control(
+    fd: c_int,
+    command: c_int,
+    argument: c_ulong,
+    pass: unsafe fn(c_int, c_int, c_ulong) -> c_int,
+) -> c_int {
     let Some(remote) = table::get(fd) else {
         // SAFETY: the program's arguments, passed on.
-        return unsafe { real::fcntl(fd, command, argument) };
+        return unsafe { pass(fd, command, argument) };
     };
     if command == libc::F_SETFL {
         let on = argument as c_int & libc::O_NONBLOCK != 0;
@@ -129,7 +154,7 @@ pub unsafe extern "C" fn fcntl(fd: c_int, command: c_int, argument: c_ulong) -> 
         }
     }
     // SAFETY: the program's arguments, on the placeholder.
-    let result = unsafe { real::fcntl(fd, command, argument) };
+    let result = unsafe { pass(fd, command, argument) };
     if result >= 0 && matches!(command, libc::F_DUPFD | libc::F_DUPFD_CLOEXEC) {
         follow(Some(remote), result);
     }

@@ -12,7 +12,7 @@
 //! | --- | --- |
 //! | [`sockets`] | socket, connect, bind, listen, accept, accept4, shutdown, getsockname, getpeername, setsockopt, getsockopt |
 //! | [`data`] | read, write, readv, writev, send, recv, sendto, recvfrom, sendmsg, recvmsg |
-//! | [`descriptors`] | close, close_range, dup, dup2, dup3, fcntl, ioctl |
+//! | [`descriptors`] | close, close_range, dup, dup2, dup3, fcntl, fcntl64, ioctl |
 //! | [`waiting`] | poll, ppoll, select, pselect |
 
 use core::ffi::c_int;

@@ -4,7 +4,7 @@
 //! A [`Served`] kernel runs in the test process on `hypercall-posix`,
 //! serving on a Unix socket of its own; [`hijacked`] makes a command
 //! that runs a program with `LD_PRELOAD` set to the library cargo built
-//! beside the test (`target/<profile>/libanykernel_hijack.so`) and
+//! beside the test (`target/<profile>/deps/libanykernel_hijack.so`) and
 //! `ANYKERNEL_SERVER` set to the kernel's. Every wait has a deadline.
 
 #![allow(
@@ -81,14 +81,13 @@ impl Drop for Served {
     }
 }
 
-/// The library cargo built for this test run.
+/// The library cargo built for this test run: beside the test, in
+/// `target/<profile>/deps` (the rlib the tests depend on is compiled
+/// with it, so it is as fresh as they are).
 pub fn library() -> PathBuf {
     let test = std::env::current_exe().expect("the test's path");
-    let profile = test
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps/<test>");
-    let library = profile.join("libanykernel_hijack.so");
+    let deps = test.parent().expect("target/<profile>/deps/<test>");
+    let library = deps.join("libanykernel_hijack.so");
     assert!(library.is_file(), "cargo built no {}", library.display());
     library
 }
@@ -148,6 +147,28 @@ pub fn finish(mut child: Child, seconds: u64, what: &str) -> Output {
         status,
         stdout: stdout.join().expect("read stdout"),
         stderr: stderr.join().expect("read stderr"),
+    }
+}
+
+/// A scratch directory for one test, removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        let path =
+            std::env::temp_dir().join(format!("anykernel-hijack-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("a scratch directory");
+        Scratch(path)
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
