@@ -1,6 +1,6 @@
 //! Errors as the program sees them: Linux's errno values.
 //!
-//! The kernel's errno names ([`sysproxy_proto::Errno`]) map one to one
+//! The kernel's errno names ([`RemoteErrno`]) map one to one
 //! onto Linux's numbers with an exhaustive match, so a new kernel errno is
 //! a build error here until it is given one. Failures of the connection
 //! itself (the server gone, a refused call) become the errno a program

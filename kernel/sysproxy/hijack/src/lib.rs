@@ -26,7 +26,8 @@
 //! | [`real`] | the C library's own functions (dlsym `RTLD_NEXT`) |
 //! | [`errno`], [`trace`] | errors as errno; `ANYKERNEL_HIJACK_TRACE=1` |
 //!
-//! Not (yet) done: epoll, sendmmsg/recvmmsg, MSG_PEEK and MSG_OOB,
+//! Not (yet) done: epoll (epoll_ctl refuses remote sockets with EPERM),
+//! sendmmsg/recvmmsg, MSG_PEEK and MSG_OOB,
 //! control messages, SO_RCVTIMEO and SO_SNDTIMEO, remote sockets shared
 //! with a child of fork (the seeds' prefork), and blocking calls that a
 //! signal interrupts (a remote read waits on until data comes).

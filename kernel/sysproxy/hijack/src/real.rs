@@ -118,6 +118,7 @@ real_functions! {
         count: c_int, read: *mut libc::fd_set, write: *mut libc::fd_set,
         except: *mut libc::fd_set, timeout: *const timespec, mask: *const sigset_t
     ) -> c_int;
+    fn epoll_ctl(epoll: c_int, operation: c_int, fd: c_int, event: *mut libc::epoll_event) -> c_int;
     fn close(fd: c_int) -> c_int;
     fn dup(fd: c_int) -> c_int;
     fn dup2(fd: c_int, new: c_int) -> c_int;

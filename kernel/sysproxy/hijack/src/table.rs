@@ -6,7 +6,7 @@
 //! thing), and this table maps that number to the [`Remote`]. Every hook
 //! asks it about every descriptor, the program's files and the library's
 //! own connection included, so the common answer, "not remote", takes no
-//! lock: a bit per descriptor below [`MARKED`], set while the number may
+//! lock: a bit per descriptor below 65,536, set while the number may
 //! be in the map. That also keeps the hooks for local descriptors free of
 //! locks a signal handler could find held.
 //!

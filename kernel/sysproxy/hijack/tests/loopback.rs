@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::process::Stdio;
 
 use anykernel_client::{TcpListener, TcpStream, UdpSocket};
-use common::{Scratch, Served, finish, hash, hijacked, pattern, require};
+use common::{Scratch, Served, background, finish, hash, hijacked, pattern, require};
 
 /// Reads a request head from `stream` (up to the blank line).
 fn read_head(stream: &mut TcpStream) -> String {
@@ -30,7 +30,7 @@ fn curl_fetches_a_page_served_in_the_kernel_over_a_connection_the_kernel_made() 
     let client = served.client();
     let listener = TcpListener::bind(&client, "127.0.0.1:8080").expect("listens");
     let opened = served.counter("tcp active_opens");
-    let server = std::thread::spawn(move || {
+    let server = background(move || {
         let (mut stream, _) = listener.accept().expect("curl connects");
         let head = read_head(&mut stream);
         let body = "served by the anykernel\n";
@@ -50,7 +50,7 @@ fn curl_fetches_a_page_served_in_the_kernel_over_a_connection_the_kernel_made() 
     let trace = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "curl failed:\n{trace}");
     assert_eq!(output.stdout, b"served by the anykernel\n");
-    let head = server.join().expect("the server ends");
+    let head = server.wait(10, "the server");
     assert!(head.starts_with("GET /page HTTP/1.1\r\n"), "{head}");
     assert_eq!(served.counter("tcp active_opens"), opened + 1);
     for call in [
@@ -100,7 +100,7 @@ fn nc_moves_a_stream_both_ways_intact() {
     std::fs::write(&file, &data).expect("the input file");
     // nc connects out and sends; the kernel side reads to the end.
     let listener = TcpListener::bind(&client, "127.0.0.1:7001").expect("listens");
-    let reader = std::thread::spawn(move || {
+    let reader = background(move || {
         let (mut stream, _) = listener.accept().expect("nc connects");
         let mut received = Vec::new();
         stream.read_to_end(&mut received).expect("reads to the end");
@@ -116,7 +116,7 @@ fn nc_moves_a_stream_both_ways_intact() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let received = reader.join().expect("the reader ends");
+    let received = reader.wait(10, "the reader");
     assert_eq!((received.len(), hash(&received)), (TRANSFER, hash(&data)));
     // nc listens and receives; the kernel side connects and sends.
     let mut nc = hijacked(&served, "nc");
@@ -124,7 +124,7 @@ fn nc_moves_a_stream_both_ways_intact() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let receiver = nc.spawn().expect("nc starts");
-    let writer = std::thread::spawn(move || {
+    let writer = background(move || {
         let mut stream = connect_when_listening(&client, 7002);
         stream.write_all(&data).expect("sends");
         stream.shutdown(std::net::Shutdown::Write).expect("ends");
@@ -136,7 +136,7 @@ fn nc_moves_a_stream_both_ways_intact() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let data = writer.join().expect("the writer ends");
+    let data = writer.wait(10, "the writer");
     assert_eq!(
         (output.stdout.len(), hash(&output.stdout)),
         (TRANSFER, hash(&data))
@@ -170,8 +170,8 @@ fn nc_sends_a_datagram_to_a_udp_socket_in_the_kernel() {
 }
 
 /// What `python3` does on a remote socket: the calls curl and nc do not
-/// make (dup, select over a socket and a pipe, FIONREAD, SO_TYPE,
-/// getpeername), each checked by the script itself.
+/// make (dup through fcntl64, select over a socket and a pipe, FIONREAD,
+/// SO_TYPE, getpeername, epoll refused), each checked by the script.
 const SCRIPT: &str = r#"
 import fcntl, os, select, socket, struct, sys, termios
 port = int(sys.argv[1])
@@ -189,6 +189,12 @@ assert s.recv(16) == b"pong"
 os.write(pipe_write, b"x")
 ready, _, _ = select.select([pipe_read, s], [], [], 0)
 assert ready == [pipe_read], ready
+poller = select.epoll()
+try:
+    poller.register(s, select.EPOLLIN)
+    raise SystemExit("epoll took a remote socket")
+except PermissionError:
+    pass
 copy = socket.socket(fileno=os.dup(s.fileno()))
 s.close()
 copy.sendall(b"still open")
@@ -202,7 +208,7 @@ fn python_uses_dup_select_fionread_and_options_on_a_remote_socket() {
     let served = Served::boot("python", "", &[]);
     let client = served.client();
     let listener = TcpListener::bind(&client, "127.0.0.1:7004").expect("listens");
-    let server = std::thread::spawn(move || {
+    let server = background(move || {
         let (mut stream, _) = listener.accept().expect("python connects");
         let mut ping = [0u8; 4];
         stream.read_exact(&mut ping).expect("a ping");
@@ -221,7 +227,7 @@ fn python_uses_dup_select_fionread_and_options_on_a_remote_socket() {
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "python failed:\n{said}");
     assert_eq!(output.stdout, b"ok\n");
-    let (ping, rest) = server.join().expect("the server ends");
+    let (ping, rest) = server.wait(10, "the server");
     assert_eq!((&ping, rest.as_slice()), (b"ping", &b"still open"[..]));
 }
 

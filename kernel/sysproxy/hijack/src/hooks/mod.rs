@@ -13,7 +13,7 @@
 //! | [`sockets`] | socket, connect, bind, listen, accept, accept4, shutdown, getsockname, getpeername, setsockopt, getsockopt |
 //! | [`data`] | read, write, readv, writev, send, recv, sendto, recvfrom, sendmsg, recvmsg |
 //! | [`descriptors`] | close, close_range, dup, dup2, dup3, fcntl, fcntl64, ioctl |
-//! | [`waiting`] | poll, ppoll, select, pselect |
+//! | [`waiting`] | poll, ppoll, select, pselect; epoll_ctl refuses remote sockets |
 
 use core::ffi::c_int;
 

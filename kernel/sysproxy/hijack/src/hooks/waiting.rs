@@ -1,6 +1,7 @@
 //! The waiting calls: poll, ppoll, select, pselect. With no remote
 //! descriptor among theirs they are Linux's, unchanged; otherwise
-//! [`crate::poll`] answers them.
+//! [`crate::poll`] answers them. epoll is not served: epoll_ctl refuses
+//! remote sockets.
 //!
 //! ppoll and pselect set the program's signal mask for the wait and put
 //! the old one back after it; unlike the system calls they do not do
@@ -82,20 +83,16 @@ pub unsafe extern "C" fn ppoll(
 ) -> c_int {
     // SAFETY: the caller's array.
     let slice = unsafe { slice_of_mut(fds, count as usize) };
-    let Ok(slice) = slice
-        .map_err(drop)
-        .and_then(|slice| match poll::any_remote(slice) {
-            true => Ok(slice),
-            false => Err(()),
-        })
-    else {
+    match slice {
+        Ok(slice) if poll::any_remote(slice) => {
+            // SAFETY: the caller's timeout and mask.
+            let ready = unsafe { limit_of(timeout) }
+                .and_then(|limit| unsafe { masked(mask, || poll::poll(slice, limit)) });
+            done("ppoll", -1, ready.map(|ready| ready as c_int))
+        }
         // SAFETY: the program's arguments, passed on.
-        return unsafe { real::ppoll(fds, count, timeout, mask) };
-    };
-    // SAFETY: the caller's timeout and mask.
-    let ready = unsafe { limit_of(timeout) }
-        .and_then(|limit| unsafe { masked(mask, || poll::poll(slice, limit)) });
-    done("ppoll", -1, ready.map(|ready| ready as c_int))
+        _ => unsafe { real::ppoll(fds, count, timeout, mask) },
+    }
 }
 
 /// select(2); the timeout is left holding the time that was left.
@@ -179,4 +176,24 @@ pub unsafe extern "C" fn pselect(
     // SAFETY: the caller's sets.
     let result = ready.and_then(|_| unsafe { sets.answer(&fds) });
     done("pselect", -1, result)
+}
+
+/// epoll_ctl(2): a remote socket cannot be watched by Linux's epoll (it
+/// would see the placeholder, never readable): EPERM, as for any file
+/// that does not support epoll, rather than a wait that never ends.
+///
+/// # Safety
+/// `event` is null or valid, as epoll_ctl(2) requires for `operation`.
+#[cfg_attr(not(test), unsafe(no_mangle))]
+pub unsafe extern "C" fn epoll_ctl(
+    epoll: c_int,
+    operation: c_int,
+    fd: c_int,
+    event: *mut libc::epoll_event,
+) -> c_int {
+    if operation != libc::EPOLL_CTL_DEL && crate::table::is_remote(fd) {
+        return done("epoll_ctl", fd, Err(Errno(libc::EPERM)));
+    }
+    // SAFETY: the program's arguments, passed on.
+    unsafe { real::epoll_ctl(epoll, operation, fd, event) }
 }

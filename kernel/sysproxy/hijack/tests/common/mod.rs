@@ -172,6 +172,29 @@ impl Drop for Scratch {
     }
 }
 
+/// A test's thread (the kernel side of a transfer) whose end is waited
+/// for with a deadline.
+pub struct Background<T>(std::sync::mpsc::Receiver<T>);
+
+/// Runs `f` on a thread of its own.
+pub fn background<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Background<T> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(f()));
+    Background(receiver)
+}
+
+impl<T> Background<T> {
+    /// Its result; fails the test when it panicked or took over `seconds`.
+    pub fn wait(self, seconds: u64, what: &str) -> T {
+        use std::sync::mpsc::RecvTimeoutError;
+        match self.0.recv_timeout(Duration::from_secs(seconds)) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => panic!("{what} did not end within {seconds} s"),
+            Err(RecvTimeoutError::Disconnected) => panic!("{what} failed"),
+        }
+    }
+}
+
 /// `length` bytes of a stream seeded by `seed` (xorshift).
 pub fn pattern(seed: u64, length: usize) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
