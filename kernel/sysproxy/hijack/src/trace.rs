@@ -3,6 +3,7 @@
 //! calls the library took, to see what an unfamiliar program does.
 
 use core::ffi::c_int;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 /// The environment variable that turns tracing on.
@@ -22,10 +23,16 @@ fn enabled() -> bool {
     }
 }
 
+thread_local! {
+    /// Set while this thread writes a line: a program whose stderr is a
+    /// remote socket would otherwise trace the trace's own write.
+    static WRITING: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Notes that `call` on descriptor `fd` went to the kernel, with its
 /// result (a count, or -1 and errno).
 pub fn call(call: &str, fd: c_int, result: isize) {
-    if !enabled() {
+    if !enabled() || WRITING.try_with(|writing| writing.replace(true)) != Ok(false) {
         return;
     }
     let errno = crate::errno::last();
@@ -36,4 +43,5 @@ pub fn call(call: &str, fd: c_int, result: isize) {
     }
     // Writing the line must not change what the program reads in errno.
     crate::errno::set(errno);
+    let _ = WRITING.try_with(|writing| writing.set(false));
 }

@@ -68,6 +68,31 @@ fn curl_fetches_a_page_served_in_the_kernel_over_a_connection_the_kernel_made() 
     }
 }
 
+#[test]
+fn curl_reaches_a_server_in_the_kernel_over_ipv6() {
+    require("curl", "curl");
+    let served = Served::boot("curl6", "", &[]);
+    let client = served.client();
+    let listener = TcpListener::bind(&client, "[::1]:8086").expect("listens");
+    let server = background(move || {
+        let (mut stream, peer) = listener.accept().expect("curl connects");
+        read_head(&mut stream);
+        let response = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nsix";
+        stream.write_all(response.as_bytes()).expect("answers");
+        peer
+    });
+    let mut curl = hijacked(&served, "curl");
+    curl.args(["-sS", "--max-time", "20", "http://[::1]:8086/"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = finish(curl.spawn().expect("curl starts"), 30, "curl");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "curl failed:\n{said}");
+    assert_eq!(output.stdout, b"six");
+    let peer = server.wait(10, "the server");
+    assert_eq!(peer.ip(), "::1".parse::<std::net::IpAddr>().unwrap());
+}
+
 /// Bytes nc moves each way here (the 64 MiB run is the root test's).
 const TRANSFER: usize = 1 << 20;
 
