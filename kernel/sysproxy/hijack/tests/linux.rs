@@ -39,7 +39,7 @@ fn boot(namespace: &Namespace, name: &'static str) -> Served {
     let served = namespace
         .run_inside(move || Served::boot(name, "ip=192.168.77.2/24 log=warn", &["tap:tap0"]));
     let client = served.client();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(20);
     let mut sequence = 0;
     while client.ping(PEER.parse().unwrap(), sequence, 200).is_err() {
         assert!(Instant::now() < deadline, "the kernel never reached {PEER}");
@@ -53,11 +53,11 @@ struct Peer(Option<Child>);
 
 impl Peer {
     /// Starts `command` and waits until something listens on TCP `port`
-    /// in `namespace` (at most 10 s).
+    /// in `namespace` (at most 30 s).
     fn start(namespace: &Namespace, mut command: Command, port: u16) -> Peer {
         let peer = Peer(Some(command.spawn().expect("the peer starts")));
         let filter = format!("sport = :{port}");
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let listening = namespace.exec(&["ss", "-Hltn", &filter]);
             if !listening.stdout.is_empty() {
