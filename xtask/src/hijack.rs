@@ -2,7 +2,7 @@
 //! Linux program with its sockets in a running kernel.
 //!
 //! Checks that the kernel's server answers (a handshake with the client
-//! library), that COMMAND is a dynamically linked program (LD_PRELOAD
+//! library, with the key in `ANYKERNEL_KEY` when the kernel has one), that COMMAND is a dynamically linked program (LD_PRELOAD
 //! cannot reach a static one's system calls), builds `anykernel-hijack`
 //! (release) and runs COMMAND in the current directory with
 //! `LD_PRELOAD` naming it and `ANYKERNEL_SERVER` naming the server. Its
@@ -17,6 +17,10 @@ use crate::paths::target_dir;
 
 /// The environment variable the library reads the server from.
 const SERVER_VARIABLE: &str = "ANYKERNEL_SERVER";
+
+/// The environment variable the library (and the check here) reads the
+/// server's key from; passed on to the program as it is.
+const KEY_VARIABLE: &str = "ANYKERNEL_KEY";
 
 /// The `hijack` verb.
 pub fn hijack_verb(server: &str, command: &[String]) -> Result<ExitCode, String> {
@@ -44,10 +48,18 @@ pub fn hijack_verb(server: &str, command: &[String]) -> Result<ExitCode, String>
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
-/// Fails with one sentence unless the kernel's server at `server` answers.
+/// Fails with one sentence unless the kernel's server at `server` lets
+/// us in (with the key in `ANYKERNEL_KEY`, if set).
 fn check_server(server: &str) -> Result<(), String> {
-    match anykernel_client::Client::connect(server) {
+    use anykernel_client::Error;
+    use anykernel_client::proto::handshake::HandshakeRefusal;
+    let key = std::env::var_os(KEY_VARIABLE);
+    let key = key.as_deref().map(std::os::unix::ffi::OsStrExt::as_bytes);
+    match anykernel_client::Client::connect_with_key(server, key) {
         Ok(_) => Ok(()),
+        Err(Error::Handshake(HandshakeRefusal::Key)) => Err(format!(
+            "the kernel at {server} wants a key: set {KEY_VARIABLE} to its sysproxy.key"
+        )),
         Err(error) => Err(format!(
             "no kernel is serving at {server} ({error}): start one with \
              `cargo xtask run --hosted --server {server}`"

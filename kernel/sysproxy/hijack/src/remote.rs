@@ -2,8 +2,8 @@
 //!
 //! The connection is made on the program's first remote `socket` (so a
 //! program that opens none never talks to the kernel), to the server that
-//! [`SERVER_VARIABLE`] names. When that is unset or the server does not
-//! answer, the library says so once on stderr and every remote socket
+//! [`SERVER_VARIABLE`] names, with the key in [`KEY_VARIABLE`] if it is
+//! set. When the server is not named, does not answer or refuses, the library says so once on stderr and every remote socket
 //! call fails with ENETDOWN: the program's sockets never fall back to
 //! Linux's stack behind the user's back.
 //!
@@ -22,6 +22,10 @@ use crate::errno::{Errno, Result};
 
 /// The environment variable naming the kernel's server (`unix:PATH`).
 pub const SERVER_VARIABLE: &str = "ANYKERNEL_SERVER";
+
+/// The environment variable holding the server's key, when it has one
+/// (the kernel's `sysproxy.key=`).
+pub const KEY_VARIABLE: &str = "ANYKERNEL_KEY";
 
 static CONNECTION: OnceLock<Option<Client>> = OnceLock::new();
 
@@ -48,7 +52,9 @@ fn connect() -> Option<Client> {
         );
         return None;
     };
-    match Client::connect(&address) {
+    let key = std::env::var_os(KEY_VARIABLE);
+    let key = key.as_deref().map(std::os::unix::ffi::OsStrExt::as_bytes);
+    match Client::connect_with_key(&address, key) {
         Ok(client) => {
             // SAFETY: pthread_atfork(3) with a handler that only stores
             // to an atomic, which is async-signal-safe.

@@ -279,3 +279,31 @@ fn without_a_server_sockets_fail_with_enetdown_and_the_library_says_why() {
         "said once: {said}"
     );
 }
+
+#[test]
+fn a_kernel_with_a_key_serves_only_programs_that_present_it() {
+    require("curl", "curl");
+    let served = Served::boot("keyed", "sysproxy.key=opensesame", &[]);
+    let run_curl = |key: Option<&str>| {
+        let mut curl = hijacked(&served, "curl");
+        curl.args(["-sS", "--max-time", "10", "http://127.0.0.1:9/"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(key) = key {
+            curl.env("ANYKERNEL_KEY", key);
+        }
+        let output = finish(curl.spawn().expect("curl starts"), 30, "curl");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    // With the key the kernel's own stack answers: nothing listens on
+    // its port 9, so it resets the connection.
+    let said = run_curl(Some("opensesame"));
+    assert!(!said.contains("anykernel-hijack"), "{said}");
+    assert!(said.contains("Couldn't connect to server"), "{said}");
+    let said = run_curl(Some("wrong"));
+    assert!(
+        said.contains("anykernel-hijack: cannot reach the kernel at unix:"),
+        "{said}"
+    );
+    assert!(said.contains("Key"), "{said}");
+}
