@@ -88,6 +88,12 @@ pub enum Verb {
     Fuzz {
         seconds: u64,
     },
+    /// `hijack --server unix:PATH -- COMMAND…`: a Linux program with its
+    /// sockets in a running kernel.
+    Hijack {
+        server: String,
+        command: Vec<String>,
+    },
 }
 
 /// Options of `bench --vs linux`.
@@ -173,6 +179,12 @@ enum Words {
         #[arg(long, default_value_t = 60, value_parser = value_parser!(u64).range(1..))]
         seconds: u64,
     },
+    Hijack {
+        #[arg(long, value_name = "unix:PATH", value_parser = server)]
+        server: String,
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 /// `bench [--runs N] [--hosted]` or `bench --vs linux [--kv] [--runs N]
@@ -214,6 +226,7 @@ pub fn parse(words: &[String]) -> Result<Verb, UsageError> {
         Some(Words::Iso { params }) => Verb::Iso { params },
         Some(Words::Bench(bench)) => bench.verb(),
         Some(Words::Fuzz { seconds }) => Verb::Fuzz { seconds },
+        Some(Words::Hijack { server, command }) => Verb::Hijack { server, command },
     })
 }
 

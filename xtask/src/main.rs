@@ -1,8 +1,8 @@
 //! `cargo xtask`: builds, runs, tests and measures the Anykernel images.
 //!
-//! Verbs: help, build, run, gdb, test, new, iso, bench, fuzz (see [`HELP`]). Each verb
-//! first runs the set-up checks it needs (setup.rs). QEMU is only ever
-//! started through the `qemu_tests` library. Errors end in one line on
+//! Verbs: help, build, run, gdb, test, new, iso, bench, fuzz, hijack (see
+//! [`HELP`]). Each verb first runs the set-up checks it needs (setup.rs).
+//! QEMU is only ever started through the `qemu_tests` library. Errors end in one line on
 //! stderr and a non-zero status (2 for a command line that does not parse).
 
 mod apps;
@@ -11,6 +11,7 @@ mod bench;
 mod build;
 mod command;
 mod fuzz;
+mod hijack;
 mod hosted;
 mod iso;
 mod matrix;
@@ -66,6 +67,11 @@ verbs:
   fuzz [--seconds N]    run every fuzz target N seconds (default 60): the fuzz
                         crate's (coverage-guided with cargo-bolero and nightly)
                         and the hosted frame fuzzer; `test` runs them ~45 s
+  hijack --server unix:PATH -- COMMAND [ARGS...]
+                        run an unmodified, dynamically linked Linux program with
+                        its TCP and UDP sockets in the kernel serving at PATH
+                        (`run --hosted --server unix:PATH`): LD_PRELOAD of
+                        anykernel-hijack, built here; exits with its status
   help                  this text
 
 options of run and gdb:
@@ -141,6 +147,7 @@ fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
         Verb::BenchVersusLinux(options) => bench::versus_linux_verb(options)?,
         Verb::BenchKvVersusLinux(options) => bench::kv_versus_linux_verb(options)?,
         Verb::Fuzz { seconds } => fuzz_verb(*seconds)?,
+        Verb::Hijack { server, command } => return hijack::hijack_verb(server, command),
     }
     Ok(ExitCode::SUCCESS)
 }

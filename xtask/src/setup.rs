@@ -24,7 +24,8 @@ pub enum Need {
     Gdb,
     /// The Linux peers of the network tests: ip, ping, curl, dnsmasq,
     /// openssl (the TLS server embedded-tls talks to), iptables (the path
-    /// MTU test's router filters ICMP).
+    /// MTU test's router filters ICMP), nc (OpenBSD's) and python3 (its web
+    /// server), which also run hijacked.
     NetTools,
     /// The kv appliance's real clients: memccapable (the protocol
     /// conformance suite) and memcslap (load), from libmemcached-tools.
@@ -42,7 +43,7 @@ pub enum Need {
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 25] = [
+const HOST_TOOLS: [HostTool; 27] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -78,6 +79,8 @@ const HOST_TOOLS: [HostTool; 25] = [
     (Need::NetTools, "openssl", "openssl", "openssl"),
     (Need::NetTools, "iptables", "iptables", "iptables"),
     (Need::NetTools, "radvd", "radvd", "radvd"),
+    (Need::NetTools, "nc", "nc.openbsd", "netcat-openbsd"),
+    (Need::NetTools, "python3", "python3", "python3"),
     (
         Need::KvClients,
         "memccapable",
@@ -105,11 +108,15 @@ pub fn ensure(needs: &[Need]) -> Result<(), String> {
     for need in needs {
         match need {
             Need::Target => ensure_target()?,
-            // Only the root-only tests need these peers; their stage fails
-            // with the reason when they are missing.
+            // Only the root-only tests and anykernel-hijack's (curl and nc
+            // hijacked) need these peers; they fail with the reason when
+            // they are missing.
             Need::NetTools => {
                 if let Err(error) = ensure_host_tools(Need::NetTools) {
-                    eprintln!("setup: {error}; the root-only tests will fail without them");
+                    eprintln!(
+                        "setup: {error}; the root-only tests and anykernel-hijack's \
+                         will fail without them"
+                    );
                 }
             }
             tools => ensure_host_tools(*tools)?,

@@ -28,17 +28,20 @@ use summary::Summary;
 
 /// Workspace members that only build for the host (std): left out of the
 /// bare-metal clippy run, which covers every other crate.
-const HOST_ONLY_PACKAGES: [&str; 5] = [
+const HOST_ONLY_PACKAGES: [&str; 6] = [
     "xtask",
     "qemu-tests",
     "hypercall-posix",
     "fuzz",
     "anykernel-client",
+    "anykernel-hijack",
 ];
 
 /// What the root-only tests run besides `ip`: Linux's tools as peers
 /// (iptables filters the path MTU test's ICMP).
-const ROOT_TEST_TOOLS: [&str; 6] = ["ping", "curl", "dnsmasq", "openssl", "iptables", "radvd"];
+const ROOT_TEST_TOOLS: [&str; 8] = [
+    "ping", "curl", "dnsmasq", "openssl", "iptables", "radvd", "nc", "python3",
+];
 
 /// The `test` verb.
 pub fn test_verb(quick: bool) -> Result<(), String> {

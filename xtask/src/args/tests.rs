@@ -375,3 +375,16 @@ fn bench_versus_linux_kv() {
     assert_eq!(error_of("bench --kv"), expected);
     assert!(error_of("bench --vs linux --kv --profile").contains("cannot be used with"));
 }
+
+#[test]
+fn hijack_takes_a_server_and_a_command_after_the_dashes() {
+    let verb = parse_words("hijack --server unix:/tmp/ak.sock -- curl -h http://10.0.0.1/");
+    let expected = Verb::Hijack {
+        server: "unix:/tmp/ak.sock".into(),
+        command: vec!["curl".into(), "-h".into(), "http://10.0.0.1/".into()],
+    };
+    assert_eq!(verb, Ok(expected));
+    assert!(error_of("hijack -- curl").contains("--server"));
+    assert!(error_of("hijack --server unix:/tmp/ak.sock").contains("COMMAND"));
+    assert!(error_of("hijack --server tcp:1 -- curl").contains("unix:PATH"));
+}

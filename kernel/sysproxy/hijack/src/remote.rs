@@ -1,0 +1,174 @@
+//! The kernel this process's sockets live in, and one socket there.
+//!
+//! The connection is made on the program's first remote `socket` (so a
+//! program that opens none never talks to the kernel), to the server that
+//! [`SERVER_VARIABLE`] names, with the key in [`KEY_VARIABLE`] if it is
+//! set. When the server is not named, does not answer or refuses, the library says so once on stderr and every remote socket
+//! call fails with ENETDOWN: the program's sockets never fall back to
+//! Linux's stack behind the user's back.
+//!
+//! After a `fork` the child shares the parent's connection but not its
+//! reader thread, so it could not get replies: there the remote calls
+//! fail with EOPNOTSUPP and closing a remote descriptor closes only the
+//! child's local one (the parent's socket stays open).
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+use anykernel_client::proto::types::{Descriptor, SocketKind, SocketOption};
+use anykernel_client::{Client, Stubs};
+
+use crate::errno::{Errno, Result};
+
+/// The environment variable naming the kernel's server (`unix:PATH`).
+pub const SERVER_VARIABLE: &str = "ANYKERNEL_SERVER";
+
+/// The environment variable holding the server's key, when it has one
+/// (the kernel's `sysproxy.key=`).
+pub const KEY_VARIABLE: &str = "ANYKERNEL_KEY";
+
+static CONNECTION: OnceLock<Option<Client>> = OnceLock::new();
+
+/// Set in a child of `fork`: the connection is not its own.
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+/// The connection to the kernel, made on first use.
+///
+/// # Errors
+/// ENETDOWN without one, EOPNOTSUPP in a child of `fork`.
+pub fn client() -> Result<&'static Client> {
+    if FORKED.load(Relaxed) {
+        return Err(Errno(libc::EOPNOTSUPP));
+    }
+    let connection = CONNECTION.get_or_init(connect).as_ref();
+    connection.ok_or(Errno(libc::ENETDOWN))
+}
+
+fn connect() -> Option<Client> {
+    let Ok(address) = std::env::var(SERVER_VARIABLE) else {
+        eprintln!(
+            "anykernel-hijack: {SERVER_VARIABLE} is not set (e.g. unix:/tmp/ak.sock); \
+             this program's TCP and UDP sockets fail with ENETDOWN"
+        );
+        return None;
+    };
+    let key = std::env::var_os(KEY_VARIABLE);
+    let key = key.as_deref().map(std::os::unix::ffi::OsStrExt::as_bytes);
+    match Client::connect_with_key(&address, key) {
+        Ok(client) => {
+            // SAFETY: pthread_atfork(3) with a handler that only stores
+            // to an atomic, which is async-signal-safe.
+            unsafe { libc::pthread_atfork(None, None, Some(forked)) };
+            Some(client)
+        }
+        Err(error) => {
+            eprintln!(
+                "anykernel-hijack: cannot reach the kernel at {address} ({error}); \
+                 this program's TCP and UDP sockets fail with ENETDOWN"
+            );
+            None
+        }
+    }
+}
+
+extern "C" fn forked() {
+    FORKED.store(true, Relaxed);
+}
+
+/// The address family a program opened a socket with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// AF_INET: `sockaddr_in`.
+    Inet,
+    /// AF_INET6: `sockaddr_in6`, IPv4 peers as mapped addresses.
+    Inet6,
+}
+
+impl Family {
+    /// The family of `domain`, if it is one the kernel serves.
+    pub fn of_domain(domain: libc::c_int) -> Option<Family> {
+        match domain {
+            libc::AF_INET => Some(Family::Inet),
+            libc::AF_INET6 => Some(Family::Inet6),
+            _ => None,
+        }
+    }
+
+    /// Its AF_ number.
+    pub fn domain(self) -> libc::c_int {
+        match self {
+            Family::Inet => libc::AF_INET,
+            Family::Inet6 => libc::AF_INET6,
+        }
+    }
+}
+
+/// A socket in the kernel. Every local descriptor that stands for it
+/// (dups included) holds it; the last one to go closes it there.
+#[derive(Debug)]
+pub struct Remote {
+    /// The kernel's descriptor for this client.
+    pub descriptor: Descriptor,
+    /// TCP or UDP.
+    pub kind: SocketKind,
+    /// The family the program gave `socket`.
+    pub family: Family,
+    /// O_NONBLOCK as the kernel's socket has it.
+    nonblocking: AtomicBool,
+    /// Whether `listen` succeeded (SO_ACCEPTCONN).
+    pub listening: AtomicBool,
+}
+
+impl Remote {
+    /// Opens a socket of `kind` in the kernel.
+    ///
+    /// # Errors
+    /// The kernel's errno, or the connection's.
+    pub fn open(kind: SocketKind, family: Family) -> Result<Remote> {
+        let descriptor = client()?.socket(kind)?;
+        let remote = Remote::adopt(descriptor, kind, family);
+        if family == Family::Inet6 {
+            // Linux's AF_INET6 sockets are dual-stack; the kernel's take
+            // their family from the first address or this option.
+            client()?.set_option(descriptor, SocketOption::V6Only(false))?;
+        }
+        Ok(remote)
+    }
+
+    /// Holds the kernel's socket `descriptor` (blocking, as the kernel
+    /// makes new sockets).
+    pub fn adopt(descriptor: Descriptor, kind: SocketKind, family: Family) -> Remote {
+        Remote {
+            descriptor,
+            kind,
+            family,
+            nonblocking: AtomicBool::new(false),
+            listening: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether calls on it fail with EAGAIN rather than wait.
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking.load(Relaxed)
+    }
+
+    /// Sets O_NONBLOCK on the kernel's socket, if it changes.
+    ///
+    /// # Errors
+    /// The kernel's errno.
+    pub fn set_nonblocking(&self, on: bool) -> Result<()> {
+        if self.nonblocking.load(Relaxed) != on {
+            client()?.set_option(self.descriptor, SocketOption::NonBlocking(on))?;
+            self.nonblocking.store(on, Relaxed);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        if let Ok(client) = client() {
+            let _ = client.close(self.descriptor);
+        }
+    }
+}

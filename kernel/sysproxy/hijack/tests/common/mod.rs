@@ -1,0 +1,216 @@
+//! Hosted kernels serving remote clients, and Linux programs run with the
+//! library preloaded against them, for the library's tests.
+//!
+//! A [`Served`] kernel runs in the test process on `hypercall-posix`,
+//! serving on a Unix socket of its own; [`hijacked`] makes a command
+//! that runs a program with `LD_PRELOAD` set to the library cargo built
+//! beside the test (`target/<profile>/deps/libanykernel_hijack.so`) and
+//! `ANYKERNEL_SERVER` set to the kernel's. Every wait has a deadline.
+
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the harness"
+)]
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anykernel_client::{Client, Stubs};
+use hypercall_posix::stream::ServerSpec;
+use hypercall_posix::{ConsoleSink, ExitMode, Posix, PosixConfig};
+use kernel::Kernel;
+
+/// A hosted kernel with the server on a Unix socket.
+pub struct Served {
+    pub kernel: Arc<Kernel>,
+    pub path: PathBuf,
+}
+
+impl Served {
+    /// Boots `name` with `params` and NICs `nics`, serving on a fresh path.
+    pub fn boot(name: &str, params: &str, nics: &[&str]) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "anykernel-hijack-{}-{name}.sock",
+            std::process::id()
+        ));
+        let config = PosixConfig {
+            name: name.into(),
+            boot_parameters: params.into(),
+            nics: nics
+                .iter()
+                .map(|spec| spec.parse().expect("a NIC spec"))
+                .collect(),
+            servers: vec![ServerSpec::Unix(path.clone())],
+            console: ConsoleSink::Stderr,
+            exit: ExitMode::Unwind,
+            ..PosixConfig::default()
+        };
+        let kernel = kernel::boot(Posix::new(config)).expect("boots");
+        Self { kernel, path }
+    }
+
+    /// `unix:PATH`.
+    pub fn address(&self) -> String {
+        format!("unix:{}", self.path.display())
+    }
+
+    /// A client of this kernel.
+    pub fn client(&self) -> Client {
+        Client::connect(&self.address()).expect("connects")
+    }
+
+    /// The counter `name` (`tcp active_opens`) of the kernel's statistics,
+    /// read remotely as `anyctl stats` does.
+    pub fn counter(&self, name: &str) -> u64 {
+        let text = self.client().statistics().expect("statistics");
+        let value = text.lines().find_map(|line| {
+            let rest = line.strip_prefix(name)?.strip_prefix(' ')?;
+            rest.split_whitespace().next()?.parse().ok()
+        });
+        value.unwrap_or_else(|| panic!("no counter `{name}` in:\n{text}"))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kernel.shutdown();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The library cargo built for this test run: beside the test, in
+/// `target/<profile>/deps` (the rlib the tests depend on is compiled
+/// with it, so it is as fresh as they are).
+pub fn library() -> PathBuf {
+    let test = std::env::current_exe().expect("the test's path");
+    let deps = test.parent().expect("target/<profile>/deps/<test>");
+    let library = deps.join("libanykernel_hijack.so");
+    assert!(library.is_file(), "cargo built no {}", library.display());
+    library
+}
+
+/// Panics, saying which package to install, unless `program` is on PATH.
+pub fn require(program: &str, package: &str) {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path).any(|dir| dir.join(program).is_file());
+    assert!(
+        found,
+        "this test runs `{program}`: install the Debian package {package} \
+         (`cargo xtask test` does)"
+    );
+}
+
+/// `program` with the library preloaded against `served`.
+pub fn hijacked(served: &Served, program: &str) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env("LD_PRELOAD", library())
+        .env("ANYKERNEL_SERVER", served.address())
+        .stdin(Stdio::null());
+    command
+}
+
+/// Waits for `child` at most `seconds`, reading its piped output
+/// meanwhile; kills it and fails past that.
+pub fn finish(mut child: Child, seconds: u64, what: &str) -> Output {
+    let collect = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = collect(child.stdout.take().map(|pipe| Box::new(pipe) as _));
+    let stderr = collect(child.stderr.take().map(|pipe| Box::new(pipe) as _));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = stderr.join().unwrap_or_default();
+            panic!(
+                "{what} did not finish within {seconds} s; it said:\n{}",
+                String::from_utf8_lossy(&stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("read stdout"),
+        stderr: stderr.join().expect("read stderr"),
+    }
+}
+
+/// A scratch directory for one test, removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        let path =
+            std::env::temp_dir().join(format!("anykernel-hijack-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("a scratch directory");
+        Scratch(path)
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A test's thread (the kernel side of a transfer) whose end is waited
+/// for with a deadline.
+pub struct Background<T>(std::sync::mpsc::Receiver<T>);
+
+/// Runs `f` on a thread of its own.
+pub fn background<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Background<T> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(f()));
+    Background(receiver)
+}
+
+impl<T> Background<T> {
+    /// Its result; fails the test when it panicked or took over `seconds`.
+    pub fn wait(self, seconds: u64, what: &str) -> T {
+        use std::sync::mpsc::RecvTimeoutError;
+        match self.0.recv_timeout(Duration::from_secs(seconds)) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => panic!("{what} did not end within {seconds} s"),
+            Err(RecvTimeoutError::Disconnected) => panic!("{what} failed"),
+        }
+    }
+}
+
+/// `length` bytes of a stream seeded by `seed` (xorshift).
+pub fn pattern(seed: u64, length: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// FNV-1a over `bytes`.
+pub fn hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
