@@ -49,6 +49,7 @@ impl From<RemoteErrno> for Errno {
             R::NotFound => libc::ENOENT,
             R::NotImplemented => libc::ENOSYS,
             R::Exists => libc::EEXIST,
+            R::NotSocket => libc::ENOTSOCK,
         })
     }
 }
