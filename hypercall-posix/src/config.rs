@@ -6,14 +6,19 @@
 //! harness or a wrapper script wants to add. Host options are taken out
 //! first: `--net=SPEC` or `--net SPEC` adds a virtual NIC (see
 //! [`crate::nic::NicSpec`]), one per option in order, followed by those in
-//! `ANYKERNEL_NET` (specs separated by blanks); they never reach the kernel.
+//! `ANYKERNEL_NET` (specs separated by blanks); `--disk=SPEC` or `--disk
+//! SPEC` adds a disk (see [`crate::block::DiskSpec`]: a file, attached as
+//! `vblk0`, `vblk1`, … in order), followed by those in `ANYKERNEL_DISKS`.
+//! Host options never reach the kernel.
 //! This split is not clap's: boot parameters are the kernel's own words,
 //! passed through in order whatever they look like (a test harness's
 //! `--exact` included), and clap's hyphen-accepting positional would also
 //! swallow every `--net` after the first boot parameter.
 
 use std::ffi::OsString;
+use std::fmt;
 
+use crate::block::{DiskSpec, DiskSpecError, DiskSpecErrorKind};
 use crate::console::ConsoleSink;
 use crate::nic::{NicSpec, NicSpecError, NicSpecErrorKind};
 use hypercall::Version;
@@ -26,8 +31,14 @@ pub(crate) const PARAMETERS_VARIABLE: &str = "ANYKERNEL_PARAMS";
 /// The environment variable holding more NIC specs, blank-separated.
 pub(crate) const NETWORKS_VARIABLE: &str = "ANYKERNEL_NET";
 
+/// The environment variable holding more disk specs, blank-separated.
+pub(crate) const DISKS_VARIABLE: &str = "ANYKERNEL_DISKS";
+
 /// The host option that adds a NIC.
 const NET_OPTION: &str = "--net";
+
+/// The host option that adds a disk.
+const DISK_OPTION: &str = "--disk";
 
 /// The default of [`PosixConfig::memory_limit`]: 256 MiB.
 const DEFAULT_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
@@ -54,15 +65,72 @@ pub struct PosixConfig {
     /// The virtual NICs: unit n is `nics[n]`. Empty: the virtual NIC group
     /// is still offered, with no units.
     pub nics: Vec<NicSpec>,
+    /// The disks, attached by the kernel as `vblk0`, `vblk1`, … in this
+    /// order. Empty: the block device group is still offered, with none.
+    pub disks: Vec<DiskSpec>,
+}
+
+/// A host option that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A `--net` spec or one in `ANYKERNEL_NET`.
+    Net(NicSpecError),
+    /// A `--disk` spec or one in `ANYKERNEL_DISKS`.
+    Disk(DiskSpecError),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Net(error) => error.fmt(f),
+            Self::Disk(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<NicSpecError> for ConfigError {
+    fn from(error: NicSpecError) -> Self {
+        Self::Net(error)
+    }
+}
+
+impl From<DiskSpecError> for ConfigError {
+    fn from(error: DiskSpecError) -> Self {
+        Self::Disk(error)
+    }
+}
+
+/// The environment variables a hosted kernel reads, by value.
+#[derive(Debug, Clone, Default)]
+pub struct HostEnvironment {
+    /// `ANYKERNEL_PARAMS`: more boot parameters.
+    pub parameters: Option<OsString>,
+    /// `ANYKERNEL_NET`: more NIC specs.
+    pub networks: Option<OsString>,
+    /// `ANYKERNEL_DISKS`: more disk specs.
+    pub disks: Option<OsString>,
+}
+
+impl HostEnvironment {
+    /// This process's values.
+    pub fn of_process() -> Self {
+        Self {
+            parameters: std::env::var_os(PARAMETERS_VARIABLE),
+            networks: std::env::var_os(NETWORKS_VARIABLE),
+            disks: std::env::var_os(DISKS_VARIABLE),
+        }
+    }
 }
 
 /// The interface version this implementation was written against: a
 /// literal, so that the kernel's handshake compares two independent facts.
-pub const SPEAKS: Version = Version::new(2, 0);
+pub const SPEAKS: Version = Version::new(2, 1);
 
 impl Default for PosixConfig {
     /// No name, no parameters, 256 MiB, standard error, process exit, no
-    /// NICs.
+    /// NICs, no disks.
     fn default() -> Self {
         Self {
             name: String::new(),
@@ -72,77 +140,108 @@ impl Default for PosixConfig {
             exit: ExitMode::Process,
             speaks: SPEAKS,
             nics: Vec::new(),
+            disks: Vec::new(),
         }
     }
 }
 
 impl PosixConfig {
-    /// The default configuration with the boot parameters and NICs of this
-    /// process: its arguments after the program name less the `--net`
-    /// options, then the value of `ANYKERNEL_PARAMS` if set, all joined by
-    /// single spaces. Arguments that are not UTF-8 are converted lossily
-    /// (the kernel then rejects the parameter instead of the host
-    /// panicking). A bad NIC spec is a usage error: the process prints it
-    /// and exits with status 2 (use [`PosixConfig::try_from_arguments`] to
-    /// handle it instead).
+    /// The default configuration with the boot parameters, NICs and disks
+    /// of this process: its arguments after the program name less the
+    /// `--net` and `--disk` options, then the value of `ANYKERNEL_PARAMS` if
+    /// set, all joined by single spaces. Arguments that are not UTF-8 are
+    /// converted lossily (the kernel then rejects the parameter instead of
+    /// the host panicking). A bad NIC or disk spec is a usage error: the
+    /// process prints it and exits with status 2 (use
+    /// [`PosixConfig::try_from_arguments`] to handle it instead).
     pub fn from_process() -> Self {
         let arguments = std::env::args_os().skip(1);
-        let parameters = std::env::var_os(PARAMETERS_VARIABLE);
-        let networks = std::env::var_os(NETWORKS_VARIABLE);
-        Self::try_from_arguments(arguments, parameters, networks).unwrap_or_else(|error| {
+        Self::try_from_arguments(arguments, HostEnvironment::of_process()).unwrap_or_else(|error| {
             eprintln!("anykernel: {error}");
             std::process::exit(2)
         })
     }
 
     /// The default configuration for the command-line `arguments` (without
-    /// the program name) and the values of `ANYKERNEL_PARAMS` and
-    /// `ANYKERNEL_NET`, as [`PosixConfig::from_process`] reads them.
+    /// the program name) and the environment's values, as
+    /// [`PosixConfig::from_process`] reads them.
     ///
     /// # Errors
-    /// The first NIC spec that does not parse, or a `--net` without value.
+    /// The first NIC or disk spec that does not parse, or a `--net` or
+    /// `--disk` without value.
     pub fn try_from_arguments(
         arguments: impl IntoIterator<Item = OsString>,
-        parameters: Option<OsString>,
-        networks: Option<OsString>,
-    ) -> Result<Self, NicSpecError> {
-        let (kernel_arguments, mut nics) = split_host_options(arguments)?;
-        let networks = networks.map(|value| value.to_string_lossy().into_owned());
-        for spec in networks.iter().flat_map(|value| value.split_whitespace()) {
-            nics.push(spec.parse()?);
+        environment: HostEnvironment,
+    ) -> Result<Self, ConfigError> {
+        let mut options = split_host_options(arguments)?;
+        for spec in words(environment.networks) {
+            options.nics.push(spec.parse()?);
+        }
+        for spec in words(environment.disks) {
+            options.disks.push(spec.parse()?);
         }
         Ok(Self {
-            boot_parameters: join_parameters(kernel_arguments, parameters),
-            nics,
+            boot_parameters: join_parameters(options.kernel_arguments, environment.parameters),
+            nics: options.nics,
+            disks: options.disks,
             ..Self::default()
         })
     }
 }
 
-/// Separates the `--net=SPEC` / `--net SPEC` host options from the kernel
-/// parameters, keeping the order of both.
+/// The blank-separated words of a variable's value.
+fn words(value: Option<OsString>) -> Vec<String> {
+    let value = value.map(|value| value.to_string_lossy().into_owned());
+    let words = value.iter().flat_map(|value| value.split_whitespace());
+    words.map(str::to_owned).collect()
+}
+
+/// The command line, host options taken out.
+#[derive(Debug, Default)]
+struct HostOptions {
+    kernel_arguments: Vec<OsString>,
+    nics: Vec<NicSpec>,
+    disks: Vec<DiskSpec>,
+}
+
+/// Separates the `--net` and `--disk` host options (`--net=SPEC` or
+/// `--net SPEC`, likewise for disks) from the kernel parameters, keeping
+/// the order of each.
 fn split_host_options(
     arguments: impl IntoIterator<Item = OsString>,
-) -> Result<(Vec<OsString>, Vec<NicSpec>), NicSpecError> {
-    let mut kernel_arguments = Vec::new();
-    let mut nics = Vec::new();
+) -> Result<HostOptions, ConfigError> {
+    let mut options = HostOptions::default();
     let mut arguments = arguments.into_iter();
     while let Some(argument) = arguments.next() {
-        let text = argument.to_string_lossy();
-        let spec = if text == NET_OPTION {
-            let value = arguments
-                .next()
-                .ok_or_else(|| NicSpecError::new(NicSpecErrorKind::MissingValue, NET_OPTION))?;
-            value.to_string_lossy().into_owned()
-        } else if let Some(value) = text.strip_prefix("--net=") {
-            value.to_owned()
+        let text = argument.to_string_lossy().into_owned();
+        if let Some(spec) = option_value(&text, NET_OPTION, &mut arguments) {
+            let missing = NicSpecError::new(NicSpecErrorKind::MissingValue, NET_OPTION);
+            options.nics.push(spec.ok_or(missing)?.parse()?);
+        } else if let Some(spec) = option_value(&text, DISK_OPTION, &mut arguments) {
+            let missing = DiskSpecError::new(DiskSpecErrorKind::MissingValue, DISK_OPTION);
+            options.disks.push(spec.ok_or(missing)?.parse()?);
         } else {
-            kernel_arguments.push(argument);
-            continue;
-        };
-        nics.push(spec.parse()?);
+            options.kernel_arguments.push(argument);
+        }
     }
-    Ok((kernel_arguments, nics))
+    Ok(options)
+}
+
+/// `Some(value)` when `text` is `OPTION=value`, or `OPTION` followed by a
+/// value; `Some(None)` for `OPTION` at the end; `None` for anything else.
+fn option_value(
+    text: &str,
+    option: &str,
+    rest: &mut impl Iterator<Item = OsString>,
+) -> Option<Option<String>> {
+    if text == option {
+        return Some(
+            rest.next()
+                .map(|value| value.to_string_lossy().into_owned()),
+        );
+    }
+    let value = text.strip_prefix(option)?.strip_prefix('=')?;
+    Some(Some(value.to_owned()))
 }
 
 /// Joins command-line arguments and the environment value into one
@@ -195,12 +294,20 @@ mod tests {
         assert_eq!(join_parameters([bad], None), "k=\u{fffd}");
     }
 
-    fn parse(arguments: &[&str], networks: Option<&str>) -> Result<PosixConfig, NicSpecError> {
-        PosixConfig::try_from_arguments(
-            os(arguments),
-            Some("log=debug".into()),
-            networks.map(OsString::from),
-        )
+    fn parse(arguments: &[&str], networks: Option<&str>) -> Result<PosixConfig, ConfigError> {
+        let environment = HostEnvironment {
+            parameters: Some("log=debug".into()),
+            networks: networks.map(OsString::from),
+            disks: None,
+        };
+        PosixConfig::try_from_arguments(os(arguments), environment)
+    }
+
+    fn net_error(error: ConfigError) -> NicSpecError {
+        match error {
+            ConfigError::Net(error) => error,
+            other => panic!("not a NIC spec error: {other}"),
+        }
     }
 
     #[test]
@@ -235,15 +342,15 @@ mod tests {
 
     #[test]
     fn bad_net_options_are_errors_naming_the_part() {
-        let error = parse(&["--net=bus:/x,loss=7"], None).expect_err("bad probability");
+        let error = net_error(parse(&["--net=bus:/x,loss=7"], None).expect_err("bad probability"));
         assert_eq!(
             (error.kind, error.part.as_str()),
             (NicSpecErrorKind::BadProbability, "loss=7")
         );
-        let error = parse(&["a=1", "--net"], None).expect_err("no value");
+        let error = net_error(parse(&["a=1", "--net"], None).expect_err("no value"));
         assert_eq!(error.kind, NicSpecErrorKind::MissingValue);
         assert!(error.to_string().contains("--net"), "{error}");
-        let error = parse(&[], Some("bus:/ok wire:/x")).expect_err("bad backend");
+        let error = net_error(parse(&[], Some("bus:/ok wire:/x")).expect_err("bad backend"));
         assert_eq!(
             (error.kind, error.part.as_str()),
             (NicSpecErrorKind::UnknownBackend, "wire:/x")
@@ -257,6 +364,33 @@ mod tests {
         assert!(config.name.is_empty() && config.boot_parameters.is_empty());
         assert!(matches!(config.console, ConsoleSink::Stderr));
         assert_eq!(config.exit, ExitMode::Process);
-        assert!(config.nics.is_empty());
+        assert!(config.nics.is_empty() && config.disks.is_empty());
+    }
+
+    #[test]
+    fn disk_options_and_the_variable_become_disks_in_order() {
+        let environment = HostEnvironment {
+            parameters: None,
+            networks: None,
+            disks: Some(" /tmp/c.img,ro ".into()),
+        };
+        let arguments = os(&["--disk", "/tmp/a.img", "ip=10.0.0.2", "--disk=/tmp/b.img"]);
+        let config = PosixConfig::try_from_arguments(arguments, environment).expect("valid");
+        assert_eq!(config.boot_parameters, "ip=10.0.0.2");
+        let disks: Vec<String> = config.disks.iter().map(ToString::to_string).collect();
+        assert_eq!(disks, ["/tmp/a.img", "/tmp/b.img", "/tmp/c.img,ro"]);
+    }
+
+    #[test]
+    fn bad_disk_options_are_errors_naming_the_part() {
+        let error = parse(&["--disk"], None).expect_err("no value");
+        assert!(
+            error.to_string().contains("--disk needs a value"),
+            "{error}"
+        );
+        let error = parse(&["--disk=/x,rw"], None).expect_err("unknown option");
+        assert!(error.to_string().contains("`rw`"), "{error}");
+        let config = parse(&["--disks=/x", "--disk-x"], None).expect("kernel words");
+        assert_eq!(config.boot_parameters, "--disks=/x --disk-x log=debug");
     }
 }

@@ -15,6 +15,7 @@
 //! | exit | `exit` | `process::exit`, or an unwind tests can catch |
 //! | interrupts | `interrupt` | software interrupts only |
 //! | virtual NICs | [`nic`] | a shared-memory bus file, `/dev/net/tun` |
+//! | block devices | [`block`] | files, `pread`/`pwrite`/`fdatasync` on worker threads |
 //!
 //! Several [`Posix`] instances may live in one process (two kernels in one
 //! test). They share what the process has only once: thread identities and
@@ -25,6 +26,7 @@
 //! the bus's shared mapping and futexes (`nic/bus/shared_memory.rs`) and
 //! the tap's ioctl and poll (`nic/tap/device.rs`).
 
+pub mod block;
 mod clock;
 mod config;
 mod console;
@@ -39,7 +41,7 @@ mod sync;
 mod test_support;
 mod threads;
 
-pub use config::{PosixConfig, SPEAKS};
+pub use config::{ConfigError, HostEnvironment, PosixConfig, SPEAKS};
 pub use console::{ConsoleCapture, ConsoleSink};
 pub use exit::{ExitMode, KernelExit};
 
@@ -69,6 +71,7 @@ pub struct Posix {
     threads: ThreadRegistry,
     speaks: Version,
     nics: Vec<nic::NicSpec>,
+    disks: Vec<block::DiskSpec>,
 }
 
 impl Posix {
@@ -83,6 +86,7 @@ impl Posix {
             threads: ThreadRegistry::default(),
             speaks: config.speaks,
             nics: config.nics,
+            disks: config.disks,
         })
     }
 
@@ -110,6 +114,11 @@ impl Hypercalls for Posix {
     fn virtual_nics(&self) -> Option<&dyn hypercall::VirtualNics> {
         Some(self)
     }
+
+    /// Always offered; with no [`PosixConfig::disks`] it has no devices.
+    fn block_devices(&self) -> Option<&dyn hypercall::BlockDevices> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]
@@ -117,13 +126,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn speaks_version_two_and_passes_parameters_on() {
+    fn speaks_version_two_one_and_passes_parameters_on() {
         let config = PosixConfig {
             boot_parameters: "ip=10.0.0.2 log=debug".into(),
             ..PosixConfig::default()
         };
         let posix = Posix::new(config);
-        assert_eq!(posix.interface_version(), Version::new(2, 0));
+        assert_eq!(posix.interface_version(), Version::new(2, 1));
         assert!(posix.interface_version().supports(hypercall::VERSION));
         assert_eq!(posix.boot_parameters(), "ip=10.0.0.2 log=debug");
         assert!(posix.description().contains("Linux"));

@@ -25,6 +25,7 @@
 //! | device memory | [`DeviceMemory`] via [`Hypercalls::device_memory`] | DMA, device addresses, register maps |
 //! | device buses | [`PciBus`] via [`Hypercalls::pci`] | PCI functions, config, BARs, I/O ports |
 //! | virtual NICs | [`VirtualNics`] via [`Hypercalls::virtual_nics`] | Ethernet frames to a host backend |
+//! | block devices | [`BlockDevices`] via [`Hypercalls::block_devices`] | asynchronous block I/O on a host's disks |
 //!
 //! # Rules every implementation follows
 //!
@@ -60,6 +61,7 @@ extern crate alloc;
 
 use alloc::sync::Arc;
 
+mod block;
 mod clock;
 mod console;
 mod device_memory;
@@ -73,6 +75,10 @@ mod sync;
 mod thread;
 mod version;
 
+pub use block::{
+    BlockCompletion, BlockDevice, BlockDevices, BlockError, BlockGeometry, BlockOperation,
+    BlockRequest,
+};
 pub use clock::Clock;
 pub use console::Console;
 pub use device_memory::{DeviceMemory, DmaRegion, MmioRegion};
@@ -131,6 +137,13 @@ pub trait Hypercalls:
     /// The virtual NICs, for the `virtif` component, or `None` on hosts
     /// without them (since version 1.1). Never blocks.
     fn virtual_nics(&self) -> Option<&dyn VirtualNics> {
+        None
+    }
+
+    /// The host's block devices, for the block layer, or `None` on hosts
+    /// without them (since version 2.1; bare metal's disks are virtio
+    /// devices the kernel drives itself). Never blocks.
+    fn block_devices(&self) -> Option<&dyn BlockDevices> {
         None
     }
 }
