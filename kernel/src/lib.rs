@@ -14,6 +14,7 @@
 //! | `virtif` | `virtif` | the host's virtual NICs (hosted kernels) |
 //! | `dev` | `pci` | the dev faction: PCI functions, driver matching, interrupts, DMA |
 //! | `virtio-net` | `virtio-net` | virtio NICs on PCI and virtio-mmio (bare metal) |
+//! | `block` | `block` | disks `vblkN` (the host's when hosted), the buffer cache |
 //!
 //! A feature pulls in what its component needs (`virtio-net` brings `net`
 //! and `dev`), so a missing dependency is a build error; a hand-made list
@@ -60,6 +61,8 @@ pub use base::component::Component;
 pub use base::{BootConfig, BootError, Context, Kernel, ThreadBinding};
 pub use {base, hypercall};
 
+#[cfg(feature = "block")]
+pub use block;
 #[cfg(feature = "dev")]
 pub use dev;
 #[cfg(feature = "net")]
@@ -71,6 +74,8 @@ pub fn components() -> Vec<&'static Component> {
     alloc::vec![
         // The base's own: memory pressure is every kernel's business.
         &base::memory::pagedaemon::PAGEDAEMON,
+        #[cfg(feature = "block")]
+        &block::BLOCK,
         #[cfg(feature = "net")]
         &net::components::NET,
         #[cfg(feature = "net")]
