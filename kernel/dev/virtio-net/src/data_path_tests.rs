@@ -23,7 +23,7 @@ use net::{Errno, MessageFlags, Net, PollEvents, PollFd, SocketOption, SocketType
 
 use crate::fake_device::FakeDevice;
 use crate::nic::VirtioNic;
-use crate::{hal, preflight};
+use crate::preflight;
 
 const NIC_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 const PEER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 1];
@@ -41,7 +41,7 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        hal::install_for_tests(Arc::new(FakeDeviceMemory::default()));
+        virtio::hal::install_for_tests(Arc::new(FakeDeviceMemory::default()));
         let host = Posix::new(PosixConfig::default());
         let components = net::components::ALL;
         let kernel = Kernel::boot(

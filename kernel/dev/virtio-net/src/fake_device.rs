@@ -12,16 +12,14 @@
 //! driver's interrupt after each batch. Notifications wake the thread;
 //! every wait in it and in the test helpers has a deadline.
 
-#![allow(unsafe_code, reason = "the device side reads and writes ring memory")]
-
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use virtio::fake::FakeQueue;
 use virtio_drivers::transport::{DeviceStatus, DeviceType, InterruptStatus, Transport};
 use virtio_drivers::{Error as VirtioError, PhysAddr};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
@@ -35,30 +33,15 @@ const HEADER: usize = 12;
 /// The receive and transmit queue numbers.
 const RECEIVE: usize = 0;
 const TRANSMIT: usize = 1;
-/// Descriptor flag: the device writes this buffer.
-const DESCRIPTOR_WRITE: u16 = 2;
 /// How long the helpers wait for the other side before failing.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-/// Where the driver put one queue, and how far the device has got.
-#[derive(Debug, Default, Clone, Copy)]
-struct Queue {
-    size: u16,
-    descriptors: u64,
-    driver_area: u64,
-    device_area: u64,
-    /// Next avail ring position the device will take.
-    next_avail: u16,
-    /// Next used ring position the device will fill.
-    next_used: u16,
-}
 
 /// Everything the transport and the device thread share.
 #[derive(Debug, Default)]
 struct State {
     status: u32,
     driver_features: u64,
-    queues: [Queue; 2],
+    queues: [FakeQueue; 2],
     interrupt_pending: bool,
     /// Set by `notify`, cleared by the device thread.
     notified: bool,
@@ -159,21 +142,15 @@ impl Transport for FakeTransport {
         device: PhysAddr,
     ) {
         let mut state = self.shared.lock();
-        state.queues[usize::from(queue)] = Queue {
-            size: size as u16,
-            descriptors,
-            driver_area: driver,
-            device_area: device,
-            ..Queue::default()
-        };
+        state.queues[usize::from(queue)] = FakeQueue::set(size, descriptors, driver, device);
     }
 
     fn queue_unset(&mut self, queue: u16) {
-        self.shared.lock().queues[usize::from(queue)] = Queue::default();
+        self.shared.lock().queues[usize::from(queue)] = FakeQueue::default();
     }
 
     fn queue_used(&mut self, queue: u16) -> bool {
-        self.shared.lock().queues[usize::from(queue)].descriptors != 0
+        self.shared.lock().queues[usize::from(queue)].is_set()
     }
 
     fn ack_interrupt(&mut self) -> InterruptStatus {
@@ -303,11 +280,12 @@ fn run(shared: &Shared, raise: &dyn Fn()) {
 /// Takes every frame the driver made available on the transmit queue.
 fn serve_transmit(state: &mut State) -> bool {
     let mut worked = false;
-    while let Some((head, bytes)) = take_available(&mut state.queues[TRANSMIT]) {
+    while let Some(chain) = state.queues[TRANSMIT].pop() {
+        let bytes = chain.readable();
         state
             .transmitted
             .push(bytes.get(HEADER..).unwrap_or_default().to_vec());
-        complete(&mut state.queues[TRANSMIT], head, 0);
+        state.queues[TRANSMIT].push_used(chain.head, 0);
         worked = true;
     }
     worked
@@ -318,101 +296,17 @@ fn serve_receive(state: &mut State) -> bool {
     let mut worked = false;
     while !state.to_receive.is_empty() {
         let queue = &mut state.queues[RECEIVE];
-        let Some((head, buffer)) = next_buffer(queue) else {
+        let Some(chain) = queue.pop() else {
             break;
         };
+        assert!(chain.writable_length() > 0, "receive buffers are writable");
         let frame = state.to_receive.pop_front().expect("not empty");
-        let length = (HEADER + frame.len()).min(buffer.1 as usize);
         let mut bytes = alloc::vec![0u8; HEADER];
         bytes.extend_from_slice(&frame);
-        // SAFETY: the driver lent `buffer.1` writable bytes at `buffer.0`
-        // (a WRITE descriptor) and does not touch them until the used
-        // element written below is published.
-        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.0 as *mut u8, length) };
-        complete(queue, head, length as u32);
+        let length = chain.write(&bytes);
+        queue.push_used(chain.head, length as u32);
         state.received += 1;
         worked = true;
     }
     worked
-}
-
-/// The next available chain's head and its readable bytes.
-fn take_available(queue: &mut Queue) -> Option<(u16, Vec<u8>)> {
-    let head = pop_avail(queue)?;
-    let mut bytes = Vec::new();
-    let mut index = head;
-    for _ in 0..queue.size {
-        let (address, length, flags, next) = descriptor(queue, index);
-        // SAFETY: the driver lent `length` readable bytes at `address`
-        // until the chain comes back on the used ring.
-        let part = unsafe { core::slice::from_raw_parts(address as *const u8, length as usize) };
-        bytes.extend_from_slice(part);
-        if flags & 1 == 0 {
-            break;
-        }
-        index = next;
-    }
-    Some((head, bytes))
-}
-
-/// The next available receive buffer: head, (address, length).
-fn next_buffer(queue: &mut Queue) -> Option<(u16, (u64, u32))> {
-    let head = pop_avail(queue)?;
-    let (address, length, flags, _) = descriptor(queue, head);
-    assert_ne!(flags & DESCRIPTOR_WRITE, 0, "receive buffers are writable");
-    Some((head, (address, length)))
-}
-
-/// Takes the next head from the avail ring, if the driver published one.
-fn pop_avail(queue: &mut Queue) -> Option<u16> {
-    if queue.size == 0 {
-        return None;
-    }
-    let ring = queue.driver_area as *mut u16;
-    // SAFETY: the avail ring's `idx` (second u16) is an atomic the driver
-    // publishes with release ordering; the area is the driver's, alive
-    // while the queue is set.
-    let published = unsafe { AtomicU16::from_ptr(ring.add(1)) }.load(Ordering::Acquire);
-    if published == queue.next_avail {
-        return None;
-    }
-    let slot = usize::from(queue.next_avail % queue.size);
-    // SAFETY: ring entries follow flags and idx; `slot` < size.
-    let head = unsafe { ring.add(2 + slot).read_volatile() };
-    queue.next_avail = queue.next_avail.wrapping_add(1);
-    Some(head)
-}
-
-/// Descriptor `index`: address, length, flags, next.
-fn descriptor(queue: &Queue, index: u16) -> (u64, u32, u16, u16) {
-    assert!(index < queue.size, "descriptor index {index} out of range");
-    let at = (queue.descriptors as *const u8).wrapping_add(usize::from(index) * 16);
-    // SAFETY: the table holds `size` 16-byte descriptors; the acquire load
-    // of avail.idx ordered the driver's writes to this one before us.
-    unsafe {
-        (
-            at.cast::<u64>().read_volatile(),
-            at.add(8).cast::<u32>().read_volatile(),
-            at.add(12).cast::<u16>().read_volatile(),
-            at.add(14).cast::<u16>().read_volatile(),
-        )
-    }
-}
-
-/// Puts `head` on the used ring with `length` written, and publishes it.
-fn complete(queue: &mut Queue, head: u16, length: u32) {
-    let used = queue.device_area as *mut u8;
-    let slot = usize::from(queue.next_used % queue.size);
-    // SAFETY: used elements (id: u32, len: u32) follow flags and idx;
-    // `slot` < size; the driver reads them only after the idx store below.
-    unsafe {
-        let element = used.add(4 + slot * 8);
-        element.cast::<u32>().write_volatile(u32::from(head));
-        element.add(4).cast::<u32>().write_volatile(length);
-    }
-    queue.next_used = queue.next_used.wrapping_add(1);
-    // SAFETY: `idx` is the used ring's second u16, an atomic the driver
-    // reads with acquire ordering.
-    unsafe { AtomicU16::from_ptr(used.cast::<u16>().add(1)) }
-        .store(queue.next_used, Ordering::Release);
 }

@@ -10,7 +10,7 @@
 //! ifconfig (DHCP by default).
 //!
 //! Built on virtio-drivers' `VirtIONetRaw` with 256-descriptor queues and
-//! a `Hal` over the DMA hypercalls (`hal.rs`). Frames move without copies:
+//! the shared virtio crate's `Hal` over the DMA hypercalls. Frames move without copies:
 //! receive buffers are packet-pool blocks the device writes into, and a
 //! frame is sent from its own buffer with the virtio-net header prepended
 //! in its headroom (`rings.rs`). Receive and transmit completions are
@@ -31,12 +31,10 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
-mod config_access;
 #[cfg(test)]
 mod data_path_tests;
 #[cfg(test)]
 mod fake_device;
-mod hal;
 mod mmio;
 mod nic;
 pub mod pci;

@@ -18,7 +18,7 @@
 //! crate refuses) means the device is broken: [`Broken`], and the caller
 //! stops using it. The device's buffers are never freed under it: the
 //! transport (dropped first, it is the first field) resets the device.
-//! This file and `hal.rs` are the component's only unsafe code.
+//! This file is the component's only unsafe code outside its tests.
 
 #![allow(
     unsafe_code,
@@ -34,7 +34,7 @@ use virtio_drivers::Error as VirtioError;
 use virtio_drivers::device::net::VirtIONetRaw;
 use virtio_drivers::transport::Transport;
 
-use crate::hal::KernelHal;
+use virtio::KernelHal;
 
 /// Descriptors per queue (receive and transmit each).
 pub(crate) const QUEUE_SIZE: usize = 256;

@@ -11,7 +11,7 @@
 //!   device memory, and it runs one kernel.
 //! - [`mmio_transport`]: the MMIO transport over a block `mmio_map` gave.
 //!
-//! This file and `rings.rs` are the component's only unsafe code.
+//! This file is the crate's only unsafe code.
 
 #![allow(unsafe_code, reason = "the virtio-drivers Hal is an unsafe trait")]
 
@@ -37,7 +37,7 @@ static MAPPINGS: spin::Mutex<Vec<MmioRegion>> = spin::Mutex::new(Vec::new());
 /// [`DevError::Memory`] on a host without device memory;
 /// [`DevError::Unusable`] when another host was installed first, or the
 /// host cannot tell device addresses of kernel memory.
-pub(crate) fn install(context: &Context<'_>) -> Result<(), DevError> {
+pub fn install(context: &Context<'_>) -> Result<(), DevError> {
     let host = context.kernel().hypercalls().device_memory();
     let host = host.ok_or(DevError::Memory(MemoryError::Unsupported))?;
     let installed = DEVICE_MEMORY.call_once(|| host.clone());
@@ -53,8 +53,8 @@ pub(crate) fn install(context: &Context<'_>) -> Result<(), DevError> {
 
 /// Installs `memory` for the host tests, whose kernels run on a host
 /// without device memory (the first call wins, as in [`install`]).
-#[cfg(test)]
-pub(crate) fn install_for_tests(memory: Arc<dyn DeviceMemory>) {
+#[cfg(feature = "fake")]
+pub fn install_for_tests(memory: Arc<dyn DeviceMemory>) {
     DEVICE_MEMORY.call_once(|| memory);
 }
 
@@ -95,7 +95,7 @@ static SCRATCH: Scratch = Scratch(UnsafeCell::new([0; PAGE_SIZE / 8]));
 
 /// The virtio-drivers `Hal` over the device-memory hypercalls.
 #[derive(Debug)]
-pub(crate) struct KernelHal;
+pub struct KernelHal;
 
 // SAFETY: `dma_alloc` returns the host's zeroed, page-aligned DMA pages,
 // owned by the caller until `dma_dealloc` (the `DeviceMemory` contract);
