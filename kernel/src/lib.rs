@@ -15,11 +15,12 @@
 //! | `dev` | `pci` | the dev faction: PCI functions, driver matching, interrupts, DMA |
 //! | `virtio-net` | `virtio-net` | virtio NICs on PCI and virtio-mmio (bare metal) |
 //! | `block` | `block` | disks `vblkN` (the host's when hosted), the buffer cache |
+//! | `virtio-blk` | `virtio-blk` | virtio disks on PCI and virtio-mmio (bare metal) |
 //!
 //! A feature pulls in what its component needs (`virtio-net` brings `net`
-//! and `dev`), so a missing dependency is a build error; a hand-made list
-//! with a gap stops [`Kernel::boot`] with
-//! [`BootError::MissingComponent`], naming both.
+//! and `dev`, `virtio-blk` brings `block` and `dev`), so a missing
+//! dependency is a build error; a hand-made list with a gap stops
+//! [`Kernel::boot`] with [`BootError::MissingComponent`], naming both.
 //!
 //! # The application's API
 //!
@@ -90,6 +91,8 @@ pub fn components() -> Vec<&'static Component> {
         &dev::DEV,
         #[cfg(feature = "virtio-net")]
         &virtio_net::VIRTIO_NET,
+        #[cfg(feature = "virtio-blk")]
+        &virtio_blk::VIRTIO_BLK,
     ]
 }
 
