@@ -20,6 +20,7 @@
 
 pub mod clients;
 mod config;
+mod disk;
 mod images;
 pub mod locations;
 mod machine;
@@ -33,6 +34,7 @@ mod terminal;
 mod verdict;
 
 pub use config::QemuConfig;
+pub use disk::Disk;
 pub use images::{
     BOOT_DEADLINE, IMAGE_ENV, ISO_DEADLINE, ISO_ENV, KV_IMAGE_ENV, SELFTEST_DEADLINE,
     SELFTEST_IMAGE_ENV, appliance_image, boot, iso_image, kv_image, selftest, selftest_config,

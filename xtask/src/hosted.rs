@@ -3,7 +3,7 @@
 //! The same application as the bare-metal image (the appliance, or with
 //! `--app NAME` the application NAME), built for the host and linked with
 //! `hypercall-posix`, runs as a Linux process on this terminal. `--net SPEC` gives it a virtual NIC (`tap:NAME` or
-//! `bus:PATH`); kernel parameters after `--` (`ip=192.168.77.2/24
+//! `bus:PATH`), `--disk FILE` a disk; kernel parameters after `--` (`ip=192.168.77.2/24
 //! gw=192.168.77.1`, `dhcp`, `log=debug`) are its boot parameters.
 
 use std::path::PathBuf;
@@ -30,6 +30,11 @@ pub fn hosted_command(binary: &std::path::Path, options: &RunOptions) -> Command
     let mut command = Command::new(binary);
     if let Some(net) = &options.net {
         command.arg(format!("--net={net}"));
+    }
+    for disk in &options.disk {
+        let mut option = std::ffi::OsString::from("--disk=");
+        option.push(disk);
+        command.arg(option);
     }
     command.args(&options.params);
     command

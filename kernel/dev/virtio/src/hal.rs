@@ -9,7 +9,10 @@
 //!   ([`install`]); a second kernel with another host in the same process
 //!   gets no virtio devices (an error, not a mix-up). Only bare metal has
 //!   device memory, and it runs one kernel.
-//! - [`mmio_transport`]: the MMIO transport over a block `mmio_map` gave.
+//! - [`mmio_transport`]: the MMIO transport over a block `mmio_map` gave,
+//!   and [`mmio_device_id`]: which device sits there, read without making
+//!   a transport (dropping one resets the device, which must not happen
+//!   to a device another driver serves).
 //!
 //! This file is the crate's only unsafe code.
 
@@ -142,6 +145,25 @@ unsafe impl Hal for KernelHal {
     }
 
     unsafe fn unshare(_paddr: PhysAddr, _buffer: NonNull<[u8]>, _direction: BufferDirection) {}
+}
+
+/// The virtio-mmio magic value, "virt" little-endian.
+const MMIO_MAGIC: u32 = 0x7472_6976;
+
+/// The device ID in the virtio-mmio register block `region`, or `None`
+/// when the block is too small, misaligned, or lacks the magic. Reads the
+/// magic (offset 0) and the ID (offset 8), nothing else.
+pub(crate) fn mmio_device_id(region: &MmioRegion) -> Option<u32> {
+    let base = region.as_ptr().as_ptr().cast::<u32>();
+    if region.len() < 12 || !base.is_aligned() {
+        return None;
+    }
+    // SAFETY: `region` is the host's uncached mapping of device registers,
+    // alive for the kernel's lifetime (`MmioRegion::new`'s contract); both
+    // words are 4-byte aligned (checked) and inside its 12 first bytes;
+    // reading the magic and device ID registers has no side effect.
+    let (magic, id) = unsafe { (base.read_volatile(), base.add(2).read_volatile()) };
+    (magic == MMIO_MAGIC).then_some(id)
 }
 
 /// The MMIO transport over `region`, which `mmio_map` returned for a

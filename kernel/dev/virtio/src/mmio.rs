@@ -9,7 +9,7 @@
 //! the same words from there. The words are taken from the raw boot
 //! parameters, since the key repeats once per device. A malformed word is
 //! logged and skipped; a slot holding another kind of device is skipped
-//! quietly. The interrupt is an I/O APIC input that the device holds high
+//! quietly, untouched. The interrupt is an I/O APIC input that the device holds high
 //! while its interrupt status is set: a driver establishes it
 //! edge-triggered ([`MmioDevice::interrupt`]), and its handler
 //! acknowledges the status before it drains the queues, so an event after
@@ -19,8 +19,8 @@ use base::Context;
 use base::hypercall::{InterruptSource, MemoryError};
 use dev::DevError;
 use log::{debug, warn};
+use virtio_drivers::transport::DeviceType;
 use virtio_drivers::transport::mmio::MmioTransport;
-use virtio_drivers::transport::{DeviceType, Transport};
 
 use crate::hal;
 
@@ -142,7 +142,9 @@ pub fn attach_each(context: &Context<'_>, kind: DeviceType, attach: AttachFuncti
     }
 }
 
-/// The transport of `device` if it is of type `kind`.
+/// The transport of `device` if it is of type `kind`. The type is read
+/// first: a transport resets its device when dropped, so one is made only
+/// for a device of the caller's kind.
 fn transport(
     context: &Context<'_>,
     device: MmioDevice,
@@ -155,16 +157,14 @@ fn transport(
         .device_memory()
         .ok_or(DevError::Memory(MemoryError::Unsupported))?;
     let region = memory.mmio_map(device.base, size)?;
-    let transport = hal::mmio_transport(&region)?;
-    if transport.device_type() != kind {
-        debug!(
-            "mmio {:#x}: a {:?} device",
-            device.base,
-            transport.device_type()
-        );
+    let id = hal::mmio_device_id(&region).ok_or(DevError::Unusable(
+        "no virtio-mmio device there (bad magic)",
+    ))?;
+    if id != kind as u32 {
+        debug!("mmio {:#x}: virtio device {id}", device.base);
         return Ok(None);
     }
-    Ok(Some(transport))
+    Ok(Some(hal::mmio_transport(&region)?))
 }
 
 #[cfg(test)]
