@@ -16,7 +16,7 @@
 //!   the device a flush: the order a file system's consistency rests on.
 //!   A failed write-back leaves its buffer dirty and fails the sync with
 //!   EIO; nothing is dropped silently.
-//! - **The bound.** The buffers' bytes never pass [`Cache::limit`]
+//! - **The bound.** The buffers' bytes never pass the cache's bound
 //!   (boot parameter `bcache=SIZE`, default an eighth of the kernel's
 //!   memory limit within [`MIN_LIMIT`]..=[`MAX_LIMIT`]). Each buffer is
 //!   also charged to the memory account `bcache`. Room is made by

@@ -2,15 +2,15 @@
 //!
 //! - [`KernelHal`]: the crate's `Hal`: DMA pages from `dma_allocate`,
 //!   `share` through `virt_to_phys`, and device registers from the
-//!   mappings the host handed out ([`register`]: the PCI probe registers
+//!   mappings the host handed out (`register`: the PCI probe registers
 //!   its BARs, the MMIO probe its `mmio_map` block). Its methods take no
 //!   `self`, so the device memory and the mappings they use are
 //!   process-wide values, installed by the first device probe
 //!   ([`install`]); a second kernel with another host in the same process
 //!   gets no virtio devices (an error, not a mix-up). Only bare metal has
 //!   device memory, and it runs one kernel.
-//! - [`mmio_transport`]: the MMIO transport over a block `mmio_map` gave,
-//!   and [`mmio_device_id`]: which device sits there, read without making
+//! - `mmio_transport`: the MMIO transport over a block `mmio_map` gave,
+//!   and `mmio_device_id`: which device sits there, read without making
 //!   a transport (dropping one resets the device, which must not happen
 //!   to a device another driver serves).
 //!
