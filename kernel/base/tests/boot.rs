@@ -147,11 +147,13 @@ fn a_host_speaking_another_interface_version_is_refused() {
     let newer_minor = Version::new(VERSION.major, VERSION.minor + 1);
     assert!(common::try_boot_speaking("", &[], newer_minor).is_ok());
     // Every 1.x host predates the 2.0 contract (unsafe memory traits,
-    // opaque device tokens): none may run this kernel.
+    // opaque device tokens): none may run this kernel; nor may a host of
+    // an older minor version, which lacks calls the kernel may make.
     let one_x = [Version::new(1, 0), Version::new(1, 1), Version::new(1, 9)];
+    let older_minor = Version::new(VERSION.major, VERSION.minor - 1);
     for host in one_x
         .into_iter()
-        .chain([Version::new(VERSION.major + 1, 0)])
+        .chain([older_minor, Version::new(VERSION.major + 1, 0)])
     {
         let error = common::try_boot_speaking("", &[], host).err();
         assert_eq!(
@@ -162,7 +164,7 @@ fn a_host_speaking_another_interface_version_is_refused() {
             })
         );
         let expected =
-            format!("hypercall interface mismatch: kernel needs 2.0, host speaks {host}");
+            format!("hypercall interface mismatch: kernel needs {VERSION}, host speaks {host}");
         assert_eq!(error.unwrap().to_string(), expected);
     }
 }
