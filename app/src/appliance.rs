@@ -1,5 +1,6 @@
-//! The appliance: boots the kernel, starts the network services, says it
-//! is ready, then serves until the machine is stopped.
+//! The appliance: boots the kernel, mounts the files baked into its image,
+//! starts the network services, says it is ready, then serves until the
+//! machine is stopped.
 //!
 //! The same application runs on bare metal (`hypercall-bm`) and hosted
 //! (`hypercall-posix`); only the interfaces differ (virtio NICs or the
@@ -33,6 +34,10 @@ pub fn run(host: Host) -> ExitStatus {
         }
     };
     let context = binding.enter();
+    match crate::files::mount(&context) {
+        Ok(nodes) => log::info!("files: {nodes} nodes at {}", crate::files::SITE),
+        Err(error) => log::warn!("files: not mounted: {error}"),
+    }
     let services = match Services::start(&context) {
         Ok(services) => services,
         Err(error) => {

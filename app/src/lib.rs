@@ -11,6 +11,7 @@
 extern crate alloc;
 
 pub mod appliance;
+pub mod files;
 mod report;
 pub mod selftest;
 pub mod services;

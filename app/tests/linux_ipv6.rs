@@ -1,14 +1,17 @@
 //! The hosted appliance speaks IPv6 with Linux's own stack over a tap:
 //! `ping -6` to its link-local and static addresses, SLAAC with RDNSS
-//! from `radvd`, and DAD against an address Linux already holds.
+//! from `radvd`, DAD against an address Linux already holds, `curl -6`
+//! to its link-local address (with the zone) and its SLAAC address, UDP
+//! echo, and 64 MiB both ways over IPv6, hash-checked.
 
 mod common;
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Appliance, Namespace, require_privilege};
+use common::{Appliance, Namespace, chargen_byte, require_privilege};
 
 const GUEST: &str = "192.168.77.2";
 const WAIT: Duration = Duration::from_secs(30);
@@ -130,6 +133,55 @@ fn dad_finds_the_address_linux_already_holds() {
         "{stats}"
     );
     assert!(stats.contains("nd dad_conflicts 1"), "{stats}");
+}
+
+/// `curl -6 -g` of `url` from Linux: the body, or a panic with curl's
+/// complaint.
+fn curl6(namespace: &Namespace, url: &str) -> String {
+    let output = namespace.exec(&["curl", "-6", "-g", "-sS", "--max-time", "10", url]);
+    let body = String::from_utf8_lossy(&output.stdout).into_owned();
+    let complaint = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "curl -6 {url}: {complaint}");
+    body
+}
+
+#[test]
+#[ignore = "needs root: a tap in a network namespace, with radvd advertising on it"]
+fn curl_and_udp_reach_the_appliance_over_ipv6_link_local_and_slaac() {
+    require_privilege(&[]);
+    assert!(
+        qemu_tests::netns::on_path("radvd"),
+        "`radvd` must be installed (Debian package radvd) for this test"
+    );
+    let (namespace, mut appliance) = start("curl6", &["fd00:78::1/64"], &[]);
+    wait_for_linux_link_local(&namespace);
+    let _radvd = Radvd::start(&namespace);
+    let formed = address_in(&line_with(&mut appliance, "preferred slaac"));
+    let link_local = address_in(&line_with(&mut appliance, "preferred link-local"));
+    let page = curl6(&namespace, &format!("http://[{formed}]/"));
+    assert!(page.contains("<h1>anykernel</h1>"), "{page}");
+    let page = curl6(&namespace, &format!("http://[{link_local}%25tap0]/"));
+    assert!(page.contains("<h1>anykernel</h1>"), "{page}");
+    let guest: IpAddr = formed.parse().unwrap();
+    namespace.run_inside(move || {
+        qemu_tests::bulk::udp_echoes("[fd00:78::1]:0".parse().unwrap(), guest);
+    });
+    let stats = curl6(&namespace, &format!("http://[{formed}]/stats"));
+    assert!(stats.contains("udp received 4\n"), "{stats}");
+    assert!(stats.contains("udp malformed 0"), "{stats}");
+}
+
+#[test]
+#[ignore = "needs root: a tap in a network namespace, with Linux's stack as the peer"]
+fn sixty_four_mebibytes_cross_ipv6_both_ways_intact() {
+    require_privilege(&[]);
+    let linux = ["fd00:77::1/64"];
+    let (namespace, mut appliance) = start("bulk6", &linux, &["ip6=fd00:77::2/64"]);
+    line_with(&mut appliance, "has fd00:77::2/64 preferred static");
+    let guest = "fd00:77::2".parse().unwrap();
+    qemu_tests::bulk::echo_and_source_intact(&namespace, guest, chargen_byte);
+    let stats = curl6(&namespace, "http://[fd00:77::2]/stats");
+    assert!(stats.contains("tcp bad_checksums 0"), "{stats}");
 }
 
 /// Waits until Linux's link-local address on tap0 passed its own DAD

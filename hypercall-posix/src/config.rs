@@ -8,8 +8,10 @@
 //! [`crate::nic::NicSpec`]), one per option in order, followed by those in
 //! `ANYKERNEL_NET` (specs separated by blanks); `--disk=SPEC` or `--disk
 //! SPEC` adds a disk (see [`crate::block::DiskSpec`]: a file, attached as
-//! `vblk0`, `vblk1`, … in order), followed by those in `ANYKERNEL_DISKS`.
-//! Host options never reach the kernel.
+//! `vblk0`, `vblk1`, … in order), followed by those in `ANYKERNEL_DISKS`;
+//! `--server=unix:PATH` or `--server unix:PATH` adds a listening endpoint
+//! for remote clients (see [`crate::stream::ServerSpec`]). Host options
+//! never reach the kernel.
 //! This split is not clap's: boot parameters are the kernel's own words,
 //! passed through in order whatever they look like (a test harness's
 //! `--exact` included), and clap's hyphen-accepting positional would also
@@ -21,6 +23,7 @@ use std::fmt;
 use crate::block::{DiskSpec, DiskSpecError, DiskSpecErrorKind};
 use crate::console::ConsoleSink;
 use crate::nic::{NicSpec, NicSpecError, NicSpecErrorKind};
+use crate::stream::{ServerSpec, ServerSpecError};
 use hypercall::Version;
 
 use crate::exit::ExitMode;
@@ -39,6 +42,9 @@ const NET_OPTION: &str = "--net";
 
 /// The host option that adds a disk.
 const DISK_OPTION: &str = "--disk";
+
+/// The host option that adds a listening endpoint for remote clients.
+const SERVER_OPTION: &str = "--server";
 
 /// The default of [`PosixConfig::memory_limit`]: 256 MiB.
 const DEFAULT_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
@@ -68,6 +74,8 @@ pub struct PosixConfig {
     /// The disks, attached by the kernel as `vblk0`, `vblk1`, … in this
     /// order. Empty: the block device group is still offered, with none.
     pub disks: Vec<DiskSpec>,
+    /// The listening stream endpoints: unit n is `servers[n]`.
+    pub servers: Vec<ServerSpec>,
 }
 
 /// A host option that does not parse.
@@ -77,6 +85,8 @@ pub enum ConfigError {
     Net(NicSpecError),
     /// A `--disk` spec or one in `ANYKERNEL_DISKS`.
     Disk(DiskSpecError),
+    /// A `--server` spec, or the option without its value.
+    Server(ServerSpecError),
 }
 
 impl fmt::Display for ConfigError {
@@ -84,6 +94,7 @@ impl fmt::Display for ConfigError {
         match self {
             Self::Net(error) => error.fmt(f),
             Self::Disk(error) => error.fmt(f),
+            Self::Server(error) => error.fmt(f),
         }
     }
 }
@@ -99,6 +110,12 @@ impl From<NicSpecError> for ConfigError {
 impl From<DiskSpecError> for ConfigError {
     fn from(error: DiskSpecError) -> Self {
         Self::Disk(error)
+    }
+}
+
+impl From<ServerSpecError> for ConfigError {
+    fn from(error: ServerSpecError) -> Self {
+        Self::Server(error)
     }
 }
 
@@ -126,11 +143,11 @@ impl HostEnvironment {
 
 /// The interface version this implementation was written against: a
 /// literal, so that the kernel's handshake compares two independent facts.
-pub const SPEAKS: Version = Version::new(2, 1);
+pub const SPEAKS: Version = Version::new(2, 3);
 
 impl Default for PosixConfig {
     /// No name, no parameters, 256 MiB, standard error, process exit, no
-    /// NICs, no disks.
+    /// NICs, no disks, no servers.
     fn default() -> Self {
         Self {
             name: String::new(),
@@ -141,17 +158,18 @@ impl Default for PosixConfig {
             speaks: SPEAKS,
             nics: Vec::new(),
             disks: Vec::new(),
+            servers: Vec::new(),
         }
     }
 }
 
 impl PosixConfig {
-    /// The default configuration with the boot parameters, NICs and disks
-    /// of this process: its arguments after the program name less the
-    /// `--net` and `--disk` options, then the value of `ANYKERNEL_PARAMS` if
+    /// The default configuration with the boot parameters, NICs, disks and
+    /// servers of this process: its arguments after the program name less
+    /// the `--net`, `--disk` and `--server` options, then the value of `ANYKERNEL_PARAMS` if
     /// set, all joined by single spaces. Arguments that are not UTF-8 are
     /// converted lossily (the kernel then rejects the parameter instead of
-    /// the host panicking). A bad NIC or disk spec is a usage error: the
+    /// the host panicking). A bad NIC, disk or server spec is a usage error: the
     /// process prints it and exits with status 2 (use
     /// [`PosixConfig::try_from_arguments`] to handle it instead).
     pub fn from_process() -> Self {
@@ -167,8 +185,8 @@ impl PosixConfig {
     /// [`PosixConfig::from_process`] reads them.
     ///
     /// # Errors
-    /// The first NIC or disk spec that does not parse, or a `--net` or
-    /// `--disk` without value.
+    /// The first NIC, disk or server spec that does not parse, or a
+    /// `--net`, `--disk` or `--server` without value.
     pub fn try_from_arguments(
         arguments: impl IntoIterator<Item = OsString>,
         environment: HostEnvironment,
@@ -184,6 +202,7 @@ impl PosixConfig {
             boot_parameters: join_parameters(options.kernel_arguments, environment.parameters),
             nics: options.nics,
             disks: options.disks,
+            servers: options.servers,
             ..Self::default()
         })
     }
@@ -202,10 +221,11 @@ struct HostOptions {
     kernel_arguments: Vec<OsString>,
     nics: Vec<NicSpec>,
     disks: Vec<DiskSpec>,
+    servers: Vec<ServerSpec>,
 }
 
-/// Separates the `--net` and `--disk` host options (`--net=SPEC` or
-/// `--net SPEC`, likewise for disks) from the kernel parameters, keeping
+/// Separates the `--net`, `--disk` and `--server` host options
+/// (`--net=SPEC` or `--net SPEC`, likewise for the others) from the kernel parameters, keeping
 /// the order of each.
 fn split_host_options(
     arguments: impl IntoIterator<Item = OsString>,
@@ -220,6 +240,11 @@ fn split_host_options(
         } else if let Some(spec) = option_value(&text, DISK_OPTION, &mut arguments) {
             let missing = DiskSpecError::new(DiskSpecErrorKind::MissingValue, DISK_OPTION);
             options.disks.push(spec.ok_or(missing)?.parse()?);
+        } else if let Some(spec) = option_value(&text, SERVER_OPTION, &mut arguments) {
+            let missing = ServerSpecError {
+                spec: SERVER_OPTION.into(),
+            };
+            options.servers.push(spec.ok_or(missing)?.parse()?);
         } else {
             options.kernel_arguments.push(argument);
         }
@@ -311,6 +336,20 @@ mod tests {
     }
 
     #[test]
+    fn server_options_are_taken_out_in_both_spellings() {
+        let arguments = ["--server=unix:/tmp/a", "ip=1", "--server", "unix:/tmp/b"];
+        let config = parse(&arguments, None).expect("valid");
+        assert_eq!(config.boot_parameters, "ip=1 log=debug");
+        let servers: Vec<String> = config.servers.iter().map(ToString::to_string).collect();
+        assert_eq!(servers, ["unix:/tmp/a", "unix:/tmp/b"]);
+        let bad = parse(&["--server=tcp:1"], None).expect_err("not unix");
+        assert!(bad.to_string().contains("unix:PATH"), "{bad}");
+        assert!(parse(&["--server"], None).is_err());
+        let kept = parse(&["--servers=x"], None).expect("a kernel word");
+        assert!(kept.servers.is_empty());
+    }
+
+    #[test]
     fn net_options_are_taken_out_of_the_kernel_parameters() {
         let arguments = [
             "ip=10.0.0.2",
@@ -364,7 +403,7 @@ mod tests {
         assert!(config.name.is_empty() && config.boot_parameters.is_empty());
         assert!(matches!(config.console, ConsoleSink::Stderr));
         assert_eq!(config.exit, ExitMode::Process);
-        assert!(config.nics.is_empty() && config.disks.is_empty());
+        assert!(config.nics.is_empty() && config.disks.is_empty() && config.servers.is_empty());
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! | interrupts | `interrupt` | software interrupts only |
 //! | virtual NICs | [`nic`] | a shared-memory bus file, `/dev/net/tun` |
 //! | block devices | [`block`] | files, `pread`/`pwrite`/`fdatasync` on worker threads |
+//! | stream endpoints | [`stream`] | listening Unix sockets (`--server unix:PATH`) |
 //!
 //! Several [`Posix`] instances may live in one process (two kernels in one
 //! test). They share what the process has only once: thread identities and
@@ -36,6 +37,7 @@ mod interrupt;
 mod memory;
 pub mod nic;
 mod random;
+pub mod stream;
 mod sync;
 #[cfg(test)]
 mod test_support;
@@ -72,6 +74,7 @@ pub struct Posix {
     speaks: Version,
     nics: Vec<nic::NicSpec>,
     disks: Vec<block::DiskSpec>,
+    servers: Vec<stream::ServerSpec>,
 }
 
 impl Posix {
@@ -87,6 +90,7 @@ impl Posix {
             speaks: config.speaks,
             nics: config.nics,
             disks: config.disks,
+            servers: config.servers,
         })
     }
 
@@ -119,6 +123,11 @@ impl Hypercalls for Posix {
     fn block_devices(&self) -> Option<&dyn hypercall::BlockDevices> {
         Some(self)
     }
+
+    /// Always offered; with no [`PosixConfig::servers`] it has no units.
+    fn stream_endpoints(&self) -> Option<&dyn hypercall::StreamEndpoints> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]
@@ -126,13 +135,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn speaks_version_two_one_and_passes_parameters_on() {
+    fn speaks_version_two_three_and_passes_parameters_on() {
         let config = PosixConfig {
             boot_parameters: "ip=10.0.0.2 log=debug".into(),
             ..PosixConfig::default()
         };
         let posix = Posix::new(config);
-        assert_eq!(posix.interface_version(), Version::new(2, 1));
+        assert_eq!(posix.interface_version(), Version::new(2, 3));
         assert!(posix.interface_version().supports(hypercall::VERSION));
         assert_eq!(posix.boot_parameters(), "ip=10.0.0.2 log=debug");
         assert!(posix.description().contains("Linux"));

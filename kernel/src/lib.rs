@@ -16,6 +16,10 @@
 //! | `virtio-net` | `virtio-net` | virtio NICs on PCI and virtio-mmio (bare metal) |
 //! | `block` | `block` | disks `vblkN` (the host's when hosted), the buffer cache |
 //! | `virtio-blk` | `virtio-blk` | virtio disks on PCI and virtio-mmio (bare metal) |
+//! | `vfs` | `vfs` | the vfs faction: mounts, path lookup, file descriptors, file calls |
+//! | `tmpfs` | `tmpfs` | a memory file system, mounted at the root |
+//! | `cpiofs` | (none) | read-only file systems over cpio archives (files baked into the image) |
+//! | `sysproxy` | `sysproxy` | system calls served to remote clients on the host's stream endpoints |
 //!
 //! A feature pulls in what its component needs (`virtio-net` brings `net`
 //! and `dev`, `virtio-blk` brings `block` and `dev`), so a missing
@@ -29,11 +33,14 @@
 //! [`Kernel::enter`] for a moment, [`Kernel::bind_thread`] for a thread's
 //! life. With `net`, [`net::Net`] is the socket API (`socket`, `bind`,
 //! `connect`, `read`, `write`, `poll`, …), errors as [`net::Errno`].
+//! With `vfs`, [`vfs::Vfs`] is the file API (`open`, `read`, `write`,
+//! `mkdir`, `rename`, `mount`, …), errors as [`vfs::Errno`]; file
+//! descriptors live in the caller's process context ([`base::Process`]).
 //!
 //! A hosted kernel with the loopback interface, sending itself a datagram:
 //!
 //! ```
-//! use core::net::{Ipv4Addr, SocketAddrV4};
+//! use core::net::{Ipv4Addr, SocketAddr};
 //! use kernel::net::{Net, SocketType};
 //! use hypercall_posix::{Posix, PosixConfig};
 //!
@@ -41,7 +48,7 @@
 //! let kernel = kernel::boot(host)?;
 //! let context = kernel.enter()?;
 //! let net = Net::of(&context).expect("the net component is linked");
-//! let here = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7000);
+//! let here = SocketAddr::from((Ipv4Addr::LOCALHOST, 7000));
 //! let socket = net.socket(&context, SocketType::Datagram)?;
 //! net.bind(&context, socket, here)?;
 //! net.send_to(&context, socket, b"hello", here)?;
@@ -64,10 +71,18 @@ pub use {base, hypercall};
 
 #[cfg(feature = "block")]
 pub use block;
+#[cfg(feature = "cpiofs")]
+pub use cpiofs;
 #[cfg(feature = "dev")]
 pub use dev;
 #[cfg(feature = "net")]
 pub use net;
+#[cfg(feature = "sysproxy")]
+pub use sysproxy;
+#[cfg(feature = "tmpfs")]
+pub use tmpfs;
+#[cfg(feature = "vfs")]
+pub use vfs;
 
 /// The components linked into this build, in the order they are listed
 /// to the base (which starts them by init level, stable within a level).
@@ -77,6 +92,11 @@ pub fn components() -> Vec<&'static Component> {
         &base::memory::pagedaemon::PAGEDAEMON,
         #[cfg(feature = "block")]
         &block::BLOCK,
+        // The vfs before its file systems: tmpfs mounts itself at the root.
+        #[cfg(feature = "vfs")]
+        &vfs::VFS,
+        #[cfg(feature = "tmpfs")]
+        &tmpfs::TMPFS,
         #[cfg(feature = "net")]
         &net::components::NET,
         #[cfg(feature = "net")]
@@ -93,6 +113,8 @@ pub fn components() -> Vec<&'static Component> {
         &virtio_net::VIRTIO_NET,
         #[cfg(feature = "virtio-blk")]
         &virtio_blk::VIRTIO_BLK,
+        #[cfg(feature = "sysproxy")]
+        &sysproxy::SYSPROXY,
     ]
 }
 

@@ -1,23 +1,26 @@
 //! Hosted kernels on a bad bus: 10 % loss, 10 % reordering, 10 %
 //! duplication and 1 % corrupted frames on every receiver. Every byte
-//! must arrive intact, and nothing may hang.
+//! must arrive intact, over IPv4 and IPv6, and nothing may hang.
 
 mod common;
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
 
-use common::{Bus, address, connect, listener, nodes_on_bus, receive_all, send_pattern};
+use common::{
+    Bus, Node, address, address6, connect_to, listener_at, nodes_on_bus, nodes_on_bus6,
+    receive_all, send_pattern,
+};
 use kernel::net::SocketType;
 
 const FAULTS: &str = ",loss=0.1,reorder=0.1,duplicate=0.1,corrupt=0.01,seed=7";
 const SECOND: u64 = 1_000_000_000;
 
-#[test]
-fn tcp_delivers_every_byte_both_ways_over_a_bad_link() {
+/// Node 0 sends `LENGTH` bytes to a listener of node 1 at `local`,
+/// reached at `remote`, and gets as many back; both hashes must match.
+fn tcp_both_ways(nodes: &[Arc<Node>], local: SocketAddr, remote: SocketAddr) {
     const LENGTH: u64 = 2 * 1024 * 1024;
-    let bus = Bus::new("faults-tcp");
-    let nodes = nodes_on_bus(&bus, 2, FAULTS, "");
-    let fd = nodes[1].run(|context, net| listener(context, net, 5000, 4));
+    let fd = nodes[1].run(|context, net| listener_at(context, net, local, 4));
     let server = nodes[1].clone().spawn(move |context, net| {
         let (connection, _) = net.accept(context, fd).unwrap();
         let received = receive_all(context, net, connection);
@@ -26,7 +29,7 @@ fn tcp_delivers_every_byte_both_ways_over_a_bad_link() {
         (received, sent)
     });
     let (sent, received) = nodes[0].run(|context, net| {
-        let fd = connect(context, net, 2, 5000).expect("connect over a bad link");
+        let fd = connect_to(context, net, remote).expect("connect over a bad link");
         let sent = send_pattern(context, net, fd, 9, LENGTH);
         net.shutdown(context, fd, kernel::net::Shutdown::Write)
             .unwrap();
@@ -37,6 +40,14 @@ fn tcp_delivers_every_byte_both_ways_over_a_bad_link() {
     let (server_received, server_sent) = server.join().unwrap();
     assert_eq!(server_received, (LENGTH, sent));
     assert_eq!(received, (LENGTH, server_sent));
+}
+
+#[test]
+fn tcp_delivers_every_byte_both_ways_over_a_bad_link() {
+    let bus = Bus::new("faults-tcp");
+    let nodes = nodes_on_bus(&bus, 2, FAULTS, "");
+    let local = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 5000));
+    tcp_both_ways(&nodes, local, SocketAddr::from((address(2), 5000)));
     let stats = nodes[0].stats() + &nodes[1].stats();
     assert!(
         nodes[0].counter("tcp retransmitted_segments") > 0,
@@ -50,6 +61,30 @@ fn tcp_delivers_every_byte_both_ways_over_a_bad_link() {
         corrupt > 0,
         "corrupted frames are caught by checksums: {stats}"
     );
+}
+
+#[test]
+fn tcp_over_ipv6_delivers_every_byte_both_ways_over_a_bad_link() {
+    let bus = Bus::new("faults-tcp6");
+    let nodes = nodes_on_bus6(&bus, 2, FAULTS, "");
+    let local: SocketAddr = "[::]:5000".parse().unwrap();
+    tcp_both_ways(&nodes, local, SocketAddr::from((address6(2), 5000)));
+    let stats = nodes[0].stats() + &nodes[1].stats();
+    assert!(
+        nodes[0].counter("tcp retransmitted_segments") > 0,
+        "{stats}"
+    );
+    let corrupt = nodes[0].counter("tcp bad_checksums") + nodes[1].counter("tcp bad_checksums");
+    assert!(
+        corrupt > 0,
+        "the IPv6 pseudo-header checksum caught them: {stats}"
+    );
+    assert_eq!(
+        nodes[1].counter("ip delivered"),
+        0,
+        "nothing over IPv4: {stats}"
+    );
+    assert!(nodes[1].counter("ipv6 delivered") > 1000, "{stats}");
 }
 
 #[test]

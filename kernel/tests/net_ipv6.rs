@@ -7,9 +7,8 @@ mod common;
 
 use std::net::Ipv6Addr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use common::{Bus, Node, address};
+use common::{Bus, Node, address6, link_local, nodes_on_bus6, usable_address};
 use kernel::net::Errno;
 
 const FAULTS: &str = ",loss=0.1,reorder=0.1,duplicate=0.1,corrupt=0.01,seed=11";
@@ -17,47 +16,12 @@ const SECOND: u64 = 1_000_000_000;
 
 /// Node `host`'s static global address.
 fn global(host: u8) -> Ipv6Addr {
-    Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, u16::from(host))
+    address6(host)
 }
 
 /// Boots `count` nodes on `bus`, each with IPv4 and a static IPv6 address.
 fn boot(bus: &Bus, count: u8, options: &str) -> Vec<Arc<Node>> {
-    (1..=count)
-        .map(|host| {
-            let params = format!("ip={}/24 ip6={}/64", address(host), global(host));
-            let nic = bus.spec(options);
-            Arc::new(Node::boot(&format!("node{host}"), &params, &[nic]))
-        })
-        .collect()
-}
-
-/// Waits (polling, with a deadline) until `node` has a usable address
-/// that `wanted` picks, and returns it.
-fn usable_address(node: &Node, wanted: impl Fn(Ipv6Addr) -> bool) -> Ipv6Addr {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let found = node.run(|context, net| {
-            net.interfaces(context)
-                .iter()
-                .flat_map(|i| i.ipv6.clone())
-                .find(|a| a.usable() && wanted(a.address))
-                .map(|a| a.address)
-        });
-        if let Some(address) = found {
-            return address;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{}: no such address after DAD:\n{}",
-            node.name,
-            node.stats()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn link_local(node: &Node) -> Ipv6Addr {
-    usable_address(node, |a| a.segments()[0] == 0xfe80)
+    nodes_on_bus6(bus, count, options, "")
 }
 
 /// Pings `destination` from `node` `count` times; how many came back.
@@ -108,10 +72,12 @@ fn ping6_gets_through_a_bad_link_whole_and_in_fragments() {
     usable_address(&nodes[0], |a| a == global(1));
     usable_address(&nodes[1], |a| a == global(2));
     let peer = link_local(&nodes[1]);
-    // Each ping crosses the link twice: about 80 % get through.
-    let answered = pings(&nodes[0], global(2), 20, SECOND / 2);
+    // Each ping crosses the link twice: about 80 % get through. A reply
+    // gets a second, not half: on a loaded machine a late one counted as
+    // lost failed the test (9 of 20 at a load of 17).
+    let answered = pings(&nodes[0], global(2), 20, SECOND);
     assert!(answered >= 10, "only {answered} of 20 pings answered");
-    let answered = pings(&nodes[0], peer, 20, SECOND / 2);
+    let answered = pings(&nodes[0], peer, 20, SECOND);
     assert!(answered >= 10, "only {answered} of 20 link-local pings");
     let whole = large_pings(&nodes[0], global(2), 20);
     assert!(whole >= 4, "only {whole} of 20 fragmented pings came back");

@@ -1,5 +1,6 @@
 //! `Net::resolve` between hosted kernels on one bus: node 2 runs a small
-//! name server on its own sockets (UDP and TCP port 53), node 1 resolves.
+//! name server on its own sockets (UDP and TCP port 53), node 1 resolves,
+//! over IPv4 or over IPv6.
 //!
 //! The server answers `host.test` with 10.0.0.42 (A) and no AAAA,
 //! `big.test` over UDP with TC set and over TCP with 10.0.0.43, and any
@@ -9,12 +10,12 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Bus, Node, nodes_on_bus};
+use common::{Bus, Node, listener_at, nodes_on_bus, nodes_on_bus6};
 use kernel::Context;
 use kernel::net::dns::message::{HEADER_LEN, Question, record_type};
 use kernel::net::{
@@ -58,15 +59,19 @@ fn ready(context: &Context<'_>, net: &Net, fd: Fd, events: PollEvents) -> bool {
     net.poll(context, &mut poll, Some(SECOND / 10)).unwrap_or(0) > 0
 }
 
-/// Serves UDP and TCP on port 53 of `node` until `stop`.
-fn serve(node: &Arc<Node>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
-    node.spawn(move |context, net| {
-        let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 53);
+/// Serves UDP and TCP on port 53 of `node`, at `wildcard`, until `stop`;
+/// both sockets are bound when this returns.
+fn serve(node: &Arc<Node>, stop: Arc<AtomicBool>, wildcard: IpAddr) -> std::thread::JoinHandle<()> {
+    let (udp, tcp) = node.run(|context, net| {
+        let any = SocketAddr::new(wildcard, 53);
         let udp = net.socket(context, SocketType::Datagram).unwrap();
         net.bind(context, udp, any).unwrap();
-        let tcp = common::listener(context, net, 53, 8);
+        let tcp = listener_at(context, net, any, 8);
         net.set_option(context, tcp, SocketOption::NonBlocking(true))
             .unwrap();
+        (udp, tcp)
+    });
+    node.spawn(move |context, net| {
         let mut buffer = [0u8; 1500];
         while !stop.load(Ordering::Relaxed) {
             if ready(context, net, udp, PollEvents::READABLE) {
@@ -119,7 +124,7 @@ fn names_resolve_from_a_server_on_the_bus_over_udp_and_tcp() {
     let bus = Bus::new("resolve");
     let nodes = nodes_on_bus(&bus, 2, "", "dns=10.0.0.2");
     let stop = Arc::new(AtomicBool::new(false));
-    let server = serve(&nodes[1], stop.clone());
+    let server = serve(&nodes[1], stop.clone(), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let (host, _) = resolve(&nodes[0], "host.test");
     assert_eq!(host, Ok(vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 42))]));
     let (big, _) = resolve(&nodes[0], "big.test");
@@ -143,7 +148,7 @@ fn a_missing_server_is_passed_over_and_none_at_all_is_an_error() {
     let bus = Bus::new("resolve-failover");
     let nodes = nodes_on_bus(&bus, 2, "", "dns=10.0.0.9,10.0.0.2");
     let stop = Arc::new(AtomicBool::new(false));
-    let server = serve(&nodes[1], stop.clone());
+    let server = serve(&nodes[1], stop.clone(), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let (host, took) = resolve(&nodes[0], "host.test");
     assert_eq!(host, Ok(vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 42))]));
     assert!(took >= Duration::from_millis(900), "one 1 s wait: {took:?}");
@@ -166,4 +171,25 @@ fn a_missing_server_is_passed_over_and_none_at_all_is_an_error() {
     );
     let invalid = nodes[1].run(|context, net| net.resolve(context, "a..b"));
     assert!(matches!(invalid, Err(ResolveError::InvalidName(_))));
+}
+
+#[test]
+fn names_resolve_over_ipv6_from_a_server_at_an_ipv6_address() {
+    let bus = Bus::new("resolve6");
+    let nodes = nodes_on_bus6(&bus, 2, "", "dns=fd00::2");
+    let stop = Arc::new(AtomicBool::new(false));
+    let server = serve(&nodes[1], stop.clone(), IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    let (host, _) = resolve(&nodes[0], "host.test");
+    assert_eq!(host, Ok(vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 42))]));
+    let (big, _) = resolve(&nodes[0], "big.test");
+    assert_eq!(big, Ok(vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 43))]));
+    let stats = nodes[0].run(|c, n| n.with_stack(c, |s| s.sockets.resolver.stats));
+    assert_eq!(
+        stats.tcp_queries, 2,
+        "big.test over TCP over IPv6: {stats:?}"
+    );
+    assert_eq!(nodes[0].counter("ip delivered"), 0, "nothing over IPv4");
+    assert!(nodes[0].counter("udp received") >= 2);
+    stop.store(true, Ordering::Relaxed);
+    server.join().unwrap();
 }

@@ -18,8 +18,10 @@
 //! qemu.wait_for_exit(Duration::from_secs(30)).assert_passed();
 //! ```
 
+pub mod bulk;
 pub mod clients;
 mod config;
+pub mod crowd;
 mod disk;
 mod images;
 pub mod locations;

@@ -61,4 +61,6 @@ fn appliance_boots_through_pvh_on_microvm() {
 fn grub_iso_boots_the_appliance_through_multiboot2_with_seabios() {
     let mut qemu = boot(&QemuConfig::iso(iso_image()));
     assert_loader_then_ready(&mut qemu, "multiboot2", ISO_DEADLINE);
+    // The files baked into the image are there on this boot path too.
+    assert!(qemu.log().contains("nodes at /www"), "{}", qemu.log());
 }

@@ -166,14 +166,18 @@ pub fn build_image(app: &App) -> Result<PathBuf, String> {
 
 /// Builds `package`'s `binary` for this host (release); returns its path.
 pub fn build_hosted(package: &str, binary: &str) -> Result<PathBuf, String> {
-    run(cargo(&[
-        "build",
-        "--release",
-        "-p",
-        package,
-        "--bin",
-        binary,
-    ]))?;
+    build_hosted_with(package, binary, None)
+}
+
+/// [`build_hosted`] with the directory `files` baked in (the appliance).
+pub fn build_hosted_with(
+    package: &str,
+    binary: &str,
+    files: Option<&std::path::Path>,
+) -> Result<PathBuf, String> {
+    let mut build = cargo(&["build", "--release", "-p", package, "--bin", binary]);
+    crate::build::bake_files(&mut build, files)?;
+    run(build)?;
     let program = target_dir().join("release").join(binary);
     if !program.is_file() {
         return Err(format!("`cargo build` produced no {}", program.display()));

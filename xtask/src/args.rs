@@ -43,6 +43,14 @@ pub struct RunOptions {
     /// Resolved by [`RunOptions::resolve_network`]: `None` is no NIC.
     #[arg(long, value_name = "SPEC")]
     pub net: Option<String>,
+    /// Bake this directory into the appliance, mounted read-only at /www
+    /// and served under `/files/` (cpiofs).
+    #[arg(long, value_name = "DIR", conflicts_with = "app")]
+    pub files: Option<std::path::PathBuf>,
+    /// Hosted: serve remote clients (anyctl, the client library) on this
+    /// endpoint, `unix:PATH`.
+    #[arg(long, value_name = "unix:PATH", requires = "hosted", value_parser = server)]
+    pub server: Option<String>,
     /// Where QEMU dumps the NIC's frames (pcap).
     #[arg(long, value_name = "FILE", conflicts_with = "hosted")]
     pub pcap: Option<std::path::PathBuf>,
@@ -270,6 +278,14 @@ impl RunOptions {
             )));
         }
         Ok(self)
+    }
+}
+
+/// A `--server` endpoint: `unix:PATH`.
+fn server(text: &str) -> Result<String, String> {
+    match text.strip_prefix("unix:") {
+        Some(path) if !path.is_empty() => Ok(text.to_string()),
+        _ => Err("expected unix:PATH".to_string()),
     }
 }
 

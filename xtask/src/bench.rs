@@ -25,6 +25,7 @@ use crate::setup::{Need, ensure};
 
 mod bootstrap;
 mod hosted;
+mod idle;
 mod kv;
 mod linux;
 mod network;

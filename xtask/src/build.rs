@@ -28,9 +28,41 @@ pub struct Images {
     pub kv: PathBuf,
 }
 
-/// Builds the images and embeds their symbols.
+/// The variable naming the directory `app/build.rs` bakes into the
+/// appliance (`run --files DIR`).
+pub const FILES_ENV: &str = "ANYKERNEL_FILES";
+
+/// Builds the images (the appliance with no files) and embeds their
+/// symbols.
 pub fn build_images() -> Result<Images, String> {
-    run(image_build(&["-p", "app", "-p", "kv", "--bins"]))?;
+    build_images_with(None)
+}
+
+/// Sets [`FILES_ENV`] on `build` to `files` (absolute), or clears it.
+pub fn bake_files(build: &mut Command, files: Option<&Path>) -> Result<(), String> {
+    match files {
+        Some(directory) => {
+            let absolute = directory
+                .canonicalize()
+                .map_err(|error| format!("--files {}: {error}", directory.display()))?;
+            if !absolute.is_dir() {
+                return Err(format!("--files {}: not a directory", directory.display()));
+            }
+            build.env(FILES_ENV, absolute);
+        }
+        None => {
+            build.env_remove(FILES_ENV);
+        }
+    }
+    Ok(())
+}
+
+/// Builds the images, the appliance with the directory `files` baked in,
+/// and embeds their symbols.
+pub fn build_images_with(files: Option<&Path>) -> Result<Images, String> {
+    let mut build = image_build(&["-p", "app", "-p", "kv", "--bins"]);
+    bake_files(&mut build, files)?;
+    run(build)?;
     let images = Images {
         appliance: image_dir().join(APPLIANCE),
         selftest: image_dir().join(SELFTEST),

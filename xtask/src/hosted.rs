@@ -2,14 +2,17 @@
 //!
 //! The same application as the bare-metal image (the appliance, or with
 //! `--app NAME` the application NAME), built for the host and linked with
-//! `hypercall-posix`, runs as a Linux process on this terminal. `--net SPEC` gives it a virtual NIC (`tap:NAME` or
-//! `bus:PATH`), `--disk FILE` a disk; kernel parameters after `--` (`ip=192.168.77.2/24
-//! gw=192.168.77.1`, `dhcp`, `log=debug`) are its boot parameters.
+//! `hypercall-posix`, runs as a Linux process on this terminal. `--net
+//! SPEC` gives it a virtual NIC (`tap:NAME` or `bus:PATH`), `--disk FILE` a
+//! disk; `--server unix:PATH` serves remote clients there (`cargo run --bin
+//! anyctl -- --server unix:PATH ifconfig`); kernel parameters after `--`
+//! (`ip=192.168.77.2/24 gw=192.168.77.1`, `dhcp`, `log=debug`,
+//! `sysproxy.key=…`) are its boot parameters.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-use crate::apps::{App, build_hosted};
+use crate::apps::{App, build_hosted, build_hosted_with};
 use crate::args::{ImageKind, RunOptions};
 use crate::paths::APPLIANCE;
 use crate::run::NO_VERDICT_STATUS;
@@ -17,7 +20,7 @@ use crate::run::NO_VERDICT_STATUS;
 /// Builds what `options` run hosted (release, host target); returns its path.
 fn build_program(options: &RunOptions) -> Result<PathBuf, String> {
     match &options.app {
-        None => build_hosted("app", APPLIANCE),
+        None => build_hosted_with("app", APPLIANCE, options.files.as_deref()),
         Some(name) => {
             let app = App::find(name)?;
             build_hosted(&app.package, &app.binary)
@@ -35,6 +38,9 @@ pub fn hosted_command(binary: &std::path::Path, options: &RunOptions) -> Command
         let mut option = std::ffi::OsString::from("--disk=");
         option.push(disk);
         command.arg(option);
+    }
+    if let Some(server) = &options.server {
+        command.arg(format!("--server={server}"));
     }
     command.args(&options.params);
     command
@@ -55,6 +61,9 @@ pub fn run_hosted(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
     }
     let binary = build_program(options)?;
     let command = hosted_command(&binary, options);
+    if let Some(server) = &options.server {
+        eprintln!("xtask: remote clients: cargo run --bin anyctl -- --server {server} ifconfig");
+    }
     eprintln!(
         "xtask: running {} as a hosted kernel{}; Ctrl-C quits",
         binary.display(),

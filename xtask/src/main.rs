@@ -82,6 +82,9 @@ options of run and gdb:
                              the guest's virtio NIC; default user networking with
                              127.0.0.1:8080 -> guest 80 and 127.0.0.1:7777 -> guest 7
   --pcap FILE                dump the guest NIC's frames to FILE (QEMU filter-dump)
+  --files DIR                bake DIR into the appliance: mounted read-only at /www,
+                             served at http://127.0.0.1:8080/files/ (uploads under
+                             /files/tmp/ with -- http.writable=1)
   --hosted                   run the appliance as a hosted kernel in a Linux process;
                              --net tap:NAME (root) or bus:PATH[,loss=P,duplicate=P,
                              reorder=P,corrupt=P,seed=N,mac=M] gives it a NIC

@@ -61,9 +61,36 @@ const DEV_AND_BLOCK: &[&str] = &[
     "virtio_drivers",
     "block",
 ];
+/// DEV_AND_BLOCK, and the vfs faction with its file systems.
+const DEV_BLOCK_AND_VFS: &[&str] = &[
+    "dev",
+    "virtio",
+    "virtio_net",
+    "virtio_blk",
+    "virtio_drivers",
+    "block",
+    "vfs",
+    "tmpfs",
+    "cpiofs",
+    "cpio_reader",
+];
+/// NET and DEV_AND_BLOCK.
+const NET_DEV_AND_BLOCK: &[&str] = &[
+    "net",
+    "tcp",
+    "dhcp",
+    "dns",
+    "wire",
+    "dev",
+    "virtio",
+    "virtio_net",
+    "virtio_blk",
+    "virtio_drivers",
+    "block",
+];
 
 /// Every configuration `cargo xtask test` builds and boots.
-pub const MATRIX: [Configuration; 9] = [
+pub const MATRIX: [Configuration; 11] = [
     Configuration {
         name: "base",
         features: &[],
@@ -83,6 +110,9 @@ pub const MATRIX: [Configuration; 9] = [
             "virtio_blk",
             "virtio_drivers",
             "block",
+            "vfs",
+            "tmpfs",
+            "cpiofs",
         ],
     },
     Configuration {
@@ -92,6 +122,25 @@ pub const MATRIX: [Configuration; 9] = [
         disk: false,
         hosted: true,
         present: NET,
+        // The net-only image holds no file system or disk code.
+        absent: DEV_BLOCK_AND_VFS,
+    },
+    Configuration {
+        name: "base+vfs (tmpfs, cpiofs)",
+        features: &["vfs", "tmpfs", "cpiofs"],
+        machine: Some((Machine::Microvm, false)),
+        disk: false,
+        hosted: true,
+        present: &["vfs", "tmpfs"],
+        absent: NET_DEV_AND_BLOCK,
+    },
+    Configuration {
+        name: "base+vfs+net (tmpfs, lo0)",
+        features: &["vfs", "tmpfs", "net", "lo0"],
+        machine: Some((Machine::Microvm, false)),
+        disk: false,
+        hosted: true,
+        present: &["vfs", "tmpfs", "net", "tcp"],
         absent: DEV_AND_BLOCK,
     },
     Configuration {
@@ -101,7 +150,7 @@ pub const MATRIX: [Configuration; 9] = [
         disk: false,
         hosted: true,
         present: NET,
-        absent: DEV_AND_BLOCK,
+        absent: DEV_BLOCK_AND_VFS,
     },
     Configuration {
         name: "base+dev",
@@ -147,6 +196,9 @@ pub const MATRIX: [Configuration; 9] = [
         hosted: true,
         present: &["block"],
         absent: &[
+            "vfs",
+            "tmpfs",
+            "cpiofs",
             "net",
             "tcp",
             "dhcp",
@@ -184,6 +236,9 @@ pub const MATRIX: [Configuration; 9] = [
             "virtif",
             "dev",
             "virtio-net",
+            "vfs",
+            "tmpfs",
+            "cpiofs",
             "block",
             "virtio-blk",
         ],
@@ -196,6 +251,8 @@ pub const MATRIX: [Configuration; 9] = [
             "virtif",
             "dev",
             "virtio_net",
+            "vfs",
+            "tmpfs",
             "block",
             "virtio_blk",
         ],

@@ -52,6 +52,11 @@ pub fn bench_json_path() -> PathBuf {
     target_dir().join("bench.json")
 }
 
+/// The site the QEMU tests' appliance serves under `/files/`.
+pub fn test_files_dir() -> PathBuf {
+    workspace_root().join("qemu-tests").join("files")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

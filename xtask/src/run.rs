@@ -12,7 +12,7 @@ use qemu_tests::{Disk, Forward, GDB_PORT, Network, Nic, QemuConfig, TerminalRun,
 
 use crate::apps::{self, App};
 use crate::args::{ImageKind, RunOptions};
-use crate::build::build_images;
+use crate::build::build_images_with;
 use crate::setup::{Need, ensure};
 
 /// xtask's status when QEMU ends without a guest verdict (as `docker run` uses 125).
@@ -97,7 +97,7 @@ fn forwards_hint(name: &str, forwards: &[Forward]) -> String {
 /// Builds what `options` boot: the image and its user-networking forwards.
 fn build_target(options: &RunOptions) -> Result<(std::path::PathBuf, Vec<Forward>), String> {
     let Some(name) = &options.app else {
-        let images = build_images()?;
+        let images = build_images_with(options.files.as_deref())?;
         let image = match options.image {
             ImageKind::Appliance => images.appliance,
             ImageKind::Selftest => images.selftest,
@@ -199,6 +199,8 @@ mod tests {
             app: None,
             hosted: false,
             net: None,
+            files: None,
+            server: None,
             pcap: None,
             disk: vec!["/tmp/disk.img".into()],
             params: vec!["test=sleep".into()],

@@ -33,13 +33,15 @@ pub enum Need {
     LinuxBaseline,
     /// `bench --vs linux --profile`: perf.
     Profiler,
+    /// The ext2 tests' judges and image maker: mke2fs, e2fsck, debugfs.
+    FsTools,
 }
 
 /// A host tool: the need it serves, its name, the file or program that
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 20] = [
+const HOST_TOOLS: [HostTool; 24] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -73,6 +75,7 @@ const HOST_TOOLS: [HostTool; 20] = [
     (Need::NetTools, "curl", "curl", "curl"),
     (Need::NetTools, "dnsmasq", "dnsmasq", "dnsmasq-base"),
     (Need::NetTools, "openssl", "openssl", "openssl"),
+    (Need::NetTools, "radvd", "radvd", "radvd"),
     (
         Need::KvClients,
         "memccapable",
@@ -90,6 +93,9 @@ const HOST_TOOLS: [HostTool; 20] = [
     (Need::LinuxBaseline, "gzip", "gzip", "gzip"),
     (Need::LinuxBaseline, "wrk", "wrk", "wrk"),
     (Need::Profiler, "perf", "perf", "linux-perf"),
+    (Need::FsTools, "mke2fs", "/usr/sbin/mke2fs", "e2fsprogs"),
+    (Need::FsTools, "e2fsck", "/usr/sbin/e2fsck", "e2fsprogs"),
+    (Need::FsTools, "debugfs", "/usr/sbin/debugfs", "e2fsprogs"),
 ];
 
 /// Makes sure everything in `needs` is there, installing what we can.
@@ -210,6 +216,7 @@ mod tests {
             Need::Gdb,
             Need::LinuxBaseline,
             Need::Profiler,
+            Need::FsTools,
         ] {
             assert!(HOST_TOOLS.iter().any(|tool| tool.0 == need), "{need:?}");
         }

@@ -19,7 +19,7 @@ pub use app::app_test_verb;
 use qemu_tests::netns::missing_privilege;
 use qemu_tests::{IMAGE_ENV, ISO_ENV, KV_IMAGE_ENV, SELFTEST_IMAGE_ENV};
 
-use crate::build::{Images, build_images};
+use crate::build::{Images, build_images_with};
 use crate::command::{cargo, run};
 use crate::iso::make_iso;
 use crate::paths::IMAGE_TARGET;
@@ -28,15 +28,21 @@ use summary::Summary;
 
 /// Workspace members that only build for the host (std): left out of the
 /// bare-metal clippy run, which covers every other crate.
-const HOST_ONLY_PACKAGES: [&str; 4] = ["xtask", "qemu-tests", "hypercall-posix", "fuzz"];
+const HOST_ONLY_PACKAGES: [&str; 5] = [
+    "xtask",
+    "qemu-tests",
+    "hypercall-posix",
+    "fuzz",
+    "anykernel-client",
+];
 
 /// What the root-only tests run besides `ip`: Linux's tools as peers.
-const ROOT_TEST_TOOLS: [&str; 4] = ["ping", "curl", "dnsmasq", "openssl"];
+const ROOT_TEST_TOOLS: [&str; 5] = ["ping", "curl", "dnsmasq", "openssl", "radvd"];
 
 /// The `test` verb.
 pub fn test_verb(quick: bool) -> Result<(), String> {
     let needs: &[Need] = if quick {
-        &[Need::Target, Need::IsoTools, Need::NetTools]
+        &[Need::Target, Need::IsoTools, Need::NetTools, Need::FsTools]
     } else {
         &[
             Need::Target,
@@ -44,6 +50,7 @@ pub fn test_verb(quick: bool) -> Result<(), String> {
             Need::Qemu,
             Need::NetTools,
             Need::KvClients,
+            Need::FsTools,
         ]
     };
     ensure(needs)?;
@@ -53,7 +60,8 @@ pub fn test_verb(quick: bool) -> Result<(), String> {
     summary.stage("fuzz targets (bounded)", crate::fuzz::bounded_fuzzing);
     let mut images = None;
     summary.stage("images and ISO", || {
-        let built = build_images()?;
+        // The appliance under test serves the test site (qemu-tests/files).
+        let built = build_images_with(Some(&crate::paths::test_files_dir()))?;
         let iso = make_iso(&built.appliance, &[])?;
         images = Some((built, iso));
         Ok(())

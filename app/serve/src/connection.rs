@@ -4,10 +4,10 @@
 //! A turn never blocks (the socket is non-blocking) and does a bounded
 //! amount of work ([`ROUNDS`] reads or resumptions), so one busy
 //! connection cannot keep the loop from the others. Its result is the
-//! readiness to poll for next, or that the connection is done, or that it
+//! readiness to watch for next, or that the connection is done, or that it
 //! must be parked: it was woken by a hang-up it cannot act on (the peer
-//! closed its side while our send buffer is full), which `poll` keeps
-//! reporting; polling it would spin (see the crate's notes on `poll`).
+//! closed its side while our send buffer is full), which a watch set
+//! keeps reporting; watching it would spin.
 
 use kernel::Context;
 use kernel::base::memory::Account;
@@ -27,8 +27,10 @@ pub(crate) struct Connection<S> {
     /// When it last received bytes or began waiting for them: the idle
     /// clock, which only runs while it waits for input.
     pub(crate) idle_since: u64,
-    /// Out of the poll set, retried on a timer (see [`Next::Park`]).
+    /// Out of the watch set, retried on a timer (see [`Next::Park`]).
     pub(crate) parked: bool,
+    /// What the watch set watches it for.
+    pub(crate) watching: PollEvents,
     /// Output the socket has not taken yet.
     outbox: Buffer,
     session: S,
@@ -37,9 +39,9 @@ pub(crate) struct Connection<S> {
 /// What a turn leaves a connection waiting for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Next {
-    /// Poll for these.
+    /// Watch for these.
     Poll(PollEvents),
-    /// Retry later without polling (a hang-up that cannot be acted on).
+    /// Retry later without watching (a hang-up that cannot be acted on).
     Park,
     /// Close it.
     Close,
@@ -77,6 +79,7 @@ impl<S> Connection<S> {
             want,
             idle_since: turns.now,
             parked: false,
+            watching: PollEvents::NONE,
             outbox,
             session,
         }
@@ -89,7 +92,7 @@ impl<S> Connection<S> {
 }
 
 impl<S: Send + 'static> Connection<S> {
-    /// Acts on `returned` (what poll said, or a retry's guess).
+    /// Acts on `returned` (what the watch set said, or a retry's guess).
     pub(crate) fn turn<P: Protocol<Session = S>>(
         &mut self,
         returned: PollEvents,
@@ -170,7 +173,7 @@ impl<S: Send + 'static> Connection<S> {
                 },
             };
             // A read that did not fill the buffer most likely emptied the
-            // socket: poll before reading again.
+            // socket: wait for readiness before reading again.
             may_read = received == turns.input.len();
             let mut io = Io::new(
                 turns.context,

@@ -1,14 +1,16 @@
-//! One service's event loop: one kernel thread polls the listener and
-//! every connection, and gives each ready connection a turn.
+//! One service's event loop: one kernel thread waits on a watch set that
+//! holds the listener and every connection, and gives each ready
+//! connection a turn.
 //!
-//! Each pass: poll with a deadline (the next idle sweep or parked retry),
-//! give every ready connection its turn (last to first, so removing one
-//! moves an already-served entry into its place), accept what waits, and
-//! when due retry parked connections and close idle ones. Accepting stops
-//! at [`Limits::max_connections`] or when memory for one more entry is
-//! refused: the listener is then polled for nothing, and connections wait
-//! in the kernel's backlog, which refuses the rest, instead of being
-//! accepted and closed.
+//! Each pass: wait with a deadline (the next idle sweep or parked retry)
+//! for up to [`READY_BATCH`] ready descriptors, give each ready connection
+//! its turn, accept what waits, and when due retry parked connections and
+//! close idle ones. A pass costs what is ready, not what is open: the
+//! kernel queues a connection on the set when its socket has an event.
+//! Accepting stops at [`Limits::max_connections`] or when memory for one
+//! more entry is refused: the listener is then watched for nothing, and
+//! connections wait in the kernel's backlog, which refuses the rest,
+//! instead of being accepted and closed.
 
 use alloc::sync::Arc;
 use alloc::vec;
@@ -17,17 +19,26 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::Context;
 use kernel::base::memory::Account;
-use kernel::net::{Errno, Fd, Net, PollEvents, PollFd, SocketOption};
+use kernel::net::{Fd, Net, PollEvents, Ready, WatchSet};
 
-use crate::connection::{Connection, Next, Turns};
-use crate::protocol::{Protocol, Want};
+use crate::connection::{Next, Turns};
+use crate::protocol::Protocol;
 use crate::table::Table;
 use crate::{Counters, Limits};
+
+mod housekeeping;
 
 /// Bytes read from a connection at a time.
 const INPUT_BYTES: usize = 16 * 1024;
 /// Bytes a protocol may generate at a time ([`crate::Io::write_with`]).
 const SCRATCH_BYTES: usize = 16 * 1024;
+/// Ready descriptors one pass takes at most (the rest wait for the next).
+const READY_BATCH: usize = 256;
+/// What the loop's own buffers cost.
+const BUFFER_BYTES: usize =
+    INPUT_BYTES + SCRATCH_BYTES + READY_BATCH * core::mem::size_of::<Ready>();
+/// The listener's token; connections' are their slot numbers.
+const LISTENER: u64 = u64::MAX;
 /// How often parked connections are retried.
 const PARK_RETRY_NS: u64 = 10_000_000;
 /// The longest time between two idle sweeps.
@@ -40,9 +51,14 @@ pub(crate) struct EventLoop<P: Protocol> {
     limits: Limits,
     counters: Arc<Counters>,
     account: Account,
+    listener: Fd,
+    set: WatchSet,
     table: Table<P::Session>,
+    ready: Vec<Ready>,
     input: Vec<u8>,
     scratch: Vec<u8>,
+    /// The listener is watched for connections.
+    accepting: bool,
     /// Connections parked now.
     parked: usize,
     /// Accepting stopped (memory or descriptors refused) until then.
@@ -52,9 +68,11 @@ pub(crate) struct EventLoop<P: Protocol> {
 }
 
 impl<P: Protocol> EventLoop<P> {
-    /// A loop serving `listener` with `protocol`; its buffers are charged
-    /// to `account`, so it fails only if that account refuses them.
+    /// A loop serving `listener` with `protocol`, its connections in a new
+    /// watch set; its buffers are charged to `account`. `None` if that
+    /// account refuses them or no set can be had.
     pub(crate) fn new(
+        context: &Context<'_>,
         net: Arc<Net>,
         protocol: P,
         limits: Limits,
@@ -62,16 +80,25 @@ impl<P: Protocol> EventLoop<P> {
         account: Account,
         listener: Fd,
     ) -> Option<Self> {
-        account.charge(INPUT_BYTES + SCRATCH_BYTES).ok()?;
+        let set = net.watch_set(context).ok()?;
+        let watched = net.watch(context, set, listener, PollEvents::READABLE, LISTENER);
+        if watched.is_err() || account.charge(BUFFER_BYTES).is_err() {
+            let _ = net.close_watch_set(context, set);
+            return None;
+        }
         Some(Self {
             net,
             protocol,
             limits,
             counters,
-            table: Table::new(listener, account.clone()),
+            table: Table::new(account.clone()),
             account,
+            listener,
+            set,
+            ready: Vec::with_capacity(READY_BATCH),
             input: vec![0; INPUT_BYTES],
             scratch: vec![0; SCRATCH_BYTES],
+            accepting: true,
             parked: 0,
             paused_until: None,
             next_sweep: 0,
@@ -79,24 +106,25 @@ impl<P: Protocol> EventLoop<P> {
         })
     }
 
-    /// Serves until the listener is closed.
+    /// Serves for as long as its watch set works.
     pub(crate) fn run(&mut self, context: &Context<'_>) {
         self.next_sweep = context.now_ns().saturating_add(self.sweep_interval());
         loop {
             let now = context.now_ns();
-            self.set_listener_interest(now);
+            self.set_listener_interest(context, now);
             let timeout = self.next_deadline().saturating_sub(now);
-            let polled = &mut self.table.polled;
-            if self.net.poll(context, polled, Some(timeout)).is_err() {
-                context.sleep_until(now.saturating_add(timeout));
-            }
-            let listener = self.table.polled[0].returned;
-            if listener.contains(PollEvents::INVALID) {
+            let mut ready = core::mem::take(&mut self.ready);
+            ready.clear();
+            let waited =
+                self.net
+                    .wait_ready(context, self.set, &mut ready, READY_BATCH, Some(timeout));
+            if waited.is_err() {
                 return self.close_all(context);
             }
             let now = context.now_ns();
-            self.serve_ready(context, now);
-            if listener.contains(PollEvents::READABLE) {
+            let listener = self.serve_ready(context, &ready, now);
+            self.ready = ready;
+            if listener {
                 self.accept_ready(context, now);
             }
             self.housekeeping(context, now);
@@ -119,33 +147,50 @@ impl<P: Protocol> EventLoop<P> {
         (self.limits.idle_timeout_ns / 2).clamp(1_000_000, SWEEP_NS)
     }
 
-    /// Polls the listener for connections unless at a limit.
-    fn set_listener_interest(&mut self, now: u64) {
+    /// Watches the listener for connections unless at a limit.
+    fn set_listener_interest(&mut self, context: &Context<'_>, now: u64) {
         if self.paused_until.is_some_and(|until| now >= until) {
             self.paused_until = None;
         }
-        let open = self.table.len() < self.limits.max_connections;
-        let accepting = open && self.paused_until.is_none();
-        self.table.polled[0].events = if accepting {
-            PollEvents::READABLE
-        } else {
-            PollEvents::NONE
-        };
-    }
-
-    /// Gives every connection poll found ready its turn.
-    fn serve_ready(&mut self, context: &Context<'_>, now: u64) {
-        for index in (0..self.table.len()).rev() {
-            let returned = self.table.polled[index + 1].returned;
-            if returned.is_empty() || self.table.connections[index].parked {
-                continue;
-            }
-            self.take_turn(context, index, returned, now);
+        let room = self.table.len() < self.limits.max_connections;
+        let accepting = room && self.paused_until.is_none();
+        if accepting != self.accepting {
+            let events = if accepting {
+                PollEvents::READABLE
+            } else {
+                PollEvents::NONE
+            };
+            let watched = self
+                .net
+                .watch(context, self.set, self.listener, events, LISTENER);
+            self.accepting = accepting && watched.is_ok();
         }
     }
 
-    /// One turn of connection `index`, and what follows from it.
-    fn take_turn(&mut self, context: &Context<'_>, index: usize, returned: PollEvents, now: u64) {
+    /// Gives every ready connection its turn; whether the listener is
+    /// among the ready.
+    fn serve_ready(&mut self, context: &Context<'_>, ready: &[Ready], now: u64) -> bool {
+        let mut listener = false;
+        for one in ready {
+            if one.token == LISTENER {
+                listener = true;
+                continue;
+            }
+            let slot = one.token as usize;
+            // Closed earlier in this pass (slots are reused only when
+            // accepting, after it).
+            let Some(connection) = self.table.get_mut(slot) else {
+                continue;
+            };
+            if connection.fd == one.fd && !connection.parked {
+                self.take_turn(context, slot, one.events, now);
+            }
+        }
+        listener
+    }
+
+    /// One turn of the connection in `slot`, and what follows from it.
+    fn take_turn(&mut self, context: &Context<'_>, slot: usize, returned: PollEvents, now: u64) {
         let mut turns = Turns {
             context,
             net: &self.net,
@@ -155,21 +200,34 @@ impl<P: Protocol> EventLoop<P> {
             scratch: &mut self.scratch,
             now,
         };
-        let next = self.table.connections[index].turn(returned, &mut turns);
-        self.apply(context, index, next, now);
+        let Some(connection) = self.table.get_mut(slot) else {
+            return;
+        };
+        let next = connection.turn(returned, &mut turns);
+        self.apply(context, slot, next, now);
     }
 
-    /// Polls, parks or closes connection `index` as its turn said.
-    fn apply(&mut self, context: &Context<'_>, index: usize, next: Next, now: u64) {
-        let listener = self.table.polled[0].fd;
-        let connection = &mut self.table.connections[index];
-        let entry = &mut self.table.polled[index + 1];
+    /// Watches, parks or closes the connection in `slot` as its turn said.
+    fn apply(&mut self, context: &Context<'_>, slot: usize, next: Next, now: u64) {
+        let Some(connection) = self.table.get_mut(slot) else {
+            return;
+        };
         match next {
             Next::Poll(events) => {
                 if core::mem::take(&mut connection.parked) {
                     self.parked -= 1;
+                    connection.watching = PollEvents::NONE;
                 }
-                *entry = PollFd::new(connection.fd, events);
+                if connection.watching != events {
+                    let token = slot as u64;
+                    let watched = self
+                        .net
+                        .watch(context, self.set, connection.fd, events, token);
+                    if watched.is_err() {
+                        return self.close(context, slot);
+                    }
+                    connection.watching = events;
+                }
             }
             Next::Park => {
                 if !connection.parked {
@@ -177,18 +235,20 @@ impl<P: Protocol> EventLoop<P> {
                     self.parked += 1;
                     self.counters.parked.fetch_add(1, Relaxed);
                     self.next_retry = now.saturating_add(PARK_RETRY_NS);
+                    // Hang-ups are always reported: out of the set until
+                    // the retry.
+                    let _ = self.net.unwatch(context, connection.fd);
                 }
-                // Polling the listener for nothing: a place holder that
-                // reports nothing while the connection waits to retry.
-                *entry = PollFd::new(listener, PollEvents::NONE);
             }
-            Next::Close => self.close(context, index),
+            Next::Close => self.close(context, slot),
         }
     }
 
-    /// Closes connection `index`.
-    fn close(&mut self, context: &Context<'_>, index: usize) {
-        let connection = self.table.remove(index);
+    /// Closes the connection in `slot` (which takes it out of the set).
+    fn close(&mut self, context: &Context<'_>, slot: usize) {
+        let Some(connection) = self.table.remove(slot) else {
+            return;
+        };
         if connection.parked {
             self.parked -= 1;
         }
@@ -199,99 +259,14 @@ impl<P: Protocol> EventLoop<P> {
     }
 
     fn close_all(&mut self, context: &Context<'_>) {
-        for index in (0..self.table.len()).rev() {
-            self.close(context, index);
-        }
-    }
-
-    /// Accepts what waits, up to the limits; each new connection gets a
-    /// first turn at once (its request may have arrived with it).
-    fn accept_ready(&mut self, context: &Context<'_>, now: u64) {
-        while self.table.len() < self.limits.max_connections && self.paused_until.is_none() {
-            if self.table.reserve_one().is_err() {
-                self.pause(now);
-                return;
-            }
-            let listener = self.table.polled[0].fd;
-            match self.net.accept(context, listener) {
-                Ok((fd, _peer)) => self.start(context, fd, now),
-                Err(Errno::WouldBlock) => return,
-                Err(Errno::TooManySockets | Errno::NoBuffers) => {
-                    self.counters.refused.fetch_add(1, Relaxed);
-                    self.pause(now);
-                    return;
-                }
-                Err(Errno::BadDescriptor | Errno::InvalidArgument) => return,
-                // A connection that failed; the next one waits.
-                Err(_) => {}
-            }
-        }
-    }
-
-    /// Stops accepting until the next sweep (or until a connection closes).
-    fn pause(&mut self, now: u64) {
-        self.counters.limited.fetch_add(1, Relaxed);
-        self.paused_until = Some(now.saturating_add(self.sweep_interval()));
-    }
-
-    /// Serves the connection just accepted on `fd`.
-    fn start(&mut self, context: &Context<'_>, fd: Fd, now: u64) {
-        self.counters.connections.fetch_add(1, Relaxed);
-        self.counters.open.fetch_add(1, Relaxed);
-        let net = &self.net;
-        let nonblocking = net.set_option(context, fd, SocketOption::NonBlocking(true));
-        let _ = net.set_option(context, fd, SocketOption::KeepAlive(true));
-        let mut turns = Turns {
-            context,
-            net,
-            protocol: &self.protocol,
-            account: &self.account,
-            input: &mut self.input,
-            scratch: &mut self.scratch,
-            now,
-        };
-        let connection = Connection::open(fd, &mut turns);
-        self.table.push(connection, PollEvents::READABLE);
-        let index = self.table.len() - 1;
-        if nonblocking.is_err() {
-            return self.close(context, index);
-        }
-        self.take_turn(context, index, PollEvents::READABLE, now);
-    }
-
-    /// Retries parked connections and closes idle ones, when due.
-    fn housekeeping(&mut self, context: &Context<'_>, now: u64) {
-        if self.parked > 0 && now >= self.next_retry {
-            for index in (0..self.table.len()).rev() {
-                if self.table.connections[index].parked {
-                    let guess = PollEvents::WRITABLE | PollEvents::HANGUP;
-                    self.take_turn(context, index, guess, now);
-                }
-            }
-            self.next_retry = now.saturating_add(PARK_RETRY_NS);
-        }
-        if now >= self.next_sweep {
-            self.close_idle(context, now);
-            self.next_sweep = now.saturating_add(self.sweep_interval());
-        }
-    }
-
-    /// Closes the connections that waited for input too long.
-    fn close_idle(&mut self, context: &Context<'_>, now: u64) {
-        let timeout = self.limits.idle_timeout_ns;
-        for index in (0..self.table.len()).rev() {
-            let connection = &self.table.connections[index];
-            let waiting = connection.want == Want::Input && !connection.has_output();
-            if waiting && now.saturating_sub(connection.idle_since) >= timeout {
-                self.counters.timed_out.fetch_add(1, Relaxed);
-                self.close(context, index);
-            }
+        for slot in self.table.slots() {
+            self.close(context, slot);
         }
     }
 }
 
 impl<P: Protocol> Drop for EventLoop<P> {
     fn drop(&mut self) {
-        self.account.release(INPUT_BYTES + SCRATCH_BYTES);
+        self.account.release(BUFFER_BYTES);
     }
 }

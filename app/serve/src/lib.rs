@@ -1,22 +1,25 @@
 //! TCP services for application images: one event loop per service, a
 //! state machine per connection.
 //!
-//! [`listen`] binds a port and starts one kernel thread that polls the
-//! listener and every connection (non-blocking sockets) and hands each
-//! ready connection to the service's [`Protocol`]: bytes in, bytes out.
-//! A connection costs memory, not a thread: its session, an entry in the
-//! loop's tables and, only while the socket will not take its output, an
-//! outbox ([`Buffer`]); all of it charged to the kernel's `serve` memory
-//! account. At [`Limits::max_connections`], or when that account refuses,
-//! the loop stops accepting and leaves connections in the kernel's
-//! backlog, which refuses the rest. Every connection gets TCP keepalive,
-//! and one that waits for input longer than [`Limits::idle_timeout_ns`]
-//! is closed, so idle or dead clients cannot hold places for good. The
-//! appliance and the kv appliance serve through it.
+//! [`listen`] binds a port on every IPv6 and IPv4 address (a dual-stack
+//! `::`) and starts one kernel thread that waits on a watch set holding
+//! the listener and every connection (non-blocking sockets) and hands
+//! each ready connection to the service's [`Protocol`]: bytes in, bytes
+//! out. A connection costs memory, not a thread: its session, a slot in
+//! the loop's table and, only while the socket will not take its output,
+//! an outbox ([`Buffer`]); all of it charged to the kernel's `serve`
+//! memory account. At [`Limits::max_connections`], or when that account
+//! refuses, the loop stops accepting and leaves connections in the
+//! kernel's backlog, which refuses the rest. Every connection gets TCP
+//! keepalive, and one that waits for input longer than
+//! [`Limits::idle_timeout_ns`] is closed, so idle or dead clients cannot
+//! hold places for good. The appliance and the kv appliance serve
+//! through it.
 //!
-//! `poll` costs the kernel a scan of every descriptor per wakeup (see
-//! `kernel/net/src/socket/poll.rs`); a loop with n connections pays that
-//! once per pass, however many of them are ready.
+//! A pass of the loop costs what is ready, not what is open: the kernel
+//! queues a connection on the watch set when its socket has an event
+//! (`kernel/net/src/socket/watch.rs`), so 10,000 idle connections cost
+//! their memory and nothing else.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -33,7 +36,7 @@ mod table;
 
 use alloc::sync::Arc;
 use core::fmt;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv6Addr, SocketAddrV6};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use kernel::Context;
@@ -118,7 +121,7 @@ impl From<Errno> for StartError {
 pub struct Service<P> {
     /// Names the loop's thread.
     pub name: &'static str,
-    /// The TCP port on every address.
+    /// The TCP port on every address of both families.
     pub port: u16,
     /// What it may take.
     pub limits: Limits,
@@ -150,8 +153,15 @@ pub fn listen<P: Protocol>(
         protocol,
         ..
     } = service;
-    let event_loop =
-        event_loop::EventLoop::new(net.clone(), protocol, limits, counters, account, listener);
+    let event_loop = event_loop::EventLoop::new(
+        context,
+        net.clone(),
+        protocol,
+        limits,
+        counters,
+        account,
+        listener,
+    );
     let Some(mut event_loop) = event_loop else {
         let _ = net.close(context, listener);
         return Err(StartError::Thread);
@@ -173,7 +183,8 @@ fn bind<P>(
 ) -> Result<(), Errno> {
     net.set_option(context, listener, SocketOption::ReuseAddress(true))?;
     net.set_option(context, listener, SocketOption::NonBlocking(true))?;
-    let address = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, service.port);
+    // `::` without IPV6_V6ONLY: IPv6 and IPv4 (as IPv4-mapped) alike.
+    let address = SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, service.port, 0, 0);
     net.bind(context, listener, address)?;
     net.listen(context, listener, service.limits.backlog)
 }

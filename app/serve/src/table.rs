@@ -1,28 +1,30 @@
-//! The event loop's connections and its poll set, side by side and
-//! charged to the services' account.
+//! The event loop's connections: a slab whose slot numbers are the
+//! tokens the loop's watch set reports them by, charged to the services'
+//! account.
 //!
-//! `polled[0]` is the listener; `polled[i + 1]` is `connections[i]`'s
-//! socket. Removing swaps the last entry into the hole in both vectors,
-//! which keeps them aligned. Both grow by doubling; what their capacity
-//! holds is charged before they grow and released when they shrink, so
-//! the kernel's accounting sees the loop's own cost per connection.
+//! A slot keeps its number while its connection lives (the kernel holds
+//! it as the token); a freed slot is reused by the next connection. The
+//! slab grows by doubling and keeps its largest size, like a descriptor
+//! table: what its capacity holds is charged before it grows, so the
+//! kernel's accounting sees the loop's own cost per connection.
 
 use alloc::vec::Vec;
 
 use kernel::base::memory::Account;
-use kernel::net::{Fd, PollEvents, PollFd};
 
 use crate::connection::Connection;
 
-/// Entries both vectors hold at least once they have grown.
+/// Slots the slab holds at least once it has grown.
 const MINIMUM_CAPACITY: usize = 16;
 
-/// The connections and the poll set.
+/// The connections.
 pub(crate) struct Table<S> {
-    pub(crate) polled: Vec<PollFd>,
-    pub(crate) connections: Vec<Connection<S>>,
+    slots: Vec<Option<Connection<S>>>,
+    /// Free slot numbers, reused last freed first.
+    free: Vec<u32>,
+    open: usize,
     account: Account,
-    /// Bytes charged for both vectors' capacity.
+    /// Bytes charged for the capacity.
     charged: usize,
 }
 
@@ -31,24 +33,25 @@ pub(crate) struct Table<S> {
 pub(crate) struct NoRoom;
 
 impl<S> Table<S> {
-    /// A table polling `listener` for connections.
-    pub(crate) fn new(listener: Fd, account: Account) -> Self {
+    /// An empty table charging `account`.
+    pub(crate) fn new(account: Account) -> Self {
         Self {
-            polled: alloc::vec![PollFd::new(listener, PollEvents::READABLE)],
-            connections: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            open: 0,
             account,
             charged: 0,
         }
     }
 
-    /// Bytes one entry costs (a connection and its poll entry).
+    /// Bytes one slot costs (a connection and its place in the free list).
     pub(crate) const fn entry_bytes() -> usize {
-        core::mem::size_of::<Connection<S>>() + core::mem::size_of::<PollFd>()
+        core::mem::size_of::<Option<Connection<S>>>() + core::mem::size_of::<u32>()
     }
 
     /// Open connections.
     pub(crate) fn len(&self) -> usize {
-        self.connections.len()
+        self.open
     }
 
     /// Makes sure one more connection fits, charging any growth.
@@ -56,50 +59,47 @@ impl<S> Table<S> {
     /// # Errors
     /// [`NoRoom`] when the account refuses.
     pub(crate) fn reserve_one(&mut self) -> Result<(), NoRoom> {
-        if self.connections.len() < self.connections.capacity() {
+        if !self.free.is_empty() || self.slots.len() < self.slots.capacity() {
             return Ok(());
         }
-        let capacity = (2 * self.connections.len()).max(MINIMUM_CAPACITY);
-        self.resize(capacity)
-    }
-
-    /// Adds `connection`, polled for `events` (after [`Table::reserve_one`]).
-    pub(crate) fn push(&mut self, connection: Connection<S>, events: PollEvents) {
-        self.polled.push(PollFd::new(connection.fd, events));
-        self.connections.push(connection);
-    }
-
-    /// Removes connection `index`; the last one takes its place.
-    pub(crate) fn remove(&mut self, index: usize) -> Connection<S> {
-        self.polled.swap_remove(index + 1);
-        let connection = self.connections.swap_remove(index);
-        let capacity = self.connections.capacity();
-        if capacity > MINIMUM_CAPACITY && self.connections.len() < capacity / 4 {
-            let _ = self.resize(capacity / 2);
-        }
-        connection
-    }
-
-    /// Brings both vectors to `capacity` entries, charging or releasing
-    /// the difference first.
-    fn resize(&mut self, capacity: usize) -> Result<(), NoRoom> {
+        let capacity = (2 * self.slots.len()).max(MINIMUM_CAPACITY);
         let bytes = capacity * Self::entry_bytes();
-        if bytes > self.charged {
-            self.account
-                .charge(bytes - self.charged)
-                .map_err(|_| NoRoom)?;
-        }
-        let additional = capacity.saturating_sub(self.connections.len());
-        self.connections.reserve_exact(additional);
-        self.polled
-            .reserve_exact((capacity + 1).saturating_sub(self.polled.len()));
-        self.connections.shrink_to(capacity);
-        self.polled.shrink_to(capacity + 1);
-        if bytes < self.charged {
-            self.account.release(self.charged - bytes);
-        }
+        self.account
+            .charge(bytes - self.charged)
+            .map_err(|_| NoRoom)?;
         self.charged = bytes;
+        self.slots.reserve_exact(capacity - self.slots.len());
+        self.free.reserve_exact(capacity - self.free.len());
         Ok(())
+    }
+
+    /// Stores `connection` (after [`Table::reserve_one`]); its slot number.
+    pub(crate) fn insert(&mut self, connection: Connection<S>) -> usize {
+        self.open += 1;
+        if let Some(slot) = self.free.pop() {
+            self.slots[slot as usize] = Some(connection);
+            return slot as usize;
+        }
+        self.slots.push(Some(connection));
+        self.slots.len() - 1
+    }
+
+    /// The connection in `slot`, if one is there.
+    pub(crate) fn get_mut(&mut self, slot: usize) -> Option<&mut Connection<S>> {
+        self.slots.get_mut(slot)?.as_mut()
+    }
+
+    /// Takes the connection out of `slot`, freeing the slot.
+    pub(crate) fn remove(&mut self, slot: usize) -> Option<Connection<S>> {
+        let connection = self.slots.get_mut(slot)?.take()?;
+        self.open -= 1;
+        self.free.push(slot as u32);
+        Some(connection)
+    }
+
+    /// Slot numbers, every one that may hold a connection.
+    pub(crate) fn slots(&self) -> core::ops::Range<usize> {
+        0..self.slots.len()
     }
 }
 

@@ -8,7 +8,9 @@
 //! | UDP 7 | echo: every datagram back to its sender |
 //! | TCP 80 | HTTP/1.1 with keep-alive: `/` and `/stats` |
 //!
-//! ICMP echo is the stack's own. Each TCP service is a [`serve`] event
+//! Every service listens on every address of both families (a dual-stack
+//! `::`, so `curl -6` and `curl -4` reach the same loop). ICMP echo is
+//! the stack's own. Each TCP service is a [`serve`] event
 //! loop: one kernel thread per service, a small state machine per
 //! connection, as many connections as memory holds (up to 100,000 per
 //! service), TCP keepalive, and connections silent for two minutes
@@ -17,7 +19,7 @@
 mod discard;
 mod echo;
 mod http;
-mod http_date;
+
 mod source;
 mod udp_echo;
 
@@ -106,7 +108,12 @@ impl Services {
         let discard = discard::Discard(services.clone());
         services.listen(context, "discard", 9, discard)?;
         services.listen(context, "source", 19, source::Source(services.clone()))?;
-        services.listen(context, "http", 80, http::Http(services.clone()))?;
+        services.listen(
+            context,
+            "http",
+            80,
+            http::Http::new(context, services.clone()),
+        )?;
         udp_echo::start(context, &services)?;
         Ok(services)
     }

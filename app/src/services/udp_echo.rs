@@ -1,7 +1,7 @@
 //! UDP echo (RFC 862): each datagram back to its sender.
 
 use alloc::sync::Arc;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv6Addr, SocketAddrV6};
 use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::Context;
@@ -15,7 +15,9 @@ const MAX_DATAGRAM: usize = 65_507;
 pub(super) fn start(context: &Context<'_>, services: &Arc<Services>) -> Result<(), StartError> {
     let net = services.net();
     let socket = net.socket(context, SocketType::Datagram)?;
-    net.bind(context, socket, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7))?;
+    // Both families: `::` without IPV6_V6ONLY.
+    let any = SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 7, 0, 0);
+    net.bind(context, socket, any)?;
     let services = services.clone();
     context
         .kernel()

@@ -23,6 +23,7 @@ use hypercall::{MemoryError, WaitResult};
 use crate::cpu::VirtualCpu;
 use crate::kernel::Kernel;
 use crate::lwp::{Lwp, LwpId, slot_value};
+use crate::process::Process;
 
 /// Work the kernel runs later in one of its threads, with the CPU held
 /// (callout and softint handlers).
@@ -79,6 +80,11 @@ impl<'a> Context<'a> {
     /// The current kernel thread.
     pub fn lwp_id(&self) -> LwpId {
         self.lwp().id()
+    }
+
+    /// The process context this thread runs for: its descriptors.
+    pub fn process(&self) -> &Arc<Process> {
+        self.lwp().process()
     }
 
     pub(crate) fn lwp(&self) -> &Arc<Lwp> {

@@ -71,6 +71,8 @@ pub enum BindError {
     AlreadyBound,
     /// No memory for the lwp.
     OutOfMemory,
+    /// The process belongs to another kernel.
+    ForeignProcess,
 }
 
 impl fmt::Display for BindError {
@@ -78,6 +80,7 @@ impl fmt::Display for BindError {
         f.write_str(match self {
             Self::AlreadyBound => "thread already bound to a kernel lwp",
             Self::OutOfMemory => "no memory for an lwp",
+            Self::ForeignProcess => "the process belongs to another kernel",
         })
     }
 }

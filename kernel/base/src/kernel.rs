@@ -24,9 +24,13 @@ use crate::logger;
 use crate::lwp::Lwp;
 use crate::memory::Memory;
 use crate::params::{BootParams, ParamError};
+use crate::process::Process;
 use crate::softint::Softints;
 use crate::sync::sleep_queue::SleepQueues;
 use crate::thread::JoinHandle;
+
+/// The account descriptor tables charge their entries to.
+const DESCRIPTORS_ACCOUNT: &str = "descriptors";
 
 /// A kernel's identity, unique in the process and never zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +66,8 @@ pub struct Kernel {
     this: spin::Once<Weak<Kernel>>,
     /// Run first by [`Kernel::shutdown`]: components stop their devices.
     shutdown_hooks: spin::Mutex<Vec<ShutdownHook>>,
+    /// The kernel's own process: kernel threads and implicit entries.
+    proc0: Arc<Process>,
 }
 
 /// What a component runs when the kernel shuts down.
@@ -110,9 +116,13 @@ impl Kernel {
         limit: usize,
     ) -> Result<Self, BootError> {
         let cpu = VirtualCpu::new(hyper.mutex_create()?);
+        let id = KernelId(NEXT_KERNEL_ID.fetch_add(1, Relaxed));
+        let memory = Arc::new(Memory::new(hyper.clone(), limit));
+        let proc0 = Arc::new(Process::new(id, memory.account(DESCRIPTORS_ACCOUNT)));
         Ok(Self {
-            id: KernelId(NEXT_KERNEL_ID.fetch_add(1, Relaxed)),
-            memory: Arc::new(Memory::new(hyper.clone(), limit)),
+            id,
+            memory,
+            proc0,
             boot_ns: hyper.clock_monotonic_ns(),
             hyper,
             params,
@@ -226,18 +236,48 @@ impl Kernel {
     /// # Errors
     /// [`BindError`].
     pub fn bind_thread(self: &Arc<Self>) -> Result<ThreadBinding, BindError> {
+        self.bind_thread_in(&self.proc0.clone())
+    }
+
+    /// Binds the calling thread to a new lwp of `process` until the
+    /// binding is dropped: the thread shares `process`'s descriptors.
+    ///
+    /// # Errors
+    /// [`BindError`].
+    pub fn bind_thread_in(
+        self: &Arc<Self>,
+        process: &Arc<Process>,
+    ) -> Result<ThreadBinding, BindError> {
+        if process.kernel_id() != self.id {
+            return Err(BindError::ForeignProcess);
+        }
         if self.hyper.thread_slot() != 0 {
             return Err(BindError::AlreadyBound);
         }
-        let lwp = Lwp::create(self.hypercalls()).map_err(|_| BindError::OutOfMemory)?;
+        let lwp =
+            Lwp::create(self.hypercalls(), process.clone()).map_err(|_| BindError::OutOfMemory)?;
         Ok(ThreadBinding::new(self.clone(), Arc::new(lwp)))
+    }
+
+    /// A new process context with an empty descriptor table; it ends
+    /// (closing all it holds) when its last thread and handle let go.
+    pub fn new_process(&self) -> Arc<Process> {
+        let account = self.memory.account(DESCRIPTORS_ACCOUNT);
+        Arc::new(Process::new(self.id, account))
+    }
+
+    /// The kernel's own process (`proc0`): kernel threads, implicit
+    /// entries and threads bound with [`Kernel::bind_thread`].
+    pub fn kernel_process(&self) -> &Arc<Process> {
+        &self.proc0
     }
 
     pub(crate) fn implicit_lwp(&self) -> Result<Arc<Lwp>, MemoryError> {
         if let Some(lwp) = self.implicit_lwps.lock().pop() {
             return Ok(lwp);
         }
-        Ok(Arc::new(Lwp::create(self.hypercalls())?))
+        let process = self.proc0.clone();
+        Ok(Arc::new(Lwp::create(self.hypercalls(), process)?))
     }
 
     pub(crate) fn recycle_implicit_lwp(&self, lwp: Arc<Lwp>) {

@@ -20,6 +20,8 @@
 //!    runs them in level order at boot. Linking one in enables it.
 //! 6. **Memory is limited and fallible** ([`memory`]): exhaustion is an
 //!    error the caller handles.
+//! 7. **Process contexts** ([`Process`]): each thread group has an
+//!    identity and one [`descriptor`] table, whatever factions fill it.
 //!
 //! Unsafe code is denied crate-wide and allowed in five modules, each
 //! resting on one contract: the kernel locks (`sync/mutex.rs`,
@@ -40,6 +42,7 @@ pub mod component;
 mod context;
 mod cpu;
 mod cpu_cell;
+pub mod descriptor;
 mod errors;
 pub mod interrupt;
 mod kernel;
@@ -47,6 +50,7 @@ pub mod logger;
 mod lwp;
 pub mod memory;
 pub mod params;
+mod process;
 pub mod softint;
 pub mod sync;
 pub mod thread;
@@ -56,6 +60,7 @@ pub use context::{Context, ThreadBinding};
 pub use errors::{BindError, BootError};
 pub use kernel::{BootConfig, Kernel, KernelId, ShutdownHook};
 pub use lwp::LwpId;
+pub use process::{Process, ProcessId};
 
 /// The hypercall interface the base is written against.
 pub use hypercall;

@@ -15,12 +15,14 @@
 //! re-checks its own condition (a queue entry, a work list) and parks again.
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use hypercall::{HostCondvar, MemoryError, WaitResult};
 
 use crate::cpu::VirtualCpu;
+use crate::process::Process;
 
 /// A kernel thread's identity, unique in the process and never zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,25 +60,36 @@ pub(crate) struct Lwp {
     /// virtual CPU's host mutex held; cleared when an implicit lwp goes
     /// back to the cache, where nothing can unpark it.
     woken: AtomicBool,
+    /// The process context it runs for.
+    process: Arc<Process>,
 }
 
 impl Lwp {
-    /// Creates an lwp whose parking place is `park`.
-    pub(crate) fn new(park: Box<dyn HostCondvar>) -> Self {
+    /// Creates an lwp of `process` whose parking place is `park`.
+    pub(crate) fn new(park: Box<dyn HostCondvar>, process: Arc<Process>) -> Self {
         Self {
             id: LwpId(NEXT_LWP_ID.fetch_add(1, Relaxed)),
             park,
             woken: AtomicBool::new(false),
+            process,
         }
     }
 
-    /// Creates an lwp, asking the host for its condition variable.
-    pub(crate) fn create(hyper: &dyn hypercall::Hypercalls) -> Result<Self, MemoryError> {
-        Ok(Self::new(hyper.condvar_create()?))
+    /// Creates an lwp of `process`, asking the host for its condition
+    /// variable.
+    pub(crate) fn create(
+        hyper: &dyn hypercall::Hypercalls,
+        process: Arc<Process>,
+    ) -> Result<Self, MemoryError> {
+        Ok(Self::new(hyper.condvar_create()?, process))
     }
 
     pub(crate) fn id(&self) -> LwpId {
         self.id
+    }
+
+    pub(crate) fn process(&self) -> &Arc<Process> {
+        &self.process
     }
 
     /// Sleeps until [`Lwp::unpark`] or `deadline_ns`, releasing the virtual

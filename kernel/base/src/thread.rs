@@ -138,7 +138,8 @@ impl Kernel {
             .charge(bytes)
             .map_err(|_| ThreadError::OutOfMemory)?;
         let charge = ThreadCharge(account, bytes);
-        let lwp = Lwp::create(self.hypercalls()).map_err(|_| ThreadError::OutOfMemory)?;
+        let process = self.kernel_process().clone();
+        let lwp = Lwp::create(self.hypercalls(), process).map_err(|_| ThreadError::OutOfMemory)?;
         let lwp = Arc::new(lwp);
         let lwp_id = lwp.id();
         let kernel = self.clone();

@@ -25,7 +25,7 @@
 //! A kernel that wants "these writes, then durable" waits for the writes'
 //! completions and submits the flush after them.
 //!
-//! Reached through [`crate::Hypercalls::block_devices`] (since 2.1);
+//! Reached through [`crate::Hypercalls::block_devices`] (since 2.3);
 //! hosts without block devices return `None` there.
 
 use alloc::boxed::Box;

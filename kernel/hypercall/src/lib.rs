@@ -25,6 +25,7 @@
 //! | device memory | [`DeviceMemory`] via [`Hypercalls::device_memory`] | DMA, device addresses, register maps |
 //! | device buses | [`PciBus`] via [`Hypercalls::pci`] | PCI functions, config, BARs, I/O ports |
 //! | virtual NICs | [`VirtualNics`] via [`Hypercalls::virtual_nics`] | Ethernet frames to a host backend |
+//! | stream endpoints | [`StreamEndpoints`] via [`Hypercalls::stream_endpoints`] | listening byte streams for remote clients |
 //! | block devices | [`BlockDevices`] via [`Hypercalls::block_devices`] | asynchronous block I/O on a host's disks |
 //!
 //! # Rules every implementation follows
@@ -71,6 +72,7 @@ mod memory;
 mod nic;
 mod pci;
 mod random;
+mod stream;
 mod sync;
 mod thread;
 mod version;
@@ -91,6 +93,7 @@ pub use pci::{
     PciFunction, PciHeaderWords, is_resource_register,
 };
 pub use random::{Random, RandomError};
+pub use stream::{StreamConnection, StreamEndpoints, StreamError, StreamListener};
 pub use sync::{HostCondvar, HostMutex, Synchronization, WaitResult};
 pub use thread::{ThreadEntry, ThreadError, ThreadId, ThreadSpec, Threads};
 pub use version::{VERSION, Version};
@@ -140,8 +143,14 @@ pub trait Hypercalls:
         None
     }
 
+    /// The listening stream endpoints, for the `sysproxy` component, or
+    /// `None` on hosts without them (since version 2.1). Never blocks.
+    fn stream_endpoints(&self) -> Option<&dyn StreamEndpoints> {
+        None
+    }
+
     /// The host's block devices, for the block layer, or `None` on hosts
-    /// without them (since version 2.1; bare metal's disks are virtio
+    /// without them (since version 2.3; bare metal's disks are virtio
     /// devices the kernel drives itself). Never blocks.
     fn block_devices(&self) -> Option<&dyn BlockDevices> {
         None

@@ -29,6 +29,21 @@ pub const SEND_QUEUE_LIMIT: usize = 512;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InterfaceIndex(pub u16);
 
+impl InterfaceIndex {
+    /// The zone that names this interface in IPv6 socket addresses (their
+    /// scope id, `%N` in text): its index plus one, as 0 names none.
+    pub fn scope_id(self) -> u32 {
+        u32::from(self.0) + 1
+    }
+
+    /// The interface a scope id names; `None` for 0 (none named) or one
+    /// out of range.
+    pub fn from_scope_id(scope_id: u32) -> Option<Self> {
+        let index = u16::try_from(scope_id.checked_sub(1)?).ok()?;
+        Some(Self(index))
+    }
+}
+
 /// What the link carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkKind {

@@ -62,6 +62,7 @@ mod slab;
 pub mod socket;
 pub mod stack;
 mod stats;
+mod transmit;
 pub mod udp;
 
 #[cfg(test)]
@@ -75,8 +76,8 @@ pub use embedded_io;
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;
 pub use socket::{
-    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, ResolveError, ServerSource, Shutdown,
-    SocketOption, SocketType, TcpStream,
+    Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, Ready, ResolveError, ServerSource,
+    Shutdown, SocketOption, SocketType, TcpStream, WatchSet,
 };
 pub use stack::Stack;
 /// The wire formats, for drivers.

@@ -220,8 +220,14 @@ impl Net {
             .map(Transport::Tcp)
             .chain(udp_events.drain(..).map(Transport::Udp));
         for transport in transports {
-            if let Some(entry) = stack.sockets.find(transport) {
+            let Some(fd) = stack.sockets.find_fd(transport) else {
+                continue;
+            };
+            if let Some(entry) = stack.sockets.get(fd) {
                 entry.wait.notify_all(context);
+            }
+            if let Some(set) = crate::socket::watch::queue(&mut stack.sockets, fd) {
+                set.notify_all(context);
             }
         }
         stack.sockets.tcp_events = tcp_events;
@@ -287,9 +293,13 @@ fn seeds(context: &Context<'_>) -> Result<StackSeeds, ComponentError> {
     })
 }
 
-/// TCP's configuration from the boot parameters (defaults otherwise).
+/// TCP's configuration from the boot parameters (defaults otherwise). As
+/// many TCP sockets as descriptors: memory bounds both.
 fn tcp_config(kernel: &base::Kernel) -> tcp::TcpConfig {
-    let mut config = tcp::TcpConfig::default();
+    let mut config = tcp::TcpConfig {
+        maximum_sockets: crate::socket::table::MAX_SOCKETS,
+        ..tcp::TcpConfig::default()
+    };
     match kernel.params().get_u64("tcp.time_wait_ms") {
         Ok(Some(ms)) => config.time_wait_ns = ms.saturating_mul(1_000_000),
         Ok(None) => {}

@@ -12,7 +12,7 @@
 use alloc::format;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use wire::ipv4::protocol;
 use wire::{Ipv4Header, MacAddress};
@@ -26,7 +26,7 @@ use crate::interface::{
     Interface, InterfaceAddress, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice,
 };
 use crate::ipv4::IpLayer;
-use crate::ipv6::{ErrorReport, Ipv6Input, Upper};
+use crate::ipv6::{Ipv6Input, Upper};
 use crate::memory::{Budget, TcpBudget};
 use crate::ports::EphemeralPorts;
 use crate::route::{Route, RouteError};
@@ -198,6 +198,7 @@ impl Stack {
             interface.send_queue.clear();
             self.ip.arp.flush_interface(index);
             self.ip.stop_ipv6(index);
+            self.sync_router_name_servers();
         } else {
             self.ip.start_ipv6(index);
         }
@@ -320,8 +321,8 @@ impl Stack {
                 .input(&mut self.ip, &mut self.icmp, header, payload),
             protocol::TCP => self.tcp.input(
                 now,
-                header.source,
-                header.destination,
+                IpAddr::V4(header.source),
+                IpAddr::V4(header.destination),
                 payload.data(),
                 &mut self.ip,
             ),
@@ -335,7 +336,7 @@ impl Stack {
     }
 
     /// An IPv6 packet: ICMPv6 and ND stay in the IP layer; TCP and UDP
-    /// and the errors about them would go to the transports.
+    /// and the errors about them go to the transports.
     fn input6(&mut self, index: InterfaceIndex, packet: PacketBuffer, link_multicast: bool) {
         match self.ip.ipv6_input(index, packet, link_multicast) {
             Ipv6Input::Transport(upper) => self.deliver6(upper),
@@ -345,28 +346,30 @@ impl Stack {
         if core::mem::take(&mut self.ip.v6.icmp.reply_arrived) {
             self.icmp.reply_arrived = true;
         }
+        self.sync_router_name_servers();
     }
 
-    /// TCP and UDP over IPv6 arrive with the transports' IPv6 step; until
-    /// then a segment or datagram is refused with a port unreachable, so
-    /// the peer fails at once instead of timing out.
+    /// TCP and UDP over IPv6. A segment to a group is dropped (RFC 9293
+    /// 3.9.1: no connection to a multicast address); the engine learns
+    /// the ECN field from the traffic class and the zone from the
+    /// interface, as the IPv4 path tells it the TOS.
     fn deliver6(&mut self, upper: Upper) {
-        self.ip.v6.stats.no_transport += 1;
-        if upper.link_multicast || upper.header.destination.is_multicast() {
+        let header = upper.header;
+        if upper.protocol == protocol::UDP {
+            return self.udp.input6(&mut self.ip, upper);
+        }
+        if upper.link_multicast || header.destination.is_multicast() {
+            self.ip.v6.stats.not_for_us += 1;
             return;
         }
-        let kind = wire::Icmpv6Kind::DestinationUnreachable {
-            code: wire::icmpv6::unreachable::PORT,
-        };
-        let invoking = upper.packet.data();
-        self.ip
-            .send_error6(upper.interface, &upper.header, invoking, kind, false);
+        self.ip.arriving_ecn = tcp::Ecn::from_bits(header.traffic_class);
+        self.ip.arriving_zone = upper.interface.scope_id();
+        let (source, destination) = (IpAddr::V6(header.source), IpAddr::V6(header.destination));
+        let now = self.now_ns();
+        self.tcp
+            .input(now, source, destination, upper.payload(), &mut self.ip);
+        self.ip.arriving_zone = 0;
     }
-
-    /// An ICMPv6 error about a packet we sent: the transports' IPv6 step
-    /// hands it to the connection it names, as `unreachable_input` does
-    /// for IPv4; until then it is counted only.
-    fn error_report6(&mut self, _report: ErrorReport) {}
 
     /// Runs every timer due now.
     pub fn on_timer(&mut self) {
@@ -376,6 +379,7 @@ impl Stack {
         self.ip.reassembly.on_timer(now);
         self.tcp.on_timer(now, &mut self.ip);
         self.dhcp_timer();
+        self.sync_router_name_servers();
     }
 
     /// The earliest timer of any layer.

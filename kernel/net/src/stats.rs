@@ -173,7 +173,6 @@ impl Stack {
                 ("martian_source", ip.martian_source),
                 ("extension_drops", ip.extension_drops),
                 ("unknown_next_header", ip.unknown_next_header),
-                ("no_transport", ip.no_transport),
                 ("no_route", ip.no_route),
                 ("no_buffer", ip.no_buffer),
                 ("fragments_received", fragments.fragments),
@@ -194,6 +193,7 @@ impl Stack {
                 ("echo_replies_received", icmp.echo_replies_received),
                 ("errors_sent", icmp.errors_sent),
                 ("errors_received", icmp.errors_received),
+                ("packet_too_big", icmp.packet_too_big),
                 ("rate_limited", icmp.rate_limited),
             ],
         )?;

@@ -10,9 +10,10 @@
     reason = "each test file uses a different part of the harness"
 )]
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use hypercall_posix::{ConsoleSink, ExitMode, Posix, PosixConfig};
 use kernel::net::{Errno, Fd, Net, SocketOption, SocketType};
@@ -147,6 +148,61 @@ pub fn address(host: u8) -> Ipv4Addr {
     Ipv4Addr::new(10, 0, 0, host)
 }
 
+/// Node `host`'s static global IPv6 address (`nodes_on_bus6`).
+pub fn address6(host: u8) -> Ipv6Addr {
+    Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, u16::from(host))
+}
+
+/// [`nodes_on_bus`] with IPv6 too: each node also has `address6(host)`,
+/// through DAD before this returns.
+pub fn nodes_on_bus6(bus: &Bus, count: u8, options: &str, extra_params: &str) -> Vec<Arc<Node>> {
+    let nodes: Vec<Arc<Node>> = (1..=count)
+        .map(|host| {
+            let params = format!(
+                "ip={}/24 ip6={}/64 {extra_params}",
+                address(host),
+                address6(host)
+            );
+            let nic = bus.spec(options);
+            Arc::new(Node::boot(&format!("node{host}"), &params, &[nic]))
+        })
+        .collect();
+    for (node, host) in nodes.iter().zip(1..) {
+        usable_address(node, |a| a == address6(host));
+    }
+    nodes
+}
+
+/// Waits (polling, with a deadline) until `node` has a usable IPv6
+/// address that `wanted` picks, and returns it.
+pub fn usable_address(node: &Node, wanted: impl Fn(Ipv6Addr) -> bool) -> Ipv6Addr {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = node.run(|context, net| {
+            net.interfaces(context)
+                .iter()
+                .flat_map(|i| i.ipv6.clone())
+                .find(|a| a.usable() && wanted(a.address))
+                .map(|a| a.address)
+        });
+        if let Some(address) = found {
+            return address;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: no such address after DAD:\n{}",
+            node.name,
+            node.stats()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `node`'s link-local IPv6 address, once through DAD.
+pub fn link_local(node: &Node) -> Ipv6Addr {
+    usable_address(node, |a| a.segments()[0] == 0xfe80)
+}
+
 /// FNV-1a over `bytes`, continued from `hash`.
 pub fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
     for &byte in bytes {
@@ -160,18 +216,28 @@ pub fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 pub const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
 
 pub fn listener(context: &Context<'_>, net: &Net, port: u16, backlog: usize) -> Fd {
+    let any = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+    listener_at(context, net, any, backlog)
+}
+
+/// A listener at `local` (`[::]:port` takes both families).
+pub fn listener_at(context: &Context<'_>, net: &Net, local: SocketAddr, backlog: usize) -> Fd {
     let fd = net.socket(context, SocketType::Stream).expect("socket");
     net.set_option(context, fd, SocketOption::ReuseAddress(true))
         .expect("SO_REUSEADDR");
-    net.bind(context, fd, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
-        .expect("bind");
+    net.bind(context, fd, local).expect("bind");
     net.listen(context, fd, backlog).expect("listen");
     fd
 }
 
 pub fn connect(context: &Context<'_>, net: &Net, host: u8, port: u16) -> Result<Fd, Errno> {
+    connect_to(context, net, SocketAddrV4::new(address(host), port).into())
+}
+
+/// A connection to `remote`, of either family.
+pub fn connect_to(context: &Context<'_>, net: &Net, remote: SocketAddr) -> Result<Fd, Errno> {
     let fd = net.socket(context, SocketType::Stream)?;
-    match net.connect(context, fd, SocketAddrV4::new(address(host), port)) {
+    match net.connect(context, fd, remote) {
         Ok(()) => Ok(fd),
         Err(error) => {
             let _ = net.close(context, fd);

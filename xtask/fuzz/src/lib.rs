@@ -2,7 +2,7 @@
 //! a buffer that plays physical memory for the boot-time parsers.
 //!
 //! The targets live in `tests/` (one file per area: `wire`, `tcp`, `dhcp`,
-//! `stack`, `ipv6`, `bootinfo`, `acpi`) and use `bolero`: under `cargo test` each runs on
+//! `stack`, `ipv6`, `bootinfo`, `acpi`, `ext2`) and use `bolero`: under `cargo test` each runs on
 //! random inputs for a while (`BOLERO_RANDOM_TEST_TIME_MS`, default one
 //! second), and `cargo xtask fuzz` runs them longer, coverage-guided under
 //! libFuzzer when `cargo-bolero` and a nightly toolchain are installed.

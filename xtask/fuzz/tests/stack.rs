@@ -11,7 +11,7 @@
 //! ARP or an IPv4 header with a valid checksum); its packet buffers and
 //! its heap stay bounded, and the reassembly timeout gives fragments back.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use base::Context;
@@ -171,10 +171,10 @@ impl Link {
 fn traffic(link: &mut Link) {
     let Stack { ip, udp, ports, .. } = &mut link.a;
     let echo = udp.open().expect("a UDP socket");
-    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7);
+    let any = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 7));
     udp.bind(ip, ports, echo, any).expect("bound");
     let listener = link.a.tcp.open().expect("a TCP socket");
-    let port_80 = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80);
+    let port_80 = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 80));
     link.a.tcp.bind(listener, port_80).expect("bound");
     link.a.tcp.listen(listener, 8).expect("listening");
     let Stack {
@@ -192,16 +192,16 @@ fn traffic(link: &mut Link) {
         ip,
         ports,
         client,
-        SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+        SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
     )
     .expect("bound");
     for (port, size) in [(7, 16), (9, 16), (7, 4_000)] {
-        let to = SocketAddrV4::new(address(1), port);
+        let to = SocketAddr::from((address(1), port));
         udp.send_to(ip, ports, client, &vec![0x42; size], Some(to))
             .expect("sent");
     }
     let connection = tcp.open().expect("a TCP socket");
-    let to = SocketAddrV4::new(address(1), 80);
+    let to = SocketAddr::from((address(1), 80));
     tcp.connect(link.now, connection, to, ip)
         .expect("connecting");
     link.pump();

@@ -52,11 +52,32 @@ fn run_defaults_to_the_appliance_on_q35_tcg_with_128_mib() {
         app: None,
         hosted: false,
         net: Some("user".into()),
+        files: None,
+        server: None,
         pcap: None,
         disk: Vec::new(),
         params: Vec::new(),
     };
     assert_eq!(options, expected);
+}
+
+#[test]
+fn files_name_a_directory_for_the_appliance_only() {
+    let options = run_options("run --files site -- http.writable=1");
+    assert_eq!(options.files.as_deref(), Some(std::path::Path::new("site")));
+    assert_eq!(options.params, ["http.writable=1"]);
+    assert!(parse_words("run --app kv --files site").is_err());
+}
+
+#[test]
+fn hosted_runs_serve_remote_clients_on_a_unix_socket() {
+    let options = run_options("run --hosted --server unix:/tmp/k.sock");
+    assert_eq!(options.server.as_deref(), Some("unix:/tmp/k.sock"));
+    assert!(
+        parse_words("run --server unix:/tmp/k.sock").is_err(),
+        "hosted only"
+    );
+    assert!(parse_words("run --hosted --server tcp:1").is_err());
 }
 
 #[test]

@@ -25,6 +25,7 @@ use crate::bench::linux::initramfs::Services;
 use crate::bench::linux::measure::{Kind, Link, MEMORY_MIB, tsc_khz};
 use crate::bench::linux::tap_namespace;
 use crate::bench::report::{Series, to_json};
+use crate::bench::target::Family;
 use crate::build::build_images;
 use crate::paths::target_dir;
 use crate::setup::{Need, ensure};
@@ -94,7 +95,8 @@ pub fn kv_versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> 
         tsc_khz: tsc_khz(&cpuinfo),
     };
     let namespace = tap_namespace()?;
-    let link = namespace.as_ref().map_or(Link::User, Link::Tap);
+    let over_ipv4 = |namespace| Link::Tap(namespace, Family::V4);
+    let link = namespace.as_ref().map_or(Link::User, over_ipv4);
     let mut rows = comparison(&servers, &link, options.runs);
     rows.push(memory::smallest_memory_row(&servers, &link, &rows[7]));
     rows.push(table::image_row(&servers)?);

@@ -17,7 +17,7 @@ use qemu_tests::Machine;
 use qemu_tests::netns::{Namespace, missing_privilege};
 
 use crate::args::VersusLinuxOptions;
-use crate::bench::target::TAP_GUEST;
+use crate::bench::target::{Family, TAP_GUEST, TAP_GUEST6, TAP_HOST6};
 use crate::build::build_images;
 use crate::command::output;
 use crate::paths::target_dir;
@@ -42,7 +42,9 @@ guests; HTTP rates from wrk -t1 -c10 -d3 (keep-alive; new connection with
 `Connection: close`); new-connection rates over tap only, because QEMU's user
 networking (slirp) listens with a backlog of one and accepts slowly; spawn ->
 serving is QEMU's start to the first HTTP 200; smallest memory over user
-networking; Linux is Debian's kernel with busybox nc/dd services and lighttpd.
+networking; tap6 rows are the tap over IPv6 (both guests run DAD, so their
+spawn -> serving includes it); Linux is Debian's kernel with busybox nc/dd
+services and lighttpd.
 ";
 
 /// The `bench --vs linux` verb.
@@ -68,7 +70,9 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
     };
     let namespace = tap_namespace()?;
     let mut links = vec![Link::User];
-    links.extend(namespace.as_ref().map(Link::Tap));
+    for family in [Family::V4, Family::V6] {
+        links.extend(namespace.as_ref().map(|ns| Link::Tap(ns, family)));
+    }
     let mut rows = network_rows(&guests, machines, &links, options.runs);
     for &machine in machines {
         rows.push(memory_row(&guests, machine));
@@ -100,27 +104,35 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
     Ok(())
 }
 
-/// The namespace with `tap0` and a fixed neighbour entry for the guest
-/// (an ARP retry would otherwise add up to a second to a first connect);
-/// `None`, with the reason said, when we may not make one.
+/// The namespace with `tap0`, an IPv6 address beside its IPv4 one, and
+/// fixed neighbour entries for the guest's two addresses (an ARP or ND
+/// retry would otherwise add up to a second to a first connect); `None`,
+/// with the reason said, when we may not make one.
 pub(super) fn tap_namespace() -> Result<Option<Namespace>, String> {
     if let Some(reason) = missing_privilege(&[]) {
         eprintln!("xtask: tap measurements skipped: {reason}");
         return Ok(None);
     }
     let namespace = Namespace::new("vslinux");
+    let host6 = format!("{TAP_HOST6}/64");
+    let mut address = namespace.command("ip");
+    address.args(["-6", "addr", "add", &host6, "dev", "tap0", "nodad"]);
+    output(address)?;
     let [a, b, c, d, e, f] = GUEST_MAC;
     let mac = format!("{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}");
-    let mut neighbour = namespace.command("ip");
-    let words = ["neigh", "replace", &TAP_GUEST.to_string(), "lladdr", &mac];
-    neighbour
-        .args(words)
-        .args(["dev", "tap0", "nud", "permanent"]);
-    output(neighbour)?;
+    for guest in [TAP_GUEST.to_string(), TAP_GUEST6.to_string()] {
+        let mut neighbour = namespace.command("ip");
+        let words = ["neigh", "replace", &guest, "lladdr", &mac];
+        neighbour
+            .args(words)
+            .args(["dev", "tap0", "nud", "permanent"]);
+        output(neighbour)?;
+    }
     Ok(Some(namespace))
 }
 
-/// `runs` rounds over every machine and link, the guests back to back.
+/// `runs` rounds over every machine and link (the tap twice: IPv4, then
+/// IPv6 as `tap6`), the guests back to back.
 fn network_rows(guests: &Guests, machines: &[Machine], links: &[Link], runs: u32) -> Vec<Row> {
     let mut rows = Vec::new();
     for &machine in machines {
@@ -144,7 +156,7 @@ fn network_rows(guests: &Guests, machines: &[Machine], links: &[Link], runs: u32
 
 /// The rows of one machine and link: new connections on taps only.
 fn group_rows(machine: Machine, link: &Link) -> Vec<Row> {
-    let on_tap = matches!(link, Link::Tap(_));
+    let on_tap = matches!(link, Link::Tap(..));
     let metrics = NETWORK_METRICS.iter().take(if on_tap { 7 } else { 6 });
     let link_name = link.name();
     metrics

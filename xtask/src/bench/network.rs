@@ -1,6 +1,7 @@
 //! Network figures of the bare-metal appliance in QEMU (TCG): spawn to the
 //! first HTTP answer, echo round trips, bulk throughput both ways, HTTP
-//! requests per second, and the smallest memory that serves.
+//! requests per second, the smallest memory that serves, and (idle.rs)
+//! how many idle connections 64 MiB holds and what each costs.
 //!
 //! Through QEMU's user networking with forwards from 127.0.0.1, the way a
 //! user reaches `cargo xtask run`; new-connection HTTP rates go over a tap
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use qemu_tests::clients::http_get;
 use qemu_tests::netns::{Namespace, missing_privilege};
+use qemu_tests::protocol::READY_MARKER;
 use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig};
 
 use super::report::Series;
@@ -89,31 +91,57 @@ fn keep_alive_rate(target: &Target) -> f64 {
     total as f64 / LOAD_TIME.as_secs_f64()
 }
 
-/// New-connection HTTP requests per second from Linux over a tap.
-fn new_connection_rate(image: &std::path::Path, machine: Machine) -> Option<f64> {
+/// The appliance behind a tap in a namespace of its own. QEMU goes
+/// first when it is dropped, then the namespace.
+pub(super) struct TapGuest {
+    pub qemu: Qemu,
+    pub namespace: Namespace,
+}
+
+/// Boots the appliance with `memory_mib` behind `tap0` in a new namespace
+/// (tagged `tag`) and waits until it is ready.
+///
+/// # Errors
+/// Why not: no privilege, QEMU, or no `ready` line.
+pub(super) fn boot_on_tap(
+    image: &std::path::Path,
+    machine: Machine,
+    memory_mib: u32,
+    tag: &str,
+) -> Result<TapGuest, String> {
     if let Some(reason) = missing_privilege(&[]) {
-        eprintln!("xtask: new-connection HTTP rate skipped: {reason}");
-        return None;
+        return Err(reason);
     }
-    let namespace = Namespace::new(&format!("bench{machine}"));
+    let namespace = Namespace::new(&format!("{tag}{machine}"));
     let config = QemuConfig::kernel(image)
         .machine(machine)
+        .memory_mib(memory_mib)
         .param(format!("ip={TAP_GUEST}/24"))
         .program("ip")
-        .program_args([
-            "netns",
-            "exec",
-            namespace.name.as_str(),
-            qemu_tests::QEMU_PROGRAM,
-        ])
+        .program_args(["netns", "exec", namespace.name.as_str()])
+        .program_args([qemu_tests::QEMU_PROGRAM])
         .nic(Nic::new(Network::Tap {
             name: "tap0".into(),
         }));
-    let mut qemu = Qemu::spawn(&config).ok()?;
-    qemu.wait_for_line("vioif0 is", Duration::from_secs(60))
-        .ok()?;
-    let target = Target::on_tap();
-    let rate = namespace.run_inside(move || {
+    let mut qemu = Qemu::spawn(&config).map_err(|error| error.to_string())?;
+    // The services listen once the appliance says it is ready.
+    qemu.wait_for_line(READY_MARKER, Duration::from_secs(60))
+        .map_err(|error| format!("not ready: {error}"))?;
+    Ok(TapGuest { qemu, namespace })
+}
+
+/// New-connection HTTP requests per second from Linux over a tap.
+fn new_connection_rate(image: &std::path::Path, machine: Machine) -> Option<f64> {
+    let memory = qemu_tests::DEFAULT_MEMORY_MIB;
+    let guest = match boot_on_tap(image, machine, memory, "bench") {
+        Ok(guest) => guest,
+        Err(error) => {
+            eprintln!("xtask: new-connection HTTP rate skipped: {error}");
+            return None;
+        }
+    };
+    let target = Target::on_tap(crate::bench::target::Family::V4);
+    let rate = guest.namespace.run_inside(move || {
         load(move || {
             target
                 .open(target.http)
@@ -121,7 +149,6 @@ fn new_connection_rate(image: &std::path::Path, machine: Machine) -> Option<f64>
                 .is_ok_and(|response| response.status == 200)
         })
     });
-    drop(qemu);
     Some(rate)
 }
 
@@ -173,6 +200,7 @@ pub fn figures(image: &std::path::Path, machine: Machine, runs: u32) -> Vec<Seri
     if let Some(mib) = smallest_memory(image, machine) {
         series[7].values.push(mib);
     }
+    series.extend(super::idle::figures(image, machine));
     series
 }
 

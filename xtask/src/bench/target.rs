@@ -9,7 +9,7 @@
 //! Linux (linux/) measure both guests with these same functions.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use qemu_tests::Forward;
@@ -36,6 +36,30 @@ pub struct Target {
 /// The guest's address on the tap link of a `Namespace`.
 pub const TAP_GUEST: Ipv4Addr = Ipv4Addr::new(192, 168, 77, 2);
 
+/// The guest's IPv6 address on that link (the host's is `::1` of its
+/// prefix, [`TAP_HOST6`]).
+pub const TAP_GUEST6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x77, 0, 0, 0, 0, 0, 2);
+
+/// The host's IPv6 address on the tap link.
+pub const TAP_HOST6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x77, 0, 0, 0, 0, 0, 1);
+
+/// Which family the clients speak to a guest on a tap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    /// The guest's address in this family.
+    pub fn guest(self) -> IpAddr {
+        match self {
+            Family::V4 => IpAddr::V4(TAP_GUEST),
+            Family::V6 => IpAddr::V6(TAP_GUEST6),
+        }
+    }
+}
+
 impl Target {
     /// Fresh forwards on 127.0.0.1 to the guest's 80, 7, 9 and 19.
     pub fn forwarded() -> (Target, Vec<Forward>) {
@@ -60,10 +84,10 @@ impl Target {
         (target, forwards)
     }
 
-    /// The guest's own ports at [`TAP_GUEST`].
-    pub fn on_tap() -> Target {
+    /// The guest's own ports at its address of `family`.
+    pub fn on_tap(family: Family) -> Target {
         Target {
-            address: IpAddr::V4(TAP_GUEST),
+            address: family.guest(),
             http: 80,
             echo: 7,
             discard: 9,
@@ -233,7 +257,7 @@ mod tests {
         assert_eq!(guest_ports, [80, 7, 9, 19]);
         assert_eq!(forwards[0].host_port, target.http);
         assert_eq!(forwards[3].host_port, target.source);
-        let tap = Target::on_tap();
+        let tap = Target::on_tap(Family::V4);
         assert_eq!(
             (tap.address, tap.http, tap.source),
             (IpAddr::V4(TAP_GUEST), 80, 19)

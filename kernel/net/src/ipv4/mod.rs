@@ -109,11 +109,14 @@ pub struct IpLayer {
     /// The time of the current stack call, for the layers that need it
     /// inside calls that carry none (the TCP engine's transmit).
     pub(crate) now_ns: u64,
-    /// The ECN field of the datagram [`IpLayer::input`] last returned: the
-    /// TCP engine reads it (through `Transmit::arriving_ecn`) while that
-    /// datagram's segment is served, so a Congestion Experienced mark
-    /// reaches it (RFC 3168).
-    arriving_ecn: tcp::Ecn,
+    /// The ECN field of the datagram [`IpLayer::input`] (or IPv6 input)
+    /// last returned: the TCP engine reads it (through
+    /// `Transmit::arriving_ecn`) while that datagram's segment is served,
+    /// so a Congestion Experienced mark reaches it (RFC 3168).
+    pub(crate) arriving_ecn: tcp::Ecn,
+    /// The zone of the interface that datagram came in on (0 for IPv4),
+    /// read through `Transmit::arriving_zone`.
+    pub(crate) arriving_zone: u32,
     next_identification: u16,
 }
 
@@ -130,6 +133,7 @@ impl IpLayer {
             stats: IpStats::default(),
             now_ns: 0,
             arriving_ecn: tcp::Ecn::NotCapable,
+            arriving_zone: 0,
             next_identification: first_identification,
         }
     }
@@ -436,57 +440,8 @@ impl IpLayer {
         self.arriving_ecn = whole.as_ref().map_or(tcp::Ecn::NotCapable, |(header, _)| {
             tcp::Ecn::from_bits(header.type_of_service)
         });
+        self.arriving_zone = 0;
         whole
-    }
-}
-
-/// The TCP engine's way down: routes and segments.
-impl tcp::Transmit for IpLayer {
-    fn route(&self, destination: Ipv4Addr) -> Option<tcp::Route> {
-        let hop = self.next_hop(destination)?;
-        Some(tcp::Route {
-            source: hop.source,
-            mtu: u16::try_from(hop.mtu).unwrap_or(u16::MAX),
-        })
-    }
-
-    fn send(
-        &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
-        length: usize,
-        fill: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), tcp::TransmitError> {
-        self.send_marked(source, destination, tcp::Ecn::NotCapable, length, fill)
-    }
-
-    fn arriving_ecn(&self) -> tcp::Ecn {
-        self.arriving_ecn
-    }
-
-    fn send_marked(
-        &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
-        ecn: tcp::Ecn,
-        length: usize,
-        fill: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), tcp::TransmitError> {
-        let mut segment = self
-            .pool
-            .allocate()
-            .map_err(|_| tcp::TransmitError::NoBuffer)?;
-        let bytes = segment
-            .append(length)
-            .map_err(|_| tcp::TransmitError::NoBuffer)?;
-        fill(bytes);
-        let protocol = wire::ipv4::protocol::TCP;
-        self.output_marked(source, destination, protocol, ecn, segment)
-            .map_err(|error| match error {
-                OutputError::NoRoute => tcp::TransmitError::NoRoute,
-                OutputError::QueueFull => tcp::TransmitError::QueueFull,
-                OutputError::NoBuffer | OutputError::TooBig => tcp::TransmitError::NoBuffer,
-            })
     }
 }
 

@@ -6,9 +6,10 @@
 //! kept (RFC 8106 5.3.1 asks for three at least); when full, a new server
 //! replaces the one that expires first, if that one expires before it.
 //! Multicast, unspecified and loopback addresses are never servers.
-//! The resolver asks [`crate::Stack::ipv6_dns_servers`] (or
-//! [`crate::Net::ipv6_dns_servers`]) for the list in force, most recently
-//! advertised first.
+//! The list in force, most recently advertised first, is
+//! [`crate::Stack::ipv6_dns_servers`]; the stack hands it to the resolver
+//! as its [`crate::ServerSource::RouterAdvertisement`] servers whenever it
+//! changes ([`DnsServers::take_changed`]).
 
 use alloc::vec::Vec;
 use core::net::Ipv6Addr;
@@ -37,6 +38,8 @@ pub struct DnsServers {
     /// Most recently advertised first.
     servers: Vec<DnsServer>,
     budget: Budget,
+    /// Servers came or went since the last [`DnsServers::take_changed`].
+    changed: bool,
 }
 
 const SERVER_BYTES: usize = core::mem::size_of::<DnsServer>();
@@ -47,7 +50,13 @@ impl DnsServers {
         Self {
             servers: Vec::new(),
             budget,
+            changed: false,
         }
+    }
+
+    /// Whether servers came or went since the last call.
+    pub fn take_changed(&mut self) -> bool {
+        core::mem::take(&mut self.changed)
     }
 
     /// An RDNSS option from `interface`: `servers`, valid `lifetime_s`.
@@ -93,14 +102,23 @@ impl DnsServers {
         }
         if self.budget.charge(SERVER_BYTES) {
             self.servers.insert(0, server);
+            self.changed = true;
         }
     }
 
     fn remove(&mut self, gone: impl Fn(&DnsServer) -> bool) {
         let before = self.servers.len();
         self.servers.retain(|s| !gone(s));
-        self.budget
-            .release((before - self.servers.len()) * SERVER_BYTES);
+        let removed = before - self.servers.len();
+        self.changed |= removed > 0;
+        self.budget.release(removed * SERVER_BYTES);
+    }
+
+    /// The zone of `address` if a router on some interface advertised it
+    /// (for link-local servers).
+    pub fn interface_of(&self, address: Ipv6Addr) -> Option<InterfaceIndex> {
+        let server = self.servers.iter().find(|s| s.address == address)?;
+        Some(server.interface)
     }
 
     /// The servers in force at `now_ns`, most recently advertised first.

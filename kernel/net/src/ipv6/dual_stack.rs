@@ -87,6 +87,17 @@ impl IpLayer {
         }
     }
 
+    /// Whether IPv6 reaches past the link (RFC 6724 rule 1, for ordering
+    /// a name's addresses): an interface running IPv6 holds a usable
+    /// address that is not link-local.
+    pub fn ipv6_usable(&self) -> bool {
+        self.interfaces
+            .iter()
+            .filter(|i| i.up && i.ipv6.enabled)
+            .flat_map(|i| i.ipv6.addresses.iter())
+            .any(|a| a.usable() && !wire::ipv6::is_link_local(a.address))
+    }
+
     /// A transport saw forward progress with `neighbour` (an ACK of new
     /// data): IPv6's neighbor cache takes it as reachability
     /// confirmation (RFC 4861 7.3.1). IPv4's ARP has no such state.

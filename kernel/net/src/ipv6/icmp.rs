@@ -11,7 +11,7 @@
 //! buckets, as IPv4's ICMP does.
 
 use alloc::collections::VecDeque;
-use core::net::{Ipv6Addr, SocketAddrV6};
+use core::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use wire::extension::{Chain, skip, walk};
 use wire::icmpv6::{HEADER_LEN, kind};
@@ -42,6 +42,8 @@ pub struct Icmpv6Stats {
     pub errors_sent: u64,
     /// Errors received.
     pub errors_received: u64,
+    /// Packet Too Big about our packets (each lowers a path MTU).
+    pub packet_too_big: u64,
     /// Replies or errors not sent because of the rate limit.
     pub rate_limited: u64,
 }
@@ -99,10 +101,11 @@ pub struct ErrorReport {
     pub kind: Icmpv6Kind,
     /// The quoted packet's upper layer.
     pub protocol: u8,
-    /// Our end of it.
-    pub local: SocketAddrV6,
-    /// The far end.
-    pub remote: SocketAddrV6,
+    /// Our end of it (scoped by the interface the error came in on, if
+    /// link-local).
+    pub local: SocketAddr,
+    /// The far end (scoped likewise).
+    pub remote: SocketAddr,
     /// For TCP, the quoted sequence number.
     pub sequence: u32,
 }
@@ -110,7 +113,8 @@ pub struct ErrorReport {
 impl ErrorReport {
     /// Parses the quote (after the error's 8-byte header): the fixed
     /// header, the extension headers, and 8 bytes of the upper layer.
-    pub fn parse(kind: Icmpv6Kind, quote: &[u8]) -> Option<Self> {
+    /// `zone` is the scope id of the interface the error came in on.
+    pub fn parse(kind: Icmpv6Kind, quote: &[u8], zone: u32) -> Option<Self> {
         let header = Ipv6Header::parse_quoted(quote)?;
         let chain = walk(quote, header.next_header, 40, 6, false).ok()?;
         if chain.fragment.is_some_and(|f| f.offset != 0) {
@@ -121,8 +125,8 @@ impl ErrorReport {
         Some(Self {
             kind,
             protocol: chain.protocol,
-            local: SocketAddrV6::new(header.source, port(0), 0, 0),
-            remote: SocketAddrV6::new(header.destination, port(2), 0, 0),
+            local: tcp::scoped(IpAddr::V6(header.source), port(0), zone),
+            remote: tcp::scoped(IpAddr::V6(header.destination), port(2), zone),
             sequence: u32::from_be_bytes([upper[4], upper[5], upper[6], upper[7]]),
         })
     }
@@ -154,8 +158,8 @@ impl IpLayer {
                 self.v6.icmp.stats.errors_received += 1;
                 let report = message
                     .get(HEADER_LEN..)
-                    .and_then(|q| ErrorReport::parse(kind, q));
-                if let Some(report) = report.filter(|r| self.is_local6(*r.local.ip())) {
+                    .and_then(|q| ErrorReport::parse(kind, q, arrival.index.scope_id()));
+                if let Some(report) = report.filter(|r| self.is_local_ip(r.local.ip())) {
                     return Ipv6Input::Error(report);
                 }
             }

@@ -20,6 +20,7 @@
 //! | `send.rs` | ND and MLD messages onto the link |
 //! | `timers.rs`, `configure.rs` | every timer; enabling and static setup |
 //! | `dual_stack.rs` | the family-generic door for the transports |
+//! | [`path_mtu`] | path MTUs from Packet Too Big (RFC 8201) |
 //! | `ping.rs` | `ping6` from the kernel |
 //!
 //! The transports call `IpLayer::route_ip` and `IpLayer::output_ip`
@@ -38,6 +39,7 @@ mod mld;
 mod nd;
 pub mod neighbor;
 mod output;
+pub mod path_mtu;
 mod ping;
 mod random;
 mod router;
@@ -106,8 +108,6 @@ pub struct Ipv6Stats {
     pub extension_drops: u64,
     /// Dropped: an upper layer nobody speaks.
     pub unknown_next_header: u64,
-    /// TCP or UDP that has no IPv6 transport yet.
-    pub no_transport: u64,
     /// Atomic fragments (RFC 6946) taken as whole packets.
     pub atomic_fragments: u64,
     /// Fragments sent.
@@ -130,6 +130,8 @@ pub struct Ipv6Layer {
     pub dns: dns::DnsServers,
     /// Fragments in reassembly.
     pub reassembly: Reassembler<Ipv6FragmentKey, wire::Ipv6Header>,
+    /// Path MTUs learned from Packet Too Big.
+    pub path_mtus: path_mtu::PathMtus,
     /// ICMPv6: limits, echo replies and counters.
     pub icmp: Icmpv6State,
     /// Neighbor Discovery and MLD counters.
@@ -155,6 +157,7 @@ impl Ipv6Layer {
             routes: Routes::new(account("nd")),
             dns: dns::DnsServers::new(account("nd")),
             reassembly: fragments::reassembler(account("reassembly")),
+            path_mtus: path_mtu::PathMtus::default(),
             icmp: Icmpv6State::default(),
             nd_stats: NdStats::default(),
             stats: Ipv6Stats::default(),

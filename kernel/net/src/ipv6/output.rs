@@ -9,7 +9,11 @@
 //! to a default router. With none, there is no route (RFC 4943: nothing
 //! is assumed on-link). The source is the outgoing interface's usable
 //! address that ranks best: the destination itself, then the matching
-//! scope, then not deprecated, then the longest common prefix.
+//! scope, then not deprecated, then the longest common prefix. The MTU
+//! is the link's, or a smaller path MTU a Packet Too Big taught
+//! (`path_mtu.rs`); a TCP segment over the path MTU but within the link's
+//! is fragmented here (its connection learns to send smaller ones), one
+//! over the link's is refused.
 
 use core::net::Ipv6Addr;
 
@@ -77,11 +81,13 @@ impl IpLayer {
             (router.interface, router.address)
         };
         let running = self.running6(interface)?;
+        let link = link_mtu6(running);
+        let path = self.v6.path_mtus.get(self.now_ns, destination);
         Some(NextHop6 {
             interface,
             neighbour,
             source: self.select_source6(interface, destination)?,
-            mtu: link_mtu6(running),
+            mtu: path.map_or(link, |path| path.min(link)),
             hop_limit: running.ipv6.hop_limit,
         })
     }
@@ -138,6 +144,24 @@ impl IpLayer {
         payload: PacketBuffer,
         zone: Option<InterfaceIndex>,
     ) -> Result<(), OutputError> {
+        let ecn = tcp::Ecn::NotCapable;
+        self.output6_marked(source, destination, protocol, ecn, payload, zone)
+    }
+
+    /// [`IpLayer::output6`] with the traffic class's ECN field set to
+    /// `ecn` (RFC 3168 5, as IPv4's TOS).
+    ///
+    /// # Errors
+    /// [`OutputError`]; the packet is gone either way.
+    pub fn output6_marked(
+        &mut self,
+        source: Ipv6Addr,
+        destination: Ipv6Addr,
+        protocol: u8,
+        ecn: tcp::Ecn,
+        payload: PacketBuffer,
+        zone: Option<InterfaceIndex>,
+    ) -> Result<(), OutputError> {
         let Some(hop) = self.next_hop6(destination, zone) else {
             self.v6.stats.no_route += 1;
             return Err(OutputError::NoRoute);
@@ -148,6 +172,7 @@ impl IpLayer {
             source
         };
         let mut header = Ipv6Header::new(source, destination, protocol, payload.len());
+        header.traffic_class = ecn.bits();
         header.hop_limit = if destination.is_multicast() {
             1
         } else {
@@ -167,8 +192,10 @@ impl IpLayer {
             return Err(OutputError::TooBig);
         }
         if HEADER_LEN + payload.len() > hop.mtu {
-            // Only TCP keeps its segments under the path MTU itself.
-            if header.next_header == next_header::TCP {
+            // TCP keeps its segments under the link's MTU itself; one over
+            // a smaller path MTU is fragmented until TCP has caught up.
+            let link = self.interface(hop.interface).map_or(0, link_mtu6);
+            if header.next_header == next_header::TCP && HEADER_LEN + payload.len() > link {
                 return Err(OutputError::TooBig);
             }
             return self.fragment6(hop, header, &payload);

@@ -160,6 +160,7 @@ impl From<UdpError> for Errno {
             UdpError::Refused => Self::ConnectionRefused,
             UdpError::BroadcastDenied => Self::PermissionDenied,
             UdpError::Shutdown => Self::BrokenPipe,
+            UdpError::WrongFamily => Self::NetworkUnreachable,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! An application holding a [`Context`] calls these on the [`Net`]
 //! service: `socket`, `bind`, `listen`, `accept`, `connect`, `read`,
 //! `write`, `send_to`, `receive_from`, `shutdown`, `close`, `poll`,
-//! `set_option`, `option`, `local_address`, `peer_address`. Errors are
+//! `set_option`, `option`, `local_address`, `peer_address`, and watch
+//! sets for many sockets at once ([`watch`]). Errors are
 //! [`Errno`]s. A call that must wait (no data, no connection, a full send
 //! buffer) sleeps on the socket's condition variable, which releases the
 //! stack lock and the virtual CPU, unless the socket is non-blocking, when
@@ -12,12 +13,19 @@
 //! the pagedaemon and tries once more before it fails. Nothing here
 //! spins.
 //!
+//! Addresses are `SocketAddr`s of either family; a socket takes the
+//! family of the first address it is given and, as AF_INET6, speaks IPv4
+//! too through IPv4-mapped addresses unless IPV6_V6ONLY (`family.rs`).
+//! A link-local IPv6 address's scope id names an interface
+//! ([`crate::InterfaceIndex::scope_id`]).
+//!
 //! [`TcpStream`] lends a TCP socket to crates written against the
 //! `embedded-io` traits (`Read`, `Write`), e.g. a no_std TLS client.
 //! [`Net::resolve`] turns a host name into addresses with the DNS stub
 //! resolver ([`resolver`]), on these same sockets.
 
 pub mod errno;
+mod family;
 mod messages;
 mod options;
 mod poll;
@@ -25,8 +33,9 @@ pub mod resolver;
 pub mod stream;
 pub mod table;
 mod tcp_calls;
+pub mod watch;
 
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 
 use base::Context;
 
@@ -40,6 +49,7 @@ pub use resolver::{ResolveError, ServerSource};
 pub use stream::TcpStream;
 pub use table::Fd;
 use table::Transport;
+pub use watch::{Ready, WatchSet};
 
 /// The kinds of socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,23 +98,34 @@ impl Net {
         })
     }
 
-    /// Binds `fd` to `address` (port 0: an ephemeral port).
+    /// Binds `fd` to `address` (port 0: an ephemeral port; `0.0.0.0` any
+    /// IPv4 address, `::` any IPv6 one and IPv4 ones too unless
+    /// IPV6_V6ONLY).
     ///
     /// # Errors
     /// [`Errno::AddressInUse`], [`Errno::AddressNotAvailable`],
     /// [`Errno::BadDescriptor`], [`Errno::InvalidArgument`].
-    pub fn bind(&self, context: &Context<'_>, fd: Fd, address: SocketAddrV4) -> Result<(), Errno> {
-        self.with_stack(context, |stack| match transport(stack, fd)? {
-            Transport::Tcp(handle) => {
-                let local = *address.ip();
-                if !local.is_unspecified() && !stack.ip.is_local(local) {
-                    return Err(Errno::AddressNotAvailable);
+    pub fn bind(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        address: impl Into<SocketAddr>,
+    ) -> Result<(), Errno> {
+        let address = address.into();
+        self.with_stack(context, |stack| {
+            let address = family::inward(stack, fd, address)?;
+            match transport(stack, fd)? {
+                Transport::Tcp(handle) => {
+                    let local = address.ip();
+                    if !local.is_unspecified() && !stack.ip.is_local_ip(local) {
+                        return Err(Errno::AddressNotAvailable);
+                    }
+                    Ok(stack.tcp.bind(handle, address)?)
                 }
-                Ok(stack.tcp.bind(handle, address)?)
-            }
-            Transport::Udp(handle) => {
-                let Stack { ip, udp, ports, .. } = stack;
-                Ok(udp.bind(ip, ports, handle, address)?)
+                Transport::Udp(handle) => {
+                    let Stack { ip, udp, ports, .. } = stack;
+                    Ok(udp.bind(ip, ports, handle, address)?)
+                }
             }
         })
     }
@@ -119,13 +140,16 @@ impl Net {
         &self,
         context: &Context<'_>,
         fd: Fd,
-        address: SocketAddrV4,
+        address: impl Into<SocketAddr>,
     ) -> Result<(), Errno> {
         let mut stack = self.lock(context);
+        let address = family::inward(&mut stack, fd, address.into())?;
         let result = match transport(&stack, fd) {
             Ok(Transport::Udp(handle)) => {
-                let Stack { ip, udp, ports, .. } = &mut *stack;
-                udp.connect(ip, ports, handle, address).map_err(Errno::from)
+                family::bind_datagram_wildcard(&mut stack, fd).and_then(|()| {
+                    let Stack { ip, udp, ports, .. } = &mut *stack;
+                    udp.connect(ip, ports, handle, address).map_err(Errno::from)
+                })
             }
             Ok(Transport::Tcp(handle)) => {
                 return self.tcp_connect(context, stack, fd, handle, address);
@@ -183,10 +207,13 @@ impl Net {
         context: &Context<'_>,
         fd: Fd,
         data: &[u8],
-        destination: SocketAddrV4,
+        destination: impl Into<SocketAddr>,
     ) -> Result<usize, Errno> {
+        let destination = destination.into();
         self.with_memory_retry(context, |stack| match transport(stack, fd)? {
             Transport::Udp(handle) => {
+                let destination = family::inward(stack, fd, destination)?;
+                family::bind_datagram_wildcard(stack, fd)?;
                 let Stack { ip, udp, ports, .. } = stack;
                 Ok(udp.send_to(ip, ports, handle, data, Some(destination))?)
             }
@@ -203,9 +230,12 @@ impl Net {
         context: &Context<'_>,
         fd: Fd,
         buffer: &mut [u8],
-    ) -> Result<(usize, SocketAddrV4), Errno> {
+    ) -> Result<(usize, SocketAddr), Errno> {
         self.blocking(context, fd, |stack| match transport(stack, fd)? {
-            Transport::Udp(handle) => Ok(stack.udp.receive_from(handle, buffer)?),
+            Transport::Udp(handle) => {
+                let (count, sender) = stack.udp.receive_from(handle, buffer)?;
+                Ok((count, family::outward(stack, fd, sender)))
+            }
             Transport::Tcp(_) => Err(Errno::NotSupported),
         })
     }
@@ -232,10 +262,16 @@ impl Net {
     ///
     /// # Errors
     /// [`Errno::BadDescriptor`].
-    pub fn local_address(&self, context: &Context<'_>, fd: Fd) -> Result<SocketAddrV4, Errno> {
-        self.with_stack(context, |stack| match transport(stack, fd)? {
-            Transport::Tcp(handle) => Ok(stack.tcp.local_address(handle)?),
-            Transport::Udp(handle) => stack.udp.local_address(handle).ok_or(Errno::BadDescriptor),
+    pub fn local_address(&self, context: &Context<'_>, fd: Fd) -> Result<SocketAddr, Errno> {
+        self.with_stack(context, |stack| {
+            let local = match transport(stack, fd)? {
+                Transport::Tcp(handle) => stack.tcp.local_address(handle)?,
+                Transport::Udp(handle) => stack
+                    .udp
+                    .local_address(handle)
+                    .ok_or(Errno::BadDescriptor)?,
+            };
+            Ok(family::outward(stack, fd, local))
         })
     }
 
@@ -243,10 +279,15 @@ impl Net {
     ///
     /// # Errors
     /// [`Errno::NotConnected`], [`Errno::BadDescriptor`].
-    pub fn peer_address(&self, context: &Context<'_>, fd: Fd) -> Result<SocketAddrV4, Errno> {
-        self.with_stack(context, |stack| match transport(stack, fd)? {
-            Transport::Tcp(handle) => Ok(stack.tcp.peer_address(handle)?),
-            Transport::Udp(handle) => stack.udp.peer_address(handle).ok_or(Errno::NotConnected),
+    pub fn peer_address(&self, context: &Context<'_>, fd: Fd) -> Result<SocketAddr, Errno> {
+        self.with_stack(context, |stack| {
+            let peer = match transport(stack, fd)? {
+                Transport::Tcp(handle) => stack.tcp.peer_address(handle)?,
+                Transport::Udp(handle) => {
+                    stack.udp.peer_address(handle).ok_or(Errno::NotConnected)?
+                }
+            };
+            Ok(family::outward(stack, fd, peer))
         })
     }
 

@@ -34,6 +34,10 @@ pub enum SocketOption {
     Broadcast(bool),
     /// SO_REUSEPORT: endpoints that all set it may bind one address.
     ReusePort(bool),
+    /// IPV6_V6ONLY: bound to `::`, take IPv6 only (off by default: IPv4
+    /// too, as IPv4-mapped addresses, as on Linux). Set before bind;
+    /// setting it makes the socket AF_INET6.
+    V6Only(bool),
 }
 
 /// An option's name.
@@ -59,6 +63,8 @@ pub enum OptionName {
     Broadcast,
     /// SO_REUSEPORT.
     ReusePort,
+    /// IPV6_V6ONLY.
+    V6Only,
 }
 
 impl Net {
@@ -75,6 +81,9 @@ impl Net {
     ) -> Result<(), Errno> {
         self.with_stack(context, |stack| {
             let kind = transport(stack, fd)?;
+            if matches!(option, SocketOption::V6Only(_)) {
+                super::family::make_inet6(stack, fd);
+            }
             match (option, kind) {
                 (SocketOption::Error(_), _) => Err(Errno::InvalidArgument),
                 (SocketOption::NonBlocking(on), _) => {
@@ -155,6 +164,7 @@ fn udp_flag(option: SocketOption) -> Option<(UdpFlag, bool)> {
         SocketOption::ReuseAddress(on) => Some((UdpFlag::ReuseAddress, on)),
         SocketOption::ReusePort(on) => Some((UdpFlag::ReusePort, on)),
         SocketOption::Broadcast(on) => Some((UdpFlag::Broadcast, on)),
+        SocketOption::V6Only(on) => Some((UdpFlag::V6Only, on)),
         _ => None,
     }
 }
@@ -168,6 +178,7 @@ fn udp_flag_name(name: OptionName) -> Option<(UdpFlag, WrapFlag)> {
         OptionName::ReuseAddress => Some((UdpFlag::ReuseAddress, SocketOption::ReuseAddress)),
         OptionName::ReusePort => Some((UdpFlag::ReusePort, SocketOption::ReusePort)),
         OptionName::Broadcast => Some((UdpFlag::Broadcast, SocketOption::Broadcast)),
+        OptionName::V6Only => Some((UdpFlag::V6Only, SocketOption::V6Only)),
         _ => None,
     }
 }
@@ -184,6 +195,7 @@ fn tcp_option(option: SocketOption) -> Option<tcp::SocketOption> {
         SocketOption::KeepAlive(on) => tcp::SocketOption::KeepAlive(on),
         SocketOption::Linger(seconds) => tcp::SocketOption::Linger(seconds),
         SocketOption::NoDelay(on) => tcp::SocketOption::NoDelay(on),
+        SocketOption::V6Only(on) => tcp::SocketOption::V6Only(on),
     })
 }
 
@@ -199,6 +211,7 @@ fn tcp_option_name(name: OptionName) -> Option<tcp::OptionName> {
         OptionName::KeepAlive => tcp::OptionName::KeepAlive,
         OptionName::Linger => tcp::OptionName::Linger,
         OptionName::NoDelay => tcp::OptionName::NoDelay,
+        OptionName::V6Only => tcp::OptionName::V6Only,
     })
 }
 
@@ -210,5 +223,6 @@ fn from_tcp_option(option: tcp::SocketOption) -> SocketOption {
         tcp::SocketOption::KeepAlive(on) => SocketOption::KeepAlive(on),
         tcp::SocketOption::Linger(seconds) => SocketOption::Linger(seconds),
         tcp::SocketOption::NoDelay(on) => SocketOption::NoDelay(on),
+        tcp::SocketOption::V6Only(on) => SocketOption::V6Only(on),
     }
 }

@@ -16,21 +16,26 @@ use core::fmt;
 use base::sync::Condvar;
 
 use super::resolver::state::ResolverState;
+use super::watch::{QUEUE_SLOT_BYTES, WatchSets, Watched};
 use crate::memory::Budget;
 use crate::slab::{Slab, SlabKey};
 use crate::udp::UdpHandle;
 
-/// Open sockets at most.
-pub const MAX_SOCKETS: usize = 8192;
+/// Open sockets at most: 2^20, more than a gigabyte of memory holds, so
+/// that memory is the real bound (each descriptor is charged, and so is
+/// its transport endpoint): 10,000 idle connections fit in 64 MiB.
+pub const MAX_SOCKETS: usize = 1 << 20;
 
 /// What one descriptor holds: its slab slot, its condition variable (and
-/// the `Arc`'s counts) and its entry in the transport map (B-tree nodes
-/// about half full).
+/// the `Arc`'s counts), its entry in the transport map (B-tree nodes
+/// about half full) and its place in a watch set's queue (which grows by
+/// doubling).
 pub const ENTRY_BYTES: usize = core::mem::size_of::<Option<SocketEntry>>()
     + 8
     + core::mem::size_of::<Condvar>()
     + 16
-    + 2 * core::mem::size_of::<(Transport, Fd)>();
+    + 2 * core::mem::size_of::<(Transport, Fd)>()
+    + 2 * QUEUE_SLOT_BYTES;
 
 /// A socket descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,8 +63,14 @@ pub struct SocketEntry {
     pub transport: Transport,
     /// O_NONBLOCK.
     pub nonblocking: bool,
+    /// An AF_INET6 socket (it was bound, connected or sent to an IPv6
+    /// address, accepted from such a listener, or set IPV6_V6ONLY): the
+    /// addresses it reports are IPv6, IPv4 ones mapped (`family.rs`).
+    pub inet6: bool,
     /// Where its callers sleep.
     pub wait: Arc<Condvar>,
+    /// The watch set that watches it, and for what.
+    pub(crate) watched: Option<Watched>,
 }
 
 /// The table.
@@ -75,6 +86,8 @@ pub struct SocketTable {
     pub(crate) udp_events: Vec<UdpHandle>,
     /// The DNS resolver's servers and cache.
     pub resolver: ResolverState,
+    /// The watch sets.
+    pub(crate) watches: WatchSets,
 }
 
 impl SocketTable {
@@ -84,6 +97,7 @@ impl SocketTable {
         Self {
             slab: Slab::new(MAX_SOCKETS),
             resolver: ResolverState::new(budget.clone()),
+            watches: WatchSets::new(budget.clone()),
             budget,
             by_transport: BTreeMap::new(),
             pollers: 0,
@@ -101,7 +115,9 @@ impl SocketTable {
         let entry = SocketEntry {
             transport,
             nonblocking: false,
+            inet6: false,
             wait: Arc::new(Condvar::new()),
+            watched: None,
         };
         let Some(key) = self.slab.insert(entry) else {
             self.budget.release(ENTRY_BYTES);
@@ -131,9 +147,17 @@ impl SocketTable {
 
     /// The socket of a transport endpoint.
     pub fn find(&self, transport: Transport) -> Option<&SocketEntry> {
-        self.by_transport
-            .get(&transport)
-            .and_then(|fd| self.get(*fd))
+        self.find_fd(transport).and_then(|fd| self.get(fd))
+    }
+
+    /// The descriptor of a transport endpoint.
+    pub fn find_fd(&self, transport: Transport) -> Option<Fd> {
+        self.by_transport.get(&transport).copied()
+    }
+
+    /// Every open socket, in slot order (`netstat`).
+    pub fn iter(&self) -> impl Iterator<Item = (Fd, &SocketEntry)> {
+        self.slab.iter().map(|(key, entry)| (Fd(key), entry))
     }
 
     /// Open sockets.

@@ -1,13 +1,13 @@
 //! The socket calls that are mostly stream sockets': listen, accept,
 //! connect's wait for the handshake, shutdown (datagram sockets too).
 
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 
 use base::Context;
 use base::sync::MutexGuard;
 
 use super::table::{Fd, Transport};
-use super::{Errno, Shutdown, transport};
+use super::{Errno, Shutdown, family, transport};
 use crate::net::Net;
 use crate::stack::Stack;
 
@@ -31,13 +31,20 @@ impl Net {
     /// # Errors
     /// [`Errno::WouldBlock`], [`Errno::InvalidArgument`] (not
     /// listening), [`Errno::TooManySockets`].
-    pub fn accept(&self, context: &Context<'_>, fd: Fd) -> Result<(Fd, SocketAddrV4), Errno> {
+    pub fn accept(&self, context: &Context<'_>, fd: Fd) -> Result<(Fd, SocketAddr), Errno> {
         self.blocking(context, fd, |stack| {
             let listener = tcp_handle(stack, fd)?;
             let connection = stack.tcp.accept(listener)?;
             let peer = stack.tcp.peer_address(connection)?;
+            let peer = family::outward(stack, fd, peer);
+            let inet6 = family::is_inet6(stack, fd);
             match stack.sockets.insert(Transport::Tcp(connection)) {
-                Some(new) => Ok((new, peer)),
+                Some(new) => {
+                    if inet6 {
+                        family::make_inet6(stack, new);
+                    }
+                    Ok((new, peer))
+                }
                 None => {
                     let now = stack.now_ns();
                     let Stack { ip, tcp, .. } = stack;
@@ -55,7 +62,7 @@ impl Net {
         mut stack: MutexGuard<'a, Stack>,
         fd: Fd,
         handle: tcp::SocketHandle,
-        address: SocketAddrV4,
+        address: SocketAddr,
     ) -> Result<(), Errno> {
         let now = stack.now_ns();
         let connecting = stack

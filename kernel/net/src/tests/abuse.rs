@@ -2,7 +2,7 @@
 //! that would pin memory, spoofed broadcast sources, fragment tricks,
 //! bursts that overflow queues, and boot parameters that do not fit.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use std::vec;
 use std::vec::Vec;
 
@@ -147,7 +147,7 @@ fn tcp_ignores_syns_to_or_from_the_subnet_broadcast() {
     b.set_now(1);
     let listener = b.tcp.open().unwrap();
     b.tcp
-        .bind(listener, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80))
+        .bind(listener, SocketAddr::from((Ipv4Addr::UNSPECIFIED, 80)))
         .unwrap();
     b.tcp.listen(listener, 8).unwrap();
     b.take_output(LAN);
@@ -260,7 +260,7 @@ fn a_large_datagram_waits_whole_for_an_unresolved_neighbour() {
         ports,
         client,
         &[1u8; 20_000],
-        Some(SocketAddrV4::new(B, 7)),
+        Some(SocketAddr::from((B, 7))),
     )
     .unwrap();
     link.pump();
@@ -318,7 +318,7 @@ fn an_unreachable_for_a_connecting_socket_refuses_it() {
     a.take_output(LAN);
     let client = a.tcp.open().unwrap();
     let Stack { ip, tcp, .. } = &mut a;
-    tcp.connect(1, client, SocketAddrV4::new(far, 4444), ip)
+    tcp.connect(1, client, SocketAddr::from((far, 4444)), ip)
         .unwrap();
     let syn = a.take_output(LAN).pop().expect("the SYN");
     // A firewall in front of 10.0.0.3 answers with port unreachable,

@@ -3,7 +3,7 @@
 //! Congestion Experienced, and the mark reaches the receiving engine, whose
 //! echo cuts the sender's window: no segment is lost or sent twice.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::vec;
 use std::vec::Vec;
@@ -53,13 +53,13 @@ fn congestion_marks_cross_the_ip_layer_and_cut_the_window() {
     link.filter = mark_some;
     link.sync();
     let listener = link.b.tcp.open().unwrap();
-    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80);
+    let any = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 80));
     link.b.tcp.bind(listener, any).unwrap();
     link.b.tcp.listen(listener, 4).unwrap();
     let client = link.a.tcp.open().unwrap();
     let now = link.now_ns;
     let Stack { ip, tcp, .. } = &mut link.a;
-    tcp.connect(now, client, SocketAddrV4::new(B, 80), ip)
+    tcp.connect(now, client, SocketAddr::from((B, 80)), ip)
         .unwrap();
     link.pump();
     let server = link.b.tcp.accept(listener).expect("a connection");

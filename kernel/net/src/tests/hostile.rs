@@ -1,7 +1,7 @@
 //! Hostile input: random and mutated frames never panic the stack, leak
 //! buffers or leave it unable to talk.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use std::vec::Vec;
 
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -42,7 +42,7 @@ fn templates() -> Vec<Vec<u8>> {
     let listener = link.b.tcp.open().unwrap();
     link.b
         .tcp
-        .bind(listener, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80))
+        .bind(listener, SocketAddr::from((Ipv4Addr::UNSPECIFIED, 80)))
         .unwrap();
     link.b.tcp.listen(listener, 4).unwrap();
     let client = link.a.tcp.open().unwrap();
@@ -50,7 +50,7 @@ fn templates() -> Vec<Vec<u8>> {
     tcp.connect(
         link.now_ns,
         client,
-        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80),
+        SocketAddr::from((Ipv4Addr::new(10, 0, 0, 2), 80)),
         ip,
     )
     .unwrap();

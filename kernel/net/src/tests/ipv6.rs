@@ -178,6 +178,16 @@ fn slaac_forms_a_stable_address_and_takes_router_mtu_and_dns_servers() {
     let mac_based = u64::from_be_bytes([2 ^ 2, 0, 0, 0xff, 0xfe, 0, 0, 1]);
     assert_ne!(interface_id, mac_based, "stable-privacy, not EUI-64");
     assert_eq!(link.a.ipv6_dns_servers(), [ip("2001:db8::53")]);
+    let resolver_servers = [core::net::IpAddr::V6(ip("2001:db8::53"))];
+    assert_eq!(
+        link.a.name_servers(),
+        resolver_servers,
+        "RDNSS feeds the resolver"
+    );
+    assert!(
+        link.a.ip.ipv6_usable(),
+        "a global address: IPv6 sorts first"
+    );
     let routers = link.a.ip.v6.routes.routers().to_vec();
     assert_eq!((routers.len(), routers[0].address), (1, ip("fe80::1")));
     let interface = link.a.ip.interface(LAN).unwrap();
@@ -222,6 +232,11 @@ fn slaac_forms_a_stable_address_and_takes_router_mtu_and_dns_servers() {
     link.advance(10 * SECOND, link.now_ns + 300 * SECOND);
     assert!(addresses(&link.a).iter().all(|a| a.origin != Origin::Slaac));
     assert!(link.a.ipv6_dns_servers().is_empty());
+    assert!(
+        link.a.name_servers().is_empty(),
+        "withdrawn from the resolver"
+    );
+    assert!(!link.a.ip.ipv6_usable(), "link-local only");
     assert!(link.a.ip.v6.routes.prefixes().is_empty());
 }
 

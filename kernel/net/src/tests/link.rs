@@ -162,7 +162,7 @@ pub fn link_local(stack: &Stack) -> core::net::Ipv6Addr {
 pub fn udp_endpoint(stack: &mut Stack, port: u16) -> crate::udp::UdpHandle {
     let handle = stack.udp.open().unwrap();
     let Stack { ip, udp, ports, .. } = stack;
-    let any = core::net::SocketAddrV4::new(core::net::Ipv4Addr::UNSPECIFIED, port);
+    let any = core::net::SocketAddr::from((core::net::Ipv4Addr::UNSPECIFIED, port));
     udp.bind(ip, ports, handle, any).unwrap();
     handle
 }

@@ -8,4 +8,5 @@ mod ipv6;
 mod ipv6_abuse;
 pub(crate) mod link;
 mod protocols;
+mod transports6;
 mod udp_delivery;

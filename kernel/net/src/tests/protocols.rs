@@ -1,6 +1,6 @@
 //! ARP, ICMP, UDP, fragments and TCP between two stacks.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use std::vec;
 use std::vec::Vec;
 
@@ -11,7 +11,7 @@ use crate::stack::Stack;
 const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 
-fn udp_send(stack: &mut Stack, handle: crate::udp::UdpHandle, data: &[u8], to: SocketAddrV4) {
+fn udp_send(stack: &mut Stack, handle: crate::udp::UdpHandle, data: &[u8], to: SocketAddr) {
     let Stack { ip, udp, ports, .. } = stack;
     udp.send_to(ip, ports, handle, data, Some(to)).unwrap();
 }
@@ -52,14 +52,14 @@ fn udp_reaches_its_port_and_a_closed_port_gets_port_unreachable() {
     link.sync();
     let server = udp_endpoint(&mut link.b, 7);
     let client = udp_endpoint(&mut link.a, 0);
-    udp_send(&mut link.a, client, b"datagram", SocketAddrV4::new(B, 7));
+    udp_send(&mut link.a, client, b"datagram", SocketAddr::from((B, 7)));
     link.pump();
     let mut buffer = [0u8; 64];
     let (count, from) = link.b.udp.receive_from(server, &mut buffer).unwrap();
     assert_eq!(&buffer[..count], b"datagram");
-    assert_eq!(*from.ip(), A);
+    assert_eq!(from.ip(), core::net::IpAddr::V4(A));
     assert!(from.port() >= crate::ports::FIRST, "ephemeral: {from}");
-    udp_send(&mut link.a, client, b"nobody", SocketAddrV4::new(B, 9));
+    udp_send(&mut link.a, client, b"nobody", SocketAddr::from((B, 9)));
     link.pump();
     assert_eq!(link.b.icmp.stats.unreachables_sent, 1);
     assert_eq!(link.a.icmp.stats.unreachables_received, 1);
@@ -72,7 +72,7 @@ fn a_datagram_larger_than_the_mtu_is_fragmented_and_reassembled() {
     let server = udp_endpoint(&mut link.b, 7);
     let client = udp_endpoint(&mut link.a, 0);
     let data: Vec<u8> = (0..6000u32).map(|i| (i * 7 % 251) as u8).collect();
-    udp_send(&mut link.a, client, &data, SocketAddrV4::new(B, 7));
+    udp_send(&mut link.a, client, &data, SocketAddr::from((B, 7)));
     link.pump();
     assert_eq!(link.a.ip.stats.fragments_sent, 5);
     let mut buffer = vec![0u8; 8000];
@@ -97,7 +97,7 @@ fn lost_fragments_time_out_and_free_their_memory() {
         // is set).
         !(frame.len() > 34 && frame[20] == 0x20 && frame[21] == 0)
     };
-    udp_send(&mut link.a, client, &[1u8; 4000], SocketAddrV4::new(B, 7));
+    udp_send(&mut link.a, client, &[1u8; 4000], SocketAddr::from((B, 7)));
     link.pump();
     assert_eq!(link.b.ip.reassembly.held(), 2);
     let later = link.now_ns + crate::ipv4::reassembly::TIMEOUT_NS + 1;
@@ -113,13 +113,13 @@ fn tcp_connects_transfers_and_closes_between_two_stacks() {
     let listener = link.b.tcp.open().unwrap();
     link.b
         .tcp
-        .bind(listener, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80))
+        .bind(listener, SocketAddr::from((Ipv4Addr::UNSPECIFIED, 80)))
         .unwrap();
     link.b.tcp.listen(listener, 4).unwrap();
     let client = link.a.tcp.open().unwrap();
     let now = link.now_ns;
     let Stack { ip, tcp, .. } = &mut link.a;
-    tcp.connect(now, client, SocketAddrV4::new(B, 80), ip)
+    tcp.connect(now, client, SocketAddr::from((B, 80)), ip)
         .unwrap();
     link.pump();
     let server = link.b.tcp.accept(listener).expect("a connection");

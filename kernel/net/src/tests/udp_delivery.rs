@@ -1,7 +1,7 @@
 //! UDP between two stacks: SO_BROADCAST, broadcast and multicast fan-out,
 //! the reuse options, shutdown.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use std::vec::Vec;
 
 use wire::ipv4::protocol;
@@ -18,7 +18,7 @@ fn send(
     stack: &mut Stack,
     handle: UdpHandle,
     data: &[u8],
-    to: SocketAddrV4,
+    to: SocketAddr,
 ) -> Result<usize, UdpError> {
     let Stack { ip, udp, ports, .. } = stack;
     udp.send_to(ip, ports, handle, data, Some(to))
@@ -36,7 +36,7 @@ fn bound(
         stack.udp.set_flag(handle, *flag, true)?;
     }
     let Stack { ip, udp, ports, .. } = stack;
-    udp.bind(ip, ports, handle, SocketAddrV4::new(address, port))?;
+    udp.bind(ip, ports, handle, SocketAddr::from((address, port)))?;
     Ok(handle)
 }
 
@@ -61,7 +61,7 @@ fn a_broadcast_needs_so_broadcast_then_reaches_every_endpoint_on_its_port() {
     let other_port = bound(&mut link.b, Ipv4Addr::UNSPECIFIED, 5001, &[]).unwrap();
     let client = udp_endpoint(&mut link.a, 0);
     for to in [Ipv4Addr::BROADCAST, SUBNET_BROADCAST] {
-        let refused = send(&mut link.a, client, b"x", SocketAddrV4::new(to, 5000));
+        let refused = send(&mut link.a, client, b"x", SocketAddr::from((to, 5000)));
         assert_eq!(refused, Err(UdpError::BroadcastDenied), "{to}");
     }
     link.a
@@ -70,7 +70,7 @@ fn a_broadcast_needs_so_broadcast_then_reaches_every_endpoint_on_its_port() {
         .unwrap();
     assert_eq!(link.a.udp.flag(client, UdpFlag::Broadcast), Some(true));
     for (to, text) in [(Ipv4Addr::BROADCAST, b"all"), (SUBNET_BROADCAST, b"net")] {
-        send(&mut link.a, client, text, SocketAddrV4::new(to, 5000)).unwrap();
+        send(&mut link.a, client, text, SocketAddr::from((to, 5000))).unwrap();
     }
     link.pump();
     let both = [b"all".to_vec(), b"net".to_vec()];
@@ -82,7 +82,7 @@ fn a_broadcast_needs_so_broadcast_then_reaches_every_endpoint_on_its_port() {
     );
     assert!(drain(&mut link.b, other_port).is_empty());
     assert_eq!(link.b.udp.stats.copies, 2);
-    send(&mut link.a, client, b"one", SocketAddrV4::new(B, 5000)).unwrap();
+    send(&mut link.a, client, b"one", SocketAddr::from((B, 5000))).unwrap();
     link.pump();
     assert_eq!(
         drain(&mut link.b, unicast_only),
@@ -105,7 +105,7 @@ fn a_broadcast_nobody_hears_earns_no_port_unreachable() {
         &mut link.a,
         client,
         b"anyone?",
-        SocketAddrV4::new(Ipv4Addr::BROADCAST, 6000),
+        SocketAddr::from((Ipv4Addr::BROADCAST, 6000)),
     )
     .unwrap();
     link.pump();
@@ -154,7 +154,7 @@ fn a_multicast_datagram_reaches_every_endpoint_on_its_port() {
         ip,
         ports,
         elsewhere,
-        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 9), 5353),
+        SocketAddr::from((Ipv4Addr::new(10, 0, 0, 9), 5353)),
     )
     .unwrap();
     let source = Ipv4Addr::new(10, 0, 0, 7);
@@ -178,19 +178,19 @@ fn shutdown_for_reading_drops_input_and_reads_end_of_file() {
     link.sync();
     let server = udp_endpoint(&mut link.b, 7);
     let client = udp_endpoint(&mut link.a, 0);
-    send(&mut link.a, client, b"queued", SocketAddrV4::new(B, 7)).unwrap();
+    send(&mut link.a, client, b"queued", SocketAddr::from((B, 7))).unwrap();
     link.pump();
     assert!(link.b.udp.readable(server));
     link.b.udp.shutdown(server, true, false).unwrap();
     let mut events = Vec::new();
     link.b.udp.drain_events(&mut events);
     assert!(events.contains(&server), "readers are woken");
-    send(&mut link.a, client, b"later", SocketAddrV4::new(B, 7)).unwrap();
+    send(&mut link.a, client, b"later", SocketAddr::from((B, 7))).unwrap();
     link.pump();
     assert_eq!(link.b.udp.stats.shut_down, 1);
     let mut buffer = [0u8; 16];
     let end = link.b.udp.receive_from(server, &mut buffer).unwrap();
-    assert_eq!(end, (0, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)));
+    assert_eq!(end, (0, SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))));
     assert!(link.b.udp.readable(server), "end of file stays readable");
     assert_eq!(
         link.b.icmp.stats.unreachables_sent, 0,
@@ -200,7 +200,7 @@ fn shutdown_for_reading_drops_input_and_reads_end_of_file() {
         &mut link.b,
         server,
         b"still",
-        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 9),
+        SocketAddr::from((Ipv4Addr::new(10, 0, 0, 1), 9)),
     );
     assert!(reply.is_ok(), "reading ended, writing did not");
 }
@@ -212,10 +212,10 @@ fn shutdown_for_writing_fails_sends_and_keeps_receiving() {
     let server = udp_endpoint(&mut link.b, 7);
     let client = udp_endpoint(&mut link.a, 0);
     link.a.udp.shutdown(client, false, true).unwrap();
-    let refused = send(&mut link.a, client, b"no", SocketAddrV4::new(B, 7));
+    let refused = send(&mut link.a, client, b"no", SocketAddr::from((B, 7)));
     assert_eq!(refused, Err(UdpError::Shutdown));
     let client_address = link.a.udp.local_address(client).unwrap();
-    let to = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), client_address.port());
+    let to = SocketAddr::from((Ipv4Addr::new(10, 0, 0, 1), client_address.port()));
     send(&mut link.b, server, b"yes", to).unwrap();
     link.pump();
     assert_eq!(drain(&mut link.a, client), [b"yes".to_vec()]);

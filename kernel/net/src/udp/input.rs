@@ -8,17 +8,40 @@
 //! Linux) and, if connected, connected to its source. Several such
 //! endpoints exist only when they bound with SO_REUSEADDR or SO_REUSEPORT.
 //! Each gets a copy (the last the buffer it came in); nobody listening
-//! earns no ICMP error (RFC 1122 §3.2.2).
+//! earns no ICMP error (RFC 1122 §3.2.2). IPv6 datagrams come the same
+//! way ([`Udp::input6`]): their source scoped by the interface they came
+//! in on, a port unreachable answered with ICMPv6.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr};
 
 use wire::udp::HEADER_LEN;
-use wire::{Ipv4Header, UdpHeader};
+use wire::{Icmpv6Kind, Ipv4Header, UdpHeader};
 
 use super::{Datagram, MAX_QUEUED, Udp, UdpHandle, make_room};
 use crate::buffer::PacketBuffer;
 use crate::icmp::{Icmp, PORT_UNREACHABLE};
 use crate::ipv4::IpLayer;
+use crate::ipv6::Upper;
+
+/// Why a datagram goes nowhere.
+enum Refusal {
+    /// Its header or checksum is bad.
+    Malformed,
+    /// Nobody is bound to a unicast datagram's port.
+    NoPort,
+}
+
+/// A datagram whose header checked out, and where it goes.
+struct Arrival {
+    source: SocketAddr,
+    destination: IpAddr,
+    port: u16,
+    /// Header and payload, from the length field.
+    length: usize,
+    /// The one endpoint of a unicast datagram; `None` for every one that
+    /// hears a broadcast or multicast one.
+    receiver: Option<UdpHandle>,
+}
 
 impl Udp {
     /// Delivers a received datagram (`datagram` is the IP payload).
@@ -27,28 +50,86 @@ impl Udp {
         ip: &mut IpLayer,
         icmp: &mut Icmp,
         header: &Ipv4Header,
-        mut datagram: PacketBuffer,
+        datagram: PacketBuffer,
     ) {
         self.stats.received += 1;
-        let Ok(udp) = UdpHeader::parse(datagram.data(), header.source, header.destination) else {
-            self.stats.malformed += 1;
-            return;
-        };
-        let source = SocketAddrV4::new(header.source, udp.source_port);
-        let destination = header.destination;
+        let (source, destination) = (header.source, header.destination);
         let fan_out = ip.is_broadcast(destination) || destination.is_multicast();
-        datagram.truncate(udp.length);
-        if fan_out {
-            datagram.strip_front(HEADER_LEN);
-            return self.deliver_to_all(ip, destination, udp.destination_port, source, datagram);
+        let addresses = (IpAddr::V4(source), IpAddr::V4(destination));
+        match self.check(datagram.data(), addresses, 0, fan_out) {
+            Ok(arrival) => self.deliver(ip, arrival, datagram),
+            Err(Refusal::NoPort) => {
+                icmp.send_unreachable(ip, PORT_UNREACHABLE, header, datagram.data());
+            }
+            Err(Refusal::Malformed) => {}
         }
-        let Some(handle) = self.demultiplex(destination, udp.destination_port, source) else {
-            self.stats.no_port += 1;
-            icmp.send_unreachable(ip, PORT_UNREACHABLE, header, datagram.data());
-            return;
+    }
+
+    /// Delivers a received IPv6 datagram (`upper` from the IPv6 layer),
+    /// its source scoped by the interface it came in on; a unicast one to
+    /// a port nobody has bound earns an ICMPv6 port unreachable.
+    pub fn input6(&mut self, ip: &mut IpLayer, upper: Upper) {
+        self.stats.received += 1;
+        let (header, interface) = (upper.header, upper.interface);
+        let addresses = (IpAddr::V6(header.source), IpAddr::V6(header.destination));
+        let fan_out = upper.link_multicast || header.destination.is_multicast();
+        let zone = interface.scope_id();
+        match self.check(upper.payload(), addresses, zone, fan_out) {
+            Ok(arrival) => self.deliver(ip, arrival, upper.into_payload()),
+            Err(Refusal::NoPort) => {
+                let kind = Icmpv6Kind::DestinationUnreachable {
+                    code: wire::icmpv6::unreachable::PORT,
+                };
+                ip.send_error6(interface, &header, upper.packet.data(), kind, false);
+            }
+            Err(Refusal::Malformed) => {}
+        }
+    }
+
+    /// Checks a datagram's header (of `data`, from `source` to
+    /// `destination`) and finds where it goes.
+    fn check(
+        &mut self,
+        data: &[u8],
+        (source, destination): (IpAddr, IpAddr),
+        zone: u32,
+        fan_out: bool,
+    ) -> Result<Arrival, Refusal> {
+        let Ok(udp) = UdpHeader::parse_ip(data, source, destination) else {
+            self.stats.malformed += 1;
+            return Err(Refusal::Malformed);
         };
+        let source = tcp::scoped(source, udp.source_port, zone);
+        let port = udp.destination_port;
+        let receiver = if fan_out {
+            None
+        } else {
+            let Some(handle) = self.demultiplex(destination, port, source) else {
+                self.stats.no_port += 1;
+                return Err(Refusal::NoPort);
+            };
+            Some(handle)
+        };
+        Ok(Arrival {
+            source,
+            destination,
+            port,
+            length: udp.length,
+            receiver,
+        })
+    }
+
+    /// Queues the payload of `datagram` (whose header `arrival` checked).
+    fn deliver(&mut self, ip: &mut IpLayer, arrival: Arrival, mut datagram: PacketBuffer) {
+        datagram.truncate(arrival.length);
         datagram.strip_front(HEADER_LEN);
-        self.enqueue(handle, source, datagram);
+        match arrival.receiver {
+            Some(handle) => self.enqueue(handle, arrival.source, datagram),
+            None => {
+                let (destination, port) = (arrival.destination, arrival.port);
+                self.deliver_to_all(ip, destination, port, arrival.source, datagram);
+            }
+        }
     }
 
     /// Every endpoint that hears a broadcast or multicast datagram gets a
@@ -56,18 +137,15 @@ impl Udp {
     fn deliver_to_all(
         &mut self,
         ip: &mut IpLayer,
-        destination: Ipv4Addr,
+        destination: IpAddr,
         port: u16,
-        source: SocketAddrV4,
+        source: SocketAddr,
         payload: PacketBuffer,
     ) {
         let mut receivers = core::mem::take(&mut self.receivers);
         receivers.clear();
         let hearing = self.endpoints.iter().filter(|(_, endpoint)| {
-            let address = *endpoint.local.ip();
-            endpoint.local.port() == port
-                && (address.is_unspecified() || address == destination)
-                && endpoint.remote.is_none_or(|remote| remote == source)
+            endpoint.local.port() == port && endpoint.hears(destination, source)
         });
         receivers.extend(hearing.map(|(handle, _)| handle));
         let Some((&last, others)) = receivers.split_last() else {
@@ -87,12 +165,7 @@ impl Udp {
         self.receivers = receivers;
     }
 
-    pub(super) fn enqueue(
-        &mut self,
-        handle: UdpHandle,
-        source: SocketAddrV4,
-        payload: PacketBuffer,
-    ) {
+    pub(super) fn enqueue(&mut self, handle: UdpHandle, source: SocketAddr, payload: PacketBuffer) {
         let Some(endpoint) = self.endpoints.get_mut(handle) else {
             return;
         };
@@ -121,21 +194,10 @@ impl Udp {
 
     /// The endpoint for a unicast datagram: a connected match first, then
     /// a specific local address, then the wildcard.
-    fn demultiplex(
-        &self,
-        destination: Ipv4Addr,
-        port: u16,
-        source: SocketAddrV4,
-    ) -> Option<UdpHandle> {
+    fn demultiplex(&self, destination: IpAddr, port: u16, source: SocketAddr) -> Option<UdpHandle> {
         let mut best: Option<(u8, UdpHandle)> = None;
         for (handle, endpoint) in self.endpoints.iter() {
-            if endpoint.local.port() != port {
-                continue;
-            }
-            let address_matches =
-                endpoint.local.ip().is_unspecified() || *endpoint.local.ip() == destination;
-            let peer_matches = endpoint.remote.is_none_or(|remote| remote == source);
-            if !address_matches || !peer_matches {
+            if endpoint.local.port() != port || !endpoint.hears(destination, source) {
                 continue;
             }
             let score = u8::from(endpoint.remote.is_some()) * 2

@@ -1,4 +1,12 @@
-//! UDP (RFC 768): endpoints, demultiplexing, datagram queues.
+//! UDP (RFC 768): endpoints, demultiplexing, datagram queues, over IPv4
+//! and IPv6.
+//!
+//! Endpoints hold `SocketAddr`s of the family their datagrams travel in
+//! (the socket layer shows IPv4 peers of an IPv6 socket IPv4-mapped); one
+//! bound to the IPv6 wildcard hears IPv4 too unless IPV6_V6ONLY
+//! ([`UdpFlag::V6Only`]), and shares the IPv4 wildcard's ports, as on
+//! Linux. An IPv6 link-local peer's scope id names the interface its
+//! datagrams come and go by ([`crate::InterfaceIndex::scope_id`]).
 //!
 //! A received datagram is queued in the very buffer it arrived in (the
 //! headers stripped), so the only copy is the one out to the caller. Each
@@ -29,7 +37,10 @@ mod transfer;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+
+use tcp::Binding;
+use tcp::address::{scoped, unspecified_like, zone_of};
 
 use wire::udp::HEADER_LEN;
 
@@ -48,8 +59,10 @@ pub const DEFAULT_RECEIVE_BUFFER: usize = 256 * 1024;
 const MAX_ENDPOINTS: usize = 4096;
 /// Datagrams an endpoint queues at most, however small.
 const MAX_QUEUED: usize = 1024;
-/// The largest payload a datagram may carry.
+/// The largest payload a datagram may carry over IPv4.
 pub const MAX_PAYLOAD: usize = 65_535 - 20 - HEADER_LEN;
+/// The same over IPv6, whose length field leaves out its header.
+pub const MAX_PAYLOAD_6: usize = 65_535 - HEADER_LEN;
 /// What an endpoint is charged besides its queue: the endpoint in its
 /// slab slot, and the slot's bookkeeping.
 const ENDPOINT_BYTES: usize = core::mem::size_of::<Endpoint>() + 16;
@@ -85,6 +98,8 @@ pub enum UdpError {
     BroadcastDenied,
     /// A send after shutdown for writing.
     Shutdown,
+    /// A destination of a family the endpoint's address cannot reach.
+    WrongFamily,
 }
 
 impl core::fmt::Display for UdpError {
@@ -103,6 +118,7 @@ impl core::fmt::Display for UdpError {
             Self::Refused => f.write_str("connection refused"),
             Self::BroadcastDenied => f.write_str("broadcast without SO_BROADCAST"),
             Self::Shutdown => f.write_str("shut down for writing"),
+            Self::WrongFamily => f.write_str("address family not reachable from the binding"),
         }
     }
 }
@@ -111,7 +127,7 @@ impl core::error::Error for UdpError {}
 
 /// A queued datagram.
 struct Datagram {
-    source: SocketAddrV4,
+    source: SocketAddr,
     payload: PacketBuffer,
 }
 
@@ -124,6 +140,8 @@ pub enum UdpFlag {
     ReusePort,
     /// SO_BROADCAST.
     Broadcast,
+    /// IPV6_V6ONLY: bound to the IPv6 wildcard, hear no IPv4.
+    V6Only,
 }
 
 impl UdpFlag {
@@ -141,8 +159,8 @@ struct ShutDown {
 
 struct Endpoint {
     /// Port 0 while unbound.
-    local: SocketAddrV4,
-    remote: Option<SocketAddrV4>,
+    local: SocketAddr,
+    remote: Option<SocketAddr>,
     queue: VecDeque<Datagram>,
     queued_bytes: usize,
     receive_buffer: usize,
@@ -157,6 +175,22 @@ struct Endpoint {
 impl Endpoint {
     fn has(&self, flag: UdpFlag) -> bool {
         self.flags & flag.bit() != 0
+    }
+
+    /// The bound address with IPV6_V6ONLY.
+    fn binding(&self) -> Binding {
+        Binding {
+            address: self.local.ip(),
+            v6_only: self.has(UdpFlag::V6Only),
+        }
+    }
+
+    /// Whether this endpoint hears a datagram to `destination` from
+    /// `source`.
+    fn hears(&self, destination: IpAddr, source: SocketAddr) -> bool {
+        self.local.port() != 0
+            && self.binding().covers(destination)
+            && self.remote.is_none_or(|remote| remote == source)
     }
 
     /// Whether this endpoint and `other` may share a port (both set
@@ -222,7 +256,7 @@ impl Udp {
             return Err(UdpError::NoSpace);
         }
         let handle = self.endpoints.insert(Endpoint {
-            local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+            local: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
             remote: None,
             queue: VecDeque::new(),
             queued_bytes: 0,
@@ -243,7 +277,8 @@ impl Udp {
             .ok_or(UdpError::InvalidHandle)
     }
 
-    /// Binds `handle` to `local` (port 0: an ephemeral port).
+    /// Binds `handle` to `local` (port 0: an ephemeral port). IPv4-mapped
+    /// IPv6 addresses are the caller's to turn into IPv4 ones.
     ///
     /// # Errors
     /// [`UdpError::AddressInUse`], [`UdpError::AddressNotAvailable`].
@@ -252,36 +287,38 @@ impl Udp {
         ip: &IpLayer,
         ports: &mut EphemeralPorts,
         handle: UdpHandle,
-        local: SocketAddrV4,
+        local: SocketAddr,
     ) -> Result<(), UdpError> {
         let endpoint = self.endpoints.get(handle).ok_or(UdpError::InvalidHandle)?;
         if endpoint.local.port() != 0 {
             return Err(UdpError::AlreadyBound);
         }
-        if !local.ip().is_unspecified() && !ip.is_local(*local.ip()) {
+        if !local.ip().is_unspecified() && !ip.is_local_ip(local.ip()) {
             return Err(UdpError::AddressNotAvailable);
         }
         let flags = endpoint.flags;
+        let binding = Binding {
+            address: local.ip(),
+            v6_only: endpoint.has(UdpFlag::V6Only),
+        };
         let port = if local.port() == 0 {
             ports
-                .choose(|port| self.port_use(*local.ip(), port, flags))
+                .choose(|port| self.port_use(binding, port, flags))
                 .ok_or(UdpError::AddressInUse)?
-        } else if self.port_use(*local.ip(), local.port(), flags) == PortUse::Taken {
+        } else if self.port_use(binding, local.port(), flags) == PortUse::Taken {
             return Err(UdpError::AddressInUse);
         } else {
             local.port()
         };
-        self.endpoint(handle)?.local = SocketAddrV4::new(*local.ip(), port);
+        self.endpoint(handle)?.local = scoped(local.ip(), port, zone_of(local));
         Ok(())
     }
 
-    fn port_use(&self, address: Ipv4Addr, port: u16, flags: u8) -> PortUse {
+    fn port_use(&self, binding: Binding, port: u16, flags: u8) -> PortUse {
         let clash = self.endpoints.iter().any(|(_, other)| {
             other.local.port() == port
                 && !other.shares_with(flags)
-                && (address.is_unspecified()
-                    || other.local.ip().is_unspecified()
-                    || *other.local.ip() == address)
+                && other.binding().overlaps(&binding)
         });
         if clash { PortUse::Taken } else { PortUse::Free }
     }
@@ -295,28 +332,52 @@ impl Udp {
         ip: &IpLayer,
         ports: &mut EphemeralPorts,
         handle: UdpHandle,
-        remote: SocketAddrV4,
+        remote: SocketAddr,
     ) -> Result<(), UdpError> {
-        self.bind_if_needed(ip, ports, handle)?;
+        self.bind_if_needed(ip, ports, handle, unspecified_like(remote.ip()))?;
+        let remote = self.reachable(ip, handle, remote)?;
         self.endpoint(handle)?.remote = Some(remote);
         Ok(())
     }
 
-    fn bind_if_needed(
+    /// Binds an unbound endpoint to `wildcard` (of the family of its first
+    /// peer, or `::` for an IPv6 socket) and an ephemeral port.
+    ///
+    /// # Errors
+    /// Those of [`Udp::bind`].
+    pub fn bind_if_needed(
         &mut self,
         ip: &IpLayer,
         ports: &mut EphemeralPorts,
         handle: UdpHandle,
+        wildcard: IpAddr,
     ) -> Result<(), UdpError> {
         if self.endpoint(handle)?.local.port() == 0 {
-            self.bind(
-                ip,
-                ports,
-                handle,
-                SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
-            )?;
+            self.bind(ip, ports, handle, SocketAddr::new(wildcard, 0))?;
         }
         Ok(())
+    }
+
+    /// `remote` as the endpoint will use it: of a family its binding
+    /// reaches, with the zone of a link-local peer filled in from the
+    /// route when it names none.
+    fn reachable(
+        &self,
+        ip: &IpLayer,
+        handle: UdpHandle,
+        remote: SocketAddr,
+    ) -> Result<SocketAddr, UdpError> {
+        let endpoint = self.endpoints.get(handle).ok_or(UdpError::InvalidHandle)?;
+        if !endpoint.binding().reaches(remote.ip()) {
+            return Err(UdpError::WrongFamily);
+        }
+        let zone = match zone_of(remote) {
+            0 => ip
+                .route_ip(remote.ip(), None)
+                .map_or(0, |route| route.interface.scope_id()),
+            zone => zone,
+        };
+        Ok(scoped(remote.ip(), remote.port(), zone))
     }
 
     /// Sets the receive buffer size in bytes.
@@ -333,12 +394,17 @@ impl Udp {
         self.endpoints.get(handle).map(|e| e.receive_buffer)
     }
 
-    /// Sets or clears `flag`; the reuse flags count at the next bind.
+    /// Sets or clears `flag`; the reuse flags count at the next bind, and
+    /// V6Only may only change before it.
     ///
     /// # Errors
-    /// [`UdpError::InvalidHandle`].
+    /// [`UdpError::InvalidHandle`], [`UdpError::AlreadyBound`].
     pub fn set_flag(&mut self, handle: UdpHandle, flag: UdpFlag, on: bool) -> Result<(), UdpError> {
         let endpoint = self.endpoint(handle)?;
+        if flag == UdpFlag::V6Only && endpoint.local.port() != 0 {
+            // What the endpoint hears was settled at bind.
+            return Err(UdpError::AlreadyBound);
+        }
         if on {
             endpoint.flags |= flag.bit();
         } else {
@@ -370,7 +436,7 @@ impl Udp {
     /// An ICMP port unreachable came back for a datagram from `local` to
     /// `remote`: the endpoint connected to exactly that learns it (an
     /// unconnected one cannot tell which of its peers refused, as in BSD).
-    pub fn refused(&mut self, local: SocketAddrV4, remote: SocketAddrV4) {
+    pub fn refused(&mut self, local: SocketAddr, remote: SocketAddr) {
         let connected = self.endpoints.iter().find(|(_, endpoint)| {
             endpoint.remote == Some(remote) && endpoint.local.port() == local.port()
         });
@@ -384,12 +450,12 @@ impl Udp {
     }
 
     /// The bound address.
-    pub fn local_address(&self, handle: UdpHandle) -> Option<SocketAddrV4> {
+    pub fn local_address(&self, handle: UdpHandle) -> Option<SocketAddr> {
         self.endpoints.get(handle).map(|e| e.local)
     }
 
     /// The connected peer.
-    pub fn peer_address(&self, handle: UdpHandle) -> Option<SocketAddrV4> {
+    pub fn peer_address(&self, handle: UdpHandle) -> Option<SocketAddr> {
         self.endpoints.get(handle).and_then(|e| e.remote)
     }
 

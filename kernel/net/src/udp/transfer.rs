@@ -1,13 +1,15 @@
 //! Sending and receiving datagrams, and shutdown.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 
+use tcp::address::{unspecified_like, zone_of};
 use wire::UdpHeader;
 use wire::ipv4::protocol;
 use wire::udp::HEADER_LEN;
 
-use super::{MAX_PAYLOAD, Udp, UdpError, UdpFlag, UdpHandle};
+use super::{MAX_PAYLOAD, MAX_PAYLOAD_6, Udp, UdpError, UdpFlag, UdpHandle};
 use crate::buffer::PacketBuffer;
+use crate::interface::InterfaceIndex;
 use crate::ipv4::{IpLayer, OutputError};
 use crate::ports::EphemeralPorts;
 
@@ -25,9 +27,15 @@ impl Udp {
         ports: &mut EphemeralPorts,
         handle: UdpHandle,
         data: &[u8],
-        destination: Option<SocketAddrV4>,
+        destination: Option<SocketAddr>,
     ) -> Result<usize, UdpError> {
-        self.bind_if_needed(ip, ports, handle)?;
+        let wildcard = destination.map(|to| unspecified_like(to.ip()));
+        let wildcard = wildcard.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        self.bind_if_needed(ip, ports, handle, wildcard)?;
+        let destination = match destination {
+            Some(to) => Some(self.reachable(ip, handle, to)?),
+            None => None,
+        };
         let endpoint = self.endpoint(handle)?;
         if endpoint.shut_down.write {
             return Err(UdpError::Shutdown);
@@ -38,24 +46,34 @@ impl Udp {
         if destination.port() == 0 {
             return Err(UdpError::InvalidDestination);
         }
-        if ip.is_broadcast(*destination.ip()) && !endpoint.has(UdpFlag::Broadcast) {
+        let broadcast = match destination.ip() {
+            IpAddr::V4(v4) => ip.is_broadcast(v4),
+            IpAddr::V6(_) => false,
+        };
+        if broadcast && !endpoint.has(UdpFlag::Broadcast) {
             return Err(UdpError::BroadcastDenied);
         }
-        if data.len() > MAX_PAYLOAD {
+        let limit = if destination.is_ipv4() {
+            MAX_PAYLOAD
+        } else {
+            MAX_PAYLOAD_6
+        };
+        if data.len() > limit {
             return Err(UdpError::TooLong);
         }
         let local = endpoint.local;
-        let source = match *local.ip() {
+        let zone = InterfaceIndex::from_scope_id(zone_of(destination));
+        let source = match local.ip() {
             any if any.is_unspecified() => {
-                ip.next_hop(*destination.ip())
+                ip.route_ip(destination.ip(), zone)
                     .ok_or(UdpError::Output(OutputError::NoRoute))?
                     .source
             }
             bound => bound,
         };
-        let from = SocketAddrV4::new(source, local.port());
+        let from = SocketAddr::new(source, local.port());
         let datagram = datagram(ip, from, destination, data)?;
-        ip.output(source, *destination.ip(), protocol::UDP, datagram)
+        ip.output_ip(source, destination.ip(), protocol::UDP, datagram, zone)
             .map_err(UdpError::Output)?;
         self.stats.sent += 1;
         Ok(data.len())
@@ -71,14 +89,15 @@ impl Udp {
         &mut self,
         handle: UdpHandle,
         buffer: &mut [u8],
-    ) -> Result<(usize, SocketAddrV4), UdpError> {
+    ) -> Result<(usize, SocketAddr), UdpError> {
         let endpoint = self.endpoint(handle)?;
         if core::mem::take(&mut endpoint.refused) {
             return Err(UdpError::Refused);
         }
         let Some(datagram) = endpoint.queue.pop_front() else {
             if endpoint.shut_down.read {
-                return Ok((0, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)));
+                let nobody = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+                return Ok((0, SocketAddr::V4(nobody)));
             }
             return Err(UdpError::WouldBlock);
         };
@@ -110,8 +129,8 @@ impl Udp {
 /// A buffer holding the UDP datagram `data` from `from` to `to`.
 fn datagram(
     ip: &mut IpLayer,
-    from: SocketAddrV4,
-    to: SocketAddrV4,
+    from: SocketAddr,
+    to: SocketAddr,
     data: &[u8],
 ) -> Result<PacketBuffer, UdpError> {
     let length = HEADER_LEN + data.len();
@@ -120,6 +139,6 @@ fn datagram(
     };
     let bytes = buffer.append(length).map_err(|_| UdpError::TooLong)?;
     bytes[HEADER_LEN..].copy_from_slice(data);
-    UdpHeader::write(from.port(), to.port(), bytes, *from.ip(), *to.ip());
+    UdpHeader::write_ip(from.port(), to.port(), bytes, from.ip(), to.ip());
     Ok(buffer)
 }

@@ -170,6 +170,10 @@ pub enum SocketOption {
     /// orderly close has not finished by then, `None` closes in the
     /// background.
     Linger(Option<u32>),
+    /// IPV6_V6ONLY: a socket bound to the IPv6 wildcard takes IPv6 only
+    /// (off: IPv4 too, as Linux's default). Set before bind
+    /// (`InvalidState` after).
+    V6Only(bool),
 }
 
 /// The name of a socket option, for [`crate::Tcp::option`].
@@ -187,6 +191,8 @@ pub enum OptionName {
     SendBuffer,
     /// [`SocketOption::Linger`].
     Linger,
+    /// [`SocketOption::V6Only`].
+    V6Only,
 }
 
 /// A snapshot of a socket for poll-style callers.

@@ -4,7 +4,7 @@
 //! RFC 4987 (SYN cookies).
 
 use alloc::vec::Vec;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr};
 
 use crate::SocketHandle;
 use crate::config::{Secrets, TcpConfig};
@@ -92,33 +92,83 @@ impl Context {
     }
 
     /// RFC 6528: ISN = M + F(local, remote, key), M a 4 µs clock.
-    pub fn initial_sequence(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Sequence {
+    pub fn initial_sequence(&self, local: SocketAddr, remote: SocketAddr) -> Sequence {
         let clock = (self.now / ISN_TICK_NS) as u32;
-        let hash = siphash_2_4(&self.secrets.isn_key, &endpoints_bytes(local, remote));
+        let hash = siphash_2_4(
+            &self.secrets.isn_key,
+            endpoints_bytes(local, remote).bytes(),
+        );
         Sequence(clock.wrapping_add(hash as u32))
     }
 
     /// A per-connection offset for our TSval clock (RFC 7323 5.4).
-    pub fn timestamp_offset(&self, local: SocketAddrV4, remote: SocketAddrV4) -> u32 {
-        let hash = siphash_2_4(&self.secrets.isn_key, &endpoints_bytes(local, remote));
+    pub fn timestamp_offset(&self, local: SocketAddr, remote: SocketAddr) -> u32 {
+        let hash = siphash_2_4(
+            &self.secrets.isn_key,
+            endpoints_bytes(local, remote).bytes(),
+        );
         (hash >> 32) as u32
     }
 
     /// RFC 6056 algorithm 3's offset F(local IP, remote IP, remote port).
-    pub fn port_offset(&self, local: Ipv4Addr, remote: SocketAddrV4) -> u32 {
-        let mut bytes = [0u8; 10];
-        bytes[..4].copy_from_slice(&local.octets());
-        bytes[4..8].copy_from_slice(&remote.ip().octets());
-        bytes[8..].copy_from_slice(&remote.port().to_be_bytes());
-        siphash_2_4(&self.secrets.port_key, &bytes) as u32
+    pub fn port_offset(&self, local: IpAddr, remote: SocketAddr) -> u32 {
+        let mut message = Message::default();
+        message
+            .address(local)
+            .address(remote.ip())
+            .port(remote.port());
+        siphash_2_4(&self.secrets.port_key, message.bytes()) as u32
     }
 }
 
-fn endpoints_bytes(local: SocketAddrV4, remote: SocketAddrV4) -> [u8; 12] {
-    let mut bytes = [0u8; 12];
-    bytes[..4].copy_from_slice(&local.ip().octets());
-    bytes[4..6].copy_from_slice(&local.port().to_be_bytes());
-    bytes[6..10].copy_from_slice(&remote.ip().octets());
-    bytes[10..].copy_from_slice(&remote.port().to_be_bytes());
-    bytes
+/// A hash input of addresses and ports, each family at its own length
+/// (an IPv4 4-tuple hashes as the same 12 bytes as always).
+pub struct Message {
+    bytes: [u8; 64],
+    length: usize,
+}
+
+impl Default for Message {
+    fn default() -> Self {
+        Self {
+            bytes: [0; 64],
+            length: 0,
+        }
+    }
+}
+
+impl Message {
+    /// Appends `data` (the callers stay within the 64 bytes).
+    pub fn push(&mut self, data: &[u8]) -> &mut Self {
+        let end = (self.length + data.len()).min(self.bytes.len());
+        let taken = end - self.length;
+        self.bytes[self.length..end].copy_from_slice(&data[..taken]);
+        self.length = end;
+        self
+    }
+
+    /// Appends an address: 4 or 16 bytes.
+    pub fn address(&mut self, address: IpAddr) -> &mut Self {
+        match address {
+            IpAddr::V4(v4) => self.push(&v4.octets()),
+            IpAddr::V6(v6) => self.push(&v6.octets()),
+        }
+    }
+
+    /// Appends a port.
+    pub fn port(&mut self, port: u16) -> &mut Self {
+        self.push(&port.to_be_bytes())
+    }
+
+    /// What was appended.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.length]
+    }
+}
+
+fn endpoints_bytes(local: SocketAddr, remote: SocketAddr) -> Message {
+    let mut message = Message::default();
+    message.address(local.ip()).port(local.port());
+    message.address(remote.ip()).port(remote.port());
+    message
 }

@@ -14,19 +14,25 @@
 //! | yes | parity, MAC 29, MSS 2 | ECN 1, SACK 1, window scale 4 |
 //! | no | parity, MAC 24, SACK 1, window scale 4, MSS 2 | (none) |
 //!
-//! The MSS is the largest of four common values at or below the peer's; a
+//! The MSS is the largest of four common values at or below the peer's
+//! (one table per family, as Linux has them); a
 //! window scale of 15 means none offered. With timestamps the options
 //! come back in the ACK's TSecr, outside the MAC (an attacker who cannot
 //! forge the MAC gains nothing by changing them); without, ECN is not
 //! remembered.
 
+use crate::context::Message;
 use crate::options::MAXIMUM_WINDOW_SCALE;
 use crate::sequence::Sequence;
 use crate::siphash::siphash_2_4;
 use crate::table::Endpoints;
 
-/// The MSS values a cookie can say (Linux's IPv4 table).
+/// The MSS values a cookie can say over IPv4 (Linux's table).
 pub const SEGMENT_SIZES: [u16; 4] = [536, 1300, 1440, 1460];
+
+/// The same over IPv6: the minimum MTU, tunnels, Ethernet and jumbo
+/// frames, each less 60 bytes of headers (Linux's table).
+pub const SEGMENT_SIZES_6: [u16; 4] = [1220, 1420, 1440, 8940];
 
 /// A cookie's time slot: 64 s.
 const SLOT_NS: u64 = 64_000_000_000;
@@ -59,11 +65,19 @@ pub struct Origin {
     pub peer_initial: Sequence,
 }
 
+impl Origin {
+    /// The MSS table of the connection's family.
+    fn segment_sizes(&self) -> &'static [u16; 4] {
+        match self.endpoints {
+            Endpoints::V4(_) => &SEGMENT_SIZES,
+            Endpoints::V6(_) => &SEGMENT_SIZES_6,
+        }
+    }
+}
+
 impl Offer {
-    fn size_index(&self) -> u32 {
-        let below = SEGMENT_SIZES
-            .iter()
-            .rposition(|&size| size <= self.segment_size);
+    fn size_index(&self, sizes: &[u16; 4]) -> u32 {
+        let below = sizes.iter().rposition(|&size| size <= self.segment_size);
         below.unwrap_or(0) as u32
     }
 
@@ -122,24 +136,23 @@ impl Cookies {
     }
 
     fn mac(&self, origin: &Origin, slot: u64, timestamps: bool, data: u32) -> u32 {
-        let mut message = [0u8; 30];
-        let endpoints = origin.endpoints;
-        message[..4].copy_from_slice(&endpoints.local().ip().octets());
-        message[4..8].copy_from_slice(&endpoints.remote().ip().octets());
-        message[8..10].copy_from_slice(&endpoints.local().port().to_be_bytes());
-        message[10..12].copy_from_slice(&endpoints.remote().port().to_be_bytes());
-        message[12..16].copy_from_slice(&origin.peer_initial.0.to_be_bytes());
-        message[16..24].copy_from_slice(&slot.to_be_bytes());
-        message[24] = u8::from(timestamps);
-        message[25..29].copy_from_slice(&data.to_be_bytes());
-        siphash_2_4(&self.key, &message) as u32
+        let (local, remote) = (origin.endpoints.local(), origin.endpoints.remote());
+        let mut message = Message::default();
+        message.address(local.ip()).address(remote.ip());
+        message.port(local.port()).port(remote.port());
+        message.push(&origin.peer_initial.0.to_be_bytes());
+        message
+            .push(&slot.to_be_bytes())
+            .push(&[u8::from(timestamps)]);
+        message.push(&data.to_be_bytes());
+        siphash_2_4(&self.key, message.bytes()) as u32
     }
 
     /// The cookie (our ISN) for `offer` at `slot`; `timestamps` picks the
     /// layout (the options then go in the TSval, see [`stamp`]).
     pub fn make(&self, origin: &Origin, offer: &Offer, slot: u64, timestamps: bool) -> Sequence {
         let parity = (slot as u32 & 1) << 31;
-        let size = offer.size_index();
+        let size = offer.size_index(origin.segment_sizes());
         let cookie = if timestamps {
             let mac = self.mac(origin, slot, true, size) & ((1 << 29) - 1);
             parity | mac << 2 | size
@@ -168,7 +181,7 @@ impl Cookies {
         } else {
             current.checked_sub(1)?
         };
-        let segment_size = SEGMENT_SIZES[(cookie.0 & 3) as usize];
+        let segment_size = origin.segment_sizes()[(cookie.0 & 3) as usize];
         let offer = match echo {
             Some(echo) => Offer::from_option_bits(echo & TIMESTAMP_BITS, segment_size)?,
             None => {
@@ -195,11 +208,11 @@ pub fn stamp(value: u32, offer: &Offer) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::net::{Ipv4Addr, SocketAddrV4};
+    use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
     fn origin(port: u16) -> Origin {
-        let local = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80);
-        let remote = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 9), port);
+        let local = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80));
+        let remote = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 9), port));
         Origin {
             endpoints: Endpoints::new(local, remote),
             peer_initial: Sequence(0xdead_beef),
@@ -283,6 +296,28 @@ mod tests {
                 "bit {bit}"
             );
         }
+    }
+
+    #[test]
+    fn an_ipv6_cookie_says_an_ipv6_segment_size() {
+        let cookies = Cookies::new(&[3; 16]);
+        let local: SocketAddr = "[fd00::2]:80".parse().unwrap();
+        let remote: SocketAddr = "[fd00::9]:4000".parse().unwrap();
+        let origin = Origin {
+            endpoints: Endpoints::new(local, remote),
+            peer_initial: Sequence(7),
+        };
+        let now = 3 * SLOT_NS;
+        let offer = Offer {
+            segment_size: 1430,
+            ..OFFER
+        };
+        let cookie = cookies.make(&origin, &offer, slot(now), false);
+        let back = cookies.check(&origin, cookie, now, None).expect("valid");
+        assert_eq!(back.segment_size, 1420);
+        let mut other = origin;
+        other.endpoints = Endpoints::new("[fd00::3]:80".parse().unwrap(), remote);
+        assert!(cookies.check(&other, cookie, now, None).is_none());
     }
 
     #[test]

@@ -11,10 +11,11 @@
 //! `table::deadlines`); so [`Tcp::next_deadline`] is O(1) and
 //! [`Tcp::on_timer`] visits only the sockets whose timers expired.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::IpAddr;
 
 use wire::Checksum;
 
+use crate::address::{scoped, unusable};
 use crate::arrival::{close_connection, synchronized};
 use crate::config::{Secrets, TcpConfig};
 use crate::context::Context;
@@ -26,7 +27,7 @@ use crate::sender::output;
 use crate::sequence::Sequence;
 use crate::state::{QueueChange, State};
 use crate::stats::TcpStats;
-use crate::table::{Endpoints, Entry, Table};
+use crate::table::{Endpoints, Entry, Table, Ticket};
 use crate::time_wait::buriable;
 use crate::{SocketHandle, Transmit, timers};
 
@@ -51,15 +52,16 @@ impl Tcp {
         &self.context.config
     }
 
-    /// One received segment whose IPv4 header was already checked;
-    /// `segment` is the IP payload (its ECN field from
-    /// [`Transmit::arriving_ecn`]). Verifies the checksum itself and never
-    /// panics on any bytes.
+    /// One received segment whose IPv4 or IPv6 header was already
+    /// checked; `segment` is the IP payload (its ECN field from
+    /// [`Transmit::arriving_ecn`], the zone of its interface from
+    /// [`Transmit::arriving_zone`]). Verifies the checksum itself and
+    /// never panics on any bytes.
     pub fn input(
         &mut self,
         now_ns: u64,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        source: IpAddr,
+        destination: IpAddr,
         segment: &[u8],
         tx: &mut dyn Transmit,
     ) {
@@ -73,8 +75,8 @@ impl Tcp {
     pub fn input_marked(
         &mut self,
         now_ns: u64,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        source: IpAddr,
+        destination: IpAddr,
         ecn: Ecn,
         segment: &[u8],
         tx: &mut dyn Transmit,
@@ -96,7 +98,7 @@ impl Tcp {
     fn receive(
         &mut self,
         now_ns: u64,
-        (source, destination): (Ipv4Addr, Ipv4Addr),
+        (source, destination): (IpAddr, IpAddr),
         segment: &[u8],
         tx: &mut dyn Transmit,
     ) {
@@ -108,8 +110,9 @@ impl Tcp {
         if segment.has(Flags::URG) {
             self.context.stats.urgent_segments += 1;
         }
-        let local = SocketAddrV4::new(destination, segment.destination_port);
-        let remote = SocketAddrV4::new(source, segment.source_port);
+        let zone = tx.arriving_zone();
+        let local = scoped(destination, segment.destination_port, zone);
+        let remote = scoped(source, segment.source_port, zone);
         let key = Endpoints::new(local, remote);
         match self.table.find(&key) {
             Some(Entry::Socket(index)) if !self.reuse_time_wait(index, &segment) => {
@@ -129,7 +132,7 @@ impl Tcp {
             Some(listener) => self.listener_input(listener, (local, remote), &segment, tx),
             None => {
                 self.context.stats.no_socket += 1;
-                reply_reset(&mut self.context, tx, destination, source, &segment);
+                reply_reset(&mut self.context, tx, (local, remote), &segment);
             }
         }
     }
@@ -137,8 +140,8 @@ impl Tcp {
     /// Checksum, header and address checks; counts what fails.
     fn check<'a>(
         &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        source: IpAddr,
+        destination: IpAddr,
         bytes: &'a [u8],
     ) -> Option<Segment<'a>> {
         let stats = &mut self.context.stats;
@@ -147,7 +150,7 @@ impl Tcp {
             return None;
         };
         let sum = Checksum::new()
-            .add_ipv4_pseudo_header(source, destination, PROTOCOL, length)
+            .add_pseudo_header(source, destination, PROTOCOL, u32::from(length))
             .add(bytes)
             .finish();
         if sum != 0 {
@@ -155,12 +158,11 @@ impl Tcp {
             return None;
         }
         let segment = Segment::parse(bytes).ok();
-        let unusable = |address: Ipv4Addr| {
-            address.is_broadcast() || address.is_multicast() || address.is_unspecified()
-        };
+        let mixed = source.is_ipv4() != destination.is_ipv4();
         let valid = segment.filter(|segment| {
             segment.source_port != 0
                 && segment.destination_port != 0
+                && !mixed
                 && !unusable(source)
                 && !unusable(destination)
         });
@@ -193,17 +195,15 @@ impl Tcp {
     }
 
     /// [`Tcp::reuse_time_wait`] for a TIME-WAIT record.
-    fn reuse_time_wait_record(&mut self, ticket: u32, segment: &Segment<'_>) -> bool {
-        let Some(record) = self.table.time_wait(ticket) else {
+    fn reuse_time_wait_record(&mut self, ticket: Ticket, segment: &Segment<'_>) -> bool {
+        let Some(view) = self.table.time_wait(ticket) else {
             return false;
         };
+        let record = &view.state;
         let recent = record.timestamps.then_some(record.timestamp_recent);
-        let local = record.endpoints.local();
+        let local = view.endpoints.local();
         if !newer_syn(segment, recent, record.receive_next)
-            || self
-                .table
-                .find_listener(*local.ip(), local.port())
-                .is_none()
+            || self.table.find_listener(local.ip(), local.port()).is_none()
         {
             return false;
         }
@@ -217,9 +217,7 @@ impl Tcp {
             return false;
         };
         let local = tcb.local;
-        self.table
-            .find_listener(*local.ip(), local.port())
-            .is_some()
+        self.table.find_listener(local.ip(), local.port()).is_some()
     }
 
     pub(crate) fn connection_input(

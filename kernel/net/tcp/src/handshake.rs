@@ -2,9 +2,10 @@
 //! a child from a listener's SYN, and negotiating the SYN options (MSS,
 //! window scale, SACK-permitted, timestamps).
 
-use core::net::SocketAddrV4;
+use core::net::{IpAddr, SocketAddr};
 
 use crate::acknowledgment::take_rtt_sample;
+use crate::address::{default_segment_size, headers, path_mtu};
 use crate::arrival::{close_connection, mark_connected};
 use crate::congestion::Congestion;
 use crate::context::Context;
@@ -17,15 +18,9 @@ use crate::state::{Negotiated, State};
 use crate::tcb::Tcb;
 use crate::{TcpError, Transmit};
 
-/// RFC 9293 3.7.1: the MSS to assume when the peer sends none.
-const DEFAULT_SEGMENT_SIZE: u16 = 536;
-
 /// The smallest peer MSS honoured; smaller values are raised to it, so a
 /// hostile SYN cannot make us send one-byte segments.
 const MINIMUM_SEGMENT_SIZE: u16 = 64;
-
-/// IPv4 and TCP headers without options.
-const HEADERS: u16 = 40;
 
 /// Bytes of the timestamp option as sent on every segment.
 const TIMESTAMP_OVERHEAD: u32 = 12;
@@ -39,9 +34,11 @@ pub fn window_scale_for(buffer: usize) -> u8 {
     shift
 }
 
-/// The MSS we announce over a path of `mtu` bytes.
-pub fn announced_segment_size(mtu: u16) -> u16 {
-    mtu.saturating_sub(HEADERS).max(MINIMUM_SEGMENT_SIZE)
+/// The MSS we announce to `peer` over a path of `mtu` bytes (for IPv6
+/// at least 1220: its links carry 1280).
+pub fn announced_segment_size(peer: IpAddr, mtu: u16) -> u16 {
+    let mtu = path_mtu(peer, mtu);
+    mtu.saturating_sub(headers(peer)).max(MINIMUM_SEGMENT_SIZE)
 }
 
 /// Prepares `tcb` for a SYN to a peer over a path of `mtu` bytes: what to
@@ -54,7 +51,7 @@ pub fn prepare_open(tcb: &mut Tcb, context: &Context, mtu: u16) {
     } else {
         0
     };
-    tcb.announced_segment_size = announced_segment_size(mtu);
+    tcb.announced_segment_size = announced_segment_size(tcb.remote.ip(), mtu);
     tcb.timestamp_offset = context.timestamp_offset(tcb.local, tcb.remote);
     tcb.start_sending(context.initial_sequence(tcb.local, tcb.remote));
     tcb.last_received_ns = context.now;
@@ -65,7 +62,7 @@ pub fn accept_syn(
     child: &mut Tcb,
     context: &Context,
     segment: &Segment<'_>,
-    (local, remote): (SocketAddrV4, SocketAddrV4),
+    (local, remote): (SocketAddr, SocketAddr),
     mtu: u16,
 ) {
     child.local = local;
@@ -93,7 +90,8 @@ fn negotiate(tcb: &mut Tcb, context: &Context, segment: &Segment<'_>) {
     if let Some((value, _)) = options.timestamp {
         tcb.timestamp_recent = value;
     }
-    let peer = options.maximum_segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE);
+    let assumed = default_segment_size(tcb.remote.ip());
+    let peer = options.maximum_segment_size.unwrap_or(assumed);
     let size = peer.clamp(MINIMUM_SEGMENT_SIZE, tcb.announced_segment_size);
     let overhead = if agreed.timestamps {
         TIMESTAMP_OVERHEAD

@@ -18,7 +18,7 @@ use crate::engine::Tcp;
 use crate::forward::Step;
 use crate::loss::Evidence;
 use crate::state::{FastRecovery, Listener, Owner, Recovery, Role, State};
-use crate::table::{Endpoints, TIME_WAIT_BYTES};
+use crate::table::Endpoints;
 use crate::tcb::Tcb;
 
 impl Tcp {
@@ -45,7 +45,7 @@ impl Tcp {
         table.check_time_waits()?;
         self.check_events()?;
         let footprints: usize = table.iter().map(Tcb::footprint).sum();
-        let records = table.time_wait_count() * TIME_WAIT_BYTES;
+        let records = table.time_wait_charge();
         if footprints + records != self.context.memory.held() {
             return Err("charged memory and the sockets' footprints disagree");
         }

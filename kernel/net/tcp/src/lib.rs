@@ -7,8 +7,8 @@
 //! [`Transmit`] trait the caller implements. The kernel glue calls it
 //! under the network lock and
 //!
-//! 1. feeds every TCP payload of a checked IPv4 packet to [`Tcp::input`]
-//!    ([`Tcp::input_marked`] with the header's ECN field);
+//! 1. feeds every TCP payload of a checked IPv4 or IPv6 packet to
+//!    [`Tcp::input`] ([`Tcp::input_marked`] with the header's ECN field);
 //! 2. keeps one timer armed at [`Tcp::next_deadline`] and calls
 //!    [`Tcp::on_timer`] when it fires (an index of each socket's earliest
 //!    deadline makes the first O(1) and the second visit only the sockets
@@ -16,6 +16,11 @@
 //! 3. after every call, drains [`Tcp::drain_events`] and wakes the threads
 //!    waiting on those handles; the socket calls never block but return
 //!    [`TcpError::WouldBlock`].
+//!
+//! Both families, one table: endpoints are `SocketAddr`s of the family
+//! their packets travel in, with the IPv6 pseudo-header, MSS and SYN
+//! cookie sizes, and link-local zones (`address.rs`); a listener on the
+//! IPv6 wildcard takes IPv4 too unless IPV6_V6ONLY ([`SocketOption::V6Only`]).
 //!
 //! What is implemented: the RFC 9293 state machine with simultaneous open
 //! and close and TIME-WAIT reuse (RFC 6191); SYN cookies when a listener's
@@ -35,7 +40,7 @@
 //! grows to the largest flight; nothing is allocated per segment once they
 //! have grown. A TIME-WAIT connection nobody holds gives up its socket for
 //! a 40-byte record (`time_wait.rs`; 60 bytes with its map entry, about 90
-//! on the heap, where a socket takes 1.1 KiB). Every byte of it is charged to the
+//! on the heap, where a socket takes 1.1 KiB; an IPv6 one 72 and 120). Every byte of it is charged to the
 //! caller's [`MemoryBudget`] (`memory.rs`), and under memory pressure
 //! [`Tcp::shrink_idle`] gives back the buffers of idle connections.
 //!
@@ -59,6 +64,7 @@ extern crate alloc;
 extern crate std;
 
 mod acknowledgment;
+pub mod address;
 mod arrival;
 mod closing;
 mod config;
@@ -104,8 +110,9 @@ mod timers;
 #[cfg(test)]
 mod tests;
 
-use core::net::Ipv4Addr;
+use core::net::IpAddr;
 
+pub use address::{Binding, Path, scoped};
 pub use config::{
     MAXIMUM_BUFFER, OptionName, Secrets, Shutdown, SocketOption, SocketStatus, TcpConfig,
 };
@@ -119,23 +126,24 @@ pub use siphash::siphash_2_4;
 pub use state::State;
 pub use stats::TcpStats;
 
-/// What the engine needs from the IP layer below it.
+/// What the engine needs from the IP layer below it, for both families.
 pub trait Transmit {
-    /// Route to `destination`: the source address to use and the path MTU
-    /// (IP packet size, e.g. 1500). `None` = no route (connect fails with
-    /// [`TcpError::NoRoute`]).
-    fn route(&self, destination: Ipv4Addr) -> Option<Route>;
+    /// Route to `destination` (`zone`: the scope id of a link-local
+    /// destination, 0 for none): the source address to use, the path MTU
+    /// (IP packet size, e.g. 1500) and the zone the IP layer chose.
+    /// `None` = no route (connect fails with [`TcpError::NoRoute`]).
+    fn route(&self, destination: IpAddr, zone: u32) -> Option<Route>;
 
-    /// Sends one TCP segment of `length` bytes (TCP header and payload).
-    /// The IP layer allocates a packet buffer with headroom and calls
-    /// `fill` once with exactly `length` bytes to write the segment into,
-    /// checksum included (computed by the engine with the pseudo-header).
-    /// `Err` means the segment was not sent (no buffer, no route, queue
-    /// full); the engine treats it like a loss.
+    /// Sends one TCP segment of `length` bytes (TCP header and payload)
+    /// along `path`. The IP layer allocates a packet buffer with headroom
+    /// and calls `fill` once with exactly `length` bytes to write the
+    /// segment into, checksum included (computed by the engine with the
+    /// pseudo-header of the path's family). `Err` means the segment was
+    /// not sent (no buffer, no route, queue full); the engine treats it
+    /// like a loss.
     fn send(
         &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        path: Path,
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError>;
@@ -147,14 +155,13 @@ pub trait Transmit {
     /// mark the segment instead of dropping it.
     fn send_marked(
         &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        path: Path,
         ecn: Ecn,
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError> {
         let _ = ecn;
-        self.send(source, destination, length, fill)
+        self.send(path, length, fill)
     }
 
     /// The ECN field of the IP packet whose payload [`Tcp::input`] is
@@ -164,15 +171,25 @@ pub trait Transmit {
     fn arriving_ecn(&self) -> Ecn {
         Ecn::NotCapable
     }
+
+    /// The zone (scope id) of the interface the packet [`Tcp::input`] is
+    /// serving came in on: what a link-local peer's address is scoped by
+    /// (0 by default: one link).
+    fn arriving_zone(&self) -> u32 {
+        0
+    }
 }
 
 /// A route to a destination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {
     /// The source address to use.
-    pub source: Ipv4Addr,
+    pub source: IpAddr,
     /// The path MTU: the largest IP packet, headers included.
     pub mtu: u16,
+    /// The zone of a link-local destination (the one asked for, or the
+    /// one the IP layer chose); 0 for any other.
+    pub zone: u32,
 }
 
 /// Why the IP layer did not send a segment.

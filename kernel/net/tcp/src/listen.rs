@@ -22,8 +22,9 @@
 //! that queue is full (the peer's next segment is a cookie again). Any
 //! other ACK gets a reset, as before cookies.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::SocketAddr;
 
+use crate::address::{default_segment_size, zone_of};
 use crate::cookie::{self, Offer, Origin};
 use crate::engine::Tcp;
 use crate::handshake::{accept_syn, announced_segment_size, window_scale_for};
@@ -34,9 +35,6 @@ use crate::sender::send_syn;
 use crate::sequence::Sequence;
 use crate::table::Endpoints;
 use crate::{SocketHandle, Transmit};
-
-/// The MSS to assume when a SYN carries none (RFC 9293 3.7.1).
-const DEFAULT_SEGMENT_SIZE: u16 = 536;
 
 /// What becomes of a SYN.
 enum Admission {
@@ -49,7 +47,7 @@ enum Admission {
 }
 
 /// The endpoints of a segment: (local, remote).
-type Ends = (SocketAddrV4, SocketAddrV4);
+type Ends = (SocketAddr, SocketAddr);
 
 impl Tcp {
     /// A segment for the listener in slot `listener` from no connection.
@@ -65,7 +63,7 @@ impl Tcp {
         }
         if segment.has(Flags::ACK) {
             if !self.cookie_returned(listener, (local, remote), segment, tx) {
-                reply_reset(&mut self.context, tx, *local.ip(), *remote.ip(), segment);
+                reply_reset(&mut self.context, tx, (local, remote), segment);
             }
             return;
         }
@@ -73,7 +71,7 @@ impl Tcp {
             self.context.stats.bad_segments += 1;
             return;
         }
-        let admission = self.admission(listener, *remote.ip(), tx);
+        let admission = self.admission(listener, remote, tx);
         if let Admission::Child(mtu) = admission
             && self.adopt(listener, (local, remote), segment, mtu, tx)
         {
@@ -89,7 +87,7 @@ impl Tcp {
     }
 
     /// Where a SYN goes, by the policy in the module comment.
-    fn admission(&mut self, listener: u32, remote: Ipv4Addr, tx: &dyn Transmit) -> Admission {
+    fn admission(&mut self, listener: u32, remote: SocketAddr, tx: &dyn Transmit) -> Admission {
         let syn_backlog = self.context.config.syn_backlog;
         let Some(queues) = self.table.at(listener).and_then(|tcb| tcb.role.listener()) else {
             return Admission::Drop;
@@ -98,7 +96,7 @@ impl Tcp {
         let half_open_limit = syn_backlog.min(queues.backlog);
         let accept_full = queues.accept_queue.len() >= queues.backlog;
         let syn_full = queues.syn_received >= half_open_limit;
-        match tx.route(remote) {
+        match tx.route(remote.ip(), zone_of(remote)) {
             None => Admission::Drop,
             Some(_) if accept_full => Admission::Drop,
             Some(route) if syn_full => Admission::Cookie(route.mtu),
@@ -168,7 +166,8 @@ impl Tcp {
         }
         let options = &segment.options;
         let offer = Offer {
-            segment_size: options.maximum_segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE),
+            segment_size: (options.maximum_segment_size)
+                .unwrap_or(default_segment_size(remote.ip())),
             window_scale: options.window_scale.filter(|_| config.window_scaling),
             sack: options.sack_permitted && config.selective_acknowledgments,
             ecn: crate::ecn::setup_requested(segment) && config.ecn.accepts(),
@@ -183,7 +182,7 @@ impl Tcp {
             .cookies
             .make(&origin, &offer, slot, timestamp.is_some());
         let mut reply = Options {
-            maximum_segment_size: Some(announced_segment_size(mtu)),
+            maximum_segment_size: Some(announced_segment_size(remote.ip(), mtu)),
             sack_permitted: offer.sack,
             ..Options::default()
         };
@@ -207,7 +206,7 @@ impl Tcp {
             },
             window: buffer.min(usize::from(u16::MAX)) as u16,
         };
-        send_control(context, tx, (*local.ip(), *remote.ip()), header, &reply);
+        send_control(context, tx, (local, remote), header, &reply);
         context.stats.syn_cookies_sent += 1;
     }
 
@@ -260,7 +259,7 @@ impl Tcp {
             .at(listener)
             .and_then(|tcb| tcb.role.listener())
             .is_some_and(|queues| queues.accept_queue.len() < queues.backlog);
-        let route = tx.route(*remote.ip()).filter(|_| room);
+        let route = tx.route(remote.ip(), zone_of(remote)).filter(|_| room);
         let child = route.and_then(|_| self.new_child(listener));
         let (Some(route), Some(child)) = (route, child) else {
             self.context.stats.syn_drops += 1;

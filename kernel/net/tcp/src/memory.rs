@@ -14,7 +14,7 @@
 //! | ring storage | `Ring::reserve` (data arrives or is queued) | `Ring::release` (idle, closed), `Table::free` |
 //! | flight records | `Flight::make_room` (before new data is sent) | `Flight::release`, `Table::free` |
 //! | accept queue | `listen` | `Table::free` |
-//! | TIME-WAIT record ([`crate::table::TIME_WAIT_BYTES`]) | `Table::bury` | `Table::end_time_wait`, `Table::expire_time_waits` |
+//! | TIME-WAIT record (96 bytes, 192 for IPv6: `table/time_waits.rs`) | `Table::bury` | `Table::end_time_wait`, `Table::expire_time_waits` |
 //!
 //! A refused charge means: a SYN is dropped, `open` and `listen` fail with
 //! `NoBuffers`, a segment's data is dropped (the peer retransmits), `send`
@@ -34,12 +34,12 @@ pub trait MemoryBudget: Send + Sync {
 }
 
 /// Bytes of the engine's tables per socket, besides its box: its slot
-/// (about 32 bytes), its entry in the connection map (20 bytes of key and
-/// value in B-tree nodes a little over half full: about 40), in the timer
-/// index (16 bytes, up to twice over with stale entries) and in the event
-/// queue (8). An estimate; the hosted accounting test checks it against
-/// the allocator.
-pub const TABLE_BYTES_PER_SOCKET: usize = 128;
+/// (about 32 bytes), its entry in its family's connection map (20 bytes of
+/// key and value for IPv4, 48 for IPv6, in B-tree nodes a little over half
+/// full: about 40 or 90), in the timer index (16 bytes, up to twice over
+/// with stale entries) and in the event queue (8). An estimate, sized for
+/// IPv6; the hosted accounting test checks it against the allocator.
+pub const TABLE_BYTES_PER_SOCKET: usize = 160;
 
 /// The engine's running total and its budget.
 #[derive(Default)]

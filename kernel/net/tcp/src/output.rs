@@ -6,11 +6,12 @@
 //! the delayed ACK is satisfied, the advertised right edge moves).
 //! [`reply_reset`] answers a segment that has no connection.
 
-use core::net::Ipv4Addr;
+use core::net::SocketAddr;
 
 use wire::Checksum;
 
 use crate::Transmit;
+use crate::address::Path;
 use crate::context::Context;
 use crate::ecn::Ecn;
 use crate::header::{Flags, HEADER_LENGTH, HeaderFields, Segment};
@@ -86,8 +87,7 @@ pub fn transmit_marked(
         flags,
         window,
     };
-    let source = *tcb.local.ip();
-    let destination = *tcb.remote.ip();
+    let path = Path::between(tcb.local, tcb.remote);
     let payload = outgoing.length as usize;
     let send_buffer = &tcb.send_buffer;
     let mut fill = |out: &mut [u8]| {
@@ -100,12 +100,12 @@ pub fn transmit_marked(
         let (options_area, data) = rest.split_at_mut(options_length);
         options.write(options_area);
         send_buffer.copy_out(outgoing.sequence, data);
-        finish_checksum(out, source, destination);
+        finish_checksum(out, path);
     };
     let length = HEADER_LENGTH + options.written_length() + payload;
     let sent = match ecn {
-        Ecn::NotCapable => tx.send(source, destination, length, &mut fill),
-        ecn => tx.send_marked(source, destination, ecn, length, &mut fill),
+        Ecn::NotCapable => tx.send(path, length, &mut fill),
+        ecn => tx.send_marked(path, ecn, length, &mut fill),
     };
     let sent = sent.is_ok();
     count(context, sent, flags);
@@ -129,13 +129,15 @@ fn count(context: &mut Context, sent: bool, flags: Flags) {
     }
 }
 
-/// Writes the checksum over the pseudo-header and the whole segment.
-fn finish_checksum(segment: &mut [u8], source: Ipv4Addr, destination: Ipv4Addr) {
+/// Writes the checksum over the pseudo-header of the path's family and
+/// the whole segment.
+fn finish_checksum(segment: &mut [u8], path: Path) {
     let Ok(length) = u16::try_from(segment.len()) else {
         return;
     };
+    let (source, destination) = (path.source, path.destination);
     let sum = Checksum::new()
-        .add_ipv4_pseudo_header(source, destination, PROTOCOL, length)
+        .add_pseudo_header(source, destination, PROTOCOL, u32::from(length))
         .add(segment)
         .finish();
     segment[16..18].copy_from_slice(&sum.to_be_bytes());
@@ -225,8 +227,7 @@ fn advertise_window(tcb: &mut Tcb, synchronizing: bool) -> u16 {
 pub fn reply_reset(
     context: &mut Context,
     tx: &mut dyn Transmit,
-    local: Ipv4Addr,
-    remote: Ipv4Addr,
+    (local, remote): (SocketAddr, SocketAddr),
     segment: &Segment<'_>,
 ) {
     if segment.has(Flags::RST) {
@@ -254,19 +255,20 @@ pub fn reply_reset(
 pub fn send_control(
     context: &mut Context,
     tx: &mut dyn Transmit,
-    (local, remote): (Ipv4Addr, Ipv4Addr),
+    (local, remote): (SocketAddr, SocketAddr),
     header: HeaderFields,
     options: &Options,
 ) {
     let options_length = options.written_length();
+    let path = Path::between(local, remote);
     let mut fill = |out: &mut [u8]| {
         if out.len() >= HEADER_LENGTH + options_length {
             header.write(out, options_length);
             options.write(&mut out[HEADER_LENGTH..]);
-            finish_checksum(out, local, remote);
+            finish_checksum(out, path);
         }
     };
     let length = HEADER_LENGTH + options_length;
-    let sent = tx.send(local, remote, length, &mut fill).is_ok();
+    let sent = tx.send(path, length, &mut fill).is_ok();
     count(context, sent, header.flags);
 }

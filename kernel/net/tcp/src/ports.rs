@@ -2,28 +2,23 @@
 //! port selection by RFC 6056 algorithm 3 (simple hash-based).
 //!
 //! Two sockets conflict on a port when their addresses overlap (equal, or
-//! either is the wildcard). A LISTEN socket always conflicts; a TIME-WAIT
+//! either is the wildcard of the other's family; the IPv6 wildcard covers
+//! IPv4 too unless IPV6_V6ONLY, as Linux has it). A LISTEN socket always conflicts; a TIME-WAIT
 //! one unless the new socket sets ReuseAddress; any other bound socket
 //! unless both set ReuseAddress. A TIME-WAIT record counts as a TIME-WAIT
 //! socket.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr};
 
 use crate::SocketHandle;
+use crate::address::{Binding, scoped, unspecified_like, zone_of};
 use crate::engine::Tcp;
 use crate::state::{Role, State};
 use crate::table::Endpoints;
 use crate::tcb::Tcb;
-use crate::time_wait::TimeWait;
 
-fn overlaps(first: Ipv4Addr, second: Ipv4Addr) -> bool {
-    first == second || first.is_unspecified() || second.is_unspecified()
-}
-
-fn conflicts(other: &Tcb, local: SocketAddrV4, reuse: bool) -> bool {
-    if !other.role.holds_port()
-        || other.local.port() != local.port()
-        || !overlaps(*other.local.ip(), *local.ip())
+fn conflicts(other: &Tcb, binding: Binding, port: u16, reuse: bool) -> bool {
+    if !other.role.holds_port() || other.local.port() != port || !other.binding().overlaps(&binding)
     {
         return false;
     }
@@ -34,37 +29,54 @@ fn conflicts(other: &Tcb, local: SocketAddrV4, reuse: bool) -> bool {
     }
 }
 
+/// A TIME-WAIT record's binding: its address exactly.
+fn waiting(local: SocketAddr) -> Binding {
+    Binding {
+        address: local.ip(),
+        v6_only: false,
+    }
+}
+
 impl Tcp {
-    /// True when `local` may be bound by `handle` (with `reuse`).
-    pub(crate) fn port_free(&self, handle: SocketHandle, local: SocketAddrV4, reuse: bool) -> bool {
+    /// True when `binding` at `port` may be bound by `handle` (with
+    /// `reuse`).
+    pub(crate) fn port_free(
+        &self,
+        handle: SocketHandle,
+        binding: Binding,
+        port: u16,
+        reuse: bool,
+    ) -> bool {
         let mut others = self.table.iter().filter(|tcb| tcb.handle != handle);
-        let waiting = |record: &TimeWait| {
-            let other = record.endpoints.local();
-            other.port() == local.port() && overlaps(*other.ip(), *local.ip())
-        };
-        let time_wait = !reuse && self.table.time_wait_records().any(waiting);
-        !time_wait && !others.any(|other| conflicts(other, local, reuse))
+        let clash = |local: SocketAddr| local.port() == port && waiting(local).overlaps(&binding);
+        let time_wait = !reuse && self.table.time_wait_locals().any(clash);
+        !time_wait && !others.any(|other| conflicts(other, binding, port, reuse))
     }
 
     /// A listener on the same port and an overlapping address.
-    pub(crate) fn listener_conflict(&self, handle: SocketHandle, local: SocketAddrV4) -> bool {
+    pub(crate) fn listener_conflict(
+        &self,
+        handle: SocketHandle,
+        binding: Binding,
+        port: u16,
+    ) -> bool {
         let listening = |tcb: &&Tcb| tcb.handle != handle && tcb.state == State::Listen;
         self.table
             .iter()
             .filter(listening)
-            .any(|tcb| tcb.local.port() == local.port() && overlaps(*tcb.local.ip(), *local.ip()))
+            .any(|tcb| tcb.local.port() == port && tcb.binding().overlaps(&binding))
     }
 
-    /// An ephemeral port for binding `address` with no peer known.
+    /// An ephemeral port for binding `binding` with no peer known.
     pub(crate) fn ephemeral_for_bind(
         &mut self,
         handle: SocketHandle,
-        address: Ipv4Addr,
+        binding: Binding,
     ) -> Option<u16> {
-        let unspecified = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
-        let offset = self.context.port_offset(address, unspecified);
+        let nobody = scoped(unspecified_like(binding.address), 0, 0);
+        let offset = self.context.port_offset(binding.address, nobody);
         self.search_ports(offset, |tcp, port| {
-            tcp.port_free(handle, SocketAddrV4::new(address, port), false)
+            tcp.port_free(handle, binding, port, false)
         })
     }
 
@@ -73,18 +85,20 @@ impl Tcp {
     pub(crate) fn ephemeral_for_connect(
         &mut self,
         handle: SocketHandle,
-        address: Ipv4Addr,
-        remote: SocketAddrV4,
+        address: IpAddr,
+        remote: SocketAddr,
     ) -> Option<u16> {
         let offset = self.context.port_offset(address, remote);
+        let zone = zone_of(remote);
+        let ours = waiting(scoped(address, 0, 0));
         self.search_ports(offset, |tcp, port| {
-            let local = SocketAddrV4::new(address, port);
+            let local = scoped(address, port, zone);
             let taken = tcp.table.find(&Endpoints::new(local, remote)).is_some();
             let clash = |tcb: &&Tcb| {
                 tcb.handle != handle
                     && matches!(tcb.role, Role::Bound | Role::Listening(_))
                     && tcb.local.port() == port
-                    && overlaps(*tcb.local.ip(), address)
+                    && tcb.binding().overlaps(&ours)
             };
             !taken && !tcp.table.iter().any(|tcb| clash(&tcb))
         })

@@ -1,7 +1,7 @@
 //! The socket queries and options: status for poll, the pending error,
 //! socket options and the two addresses.
 
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 
 use crate::config::{MAXIMUM_BUFFER, OptionName, SocketOption, SocketStatus};
 use crate::engine::Tcp;
@@ -74,6 +74,10 @@ impl Tcp {
                 tcb.send_buffer.set_limit(size);
             }
             SocketOption::Linger(seconds) => tcb.options.linger = seconds,
+            SocketOption::V6Only(_) if !matches!(tcb.role, Role::Unbound) => {
+                return Err(TcpError::InvalidState);
+            }
+            SocketOption::V6Only(on) => tcb.options.v6_only = on,
         }
         Ok(())
     }
@@ -88,16 +92,17 @@ impl Tcp {
             OptionName::ReceiveBuffer => SocketOption::ReceiveBuffer(options.receive_buffer),
             OptionName::SendBuffer => SocketOption::SendBuffer(options.send_buffer),
             OptionName::Linger => SocketOption::Linger(options.linger),
+            OptionName::V6Only => SocketOption::V6Only(options.v6_only),
         })
     }
 
     /// getsockname().
-    pub fn local_address(&self, handle: SocketHandle) -> Result<SocketAddrV4, TcpError> {
+    pub fn local_address(&self, handle: SocketHandle) -> Result<SocketAddr, TcpError> {
         Ok(self.user(handle)?.local)
     }
 
     /// getpeername(): `NotConnected` before connect or accept.
-    pub fn peer_address(&self, handle: SocketHandle) -> Result<SocketAddrV4, TcpError> {
+    pub fn peer_address(&self, handle: SocketHandle) -> Result<SocketAddr, TcpError> {
         let tcb = self.user(handle)?;
         if tcb.remote.port() == 0 {
             return Err(TcpError::NotConnected);

@@ -5,8 +5,9 @@
 //! None of them blocks: where a BSD call would sleep, these return
 //! `WouldBlock` and the glue waits for the handle's next event.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 
+use crate::address::{Binding, scoped, unusable, zone_of};
 use crate::arrival::close_connection;
 use crate::config::Shutdown;
 use crate::engine::Tcp;
@@ -37,29 +38,37 @@ impl Tcp {
         })
     }
 
-    /// bind(): port 0 picks an ephemeral port, address 0.0.0.0 is any.
-    pub fn bind(&mut self, handle: SocketHandle, local: SocketAddrV4) -> Result<(), TcpError> {
+    /// bind(): port 0 picks an ephemeral port, 0.0.0.0 is any IPv4
+    /// address and :: any IPv6 one (and any IPv4 one too, unless
+    /// IPV6_V6ONLY is set). An IPv4-mapped IPv6 address is refused: the
+    /// caller binds its IPv4 address instead (the engine holds addresses
+    /// in the family they travel in).
+    pub fn bind(&mut self, handle: SocketHandle, local: SocketAddr) -> Result<(), TcpError> {
         self.indexed(|tcp| tcp.bind_local(handle, local))
     }
 
-    fn bind_local(&mut self, handle: SocketHandle, local: SocketAddrV4) -> Result<(), TcpError> {
+    fn bind_local(&mut self, handle: SocketHandle, local: SocketAddr) -> Result<(), TcpError> {
         let tcb = self.user(handle)?;
         if !matches!(tcb.role, Role::Unbound) {
             return Err(TcpError::InvalidState);
         }
         let reuse = tcb.options.reuse_address;
-        if local.ip().is_multicast() || local.ip().is_broadcast() {
+        let binding = Binding {
+            address: local.ip(),
+            v6_only: tcb.options.v6_only,
+        };
+        if unusable(local.ip()) && !local.ip().is_unspecified() {
             return Err(TcpError::AddressNotAvailable);
         }
         let port = match local.port() {
             0 => self
-                .ephemeral_for_bind(handle, *local.ip())
+                .ephemeral_for_bind(handle, binding)
                 .ok_or(TcpError::AddressNotAvailable)?,
-            port if self.port_free(handle, local, reuse) => port,
+            port if self.port_free(handle, binding, port, reuse) => port,
             _ => return Err(TcpError::AddressInUse),
         };
         let tcb = user_mut(&mut self.table, handle)?;
-        tcb.local = SocketAddrV4::new(*local.ip(), port);
+        tcb.local = scoped(local.ip(), port, zone_of(local));
         tcb.role.bind();
         Ok(())
     }
@@ -82,13 +91,15 @@ impl Tcp {
                 return Ok(());
             }
             Role::Unbound => {
-                self.bind_local(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+                let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+                self.bind_local(handle, SocketAddr::V4(any))?;
             }
             Role::Bound => {}
             Role::Connection(_) | Role::Finished => return Err(TcpError::InvalidState),
         }
-        let local = self.user(handle)?.local;
-        if self.listener_conflict(handle, local) {
+        let tcb = self.user(handle)?;
+        let (binding, port) = (tcb.binding(), tcb.local.port());
+        if self.listener_conflict(handle, binding, port) {
             return Err(TcpError::AddressInUse);
         }
         let listener = self.new_listener(backlog)?;
@@ -136,12 +147,13 @@ impl Tcp {
 
     /// connect(): sends the SYN and returns with the socket in SYN-SENT;
     /// the Connected (or error) event follows. An unbound socket gets the
-    /// route's source address and an ephemeral port.
+    /// route's source address and an ephemeral port. A link-local IPv6
+    /// peer without a scope id gets the zone the route chose.
     pub fn connect(
         &mut self,
         now_ns: u64,
         handle: SocketHandle,
-        remote: SocketAddrV4,
+        remote: SocketAddr,
         tx: &mut dyn Transmit,
     ) -> Result<(), TcpError> {
         self.indexed(|tcp| tcp.open_connection(now_ns, handle, remote, tx))
@@ -151,7 +163,7 @@ impl Tcp {
         &mut self,
         now_ns: u64,
         handle: SocketHandle,
-        remote: SocketAddrV4,
+        remote: SocketAddr,
         tx: &mut dyn Transmit,
     ) -> Result<(), TcpError> {
         self.context.now = now_ns;
@@ -160,11 +172,11 @@ impl Tcp {
             Role::Listening(_) | Role::Finished => return Err(TcpError::InvalidState),
             Role::Connection(_) => return Err(TcpError::AlreadyConnected),
         }
-        let ip = *remote.ip();
-        if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || remote.port() == 0 {
+        if unusable(remote.ip()) || remote.port() == 0 {
             return Err(TcpError::InvalidArgument);
         }
-        let route = tx.route(ip).ok_or(TcpError::NoRoute)?;
+        let route = (tx.route(remote.ip(), zone_of(remote))).ok_or(TcpError::NoRoute)?;
+        let remote = scoped(remote.ip(), remote.port(), route.zone);
         let local = self.choose_local(handle, remote, route.source)?;
         self.claim_tuple(handle, local, remote)?;
         let tcb = user_mut(&mut self.table, handle)?;
@@ -180,25 +192,34 @@ impl Tcp {
         Ok(())
     }
 
+    /// Our end of a connection to `remote`: the bound address, or the
+    /// route's `source` when bound to a wildcard (or not at all), and the
+    /// bound port or an ephemeral one. A socket bound to one family
+    /// cannot reach the other (`NoRoute`), but for a dual-stack wildcard.
     fn choose_local(
         &mut self,
         handle: SocketHandle,
-        remote: SocketAddrV4,
-        source: Ipv4Addr,
-    ) -> Result<SocketAddrV4, TcpError> {
+        remote: SocketAddr,
+        source: IpAddr,
+    ) -> Result<SocketAddr, TcpError> {
         let tcb = self.user(handle)?;
+        let bound = matches!(tcb.role, Role::Bound);
+        if bound && !tcb.binding().reaches(remote.ip()) {
+            return Err(TcpError::NoRoute);
+        }
         let address = if tcb.local.ip().is_unspecified() {
             source
         } else {
-            *tcb.local.ip()
+            tcb.local.ip()
         };
-        if matches!(tcb.role, Role::Bound) {
-            return Ok(SocketAddrV4::new(address, tcb.local.port()));
+        let zone = zone_of(remote);
+        if bound {
+            return Ok(scoped(address, tcb.local.port(), zone));
         }
         let port = self
             .ephemeral_for_connect(handle, address, remote)
             .ok_or(TcpError::AddressNotAvailable)?;
-        Ok(SocketAddrV4::new(address, port))
+        Ok(scoped(address, port, zone))
     }
 
     /// Makes sure no connection holds (local, remote); a TIME-WAIT one
@@ -206,8 +227,8 @@ impl Tcp {
     fn claim_tuple(
         &mut self,
         handle: SocketHandle,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: SocketAddr,
+        remote: SocketAddr,
     ) -> Result<(), TcpError> {
         let reuse = self.user(handle)?.options.reuse_address;
         let index = match self.table.find(&Endpoints::new(local, remote)) {

@@ -91,6 +91,8 @@ counters! {
     time_wait_reuses,
     /// ICMP unreachable messages applied to a connection.
     icmp_errors,
+    /// Packet Too Big hints that made a connection send smaller segments.
+    path_mtu_decreases,
     /// Segments RACK marked lost (RFC 8985).
     rack_losses,
     /// Tail loss probes sent (RFC 8985 7).

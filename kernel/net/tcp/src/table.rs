@@ -1,5 +1,7 @@
 //! The socket table: generation-checked slots, plus the maps that find a
-//! connection by its 4-tuple and a listener by its local address.
+//! connection by its 4-tuple (one per family, `endpoints.rs`) and a
+//! listener by its local address (dual-stack: an IPv6 wildcard without
+//! IPV6_V6ONLY takes IPv4 too).
 //!
 //! A slot's generation grows each time the slot is freed, so a stale
 //! handle never reaches a new socket. Sockets are boxed so the slot vector
@@ -9,66 +11,37 @@
 //!
 //! The connection map also holds the TIME-WAIT connections nobody holds
 //! any more: not as sockets but as 40-byte records
-//! ([`crate::time_wait::TimeWait`], kept in [`time_waits`]), so a server that closes first keeps thousands of them
-//! at a few dozen bytes each.
+//! ([`crate::time_wait::TimeWait`], kept in [`time_waits`]), so a server
+//! that closes first keeps thousands of them at a few dozen bytes each.
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, Ipv6Addr};
 
+use crate::address::unspecified_like;
 use crate::config::TcpConfig;
 use crate::memory::Charges;
 use crate::tcb::{SOCKET_BYTES, Tcb};
 use crate::{SocketHandle, TcpError};
 
 mod deadlines;
+mod endpoints;
 mod time_waits;
 
 use deadlines::Deadlines;
-pub use time_waits::TIME_WAIT_BYTES;
-use time_waits::TimeWaits;
-
-/// A connection's 4-tuple as a map key: 12 bytes (the two ports share a
-/// word), since every TIME-WAIT record carries one too.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Endpoints {
-    local_address: u32,
-    remote_address: u32,
-    /// The local port in the high half, the remote port in the low half.
-    ports: u32,
-}
-
-impl Endpoints {
-    /// The key of (local, remote).
-    pub fn new(local: SocketAddrV4, remote: SocketAddrV4) -> Self {
-        Self {
-            local_address: local.ip().to_bits(),
-            remote_address: remote.ip().to_bits(),
-            ports: (u32::from(local.port()) << 16) | u32::from(remote.port()),
-        }
-    }
-
-    /// The local address and port.
-    pub fn local(&self) -> SocketAddrV4 {
-        let port = (self.ports >> 16) as u16;
-        SocketAddrV4::new(Ipv4Addr::from_bits(self.local_address), port)
-    }
-
-    /// The remote address and port.
-    pub fn remote(&self) -> SocketAddrV4 {
-        let port = self.ports as u16;
-        SocketAddrV4::new(Ipv4Addr::from_bits(self.remote_address), port)
-    }
-}
+pub use endpoints::{Endpoints, Endpoints4, Endpoints6, Ticket};
+use time_waits::Family;
+#[cfg(test)]
+pub use time_waits::{Record, TIME_WAIT_BYTES, TIME_WAIT_BYTES_6};
 
 /// What the connection map holds for a 4-tuple.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entry {
     /// A socket, by slot index.
     Socket(u32),
-    /// A TIME-WAIT record, by its ticket in [`TimeWaits`].
-    TimeWait(u32),
+    /// A TIME-WAIT record, by its ticket in its family's queue.
+    TimeWait(Ticket),
 }
 
 #[derive(Debug)]
@@ -99,10 +72,13 @@ pub struct Table {
     slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
-    connections: BTreeMap<Endpoints, Entry>,
-    listeners: BTreeMap<(u16, u32), u32>,
+    /// IPv4 connections and TIME-WAIT records.
+    v4: Family<Endpoints4>,
+    /// IPv6 connections and TIME-WAIT records.
+    v6: Family<Endpoints6>,
+    /// Listeners by port and bound address.
+    listeners: BTreeMap<(u16, IpAddr), u32>,
     deadlines: Deadlines,
-    time_waits: TimeWaits,
     /// Slot visits, for tests that bound the work of one call.
     #[cfg(test)]
     visits: core::cell::Cell<u64>,
@@ -214,29 +190,35 @@ impl Table {
         let Some(tcb) = self.at(index) else { return };
         debug_assert!(tcb.role.is_connection(), "{:?}", tcb.role);
         let key = Endpoints::new(tcb.local, tcb.remote);
-        self.connections.insert(key, Entry::Socket(index));
+        match key {
+            Endpoints::V4(key) => self.v4.connections.insert(key, Entry::Socket(index)),
+            Endpoints::V6(key) => self.v6.connections.insert(key, Entry::Socket(index)),
+        };
     }
 
     /// Takes the socket out of the connection map, if it is there.
     pub fn unregister(&mut self, index: u32) {
         let Some(tcb) = self.at(index) else { return };
         let key = Endpoints::new(tcb.local, tcb.remote);
-        if self.connections.get(&key) == Some(&Entry::Socket(index)) {
-            self.connections.remove(&key);
+        if self.find(&key) == Some(Entry::Socket(index)) {
+            match key {
+                Endpoints::V4(key) => self.v4.connections.remove(&key),
+                Endpoints::V6(key) => self.v6.connections.remove(&key),
+            };
         }
     }
 
     /// Enters a listening socket in the listener map.
     pub fn listen(&mut self, index: u32) {
         let Some(tcb) = self.at(index) else { return };
-        let key = (tcb.local.port(), tcb.local.ip().to_bits());
+        let key = (tcb.local.port(), tcb.local.ip());
         self.listeners.insert(key, index);
     }
 
     /// Takes a socket out of the listener map.
     pub fn unlisten(&mut self, index: u32) {
         let Some(tcb) = self.at(index) else { return };
-        let key = (tcb.local.port(), tcb.local.ip().to_bits());
+        let key = (tcb.local.port(), tcb.local.ip());
         if self.listeners.get(&key) == Some(&index) {
             self.listeners.remove(&key);
         }
@@ -252,14 +234,28 @@ impl Table {
 
     /// What the connection map holds for this 4-tuple.
     pub fn find(&self, key: &Endpoints) -> Option<Entry> {
-        self.connections.get(key).copied()
+        match key {
+            Endpoints::V4(key) => self.v4.connections.get(key).copied(),
+            Endpoints::V6(key) => self.v6.connections.get(key).copied(),
+        }
     }
 
-    /// The listener for `address:port`: a specific address first, then
-    /// the wildcard.
-    pub fn find_listener(&self, address: Ipv4Addr, port: u16) -> Option<u32> {
-        let exact = self.listeners.get(&(port, address.to_bits()));
-        exact.or_else(|| self.listeners.get(&(port, 0))).copied()
+    /// The listener for `address:port`: one bound to that address first,
+    /// then the wildcard of its family, then for IPv4 a dual-stack IPv6
+    /// wildcard (one without IPV6_V6ONLY).
+    pub fn find_listener(&self, address: IpAddr, port: u16) -> Option<u32> {
+        let exact = self.listeners.get(&(port, address));
+        let any = || self.listeners.get(&(port, unspecified_like(address)));
+        let dual = || {
+            let wildcard = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+            let index = self
+                .listeners
+                .get(&(port, wildcard))
+                .filter(|_| address.is_ipv4())?;
+            let tcb = self.slots.get(*index as usize)?.tcb.as_deref()?;
+            tcb.binding().covers(address).then_some(index)
+        };
+        exact.or_else(any).or_else(dual).copied()
     }
 
     /// Live sockets.
@@ -269,7 +265,7 @@ impl Table {
 
     /// Entries in the connection map (TIME-WAIT records included).
     pub fn connection_entries(&self) -> usize {
-        self.connections.len()
+        self.v4.connections.len() + self.v6.connections.len()
     }
 
     /// Entries in the listener map.
@@ -288,7 +284,7 @@ impl Table {
     /// and its timer index entry.
     #[cfg(test)]
     pub const BYTES_PER_SOCKET: usize = core::mem::size_of::<Slot>()
-        + core::mem::size_of::<Endpoints>()
+        + core::mem::size_of::<Endpoints4>()
         + core::mem::size_of::<Entry>()
         + core::mem::size_of::<(u64, u32)>();
 

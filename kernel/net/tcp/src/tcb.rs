@@ -12,9 +12,10 @@
 //! independent of the rest (see their fields): `event_pending`,
 //! `fin_queued`, `read_shutdown` and `acknowledge_now`.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use crate::SocketHandle;
+use crate::address::Binding;
 use crate::config::TcpConfig;
 use crate::congestion::Congestion;
 use crate::ecn::Signals;
@@ -47,6 +48,8 @@ pub struct UserOptions {
     pub send_buffer: usize,
     /// SO_LINGER in seconds.
     pub linger: Option<u32>,
+    /// IPV6_V6ONLY: bound to the IPv6 wildcard, take no IPv4.
+    pub v6_only: bool,
 }
 
 /// One socket.
@@ -56,10 +59,11 @@ pub struct Tcb {
     pub handle: SocketHandle,
     /// The connection state.
     pub state: State,
-    /// Local address (0.0.0.0:0 until bound).
-    pub local: SocketAddrV4,
+    /// Local address (0.0.0.0:0 until bound), in the family its packets
+    /// travel in (see `crate::address`).
+    pub local: SocketAddr,
     /// Peer address (0.0.0.0:0 until connected).
-    pub remote: SocketAddrV4,
+    pub remote: SocketAddr,
     /// Who holds it and which table or queue it is in.
     pub role: Role,
     /// The user options.
@@ -184,8 +188,9 @@ impl Tcb {
             receive_buffer: config.receive_buffer,
             send_buffer: config.send_buffer,
             linger: None,
+            v6_only: false,
         };
-        let unspecified = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+        let unspecified = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
         Self {
             handle,
             state: State::Closed,
@@ -354,6 +359,14 @@ impl Tcb {
     /// tables and its storage.
     pub fn footprint(&self) -> usize {
         SOCKET_BYTES + self.storage_bytes()
+    }
+
+    /// The local address as bound, with IPV6_V6ONLY.
+    pub fn binding(&self) -> Binding {
+        Binding {
+            address: self.local.ip(),
+            v6_only: self.options.v6_only,
+        }
     }
 
     /// Forgets every timer (CLOSED).

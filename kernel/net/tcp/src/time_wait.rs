@@ -1,6 +1,7 @@
 //! TIME-WAIT without a socket: once nobody holds a connection in TIME-WAIT
-//! its socket (about 1.2 KiB) gives way to a 40-byte [`TimeWait`] record
-//! holding only what the state still needs (RFC 9293 3.10.7.4, RFC 7323):
+//! its socket (about 1.2 KiB) gives way to a record of 40 bytes (72 for
+//! IPv6): its 4-tuple, its deadline and a 20-byte [`TimeWait`] holding
+//! only what the state still needs (RFC 9293 3.10.7.4, RFC 7323):
 //! to acknowledge a retransmitted FIN and restart the 2 MSL timer, to
 //! answer old duplicates (PAWS, the window check), to end on an exact
 //! reset, and to let a newer SYN reuse the 4-tuple (RFC 6191, in
@@ -22,18 +23,15 @@ use crate::options::Options;
 use crate::output::send_control;
 use crate::sequence::Sequence;
 use crate::state::{Owner, Role, State};
-use crate::table::Endpoints;
+use crate::table::{Endpoints, Ticket};
 use crate::tcb::Tcb;
 
 const MILLISECOND: u64 = 1_000_000;
 
-/// A connection in TIME-WAIT that no user holds: 40 bytes.
+/// What a connection in TIME-WAIT that no user holds still needs: 20
+/// bytes (its 4-tuple and deadline are the record's, `table/time_waits.rs`).
 #[derive(Clone, Copy, Debug)]
 pub struct TimeWait {
-    /// The 4-tuple.
-    pub endpoints: Endpoints,
-    /// When it ends: 2 MSL after its last FIN arrived.
-    pub deadline: u64,
     /// SND.NXT: our FIN is sent and acknowledged.
     pub send_next: Sequence,
     /// RCV.NXT: past the peer's FIN.
@@ -78,7 +76,7 @@ pub fn buriable(tcb: &Tcb) -> bool {
 
 impl TimeWait {
     /// The record of `tcb`, a socket in TIME-WAIT, at `now`.
-    pub fn of(tcb: &Tcb, now: u64, duration: u64) -> Self {
+    pub fn of(tcb: &Tcb, now: u64) -> Self {
         let interval = (OUT_OF_WINDOW_ACK_INTERVAL_NS / MILLISECOND) as u32;
         let last_acknowledgment_ms = match tcb.last_out_of_window_ack_ns {
             Some(at) => milliseconds(at),
@@ -86,8 +84,6 @@ impl TimeWait {
         };
         let window = tcb.receive_window() >> tcb.receive_scale;
         Self {
-            endpoints: Endpoints::new(tcb.local, tcb.remote),
-            deadline: tcb.timers.close.unwrap_or(now + duration),
             send_next: tcb.send_next,
             receive_next: tcb.receive.next(),
             timestamp_recent: tcb.timestamp_recent,
@@ -207,8 +203,8 @@ impl TimeWait {
     }
 
     /// Sends the record's ACK: SND.NXT, RCV.NXT, its window, timestamps.
-    fn acknowledge(&self, context: &mut Context, tx: &mut dyn Transmit) {
-        let (local, remote) = (self.endpoints.local(), self.endpoints.remote());
+    fn acknowledge(&self, endpoints: Endpoints, context: &mut Context, tx: &mut dyn Transmit) {
+        let (local, remote) = (endpoints.local(), endpoints.remote());
         let mut options = Options::default();
         if self.timestamps {
             let offset = context.timestamp_offset(local, remote);
@@ -223,7 +219,7 @@ impl TimeWait {
             flags: Flags::ACK,
             window: self.window,
         };
-        send_control(context, tx, (*local.ip(), *remote.ip()), header, &options);
+        send_control(context, tx, (local, remote), header, &options);
     }
 }
 
@@ -232,29 +228,29 @@ impl Tcp {
     /// reuse the 4-tuple was handled before).
     pub(crate) fn time_wait_input(
         &mut self,
-        ticket: u32,
+        ticket: Ticket,
         segment: &Segment<'_>,
         tx: &mut dyn Transmit,
     ) {
         let context = &mut self.context;
-        let Some(record) = self.table.time_wait(ticket) else {
+        let Some(view) = self.table.time_wait(ticket) else {
             return;
         };
-        let verdict = record.examine(context, segment);
-        let record = *record;
+        let verdict = view.state.examine(context, segment);
+        let (record, endpoints) = (*view.state, view.endpoints);
         match verdict {
             Verdict::Ignore => {}
-            Verdict::Acknowledge => record.acknowledge(context, tx),
+            Verdict::Acknowledge => record.acknowledge(endpoints, context, tx),
             Verdict::Restart { acknowledge } => {
                 if acknowledge {
-                    record.acknowledge(context, tx);
+                    record.acknowledge(endpoints, context, tx);
                 }
                 let deadline = context.now + context.config.time_wait_ns;
                 self.table.restart_time_wait(ticket, deadline);
             }
             Verdict::Challenge => {
                 if context.allow_challenge() {
-                    record.acknowledge(context, tx);
+                    record.acknowledge(endpoints, context, tx);
                 }
             }
             Verdict::Reset => {
@@ -271,7 +267,12 @@ impl Tcp {
             return;
         };
         let context = &mut self.context;
-        let record = TimeWait::of(tcb, context.now, context.config.time_wait_ns);
-        self.table.bury(index, record, &mut context.memory);
+        let record = TimeWait::of(tcb, context.now);
+        let deadline = tcb
+            .timers
+            .close
+            .unwrap_or(context.now + context.config.time_wait_ns);
+        self.table
+            .bury(index, record, deadline, &mut context.memory);
     }
 }

@@ -1,6 +1,8 @@
-//! UDP headers (RFC 768): 8 bytes, checksum over the IPv4 pseudo-header.
+//! UDP headers (RFC 768): 8 bytes, checksum over the pseudo-header of
+//! IPv4 or IPv6. Over IPv6 the checksum is mandatory (RFC 8200 8.1): a
+//! zero one is refused.
 
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use crate::checksum::Checksum;
 use crate::error::{WireError, be16};
@@ -32,6 +34,20 @@ impl UdpHeader {
         source: Ipv4Addr,
         destination: Ipv4Addr,
     ) -> Result<Self, WireError> {
+        Self::parse_ip(datagram, IpAddr::V4(source), IpAddr::V4(destination))
+    }
+
+    /// [`UdpHeader::parse`] for either family; over IPv6 a zero checksum
+    /// is [`WireError::BadChecksum`].
+    ///
+    /// # Errors
+    /// [`WireError::Truncated`], [`WireError::BadLength`],
+    /// [`WireError::BadChecksum`].
+    pub fn parse_ip(
+        datagram: &[u8],
+        source: IpAddr,
+        destination: IpAddr,
+    ) -> Result<Self, WireError> {
         if datagram.len() < HEADER_LEN {
             return Err(WireError::Truncated);
         }
@@ -40,6 +56,10 @@ impl UdpHeader {
             return Err(WireError::BadLength);
         }
         let stored = be16(datagram, 6);
+        let optional = source.is_ipv4();
+        if stored == 0 && !optional {
+            return Err(WireError::BadChecksum);
+        }
         if stored != 0 && pseudo_sum(&datagram[..length], source, destination).finish() != 0 {
             return Err(WireError::BadChecksum);
         }
@@ -62,6 +82,21 @@ impl UdpHeader {
         source: Ipv4Addr,
         destination: Ipv4Addr,
     ) {
+        let (source, destination) = (IpAddr::V4(source), IpAddr::V4(destination));
+        Self::write_ip(source_port, destination_port, out, source, destination);
+    }
+
+    /// [`UdpHeader::write`] for either family.
+    ///
+    /// # Panics
+    /// If `out` is shorter than [`HEADER_LEN`] or longer than 65,535.
+    pub fn write_ip(
+        source_port: u16,
+        destination_port: u16,
+        out: &mut [u8],
+        source: IpAddr,
+        destination: IpAddr,
+    ) {
         let length = u16::try_from(out.len()).expect("the caller sized the datagram");
         out[0..2].copy_from_slice(&source_port.to_be_bytes());
         out[2..4].copy_from_slice(&destination_port.to_be_bytes());
@@ -75,10 +110,10 @@ impl UdpHeader {
     }
 }
 
-fn pseudo_sum(datagram: &[u8], source: Ipv4Addr, destination: Ipv4Addr) -> Checksum {
-    let length = u16::try_from(datagram.len()).unwrap_or(u16::MAX);
+fn pseudo_sum(datagram: &[u8], source: IpAddr, destination: IpAddr) -> Checksum {
+    let length = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
     let mut sum = Checksum::new();
-    sum.add_ipv4_pseudo_header(source, destination, protocol::UDP, length)
+    sum.add_pseudo_header(source, destination, protocol::UDP, length)
         .add(datagram);
     sum
 }
@@ -107,6 +142,18 @@ mod tests {
         assert!(
             UdpHeader::parse(&zero, A, A).is_ok(),
             "zero means no checksum"
+        );
+        let (a6, b6): (IpAddr, IpAddr) = ("fd00::1".parse().unwrap(), "fd00::2".parse().unwrap());
+        let mut six = [0u8; 13];
+        six[8..].copy_from_slice(b"hello");
+        UdpHeader::write_ip(1000, 7, &mut six, a6, b6);
+        assert!(UdpHeader::parse_ip(&six, a6, b6).is_ok());
+        assert_ne!(six[6..8], datagram[6..8], "the IPv6 pseudo-header");
+        six[6..8].copy_from_slice(&[0, 0]);
+        assert_eq!(
+            UdpHeader::parse_ip(&six, a6, b6),
+            Err(WireError::BadChecksum),
+            "IPv6 needs the checksum"
         );
         let mut long = datagram;
         long[5] = 14;

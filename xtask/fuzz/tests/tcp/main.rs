@@ -13,7 +13,7 @@
 mod states;
 mod world;
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use bolero::{TypeGenerator, check};
 use fuzz::{CountingAllocator, measure};
@@ -145,7 +145,7 @@ fn call(world: &mut World, sockets: &Sockets, step: &Step) {
             } else {
                 CLOSED_PORT
             };
-            let remote = SocketAddrV4::new(address(B), port);
+            let remote = SocketAddr::V4(SocketAddrV4::new(address(B), port));
             if let Ok(new) = tcp.open() {
                 let _ = tcp.connect(now, new, remote, tx);
             }

@@ -7,7 +7,7 @@
 //! handles stay with their owner (shutdown, not close), so `status` shows
 //! each state; `the_setup_holds_a_socket_in_every_state` checks it.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use tcp::{Shutdown, SocketHandle, State};
 
@@ -30,7 +30,7 @@ pub struct Sockets {
 fn listen(world: &mut World, host: usize, port: u16) -> SocketHandle {
     world.with(host, |tcp, _, _| {
         let handle = tcp.open().expect("a socket");
-        let local = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
+        let local = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port));
         tcp.bind(handle, local).expect("bound");
         tcp.listen(handle, 8).expect("listening");
         handle
@@ -43,10 +43,10 @@ fn connect(world: &mut World, host: usize, local_port: u16, port: u16) -> Socket
     world.with(host, |tcp, now, tx| {
         let handle = tcp.open().expect("a socket");
         if local_port != 0 {
-            let local = SocketAddrV4::new(address(host), local_port);
+            let local = SocketAddr::V4(SocketAddrV4::new(address(host), local_port));
             tcp.bind(handle, local).expect("bound");
         }
-        let remote = SocketAddrV4::new(address(1 - host), port);
+        let remote = SocketAddr::V4(SocketAddrV4::new(address(1 - host), port));
         tcp.connect(now, handle, remote, tx).expect("connecting");
         handle
     })

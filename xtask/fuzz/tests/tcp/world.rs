@@ -7,10 +7,10 @@
 //! MTU and carries a valid checksum. What each engine sent is kept as the
 //! templates of forged segments.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use tcp::header::Segment;
-use tcp::{Route, Secrets, Tcp, TcpConfig, Transmit, TransmitError};
+use tcp::{Path, Route, Secrets, Tcp, TcpConfig, Transmit, TransmitError};
 use wire::Checksum;
 
 /// The engine under test.
@@ -58,21 +58,27 @@ struct Wire<'a> {
 }
 
 impl Transmit for Wire<'_> {
-    fn route(&self, destination: Ipv4Addr) -> Option<Route> {
+    fn route(&self, destination: IpAddr, zone: u32) -> Option<Route> {
+        let IpAddr::V4(destination) = destination else {
+            return None;
+        };
         let [a, b, c, _] = destination.octets();
         ((a, b, c) == (10, 0, 0)).then_some(Route {
-            source: address(self.from),
+            source: IpAddr::V4(address(self.from)),
             mtu: MTU,
+            zone,
         })
     }
 
     fn send(
         &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        path: Path,
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError> {
+        let (IpAddr::V4(source), IpAddr::V4(destination)) = (path.source, path.destination) else {
+            panic!("an IPv6 segment on an IPv4 wire: {path:?}");
+        };
         assert!(
             length <= usize::from(MTU) - 20,
             "{length} bytes over the MTU"
@@ -154,7 +160,7 @@ impl World {
     /// Hands `bytes` from `source` to engine `to`.
     pub fn deliver(&mut self, to: usize, source: Ipv4Addr, destination: Ipv4Addr, bytes: &[u8]) {
         self.with(to, |tcp, now, tx| {
-            tcp.input(now, source, destination, bytes, tx)
+            tcp.input(now, IpAddr::V4(source), IpAddr::V4(destination), bytes, tx)
         });
     }
 

@@ -70,7 +70,9 @@ pub fn with_guest<R: Send + 'static>(
     let result = match (booted, link) {
         (Err(error), _) => Err(format!("no `{}` line: {error}", ready_line(kind))),
         (Ok(_), Link::User) => work(endpoint, spawned_at),
-        (Ok(_), Link::Tap(namespace)) => namespace.run_inside(move || work(endpoint, spawned_at)),
+        (Ok(_), Link::Tap(namespace, _)) => {
+            namespace.run_inside(move || work(endpoint, spawned_at))
+        }
     };
     let outcome = qemu.stop();
     result.map_err(|error| {

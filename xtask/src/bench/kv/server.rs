@@ -82,7 +82,7 @@ impl Servers {
             .memory_mib(sizes.memory_mib);
         match link {
             Link::User => user_link(config),
-            Link::Tap(namespace) => {
+            Link::Tap(namespace, _) => {
                 let mut nic = Nic::new(Network::Tap {
                     name: "tap0".into(),
                 });

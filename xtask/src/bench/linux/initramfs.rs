@@ -7,8 +7,8 @@
 //! appliance, memcached serves 11211 with Debian's defaults but the cache
 //! size (`cache_mb=`, memcached's `-m`). The virtio-net driver is a stack
 //! of modules loaded in [`MODULES`] order. The kernel command line sets
-//! `guest_ip=` and `guest_gateway=` (unknown parameters become init's
-//! environment). [`plan`] only names files; guest.rs reads them and
+//! `guest_ip=` and `guest_gateway=`, and `guest_ip6=` for an IPv6 address
+//! besides (unknown parameters become init's environment). [`plan`] only names files; guest.rs reads them and
 //! writes the archive.
 
 use std::path::{Path, PathBuf};
@@ -30,10 +30,12 @@ pub const MODULES: [&str; 9] = [
 /// The line init prints once every service has started.
 pub const READY_LINE: &str = "linux-guest: ready";
 
-/// lighttpd's configuration: no modules, keep-alive without a small cap.
+/// lighttpd's configuration: no modules, keep-alive without a small cap;
+/// port 80 on IPv4 and on IPv6 (busybox `nc` listens on both already).
 const LIGHTTPD_CONF: &str = "\
 server.document-root = \"/www\"
 server.port = 80
+$SERVER[\"socket\"] == \"[::]:80\" { }
 server.upload-dirs = (\"/tmp\")
 server.max-keep-alive-requests = 1000000
 server.max-keep-alive-idle = 60
@@ -223,6 +225,7 @@ ip link set lo up
 ip link set eth0 up
 ip addr add ${{guest_ip:-10.0.2.15/24}} dev eth0
 ip route add default via ${{guest_gateway:-10.0.2.2}}
+[ -n \"$guest_ip6\" ] && ip addr add $guest_ip6 dev eth0
 {}
 echo {READY_LINE}
 exec sleep 2147483647
@@ -359,6 +362,7 @@ mod tests {
         }
         assert!(script.starts_with("#!/bin/busybox sh\n"));
         assert!(script.contains("${guest_ip:-10.0.2.15/24}"));
+        assert!(script.contains("[ -n \"$guest_ip6\" ] && ip addr add $guest_ip6"));
         assert!(!script.contains("memcached"));
     }
 

@@ -8,6 +8,8 @@
 //! on a thread inside it; over user networking they use fresh forwards on
 //! 127.0.0.1. New-connection rates are measured on taps only: slirp
 //! accepts about one connection at a time (it listens with a backlog of 1).
+//! The `tap6` link is the same tap with both guests given an IPv6 address
+//! as well, and the clients speaking IPv6 to it.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -18,7 +20,8 @@ use qemu_tests::{Accel, Machine, Network, Nic, QEMU_PROGRAM, Qemu, QemuConfig};
 use super::guest::LinuxGuest;
 use super::wrk::{self, Connections};
 use crate::bench::target::{
-    TAP_GUEST, Target, bulk, first_answer, median_and_p99, round_trips, smallest_passing,
+    Family, TAP_GUEST, TAP_GUEST6, Target, bulk, first_answer, median_and_p99, round_trips,
+    smallest_passing,
 };
 
 /// Guest memory of every measurement but the memory search.
@@ -44,20 +47,40 @@ impl Kind {
     }
 }
 
-/// What the guest's NIC is on.
+/// What the guest's NIC is on, and on a tap which family the clients
+/// speak (the guest has an IPv6 address besides its IPv4 one for `V6`).
 #[derive(Clone, Copy, Debug)]
 pub enum Link<'a> {
     User,
-    Tap(&'a Namespace),
+    Tap(&'a Namespace, Family),
 }
 
 impl Link<'_> {
     pub fn name(&self) -> &'static str {
         match self {
             Link::User => "user",
-            Link::Tap(_) => "tap",
+            Link::Tap(_, Family::V4) => "tap",
+            Link::Tap(_, Family::V6) => "tap6",
         }
     }
+}
+
+/// The boot parameters that give `kind` its addresses on a tap.
+fn tap_addresses(kind: Kind, family: Family) -> Vec<String> {
+    let mut params = match kind {
+        Kind::Anykernel => vec![format!("ip={TAP_GUEST}/24")],
+        Kind::Linux => vec![
+            format!("guest_ip={TAP_GUEST}/24"),
+            format!("guest_gateway={HOST_ADDRESS}"),
+        ],
+    };
+    if family == Family::V6 {
+        params.push(match kind {
+            Kind::Anykernel => format!("ip6={TAP_GUEST6}/64"),
+            Kind::Linux => format!("guest_ip6={TAP_GUEST6}/64"),
+        });
+    }
+    params
 }
 
 /// Both guests and how QEMU runs them.
@@ -97,25 +120,19 @@ impl Guests {
                 let (target, forwards) = Target::forwarded();
                 (config.nic(Nic::new(Network::User { forwards })), target)
             }
-            Link::Tap(namespace) => {
+            Link::Tap(namespace, family) => {
                 let mut nic = Nic::new(Network::Tap {
                     name: "tap0".into(),
                 });
                 nic.mac = Some(GUEST_MAC);
-                let address = match kind {
-                    Kind::Anykernel => vec![format!("ip={TAP_GUEST}/24")],
-                    Kind::Linux => vec![
-                        format!("guest_ip={TAP_GUEST}/24"),
-                        format!("guest_gateway={HOST_ADDRESS}"),
-                    ],
-                };
+                let address = tap_addresses(kind, *family);
                 let config = config.params(address).nic(nic).program("ip").program_args([
                     "netns",
                     "exec",
                     namespace.name.as_str(),
                     QEMU_PROGRAM,
                 ]);
-                (config, Target::on_tap())
+                (config, Target::on_tap(*family))
             }
         }
     }
@@ -154,11 +171,11 @@ pub fn measure(
     let (config, target) = guests.config(kind, machine, link, MEMORY_MIB);
     let qemu = Qemu::spawn(&config).map_err(|error| error.to_string())?;
     let spawned_at = qemu.spawned_at();
-    let on_tap = matches!(link, Link::Tap(_));
+    let on_tap = matches!(link, Link::Tap(..));
     let work = move || measure_target(target, spawned_at, on_tap);
     let result = match link {
         Link::User => work(),
-        Link::Tap(namespace) => namespace.run_inside(work),
+        Link::Tap(namespace, _) => namespace.run_inside(work),
     };
     result.map_err(|error| {
         let outcome = qemu.stop();

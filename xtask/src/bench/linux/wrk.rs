@@ -40,7 +40,9 @@ pub fn arguments(target: &Target, connections: Connections) -> Vec<String> {
     if connections == Connections::NewPerRequest {
         words.extend(["-H".to_string(), "Connection: close".to_string()]);
     }
-    words.push(format!("http://{}:{}/", target.address, target.http));
+    // A socket address prints an IPv6 host in brackets, as URLs want it.
+    let host = std::net::SocketAddr::new(target.address, target.http);
+    words.push(format!("http://{host}/"));
     words
 }
 
@@ -123,7 +125,7 @@ Transfer/sec:    260.69KB
 
     #[test]
     fn new_connections_ask_the_server_to_close() {
-        let target = Target::on_tap();
+        let target = Target::on_tap(crate::bench::target::Family::V4);
         let keep = arguments(&target, Connections::KeepAlive);
         assert_eq!(
             keep.last().map(String::as_str),

@@ -9,7 +9,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::net::{IpAddr, Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr};
 
 use base::Context;
 use dns::{Lookup, LookupConfig, MINIMUM_BUFFER, QuestionIndex, Transmit, Transport};
@@ -66,17 +66,16 @@ impl Net {
                 let _ = self.close(context, old);
             }
             let query = &buffer[..transmit.length];
-            let sent = match (transmit.transport, transmit.server) {
-                (Transport::Udp, IpAddr::V4(server)) => self
+            let server = self.server_address(context, transmit.server);
+            let sent = match transmit.transport {
+                Transport::Udp => self
                     .send_query(context, server, query)
                     .map(|fd| *slot = Some((transmit.question, fd))),
-                (Transport::Tcp, IpAddr::V4(server)) => {
+                Transport::Tcp => {
                     let deadline = context.now_ns().saturating_add(config.tcp_timeout_ns);
                     self.tcp_exchange(context, server, query, deadline)
                         .map(|answer| receive(lookup, &transmit, &answer))
                 }
-                // Datagram and stream sockets are IPv4's until IPv6 lands.
-                (_, IpAddr::V6(_)) => Err(Errno::NetworkUnreachable),
             };
             if sent.is_err() {
                 lookup.transport_failed(transmit.question);
@@ -84,18 +83,31 @@ impl Net {
         }
     }
 
+    /// `server`'s DNS port: a link-local IPv6 server scoped by the
+    /// interface whose router advertised it.
+    fn server_address(&self, context: &Context<'_>, server: IpAddr) -> SocketAddr {
+        let IpAddr::V6(v6) = server else {
+            return SocketAddr::new(server, PORT);
+        };
+        let zone = self.with_stack(context, |stack| {
+            let interface = stack.ip.v6.dns.interface_of(v6);
+            interface.map_or(0, |index| index.scope_id())
+        });
+        tcp::scoped(server, PORT, zone)
+    }
+
     /// A non-blocking UDP socket on a fresh port, connected to `server`,
     /// that has sent `query`.
     fn send_query(
         &self,
         context: &Context<'_>,
-        server: Ipv4Addr,
+        server: SocketAddr,
         query: &[u8],
     ) -> Result<Fd, Errno> {
         let fd = self.socket(context, SocketType::Datagram)?;
         let sent = self
             .set_option(context, fd, SocketOption::NonBlocking(true))
-            .and_then(|()| self.connect(context, fd, SocketAddrV4::new(server, PORT)))
+            .and_then(|()| self.connect(context, fd, server))
             .and_then(|()| self.write(context, fd, query));
         match sent {
             Ok(_) => Ok(fd),
@@ -137,7 +149,7 @@ impl Net {
             loop {
                 match self.receive_from(context, fd, buffer) {
                     Ok((length, from)) => {
-                        let from = IpAddr::V4(*from.ip());
+                        let from = from.ip();
                         lookup.receive(question, from, Transport::Udp, &buffer[..length]);
                     }
                     Err(Errno::WouldBlock) => break,

@@ -12,13 +12,13 @@
 //! deadlines, like any blocking socket call; nothing spins.
 //!
 //! The addresses come back in RFC 6724 order ([`dns::order_addresses`]):
-//! IPv6 ones last while the stack has no IPv6 route (today: always, the
-//! IPv6 layer is not there yet), else by precedence, global IPv6 first.
+//! IPv6 ones last while the stack has no IPv6 address beyond link-local
+//! (`IpLayer::ipv6_usable`), else by precedence, global IPv6 first.
 //!
 //! Servers come from the boot parameter `dns=ADDRESS[,ADDRESS]`, from the
-//! DHCP lease (option 6) and, later, from RDNSS ([`state`]). Until
-//! datagram sockets speak IPv6 a step for an IPv6 server fails at once
-//! and the lookup moves on.
+//! DHCP lease (option 6) and from RDNSS in router advertisements
+//! ([`state`]); a server of either family is asked over its own family,
+//! a link-local IPv6 one through the interface that advertised it.
 
 mod exchange;
 pub mod state;
@@ -235,9 +235,7 @@ fn literal_or_localhost(name: &str) -> Option<Vec<IpAddr>> {
     })
 }
 
-/// Whether the stack can send IPv6 at all (RFC 6724 rule 1). The net
-/// faction has no IPv6 layer yet: never. The IPv6 layer answers this from
-/// its routes when it lands.
-fn ipv6_usable(_stack: &Stack) -> bool {
-    false
+/// Whether the stack can send IPv6 past the link (RFC 6724 rule 1).
+fn ipv6_usable(stack: &Stack) -> bool {
+    stack.ip.ipv6_usable()
 }

@@ -2,9 +2,9 @@
 //!
 //! It lives under the stack lock (in the descriptor table, the
 //! system-call layer's state), so that whatever learns a server inside the
-//! stack sets it in place: the DHCP glue on a lease (option 6), the IPv6
-//! layer on a router advertisement (RDNSS), through
-//! [`Stack::set_name_servers`]. The boot parameter `dns=` is read at the
+//! stack sets it in place: the DHCP glue on a lease (option 6), the stack
+//! after a router advertisement changed the IPv6 layer's RDNSS list
+//! (`Stack::sync_router_name_servers`), through [`Stack::set_name_servers`]. The boot parameter `dns=` is read at the
 //! first lookup. The cache's memory is charged to the `sockets` account;
 //! a refused charge empties the cache.
 
@@ -149,5 +149,20 @@ impl Stack {
     /// The name servers lookups ask, in order.
     pub fn name_servers(&self) -> Vec<IpAddr> {
         self.sockets.resolver.servers().servers().collect()
+    }
+
+    /// Hands the RDNSS servers in force to the resolver if they changed
+    /// (a router advertisement, a lifetime that ended, an interface that
+    /// went down): the stack calls it after IPv6 input and timers.
+    pub(crate) fn sync_router_name_servers(&mut self) {
+        if !self.ip.v6.dns.take_changed() {
+            return;
+        }
+        let servers: Vec<IpAddr> = self
+            .ipv6_dns_servers()
+            .into_iter()
+            .map(IpAddr::V6)
+            .collect();
+        self.set_name_servers(ServerSource::RouterAdvertisement, &servers);
     }
 }

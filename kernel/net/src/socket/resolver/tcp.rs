@@ -4,11 +4,10 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::SocketAddr;
 
 use base::Context;
 
-use super::exchange::PORT;
 use crate::net::Net;
 use crate::socket::{Errno, Fd, OptionName, PollEvents, PollFd, SocketOption, SocketType};
 
@@ -18,7 +17,7 @@ impl Net {
     pub(super) fn tcp_exchange(
         &self,
         context: &Context<'_>,
-        server: Ipv4Addr,
+        server: SocketAddr,
         query: &[u8],
         deadline: u64,
     ) -> Result<Vec<u8>, Errno> {
@@ -36,12 +35,12 @@ impl Net {
         &self,
         context: &Context<'_>,
         fd: Fd,
-        server: Ipv4Addr,
+        server: SocketAddr,
         query: &[u8],
         deadline: u64,
     ) -> Result<Vec<u8>, Errno> {
         self.set_option(context, fd, SocketOption::NonBlocking(true))?;
-        match self.connect(context, fd, SocketAddrV4::new(server, PORT)) {
+        match self.connect(context, fd, server) {
             Ok(()) | Err(Errno::InProgress) => {}
             Err(error) => return Err(error),
         }

@@ -1,12 +1,12 @@
-//! Where TIME-WAIT records live: a queue in deadline order that is both
-//! their storage and their timer, found by 4-tuple through the connection
-//! map (whose entry holds the record's ticket).
+//! Where TIME-WAIT records live: per family, a queue in deadline order
+//! that is both their storage and their timer, found by 4-tuple through
+//! that family's connection map (whose entry holds the record's ticket).
 //!
 //! Every record enters the queue at its back with a deadline of now plus
 //! the engine's fixed TIME-WAIT duration, so the queue is in deadline
 //! order and expiring is popping its front: O(1) per record, however many
 //! wait. A ticket numbers a queue position for good (`first` is the
-//! ticket of the front), so the map entry stays valid while the queue
+//! number of the front), so the map entry stays valid while the queue
 //! turns. A record that ends early (a reset, a SYN or a connect reusing
 //! its 4-tuple) leaves an empty slot behind, and one whose timer restarts
 //! (a retransmitted FIN) moves to the back, leaving one too; empty slots
@@ -16,18 +16,26 @@
 //! The one exception to the order: a user's TIME-WAIT socket closed later
 //! becomes a record then, keeping its earlier deadline; it may wait behind
 //! later deadlines, so it can outlive 2 MSL, never fall short of it.
+//!
+//! The two families keep apart ([`Family`]) so an IPv4 record stays 40
+//! bytes: an IPv6 one, with its 40-byte key, takes 72.
 
-use alloc::collections::VecDeque;
+use alloc::collections::{BTreeMap, VecDeque};
+use core::net::SocketAddr;
 
+use super::endpoints::{Endpoints, Endpoints4, Endpoints6, Ticket, Tuple};
 use super::{Entry, Table};
 use crate::memory::Charges;
 use crate::time_wait::TimeWait;
 
-/// What each record is charged: its 40 bytes in the queue and its 20 in the
-/// connection map, with room for the slack of both containers (the queue
-/// doubles when it grows, B-tree nodes run a little over half full). The
+/// What each IPv4 record is charged: its 40 bytes in the queue and its 20
+/// in the connection map, with room for the slack of both containers (the
+/// queue grows by half, B-tree nodes run a little over half full). The
 /// TIME-WAIT tests measure the real figure with a counting allocator.
 pub const TIME_WAIT_BYTES: usize = 96;
+
+/// The same for an IPv6 record: 72 bytes in the queue, 48 in the map.
+pub const TIME_WAIT_BYTES_6: usize = 192;
 
 /// Empty slots tolerated beyond the number of records.
 const SLACK: usize = 64;
@@ -36,30 +44,41 @@ const SLACK: usize = 64;
 /// slots), not twice over, and shrinks once a quarter of it is in use.
 const MINIMUM_GROWTH: usize = 64;
 
-/// The records, in deadline order.
-#[derive(Debug, Default)]
-pub struct TimeWaits {
-    queue: VecDeque<Option<TimeWait>>,
-    /// The ticket of `queue[0]`.
+/// A record in its queue: the 4-tuple, when it ends, and its state.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<K> {
+    /// The 4-tuple.
+    pub endpoints: K,
+    /// When it ends: 2 MSL after its last FIN arrived.
+    pub deadline: u64,
+    /// What TIME-WAIT still needs.
+    pub state: TimeWait,
+}
+
+/// The records of one family, in deadline order.
+#[derive(Debug)]
+struct Queue<K> {
+    slots: VecDeque<Option<Record<K>>>,
+    /// The ticket number of `slots[0]`.
     first: u32,
     /// Records (non-empty slots) in the queue.
     live: usize,
 }
 
-impl TimeWaits {
-    fn position(&self, ticket: u32) -> usize {
-        ticket.wrapping_sub(self.first) as usize
+impl<K: Tuple> Queue<K> {
+    fn position(&self, number: u32) -> usize {
+        number.wrapping_sub(self.first) as usize
     }
 
-    fn get_mut(&mut self, ticket: u32) -> Option<&mut TimeWait> {
-        let position = self.position(ticket);
-        self.queue.get_mut(position)?.as_mut()
+    fn get_mut(&mut self, number: u32) -> Option<&mut Record<K>> {
+        let position = self.position(number);
+        self.slots.get_mut(position)?.as_mut()
     }
 
-    /// Empties the slot of `ticket`, returning its record.
-    fn take(&mut self, ticket: u32) -> Option<TimeWait> {
-        let position = self.position(ticket);
-        let record = self.queue.get_mut(position)?.take()?;
+    /// Empties the slot of `number`, returning its record.
+    fn take(&mut self, number: u32) -> Option<Record<K>> {
+        let position = self.position(number);
+        let record = self.slots.get_mut(position)?.take()?;
         self.live -= 1;
         Some(record)
     }
@@ -67,43 +86,43 @@ impl TimeWaits {
     /// Makes room for one more slot without allocating in `push`; false
     /// when the heap refuses.
     fn reserve(&mut self) -> bool {
-        let length = self.queue.len();
-        if length < self.queue.capacity() {
+        let length = self.slots.len();
+        if length < self.slots.capacity() {
             return true;
         }
         let growth = (length / 2).max(MINIMUM_GROWTH);
-        self.queue.try_reserve_exact(growth).is_ok()
+        self.slots.try_reserve_exact(growth).is_ok()
     }
 
     /// Gives memory back once the queue uses a quarter of it.
     fn shrink(&mut self) {
-        let length = self.queue.len().max(MINIMUM_GROWTH);
-        if self.queue.capacity() > 4 * length {
-            self.queue.shrink_to(2 * length);
+        let length = self.slots.len().max(MINIMUM_GROWTH);
+        if self.slots.capacity() > 4 * length {
+            self.slots.shrink_to(2 * length);
         }
     }
 
-    /// Appends `record` after [`TimeWaits::reserve`] said yes.
-    fn push(&mut self, record: TimeWait) -> u32 {
-        let ticket = self.first.wrapping_add(self.queue.len() as u32);
-        self.queue.push_back(Some(record));
+    /// Appends `record` after [`Queue::reserve`] said yes.
+    fn push(&mut self, record: Record<K>) -> u32 {
+        let number = self.first.wrapping_add(self.slots.len() as u32);
+        self.slots.push_back(Some(record));
         self.live += 1;
-        ticket
+        number
     }
 
     /// Drops empty slots at the front, so the front is a record.
     fn prune(&mut self) {
-        while let Some(None) = self.queue.front() {
-            self.queue.pop_front();
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
             self.first = self.first.wrapping_add(1);
         }
     }
 
     /// Takes the front record if its deadline is at or before `now`.
-    fn pop_due(&mut self, now: u64) -> Option<TimeWait> {
+    fn pop_due(&mut self, now: u64) -> Option<Record<K>> {
         self.prune();
         let due = self
-            .queue
+            .slots
             .front()?
             .is_some_and(|record| record.deadline <= now);
         if !due {
@@ -111,233 +130,289 @@ impl TimeWaits {
         }
         self.live -= 1;
         self.first = self.first.wrapping_add(1);
-        self.queue.pop_front().flatten()
+        self.slots.pop_front().flatten()
+    }
+
+    /// The deadline of the front (a record after any change).
+    fn next_deadline(&self) -> Option<u64> {
+        let front = self.slots.front()?;
+        front.as_ref().map(|record| record.deadline)
     }
 }
 
-impl Table {
-    /// The TIME-WAIT record of `ticket`.
-    pub fn time_wait(&mut self, ticket: u32) -> Option<&mut TimeWait> {
-        self.visit();
-        self.time_waits.get_mut(ticket)
+impl<K> Default for Queue<K> {
+    fn default() -> Self {
+        Self {
+            slots: VecDeque::new(),
+            first: 0,
+            live: 0,
+        }
+    }
+}
+
+/// One family's connection map and TIME-WAIT queue.
+#[derive(Debug)]
+pub struct Family<K> {
+    /// Connections by 4-tuple: sockets and records.
+    pub connections: BTreeMap<K, Entry>,
+    queue: Queue<K>,
+    /// What each record is charged.
+    record_bytes: usize,
+}
+
+impl<K: Tuple> Family<K> {
+    fn new(record_bytes: usize) -> Self {
+        Self {
+            connections: BTreeMap::new(),
+            queue: Queue::default(),
+            record_bytes,
+        }
     }
 
-    /// Every TIME-WAIT record, front to back.
-    pub fn time_wait_records(&self) -> impl Iterator<Item = &TimeWait> {
-        self.time_waits.queue.iter().flatten()
-    }
-
-    /// TIME-WAIT records held.
-    pub fn time_wait_count(&self) -> usize {
-        self.time_waits.live
-    }
-
-    /// Replaces the socket in slot `index`, a TIME-WAIT connection nobody
-    /// holds, with `record`; false (and nothing changes) if its memory is
-    /// refused.
-    pub fn bury(&mut self, index: u32, record: TimeWait, charges: &mut Charges) -> bool {
-        if !self.time_waits.reserve() {
+    fn bury(&mut self, record: Record<K>, charges: &mut Charges) -> bool {
+        if !self.queue.reserve() || !charges.charge(self.record_bytes) {
             return false;
         }
-        if !charges.charge(TIME_WAIT_BYTES) {
-            return false;
-        }
-        self.free(index, charges);
-        let ticket = self.time_waits.push(record);
-        let entry = Entry::TimeWait(ticket);
+        let number = self.queue.push(record);
+        let entry = Entry::TimeWait(K::ticket(number));
         self.connections.insert(record.endpoints, entry);
         true
     }
 
-    /// Ends the record of `ticket` before its time; returns it.
-    pub fn end_time_wait(&mut self, ticket: u32, charges: &mut Charges) -> Option<TimeWait> {
-        let record = self.time_waits.take(ticket)?;
+    fn end(&mut self, number: u32, charges: &mut Charges) -> bool {
+        let Some(record) = self.queue.take(number) else {
+            return false;
+        };
         self.connections.remove(&record.endpoints);
-        charges.release(TIME_WAIT_BYTES);
-        self.tidy_time_waits();
-        Some(record)
+        charges.release(self.record_bytes);
+        self.tidy();
+        true
     }
 
-    /// Restarts the timer of `ticket` to `deadline`: the record moves to
-    /// the back of the queue (`deadline` is the latest yet). Should the
-    /// heap refuse the queue room, it keeps its place and holds up the
-    /// records behind it until then (they end late, never early).
-    pub fn restart_time_wait(&mut self, ticket: u32, deadline: u64) {
-        if !self.time_waits.reserve() {
-            if let Some(record) = self.time_waits.get_mut(ticket) {
+    fn restart(&mut self, number: u32, deadline: u64) {
+        if !self.queue.reserve() {
+            if let Some(record) = self.queue.get_mut(number) {
                 record.deadline = deadline;
             }
             return;
         }
-        let Some(mut record) = self.time_waits.take(ticket) else {
+        let Some(mut record) = self.queue.take(number) else {
             return;
         };
         record.deadline = deadline;
-        let ticket = self.time_waits.push(record);
-        self.connections
-            .insert(record.endpoints, Entry::TimeWait(ticket));
-        self.tidy_time_waits();
+        let number = self.queue.push(record);
+        let entry = Entry::TimeWait(K::ticket(number));
+        self.connections.insert(record.endpoints, entry);
+        self.tidy();
     }
 
-    /// Ends every record whose deadline is at or before `now`; returns
-    /// how many.
-    pub fn expire_time_waits(&mut self, now: u64, charges: &mut Charges) -> usize {
+    fn expire(&mut self, now: u64, charges: &mut Charges) -> usize {
         let mut expired = 0;
-        while let Some(record) = self.time_waits.pop_due(now) {
-            self.visit();
+        while let Some(record) = self.queue.pop_due(now) {
             self.connections.remove(&record.endpoints);
-            charges.release(TIME_WAIT_BYTES);
+            charges.release(self.record_bytes);
             expired += 1;
         }
-        self.tidy_time_waits();
+        self.tidy();
         expired
     }
 
-    /// The earliest TIME-WAIT deadline (the front is a record after any
-    /// change, see [`Table::tidy_time_waits`]).
-    pub fn next_time_wait_deadline(&self) -> Option<u64> {
-        let front = self.time_waits.queue.front()?;
-        front.as_ref().map(|record| record.deadline)
-    }
-
-    /// The earliest deadline of a socket or a record.
-    pub fn next_deadline(&self) -> Option<u64> {
-        let socket = self.next_socket_deadline();
-        let record = self.next_time_wait_deadline();
-        match (socket, record) {
-            (Some(socket), Some(record)) => Some(socket.min(record)),
-            (socket, record) => socket.or(record),
-        }
-    }
-
     /// Drops empty slots at the front and compacts when they abound.
-    fn tidy_time_waits(&mut self) {
-        self.time_waits.prune();
-        let waits = &self.time_waits;
-        if waits.queue.len() > 2 * waits.live + SLACK {
-            self.compact_time_waits();
+    fn tidy(&mut self) {
+        self.queue.prune();
+        if self.queue.slots.len() > 2 * self.queue.live + SLACK {
+            self.compact();
         }
-        self.time_waits.shrink();
+        self.queue.shrink();
     }
 
     /// Keeps only the records, renumbering their tickets from `first`.
     /// Amortised over the more than `live + SLACK` slots emptied since the
     /// last compaction.
-    fn compact_time_waits(&mut self) {
-        let waits = &mut self.time_waits;
-        waits.queue.retain(Option::is_some);
-        let first = waits.first;
-        for (offset, record) in waits.queue.iter().flatten().enumerate() {
-            let ticket = first.wrapping_add(offset as u32);
+    fn compact(&mut self) {
+        let queue = &mut self.queue;
+        queue.slots.retain(Option::is_some);
+        let first = queue.first;
+        for (offset, record) in queue.slots.iter().flatten().enumerate() {
+            let ticket = K::ticket(first.wrapping_add(offset as u32));
             self.connections
                 .insert(record.endpoints, Entry::TimeWait(ticket));
         }
     }
 
-    /// The records agree with the map: each is found under its 4-tuple
-    /// with its own ticket, the front is a record, and the empty slots
-    /// are within their bound.
-    pub fn check_time_waits(&self) -> Result<(), &'static str> {
-        let waits = &self.time_waits;
-        for (position, slot) in waits.queue.iter().enumerate() {
+    fn records(&self) -> impl Iterator<Item = &Record<K>> {
+        self.queue.slots.iter().flatten()
+    }
+
+    /// See [`Table::check_time_waits`].
+    fn check(&self) -> Result<(), &'static str> {
+        let queue = &self.queue;
+        for (position, slot) in queue.slots.iter().enumerate() {
             let Some(record) = slot else { continue };
-            let ticket = waits.first.wrapping_add(position as u32);
+            let ticket = K::ticket(queue.first.wrapping_add(position as u32));
             if self.connections.get(&record.endpoints) != Some(&Entry::TimeWait(ticket)) {
                 return Err("a TIME-WAIT record's map entry");
             }
         }
-        let counted = waits.queue.iter().flatten().count();
+        let counted = self.records().count();
         let entries = self.connections.values();
         let in_map = entries.filter(|entry| matches!(entry, Entry::TimeWait(_)));
-        if counted != waits.live || in_map.count() != waits.live {
+        if counted != queue.live || in_map.count() != queue.live {
             return Err("TIME-WAIT record count");
         }
-        if waits.queue.front().is_some_and(Option::is_none) {
+        if queue.slots.front().is_some_and(Option::is_none) {
             return Err("an empty slot at the front of the TIME-WAIT queue");
         }
-        if waits.queue.len() > 2 * waits.live + SLACK {
+        if queue.slots.len() > 2 * queue.live + SLACK {
             return Err("TIME-WAIT queue over its bound");
         }
         Ok(())
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sequence::Sequence;
-    use crate::table::Endpoints;
-    use core::net::{Ipv4Addr, SocketAddrV4};
-
-    fn record(port: u16, deadline: u64) -> TimeWait {
-        let local = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 80);
-        let remote = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), port);
-        TimeWait {
-            endpoints: Endpoints::new(local, remote),
-            deadline,
-            send_next: Sequence(1),
-            receive_next: Sequence(2),
-            timestamp_recent: 0,
-            last_acknowledgment_ms: 0,
-            window: 100,
-            receive_scale: 0,
-            timestamps: false,
-        }
-    }
-
-    fn insert(table: &mut Table, record: TimeWait) -> u32 {
-        assert!(table.time_waits.reserve());
-        let ticket = table.time_waits.push(record);
-        table
-            .connections
-            .insert(record.endpoints, Entry::TimeWait(ticket));
-        ticket
-    }
-
-    #[test]
-    fn records_are_forty_bytes_and_their_map_entries_twenty() {
-        assert_eq!(core::mem::size_of::<TimeWait>(), 40);
-        assert_eq!(core::mem::size_of::<Option<TimeWait>>(), 40);
-        let entry = core::mem::size_of::<Endpoints>() + core::mem::size_of::<Entry>();
-        assert_eq!(entry, 20);
-    }
-
-    #[test]
-    fn restarts_and_early_ends_leave_bounded_empty_slots() {
-        let mut table = Table::default();
-        let mut charges = Charges::default();
-        let tickets: std::vec::Vec<u32> = (0..100)
-            .map(|port| insert(&mut table, record(1000 + port, 10)))
-            .collect();
-        assert!(charges.charge(100 * TIME_WAIT_BYTES));
-        // Restart every other record many times: slots empty behind them.
-        for round in 0..10u64 {
-            for port in (0..100u16).step_by(2) {
-                let key = record(1000 + port, 0).endpoints;
-                let Some(Entry::TimeWait(ticket)) = table.find(&key) else {
-                    panic!("the record is in the map");
-                };
-                table.restart_time_wait(ticket, 20 + round);
-                assert_eq!(table.check_time_waits(), Ok(()));
-            }
-        }
-        assert_eq!(table.time_wait_count(), 100);
-        assert_eq!(table.next_time_wait_deadline(), Some(10));
-        assert_eq!(table.expire_time_waits(10, &mut charges), 50);
-        assert_eq!(table.next_time_wait_deadline(), Some(29));
-        // Ending one early: it is gone from the map at once.
-        let key = record(1001, 0).endpoints;
-        assert!(table.find(&key).is_none(), "expired with the odd ports");
-        let key = record(1002, 0).endpoints;
-        let Some(Entry::TimeWait(ticket)) = table.find(&key) else {
-            panic!("still waiting");
-        };
-        assert!(table.end_time_wait(ticket, &mut charges).is_some());
-        assert!(table.find(&key).is_none());
-        assert_eq!(table.check_time_waits(), Ok(()));
-        assert_eq!(table.expire_time_waits(29, &mut charges), 49);
-        assert_eq!(table.time_wait_count(), 0);
-        assert_eq!(charges.held(), 0);
-        assert!(tickets.len() == 100 && table.connection_entries() == 0);
+impl Default for Family<Endpoints4> {
+    fn default() -> Self {
+        Self::new(TIME_WAIT_BYTES)
     }
 }
+
+impl Default for Family<Endpoints6> {
+    fn default() -> Self {
+        Self::new(TIME_WAIT_BYTES_6)
+    }
+}
+
+/// A TIME-WAIT record as the engine sees it, whatever its family.
+pub struct RecordView<'a> {
+    /// The 4-tuple.
+    pub endpoints: Endpoints,
+    /// Its state, to change in place.
+    pub state: &'a mut TimeWait,
+}
+
+impl Table {
+    /// The TIME-WAIT record of `ticket`.
+    pub fn time_wait(&mut self, ticket: Ticket) -> Option<RecordView<'_>> {
+        self.visit();
+        match ticket {
+            Ticket::V4(number) => view(self.v4.queue.get_mut(number)?),
+            Ticket::V6(number) => view(self.v6.queue.get_mut(number)?),
+        }
+    }
+
+    /// Every TIME-WAIT record's local address, IPv4 first.
+    pub fn time_wait_locals(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        let v4 = self.v4.records().map(|r| r.endpoints.endpoints().local());
+        v4.chain(self.v6.records().map(|r| r.endpoints.endpoints().local()))
+    }
+
+    /// Every TIME-WAIT record's deadline and state, IPv4 first.
+    #[cfg(test)]
+    pub fn time_wait_records(&self) -> impl Iterator<Item = (u64, &TimeWait)> + '_ {
+        let v4 = self.v4.records().map(|r| (r.deadline, &r.state));
+        v4.chain(self.v6.records().map(|r| (r.deadline, &r.state)))
+    }
+
+    /// TIME-WAIT records held.
+    pub fn time_wait_count(&self) -> usize {
+        self.v4.queue.live + self.v6.queue.live
+    }
+
+    /// What the TIME-WAIT records are charged, together.
+    pub fn time_wait_charge(&self) -> usize {
+        self.v4.queue.live * TIME_WAIT_BYTES + self.v6.queue.live * TIME_WAIT_BYTES_6
+    }
+
+    /// Replaces the socket in slot `index`, a TIME-WAIT connection nobody
+    /// holds, with a record of `state` until `deadline`; false (and
+    /// nothing changes) if its memory is refused.
+    pub fn bury(
+        &mut self,
+        index: u32,
+        state: TimeWait,
+        deadline: u64,
+        charges: &mut Charges,
+    ) -> bool {
+        let Some(tcb) = self.at(index) else {
+            return false;
+        };
+        let buried = match Endpoints::new(tcb.local, tcb.remote) {
+            Endpoints::V4(endpoints) => self.v4.bury(record(endpoints, deadline, state), charges),
+            Endpoints::V6(endpoints) => self.v6.bury(record(endpoints, deadline, state), charges),
+        };
+        if buried {
+            // The record's map entry took the socket's place, so freeing
+            // the socket leaves it there.
+            self.free(index, charges);
+        }
+        buried
+    }
+
+    /// Ends the record of `ticket` before its time; false if there is none.
+    pub fn end_time_wait(&mut self, ticket: Ticket, charges: &mut Charges) -> bool {
+        match ticket {
+            Ticket::V4(number) => self.v4.end(number, charges),
+            Ticket::V6(number) => self.v6.end(number, charges),
+        }
+    }
+
+    /// Restarts the timer of `ticket` to `deadline`: the record moves to
+    /// the back of the queue (`deadline` is the latest yet). Should the
+    /// heap refuse the queue room, it keeps its place and holds up the
+    /// records behind it until then (they end late, never early).
+    pub fn restart_time_wait(&mut self, ticket: Ticket, deadline: u64) {
+        match ticket {
+            Ticket::V4(number) => self.v4.restart(number, deadline),
+            Ticket::V6(number) => self.v6.restart(number, deadline),
+        }
+    }
+
+    /// Ends every record whose deadline is at or before `now`; returns
+    /// how many.
+    pub fn expire_time_waits(&mut self, now: u64, charges: &mut Charges) -> usize {
+        let expired = self.v4.expire(now, charges) + self.v6.expire(now, charges);
+        (0..expired).for_each(|_| self.visit());
+        expired
+    }
+
+    /// The earliest TIME-WAIT deadline.
+    pub fn next_time_wait_deadline(&self) -> Option<u64> {
+        let (v4, v6) = (self.v4.queue.next_deadline(), self.v6.queue.next_deadline());
+        v4.into_iter().chain(v6).min()
+    }
+
+    /// The earliest deadline of a socket or a record.
+    pub fn next_deadline(&self) -> Option<u64> {
+        let socket = self.next_socket_deadline();
+        socket
+            .into_iter()
+            .chain(self.next_time_wait_deadline())
+            .min()
+    }
+
+    /// The records agree with the maps: each is found under its 4-tuple
+    /// with its own ticket, each front is a record, and the empty slots
+    /// are within their bound.
+    pub fn check_time_waits(&self) -> Result<(), &'static str> {
+        self.v4.check()?;
+        self.v6.check()
+    }
+}
+
+fn record<K>(endpoints: K, deadline: u64, state: TimeWait) -> Record<K> {
+    Record {
+        endpoints,
+        deadline,
+        state,
+    }
+}
+
+fn view<K: Tuple>(record: &mut Record<K>) -> Option<RecordView<'_>> {
+    Some(RecordView {
+        endpoints: record.endpoints.endpoints(),
+        state: &mut record.state,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,7 @@
 //! Closing connections: active, passive, simultaneous, abortive, with
 //! unread data and linger, and TIME-WAIT expiry and reuse.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 
 use super::network::{Network, SECOND, endpoint};
 use crate::header::Flags;
@@ -242,7 +242,7 @@ fn closing_a_listener_resets_unaccepted_children() {
     );
     let rebound = network.with(1, |tcp, _, _| {
         let handle = tcp.open().unwrap();
-        tcp.bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80))
+        tcp.bind(handle, SocketAddr::from((Ipv4Addr::UNSPECIFIED, 80)))
     });
     assert_eq!(rebound, Ok(()));
 }

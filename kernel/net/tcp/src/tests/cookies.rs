@@ -6,7 +6,7 @@
 
 use std::vec::Vec;
 
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use super::network::{MILLISECOND, Network, Rng, SECOND, config};
 use crate::header::{Flags, HeaderFields};
@@ -45,8 +45,8 @@ fn with_options(
 }
 
 /// A spoofed source on the link that answers nothing.
-fn ghost(number: u64) -> Ipv4Addr {
-    Ipv4Addr::new(10, 0, 0, 100 + (number % 150) as u8)
+fn ghost(number: u64) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 0, 0, 100 + (number % 150) as u8))
 }
 
 fn server_config(syn_backlog: usize) -> TcpConfig {

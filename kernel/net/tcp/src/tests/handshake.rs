@@ -3,7 +3,7 @@
 
 use std::vec::Vec;
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 
 use super::network::{Network, SECOND, address, endpoint};
 use crate::header::Flags;
@@ -128,10 +128,10 @@ fn a_closed_port_answers_with_reset_and_connect_is_refused() {
 #[test]
 fn no_route_and_bad_arguments_fail_connect() {
     let mut network = Network::pair(6);
-    let far = SocketAddrV4::new(Ipv4Addr::new(192, 168, 1, 1), 80);
+    let far = SocketAddr::from((Ipv4Addr::new(192, 168, 1, 1), 80));
     let result = network.with(0, |tcp, now, tx| {
         let handle = tcp.open().unwrap();
-        let zero = tcp.connect(now, handle, SocketAddrV4::new(address(1), 0), tx);
+        let zero = tcp.connect(now, handle, SocketAddr::new(address(1), 0), tx);
         (zero, tcp.connect(now, handle, far, tx))
     });
     assert_eq!(
@@ -154,7 +154,7 @@ fn ports_conflict_and_ephemeral_ports_differ() {
     assert!(first_port >= 49152 && second_port >= 49152);
     let conflict = network.with(1, |tcp, _, _| {
         let handle = tcp.open().unwrap();
-        tcp.bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80))
+        tcp.bind(handle, SocketAddr::from((Ipv4Addr::UNSPECIFIED, 80)))
     });
     assert_eq!(conflict, Err(TcpError::AddressInUse));
     let elsewhere = network.with(1, |tcp, _, _| {

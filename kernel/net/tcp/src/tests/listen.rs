@@ -66,7 +66,7 @@ fn half_open_children_are_bounded_and_time_out() {
     let mut network = Network::new(52, &[config(), limited]);
     network.listen(1, 80, 16);
     // SYNs from a host that never answers the SYN-ACKs.
-    let ghost = Ipv4Addr::new(10, 0, 0, 77);
+    let ghost = core::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 77));
     for port in 0..10 {
         network.inject(1, ghost, raw_syn(1000 + port, port as u32 * 1000), true);
     }

@@ -13,6 +13,7 @@ mod ecn;
 mod forward;
 mod handshake;
 mod hostile;
+mod ipv6;
 mod listen;
 mod memory;
 mod recovery;

@@ -8,19 +8,38 @@ use std::boxed::Box;
 use std::vec;
 use std::vec::Vec;
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 pub use super::impairment::{Impairment, Rng};
 pub use super::ledger::Ledger;
 use crate::header::{Flags, Segment};
-use crate::{Ecn, Route, Secrets, SocketHandle, Tcp, TcpConfig, Transmit, TransmitError};
+use crate::{Ecn, Path, Route, Secrets, SocketHandle, Tcp, TcpConfig, Transmit, TransmitError};
 
 pub const MILLISECOND: u64 = 1_000_000;
 pub const SECOND: u64 = 1_000 * MILLISECOND;
 
 pub struct Host {
-    pub address: Ipv4Addr,
+    pub address: IpAddr,
+    /// A second address, of the other family (a dual-stack host).
+    pub alias: Option<IpAddr>,
     pub tcp: Tcp,
+}
+
+impl Host {
+    fn holds(&self, address: IpAddr) -> bool {
+        self.address == address || self.alias == Some(address)
+    }
+
+    /// Its address of `peer`'s family.
+    fn source_for(&self, peer: IpAddr) -> IpAddr {
+        source_for((self.address, self.alias), peer)
+    }
+}
+
+/// Of a host's (address, alias), the one of `peer`'s family.
+fn source_for((address, alias): (IpAddr, Option<IpAddr>), peer: IpAddr) -> IpAddr {
+    let alias = alias.filter(|alias| alias.is_ipv4() == peer.is_ipv4());
+    alias.unwrap_or(address)
 }
 
 struct Packet {
@@ -31,8 +50,8 @@ struct Packet {
     corrupted: bool,
     from: usize,
     to: usize,
-    source: Ipv4Addr,
-    destination: Ipv4Addr,
+    source: IpAddr,
+    destination: IpAddr,
     ecn: Ecn,
     bytes: Vec<u8>,
 }
@@ -107,58 +126,75 @@ pub struct Network {
 }
 
 /// A segment a host handed to its link.
-type Outgoing = (Ipv4Addr, Ipv4Addr, Ecn, Vec<u8>);
+type Outgoing = (IpAddr, IpAddr, Ecn, Vec<u8>);
 
 struct Link<'a> {
-    address: Ipv4Addr,
+    /// The host's address and alias.
+    addresses: (IpAddr, Option<IpAddr>),
     mtu: u16,
     outbox: &'a mut Vec<Outgoing>,
 }
 
+/// The IP header's size over `address`'s family.
+fn ip_header(address: IpAddr) -> usize {
+    if address.is_ipv4() { 20 } else { 40 }
+}
+
 impl Transmit for Link<'_> {
-    fn route(&self, destination: Ipv4Addr) -> Option<Route> {
-        let [a, b, c, _] = destination.octets();
-        ((a, b, c) == (10, 0, 0)).then_some(Route {
-            source: self.address,
+    fn route(&self, destination: IpAddr, zone: u32) -> Option<Route> {
+        let source = source_for(self.addresses, destination);
+        let reachable = match destination {
+            IpAddr::V4(v4) => v4.octets()[..3] == [10, 0, 0],
+            IpAddr::V6(v6) => v6.segments()[..7] == [0xfd00, 0, 0, 0, 0, 0, 0],
+        };
+        (reachable && source.is_ipv4() == destination.is_ipv4()).then_some(Route {
+            source,
             mtu: self.mtu,
+            zone,
         })
     }
 
     fn send(
         &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        path: Path,
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError> {
-        self.send_marked(source, destination, Ecn::NotCapable, length, fill)
+        self.send_marked(path, Ecn::NotCapable, length, fill)
     }
 
     fn send_marked(
         &mut self,
-        source: Ipv4Addr,
-        destination: Ipv4Addr,
+        path: Path,
         ecn: Ecn,
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError> {
         assert!(
-            length <= usize::from(self.mtu) - 20,
+            length <= usize::from(self.mtu) - ip_header(path.destination),
             "segment of {length} bytes over the MTU"
         );
         let mut bytes = vec![0u8; length];
         fill(&mut bytes);
-        self.outbox.push((source, destination, ecn, bytes));
+        self.outbox
+            .push((path.source, path.destination, ecn, bytes));
         Ok(())
     }
 }
 
-pub fn address(host: usize) -> Ipv4Addr {
-    Ipv4Addr::new(10, 0, 0, host as u8 + 1)
+/// Host `host`'s IPv4 address.
+pub fn address(host: usize) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 0, 0, host as u8 + 1))
 }
 
-pub fn endpoint(host: usize, port: u16) -> SocketAddrV4 {
-    SocketAddrV4::new(address(host), port)
+/// Host `host`'s IPv6 address, in [`Network::ipv6`].
+pub fn address6(host: usize) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, host as u16 + 1))
+}
+
+/// Host `host`'s IPv4 address and `port`.
+pub fn endpoint(host: usize, port: u16) -> SocketAddr {
+    SocketAddr::new(address(host), port)
 }
 
 pub fn secrets(seed: u8) -> Secrets {
@@ -183,6 +219,7 @@ impl Network {
             .enumerate()
             .map(|(index, config)| Host {
                 address: address(index),
+                alias: None,
                 tcp: Tcp::new(*config, secrets(index as u8)),
             })
             .collect();
@@ -215,18 +252,37 @@ impl Network {
         Self::new(seed, &[config(), config()])
     }
 
+    /// [`Network::new`] with the hosts at IPv6 addresses ([`address6`]).
+    pub fn ipv6(seed: u64, configs: &[TcpConfig]) -> Self {
+        let mut network = Self::new(seed, configs);
+        for (index, host) in network.hosts.iter_mut().enumerate() {
+            host.address = address6(index);
+        }
+        network
+    }
+
+    /// Host `host`'s address (of the network's family) and `port`.
+    pub fn endpoint(&self, host: usize, port: u16) -> SocketAddr {
+        SocketAddr::new(self.hosts[host].address, port)
+    }
+
     /// Runs `f` on host `host`'s engine with a transmitter into the network.
     pub fn with<R>(
         &mut self,
         host: usize,
         f: impl FnOnce(&mut Tcp, u64, &mut dyn Transmit) -> R,
     ) -> R {
+        let Host {
+            address,
+            alias,
+            tcp,
+        } = &mut self.hosts[host];
         let mut link = Link {
-            address: self.hosts[host].address,
+            addresses: (*address, *alias),
             mtu: self.mtu,
             outbox: &mut self.outbox,
         };
-        let result = f(&mut self.hosts[host].tcp, self.now, &mut link);
+        let result = f(tcp, self.now, &mut link);
         let start = self.capture.len();
         self.flush(host);
         if let Some(observer) = self.observer.as_mut() {
@@ -258,14 +314,10 @@ impl Network {
     fn schedule(
         &mut self,
         from: usize,
-        (source, destination, mut ecn): (Ipv4Addr, Ipv4Addr, Ecn),
+        (source, destination, mut ecn): (IpAddr, IpAddr, Ecn),
         mut bytes: Vec<u8>,
     ) {
-        let Some(to) = self
-            .hosts
-            .iter()
-            .position(|host| host.address == destination)
-        else {
+        let Some(to) = self.hosts.iter().position(|host| host.holds(destination)) else {
             return;
         };
         if !self.up {
@@ -428,8 +480,8 @@ impl Network {
 
     /// Delivers raw segment bytes to host `to` as if sent from `source`,
     /// with the checksum fixed up when `fix_checksum`.
-    pub fn inject(&mut self, to: usize, source: Ipv4Addr, mut bytes: Vec<u8>, fix_checksum: bool) {
-        let destination = self.hosts[to].address;
+    pub fn inject(&mut self, to: usize, source: IpAddr, mut bytes: Vec<u8>, fix_checksum: bool) {
+        let destination = self.hosts[to].source_for(source);
         if fix_checksum {
             self::fix_checksum(source, destination, &mut bytes);
         }
@@ -448,13 +500,13 @@ impl Network {
 }
 
 /// Writes the right checksum into a segment's header.
-fn fix_checksum(source: Ipv4Addr, destination: Ipv4Addr, bytes: &mut [u8]) {
+fn fix_checksum(source: IpAddr, destination: IpAddr, bytes: &mut [u8]) {
     if bytes.len() < 20 {
         return;
     }
     bytes[16..18].fill(0);
     let sum = wire::Checksum::new()
-        .add_ipv4_pseudo_header(source, destination, 6, bytes.len() as u16)
+        .add_pseudo_header(source, destination, 6, bytes.len() as u32)
         .add(bytes)
         .finish();
     bytes[16..18].copy_from_slice(&sum.to_be_bytes());

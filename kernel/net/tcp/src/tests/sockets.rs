@@ -4,18 +4,20 @@
 use std::vec;
 use std::vec::Vec;
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::SocketAddr;
 
-use super::network::{Network, SECOND, endpoint};
+use super::network::{Network, SECOND};
+use crate::address::unspecified_like;
 use crate::{SocketHandle, TcpError};
 
 impl Network {
-    /// A listener on host `host` port `port`.
+    /// A listener on host `host` port `port`, at the wildcard of the
+    /// host's family.
     pub fn listen(&mut self, host: usize, port: u16, backlog: usize) -> SocketHandle {
+        let any = SocketAddr::new(unspecified_like(self.hosts[host].address), port);
         self.with(host, |tcp, _, _| {
             let handle = tcp.open().expect("a socket");
-            tcp.bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
-                .expect("bind");
+            tcp.bind(handle, any).expect("bind");
             tcp.listen(handle, backlog).expect("listen");
             handle
         })
@@ -23,10 +25,10 @@ impl Network {
 
     /// Starts a connect from `from` to `to:port`.
     pub fn connect(&mut self, from: usize, to: usize, port: u16) -> SocketHandle {
+        let remote = self.endpoint(to, port);
         self.with(from, |tcp, now, tx| {
             let handle = tcp.open().expect("a socket");
-            tcp.connect(now, handle, endpoint(to, port), tx)
-                .expect("connect");
+            tcp.connect(now, handle, remote, tx).expect("connect");
             handle
         })
     }

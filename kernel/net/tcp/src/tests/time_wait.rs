@@ -12,8 +12,7 @@ use std::vec::Vec;
 use super::heap;
 use super::network::{Network, SECOND, address, config};
 use crate::state::State;
-use crate::table::{Endpoints, Entry, TIME_WAIT_BYTES, Table};
-use crate::time_wait::TimeWait;
+use crate::table::{Endpoints4, Entry, Record, TIME_WAIT_BYTES, Table};
 use crate::{SocketHandle, TcpConfig};
 
 const SERVER: usize = 1;
@@ -190,8 +189,8 @@ fn time_wait_records_are_small_and_expire_together() {
 
     let (visits, per_record) = expire_all(&mut network);
     assert!(visits <= 10 * 2_000 + 16, "{visits} visits to expire 2000");
-    let record = core::mem::size_of::<Option<TimeWait>>();
-    let entry = core::mem::size_of::<Endpoints>() + core::mem::size_of::<Entry>();
+    let record = core::mem::size_of::<Option<Record<Endpoints4>>>();
+    let entry = core::mem::size_of::<Endpoints4>() + core::mem::size_of::<Entry>();
     let socket = core::mem::size_of::<crate::tcb::Tcb>() + Table::BYTES_PER_SOCKET;
     std::println!(
         "bytes per TIME-WAIT: {} ({record} the record, {entry} its map entry; \
@@ -212,7 +211,7 @@ fn record_deadline(network: &Network) -> Option<u64> {
     table
         .time_wait_records()
         .next()
-        .map(|record| record.deadline)
+        .map(|(deadline, _)| deadline)
 }
 
 #[test]
@@ -272,7 +271,7 @@ fn an_exact_reset_ends_a_record_and_an_old_one_does_not() {
     network.with(0, |tcp, now, tx| tcp.close(now, client, tx));
     network.run_until(SECOND, |network| record_deadline(network).is_some());
     network.settle(SECOND / 10);
-    let record = *network.tcp(1).table.time_wait_records().next().unwrap();
+    let record = *network.tcp(1).table.time_wait_records().next().unwrap().1;
     let reset = |sequence: crate::sequence::Sequence| {
         let mut bytes = std::vec![0u8; 20];
         crate::header::HeaderFields {
