@@ -5,7 +5,8 @@
 //! connections per second, and heap allocations per packet during the
 //! bulk transfer (counted by this program's global allocator). As root,
 //! also Linux's TCP against a hosted kernel on a tap in a network
-//! namespace. Prints `bench <metric> <value> <unit>` lines; reports, does
+//! namespace, with the tap's offloads (`tap_*`) and without
+//! (`tap_offload_off_*`). Prints `bench <metric> <value> <unit>` lines; reports, does
 //! not assert.
 
 #[path = "../tests/common/mod.rs"]
@@ -61,7 +62,10 @@ fn main() {
     bus_figures();
     match missing_privilege(&[]) {
         Some(reason) => eprintln!("hosted_bench: Linux over tap skipped: {reason}"),
-        None => tap_figures(),
+        None => {
+            tap_figures("tap:tap0", "tap");
+            tap_figures("tap:tap0,offload=off", "tap_offload_off");
+        }
     }
 }
 
@@ -175,16 +179,15 @@ fn report_round_trips(prefix: &str, mut rtts: Vec<f64>) {
     );
 }
 
-/// Linux's TCP against a hosted kernel on a tap, both in a namespace.
-fn tap_figures() {
+/// Linux's TCP against a hosted kernel on a tap (NIC spec `spec`: with
+/// its offloads, or `offload=off`), both in a namespace; the figures' names
+/// start with `prefix`.
+fn tap_figures(spec: &'static str, prefix: &str) {
     let namespace = Namespace::new("bench");
-    let node = Arc::new(namespace.run_inside(|| {
-        Node::boot(
-            "tap",
-            "ip=192.168.77.2/24 log=warn",
-            &["tap:tap0".to_string()],
-        )
-    }));
+    let node =
+        Arc::new(namespace.run_inside(move || {
+            Node::boot("tap", "ip=192.168.77.2/24 log=warn", &[spec.to_string()])
+        }));
     let discard = node.run(|context, net| listener(context, net, 9, 4));
     let sink = node.clone().spawn(move |context, net| {
         let (connection, _) = net.accept(context, discard).unwrap();
@@ -203,7 +206,7 @@ fn tap_figures() {
     });
     let (received, _) = sink.join().unwrap();
     figure(
-        "tap_linux_to_kernel",
+        &format!("{prefix}_linux_to_kernel"),
         received as f64 / seconds / 1048576.0,
         "MiB/s",
     );
@@ -238,7 +241,7 @@ fn tap_figures() {
     });
     let (total, seconds) = upload.join().unwrap();
     figure(
-        "tap_kernel_to_linux",
+        &format!("{prefix}_kernel_to_linux"),
         total as f64 / seconds / 1048576.0,
         "MiB/s",
     );
@@ -257,5 +260,5 @@ fn tap_figures() {
             })
             .collect()
     });
-    report_round_trips("tap_tcp_rr", rtts);
+    report_round_trips(&format!("{prefix}_tcp_rr"), rtts);
 }

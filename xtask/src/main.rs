@@ -88,6 +88,8 @@ options of run and gdb:
   --hosted                   run the appliance as a hosted kernel in a Linux process;
                              --net tap:NAME (root) or bus:PATH[,loss=P,duplicate=P,
                              reorder=P,corrupt=P,seed=N,mac=M] gives it a NIC
+                             (a tap takes checksum offload and TSO unless
+                             offload=off or a fault is asked for)
 
 run and gdb exit with 0 when the guest passed or Ctrl-C stopped it, with the
 guest's failure code (1-63) when it failed, and with 125 without a verdict.

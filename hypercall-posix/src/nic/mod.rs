@@ -35,7 +35,7 @@ pub use bus::{BUS_HEADER_BYTES, BusFrame, BusNic, BusReader, MAX_FRAME, SLOT_BYT
 pub use faults::{FaultCounters, HOLD_LIMIT};
 pub use receive::NicStatistics;
 pub use spec::{FaultSpec, NicBackend, NicSpec, NicSpecError, NicSpecErrorKind};
-pub use tap::{TAP_MAX_FRAME, TapNic};
+pub use tap::{TAP_MAX_FRAME, TAP_MAX_OFFLOADED_FRAME, TapNic};
 
 /// A failed open: the error the kernel sees and the reason for the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +93,12 @@ pub fn open(spec: &NicSpec) -> Result<Box<dyn VirtualNic>, OpenFailure> {
     };
     Ok(match &spec.backend {
         NicBackend::Bus(path) => Box::new(BusNic::open(path, mac, spec.faults, seed)?),
-        NicBackend::Tap(name) => Box::new(TapNic::open(name, mac, spec.faults, seed)?),
+        NicBackend::Tap(name) => Box::new(TapNic::open_with(
+            name,
+            mac,
+            (spec.faults, seed),
+            spec.offload,
+        )?),
     })
 }
 

@@ -11,6 +11,7 @@
 //! | `reorder=P` | hold a received frame back and deliver it after the next |
 //! | `corrupt=P` | flip one bit past the Ethernet header |
 //! | `seed=N` | the fault injector's seed (decimal u64); random if absent |
+//! | `offload=on\|off` | a tap's checksum offload and TSO (default on; off with faults) |
 //!
 //! Probabilities are decimal numbers in 0..=1. A bus path cannot contain a
 //! comma (the option separator). Every mistake is a [`NicSpecError`] that
@@ -66,6 +67,8 @@ pub struct NicSpec {
     pub mac: Option<[u8; 6]>,
     /// Faults injected into received frames.
     pub faults: FaultSpec,
+    /// Whether a tap may take offloads (the virtio-net header).
+    pub offload: bool,
 }
 
 /// What is wrong with a spec.
@@ -87,6 +90,8 @@ pub enum NicSpecErrorKind {
     BadProbability,
     /// Not a decimal u64.
     BadSeed,
+    /// Not `on` or `off`.
+    BadSwitch,
     /// `--net` without a value after it.
     MissingValue,
 }
@@ -98,12 +103,13 @@ impl NicSpecErrorKind {
             Self::EmptyTarget => "the bus path or tap name is empty",
             Self::BadTapName => "a tap name is 1 to 15 bytes without '/', ':', blanks or NUL",
             Self::UnknownOption => {
-                "unknown option (known: mac, loss, duplicate, reorder, corrupt, seed)"
+                "unknown option (known: mac, loss, duplicate, reorder, corrupt, seed, offload)"
             }
             Self::RepeatedOption => "option given twice",
             Self::BadMac => "expected a unicast MAC like 02:00:00:00:00:01",
             Self::BadProbability => "expected a probability from 0 to 1",
             Self::BadSeed => "expected a decimal seed from 0 to 2^64-1",
+            Self::BadSwitch => "expected on or off",
             Self::MissingValue => "--net needs a value",
         }
     }
@@ -150,6 +156,7 @@ impl FromStr for NicSpec {
             backend: parse_backend(target)?,
             mac: None,
             faults: FaultSpec::default(),
+            offload: true,
         };
         let mut seen: Vec<&str> = Vec::new();
         for option in pieces {
@@ -203,6 +210,13 @@ fn apply_option(spec: &mut NicSpec, key: &str, value: &str) -> Result<(), NicSpe
         "reorder" => faults.reorder = parse_probability(value)?,
         "corrupt" => faults.corrupt = parse_probability(value)?,
         "seed" => faults.seed = Some(value.parse().map_err(|_| NicSpecErrorKind::BadSeed)?),
+        "offload" => {
+            spec.offload = match value {
+                "on" => true,
+                "off" => false,
+                _ => return Err(NicSpecErrorKind::BadSwitch),
+            }
+        }
         _ => return Err(NicSpecErrorKind::UnknownOption),
     }
     Ok(())
@@ -263,9 +277,12 @@ impl fmt::Display for NicSpec {
                 write!(f, ",{key}={probability}")?;
             }
         }
-        match faults.seed {
-            Some(seed) => write!(f, ",seed={seed}"),
-            None => Ok(()),
+        if let Some(seed) = faults.seed {
+            write!(f, ",seed={seed}")?;
+        }
+        match self.offload {
+            true => Ok(()),
+            false => write!(f, ",offload=off"),
         }
     }
 }
@@ -310,6 +327,7 @@ mod tests {
         for text in [
             "bus:/x/y,mac=02:00:00:00:00:07,loss=0.25,seed=9",
             "tap:akt0",
+            "tap:akt0,offload=off",
         ] {
             let spec = parse(text).expect("valid");
             assert_eq!(spec.to_string(), text);
@@ -354,6 +372,15 @@ mod tests {
             kind_of("bus:b,loss=0,loss=0"),
             NicSpecErrorKind::RepeatedOption
         );
+    }
+
+    #[test]
+    fn offloads_are_on_unless_switched_off() {
+        assert!(parse("tap:akt0").expect("valid").offload);
+        assert!(parse("tap:akt0,offload=on").expect("valid").offload);
+        assert!(!parse("tap:akt0,offload=off").expect("valid").offload);
+        let error = parse("tap:akt0,offload=yes").expect_err("not a switch");
+        assert_eq!(error.kind, NicSpecErrorKind::BadSwitch);
     }
 
     #[test]

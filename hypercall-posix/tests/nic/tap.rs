@@ -6,14 +6,16 @@
 //! gives the host side 10.213.77.1/24 and checks both directions through
 //! the host's stack: a datagram the host sends to 10.213.77.2 makes it ARP
 //! on the tap, which the NIC receives; a UDP frame the NIC sends arrives at
-//! a host socket. The tap is deleted on drop.
+//! a host socket. Then the same with the offloads on: frames cross with a
+//! virtio-net header, and one sent with its UDP checksum left partial
+//! arrives. The tap is deleted on drop.
 
 use std::net::UdpSocket;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 
-use hypercall::{NicError, VirtualNic};
+use hypercall::{NicError, NicOffloads, VIRTIO_HEADER_LENGTH, VirtualNic};
 use hypercall_posix::nic::{FaultSpec, TapNic};
 
 use crate::common::{DEADLINE, run_with_deadline};
@@ -124,11 +126,13 @@ fn a_tap_carries_frames_both_ways_and_close_ends_a_receive() {
         panic!("this test needs root and /dev/net/tun: {reason}");
     }
     let tap = Tap::create();
-    let nic = TapNic::open(NAME, NIC_MAC, FaultSpec::default(), 1).expect("the tap opens");
+    let faults = (FaultSpec::default(), 1);
+    let nic = TapNic::open_with(NAME, NIC_MAC, faults, false).expect("the tap opens");
     assert_eq!(
         (nic.name(), nic.max_frame(), nic.mac_address()),
         (NAME, 1514, NIC_MAC)
     );
+    assert_eq!(nic.offloads(), NicOffloads::default());
     let socket = UdpSocket::bind("10.213.77.1:0").expect("the host address is up");
     socket
         .set_read_timeout(Some(DEADLINE))
@@ -157,6 +161,61 @@ fn a_tap_carries_frames_both_ways_and_close_ends_a_receive() {
     assert_eq!(nic.send(&[0u8; 13]), Err(NicError::BadLength));
     closing_ends_a_blocked_receive(&nic);
     assert!(nic.statistics().delivered >= 1);
+    drop(nic);
+    offloads_cross_with_a_header(&tap, &socket);
+}
+
+/// The NIC with offloads: the header before every frame both ways, and a
+/// partial UDP checksum the host's side completes.
+fn offloads_cross_with_a_header(tap: &Tap, socket: &UdpSocket) {
+    let nic = TapNic::open(NAME, NIC_MAC, FaultSpec::default(), 2).expect("the tap opens");
+    let both = NicOffloads {
+        virtio_header: true,
+        segmentation: true,
+    };
+    assert_eq!((nic.offloads(), nic.max_frame()), (both, 10 + 14 + 65_535));
+    // A fresh neighbour lookup: the host forgets the NIC's MAC first.
+    ip(&["neigh", "flush", "dev", NAME]);
+    socket.send_to(b"again", "10.213.77.2:9").expect("sent");
+    run_with_deadline(|| {
+        let mut buffer = vec![0u8; nic.max_frame()];
+        loop {
+            let length = nic.receive(&mut buffer).expect("a frame from the host");
+            if asks_for_the_nic(&buffer[VIRTIO_HEADER_LENGTH..length]) {
+                break;
+            }
+        }
+    });
+    let port = socket.local_addr().expect("bound").port();
+    let frame = udp_frame(tap.mac(), port, b"partial sum");
+    let mut sent = partial_header(34, 6).to_vec();
+    sent.extend_from_slice(&with_partial_udp_sum(frame));
+    nic.send(&sent).expect("sent");
+    let mut buffer = [0u8; 64];
+    let (length, _) = socket.recv_from(&mut buffer).expect("delivered");
+    assert_eq!(&buffer[..length], b"partial sum");
+}
+
+/// A virtio-net header asking for the checksum at `start` + `offset`.
+fn partial_header(start: u16, offset: u16) -> [u8; VIRTIO_HEADER_LENGTH] {
+    let mut header = [0u8; VIRTIO_HEADER_LENGTH];
+    header[0] = 1; // NEEDS_CSUM
+    header[6..8].copy_from_slice(&start.to_le_bytes());
+    header[8..10].copy_from_slice(&offset.to_le_bytes());
+    header
+}
+
+/// `frame` (from `udp_frame`) with the folded pseudo-header sum in its
+/// UDP checksum field, for the device to complete.
+fn with_partial_udp_sum(mut frame: Vec<u8>) -> Vec<u8> {
+    let udp_length = (frame.len() - 34) as u16;
+    let mut pseudo = NIC_ADDRESS.to_vec();
+    pseudo.extend_from_slice(&HOST_ADDRESS);
+    pseudo.extend_from_slice(&[0, 17]);
+    pseudo.extend_from_slice(&udp_length.to_be_bytes());
+    let folded = !checksum(&pseudo);
+    frame[40..42].copy_from_slice(&folded.to_be_bytes());
+    frame
 }
 
 fn closing_ends_a_blocked_receive(nic: &TapNic) {

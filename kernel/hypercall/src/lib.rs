@@ -87,7 +87,7 @@ pub use device_memory::{DeviceMemory, DmaRegion, MmioRegion};
 pub use exit::{Exit, ExitStatus};
 pub use interrupt::{HostInterrupt, InterruptError, InterruptSource, Interrupts, MsiMessage};
 pub use memory::{Memory, MemoryError, PAGE_SIZE};
-pub use nic::{MIN_FRAME, NicError, VirtualNic, VirtualNics};
+pub use nic::{MIN_FRAME, NicError, NicOffloads, VIRTIO_HEADER_LENGTH, VirtualNic, VirtualNics};
 pub use pci::{
     BarKind, HEADER_BRIDGE, HEADER_DEVICE, IoWidth, PciAddress, PciBar, PciBus, PciError,
     PciFunction, PciHeaderWords, is_resource_register,

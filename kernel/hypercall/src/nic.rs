@@ -52,6 +52,25 @@ impl fmt::Display for NicError {
 
 impl core::error::Error for NicError {}
 
+/// What a virtual NIC's backend does with offloads (since 2.2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NicOffloads {
+    /// Frames both ways carry a virtio-net header of
+    /// [`VIRTIO_HEADER_LENGTH`] bytes before the Ethernet header (the
+    /// legacy layout of Linux's `IFF_VNET_HDR`): sent frames may leave
+    /// their TCP or UDP checksum partial for the backend to complete;
+    /// received ones say whether theirs was checked or is partial.
+    pub virtio_header: bool,
+    /// With the header: TCP/IPv4 frames of up to 64 KiB both ways, which
+    /// the backend cuts to segments (sending) or hands on coalesced
+    /// (receiving). [`VirtualNic::max_frame`] then counts them.
+    pub segmentation: bool,
+}
+
+/// Bytes of the virtio-net header a NIC with [`NicOffloads::virtio_header`]
+/// puts before each frame.
+pub const VIRTIO_HEADER_LENGTH: usize = 10;
+
 /// One open virtual NIC. Dropping it detaches from the backend.
 ///
 /// One kernel thread receives; any thread may send. Neither needs the
@@ -62,8 +81,15 @@ pub trait VirtualNic: Send + Sync {
     fn mac_address(&self) -> [u8; 6];
 
     /// The longest frame the backend carries, in bytes (1514 for a
-    /// 1500-byte MTU). Never blocks.
+    /// 1500-byte MTU; with offloads, the header and a 64 KiB segment).
+    /// Never blocks.
     fn max_frame(&self) -> usize;
+
+    /// What the backend does with offloads; none by default (since 2.2).
+    /// Never blocks.
+    fn offloads(&self) -> NicOffloads {
+        NicOffloads::default()
+    }
 
     /// Sends one frame. Never blocks: a backend that cannot take the frame
     /// at once says [`NicError::Busy`].

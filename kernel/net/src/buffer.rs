@@ -16,6 +16,8 @@ use alloc::sync::Arc;
 use base::hypercall::PAGE_SIZE;
 use base::memory::{Account, Memory, MemoryError, Pages, Pool, PoolBlock};
 
+use crate::offload::PacketOffload;
+
 /// Bytes per pool block.
 pub const BLOCK_SIZE: usize = 2048;
 /// Free bytes before the data of a fresh buffer: room for Ethernet, IPv4
@@ -49,8 +51,10 @@ impl Storage {
 /// One packet's bytes with room to grow at the front.
 pub struct PacketBuffer {
     storage: Storage,
-    start: usize,
+    pub(crate) start: usize,
     end: usize,
+    /// What a device did or is to do for it (`offload.rs`).
+    pub(crate) offload: PacketOffload,
 }
 
 /// Not enough headroom (or tailroom) for what was asked.
@@ -130,7 +134,8 @@ impl PacketBuffer {
     }
 
     /// Sets the data to `length` bytes starting `HEADROOM` into the block,
-    /// for a driver that fills a received frame. Returns the bytes.
+    /// for a driver that fills a received frame, and forgets any offload
+    /// marks. Returns the bytes.
     ///
     /// # Errors
     /// [`NoRoom`] when the block is smaller.
@@ -141,6 +146,7 @@ impl PacketBuffer {
         }
         self.start = HEADROOM;
         self.end = HEADROOM + length;
+        self.offload = PacketOffload::default();
         Ok(&mut self.storage.bytes_mut()[HEADROOM..HEADROOM + length])
     }
 }
@@ -184,6 +190,7 @@ impl PacketPool {
             storage: Storage::Block(block),
             start: HEADROOM,
             end: HEADROOM,
+            offload: PacketOffload::default(),
         })
     }
 
@@ -201,6 +208,7 @@ impl PacketPool {
             storage: Storage::Pages(self.pages.alloc_pages(pages)?),
             start: HEADROOM,
             end: HEADROOM,
+            offload: PacketOffload::default(),
         })
     }
 

@@ -21,6 +21,7 @@ use base::Context;
 use wire::MacAddress;
 
 use crate::buffer::PacketBuffer;
+use crate::offload::Offloads;
 
 /// Frames an interface holds for a busy device before it drops.
 pub const SEND_QUEUE_LIMIT: usize = 512;
@@ -67,6 +68,14 @@ pub trait NetworkDevice: Send + Sync {
     /// # Errors
     /// [`DeviceBusy`] with the frame.
     fn transmit(&self, context: &Context<'_>, frame: PacketBuffer) -> Result<(), DeviceBusy>;
+
+    /// Ends a batch of [`NetworkDevice::transmit`] calls: a device that
+    /// holds frames until told (one notification per batch) sends them
+    /// now. Called under the stack's lock after every batch; must not
+    /// block. Nothing to do by default.
+    fn flush(&self, context: &Context<'_>) {
+        let _ = context;
+    }
 }
 
 /// What a driver tells the stack when it attaches.
@@ -80,6 +89,8 @@ pub struct InterfaceSpec {
     pub mac: MacAddress,
     /// The largest IP packet the link carries.
     pub mtu: usize,
+    /// What the device does for the stack (checksums, segmentation).
+    pub offloads: Offloads,
 }
 
 /// Counters of one interface, after `netstat -i`.
@@ -95,7 +106,8 @@ pub struct InterfaceCounters {
     pub sent_packets: u64,
     /// Bytes sent to the device.
     pub sent_bytes: u64,
-    /// Frames dropped on output: send queue full, link down.
+    /// Frames dropped on output: send queue full, link down, an offload
+    /// the device lacks.
     pub sent_dropped: u64,
 }
 
@@ -180,8 +192,8 @@ impl Interface {
 
     /// Queues a finished frame for the device; drops and counts it (and
     /// says so) when the interface is down or the queue is full.
-    pub(crate) fn enqueue(&mut self, frame: PacketBuffer) -> bool {
-        if !self.up || self.send_queue.len() >= SEND_QUEUE_LIMIT {
+    pub(crate) fn enqueue(&mut self, mut frame: PacketBuffer) -> bool {
+        if !self.up || self.send_queue.len() >= SEND_QUEUE_LIMIT || !self.offer(&mut frame) {
             self.counters.sent_dropped += 1;
             return false;
         }
@@ -189,9 +201,22 @@ impl Interface {
         true
     }
 
+    /// Whether the device can take `frame`'s offload marks; a partial
+    /// checksum it cannot complete is completed here (see `offload.rs`).
+    fn offer(&self, frame: &mut PacketBuffer) -> bool {
+        let offloads = self.spec.offloads;
+        if frame.segment_size() > 0 && !offloads.segmentation {
+            return false;
+        }
+        offloads.transmit_checksum || frame.complete_checksum()
+    }
+
     /// Hands queued frames to the device until it is busy or the queue is
-    /// empty.
+    /// empty, then flushes the batch.
     pub(crate) fn start_output(&mut self, context: &Context<'_>) {
+        if self.send_queue.is_empty() {
+            return;
+        }
         while let Some(frame) = self.send_queue.pop_front() {
             let length = frame.len() as u64;
             match self.device.transmit(context, frame) {
@@ -201,10 +226,11 @@ impl Interface {
                 }
                 Err(DeviceBusy(frame)) => {
                     self.send_queue.push_front(frame);
-                    return;
+                    break;
                 }
             }
         }
+        self.device.flush(context);
     }
 }
 

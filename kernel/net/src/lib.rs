@@ -54,6 +54,7 @@ pub mod ipv6;
 pub mod loopback;
 pub mod memory;
 pub mod net;
+pub mod offload;
 mod ping;
 pub mod ports;
 pub mod reassembly;
@@ -64,6 +65,7 @@ pub mod stack;
 mod stats;
 mod transmit;
 pub mod udp;
+pub mod virtio_header;
 
 #[cfg(test)]
 mod tests;
@@ -75,6 +77,7 @@ pub use dns;
 pub use embedded_io;
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;
+pub use offload::Offloads;
 pub use socket::{
     Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, Ready, ResolveError, ServerSource,
     Shutdown, SocketOption, SocketType, TcpStream, WatchSet,

@@ -49,6 +49,7 @@ pub fn attach(
         kind: LinkKind::Loopback,
         mac: MacAddress::ZERO,
         mtu: MTU,
+        offloads: crate::offload::Offloads::NONE,
     };
     let index = net.attach(context, spec, device.clone())?;
     device.index.store(index.0, Relaxed);

@@ -351,8 +351,9 @@ impl Stack {
 
     /// TCP and UDP over IPv6. A segment to a group is dropped (RFC 9293
     /// 3.9.1: no connection to a multicast address); the engine learns
-    /// the ECN field from the traffic class and the zone from the
-    /// interface, as the IPv4 path tells it the TOS.
+    /// the ECN field from the traffic class, the zone from the interface
+    /// and whether the device vouched for the checksum from the buffer,
+    /// as the IPv4 path tells it the TOS.
     fn deliver6(&mut self, upper: Upper) {
         let header = upper.header;
         if upper.protocol == protocol::UDP {
@@ -364,11 +365,13 @@ impl Stack {
         }
         self.ip.arriving_ecn = tcp::Ecn::from_bits(header.traffic_class);
         self.ip.arriving_zone = upper.interface.scope_id();
+        self.ip.arriving_checksum_valid = upper.packet.checksum_valid();
         let (source, destination) = (IpAddr::V6(header.source), IpAddr::V6(header.destination));
         let now = self.now_ns();
         self.tcp
             .input(now, source, destination, upper.payload(), &mut self.ip);
         self.ip.arriving_zone = 0;
+        self.ip.arriving_checksum_valid = false;
     }
 
     /// Runs every timer due now.

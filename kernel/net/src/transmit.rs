@@ -1,4 +1,4 @@
-//! The TCP engine's way down: routes and segments of either family.
+//! The TCP engine's way down: routes, offloads and segments of either family.
 //!
 //! The engine names a link-local IPv6 peer's interface by a zone, the
 //! scope id of its socket addresses ([`InterfaceIndex::scope_id`]); a
@@ -7,23 +7,47 @@
 //! to `fe80::1%vif0` has one key both ways. A segment goes out with the
 //! ECN field the engine asks for in either family (IPv4's TOS or IPv6's
 //! traffic class).
+//!
+//! A route carries its device's offloads (`crate::offload`): partial
+//! checksums in both families (the engine sums the pseudo-header of the
+//! path's), and TSO bursts for TCP over IPv4 only, as no driver of ours
+//! negotiates TSO for IPv6. Bursts go out in pages when they outgrow a
+//! pool block.
 
 use core::net::IpAddr;
 
+use crate::buffer::PacketBuffer;
 use crate::interface::InterfaceIndex;
 use crate::ipv4::{IpLayer, OutputError};
 use crate::ipv6::canonical;
+use crate::offload::{Offloads, SEGMENTATION_LIMIT};
 
 /// IP protocol number of TCP, in both families.
 const TCP: u8 = wire::ipv4::protocol::TCP;
+/// Where a TCP header keeps its checksum.
+const TCP_CHECKSUM_FIELD: u16 = 16;
+/// The largest IPv4 and TCP headers, options included.
+const HEADERS: usize = wire::ipv4::HEADER_LEN + 60;
 
 impl tcp::Transmit for IpLayer {
     fn route(&self, destination: IpAddr, zone: u32) -> Option<tcp::Route> {
         let route = self.route_ip(destination, InterfaceIndex::from_scope_id(zone))?;
+        let offloads = self
+            .interface(route.interface)
+            .map_or(Offloads::NONE, |i| i.spec.offloads);
+        let segments = offloads.segmentation && offloads.transmit_checksum;
+        let segment_limit = match route.source {
+            IpAddr::V4(_) if segments => (SEGMENTATION_LIMIT - HEADERS) as u32,
+            _ => 0,
+        };
         Some(tcp::Route {
             source: route.source,
             mtu: u16::try_from(route.mtu).unwrap_or(u16::MAX),
             zone: route.interface.scope_id(),
+            offload: tcp::Offload {
+                checksum: offloads.transmit_checksum,
+                segment_limit,
+            },
         })
     }
 
@@ -44,6 +68,34 @@ impl tcp::Transmit for IpLayer {
         self.arriving_zone
     }
 
+    fn arriving_checksum_valid(&self) -> bool {
+        self.arriving_checksum_valid
+    }
+
+    /// A segment whose checksum the device completes, or a burst it cuts:
+    /// in pages when it outgrows a pool block.
+    fn send_shaped(
+        &mut self,
+        path: tcp::Path,
+        (ecn, shape): (tcp::Ecn, tcp::Shape),
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), tcp::TransmitError> {
+        let mut segment = self
+            .pool
+            .allocate_large(length)
+            .map_err(|_| tcp::TransmitError::NoBuffer)?;
+        let bytes = segment
+            .append(length)
+            .map_err(|_| tcp::TransmitError::NoBuffer)?;
+        fill(bytes);
+        if shape.partial_checksum {
+            segment.set_partial_checksum(TCP_CHECKSUM_FIELD);
+        }
+        segment.set_segment_size(shape.segment_size);
+        self.send_segment(path, ecn, segment)
+    }
+
     fn send_marked(
         &mut self,
         path: tcp::Path,
@@ -59,6 +111,18 @@ impl tcp::Transmit for IpLayer {
             .append(length)
             .map_err(|_| tcp::TransmitError::NoBuffer)?;
         fill(bytes);
+        self.send_segment(path, ecn, segment)
+    }
+}
+
+impl IpLayer {
+    /// Sends a filled TCP segment along `path`.
+    fn send_segment(
+        &mut self,
+        path: tcp::Path,
+        ecn: tcp::Ecn,
+        segment: PacketBuffer,
+    ) -> Result<(), tcp::TransmitError> {
         let zone = InterfaceIndex::from_scope_id(path.zone);
         let sent = match (canonical(path.source), canonical(path.destination)) {
             (IpAddr::V4(source), IpAddr::V4(destination)) => {

@@ -44,8 +44,14 @@ networking (slirp) listens with a backlog of one and accepts slowly; spawn ->
 serving is QEMU's start to the first HTTP 200; smallest memory over user
 networking; tap6 rows are the tap over IPv6 (both guests run DAD, so their
 spawn -> serving includes it); Linux is Debian's kernel with busybox nc/dd
-services and lighttpd.
+services and lighttpd. Over tap, ours runs with virtio_net.offload=all (the
+default: checksums and TSO both ways) and again with offload=none for the
+rows that say so, against the same Linux runs (Linux keeps its offloads).
+User networking offers none.
 ";
+/// The bulk metrics (indices into `NETWORK_METRICS`) measured again over
+/// tap with the offloads off.
+const BULK_METRICS: [usize; 2] = [3, 4];
 
 /// The `bench --vs linux` verb.
 pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
@@ -63,6 +69,7 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
         linux: guest::linux_guest(initramfs::Services::Web)?,
         accel: options.accel,
         tsc_khz: measure::tsc_khz(&cpuinfo),
+        anykernel_params: Vec::new(),
     };
     let machines: &[Machine] = match options.quick {
         true => &[Machine::Microvm],
@@ -138,6 +145,8 @@ fn network_rows(guests: &Guests, machines: &[Machine], links: &[Link], runs: u32
     for &machine in machines {
         for link in links {
             let mut group = group_rows(machine, link);
+            let mut offload_off =
+                matches!(link, Link::Tap(..)).then(|| offload_off_rows(machine, link));
             for run in 1..=runs {
                 // Alternate who goes first, so neither always gets a cold host.
                 let order = match run % 2 {
@@ -147,6 +156,15 @@ fn network_rows(guests: &Guests, machines: &[Machine], links: &[Link], runs: u32
                 for kind in order {
                     run_once(guests, kind, machine, link, &mut group, run);
                 }
+                if let Some(rows) = offload_off.as_mut() {
+                    run_offload_off(guests, machine, link, rows, run);
+                }
+            }
+            if let Some(mut extra) = offload_off {
+                for (row, index) in extra.iter_mut().zip(BULK_METRICS) {
+                    row.linux = group[index].linux.clone();
+                }
+                group.extend(extra);
             }
             rows.extend(group);
         }
@@ -162,6 +180,40 @@ fn group_rows(machine: Machine, link: &Link) -> Vec<Row> {
     metrics
         .map(|metric| Row::new(format!("{machine} {link_name} {}", metric.name), *metric))
         .collect()
+}
+
+/// The bulk rows of ours with `virtio_net.offload=none`.
+fn offload_off_rows(machine: Machine, link: &Link) -> Vec<Row> {
+    let link_name = link.name();
+    BULK_METRICS
+        .iter()
+        .map(|&index| {
+            let metric = NETWORK_METRICS[index];
+            let name = format!("{machine} {link_name} {}, offload=none", metric.name);
+            Row::new(name, metric)
+        })
+        .collect()
+}
+
+/// One run of ours with the offloads off; its bulk figures go to `rows`.
+fn run_offload_off(guests: &Guests, machine: Machine, link: &Link, rows: &mut [Row], run: u32) {
+    let mut without = guests.clone();
+    without
+        .anykernel_params
+        .push("virtio_net.offload=none".into());
+    let what = format!(
+        "anykernel (offload=none) on {machine} over {}, run {run}",
+        link.name()
+    );
+    match measure::measure(&without, Kind::Anykernel, machine, link) {
+        Ok(values) => {
+            eprintln!("xtask: {what}: {}", describe(&values));
+            for (row, index) in rows.iter_mut().zip(BULK_METRICS) {
+                row.ours.extend(values[index]);
+            }
+        }
+        Err(error) => eprintln!("xtask: {what} left out: {error}"),
+    }
 }
 
 fn run_once(

@@ -1,8 +1,10 @@
-//! The tap backend's only unsafe code: TUNSETIFF and poll(2).
+//! The tap backend's only unsafe code: TUNSETIFF, TUNSETOFFLOAD, poll(2).
 //!
 //! Reading and writing the device are plain `File` calls; what std lacks
-//! is the ioctl that binds a `/dev/net/tun` descriptor to a named tap and
-//! a poll over two descriptors. Both are wrapped here as safe functions.
+//! are the ioctls that bind a `/dev/net/tun` descriptor to a named tap
+//! (with the virtio-net header, `IFF_VNET_HDR`, when asked) and tell it
+//! the offloads we take, and a poll over two descriptors. They are wrapped
+//! here as safe functions.
 
 use std::fs::File;
 use std::io;
@@ -14,20 +16,21 @@ use std::time::Duration;
 const CLONE_DEVICE: &str = "/dev/net/tun";
 
 /// Opens `/dev/net/tun` non-blocking and binds it to the tap `name`
-/// (created if missing and allowed), frames without packet information.
+/// (created if missing and allowed), frames without packet information,
+/// each after a 10-byte virtio-net header if `virtio_header`.
 ///
 /// # Errors
 /// The error of open(2) (e.g. `NotFound` without the tun driver) or of the
 /// ioctl (`PermissionDenied` without CAP_NET_ADMIN for a tap one does not
 /// own, `InvalidInput` for a name Linux refuses, `Busy` if another
 /// process holds the tap).
-pub(crate) fn open_tap(name: &str) -> io::Result<File> {
+pub(crate) fn open_tap(name: &str, virtio_header: bool) -> io::Result<File> {
     let device = File::options()
         .read(true)
         .write(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(CLONE_DEVICE)?;
-    let request = interface_request(name)?;
+    let request = interface_request(name, virtio_header)?;
     // SAFETY: TUNSETIFF reads (and may update the name in) the `ifreq`
     // behind the pointer, a live, exclusively borrowed local of the right
     // type for the whole call; `device` is an open descriptor.
@@ -38,8 +41,30 @@ pub(crate) fn open_tap(name: &str) -> io::Result<File> {
     Ok(device)
 }
 
+/// Tells the tap which offloads we take (`TUN_F_*`): with `TUN_F_CSUM`
+/// it may hand us partial checksums, with `TUN_F_TSO4` 64 KiB TCP/IPv4
+/// segments; either way it takes ours.
+///
+/// # Errors
+/// The ioctl's error (`InvalidInput` for flags the kernel does not know).
+pub(crate) fn set_offloads(device: &File, flags: libc::c_uint) -> io::Result<()> {
+    // SAFETY: TUNSETOFFLOAD takes its argument by value (an unsigned
+    // long of TUN_F_* flags), no pointer; `device` is an open descriptor.
+    let result = unsafe {
+        libc::ioctl(
+            device.as_raw_fd(),
+            libc::TUNSETOFFLOAD,
+            libc::c_ulong::from(flags),
+        )
+    };
+    match result {
+        0.. => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
 /// An `ifreq` naming `name` with the tap flags.
-fn interface_request(name: &str) -> io::Result<libc::ifreq> {
+fn interface_request(name: &str, virtio_header: bool) -> io::Result<libc::ifreq> {
     // SAFETY: `ifreq` is a C struct of integers, arrays and a union of such;
     // all zeros is a valid value of it (the empty name, no flags).
     let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
@@ -50,7 +75,8 @@ fn interface_request(name: &str) -> io::Result<libc::ifreq> {
     for (slot, &byte) in request.ifr_name.iter_mut().zip(bytes) {
         *slot = byte as libc::c_char;
     }
-    request.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
+    let header = if virtio_header { libc::IFF_VNET_HDR } else { 0 };
+    request.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI | header) as libc::c_short;
     Ok(request)
 }
 
@@ -98,10 +124,13 @@ mod tests {
     #[test]
     fn names_linux_refuses_are_refused_before_the_ioctl() {
         for bad in ["", "sixteen-bytes-xx", "a\0b"] {
-            let error = interface_request(bad).expect_err("refused");
+            let error = interface_request(bad, false).expect_err("refused");
             assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{bad:?}");
         }
-        let request = interface_request("akt0").expect("valid");
+        let request = interface_request("akt0", true).expect("valid");
+        // SAFETY: the union's flags member was the one written.
+        let flags = unsafe { request.ifr_ifru.ifru_flags };
+        assert_ne!(flags & libc::IFF_VNET_HDR as libc::c_short, 0);
         assert_eq!(
             request.ifr_name[..5],
             [b'a', b'k', b't', b'0', 0].map(|b| b as libc::c_char)

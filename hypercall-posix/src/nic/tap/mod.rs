@@ -1,7 +1,14 @@
 //! The Linux tap backend: frames to and from a host tap interface.
 //!
 //! The NIC binds a `/dev/net/tun` descriptor to the named tap (IFF_TAP,
-//! IFF_NO_PI: bare Ethernet frames). `send` is one write(2); receiving is a
+//! IFF_NO_PI: bare Ethernet frames). Unless the spec injects faults (which
+//! model a wire the stack must check), it also asks for the virtio-net
+//! header (IFF_VNET_HDR) and tells the tap it takes partial checksums and
+//! 64 KiB TCP/IPv4 segments (TUNSETOFFLOAD with TUN_F_CSUM, TUN_F_TSO4):
+//! the host's stack then hands over coalesced segments and cuts ours, and
+//! the NIC says so ([`VirtualNic::offloads`]); frames cross with the
+//! header in front. A tap that refuses the offloads is used without them.
+//! `send` is one write(2); receiving is a
 //! non-blocking read, and a blocking receive sleeps in poll(2) on the tap
 //! and on a pipe that `close` writes to, so a close wakes it at once.
 //! Without CAP_NET_ADMIN only a persistent tap owned by this user can be
@@ -17,7 +24,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use hypercall::{MIN_FRAME, NicError, VirtualNic};
+use hypercall::{MIN_FRAME, NicError, NicOffloads, VIRTIO_HEADER_LENGTH, VirtualNic};
 
 use super::OpenFailure;
 use super::receive::{NicStatistics, ReceiveQueue};
@@ -26,6 +33,9 @@ use crate::sync::lock;
 
 /// The longest frame: a 1500-byte MTU plus the Ethernet header.
 pub const TAP_MAX_FRAME: usize = 1514;
+/// The longest frame with offloads: the virtio-net header, the Ethernet
+/// header and a 64 KiB IP packet.
+pub const TAP_MAX_OFFLOADED_FRAME: usize = VIRTIO_HEADER_LENGTH + 14 + 65_535;
 
 /// A receiver's read buffer and queue, behind one lock.
 #[derive(Debug)]
@@ -41,6 +51,7 @@ pub struct TapNic {
     device: File,
     name: String,
     mac: [u8; 6],
+    offloads: NicOffloads,
     closed: AtomicBool,
     /// Becomes readable when `close` writes to `closer`.
     close_signal: PipeReader,
@@ -75,18 +86,34 @@ impl TapNic {
         faults: FaultSpec,
         seed: u64,
     ) -> Result<TapNic, OpenFailure> {
+        Self::open_with(name, mac, (faults, seed), true)
+    }
+
+    /// [`TapNic::open`], with the offloads only if `offload` (and no fault
+    /// is injected).
+    ///
+    /// # Errors
+    /// As [`TapNic::open`].
+    pub fn open_with(
+        name: &str,
+        mac: [u8; 6],
+        (faults, seed): (FaultSpec, u64),
+        offload: bool,
+    ) -> Result<TapNic, OpenFailure> {
         let unavailable =
             |error: std::io::Error| OpenFailure::new(NicError::Unavailable, explain(name, &error));
-        let device = device::open_tap(name).map_err(unavailable)?;
+        let (device, offloads) =
+            open_offloading(name, offload && !faults.is_active()).map_err(unavailable)?;
         let (close_signal, closer) = std::io::pipe().map_err(unavailable)?;
         let receiver = Receiver {
-            scratch: vec![0; TAP_MAX_FRAME + 1],
+            scratch: vec![0; longest(offloads) + 1],
             queue: ReceiveQueue::new(faults, seed),
         };
         Ok(TapNic {
             device,
             name: name.to_owned(),
             mac,
+            offloads,
             closed: AtomicBool::new(false),
             close_signal,
             closer,
@@ -118,16 +145,41 @@ impl TapNic {
     }
 }
 
+/// Opens the tap, with the virtio-net header and offloads if `offloading`
+/// and the tap takes them, else without.
+fn open_offloading(name: &str, offloading: bool) -> std::io::Result<(File, NicOffloads)> {
+    if offloading && let Ok(device) = device::open_tap(name, true) {
+        let flags = libc::TUN_F_CSUM | libc::TUN_F_TSO4;
+        if device::set_offloads(&device, flags).is_ok() {
+            let offloads = NicOffloads {
+                virtio_header: true,
+                segmentation: true,
+            };
+            return Ok((device, offloads));
+        }
+    }
+    Ok((device::open_tap(name, false)?, NicOffloads::default()))
+}
+
+/// The longest frame a NIC with `offloads` carries.
+fn longest(offloads: NicOffloads) -> usize {
+    match offloads.virtio_header {
+        true => TAP_MAX_OFFLOADED_FRAME,
+        false => TAP_MAX_FRAME,
+    }
+}
+
 /// One frame from the tap, `None` if none is waiting. Frames outside
-/// MIN_FRAME..=TAP_MAX_FRAME are skipped.
+/// MIN_FRAME..=`longest` are skipped.
 fn read_frame(
     mut device: &File,
     scratch: &mut [u8],
     vessel: &mut Vec<u8>,
 ) -> Result<bool, NicError> {
+    let longest = scratch.len() - 1;
     loop {
         match device.read(scratch) {
-            Ok(length) if (MIN_FRAME..=TAP_MAX_FRAME).contains(&length) => {
+            Ok(length) if (MIN_FRAME..=longest).contains(&length) => {
                 vessel.extend_from_slice(&scratch[..length]);
                 return Ok(true);
             }
@@ -145,14 +197,18 @@ impl VirtualNic for TapNic {
     }
 
     fn max_frame(&self) -> usize {
-        TAP_MAX_FRAME
+        longest(self.offloads)
+    }
+
+    fn offloads(&self) -> NicOffloads {
+        self.offloads
     }
 
     /// `Busy` also when the host interface is down (EIO): the frame is
     /// lost as on a link without carrier.
     fn send(&self, frame: &[u8]) -> Result<(), NicError> {
         self.check_open()?;
-        if !(MIN_FRAME..=TAP_MAX_FRAME).contains(&frame.len()) {
+        if !(MIN_FRAME..=longest(self.offloads)).contains(&frame.len()) {
             return Err(NicError::BadLength);
         }
         match (&self.device).write(frame) {

@@ -21,26 +21,34 @@ use net::config::parse_address;
 use net::wire::{ArpOperation, ArpPacket, EtherType, EthernetHeader, Ipv4Header, MacAddress};
 use net::{Errno, MessageFlags, Net, PollEvents, PollFd, SocketOption, SocketType};
 
-use crate::fake_device::FakeDevice;
+use crate::fake_device::{self, FakeDevice, FakeTransport};
+use crate::features::Setting;
 use crate::nic::VirtioNic;
 use crate::preflight;
 
-const NIC_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
-const PEER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 1];
-const NIC_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 9, 2);
-const PEER_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 9, 1);
+pub(crate) const NIC_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+pub(crate) const PEER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 1];
+pub(crate) const NIC_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 9, 2);
+pub(crate) const PEER_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 9, 1);
 
 /// A hosted kernel with one virtio NIC on a fake device.
-struct Harness {
-    device: FakeDevice,
-    net: Arc<Net>,
+pub(crate) struct Harness {
+    pub(crate) device: FakeDevice,
+    pub(crate) net: Arc<Net>,
+    pub(crate) nic: Arc<VirtioNic<FakeTransport>>,
     // Dropped in this order: the interrupt thread ends before the kernel.
     _interrupt: Arc<Interrupt>,
     kernel: Arc<Kernel>,
 }
 
 impl Harness {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
+        Self::offering(fake_device::OFFLOADING, Setting::All)
+    }
+
+    /// A harness whose device offers `features`, the driver taking what
+    /// `setting` allows.
+    pub(crate) fn offering(features: u64, setting: Setting) -> Self {
         virtio::hal::install_for_tests(Arc::new(FakeDeviceMemory::default()));
         let host = Posix::new(PosixConfig::default());
         let components = net::components::ALL;
@@ -55,13 +63,13 @@ impl Harness {
         let net = Net::of(&context).expect("the net faction");
         let raise = Arc::new(std::sync::OnceLock::<Arc<Interrupt>>::new());
         let raiser = raise.clone();
-        let (device, transport) = FakeDevice::start(NIC_MAC, move || {
+        let (device, transport) = FakeDevice::start(NIC_MAC, features, move || {
             if let Some(interrupt) = raiser.get() {
                 interrupt.raise();
             }
         });
-        let raw = preflight::start(transport).expect("the fake passes the preflight");
-        let nic = VirtioNic::start(&context, String::from("fake"), raw).expect("start");
+        let started = preflight::start(transport, setting).expect("the fake starts");
+        let nic = VirtioNic::start(&context, String::from("fake"), started).expect("start");
         let handler = nic.clone();
         let interrupt = kernel
             .arc()
@@ -80,18 +88,19 @@ impl Harness {
         Self {
             device,
             net,
+            nic,
             _interrupt: interrupt,
             kernel,
         }
     }
 
-    fn context(&self) -> Context<'_> {
+    pub(crate) fn context(&self) -> Context<'_> {
         self.kernel.enter().expect("enter")
     }
 
     /// Answers the NIC's ARP request for the peer. The caller holds no
     /// context: the NIC's interrupt thread must run meanwhile.
-    fn answer_arp(&self) {
+    pub(crate) fn answer_arp(&self) {
         let request = self
             .device
             .expect_sent("an ARP request for the peer", |frame| {
@@ -108,7 +117,7 @@ impl Harness {
 }
 
 /// The ARP packet in `frame`, if it is one.
-fn arp(frame: &[u8]) -> Option<ArpPacket> {
+pub(crate) fn arp(frame: &[u8]) -> Option<ArpPacket> {
     let header = EthernetHeader::parse(frame).ok()?;
     (header.ether_type == EtherType::Arp)
         .then(|| ArpPacket::parse(&frame[14..]).ok())
@@ -116,7 +125,11 @@ fn arp(frame: &[u8]) -> Option<ArpPacket> {
 }
 
 /// An ARP packet from the peer to `target`.
-fn arp_frame(operation: ArpOperation, target_mac: MacAddress, target_ip: Ipv4Addr) -> Vec<u8> {
+pub(crate) fn arp_frame(
+    operation: ArpOperation,
+    target_mac: MacAddress,
+    target_ip: Ipv4Addr,
+) -> Vec<u8> {
     let destination = match operation {
         ArpOperation::Request => MacAddress([0xff; 6]),
         ArpOperation::Reply => target_mac,
@@ -134,7 +147,7 @@ fn arp_frame(operation: ArpOperation, target_mac: MacAddress, target_ip: Ipv4Add
     frame
 }
 
-fn ethernet(destination: MacAddress, ether_type: EtherType) -> EthernetHeader {
+pub(crate) fn ethernet(destination: MacAddress, ether_type: EtherType) -> EthernetHeader {
     EthernetHeader {
         destination,
         source: MacAddress(PEER_MAC),
@@ -144,7 +157,7 @@ fn ethernet(destination: MacAddress, ether_type: EtherType) -> EthernetHeader {
 
 /// An IPv4 packet from the peer to the NIC carrying `payload` of
 /// `protocol`, in an Ethernet frame.
-fn ipv4_frame(protocol: u8, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn ipv4_frame(protocol: u8, payload: &[u8]) -> Vec<u8> {
     let mut frame = vec![0u8; 14 + 20];
     ethernet(MacAddress(NIC_MAC), EtherType::Ipv4).write(&mut frame);
     Ipv4Header::new(PEER_IP, NIC_IP, protocol, payload.len()).write(&mut frame[14..]);
@@ -153,7 +166,7 @@ fn ipv4_frame(protocol: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// An ICMP echo request with `data`, checksum filled in.
-fn echo_request(identifier: u16, sequence: u16, data: &[u8]) -> Vec<u8> {
+pub(crate) fn echo_request(identifier: u16, sequence: u16, data: &[u8]) -> Vec<u8> {
     let mut message = vec![8, 0, 0, 0];
     message.extend_from_slice(&identifier.to_be_bytes());
     message.extend_from_slice(&sequence.to_be_bytes());
@@ -164,7 +177,7 @@ fn echo_request(identifier: u16, sequence: u16, data: &[u8]) -> Vec<u8> {
 }
 
 /// A UDP datagram from the peer's port 9000 to `port` (checksum 0: none).
-fn udp_datagram(port: u16, data: &[u8]) -> Vec<u8> {
+pub(crate) fn udp_datagram(port: u16, data: &[u8]) -> Vec<u8> {
     let length = (8 + data.len()) as u16;
     let mut datagram = Vec::new();
     for field in [9000, port, length, 0] {
@@ -180,7 +193,7 @@ fn udp_data(frame: &[u8]) -> Option<&[u8]> {
 }
 
 /// The IPv4 payload of `frame` if it is IPv4 of `protocol` from the NIC.
-fn ipv4_payload(frame: &[u8], protocol: u8) -> Option<&[u8]> {
+pub(crate) fn ipv4_payload(frame: &[u8], protocol: u8) -> Option<&[u8]> {
     let header = EthernetHeader::parse(frame).ok()?;
     if header.ether_type != EtherType::Ipv4 {
         return None;
@@ -318,7 +331,7 @@ fn a_send_burst_waits_for_the_ring_and_leaves_in_order() {
 }
 
 /// Waits up to 100 ms for `socket` to become readable.
-fn wait_readable(net: &Net, context: &Context<'_>, socket: net::Fd) -> bool {
+pub(crate) fn wait_readable(net: &Net, context: &Context<'_>, socket: net::Fd) -> bool {
     let mut fds = [PollFd::new(socket, PollEvents::READABLE)];
     net.poll(context, &mut fds, Some(100_000_000))
         .expect("poll")

@@ -6,11 +6,16 @@
 //! rings live in the fake device memory, where "physical" addresses are
 //! the process's own, so the device thread reads descriptors and writes
 //! used elements at those addresses. It offers MAC, STATUS and VERSION_1
-//! (no indirect descriptors, no event index), takes every frame the driver
-//! transmits (the test reads them back), writes the frames the test
-//! injects into the receive buffers the driver lent, and raises the
-//! driver's interrupt after each batch. Notifications wake the thread;
-//! every wait in it and in the test helpers has a deadline.
+//! and, as the test asks, the offloads ([`OFFLOADING`]; no indirect
+//! descriptors, no event index). It takes every frame the driver
+//! transmits, completing partial checksums and cutting TSO frames with
+//! the reference splitter (`fake_offload.rs`; the test reads the wire's
+//! frames back, and what the device found wrong), writes the frames the
+//! test injects into the receive buffers the driver lent (across several
+//! with merged buffers, `num_buffers` filled in), and raises the driver's
+//! interrupt after each batch unless the queue's `NO_INTERRUPT` flag
+//! waives it. Notifications wake the thread; every wait in it and in the
+//! test helpers has a deadline.
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -24,8 +29,15 @@ use virtio_drivers::transport::{DeviceStatus, DeviceType, InterruptStatus, Trans
 use virtio_drivers::{Error as VirtioError, PhysAddr};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-/// Feature bits the fake offers: MAC, STATUS, VERSION_1.
-const FEATURES: u64 = 1 << 5 | 1 << 16 | 1 << 32;
+use crate::fake_offload::{self, TransmitHeader};
+
+/// Feature bits of a plain device: MAC, STATUS, VERSION_1.
+pub(crate) const PLAIN: u64 = 1 << 5 | 1 << 16 | 1 << 32;
+/// ... and of one with every offload the driver takes: CSUM, GUEST_CSUM,
+/// GUEST_TSO4, HOST_TSO4, MRG_RXBUF.
+pub(crate) const OFFLOADING: u64 = PLAIN | 1 | 1 << 1 | 1 << 7 | 1 << 11 | 1 << 15;
+/// Driver feature: merged receive buffers.
+const MRG_RXBUF: u64 = 1 << 15;
 /// Queue size the fake allows.
 const MAX_QUEUE: u32 = 256;
 /// Bytes of virtio-net header before each frame (VERSION_1).
@@ -40,15 +52,20 @@ const PATIENCE: Duration = Duration::from_secs(10);
 #[derive(Debug, Default)]
 struct State {
     status: u32,
+    offered: u64,
     driver_features: u64,
     queues: [FakeQueue; 2],
     interrupt_pending: bool,
     /// Set by `notify`, cleared by the device thread.
     notified: bool,
-    /// Frames the test injected, not yet written to a receive buffer.
-    to_receive: VecDeque<Vec<u8>>,
-    /// Frames the driver sent, in order, header stripped.
+    /// What the test injected, not yet written to receive buffers.
+    to_receive: VecDeque<Injection>,
+    /// Frames the driver sent, in order, as the wire carries them.
     transmitted: Vec<Vec<u8>>,
+    /// Frames the driver asked the device to cut (TSO).
+    segmented: usize,
+    /// What the device found wrong in frames the driver sent.
+    faults: Vec<&'static str>,
     /// Receive completions written, for the tests' accounting.
     received: usize,
     stop: bool,
@@ -99,7 +116,7 @@ impl Transport for FakeTransport {
     }
 
     fn read_device_features(&mut self) -> u64 {
-        FEATURES
+        self.shared.lock().offered
     }
 
     fn write_driver_features(&mut self, driver_features: u64) {
@@ -185,6 +202,16 @@ impl Transport for FakeTransport {
     }
 }
 
+/// Something the test injects on the receive side.
+#[derive(Debug)]
+struct Injection {
+    /// The virtio-net header (12 bytes, `num_buffers` filled in by the
+    /// device) and the frame, or bytes written as they are.
+    bytes: Vec<u8>,
+    /// Written verbatim into one buffer (a malformed completion).
+    raw: bool,
+}
+
 /// The device's side: the thread and the test's handle on it.
 pub(crate) struct FakeDevice {
     shared: Arc<Shared>,
@@ -192,10 +219,15 @@ pub(crate) struct FakeDevice {
 }
 
 impl FakeDevice {
-    /// A device with `mac` whose thread calls `raise` for each interrupt,
-    /// and the transport the driver takes.
-    pub(crate) fn start(mac: [u8; 6], raise: impl Fn() + Send + 'static) -> (Self, FakeTransport) {
+    /// A device with `mac` offering `features` whose thread calls `raise`
+    /// for each interrupt, and the transport the driver takes.
+    pub(crate) fn start(
+        mac: [u8; 6],
+        features: u64,
+        raise: impl Fn() + Send + 'static,
+    ) -> (Self, FakeTransport) {
         let shared = Arc::new(Shared::default());
+        shared.lock().offered = features;
         let device_shared = shared.clone();
         let thread = std::thread::spawn(move || run(&device_shared, &raise));
         let transport = FakeTransport {
@@ -212,8 +244,35 @@ impl FakeDevice {
     /// Queues `frame` for the driver; it arrives once a receive buffer is
     /// free.
     pub(crate) fn inject(&self, frame: &[u8]) {
-        self.shared.lock().to_receive.push_back(frame.to_vec());
+        self.inject_with([0; HEADER], frame);
+    }
+
+    /// [`FakeDevice::inject`] with the virtio-net `header` given (its
+    /// `num_buffers` is the device's to fill).
+    pub(crate) fn inject_with(&self, header: [u8; HEADER], frame: &[u8]) {
+        let mut bytes = header.to_vec();
+        bytes.extend_from_slice(frame);
+        self.push(Injection { bytes, raw: false });
+    }
+
+    /// Writes `bytes` as they are into one receive buffer: a completion a
+    /// careless device could make (no room for a header, a bogus
+    /// `num_buffers`).
+    pub(crate) fn inject_raw(&self, bytes: &[u8]) {
+        let bytes = bytes.to_vec();
+        self.push(Injection { bytes, raw: true });
+    }
+
+    fn push(&self, injection: Injection) {
+        self.shared.lock().to_receive.push_back(injection);
         self.shared.changed.notify_all();
+    }
+
+    /// Frames the driver asked the device to cut, and what the device
+    /// found wrong in any frame it was given.
+    pub(crate) fn offload_report(&self) -> (usize, Vec<&'static str>) {
+        let state = self.shared.lock();
+        (state.segmented, state.faults.clone())
     }
 
     /// The first transmitted frame for which `pick` says yes, removed from
@@ -237,6 +296,16 @@ impl FakeDevice {
             .wait_for("receive completions", |state| state.received >= count);
     }
 
+    /// Waits up to `limit` for a frame on the wire; whether one is there.
+    pub(crate) fn wait_for_sent(&self, limit: Duration) -> bool {
+        let state = self.shared.lock();
+        let waited = self
+            .shared
+            .changed
+            .wait_timeout_while(state, limit, |state| state.transmitted.is_empty());
+        !waited.unwrap().0.transmitted.is_empty()
+    }
+
     /// Frames transmitted and not yet taken by [`FakeDevice::expect_sent`].
     pub(crate) fn take_sent(&self) -> Vec<Vec<u8>> {
         core::mem::take(&mut self.shared.lock().transmitted)
@@ -258,13 +327,18 @@ fn run(shared: &Shared, raise: &dyn Fn()) {
     let mut state = shared.lock();
     while !state.stop {
         state.notified = false;
-        let worked = serve_transmit(&mut state) | serve_receive(&mut state);
-        if worked {
-            state.interrupt_pending = true;
+        let sent = serve_transmit(&mut state);
+        let received = serve_receive(&mut state);
+        if sent || received {
+            let wanted = (sent && state.queues[TRANSMIT].wants_interrupts())
+                || (received && state.queues[RECEIVE].wants_interrupts());
             shared.changed.notify_all();
-            drop(state);
-            raise();
-            state = shared.lock();
+            if wanted {
+                state.interrupt_pending = true;
+                drop(state);
+                raise();
+                state = shared.lock();
+            }
             continue;
         }
         // Woken by a notify, an injection or the stop; the timeout only
@@ -277,14 +351,21 @@ fn run(shared: &Shared, raise: &dyn Fn()) {
     }
 }
 
-/// Takes every frame the driver made available on the transmit queue.
+/// Takes every frame the driver made available on the transmit queue,
+/// through the device's offloads onto the "wire".
 fn serve_transmit(state: &mut State) -> bool {
     let mut worked = false;
     while let Some(chain) = state.queues[TRANSMIT].pop() {
         let bytes = chain.readable();
-        state
-            .transmitted
-            .push(bytes.get(HEADER..).unwrap_or_default().to_vec());
+        let header = TransmitHeader::read(&bytes[..HEADER.min(bytes.len()).max(10)]);
+        let frame = bytes.get(HEADER..).unwrap_or_default();
+        match fake_offload::transmit(header, frame) {
+            Ok(frames) => {
+                state.segmented += usize::from(frames.len() > 1);
+                state.transmitted.extend(frames);
+            }
+            Err(fault) => state.faults.push(fault),
+        }
         state.queues[TRANSMIT].push_used(chain.head, 0);
         worked = true;
     }
@@ -293,20 +374,44 @@ fn serve_transmit(state: &mut State) -> bool {
 
 /// Writes injected frames into the receive buffers the driver lent.
 fn serve_receive(state: &mut State) -> bool {
+    let mergeable = state.driver_features & MRG_RXBUF != 0;
     let mut worked = false;
-    while !state.to_receive.is_empty() {
-        let queue = &mut state.queues[RECEIVE];
-        let Some(chain) = queue.pop() else {
-            break;
+    while let Some(injection) = state.to_receive.front() {
+        let queue = &state.queues[RECEIVE];
+        let needed = match injection.raw || !mergeable {
+            true => 1,
+            false => injection.bytes.len().div_ceil(buffer_length(queue)),
         };
-        assert!(chain.writable_length() > 0, "receive buffers are writable");
-        let frame = state.to_receive.pop_front().expect("not empty");
-        let mut bytes = alloc::vec![0u8; HEADER];
-        bytes.extend_from_slice(&frame);
-        let length = chain.write(&bytes);
-        queue.push_used(chain.head, length as u32);
+        if queue.available() < needed {
+            break;
+        }
+        let mut injection = state.to_receive.pop_front().expect("not empty");
+        if !injection.raw {
+            let count = if mergeable { needed as u16 } else { 0 };
+            injection.bytes[10..12].copy_from_slice(&count.to_le_bytes());
+        }
+        write_buffers(&mut state.queues[RECEIVE], &injection.bytes, needed);
         state.received += 1;
         worked = true;
     }
     worked
+}
+
+/// Bytes of the next lent receive buffer (the driver lends them alike).
+fn buffer_length(queue: &FakeQueue) -> usize {
+    let next = queue.peek().map(|chain| chain.writable_length());
+    next.unwrap_or_default().max(1)
+}
+
+/// Writes `bytes` across `count` receive buffers, truncated to what they
+/// hold, one used element each.
+fn write_buffers(queue: &mut FakeQueue, bytes: &[u8], count: usize) {
+    let mut rest = bytes;
+    for _ in 0..count {
+        let chain = queue.pop().expect("counted as available");
+        assert!(chain.writable_length() > 0, "receive buffers are writable");
+        let length = chain.write(rest);
+        queue.push_used(chain.head, length as u32);
+        rest = &rest[length..];
+    }
 }

@@ -22,9 +22,10 @@ fn attach(
     device: MmioDevice,
     transport: MmioTransport<'static>,
 ) -> Result<(), DevError> {
-    let raw = preflight::start(SomeTransport::from(transport))?;
+    let setting = crate::offload_setting(context).unwrap_or_default();
+    let started = preflight::start(SomeTransport::from(transport), setting)?;
     let label = format!("mmio {:#x}", device.base);
-    let nic = VirtioNic::start(context, label, raw)?;
+    let nic = VirtioNic::start(context, label, started)?;
     let handler_nic = nic.clone();
     let interrupt = context.kernel().arc().interrupt_establish(
         &format!("vioif {:#x}", device.base),

@@ -2,27 +2,30 @@
 //!
 //! [`VirtioNic`] is the [`NetworkDevice`] the stack transmits through and
 //! the handler of the device's interrupt thread. Its state (the rings, the
-//! interface index, whether transmit is blocked) sits behind one kernel
-//! mutex. Lock order: the stack's lock, then this one (transmit runs under
-//! the stack's lock); the handler never takes the stack's lock while
-//! holding this one: it calls `Net::transmit_ready` after letting go.
+//! receiver, the interface index, whether transmit is blocked) sits behind
+//! one kernel mutex. Lock order: the stack's lock, then this one (transmit
+//! runs under the stack's lock); the handler never takes the stack's lock
+//! while holding this one: it calls `Net::transmit_ready` after letting go.
 //!
-//! - **Receive.** The handler takes each completed buffer, posts a fresh
-//!   one from the packet pool in its place and queues the frame with
-//!   `Net::receive` (the softint processes it). Without a fresh buffer
-//!   the frame is dropped and its buffer goes straight back on the ring,
-//!   so the ring never runs dry.
+//! - **Receive.** The handler takes each completed buffer apart
+//!   (`receive.rs`), posts a fresh one from the packet pool in place of a
+//!   buffer that became a frame (a merged frame's parts go straight back),
+//!   and queues the frames with `Net::receive` (the softint processes
+//!   them). Without a fresh buffer the frame is dropped and its buffer
+//!   goes back on the ring, so the ring never runs dry. While it drains,
+//!   the receive queue's interrupts are off; they go back on when it is
+//!   empty, and it looks once more.
 //! - **Transmit.** A frame goes out in its own buffer, the virtio-net
-//!   header in its headroom (copied into a fresh buffer only if the
-//!   headroom is too small). Completed frames are freed in the handler and
-//!   before each send. A full ring returns `DeviceBusy` and marks transmit
-//!   blocked; the handler calls `Net::transmit_ready` once completions
-//!   free descriptors.
+//!   header (its offloads: partial checksum, segmentation) in its
+//!   headroom. The device is notified once per batch, when the stack
+//!   flushes. Completed frames are freed before each send and in the
+//!   handler; transmit completions interrupt only while the ring is full:
+//!   `DeviceBusy` marks transmit blocked, and the handler calls
+//!   `Net::transmit_ready` once completions free descriptors.
 //! - **Draining.** The handler empties both queues before it returns (so
 //!   no completion is left without an interrupt to come), yielding the CPU
 //!   between rounds of [`RECEIVE_BUDGET`] frames so the softint can run.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 
@@ -36,7 +39,11 @@ use net::{PacketBuffer, PacketPool};
 
 use virtio_drivers::transport::Transport;
 
-use crate::rings::{Broken, NetRaw, QUEUE_SIZE, Received, Rings, Unsent};
+#[cfg(test)]
+use crate::receive::ReceiveCounters;
+use crate::receive::Receiver;
+use crate::rings::{Broken, Device, QUEUE_SIZE, RECEIVE, Rings, TRANSMIT, Unsent};
+use net::virtio_header::Header;
 
 /// The MTU every virtio NIC gets.
 const MTU: usize = 1500;
@@ -59,6 +66,7 @@ pub(crate) struct VirtioNic<T: NicTransport> {
 
 struct State<T: NicTransport> {
     rings: Rings<T>,
+    receiver: Receiver,
     /// Set once the interface is attached.
     index: Option<InterfaceIndex>,
     /// The stack holds frames because the transmit ring was full.
@@ -77,10 +85,10 @@ impl<T: NicTransport> VirtioNic<T> {
     pub(crate) fn start(
         context: &Context<'_>,
         label: String,
-        raw: Box<NetRaw<T>>,
+        device: Device<T>,
     ) -> Result<Arc<Self>, DevError> {
         let net = Net::of(context).ok_or(DevError::Unusable("virtio-net needs the net faction"))?;
-        let mut rings = Rings::new(raw);
+        let mut rings = Rings::new(device);
         let mut posted = 0;
         while posted < QUEUE_SIZE {
             let Ok(buffer) = net.packet_pool().allocate() else {
@@ -94,7 +102,11 @@ impl<T: NicTransport> VirtioNic<T> {
         if posted == 0 {
             return Err(DevError::Unusable("no memory for receive buffers"));
         }
+        rings.kick(RECEIVE);
+        rings.set_interrupts(TRANSMIT, false);
+        let negotiated = rings.negotiated();
         let state = State {
+            receiver: Receiver::new(negotiated.header_length(), negotiated.mergeable()),
             rings,
             index: None,
             transmit_blocked: false,
@@ -123,12 +135,19 @@ impl<T: NicTransport> VirtioNic<T> {
         context: &Context<'_>,
         interrupt: &str,
     ) -> Result<(), DevError> {
-        let mac = MacAddress(self.state.lock(context).rings.mac());
+        let (mac, offloads) = {
+            let state = self.state.lock(context);
+            (
+                MacAddress(state.rings.mac()),
+                state.rings.negotiated().offloads(),
+            )
+        };
         let spec = InterfaceSpec {
             name_prefix: "vioif",
             kind: LinkKind::Ethernet,
             mac,
             mtu: MTU,
+            offloads,
         };
         let index = self
             .net
@@ -139,7 +158,11 @@ impl<T: NicTransport> VirtioNic<T> {
             stack.ip.interface(index).map(|i| i.name.clone())
         });
         let name = name.unwrap_or_else(|| alloc::format!("vioif#{}", index.0));
-        info!("{name} at {}: {mac}, {interrupt}", self.label);
+        let features = self.state.lock(context).rings.negotiated().0;
+        info!(
+            "{name} at {}: {mac}, {interrupt}, {offloads:?} (features {features:#x})",
+            self.label
+        );
         self.service(context);
         Ok(())
     }
@@ -166,26 +189,54 @@ impl<T: NicTransport> VirtioNic<T> {
             return (None, false);
         }
         state.rings.acknowledge();
-        let freed = match state.rings.reclaim_sent() {
-            Ok(freed) => freed,
+        let ready = match self.reclaim(&mut state) {
+            Ok(ready) => ready,
             Err(Broken) => return self.break_down(&mut state),
         };
-        let mut ready = None;
-        if state.transmit_blocked && freed > 0 {
-            state.transmit_blocked = false;
-            ready = state.index;
-        }
         let Some(index) = state.index else {
             return (ready, false);
         };
+        state.rings.set_interrupts(RECEIVE, false);
         for _ in 0..RECEIVE_BUDGET {
-            match state.rings.take_received() {
+            let State {
+                rings, receiver, ..
+            } = &mut *state;
+            match rings.take_received() {
                 Ok(None) => break,
-                Ok(Some(received)) => self.deliver(context, &mut state.rings, index, received),
+                Ok(Some((buffer, written))) => {
+                    self.deliver(context, rings, receiver, index, (buffer, written));
+                }
                 Err(Broken) => return self.break_down(&mut state),
             }
         }
-        (ready, state.rings.pending())
+        state.rings.kick(RECEIVE);
+        (ready, self.more_to_do(&mut state))
+    }
+
+    /// Frees sent frames; returns the interface to restart output on
+    /// when transmit was blocked and now has room.
+    fn reclaim(&self, state: &mut State<T>) -> Result<Option<InterfaceIndex>, Broken> {
+        let freed = state.rings.reclaim_sent()?;
+        if !state.transmit_blocked || freed == 0 {
+            return Ok(None);
+        }
+        state.transmit_blocked = false;
+        state.rings.set_interrupts(TRANSMIT, false);
+        Ok(state.index)
+    }
+
+    /// Whether completions wait; when none do, receive interrupts go back
+    /// on and the queue is looked at once more (one may have come
+    /// between the look and the switch).
+    fn more_to_do(&self, state: &mut State<T>) -> bool {
+        let blocked = state.transmit_blocked;
+        let pending =
+            |rings: &Rings<T>| rings.receive_pending() || (blocked && rings.transmit_pending());
+        if pending(&state.rings) {
+            return true;
+        }
+        state.rings.set_interrupts(RECEIVE, true);
+        pending(&state.rings)
     }
 
     /// Queues a received frame and refills its place on the ring.
@@ -193,22 +244,37 @@ impl<T: NicTransport> VirtioNic<T> {
         &self,
         context: &Context<'_>,
         rings: &mut Rings<T>,
+        receiver: &mut Receiver,
         index: InterfaceIndex,
-        received: Received,
+        (buffer, written): (PacketBuffer, usize),
     ) {
-        let (frame, spare) = match received {
-            Received::Runt(buffer) => (None, buffer),
-            Received::Frame(frame) => match self.net.packet_pool().allocate() {
-                Ok(fresh) => (Some(frame), fresh),
+        let pool = self.net.packet_pool();
+        let taken = receiver.take(buffer, written, pool);
+        let (frame, spare) = match (taken.frame, taken.spare) {
+            (frame, Some(spare)) => (frame, Some(spare)),
+            (Some(frame), None) => match pool.allocate() {
+                Ok(fresh) => (Some(frame), Some(fresh)),
                 // No memory: drop the frame, reuse its buffer.
-                Err(_) => (None, frame),
+                Err(_) => {
+                    receiver.counters.no_memory += 1;
+                    (None, Some(frame))
+                }
             },
+            (None, None) => (None, pool.allocate().ok()),
         };
         // The slot just freed takes it; failing that, it is dropped.
-        let _ = rings.post_receive(spare);
+        if let Some(spare) = spare {
+            let _ = rings.post_receive(spare);
+        }
         if let Some(frame) = frame {
             self.net.receive(context, index, frame);
         }
+    }
+
+    /// What the receive side dropped and why.
+    #[cfg(test)]
+    pub(crate) fn receive_counters(&self, context: &Context<'_>) -> ReceiveCounters {
+        self.state.lock(context).receiver.counters
     }
 
     fn break_down(&self, state: &mut State<T>) -> (Option<InterfaceIndex>, bool) {
@@ -228,31 +294,66 @@ impl<T: NicTransport> NetworkDevice for VirtioNic<T> {
             state.broken = true;
             return Ok(()); // A stopped device loses what it is given.
         }
-        let frame = match state.rings.send(frame) {
+        let header = Header::for_frame(&frame);
+        let frame = match state.rings.send(frame, &header) {
             Ok(()) => return Ok(()),
-            Err(Unsent::Full(frame)) => {
-                state.transmit_blocked = true;
-                return Err(DeviceBusy(frame));
-            }
+            Err(Unsent::Full(frame)) => return self.when_full(&mut state, frame, &header),
             Err(Unsent::Refused) => return Ok(()),
             Err(Unsent::NoHeadroom(frame)) => frame,
         };
-        let header = state.rings.header_length();
-        let Some(copy) = with_headroom(self.net.packet_pool(), &frame, header) else {
+        let header_length = state.rings.header_length();
+        let Some(copy) = with_headroom(self.net.packet_pool(), frame, header_length) else {
             return Ok(()); // No memory for the copy: lost, like a full link.
         };
-        match state.rings.send(copy) {
-            Err(Unsent::Full(_)) => {
-                state.transmit_blocked = true;
-                Err(DeviceBusy(frame))
-            }
+        match state.rings.send(copy, &Header::default()) {
+            Err(Unsent::Full(copy)) => self.when_full(&mut state, copy, &Header::default()),
             _ => Ok(()),
         }
     }
+
+    fn flush(&self, context: &Context<'_>) {
+        self.state.lock(context).rings.kick(TRANSMIT);
+    }
 }
 
-/// `frame`'s bytes in a fresh buffer with the usual headroom.
-fn with_headroom(pool: &PacketPool, frame: &PacketBuffer, header: usize) -> Option<PacketBuffer> {
+impl<T: NicTransport> VirtioNic<T> {
+    /// The ring is full: completions are to interrupt until it has room.
+    /// One may have come before they were switched on: look once more,
+    /// and send `frame` if it freed room.
+    fn when_full(
+        &self,
+        state: &mut State<T>,
+        frame: PacketBuffer,
+        header: &Header,
+    ) -> Result<(), DeviceBusy> {
+        state.rings.kick(TRANSMIT);
+        state.rings.set_interrupts(TRANSMIT, true);
+        let frame = match state.rings.reclaim_sent() {
+            Ok(freed) if freed > 0 => match state.rings.send(frame, header) {
+                Err(Unsent::Full(frame)) => frame,
+                _ => {
+                    state.rings.set_interrupts(TRANSMIT, false);
+                    return Ok(());
+                }
+            },
+            _ => frame,
+        };
+        state.transmit_blocked = true;
+        Err(DeviceBusy(frame))
+    }
+}
+
+/// `frame`'s bytes in a fresh buffer with the usual headroom, its partial
+/// checksum completed on the way (the copy has no offload marks); `None`
+/// without memory, or for a frame the device was to cut.
+fn with_headroom(
+    pool: &PacketPool,
+    mut frame: PacketBuffer,
+    header: usize,
+) -> Option<PacketBuffer> {
+    if frame.segment_size() > 0 || !frame.complete_checksum() {
+        return None;
+    }
     let mut copy = pool.allocate().ok()?;
     copy.reset(frame.len()).ok()?.copy_from_slice(frame.data());
     (copy.headroom() >= header).then_some(copy)

@@ -28,9 +28,10 @@ const QUEUES: [u16; 2] = [0, 1];
 
 fn attach(context: &Context<'_>, device: &PciDevice<'_>) -> Result<(), DevError> {
     let (transport, structures) = virtio::pci::transport(context, device, &QUEUES)?;
-    let raw = preflight::start(SomeTransport::from(transport))?;
+    let setting = crate::offload_setting(context).unwrap_or_default();
+    let started = preflight::start(SomeTransport::from(transport), setting)?;
     let address = device.address();
-    let nic = VirtioNic::start(context, format!("pci {address}"), raw)?;
+    let nic = VirtioNic::start(context, format!("pci {address}"), started)?;
     let mode = match structures.route_queues(device.bus(), address, &QUEUES, 0) {
         Ok(()) if device.msix().is_some() => InterruptMode::Auto,
         _ => InterruptMode::Intx,

@@ -1,11 +1,11 @@
-//! Checking a virtio-net device before virtio-drivers takes it over.
+//! Starting a virtio-net device: the negotiation, checked at each step.
 //!
-//! `VirtIONetRaw::new` negotiates without looking back: it does not check
-//! that the device accepted the features (FEATURES_OK), that it has a MAC
-//! address, or that the queues are large enough until it fails somewhere
-//! inside. [`start`] first runs the same negotiation by hand and checks
-//! each point, naming what is wrong, then resets the device and lets the
-//! crate initialise it for real.
+//! The driver runs the virtio initialisation itself (virtio 1.1 §3.1.1):
+//! reset, ACKNOWLEDGE and DRIVER, the features of [`Negotiated::choose`]
+//! under the offload setting, FEATURES_OK read back (a device may refuse),
+//! queues of [`QUEUE_SIZE`] on virtio-drivers' `VirtQueue`, the MAC from
+//! the configuration, DRIVER_OK. Each point that fails is named; the
+//! device is then left reset.
 
 use alloc::boxed::Box;
 
@@ -13,40 +13,61 @@ use dev::DevError;
 use virtio_drivers::Error as VirtioError;
 use virtio_drivers::transport::{DeviceStatus, DeviceType, Transport};
 
-use crate::rings::{NetRaw, QUEUE_SIZE};
+use crate::features::{Negotiated, Setting, bit};
+use crate::rings::{Device, QUEUE_SIZE, Queue, RECEIVE, TRANSMIT};
 
-/// Device feature: the configuration holds a MAC address.
-const FEATURE_MAC: u64 = 1 << 5;
-/// Device feature: the configuration holds a link status.
-const FEATURE_STATUS: u64 = 1 << 16;
-/// Ring feature: indirect descriptors.
-const FEATURE_INDIRECT: u64 = 1 << 28;
-/// Ring feature: notification suppression by event index.
-const FEATURE_EVENT_INDEX: u64 = 1 << 29;
-/// Virtio 1.0 (modern) device.
-const FEATURE_VERSION_1: u64 = 1 << 32;
-/// What `VirtIONetRaw` asks for (its `SUPPORTED_FEATURES`).
-const DRIVER_FEATURES: u64 =
-    FEATURE_MAC | FEATURE_STATUS | FEATURE_INDIRECT | FEATURE_EVENT_INDEX | FEATURE_VERSION_1;
+/// The page size legacy MMIO devices are told.
+const PAGE_SIZE: u32 = 4096;
 
 /// The receive and transmit queues.
-const QUEUES: [u16; 2] = [0, 1];
+const QUEUES: [u16; 2] = [RECEIVE, TRANSMIT];
+/// Status once the features are agreed.
+const FEATURES_AGREED: DeviceStatus = DeviceStatus::ACKNOWLEDGE
+    .union(DeviceStatus::DRIVER)
+    .union(DeviceStatus::FEATURES_OK);
 
-/// Checks the device behind `transport` and initialises it with empty
-/// queues of [`QUEUE_SIZE`] descriptors.
+/// Starts the device behind `transport` with the offloads `setting`
+/// allows, and empty queues of [`QUEUE_SIZE`] descriptors.
 ///
 /// # Errors
 /// [`DevError::Unusable`] naming the problem; the device is left reset.
-pub(crate) fn start<T: Transport>(mut transport: T) -> Result<Box<NetRaw<T>>, DevError> {
-    let checked = check(&mut transport);
-    transport.set_status(DeviceStatus::empty());
-    checked?;
-    NetRaw::new(transport)
-        .map(Box::new)
-        .map_err(|error| DevError::Unusable(reason(error)))
+pub(crate) fn start<T: Transport>(
+    mut transport: T,
+    setting: Setting,
+) -> Result<Device<T>, DevError> {
+    let negotiated = match negotiate(&mut transport, setting) {
+        Ok(negotiated) => negotiated,
+        Err(error) => {
+            transport.set_status(DeviceStatus::empty());
+            return Err(error);
+        }
+    };
+    let queues = make_queues(&mut transport);
+    let mac = transport.read_config_space::<[u8; 6]>(0);
+    let (receive, transmit, mac) = match (queues, mac) {
+        (Ok((receive, transmit)), Ok(mac)) => (receive, transmit, mac),
+        (Err(error), _) | (_, Err(error)) => {
+            transport.set_status(DeviceStatus::empty());
+            return Err(DevError::Unusable(reason(error)));
+        }
+    };
+    transport.set_status(FEATURES_AGREED | DeviceStatus::DRIVER_OK);
+    Ok(Device {
+        transport,
+        receive,
+        transmit,
+        negotiated,
+        mac,
+    })
 }
 
-fn check(transport: &mut impl Transport) -> Result<(), DevError> {
+fn make_queues(transport: &mut impl Transport) -> Result<(Box<Queue>, Box<Queue>), VirtioError> {
+    let receive = Box::new(Queue::new(transport, RECEIVE, false, false)?);
+    let transmit = Box::new(Queue::new(transport, TRANSMIT, false, false)?);
+    Ok((receive, transmit))
+}
+
+fn negotiate(transport: &mut impl Transport, setting: Setting) -> Result<Negotiated, DevError> {
     if transport.device_type() != DeviceType::Network {
         return Err(DevError::Unusable("not a network device"));
     }
@@ -55,13 +76,14 @@ fn check(transport: &mut impl Transport) -> Result<(), DevError> {
     let offered = transport.read_device_features();
     let legacy = transport.requires_legacy_layout();
     check_features(offered, legacy)?;
-    transport.write_driver_features(offered & DRIVER_FEATURES);
-    let accepted = DeviceStatus::ACKNOWLEDGE | DeviceStatus::DRIVER | DeviceStatus::FEATURES_OK;
-    transport.set_status(accepted);
+    let negotiated = Negotiated::choose(offered, setting);
+    transport.write_driver_features(negotiated.0);
+    transport.set_status(FEATURES_AGREED);
     // Legacy devices have no FEATURES_OK handshake.
     if !legacy && !transport.get_status().contains(DeviceStatus::FEATURES_OK) {
         return Err(DevError::Unusable("the device refused the features"));
     }
+    transport.set_guest_page_size(PAGE_SIZE);
     for queue in QUEUES {
         if transport.max_queue_size(queue) < QUEUE_SIZE as u32 {
             return Err(DevError::Unusable(
@@ -69,15 +91,15 @@ fn check(transport: &mut impl Transport) -> Result<(), DevError> {
             ));
         }
     }
-    Ok(())
+    Ok(negotiated)
 }
 
 /// What the offered feature bits must include.
 fn check_features(offered: u64, legacy: bool) -> Result<(), DevError> {
-    if offered & FEATURE_MAC == 0 {
+    if offered & bit::MAC == 0 {
         return Err(DevError::Unusable("the device has no MAC address"));
     }
-    if !legacy && offered & FEATURE_VERSION_1 == 0 {
+    if !legacy && offered & bit::VERSION_1 == 0 {
         return Err(DevError::Unusable("a modern transport without virtio 1.0"));
     }
     Ok(())
@@ -102,11 +124,11 @@ mod tests {
 
     #[test]
     fn a_mac_is_required_and_modern_devices_need_version_1() {
-        let modern = FEATURE_MAC | FEATURE_VERSION_1 | FEATURE_STATUS;
+        let modern = bit::MAC | bit::VERSION_1 | bit::STATUS;
         assert_eq!(check_features(modern, false), Ok(()));
-        assert_eq!(check_features(FEATURE_MAC, true), Ok(()));
-        assert!(check_features(FEATURE_MAC, false).is_err());
-        assert!(check_features(FEATURE_VERSION_1, false).is_err());
+        assert_eq!(check_features(bit::MAC, true), Ok(()));
+        assert!(check_features(bit::MAC, false).is_err());
+        assert!(check_features(bit::VERSION_1, false).is_err());
         assert!(check_features(0, true).is_err());
     }
 }

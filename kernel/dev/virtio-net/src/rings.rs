@@ -1,64 +1,83 @@
 //! The two virtqueues with owned packet buffers: zero-copy RX and TX.
 //!
-//! virtio-drivers' `VirtIONetRaw` lends byte slices to the device with
+//! virtio-drivers' `VirtQueue` lends byte slices to the device with
 //! `unsafe` calls whose contract is "do not touch the buffer until its
 //! token comes back". [`Rings`] keeps that contract by ownership: a lent
 //! [`PacketBuffer`] moves into the table slot of its token (a descriptor
 //! index, unique while in flight) and only leaves it when the device has
 //! returned that token. Moving a `PacketBuffer` moves a handle; its bytes
-//! stay in their pool block, where the device reads or writes them.
+//! stay in their pool block (or pages), where the device reads or writes
+//! them.
 //!
 //! - Receive: a buffer is lent as `HEADROOM..HEADROOM + RECEIVE_LENGTH`
-//!   of its block; the device writes the virtio-net header and the frame,
-//!   and the header is then stripped in place.
+//!   of its block; the device writes the virtio-net header and the frame
+//!   (or, with merged buffers, a part of one); `receive.rs` takes them
+//!   apart.
 //! - Transmit: the header is prepended into the frame's headroom, so the
 //!   frame goes out as one descriptor of its own bytes.
+//! - Notifications: adding never notifies; [`Rings::kick`] does, once per
+//!   batch, unless the device said it needs none (`NO_NOTIFY`). Interrupts
+//!   of either queue are switched with [`Rings::set_interrupts`]
+//!   (`NO_INTERRUPT`).
 //!
 //! A token the device returns that we never lent (or a used element the
 //! crate refuses) means the device is broken: [`Broken`], and the caller
 //! stops using it. The device's buffers are never freed under it: the
-//! transport (dropped first, it is the first field) resets the device.
+//! device is reset (when [`Device`] drops, first) before they are.
 //! This file is the component's only unsafe code outside its tests.
 
-#![allow(
-    unsafe_code,
-    reason = "VirtIONetRaw lends buffers through unsafe calls"
-)]
+#![allow(unsafe_code, reason = "VirtQueue lends buffers through unsafe calls")]
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use net::PacketBuffer;
 use net::buffer::MAX_DATA;
-use virtio_drivers::Error as VirtioError;
-use virtio_drivers::device::net::VirtIONetRaw;
-use virtio_drivers::transport::Transport;
-
+use net::virtio_header::Header;
 use virtio::KernelHal;
+use virtio_drivers::Error as VirtioError;
+use virtio_drivers::queue::VirtQueue;
+use virtio_drivers::transport::{DeviceStatus, Transport};
+
+use crate::features::Negotiated;
 
 /// Descriptors per queue (receive and transmit each).
 pub(crate) const QUEUE_SIZE: usize = 256;
 /// Bytes lent per receive buffer: a virtio-net header and the largest
-/// frame (1514, 1518 tagged) fit; the crate wants at least 1526.
+/// frame (1514, 1518 tagged) fit without merged buffers.
 pub(crate) const RECEIVE_LENGTH: usize = MAX_DATA;
 const _: () = assert!(RECEIVE_LENGTH >= 12 + 1518);
+/// The queues' numbers.
+pub(crate) const RECEIVE: u16 = 0;
+pub(crate) const TRANSMIT: u16 = 1;
 
-/// The crate's raw driver as this component uses it, over transport `T`
-/// (`SomeTransport` in images, a fake device in the host tests).
-pub(crate) type NetRaw<T> = VirtIONetRaw<KernelHal, T, QUEUE_SIZE>;
+/// One queue of the device.
+pub(crate) type Queue = VirtQueue<KernelHal, QUEUE_SIZE>;
+
+/// A started device: its transport, queues and what was agreed.
+///
+/// The queues are boxed: each holds a shadow of its descriptors (8 KiB),
+/// too much to move around on a kernel stack.
+pub(crate) struct Device<T: Transport> {
+    pub(crate) transport: T,
+    pub(crate) receive: Box<Queue>,
+    pub(crate) transmit: Box<Queue>,
+    pub(crate) negotiated: Negotiated,
+    pub(crate) mac: [u8; 6],
+}
+
+impl<T: Transport> Drop for Device<T> {
+    /// Resets the device, so it uses no queue or buffer once they go.
+    fn drop(&mut self) {
+        self.transport.set_status(DeviceStatus::empty());
+        self.transport.queue_unset(RECEIVE);
+        self.transport.queue_unset(TRANSMIT);
+    }
+}
 
 /// The device returned something it was never given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Broken;
-
-/// What came back on the receive queue.
-#[derive(Debug)]
-pub(crate) enum Received {
-    /// A frame, header stripped.
-    Frame(PacketBuffer),
-    /// A completion too short to hold even the header; the buffer is free.
-    Runt(PacketBuffer),
-}
 
 /// Why a frame was not sent; it is handed back.
 #[derive(Debug)]
@@ -67,8 +86,7 @@ pub(crate) enum Unsent {
     Full(PacketBuffer),
     /// Less headroom than the virtio-net header needs.
     NoHeadroom(PacketBuffer),
-    /// The crate refused it (e.g. too short); it will never go, and is
-    /// dropped.
+    /// The queue refused it for good (an empty frame); it is dropped.
     Refused,
 }
 
@@ -76,83 +94,115 @@ pub(crate) enum Unsent {
 pub(crate) struct Rings<T: Transport> {
     /// First, so that it is dropped (resetting the device) before the
     /// buffers the device may still be using.
-    raw: Box<NetRaw<T>>,
-    header_length: usize,
+    device: Device<T>,
     receiving: Vec<Option<PacketBuffer>>,
     sending: Vec<Option<PacketBuffer>>,
+    /// Buffers added to each queue since its last notification.
+    unannounced: [u16; 2],
 }
 
 impl<T: Transport> Rings<T> {
-    /// Takes over an initialised device with empty queues.
-    pub(crate) fn new(raw: Box<NetRaw<T>>) -> Self {
-        let mut scratch = [0u8; 16];
-        let header_length = raw
-            .fill_buffer_header(&mut scratch)
-            .expect("16 bytes hold either virtio-net header");
+    /// Takes over a started device with empty queues.
+    pub(crate) fn new(device: Device<T>) -> Self {
         Self {
-            raw,
-            header_length,
+            device,
             receiving: (0..QUEUE_SIZE).map(|_| None).collect(),
             sending: (0..QUEUE_SIZE).map(|_| None).collect(),
+            unannounced: [0; 2],
         }
     }
 
     /// The device's MAC address.
     pub(crate) fn mac(&self) -> [u8; 6] {
-        self.raw.mac_address()
+        self.device.mac
+    }
+
+    /// What was agreed with the device.
+    pub(crate) fn negotiated(&self) -> Negotiated {
+        self.device.negotiated
     }
 
     /// Bytes of virtio-net header before each frame (10 legacy, 12).
     pub(crate) fn header_length(&self) -> usize {
-        self.header_length
+        self.device.negotiated.header_length()
     }
 
     /// Acknowledges the device's interrupt (deasserts a line).
     pub(crate) fn acknowledge(&mut self) {
-        self.raw.ack_interrupt();
+        self.device.transport.ack_interrupt();
     }
 
-    /// Whether either queue has completions waiting.
-    pub(crate) fn pending(&mut self) -> bool {
-        self.raw.poll_receive().is_some() || self.raw.poll_transmit().is_some()
+    /// Whether the receive queue has completions waiting.
+    pub(crate) fn receive_pending(&self) -> bool {
+        self.device.receive.can_pop()
     }
 
-    /// Lends `buffer` to the device for one received frame; gives it back
-    /// when the queue is full or the buffer too small.
+    /// Whether the transmit queue has completions waiting.
+    pub(crate) fn transmit_pending(&self) -> bool {
+        self.device.transmit.can_pop()
+    }
+
+    /// Asks for (or waives) used-buffer interrupts of queue `queue`.
+    pub(crate) fn set_interrupts(&mut self, queue: u16, enable: bool) {
+        self.queue(queue).set_dev_notify(enable);
+    }
+
+    fn queue(&mut self, queue: u16) -> &mut Queue {
+        match queue {
+            RECEIVE => &mut self.device.receive,
+            _ => &mut self.device.transmit,
+        }
+    }
+
+    /// Notifies the device of what was added to `queue` since the last
+    /// time, unless it asked not to be.
+    pub(crate) fn kick(&mut self, queue: u16) {
+        let slot = usize::from(queue == TRANSMIT);
+        if core::mem::take(&mut self.unannounced[slot]) == 0 {
+            return;
+        }
+        if self.queue(queue).should_notify() {
+            self.device.transport.notify(queue);
+        }
+    }
+
+    /// Lends `buffer` to the device for one received frame (or part of
+    /// one); gives it back when the queue is full or the buffer too small.
     pub(crate) fn post_receive(&mut self, mut buffer: PacketBuffer) -> Result<(), PacketBuffer> {
         if buffer.reset(RECEIVE_LENGTH).is_err() {
             return Err(buffer);
         }
         // SAFETY: `buffer` moves into its token's slot below and is not
         // touched until `take_received` sees the device return the token.
-        match unsafe { self.raw.receive_begin(buffer.data_mut()) } {
+        match unsafe { self.device.receive.add(&[], &mut [buffer.data_mut()]) } {
             Ok(token) => {
                 park(&mut self.receiving, token, buffer);
+                self.unannounced[0] = self.unannounced[0].saturating_add(1);
                 Ok(())
             }
             Err(_) => Err(buffer),
         }
     }
 
-    /// The next completed receive buffer, if any.
+    /// The next completed receive buffer, if any, with the bytes the
+    /// device says it wrote (untrusted: may exceed the buffer).
     ///
     /// # Errors
     /// [`Broken`] when the device returned a token that was not lent.
-    pub(crate) fn take_received(&mut self) -> Result<Option<Received>, Broken> {
-        let Some(token) = self.raw.poll_receive() else {
+    pub(crate) fn take_received(&mut self) -> Result<Option<(PacketBuffer, usize)>, Broken> {
+        let Some(token) = self.device.receive.peek_used() else {
             return Ok(None);
         };
         let slot = self.receiving.get_mut(usize::from(token)).ok_or(Broken)?;
         let mut buffer = slot.take().ok_or(Broken)?;
         // SAFETY: `buffer` was lent with `token` (slots are indexed by
-        // token) and its window is unchanged since `receive_begin`.
-        match unsafe { self.raw.receive_complete(token, buffer.data_mut()) } {
-            Ok((header, length)) => {
-                buffer.strip_front(header);
-                buffer.truncate(length);
-                Ok(Some(Received::Frame(buffer)))
-            }
-            Err(VirtioError::IoError) => Ok(Some(Received::Runt(buffer))),
+        // token) and its window is unchanged since `post_receive`.
+        match unsafe {
+            self.device
+                .receive
+                .pop_used(token, &[], &mut [buffer.data_mut()])
+        } {
+            Ok(written) => Ok(Some((buffer, written as usize))),
             Err(_) => {
                 // Not popped: the device still owns it.
                 *slot = Some(buffer);
@@ -161,23 +211,23 @@ impl<T: Transport> Rings<T> {
         }
     }
 
-    /// Sends `frame` with the virtio-net header prepended in place.
+    /// Queues `frame` with `header` prepended in place; the device hears
+    /// of it at the next [`Rings::kick`].
     ///
     /// # Errors
     /// [`Unsent`] with the frame, unchanged.
-    pub(crate) fn send(&mut self, mut frame: PacketBuffer) -> Result<(), Unsent> {
-        let length = self.header_length;
-        let Ok(header) = frame.prepend(length) else {
+    pub(crate) fn send(&mut self, mut frame: PacketBuffer, header: &Header) -> Result<(), Unsent> {
+        let length = self.header_length();
+        let Ok(bytes) = frame.prepend(length) else {
             return Err(Unsent::NoHeadroom(frame));
         };
-        self.raw
-            .fill_buffer_header(header)
-            .expect("the prepended header has the header's length");
+        header.write(bytes);
         // SAFETY: `frame` moves into its token's slot below and is not
         // touched until `reclaim_sent` sees the device return the token.
-        match unsafe { self.raw.transmit_begin(frame.data()) } {
+        match unsafe { self.device.transmit.add(&[frame.data()], &mut []) } {
             Ok(token) => {
                 park(&mut self.sending, token, frame);
+                self.unannounced[1] = self.unannounced[1].saturating_add(1);
                 Ok(())
             }
             Err(error) => {
@@ -196,11 +246,17 @@ impl<T: Transport> Rings<T> {
     /// [`Broken`] when the device returned a token that was not lent.
     pub(crate) fn reclaim_sent(&mut self) -> Result<usize, Broken> {
         let mut freed = 0;
-        while let Some(token) = self.raw.poll_transmit() {
+        while let Some(token) = self.device.transmit.peek_used() {
             let slot = self.sending.get_mut(usize::from(token)).ok_or(Broken)?;
             let frame = slot.take().ok_or(Broken)?;
             // SAFETY: `frame` was lent with `token` and is unchanged.
-            if unsafe { self.raw.transmit_complete(token, frame.data()) }.is_err() {
+            if unsafe {
+                self.device
+                    .transmit
+                    .pop_used(token, &[frame.data()], &mut [])
+            }
+            .is_err()
+            {
                 *slot = Some(frame);
                 return Err(Broken);
             }

@@ -19,6 +19,8 @@ use core::sync::atomic::{AtomicU16, Ordering};
 const NEXT: u16 = 1;
 /// Descriptor flag: the device writes this buffer.
 const WRITE: u16 = 2;
+/// Avail ring flag: the driver wants no used-buffer interrupts.
+const NO_INTERRUPT: u16 = 1;
 
 /// Where the driver put one queue, and how far the device has got.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +72,55 @@ impl FakeQueue {
 
     /// The next chain the driver made available, if it published one.
     pub fn pop(&mut self) -> Option<Chain> {
-        let head = self.pop_avail()?;
+        let chain = self.peek()?;
+        self.next_avail = self.next_avail.wrapping_add(1);
+        Some(chain)
+    }
+
+    /// The next chain the driver made available, left on the ring.
+    pub fn peek(&self) -> Option<Chain> {
+        if self.available() == 0 {
+            return None;
+        }
+        let slot = usize::from(self.next_avail % self.size);
+        // SAFETY: ring entries follow flags and idx; `slot` < size, and
+        // `available` loaded idx with acquire ordering.
+        let head = unsafe {
+            (self.driver_area as *const u16)
+                .add(2 + slot)
+                .read_volatile()
+        };
+        Some(self.chain(head))
+    }
+
+    /// Chains the driver published that the device has not taken.
+    pub fn available(&self) -> usize {
+        if self.size == 0 {
+            return 0;
+        }
+        // SAFETY: the avail ring's `idx` (second u16) is an atomic the
+        // driver publishes with release ordering; the area is the driver's,
+        // alive while the queue is set.
+        let published = unsafe { AtomicU16::from_ptr((self.driver_area as *mut u16).add(1)) }
+            .load(Ordering::Acquire);
+        usize::from(published.wrapping_sub(self.next_avail))
+    }
+
+    /// Whether the driver wants used-buffer interrupts: its avail ring's
+    /// flags lack `NO_INTERRUPT`.
+    pub fn wants_interrupts(&self) -> bool {
+        if self.size == 0 {
+            return false;
+        }
+        // SAFETY: the avail ring's `flags` (first u16) is an atomic the
+        // driver stores; the area is the driver's, alive while the queue
+        // is set.
+        let flags = unsafe { AtomicU16::from_ptr(self.driver_area as *mut u16) };
+        flags.load(Ordering::Acquire) & NO_INTERRUPT == 0
+    }
+
+    /// The chain that starts at descriptor `head`.
+    fn chain(&self, head: u16) -> Chain {
         let mut parts = Vec::new();
         let mut index = head;
         for _ in 0..self.size {
@@ -86,7 +136,7 @@ impl FakeQueue {
             }
             index = next;
         }
-        Some(Chain { head, parts })
+        Chain { head, parts }
     }
 
     /// Puts `head` on the used ring with `length` bytes written, and
@@ -106,26 +156,6 @@ impl FakeQueue {
         // driver reads with acquire ordering.
         unsafe { AtomicU16::from_ptr(used.cast::<u16>().add(1)) }
             .store(self.next_used, Ordering::Release);
-    }
-
-    /// Takes the next head from the avail ring, if the driver published one.
-    fn pop_avail(&mut self) -> Option<u16> {
-        if self.size == 0 {
-            return None;
-        }
-        let ring = self.driver_area as *mut u16;
-        // SAFETY: the avail ring's `idx` (second u16) is an atomic the
-        // driver publishes with release ordering; the area is the driver's,
-        // alive while the queue is set.
-        let published = unsafe { AtomicU16::from_ptr(ring.add(1)) }.load(Ordering::Acquire);
-        if published == self.next_avail {
-            return None;
-        }
-        let slot = usize::from(self.next_avail % self.size);
-        // SAFETY: ring entries follow flags and idx; `slot` < size.
-        let head = unsafe { ring.add(2 + slot).read_volatile() };
-        self.next_avail = self.next_avail.wrapping_add(1);
-        Some(head)
     }
 
     /// Descriptor `index`: address, length, flags, next.

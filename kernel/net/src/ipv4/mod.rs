@@ -117,6 +117,9 @@ pub struct IpLayer {
     /// The zone of the interface that datagram came in on (0 for IPv4),
     /// read through `Transmit::arriving_zone`.
     pub(crate) arriving_zone: u32,
+    /// Whether the device vouched for the transport checksum of that
+    /// datagram (`Transmit::arriving_checksum_valid`).
+    pub(crate) arriving_checksum_valid: bool,
     next_identification: u16,
 }
 
@@ -134,6 +137,7 @@ impl IpLayer {
             now_ns: 0,
             arriving_ecn: tcp::Ecn::NotCapable,
             arriving_zone: 0,
+            arriving_checksum_valid: false,
             next_identification: first_identification,
         }
     }
@@ -309,7 +313,11 @@ impl IpLayer {
         if header.total_len > 65_535 {
             return Err(OutputError::TooBig);
         }
-        if header.total_len <= hop.mtu {
+        let segmented = payload.segment_size() > 0;
+        if header.total_len <= hop.mtu || segmented {
+            if header.total_len <= hop.mtu {
+                payload.set_segment_size(0);
+            }
             let bytes = payload
                 .prepend(HEADER_LEN)
                 .map_err(|_| OutputError::NoBuffer)?;
@@ -320,6 +328,10 @@ impl IpLayer {
         }
         if header.dont_fragment {
             return Err(OutputError::TooBig);
+        }
+        // No device sums fragments: a partial checksum is completed here.
+        if !payload.complete_checksum() {
+            return Err(OutputError::NoBuffer);
         }
         self.fragment(hop, header, &payload)
     }
@@ -441,6 +453,9 @@ impl IpLayer {
             tcp::Ecn::from_bits(header.type_of_service)
         });
         self.arriving_zone = 0;
+        self.arriving_checksum_valid = whole
+            .as_ref()
+            .is_some_and(|(_, payload)| payload.checksum_valid());
         whole
     }
 }

@@ -191,12 +191,19 @@ impl IpLayer {
         if payload.len() > usize::from(u16::MAX) {
             return Err(OutputError::TooBig);
         }
+        // No device of ours cuts TCP over IPv6 (no TSO6): a burst that
+        // fits is one segment, one that does not cannot go.
+        payload.set_segment_size(0);
         if HEADER_LEN + payload.len() > hop.mtu {
             // TCP keeps its segments under the link's MTU itself; one over
-            // a smaller path MTU is fragmented until TCP has caught up.
+            // a smaller path MTU is fragmented until TCP has caught up
+            // (its checksum completed first: no device sums fragments).
             let link = self.interface(hop.interface).map_or(0, link_mtu6);
             if header.next_header == next_header::TCP && HEADER_LEN + payload.len() > link {
                 return Err(OutputError::TooBig);
+            }
+            if !payload.complete_checksum() {
+                return Err(OutputError::NoBuffer);
             }
             return self.fragment6(hop, header, &payload);
         }

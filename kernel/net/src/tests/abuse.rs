@@ -289,6 +289,7 @@ fn a_gateway_off_the_subnet_costs_the_gateway_not_the_interface() {
         kind: LinkKind::Ethernet,
         mac: MacAddress([2, 0, 0, 0, 0, 9]),
         mtu: 1500,
+        offloads: crate::offload::Offloads::NONE,
     };
     struct Unused;
     impl crate::interface::NetworkDevice for Unused {

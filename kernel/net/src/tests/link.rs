@@ -12,6 +12,7 @@ use crate::buffer::{PacketBuffer, PacketPool};
 use crate::interface::{
     DeviceBusy, InterfaceAddress, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice,
 };
+use crate::offload::Offloads;
 use crate::stack::{Stack, StackSeeds};
 
 /// A device the stack never calls: the tests take frames from the send
@@ -33,6 +34,11 @@ pub fn pool() -> PacketPool {
 
 /// A stack with one Ethernet interface at `10.0.0.host/24`.
 pub fn stack(host: u8) -> (Stack, InterfaceIndex) {
+    stack_offloading(host, Offloads::NONE)
+}
+
+/// [`stack`] whose interface's device offers `offloads`.
+pub fn stack_offloading(host: u8, offloads: Offloads) -> (Stack, InterfaceIndex) {
     let seeds = StackSeeds {
         tcp: tcp::Secrets {
             isn_key: [host; 16],
@@ -52,6 +58,7 @@ pub fn stack(host: u8) -> (Stack, InterfaceIndex) {
         kind: LinkKind::Ethernet,
         mac: MacAddress([2, 0, 0, 0, 0, host]),
         mtu: 1500,
+        offloads,
     };
     let index = stack.attach(spec, Arc::new(Unused)).expect("attach");
     stack.set_up(index, true).expect("up");
@@ -70,16 +77,29 @@ pub struct Link {
     pub now_ns: u64,
     /// Applied to every frame in flight: return false to drop it.
     pub filter: fn(&mut Vec<u8>) -> bool,
+    /// The receiving "device" says it checked every frame's transport
+    /// checksum (after the filter: it vouches for what it corrupted).
+    pub vouch: bool,
+    /// Looks at every frame a stack hands its device (asserting, say).
+    pub inspect: fn(&PacketBuffer),
 }
 
 impl Link {
     /// 10.0.0.1 and 10.0.0.2.
     pub fn new() -> Link {
+        Link::offloading(Offloads::NONE)
+    }
+
+    /// [`Link::new`] over devices that offer `offloads` (this link
+    /// completes partial checksums as such a device would).
+    pub fn offloading(offloads: Offloads) -> Link {
         Link {
-            a: stack(1).0,
-            b: stack(2).0,
+            a: stack_offloading(1, offloads).0,
+            b: stack_offloading(2, offloads).0,
             now_ns: 1_000_000,
             filter: |_| true,
+            vouch: false,
+            inspect: |_| {},
         }
     }
 
@@ -94,8 +114,9 @@ impl Link {
             }
             self.b.set_now(self.now_ns);
             self.a.set_now(self.now_ns);
-            deliver(&mut self.b, from_a, self.filter);
-            deliver(&mut self.a, from_b, self.filter);
+            let wire = (self.filter, self.vouch, self.inspect);
+            deliver(&mut self.b, from_a, wire);
+            deliver(&mut self.a, from_b, wire);
         }
         panic!("the link never went quiet");
     }
@@ -116,7 +137,11 @@ impl Link {
     /// 10.0.0.1 and 10.0.0.2 with IPv6 running too, both link-local
     /// addresses through DAD and the first router solicitations out.
     pub fn new_ipv6() -> Link {
-        let mut link = Link::new();
+        Link::with_ipv6(Link::new())
+    }
+
+    /// `link` with IPv6 turned on, as [`Link::new_ipv6`].
+    pub fn with_ipv6(mut link: Link) -> Link {
         link.sync();
         let config = crate::ipv6::Ipv6Config {
             enabled: true,
@@ -135,17 +160,33 @@ impl Link {
     }
 }
 
-fn deliver(stack: &mut Stack, frames: Vec<PacketBuffer>, filter: fn(&mut Vec<u8>) -> bool) {
+/// A link's filter, vouching and inspection ([`Link`]'s fields).
+type Wire = (fn(&mut Vec<u8>) -> bool, bool, fn(&PacketBuffer));
+
+/// Hands `frames` to `stack` as the link's devices would.
+fn deliver(stack: &mut Stack, frames: Vec<PacketBuffer>, (filter, vouch, inspect): Wire) {
     for frame in frames {
+        inspect(&frame);
         let mut bytes = frame.data().to_vec();
+        complete_partial(&frame, &mut bytes);
         if !filter(&mut bytes) {
             continue;
         }
-        let mut copy = stack.ip.pool.allocate().expect("buffer");
+        let mut copy = stack.ip.pool.allocate_large(bytes.len()).expect("buffer");
         copy.reset(bytes.len())
             .expect("fits")
             .copy_from_slice(&bytes);
+        copy.set_checksum_valid(vouch);
         stack.input(InterfaceIndex(0), copy);
+    }
+}
+
+/// Completes `frame`'s partial checksum in `bytes` as a device does: the
+/// sum from its start to the end, complemented, into its field.
+fn complete_partial(frame: &PacketBuffer, bytes: &mut [u8]) {
+    if let Some((start, field)) = frame.partial_checksum() {
+        let sum = wire::Checksum::new().add(&bytes[start..]).finish();
+        bytes[start + field..start + field + 2].copy_from_slice(&sum.to_be_bytes());
     }
 }
 

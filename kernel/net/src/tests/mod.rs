@@ -7,6 +7,7 @@ mod hostile;
 mod ipv6;
 mod ipv6_abuse;
 pub(crate) mod link;
+mod offloads;
 mod protocols;
 mod transports6;
 mod udp_delivery;

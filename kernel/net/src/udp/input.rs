@@ -56,7 +56,8 @@ impl Udp {
         let (source, destination) = (header.source, header.destination);
         let fan_out = ip.is_broadcast(destination) || destination.is_multicast();
         let addresses = (IpAddr::V4(source), IpAddr::V4(destination));
-        match self.check(datagram.data(), addresses, 0, fan_out) {
+        let arriving = (datagram.data(), datagram.checksum_valid());
+        match self.check(arriving, addresses, 0, fan_out) {
             Ok(arrival) => self.deliver(ip, arrival, datagram),
             Err(Refusal::NoPort) => {
                 icmp.send_unreachable(ip, PORT_UNREACHABLE, header, datagram.data());
@@ -74,7 +75,8 @@ impl Udp {
         let addresses = (IpAddr::V6(header.source), IpAddr::V6(header.destination));
         let fan_out = upper.link_multicast || header.destination.is_multicast();
         let zone = interface.scope_id();
-        match self.check(upper.payload(), addresses, zone, fan_out) {
+        let arriving = (upper.payload(), upper.packet.checksum_valid());
+        match self.check(arriving, addresses, zone, fan_out) {
             Ok(arrival) => self.deliver(ip, arrival, upper.into_payload()),
             Err(Refusal::NoPort) => {
                 let kind = Icmpv6Kind::DestinationUnreachable {
@@ -87,15 +89,17 @@ impl Udp {
     }
 
     /// Checks a datagram's header (of `data`, from `source` to
-    /// `destination`) and finds where it goes.
+    /// `destination`; its checksum too unless a device `verified` it) and
+    /// finds where it goes.
     fn check(
         &mut self,
-        data: &[u8],
+        (data, verified): (&[u8], bool),
         (source, destination): (IpAddr, IpAddr),
         zone: u32,
         fan_out: bool,
     ) -> Result<Arrival, Refusal> {
-        let Ok(udp) = UdpHeader::parse_ip(data, source, destination) else {
+        let addresses = (source, destination);
+        let Ok(udp) = UdpHeader::parse_checked(data, addresses, verified) else {
             self.stats.malformed += 1;
             return Err(Refusal::Malformed);
         };

@@ -63,16 +63,16 @@ impl Udp {
         }
         let local = endpoint.local;
         let zone = InterfaceIndex::from_scope_id(zone_of(destination));
+        let route = ip.route_ip(destination.ip(), zone);
         let source = match local.ip() {
             any if any.is_unspecified() => {
-                ip.route_ip(destination.ip(), zone)
-                    .ok_or(UdpError::Output(OutputError::NoRoute))?
-                    .source
+                route.ok_or(UdpError::Output(OutputError::NoRoute))?.source
             }
             bound => bound,
         };
         let from = SocketAddr::new(source, local.port());
-        let datagram = datagram(ip, from, destination, data)?;
+        let partial = route.is_some_and(|route| completes_checksums(ip, route.interface));
+        let datagram = datagram(ip, (from, destination), data, partial)?;
         ip.output_ip(source, destination.ip(), protocol::UDP, datagram, zone)
             .map_err(UdpError::Output)?;
         self.stats.sent += 1;
@@ -126,12 +126,19 @@ impl Udp {
     }
 }
 
-/// A buffer holding the UDP datagram `data` from `from` to `to`.
+/// Whether the device of `interface` completes checksums left partial.
+fn completes_checksums(ip: &IpLayer, interface: InterfaceIndex) -> bool {
+    ip.interface(interface)
+        .is_some_and(|interface| interface.spec.offloads.transmit_checksum)
+}
+
+/// A buffer holding the UDP datagram `data` from `from` to `to`, its
+/// checksum left `partial` for the device (`crate::offload`) or whole.
 fn datagram(
     ip: &mut IpLayer,
-    from: SocketAddr,
-    to: SocketAddr,
+    (from, to): (SocketAddr, SocketAddr),
     data: &[u8],
+    partial: bool,
 ) -> Result<PacketBuffer, UdpError> {
     let length = HEADER_LEN + data.len();
     let Ok(mut buffer) = ip.pool.allocate_large(length) else {
@@ -139,6 +146,12 @@ fn datagram(
     };
     let bytes = buffer.append(length).map_err(|_| UdpError::TooLong)?;
     bytes[HEADER_LEN..].copy_from_slice(data);
-    UdpHeader::write_ip(from.port(), to.port(), bytes, from.ip(), to.ip());
+    let ports = (from.port(), to.port());
+    if partial {
+        UdpHeader::write_partial(ports, bytes, from.ip(), to.ip());
+        buffer.set_partial_checksum(wire::udp::CHECKSUM_FIELD);
+    } else {
+        UdpHeader::write_ip(ports.0, ports.1, bytes, from.ip(), to.ip());
+    }
     Ok(buffer)
 }

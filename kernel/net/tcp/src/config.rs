@@ -14,9 +14,11 @@ pub const MAXIMUM_BUFFER: usize = 4 << 20;
 /// Engine-wide settings; [`TcpConfig::default`] documents every default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcpConfig {
-    /// Send buffer of a new socket: 64 KiB (at most [`MAXIMUM_BUFFER`]).
+    /// Send buffer of a new socket: 256 KiB (at most [`MAXIMUM_BUFFER`]).
+    /// The rings grow only as data waits, so an idle or light connection
+    /// holds far less; a bulk one keeps several TSO bursts in flight.
     pub send_buffer: usize,
-    /// Receive buffer of a new socket: 64 KiB (at most [`MAXIMUM_BUFFER`]);
+    /// Receive buffer of a new socket: 256 KiB (at most [`MAXIMUM_BUFFER`]);
     /// the window scale offered in the SYN covers the larger of this and
     /// the socket's own setting.
     pub receive_buffer: usize,
@@ -80,8 +82,8 @@ pub struct TcpConfig {
 impl Default for TcpConfig {
     fn default() -> Self {
         Self {
-            send_buffer: 64 << 10,
-            receive_buffer: 64 << 10,
+            send_buffer: 256 << 10,
+            receive_buffer: 256 << 10,
             maximum_sockets: 16384,
             syn_backlog: 128,
             syn_cookies: true,

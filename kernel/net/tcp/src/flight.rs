@@ -104,15 +104,16 @@ impl Flight {
         self.segments.capacity() * core::mem::size_of::<Sent>()
     }
 
-    /// Makes room for one more record without allocating in
+    /// Makes room for `count` more records without allocating in
     /// [`Flight::push`], charging the growth; false when refused (the
     /// sender then holds new data back).
-    pub fn make_room(&mut self, charges: &mut Charges) -> bool {
+    pub fn make_room(&mut self, count: usize, charges: &mut Charges) -> bool {
         let capacity = self.segments.capacity();
-        if self.segments.len() < capacity {
+        let needed = self.segments.len() + count;
+        if needed <= capacity {
             return true;
         }
-        let wanted = (capacity * 2).max(MINIMUM_RECORDS);
+        let wanted = (capacity * 2).max(MINIMUM_RECORDS).max(needed);
         let record = core::mem::size_of::<Sent>();
         if !charges.charge((wanted - capacity) * record) {
             return false;

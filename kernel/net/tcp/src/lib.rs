@@ -164,6 +164,32 @@ pub trait Transmit {
         self.send(path, length, fill)
     }
 
+    /// [`Transmit::send_marked`] for a segment shaped for the device
+    /// (`shape`: its checksum left partial, or to be cut into segments of
+    /// `shape.segment_size` payload bytes), which the engine asks for
+    /// only where [`Transmit::route`] offered it ([`Offload`]). The
+    /// default refuses anything but a plain segment.
+    fn send_shaped(
+        &mut self,
+        path: Path,
+        (ecn, shape): (Ecn, Shape),
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), TransmitError> {
+        if shape != Shape::PLAIN {
+            return Err(TransmitError::NoBuffer);
+        }
+        self.send_marked(path, ecn, length, fill)
+    }
+
+    /// Whether the device vouched for the transport checksum of the IP
+    /// packet whose payload [`Tcp::input`] is serving (checked in
+    /// hardware, or from a host that never computed it): the engine then
+    /// skips its own check. False by default.
+    fn arriving_checksum_valid(&self) -> bool {
+        false
+    }
+
     /// The ECN field of the IP packet whose payload [`Tcp::input`] is
     /// serving, for an IP layer that remembers it from the header it just
     /// checked (Not-ECT by default). A caller that knows it can pass it to
@@ -190,6 +216,49 @@ pub struct Route {
     /// The zone of a link-local destination (the one asked for, or the
     /// one the IP layer chose); 0 for any other.
     pub zone: u32,
+    /// What the interface's device does for segments on this route.
+    pub offload: Offload,
+}
+
+/// What a route's device does for TCP segments (see [`Shape`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offload {
+    /// It completes checksums left partial (over the pseudo-header of the
+    /// route's family).
+    pub checksum: bool,
+    /// It cuts segments of up to this many payload bytes into segments of
+    /// the connection's MSS (TSO); 0 when it does not, or not for the
+    /// route's family.
+    pub segment_limit: u32,
+}
+
+impl Offload {
+    /// A device that does nothing for TCP.
+    pub const NONE: Self = Self {
+        checksum: false,
+        segment_limit: 0,
+    };
+}
+
+/// How one segment is handed to the device.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// The checksum field holds the folded pseudo-header sum (over the
+    /// whole segment's length, RFC 1071 not complemented): the device sums
+    /// the segment into it and stores the complement.
+    pub partial_checksum: bool,
+    /// Payload bytes per segment the device cuts this one into (its
+    /// headers copied, sequence numbers advanced, FIN and PSH on the last
+    /// only); 0 when it goes as is.
+    pub segment_size: u16,
+}
+
+impl Shape {
+    /// A segment the engine finished itself.
+    pub const PLAIN: Self = Self {
+        partial_checksum: false,
+        segment_size: 0,
+    };
 }
 
 /// Why the IP layer did not send a segment.

@@ -10,7 +10,6 @@ use core::net::SocketAddr;
 
 use wire::Checksum;
 
-use crate::Transmit;
 use crate::address::Path;
 use crate::context::Context;
 use crate::ecn::Ecn;
@@ -18,6 +17,7 @@ use crate::header::{Flags, HEADER_LENGTH, HeaderFields, Segment};
 use crate::options::{MAXIMUM_SACK_BLOCKS, Options, SackBlock};
 use crate::sequence::Sequence;
 use crate::tcb::Tcb;
+use crate::{Shape, Transmit};
 
 /// IP protocol number of TCP.
 pub const PROTOCOL: u8 = 6;
@@ -89,6 +89,7 @@ pub fn transmit_marked(
     };
     let path = Path::between(tcb.local, tcb.remote);
     let payload = outgoing.length as usize;
+    let shape = shape(tcb, outgoing.length);
     let send_buffer = &tcb.send_buffer;
     let mut fill = |out: &mut [u8]| {
         let options_length = options.written_length();
@@ -100,12 +101,17 @@ pub fn transmit_marked(
         let (options_area, data) = rest.split_at_mut(options_length);
         options.write(options_area);
         send_buffer.copy_out(outgoing.sequence, data);
-        finish_checksum(out, path);
+        if shape.partial_checksum {
+            start_checksum(out, path);
+        } else {
+            finish_checksum(out, path);
+        }
     };
     let length = HEADER_LENGTH + options.written_length() + payload;
-    let sent = match ecn {
-        Ecn::NotCapable => tx.send(path, length, &mut fill),
-        ecn => tx.send_marked(path, ecn, length, &mut fill),
+    let sent = match (ecn, shape) {
+        (Ecn::NotCapable, Shape::PLAIN) => tx.send(path, length, &mut fill),
+        (ecn, Shape::PLAIN) => tx.send_marked(path, ecn, length, &mut fill),
+        shaped => tx.send_shaped(path, shaped, length, &mut fill),
     };
     let sent = sent.is_ok();
     count(context, sent, flags);
@@ -127,6 +133,36 @@ fn count(context: &mut Context, sent: bool, flags: Flags) {
     if flags.contains(Flags::RST) {
         context.stats.resets_sent += 1;
     }
+}
+
+/// How a segment of `payload` bytes goes to the device: its checksum
+/// partial where the device completes it, cut by the device when it is
+/// longer than one segment (the sender makes such bursts only where the
+/// route offers segmentation, `sender.rs`).
+fn shape(tcb: &Tcb, payload: u32) -> Shape {
+    let segment_size = if payload > tcb.segment_size {
+        u16::try_from(tcb.segment_size).unwrap_or(u16::MAX)
+    } else {
+        0
+    };
+    Shape {
+        partial_checksum: tcb.offload.checksum || segment_size > 0,
+        segment_size,
+    }
+}
+
+/// Writes the folded pseudo-header sum (of the path's family) over the
+/// whole segment's length into the checksum field, for the device to
+/// complete (a partial checksum, see [`Shape`]).
+pub fn start_checksum(segment: &mut [u8], path: Path) {
+    let Ok(length) = u16::try_from(segment.len()) else {
+        return;
+    };
+    let (source, destination) = (path.source, path.destination);
+    let sum = Checksum::new()
+        .add_pseudo_header(source, destination, PROTOCOL, u32::from(length))
+        .fold();
+    segment[16..18].copy_from_slice(&sum.to_be_bytes());
 }
 
 /// Writes the checksum over the pseudo-header of the path's family and

@@ -8,7 +8,7 @@
 //! (user send, ACK arrival, timer); it sends until nothing more is allowed
 //! and then sends a pure ACK if one is still owed.
 
-use crate::Transmit;
+use crate::address::zone_of;
 use crate::congestion::CongestionControl;
 use crate::context::Context;
 use crate::flight::Mark;
@@ -18,6 +18,7 @@ use crate::output::{Outgoing, transmit, transmit_marked};
 use crate::sequence::Sequence;
 use crate::state::{Recovery, State};
 use crate::tcb::Tcb;
+use crate::{Offload, Transmit};
 
 /// Segments one call may send at most: a guard, far above any window.
 const BURST_LIMIT: usize = 8192;
@@ -60,6 +61,9 @@ pub fn output_pass(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit, 
         State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
     );
     if sending {
+        tcb.offload = tx
+            .route(tcb.remote.ip(), zone_of(tcb.remote))
+            .map_or(Offload::NONE, |route| route.offload);
         match forward::step(tcb) {
             // F-RTO step 1: the first segment again, nothing else yet.
             Some(Step::Retransmitted) => send_segments(tcb, context, tx, (pass, Scope::First)),
@@ -109,7 +113,11 @@ fn send_segments(
         let Some((outgoing, kind)) = next_segment(tcb, pass, scope) else {
             break;
         };
-        if kind == Kind::Next && !tcb.flight.make_room(&mut context.memory) {
+        let records = match kind {
+            Kind::Next => outgoing.length.div_ceil(tcb.segment_size.max(1)).max(1),
+            Kind::Retransmit(_) => 0,
+        };
+        if !tcb.flight.make_room(records as usize, &mut context.memory) {
             // No memory for its flight record: new data waits (the
             // persist timer comes back for it).
             break;
@@ -229,10 +237,19 @@ fn new_data(tcb: &Tcb, pass: Pass) -> Option<Outgoing> {
     let window_room = window_edge.saturating_since(next);
     let congestion = congestion_room(tcb, pass);
     let length = available
-        .min(tcb.segment_size)
+        .min(burst_limit(tcb))
         .min(window_room)
         .min(congestion);
-    let fin = fin_pending && length == available && window_room > length && congestion > 0;
+    // A burst is whole segments, and never carries the FIN.
+    let length = match length > tcb.segment_size {
+        true => length - length % tcb.segment_size,
+        false => length,
+    };
+    let fin = fin_pending
+        && length == available
+        && length <= tcb.segment_size
+        && window_room > length
+        && congestion > 0;
     if length == 0 && !fin {
         return None;
     }
@@ -252,6 +269,18 @@ fn new_data(tcb: &Tcb, pass: Pass) -> Option<Outgoing> {
         length,
         flags,
     })
+}
+
+/// The most new data one segment handed to the IP layer may carry: one
+/// segment, or a burst of whole segments the device cuts (TSO) where the
+/// route offers it. Not while a CWR is due: it belongs on one segment.
+fn burst_limit(tcb: &Tcb) -> u32 {
+    let limit = tcb.offload.segment_limit;
+    let cwr_due = tcb.negotiated.ecn && tcb.ecn.reduced;
+    if limit <= tcb.segment_size || cwr_due || !tcb.offload.checksum {
+        return tcb.segment_size;
+    }
+    limit
 }
 
 /// Nagle (RFC 896) and sender SWS avoidance (RFC 9293 3.8.6.2.1).
@@ -297,7 +326,7 @@ fn send(
         }
         Kind::Next => {
             tcb.timers.probe = None;
-            tcb.flight.push(outgoing.sequence, end, context.now);
+            push_records(tcb, outgoing.sequence, end, context.now);
             tcb.send_next = end;
             if tcb.timed.is_none() {
                 tcb.timed = Some((end, context.now));
@@ -305,6 +334,19 @@ fn send(
             tcb.send_maximum = end;
         }
     }
+}
+
+/// Records `[start, end)` in the flight, one record per segment of a burst
+/// the device cuts, so loss recovery sees the segments the peer sees.
+fn push_records(tcb: &mut Tcb, start: Sequence, end: Sequence, now: u64) {
+    let size = tcb.segment_size.max(1);
+    let mut from = start;
+    while end.saturating_since(from) > size {
+        let to = from.add(size);
+        tcb.flight.push(from, to, now);
+        from = to;
+    }
+    tcb.flight.push(from, end, now);
 }
 
 /// RFC 6298 5.1 and 5.2 for the retransmission timer; the persist timer

@@ -104,6 +104,9 @@ pub struct Tcb {
     pub segment_size: u32,
     /// The MSS we announce.
     pub announced_segment_size: u16,
+    /// What the route's device does for our segments, as of the last
+    /// output pass.
+    pub offload: crate::Offload,
     /// Queued data.
     pub send_buffer: SendBuffer,
     /// The user shut down sending: a FIN follows the data. In the
@@ -214,6 +217,7 @@ impl Tcb {
             receive_scale: 0,
             segment_size: 536,
             announced_segment_size: 536,
+            offload: crate::Offload::NONE,
             send_buffer: SendBuffer::new(options.send_buffer),
             fin_queued: false,
             receive: ReceiveBuffer::new(options.receive_buffer, Sequence(0)),

@@ -98,13 +98,40 @@ impl Checksum {
 
     /// The one's complement of the folded sum: the value for the header.
     pub fn finish(&self) -> u16 {
+        !self.fold()
+    }
+
+    /// The folded sum itself, not complemented: what a header holds when
+    /// a device is to complete the checksum (a partial checksum: the
+    /// pseudo-header's sum, which the device's sum over the segment then
+    /// includes).
+    pub fn fold(&self) -> u16 {
         let mut sum = self.sum;
         while sum > 0xffff {
             sum = (sum & 0xffff) + (sum >> 16);
         }
-        // The fold above leaves at most 16 significant bits.
-        !(sum as u16)
+        // The loop leaves at most 16 significant bits.
+        sum as u16
     }
+}
+
+/// Completes a partial checksum as a device would: `segment` (a TCP or
+/// UDP header and payload) holds the folded pseudo-header sum in its
+/// checksum field at `field`; the sum over the whole segment, that field
+/// included, is the full one, and its complement goes into the field. A
+/// complement of zero goes as 0xffff, the same in one's complement, as
+/// UDP needs (zero there means no checksum, RFC 768). Returns false (and
+/// writes nothing) when the field is not inside.
+pub fn complete_partial(segment: &mut [u8], field: usize) -> bool {
+    if field.checked_add(2).is_none_or(|end| end > segment.len()) {
+        return false;
+    }
+    let sum = match Checksum::new().add(segment).finish() {
+        0 => 0xffff,
+        sum => sum,
+    };
+    segment[field..field + 2].copy_from_slice(&sum.to_be_bytes());
+    true
 }
 
 fn to_v6(address: IpAddr) -> Ipv6Addr {
@@ -185,5 +212,32 @@ mod tests {
             .add_pseudo_header(source.into(), destination.into(), 58, 0x1_0008)
             .finish();
         assert_eq!(generic, by_fields);
+    }
+
+    #[test]
+    fn a_completed_partial_checksum_equals_the_full_one() {
+        let source = Ipv4Addr::new(10, 0, 0, 1);
+        let destination = Ipv4Addr::new(10, 0, 0, 2);
+        for length in [20usize, 21, 57, 1480] {
+            let mut segment: std::vec::Vec<u8> = (0..length).map(|i| (i * 7 + 3) as u8).collect();
+            segment[16..18].fill(0);
+            let pseudo = Checksum::new()
+                .add_ipv4_pseudo_header(source, destination, 6, length as u16)
+                .fold();
+            let mut full = segment.clone();
+            let sum = Checksum::new()
+                .add_ipv4_pseudo_header(source, destination, 6, length as u16)
+                .add(&full)
+                .finish();
+            full[16..18].copy_from_slice(&sum.to_be_bytes());
+            segment[16..18].copy_from_slice(&pseudo.to_be_bytes());
+            assert!(complete_partial(&mut segment, 16));
+            assert_eq!(segment, full, "length {length}");
+        }
+        assert!(!complete_partial(&mut [0u8; 17], 16), "field outside");
+        let mut zero_sum = [0xff, 0xff, 0, 0];
+        assert!(complete_partial(&mut zero_sum, 2));
+        assert_eq!(zero_sum[2..], [0xff, 0xff], "a zero sum goes as ones");
+        assert_eq!(Checksum::new().add(&zero_sum).finish(), 0, "and checks");
     }
 }

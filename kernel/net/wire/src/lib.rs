@@ -27,7 +27,7 @@ pub mod nd;
 pub mod udp;
 
 pub use arp::{ArpOperation, ArpPacket};
-pub use checksum::{Checksum, checksum};
+pub use checksum::{Checksum, checksum, complete_partial};
 pub use error::WireError;
 pub use ethernet::{EtherType, EthernetHeader, MacAddress};
 pub use icmp::{IcmpKind, IcmpMessage};

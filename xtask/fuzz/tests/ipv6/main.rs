@@ -98,6 +98,7 @@ fn stack(host: u8, posix: &Arc<Posix>) -> Stack {
         kind: LinkKind::Ethernet,
         mac: MacAddress([2, 0, 0, 0, 0, host]),
         mtu: 1500,
+        offloads: net::Offloads::NONE,
     };
     let index = stack.attach(spec, Arc::new(Unused)).expect("attached");
     stack.set_now(MILLISECOND);

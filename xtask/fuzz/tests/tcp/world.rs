@@ -67,6 +67,7 @@ impl Transmit for Wire<'_> {
             source: IpAddr::V4(address(self.from)),
             mtu: MTU,
             zone,
+            offload: tcp::Offload::NONE,
         })
     }
 

@@ -91,6 +91,9 @@ pub struct Guests {
     pub accel: Accel,
     /// The host's TSC in kHz, for Debian's kernel on microvm.
     pub tsc_khz: Option<u64>,
+    /// Boot parameters for the appliance beyond the link's (e.g.
+    /// `virtio_net.offload=none`).
+    pub anykernel_params: Vec<String>,
 }
 
 impl Guests {
@@ -103,7 +106,9 @@ impl Guests {
         memory_mib: u32,
     ) -> (QemuConfig, Target) {
         let mut config = match kind {
-            Kind::Anykernel => QemuConfig::kernel(&self.anykernel),
+            Kind::Anykernel => {
+                QemuConfig::kernel(&self.anykernel).params(self.anykernel_params.clone())
+            }
             Kind::Linux => QemuConfig::kernel(&self.linux.kernel)
                 .args([
                     std::ffi::OsString::from("-initrd"),
@@ -273,6 +278,7 @@ mod tests {
             },
             accel: Accel::Tcg,
             tsc_khz: Some(2_100_000),
+            anykernel_params: Vec::new(),
         };
         let line = |kind| {
             let (config, target) = guests.config(kind, Machine::Microvm, &Link::User, 256);

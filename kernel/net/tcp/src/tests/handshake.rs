@@ -37,7 +37,7 @@ fn syn_carries_and_negotiates_every_option() {
     let options = syn.segment().options;
     assert!(syn.has(Flags::SYN) && !syn.has(Flags::ACK));
     assert_eq!(options.maximum_segment_size, Some(1460));
-    assert_eq!(options.window_scale, Some(1));
+    assert_eq!(options.window_scale, Some(3), "256 KiB needs a shift of 3");
     assert!(options.sack_permitted);
     assert!(options.timestamp.is_some());
     let syn_ack = network.sent_by(1, 0).next().expect("the SYN-ACK");

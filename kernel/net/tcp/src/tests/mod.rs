@@ -16,6 +16,7 @@ mod hostile;
 mod ipv6;
 mod listen;
 mod memory;
+mod offload;
 mod recovery;
 mod time_wait;
 mod timers;

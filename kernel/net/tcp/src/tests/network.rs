@@ -13,7 +13,8 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 pub use super::impairment::{Impairment, Rng};
 pub use super::ledger::Ledger;
 use crate::header::{Flags, Segment};
-use crate::{Ecn, Path, Route, Secrets, SocketHandle, Tcp, TcpConfig, Transmit, TransmitError};
+use crate::{Ecn, Offload, Path, Route, Secrets, Shape, SocketHandle, Tcp, TcpConfig};
+use crate::{Transmit, TransmitError};
 
 pub const MILLISECOND: u64 = 1_000_000;
 pub const SECOND: u64 = 1_000 * MILLISECOND;
@@ -98,6 +99,8 @@ pub struct Network {
     pub impairment: Impairment,
     pub delay: u64,
     pub mtu: u16,
+    /// What the hosts' "devices" do for them (checksums, segmentation).
+    pub offload: Offload,
     /// Drop everything when false.
     pub up: bool,
     /// Drops a segment when it returns true.
@@ -132,12 +135,25 @@ struct Link<'a> {
     /// The host's address and alias.
     addresses: (IpAddr, Option<IpAddr>),
     mtu: u16,
+    offload: Offload,
     outbox: &'a mut Vec<Outgoing>,
 }
 
 /// The IP header's size over `address`'s family.
 fn ip_header(address: IpAddr) -> usize {
     if address.is_ipv4() { 20 } else { 40 }
+}
+
+/// What a "device" offering `offload` does towards `destination`: TSO
+/// for TCP over IPv4 only (as our drivers negotiate), checksums for both.
+fn offload_for(offload: Offload, destination: IpAddr) -> Offload {
+    match destination {
+        IpAddr::V4(_) => offload,
+        IpAddr::V6(_) => Offload {
+            segment_limit: 0,
+            ..offload
+        },
+    }
 }
 
 impl Transmit for Link<'_> {
@@ -151,7 +167,42 @@ impl Transmit for Link<'_> {
             source,
             mtu: self.mtu,
             zone,
+            offload: offload_for(self.offload, destination),
         })
+    }
+
+    /// Plays the device: completes partial checksums and cuts bursts with
+    /// the reference splitter (`offload.rs`), after checking the engine
+    /// asked only for what the route offered.
+    fn send_shaped(
+        &mut self,
+        path: Path,
+        (ecn, shape): (Ecn, Shape),
+        length: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), TransmitError> {
+        let offered = offload_for(self.offload, path.destination);
+        assert!(offered.checksum, "a partial checksum nobody offered");
+        assert!(shape.partial_checksum, "offloaded segments are partial");
+        let mut bytes = vec![0u8; length];
+        fill(&mut bytes);
+        let (source, destination) = (path.source, path.destination);
+        let pieces = super::offload::split(source, destination, &bytes, shape.segment_size);
+        if shape.segment_size > 0 {
+            let limit = offered.segment_limit as usize;
+            assert!(limit > 0, "a burst over {destination}, offered no TSO");
+            assert!(
+                length - 20 <= limit + 40,
+                "a burst of {length} over {limit}"
+            );
+            assert!(pieces.len() > 1, "a burst of one segment");
+        }
+        let room = usize::from(self.mtu) - ip_header(destination);
+        for piece in pieces {
+            assert!(piece.len() <= room, "a piece over the MTU");
+            self.outbox.push((source, destination, ecn, piece));
+        }
+        Ok(())
     }
 
     fn send(
@@ -232,6 +283,7 @@ impl Network {
             impairment: Impairment::default(),
             delay: 5 * MILLISECOND,
             mtu: 1500,
+            offload: Offload::NONE,
             up: true,
             filter: None,
             rewrite: None,
@@ -280,6 +332,7 @@ impl Network {
         let mut link = Link {
             addresses: (*address, *alias),
             mtu: self.mtu,
+            offload: self.offload,
             outbox: &mut self.outbox,
         };
         let result = f(tcp, self.now, &mut link);

@@ -1,0 +1,132 @@
+//! Device offloads: what an interface can do for the stack, per packet.
+//!
+//! An interface tells the stack at attach what its device does
+//! ([`Offloads`], NetBSD's `if_capenable`): complete transport checksums
+//! left partial, and cut TCP segments of up to 64 KiB into segments of
+//! the peer's MSS (TSO). Each packet buffer then carries what was done or
+//! is asked (`PacketOffload`, the skb's `ip_summed`, `csum_start` and
+//! `gso_size`):
+//!
+//! - **Transmit checksum.** The transport writes the folded pseudo-header
+//!   sum (not complemented) into its checksum field and marks the buffer
+//!   [`PacketBuffer::set_partial_checksum`]; the device sums from the
+//!   transport header to the end and stores the complement there.
+//! - **Segmentation.** A TCP segment longer than the MTU carries its
+//!   segment size ([`PacketBuffer::set_segment_size`]); the device cuts it,
+//!   copying the headers and fixing lengths, sequence numbers and sums.
+//! - **Receive.** A driver marks a frame whose checksum the device checked
+//!   (or that came from a host that never computed one)
+//!   [`PacketBuffer::set_checksum_valid`]; the transports skip theirs.
+//!   Frames larger than the MTU (coalesced by the device) are accepted
+//!   like any other.
+//!
+//! An interface without a capability never sees a packet that needs it:
+//! TCP asks the route before using either, and [`Interface::enqueue`]
+//! completes a stray partial checksum in software (a route that changed
+//! under a segment) and drops a stray oversized segment. Partial
+//! checksums serve TCP and UDP in both families (the transport sums the
+//! pseudo-header of its own), and a packet that must be fragmented has
+//! its checksum completed first; segmentation is TCP over IPv4 only: a
+//! route to an IPv6 destination offers none, and IPv6 output clears a
+//! stray mark.
+//!
+//! [`Interface::enqueue`]: crate::interface::Interface
+
+use crate::buffer::PacketBuffer;
+
+/// What an interface's device does for the stack.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Offloads {
+    /// It completes the TCP and UDP checksums of packets marked partial,
+    /// in either family (it sums from the mark to the end).
+    pub transmit_checksum: bool,
+    /// It cuts IPv4 TCP segments of up to [`SEGMENTATION_LIMIT`] bytes into
+    /// segments of their marked size (needs `transmit_checksum`). IPv4
+    /// only: IPv6 output never hands it a burst (no TSO6).
+    pub segmentation: bool,
+}
+
+impl Offloads {
+    /// Nothing: loopback, the bus, a tap without a virtio-net header.
+    pub const NONE: Self = Self {
+        transmit_checksum: false,
+        segmentation: false,
+    };
+    /// Everything this stack uses.
+    pub const ALL: Self = Self {
+        transmit_checksum: true,
+        segmentation: true,
+    };
+}
+
+/// The largest IP packet handed to a segmenting device: what an IPv4
+/// total length holds, less a little for the headers a segment grows.
+pub const SEGMENTATION_LIMIT: usize = 65_000;
+
+/// The offload marks of one packet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct PacketOffload {
+    /// Receive: the transport checksum needs no verification.
+    checksum_valid: bool,
+    /// Transmit: where the transport header starts, as a position in the
+    /// block (so later prepends do not move it), and the offset of its
+    /// checksum field in it.
+    partial: Option<(usize, u16)>,
+    /// Transmit: payload bytes per segment the device cuts it into.
+    segment_size: u16,
+}
+
+impl PacketBuffer {
+    /// Whether a device vouched for the transport checksum.
+    pub fn checksum_valid(&self) -> bool {
+        self.offload.checksum_valid
+    }
+
+    /// Says whether the device vouched for the transport checksum.
+    pub fn set_checksum_valid(&mut self, valid: bool) {
+        self.offload.checksum_valid = valid;
+    }
+
+    /// Marks the data as a transport header and payload whose checksum
+    /// field at `field` holds the folded pseudo-header sum, for the
+    /// device to complete.
+    pub fn set_partial_checksum(&mut self, field: u16) {
+        self.offload.partial = Some((self.start, field));
+    }
+
+    /// Where the partial checksum's sum starts in the data and where its
+    /// field is from there; `None` when there is none (or its start was
+    /// stripped).
+    pub fn partial_checksum(&self) -> Option<(usize, usize)> {
+        let (position, field) = self.offload.partial?;
+        let start = position.checked_sub(self.start)?;
+        (start + usize::from(field) + 2 <= self.len()).then_some((start, usize::from(field)))
+    }
+
+    /// Payload bytes per segment a segmenting device cuts this TCP segment
+    /// into; 0 when it goes as is.
+    pub fn segment_size(&self) -> u16 {
+        self.offload.segment_size
+    }
+
+    /// Asks the device to cut this TCP segment into segments of `size`
+    /// payload bytes.
+    pub fn set_segment_size(&mut self, size: u16) {
+        self.offload.segment_size = size;
+    }
+
+    /// Completes a partial checksum in software, as the device would have;
+    /// false when the mark pointed outside the data (the packet is then
+    /// unusable).
+    pub fn complete_checksum(&mut self) -> bool {
+        if self.offload.partial.is_none() {
+            return true;
+        }
+        let marked = self.partial_checksum();
+        self.offload.partial = None;
+        let Some((start, field)) = marked else {
+            return false;
+        };
+        wire::complete_partial(&mut self.data_mut()[start..], field)
+    }
+}
