@@ -13,6 +13,7 @@
 //! waiters time out with EIO); nothing panics.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -20,7 +21,9 @@ use base::Context;
 use base::interrupt::Interrupt;
 use base::sync::Mutex;
 use block::{BlockDriver, BlockError, Geometry, Operation, Refused, Request};
+use dev::DevError;
 use log::{error, warn};
+use virtio::Started;
 use virtio_drivers::transport::Transport;
 
 use crate::device::{Shape, VIRTIO_SECTOR};
@@ -80,25 +83,6 @@ impl<T: DiskTransport> VirtioDisk<T> {
         &self.label
     }
 
-    /// Keeps `interrupt` (and so its thread) alive with the disk.
-    pub(crate) fn keep_interrupt(&self, context: &Context<'_>, interrupt: Interrupt) {
-        *self.interrupt.lock(context) = Some(interrupt);
-    }
-
-    /// The interrupt handler: completes every request the device finished.
-    pub(crate) fn service(&self, context: &Context<'_>) {
-        for finished in self.take_finished(context) {
-            let result = finished.result();
-            if result.is_err() {
-                self.log_failure(&finished);
-            }
-            let Request {
-                buffer, completion, ..
-            } = finished.request;
-            completion.complete(context, buffer, result);
-        }
-    }
-
     /// Everything the device finished, taken under the lock.
     fn take_finished(&self, context: &Context<'_>) -> Vec<Finished> {
         let mut state = self.state.lock(context);
@@ -131,6 +115,31 @@ impl<T: DiskTransport> VirtioDisk<T> {
                 self.label, request.operation, request.sector, finished.status
             );
         }
+    }
+}
+
+impl<T: DiskTransport> Started for VirtioDisk<T> {
+    /// The interrupt handler: completes every request the device finished.
+    fn service(&self, context: &Context<'_>) {
+        for finished in self.take_finished(context) {
+            let result = finished.result();
+            if result.is_err() {
+                self.log_failure(&finished);
+            }
+            let Request {
+                buffer, completion, ..
+            } = finished.request;
+            completion.complete(context, buffer, result);
+        }
+    }
+
+    /// Keeps `interrupt` (and so its thread) alive with the disk.
+    fn keep_interrupt(&self, context: &Context<'_>, interrupt: Interrupt) {
+        *self.interrupt.lock(context) = Some(interrupt);
+    }
+
+    fn attach(self: &Arc<Self>, context: &Context<'_>, described: &str) -> Result<(), DevError> {
+        crate::register(context, self.clone(), described)
     }
 }
 

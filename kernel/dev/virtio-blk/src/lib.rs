@@ -32,7 +32,6 @@ mod device;
 mod disk;
 #[cfg(test)]
 mod fake_device;
-mod mmio;
 pub mod pci;
 mod queue;
 #[cfg(test)]
@@ -44,7 +43,7 @@ use alloc::sync::Arc;
 use base::Context;
 use base::component::{Component, ComponentError, InitLevel};
 use block::Block;
-use dev::{Dev, DevError};
+use dev::DevError;
 
 use crate::disk::{DiskTransport, VirtioDisk};
 
@@ -62,8 +61,7 @@ fn attach_all(context: &Context<'_>) -> Result<(), ComponentError> {
             "virtio-blk needs the block component",
         ));
     }
-    Dev::get_or_install(context).attach_drivers(context, &[&pci::VIOBLK]);
-    mmio::attach_all(context);
+    virtio::driver::attach_all(context, &pci::DRIVER);
     Ok(())
 }
 

@@ -1,17 +1,20 @@
-//! virtio-blk over PCI: the match table entry, attach and interrupt setup.
+//! virtio-blk on the buses: its PCI match table entry and driver record.
+//!
+//! The record is what the shared attach path (`virtio::driver`) needs.
 //!
 //! Modern (virtio 1.0) functions only: device 0x1042, or the transitional
 //! 0x1001 through its modern structures (QEMU's
-//! `-device virtio-blk-pci,disable-legacy=on`). With MSI-X the request
-//! queue is pointed at table entry 0; when that fails the function is
-//! driven by INTx.
+//! `-device virtio-blk-pci,disable-legacy=on`). The request queue is
+//! pointed at MSI-X table entry 0, or the function is driven by INTx;
+//! virtio-mmio slots (microvm) are attached the same way.
 
-use alloc::format;
+use alloc::string::String;
 use alloc::sync::Arc;
 
 use base::Context;
-use dev::{DevError, InterruptKind, InterruptMode, PciDevice, PciDriver, PciId};
-use virtio_drivers::transport::SomeTransport;
+use dev::{DevError, PciDevice, PciDriver, PciId};
+use virtio::VirtioDriver;
+use virtio_drivers::transport::{DeviceType, SomeTransport};
 
 use crate::device;
 use crate::disk::VirtioDisk;
@@ -23,29 +26,25 @@ pub static VIOBLK: PciDriver = PciDriver {
     attach,
 };
 
-/// The request queue.
-const QUEUES: [u16; 1] = [0];
+/// The driver, for the shared attach path.
+pub(crate) static DRIVER: VirtioDriver<VirtioDisk<SomeTransport<'static>>> = VirtioDriver {
+    name: "vioblk",
+    device_type: DeviceType::Block,
+    queues: &[0],
+    start,
+    pci: &VIOBLK,
+};
 
 fn attach(context: &Context<'_>, device: &PciDevice<'_>) -> Result<(), DevError> {
-    let (transport, structures) = virtio::pci::transport(context, device, &QUEUES)?;
-    let (requests, shape) = device::start(SomeTransport::from(transport))?;
-    let address = device.address();
-    let disk = Arc::new(VirtioDisk::new(format!("pci {address}"), requests, shape));
-    let mode = match structures.route_queues(device.bus(), address, &QUEUES, 0) {
-        Ok(()) if device.msix().is_some() => InterruptMode::Auto,
-        _ => InterruptMode::Intx,
-    };
-    let handler = disk.clone();
-    let interrupt = device.establish_interrupt(
-        context,
-        &format!("vioblk {address}"),
-        mode,
-        move |context| handler.service(context),
-    )?;
-    let described = match interrupt.kind() {
-        InterruptKind::Msix { .. } => alloc::string::String::from("MSI-X"),
-        InterruptKind::Intx { gsi } => format!("INTx on GSI {gsi}"),
-    };
-    disk.keep_interrupt(context, interrupt.into_interrupt());
-    crate::register(context, disk, &described)
+    virtio::driver::attach_pci(context, device, &DRIVER)
+}
+
+/// Starts the disk behind `transport`.
+fn start(
+    _context: &Context<'_>,
+    transport: SomeTransport<'static>,
+    label: String,
+) -> Result<Arc<VirtioDisk<SomeTransport<'static>>>, DevError> {
+    let (requests, shape) = device::start(transport)?;
+    Ok(Arc::new(VirtioDisk::new(label, requests, shape)))
 }

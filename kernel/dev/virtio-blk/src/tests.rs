@@ -9,9 +9,7 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
-use std::sync::OnceLock;
 
-use base::hypercall::InterruptSource;
 use base::interrupt::Interrupt;
 use base::memory::pagedaemon::PAGEDAEMON;
 use base::{BootConfig, Context, Kernel};
@@ -19,10 +17,12 @@ use block::{Block, BlockError, Volume};
 use dev::DevError;
 use dev::fake::FakeDeviceMemory;
 use hypercall_posix::{Posix, PosixConfig};
+use virtio::Started;
+use virtio::fake::SoftInterrupt;
 
 use crate::device;
 use crate::disk::VirtioDisk;
-use crate::fake_device::{FakeDevice, FakeTransport, Setup};
+use crate::fake_device::{self, FakeDevice, FakeTransport, Setup};
 
 /// A hosted kernel with one virtio disk on a fake device, as `vblk0`.
 struct Harness {
@@ -38,19 +38,9 @@ impl Harness {
         let context = kernel.enter().expect("enter");
         let (requests, shape) = device::start(transport).expect("the fake starts");
         let disk = Arc::new(VirtioDisk::new(String::from("fake"), requests, shape));
-        let handler = disk.clone();
-        let interrupt = kernel
-            .arc()
-            .interrupt_establish("vioblk fake", InterruptSource::Software, move |context| {
-                handler.service(context)
-            })
-            .expect("a software interrupt");
-        let interrupt = Arc::new(interrupt);
-        raise
-            .set(interrupt.clone())
-            .map_err(drop)
-            .expect("set once");
-        crate::register(&context, disk, "software interrupt").expect("attached");
+        let interrupt = raise.establish(&kernel, "vioblk fake", disk.clone());
+        disk.attach(&context, "software interrupt")
+            .expect("attached");
         drop(context);
         Self {
             device,
@@ -70,11 +60,9 @@ impl Drop for Harness {
     }
 }
 
-type Raise = Arc<OnceLock<Arc<Interrupt>>>;
-
-/// A kernel with the block layer, and a fake device whose interrupts go
-/// to whatever `Raise` is set to.
-fn boot_with_device(setup: Setup) -> (Arc<Kernel>, FakeDevice, FakeTransport, Raise) {
+/// A kernel with the block layer, and a fake device whose interrupt is
+/// established once the driver has started.
+fn boot_with_device(setup: Setup) -> (Arc<Kernel>, FakeDevice, FakeTransport, SoftInterrupt) {
     virtio::hal::install_for_tests(Arc::new(FakeDeviceMemory::default()));
     let host = Posix::new(PosixConfig::default());
     let components = [&PAGEDAEMON, &block::BLOCK];
@@ -85,13 +73,8 @@ fn boot_with_device(setup: Setup) -> (Arc<Kernel>, FakeDevice, FakeTransport, Ra
         },
     )
     .expect("boot");
-    let raise: Raise = Arc::new(OnceLock::new());
-    let raiser = raise.clone();
-    let (device, transport) = FakeDevice::start(setup, move || {
-        if let Some(interrupt) = raiser.get() {
-            interrupt.raise();
-        }
-    });
+    let raise = SoftInterrupt::default();
+    let (device, transport) = fake_device::start(&setup, raise.raiser());
     (kernel, device, transport, raise)
 }
 
@@ -114,7 +97,7 @@ fn blocks_written_and_synced_reach_the_device_and_read_back() {
     }
     volume.sync(&context).expect("sync");
     {
-        let state = harness.device.shared.lock();
+        let state = &harness.device.lock().device;
         assert!(state.bytes[300 * 1024..301 * 1024] == pattern(300)[..]);
         assert_eq!(state.flushes, 1, "the sync flushed once, after the writes");
         assert!(state.peak_batch > 1, "several requests were in flight");
@@ -131,16 +114,16 @@ fn blocks_written_and_synced_reach_the_device_and_read_back() {
 fn a_failed_request_is_eio_and_the_disk_goes_on() {
     let harness = Harness::new(Setup::default());
     let context = harness.context();
-    harness.device.shared.lock().failing = 10..12;
+    harness.device.lock().device.failing = 10..12;
     let volume = Volume::open(&context, "vblk0", 1024).expect("vblk0");
     let mut block = vec![0; 1024];
     assert_eq!(volume.read(&context, 5, &mut block), Err(BlockError::Io));
     assert_eq!(volume.read(&context, 6, &mut block), Ok(()));
     volume.write(&context, 5, &pattern(5)).expect("cached");
     assert_eq!(volume.sync(&context), Err(BlockError::Io));
-    harness.device.shared.lock().failing = 0..0;
+    harness.device.lock().device.failing = 0..0;
     volume.sync(&context).expect("repaired");
-    assert!(harness.device.shared.lock().bytes[5120..6144] == pattern(5)[..]);
+    assert!(harness.device.lock().device.bytes[5120..6144] == pattern(5)[..]);
 }
 
 #[test]
@@ -162,7 +145,7 @@ fn a_read_only_device_refuses_writes_and_one_without_a_cache_is_not_flushed() {
     let write = disk.transfer(&context, block::Operation::Write, 0, vec![0; 512]);
     assert_eq!(write, Err(BlockError::ReadOnly));
     volume.sync(&context).expect("nothing to do");
-    assert_eq!(harness.device.shared.lock().flushes, 0);
+    assert_eq!(harness.device.lock().device.flushes, 0);
 }
 
 #[test]
@@ -186,7 +169,7 @@ fn a_logical_block_size_is_the_disks_sector_size() {
     let volume = Volume::open(&context, "vblk0", 4096).expect("vblk0");
     volume.write(&context, 3, &[3; 4096]).expect("cached");
     volume.sync(&context).expect("sync");
-    assert!(harness.device.shared.lock().bytes[3 * 4096..4 * 4096] == [3; 4096]);
+    assert!(harness.device.lock().device.bytes[3 * 4096..4 * 4096] == [3; 4096]);
 }
 
 /// `device::start` on a fake set up as `setup`: the error it gives.

@@ -12,7 +12,6 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
-use base::hypercall::InterruptSource;
 use base::interrupt::Interrupt;
 use base::{BootConfig, Context, Kernel};
 use dev::fake::FakeDeviceMemory;
@@ -20,6 +19,8 @@ use hypercall_posix::{Posix, PosixConfig};
 use net::config::parse_address;
 use net::wire::{ArpOperation, ArpPacket, EtherType, EthernetHeader, Ipv4Header, MacAddress};
 use net::{Errno, MessageFlags, Net, PollEvents, PollFd, SocketOption, SocketType};
+use virtio::Started;
+use virtio::fake::SoftInterrupt;
 
 use crate::fake_device::{self, FakeDevice, FakeTransport};
 use crate::features::Setting;
@@ -61,24 +62,11 @@ impl Harness {
         .expect("boot");
         let context = kernel.enter().expect("enter");
         let net = Net::of(&context).expect("the net faction");
-        let raise = Arc::new(std::sync::OnceLock::<Arc<Interrupt>>::new());
-        let raiser = raise.clone();
-        let (device, transport) = FakeDevice::start(NIC_MAC, features, move || {
-            if let Some(interrupt) = raiser.get() {
-                interrupt.raise();
-            }
-        });
+        let raise = SoftInterrupt::default();
+        let (device, transport) = FakeDevice::start(NIC_MAC, features, raise.raiser());
         let started = preflight::start(transport, setting).expect("the fake starts");
         let nic = VirtioNic::start(&context, String::from("fake"), started).expect("start");
-        let handler = nic.clone();
-        let interrupt = kernel
-            .arc()
-            .interrupt_establish("vioif fake", InterruptSource::Software, move |context| {
-                handler.service(context)
-            })
-            .expect("a software interrupt");
-        let interrupt = Arc::new(interrupt);
-        raise.set(interrupt.clone()).expect("set once");
+        let interrupt = raise.establish(&kernel, "vioif fake", nic.clone());
         nic.attach(&context, "software interrupt").expect("attach");
         net.set_interface_up(&context, "vioif0", true).expect("up");
         let address = parse_address("10.0.9.2/24").expect("an address");

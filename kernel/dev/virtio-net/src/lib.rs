@@ -43,7 +43,6 @@ mod fake_device;
 #[cfg(test)]
 mod fake_offload;
 mod features;
-mod mmio;
 mod nic;
 #[cfg(test)]
 mod offload_tests;
@@ -54,7 +53,6 @@ mod rings;
 
 use base::Context;
 use base::component::{Component, ComponentError, InitLevel};
-use dev::Dev;
 
 /// The component.
 pub static VIRTIO_NET: Component = Component {
@@ -69,8 +67,7 @@ fn attach_all(context: &Context<'_>) -> Result<(), ComponentError> {
         return Err(ComponentError::Failed("virtio-net needs the net component"));
     }
     offload_setting(context).map_err(ComponentError::Failed)?;
-    Dev::get_or_install(context).attach_drivers(context, &[&pci::VIOIF]);
-    mmio::attach_all(context);
+    virtio::driver::attach_all(context, &pci::DRIVER);
     Ok(())
 }
 

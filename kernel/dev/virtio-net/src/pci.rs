@@ -1,20 +1,23 @@
-//! virtio-net over PCI: the match table entry, attach and interrupt setup.
+//! virtio-net on the buses: its PCI match table entry and driver record.
+//!
+//! The record is what the shared attach path (`virtio::driver`) needs.
 //!
 //! Modern (virtio 1.0) functions only: device 0x1041, or the transitional
-//! 0x1000 through its modern structures. The function's structures are
-//! checked and its transport made by the shared virtio crate
-//! ([`virtio::pci::transport`]). Interrupts: with MSI-X, both queues are
-//! pointed at table entry 0; when that fails the function is driven by
-//! INTx.
+//! 0x1000 through its modern structures. The receive and transmit queues
+//! are pointed at MSI-X table entry 0, or the function is driven by INTx;
+//! virtio-mmio slots (microvm) are attached the same way.
 
-use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
 
 use base::Context;
-use dev::{DevError, InterruptKind, InterruptMode, PciDevice, PciDriver, PciId};
-use virtio_drivers::transport::SomeTransport;
+use dev::{DevError, PciDevice, PciDriver, PciId};
+use virtio::VirtioDriver;
+use virtio_drivers::transport::{DeviceType, SomeTransport};
 
 use crate::nic::VirtioNic;
 use crate::preflight;
+use crate::rings::{RECEIVE, TRANSMIT};
 
 /// The driver's line in the dev faction's match table.
 pub static VIOIF: PciDriver = PciDriver {
@@ -23,28 +26,27 @@ pub static VIOIF: PciDriver = PciDriver {
     attach,
 };
 
-/// The receive and transmit queues.
-const QUEUES: [u16; 2] = [0, 1];
+/// The driver, for the shared attach path.
+pub(crate) static DRIVER: VirtioDriver<VirtioNic<SomeTransport<'static>>> = VirtioDriver {
+    name: "vioif",
+    device_type: DeviceType::Network,
+    queues: &[RECEIVE, TRANSMIT],
+    start,
+    pci: &VIOIF,
+};
 
 fn attach(context: &Context<'_>, device: &PciDevice<'_>) -> Result<(), DevError> {
-    let (transport, structures) = virtio::pci::transport(context, device, &QUEUES)?;
+    virtio::driver::attach_pci(context, device, &DRIVER)
+}
+
+/// Starts the NIC behind `transport` with the offloads the boot
+/// parameters allow.
+fn start(
+    context: &Context<'_>,
+    transport: SomeTransport<'static>,
+    label: String,
+) -> Result<Arc<VirtioNic<SomeTransport<'static>>>, DevError> {
     let setting = crate::offload_setting(context).unwrap_or_default();
-    let started = preflight::start(SomeTransport::from(transport), setting)?;
-    let address = device.address();
-    let nic = VirtioNic::start(context, format!("pci {address}"), started)?;
-    let mode = match structures.route_queues(device.bus(), address, &QUEUES, 0) {
-        Ok(()) if device.msix().is_some() => InterruptMode::Auto,
-        _ => InterruptMode::Intx,
-    };
-    let handler_nic = nic.clone();
-    let interrupt =
-        device.establish_interrupt(context, &format!("vioif {address}"), mode, move |context| {
-            handler_nic.service(context)
-        })?;
-    let described = match interrupt.kind() {
-        InterruptKind::Msix { .. } => alloc::string::String::from("MSI-X"),
-        InterruptKind::Intx { gsi } => format!("INTx on GSI {gsi}"),
-    };
-    nic.keep_interrupt(context, interrupt.into_interrupt());
-    nic.attach(context, &described)
+    let started = preflight::start(transport, setting)?;
+    VirtioNic::start(context, label, started)
 }

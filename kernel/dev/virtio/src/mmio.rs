@@ -120,12 +120,12 @@ fn number(text: &str) -> Option<u64> {
 }
 
 /// What attaches one device of the kind a driver serves.
-pub type AttachFunction<'f> =
+pub(crate) type AttachFunction<'f> =
     &'f dyn Fn(&Context<'_>, MmioDevice, MmioTransport<'static>) -> Result<(), DevError>;
 
 /// Hands every device of type `kind` the command line names to `attach`,
 /// with its transport; other kinds are skipped quietly, failures logged.
-pub fn attach_each(context: &Context<'_>, kind: DeviceType, attach: AttachFunction<'_>) {
+pub(crate) fn attach_each(context: &Context<'_>, kind: DeviceType, attach: AttachFunction<'_>) {
     let line = context.kernel().hypercalls().boot_parameters();
     for value in values(line) {
         let result = parse(value)

@@ -1,5 +1,4 @@
-//! The device side of split virtqueues (virtio 1.0 §2.6), for fake devices
-//! in drivers' host tests.
+//! The device side of split virtqueues (virtio 1.0 §2.6).
 //!
 //! A fake device's transport records where the driver put each queue
 //! ([`FakeQueue::set`]); its thread then takes the chains the driver made
