@@ -6,9 +6,12 @@
 //! harness or a wrapper script wants to add. Host options are taken out
 //! first: `--net=SPEC` or `--net SPEC` adds a virtual NIC (see
 //! [`crate::nic::NicSpec`]), one per option in order, followed by those in
-//! `ANYKERNEL_NET` (specs separated by blanks); `--server=unix:PATH` or
-//! `--server unix:PATH` adds a listening endpoint for remote clients (see
-//! [`crate::stream::ServerSpec`]). Neither reaches the kernel.
+//! `ANYKERNEL_NET` (specs separated by blanks); `--disk=SPEC` or `--disk
+//! SPEC` adds a disk (see [`crate::block::DiskSpec`]: a file, attached as
+//! `vblk0`, `vblk1`, … in order), followed by those in `ANYKERNEL_DISKS`;
+//! `--server=unix:PATH` or `--server unix:PATH` adds a listening endpoint
+//! for remote clients (see [`crate::stream::ServerSpec`]). Host options
+//! never reach the kernel.
 //! This split is not clap's: boot parameters are the kernel's own words,
 //! passed through in order whatever they look like (a test harness's
 //! `--exact` included), and clap's hyphen-accepting positional would also
@@ -17,6 +20,7 @@
 use std::ffi::OsString;
 use std::fmt;
 
+use crate::block::{DiskSpec, DiskSpecError, DiskSpecErrorKind};
 use crate::console::ConsoleSink;
 use crate::nic::{NicSpec, NicSpecError, NicSpecErrorKind};
 use crate::stream::{ServerSpec, ServerSpecError};
@@ -30,8 +34,14 @@ pub(crate) const PARAMETERS_VARIABLE: &str = "ANYKERNEL_PARAMS";
 /// The environment variable holding more NIC specs, blank-separated.
 pub(crate) const NETWORKS_VARIABLE: &str = "ANYKERNEL_NET";
 
+/// The environment variable holding more disk specs, blank-separated.
+pub(crate) const DISKS_VARIABLE: &str = "ANYKERNEL_DISKS";
+
 /// The host option that adds a NIC.
 const NET_OPTION: &str = "--net";
+
+/// The host option that adds a disk.
+const DISK_OPTION: &str = "--disk";
 
 /// The host option that adds a listening endpoint for remote clients.
 const SERVER_OPTION: &str = "--server";
@@ -61,29 +71,29 @@ pub struct PosixConfig {
     /// The virtual NICs: unit n is `nics[n]`. Empty: the virtual NIC group
     /// is still offered, with no units.
     pub nics: Vec<NicSpec>,
+    /// The disks, attached by the kernel as `vblk0`, `vblk1`, … in this
+    /// order. Empty: the block device group is still offered, with none.
+    pub disks: Vec<DiskSpec>,
     /// The listening stream endpoints: unit n is `servers[n]`.
     pub servers: Vec<ServerSpec>,
 }
 
-/// A host option that did not parse.
+/// A host option that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
-    /// A NIC spec (`--net`, `ANYKERNEL_NET`).
+    /// A `--net` spec or one in `ANYKERNEL_NET`.
     Net(NicSpecError),
-    /// A server spec (`--server`), or the option without its value.
+    /// A `--disk` spec or one in `ANYKERNEL_DISKS`.
+    Disk(DiskSpecError),
+    /// A `--server` spec, or the option without its value.
     Server(ServerSpecError),
-}
-
-impl From<NicSpecError> for ConfigError {
-    fn from(error: NicSpecError) -> Self {
-        Self::Net(error)
-    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Net(error) => error.fmt(f),
+            Self::Disk(error) => error.fmt(f),
             Self::Server(error) => error.fmt(f),
         }
     }
@@ -91,13 +101,53 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl From<NicSpecError> for ConfigError {
+    fn from(error: NicSpecError) -> Self {
+        Self::Net(error)
+    }
+}
+
+impl From<DiskSpecError> for ConfigError {
+    fn from(error: DiskSpecError) -> Self {
+        Self::Disk(error)
+    }
+}
+
+impl From<ServerSpecError> for ConfigError {
+    fn from(error: ServerSpecError) -> Self {
+        Self::Server(error)
+    }
+}
+
+/// The environment variables a hosted kernel reads, by value.
+#[derive(Debug, Clone, Default)]
+pub struct HostEnvironment {
+    /// `ANYKERNEL_PARAMS`: more boot parameters.
+    pub parameters: Option<OsString>,
+    /// `ANYKERNEL_NET`: more NIC specs.
+    pub networks: Option<OsString>,
+    /// `ANYKERNEL_DISKS`: more disk specs.
+    pub disks: Option<OsString>,
+}
+
+impl HostEnvironment {
+    /// This process's values.
+    pub fn of_process() -> Self {
+        Self {
+            parameters: std::env::var_os(PARAMETERS_VARIABLE),
+            networks: std::env::var_os(NETWORKS_VARIABLE),
+            disks: std::env::var_os(DISKS_VARIABLE),
+        }
+    }
+}
+
 /// The interface version this implementation was written against: a
 /// literal, so that the kernel's handshake compares two independent facts.
-pub const SPEAKS: Version = Version::new(2, 2);
+pub const SPEAKS: Version = Version::new(2, 3);
 
 impl Default for PosixConfig {
     /// No name, no parameters, 256 MiB, standard error, process exit, no
-    /// NICs.
+    /// NICs, no disks, no servers.
     fn default() -> Self {
         Self {
             name: String::new(),
@@ -107,113 +157,116 @@ impl Default for PosixConfig {
             exit: ExitMode::Process,
             speaks: SPEAKS,
             nics: Vec::new(),
+            disks: Vec::new(),
             servers: Vec::new(),
         }
     }
 }
 
 impl PosixConfig {
-    /// The default configuration with the boot parameters and NICs of this
-    /// process: its arguments after the program name less the `--net`
-    /// options, then the value of `ANYKERNEL_PARAMS` if set, all joined by
-    /// single spaces. Arguments that are not UTF-8 are converted lossily
-    /// (the kernel then rejects the parameter instead of the host
-    /// panicking). A bad NIC spec is a usage error: the process prints it
-    /// and exits with status 2 (use [`PosixConfig::try_from_arguments`] to
-    /// handle it instead).
+    /// The default configuration with the boot parameters, NICs, disks and
+    /// servers of this process: its arguments after the program name less
+    /// the `--net`, `--disk` and `--server` options, then the value of `ANYKERNEL_PARAMS` if
+    /// set, all joined by single spaces. Arguments that are not UTF-8 are
+    /// converted lossily (the kernel then rejects the parameter instead of
+    /// the host panicking). A bad NIC, disk or server spec is a usage error: the
+    /// process prints it and exits with status 2 (use
+    /// [`PosixConfig::try_from_arguments`] to handle it instead).
     pub fn from_process() -> Self {
         let arguments = std::env::args_os().skip(1);
-        let parameters = std::env::var_os(PARAMETERS_VARIABLE);
-        let networks = std::env::var_os(NETWORKS_VARIABLE);
-        Self::try_from_arguments(arguments, parameters, networks).unwrap_or_else(|error| {
+        Self::try_from_arguments(arguments, HostEnvironment::of_process()).unwrap_or_else(|error| {
             eprintln!("anykernel: {error}");
             std::process::exit(2)
         })
     }
 
     /// The default configuration for the command-line `arguments` (without
-    /// the program name) and the values of `ANYKERNEL_PARAMS` and
-    /// `ANYKERNEL_NET`, as [`PosixConfig::from_process`] reads them.
+    /// the program name) and the environment's values, as
+    /// [`PosixConfig::from_process`] reads them.
     ///
     /// # Errors
-    /// The first NIC or server spec that does not parse, or an option
-    /// without its value.
+    /// The first NIC, disk or server spec that does not parse, or a
+    /// `--net`, `--disk` or `--server` without value.
     pub fn try_from_arguments(
         arguments: impl IntoIterator<Item = OsString>,
-        parameters: Option<OsString>,
-        networks: Option<OsString>,
+        environment: HostEnvironment,
     ) -> Result<Self, ConfigError> {
-        let HostOptions {
-            kernel_arguments,
-            mut nics,
-            servers,
-        } = split_host_options(arguments)?;
-        let networks = networks.map(|value| value.to_string_lossy().into_owned());
-        for spec in networks.iter().flat_map(|value| value.split_whitespace()) {
-            nics.push(spec.parse()?);
+        let mut options = split_host_options(arguments)?;
+        for spec in words(environment.networks) {
+            options.nics.push(spec.parse()?);
+        }
+        for spec in words(environment.disks) {
+            options.disks.push(spec.parse()?);
         }
         Ok(Self {
-            boot_parameters: join_parameters(kernel_arguments, parameters),
-            nics,
-            servers,
+            boot_parameters: join_parameters(options.kernel_arguments, environment.parameters),
+            nics: options.nics,
+            disks: options.disks,
+            servers: options.servers,
             ..Self::default()
         })
     }
 }
 
-/// The command line split: the kernel's words and the host's options.
+/// The blank-separated words of a variable's value.
+fn words(value: Option<OsString>) -> Vec<String> {
+    let value = value.map(|value| value.to_string_lossy().into_owned());
+    let words = value.iter().flat_map(|value| value.split_whitespace());
+    words.map(str::to_owned).collect()
+}
+
+/// The command line, host options taken out.
+#[derive(Debug, Default)]
 struct HostOptions {
     kernel_arguments: Vec<OsString>,
     nics: Vec<NicSpec>,
+    disks: Vec<DiskSpec>,
     servers: Vec<ServerSpec>,
 }
 
-/// The value of host option `name` in `text` (`--name=VALUE`), or in the
-/// next argument (`--name VALUE`); `Ok(None)` when `text` is not it.
-fn option_value(
-    name: &str,
-    text: &str,
-    arguments: &mut impl Iterator<Item = OsString>,
-) -> Result<Option<String>, String> {
-    if text == name {
-        let value = arguments.next().ok_or_else(|| name.to_owned())?;
-        return Ok(Some(value.to_string_lossy().into_owned()));
-    }
-    let with_equals = text
-        .strip_prefix(name)
-        .and_then(|rest| rest.strip_prefix('='));
-    Ok(with_equals.map(str::to_owned))
-}
-
-/// Separates the `--net` and `--server` host options (`--name=VALUE` or
-/// `--name VALUE`) from the kernel parameters, keeping the order of all.
+/// Separates the `--net`, `--disk` and `--server` host options
+/// (`--net=SPEC` or `--net SPEC`, likewise for the others) from the kernel parameters, keeping
+/// the order of each.
 fn split_host_options(
     arguments: impl IntoIterator<Item = OsString>,
 ) -> Result<HostOptions, ConfigError> {
-    let mut options = HostOptions {
-        kernel_arguments: Vec::new(),
-        nics: Vec::new(),
-        servers: Vec::new(),
-    };
+    let mut options = HostOptions::default();
     let mut arguments = arguments.into_iter();
     while let Some(argument) = arguments.next() {
         let text = argument.to_string_lossy().into_owned();
-        let net = option_value(NET_OPTION, &text, &mut arguments)
-            .map_err(|name| NicSpecError::new(NicSpecErrorKind::MissingValue, &name))?;
-        if let Some(spec) = net {
-            options.nics.push(spec.parse()?);
-            continue;
-        }
-        let server = option_value(SERVER_OPTION, &text, &mut arguments)
-            .map_err(|spec| ConfigError::Server(ServerSpecError { spec }))?;
-        match server {
-            Some(spec) => options
-                .servers
-                .push(spec.parse().map_err(ConfigError::Server)?),
-            None => options.kernel_arguments.push(argument),
+        if let Some(spec) = option_value(&text, NET_OPTION, &mut arguments) {
+            let missing = NicSpecError::new(NicSpecErrorKind::MissingValue, NET_OPTION);
+            options.nics.push(spec.ok_or(missing)?.parse()?);
+        } else if let Some(spec) = option_value(&text, DISK_OPTION, &mut arguments) {
+            let missing = DiskSpecError::new(DiskSpecErrorKind::MissingValue, DISK_OPTION);
+            options.disks.push(spec.ok_or(missing)?.parse()?);
+        } else if let Some(spec) = option_value(&text, SERVER_OPTION, &mut arguments) {
+            let missing = ServerSpecError {
+                spec: SERVER_OPTION.into(),
+            };
+            options.servers.push(spec.ok_or(missing)?.parse()?);
+        } else {
+            options.kernel_arguments.push(argument);
         }
     }
     Ok(options)
+}
+
+/// `Some(value)` when `text` is `OPTION=value`, or `OPTION` followed by a
+/// value; `Some(None)` for `OPTION` at the end; `None` for anything else.
+fn option_value(
+    text: &str,
+    option: &str,
+    rest: &mut impl Iterator<Item = OsString>,
+) -> Option<Option<String>> {
+    if text == option {
+        return Some(
+            rest.next()
+                .map(|value| value.to_string_lossy().into_owned()),
+        );
+    }
+    let value = text.strip_prefix(option)?.strip_prefix('=')?;
+    Some(Some(value.to_owned()))
 }
 
 /// Joins command-line arguments and the environment value into one
@@ -266,32 +319,33 @@ mod tests {
         assert_eq!(join_parameters([bad], None), "k=\u{fffd}");
     }
 
-    fn parse(arguments: &[&str], networks: Option<&str>) -> Result<PosixConfig, NicSpecError> {
-        parse_any(arguments, networks).map_err(|error| match error {
-            ConfigError::Net(error) => error,
-            ConfigError::Server(error) => panic!("not a NIC error: {error}"),
-        })
+    fn parse(arguments: &[&str], networks: Option<&str>) -> Result<PosixConfig, ConfigError> {
+        let environment = HostEnvironment {
+            parameters: Some("log=debug".into()),
+            networks: networks.map(OsString::from),
+            disks: None,
+        };
+        PosixConfig::try_from_arguments(os(arguments), environment)
     }
 
-    fn parse_any(arguments: &[&str], networks: Option<&str>) -> Result<PosixConfig, ConfigError> {
-        PosixConfig::try_from_arguments(
-            os(arguments),
-            Some("log=debug".into()),
-            networks.map(OsString::from),
-        )
+    fn net_error(error: ConfigError) -> NicSpecError {
+        match error {
+            ConfigError::Net(error) => error,
+            other => panic!("not a NIC spec error: {other}"),
+        }
     }
 
     #[test]
     fn server_options_are_taken_out_in_both_spellings() {
         let arguments = ["--server=unix:/tmp/a", "ip=1", "--server", "unix:/tmp/b"];
-        let config = parse_any(&arguments, None).expect("valid");
+        let config = parse(&arguments, None).expect("valid");
         assert_eq!(config.boot_parameters, "ip=1 log=debug");
         let servers: Vec<String> = config.servers.iter().map(ToString::to_string).collect();
         assert_eq!(servers, ["unix:/tmp/a", "unix:/tmp/b"]);
-        let bad = parse_any(&["--server=tcp:1"], None).expect_err("not unix");
+        let bad = parse(&["--server=tcp:1"], None).expect_err("not unix");
         assert!(bad.to_string().contains("unix:PATH"), "{bad}");
-        assert!(parse_any(&["--server"], None).is_err());
-        let kept = parse_any(&["--servers=x"], None).expect("a kernel word");
+        assert!(parse(&["--server"], None).is_err());
+        let kept = parse(&["--servers=x"], None).expect("a kernel word");
         assert!(kept.servers.is_empty());
     }
 
@@ -327,15 +381,15 @@ mod tests {
 
     #[test]
     fn bad_net_options_are_errors_naming_the_part() {
-        let error = parse(&["--net=bus:/x,loss=7"], None).expect_err("bad probability");
+        let error = net_error(parse(&["--net=bus:/x,loss=7"], None).expect_err("bad probability"));
         assert_eq!(
             (error.kind, error.part.as_str()),
             (NicSpecErrorKind::BadProbability, "loss=7")
         );
-        let error = parse(&["a=1", "--net"], None).expect_err("no value");
+        let error = net_error(parse(&["a=1", "--net"], None).expect_err("no value"));
         assert_eq!(error.kind, NicSpecErrorKind::MissingValue);
         assert!(error.to_string().contains("--net"), "{error}");
-        let error = parse(&[], Some("bus:/ok wire:/x")).expect_err("bad backend");
+        let error = net_error(parse(&[], Some("bus:/ok wire:/x")).expect_err("bad backend"));
         assert_eq!(
             (error.kind, error.part.as_str()),
             (NicSpecErrorKind::UnknownBackend, "wire:/x")
@@ -349,6 +403,33 @@ mod tests {
         assert!(config.name.is_empty() && config.boot_parameters.is_empty());
         assert!(matches!(config.console, ConsoleSink::Stderr));
         assert_eq!(config.exit, ExitMode::Process);
-        assert!(config.nics.is_empty() && config.servers.is_empty());
+        assert!(config.nics.is_empty() && config.disks.is_empty() && config.servers.is_empty());
+    }
+
+    #[test]
+    fn disk_options_and_the_variable_become_disks_in_order() {
+        let environment = HostEnvironment {
+            parameters: None,
+            networks: None,
+            disks: Some(" /tmp/c.img,ro ".into()),
+        };
+        let arguments = os(&["--disk", "/tmp/a.img", "ip=10.0.0.2", "--disk=/tmp/b.img"]);
+        let config = PosixConfig::try_from_arguments(arguments, environment).expect("valid");
+        assert_eq!(config.boot_parameters, "ip=10.0.0.2");
+        let disks: Vec<String> = config.disks.iter().map(ToString::to_string).collect();
+        assert_eq!(disks, ["/tmp/a.img", "/tmp/b.img", "/tmp/c.img,ro"]);
+    }
+
+    #[test]
+    fn bad_disk_options_are_errors_naming_the_part() {
+        let error = parse(&["--disk"], None).expect_err("no value");
+        assert!(
+            error.to_string().contains("--disk needs a value"),
+            "{error}"
+        );
+        let error = parse(&["--disk=/x,rw"], None).expect_err("unknown option");
+        assert!(error.to_string().contains("`rw`"), "{error}");
+        let config = parse(&["--disks=/x", "--disk-x"], None).expect("kernel words");
+        assert_eq!(config.boot_parameters, "--disks=/x --disk-x log=debug");
     }
 }

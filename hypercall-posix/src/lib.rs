@@ -15,6 +15,7 @@
 //! | exit | `exit` | `process::exit`, or an unwind tests can catch |
 //! | interrupts | `interrupt` | software interrupts only |
 //! | virtual NICs | [`nic`] | a shared-memory bus file, `/dev/net/tun` |
+//! | block devices | [`block`] | files, `pread`/`pwrite`/`fdatasync` on worker threads |
 //! | stream endpoints | [`stream`] | listening Unix sockets (`--server unix:PATH`) |
 //!
 //! Several [`Posix`] instances may live in one process (two kernels in one
@@ -26,6 +27,7 @@
 //! the bus's shared mapping and futexes (`nic/bus/shared_memory.rs`) and
 //! the tap's ioctl and poll (`nic/tap/device.rs`).
 
+pub mod block;
 mod clock;
 mod config;
 mod console;
@@ -41,7 +43,7 @@ mod sync;
 mod test_support;
 mod threads;
 
-pub use config::{ConfigError, PosixConfig, SPEAKS};
+pub use config::{ConfigError, HostEnvironment, PosixConfig, SPEAKS};
 pub use console::{ConsoleCapture, ConsoleSink};
 pub use exit::{ExitMode, KernelExit};
 
@@ -71,6 +73,7 @@ pub struct Posix {
     threads: ThreadRegistry,
     speaks: Version,
     nics: Vec<nic::NicSpec>,
+    disks: Vec<block::DiskSpec>,
     servers: Vec<stream::ServerSpec>,
 }
 
@@ -86,6 +89,7 @@ impl Posix {
             threads: ThreadRegistry::default(),
             speaks: config.speaks,
             nics: config.nics,
+            disks: config.disks,
             servers: config.servers,
         })
     }
@@ -115,6 +119,11 @@ impl Hypercalls for Posix {
         Some(self)
     }
 
+    /// Always offered; with no [`PosixConfig::disks`] it has no devices.
+    fn block_devices(&self) -> Option<&dyn hypercall::BlockDevices> {
+        Some(self)
+    }
+
     /// Always offered; with no [`PosixConfig::servers`] it has no units.
     fn stream_endpoints(&self) -> Option<&dyn hypercall::StreamEndpoints> {
         Some(self)
@@ -126,13 +135,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn speaks_version_two_and_passes_parameters_on() {
+    fn speaks_version_two_three_and_passes_parameters_on() {
         let config = PosixConfig {
             boot_parameters: "ip=10.0.0.2 log=debug".into(),
             ..PosixConfig::default()
         };
         let posix = Posix::new(config);
-        assert_eq!(posix.interface_version(), Version::new(2, 2));
+        assert_eq!(posix.interface_version(), Version::new(2, 3));
         assert!(posix.interface_version().supports(hypercall::VERSION));
         assert_eq!(posix.boot_parameters(), "ip=10.0.0.2 log=debug");
         assert!(posix.description().contains("Linux"));

@@ -14,15 +14,17 @@
 //! | `virtif` | `virtif` | the host's virtual NICs (hosted kernels) |
 //! | `dev` | `pci` | the dev faction: PCI functions, driver matching, interrupts, DMA |
 //! | `virtio-net` | `virtio-net` | virtio NICs on PCI and virtio-mmio (bare metal) |
+//! | `block` | `block` | disks `vblkN` (the host's when hosted), the buffer cache |
+//! | `virtio-blk` | `virtio-blk` | virtio disks on PCI and virtio-mmio (bare metal) |
 //! | `vfs` | `vfs` | the vfs faction: mounts, path lookup, file descriptors, file calls |
 //! | `tmpfs` | `tmpfs` | a memory file system, mounted at the root |
 //! | `cpiofs` | (none) | read-only file systems over cpio archives (files baked into the image) |
 //! | `sysproxy` | `sysproxy` | system calls served to remote clients on the host's stream endpoints |
 //!
 //! A feature pulls in what its component needs (`virtio-net` brings `net`
-//! and `dev`), so a missing dependency is a build error; a hand-made list
-//! with a gap stops [`Kernel::boot`] with
-//! [`BootError::MissingComponent`], naming both.
+//! and `dev`, `virtio-blk` brings `block` and `dev`), so a missing
+//! dependency is a build error; a hand-made list with a gap stops
+//! [`Kernel::boot`] with [`BootError::MissingComponent`], naming both.
 //!
 //! # The application's API
 //!
@@ -67,6 +69,8 @@ pub use base::component::Component;
 pub use base::{BootConfig, BootError, Context, Kernel, ThreadBinding};
 pub use {base, hypercall};
 
+#[cfg(feature = "block")]
+pub use block;
 #[cfg(feature = "cpiofs")]
 pub use cpiofs;
 #[cfg(feature = "dev")]
@@ -86,6 +90,8 @@ pub fn components() -> Vec<&'static Component> {
     alloc::vec![
         // The base's own: memory pressure is every kernel's business.
         &base::memory::pagedaemon::PAGEDAEMON,
+        #[cfg(feature = "block")]
+        &block::BLOCK,
         // The vfs before its file systems: tmpfs mounts itself at the root.
         #[cfg(feature = "vfs")]
         &vfs::VFS,
@@ -105,6 +111,8 @@ pub fn components() -> Vec<&'static Component> {
         &dev::DEV,
         #[cfg(feature = "virtio-net")]
         &virtio_net::VIRTIO_NET,
+        #[cfg(feature = "virtio-blk")]
+        &virtio_blk::VIRTIO_BLK,
         #[cfg(feature = "sysproxy")]
         &sysproxy::SYSPROXY,
     ]

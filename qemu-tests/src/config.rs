@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::disk::Disk;
 use crate::machine::{
     Accel, BootMedium, CPU_MODEL, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, Machine,
     QBOOT_PATH, QEMU_PROGRAM,
@@ -27,6 +28,7 @@ pub struct QemuConfig {
     memory_mib: u32,
     kernel_params: Vec<String>,
     nics: Vec<Nic>,
+    disks: Vec<Disk>,
     extra_args: Vec<OsString>,
     gdb_wait: bool,
     program: PathBuf,
@@ -53,6 +55,7 @@ impl QemuConfig {
             memory_mib: DEFAULT_MEMORY_MIB,
             kernel_params: Vec::new(),
             nics: Vec::new(),
+            disks: Vec::new(),
             extra_args: Vec::new(),
             gdb_wait: false,
             program: PathBuf::from(QEMU_PROGRAM),
@@ -106,6 +109,17 @@ impl QemuConfig {
     /// The NICs, in order.
     pub fn nics(&self) -> &[Nic] {
         &self.nics
+    }
+
+    /// Adds a virtio disk (the first is drive `d0`, then `d1`, …).
+    pub fn disk(mut self, disk: Disk) -> QemuConfig {
+        self.disks.push(disk);
+        self
+    }
+
+    /// The disks, in order.
+    pub fn disks(&self) -> &[Disk] {
+        &self.disks
     }
 
     /// Appends raw QEMU arguments after the generated ones (devices, netdevs).
@@ -168,6 +182,9 @@ impl QemuConfig {
         self.push_medium(&mut line)?;
         for (index, nic) in self.nics.iter().enumerate() {
             line.extend(nic.arguments(index, self.machine));
+        }
+        for (index, disk) in self.disks.iter().enumerate() {
+            line.extend(disk.arguments(index, self.machine));
         }
         if self.gdb_wait {
             line.extend(["-s", "-S"].map(OsString::from));

@@ -22,6 +22,7 @@ pub mod bulk;
 pub mod clients;
 mod config;
 pub mod crowd;
+mod disk;
 pub mod flood;
 mod images;
 pub mod locations;
@@ -36,6 +37,7 @@ mod terminal;
 mod verdict;
 
 pub use config::QemuConfig;
+pub use disk::Disk;
 pub use images::{
     BOOT_DEADLINE, IMAGE_ENV, ISO_DEADLINE, ISO_ENV, KV_IMAGE_ENV, SELFTEST_DEADLINE,
     SELFTEST_IMAGE_ENV, appliance_image, boot, iso_image, kv_image, selftest, selftest_config,

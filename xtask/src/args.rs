@@ -54,6 +54,10 @@ pub struct RunOptions {
     /// Where QEMU dumps the NIC's frames (pcap).
     #[arg(long, value_name = "FILE", conflicts_with = "hosted")]
     pub pcap: Option<std::path::PathBuf>,
+    /// A disk image the guest sees as `vblk0`, `vblk1`, … in order: a
+    /// virtio disk in QEMU, a host file disk hosted. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub disk: Vec<std::path::PathBuf>,
     #[arg(last = true, value_name = "KERNEL_PARAMETERS")]
     pub params: Vec<String>,
 }
@@ -279,6 +283,12 @@ impl RunOptions {
             return Err(UsageError(
                 "`--pcap` dumps the QEMU guest's NIC: it needs a QEMU run with a network".into(),
             ));
+        }
+        if let Some(missing) = self.disk.iter().find(|disk| !disk.is_file()) {
+            return Err(UsageError(format!(
+                "`--disk {}`: no such file (a disk is an image file; create one with e.g. `truncate -s 64M FILE`)",
+                missing.display()
+            )));
         }
         Ok(self)
     }

@@ -2,11 +2,12 @@
 //!
 //! The same application as the bare-metal image (the appliance, or with
 //! `--app NAME` the application NAME), built for the host and linked with
-//! `hypercall-posix`, runs as a Linux process on this terminal. `--net SPEC` gives it a virtual NIC (`tap:NAME` or
-//! `bus:PATH`); `--server unix:PATH` serves remote clients there
-//! (`cargo run --bin anyctl -- --server unix:PATH ifconfig`); kernel
-//! parameters after `--` (`ip=192.168.77.2/24 gw=192.168.77.1`, `dhcp`,
-//! `log=debug`, `sysproxy.key=…`) are its boot parameters.
+//! `hypercall-posix`, runs as a Linux process on this terminal. `--net
+//! SPEC` gives it a virtual NIC (`tap:NAME` or `bus:PATH`), `--disk FILE` a
+//! disk; `--server unix:PATH` serves remote clients there (`cargo run --bin
+//! anyctl -- --server unix:PATH ifconfig`); kernel parameters after `--`
+//! (`ip=192.168.77.2/24 gw=192.168.77.1`, `dhcp`, `log=debug`,
+//! `sysproxy.key=…`) are its boot parameters.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -32,6 +33,11 @@ pub fn hosted_command(binary: &std::path::Path, options: &RunOptions) -> Command
     let mut command = Command::new(binary);
     if let Some(net) = &options.net {
         command.arg(format!("--net={net}"));
+    }
+    for disk in &options.disk {
+        let mut option = std::ffi::OsString::from("--disk=");
+        option.push(disk);
+        command.arg(option);
     }
     if let Some(server) = &options.server {
         command.arg(format!("--server={server}"));

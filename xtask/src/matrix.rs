@@ -4,8 +4,10 @@
 //! it links and none of what it does not.
 //!
 //! A configuration that does not build, does not boot to ready and exit
-//! with success, or holds code of a crate it does not link (a base-only
-//! image with a `net::` symbol) fails the stage, naming the configuration.
+//! with success (with its disk attached, when it has one), or holds code
+//! of a crate it does not link (a base-only image with a `net::` symbol, a
+//! net-only one with a `block::` symbol) fails the stage, naming the
+//! configuration.
 //! `cargo xtask bench` reports each configuration's image size
 //! ([`image_sizes`]).
 
@@ -13,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig, Verdict};
+use qemu_tests::{Disk, Machine, Network, Nic, Qemu, QemuConfig, Verdict};
 
 use crate::build::{finish_image, image_build};
 use crate::command::{cargo, describe, run};
@@ -25,6 +27,8 @@ const PACKAGE: &str = "probe";
 const BINARY: &str = "anykernel-probe";
 /// How long a probe may take to boot and end, on either host.
 const DEADLINE: Duration = Duration::from_secs(60);
+/// The blank disk of configurations with one: 1 MiB, 2048 sectors.
+const DISK_BYTES: usize = 1024 * 1024;
 
 /// One valid set of components and where it runs.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +40,8 @@ pub struct Configuration {
     /// The QEMU machine the bare-metal image boots on, with a virtio NIC
     /// on user networking when `nic`; `None`: hosted only.
     pub machine: Option<(Machine, bool)>,
+    /// Whether the bare-metal boot gets a virtio disk (a blank image).
+    pub disk: bool,
     /// Whether it also runs hosted.
     pub hosted: bool,
     /// Crates whose code the image must hold (so the check below is not
@@ -45,34 +51,51 @@ pub struct Configuration {
 }
 
 const NET: &[&str] = &["net", "tcp", "dhcp", "dns", "wire"];
-const DEV: &[&str] = &["dev", "virtio_net", "virtio_drivers"];
-const NET_AND_DEV: &[&str] = &[
+/// The dev faction, its virtio drivers, and the block layer: what a
+/// net-only image must not hold.
+const DEV_AND_BLOCK: &[&str] = &[
+    "dev",
+    "virtio",
+    "virtio_net",
+    "virtio_blk",
+    "virtio_drivers",
+    "block",
+];
+/// DEV_AND_BLOCK, and the vfs faction with its file systems.
+const DEV_BLOCK_AND_VFS: &[&str] = &[
+    "dev",
+    "virtio",
+    "virtio_net",
+    "virtio_blk",
+    "virtio_drivers",
+    "block",
+    "vfs",
+    "tmpfs",
+    "cpiofs",
+    "cpio_reader",
+];
+/// NET and DEV_AND_BLOCK.
+const NET_DEV_AND_BLOCK: &[&str] = &[
     "net",
     "tcp",
     "dhcp",
     "dns",
     "wire",
     "dev",
+    "virtio",
     "virtio_net",
+    "virtio_blk",
     "virtio_drivers",
-];
-/// DEV, and the vfs faction with its file systems.
-const DEV_AND_VFS: &[&str] = &[
-    "dev",
-    "virtio_net",
-    "virtio_drivers",
-    "vfs",
-    "tmpfs",
-    "cpiofs",
-    "cpio_reader",
+    "block",
 ];
 
 /// Every configuration `cargo xtask test` builds and boots.
-pub const MATRIX: [Configuration; 8] = [
+pub const MATRIX: [Configuration; 11] = [
     Configuration {
         name: "base",
         features: &[],
         machine: Some((Machine::Microvm, false)),
+        disk: false,
         hosted: true,
         present: &["base"],
         absent: &[
@@ -82,8 +105,11 @@ pub const MATRIX: [Configuration; 8] = [
             "dns",
             "wire",
             "dev",
+            "virtio",
             "virtio_net",
+            "virtio_blk",
             "virtio_drivers",
+            "block",
             "vfs",
             "tmpfs",
             "cpiofs",
@@ -93,39 +119,44 @@ pub const MATRIX: [Configuration; 8] = [
         name: "base+net (lo0)",
         features: &["net", "lo0"],
         machine: Some((Machine::Microvm, false)),
+        disk: false,
         hosted: true,
         present: NET,
-        // The net-only image holds no file system code.
-        absent: DEV_AND_VFS,
+        // The net-only image holds no file system or disk code.
+        absent: DEV_BLOCK_AND_VFS,
     },
     Configuration {
         name: "base+vfs (tmpfs, cpiofs)",
         features: &["vfs", "tmpfs", "cpiofs"],
         machine: Some((Machine::Microvm, false)),
+        disk: false,
         hosted: true,
         present: &["vfs", "tmpfs"],
-        absent: NET_AND_DEV,
+        absent: NET_DEV_AND_BLOCK,
     },
     Configuration {
         name: "base+vfs+net (tmpfs, lo0)",
         features: &["vfs", "tmpfs", "net", "lo0"],
         machine: Some((Machine::Microvm, false)),
+        disk: false,
         hosted: true,
         present: &["vfs", "tmpfs", "net", "tcp"],
-        absent: DEV,
+        absent: DEV_AND_BLOCK,
     },
     Configuration {
         name: "base+net+virtif (hosted)",
         features: &["net", "lo0", "virtif"],
         machine: None,
+        disk: false,
         hosted: true,
         present: NET,
-        absent: DEV,
+        absent: DEV_BLOCK_AND_VFS,
     },
     Configuration {
         name: "base+dev",
         features: &["dev"],
         machine: Some((Machine::Q35, false)),
+        disk: false,
         hosted: true,
         present: &["dev"],
         absent: &[
@@ -134,24 +165,97 @@ pub const MATRIX: [Configuration; 8] = [
             "dhcp",
             "dns",
             "wire",
+            "virtio",
             "virtio_net",
+            "virtio_blk",
             "virtio_drivers",
+            "block",
         ],
     },
     Configuration {
         name: "base+dev+net+virtio-net",
         features: &["net", "dev", "virtio-net"],
         machine: Some((Machine::Q35, true)),
+        disk: false,
         hosted: true,
-        present: &["net", "tcp", "dev", "virtio_net", "virtio_drivers"],
-        absent: &["virtif"],
+        present: &[
+            "net",
+            "tcp",
+            "dev",
+            "virtio",
+            "virtio_net",
+            "virtio_drivers",
+        ],
+        absent: &["virtif", "block", "virtio_blk"],
+    },
+    Configuration {
+        name: "base+block",
+        features: &["block"],
+        machine: Some((Machine::Microvm, false)),
+        disk: false,
+        hosted: true,
+        present: &["block"],
+        absent: &[
+            "vfs",
+            "tmpfs",
+            "cpiofs",
+            "net",
+            "tcp",
+            "dhcp",
+            "dns",
+            "wire",
+            "dev",
+            "virtio",
+            "virtio_blk",
+            "virtio_drivers",
+        ],
+    },
+    Configuration {
+        name: "base+dev+block+virtio-blk",
+        features: &["dev", "block", "virtio-blk"],
+        machine: Some((Machine::Q35, false)),
+        disk: true,
+        hosted: true,
+        present: &["dev", "block", "virtio", "virtio_blk", "virtio_drivers"],
+        absent: &["net", "tcp", "dhcp", "dns", "wire", "virtio_net"],
+    },
+    Configuration {
+        name: "base+dev+block+virtio-blk (microvm)",
+        features: &["dev", "block", "virtio-blk"],
+        machine: Some((Machine::Microvm, false)),
+        disk: true,
+        hosted: false,
+        present: &["block", "virtio_blk"],
+        absent: &["net", "virtio_net"],
     },
     Configuration {
         name: "everything",
-        features: &["net", "lo0", "virtif", "dev", "virtio-net"],
+        features: &[
+            "net",
+            "lo0",
+            "virtif",
+            "dev",
+            "virtio-net",
+            "vfs",
+            "tmpfs",
+            "cpiofs",
+            "block",
+            "virtio-blk",
+        ],
         machine: Some((Machine::Microvm, true)),
+        disk: true,
         hosted: true,
-        present: &["net", "tcp", "virtif", "dev", "virtio_net"],
+        present: &[
+            "net",
+            "tcp",
+            "virtif",
+            "dev",
+            "virtio_net",
+            "vfs",
+            "tmpfs",
+            "block",
+            "virtio_blk",
+        ],
         absent: &[],
     },
 ];
@@ -170,7 +274,7 @@ fn check(configuration: &Configuration) -> Result<(), String> {
     let image = build_image(configuration)?;
     check_symbols(configuration, &image)?;
     if let Some((machine, nic)) = configuration.machine {
-        boot_bare_metal(&image, machine, nic)?;
+        boot_bare_metal(&image, machine, nic, configuration.disk)?;
     }
     if configuration.hosted {
         run_hosted(configuration)?;
@@ -245,20 +349,30 @@ fn of_crate(name: &str, krate: &str) -> bool {
     })
 }
 
-/// Boots `image` on `machine` and requires ready and a clean exit.
-fn boot_bare_metal(image: &Path, machine: Machine, nic: bool) -> Result<(), String> {
+/// Boots `image` on `machine` and requires ready and a clean exit, and
+/// with `disk` the disk attached as `vblk0`.
+fn boot_bare_metal(image: &Path, machine: Machine, nic: bool, disk: bool) -> Result<(), String> {
     let mut config = QemuConfig::kernel(image).machine(machine);
     if nic {
         config = config.nic(Nic::new(Network::User { forwards: vec![] }));
     }
+    let blank = image.with_extension("disk");
+    if disk {
+        std::fs::write(&blank, vec![0u8; DISK_BYTES])
+            .map_err(|error| format!("{}: {error}", blank.display()))?;
+        config = config.disk(Disk::new(&blank));
+    }
     let qemu = Qemu::spawn(&config).map_err(|error| error.to_string())?;
     let outcome = qemu.wait_for_exit(DEADLINE);
+    let _ = std::fs::remove_file(&blank);
     let ready = outcome.line_containing("anykernel: ready").is_some();
-    if outcome.verdict == Verdict::Passed && ready {
+    let attached = !disk || outcome.line_containing("vblk0: 2048 sectors").is_some();
+    if outcome.verdict == Verdict::Passed && ready && attached {
         return Ok(());
     }
     Err(format!(
-        "on {machine:?} it did not boot to ready and end: {outcome}"
+        "on {machine:?} it did not boot to ready{} and end: {outcome}",
+        if disk { " with vblk0" } else { "" }
     ))
 }
 

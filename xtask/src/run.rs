@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use qemu_tests::{Forward, GDB_PORT, Network, Nic, QemuConfig, TerminalRun, Verdict};
+use qemu_tests::{Disk, Forward, GDB_PORT, Network, Nic, QemuConfig, TerminalRun, Verdict};
 
 use crate::apps::{self, App};
 use crate::args::{ImageKind, RunOptions};
@@ -53,6 +53,9 @@ pub fn config_for(
         let mut nic = Nic::new(network);
         nic.pcap = options.pcap.clone();
         config = config.nic(nic);
+    }
+    for disk in &options.disk {
+        config = config.disk(Disk::new(disk));
     }
     config
 }
@@ -199,13 +202,15 @@ mod tests {
             files: None,
             server: None,
             pcap: None,
+            disk: vec!["/tmp/disk.img".into()],
             params: vec!["test=sleep".into()],
         };
         let expected = QemuConfig::kernel("/k")
             .machine(Machine::Microvm)
             .accel(Accel::Kvm)
             .memory_mib(64)
-            .param("test=sleep");
+            .param("test=sleep")
+            .disk(Disk::new("/tmp/disk.img"));
         let image = std::path::Path::new("/k");
         assert_eq!(config_for(&options, image, &USER_FORWARDS), expected);
     }

@@ -7,6 +7,7 @@
 //! printed.
 
 mod bench;
+pub mod block;
 mod faults;
 mod interrupts;
 mod memory;
@@ -46,6 +47,7 @@ const CASES: &[(&str, CaseFn)] = &[
     ("interrupts", interrupts::run),
     ("bench", bench::run),
     ("net-peer", network::run),
+    ("block", block::run),
     ("panic", faults::panic),
     ("exception", faults::exception),
 ];

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 
 use hypercall::Hypercalls;
 use hypercall_posix::nic::{NicBackend, NicSpec, NicSpecErrorKind};
-use hypercall_posix::{Posix, PosixConfig};
+use hypercall_posix::{ConfigError, HostEnvironment, Posix, PosixConfig};
 
 fn arguments(words: &[&str]) -> Vec<OsString> {
     words.iter().map(OsString::from).collect()
@@ -19,8 +19,11 @@ fn net_options_become_units_in_order_and_leave_the_parameters() {
             "ip=10.0.0.2",
             "--net=tap:akt9,mac=02:00:00:00:00:09",
         ]),
-        Some("log=debug".into()),
-        Some("bus:/tmp/three,loss=0.5,seed=3".into()),
+        HostEnvironment {
+            parameters: Some("log=debug".into()),
+            networks: Some("bus:/tmp/three,loss=0.5,seed=3".into()),
+            disks: None,
+        },
     )
     .expect("valid");
     assert_eq!(config.boot_parameters, "ip=10.0.0.2 log=debug");
@@ -46,12 +49,11 @@ fn net_options_become_units_in_order_and_leave_the_parameters() {
 fn a_bad_spec_is_an_error_naming_the_part() {
     let error = PosixConfig::try_from_arguments(
         arguments(&["--net=bus:/x,mac=01:00:00:00:00:01"]),
-        None,
-        None,
+        HostEnvironment::default(),
     )
     .expect_err("multicast MAC");
-    let hypercall_posix::ConfigError::Net(error) = error else {
-        panic!("a NIC error: {error}");
+    let ConfigError::Net(error) = error else {
+        panic!("not a NIC spec error: {error}");
     };
     assert_eq!(
         (error.kind, error.part.as_str()),

@@ -147,9 +147,9 @@ fn a_host_speaking_another_interface_version_is_refused() {
     let newer_minor = Version::new(VERSION.major, VERSION.minor + 1);
     assert!(common::try_boot_speaking("", &[], newer_minor).is_ok());
     // Every 1.x host predates the 2.0 contract (unsafe memory traits,
-    // opaque device tokens): none may run this kernel.
+    // opaque device tokens): none may run this kernel; nor may a host of
+    // an older minor version, which lacks calls the kernel may make.
     let one_x = [Version::new(1, 0), Version::new(1, 1), Version::new(1, 9)];
-    // A host a minor version behind predates calls this kernel makes.
     let older_minor = Version::new(VERSION.major, VERSION.minor - 1);
     for host in one_x
         .into_iter()

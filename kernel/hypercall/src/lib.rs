@@ -26,6 +26,7 @@
 //! | device buses | [`PciBus`] via [`Hypercalls::pci`] | PCI functions, config, BARs, I/O ports |
 //! | virtual NICs | [`VirtualNics`] via [`Hypercalls::virtual_nics`] | Ethernet frames to a host backend |
 //! | stream endpoints | [`StreamEndpoints`] via [`Hypercalls::stream_endpoints`] | listening byte streams for remote clients |
+//! | block devices | [`BlockDevices`] via [`Hypercalls::block_devices`] | asynchronous block I/O on a host's disks |
 //!
 //! # Rules every implementation follows
 //!
@@ -61,6 +62,7 @@ extern crate alloc;
 
 use alloc::sync::Arc;
 
+mod block;
 mod clock;
 mod console;
 mod device_memory;
@@ -75,6 +77,10 @@ mod sync;
 mod thread;
 mod version;
 
+pub use block::{
+    BlockCompletion, BlockDevice, BlockDevices, BlockError, BlockGeometry, BlockOperation,
+    BlockRequest,
+};
 pub use clock::Clock;
 pub use console::Console;
 pub use device_memory::{DeviceMemory, DmaRegion, MmioRegion};
@@ -140,6 +146,13 @@ pub trait Hypercalls:
     /// The listening stream endpoints, for the `sysproxy` component, or
     /// `None` on hosts without them (since version 2.1). Never blocks.
     fn stream_endpoints(&self) -> Option<&dyn StreamEndpoints> {
+        None
+    }
+
+    /// The host's block devices, for the block layer, or `None` on hosts
+    /// without them (since version 2.3; bare metal's disks are virtio
+    /// devices the kernel drives itself). Never blocks.
+    fn block_devices(&self) -> Option<&dyn BlockDevices> {
         None
     }
 }

@@ -15,8 +15,9 @@ use core::fmt;
 /// host's list of functions and opaque BARs, and dropped the host rwlock
 /// and `try_enter`, which no kernel called. 2.1 added the stream
 /// endpoints ([`crate::StreamEndpoints`]) remote clients connect to.
-/// 2.2 added the virtual NICs' offloads ([`crate::NicOffloads`]).
-pub const VERSION: Version = Version { major: 2, minor: 2 };
+/// 2.2 added the virtual NICs' offloads ([`crate::NicOffloads`]). 2.3
+/// added the block device group ([`crate::BlockDevices`]).
+pub const VERSION: Version = Version { major: 2, minor: 3 };
 
 /// A version of the hypercall interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

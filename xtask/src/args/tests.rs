@@ -55,6 +55,7 @@ fn run_defaults_to_the_appliance_on_q35_tcg_with_128_mib() {
         files: None,
         server: None,
         pcap: None,
+        disk: Vec::new(),
         params: Vec::new(),
     };
     assert_eq!(options, expected);

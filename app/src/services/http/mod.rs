@@ -275,6 +275,9 @@ fn stats_text(context: &Context<'_>, services: &Services) -> String {
     services.net().with_stack(context, |stack| {
         let _ = stack.write_stats(&mut text);
     });
+    if let Some(block) = kernel::block::Block::of(context) {
+        let _ = block.write_stats(context, &mut text);
+    }
     let _ = services.counters().write_stats(&mut text);
     let s = services.stats();
     let _ = writeln!(

@@ -12,7 +12,6 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
-use base::hypercall::InterruptSource;
 use base::interrupt::Interrupt;
 use base::{BootConfig, Context, Kernel};
 use dev::fake::FakeDeviceMemory;
@@ -20,11 +19,13 @@ use hypercall_posix::{Posix, PosixConfig};
 use net::config::parse_address;
 use net::wire::{ArpOperation, ArpPacket, EtherType, EthernetHeader, Ipv4Header, MacAddress};
 use net::{Errno, MessageFlags, Net, PollEvents, PollFd, SocketOption, SocketType};
+use virtio::Started;
+use virtio::fake::SoftInterrupt;
 
 use crate::fake_device::{self, FakeDevice, FakeTransport};
 use crate::features::Setting;
 use crate::nic::VirtioNic;
-use crate::{hal, preflight};
+use crate::preflight;
 
 pub(crate) const NIC_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 pub(crate) const PEER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 1];
@@ -49,7 +50,7 @@ impl Harness {
     /// A harness whose device offers `features`, the driver taking what
     /// `setting` allows.
     pub(crate) fn offering(features: u64, setting: Setting) -> Self {
-        hal::install_for_tests(Arc::new(FakeDeviceMemory::default()));
+        virtio::hal::install_for_tests(Arc::new(FakeDeviceMemory::default()));
         let host = Posix::new(PosixConfig::default());
         let components = net::components::ALL;
         let kernel = Kernel::boot(
@@ -61,24 +62,11 @@ impl Harness {
         .expect("boot");
         let context = kernel.enter().expect("enter");
         let net = Net::of(&context).expect("the net faction");
-        let raise = Arc::new(std::sync::OnceLock::<Arc<Interrupt>>::new());
-        let raiser = raise.clone();
-        let (device, transport) = FakeDevice::start(NIC_MAC, features, move || {
-            if let Some(interrupt) = raiser.get() {
-                interrupt.raise();
-            }
-        });
+        let raise = SoftInterrupt::default();
+        let (device, transport) = FakeDevice::start(NIC_MAC, features, raise.raiser());
         let started = preflight::start(transport, setting).expect("the fake starts");
         let nic = VirtioNic::start(&context, String::from("fake"), started).expect("start");
-        let handler = nic.clone();
-        let interrupt = kernel
-            .arc()
-            .interrupt_establish("vioif fake", InterruptSource::Software, move |context| {
-                handler.service(context)
-            })
-            .expect("a software interrupt");
-        let interrupt = Arc::new(interrupt);
-        raise.set(interrupt.clone()).expect("set once");
+        let interrupt = raise.establish(&kernel, "vioif fake", nic.clone());
         nic.attach(&context, "software interrupt").expect("attach");
         net.set_interface_up(&context, "vioif0", true).expect("up");
         let address = parse_address("10.0.9.2/24").expect("an address");

@@ -1,35 +1,25 @@
-//! A fake virtio-net device for the host tests: a `Transport` and a
-//! thread that plays the device on the split virtqueues (virtio 1.0 §2.6).
+//! A fake virtio-net device for the host tests, on the shared fake.
 //!
-//! The driver side is the real one (virtio-drivers' `VirtIONetRaw` under
-//! [`Rings`](crate::rings) and [`VirtioNic`](crate::nic::VirtioNic)); its
-//! rings live in the fake device memory, where "physical" addresses are
-//! the process's own, so the device thread reads descriptors and writes
-//! used elements at those addresses. It offers MAC, STATUS and VERSION_1
-//! and, as the test asks, the offloads ([`OFFLOADING`]; no indirect
-//! descriptors, no event index). It takes every frame the driver
-//! transmits, completing partial checksums and cutting TSO frames with
-//! the reference splitter (`fake_offload.rs`; the test reads the wire's
-//! frames back, and what the device found wrong), writes the frames the
-//! test injects into the receive buffers the driver lent (across several
-//! with merged buffers, `num_buffers` filled in), and raises the driver's
-//! interrupt after each batch unless the queue's `NO_INTERRUPT` flag
-//! waives it. Notifications wake the thread; every wait in it and in the
-//! test helpers has a deadline.
-
-#![allow(unsafe_code, reason = "the device side reads and writes ring memory")]
+//! `virtio::fake` gives the transport, the device thread and the split
+//! rings; this file the device's model. The driver side is the real one ([`Rings`](crate::rings) and
+//! [`VirtioNic`](crate::nic::VirtioNic) on virtio-drivers' `VirtQueue`).
+//! The device offers MAC, STATUS and VERSION_1 and, as the test asks, the
+//! offloads ([`OFFLOADING`]; no indirect descriptors, no event index). It
+//! takes every frame the driver transmits, completing partial checksums
+//! and cutting TSO frames with the reference splitter (`fake_offload.rs`;
+//! the test reads the wire's frames back, and what the device found
+//! wrong), writes the frames the test injects into the receive buffers
+//! the driver lent (across several with merged buffers, `num_buffers`
+//! filled in), and raises the driver's interrupt after each batch unless
+//! the queue's `NO_INTERRUPT` flag waives it. Every wait in the test
+//! helpers has a deadline.
 
 use alloc::collections::VecDeque;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use virtio_drivers::transport::{DeviceStatus, DeviceType, InterruptStatus, Transport};
-use virtio_drivers::{Error as VirtioError, PhysAddr};
-use zerocopy::{FromBytes, Immutable, IntoBytes};
+use virtio::fake::{self, FakeQueue, Identity, Machine, Pass};
+use virtio_drivers::transport::DeviceType;
 
 use crate::fake_offload::{self, TransmitHeader};
 
@@ -47,34 +37,15 @@ const HEADER: usize = 12;
 /// The receive and transmit queue numbers.
 const RECEIVE: usize = 0;
 const TRANSMIT: usize = 1;
-/// Descriptor flag: the device writes this buffer.
-const DESCRIPTOR_WRITE: u16 = 2;
 /// How long the helpers wait for the other side before failing.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Where the driver put one queue, and how far the device has got.
-#[derive(Debug, Default, Clone, Copy)]
-struct Queue {
-    size: u16,
-    descriptors: u64,
-    driver_area: u64,
-    device_area: u64,
-    /// Next avail ring position the device will take.
-    next_avail: u16,
-    /// Next used ring position the device will fill.
-    next_used: u16,
-}
+/// The transport the driver takes.
+pub(crate) type FakeTransport = fake::FakeTransport<Wire>;
 
-/// Everything the transport and the device thread share.
+/// What the device holds: both sides of its wire.
 #[derive(Debug, Default)]
-struct State {
-    status: u32,
-    offered: u64,
-    driver_features: u64,
-    queues: [Queue; 2],
-    interrupt_pending: bool,
-    /// Set by `notify`, cleared by the device thread.
-    notified: bool,
+pub(crate) struct Wire {
     /// What the test injected, not yet written to receive buffers.
     to_receive: VecDeque<Injection>,
     /// Frames the driver sent, in order, as the wire carries them.
@@ -85,144 +56,6 @@ struct State {
     faults: Vec<&'static str>,
     /// Receive completions written, for the tests' accounting.
     received: usize,
-    stop: bool,
-}
-
-/// The shared state and the condition variable both sides wait on.
-#[derive(Debug, Default)]
-pub(crate) struct Shared {
-    state: Mutex<State>,
-    changed: Condvar,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Waits until `done` holds, failing the test after [`PATIENCE`].
-    fn wait_for(&self, what: &str, mut done: impl FnMut(&mut State) -> bool) {
-        let deadline = Instant::now() + PATIENCE;
-        let mut state = self.lock();
-        while !done(&mut state) {
-            let now = Instant::now();
-            assert!(
-                now < deadline,
-                "timed out waiting for {what} ({} sent, {} received, {} to receive)",
-                state.transmitted.len(),
-                state.received,
-                state.to_receive.len()
-            );
-            state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
-        }
-    }
-}
-
-/// The driver's side: a virtio-drivers `Transport`.
-#[derive(Debug)]
-pub(crate) struct FakeTransport {
-    shared: Arc<Shared>,
-    mac: [u8; 6],
-}
-
-impl Transport for FakeTransport {
-    fn device_type(&self) -> DeviceType {
-        DeviceType::Network
-    }
-
-    fn read_device_features(&mut self) -> u64 {
-        self.shared.lock().offered
-    }
-
-    fn write_driver_features(&mut self, driver_features: u64) {
-        self.shared.lock().driver_features = driver_features;
-    }
-
-    fn max_queue_size(&mut self, _queue: u16) -> u32 {
-        MAX_QUEUE
-    }
-
-    fn notify(&mut self, _queue: u16) {
-        self.shared.lock().notified = true;
-        self.shared.changed.notify_all();
-    }
-
-    fn get_status(&self) -> DeviceStatus {
-        DeviceStatus::from_bits_truncate(self.shared.lock().status)
-    }
-
-    fn set_status(&mut self, status: DeviceStatus) {
-        let mut state = self.shared.lock();
-        state.status = status.bits();
-        if status.is_empty() {
-            state.queues = Default::default();
-        }
-    }
-
-    fn set_guest_page_size(&mut self, _guest_page_size: u32) {}
-
-    fn requires_legacy_layout(&self) -> bool {
-        false
-    }
-
-    fn queue_set(
-        &mut self,
-        queue: u16,
-        size: u32,
-        descriptors: PhysAddr,
-        driver: PhysAddr,
-        device: PhysAddr,
-    ) {
-        let mut state = self.shared.lock();
-        state.queues[usize::from(queue)] = Queue {
-            size: size as u16,
-            descriptors,
-            driver_area: driver,
-            device_area: device,
-            ..Queue::default()
-        };
-    }
-
-    fn queue_unset(&mut self, queue: u16) {
-        self.shared.lock().queues[usize::from(queue)] = Queue::default();
-    }
-
-    fn queue_used(&mut self, queue: u16) -> bool {
-        self.shared.lock().queues[usize::from(queue)].descriptors != 0
-    }
-
-    fn ack_interrupt(&mut self) -> InterruptStatus {
-        let mut state = self.shared.lock();
-        if core::mem::take(&mut state.interrupt_pending) {
-            InterruptStatus::QUEUE_INTERRUPT
-        } else {
-            InterruptStatus::empty()
-        }
-    }
-
-    fn read_config_generation(&self) -> u32 {
-        0
-    }
-
-    fn read_config_space<T: FromBytes + IntoBytes>(&self, offset: usize) -> Result<T, VirtioError> {
-        // mac[6], status: u16 (link up).
-        let mut config = [0u8; 8];
-        config[..6].copy_from_slice(&self.mac);
-        config[6] = 1;
-        let bytes = config.get(offset..offset + size_of::<T>());
-        let bytes = bytes.ok_or(VirtioError::ConfigSpaceTooSmall)?;
-        T::read_from_bytes(bytes).map_err(|_| VirtioError::ConfigSpaceTooSmall)
-    }
-
-    fn write_config_space<T: IntoBytes + Immutable>(
-        &mut self,
-        _offset: usize,
-        _value: T,
-    ) -> Result<(), VirtioError> {
-        Err(VirtioError::Unsupported)
-    }
 }
 
 /// Something the test injects on the receive side.
@@ -235,10 +68,9 @@ struct Injection {
     raw: bool,
 }
 
-/// The device's side: the thread and the test's handle on it.
+/// The device: the shared fake serving a [`Wire`].
 pub(crate) struct FakeDevice {
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    inner: fake::FakeDevice<Wire>,
 }
 
 impl FakeDevice {
@@ -249,19 +81,19 @@ impl FakeDevice {
         features: u64,
         raise: impl Fn() + Send + 'static,
     ) -> (Self, FakeTransport) {
-        let shared = Arc::new(Shared::default());
-        shared.lock().offered = features;
-        let device_shared = shared.clone();
-        let thread = std::thread::spawn(move || run(&device_shared, &raise));
-        let transport = FakeTransport {
-            shared: shared.clone(),
-            mac,
+        // mac[6], status: u16 (link up).
+        let mut config = mac.to_vec();
+        config.extend_from_slice(&1u16.to_le_bytes());
+        let identity = Identity {
+            device_type: DeviceType::Network,
+            features,
+            queues: 2,
+            max_queue: MAX_QUEUE,
+            refuse_features: false,
+            config,
         };
-        let device = Self {
-            shared,
-            thread: Some(thread),
-        };
-        (device, transport)
+        let (inner, transport) = fake::FakeDevice::start(identity, Wire::default(), serve, raise);
+        (Self { inner }, transport)
     }
 
     /// Queues `frame` for the driver; it arrives once a receive buffer is
@@ -287,24 +119,24 @@ impl FakeDevice {
     }
 
     fn push(&self, injection: Injection) {
-        self.shared.lock().to_receive.push_back(injection);
-        self.shared.changed.notify_all();
+        self.inner.lock().device.to_receive.push_back(injection);
+        self.inner.shared().wake();
     }
 
     /// Frames the driver asked the device to cut, and what the device
     /// found wrong in any frame it was given.
     pub(crate) fn offload_report(&self) -> (usize, Vec<&'static str>) {
-        let state = self.shared.lock();
-        (state.segmented, state.faults.clone())
+        let state = self.inner.lock();
+        (state.device.segmented, state.device.faults.clone())
     }
 
     /// The first transmitted frame for which `pick` says yes, removed from
     /// the list; fails the test after [`PATIENCE`].
     pub(crate) fn expect_sent(&self, what: &str, pick: impl Fn(&[u8]) -> bool) -> Vec<u8> {
         let mut found = None;
-        self.shared.wait_for(what, |state| {
-            let index = state.transmitted.iter().position(|frame| pick(frame));
-            found = index.map(|index| state.transmitted.remove(index));
+        self.wait_for(what, |wire| {
+            let index = wire.transmitted.iter().position(|frame| pick(frame));
+            found = index.map(|index| wire.transmitted.remove(index));
             found.is_some()
         });
         found.expect("wait_for returned")
@@ -315,236 +147,110 @@ impl FakeDevice {
     /// without the kernel's CPU (`Context::block_on_host`), or the NIC's
     /// interrupt thread could not run.
     pub(crate) fn wait_received(&self, count: usize) {
-        self.shared
-            .wait_for("receive completions", |state| state.received >= count);
+        self.wait_for("receive completions", |wire| wire.received >= count);
     }
 
     /// Waits up to `limit` for a frame on the wire; whether one is there.
     pub(crate) fn wait_for_sent(&self, limit: Duration) -> bool {
-        let state = self.shared.lock();
-        let waited = self
-            .shared
-            .changed
-            .wait_timeout_while(state, limit, |state| state.transmitted.is_empty());
-        !waited.unwrap().0.transmitted.is_empty()
+        let shared = self.inner.shared();
+        shared.wait_until(limit, |state| !state.device.transmitted.is_empty())
     }
 
     /// Frames transmitted and not yet taken by [`FakeDevice::expect_sent`].
     pub(crate) fn take_sent(&self) -> Vec<Vec<u8>> {
-        core::mem::take(&mut self.shared.lock().transmitted)
+        core::mem::take(&mut self.inner.lock().device.transmitted)
+    }
+
+    /// Waits until `done` holds, failing the test after [`PATIENCE`].
+    fn wait_for(&self, what: &str, mut done: impl FnMut(&mut Wire) -> bool) {
+        let shared = self.inner.shared();
+        if shared.wait_until(PATIENCE, |state| done(&mut state.device)) {
+            return;
+        }
+        let wire = &self.inner.lock().device;
+        panic!(
+            "timed out waiting for {what} ({} sent, {} received, {} to receive)",
+            wire.transmitted.len(),
+            wire.received,
+            wire.to_receive.len()
+        );
     }
 }
 
-impl Drop for FakeDevice {
-    fn drop(&mut self) {
-        self.shared.lock().stop = true;
-        self.shared.changed.notify_all();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// The device thread: serves both queues whenever something changes.
-fn run(shared: &Shared, raise: &dyn Fn()) {
-    let mut state = shared.lock();
-    while !state.stop {
-        state.notified = false;
-        let sent = serve_transmit(&mut state);
-        let received = serve_receive(&mut state);
-        if sent || received {
-            let wanted = (sent && wants_interrupts(&state.queues[TRANSMIT]))
-                || (received && wants_interrupts(&state.queues[RECEIVE]));
-            shared.changed.notify_all();
-            if wanted {
-                state.interrupt_pending = true;
-                drop(state);
-                raise();
-                state = shared.lock();
-            }
-            continue;
-        }
-        // Woken by a notify, an injection or the stop; the timeout only
-        // bounds how long a lost wakeup could stall a test.
-        state = shared
-            .changed
-            .wait_timeout(state, Duration::from_millis(50))
-            .unwrap()
-            .0;
+/// One pass of the device thread: both queues served.
+fn serve(state: &mut Machine<Wire>) -> Pass {
+    let sent = serve_transmit(state);
+    let received = serve_receive(state);
+    let wanted = (sent && state.queues[TRANSMIT].wants_interrupts())
+        || (received && state.queues[RECEIVE].wants_interrupts());
+    match (sent || received, wanted) {
+        (false, _) => Pass::Idle,
+        (true, false) => Pass::Worked,
+        (true, true) => Pass::Interrupt,
     }
 }
 
 /// Takes every frame the driver made available on the transmit queue,
 /// through the device's offloads onto the "wire".
-fn serve_transmit(state: &mut State) -> bool {
+fn serve_transmit(state: &mut Machine<Wire>) -> bool {
     let mut worked = false;
-    while let Some((head, bytes)) = take_available(&mut state.queues[TRANSMIT]) {
+    while let Some(chain) = state.queues[TRANSMIT].pop() {
+        let bytes = chain.readable();
         let header = TransmitHeader::read(&bytes[..HEADER.min(bytes.len()).max(10)]);
         let frame = bytes.get(HEADER..).unwrap_or_default();
         match fake_offload::transmit(header, frame) {
             Ok(frames) => {
-                state.segmented += usize::from(frames.len() > 1);
-                state.transmitted.extend(frames);
+                state.device.segmented += usize::from(frames.len() > 1);
+                state.device.transmitted.extend(frames);
             }
-            Err(fault) => state.faults.push(fault),
+            Err(fault) => state.device.faults.push(fault),
         }
-        complete(&mut state.queues[TRANSMIT], head, 0);
+        state.queues[TRANSMIT].push_used(chain.head, 0);
         worked = true;
     }
     worked
 }
 
-/// Whether the driver wants used-buffer interrupts of `queue`: its avail
-/// ring's flags lack `NO_INTERRUPT`.
-fn wants_interrupts(queue: &Queue) -> bool {
-    if queue.size == 0 {
-        return false;
-    }
-    // SAFETY: the avail ring's `flags` (first u16) is an atomic the driver
-    // stores; the area is the driver's, alive while the queue is set.
-    let flags = unsafe { AtomicU16::from_ptr(queue.driver_area as *mut u16) };
-    flags.load(Ordering::Acquire) & 1 == 0
-}
-
 /// Writes injected frames into the receive buffers the driver lent.
-fn serve_receive(state: &mut State) -> bool {
+fn serve_receive(state: &mut Machine<Wire>) -> bool {
     let mergeable = state.driver_features & MRG_RXBUF != 0;
     let mut worked = false;
-    while let Some(injection) = state.to_receive.front() {
+    while let Some(injection) = state.device.to_receive.front() {
         let queue = &state.queues[RECEIVE];
         let needed = match injection.raw || !mergeable {
             true => 1,
             false => injection.bytes.len().div_ceil(buffer_length(queue)),
         };
-        if available(queue) < needed {
+        if queue.available() < needed {
             break;
         }
-        let mut injection = state.to_receive.pop_front().expect("not empty");
+        let mut injection = state.device.to_receive.pop_front().expect("not empty");
         if !injection.raw {
             let count = if mergeable { needed as u16 } else { 0 };
             injection.bytes[10..12].copy_from_slice(&count.to_le_bytes());
         }
         write_buffers(&mut state.queues[RECEIVE], &injection.bytes, needed);
-        state.received += 1;
+        state.device.received += 1;
         worked = true;
     }
     worked
 }
 
 /// Bytes of the next lent receive buffer (the driver lends them alike).
-fn buffer_length(queue: &Queue) -> usize {
-    let ring = queue.driver_area as *const u16;
-    let slot = usize::from(queue.next_avail % queue.size.max(1));
-    // SAFETY: called only with a buffer available: the ring entry at
-    // `slot` was published (acquire load in `available`).
-    let head = unsafe { ring.add(2 + slot).read_volatile() };
-    (descriptor(queue, head).1 as usize).max(1)
-}
-
-/// Receive buffers the driver published and the device has not taken.
-fn available(queue: &Queue) -> usize {
-    if queue.size == 0 {
-        return 0;
-    }
-    let ring = queue.driver_area as *mut u16;
-    // SAFETY: as in `pop_avail`.
-    let published = unsafe { AtomicU16::from_ptr(ring.add(1)) }.load(Ordering::Acquire);
-    usize::from(published.wrapping_sub(queue.next_avail))
+fn buffer_length(queue: &FakeQueue) -> usize {
+    let next = queue.peek().map(|chain| chain.writable_length());
+    next.unwrap_or_default().max(1)
 }
 
 /// Writes `bytes` across `count` receive buffers, truncated to what they
 /// hold, one used element each.
-fn write_buffers(queue: &mut Queue, bytes: &[u8], count: usize) {
+fn write_buffers(queue: &mut FakeQueue, bytes: &[u8], count: usize) {
     let mut rest = bytes;
     for _ in 0..count {
-        let (head, (address, capacity)) = next_buffer(queue).expect("counted as available");
-        let length = rest.len().min(capacity as usize);
-        // SAFETY: the driver lent `capacity` writable bytes at `address`
-        // (a WRITE descriptor) and does not touch them until the used
-        // element written below is published.
-        unsafe { core::ptr::copy_nonoverlapping(rest.as_ptr(), address as *mut u8, length) };
-        complete(queue, head, length as u32);
+        let chain = queue.pop().expect("counted as available");
+        assert!(chain.writable_length() > 0, "receive buffers are writable");
+        let length = chain.write(rest);
+        queue.push_used(chain.head, length as u32);
         rest = &rest[length..];
     }
-}
-
-/// The next available chain's head and its readable bytes.
-fn take_available(queue: &mut Queue) -> Option<(u16, Vec<u8>)> {
-    let head = pop_avail(queue)?;
-    let mut bytes = Vec::new();
-    let mut index = head;
-    for _ in 0..queue.size {
-        let (address, length, flags, next) = descriptor(queue, index);
-        // SAFETY: the driver lent `length` readable bytes at `address`
-        // until the chain comes back on the used ring.
-        let part = unsafe { core::slice::from_raw_parts(address as *const u8, length as usize) };
-        bytes.extend_from_slice(part);
-        if flags & 1 == 0 {
-            break;
-        }
-        index = next;
-    }
-    Some((head, bytes))
-}
-
-/// The next available receive buffer: head, (address, length).
-fn next_buffer(queue: &mut Queue) -> Option<(u16, (u64, u32))> {
-    let head = pop_avail(queue)?;
-    let (address, length, flags, _) = descriptor(queue, head);
-    assert_ne!(flags & DESCRIPTOR_WRITE, 0, "receive buffers are writable");
-    Some((head, (address, length)))
-}
-
-/// Takes the next head from the avail ring, if the driver published one.
-fn pop_avail(queue: &mut Queue) -> Option<u16> {
-    if queue.size == 0 {
-        return None;
-    }
-    let ring = queue.driver_area as *mut u16;
-    // SAFETY: the avail ring's `idx` (second u16) is an atomic the driver
-    // publishes with release ordering; the area is the driver's, alive
-    // while the queue is set.
-    let published = unsafe { AtomicU16::from_ptr(ring.add(1)) }.load(Ordering::Acquire);
-    if published == queue.next_avail {
-        return None;
-    }
-    let slot = usize::from(queue.next_avail % queue.size);
-    // SAFETY: ring entries follow flags and idx; `slot` < size.
-    let head = unsafe { ring.add(2 + slot).read_volatile() };
-    queue.next_avail = queue.next_avail.wrapping_add(1);
-    Some(head)
-}
-
-/// Descriptor `index`: address, length, flags, next.
-fn descriptor(queue: &Queue, index: u16) -> (u64, u32, u16, u16) {
-    assert!(index < queue.size, "descriptor index {index} out of range");
-    let at = (queue.descriptors as *const u8).wrapping_add(usize::from(index) * 16);
-    // SAFETY: the table holds `size` 16-byte descriptors; the acquire load
-    // of avail.idx ordered the driver's writes to this one before us.
-    unsafe {
-        (
-            at.cast::<u64>().read_volatile(),
-            at.add(8).cast::<u32>().read_volatile(),
-            at.add(12).cast::<u16>().read_volatile(),
-            at.add(14).cast::<u16>().read_volatile(),
-        )
-    }
-}
-
-/// Puts `head` on the used ring with `length` written, and publishes it.
-fn complete(queue: &mut Queue, head: u16, length: u32) {
-    let used = queue.device_area as *mut u8;
-    let slot = usize::from(queue.next_used % queue.size);
-    // SAFETY: used elements (id: u32, len: u32) follow flags and idx;
-    // `slot` < size; the driver reads them only after the idx store below.
-    unsafe {
-        let element = used.add(4 + slot * 8);
-        element.cast::<u32>().write_volatile(u32::from(head));
-        element.add(4).cast::<u32>().write_volatile(length);
-    }
-    queue.next_used = queue.next_used.wrapping_add(1);
-    // SAFETY: `idx` is the used ring's second u16, an atomic the driver
-    // reads with acquire ordering.
-    unsafe { AtomicU16::from_ptr(used.cast::<u16>().add(1)) }
-        .store(queue.next_used, Ordering::Release);
 }

@@ -34,7 +34,7 @@ pub(crate) mod bit {
     pub(crate) const HOST_TSO4: u64 = 1 << 11;
     pub(crate) const MRG_RXBUF: u64 = 1 << 15;
     pub(crate) const STATUS: u64 = 1 << 16;
-    pub(crate) const VERSION_1: u64 = 1 << 32;
+    pub(crate) const VERSION_1: u64 = virtio::init::feature::VERSION_1;
 }
 
 /// The boot parameter's key.

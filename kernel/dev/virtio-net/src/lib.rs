@@ -10,19 +10,19 @@
 //! ifconfig (DHCP by default).
 //!
 //! Built on virtio-drivers' transports and `VirtQueue` (256 descriptors
-//! each way) with a `Hal` over the DMA hypercalls (`hal.rs`); the net
-//! device itself is driven here. The driver negotiates checksum offload
-//! both ways, TSO both ways and merged receive buffers (`features.rs`),
-//! as far as the boot parameter `virtio_net.offload=none|csum|all`
-//! (default `all`) allows, and tells the stack what the device does
-//! (`net::Offloads`). Frames move without copies: receive buffers are
-//! packet-pool blocks the device writes into, and a frame is sent from its
-//! own buffer with the virtio-net header (`net::virtio_header`) in its
-//! headroom (`rings.rs`); only a frame spanning merged buffers is copied
-//! together (`receive.rs`). Completions are handled in the device's
-//! interrupt thread (MSI-X, INTx or the MMIO line); nothing polls, so an
-//! idle NIC costs no CPU, and the device is notified once per batch
-//! (`nic.rs`).
+//! each way) over the shared virtio crate (`virtio`: the `Hal` over the
+//! DMA hypercalls, PCI and MMIO set-up); the net device itself is driven
+//! here. The driver negotiates checksum offload both ways, TSO both ways
+//! and merged receive buffers (`features.rs`), as far as the boot
+//! parameter `virtio_net.offload=none|csum|all` (default `all`) allows,
+//! and tells the stack what the device does (`net::Offloads`). Frames
+//! move without copies: receive buffers are packet-pool blocks the device
+//! writes into, and a frame is sent from its own buffer with the
+//! virtio-net header (`net::virtio_header`) in its headroom (`rings.rs`);
+//! only a frame spanning merged buffers is copied together
+//! (`receive.rs`). Completions are handled in the device's interrupt
+//! thread (MSI-X, INTx or the MMIO line); nothing polls, so an idle NIC
+//! costs no CPU, and the device is notified once per batch (`nic.rs`).
 //!
 //! A device that is odd (no MAC, small queues, refused features, missing
 //! structures, no interrupt) is logged with its address and skipped; the
@@ -36,7 +36,6 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
-mod config_access;
 #[cfg(test)]
 mod data_path_tests;
 #[cfg(test)]
@@ -44,8 +43,6 @@ mod fake_device;
 #[cfg(test)]
 mod fake_offload;
 mod features;
-mod hal;
-mod mmio;
 mod nic;
 #[cfg(test)]
 mod offload_tests;
@@ -56,7 +53,6 @@ mod rings;
 
 use base::Context;
 use base::component::{Component, ComponentError, InitLevel};
-use dev::Dev;
 
 /// The component.
 pub static VIRTIO_NET: Component = Component {
@@ -71,8 +67,7 @@ fn attach_all(context: &Context<'_>) -> Result<(), ComponentError> {
         return Err(ComponentError::Failed("virtio-net needs the net component"));
     }
     offload_setting(context).map_err(ComponentError::Failed)?;
-    Dev::get_or_install(context).attach_drivers(context, &[&pci::VIOIF]);
-    mmio::attach_all(context);
+    virtio::driver::attach_all(context, &pci::DRIVER);
     Ok(())
 }
 

@@ -34,16 +34,16 @@ use base::interrupt::Interrupt;
 use base::sync::Mutex;
 use dev::DevError;
 use log::{error, info};
+use net::virtio_header::Header;
 use net::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, MacAddress, Net, NetworkDevice};
 use net::{PacketBuffer, PacketPool};
-
+use virtio::Started;
 use virtio_drivers::transport::Transport;
 
 #[cfg(test)]
 use crate::receive::ReceiveCounters;
 use crate::receive::Receiver;
 use crate::rings::{Broken, Device, QUEUE_SIZE, RECEIVE, Rings, TRANSMIT, Unsent};
-use net::virtio_header::Header;
 
 /// The MTU every virtio NIC gets.
 const MTU: usize = 1500;
@@ -118,67 +118,6 @@ impl<T: NicTransport> VirtioNic<T> {
             net,
             state: Mutex::new(state),
         }))
-    }
-
-    /// Keeps `interrupt` (and so its thread) alive with the NIC.
-    pub(crate) fn keep_interrupt(&self, context: &Context<'_>, interrupt: Interrupt) {
-        self.state.lock(context).interrupt = Some(interrupt);
-    }
-
-    /// Attaches the interface `vioifN`, logs it with `interrupt` (how the
-    /// device interrupts), then serves what arrived meanwhile.
-    ///
-    /// # Errors
-    /// [`DevError::Unusable`] when the stack has no room for it.
-    pub(crate) fn attach(
-        self: &Arc<Self>,
-        context: &Context<'_>,
-        interrupt: &str,
-    ) -> Result<(), DevError> {
-        let (mac, offloads) = {
-            let state = self.state.lock(context);
-            (
-                MacAddress(state.rings.mac()),
-                state.rings.negotiated().offloads(),
-            )
-        };
-        let spec = InterfaceSpec {
-            name_prefix: "vioif",
-            kind: LinkKind::Ethernet,
-            mac,
-            mtu: MTU,
-            offloads,
-        };
-        let index = self
-            .net
-            .attach(context, spec, self.clone())
-            .map_err(|_| DevError::Unusable("no room for another interface"))?;
-        self.state.lock(context).index = Some(index);
-        let name = self.net.with_stack(context, |stack| {
-            stack.ip.interface(index).map(|i| i.name.clone())
-        });
-        let name = name.unwrap_or_else(|| alloc::format!("vioif#{}", index.0));
-        let features = self.state.lock(context).rings.negotiated().0;
-        info!(
-            "{name} at {}: {mac}, {interrupt}, {offloads:?} (features {features:#x})",
-            self.label
-        );
-        self.service(context);
-        Ok(())
-    }
-
-    /// The interrupt handler: drains both queues (see the module docs).
-    pub(crate) fn service(&self, context: &Context<'_>) {
-        loop {
-            let (ready, more) = self.service_round(context);
-            if let Some(index) = ready {
-                self.net.transmit_ready(context, index);
-            }
-            if !more {
-                return;
-            }
-            context.yield_now();
-        }
     }
 
     /// One round: returns the interface to restart output on, if it was
@@ -284,6 +223,65 @@ impl<T: NicTransport> VirtioNic<T> {
         );
         state.broken = true;
         (None, false)
+    }
+}
+
+impl<T: NicTransport> Started for VirtioNic<T> {
+    /// Keeps `interrupt` (and so its thread) alive with the NIC.
+    fn keep_interrupt(&self, context: &Context<'_>, interrupt: Interrupt) {
+        self.state.lock(context).interrupt = Some(interrupt);
+    }
+
+    /// Attaches the interface `vioifN`, logs it with `interrupt` (how the
+    /// device interrupts), then serves what arrived meanwhile.
+    ///
+    /// # Errors
+    /// [`DevError::Unusable`] when the stack has no room for it.
+    fn attach(self: &Arc<Self>, context: &Context<'_>, interrupt: &str) -> Result<(), DevError> {
+        let (mac, offloads) = {
+            let state = self.state.lock(context);
+            (
+                MacAddress(state.rings.mac()),
+                state.rings.negotiated().offloads(),
+            )
+        };
+        let spec = InterfaceSpec {
+            name_prefix: "vioif",
+            kind: LinkKind::Ethernet,
+            mac,
+            mtu: MTU,
+            offloads,
+        };
+        let index = self
+            .net
+            .attach(context, spec, self.clone())
+            .map_err(|_| DevError::Unusable("no room for another interface"))?;
+        self.state.lock(context).index = Some(index);
+        let name = self.net.with_stack(context, |stack| {
+            stack.ip.interface(index).map(|i| i.name.clone())
+        });
+        let name = name.unwrap_or_else(|| alloc::format!("vioif#{}", index.0));
+        let features = self.state.lock(context).rings.negotiated().0;
+        info!(
+            "{name} at {}: {mac}, {interrupt}, {offloads:?} (features {features:#x})",
+            self.label
+        );
+        self.service(context);
+        Ok(())
+    }
+
+    /// The interrupt handler: drains both queues (see the module docs).
+    fn service(&self, context: &Context<'_>) {
+        loop {
+            let (ready, more) = self.service_round(context);
+            if let Some(index) = ready {
+                self.net.transmit_ready(context, index);
+            }
+            if !more {
+                return;
+            }
+            context.yield_now();
+        }
     }
 }
 

@@ -24,7 +24,7 @@
 //! crate refuses) means the device is broken: [`Broken`], and the caller
 //! stops using it. The device's buffers are never freed under it: the
 //! device is reset (when [`Device`] drops, first) before they are.
-//! This file and `hal.rs` are the component's only unsafe code.
+//! This file is the component's only unsafe code outside its tests.
 
 #![allow(unsafe_code, reason = "VirtQueue lends buffers through unsafe calls")]
 
@@ -33,13 +33,13 @@ use alloc::vec::Vec;
 
 use net::PacketBuffer;
 use net::buffer::MAX_DATA;
+use net::virtio_header::Header;
+use virtio::KernelHal;
 use virtio_drivers::Error as VirtioError;
 use virtio_drivers::queue::VirtQueue;
 use virtio_drivers::transport::{DeviceStatus, Transport};
 
 use crate::features::Negotiated;
-use crate::hal::KernelHal;
-use net::virtio_header::Header;
 
 /// Descriptors per queue (receive and transmit each).
 pub(crate) const QUEUE_SIZE: usize = 256;

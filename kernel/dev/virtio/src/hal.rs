@@ -2,16 +2,19 @@
 //!
 //! - [`KernelHal`]: the crate's `Hal`: DMA pages from `dma_allocate`,
 //!   `share` through `virt_to_phys`, and device registers from the
-//!   mappings the host handed out ([`register`]: the PCI probe registers
+//!   mappings the host handed out (`register`: the PCI probe registers
 //!   its BARs, the MMIO probe its `mmio_map` block). Its methods take no
 //!   `self`, so the device memory and the mappings they use are
 //!   process-wide values, installed by the first device probe
 //!   ([`install`]); a second kernel with another host in the same process
 //!   gets no virtio devices (an error, not a mix-up). Only bare metal has
 //!   device memory, and it runs one kernel.
-//! - [`mmio_transport`]: the MMIO transport over a block `mmio_map` gave.
+//! - `mmio_transport`: the MMIO transport over a block `mmio_map` gave,
+//!   and `mmio_device_id`: which device sits there, read without making
+//!   a transport (dropping one resets the device, which must not happen
+//!   to a device another driver serves).
 //!
-//! This file and `rings.rs` are the component's only unsafe code.
+//! This file is the crate's only unsafe code.
 
 #![allow(unsafe_code, reason = "the virtio-drivers Hal is an unsafe trait")]
 
@@ -37,7 +40,7 @@ static MAPPINGS: spin::Mutex<Vec<MmioRegion>> = spin::Mutex::new(Vec::new());
 /// [`DevError::Memory`] on a host without device memory;
 /// [`DevError::Unusable`] when another host was installed first, or the
 /// host cannot tell device addresses of kernel memory.
-pub(crate) fn install(context: &Context<'_>) -> Result<(), DevError> {
+pub fn install(context: &Context<'_>) -> Result<(), DevError> {
     let host = context.kernel().hypercalls().device_memory();
     let host = host.ok_or(DevError::Memory(MemoryError::Unsupported))?;
     let installed = DEVICE_MEMORY.call_once(|| host.clone());
@@ -53,8 +56,8 @@ pub(crate) fn install(context: &Context<'_>) -> Result<(), DevError> {
 
 /// Installs `memory` for the host tests, whose kernels run on a host
 /// without device memory (the first call wins, as in [`install`]).
-#[cfg(test)]
-pub(crate) fn install_for_tests(memory: Arc<dyn DeviceMemory>) {
+#[cfg(feature = "fake")]
+pub fn install_for_tests(memory: Arc<dyn DeviceMemory>) {
     DEVICE_MEMORY.call_once(|| memory);
 }
 
@@ -95,7 +98,7 @@ static SCRATCH: Scratch = Scratch(UnsafeCell::new([0; PAGE_SIZE / 8]));
 
 /// The virtio-drivers `Hal` over the device-memory hypercalls.
 #[derive(Debug)]
-pub(crate) struct KernelHal;
+pub struct KernelHal;
 
 // SAFETY: `dma_alloc` returns the host's zeroed, page-aligned DMA pages,
 // owned by the caller until `dma_dealloc` (the `DeviceMemory` contract);
@@ -142,6 +145,25 @@ unsafe impl Hal for KernelHal {
     }
 
     unsafe fn unshare(_paddr: PhysAddr, _buffer: NonNull<[u8]>, _direction: BufferDirection) {}
+}
+
+/// The virtio-mmio magic value, "virt" little-endian.
+const MMIO_MAGIC: u32 = 0x7472_6976;
+
+/// The device ID in the virtio-mmio register block `region`, or `None`
+/// when the block is too small, misaligned, or lacks the magic. Reads the
+/// magic (offset 0) and the ID (offset 8), nothing else.
+pub(crate) fn mmio_device_id(region: &MmioRegion) -> Option<u32> {
+    let base = region.as_ptr().as_ptr().cast::<u32>();
+    if region.len() < 12 || !base.is_aligned() {
+        return None;
+    }
+    // SAFETY: `region` is the host's uncached mapping of device registers,
+    // alive for the kernel's lifetime (`MmioRegion::new`'s contract); both
+    // words are 4-byte aligned (checked) and inside its 12 first bytes;
+    // reading the magic and device ID registers has no side effect.
+    let (magic, id) = unsafe { (base.read_volatile(), base.add(2).read_volatile()) };
+    (magic == MMIO_MAGIC).then_some(id)
 }
 
 /// The MMIO transport over `region`, which `mmio_map` returned for a

@@ -1,5 +1,5 @@
-//! virtio-net over MMIO: the devices the command line names, as on
-//! QEMU's microvm.
+//! virtio over MMIO: the devices the command line names, as on QEMU's
+//! microvm.
 //!
 //! The devices come as Linux's `virtio_mmio` module reads them, one word
 //! each: `virtio_mmio.device=<size>@<base>:<irq>[:<id>]`, sizes and
@@ -9,22 +9,20 @@
 //! the same words from there. The words are taken from the raw boot
 //! parameters, since the key repeats once per device. A malformed word is
 //! logged and skipped; a slot holding another kind of device is skipped
-//! quietly. The interrupt is an I/O APIC input that the device holds high
-//! while its interrupt status is set: it is established edge-triggered,
-//! and the handler acknowledges the status before it drains the queues,
-//! so an event after that raises a new edge.
-
-use alloc::format;
+//! quietly, untouched. The interrupt is an I/O APIC input that the device holds high
+//! while its interrupt status is set: a driver establishes it
+//! edge-triggered ([`MmioDevice::interrupt`]), and its handler
+//! acknowledges the status before it drains the queues, so an event after
+//! that raises a new edge.
 
 use base::Context;
 use base::hypercall::{InterruptSource, MemoryError};
 use dev::DevError;
 use log::{debug, warn};
-use virtio_drivers::transport::{DeviceType, SomeTransport, Transport};
+use virtio_drivers::transport::DeviceType;
+use virtio_drivers::transport::mmio::MmioTransport;
 
 use crate::hal;
-use crate::nic::VirtioNic;
-use crate::preflight;
 
 /// The parameter key.
 const KEY: &str = "virtio_mmio.device";
@@ -35,7 +33,7 @@ const MAXIMUM_SIZE: u64 = 1 << 20;
 
 /// One `virtio_mmio.device=` word, parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct MmioDevice {
+pub struct MmioDevice {
     /// Length of the register block.
     pub size: u64,
     /// Its physical address.
@@ -44,12 +42,22 @@ pub(crate) struct MmioDevice {
     pub irq: u32,
 }
 
+impl MmioDevice {
+    /// Its interrupt: an edge on its line (see the module docs).
+    pub fn interrupt(&self) -> InterruptSource {
+        InterruptSource::Line {
+            gsi: self.irq,
+            level_triggered: false,
+        }
+    }
+}
+
 /// Why a `virtio_mmio.device=` value is unusable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ParseError(pub &'static str);
+pub struct ParseError(pub &'static str);
 
 /// The `virtio_mmio.device=` values of the command line `line`, in order.
-pub(crate) fn values(line: &str) -> impl Iterator<Item = &str> {
+pub fn values(line: &str) -> impl Iterator<Item = &str> {
     line.split_ascii_whitespace()
         .filter_map(|word| word.split_once('='))
         .filter(|(key, _)| *key == KEY)
@@ -60,7 +68,7 @@ pub(crate) fn values(line: &str) -> impl Iterator<Item = &str> {
 ///
 /// # Errors
 /// [`ParseError`] naming what is wrong.
-pub(crate) fn parse(value: &str) -> Result<MmioDevice, ParseError> {
+pub fn parse(value: &str) -> Result<MmioDevice, ParseError> {
     let (size, rest) = value
         .split_once('@')
         .ok_or(ParseError("want <size>@<base>:<irq>"))?;
@@ -111,20 +119,37 @@ fn number(text: &str) -> Option<u64> {
     value.checked_mul(1 << shift)
 }
 
-/// Attaches every virtio-net device the command line names.
-pub(crate) fn attach_all(context: &Context<'_>) {
+/// What attaches one device of the kind a driver serves.
+pub(crate) type AttachFunction<'f> =
+    &'f dyn Fn(&Context<'_>, MmioDevice, MmioTransport<'static>) -> Result<(), DevError>;
+
+/// Hands every device of type `kind` the command line names to `attach`,
+/// with its transport; other kinds are skipped quietly, failures logged.
+pub(crate) fn attach_each(context: &Context<'_>, kind: DeviceType, attach: AttachFunction<'_>) {
     let line = context.kernel().hypercalls().boot_parameters();
     for value in values(line) {
         let result = parse(value)
             .map_err(|ParseError(reason)| DevError::Unusable(reason))
-            .and_then(|device| attach(context, device));
+            .and_then(|device| {
+                let Some(transport) = transport(context, device, kind)? else {
+                    return Ok(());
+                };
+                attach(context, device, transport)
+            });
         if let Err(error) = result {
             warn!("{KEY}={value}: {error}; not attached");
         }
     }
 }
 
-fn attach(context: &Context<'_>, device: MmioDevice) -> Result<(), DevError> {
+/// The transport of `device` if it is of type `kind`. The type is read
+/// first: a transport resets its device when dropped, so one is made only
+/// for a device of the caller's kind.
+fn transport(
+    context: &Context<'_>,
+    device: MmioDevice,
+    kind: DeviceType,
+) -> Result<Option<MmioTransport<'static>>, DevError> {
     let host = context.kernel().hypercalls();
     let size = usize::try_from(device.size).map_err(|_| DevError::Unusable("size too large"))?;
     hal::install(context)?;
@@ -132,31 +157,14 @@ fn attach(context: &Context<'_>, device: MmioDevice) -> Result<(), DevError> {
         .device_memory()
         .ok_or(DevError::Memory(MemoryError::Unsupported))?;
     let region = memory.mmio_map(device.base, size)?;
-    let transport = hal::mmio_transport(&region)?;
-    if transport.device_type() != DeviceType::Network {
-        debug!(
-            "mmio {:#x}: a {:?} device",
-            device.base,
-            transport.device_type()
-        );
-        return Ok(());
+    let id = hal::mmio_device_id(&region).ok_or(DevError::Unusable(
+        "no virtio-mmio device there (bad magic)",
+    ))?;
+    if id != kind as u32 {
+        debug!("mmio {:#x}: virtio device {id}", device.base);
+        return Ok(None);
     }
-    let setting = crate::offload_setting(context).unwrap_or_default();
-    let started = preflight::start(SomeTransport::from(transport), setting)?;
-    let label = format!("mmio {:#x}", device.base);
-    let nic = VirtioNic::start(context, label, started)?;
-    let source = InterruptSource::Line {
-        gsi: device.irq,
-        level_triggered: false,
-    };
-    let handler_nic = nic.clone();
-    let interrupt = context.kernel().arc().interrupt_establish(
-        &format!("vioif {:#x}", device.base),
-        source,
-        move |context| handler_nic.service(context),
-    )?;
-    nic.keep_interrupt(context, interrupt);
-    nic.attach(context, &format!("GSI {}", device.irq))
+    Ok(Some(hal::mmio_transport(&region)?))
 }
 
 #[cfg(test)]

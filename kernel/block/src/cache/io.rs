@@ -1,0 +1,313 @@
+//! Reading and writing blocks through the cache, making room, read-ahead.
+//!
+//! Every path holds the table's lock while it looks and lets go only to
+//! submit requests or to sleep until some buffer's I/O ends, then looks
+//! again from the start: what it saw may have changed meanwhile. Every
+//! sleep has the deadline of the operation ([`IO_TIMEOUT_NS`] from its
+//! start), past which it fails with EIO.
+
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering::Relaxed;
+
+use base::Context;
+use base::sync::MutexGuard;
+
+use super::table::{Key, Sequence, State, Table};
+use super::writeback::sector_of;
+use super::{BUFFER_OVERHEAD, READ_AHEAD, ROOM_BATCH};
+use crate::disk::{Disk, IO_TIMEOUT_NS};
+use crate::driver::{Completion, Operation, Request};
+use crate::error::BlockError;
+use crate::registry::Block;
+
+type Guard<'a> = MutexGuard<'a, Table>;
+
+impl Block {
+    /// Copies block `block` (of `block_size` bytes) of `disk` into `out`.
+    pub(crate) fn read_block(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        disk: &Arc<Disk>,
+        key: Key,
+        out: &mut [u8],
+    ) -> Result<(), BlockError> {
+        let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
+        let mut table = self.cache.table.lock(context);
+        let sequence = table.note_read(&key);
+        let mut missed = false;
+        loop {
+            if table.read_into(&key, out) {
+                self.count(missed);
+                drop(self.read_ahead(context, table, disk, key, sequence));
+                return Ok(());
+            }
+            match table.get(&key).map(|buffer| buffer.state) {
+                Some(State::Failed(error)) => {
+                    self.drop_buffer(&mut table, &key);
+                    return Err(error);
+                }
+                Some(_) => table = self.wait_change(table, deadline)?,
+                None => {
+                    missed = true;
+                    let (next, absent) = self.make_room(context, table, &key, deadline)?;
+                    table = next;
+                    if absent {
+                        table.insert_reading(key);
+                        self.note_peak(&table);
+                        table = self.start_reads(context, table, disk, &[key]);
+                        table = self.read_ahead(context, table, disk, key, sequence);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies `data` into block `key`, which becomes dirty.
+    pub(crate) fn write_block(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        key: Key,
+        data: &[u8],
+    ) -> Result<(), BlockError> {
+        let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
+        let mut table = self.cache.table.lock(context);
+        let mut missed = false;
+        loop {
+            if table.write_from(&key, data, context.now_ns()) {
+                self.count(missed);
+                break;
+            }
+            match table.get(&key).map(|buffer| buffer.state) {
+                // The whole block is written: what failed to read is moot.
+                Some(State::Failed(_)) => self.drop_buffer(&mut table, &key),
+                Some(_) => table = self.wait_change(table, deadline)?,
+                None => {
+                    missed = true;
+                    let (next, absent) = self.make_room(context, table, &key, deadline)?;
+                    table = next;
+                    if absent {
+                        table.insert_dirty(key, data.to_vec(), context.now_ns());
+                        self.note_peak(&table);
+                        break;
+                    }
+                }
+            }
+        }
+        if table.dirty_bytes() > self.cache.limit / 2 {
+            self.wake_syncer(context, &mut table);
+        }
+        Ok(())
+    }
+
+    fn count(&self, missed: bool) {
+        let counters = &self.cache.counters;
+        let counter = if missed {
+            &counters.misses
+        } else {
+            &counters.hits
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    fn note_peak(&self, table: &Table) {
+        self.cache
+            .counters
+            .peak_bytes
+            .fetch_max(table.bytes(), Relaxed);
+    }
+
+    /// Makes room for `key`'s buffer within the bound and charges it:
+    /// clean buffers go first, then dirty ones are written back, else it
+    /// waits for I/O in flight. Returns whether `key` is still absent
+    /// (when it appeared meanwhile, nothing was charged).
+    ///
+    /// # Errors
+    /// [`BlockError::NoMemory`] when the block is larger than the bound or
+    /// the kernel has no memory even with every clean buffer dropped;
+    /// [`BlockError::Io`] when a write-back for room failed or timed out.
+    fn make_room<'a>(
+        self: &'a Arc<Self>,
+        context: &'a Context<'_>,
+        mut table: Guard<'a>,
+        key: &Key,
+        deadline: u64,
+    ) -> Result<(Guard<'a>, bool), BlockError> {
+        if key.size() > self.cache.limit {
+            return Err(BlockError::NoMemory);
+        }
+        loop {
+            if table.get(key).is_some() {
+                return Ok((table, false));
+            }
+            if table.bytes() + key.size() <= self.cache.limit {
+                break;
+            }
+            if self.evict_one(&mut table) {
+                continue;
+            }
+            let keys = table.dirty_keys(ROOM_BATCH, |_, _| true);
+            if keys.is_empty() {
+                table = self.wait_change(table, deadline)?;
+                continue;
+            }
+            let (next, batch) = self.start_writeback(context, table, keys);
+            table = self.wait_batch(next, &batch, deadline)?;
+        }
+        while self
+            .cache
+            .account
+            .charge(key.size() + BUFFER_OVERHEAD)
+            .is_err()
+        {
+            if !self.evict_one(&mut table) {
+                return Err(BlockError::NoMemory);
+            }
+        }
+        Ok((table, true))
+    }
+
+    /// Room and a charge for `key` without writing back or waiting.
+    fn try_room(&self, table: &mut Table, key: &Key) -> bool {
+        while table.bytes() + key.size() > self.cache.limit {
+            if !self.evict_one(table) {
+                return false;
+            }
+        }
+        self.cache
+            .account
+            .charge(key.size() + BUFFER_OVERHEAD)
+            .is_ok()
+    }
+
+    /// Drops the least recently used clean buffer, if any.
+    pub(super) fn evict_one(&self, table: &mut Table) -> bool {
+        let Some(size) = table.evict_oldest_clean() else {
+            return false;
+        };
+        self.cache.account.release(size + BUFFER_OVERHEAD);
+        self.cache.counters.evictions.fetch_add(1, Relaxed);
+        true
+    }
+
+    /// Removes `key`'s (idle) buffer and gives its charge back.
+    pub(super) fn drop_buffer(&self, table: &mut Table, key: &Key) {
+        if table.remove(key).is_some() {
+            self.cache.account.release(key.size() + BUFFER_OVERHEAD);
+        }
+    }
+
+    /// Submits a read for each of `keys` (buffers inserted as reading).
+    fn start_reads<'a>(
+        self: &'a Arc<Self>,
+        context: &'a Context<'_>,
+        table: Guard<'a>,
+        disk: &Arc<Disk>,
+        keys: &[Key],
+    ) -> Guard<'a> {
+        drop(table);
+        for &key in keys {
+            let block = self.clone();
+            let completion = Completion::new(move |context, data, result| {
+                block.finish_read(context, key, data, result);
+            });
+            let request = Request {
+                operation: Operation::Read,
+                sector: sector_of(disk, &key),
+                buffer: vec![0; key.size()],
+                completion,
+            };
+            if let Err(refused) = disk.submit(context, request) {
+                let data = refused.request.buffer;
+                self.finish_read(context, key, data, Err(refused.error));
+            }
+        }
+        self.cache.table.lock(context)
+    }
+
+    fn finish_read(
+        &self,
+        context: &Context<'_>,
+        key: Key,
+        data: Vec<u8>,
+        result: Result<(), BlockError>,
+    ) {
+        let mut table = self.cache.table.lock(context);
+        if result.is_err() {
+            self.cache.counters.read_errors.fetch_add(1, Relaxed);
+        }
+        table.finish_read(&key, result.map(|()| data));
+        self.cache.changed.notify_all(context);
+    }
+
+    /// After a read of `key` that followed the one before on its disk,
+    /// keeps up to [`READ_AHEAD`] blocks requested ahead (a quarter of the
+    /// bound at most), in room clean buffers can make.
+    fn read_ahead<'a>(
+        self: &'a Arc<Self>,
+        context: &'a Context<'_>,
+        mut table: Guard<'a>,
+        disk: &Arc<Disk>,
+        key: Key,
+        before: Sequence,
+    ) -> Guard<'a> {
+        let window = READ_AHEAD.min((self.cache.limit / 4 / key.size()) as u64);
+        let blocks = disk.geometry().bytes() / u64::from(key.block_size);
+        let sequential = key.block == before.last.wrapping_add(1);
+        if !sequential || window == 0 || before.ahead >= key.block + window / 2 {
+            return table;
+        }
+        let first = before.ahead.max(key.block) + 1;
+        let last = (key.block + window).min(blocks.saturating_sub(1));
+        let mut keys = Vec::new();
+        for block in first..=last {
+            let ahead = Key { block, ..key };
+            if table.get(&ahead).is_some() {
+                continue;
+            }
+            if !self.try_room(&mut table, &ahead) {
+                break;
+            }
+            table.insert_reading(ahead);
+            keys.push(ahead);
+        }
+        self.note_peak(&table);
+        table.note_ahead(key.disk, last.max(before.ahead));
+        let counters = &self.cache.counters;
+        counters.read_ahead.fetch_add(keys.len() as u64, Relaxed);
+        self.start_reads(context, table, disk, &keys)
+    }
+
+    /// Writes back and forgets every buffer of `disk` kept with another
+    /// block size than `block_size`, so that no two sizes alias a sector.
+    pub(crate) fn forget_other_sizes(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        disk: &Arc<Disk>,
+        block_size: u32,
+    ) -> Result<(), BlockError> {
+        let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
+        let mut table = self.cache.table.lock(context);
+        loop {
+            let keys = table.keys_of_other_sizes(disk.index(), block_size);
+            let mut dirty = Vec::new();
+            let mut busy = false;
+            for key in keys {
+                match table.get(&key).map(|buffer| buffer.state) {
+                    Some(State::Clean | State::Failed(_)) => self.drop_buffer(&mut table, &key),
+                    Some(State::Dirty { .. }) => dirty.push(key),
+                    _ => busy = true,
+                }
+            }
+            if !dirty.is_empty() {
+                let (next, batch) = self.start_writeback(context, table, dirty);
+                table = self.wait_batch(next, &batch, deadline)?;
+            } else if busy {
+                table = self.wait_change(table, deadline)?;
+            } else {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The ext2 driver on the block layer: a volume as its block device.
+//!
+//! `kernel/vfs/ext2` is a plain library over its own [`ext2::BlockDevice`]
+//! trait (so that the fuzz target and the `anykernel-fs` host tool need no
+//! kernel); this crate gives it the kernel's disks. [`VolumeDevice`] is a
+//! block-layer [`block::Volume`] seen through that trait: reads and writes
+//! go through the buffer cache, a flush is the volume's sync (write back,
+//! then flush the device). [`mount`] mounts disk `vblkN` by name, with the
+//! volume in the file system's own block size so that one ext2 block is
+//! one cache buffer.
+//!
+//! ```text
+//! let context = kernel.enter()?;
+//! let mut fs = ext2_block::mount(&context, "vblk0", MountOptions::default())?;
+//! let file = fs.create(fs.root(), b"hello", access)?;
+//! fs.write_at(file, 0, b"hello, disk")?;
+//! fs.unmount()?;                       // written back, flushed, clean
+//! ```
+//!
+//! Every volume call takes the caller's [`base::Context`], and ext2's
+//! trait has no place for one: a [`VolumeDevice`] borrows the context it
+//! was made with, so a file system mounted through it lives inside that
+//! context (a kernel thread's, a test's, a host tool's bound thread). A
+//! mount that outlives one system call (the vfs's) needs ext2 to pass a
+//! context down each operation instead; not done here.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod device;
+mod mount;
+
+pub use device::VolumeDevice;
+pub use mount::{MountError, mount, open_volume};
