@@ -138,6 +138,10 @@ fn names_resolve_from_a_server_on_the_bus_over_udp_and_tcp() {
     assert_eq!(stats.lookups, 4, "the AAAA NODATA had no SOA: not cached");
     assert_eq!(stats.tcp_queries, 2, "A and AAAA of big.test: {stats:?}");
     assert_eq!(stats.cache_hits, 1, "host.test's A: {stats:?}");
+    let text = nodes[0].stats();
+    for line in ["dns lookups 4", "dns tcp_queries 2", "dns cache_hits 1"] {
+        assert!(text.lines().any(|l| l == line), "{line} in /stats:\n{text}");
+    }
     assert!(cached < Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);
     server.join().unwrap();

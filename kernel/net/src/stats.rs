@@ -82,6 +82,19 @@ impl Stack {
             writeln!(out, "tcp {line}")?;
         }
         writeln!(out, "tcp connections {}", self.tcp.connection_count())?;
+        let dns = &self.sockets.resolver.stats;
+        counters(
+            out,
+            "dns",
+            &[
+                ("lookups", dns.lookups),
+                ("cache_hits", dns.cache_hits),
+                ("queries", dns.queries),
+                ("tcp_queries", dns.tcp_queries),
+                ("rejected", dns.rejected),
+                ("timeouts", dns.timeouts),
+            ],
+        )?;
         counters(
             out,
             "sockets",
