@@ -138,11 +138,6 @@ impl<D: BlockDevice> Fs<D> {
         Ok(())
     }
 
-    /// Why the file system is read-only, or `None` if it is writable.
-    pub fn read_only_reason(&self) -> Option<ReadOnlyReason> {
-        self.read_only
-    }
-
     /// Fails with `ReadOnly` unless the file system may be written.
     pub(crate) fn writable(&self) -> Result<()> {
         match self.read_only {
@@ -200,6 +195,11 @@ impl<D: BlockDevice> Fs<D> {
 }
 
 impl<D> Fs<D> {
+    /// Why the file system is read-only, or `None` if it is writable.
+    pub fn read_only_reason(&self) -> Option<ReadOnlyReason> {
+        self.read_only
+    }
+
     /// The device, for callers that share it (read access only).
     pub fn device(&self) -> &D {
         &self.disk.device
