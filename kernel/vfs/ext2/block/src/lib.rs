@@ -46,4 +46,4 @@ mod operations;
 
 pub use device::VolumeDevice;
 pub use filesystem::Ext2;
-pub use mount::{MountError, mount, open_volume};
+pub use mount::{MountError, has_ext2, mount, open_volume};
