@@ -35,7 +35,7 @@ pub fn run(host: Host) -> ExitStatus {
     };
     let context = binding.enter();
     match crate::files::mount(&context) {
-        Ok(nodes) => log::info!("files: {nodes} nodes at {}", crate::files::SITE),
+        Ok(site) => log::info!("files: {site}"),
         Err(error) => log::warn!("files: not mounted: {error}"),
     }
     let services = match Services::start(&context) {

@@ -19,6 +19,8 @@
 //! | `vfs` | `vfs` | the vfs faction: mounts, path lookup, file descriptors, file calls |
 //! | `tmpfs` | `tmpfs` | a memory file system, mounted at the root |
 //! | `cpiofs` | (none) | read-only file systems over cpio archives (files baked into the image) |
+//! | `ext2` | (none) | ext2 on a disk of the block layer (`mount=vblk0:/www:ext2`) |
+//! | `vfs` | `mounts` | the file systems `mount=DEVICE:PATH:TYPE[:ro],…` names, mounted at boot ([`mounts`]) |
 //! | `sysproxy` | `sysproxy` | system calls served to remote clients on the host's stream endpoints |
 //!
 //! A feature pulls in what its component needs (`virtio-net` brings `net`
@@ -75,6 +77,8 @@ pub use block;
 pub use cpiofs;
 #[cfg(feature = "dev")]
 pub use dev;
+#[cfg(feature = "ext2")]
+pub use ext2_block;
 #[cfg(feature = "net")]
 pub use net;
 #[cfg(feature = "sysproxy")]
@@ -83,6 +87,9 @@ pub use sysproxy;
 pub use tmpfs;
 #[cfg(feature = "vfs")]
 pub use vfs;
+
+#[cfg(feature = "vfs")]
+pub mod mounts;
 
 /// The components linked into this build, in the order they are listed
 /// to the base (which starts them by init level, stable within a level).
@@ -115,6 +122,9 @@ pub fn components() -> Vec<&'static Component> {
         &virtio_blk::VIRTIO_BLK,
         #[cfg(feature = "sysproxy")]
         &sysproxy::SYSPROXY,
+        // Last: the disks are attached by now (DEV level).
+        #[cfg(feature = "vfs")]
+        &mounts::MOUNTS,
     ]
 }
 

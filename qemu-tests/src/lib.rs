@@ -23,6 +23,7 @@ pub mod clients;
 mod config;
 pub mod crowd;
 mod disk;
+pub mod ext2;
 pub mod flood;
 mod images;
 pub mod locations;
@@ -38,6 +39,7 @@ mod verdict;
 
 pub use config::QemuConfig;
 pub use disk::Disk;
+pub use ext2::Ext2Image;
 pub use images::{
     BOOT_DEADLINE, IMAGE_ENV, ISO_DEADLINE, ISO_ENV, KV_IMAGE_ENV, SELFTEST_DEADLINE,
     SELFTEST_IMAGE_ENV, appliance_image, boot, iso_image, kv_image, selftest, selftest_config,

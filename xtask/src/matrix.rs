@@ -60,6 +60,8 @@ const DEV_AND_BLOCK: &[&str] = &[
     "virtio_blk",
     "virtio_drivers",
     "block",
+    "ext2",
+    "ext2_block",
 ];
 /// DEV_AND_BLOCK, and the vfs faction with its file systems.
 const DEV_BLOCK_AND_VFS: &[&str] = &[
@@ -73,6 +75,8 @@ const DEV_BLOCK_AND_VFS: &[&str] = &[
     "tmpfs",
     "cpiofs",
     "cpio_reader",
+    "ext2",
+    "ext2_block",
 ];
 /// NET and DEV_AND_BLOCK.
 const NET_DEV_AND_BLOCK: &[&str] = &[
@@ -87,6 +91,8 @@ const NET_DEV_AND_BLOCK: &[&str] = &[
     "virtio_blk",
     "virtio_drivers",
     "block",
+    "ext2",
+    "ext2_block",
 ];
 
 /// Every configuration `cargo xtask test` builds and boots.
@@ -113,6 +119,8 @@ pub const MATRIX: [Configuration; 11] = [
             "vfs",
             "tmpfs",
             "cpiofs",
+            "ext2",
+            "ext2_block",
         ],
     },
     Configuration {
@@ -199,6 +207,8 @@ pub const MATRIX: [Configuration; 11] = [
             "vfs",
             "tmpfs",
             "cpiofs",
+            "ext2",
+            "ext2_block",
             "net",
             "tcp",
             "dhcp",
@@ -241,6 +251,7 @@ pub const MATRIX: [Configuration; 11] = [
             "cpiofs",
             "block",
             "virtio-blk",
+            "ext2",
         ],
         machine: Some((Machine::Microvm, true)),
         disk: true,
@@ -255,6 +266,8 @@ pub const MATRIX: [Configuration; 11] = [
             "tmpfs",
             "block",
             "virtio_blk",
+            "ext2",
+            "ext2_block",
         ],
         absent: &[],
     },

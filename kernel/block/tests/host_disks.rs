@@ -50,6 +50,29 @@ fn a_volume_reads_the_file_and_sync_writes_every_block_back() {
 }
 
 #[test]
+fn reads_of_cached_blocks_between_sequential_ones_keep_the_read_ahead() {
+    let image = Image::random("interleaved", 4 * MIB, 3);
+    let expected = image.bytes();
+    let test = boot("", &[image.spec("")]);
+    let context = test.kernel.enter().expect("enter");
+    let volume = Volume::open(&context, "vblk0", 4096).expect("vblk0");
+    let mut block = vec![0; 4096];
+    // As a file system reads a file: its inode's block (cached after the
+    // first read) before each data block.
+    for number in 100..400u64 {
+        volume.read(&context, 3, &mut block).expect("read");
+        volume.read(&context, number, &mut block).expect("read");
+        let at = number as usize * 4096;
+        assert_same(&block, &expected[at..at + 4096], &format!("block {number}"));
+    }
+    let stats = block_of(&context).cache_stats(&context);
+    assert!(
+        stats.misses <= 300 / 4 && stats.read_ahead >= 250,
+        "most data blocks were read ahead: {stats:?}"
+    );
+}
+
+#[test]
 fn the_bound_holds_when_the_disk_is_larger_than_the_cache() {
     let image = Image::random("bound", 8 * MIB, 2);
     let test = boot("bcache=256K", &[image.spec("")]);

@@ -383,6 +383,14 @@ impl Vfs {
     /// [`Errno::Io`], [`Errno::BadDescriptor`].
     pub fn fsync(&self, context: &Context<'_>, fd: Fd) -> Result<(), Errno> {
         let file = self.file(context, fd)?;
+        self.fsync_file(context, &file)
+    }
+
+    /// Puts `file` (from [`Vfs::open_file`]) on stable storage.
+    ///
+    /// # Errors
+    /// [`Errno::Io`].
+    pub fn fsync_file(&self, context: &Context<'_>, file: &OpenFile) -> Result<(), Errno> {
         file.location.fs().fsync(context, file.location.node)
     }
 }

@@ -12,7 +12,7 @@
 //! | --- | --- |
 //! | `open`, `read`, `write`, `pread`, `pwrite`, `lseek`, `close`, `dup`, `fstat`, `readdir`, `ftruncate`, `fsync` | descriptors ([`calls`]) |
 //! | `stat`, `lstat`, `mkdir`, `rmdir`, `unlink`, `rename`, `link`, `symlink`, `readlink`, `truncate`, `statvfs` | the namespace ([`names`]) |
-//! | `mount`, `unmount`, `mounts` | the mount table ([`mount`]) |
+//! | `mount`, `unmount`, `mounts` | the mount table ([`mount`]); what to mount at boot: `mount=` ([`spec`]) |
 //!
 //! Descriptors are numbers in the caller's process context
 //! ([`base::Process`]): one table for whatever any faction opens. Paths
@@ -42,6 +42,7 @@ pub mod filesystem;
 pub mod lookup;
 pub mod mount;
 pub mod names;
+pub mod spec;
 mod vfs;
 
 pub use base::descriptor::Fd;

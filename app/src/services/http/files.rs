@@ -4,9 +4,11 @@
 //! `Last-Modified` (`If-Modified-Since` at or after it: 304), or list a
 //! directory. With the boot parameter `http.writable=1`, `PUT` stores a
 //! body of at most `http.upload_limit` bytes (default 16 MiB; more: 413)
-//! under `/files/tmp/` (the root tmpfs's `/tmp`), and `DELETE` removes
-//! what is there; elsewhere they are refused (403; 405 while uploads are
-//! off). Paths are checked first ([`super::paths`]).
+//! under `/files/tmp/` (`tmp/` of the site when the site is a writable
+//! disk, else the root tmpfs's `/tmp`: [`crate::files`]), and `DELETE`
+//! removes what is there; elsewhere they are refused (403; 405 while
+//! uploads are off). A `PUT` is answered once its file is on stable
+//! storage (fsync). Paths are checked first ([`super::paths`]).
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -16,8 +18,10 @@ use kernel::Context;
 use kernel::vfs::{Errno, NodeKind, OpenFlags, Stat, Vfs};
 use serve::Io;
 
+use crate::files;
+
 use super::date::{parse_imf_fixdate, write_header};
-use super::paths::{Refusal, Target};
+use super::paths::{self, Target};
 use super::request::Request;
 use super::transfer::Transfer;
 use super::{Reply, head, send};
@@ -32,6 +36,8 @@ pub(super) struct FileService {
     vfs: Arc<Vfs>,
     writable: bool,
     upload_limit: u64,
+    /// Where `/files/tmp/` is.
+    uploads: String,
 }
 
 impl FileService {
@@ -40,16 +46,22 @@ impl FileService {
     pub(super) fn new(context: &Context<'_>) -> Option<Self> {
         let vfs = Vfs::of(context)?;
         let params = context.kernel().params();
-        let writable = matches!(params.get("http.writable"), Some("1" | "yes" | "true"));
+        let writable = files::uploads_enabled(context);
         let limit = params.get_size("http.upload_limit").ok().flatten();
         let upload_limit = limit.unwrap_or(DEFAULT_UPLOAD_LIMIT) as u64;
+        let uploads = if writable {
+            files::upload_directory(context, &vfs)
+        } else {
+            String::from(files::UPLOADS)
+        };
         if writable {
-            log::info!("http: uploads under /files/tmp/, at most {upload_limit} bytes");
+            log::info!("http: uploads under /files/tmp/ ({uploads}), at most {upload_limit} bytes");
         }
         Some(Self {
             vfs,
             writable,
             upload_limit,
+            uploads,
         })
     }
 
@@ -59,12 +71,13 @@ impl FileService {
         &self,
         io: &mut Io<'_, '_>,
         request: &Request<'_>,
-        target: Result<Target, Refusal>,
+        url: &str,
         transfer: &mut Option<Transfer>,
     ) -> bool {
-        let target = match target {
-            Ok(target) => target,
-            Err((status, text)) => return reply(io, request, status, text),
+        let target = match paths::target(url, &self.uploads) {
+            Some(Ok(target)) => target,
+            None => return reply(io, request, 404, "not found\n"),
+            Some(Err((status, text))) => return reply(io, request, status, text),
         };
         match request.method {
             "GET" | "HEAD" if !request.has_body() => self.get(io, request, &target, transfer),

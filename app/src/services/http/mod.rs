@@ -39,7 +39,7 @@ const HEAD_LIMIT: usize = 8 * 1024;
 /// Responses waiting to be sent beyond which pipelined requests wait.
 const OUTPUT_HIGH_WATER: usize = 64 * 1024;
 
-const INDEX: &str = "<!doctype html>\n<html><head><title>anykernel</title></head>\n<body><h1>anykernel</h1>\n<p>This page is served by a TCP/IP stack of its own, in a kernel written against one hypercall interface.</p>\n<p><a href=\"/stats\">/stats</a>: the kernel's counters. <a href=\"/files/\">/files/</a>: the files baked into the image.</p>\n</body></html>\n";
+const INDEX: &str = "<!doctype html>\n<html><head><title>anykernel</title></head>\n<body><h1>anykernel</h1>\n<p>This page is served by a TCP/IP stack of its own, in a kernel written against one hypercall interface.</p>\n<p><a href=\"/stats\">/stats</a>: the kernel's counters. <a href=\"/files/\">/files/</a>: the site's files.</p>\n</body></html>\n";
 
 /// The HTTP service.
 pub(super) struct Http {
@@ -156,9 +156,9 @@ impl Http {
     ) -> bool {
         self.services.stats().http_requests.fetch_add(1, Relaxed);
         if let Some(files) = &self.files
-            && let Some(target) = paths::target(request.path)
+            && paths::is_file_url(request.path)
         {
-            return files.answer(io, request, target, transfer);
+            return files.answer(io, request, request.path, transfer);
         }
         if request.has_body() {
             send(io, &Reply::error(413, "no bodies here\n"));

@@ -5,13 +5,14 @@
 //! doubled or encoded leading slash would make it absolute: 403), no NUL
 //! or `%00`, no bad escape, no name past 255 bytes, no path past
 //! [`PATH_LIMIT`], nothing that is not UTF-8 (400). `/files/tmp/…` is the
-//! writable tmpfs directory; everything else under `/files/` is the
-//! read-only tree baked into the image.
+//! upload directory (`tmp/` of a writable site, or the root tmpfs's
+//! `/tmp`: see [`crate::files`]); everything else under `/files/` is the
+//! site, read-only to HTTP.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::files::{SITE, UPLOADS};
+use crate::files::SITE;
 
 /// The URL prefix of the file tree.
 pub(super) const PREFIX: &str = "/files";
@@ -36,17 +37,29 @@ pub(super) struct Target {
 /// Why a path was refused: the status and the text to answer.
 pub(super) type Refusal = (u16, &'static str);
 
-/// The target of `url` if it is under [`PREFIX`]; `None` otherwise.
-pub(super) fn target(url: &str) -> Option<Result<Target, Refusal>> {
+/// Whether `url` is under [`PREFIX`].
+pub(super) fn is_file_url(url: &str) -> bool {
+    relative(url).is_some()
+}
+
+/// `url` less its query and [`PREFIX/`], if it is under [`PREFIX`].
+fn relative(url: &str) -> Option<&str> {
     let url = url.split('?').next().unwrap_or_default();
     let rest = url.strip_prefix(PREFIX)?;
-    let relative = match rest.strip_prefix('/') {
-        Some(relative) => relative,
-        None if rest.is_empty() => "",
-        None => return None,
-    };
+    match rest.strip_prefix('/') {
+        Some(relative) => Some(relative),
+        None if rest.is_empty() => Some(""),
+        None => None,
+    }
+}
+
+/// The target of `url` if it is under [`PREFIX`]; `None` otherwise.
+/// `/files/tmp/…` maps into `uploads`.
+pub(super) fn target(url: &str, uploads: &str) -> Option<Result<Target, Refusal>> {
+    let relative = relative(url)?;
+    let url = url.split('?').next().unwrap_or_default();
     Some(decode(relative).and_then(|decoded| {
-        let mut target = map(&decoded)?;
+        let mut target = map(&decoded, uploads)?;
         target.url = String::from(url);
         Ok(target)
     }))
@@ -79,7 +92,7 @@ fn decode(text: &str) -> Result<Vec<u8>, Refusal> {
 }
 
 /// The vfs path of a decoded relative path.
-fn map(decoded: &[u8]) -> Result<Target, Refusal> {
+fn map(decoded: &[u8], uploads: &str) -> Result<Target, Refusal> {
     let text = core::str::from_utf8(decoded).map_err(|_| (400, "path not UTF-8\n"))?;
     let names: Vec<&str> = text.split('/').collect();
     let last = names.len() - 1;
@@ -93,8 +106,8 @@ fn map(decoded: &[u8]) -> Result<Target, Refusal> {
     }
     let clean = text.trim_end_matches('/');
     let (root, inside, writable) = match clean.split_once('/') {
-        _ if clean == "tmp" => (UPLOADS, "", true),
-        Some(("tmp", inside)) => (UPLOADS, inside, true),
+        _ if clean == "tmp" => (uploads, "", true),
+        Some(("tmp", inside)) => (uploads, inside, true),
         _ => (SITE, clean, false),
     };
     let mut path = String::from(root);
@@ -115,7 +128,7 @@ mod tests {
     use super::*;
 
     fn path(url: &str) -> Result<(String, bool), Refusal> {
-        let target = target(url).expect("under /files")?;
+        let target = target(url, "/tmp").expect("under /files")?;
         Ok((target.path, target.writable))
     }
 
@@ -135,8 +148,11 @@ mod tests {
         assert_eq!(path("/files/tmp/up.bin"), Ok(("/tmp/up.bin".into(), true)));
         assert_eq!(path("/files/tmp"), Ok(("/tmp".into(), true)));
         assert_eq!(path("/files/tmpfile"), Ok(("/www/tmpfile".into(), false)));
-        assert!(target("/filesystem").is_none());
-        assert!(target("/stats").is_none());
+        assert!(target("/filesystem", "/tmp").is_none());
+        assert!(!is_file_url("/filesystem") && is_file_url("/files?x") && is_file_url("/files/a"));
+        assert!(target("/stats", "/tmp").is_none());
+        let on_disk = target("/files/tmp/up.bin", "/www/tmp").expect("under /files");
+        assert_eq!(on_disk.map(|t| t.path), Ok("/www/tmp/up.bin".into()));
     }
 
     #[test]

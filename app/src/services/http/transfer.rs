@@ -4,7 +4,8 @@
 //! and written as the socket takes it ([`Io::write_with`]): a connection
 //! holds an open file and an offset, never the file's contents. An
 //! upload's body is written to its file as it arrives, and answered when
-//! the last byte is in. A file that shrinks under a GET, or a write that
+//! the last byte is in and the file is on stable storage (fsync: a 201 or
+//! 204 means the upload survives a crash). A file that shrinks under a GET, or a write that
 //! fails (ENOSPC: 507), ends the connection: its length was promised, or
 //! the rest of its body cannot be taken.
 
@@ -83,6 +84,11 @@ impl Transfer {
         *remaining -= body.len() as u64;
         if *remaining > 0 {
             return Some(Want::Input);
+        }
+        if let Err(errno) = vfs.fsync_file(io.context(), file) {
+            log::warn!("http: an upload could not be synced: {errno}");
+            send(io, &Reply::error(500, "sync failed\n"));
+            return Some(Want::Close);
         }
         let reply = Reply {
             status: *status,

@@ -111,11 +111,17 @@ impl Table {
     }
 
     /// The sequential reader of `key`'s disk and block size, updated to
-    /// `key`'s block; its state before the read.
+    /// `key`'s block; its state before the read. A read of a block in the
+    /// cache that does not continue the sequence (a file system's inode or
+    /// indirect block between two data blocks) leaves it as it was; a
+    /// miss starts a new one.
     pub(crate) fn note_read(&mut self, key: &Key) -> Sequence {
+        let cached = self.buffers.contains_key(key);
         let sequence = self.sequences.entry(key.disk).or_default();
         let before = *sequence;
-        sequence.last = key.block;
+        if !cached || key.block == before.last.wrapping_add(1) {
+            sequence.last = key.block;
+        }
         before
     }
 

@@ -113,6 +113,17 @@ pub(crate) struct Disk<D> {
     per_block: u64,
 }
 
+impl<D> Disk<D> {
+    /// The same disk on the device `f` makes of this one.
+    pub fn map_device<E>(self, f: impl FnOnce(D) -> E) -> Disk<E> {
+        Disk {
+            device: f(self.device),
+            block_size: self.block_size,
+            per_block: self.per_block,
+        }
+    }
+}
+
 impl<D: BlockDevice> Disk<D> {
     /// Checks the device's block size (512 to 4096, a power of two).
     pub fn new(device: D) -> Result<Self, &'static str> {

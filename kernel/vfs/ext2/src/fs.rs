@@ -50,7 +50,13 @@ pub enum ReadOnlyReason {
 }
 
 /// A mounted ext2 file system on device `D`.
-pub struct Fs<D: BlockDevice> {
+///
+/// The struct does not ask `D` to be a [`BlockDevice`]: a file system may
+/// be kept *detached*, its device swapped for a plain value with
+/// [`Fs::map_device`] between operations (the vfs keeps a volume there
+/// and attaches the calling thread's context for each operation). Every
+/// operation needs `D: BlockDevice`.
+pub struct Fs<D> {
     pub(crate) disk: Disk<D>,
     pub(crate) superblock: Superblock,
     pub(crate) groups: Groups,
@@ -66,7 +72,7 @@ pub struct Fs<D: BlockDevice> {
     pub(crate) bitmaps: Vec<(u64, Vec<u8>)>,
 }
 
-impl<D: BlockDevice> fmt::Debug for Fs<D> {
+impl<D> fmt::Debug for Fs<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Fs")
             .field("block_size", &self.superblock.block_size)
@@ -132,11 +138,6 @@ impl<D: BlockDevice> Fs<D> {
         Ok(())
     }
 
-    /// Why the file system is read-only, or `None` if it is writable.
-    pub fn read_only_reason(&self) -> Option<ReadOnlyReason> {
-        self.read_only
-    }
-
     /// Fails with `ReadOnly` unless the file system may be written.
     pub(crate) fn writable(&self) -> Result<()> {
         match self.read_only {
@@ -191,9 +192,34 @@ impl<D: BlockDevice> Fs<D> {
         }
         Ok(self.disk.device)
     }
+}
+
+impl<D> Fs<D> {
+    /// Why the file system is read-only, or `None` if it is writable.
+    pub fn read_only_reason(&self) -> Option<ReadOnlyReason> {
+        self.read_only
+    }
 
     /// The device, for callers that share it (read access only).
     pub fn device(&self) -> &D {
         &self.disk.device
+    }
+
+    /// The same file system on the device `f` makes of this one: nothing
+    /// is read or written, nothing cached is lost. `f` must give a device
+    /// over the same blocks (e.g. the same volume with another caller's
+    /// context attached, or a plain value while the file system rests).
+    pub fn map_device<E>(self, f: impl FnOnce(D) -> E) -> Fs<E> {
+        Fs {
+            disk: self.disk.map_device(f),
+            superblock: self.superblock,
+            groups: self.groups,
+            read_only: self.read_only,
+            mount_state: self.mount_state,
+            superblock_dirty: self.superblock_dirty,
+            clock: self.clock,
+            pinned: self.pinned,
+            bitmaps: self.bitmaps,
+        }
     }
 }

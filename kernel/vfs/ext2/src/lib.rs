@@ -17,7 +17,10 @@
 //!   [`Fs::rename`], [`Fs::link`], [`Fs::symlink`], [`Fs::readlink`],
 //!   [`Fs::readdir`], [`Fs::setattr`], [`Fs::statfs`], [`Fs::sync`];
 //! - [`Fs::pin`] and [`Fs::unpin`] keep an open inode alive after its
-//!   last name is gone; [`Fs::unmount`] leaves the file system clean.
+//!   last name is gone; [`Fs::unmount`] leaves the file system clean;
+//! - [`Fs::map_device`] swaps the device between operations, so a
+//!   mounted file system can rest *detached* (holding a plain value where
+//!   its device goes) and be attached again for the next call.
 //!
 //! Supported: 1, 2 and 4 KiB blocks; direct to triple indirect blocks;
 //! holes; hard links; fast and slow symlinks; device nodes, pipes and

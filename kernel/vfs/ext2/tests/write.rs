@@ -346,3 +346,27 @@ fn a_pinned_file_outlives_its_last_name_until_unpinned() {
         fs.unmount().expect("unmounts");
     });
 }
+
+/// A device kept aside while a file system rests: not a `BlockDevice`.
+struct Detached(FileDevice);
+
+#[test]
+fn a_detached_file_system_keeps_its_state_until_attached_again() {
+    on_both_block_sizes(|image, _| {
+        let mut fs = mount(image);
+        let root = fs.root();
+        let file = fs.create(root, b"kept", access(0o644)).unwrap();
+        fs.write_at(file, 0, &pattern(6, 70_000)).unwrap();
+        fs.pin(file).unwrap();
+        let resting: ext2::Fs<Detached> = fs.map_device(Detached);
+        let mut fs = resting.map_device(|Detached(device)| device);
+        fs.unlink(root, b"kept").unwrap();
+        assert_eq!(read_all(&fs, file), pattern(6, 70_000), "still pinned");
+        let mut fs = fs
+            .map_device(Detached)
+            .map_device(|Detached(device)| device);
+        fs.unpin(file).unwrap();
+        assert_eq!(fs.getattr(file), Err(Error::NotFound));
+        fs.unmount().expect("unmounts");
+    });
+}

@@ -36,6 +36,11 @@ impl<'c, 'k> VolumeDevice<'c, 'k> {
         &self.volume
     }
 
+    /// The volume, its context let go (see [`ext2::Fs::map_device`]).
+    pub fn into_volume(self) -> Volume {
+        self.volume
+    }
+
     /// The block layer's reason for the last failed call, if any failed.
     pub fn last_error(&self) -> Option<BlockError> {
         self.last_error.get()

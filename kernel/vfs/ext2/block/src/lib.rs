@@ -19,10 +19,17 @@
 //!
 //! Every volume call takes the caller's [`base::Context`], and ext2's
 //! trait has no place for one: a [`VolumeDevice`] borrows the context it
-//! was made with, so a file system mounted through it lives inside that
-//! context (a kernel thread's, a test's, a host tool's bound thread). A
-//! mount that outlives one system call (the vfs's) needs ext2 to pass a
-//! context down each operation instead; not done here.
+//! was made with, so a file system mounted through [`mount`] lives inside
+//! that context (a test's, a host tool's bound thread). [`Ext2`] is the
+//! mount that outlives one call: the vfs's `FileSystem`, which keeps the
+//! file system detached between calls and attaches each caller's context
+//! for the length of its operation (`filesystem.rs`).
+//!
+//! ```text
+//! let ext2 = Ext2::mount(&context, "vblk0", false)?;
+//! vfs.mount(&context, "/www", ext2, vfs::MountOptions::default())?;
+//! let fd = vfs.open(&context, "/www/index.html", OpenFlags::READ_ONLY, 0)?;
+//! ```
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -31,7 +38,12 @@
 extern crate alloc;
 
 mod device;
+mod errno;
+mod filesystem;
 mod mount;
+mod nodes;
+mod operations;
 
 pub use device::VolumeDevice;
-pub use mount::{MountError, mount, open_volume};
+pub use filesystem::Ext2;
+pub use mount::{MountError, has_ext2, mount, open_volume};

@@ -98,6 +98,18 @@ pub fn open_volume(context: &Context<'_>, name: &str) -> Result<Volume, BlockErr
     Volume::on(context, block, disk, size)
 }
 
+/// Whether disk `name` holds an ext2 superblock (ext3 and ext4 have the
+/// same magic: ext2's mount tells them apart, by their features).
+///
+/// # Errors
+/// [`BlockError::NoDevice`] without such a disk; [`BlockError::Io`] or
+/// [`BlockError::NoMemory`] from reading the superblock.
+pub fn has_ext2(context: &Context<'_>, name: &str) -> Result<bool, BlockError> {
+    let block = Block::of(context).ok_or(BlockError::NoDevice)?;
+    let disk = block.disk(context, name).ok_or(BlockError::NoDevice)?;
+    Ok(superblock_block_size(context, &block, &disk)?.is_some())
+}
+
 /// The block size the superblock names, or `None` when there is no ext2
 /// superblock (a disk too small for one included).
 fn superblock_block_size(

@@ -10,6 +10,7 @@ pub mod images;
 
 use std::sync::Arc;
 
+use base::component::Component;
 use base::memory::pagedaemon::PAGEDAEMON;
 use base::{BootConfig, Kernel};
 use hypercall_posix::block::DiskSpec;
@@ -30,6 +31,17 @@ impl Drop for TestKernel {
 /// Boots a kernel with the pagedaemon and the block layer, the boot
 /// parameters `params` and the disks `specs` (`PATH[,ro][,fail=A-B]`).
 pub fn boot(params: &str, specs: &[String]) -> TestKernel {
+    boot_with(params, specs, &[&PAGEDAEMON, &block::BLOCK])
+}
+
+/// As [`boot`], with the vfs and tmpfs at the root as well.
+pub fn boot_vfs(params: &str, specs: &[String]) -> TestKernel {
+    let components = [&PAGEDAEMON, &block::BLOCK, &vfs::VFS, &tmpfs::TMPFS];
+    boot_with(params, specs, &components)
+}
+
+/// Boots a kernel with `components`, `params` and the disks `specs`.
+pub fn boot_with(params: &str, specs: &[String], components: &[&'static Component]) -> TestKernel {
     let console = ConsoleCapture::new();
     let disks: Vec<DiskSpec> = specs
         .iter()
@@ -42,10 +54,7 @@ pub fn boot(params: &str, specs: &[String]) -> TestKernel {
         disks,
         ..PosixConfig::default()
     });
-    let components = [&PAGEDAEMON, &block::BLOCK];
-    let config = BootConfig {
-        components: &components,
-    };
+    let config = BootConfig { components };
     let kernel = Kernel::boot(host, config).expect("the kernel boots");
     TestKernel { kernel, console }
 }
