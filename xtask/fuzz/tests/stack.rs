@@ -188,7 +188,7 @@ fn traffic(link: &mut Link) {
         tcp,
         ..
     } = &mut link.b;
-    icmp.send_echo_request(ip, address(1), 7, 1, b"ping")
+    icmp.send_echo_request(ip, address(1), (7, 1), b"ping", 64)
         .expect("sent");
     let client = udp.open().expect("a UDP socket");
     udp.bind(
