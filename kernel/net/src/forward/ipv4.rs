@@ -7,14 +7,14 @@
 use core::net::Ipv4Addr;
 
 use wire::icmp::unreachable;
-use wire::ipv4::{HEADER_LEN, protocol};
+use wire::ipv4::HEADER_LEN;
 use wire::{IcmpKind, Ipv4Header};
 
+use super::segment::Coalesced;
 use super::unroutable;
 use crate::buffer::PacketBuffer;
 use crate::interface::InterfaceIndex;
 use crate::ipv4::{IpLayer, NextHop};
-use crate::offload::SEGMENTATION_LIMIT;
 use crate::stack::Stack;
 
 /// Option types that route the packet by the source's list (LSRR, SSRR).
@@ -46,11 +46,10 @@ impl Stack {
             let kind = IcmpKind::DestinationUnreachable { code };
             return (self.icmp).send_forward_error(&mut self.ip, kind, header, packet.data());
         };
-        if packet.segment_size() > 0 && !self.ip.passes_coalesced(&hop, header, &mut packet) {
-            self.ip.forward_stats.coalesced_dropped += 1;
-            return;
+        if packet.segment_size() > 0 {
+            return self.forward_coalesced(hop, header, packet);
         }
-        if header.total_len > hop.mtu && packet.segment_size() == 0 {
+        if header.total_len > hop.mtu {
             return self.forward_oversized(hop, header, packet);
         }
         decrement_ttl(packet.data_mut(), header.header_len);
@@ -59,6 +58,36 @@ impl Stack {
             .link_output(hop.interface, hop.neighbour, packet)
             .is_ok()
         {
+            self.ip.forward_stats.forwarded += 1;
+        }
+    }
+
+    /// A coalesced TCP segment (`segment.rs`): whole, cut by the next
+    /// device, cut here, or dropped.
+    fn forward_coalesced(&mut self, hop: NextHop, header: &Ipv4Header, mut packet: PacketBuffer) {
+        let how = self.ip.coalesced(&hop, header, &packet);
+        if how == Coalesced::TooBig && header.dont_fragment {
+            return self.forward_oversized(hop, header, packet);
+        }
+        if matches!(how, Coalesced::TooBig | Coalesced::Unfit) {
+            self.ip.forward_stats.coalesced_dropped += 1;
+            return;
+        }
+        decrement_ttl(packet.data_mut(), header.header_len);
+        let sent = match how {
+            Coalesced::Whole => {
+                packet.set_segment_size(0);
+                self.ip
+                    .link_output(hop.interface, hop.neighbour, packet)
+                    .is_ok()
+            }
+            Coalesced::Device => self
+                .ip
+                .link_output(hop.interface, hop.neighbour, packet)
+                .is_ok(),
+            _ => self.ip.forward_segments(hop, header, &packet),
+        };
+        if sent {
             self.ip.forward_stats.forwarded += 1;
         }
     }
@@ -110,36 +139,6 @@ impl IpLayer {
             mtu: interface.spec.mtu,
         })
     }
-
-    /// Whether a coalesced segment can leave by `hop`: it fits as one
-    /// segment (its mark is dropped), or it is TCP with a partial checksum
-    /// and the device there cuts it into segments that fit.
-    fn passes_coalesced(
-        &self,
-        hop: &NextHop,
-        header: &Ipv4Header,
-        packet: &mut PacketBuffer,
-    ) -> bool {
-        if header.total_len <= hop.mtu {
-            packet.set_segment_size(0);
-            return true;
-        }
-        let offloads = self
-            .interface(hop.interface)
-            .map(|i| i.spec.offloads)
-            .unwrap_or_default();
-        let tcp_header = packet
-            .data()
-            .get(header.header_len + 12)
-            .map_or(60, |byte| usize::from(byte >> 4) * 4);
-        let segment = header.header_len + tcp_header + usize::from(packet.segment_size());
-        header.protocol == protocol::TCP
-            && offloads.segmentation
-            && offloads.transmit_checksum
-            && packet.partial_checksum().is_some()
-            && header.total_len <= SEGMENTATION_LIMIT
-            && segment <= hop.mtu
-    }
 }
 
 /// One hop less to live, and the header checksum again (the caller made
@@ -172,6 +171,7 @@ fn source_routed(options: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wire::ipv4::protocol;
 
     #[test]
     fn source_routes_and_malformed_options_are_refused() {

@@ -32,11 +32,13 @@
 //! - **Offloads.** A packet whose checksum its device left partial keeps
 //!   the mark (`offload.rs`): the next device completes it, or the
 //!   interface does in software when the device cannot; a packet to be
-//!   fragmented has it completed first. A segment a device coalesced
-//!   (virtio-net's receive TSO; the driver does not take it when
-//!   forwarding is on at boot, as Linux turns LRO off on a router) goes
-//!   on whole only to a device that cuts TCP/IPv4 again, else it is
-//!   dropped ([`ForwardStats::coalesced_dropped`]).
+//!   fragmented has it completed first. A TCP/IPv4 segment a device
+//!   coalesced (a tap's TSO, virtio-net's receive TSO, which the driver
+//!   does not take when forwarding is on at boot, as Linux turns LRO off
+//!   on a router) goes on whole to a device that cuts it again and is cut
+//!   here for any other (`segment.rs`); one that cannot be
+//!   ([`ForwardStats::coalesced_dropped`]: not TCP/IPv4, or its segments
+//!   too big for the next link) is dropped.
 //!
 //! An IPv6 router answers Neighbor Solicitations as one (the router flag
 //! in its advertisements), listens to ff02::2, sends no router
@@ -48,6 +50,7 @@
 mod fragment;
 mod ipv4;
 mod ipv6;
+mod segment;
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 

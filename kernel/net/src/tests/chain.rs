@@ -4,9 +4,10 @@
 //! 10.0.1.254 and fd01::fe; B is 10.0.2.1 and fd02::1 on the far link,
 //! where R is 10.0.2.254 and fd02::fe. A and B send everything else to
 //! R. Frames move by hand and time is virtual. The near wire can carry
-//! partial checksums the way a virtio device hands them over
-//! (`partial_near`: R receives them marked, not completed), and what R
-//! sends on the far link can be kept for inspection.
+//! partial checksums and coalesced segments the way a virtio device hands
+//! them over (`partial_near`: R receives them marked, not completed, and
+//! A's TSO bursts whole with their segment size), and what R sends can
+//! be kept for inspection.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::vec::Vec;
@@ -43,6 +44,9 @@ pub(super) struct Chain {
     pub partial_near: bool,
     /// Frames R sent on the far link that still carried a partial mark.
     pub partial_far: usize,
+    /// The largest frame A sent, and the largest R sent on the far link.
+    pub largest_near: usize,
+    pub largest_far: usize,
     /// Every frame R sent, either link, when `record` is set.
     pub from_r: Vec<Vec<u8>>,
     pub record: bool,
@@ -96,6 +100,8 @@ impl Chain {
             now_ns: MILLISECOND,
             partial_near: false,
             partial_far: 0,
+            largest_near: 0,
+            largest_far: 0,
             from_r: Vec::new(),
             record: false,
             sequence: 1,
@@ -127,6 +133,9 @@ impl Chain {
                 .iter()
                 .filter(|f| f.partial_checksum().is_some())
                 .count();
+            let largest = |frames: &[PacketBuffer]| frames.iter().map(|f| f.len()).max();
+            self.largest_near = self.largest_near.max(largest(&from_a).unwrap_or(0));
+            self.largest_far = self.largest_far.max(largest(&far).unwrap_or(0));
             if self.record {
                 let sent = near.iter().chain(&far).map(|f| f.data().to_vec());
                 self.from_r.extend(sent);
@@ -296,6 +305,7 @@ fn deliver(
         if let (true, Some((start, field))) = (keep_partial, partial) {
             copy.set_received_partial(start, field as u16);
             copy.set_checksum_valid(true);
+            copy.set_segment_size(frame.segment_size());
         }
         stack.input(index, copy);
     }
