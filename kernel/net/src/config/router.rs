@@ -50,6 +50,15 @@ pub enum RouteConfig {
     V6((Ipv6Addr, u8), Ipv6Addr),
 }
 
+impl core::fmt::Display for RouteConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::V4(network, gateway) => write!(f, "{network} via {gateway}"),
+            Self::V6((prefix, length), gateway) => write!(f, "{prefix}/{length} via {gateway}"),
+        }
+    }
+}
+
 /// The router's boot parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouterConfig {
@@ -263,8 +272,8 @@ impl Stack {
             }
         };
         match added {
-            Ok(()) => info!("route {route:?} added"),
-            Err(error) => warn!("route {route:?} not added: {error}"),
+            Ok(()) => info!("route {route} added"),
+            Err(error) => warn!("route {route} not added: {error}"),
         }
         true
     }
