@@ -94,9 +94,13 @@ fn large_pings(node: &Node, destination: Ipv6Addr, count: u16) -> usize {
         (0..count)
             .filter(|&sequence| {
                 net.with_stack(context, |stack| {
-                    stack
-                        .ip
-                        .send_echo_request6(destination, None, 0x6b6b, sequence, &payload)
+                    stack.ip.send_echo_request6(
+                        destination,
+                        None,
+                        (0x6b6b, sequence),
+                        &payload,
+                        None,
+                    )
                 })
                 .expect("sent");
                 let deadline = context.now_ns() + SECOND / 2;

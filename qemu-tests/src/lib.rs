@@ -32,6 +32,7 @@ pub mod netns;
 mod network;
 mod outcome;
 pub mod protocol;
+pub mod router;
 mod running;
 mod serial;
 mod terminal;

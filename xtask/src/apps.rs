@@ -4,11 +4,13 @@
 //! An application is a workspace package whose binary starts with
 //! `entry::main!`: the binary named like the package, or its only one. Its
 //! `Cargo.toml` may name the TCP ports `run` forwards from 127.0.0.1 into
-//! the guest with user networking (none when it names none):
+//! the guest with user networking (none when it names none), and boot
+//! parameters it always gets, before the user's (which win):
 //!
 //! ```toml
 //! [package.metadata.anykernel]
 //! forwards = ["7007:7"] # "HOST:GUEST"
+//! params = ["ip.forwarding=1"]
 //! ```
 //!
 //! [`check_name`] is the rule for an application's name, also `new`'s.
@@ -34,6 +36,8 @@ pub struct App {
     pub binary: String,
     /// What `run` forwards into it with user networking.
     pub forwards: Vec<Forward>,
+    /// Boot parameters it always gets, before the user's.
+    pub params: Vec<String>,
 }
 
 impl App {
@@ -57,12 +61,16 @@ impl App {
                 "the workspace has no package `{name}` (`cargo xtask new {name}` makes one)"
             ));
         };
-        let forwards = parse_forwards(&package["metadata"]["anykernel"]["forwards"])
+        let metadata = &package["metadata"]["anykernel"];
+        let forwards = parse_forwards(&metadata["forwards"])
             .map_err(|error| format!("{name}'s [package.metadata.anykernel] forwards: {error}"))?;
+        let params = parse_params(&metadata["params"])
+            .map_err(|error| format!("{name}'s [package.metadata.anykernel] params: {error}"))?;
         Ok(App {
             package: name.to_string(),
             binary: binary_of(package, name)?,
             forwards,
+            params,
         })
     }
 }
@@ -118,6 +126,26 @@ pub fn parse_forwards(value: &Value) -> Result<Vec<Forward>, String> {
         forwards.push(forward);
     }
     Ok(forwards)
+}
+
+/// The boot parameters of `[package.metadata.anykernel] params`: absent
+/// is none; each one `key=value` word or a bare `key`.
+pub fn parse_params(value: &Value) -> Result<Vec<String>, String> {
+    if value.is_null() {
+        return Ok(Vec::new());
+    }
+    let items = value
+        .as_array()
+        .ok_or("expected a list of \"key=value\" strings")?;
+    items
+        .iter()
+        .map(|item| match item.as_str() {
+            Some(word) if !word.is_empty() && !word.contains(char::is_whitespace) => {
+                Ok(word.to_string())
+            }
+            _ => Err(format!("{item} is not one boot parameter word")),
+        })
+        .collect()
 }
 
 /// `HOST:GUEST`, two non-zero TCP ports in decimal.

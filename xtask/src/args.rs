@@ -1,7 +1,8 @@
 //! Command-line parsing for `cargo xtask <verb>`, with clap's derive.
 //!
 //! Options take their value as the next word or after `=` (`--mem 64M`,
-//! `--mem=64M`); a repeated option keeps its last value. Everything after
+//! `--mem=64M`); a repeated option keeps its last value, but for `--net`,
+//! which adds a NIC each time. Everything after
 //! `--` is kernel parameters (run, gdb and iso only). A mistake comes back
 //! as one line naming the offending word. `help`, `--help` and `-h` (or no
 //! verb at all) ask for `main.rs`'s help text, which documents every verb.
@@ -38,11 +39,12 @@ pub struct RunOptions {
     /// Run the appliance as a hosted kernel (a Linux process), not in QEMU.
     #[arg(long)]
     pub hosted: bool,
-    /// The NIC: for QEMU `user` (default), `tap:NAME`, `dgram:LOCAL:REMOTE`
-    /// or `none`; hosted, `tap:NAME` or `bus:PATH[,faults]` (default none).
-    /// Resolved by [`RunOptions::resolve_network`]: `None` is no NIC.
-    #[arg(long, value_name = "SPEC")]
-    pub net: Option<String>,
+    /// The NICs, one per `--net`, in order: for QEMU `user` (default),
+    /// `tap:NAME`, `dgram:LOCAL:REMOTE` or `none` (alone); hosted,
+    /// `tap:NAME` or `bus:PATH[,faults]` (default none). Resolved by
+    /// [`RunOptions::resolve_network`]: empty is no NIC.
+    #[arg(long, value_name = "SPEC", action = clap::ArgAction::Append)]
+    pub net: Vec<String>,
     /// Bake this directory into the appliance, mounted read-only at /www
     /// and served under `/files/` (cpiofs).
     #[arg(long, value_name = "DIR", conflicts_with = "app")]
@@ -256,8 +258,8 @@ impl BenchWords {
 }
 
 impl RunOptions {
-    /// Checks `--net` against `--hosted` and fills in its default: for QEMU
-    /// `user` (the default), `tap:NAME`, `dgram:L:R` or `none`; hosted,
+    /// Checks each `--net` against `--hosted` and fills in the default: for
+    /// QEMU `user` (the default), `tap:NAME`, `dgram:L:R` or `none`; hosted,
     /// `tap:NAME` or `bus:PATH[,options]` (default none).
     fn resolve_network(mut self) -> Result<Self, UsageError> {
         let invalid = |text: &str, expected: &str| {
@@ -265,21 +267,31 @@ impl RunOptions {
                 "invalid value '{text}' for '--net': expected {expected}"
             ))
         };
-        self.net = match (self.hosted, self.net.take()) {
-            (_, None) if self.hosted => None,
-            (_, None) => Some("user".to_string()),
-            (true, Some(text)) if text.starts_with("tap:") || text.starts_with("bus:") => {
-                Some(text)
+        let given = std::mem::take(&mut self.net);
+        if given.is_empty() && !self.hosted {
+            self.net = vec!["user".to_string()];
+        }
+        for text in given {
+            let valid = match self.hosted {
+                true => text.starts_with("tap:") || text.starts_with("bus:"),
+                false => text == "none" || qemu_tests::Network::parse(&text, &[]).is_some(),
+            };
+            if !valid && self.hosted {
+                return Err(invalid(&text, "tap:NAME or bus:PATH[,options]"));
             }
-            (true, Some(text)) => return Err(invalid(&text, "tap:NAME or bus:PATH[,options]")),
-            (false, Some(text)) if text == "none" => None,
-            (false, Some(text)) if qemu_tests::Network::parse(&text, &[]).is_some() => Some(text),
-            (false, Some(text)) => {
+            if !valid {
                 let expected = "user, tap:NAME, dgram:LOCALPORT:REMOTEPORT or none";
                 return Err(invalid(&text, expected));
             }
-        };
-        if self.pcap.is_some() && self.net.is_none() {
+            self.net.push(text);
+        }
+        if self.net.len() > 1 && self.net.iter().any(|net| net == "none") {
+            return Err(UsageError(
+                "`--net none` means no NIC: give it alone".into(),
+            ));
+        }
+        self.net.retain(|net| net != "none");
+        if self.pcap.is_some() && self.net.is_empty() {
             return Err(UsageError(
                 "`--pcap` dumps the QEMU guest's NIC: it needs a QEMU run with a network".into(),
             ));

@@ -1,6 +1,7 @@
 //! `cargo xtask bench [--runs N] [--hosted]`: image sizes (the appliance's and
 //! each configuration of the test matrix's), boot times,
-//! guest figures, the appliance's network figures; with `--hosted`, the
+//! guest figures, the appliance's network figures and, as root, its
+//! forwarding as a router (router.rs); with `--hosted`, the
 //! network, bootstrap and memory figures of hosted kernels (hosted.rs,
 //! bootstrap.rs); with `--vs linux` (linux.rs), the
 //! appliance against a Debian Linux guest; with `--vs linux --kv` (kv.rs),
@@ -30,6 +31,7 @@ mod kv;
 mod linux;
 mod network;
 mod report;
+mod router;
 mod stats;
 mod target;
 
@@ -64,6 +66,7 @@ pub fn bench_verb(runs: u32) -> Result<(), String> {
     for machine in BOOT_MACHINES {
         series.extend(network::figures(&images.appliance, machine, runs));
     }
+    series.extend(router::figures(&images.appliance, runs));
     print!("{}", report::table(&series));
     let json_path = bench_json_path();
     fs::write(&json_path, report::json(runs, &series))

@@ -2,11 +2,11 @@
 //!
 //! The same application as the bare-metal image (the appliance, or with
 //! `--app NAME` the application NAME), built for the host and linked with
-//! `hypercall-posix`, runs as a Linux process on this terminal. `--net
-//! SPEC` gives it a virtual NIC (`tap:NAME` or `bus:PATH`), `--disk FILE` a
-//! disk; `--server unix:PATH` serves remote clients there (`cargo run --bin
-//! anyctl -- --server unix:PATH ifconfig`); kernel parameters after `--`
-//! (`ip=192.168.77.2/24 gw=192.168.77.1`, `dhcp`, `log=debug`,
+//! `hypercall-posix`, runs as a Linux process on this terminal. Each
+//! `--net SPEC` gives it a virtual NIC (`tap:NAME` or `bus:PATH`), `--disk
+//! FILE` a disk; `--server unix:PATH` serves remote clients there (`cargo
+//! run --bin anyctl -- --server unix:PATH ifconfig`); kernel parameters
+//! after `--` (`ip=192.168.77.2/24 gw=192.168.77.1`, `dhcp`, `log=debug`,
 //! `sysproxy.key=…`) are its boot parameters.
 
 use std::path::PathBuf;
@@ -17,21 +17,30 @@ use crate::args::{ImageKind, RunOptions};
 use crate::paths::APPLIANCE;
 use crate::run::NO_VERDICT_STATUS;
 
-/// Builds what `options` run hosted (release, host target); returns its path.
-fn build_program(options: &RunOptions) -> Result<PathBuf, String> {
+/// Builds what `options` run hosted (release, host target); returns its
+/// path and the boot parameters the application names.
+fn build_program(options: &RunOptions) -> Result<(PathBuf, Vec<String>), String> {
     match &options.app {
-        None => build_hosted_with("app", APPLIANCE, options.files.as_deref()),
+        None => {
+            let program = build_hosted_with("app", APPLIANCE, options.files.as_deref())?;
+            Ok((program, Vec::new()))
+        }
         Some(name) => {
             let app = App::find(name)?;
-            build_hosted(&app.package, &app.binary)
+            Ok((build_hosted(&app.package, &app.binary)?, app.params))
         }
     }
 }
 
-/// The hosted kernel's command line for `options`.
-pub fn hosted_command(binary: &std::path::Path, options: &RunOptions) -> Command {
+/// The hosted kernel's command line for `options`, the application's
+/// `params` before the user's (which win).
+pub fn hosted_command(
+    binary: &std::path::Path,
+    options: &RunOptions,
+    params: &[String],
+) -> Command {
     let mut command = Command::new(binary);
-    if let Some(net) = &options.net {
+    for net in &options.net {
         command.arg(format!("--net={net}"));
     }
     for disk in &options.disk {
@@ -42,7 +51,7 @@ pub fn hosted_command(binary: &std::path::Path, options: &RunOptions) -> Command
     if let Some(server) = &options.server {
         command.arg(format!("--server={server}"));
     }
-    command.args(&options.params);
+    command.args(params).args(&options.params);
     command
 }
 
@@ -59,19 +68,18 @@ pub fn run_hosted(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
             "`--hosted` runs the appliance; the selftest runs under `cargo xtask test`".into(),
         );
     }
-    let binary = build_program(options)?;
-    let command = hosted_command(&binary, options);
+    let (binary, params) = build_program(options)?;
+    let command = hosted_command(&binary, options, &params);
     if let Some(server) = &options.server {
         eprintln!("xtask: remote clients: cargo run --bin anyctl -- --server {server} ifconfig");
     }
     eprintln!(
         "xtask: running {} as a hosted kernel{}; Ctrl-C quits",
         binary.display(),
-        options
-            .net
-            .as_ref()
-            .map(|net| format!(" on {net}"))
-            .unwrap_or_default()
+        match options.net.is_empty() {
+            true => String::new(),
+            false => format!(" on {}", options.net.join(" and ")),
+        }
     );
     let (status, interrupted, elapsed) =
         qemu_tests::run_command_in_terminal(command).map_err(|error| error.to_string())?;

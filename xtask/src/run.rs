@@ -30,29 +30,32 @@ pub const USER_FORWARDS: [Forward; 2] = [
     },
 ];
 
-/// The QEMU configuration `options` ask for, booting `image` with
-/// `forwards` when on user networking.
-pub fn config_for(
-    options: &RunOptions,
-    image: &std::path::Path,
-    forwards: &[Forward],
-) -> QemuConfig {
-    let mut config = QemuConfig::kernel(image)
+/// What `run` boots: the image, the forwards of user networking, and the
+/// boot parameters the application names (before the user's).
+pub struct Target {
+    pub image: std::path::PathBuf,
+    pub forwards: Vec<Forward>,
+    pub params: Vec<String>,
+}
+
+/// The QEMU configuration `options` ask for, booting `target`: one NIC per
+/// `--net` (the first dumped to `--pcap`), the forwards on user
+/// networking, the application's parameters and then the user's.
+pub fn config_for(options: &RunOptions, target: &Target) -> QemuConfig {
+    let mut config = QemuConfig::kernel(&target.image)
         .machine(options.machine)
         .accel(options.accel)
         .memory_mib(options.memory_mib)
-        .params(options.params.iter().cloned());
+        .params(target.params.iter().chain(&options.params).cloned());
     if let Some(firmware) = options.firmware {
         config = config.firmware(firmware);
     }
-    let network = options
-        .net
-        .as_deref()
-        .and_then(|text| Network::parse(text, forwards));
-    if let Some(network) = network {
-        let mut nic = Nic::new(network);
-        nic.pcap = options.pcap.clone();
-        config = config.nic(nic);
+    for (index, text) in options.net.iter().enumerate() {
+        if let Some(network) = Network::parse(text, &target.forwards) {
+            let mut nic = Nic::new(network);
+            nic.pcap = options.pcap.clone().filter(|_| index == 0);
+            config = config.nic(nic);
+        }
     }
     for disk in &options.disk {
         config = config.disk(Disk::new(disk));
@@ -62,7 +65,7 @@ pub fn config_for(
 
 /// What to tell the user about reaching the guest.
 fn network_hint(options: &RunOptions, forwards: &[Forward]) -> Option<String> {
-    match (options.net.as_deref()?, &options.app) {
+    match (options.net.first()?.as_str(), &options.app) {
         ("user", None) => Some(
             "xtask: the appliance is at http://127.0.0.1:8080/ (and echo on 127.0.0.1:7777) once it has its DHCP lease".into(),
         ),
@@ -94,18 +97,28 @@ fn forwards_hint(name: &str, forwards: &[Forward]) -> String {
     )
 }
 
-/// Builds what `options` boot: the image and its user-networking forwards.
-fn build_target(options: &RunOptions) -> Result<(std::path::PathBuf, Vec<Forward>), String> {
+/// Builds what `options` boot.
+fn build_target(options: &RunOptions) -> Result<Target, String> {
     let Some(name) = &options.app else {
         let images = build_images_with(options.files.as_deref())?;
         let image = match options.image {
             ImageKind::Appliance => images.appliance,
             ImageKind::Selftest => images.selftest,
         };
-        return Ok((image, USER_FORWARDS.to_vec()));
+        let forwards = USER_FORWARDS.to_vec();
+        let params = Vec::new();
+        return Ok(Target {
+            image,
+            forwards,
+            params,
+        });
     };
     let app = App::find(name)?;
-    Ok((apps::build_image(&app)?, app.forwards))
+    Ok(Target {
+        image: apps::build_image(&app)?,
+        forwards: app.forwards,
+        params: app.params,
+    })
 }
 
 /// The `run` verb (`gdb` false) or the `gdb` verb (`gdb` true).
@@ -119,8 +132,9 @@ pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
         &[Need::Target, Need::Qemu]
     };
     ensure(needs)?;
-    let (image, forwards) = build_target(options)?;
-    let config = config_for(options, &image, &forwards).gdb_wait(gdb);
+    let target = build_target(options)?;
+    let (image, forwards) = (&target.image, &target.forwards);
+    let config = config_for(options, &target).gdb_wait(gdb);
     let shown = config.display().map_err(|error| error.to_string())?;
     eprintln!(
         "xtask: booting {} on {} ({}, {} MiB); serial on this terminal, Ctrl-C quits\nxtask: {shown}",
@@ -129,7 +143,7 @@ pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
         options.accel,
         options.memory_mib
     );
-    if let Some(hint) = network_hint(options, &forwards) {
+    if let Some(hint) = network_hint(options, forwards) {
         eprintln!("{hint}");
     }
     if gdb {
@@ -198,7 +212,7 @@ mod tests {
             image: ImageKind::Selftest,
             app: None,
             hosted: false,
-            net: None,
+            net: Vec::new(),
             files: None,
             server: None,
             pcap: None,
@@ -211,8 +225,32 @@ mod tests {
             .memory_mib(64)
             .param("test=sleep")
             .disk(Disk::new("/tmp/disk.img"));
-        let image = std::path::Path::new("/k");
-        assert_eq!(config_for(&options, image, &USER_FORWARDS), expected);
+        let target = Target {
+            image: "/k".into(),
+            forwards: USER_FORWARDS.to_vec(),
+            params: Vec::new(),
+        };
+        assert_eq!(config_for(&options, &target), expected);
+    }
+
+    #[test]
+    fn a_router_gets_a_nic_per_net_and_its_parameters_before_the_users() {
+        let words = "run --app router --net tap:ak0 --net tap:ak1 -- ip6.forwarding=0";
+        let words: Vec<String> = words.split(' ').map(String::from).collect();
+        let Ok(crate::args::Verb::Run(options)) = crate::args::parse(&words) else {
+            panic!("does not parse");
+        };
+        let target = Target {
+            image: "/k".into(),
+            forwards: Vec::new(),
+            params: vec!["ip.forwarding=1".into(), "ip6.forwarding=1".into()],
+        };
+        let tap = |name: &str| Nic::new(Network::Tap { name: name.into() });
+        let expected = QemuConfig::kernel("/k")
+            .params(["ip.forwarding=1", "ip6.forwarding=1", "ip6.forwarding=0"])
+            .nic(tap("ak0"))
+            .nic(tap("ak1"));
+        assert_eq!(config_for(&options, &target), expected);
     }
 
     #[test]
@@ -230,8 +268,12 @@ mod tests {
         let expected = QemuConfig::kernel("/k").nic(Nic::new(Network::User {
             forwards: forwards.to_vec(),
         }));
-        let image = std::path::Path::new("/k");
-        assert_eq!(config_for(&options, image, &forwards), expected);
+        let target = Target {
+            image: "/k".into(),
+            forwards: forwards.to_vec(),
+            params: Vec::new(),
+        };
+        assert_eq!(config_for(&options, &target), expected);
         let hint = network_hint(&options, &forwards).expect("a hint");
         assert!(hint.contains("127.0.0.1:7007 -> port 7"), "{hint}");
         assert!(
@@ -239,7 +281,7 @@ mod tests {
                 .expect("a hint")
                 .contains("forwards = [")
         );
-        options.net = None;
+        options.net.clear();
         assert_eq!(network_hint(&options, &forwards), None);
     }
 }

@@ -4,7 +4,8 @@
 //! - `lo0` (NET_IF): the loopback interface;
 //! - `ifconfig` (NET_IFCFG): `lo0` up as 127.0.0.1/8, the boot
 //!   parameters `ip=`/`gw=` (or DHCP) for the first Ethernet interface,
-//!   and IPv6 (`ip6=`/`gw6=`, SLAAC by default).
+//!   IPv6 (`ip6=`/`gw6=`, SLAAC by default), and a router's (forwarding,
+//!   the other interfaces, MTUs, routes: `config::router`).
 //!
 //! Drivers (virtif, virtio-net) are components of their own crates and
 //! attach at NET_IF or DEV.
@@ -13,6 +14,7 @@ use base::Context;
 use base::component::{Component, ComponentError, InitLevel};
 use log::warn;
 
+use crate::config::router::RouterConfig;
 use crate::config::{AddressConfig, Ipv6BootConfig};
 use crate::interface::InterfaceAddress;
 use crate::net::Net;
@@ -69,6 +71,10 @@ fn init_ifconfig(context: &Context<'_>) -> Result<(), ComponentError> {
         warn!("{error}; IPv6 runs with its defaults");
         Ipv6BootConfig::default()
     });
+    let (router, errors) = RouterConfig::from_params(context.kernel().params());
+    for error in errors {
+        warn!("{error}; left out");
+    }
     net.with_stack(context, |stack| {
         if let Some(lo) = stack.ip.interface_named("lo0") {
             let loopback = InterfaceAddress {
@@ -80,6 +86,7 @@ fn init_ifconfig(context: &Context<'_>) -> Result<(), ComponentError> {
         }
         stack.set_pending_config(config);
         stack.set_pending_ipv6(ipv6);
+        stack.set_router_config(router);
         Ok(())
     })
 }

@@ -22,8 +22,14 @@ use crate::ipv4::{IpLayer, OutputError};
 
 /// What a received frame carries, for the stack to pass on.
 pub enum LinkInput {
-    /// An IPv4 packet, link header stripped.
-    Ipv4(PacketBuffer),
+    /// An IPv4 packet, link header stripped; `link_multicast` when the
+    /// frame went to a link-layer group or broadcast (never forwarded).
+    Ipv4 {
+        /// The packet.
+        packet: PacketBuffer,
+        /// The frame's destination was a group.
+        link_multicast: bool,
+    },
     /// An IPv6 packet, link header stripped; `link_multicast` when the
     /// frame went to a link-layer group (ICMPv6 errors never answer those).
     Ipv6 {
@@ -206,7 +212,10 @@ impl IpLayer {
                     packet: frame,
                     link_multicast: false,
                 },
-                _ => LinkInput::Ipv4(frame),
+                _ => LinkInput::Ipv4 {
+                    packet: frame,
+                    link_multicast: false,
+                },
             };
         }
         let own_mac = interface.spec.mac;
@@ -218,7 +227,10 @@ impl IpLayer {
         };
         frame.strip_front(HEADER_LEN);
         match header.ether_type {
-            EtherType::Ipv4 => LinkInput::Ipv4(frame),
+            EtherType::Ipv4 => LinkInput::Ipv4 {
+                packet: frame,
+                link_multicast: header.destination.is_multicast(),
+            },
             EtherType::Ipv6 => LinkInput::Ipv6 {
                 packet: frame,
                 link_multicast: header.destination.is_multicast(),

@@ -15,6 +15,7 @@ use wire::{IcmpKind, IcmpMessage, Ipv4Header};
 use crate::buffer::PacketBuffer;
 use crate::icmp_errors::Unreachable;
 use crate::ipv4::IpLayer;
+use crate::probe::Answer;
 
 /// Echo replies per second at most.
 pub const ECHO_REPLIES_PER_SECOND: u32 = 1000;
@@ -71,6 +72,10 @@ pub struct IcmpStats {
     pub rate_limited: u64,
     /// Destination-unreachable messages received.
     pub unreachables_received: u64,
+    /// Time-exceeded errors sent (a forwarded packet's TTL ran out).
+    pub time_exceeded_sent: u64,
+    /// Time-exceeded messages received.
+    pub time_exceeded_received: u64,
 }
 
 /// Echo replies remembered for pingers, at most.
@@ -87,6 +92,11 @@ pub struct EchoReply {
     pub sequence: u16,
     /// When it arrived.
     pub arrived_ns: u64,
+    /// An echo reply, or an error that quotes our request.
+    pub answer: Answer,
+    /// Where the request went (the source of an echo reply, the quoted
+    /// destination of an error).
+    pub probed: Ipv4Addr,
 }
 
 /// ICMP state: limits and counters.
@@ -142,20 +152,48 @@ impl Icmp {
             } => self.record_reply(ip, header, identifier, sequence),
             IcmpKind::DestinationUnreachable { code } => {
                 self.stats.unreachables_received += 1;
-                let bytes = message.data();
-                // RFC 1191: the next-hop MTU in the header's last two bytes.
-                let next_hop_mtu = u16::from_be_bytes([bytes[6], bytes[7]]);
-                return bytes
-                    .get(HEADER_LEN..)
-                    .and_then(|quote| Unreachable::parse(code, quote))
-                    .map(|report| Unreachable {
-                        next_hop_mtu,
-                        ..report
-                    });
+                return self.error_input(ip, header, message.data(), code, 0);
+            }
+            IcmpKind::FragmentationNeeded { next_hop_mtu } => {
+                self.stats.unreachables_received += 1;
+                let code = unreachable::FRAGMENTATION_NEEDED;
+                return self.error_input(ip, header, message.data(), code, next_hop_mtu);
+            }
+            IcmpKind::TimeExceeded { .. } => {
+                self.stats.time_exceeded_received += 1;
+                let quote = message.data().get(HEADER_LEN..).unwrap_or_default();
+                self.record_probe_error(ip, header.source, quote, Answer::TimeExceeded);
             }
             IcmpKind::Other { .. } => {}
         }
         None
+    }
+
+    /// A destination unreachable about `message`'s quote: an answer to one
+    /// of our probes (`probe.rs`), or a report for the transports.
+    fn error_input(
+        &mut self,
+        ip: &IpLayer,
+        header: &Ipv4Header,
+        message: &[u8],
+        code: u8,
+        next_hop_mtu: u16,
+    ) -> Option<Unreachable> {
+        let quote = message.get(HEADER_LEN..)?;
+        let answer = match code {
+            unreachable::FRAGMENTATION_NEEDED => Answer::TooBig {
+                mtu: next_hop_mtu.into(),
+            },
+            code => Answer::Unreachable { code },
+        };
+        if self.record_probe_error(ip, header.source, quote, answer) {
+            return None;
+        }
+        let report = Unreachable::parse(code, quote)?;
+        Some(Unreachable {
+            next_hop_mtu,
+            ..report
+        })
     }
 
     /// Turns an echo request into its reply in place and sends it back.
@@ -196,6 +234,8 @@ impl Icmp {
             identifier,
             sequence,
             arrived_ns: ip.now_ns,
+            answer: Answer::Echo,
+            probed: header.source,
         });
         self.reply_arrived = true;
     }
@@ -246,7 +286,8 @@ impl Icmp {
 }
 
 impl Icmp {
-    /// Sends an echo request with `payload` to `destination`.
+    /// Sends an echo request with `payload` to `destination`, with time
+    /// to live `ttl` (64 for a ping; less for a probe, `probe.rs`).
     ///
     /// # Errors
     /// [`crate::ipv4::OutputError`].
@@ -254,13 +295,14 @@ impl Icmp {
         &mut self,
         ip: &mut IpLayer,
         destination: Ipv4Addr,
-        identifier: u16,
-        sequence: u16,
+        (identifier, sequence): (u16, u16),
         payload: &[u8],
+        ttl: u8,
     ) -> Result<(), crate::ipv4::OutputError> {
-        let mut buffer = ip.pool.allocate().map_err(|_| ip.no_buffer())?;
+        let length = HEADER_LEN + payload.len();
+        let mut buffer = ip.pool.allocate_large(length).map_err(|_| ip.no_buffer())?;
         let bytes = buffer
-            .append(HEADER_LEN + payload.len())
+            .append(length)
             .map_err(|_| crate::ipv4::OutputError::TooBig)?;
         bytes[HEADER_LEN..].copy_from_slice(payload);
         let kind = IcmpKind::EchoRequest {
@@ -268,9 +310,59 @@ impl Icmp {
             sequence,
         };
         IcmpMessage { kind }.write(bytes);
-        ip.output(Ipv4Addr::UNSPECIFIED, destination, protocol::ICMP, buffer)
+        ip.output_with_ttl(destination, protocol::ICMP, ttl, buffer)
+    }
+
+    /// Tells the source of `packet` (a datagram this host would not
+    /// forward, its header `header`) why, with `kind`: time exceeded, net
+    /// unreachable, fragmentation needed. The error quotes as much of the
+    /// datagram as keeps it within 576 bytes (RFC 1812 4.3.2.3); none goes
+    /// about an ICMP error, a fragment but the first, or to a source no
+    /// host has (RFC 1812 4.3.2.7), and all draw on the errors' bucket.
+    pub(crate) fn send_forward_error(
+        &mut self,
+        ip: &mut IpLayer,
+        kind: IcmpKind,
+        header: &Ipv4Header,
+        packet: &[u8],
+    ) {
+        let about_error = header.protocol == protocol::ICMP
+            && packet
+                .get(header.header_len)
+                .is_some_and(|&kind| ICMP_ERRORS.contains(&kind));
+        if about_error || header.fragment_offset != 0 || !answerable(header.source) {
+            return;
+        }
+        if !self.error_limit.allow(ip.now_ns) {
+            self.stats.rate_limited += 1;
+            return;
+        }
+        let Ok(mut buffer) = ip.pool.allocate() else {
+            ip.stats.no_buffer += 1;
+            return;
+        };
+        let quoted = packet.len().min(FORWARD_ERROR_QUOTE);
+        let Ok(bytes) = buffer.append(HEADER_LEN + quoted) else {
+            return;
+        };
+        bytes[HEADER_LEN..].copy_from_slice(&packet[..quoted]);
+        IcmpMessage { kind }.write(bytes);
+        let sent = ip.output(Ipv4Addr::UNSPECIFIED, header.source, protocol::ICMP, buffer);
+        match (sent, kind) {
+            (Ok(()), IcmpKind::TimeExceeded { .. }) => self.stats.time_exceeded_sent += 1,
+            (Ok(()), _) => self.stats.unreachables_sent += 1,
+            (Err(_), _) => {}
+        }
     }
 }
+
+/// The ICMP types that are errors (unreachable, source quench, redirect,
+/// time exceeded, parameter problem): no error goes back about them.
+const ICMP_ERRORS: [u8; 5] = [3, 4, 5, 11, 12];
+
+/// Bytes of the offending datagram an error about a forwarded one quotes
+/// at most: 576 less the error's IP and ICMP headers.
+const FORWARD_ERROR_QUOTE: usize = 576 - wire::ipv4::HEADER_LEN - HEADER_LEN;
 
 /// The code for a closed UDP port.
 pub const PORT_UNREACHABLE: u8 = unreachable::PORT;

@@ -159,6 +159,60 @@ impl Net {
         })
     }
 
+    /// `ifconfig NAME mtu BYTES`: at most the device's.
+    ///
+    /// # Errors
+    /// [`InterfaceError::NoSuchInterface`], [`InterfaceError::InvalidMtu`].
+    pub fn set_interface_mtu(
+        &self,
+        context: &Context<'_>,
+        name: &str,
+        mtu: usize,
+    ) -> Result<(), InterfaceError> {
+        self.with_stack(context, |stack| {
+            stack.set_mtu(Self::named(stack, name)?, mtu)
+        })
+    }
+
+    /// `sysctl net.inet.ip.forwarding` and `net.inet6.ip6.forwarding`:
+    /// turns forwarding on or off in each family (`crate::forward`).
+    pub fn set_forwarding(&self, context: &Context<'_>, ipv4: bool, ipv6: bool) {
+        self.with_stack(context, |stack| {
+            stack.set_forwarding(ipv4);
+            stack.set_forwarding6(ipv6);
+        });
+    }
+
+    /// `route add -inet6 PREFIX/N GATEWAY` through interface `name` (with
+    /// `None`, a network on that link).
+    ///
+    /// # Errors
+    /// [`InterfaceError`].
+    pub fn add_route6(
+        &self,
+        context: &Context<'_>,
+        (prefix, length): (Ipv6Addr, u8),
+        gateway: Option<Ipv6Addr>,
+        name: &str,
+    ) -> Result<(), InterfaceError> {
+        self.with_stack(context, |stack| {
+            stack.add_route6(Self::named(stack, name)?, prefix, length, gateway)
+        })
+    }
+
+    /// `route delete -inet6 PREFIX/N`.
+    ///
+    /// # Errors
+    /// [`InterfaceError::Route`] when there is no such route.
+    pub fn remove_route6(
+        &self,
+        context: &Context<'_>,
+        prefix: Ipv6Addr,
+        length: u8,
+    ) -> Result<(), InterfaceError> {
+        self.with_stack(context, |stack| stack.remove_route6(prefix, length))
+    }
+
     /// `netstat -r`: every route.
     pub fn routes(&self, context: &Context<'_>) -> Vec<Route> {
         self.with_stack(context, |stack| stack.ip.routes.iter().copied().collect())

@@ -174,6 +174,9 @@ pub struct Interface {
     pub ipv6: crate::ipv6::address::InterfaceIpv6,
     /// Counters.
     pub counters: InterfaceCounters,
+    /// The MTU its device carries; `spec.mtu` may be set lower
+    /// (`crate::Stack::set_mtu`).
+    pub device_mtu: usize,
     pub(crate) device: Arc<dyn NetworkDevice>,
     pub(crate) send_queue: VecDeque<PacketBuffer>,
 }

@@ -14,6 +14,8 @@
 //! | [`reassembly`] | fragment reassembly with bounds, for both families |
 //! | [`path_mtu`] | path MTUs learned from ICMP and ICMPv6, both families |
 //! | [`icmp`], [`udp`] | echo and errors; datagrams |
+//! | [`forward`] | IP forwarding, both families, off by default |
+//! | [`probe`] | echo requests of any size and hop limit (ping, traceroute) |
 //! | `tcp` (crate `kernel/net/tcp`) | the TCP engine, sans-IO |
 //! | [`dhcp`] | the DHCP client (crate `kernel/net/dhcp`) in the stack |
 //! | [`stack`] | all of the above behind one lock: [`Stack`] |
@@ -45,6 +47,7 @@ pub mod components;
 pub mod config;
 pub mod dhcp;
 pub mod ethernet;
+pub mod forward;
 pub mod icmp;
 mod icmp_errors;
 pub mod ifconfig;
@@ -59,6 +62,7 @@ pub mod offload;
 pub mod path_mtu;
 mod ping;
 pub mod ports;
+pub mod probe;
 pub mod reassembly;
 pub mod route;
 mod slab;
@@ -80,6 +84,7 @@ pub use embedded_io;
 pub use interface::{DeviceBusy, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice};
 pub use net::Net;
 pub use offload::Offloads;
+pub use probe::{Answer, Probe, ProbeReply};
 pub use socket::{
     Errno, Fd, MessageFlags, OptionName, PollEvents, PollFd, Ready, ResolveError, ServerSource,
     Shutdown, Socket, SocketOption, SocketType, TcpStream, WatchSet,

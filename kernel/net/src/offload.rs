@@ -18,7 +18,14 @@
 //!   (or that came from a host that never computed one)
 //!   [`PacketBuffer::set_checksum_valid`]; the transports skip theirs.
 //!   Frames larger than the MTU (coalesced by the device) are accepted
-//!   like any other.
+//!   like any other. A frame whose checksum was left partial, or that
+//!   the device coalesced, also keeps those marks
+//!   ([`PacketBuffer::set_received_partial`],
+//!   [`PacketBuffer::set_segment_size`]): they are transmit marks again
+//!   if the packet is forwarded (`crate::forward`), so the next device
+//!   completes the sum (or [`Interface::enqueue`] does) and a coalesced
+//!   TCP segment is cut again or dropped; a packet that ends here has
+//!   them cleared ([`PacketBuffer::clear_transmit_marks`]).
 //!
 //! An interface without a capability never sees a packet that needs it:
 //! TCP asks the route before using either, and [`Interface::enqueue`]
@@ -101,6 +108,21 @@ impl PacketBuffer {
         let (position, field) = self.offload.partial?;
         let start = position.checked_sub(self.start)?;
         (start + usize::from(field) + 2 <= self.len()).then_some((start, usize::from(field)))
+    }
+
+    /// Marks a received frame's checksum as partial as its device said:
+    /// the sum starts `start` bytes into the data, its field is `field`
+    /// bytes from there.
+    pub fn set_received_partial(&mut self, start: usize, field: u16) {
+        self.offload.partial = Some((self.start + start, field));
+    }
+
+    /// Forgets the transmit marks a device left on a received packet (a
+    /// partial checksum, a segment size): they matter only to a packet
+    /// passed on.
+    pub fn clear_transmit_marks(&mut self) {
+        self.offload.partial = None;
+        self.offload.segment_size = 0;
     }
 
     /// Payload bytes per segment a segmenting device cuts this TCP segment

@@ -33,13 +33,14 @@ impl Net {
         let deadline = sent_ns.saturating_add(timeout_ns);
         {
             let crate::Stack { ip, icmp, .. } = &mut *stack;
-            icmp.send_echo_request(ip, destination, identifier, sequence, PAYLOAD)?;
+            icmp.send_echo_request(ip, destination, (identifier, sequence), PAYLOAD, 64)?;
         }
         self.finish(context, &mut stack);
         loop {
             let reply = stack.icmp.replies.iter().find(|reply| {
                 reply.identifier == identifier
                     && reply.sequence == sequence
+                    && reply.answer == crate::probe::Answer::Echo
                     && reply.source == destination
                     && reply.arrived_ns >= sent_ns
             });

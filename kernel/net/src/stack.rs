@@ -25,7 +25,7 @@ use crate::icmp::{Icmp, PROTOCOL_UNREACHABLE};
 use crate::interface::{
     Interface, InterfaceAddress, InterfaceIndex, InterfaceSpec, LinkKind, NetworkDevice,
 };
-use crate::ipv4::IpLayer;
+use crate::ipv4::{IpLayer, Ipv4Input};
 use crate::ipv6::{Ipv6Input, Upper};
 use crate::memory::{Budget, TcpBudget};
 use crate::ports::EphemeralPorts;
@@ -69,6 +69,9 @@ pub enum InterfaceError {
     InvalidAddress,
     /// The interface holds as many IPv6 addresses as it may.
     TooManyAddresses,
+    /// An MTU the interface cannot have: below 68 (1,280 with IPv6
+    /// running), or above what its device carries.
+    InvalidMtu,
 }
 
 impl core::fmt::Display for InterfaceError {
@@ -79,6 +82,7 @@ impl core::fmt::Display for InterfaceError {
             Self::Route(error) => write!(f, "{error}"),
             Self::InvalidAddress => f.write_str("invalid interface address"),
             Self::TooManyAddresses => f.write_str("too many addresses on the interface"),
+            Self::InvalidMtu => f.write_str("MTU out of the interface's range"),
         }
     }
 }
@@ -167,6 +171,7 @@ impl Stack {
         self.ip.interfaces.push(Interface {
             index,
             name: format!("{}{unit}", spec.name_prefix),
+            device_mtu: spec.mtu,
             spec,
             up: false,
             address: None,
@@ -177,6 +182,7 @@ impl Stack {
         });
         self.apply_pending(index);
         self.apply_pending_ipv6(index);
+        self.apply_router_config(index);
         Ok(index)
     }
 
@@ -202,6 +208,24 @@ impl Stack {
         } else {
             self.ip.start_ipv6(index);
         }
+        Ok(())
+    }
+
+    /// Sets an interface's MTU (ifconfig mtu): at most its device's, at
+    /// least IPv4's 68 (IPv6's 1,280 when IPv6 runs there).
+    ///
+    /// # Errors
+    /// [`InterfaceError::NoSuchInterface`], [`InterfaceError::InvalidMtu`].
+    pub fn set_mtu(&mut self, index: InterfaceIndex, mtu: usize) -> Result<(), InterfaceError> {
+        let interface = self.interface_mut(index)?;
+        let least = match interface.ipv6.enabled {
+            true => wire::ipv6::MINIMUM_MTU,
+            false => 68,
+        };
+        if !(least..=interface.device_mtu).contains(&mtu) {
+            return Err(InterfaceError::InvalidMtu);
+        }
+        interface.spec.mtu = mtu;
         Ok(())
     }
 
@@ -283,8 +307,11 @@ impl Stack {
 
     /// One received frame from interface `index`.
     pub fn input(&mut self, index: InterfaceIndex, frame: PacketBuffer) {
-        let packet = match self.ip.link_input(index, frame) {
-            LinkInput::Ipv4(packet) => packet,
+        let (packet, link_multicast) = match self.ip.link_input(index, frame) {
+            LinkInput::Ipv4 {
+                packet,
+                link_multicast,
+            } => (packet, link_multicast),
             LinkInput::Ipv6 {
                 packet,
                 link_multicast,
@@ -295,11 +322,16 @@ impl Stack {
             self.dhcp_input(packet);
             return;
         }
-        let Some((header, payload)) = self.ip.input(index, packet) else {
-            return;
-        };
-        self.ip.stats.delivered += 1;
-        self.deliver(&header, payload);
+        match self.ip.input(index, packet) {
+            Ipv4Input::Local(header, payload) => {
+                self.ip.stats.delivered += 1;
+                self.deliver(&header, payload);
+            }
+            Ipv4Input::Forward(header, packet) => {
+                self.forward(index, &header, packet, link_multicast);
+            }
+            Ipv4Input::Consumed => {}
+        }
     }
 
     fn deliver(&mut self, header: &Ipv4Header, payload: PacketBuffer) {

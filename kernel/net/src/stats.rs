@@ -1,8 +1,9 @@
 //! The stack's counters as text: interfaces, then each protocol.
 //!
 //! First a line per interface and route (IPv6: per address, default
-//! router, on-link prefix and DNS server), then one `layer name value`
-//! line per counter, so that people read it and scripts grep it (the
+//! router, on-link prefix, static route and DNS server), then one `layer
+//! name value` line per counter (`forward` and `forward6` for what
+//! forwarding did), so that people read it and scripts grep it (the
 //! appliance serves it at `/stats`).
 
 use core::fmt::{self, Write};
@@ -62,9 +63,13 @@ impl Stack {
                 ("unreachables_sent", icmp.unreachables_sent),
                 ("unreachables_received", icmp.unreachables_received),
                 ("rate_limited", icmp.rate_limited),
+                ("time_exceeded_sent", icmp.time_exceeded_sent),
+                ("time_exceeded_received", icmp.time_exceeded_received),
             ],
         )?;
+        counters(out, "forward", &self.ip.forward_stats.pairs())?;
         self.write_ipv6_counters(out)?;
+        counters(out, "forward6", &self.ip.v6.forward_stats.pairs())?;
         let udp = &self.udp.stats;
         counters(
             out,
@@ -160,6 +165,9 @@ impl Stack {
         for prefix in routes.prefixes() {
             writeln!(out, "prefix6 {prefix} for {}", left(prefix.expires_ns))?;
         }
+        for route in routes.static_routes() {
+            writeln!(out, "route6 {route}")?;
+        }
         for server in self.ip.v6.dns.current(now) {
             let (address, index) = (server.address, server.interface.0);
             writeln!(
@@ -226,6 +234,10 @@ impl Stack {
                 ("advertisements_received", nd.advertisements_received),
                 ("router_solicitations_sent", nd.router_solicitations_sent),
                 ("router_advertisements", nd.router_advertisements),
+                (
+                    "router_advertisements_ignored",
+                    nd.router_advertisements_ignored,
+                ),
                 ("redirects_ignored", nd.redirects_ignored),
                 ("invalid", nd.invalid),
                 ("dad_conflicts", nd.dad_conflicts),

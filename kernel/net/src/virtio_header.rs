@@ -144,13 +144,20 @@ impl Header {
     }
 
     /// Checks a received header against `frame` (the header stripped) and
-    /// marks the frame as the header says.
+    /// marks the frame as the header says: checked, partial (where), and
+    /// coalesced (the segment size), for a forwarder (`offload.rs`).
     ///
     /// # Errors
     /// As [`Header::check_received`]; the frame is then to be dropped.
     pub fn apply_received(&self, frame: &mut PacketBuffer) -> Result<(), Malformed> {
         self.check_received(frame.len())?;
         frame.set_checksum_valid(self.vouches());
+        if self.flags & NEEDS_CSUM != 0 {
+            frame.set_received_partial(self.checksum_start.into(), self.checksum_offset);
+        }
+        if self.gso_type & !GSO_ECN != GSO_NONE {
+            frame.set_segment_size(self.segment_size);
+        }
         Ok(())
     }
 }

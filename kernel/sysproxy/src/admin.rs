@@ -34,7 +34,7 @@ pub fn interface_errno(error: InterfaceError) -> Errno {
         InterfaceError::Route(RouteError::Full)
         | InterfaceError::TooManyInterfaces
         | InterfaceError::TooManyAddresses => Errno::NoBuffers,
-        InterfaceError::InvalidAddress => Errno::InvalidArgument,
+        InterfaceError::InvalidAddress | InterfaceError::InvalidMtu => Errno::InvalidArgument,
     }
 }
 

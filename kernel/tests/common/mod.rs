@@ -15,6 +15,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod chain;
+
 use hypercall_posix::{ConsoleSink, ExitMode, Posix, PosixConfig};
 use kernel::net::{Errno, Fd, Net, SocketOption, SocketType};
 use kernel::{Context, Kernel};

@@ -1,6 +1,8 @@
 //! Fuzz target for the network stack's input path, `Stack::input`: frames
 //! into a stack that has neighbours, UDP and TCP sockets, a fragmented
-//! datagram and an ICMP exchange behind it.
+//! datagram and an ICMP exchange behind it, and that routes (forwarding
+//! on, a second interface at 10.0.1.1/24), so what is not for it goes
+//! through the forwarding checks and out.
 //!
 //! The templates are the frames its peer really sent while that traffic
 //! ran (ARP, ICMP, UDP, fragments, TCP), and an ICMP "fragmentation
@@ -9,8 +11,8 @@
 //! flipped, cut short, bytes overwritten, a field set to an extreme, a
 //! random tail) or sends raw bytes, and time passes with every timer
 //! run. Properties: no frame makes the stack panic; its TCP engine keeps
-//! its invariants; every frame it sends is well formed (Ethernet, then
-//! ARP or an IPv4 header with a valid checksum); its packet buffers and
+//! its invariants; every frame it sends, on either interface, is well
+//! formed (Ethernet, then ARP or an IPv4 header with a valid checksum); its packet buffers and
 //! its heap stay bounded, and the reassembly timeout gives fragments back.
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -32,6 +34,8 @@ use wire::{ArpPacket, EtherType, EthernetHeader, Ipv4Header};
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 const INTERFACE: InterfaceIndex = InterfaceIndex(0);
+/// A's second interface, where it forwards to 10.0.1.0/24.
+const BEYOND: InterfaceIndex = InterfaceIndex(1);
 const MILLISECOND: u64 = 1_000_000;
 /// What one stack's packet pool may draw from the host.
 const POOL_MEMORY: usize = 8 << 20;
@@ -115,7 +119,28 @@ impl Link {
         };
         link.a.set_now(link.now);
         link.b.set_now(link.now);
+        link.route_beyond();
         link
+    }
+
+    /// Makes A a router with a second interface at 10.0.1.1/24.
+    fn route_beyond(&mut self) {
+        let spec = InterfaceSpec {
+            name_prefix: "vif",
+            kind: LinkKind::Ethernet,
+            mac: MacAddress([2, 0, 0, 0, 1, 1]),
+            mtu: 1280,
+            offloads: net::Offloads::NONE,
+        };
+        let index = self.a.attach(spec, Arc::new(Unused)).expect("attached");
+        assert_eq!(index, BEYOND);
+        self.a.set_up(index, true).expect("up");
+        let beyond = InterfaceAddress {
+            address: Ipv4Addr::new(10, 0, 1, 1),
+            prefix_length: 24,
+        };
+        self.a.set_address(index, Some(beyond)).expect("addressed");
+        self.a.set_forwarding(true);
     }
 
     fn input(stack: &mut Stack, bytes: &[u8]) {
@@ -131,6 +156,9 @@ impl Link {
     /// Frames in flight both ways until quiet; B's are kept as templates.
     fn pump(&mut self) {
         for _ in 0..1_000 {
+            for frame in self.a.take_output(BEYOND) {
+                assert_well_formed(frame.data());
+            }
             let from_a = self.a.take_output(INTERFACE);
             let from_b = self.b.take_output(INTERFACE);
             if from_a.is_empty() && from_b.is_empty() {
@@ -188,7 +216,7 @@ fn traffic(link: &mut Link) {
         tcp,
         ..
     } = &mut link.b;
-    icmp.send_echo_request(ip, address(1), 7, 1, b"ping")
+    icmp.send_echo_request(ip, address(1), (7, 1), b"ping", 64)
         .expect("sent");
     let client = udp.open().expect("a UDP socket");
     udp.bind(

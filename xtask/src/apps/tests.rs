@@ -18,6 +18,10 @@ fn metadata() -> Value {
         { "name": "library", "targets": [library("library")] },
         { "name": "broken", "targets": [binary("broken")],
           "metadata": { "anykernel": { "forwards": "7007:7" } } },
+        { "name": "router", "targets": [binary("router")],
+          "metadata": { "anykernel": { "params": ["ip.forwarding=1", "ip6.forwarding=1"] } } },
+        { "name": "spaced", "targets": [binary("spaced")],
+          "metadata": { "anykernel": { "params": ["ip=1.2.3.4 gw=1.2.3.1"] } } },
     ]})
 }
 
@@ -37,6 +41,7 @@ fn an_application_is_its_package_binary_and_forwards() {
             package: "demo".into(),
             binary: "demo".into(),
             forwards: vec![forward(7007, 7), forward(8080, 80)],
+            params: Vec::new(),
         }
     );
     let kv = App::from_metadata(&metadata(), "kv").expect("kv");
@@ -57,6 +62,17 @@ fn packages_that_are_no_application_are_named_with_the_reason() {
     assert!(error("twins").contains("binaries one, two and none is named `twins`"));
     assert!(error("library").contains("has no binary"));
     assert!(error("broken").contains("broken's [package.metadata.anykernel] forwards"));
+    assert!(error("spaced").contains("spaced's [package.metadata.anykernel] params"));
+}
+
+#[test]
+fn an_application_names_the_boot_parameters_it_always_gets() {
+    let router = App::from_metadata(&metadata(), "router").expect("router");
+    assert_eq!(router.params, ["ip.forwarding=1", "ip6.forwarding=1"]);
+    assert_eq!(parse_params(&Value::Null), Ok(Vec::new()));
+    assert!(parse_params(&json!("ip=1.2.3.4")).is_err(), "a list");
+    assert!(parse_params(&json!([""])).is_err());
+    assert!(parse_params(&json!([7])).is_err());
 }
 
 #[test]

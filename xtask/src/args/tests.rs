@@ -51,7 +51,7 @@ fn run_defaults_to_the_appliance_on_q35_tcg_with_128_mib() {
         image: ImageKind::Appliance,
         app: None,
         hosted: false,
-        net: Some("user".into()),
+        net: vec!["user".into()],
         files: None,
         server: None,
         pcap: None,
@@ -84,7 +84,7 @@ fn hosted_runs_serve_remote_clients_on_a_unix_socket() {
 fn hosted_runs_take_a_nic_and_a_nic_needs_hosted() {
     let options = run_options("run --hosted --net tap:ak0 -- ip=192.168.77.2/24");
     assert!(options.hosted);
-    assert_eq!(options.net.as_deref(), Some("tap:ak0"));
+    assert_eq!(options.net, ["tap:ak0"]);
     assert_eq!(options.params, ["ip=192.168.77.2/24"]);
     assert!(
         parse_words("run --net bus:/tmp/bus").is_err(),
@@ -95,20 +95,20 @@ fn hosted_runs_take_a_nic_and_a_nic_needs_hosted() {
         "user networking is QEMU's"
     );
     assert!(parse_words("run --hosted=yes").is_err());
-    assert_eq!(run_options("run --hosted").net, None);
+    assert!(run_options("run --hosted").net.is_empty());
 }
 
 #[test]
 fn qemu_runs_take_user_tap_dgram_or_no_network_and_a_pcap() {
-    assert_eq!(run_options("run").net.as_deref(), Some("user"));
-    assert_eq!(
-        run_options("run --net tap:ak0").net.as_deref(),
-        Some("tap:ak0")
-    );
+    assert_eq!(run_options("run").net, ["user"]);
+    assert_eq!(run_options("run --net tap:ak0").net, ["tap:ak0"]);
+    let router = run_options("run --net tap:ak0 --net=tap:ak1");
+    assert_eq!(router.net, ["tap:ak0", "tap:ak1"], "one NIC per --net");
     let options = run_options("run --net dgram:5000:5001 --pcap /tmp/x.pcap");
-    assert_eq!(options.net.as_deref(), Some("dgram:5000:5001"));
+    assert_eq!(options.net, ["dgram:5000:5001"]);
     assert_eq!(options.pcap, Some("/tmp/x.pcap".into()));
-    assert_eq!(run_options("run --net none").net, None);
+    assert!(run_options("run --net none").net.is_empty());
+    assert!(parse_words("run --net none --net user").is_err());
     assert!(parse_words("run --net dgram:x:1").is_err());
     assert!(parse_words("run --net none --pcap /tmp/x.pcap").is_err());
 }
@@ -195,7 +195,7 @@ fn run_gdb_and_test_take_an_application() {
     let options = run_options("run --app demo --machine microvm -- ip=10.0.2.15/24");
     assert_eq!(options.app.as_deref(), Some("demo"));
     assert_eq!(options.image, ImageKind::Appliance);
-    assert_eq!(options.net.as_deref(), Some("user"));
+    assert_eq!(options.net, ["user"]);
     assert_eq!(options.params, ["ip=10.0.2.15/24"]);
     let hosted = run_options("run --hosted --app=kv --net bus:/tmp/bus");
     assert_eq!((hosted.app.as_deref(), hosted.hosted), (Some("kv"), true));

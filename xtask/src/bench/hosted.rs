@@ -3,7 +3,10 @@
 //!
 //! Runs `kernel/examples/hosted_bench.rs` (release) N times: two kernels
 //! on a shared-memory bus, and, as root, Linux's TCP against a hosted
-//! kernel over a tap in a namespace of its own; and remote system calls
+//! kernel over a tap in a namespace of its own; forwarding through chains
+//! of hosted routers on buses (`kernel/examples/hosted_forward.rs`: boot
+//! to the first round trip through 32 routers, per-hop latency, TCP
+//! through 1 and 32 routers); and remote system calls
 //! through the client library against local ones
 //! (`kernel/sysproxy/client/examples/sysproxy_bench.rs`). Then, once, each hosted
 //! configuration's bootstrap time and memory per kernel, and how many
@@ -27,6 +30,8 @@ pub fn hosted_bench_verb(runs: u32) -> Result<(), String> {
         "kernel",
         "--example",
         "hosted_bench",
+        "--example",
+        "hosted_forward",
     ]))?;
     run(cargo(&[
         "build",
@@ -36,7 +41,7 @@ pub fn hosted_bench_verb(runs: u32) -> Result<(), String> {
         "--example",
         "sysproxy_bench",
     ]))?;
-    let binaries = ["hosted_bench", "sysproxy_bench"]
+    let binaries = ["hosted_bench", "hosted_forward", "sysproxy_bench"]
         .map(|name| target_dir().join("release/examples").join(name));
     let mut figures = BTreeMap::new();
     for number in 1..=runs {

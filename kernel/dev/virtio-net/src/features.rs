@@ -14,7 +14,8 @@
 //! | `STATUS` | 16 | the configuration holds the link status |
 //! | `VERSION_1` | 32 | a modern device |
 //!
-//! `GUEST_TSO4` is taken only with `MRG_RXBUF` (our receive buffers are
+//! A router (forwarding on at boot) does not take `GUEST_TSO4`
+//! ([`Setting::Forwarding`]). `GUEST_TSO4` is taken only with `MRG_RXBUF` (our receive buffers are
 //! 2 KiB pool blocks), `HOST_TSO4` only with `CSUM`, `GUEST_TSO4` only
 //! with `GUEST_CSUM` (the spec's dependencies). `RING_EVENT_IDX` is not
 //! taken: virtio-drivers 0.13 rewrites `used_event` on every pop, so under
@@ -50,6 +51,10 @@ pub(crate) enum Setting {
     /// Checksums, TSO both ways, merged receive buffers.
     #[default]
     All,
+    /// All but receive coalescing (`GUEST_TSO4`): what `all` becomes on a
+    /// router (`ip.forwarding=on` or `ip6.forwarding=on`), which passes
+    /// segments on as they came, as Linux turns LRO off when forwarding.
+    Forwarding,
 }
 
 impl Setting {
@@ -75,6 +80,7 @@ impl Setting {
             Self::None => base,
             Self::Checksum => base | checksums,
             Self::All => base | checksums | segmentation,
+            Self::Forwarding => base | checksums | bit::HOST_TSO4 | bit::MRG_RXBUF,
         }
     }
 }
@@ -159,6 +165,9 @@ mod tests {
         assert_eq!(all.offloads(), Offloads::ALL);
         assert!(all.has(bit::GUEST_TSO4) && all.mergeable());
         assert_eq!(all.0 & !Setting::All.wanted(), 0, "nothing unasked");
+        let router = Negotiated::choose(EVERYTHING, Setting::Forwarding);
+        assert_eq!(router.offloads(), Offloads::ALL);
+        assert!(!router.has(bit::GUEST_TSO4) && router.mergeable());
     }
 
     #[test]

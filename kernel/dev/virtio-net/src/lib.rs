@@ -71,10 +71,19 @@ fn attach_all(context: &Context<'_>) -> Result<(), ComponentError> {
     Ok(())
 }
 
-/// The `virtio_net.offload=` setting of the boot parameters.
+/// The `virtio_net.offload=` setting of the boot parameters; `all` on a
+/// router (forwarding on in either family) leaves receive coalescing out.
 ///
 /// # Errors
 /// A fixed message for a value other than `none`, `csum` or `all`.
 pub(crate) fn offload_setting(context: &Context<'_>) -> Result<features::Setting, &'static str> {
-    features::Setting::parse(context.kernel().params().get(features::KEY))
+    let params = context.kernel().params();
+    let setting = features::Setting::parse(params.get(features::KEY))?;
+    let forwarding = ["ip.forwarding", "ip6.forwarding"]
+        .iter()
+        .any(|key| matches!(params.get(key), Some("on" | "1" | "yes")));
+    Ok(match setting {
+        features::Setting::All if forwarding => features::Setting::Forwarding,
+        other => other,
+    })
 }

@@ -5,9 +5,12 @@
 //! routing table, the ARP cache, reassembly, the packet pool and the
 //! counters. The transports (UDP, TCP, ICMP) sit beside it in the stack
 //! and call [`IpLayer::output`]; the TCP engine reaches it through
-//! [`tcp::Transmit`]. No forwarding: a packet for another host is
-//! dropped and counted (an appliance is not a router). Path MTUs learned
-//! from ICMP (`crate::path_mtu`) cap a route's MTU.
+//! [`tcp::Transmit`]. A packet for another host is dropped and counted,
+//! unless forwarding is on: then input hands it to `crate::forward`
+//! ([`Ipv4Input::Forward`]), and a packet for any of our addresses is
+//! ours whichever interface it came in on (a router's weak host model;
+//! a host keeps the strong one). Path MTUs learned from ICMP
+//! (`crate::path_mtu`) cap a route's MTU.
 
 pub mod reassembly;
 
@@ -78,6 +81,19 @@ pub struct IpStats {
     pub no_buffer: u64,
 }
 
+/// What became of a received IPv4 packet.
+#[derive(Debug)]
+pub enum Ipv4Input {
+    /// For this host: the (whole, reassembled) datagram's header and its
+    /// payload.
+    Local(Ipv4Header, PacketBuffer),
+    /// For another host, and forwarding is on: the header and the whole
+    /// packet, header first, link padding dropped.
+    Forward(Ipv4Header, PacketBuffer),
+    /// Dropped and counted, or held for reassembly.
+    Consumed,
+}
+
 /// Where a packet to some destination goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NextHop {
@@ -111,6 +127,11 @@ pub struct IpLayer {
     pub pool: PacketPool,
     /// Counters.
     pub stats: IpStats,
+    /// Packets for other hosts are forwarded (`ip.forwarding=`, off by
+    /// default; see `crate::forward`).
+    pub forwarding: bool,
+    /// What forwarding did.
+    pub forward_stats: crate::forward::ForwardStats,
     /// The time of the current stack call, for the layers that need it
     /// inside calls that carry none (the TCP engine's transmit).
     pub(crate) now_ns: u64,
@@ -140,6 +161,8 @@ impl IpLayer {
             v6: crate::ipv6::Ipv6Layer::new(&pool),
             pool,
             stats: IpStats::default(),
+            forwarding: false,
+            forward_stats: Default::default(),
             now_ns: 0,
             arriving_ecn: tcp::Ecn::NotCapable,
             arriving_zone: 0,
@@ -269,6 +292,27 @@ impl IpLayer {
         self.send_via(hop, header, payload)
     }
 
+    /// Sends `payload` to `destination` from the route's source with time
+    /// to live `ttl` (a probe's).
+    ///
+    /// # Errors
+    /// [`OutputError`]; the packet is gone either way.
+    pub fn output_with_ttl(
+        &mut self,
+        destination: Ipv4Addr,
+        protocol: u8,
+        ttl: u8,
+        payload: PacketBuffer,
+    ) -> Result<(), OutputError> {
+        let Some(hop) = self.next_hop(destination) else {
+            self.stats.no_route += 1;
+            return Err(OutputError::NoRoute);
+        };
+        let mut header = self.header(hop.source, destination, protocol, payload.len());
+        header.ttl = ttl;
+        self.send_via(hop, header, payload)
+    }
+
     /// Sends a broadcast on `interface` whatever its configuration (DHCP
     /// before it has an address).
     ///
@@ -381,19 +425,20 @@ impl IpLayer {
     }
 
     /// Whether a packet for `destination` that came in on `interface` is
-    /// for this host.
+    /// for this host: for the interface's address or broadcast, or, over
+    /// loopback or on a router, for any of our addresses.
     pub fn accepts(&self, interface: InterfaceIndex, destination: Ipv4Addr) -> bool {
         let Some(receiver) = self.interface(interface) else {
             return false;
         };
-        receiver.accepts(destination)
-            || (receiver.spec.kind == LinkKind::Loopback && self.is_local(destination))
+        let weak = receiver.spec.kind == LinkKind::Loopback || self.forwarding;
+        receiver.accepts(destination) || (weak && self.is_local(destination))
     }
 
     /// Whether no honest host sends from `source` to us on `interface`: a
     /// broadcast, multicast or unspecified address, one of our own (a
     /// reflection) or loopback arriving from a wire (RFC 1812 5.3.7).
-    fn martian_source(&self, interface: InterfaceIndex, source: Ipv4Addr) -> bool {
+    pub(crate) fn martian_source(&self, interface: InterfaceIndex, source: Ipv4Addr) -> bool {
         let looped = self
             .interface(interface)
             .is_some_and(|i| i.spec.kind == LinkKind::Loopback);
@@ -421,35 +466,38 @@ impl IpLayer {
                 .any(|i| i.address.and_then(|a| a.broadcast()) == Some(destination))
     }
 
-    /// Checks an incoming packet's header and reassembles fragments.
-    /// Returns the (whole) datagram's header and its payload.
-    pub fn input(
-        &mut self,
-        interface: InterfaceIndex,
-        mut packet: PacketBuffer,
-    ) -> Option<(Ipv4Header, PacketBuffer)> {
+    /// Checks an incoming packet's header and reassembles fragments;
+    /// passes a packet for another host on to forwarding when it is on.
+    pub fn input(&mut self, interface: InterfaceIndex, mut packet: PacketBuffer) -> Ipv4Input {
         self.stats.received += 1;
         let header = match Ipv4Header::parse(packet.data()) {
             Ok(header) => header,
             Err(wire::WireError::BadChecksum) => {
                 self.stats.bad_checksum += 1;
-                return None;
+                return Ipv4Input::Consumed;
             }
             Err(_) => {
                 self.stats.bad_header += 1;
-                return None;
+                return Ipv4Input::Consumed;
             }
         };
         if !self.accepts(interface, header.destination) {
+            if self.forwarding {
+                packet.truncate(header.total_len);
+                return Ipv4Input::Forward(header, packet);
+            }
             self.stats.not_for_us += 1;
-            return None;
+            return Ipv4Input::Consumed;
         }
         if self.martian_source(interface, header.source) {
             self.stats.martian_source += 1;
-            return None;
+            return Ipv4Input::Consumed;
         }
         packet.truncate(header.total_len);
         packet.strip_front(header.header_len);
+        // Marks a device left for a packet it would pass on mean nothing
+        // to a packet that ends here (`offload.rs`).
+        packet.clear_transmit_marks();
         let whole = if header.is_fragment() {
             let now = self.now_ns;
             self.reassembly.insert(now, &header, packet, &self.pool)
@@ -463,7 +511,10 @@ impl IpLayer {
         self.arriving_checksum_valid = whole
             .as_ref()
             .is_some_and(|(_, payload)| payload.checksum_valid());
-        whole
+        match whole {
+            Some((header, payload)) => Ipv4Input::Local(header, payload),
+            None => Ipv4Input::Consumed,
+        }
     }
 }
 

@@ -51,6 +51,9 @@ impl IpLayer {
         };
         let name = interface.name.clone();
         let configured: Vec<Ipv6Addr> = ipv6.addresses.iter().map(|a| a.address).collect();
+        if self.v6.config.forwarding {
+            self.join6(index, wire::ipv6::addresses::ALL_ROUTERS);
+        }
         for address in configured {
             self.join6(index, solicited_node(address));
             self.start_dad(index, address);
@@ -147,9 +150,14 @@ impl IpLayer {
 }
 
 impl Stack {
-    /// Sets how IPv6 runs, starting it on the interfaces that are up.
+    /// Sets how IPv6 runs, starting it on the interfaces that are up (and
+    /// forwarding as [`Stack::set_forwarding6`] does).
     pub fn set_ipv6_config(&mut self, config: Ipv6Config) {
-        self.ip.v6.config = config;
+        let forwarding = self.ip.v6.config.forwarding;
+        self.ip.v6.config = Ipv6Config {
+            forwarding,
+            ..config
+        };
         let up: Vec<InterfaceIndex> = self
             .ip
             .interfaces
@@ -163,6 +171,7 @@ impl Stack {
                 false => self.ip.stop_ipv6(index),
             }
         }
+        self.set_forwarding6(config.forwarding);
     }
 
     /// Adds a static address (ifconfig inet6 ADDRESS/N), its prefix
@@ -260,6 +269,51 @@ impl Stack {
         }
         self.ip.v6.routes.set_router(index, router, FOREVER, false);
         Ok(())
+    }
+
+    /// Adds a static route to `prefix/length` through `index` (route add
+    /// -inet6): to `gateway`, or with `None` to the destination itself (a
+    /// network on that link). It replaces one to the same network.
+    ///
+    /// # Errors
+    /// [`InterfaceError::NoSuchInterface`]; [`InterfaceError::InvalidAddress`]
+    /// for a length above 128 or a group or unspecified gateway;
+    /// [`InterfaceError::Route`] when the table is full.
+    pub fn add_route6(
+        &mut self,
+        index: InterfaceIndex,
+        prefix: Ipv6Addr,
+        length: u8,
+        gateway: Option<Ipv6Addr>,
+    ) -> Result<(), InterfaceError> {
+        self.ip
+            .interface(index)
+            .ok_or(InterfaceError::NoSuchInterface)?;
+        let bad_gateway = gateway.is_some_and(|g| g.is_multicast() || g.is_unspecified());
+        if length > 128 || bad_gateway {
+            return Err(InterfaceError::InvalidAddress);
+        }
+        let route = super::StaticRoute {
+            interface: index,
+            prefix,
+            length,
+            gateway,
+        };
+        match self.ip.v6.routes.add_route(route) {
+            true => Ok(()),
+            false => Err(InterfaceError::Route(crate::route::RouteError::Full)),
+        }
+    }
+
+    /// Removes the static route to `prefix/length` (route delete -inet6).
+    ///
+    /// # Errors
+    /// [`InterfaceError::Route`] when there is none.
+    pub fn remove_route6(&mut self, prefix: Ipv6Addr, length: u8) -> Result<(), InterfaceError> {
+        match self.ip.v6.routes.remove_route(prefix, length) {
+            true => Ok(()),
+            false => Err(InterfaceError::Route(crate::route::RouteError::NotFound)),
+        }
     }
 
     /// The DNS servers routers advertised (RFC 8106), in force now, the

@@ -23,6 +23,7 @@ use crate::buffer::PacketBuffer;
 use crate::icmp::{ECHO_REPLIES_PER_SECOND, ERRORS_PER_SECOND, RateLimit};
 use crate::interface::InterfaceIndex;
 use crate::ipv4::{IpLayer, OutputError};
+use crate::probe::Answer;
 
 /// Echo replies remembered for pingers, at most.
 const REPLIES_KEPT: usize = 16;
@@ -60,6 +61,11 @@ pub struct EchoReply6 {
     pub sequence: u16,
     /// When it arrived.
     pub arrived_ns: u64,
+    /// An echo reply, or an error that quotes our request.
+    pub answer: Answer,
+    /// Where the request went (the source of an echo reply, the quoted
+    /// destination of an error).
+    pub probed: Ipv6Addr,
 }
 
 /// ICMPv6 state: limits, replies and counters.
@@ -157,6 +163,8 @@ impl IpLayer {
             } => self.record_reply6(header.source, identifier, sequence),
             kind if kind.is_error() => {
                 self.v6.icmp.stats.errors_received += 1;
+                let quote = message.get(HEADER_LEN..).unwrap_or_default();
+                self.record_probe_error6(header.source, quote, kind);
                 let report = message
                     .get(HEADER_LEN..)
                     .and_then(|q| ErrorReport::parse(kind, q, arrival.index.scope_id()));
@@ -215,6 +223,8 @@ impl IpLayer {
             identifier,
             sequence,
             arrived_ns: self.now_ns,
+            answer: Answer::Echo,
+            probed: source,
         });
         icmp.reply_arrived = true;
     }
@@ -270,7 +280,8 @@ impl IpLayer {
         }
     }
 
-    /// Sends an echo request with `payload` to `destination`.
+    /// Sends an echo request with `payload` to `destination`, with the
+    /// interface's hop limit or `hop_limit` (a probe, `probe.rs`).
     ///
     /// # Errors
     /// [`OutputError`].
@@ -278,11 +289,11 @@ impl IpLayer {
         &mut self,
         destination: Ipv6Addr,
         zone: Option<InterfaceIndex>,
-        identifier: u16,
-        sequence: u16,
+        (identifier, sequence): (u16, u16),
         payload: &[u8],
+        hop_limit: Option<u8>,
     ) -> Result<(), OutputError> {
-        let Some(hop) = self.next_hop6(destination, zone) else {
+        let Some(mut hop) = self.next_hop6(destination, zone) else {
             self.v6.stats.no_route += 1;
             return Err(OutputError::NoRoute);
         };
@@ -298,7 +309,13 @@ impl IpLayer {
             sequence,
         };
         Icmpv6Message { kind }.write(bytes, hop.source, destination);
-        self.output6(hop.source, destination, next_header::ICMPV6, buffer, zone)
+        hop.hop_limit = hop_limit.unwrap_or(hop.hop_limit);
+        let mut header = Ipv6Header::new(hop.source, destination, next_header::ICMPV6, length);
+        header.hop_limit = match destination.is_multicast() {
+            true => 1,
+            false => hop.hop_limit,
+        };
+        self.send6(hop, header, buffer)
     }
 }
 

@@ -9,7 +9,10 @@
 //! loopback sources from a wire, our own addresses as sources, and an
 //! unspecified source on anything but ICMPv6 are martians. ICMPv6 is
 //! handled here; TCP and UDP go up as [`Ipv6Input::Transport`], and
-//! unknown upper layers are answered with a Parameter Problem.
+//! unknown upper layers are answered with a Parameter Problem. With
+//! forwarding on, a packet for any of our addresses is ours whichever
+//! interface it came in on, and a unicast packet for another host goes
+//! to `crate::forward` before anything past the fixed header is read.
 
 use wire::Icmpv6Kind;
 use wire::Ipv6Header;
@@ -93,6 +96,9 @@ impl IpLayer {
         let looped = receiver.spec.kind == LinkKind::Loopback;
         let accept = self.accepts6(index, looped, &header);
         if accept == Accept::No {
+            if self.v6.config.forwarding && !looped && !header.destination.is_multicast() {
+                return self.forward6(index, &header, packet, link_multicast);
+            }
             self.v6.stats.not_for_us += 1;
             return Ipv6Input::Consumed;
         }
@@ -101,6 +107,9 @@ impl IpLayer {
             return Ipv6Input::Consumed;
         }
         packet.truncate(HEADER_LEN + header.payload_len);
+        // Marks a device left for a packet it would pass on mean nothing
+        // to a packet that ends here (`offload.rs`).
+        packet.clear_transmit_marks();
         let walked = walk(packet.data(), header.next_header, HEADER_LEN, 6, false);
         let arrival = Arrival {
             index,
@@ -137,6 +146,10 @@ impl IpLayer {
                 true => Accept::Yes,
                 false => Accept::No,
             };
+        }
+        let weak = self.v6.config.forwarding && !destination.is_loopback();
+        if weak && self.is_local6(destination) {
+            return Accept::Yes;
         }
         match ipv6.find(destination) {
             Some(address) if address.usable() => Accept::Yes,

@@ -55,7 +55,10 @@ pub use icmp::{EchoReply6, ErrorReport, Icmpv6State, Icmpv6Stats};
 pub use input::{Ipv6Input, Upper};
 pub use nd::NdStats;
 pub use output::NextHop6;
-pub use router::{MAX_PREFIXES, MAX_ROUTERS, Prefix, Router, Routes};
+pub(crate) use output::link_mtu6;
+pub use router::{
+    MAX_PREFIXES, MAX_ROUTERS, MAX_STATIC_ROUTES, Prefix, Router, Routes, StaticRoute,
+};
 
 use neighbor::NeighborCache;
 use random::Random;
@@ -72,6 +75,9 @@ pub struct Ipv6Config {
     /// Solicitations each new address sends before it is used (RFC 4862
     /// DupAddrDetectTransmits; 0 skips DAD).
     pub dad_transmits: u8,
+    /// Packets for other hosts are forwarded, and the stack acts as a
+    /// router (`crate::forward`; `ip6.forwarding=`, off by default).
+    pub forwarding: bool,
 }
 
 impl Default for Ipv6Config {
@@ -83,6 +89,7 @@ impl Default for Ipv6Config {
             slaac: true,
             accept_redirects: false,
             dad_transmits: 1,
+            forwarding: false,
         }
     }
 }
@@ -134,6 +141,8 @@ pub struct Ipv6Layer {
     pub nd_stats: NdStats,
     /// Counters.
     pub stats: Ipv6Stats,
+    /// What forwarding did.
+    pub forward_stats: crate::forward::ForwardStats,
     /// Where interface addresses are charged (`nd`).
     budget: Budget,
     random: Random,
@@ -156,6 +165,7 @@ impl Ipv6Layer {
             icmp: Icmpv6State::default(),
             nd_stats: NdStats::default(),
             stats: Ipv6Stats::default(),
+            forward_stats: Default::default(),
             budget: account("nd"),
             random: Random::new([0; 16]),
             secret: [0; 16],

@@ -38,6 +38,8 @@ pub struct NdStats {
     pub router_solicitations_sent: u64,
     /// Router advertisements taken.
     pub router_advertisements: u64,
+    /// Router advertisements ignored because we route.
+    pub router_advertisements_ignored: u64,
     /// Redirects ignored (redirects are off) or refused.
     pub redirects_ignored: u64,
     /// Malformed or invalid ND messages.
@@ -252,7 +254,7 @@ impl IpLayer {
         solicited: bool,
     ) {
         let advertisement = NeighborAdvertisement {
-            router: false,
+            router: self.v6.config.forwarding,
             solicited,
             override_cache: true,
             target,

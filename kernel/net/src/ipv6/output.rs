@@ -4,10 +4,11 @@
 //! Next hop: our own addresses and ::1 go to the loopback interface;
 //! link-local and multicast destinations go out of their zone (the
 //! interface the caller names, else the first one running IPv6); other
-//! destinations go to the neighbor itself when an on-link prefix covers
-//! them, else to a redirect's target (when redirects are followed), else
-//! to a default router. With none, there is no route (RFC 4943: nothing
-//! is assumed on-link). The source is the outgoing interface's usable
+//! destinations go by the most specific on-link prefix (to the neighbor
+//! itself) or static route (to its gateway) that covers them, else to a
+//! redirect's target (when redirects are followed, never on a router),
+//! else to a default router. With none, there is no route (RFC 4943:
+//! nothing is assumed on-link). The source is the outgoing interface's usable
 //! address that ranks best: the destination itself, then the matching
 //! scope, then not deprecated, then the longest common prefix. The MTU
 //! is the link's, or a smaller path MTU a Packet Too Big taught
@@ -57,7 +58,7 @@ impl IpLayer {
             .map(|i| i.index)
     }
 
-    fn running6(&self, index: InterfaceIndex) -> Option<&Interface> {
+    pub(crate) fn running6(&self, index: InterfaceIndex) -> Option<&Interface> {
         self.interface(index).filter(|i| i.up && i.ipv6.enabled)
     }
 
@@ -74,13 +75,8 @@ impl IpLayer {
         let link_scope = is_link_local(destination) || destination.is_multicast();
         let (interface, neighbour) = if link_scope {
             (zone.or_else(|| self.default_zone6())?, destination)
-        } else if let Some(interface) = self.v6.routes.on_link(destination) {
-            (interface, destination)
-        } else if let Some(redirect) = self.v6.routes.redirect(destination) {
-            redirect
         } else {
-            let router = self.v6.routes.default_router(&self.v6.neighbors)?;
-            (router.interface, router.address)
+            self.route6(destination)?
         };
         let running = self.running6(interface)?;
         let link = link_mtu6(running);
@@ -92,6 +88,22 @@ impl IpLayer {
             mtu: path.map_or(link, |path| link.min(path.into())),
             hop_limit: running.ipv6.hop_limit,
         })
+    }
+
+    /// The interface and neighbour a packet to `destination` (not
+    /// link-scoped) goes to (see the module comment).
+    pub(crate) fn route6(&self, destination: Ipv6Addr) -> Option<(InterfaceIndex, Ipv6Addr)> {
+        let routes = &self.v6.routes;
+        if let Some(specific) = routes.specific(destination) {
+            return Some(specific);
+        }
+        if let Some(redirect) = routes.redirect(destination)
+            && !self.v6.config.forwarding
+        {
+            return Some(redirect);
+        }
+        let router = routes.default_router(&self.v6.neighbors)?;
+        Some((router.interface, router.address))
     }
 
     fn loopback_hop6(&self, destination: Ipv6Addr) -> Option<NextHop6> {

@@ -36,15 +36,17 @@ impl Net {
         let mut stack = self.lock(context);
         let sent_ns = stack.now_ns();
         let deadline = sent_ns.saturating_add(timeout_ns);
-        let sent = stack
-            .ip
-            .send_echo_request6(destination, zone, identifier, sequence, PAYLOAD);
+        let sent =
+            stack
+                .ip
+                .send_echo_request6(destination, zone, (identifier, sequence), PAYLOAD, None);
         self.finish(context, &mut stack);
         sent?;
         loop {
             let reply = stack.ip.v6.icmp.replies.iter().find(|reply| {
                 reply.identifier == identifier
                     && reply.sequence == sequence
+                    && reply.answer == crate::probe::Answer::Echo
                     && (reply.source == destination || destination.is_multicast())
                     && reply.arrived_ns >= sent_ns
             });

@@ -10,7 +10,8 @@
 //! first (RFC 4861 6.3.6). An advertisement counts only from a
 //! link-local source with hop limit 255; redirects are ignored unless
 //! configured, and then only from the router we use for that
-//! destination (RFC 4861 8.1).
+//! destination (RFC 4861 8.1). A router (forwarding on) sends no
+//! solicitations and takes no advertisements or redirects.
 
 mod routes;
 
@@ -24,7 +25,9 @@ use super::address::FOREVER;
 use crate::interface::InterfaceIndex;
 use crate::ipv4::IpLayer;
 
-pub use routes::{MAX_PREFIXES, MAX_ROUTERS, Prefix, Router, Routes};
+pub use routes::{
+    MAX_PREFIXES, MAX_ROUTERS, MAX_STATIC_ROUTES, Prefix, Router, Routes, StaticRoute,
+};
 
 /// Router solicitations sent before giving up (RFC 4861 10).
 pub const MAX_ROUTER_SOLICITATIONS: u8 = 3;
@@ -59,6 +62,12 @@ impl IpLayer {
     ) {
         if !is_link_local(header.source) {
             self.v6.nd_stats.invalid += 1;
+            return;
+        }
+        if self.v6.config.forwarding {
+            // A router is configured, not advertised to (Linux's
+            // accept_ra=1 on a router).
+            self.v6.nd_stats.router_advertisements_ignored += 1;
             return;
         }
         self.v6.nd_stats.router_advertisements += 1;
@@ -160,7 +169,8 @@ impl IpLayer {
         let valid = is_link_local(header.source)
             && (is_link_local(target) || target == destination)
             && first_hop == Some(header.source);
-        if !self.v6.config.accept_redirects || !valid {
+        let followed = self.v6.config.accept_redirects && !self.v6.config.forwarding;
+        if !followed || !valid {
             self.v6.nd_stats.redirects_ignored += 1;
             return;
         }
@@ -178,6 +188,9 @@ impl IpLayer {
     /// Starts soliciting routers on `index` (its link-local address just
     /// passed DAD).
     pub(crate) fn start_router_solicitation(&mut self, index: InterfaceIndex) {
+        if self.v6.config.forwarding {
+            return;
+        }
         let now = self.now_ns;
         if let Some(interface) = self.interface_mut(index) {
             interface.ipv6.solicitations = (0, Some(now));

@@ -30,7 +30,7 @@ fn templates() -> Vec<Vec<u8>> {
     link.sync();
     let mut frames = Vec::new();
     let Stack { ip, icmp, .. } = &mut link.a;
-    icmp.send_echo_request(ip, Ipv4Addr::new(10, 0, 0, 2), 1, 1, b"x")
+    icmp.send_echo_request(ip, Ipv4Addr::new(10, 0, 0, 2), (1, 1), b"x", 64)
         .unwrap();
     frames.extend(
         link.a
@@ -61,7 +61,7 @@ fn templates() -> Vec<Vec<u8>> {
             .map(|f| f.data().to_vec()),
     );
     let Stack { ip, icmp, .. } = &mut link.a;
-    icmp.send_echo_request(ip, Ipv4Addr::new(10, 0, 0, 2), 1, 2, &[9; 1200])
+    icmp.send_echo_request(ip, Ipv4Addr::new(10, 0, 0, 2), (1, 2), &[9; 1200], 64)
         .unwrap();
     frames.extend(
         link.a
@@ -128,7 +128,7 @@ fn twenty_thousand_bad_frames_leave_the_stack_working() {
     assert_eq!(link.b.ip.reassembly.held(), 0);
     // Still alive: it answers a ping.
     let Stack { ip, icmp, .. } = &mut link.a;
-    icmp.send_echo_request(ip, Ipv4Addr::new(10, 0, 0, 2), 3, 3, b"alive?")
+    icmp.send_echo_request(ip, Ipv4Addr::new(10, 0, 0, 2), (3, 3), b"alive?", 64)
         .unwrap();
     link.pump();
     assert!(link.a.icmp.replies.iter().any(|r| r.identifier == 3));

@@ -133,7 +133,7 @@ fn link_local_addresses_pass_dad_and_answer_ping6() {
     link.sync();
     link.a
         .ip
-        .send_echo_request6(b, None, 7, 1, b"hello6")
+        .send_echo_request6(b, None, (7, 1), b"hello6", None)
         .unwrap();
     link.pump();
     let reply = link.a.ip.v6.icmp.replies.back().copied().expect("a reply");
@@ -155,7 +155,7 @@ fn link_local_addresses_pass_dad_and_answer_ping6() {
     }
     // IPv4 runs beside it unchanged.
     let Stack { ip, icmp, .. } = &mut link.a;
-    icmp.send_echo_request(ip, core::net::Ipv4Addr::new(10, 0, 0, 2), 7, 2, b"v4")
+    icmp.send_echo_request(ip, core::net::Ipv4Addr::new(10, 0, 0, 2), (7, 2), b"v4", 64)
         .unwrap();
     link.pump();
     assert_eq!(link.b.icmp.stats.echo_replies, 1);
@@ -208,7 +208,7 @@ fn slaac_forms_a_stable_address_and_takes_router_mtu_and_dns_servers() {
     link.sync();
     link.a
         .ip
-        .send_echo_request6(b_global, None, 9, 1, b"global")
+        .send_echo_request6(b_global, None, (9, 1), b"global", None)
         .unwrap();
     link.pump();
     let reply = link.a.ip.v6.icmp.replies.back().copied().unwrap();
@@ -321,7 +321,10 @@ fn a_silent_neighbor_is_probed_and_forgotten() {
     let mut link = Link::new_ipv6();
     let b = link_local(&link.b);
     link.sync();
-    link.a.ip.send_echo_request6(b, None, 1, 1, b"x").unwrap();
+    link.a
+        .ip
+        .send_echo_request6(b, None, (1, 1), b"x", None)
+        .unwrap();
     link.pump();
     assert_eq!(
         link.a.ip.v6.neighbors.state(LAN, b),
@@ -331,7 +334,10 @@ fn a_silent_neighbor_is_probed_and_forgotten() {
     link.advance(SECOND, link.now_ns + 50 * SECOND);
     assert_eq!(link.a.ip.v6.neighbors.state(LAN, b), Some(NudState::Stale));
     link.sync();
-    link.a.ip.send_echo_request6(b, None, 1, 2, b"x").unwrap();
+    link.a
+        .ip
+        .send_echo_request6(b, None, (1, 2), b"x", None)
+        .unwrap();
     assert_eq!(link.a.ip.v6.neighbors.state(LAN, b), Some(NudState::Delay));
     link.advance(SECOND, link.now_ns + 6 * SECOND);
     assert_eq!(link.a.ip.v6.neighbors.state(LAN, b), Some(NudState::Probe));
@@ -346,7 +352,10 @@ fn a_large_echo_is_fragmented_both_ways_and_reassembled() {
     let b = link_local(&link.b);
     link.sync();
     let data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
-    link.a.ip.send_echo_request6(b, None, 3, 1, &data).unwrap();
+    link.a
+        .ip
+        .send_echo_request6(b, None, (3, 1), &data, None)
+        .unwrap();
     link.pump();
     assert_eq!(link.a.ip.v6.stats.fragments_sent, 4);
     assert_eq!(link.b.ip.v6.reassembly.stats.reassembled, 1);
@@ -364,14 +373,14 @@ fn lost_fragments_time_out_and_free_their_memory() {
     link.sync();
     link.a
         .ip
-        .send_echo_request6(b, None, 3, 1, b"resolve")
+        .send_echo_request6(b, None, (3, 1), b"resolve", None)
         .unwrap();
     link.pump();
     // Drop the first fragment (fragment header at 54, offset 0, M set).
     link.filter = |frame| !(frame.len() > 62 && frame[20] == 44 && frame[56..58] == [0, 1]);
     link.a
         .ip
-        .send_echo_request6(b, None, 3, 2, &[7u8; 4000])
+        .send_echo_request6(b, None, (3, 2), &[7u8; 4000], None)
         .unwrap();
     link.pump();
     assert_eq!(link.b.ip.v6.reassembly.held(), 2);

@@ -39,6 +39,18 @@ pub fn stack(host: u8) -> (Stack, InterfaceIndex) {
 
 /// [`stack`] whose interface's device offers `offloads`.
 pub fn stack_offloading(host: u8, offloads: Offloads) -> (Stack, InterfaceIndex) {
+    let mut stack = bare_stack(host);
+    let index = attach_ethernet(&mut stack, [2, 0, 0, 0, 0, host], offloads);
+    let address = InterfaceAddress {
+        address: core::net::Ipv4Addr::new(10, 0, 0, host),
+        prefix_length: 24,
+    };
+    stack.set_address(index, Some(address)).expect("address");
+    (stack, index)
+}
+
+/// A stack without interfaces, its secrets drawn from `host`.
+pub fn bare_stack(host: u8) -> Stack {
     let seeds = StackSeeds {
         tcp: tcp::Secrets {
             isn_key: [host; 16],
@@ -52,22 +64,22 @@ pub fn stack_offloading(host: u8, offloads: Offloads) -> (Stack, InterfaceIndex)
         time_wait_ns: 1_000_000_000,
         ..Default::default()
     };
-    let mut stack = Stack::new(pool(), seeds, config);
+    Stack::new(pool(), seeds, config)
+}
+
+/// Attaches an Ethernet interface with `mac`, MTU 1,500 and `offloads`
+/// to `stack`, up and unconfigured.
+pub fn attach_ethernet(stack: &mut Stack, mac: [u8; 6], offloads: Offloads) -> InterfaceIndex {
     let spec = InterfaceSpec {
         name_prefix: "vif",
         kind: LinkKind::Ethernet,
-        mac: MacAddress([2, 0, 0, 0, 0, host]),
+        mac: MacAddress(mac),
         mtu: 1500,
         offloads,
     };
     let index = stack.attach(spec, Arc::new(Unused)).expect("attach");
     stack.set_up(index, true).expect("up");
-    let address = InterfaceAddress {
-        address: core::net::Ipv4Addr::new(10, 0, 0, host),
-        prefix_length: 24,
-    };
-    stack.set_address(index, Some(address)).expect("address");
-    (stack, index)
+    index
 }
 
 /// Two stacks on one link, and the time.
@@ -183,7 +195,7 @@ fn deliver(stack: &mut Stack, frames: Vec<PacketBuffer>, (filter, vouch, inspect
 
 /// Completes `frame`'s partial checksum in `bytes` as a device does: the
 /// sum from its start to the end, complemented, into its field.
-fn complete_partial(frame: &PacketBuffer, bytes: &mut [u8]) {
+pub fn complete_partial(frame: &PacketBuffer, bytes: &mut [u8]) {
     if let Some((start, field)) = frame.partial_checksum() {
         let sum = wire::Checksum::new().add(&bytes[start..]).finish();
         bytes[start + field..start + field + 2].copy_from_slice(&sum.to_be_bytes());

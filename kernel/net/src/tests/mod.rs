@@ -2,7 +2,9 @@
 //! back to back, frames moved by hand, time advanced by hand.
 
 mod abuse;
+mod chain;
 mod ecn;
+mod forwarding;
 mod hostile;
 mod ipv6;
 mod ipv6_abuse;

@@ -21,7 +21,7 @@ fn ping_resolves_both_neighbours_and_gets_its_reply() {
     let mut link = Link::new();
     link.sync();
     let Stack { ip, icmp, .. } = &mut link.a;
-    icmp.send_echo_request(ip, B, 7, 1, b"hello").unwrap();
+    icmp.send_echo_request(ip, B, (7, 1), b"hello", 64).unwrap();
     link.pump();
     let reply = link.a.icmp.replies.back().copied().expect("a reply");
     assert_eq!((reply.source, reply.identifier, reply.sequence), (B, 7, 1));
@@ -36,7 +36,7 @@ fn a_broadcast_ping_goes_unanswered() {
     let mut link = Link::new();
     link.sync();
     let Stack { ip, icmp, .. } = &mut link.a;
-    icmp.send_echo_request(ip, Ipv4Addr::BROADCAST, 7, 1, b"anyone")
+    icmp.send_echo_request(ip, Ipv4Addr::BROADCAST, (7, 1), b"anyone", 64)
         .unwrap();
     link.pump();
     assert_eq!(
@@ -90,7 +90,7 @@ fn lost_fragments_time_out_and_free_their_memory() {
     let client = udp_endpoint(&mut link.a, 0);
     // Resolve first, so that the only frames later are the fragments.
     let Stack { ip, icmp, .. } = &mut link.a;
-    icmp.send_echo_request(ip, B, 1, 1, b"arp").unwrap();
+    icmp.send_echo_request(ip, B, (1, 1), b"arp", 64).unwrap();
     link.pump();
     link.filter = |frame| {
         // Drop the fragment at offset 0 (its offset field is zero and MF

@@ -1,7 +1,10 @@
-//! ICMP messages (RFC 792): echo and destination unreachable.
+//! ICMP messages (RFC 792): echo, destination unreachable, time exceeded.
 //!
 //! [`IcmpMessage::parse`] verifies the checksum over the whole message.
-//! Other types parse as [`IcmpKind::Other`] and are counted, not answered.
+//! A destination unreachable with code 4 ("fragmentation needed and DF
+//! set") carries the next hop's MTU in its header (RFC 1191) and parses
+//! as [`IcmpKind::FragmentationNeeded`]. Other types parse as
+//! [`IcmpKind::Other`] and are counted, not answered.
 
 use crate::checksum::checksum;
 use crate::error::{WireError, be16};
@@ -26,9 +29,20 @@ pub enum IcmpKind {
         /// Sequence number.
         sequence: u16,
     },
-    /// Type 3 with its code (3: port unreachable).
+    /// Type 3 with its code (3: port unreachable), but for code 4.
     DestinationUnreachable {
         /// Why.
+        code: u8,
+    },
+    /// Type 3 code 4: the datagram needed fragmenting and had DF set; the
+    /// next hop's MTU (RFC 1191; 0 from routers older than it).
+    FragmentationNeeded {
+        /// The MTU of the hop the datagram did not fit.
+        next_hop_mtu: u16,
+    },
+    /// Type 11: TTL (code 0) or reassembly time (code 1) exceeded.
+    TimeExceeded {
+        /// Which.
         code: u8,
     },
     /// Any other type and code.
@@ -42,6 +56,10 @@ pub enum IcmpKind {
 
 /// Codes of destination unreachable that the stack sends.
 pub mod unreachable {
+    /// A router has no route to the destination's network.
+    pub const NETWORK: u8 = 0;
+    /// Fragmentation needed and DF set ([`super::IcmpKind::FragmentationNeeded`]).
+    pub const FRAGMENTATION_NEEDED: u8 = 4;
     /// No listener on the UDP port.
     pub const PORT: u8 = 3;
     /// The protocol is not spoken.
@@ -77,7 +95,11 @@ impl IcmpMessage {
                 identifier,
                 sequence,
             },
+            (3, unreachable::FRAGMENTATION_NEEDED) => IcmpKind::FragmentationNeeded {
+                next_hop_mtu: be16(message, 6),
+            },
             (3, code) => IcmpKind::DestinationUnreachable { code },
+            (11, code) => IcmpKind::TimeExceeded { code },
             (kind, code) => IcmpKind::Other { kind, code },
         };
         Ok(Self { kind })
@@ -99,6 +121,10 @@ impl IcmpMessage {
                 sequence,
             } => (0, 0, pair(identifier, sequence)),
             IcmpKind::DestinationUnreachable { code } => (3, code, [0; 4]),
+            IcmpKind::FragmentationNeeded { next_hop_mtu } => {
+                (3, unreachable::FRAGMENTATION_NEEDED, pair(0, next_hop_mtu))
+            }
+            IcmpKind::TimeExceeded { code } => (11, code, [0; 4]),
             IcmpKind::Other { kind, code } => (kind, code, [0; 4]),
         };
         out[0] = kind;
@@ -147,6 +173,20 @@ mod tests {
         assert_eq!(IcmpMessage::parse(&message).unwrap().kind, kind);
         let kind = IcmpKind::Other { kind: 13, code: 0 };
         IcmpMessage { kind }.write(&mut message);
+        assert_eq!(IcmpMessage::parse(&message).unwrap().kind, kind);
+    }
+
+    #[test]
+    fn fragmentation_needed_carries_the_mtu_and_time_exceeded_its_code() {
+        let mut message = [0u8; 8];
+        let kind = IcmpKind::FragmentationNeeded { next_hop_mtu: 1280 };
+        IcmpMessage { kind }.write(&mut message);
+        assert_eq!(&message[..2], &[3, 4]);
+        assert_eq!(&message[6..8], &1280u16.to_be_bytes());
+        assert_eq!(IcmpMessage::parse(&message).unwrap().kind, kind);
+        let kind = IcmpKind::TimeExceeded { code: 0 };
+        IcmpMessage { kind }.write(&mut message);
+        assert_eq!((message[0], message[1]), (11, 0));
         assert_eq!(IcmpMessage::parse(&message).unwrap().kind, kind);
     }
 }

@@ -271,11 +271,11 @@ fn traffic(link: &mut Link) {
     let a = a.expect("A's link-local address");
     link.b
         .ip
-        .send_echo_request6(a, None, 1, 1, b"ping6")
+        .send_echo_request6(a, None, (1, 1), b"ping6", None)
         .expect("sent");
     link.b
         .ip
-        .send_echo_request6(a, None, 1, 2, &[0x42; 3000])
+        .send_echo_request6(a, None, (1, 2), &[0x42; 3000], None)
         .expect("sent");
     link.pump();
     // A resolves B's SLAAC address: B advertises it.
@@ -283,7 +283,10 @@ fn traffic(link: &mut Link) {
     let formed = b.ipv6.addresses.iter();
     let mut formed = formed.filter(|a| a.origin == net::ipv6::address::Origin::Slaac);
     let b_global = formed.next().expect("B's SLAAC address").address;
-    let sent = link.a.ip.send_echo_request6(b_global, None, 2, 1, b"to B");
+    let sent = link
+        .a
+        .ip
+        .send_echo_request6(b_global, None, (2, 1), b"to B", None);
     sent.expect("sent");
     link.pump();
 }

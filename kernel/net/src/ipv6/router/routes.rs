@@ -1,5 +1,10 @@
-//! IPv6 routing state: default routers, on-link prefixes and followed
-//! redirects, bounded and charged to the `nd` account.
+//! IPv6 routing state: default routers, on-link prefixes, static routes
+//! and followed redirects, bounded and charged to the `nd` account.
+//!
+//! The most specific of the on-link prefixes and static routes covering
+//! a destination wins ([`Routes::specific`]; a tie goes to the on-link
+//! prefix); only when none covers it do redirects and default routers
+//! count (`ipv6/output.rs`).
 //!
 //! Entries learned from the link (`learned`) expire and go with their
 //! interface; configured ones stay until removed. A full list refuses
@@ -23,6 +28,8 @@ pub const MAX_ROUTERS: usize = 8;
 pub const MAX_PREFIXES: usize = 16;
 /// Followed redirects held at most.
 pub const MAX_REDIRECTS: usize = 16;
+/// Static routes held at most.
+pub const MAX_STATIC_ROUTES: usize = 32;
 
 /// A default router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +65,30 @@ impl fmt::Display for Prefix {
     }
 }
 
+/// A configured route (`ip6.route=`, route add -inet6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaticRoute {
+    /// The interface it leaves by.
+    pub interface: InterfaceIndex,
+    /// The network.
+    pub prefix: Ipv6Addr,
+    /// Its length.
+    pub length: u8,
+    /// The next hop, or `None` for a network on that link.
+    pub gateway: Option<Ipv6Addr>,
+}
+
+impl fmt::Display for StaticRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.prefix, self.length)?;
+        match self.gateway {
+            Some(gateway) => write!(f, " via {gateway}"),
+            None => f.write_str(" connected"),
+        }?;
+        write!(f, " if {}", self.interface.0)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Redirect {
     interface: InterfaceIndex,
@@ -70,6 +101,7 @@ struct Redirect {
 pub struct Routes {
     routers: Vec<Router>,
     prefixes: Vec<Prefix>,
+    statics: Vec<StaticRoute>,
     redirects: Vec<Redirect>,
     budget: Budget,
 }
@@ -102,6 +134,7 @@ impl Routes {
         Self {
             routers: Vec::new(),
             prefixes: Vec::new(),
+            statics: Vec::new(),
             redirects: Vec::new(),
             budget,
         }
@@ -186,6 +219,37 @@ impl Routes {
         );
     }
 
+    /// Adds (or replaces) the static route to `route.prefix/length`; false
+    /// when the table is full or the memory refused.
+    pub fn add_route(&mut self, mut route: StaticRoute) -> bool {
+        route.prefix = mask(route.prefix, route.length);
+        let same = |r: &StaticRoute| r.prefix == route.prefix && r.length == route.length;
+        upsert(
+            &mut self.statics,
+            &self.budget,
+            MAX_STATIC_ROUTES,
+            same,
+            route,
+        );
+        self.statics.contains(&route)
+    }
+
+    /// Removes the static route to `prefix/length`; false when there was
+    /// none.
+    pub fn remove_route(&mut self, prefix: Ipv6Addr, length: u8) -> bool {
+        let prefix = mask(prefix, length);
+        let before = self.statics.len();
+        remove(&mut self.statics, &self.budget, |r| {
+            r.prefix == prefix && r.length == length
+        });
+        self.statics.len() != before
+    }
+
+    /// Static routes.
+    pub fn static_routes(&self) -> &[StaticRoute] {
+        &self.statics
+    }
+
     /// The interface whose longest on-link prefix covers `destination`.
     pub fn on_link(&self, destination: Ipv6Addr) -> Option<InterfaceIndex> {
         self.prefixes
@@ -193,6 +257,21 @@ impl Routes {
             .filter(|p| mask(destination, p.length) == p.prefix)
             .max_by_key(|p| p.length)
             .map(|p| p.interface)
+    }
+
+    /// The most specific on-link prefix or static route that covers
+    /// `destination`: the interface and the neighbour to send to.
+    pub fn specific(&self, destination: Ipv6Addr) -> Option<(InterfaceIndex, Ipv6Addr)> {
+        let on_link = (self.prefixes.iter())
+            .filter(|p| mask(destination, p.length) == p.prefix)
+            .map(|p| (p.length, 1, p.interface, destination));
+        let statics = (self.statics.iter())
+            .filter(|r| mask(destination, r.length) == r.prefix)
+            .map(|r| (r.length, 0, r.interface, r.gateway.unwrap_or(destination)));
+        on_link
+            .chain(statics)
+            .max_by_key(|&(length, on_link, ..)| (length, on_link))
+            .map(|(_, _, interface, neighbour)| (interface, neighbour))
     }
 
     /// Where a followed redirect sends `destination`.
@@ -274,6 +353,7 @@ impl Drop for Routes {
         self.budget.release(
             self.routers.len() * core::mem::size_of::<Router>()
                 + self.prefixes.len() * core::mem::size_of::<Prefix>()
+                + self.statics.len() * core::mem::size_of::<StaticRoute>()
                 + self.redirects.len() * core::mem::size_of::<Redirect>(),
         );
     }

@@ -9,9 +9,13 @@
 //! adds a static address to the first one and `gw6=ADDRESS` a default
 //! router there; `ip6=none` turns IPv6 off, `ip6.slaac=off` keeps
 //! advertised prefixes from forming addresses, `ip6.redirects=on`
-//! follows redirects. The first Ethernet interface may attach before the
-//! NET_IFCFG level runs (virtif) or after it (PCI drivers at DEV); either
-//! way it gets the configuration once, when both exist.
+//! follows redirects, `ip6.forwarding=on` routes IPv6. The first Ethernet
+//! interface may attach before the NET_IFCFG level runs (virtif) or after
+//! it (PCI drivers at DEV); either way it gets the configuration once,
+//! when both exist. A router's parameters (IPv4 forwarding, the other
+//! interfaces, MTUs, static routes) are [`router`]'s.
+
+pub mod router;
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -132,7 +136,8 @@ impl Default for Ipv6BootConfig {
 }
 
 impl Ipv6BootConfig {
-    /// Reads `ip6=`, `gw6=`, `ip6.slaac=` and `ip6.redirects=`.
+    /// Reads `ip6=`, `gw6=`, `ip6.slaac=`, `ip6.redirects=` and
+    /// `ip6.forwarding=`.
     ///
     /// # Errors
     /// [`ConfigError`] naming what is wrong; the caller logs it and runs
@@ -144,6 +149,11 @@ impl Ipv6BootConfig {
             params.get("ip6.redirects"),
             false,
             "ip6.redirects= is on or off",
+        )?;
+        config.forwarding = switch(
+            params.get("ip6.forwarding"),
+            false,
+            "ip6.forwarding= is on or off",
         )?;
         let gateway = match params.get("gw6") {
             None => None,
@@ -208,6 +218,8 @@ pub struct PendingConfig {
     applied: bool,
     ipv6: Option<Ipv6BootConfig>,
     ipv6_applied: bool,
+    /// The router's parameters (`router.rs`).
+    pub(crate) router: router::RouterConfig,
 }
 
 impl Stack {
@@ -358,6 +370,9 @@ mod tests {
         assert!(ipv6("ip6=auto").unwrap().config.enabled);
         assert!(!ipv6("ip6.slaac=off").unwrap().config.slaac);
         assert!(ipv6("ip6.redirects=on").unwrap().config.accept_redirects);
+        assert!(!default.config.forwarding);
+        assert!(ipv6("ip6.forwarding=1").unwrap().config.forwarding);
+        assert!(ipv6("ip6.forwarding=sometimes").is_err());
         assert!(ipv6("ip6=fd00::1/129").is_err());
         assert!(ipv6("ip6=10.0.0.1").is_err());
         assert!(ipv6("gw6=fe80::g").is_err());

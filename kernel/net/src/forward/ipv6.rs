@@ -1,0 +1,87 @@
+//! Forwarding IPv6 packets (RFC 8200, RFC 4443): checks, hop limit,
+//! route, size.
+//!
+//! IPv6 input hands over a unicast packet that is not ours after reading
+//! only its fixed header; the extension headers are the destination's to
+//! read (a router may skip Hop-by-Hop, RFC 8200 4.3). Errors go out by
+//! `send_error6`, which rate-limits them and follows RFC 4443 2.4.
+
+use core::net::Ipv6Addr;
+
+use wire::Icmpv6Kind;
+use wire::Ipv6Header;
+use wire::icmpv6::unreachable;
+use wire::ipv6::HEADER_LEN;
+
+use super::unroutable6;
+use crate::buffer::PacketBuffer;
+use crate::interface::InterfaceIndex;
+use crate::ipv4::IpLayer;
+use crate::ipv6::{Ipv6Input, link_mtu6};
+
+impl IpLayer {
+    /// Forwards `packet` (fixed header `header`) that came in on
+    /// `arrived`; `link_multicast` when its frame went to a group.
+    pub(crate) fn forward6(
+        &mut self,
+        arrived: InterfaceIndex,
+        header: &Ipv6Header,
+        mut packet: PacketBuffer,
+        link_multicast: bool,
+    ) -> Ipv6Input {
+        if link_multicast || self.refuses6(header) {
+            self.v6.forward_stats.refused += 1;
+            return Ipv6Input::Consumed;
+        }
+        packet.truncate(HEADER_LEN + header.payload_len);
+        if header.hop_limit <= 1 {
+            self.v6.forward_stats.ttl_exceeded += 1;
+            let kind = Icmpv6Kind::TimeExceeded { code: 0 };
+            self.send_error6(arrived, header, packet.data(), kind, false);
+            return Ipv6Input::Consumed;
+        }
+        let Some((interface, neighbour, mtu)) = self.forward_hop6(header) else {
+            self.v6.forward_stats.no_route += 1;
+            let code = unreachable::NO_ROUTE;
+            let kind = Icmpv6Kind::DestinationUnreachable { code };
+            self.send_error6(arrived, header, packet.data(), kind, false);
+            return Ipv6Input::Consumed;
+        };
+        if packet.segment_size() > 0 && packet.len() <= mtu {
+            packet.set_segment_size(0);
+        }
+        if packet.segment_size() > 0 {
+            // No device of ours cuts TCP over IPv6 (no TSO6).
+            self.v6.forward_stats.coalesced_dropped += 1;
+            return Ipv6Input::Consumed;
+        }
+        if packet.len() > mtu {
+            self.v6.forward_stats.too_big += 1;
+            let kind = Icmpv6Kind::PacketTooBig { mtu: mtu as u32 };
+            self.send_error6(arrived, header, packet.data(), kind, false);
+            return Ipv6Input::Consumed;
+        }
+        packet.data_mut()[7] = header.hop_limit - 1;
+        if self.link_output6(interface, neighbour, packet).is_ok() {
+            self.v6.forward_stats.forwarded += 1;
+        }
+        Ipv6Input::Consumed
+    }
+
+    /// Whether `header`'s packet must never be forwarded: scope and
+    /// martians either way, or a source of ours.
+    fn refuses6(&self, header: &Ipv6Header) -> bool {
+        unroutable6(header.source)
+            || unroutable6(header.destination)
+            || self.is_local6(header.source)
+    }
+
+    /// Where a forwarded packet goes: the interface (up, running IPv6),
+    /// the neighbour and the link MTU. Path MTUs this host learned are its
+    /// own and do not apply.
+    fn forward_hop6(&self, header: &Ipv6Header) -> Option<(InterfaceIndex, Ipv6Addr, usize)> {
+        let (interface, neighbour) = self.route6(header.destination)?;
+        let running = self.running6(interface)?;
+        Some((interface, neighbour, link_mtu6(running)))
+    }
+}
