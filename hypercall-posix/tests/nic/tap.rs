@@ -172,6 +172,7 @@ fn offloads_cross_with_a_header(tap: &Tap, socket: &UdpSocket) {
     let both = NicOffloads {
         virtio_header: true,
         segmentation: true,
+        segmentation_ipv6: true,
     };
     assert_eq!((nic.offloads(), nic.max_frame()), (both, 10 + 14 + 65_535));
     // A fresh neighbour lookup: the host forgets the NIC's MAC first.

@@ -65,6 +65,8 @@ pub struct NicOffloads {
     /// the backend cuts to segments (sending) or hands on coalesced
     /// (receiving). [`VirtualNic::max_frame`] then counts them.
     pub segmentation: bool,
+    /// With the header: the same for TCP/IPv6 frames (since 2.4).
+    pub segmentation_ipv6: bool,
 }
 
 /// Bytes of the virtio-net header a NIC with [`NicOffloads::virtio_header`]

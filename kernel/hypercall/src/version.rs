@@ -16,8 +16,10 @@ use core::fmt;
 /// and `try_enter`, which no kernel called. 2.1 added the stream
 /// endpoints ([`crate::StreamEndpoints`]) remote clients connect to.
 /// 2.2 added the virtual NICs' offloads ([`crate::NicOffloads`]). 2.3
-/// added the block device group ([`crate::BlockDevices`]).
-pub const VERSION: Version = Version { major: 2, minor: 3 };
+/// added the block device group ([`crate::BlockDevices`]). 2.4 added
+/// segmentation of TCP/IPv6 to the NICs' offloads
+/// ([`crate::NicOffloads::segmentation_ipv6`], false on older hosts).
+pub const VERSION: Version = Version { major: 2, minor: 4 };
 
 /// A version of the hypercall interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -208,7 +208,12 @@ impl Interface {
     /// checksum it cannot complete is completed here (see `offload.rs`).
     fn offer(&self, frame: &mut PacketBuffer) -> bool {
         let offloads = self.spec.offloads;
-        if frame.segment_size() > 0 && !offloads.segmentation {
+        let link_header = match self.spec.kind {
+            LinkKind::Ethernet => wire::ethernet::HEADER_LEN,
+            LinkKind::Loopback => 0,
+        };
+        let version = crate::offload::ip_version(frame, link_header);
+        if frame.segment_size() > 0 && !offloads.segments(version) {
             return false;
         }
         offloads.transmit_checksum || frame.complete_checksum()

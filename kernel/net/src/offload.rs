@@ -33,9 +33,11 @@
 //! under a segment) and drops a stray oversized segment. Partial
 //! checksums serve TCP and UDP in both families (the transport sums the
 //! pseudo-header of its own), and a packet that must be fragmented has
-//! its checksum completed first; segmentation is TCP over IPv4 only: a
-//! route to an IPv6 destination offers none, and IPv6 output clears a
-//! stray mark.
+//! its checksum completed first. Segmentation is per family (TSO4, TSO6,
+//! as virtio-net and Linux's tap negotiate them): a route offers bursts
+//! only when its device cuts the destination's family, and
+//! [`Interface::enqueue`] drops a burst of a family the device does not
+//! cut ([`Offloads::segments`], the family read from the IP header).
 //!
 //! [`Interface::enqueue`]: crate::interface::Interface
 
@@ -47,27 +49,48 @@ pub struct Offloads {
     /// It completes the TCP and UDP checksums of packets marked partial,
     /// in either family (it sums from the mark to the end).
     pub transmit_checksum: bool,
-    /// It cuts IPv4 TCP segments of up to [`SEGMENTATION_LIMIT`] bytes into
-    /// segments of their marked size (needs `transmit_checksum`). IPv4
-    /// only: IPv6 output never hands it a burst (no TSO6).
-    pub segmentation: bool,
+    /// It cuts TCP/IPv4 segments of up to [`SEGMENTATION_LIMIT`] bytes
+    /// into segments of their marked size (TSO4; needs `transmit_checksum`).
+    pub segmentation_ipv4: bool,
+    /// The same for TCP/IPv6 (TSO6; needs `transmit_checksum`).
+    pub segmentation_ipv6: bool,
 }
 
 impl Offloads {
     /// Nothing: loopback, the bus, a tap without a virtio-net header.
     pub const NONE: Self = Self {
         transmit_checksum: false,
-        segmentation: false,
+        segmentation_ipv4: false,
+        segmentation_ipv6: false,
     };
     /// Everything this stack uses.
     pub const ALL: Self = Self {
         transmit_checksum: true,
-        segmentation: true,
+        segmentation_ipv4: true,
+        segmentation_ipv6: true,
     };
+
+    /// Whether the device cuts TCP bursts of the family of IP `version`
+    /// (4 or 6); any other version, never.
+    pub fn segments(self, version: u8) -> bool {
+        let family = match version {
+            4 => self.segmentation_ipv4,
+            6 => self.segmentation_ipv6,
+            _ => false,
+        };
+        family && self.transmit_checksum
+    }
+}
+
+/// The IP version of the packet starting `at` bytes into `frame`'s data
+/// (after its link header); 0 when the frame is shorter.
+pub fn ip_version(frame: &PacketBuffer, at: usize) -> u8 {
+    frame.data().get(at).map_or(0, |byte| byte >> 4)
 }
 
 /// The largest IP packet handed to a segmenting device: what an IPv4
-/// total length holds, less a little for the headers a segment grows.
+/// total length (or an IPv6 payload length) holds, less a little for the
+/// headers a segment grows.
 pub const SEGMENTATION_LIMIT: usize = 65_000;
 
 /// The offload marks of one packet.

@@ -10,9 +10,8 @@
 //!
 //! A route carries its device's offloads (`crate::offload`): partial
 //! checksums in both families (the engine sums the pseudo-header of the
-//! path's), and TSO bursts for TCP over IPv4 only, as no driver of ours
-//! negotiates TSO for IPv6. Bursts go out in pages when they outgrow a
-//! pool block.
+//! path's), and TSO bursts in the family the device cuts (TSO4, TSO6).
+//! Bursts go out in pages when they outgrow a pool block.
 
 use core::net::IpAddr;
 
@@ -26,8 +25,9 @@ use crate::offload::{Offloads, SEGMENTATION_LIMIT};
 const TCP: u8 = wire::ipv4::protocol::TCP;
 /// Where a TCP header keeps its checksum.
 const TCP_CHECKSUM_FIELD: u16 = 16;
-/// The largest IPv4 and TCP headers, options included.
-const HEADERS: usize = wire::ipv4::HEADER_LEN + 60;
+/// The largest IP and TCP headers, options included (IPv4's with
+/// options, 60, outgrow IPv6's fixed 40).
+const HEADERS: usize = 60 + 60;
 
 impl tcp::Transmit for IpLayer {
     fn route(&self, destination: IpAddr, zone: u32) -> Option<tcp::Route> {
@@ -35,10 +35,13 @@ impl tcp::Transmit for IpLayer {
         let offloads = self
             .interface(route.interface)
             .map_or(Offloads::NONE, |i| i.spec.offloads);
-        let segments = offloads.segmentation && offloads.transmit_checksum;
-        let segment_limit = match route.source {
-            IpAddr::V4(_) if segments => (SEGMENTATION_LIMIT - HEADERS) as u32,
-            _ => 0,
+        let version = match route.source {
+            IpAddr::V4(_) => 4,
+            IpAddr::V6(_) => 6,
+        };
+        let segment_limit = match offloads.segments(version) {
+            true => (SEGMENTATION_LIMIT - HEADERS) as u32,
+            false => 0,
         };
         Some(tcp::Route {
             source: route.source,

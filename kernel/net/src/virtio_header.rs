@@ -22,6 +22,8 @@ pub const DATA_VALID: u8 = 2;
 pub const GSO_NONE: u8 = 0;
 /// `gso_type`: TCP over IPv4.
 pub const GSO_TCPV4: u8 = 1;
+/// `gso_type`: TCP over IPv6.
+pub const GSO_TCPV6: u8 = 4;
 /// `gso_type`: the ECN bit, beside a type.
 pub const GSO_ECN: u8 = 0x80;
 
@@ -35,7 +37,7 @@ pub const LENGTH: usize = 12;
 pub struct Header {
     /// [`NEEDS_CSUM`], [`DATA_VALID`].
     pub flags: u8,
-    /// [`GSO_NONE`], [`GSO_TCPV4`], with [`GSO_ECN`].
+    /// [`GSO_NONE`], [`GSO_TCPV4`], [`GSO_TCPV6`], with [`GSO_ECN`].
     pub gso_type: u8,
     /// Bytes of headers before the payload of a segmented frame.
     pub header_length: u16,
@@ -99,7 +101,8 @@ impl Header {
     }
 
     /// The header for one of our frames: its offload marks as the device
-    /// reads them (partial checksum, segmentation of TCP over IPv4).
+    /// reads them (partial checksum, segmentation of TCP over IPv4 or
+    /// IPv6, as the IP header after the Ethernet one says).
     pub fn for_frame(frame: &PacketBuffer) -> Self {
         let mut header = Self::default();
         if let Some((start, offset)) = frame.partial_checksum() {
@@ -112,7 +115,8 @@ impl Header {
             let tcp = usize::from(header.checksum_start);
             let offset_byte = frame.data().get(tcp + 12).copied().unwrap_or(0x50);
             let headers = tcp + usize::from(offset_byte >> 4) * 4;
-            header.gso_type = GSO_TCPV4;
+            let version = crate::offload::ip_version(frame, wire::ethernet::HEADER_LEN);
+            header.gso_type = if version == 6 { GSO_TCPV6 } else { GSO_TCPV4 };
             header.segment_size = size;
             header.header_length = u16::try_from(headers).unwrap_or(u16::MAX);
         }
@@ -209,5 +213,21 @@ mod tests {
         assert_eq!(sizeless.check_received(9000), Err(Malformed::NoSegmentSize));
         assert!(partial(0, 0).vouches());
         assert!(!Header::default().vouches());
+    }
+
+    #[test]
+    fn a_burst_says_its_family_in_the_gso_type() {
+        let pool = crate::tests::link::pool();
+        for (version, ip_length, gso_type) in [(4u8, 20usize, GSO_TCPV4), (6, 40, GSO_TCPV6)] {
+            let mut frame = pool.allocate().expect("a buffer");
+            let bytes = frame.reset(14 + ip_length + 20 + 100).expect("fits");
+            bytes[14] = version << 4;
+            bytes[14 + ip_length + 12] = 0x50;
+            frame.set_received_partial(14 + ip_length, 16);
+            frame.set_segment_size(50);
+            let header = Header::for_frame(&frame);
+            assert_eq!(header.gso_type, gso_type, "IPv{version}");
+            assert_eq!(usize::from(header.header_length), 14 + ip_length + 20);
+        }
     }
 }

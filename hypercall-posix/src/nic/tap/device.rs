@@ -42,8 +42,8 @@ pub(crate) fn open_tap(name: &str, virtio_header: bool) -> io::Result<File> {
 }
 
 /// Tells the tap which offloads we take (`TUN_F_*`): with `TUN_F_CSUM`
-/// it may hand us partial checksums, with `TUN_F_TSO4` 64 KiB TCP/IPv4
-/// segments; either way it takes ours.
+/// it may hand us partial checksums, with `TUN_F_TSO4` and `TUN_F_TSO6`
+/// 64 KiB TCP/IPv4 and TCP/IPv6 segments; either way it takes ours.
 ///
 /// # Errors
 /// The ioctl's error (`InvalidInput` for flags the kernel does not know).

@@ -4,7 +4,8 @@
 //! IFF_NO_PI: bare Ethernet frames). Unless the spec injects faults (which
 //! model a wire the stack must check), it also asks for the virtio-net
 //! header (IFF_VNET_HDR) and tells the tap it takes partial checksums and
-//! 64 KiB TCP/IPv4 segments (TUNSETOFFLOAD with TUN_F_CSUM, TUN_F_TSO4):
+//! 64 KiB TCP segments of both families (TUNSETOFFLOAD with TUN_F_CSUM,
+//! TUN_F_TSO4, TUN_F_TSO6):
 //! the host's stack then hands over coalesced segments and cuts ours, and
 //! the NIC says so ([`VirtualNic::offloads`]); frames cross with the
 //! header in front. A tap that refuses the offloads is used without them.
@@ -149,11 +150,12 @@ impl TapNic {
 /// and the tap takes them, else without.
 fn open_offloading(name: &str, offloading: bool) -> std::io::Result<(File, NicOffloads)> {
     if offloading && let Ok(device) = device::open_tap(name, true) {
-        let flags = libc::TUN_F_CSUM | libc::TUN_F_TSO4;
+        let flags = libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6;
         if device::set_offloads(&device, flags).is_ok() {
             let offloads = NicOffloads {
                 virtio_header: true,
                 segmentation: true,
+                segmentation_ipv6: true,
             };
             return Ok((device, offloads));
         }

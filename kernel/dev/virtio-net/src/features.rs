@@ -9,15 +9,18 @@
 //! | `GUEST_CSUM` | 1 | received frames may come checked (`DATA_VALID`) or partial (`NEEDS_CSUM`) |
 //! | `MAC` | 5 | the configuration holds the MAC address |
 //! | `GUEST_TSO4` | 7 | received TCP/IPv4 segments may be coalesced up to 64 KiB |
+//! | `GUEST_TSO6` | 8 | the same for TCP/IPv6 |
 //! | `HOST_TSO4` | 11 | the device cuts transmitted TCP/IPv4 bursts (TSO) |
+//! | `HOST_TSO6` | 12 | the same for TCP/IPv6 |
 //! | `MRG_RXBUF` | 15 | a received frame may span several buffers |
 //! | `STATUS` | 16 | the configuration holds the link status |
 //! | `VERSION_1` | 32 | a modern device |
 //!
-//! A router (forwarding on at boot) does not take `GUEST_TSO4`
-//! ([`Setting::Forwarding`]). `GUEST_TSO4` is taken only with `MRG_RXBUF` (our receive buffers are
-//! 2 KiB pool blocks), `HOST_TSO4` only with `CSUM`, `GUEST_TSO4` only
-//! with `GUEST_CSUM` (the spec's dependencies). `RING_EVENT_IDX` is not
+//! A router (forwarding on at boot) takes neither `GUEST_TSO` bit
+//! ([`Setting::Forwarding`]). `GUEST_TSO4` and `GUEST_TSO6` are taken only
+//! with `MRG_RXBUF` (our receive buffers are 2 KiB pool blocks), the
+//! `HOST_TSO` bits only with `CSUM`, the `GUEST_TSO` bits only with
+//! `GUEST_CSUM` (the spec's dependencies). `RING_EVENT_IDX` is not
 //! taken: virtio-drivers 0.13 rewrites `used_event` on every pop, so under
 //! it used-buffer interrupts cannot be suppressed, and its kick test is
 //! not wrap-safe; the ring flags (`NO_INTERRUPT`, `NO_NOTIFY`) suppress
@@ -32,7 +35,9 @@ pub(crate) mod bit {
     pub(crate) const GUEST_CSUM: u64 = 1 << 1;
     pub(crate) const MAC: u64 = 1 << 5;
     pub(crate) const GUEST_TSO4: u64 = 1 << 7;
+    pub(crate) const GUEST_TSO6: u64 = 1 << 8;
     pub(crate) const HOST_TSO4: u64 = 1 << 11;
+    pub(crate) const HOST_TSO6: u64 = 1 << 12;
     pub(crate) const MRG_RXBUF: u64 = 1 << 15;
     pub(crate) const STATUS: u64 = 1 << 16;
     pub(crate) const VERSION_1: u64 = virtio::init::feature::VERSION_1;
@@ -51,7 +56,7 @@ pub(crate) enum Setting {
     /// Checksums, TSO both ways, merged receive buffers.
     #[default]
     All,
-    /// All but receive coalescing (`GUEST_TSO4`): what `all` becomes on a
+    /// All but receive coalescing (the `GUEST_TSO` bits): what `all` becomes on a
     /// router (`ip.forwarding=on` or `ip6.forwarding=on`), which passes
     /// segments on as they came, as Linux turns LRO off when forwarding.
     Forwarding,
@@ -75,12 +80,13 @@ impl Setting {
     pub(crate) fn wanted(self) -> u64 {
         let base = bit::MAC | bit::STATUS | bit::VERSION_1;
         let checksums = bit::CSUM | bit::GUEST_CSUM;
-        let segmentation = bit::HOST_TSO4 | bit::GUEST_TSO4 | bit::MRG_RXBUF;
+        let transmit = bit::HOST_TSO4 | bit::HOST_TSO6 | bit::MRG_RXBUF;
+        let receive = bit::GUEST_TSO4 | bit::GUEST_TSO6;
         match self {
             Self::None => base,
             Self::Checksum => base | checksums,
-            Self::All => base | checksums | segmentation,
-            Self::Forwarding => base | checksums | bit::HOST_TSO4 | bit::MRG_RXBUF,
+            Self::All => base | checksums | transmit | receive,
+            Self::Forwarding => base | checksums | transmit,
         }
     }
 }
@@ -99,11 +105,10 @@ impl Negotiated {
             }
         };
         drop_unless(&mut features, bit::HOST_TSO4, bit::CSUM);
-        drop_unless(
-            &mut features,
-            bit::GUEST_TSO4,
-            bit::GUEST_CSUM | bit::MRG_RXBUF,
-        );
+        drop_unless(&mut features, bit::HOST_TSO6, bit::CSUM);
+        for guest in [bit::GUEST_TSO4, bit::GUEST_TSO6] {
+            drop_unless(&mut features, guest, bit::GUEST_CSUM | bit::MRG_RXBUF);
+        }
         Self(features)
     }
 
@@ -126,7 +131,8 @@ impl Negotiated {
     pub(crate) fn offloads(self) -> Offloads {
         Offloads {
             transmit_checksum: self.has(bit::CSUM),
-            segmentation: self.has(bit::HOST_TSO4) && self.has(bit::CSUM),
+            segmentation_ipv4: self.has(bit::HOST_TSO4) && self.has(bit::CSUM),
+            segmentation_ipv6: self.has(bit::HOST_TSO6) && self.has(bit::CSUM),
         }
     }
 
@@ -159,29 +165,34 @@ mod tests {
         assert_eq!(none.offloads(), Offloads::NONE);
         assert!(!none.has(bit::GUEST_CSUM) && !none.mergeable());
         let checksum = Negotiated::choose(EVERYTHING, Setting::Checksum);
-        assert!(checksum.offloads().transmit_checksum && !checksum.offloads().segmentation);
+        let offloads = checksum.offloads();
+        assert!(offloads.transmit_checksum && !offloads.segments(4) && !offloads.segments(6));
         assert!(checksum.has(bit::GUEST_CSUM) && !checksum.has(bit::GUEST_TSO4));
+        assert!(!checksum.has(bit::GUEST_TSO6));
         let all = Negotiated::choose(EVERYTHING, Setting::All);
         assert_eq!(all.offloads(), Offloads::ALL);
-        assert!(all.has(bit::GUEST_TSO4) && all.mergeable());
+        assert!(all.has(bit::GUEST_TSO4) && all.has(bit::GUEST_TSO6) && all.mergeable());
         assert_eq!(all.0 & !Setting::All.wanted(), 0, "nothing unasked");
         let router = Negotiated::choose(EVERYTHING, Setting::Forwarding);
         assert_eq!(router.offloads(), Offloads::ALL);
-        assert!(!router.has(bit::GUEST_TSO4) && router.mergeable());
+        assert!(!router.has(bit::GUEST_TSO4) && !router.has(bit::GUEST_TSO6));
+        assert!(router.has(bit::HOST_TSO6) && router.mergeable());
     }
 
     #[test]
     fn dependencies_hold_whatever_the_device_offers() {
-        let tso_alone = bit::HOST_TSO4 | bit::GUEST_TSO4 | bit::MAC | bit::VERSION_1;
+        let tso4 = bit::HOST_TSO4 | bit::GUEST_TSO4;
+        let tso6 = bit::HOST_TSO6 | bit::GUEST_TSO6;
+        let tso_alone = tso4 | tso6 | bit::MAC | bit::VERSION_1;
         let agreed = Negotiated::choose(tso_alone, Setting::All);
-        assert!(!agreed.has(bit::HOST_TSO4) && !agreed.has(bit::GUEST_TSO4));
+        assert_eq!(agreed.0 & (tso4 | tso6), 0, "TSO needs the checksums");
         let no_merge = EVERYTHING & !bit::MRG_RXBUF;
         let agreed = Negotiated::choose(no_merge, Setting::All);
         assert!(
-            !agreed.has(bit::GUEST_TSO4),
+            !agreed.has(bit::GUEST_TSO4) && !agreed.has(bit::GUEST_TSO6),
             "64 KiB frames need merged buffers"
         );
-        assert!(agreed.has(bit::HOST_TSO4));
+        assert!(agreed.has(bit::HOST_TSO4) && agreed.has(bit::HOST_TSO6));
     }
 
     #[test]

@@ -58,8 +58,7 @@ impl IpLayer {
         let offloads = (self.interface(hop.interface))
             .map(|i| i.spec.offloads)
             .unwrap_or_default();
-        let device = offloads.segmentation
-            && offloads.transmit_checksum
+        let device = offloads.segments(4)
             && packet.partial_checksum().is_some()
             && header.total_len <= SEGMENTATION_LIMIT;
         match device {

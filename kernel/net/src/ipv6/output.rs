@@ -205,10 +205,13 @@ impl IpLayer {
         if payload.len() > usize::from(u16::MAX) {
             return Err(OutputError::TooBig);
         }
-        // No device of ours cuts TCP over IPv6 (no TSO6): a burst that
-        // fits is one segment, one that does not cannot go.
-        payload.set_segment_size(0);
-        if HEADER_LEN + payload.len() > hop.mtu {
+        // A burst that fits is one segment; one that does not goes whole
+        // to a device that cuts TCP/IPv6 (TSO6), else it cannot go.
+        let fits = HEADER_LEN + payload.len() <= hop.mtu;
+        if fits || !self.segments6(hop.interface, header.next_header) {
+            payload.set_segment_size(0);
+        }
+        if !fits && payload.segment_size() == 0 {
             // TCP keeps its segments under the path MTU itself.
             if header.next_header == next_header::TCP {
                 return Err(OutputError::TooBig);
@@ -225,6 +228,15 @@ impl IpLayer {
         self.link_output6(hop.interface, hop.neighbour, payload)?;
         self.v6.stats.sent += 1;
         Ok(())
+    }
+}
+
+impl IpLayer {
+    /// Whether `interface`'s device cuts bursts of `next_header` (TCP
+    /// only) over IPv6.
+    fn segments6(&self, interface: InterfaceIndex, next_header: u8) -> bool {
+        let offloads = self.interface(interface).map(|i| i.spec.offloads);
+        next_header == next_header::TCP && offloads.is_some_and(|o| o.segments(6))
     }
 }
 

@@ -212,7 +212,8 @@ fn scope_martians_broadcasts_and_source_routes_are_never_forwarded() {
 fn a_partial_checksum_from_the_near_device_is_completed_before_a_plain_one() {
     let checksums = Offloads {
         transmit_checksum: true,
-        segmentation: false,
+        segmentation_ipv4: false,
+        segmentation_ipv6: false,
     };
     let mut chain = Chain::new(true, checksums);
     chain.partial_near = true;

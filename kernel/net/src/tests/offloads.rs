@@ -1,14 +1,16 @@
-//! Device offloads over IPv6: partial checksums, no TSO, vouched receives.
+//! Device offloads over IPv6: partial checksums, TSO6, vouched receives.
 //!
 //! Two stacks whose devices offer checksum completion and TSO: TCP over
-//! IPv6 leaves its checksums partial (the IPv6 pseudo-header's sum) but
-//! never hands the device a burst, as no driver of ours negotiates TSO
-//! for IPv6, while its routes over IPv4 offer TSO; UDP leaves its sums
+//! IPv6 leaves its checksums partial (the IPv6 pseudo-header's sum) and
+//! hands the device bursts when it cuts TCP/IPv6 (TSO6), which arrive
+//! whole (coalesced) and intact, and never when it cuts only TCP/IPv4,
+//! whose routes then still offer TSO; UDP leaves its sums
 //! partial in both families, and a datagram that must be fragmented goes
 //! with its sum completed. On receive, a TCP or UDP checksum over IPv6
 //! that the device vouched for is not verified again, and one it did not
 //! vouch for still is.
 
+use core::cell::Cell;
 use core::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::vec;
 use std::vec::Vec;
@@ -90,15 +92,24 @@ fn carry(link: &mut Link, client: tcp::SocketHandle, server: tcp::SocketHandle, 
     assert!(received == data, "{} of {}", received.len(), data.len());
 }
 
-/// Every TCP frame over IPv6 is one segment within the MTU, and every
-/// one with data goes partial.
-fn partial_and_whole(frame: &PacketBuffer) {
+std::thread_local! {
+    /// TCP/IPv6 bursts (frames over the MTU) seen by `partial`.
+    static BURSTS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Every TCP frame over IPv6 with data goes partial; a burst (counted)
+/// carries its segment size, and a frame without one fits the MTU.
+fn partial(frame: &PacketBuffer) {
     let data = frame.data();
     if ipv6_transport(data) != Some(6) {
         return;
     }
-    assert_eq!(frame.segment_size(), 0, "a TSO burst over IPv6");
-    assert!(frame.len() <= 1514, "a frame of {} bytes", frame.len());
+    if frame.segment_size() > 0 {
+        BURSTS.with(|bursts| bursts.set(bursts.get() + 1));
+        assert!(frame.segment_size() <= 1440, "cut to the MSS");
+    } else {
+        assert!(frame.len() <= 1514, "a frame of {} bytes", frame.len());
+    }
     let headers = TRANSPORT + usize::from(data[TRANSPORT + 12] >> 4) * 4;
     if data.len() > headers {
         let partial = frame.partial_checksum();
@@ -106,16 +117,19 @@ fn partial_and_whole(frame: &PacketBuffer) {
     }
 }
 
-#[test]
-fn tcp_over_ipv6_goes_partial_and_never_as_a_burst() {
-    let mut link = link(Offloads::ALL);
+/// Carries 400,000 bytes over IPv6 between devices with `offloads`,
+/// each TCP frame checked by `partial`; the bursts that went.
+fn bursts_carried(offloads: Offloads) -> usize {
+    BURSTS.with(|bursts| bursts.set(0));
+    let mut link = link(offloads);
     let six = tcp::Transmit::route(&link.a.ip, IpAddr::V6(ip("fd00::2")), 0).unwrap();
     assert!(six.offload.checksum);
-    assert_eq!(six.offload.segment_limit, 0, "no TSO for IPv6");
     let four = IpAddr::V4(core::net::Ipv4Addr::new(10, 0, 0, 2));
     let four = tcp::Transmit::route(&link.a.ip, four, 0).unwrap();
     assert!(four.offload.segment_limit > 60_000, "TSO for IPv4");
-    link.inspect = partial_and_whole;
+    let offered = six.offload.segment_limit > 60_000;
+    assert_eq!(offered, offloads.segmentation_ipv6, "TSO6 as the device");
+    link.inspect = partial;
     let listener = listen(&mut link);
     let (client, server) = connect(&mut link, listener);
     let server = server.expect("connected over IPv6");
@@ -123,6 +137,21 @@ fn tcp_over_ipv6_goes_partial_and_never_as_a_burst() {
     carry(&mut link, client, server, &data);
     assert_eq!(link.b.tcp.stats().bad_checksums, 0, "completed right");
     assert_eq!(link.a.ip.stats.sent, 0, "nothing went over IPv4");
+    BURSTS.with(Cell::get)
+}
+
+#[test]
+fn tcp_over_ipv6_goes_in_bursts_to_a_device_with_tso6() {
+    assert!(bursts_carried(Offloads::ALL) > 0, "no burst over IPv6");
+}
+
+#[test]
+fn tcp_over_ipv6_never_bursts_to_a_device_with_tso4_only() {
+    let tso4 = Offloads {
+        segmentation_ipv6: false,
+        ..Offloads::ALL
+    };
+    assert_eq!(bursts_carried(tso4), 0, "a TSO burst over IPv6");
 }
 
 /// Spoils the TCP and UDP checksums of IPv6 frames (not their data).

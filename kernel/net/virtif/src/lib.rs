@@ -89,7 +89,8 @@ impl NetworkDevice for Virtif {
 fn interface_offloads(offloads: NicOffloads) -> Offloads {
     Offloads {
         transmit_checksum: offloads.virtio_header,
-        segmentation: offloads.virtio_header && offloads.segmentation,
+        segmentation_ipv4: offloads.virtio_header && offloads.segmentation,
+        segmentation_ipv6: offloads.virtio_header && offloads.segmentation_ipv6,
     }
 }
 
