@@ -103,6 +103,11 @@ pub struct Network {
     pub mtu: u16,
     /// What the hosts' "devices" do for them (checksums, segmentation).
     pub offload: Offload,
+    /// Whether they cut TCP/IPv6 bursts too (TSO6), within the same
+    /// limit; else routes over IPv6 offer checksums only.
+    pub segments_ipv6: bool,
+    /// Bursts the devices cut, over each family (IPv4, IPv6).
+    pub bursts: [u64; 2],
     /// Drop everything when false.
     pub up: bool,
     /// Drops a segment when it returns true.
@@ -166,9 +171,11 @@ struct Link<'a> {
     addresses: (IpAddr, Option<IpAddr>),
     mtu: u16,
     offload: Offload,
+    segments_ipv6: bool,
     /// See [`Network::path_mtu`].
     path_mtu: Option<u16>,
     outbox: &'a mut Vec<Outgoing>,
+    bursts: &'a mut [u64; 2],
 }
 
 /// The IP header's size over `address`'s family.
@@ -176,15 +183,16 @@ fn ip_header(address: IpAddr) -> usize {
     if address.is_ipv4() { 20 } else { 40 }
 }
 
-/// What a "device" offering `offload` does towards `destination`: TSO
-/// for TCP over IPv4 only (as our drivers negotiate), checksums for both.
-fn offload_for(offload: Offload, destination: IpAddr) -> Offload {
+/// What a "device" offering `offload` does towards `destination`:
+/// checksums for both families, TSO for TCP over IPv4 and, when it
+/// `segments_ipv6` (TSO6), over IPv6.
+fn offload_for(offload: Offload, segments_ipv6: bool, destination: IpAddr) -> Offload {
     match destination {
-        IpAddr::V4(_) => offload,
-        IpAddr::V6(_) => Offload {
+        IpAddr::V6(_) if !segments_ipv6 => Offload {
             segment_limit: 0,
             ..offload
         },
+        _ => offload,
     }
 }
 
@@ -199,7 +207,7 @@ impl Transmit for Link<'_> {
             source,
             mtu: self.path_mtu.map_or(self.mtu, |path| path.min(self.mtu)),
             zone,
-            offload: offload_for(self.offload, destination),
+            offload: offload_for(self.offload, self.segments_ipv6, destination),
         })
     }
 
@@ -213,7 +221,7 @@ impl Transmit for Link<'_> {
         length: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), TransmitError> {
-        let offered = offload_for(self.offload, path.destination);
+        let offered = offload_for(self.offload, self.segments_ipv6, path.destination);
         assert!(offered.checksum, "a partial checksum nobody offered");
         assert!(shape.partial_checksum, "offloaded segments are partial");
         let mut bytes = vec![0u8; length];
@@ -228,6 +236,7 @@ impl Transmit for Link<'_> {
                 "a burst of {length} over {limit}"
             );
             assert!(pieces.len() > 1, "a burst of one segment");
+            self.bursts[usize::from(destination.is_ipv6())] += 1;
         }
         let room = usize::from(self.mtu) - ip_header(destination);
         for piece in pieces {
@@ -321,6 +330,8 @@ impl Network {
             delay: 5 * MILLISECOND,
             mtu: 1500,
             offload: Offload::NONE,
+            segments_ipv6: false,
+            bursts: [0; 2],
             up: true,
             filter: None,
             rewrite: None,
@@ -373,8 +384,10 @@ impl Network {
             addresses: (*address, *alias),
             mtu: self.mtu,
             offload: self.offload,
+            segments_ipv6: self.segments_ipv6,
             path_mtu: self.path_mtu,
             outbox: &mut self.outbox,
+            bursts: &mut self.bursts,
         };
         let result = f(tcp, self.now, &mut link);
         let start = self.capture.len();

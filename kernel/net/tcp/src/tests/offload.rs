@@ -4,12 +4,12 @@
 //! and bursts it cuts (TSO), checked by a reference splitter written from
 //! the rules (RFC 9293 headers, RFC 1071 sums, the pseudo-headers of RFC
 //! 9293 3.1 and RFC 8200 8.1), not from the engine's code. The "device"
-//! cuts bursts of TCP over IPv4 only, as our drivers negotiate.
+//! cuts bursts of TCP over IPv4 and, when it offers TSO6, over IPv6.
 
 use std::vec;
 use std::vec::Vec;
 
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::network::{Impairment, Network, SECOND, config};
 use super::transfer::transfer;
@@ -98,8 +98,14 @@ pub fn split(source: IpAddr, destination: IpAddr, segment: &[u8], size: u16) -> 
 
 #[test]
 fn the_reference_splitter_cuts_a_burst_into_valid_segments() {
-    let (source, destination) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
-    let (source, destination) = (IpAddr::V4(source), IpAddr::V4(destination));
+    let four = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+    splits_valid(IpAddr::V4(four.0), IpAddr::V4(four.1));
+    let six: (Ipv6Addr, Ipv6Addr) = ("fd00::1".parse().unwrap(), "fd00::2".parse().unwrap());
+    splits_valid(IpAddr::V6(six.0), IpAddr::V6(six.1));
+}
+
+/// A 2,500-byte burst from `source` to `destination` cut into valid pieces.
+fn splits_valid(source: IpAddr, destination: IpAddr) {
     let mut segment = vec![0u8; 20 + 2500];
     segment[12] = 5 << 4;
     segment[13] = 0x10 | PSH | FIN;
@@ -192,10 +198,13 @@ fn bursts_survive_loss_reordering_duplication_and_corruption() {
     assert!(network.tcp(0).stats().retransmitted_segments > 0);
 }
 
-#[test]
-fn ipv6_segments_go_partial_and_never_as_bursts() {
-    let mut network = Network::ipv6(10, &[config(), config()]);
+/// Carries 1 MiB over IPv6 under loss, reordering and corruption,
+/// between "devices" offering TSO for IPv4 and, if `segments_ipv6`, for
+/// IPv6; the bursts that went over IPv6.
+fn ipv6_bursts(seed: u64, segments_ipv6: bool) -> u64 {
+    let mut network = Network::ipv6(seed, &[config(), config()]);
     network.offload = TSO;
+    network.segments_ipv6 = segments_ipv6;
     let (client, _, server) = network.establish(80);
     let start = network.capture.len();
     network.impairment = Impairment {
@@ -204,9 +213,9 @@ fn ipv6_segments_go_partial_and_never_as_bursts() {
         reorder: 50,
         corrupt: 10,
     };
-    // The link asserts that no burst goes over IPv6 (the "device" offers
-    // TSO for IPv4 only) and the splitter that every partial checksum is
-    // the IPv6 pseudo-header's.
+    // The link asserts that no burst goes where no TSO was offered and
+    // the splitter that every partial checksum is the IPv6 pseudo-header's;
+    // the transfer, that the data arrived intact.
     assert!(transfer(
         &mut network,
         client,
@@ -218,8 +227,20 @@ fn ipv6_segments_go_partial_and_never_as_bursts() {
     network.settle(10 * SECOND);
     let pieces = network.capture[start..].iter().filter(|c| c.from == 0);
     let largest = pieces.map(|captured| captured.payload_length()).max();
-    // 1500 - 40 (IPv6) - 20 (TCP) - 12 (timestamps).
+    // 1500 - 40 (IPv6) - 20 (TCP) - 12 (timestamps): bursts cut too.
     assert_eq!(largest, Some(1428));
     let bad = network.tcp(0).stats().bad_checksums + network.tcp(1).stats().bad_checksums;
     assert_eq!(bad, network.corrupted, "completed sums are checked");
+    assert_eq!(network.bursts[0], 0, "nothing over IPv4");
+    network.bursts[1]
+}
+
+#[test]
+fn ipv6_bursts_arrive_intact_when_tso6_is_offered() {
+    assert!(ipv6_bursts(10, true) > 0, "no burst over IPv6");
+}
+
+#[test]
+fn ipv6_segments_go_partial_and_never_as_bursts_without_tso6() {
+    assert_eq!(ipv6_bursts(11, false), 0);
 }
