@@ -26,8 +26,9 @@ use crate::fake_offload::{self, TransmitHeader};
 /// Feature bits of a plain device: MAC, STATUS, VERSION_1.
 pub(crate) const PLAIN: u64 = 1 << 5 | 1 << 16 | 1 << 32;
 /// ... and of one with every offload the driver takes: CSUM, GUEST_CSUM,
-/// GUEST_TSO4, HOST_TSO4, MRG_RXBUF.
-pub(crate) const OFFLOADING: u64 = PLAIN | 1 | 1 << 1 | 1 << 7 | 1 << 11 | 1 << 15;
+/// GUEST_TSO4, GUEST_TSO6, HOST_TSO4, HOST_TSO6, MRG_RXBUF.
+pub(crate) const OFFLOADING: u64 =
+    PLAIN | 1 | 1 << 1 | 1 << 7 | 1 << 8 | 1 << 11 | 1 << 12 | 1 << 15;
 /// Driver feature: merged receive buffers.
 const MRG_RXBUF: u64 = 1 << 15;
 /// Queue size the fake allows.
