@@ -4,20 +4,24 @@
 //! IPv6 input hands over a unicast packet that is not ours after reading
 //! only its fixed header; the extension headers are the destination's to
 //! read (a router may skip Hop-by-Hop, RFC 8200 4.3). Errors go out by
-//! `send_error6`, which rate-limits them and follows RFC 4443 2.4.
+//! `send_error6`, which rate-limits them and follows RFC 4443 2.4. A
+//! coalesced TCP/IPv6 segment (a device's receive TSO) goes whole to a
+//! device that cuts TCP/IPv6 (TSO6) and is dropped and counted for any
+//! other: it is not cut in software as TCP/IPv4 is (`segment.rs`).
 
 use core::net::Ipv6Addr;
 
 use wire::Icmpv6Kind;
 use wire::Ipv6Header;
 use wire::icmpv6::unreachable;
-use wire::ipv6::HEADER_LEN;
+use wire::ipv6::{HEADER_LEN, next_header};
 
 use super::unroutable6;
 use crate::buffer::PacketBuffer;
 use crate::interface::InterfaceIndex;
 use crate::ipv4::IpLayer;
 use crate::ipv6::{Ipv6Input, link_mtu6};
+use crate::offload::SEGMENTATION_LIMIT;
 
 impl IpLayer {
     /// Forwards `packet` (fixed header `header`) that came in on
@@ -50,12 +54,11 @@ impl IpLayer {
         if packet.segment_size() > 0 && packet.len() <= mtu {
             packet.set_segment_size(0);
         }
-        if packet.segment_size() > 0 {
-            // No device of ours cuts TCP over IPv6 (no TSO6).
+        if packet.segment_size() > 0 && !self.cuts6(interface, &packet, mtu) {
             self.v6.forward_stats.coalesced_dropped += 1;
             return Ipv6Input::Consumed;
         }
-        if packet.len() > mtu {
+        if packet.len() > mtu && packet.segment_size() == 0 {
             self.v6.forward_stats.too_big += 1;
             let kind = Icmpv6Kind::PacketTooBig { mtu: mtu as u32 };
             self.send_error6(arrived, header, packet.data(), kind, false);
@@ -66,6 +69,23 @@ impl IpLayer {
             self.v6.forward_stats.forwarded += 1;
         }
         Ipv6Input::Consumed
+    }
+
+    /// Whether `interface`'s device cuts coalesced `packet` into segments
+    /// that fit `mtu` (TSO6, its checksum partial, within the limit).
+    fn cuts6(&self, interface: InterfaceIndex, packet: &PacketBuffer, mtu: usize) -> bool {
+        let offloads = self.interface(interface).map(|i| i.spec.offloads);
+        let bytes = packet.data();
+        // TCP right after the fixed header (no extension headers).
+        let tcp = bytes.get(6) == Some(&next_header::TCP);
+        let Some(offset) = bytes.get(HEADER_LEN + 12).filter(|_| tcp) else {
+            return false;
+        };
+        let headers = HEADER_LEN + usize::from(offset >> 4) * 4;
+        offloads.is_some_and(|offloads| offloads.segments(6))
+            && packet.partial_checksum().is_some()
+            && packet.len() <= SEGMENTATION_LIMIT
+            && headers + usize::from(packet.segment_size()) <= mtu
     }
 
     /// Whether `header`'s packet must never be forwarded: scope and
