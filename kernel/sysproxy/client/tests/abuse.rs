@@ -55,7 +55,7 @@ fn an_oversized_frame_is_refused_and_ends_the_connection() {
 
 #[test]
 fn a_wrong_version_magic_or_key_is_refused_in_the_handshake() {
-    let served = Served::boot("keyed", "sysproxy.key=open-sesame", &[]);
+    let served = Served::boot::<&str>("keyed", "sysproxy.key=open-sesame", &[]);
     let refused = Client::connect(&served.address()).expect_err("no key");
     assert!(
         matches!(refused, Error::Handshake(HandshakeRefusal::Key)),

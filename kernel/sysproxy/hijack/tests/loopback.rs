@@ -26,7 +26,7 @@ fn read_head(stream: &mut TcpStream) -> String {
 #[test]
 fn curl_fetches_a_page_served_in_the_kernel_over_a_connection_the_kernel_made() {
     require("curl", "curl");
-    let served = Served::boot("curl", "", &[]);
+    let served = Served::lo0("curl");
     let client = served.client();
     let listener = TcpListener::bind(&client, "127.0.0.1:8080").expect("listens");
     let opened = served.counter("tcp active_opens");
@@ -71,7 +71,7 @@ fn curl_fetches_a_page_served_in_the_kernel_over_a_connection_the_kernel_made() 
 #[test]
 fn curl_reaches_a_server_in_the_kernel_over_ipv6() {
     require("curl", "curl");
-    let served = Served::boot("curl6", "", &[]);
+    let served = Served::lo0("curl6");
     let client = served.client();
     let listener = TcpListener::bind(&client, "[::1]:8086").expect("listens");
     let server = background(move || {
@@ -117,7 +117,7 @@ fn connect_when_listening(client: &anykernel_client::Client, port: u16) -> TcpSt
 #[test]
 fn nc_moves_a_stream_both_ways_intact() {
     require("nc", "netcat-openbsd");
-    let served = Served::boot("nc", "", &[]);
+    let served = Served::lo0("nc");
     let client = served.client();
     let data = pattern(1, TRANSFER);
     let scratch = Scratch::new("loopback-nc");
@@ -171,7 +171,7 @@ fn nc_moves_a_stream_both_ways_intact() {
 #[test]
 fn nc_sends_a_datagram_to_a_udp_socket_in_the_kernel() {
     require("nc", "netcat-openbsd");
-    let served = Served::boot("udp", "", &[]);
+    let served = Served::lo0("udp");
     let client = served.client();
     let socket = UdpSocket::bind(&client, "127.0.0.1:7003").expect("binds");
     let mut nc = hijacked(&served, "nc");
@@ -230,7 +230,7 @@ print("ok")
 #[test]
 fn python_uses_dup_select_fionread_and_options_on_a_remote_socket() {
     require("python3", "python3");
-    let served = Served::boot("python", "", &[]);
+    let served = Served::lo0("python");
     let client = served.client();
     let listener = TcpListener::bind(&client, "127.0.0.1:7004").expect("listens");
     let server = background(move || {
@@ -283,7 +283,7 @@ fn without_a_server_sockets_fail_with_enetdown_and_the_library_says_why() {
 #[test]
 fn a_kernel_with_a_key_serves_only_programs_that_present_it() {
     require("curl", "curl");
-    let served = Served::boot("keyed", "sysproxy.key=opensesame", &[]);
+    let served = Served::boot::<&str>("keyed", "sysproxy.key=opensesame", &[]);
     let run_curl = |key: Option<&str>| {
         let mut curl = hijacked(&served, "curl");
         curl.args(["-sS", "--max-time", "10", "http://127.0.0.1:9/"])

@@ -1,4 +1,5 @@
-//! Hosted kernels serving remote clients, for the client's tests.
+//! Hosted kernels serving remote clients, for the client's tests (and the
+//! hijack library's, which include this file).
 //!
 //! A [`Served`] kernel runs in the test process on `hypercall-posix`,
 //! serving on a Unix socket of its own; the tests connect to it with the
@@ -34,7 +35,7 @@ pub struct Served {
 
 impl Served {
     /// Boots `name` with `params` and NICs `nics`, serving on a fresh path.
-    pub fn boot(name: &str, params: &str, nics: &[String]) -> Self {
+    pub fn boot<S: AsRef<str>>(name: &str, params: &str, nics: &[S]) -> Self {
         let path = std::env::temp_dir().join(format!(
             "anykernel-client-{}-{name}.sock",
             std::process::id()
@@ -44,7 +45,7 @@ impl Served {
             boot_parameters: params.into(),
             nics: nics
                 .iter()
-                .map(|spec| spec.parse().expect("a NIC spec"))
+                .map(|spec| spec.as_ref().parse().expect("a NIC spec"))
                 .collect(),
             servers: vec![ServerSpec::Unix(path.clone())],
             console: ConsoleSink::Stderr,
@@ -58,12 +59,29 @@ impl Served {
 
     /// A kernel on loopback only.
     pub fn lo0(name: &str) -> Self {
-        Self::boot(name, "", &[])
+        Self::boot::<&str>(name, "", &[])
     }
 
     /// `unix:PATH`.
     pub fn address(&self) -> String {
         format!("unix:{}", self.path.display())
+    }
+
+    /// A client of this kernel.
+    pub fn client(&self) -> anykernel_client::Client {
+        anykernel_client::Client::connect(&self.address()).expect("connects")
+    }
+
+    /// The counter `name` (`tcp active_opens`) of the kernel's statistics,
+    /// read remotely as `anyctl stats` does.
+    pub fn counter(&self, name: &str) -> u64 {
+        use anykernel_client::Stubs;
+        let text = self.client().statistics().expect("statistics");
+        let value = text.lines().find_map(|line| {
+            let rest = line.strip_prefix(name)?.strip_prefix(' ')?;
+            rest.split_whitespace().next()?.parse().ok()
+        });
+        value.unwrap_or_else(|| panic!("no counter `{name}` in:\n{text}"))
     }
 
     /// Sockets open in the kernel.

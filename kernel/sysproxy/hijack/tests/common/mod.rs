@@ -15,71 +15,13 @@
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anykernel_client::{Client, Stubs};
-use hypercall_posix::stream::ServerSpec;
-use hypercall_posix::{ConsoleSink, ExitMode, Posix, PosixConfig};
-use kernel::Kernel;
+// The client library's harness: the served kernel, patterns and hashes.
+#[path = "../../../client/tests/common/mod.rs"]
+mod served;
 
-/// A hosted kernel with the server on a Unix socket.
-pub struct Served {
-    pub kernel: Arc<Kernel>,
-    pub path: PathBuf,
-}
-
-impl Served {
-    /// Boots `name` with `params` and NICs `nics`, serving on a fresh path.
-    pub fn boot(name: &str, params: &str, nics: &[&str]) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "anykernel-hijack-{}-{name}.sock",
-            std::process::id()
-        ));
-        let config = PosixConfig {
-            name: name.into(),
-            boot_parameters: params.into(),
-            nics: nics
-                .iter()
-                .map(|spec| spec.parse().expect("a NIC spec"))
-                .collect(),
-            servers: vec![ServerSpec::Unix(path.clone())],
-            console: ConsoleSink::Stderr,
-            exit: ExitMode::Unwind,
-            ..PosixConfig::default()
-        };
-        let kernel = kernel::boot(Posix::new(config)).expect("boots");
-        Self { kernel, path }
-    }
-
-    /// `unix:PATH`.
-    pub fn address(&self) -> String {
-        format!("unix:{}", self.path.display())
-    }
-
-    /// A client of this kernel.
-    pub fn client(&self) -> Client {
-        Client::connect(&self.address()).expect("connects")
-    }
-
-    /// The counter `name` (`tcp active_opens`) of the kernel's statistics,
-    /// read remotely as `anyctl stats` does.
-    pub fn counter(&self, name: &str) -> u64 {
-        let text = self.client().statistics().expect("statistics");
-        let value = text.lines().find_map(|line| {
-            let rest = line.strip_prefix(name)?.strip_prefix(' ')?;
-            rest.split_whitespace().next()?.parse().ok()
-        });
-        value.unwrap_or_else(|| panic!("no counter `{name}` in:\n{text}"))
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.kernel.shutdown();
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
+pub use served::{Served, fnv1a as hash, pattern};
 
 /// The library cargo built for this test run: beside the test, in
 /// `target/<profile>/deps` (the rlib the tests depend on is compiled
@@ -193,24 +135,4 @@ impl<T> Background<T> {
             Err(RecvTimeoutError::Disconnected) => panic!("{what} failed"),
         }
     }
-}
-
-/// `length` bytes of a stream seeded by `seed` (xorshift).
-pub fn pattern(seed: u64, length: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..length)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
-}
-
-/// FNV-1a over `bytes`.
-pub fn hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
