@@ -214,10 +214,24 @@ impl GuestFigures {
         open: u64,
         deadline: Duration,
     ) -> Result<GuestFigures, String> {
+        Self::wait_until(address, deadline, |now| now.connections_open >= open)
+    }
+
+    /// Polls `/stats` until `done` holds for its figures or the deadline
+    /// passes; the last figures either way. The guest offers no event to
+    /// wait on, so the polls are 100 ms apart.
+    ///
+    /// # Errors
+    /// A request that failed.
+    pub fn wait_until(
+        address: SocketAddr,
+        deadline: Duration,
+        done: impl Fn(&GuestFigures) -> bool,
+    ) -> Result<GuestFigures, String> {
         let until = Instant::now() + deadline;
         loop {
             let now = GuestFigures::read(address)?;
-            if now.connections_open >= open || Instant::now() >= until {
+            if done(&now) || Instant::now() >= until {
                 return Ok(now);
             }
             thread::sleep(Duration::from_millis(100));

@@ -87,6 +87,10 @@ pub enum Verb {
         runs: u32,
         hosted: bool,
     },
+    /// `bench --scaling`: only the rows of cost as the work grows.
+    BenchScaling {
+        runs: u32,
+    },
     /// `bench --vs linux`: the appliance against a Debian Linux guest.
     BenchVersusLinux(VersusLinuxOptions),
     /// `bench --vs linux --kv`: the kv appliance against Debian's memcached.
@@ -193,7 +197,7 @@ enum Words {
     },
 }
 
-/// `bench [--runs N] [--hosted]` or `bench --vs linux [--kv] [--runs N]
+/// `bench [--runs N] [--hosted | --scaling]` or `bench --vs linux [--kv] [--runs N]
 /// [--quick] [--accel tcg|kvm] [--profile]`.
 #[derive(Args, Debug)]
 struct BenchWords {
@@ -201,6 +205,9 @@ struct BenchWords {
     runs: Option<u32>,
     #[arg(long, conflicts_with = "vs")]
     hosted: bool,
+    /// Only the scaling rows (streams, open connections, memory limits).
+    #[arg(long, conflicts_with_all = ["vs", "hosted"])]
+    scaling: bool,
     /// The baseline; `linux` is the only one.
     #[arg(long, value_name = "BASELINE", value_parser = ["linux"])]
     vs: Option<String>,
@@ -239,6 +246,11 @@ pub fn parse(words: &[String]) -> Result<Verb, UsageError> {
 impl BenchWords {
     fn verb(self) -> Verb {
         let Some(_linux) = self.vs else {
+            if self.scaling {
+                return Verb::BenchScaling {
+                    runs: self.runs.unwrap_or(3),
+                };
+            }
             return Verb::Bench {
                 runs: self.runs.unwrap_or(5),
                 hosted: self.hosted,

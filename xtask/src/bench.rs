@@ -1,7 +1,8 @@
 //! `cargo xtask bench [--runs N] [--hosted]`: image sizes (the appliance's and
 //! each configuration of the test matrix's), boot times,
 //! guest figures, the appliance's network figures and, as root, its
-//! forwarding as a router (router.rs); with `--hosted`, the
+//! forwarding as a router (router.rs) and how its figures scale with
+//! streams, open connections and memory (scaling.rs); with `--hosted`, the
 //! network, bootstrap and memory figures of hosted kernels (hosted.rs,
 //! bootstrap.rs); with `--vs linux` (linux.rs), the
 //! appliance against a Debian Linux guest; with `--vs linux --kv` (kv.rs),
@@ -32,7 +33,9 @@ mod linux;
 mod network;
 mod report;
 mod router;
+mod scaling;
 mod stats;
+mod tap;
 mod target;
 
 pub use hosted::hosted_bench_verb;
@@ -67,6 +70,7 @@ pub fn bench_verb(runs: u32) -> Result<(), String> {
         series.extend(network::figures(&images.appliance, machine, runs));
     }
     series.extend(router::figures(&images.appliance, runs));
+    series.extend(scaling::figures(&images.appliance, runs));
     print!("{}", report::table(&series));
     let json_path = bench_json_path();
     fs::write(&json_path, report::json(runs, &series))
@@ -85,6 +89,15 @@ fn image_size(image: &Path) -> Result<Series, String> {
         unit: "bytes".into(),
         values: vec![metadata.len() as f64],
     })
+}
+
+/// The `bench --scaling` verb: only the rows of scaling.rs.
+pub fn scaling_bench_verb(runs: u32) -> Result<(), String> {
+    ensure(&[Need::Target, Need::Qemu])?;
+    let images = build_images()?;
+    let series = scaling::figures(&images.appliance, runs);
+    print!("{}", report::table(&series));
+    Ok(())
 }
 
 /// Spawn -> first line, spawn -> ready (host, ms) and ready (guest, us).

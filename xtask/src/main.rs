@@ -51,6 +51,11 @@ verbs:
                         time (in process, and process spawn -> ready), memory
                         per kernel, kernels in 1 GiB; raw figures in
                         bench-hosted.json
+  bench --scaling [--runs N]
+                        as root, microvm over a tap: bulk with 1, 10, 100
+                        streams; HTTP and kernel memory with 10, 1,000, 10,000
+                        idle connections; bulk under mem=2M, 3M, 8M (default 3
+                        runs; `bench` includes these rows)
   bench --vs linux [--runs N] [--quick] [--accel tcg|kvm] [--profile]
                         the appliance against a minimal Debian Linux guest (built
                         once from Debian packages into $TARGET/linux-guest): same
@@ -144,6 +149,7 @@ fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
             hosted: false,
         } => bench::bench_verb(*runs)?,
         Verb::Bench { runs, hosted: true } => bench::hosted_bench_verb(*runs)?,
+        Verb::BenchScaling { runs } => bench::scaling_bench_verb(*runs)?,
         Verb::BenchVersusLinux(options) => bench::versus_linux_verb(options)?,
         Verb::BenchKvVersusLinux(options) => bench::kv_versus_linux_verb(options)?,
         Verb::Fuzz { seconds } => fuzz_verb(*seconds)?,

@@ -183,6 +183,11 @@ fn other_verbs_and_their_options() {
         })
     );
     assert_eq!(
+        parse_words("bench --scaling"),
+        Ok(Verb::BenchScaling { runs: 3 })
+    );
+    assert!(parse_words("bench --scaling --hosted").is_err());
+    assert_eq!(
         parse_words("iso -- ip=10.0.0.2/24"),
         Ok(Verb::Iso {
             params: vec!["ip=10.0.0.2/24".into()]

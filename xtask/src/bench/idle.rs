@@ -9,8 +9,8 @@ use std::time::Duration;
 use qemu_tests::Machine;
 use qemu_tests::crowd::{self, GuestFigures};
 
-use super::network::boot_on_tap;
 use super::report::Series;
+use super::tap::boot_on_tap;
 use super::target::TAP_GUEST;
 
 /// The guest's memory.

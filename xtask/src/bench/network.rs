@@ -16,11 +16,10 @@ use std::time::{Duration, Instant};
 
 use qemu_tests::clients::http_get;
 use qemu_tests::flood::SynFlood;
-use qemu_tests::netns::{Namespace, missing_privilege};
-use qemu_tests::protocol::READY_MARKER;
 use qemu_tests::{Machine, Network, Nic, Qemu, QemuConfig};
 
 use super::report::Series;
+use super::tap::boot_on_tap;
 use super::target::{
     TAP_GUEST, Target, bulk, first_answer, median_and_p99, round_trips, smallest_passing,
 };
@@ -67,7 +66,7 @@ fn load(request: impl Fn() -> bool + Send + Sync + Copy + 'static) -> f64 {
 }
 
 /// Keep-alive HTTP requests per second over user networking.
-fn keep_alive_rate(target: &Target) -> f64 {
+pub(super) fn keep_alive_rate(target: &Target) -> f64 {
     let streams: Vec<_> = (0..LOAD_CONNECTIONS)
         .filter_map(|_| target.open(target.http).ok())
         .collect();
@@ -113,45 +112,6 @@ impl NewConnections {
         self.flooded
             .map(|flooded| 100.0 * flooded / self.clean.max(1e-9))
     }
-}
-
-/// The appliance behind a tap in a namespace of its own. QEMU goes
-/// first when it is dropped, then the namespace.
-pub(super) struct TapGuest {
-    pub qemu: Qemu,
-    pub namespace: Namespace,
-}
-
-/// Boots the appliance with `memory_mib` behind `tap0` in a new namespace
-/// (tagged `tag`) and waits until it is ready.
-///
-/// # Errors
-/// Why not: no privilege, QEMU, or no `ready` line.
-pub(super) fn boot_on_tap(
-    image: &std::path::Path,
-    machine: Machine,
-    memory_mib: u32,
-    tag: &str,
-) -> Result<TapGuest, String> {
-    if let Some(reason) = missing_privilege(&[]) {
-        return Err(reason);
-    }
-    let namespace = Namespace::new(&format!("{tag}{machine}"));
-    let config = QemuConfig::kernel(image)
-        .machine(machine)
-        .memory_mib(memory_mib)
-        .param(format!("ip={TAP_GUEST}/24"))
-        .program("ip")
-        .program_args(["netns", "exec", namespace.name.as_str()])
-        .program_args([qemu_tests::QEMU_PROGRAM])
-        .nic(Nic::new(Network::Tap {
-            name: "tap0".into(),
-        }));
-    let mut qemu = Qemu::spawn(&config).map_err(|error| error.to_string())?;
-    // The services listen once the appliance says it is ready.
-    qemu.wait_for_line(READY_MARKER, Duration::from_secs(60))
-        .map_err(|error| format!("not ready: {error}"))?;
-    Ok(TapGuest { qemu, namespace })
 }
 
 /// New-connection HTTP requests per second from Linux over a tap, clean
