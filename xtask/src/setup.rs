@@ -43,7 +43,7 @@ pub enum Need {
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 27] = [
+const HOST_TOOLS: [HostTool; 28] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -80,6 +80,7 @@ const HOST_TOOLS: [HostTool; 27] = [
     (Need::NetTools, "iptables", "iptables", "iptables"),
     (Need::NetTools, "radvd", "radvd", "radvd"),
     (Need::NetTools, "nc", "nc.openbsd", "netcat-openbsd"),
+    (Need::NetTools, "ncat", "ncat", "ncat"),
     (Need::NetTools, "python3", "python3", "python3"),
     (
         Need::KvClients,

@@ -22,17 +22,18 @@
 //! | [`remote`] | the connection to the kernel, one remote socket |
 //! | [`table`] | local descriptor -> remote socket |
 //! | [`io`], [`address`], [`options`] | data, `sockaddr`s and socket options between C and the wire |
-//! | [`poll`], [`wait`], [`select`] | waiting on local and remote descriptors |
+//! | [`poll`], [`wait`], [`select`], [`epoll`] | waiting on local and remote descriptors |
 //! | [`real`] | the C library's own functions (dlsym `RTLD_NEXT`) |
 //! | [`errno`], [`trace`] | errors as errno; `ANYKERNEL_HIJACK_TRACE=1` |
 //!
-//! Not (yet) done: epoll (epoll_ctl refuses remote sockets with EPERM),
-//! sendmmsg/recvmmsg, MSG_PEEK and MSG_OOB,
+//! Not (yet) done: edge-triggered epoll (served level-triggered, see
+//! [`epoll`]), sendmmsg/recvmmsg, MSG_PEEK and MSG_OOB,
 //! control messages, SO_RCVTIMEO and SO_SNDTIMEO, remote sockets shared
 //! with a child of fork (the seeds' prefork), and blocking calls that a
 //! signal interrupts (a remote read waits on until data comes).
 
 pub mod address;
+pub mod epoll;
 pub mod errno;
 pub mod hooks;
 pub mod io;

@@ -119,6 +119,15 @@ real_functions! {
         except: *mut libc::fd_set, timeout: *const timespec, mask: *const sigset_t
     ) -> c_int;
     fn epoll_ctl(epoll: c_int, operation: c_int, fd: c_int, event: *mut libc::epoll_event) -> c_int;
+    fn epoll_wait(epoll: c_int, events: *mut libc::epoll_event, most: c_int, timeout: c_int) -> c_int;
+    fn epoll_pwait(
+        epoll: c_int, events: *mut libc::epoll_event, most: c_int, timeout: c_int,
+        mask: *const sigset_t
+    ) -> c_int;
+    fn epoll_pwait2(
+        epoll: c_int, events: *mut libc::epoll_event, most: c_int, timeout: *const timespec,
+        mask: *const sigset_t
+    ) -> c_int;
     fn close(fd: c_int) -> c_int;
     fn dup(fd: c_int) -> c_int;
     fn dup2(fd: c_int, new: c_int) -> c_int;

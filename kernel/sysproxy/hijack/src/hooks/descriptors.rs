@@ -34,6 +34,7 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
     drop(remote);
     // SAFETY: the program's descriptor, passed on.
     let closed = unsafe { real::close(fd) };
+    crate::epoll::forget(fd);
     if was_remote {
         crate::trace::call("close", fd, closed as isize);
     }
@@ -53,6 +54,7 @@ pub unsafe extern "C" fn close_range(first: c_uint, last: c_uint, flags: c_int) 
         let first = c_int::try_from(first).unwrap_or(c_int::MAX);
         let last = c_int::try_from(last).unwrap_or(c_int::MAX);
         drop(table::remove_range(first, last));
+        crate::epoll::forget_range(first, last);
     }
     closed as c_int
 }
@@ -60,6 +62,7 @@ pub unsafe extern "C" fn close_range(first: c_uint, last: c_uint, flags: c_int) 
 /// Makes `new` stand for what `source` stood for (or nothing) after a
 /// successful dup onto it.
 fn follow(source: Option<std::sync::Arc<Remote>>, new: c_int) {
+    crate::epoll::forget(new);
     let previous = match source {
         Some(remote) => table::insert(new, remote),
         None => table::remove(new),

@@ -13,7 +13,8 @@
 //! | [`sockets`] | socket, connect, bind, listen, accept, accept4, shutdown, getsockname, getpeername, setsockopt, getsockopt |
 //! | [`data`] | read, write, readv, writev, send, recv, sendto, recvfrom, sendmsg, recvmsg |
 //! | [`descriptors`] | close, close_range, dup, dup2, dup3, fcntl, fcntl64, ioctl |
-//! | [`waiting`] | poll, ppoll, select, pselect; epoll_ctl refuses remote sockets |
+//! | [`waiting`] | poll, ppoll, select, pselect |
+//! | [`epoll`] | epoll_ctl, epoll_wait, epoll_pwait, epoll_pwait2 |
 
 use core::ffi::c_int;
 
@@ -21,6 +22,7 @@ use crate::errno::{self, Result};
 
 pub mod data;
 pub mod descriptors;
+pub mod epoll;
 pub mod sockets;
 pub mod waiting;
 

@@ -1,7 +1,6 @@
 //! The waiting calls: poll, ppoll, select, pselect. With no remote
 //! descriptor among theirs they are Linux's, unchanged; otherwise
-//! [`crate::poll`] answers them. epoll is not served: epoll_ctl refuses
-//! remote sockets.
+//! [`crate::poll`] answers them. epoll's are in [`super::epoll`].
 //!
 //! ppoll and pselect set the program's signal mask for the wait and put
 //! the old one back after it; unlike the system calls they do not do
@@ -42,7 +41,7 @@ pub unsafe extern "C" fn poll(fds: *mut pollfd, count: nfds_t, timeout: c_int) -
 ///
 /// # Safety
 /// `timeout` is null or valid.
-unsafe fn limit_of(timeout: *const timespec) -> Result<Limit> {
+pub(super) unsafe fn limit_of(timeout: *const timespec) -> Result<Limit> {
     // SAFETY: the caller's timespec.
     let Some(timeout) = (unsafe { timeout.as_ref() }) else {
         return Ok(Limit(None));
@@ -56,7 +55,7 @@ unsafe fn limit_of(timeout: *const timespec) -> Result<Limit> {
 ///
 /// # Safety
 /// `mask` is null or a valid signal set.
-unsafe fn masked<T>(mask: *const sigset_t, wait: impl FnOnce() -> T) -> T {
+pub(super) unsafe fn masked<T>(mask: *const sigset_t, wait: impl FnOnce() -> T) -> T {
     if mask.is_null() {
         return wait();
     }
@@ -176,24 +175,4 @@ pub unsafe extern "C" fn pselect(
     // SAFETY: the caller's sets.
     let result = ready.and_then(|_| unsafe { sets.answer(&fds) });
     done("pselect", -1, result)
-}
-
-/// epoll_ctl(2): a remote socket cannot be watched by Linux's epoll (it
-/// would see the placeholder, never readable): EPERM, as for any file
-/// that does not support epoll, rather than a wait that never ends.
-///
-/// # Safety
-/// `event` is null or valid, as epoll_ctl(2) requires for `operation`.
-#[cfg_attr(not(test), unsafe(no_mangle))]
-pub unsafe extern "C" fn epoll_ctl(
-    epoll: c_int,
-    operation: c_int,
-    fd: c_int,
-    event: *mut libc::epoll_event,
-) -> c_int {
-    if operation != libc::EPOLL_CTL_DEL && crate::table::is_remote(fd) {
-        return done("epoll_ctl", fd, Err(Errno(libc::EPERM)));
-    }
-    // SAFETY: the program's arguments, passed on.
-    unsafe { real::epoll_ctl(epoll, operation, fd, event) }
 }

@@ -136,3 +136,24 @@ impl<T> Background<T> {
         }
     }
 }
+
+/// Connects to `port` on the kernel's lo0 once something listens there.
+pub fn connect_when_listening(
+    client: &anykernel_client::Client,
+    port: u16,
+) -> anykernel_client::TcpStream {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match anykernel_client::TcpStream::connect(client, ("127.0.0.1", port)) {
+            Ok(stream) => return stream,
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "nothing listened on {port}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(error) => panic!("connecting to {port}: {error}"),
+        }
+    }
+}
