@@ -16,7 +16,7 @@ use anykernel_client::proto::MAX_DATA;
 use anykernel_client::proto::types::{Bytes, MessageFlags, PollEntry, SocketKind, poll};
 
 use crate::errno::{Errno, Result};
-use crate::remote::{Remote, client};
+use crate::remote::{Remote, Timeout, client};
 
 /// The send and recv flags a remote socket takes: MSG_DONTWAIT and
 /// MSG_WAITALL go to the kernel, MSG_NOSIGNAL, MSG_MORE, MSG_EOR and
@@ -42,6 +42,7 @@ pub fn receive(remote: &Remote, buffer: &mut [u8], flags: MessageFlags) -> Resul
     if buffer.is_empty() && remote.kind == SocketKind::Stream {
         return Ok(0);
     }
+    within_timeout(remote, Timeout::Receive, flags)?;
     let length = buffer.len().min(MAX_DATA) as u32;
     let data = client()?.receive(remote.descriptor, length, flags)?;
     let count = data.0.len().min(buffer.len());
@@ -61,9 +62,10 @@ pub fn receive_from(
     if remote.kind == SocketKind::Stream {
         return Ok((receive(remote, buffer, flags)?, None));
     }
-    if flags.dont_wait && !remote.is_nonblocking() && !readable(remote)? {
+    if flags.dont_wait && !remote.is_nonblocking() && !ready(remote, poll::READABLE, 0)? {
         return Err(Errno(libc::EAGAIN));
     }
+    within_timeout(remote, Timeout::Receive, flags)?;
     let length = buffer.len().min(MAX_DATA) as u32;
     let (data, from) = client()?.receive_from(remote.descriptor, length)?;
     let count = data.0.len().min(buffer.len());
@@ -71,14 +73,40 @@ pub fn receive_from(
     Ok((count, Some(from)))
 }
 
-/// Whether a receive on `remote` would find something now.
-fn readable(remote: &Remote) -> Result<bool> {
+/// Whether `remote` has one of `events` (or an error or hang-up) within
+/// `milliseconds`.
+fn ready(remote: &Remote, events: u8, milliseconds: u64) -> Result<bool> {
     let entry = PollEntry {
         fd: remote.descriptor,
-        events: poll::READABLE,
+        events,
     };
-    let bits = client()?.poll(vec![entry], Some(0))?;
+    let bits = client()?.poll(vec![entry], Some(milliseconds))?;
     Ok(bits.first().is_some_and(|bits| *bits != 0))
+}
+
+/// Waits, for a blocking call on `remote` with the time limit `which`
+/// set, until the call would not block: EAGAIN when the limit passes
+/// first (SO_RCVTIMEO, SO_SNDTIMEO). Without a limit, or for a call
+/// that does not wait, nothing.
+///
+/// # Errors
+/// EAGAIN, or the kernel's errno.
+pub fn within_timeout(remote: &Remote, which: Timeout, flags: MessageFlags) -> Result<()> {
+    let Some(limit) = remote.timeout(which) else {
+        return Ok(());
+    };
+    if flags.dont_wait || remote.is_nonblocking() {
+        return Ok(());
+    }
+    let events = match which {
+        Timeout::Receive => poll::READABLE,
+        Timeout::Send => poll::WRITABLE,
+    };
+    let milliseconds = u64::try_from(limit.as_micros().div_ceil(1000)).unwrap_or(u64::MAX);
+    match ready(remote, events, milliseconds)? {
+        true => Ok(()),
+        false => Err(Errno(libc::EAGAIN)),
+    }
 }
 
 /// Sends `data` on a connected socket (or to `to`, a datagram).
@@ -92,6 +120,7 @@ pub fn send(
     flags: MessageFlags,
     no_signal: bool,
 ) -> Result<usize> {
+    within_timeout(remote, Timeout::Send, flags)?;
     let sent = match (remote.kind, to) {
         (SocketKind::Datagram, Some(address)) => send_to(remote, data, address),
         (SocketKind::Datagram, None) => send_once(remote, data, flags),

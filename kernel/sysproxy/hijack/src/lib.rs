@@ -28,8 +28,7 @@
 //!
 //! Not (yet) done: edge-triggered epoll (served level-triggered, see
 //! [`epoll`]), sendmmsg/recvmmsg, MSG_PEEK and MSG_OOB,
-//! control messages, SO_RCVTIMEO and SO_SNDTIMEO, remote sockets shared
-//! with a child of fork (the seeds' prefork), and blocking calls that a
+//! control messages, remote sockets shared with a child of fork (the seeds' prefork), and blocking calls that a
 //! signal interrupts (a remote read waits on until data comes).
 
 pub mod address;

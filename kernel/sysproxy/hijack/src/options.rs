@@ -4,19 +4,22 @@
 //! The kernel's options (SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
 //! SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_ERROR, TCP_NODELAY,
 //! IPV6_V6ONLY) go to it; SO_TYPE, SO_DOMAIN, SO_PROTOCOL and
-//! SO_ACCEPTCONN are what the program opened and did. Everything else
-//! (TCP_KEEPIDLE, SO_RCVTIMEO, IP_TOS, …) fails with ENOPROTOOPT, which
-//! programs such as curl take as "not here" and go on.
+//! SO_ACCEPTCONN are what the program opened and did; SO_RCVTIMEO and
+//! SO_SNDTIMEO are kept here and served by waiting before the call
+//! ([`crate::io::within_timeout`]). Everything else (TCP_KEEPIDLE, IP_TOS,
+//! …) fails with ENOPROTOOPT, which programs such as curl take as "not
+//! here" and go on.
 
 use core::ffi::{c_int, c_void};
 use core::mem::size_of;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 use anykernel_client::Stubs;
 use anykernel_client::proto::types::{OptionName, SocketKind, SocketOption};
 
 use crate::errno::{Errno, Result};
-use crate::remote::{Remote, client};
+use crate::remote::{Remote, Timeout, client};
 
 /// What an option of the program's is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +34,8 @@ enum Known {
     Protocol,
     /// SO_ACCEPTCONN.
     AcceptConnections,
+    /// SO_RCVTIMEO or SO_SNDTIMEO.
+    Timeout(Timeout),
 }
 
 fn known(level: c_int, name: c_int) -> Option<Known> {
@@ -50,6 +55,8 @@ fn known(level: c_int, name: c_int) -> Option<Known> {
         (libc::SOL_SOCKET, libc::SO_DOMAIN) => Known::Domain,
         (libc::SOL_SOCKET, libc::SO_PROTOCOL) => Known::Protocol,
         (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => Known::AcceptConnections,
+        (libc::SOL_SOCKET, libc::SO_RCVTIMEO) => Known::Timeout(Timeout::Receive),
+        (libc::SOL_SOCKET, libc::SO_SNDTIMEO) => Known::Timeout(Timeout::Send),
         _ => return None,
     })
 }
@@ -116,7 +123,7 @@ fn read_value<T: Copy>(value: &[u8]) -> Result<T> {
         return Err(Errno(libc::EINVAL));
     }
     // SAFETY: `value` holds at least size_of::<T>() bytes, and `T` here
-    // is c_int or libc::linger, for which any bytes are a value.
+    // is c_int, libc::linger or libc::timeval, for which any bytes are a value.
     Ok(unsafe { value.as_ptr().cast::<T>().read_unaligned() })
 }
 
@@ -131,16 +138,41 @@ pub unsafe fn set(
     value: *const c_void,
     length: u32,
 ) -> Result<()> {
-    let Some(Known::Kernel(name)) = known(level, name) else {
-        return Err(Errno(libc::ENOPROTOOPT));
-    };
+    let known = known(level, name).ok_or(Errno(libc::ENOPROTOOPT))?;
     if value.is_null() {
         return Err(Errno(libc::EFAULT));
     }
     // SAFETY: the caller's buffer of `length` bytes.
     let value = unsafe { core::slice::from_raw_parts(value.cast::<u8>(), length as usize) };
-    let option = decode(name, value)?;
-    Ok(client()?.set_option(remote.descriptor, option)?)
+    match known {
+        Known::Kernel(name) => Ok(client()?.set_option(remote.descriptor, decode(name, value)?)?),
+        Known::Timeout(which) => {
+            remote.set_timeout(which, time_limit(read_value(value)?)?);
+            Ok(())
+        }
+        _ => Err(Errno(libc::ENOPROTOOPT)),
+    }
+}
+
+/// A `timeval` as a time limit, as Linux reads SO_RCVTIMEO: zero is none,
+/// a negative one ends waits at once, microseconds past a second EDOM.
+fn time_limit(value: libc::timeval) -> Result<Option<Duration>> {
+    if !(0..1_000_000).contains(&value.tv_usec) {
+        return Err(Errno(libc::EDOM));
+    }
+    if value.tv_sec < 0 {
+        return Ok(Some(Duration::from_micros(1)));
+    }
+    let limit = Duration::new(value.tv_sec as u64, value.tv_usec as u32 * 1_000);
+    Ok((!limit.is_zero()).then_some(limit))
+}
+
+/// A time limit as the program's `timeval` bytes.
+fn timeval_bytes(limit: Option<Duration>) -> Vec<u8> {
+    let limit = limit.unwrap_or_default();
+    let seconds = libc::time_t::try_from(limit.as_secs()).unwrap_or(libc::time_t::MAX);
+    let value = [seconds, libc::suseconds_t::from(limit.subsec_micros())];
+    value.iter().flat_map(|part| part.to_ne_bytes()).collect()
 }
 
 /// The value bytes of option `known` on `remote`.
@@ -158,6 +190,7 @@ fn value_of(remote: &Remote, known: Known) -> Result<Vec<u8>> {
             SocketKind::Datagram => libc::IPPROTO_UDP,
         }),
         Known::AcceptConnections => int(c_int::from(remote.listening.load(Relaxed))),
+        Known::Timeout(which) => Ok(timeval_bytes(remote.timeout(which))),
     }
 }
 
@@ -217,5 +250,21 @@ mod tests {
         let refused = encode(SocketOption::Error(Some(RemoteErrno::ConnectionRefused)));
         assert_eq!(refused, libc::ECONNREFUSED.to_ne_bytes());
         assert_eq!(decode(OptionName::NoDelay, &[1]), Err(Errno(libc::EINVAL)));
+    }
+
+    #[test]
+    fn time_limits_read_and_write_as_linux_has_them() {
+        let value = |tv_sec, tv_usec| libc::timeval { tv_sec, tv_usec };
+        let limit = Some(Duration::from_millis(1_500));
+        assert_eq!(time_limit(value(1, 500_000)), Ok(limit));
+        assert_eq!(time_limit(value(0, 0)), Ok(None));
+        assert_eq!(time_limit(value(-3, 0)), Ok(Some(Duration::from_micros(1))));
+        assert_eq!(time_limit(value(0, 1_000_000)), Err(Errno(libc::EDOM)));
+        let bytes = timeval_bytes(limit);
+        assert_eq!(
+            read_value::<libc::timeval>(&bytes).map(|v| (v.tv_sec, v.tv_usec)),
+            Ok((1, 500_000))
+        );
+        assert_eq!(timeval_bytes(None), vec![0; size_of::<libc::timeval>()]);
     }
 }

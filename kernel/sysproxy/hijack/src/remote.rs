@@ -13,7 +13,8 @@
 //! child's local one (the parent's socket stays open).
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
 
 use anykernel_client::proto::types::{Descriptor, SocketKind, SocketOption};
 use anykernel_client::{Client, Stubs};
@@ -117,6 +118,18 @@ pub struct Remote {
     nonblocking: AtomicBool,
     /// Whether `listen` succeeded (SO_ACCEPTCONN).
     pub listening: AtomicBool,
+    /// SO_RCVTIMEO in microseconds; 0 for none.
+    receive_timeout: AtomicU64,
+    /// SO_SNDTIMEO in microseconds; 0 for none.
+    send_timeout: AtomicU64,
+}
+
+/// Which of a socket's time limits: SO_RCVTIMEO (receives and accepts)
+/// or SO_SNDTIMEO (sends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeout {
+    Receive,
+    Send,
 }
 
 impl Remote {
@@ -144,7 +157,32 @@ impl Remote {
             family,
             nonblocking: AtomicBool::new(false),
             listening: AtomicBool::new(false),
+            receive_timeout: AtomicU64::new(0),
+            send_timeout: AtomicU64::new(0),
         }
+    }
+
+    fn timeout_slot(&self, which: Timeout) -> &AtomicU64 {
+        match which {
+            Timeout::Receive => &self.receive_timeout,
+            Timeout::Send => &self.send_timeout,
+        }
+    }
+
+    /// The time limit `which`, if set: a blocking call that would wait
+    /// longer fails with EAGAIN. The library keeps it; the kernel's
+    /// calls do not know it.
+    pub fn timeout(&self, which: Timeout) -> Option<Duration> {
+        let micros = self.timeout_slot(which).load(Relaxed);
+        (micros != 0).then(|| Duration::from_micros(micros))
+    }
+
+    /// Sets the time limit `which` (`None` or zero: wait for ever).
+    pub fn set_timeout(&self, which: Timeout, limit: Option<Duration>) {
+        let micros = limit.map_or(0, |limit| {
+            u64::try_from(limit.as_micros()).unwrap_or(u64::MAX)
+        });
+        self.timeout_slot(which).store(micros, Relaxed);
     }
 
     /// Whether calls on it fail with EAGAIN rather than wait.

@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use anykernel_client::Stubs;
-use anykernel_client::proto::types::{Direction, SocketKind};
+use anykernel_client::proto::types::{Direction, MessageFlags, SocketKind};
 use libc::{sockaddr, socklen_t};
 
 use super::done;
 use crate::errno::{self, Errno, Result};
-use crate::remote::{Family, Remote, client};
+use crate::remote::{Family, Remote, Timeout, client};
 use crate::{address, options, real, table};
 
 /// The flags `socket` and `accept4` take besides the type.
@@ -140,7 +140,8 @@ pub unsafe extern "C" fn accept4(
     if flags & !DESCRIPTOR_FLAGS != 0 {
         return done("accept4", fd, Err(Errno(libc::EINVAL)));
     }
-    let accepted = client().and_then(|client| Ok(client.accept(listener.descriptor)?));
+    let limited = crate::io::within_timeout(&listener, Timeout::Receive, MessageFlags::default());
+    let accepted = limited.and_then(|()| Ok(client()?.accept(listener.descriptor)?));
     let result = accepted.and_then(|(descriptor, peer)| {
         let remote = Remote::adopt(descriptor, SocketKind::Stream, listener.family);
         let new = stand_in(remote, flags)?;

@@ -1,8 +1,8 @@
-//! epoll on remote sockets: Python's `select.epoll` through each rule
-//! (mixed with a local pipe, time limits, one-shot, errors), and Debian's
-//! ncat, whose event engine is epoll, moving a stream both ways. The
-//! peers are sockets the test opens in a hosted kernel over its lo0; no
-//! root needed.
+//! Waiting on remote sockets: Python's `select.epoll` through each rule
+//! (mixed with a local pipe, time limits, one-shot, errors), Debian's
+//! ncat, whose event engine is epoll, moving a stream both ways, and
+//! SO_RCVTIMEO and SO_SNDTIMEO. The peers are sockets the test opens in a
+//! hosted kernel over its lo0; no root needed.
 
 mod common;
 
@@ -146,4 +146,63 @@ fn ncat_on_its_epoll_engine_moves_a_stream_both_ways_intact() {
     let data = writer.wait(10, "the writer");
     let received = (output.stdout.len(), hash(&output.stdout));
     assert_eq!(received, (TRANSFER, hash(&data)));
+}
+
+/// SO_RCVTIMEO on a receive and an accept, SO_SNDTIMEO kept, from the
+/// program's side; the server answers "ping" with "pong".
+const TIMEOUTS: &str = r#"
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+limit = struct.pack("ll", 0, 200000)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+assert s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16) == limit
+started = time.monotonic()
+try:
+    s.recv(4); sys.exit("a receive with nothing there returned")
+except BlockingIOError: pass
+waited = time.monotonic() - started
+assert 0.15 < waited < 10, waited
+s.sendall(b"ping")
+assert s.recv(4) == b"pong"
+s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 1, 0))
+sent = struct.unpack("ll", s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16))
+assert sent == (1, 0), sent
+try:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 1000000))
+    sys.exit("a timeval past a second was taken")
+except OSError as error:
+    assert error.errno == 33, error
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+try:
+    listener.accept(); sys.exit("an accept with nobody there returned")
+except BlockingIOError: pass
+print("ok")
+"#;
+
+#[test]
+fn receive_and_send_time_limits_end_blocking_calls_with_eagain() {
+    require("python3", "python3");
+    let served = Served::lo0("timeouts");
+    let client = served.client();
+    let listener = TcpListener::bind(&client, "127.0.0.1:7104").expect("listens");
+    let server = background(move || {
+        let (mut stream, _) = listener.accept().expect("python connects");
+        let mut ping = [0u8; 4];
+        stream.read_exact(&mut ping).expect("a ping");
+        stream.write_all(b"pong").expect("answers");
+        ping
+    });
+    let mut python = hijacked(&served, "python3");
+    python
+        .args(["-c", TIMEOUTS, "7104"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = finish(python.spawn().expect("python starts"), 30, "python");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python failed:\n{said}");
+    assert_eq!(output.stdout, b"ok\n");
+    assert_eq!(&server.wait(10, "the server"), b"ping");
 }
