@@ -27,9 +27,11 @@
 //! | [`errno`], [`trace`] | errors as errno; `ANYKERNEL_HIJACK_TRACE=1` |
 //!
 //! Not (yet) done: edge-triggered epoll (served level-triggered, see
-//! [`epoll`]), sendmmsg/recvmmsg, MSG_PEEK and MSG_OOB,
-//! control messages, remote sockets shared with a child of fork (the seeds' prefork), and blocking calls that a
-//! signal interrupts (a remote read waits on until data comes).
+//! [`epoll`]), sendmmsg/recvmmsg, MSG_PEEK and MSG_OOB, control
+//! messages, remote sockets shared with a child of fork (the seeds'
+//! prefork), and blocking calls that a signal interrupts (a remote read
+//! waits on until data comes). SO_RCVTIMEO and SO_SNDTIMEO are kept here
+//! ([`options`], [`io::within_timeout`]).
 
 pub mod address;
 pub mod epoll;
