@@ -264,3 +264,36 @@ fn send_and_recv_flags_dont_wait_and_wait_all() {
     assert_eq!(all, Ok(10_000));
     assert!(intact);
 }
+
+#[test]
+fn a_peek_leaves_the_bytes_for_the_next_receive() {
+    use kernel::net::MessageFlags;
+    let bus = Bus::new("peek");
+    let nodes = nodes_on_bus(&bus, 2, "", "");
+    let fd = nodes[1].run(|context, net| listener(context, net, 5003, 1));
+    let server = nodes[1].clone().spawn(move |context, net| {
+        let (connection, _) = net.accept(context, fd).unwrap();
+        let mut peeked = [0u8; 5];
+        // A blocking peek waits for data, then leaves it there.
+        let first = net.recv(context, connection, &mut peeked, MessageFlags::PEEK);
+        let mut again = [0u8; 5];
+        let dont_wait = MessageFlags::PEEK.with(MessageFlags::DONT_WAIT);
+        let second = net.recv(context, connection, &mut again, dont_wait);
+        let mut read = [0u8; 5];
+        let taken = net.recv(context, connection, &mut read, MessageFlags::WAIT_ALL);
+        let after = net.recv(context, connection, &mut again, dont_wait);
+        net.close(context, connection).unwrap();
+        (first, second, taken, after, peeked, read)
+    });
+    nodes[0].run(|context, net| {
+        let fd = connect(context, net, 2, 5003).expect("connect");
+        net.send(context, fd, b"hello", MessageFlags::NONE).unwrap();
+        let mut end = [0u8; 1];
+        assert_eq!(net.recv(context, fd, &mut end, MessageFlags::NONE), Ok(0));
+        net.close(context, fd).unwrap();
+    });
+    let (first, second, taken, after, peeked, read) = server.join().unwrap();
+    assert_eq!((first, second, taken), (Ok(5), Ok(5), Ok(5)));
+    assert_eq!((&peeked, &read), (b"hello", b"hello"));
+    assert_eq!(after, Err(Errno::WouldBlock), "the read took the bytes");
+}

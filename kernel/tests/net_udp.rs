@@ -146,3 +146,45 @@ fn shutdown_wakes_a_blocked_reader_with_end_of_file_and_fails_later_sends() {
     });
     assert_eq!(again, Ok((0, SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))));
 }
+
+#[test]
+fn a_peeked_datagram_is_received_again_whole() {
+    use kernel::net::MessageFlags;
+    let bus = Bus::new("udp-peek");
+    let nodes = nodes_on_bus(&bus, 2, "", "");
+    let fd = nodes[1].run(|context, net| bound(context, net, 5001, &[]));
+    nodes[0].run(|context, net| {
+        let sender = bound(context, net, 0, &[]);
+        let to = SocketAddrV4::new(address(2), 5001);
+        net.send_to(context, sender, b"first datagram", to).unwrap();
+        net.send_to(context, sender, b"second", to).unwrap();
+    });
+    let (peeked, whole, next, short) = nodes[1].run(move |context, net| {
+        let mut poll = [PollFd::new(fd, PollEvents::READABLE)];
+        net.poll(context, &mut poll, Some(2 * SECOND))
+            .expect("poll");
+        let mut part = [0u8; 5];
+        let peek = MessageFlags::PEEK;
+        let peeked = net.receive_from_with(context, fd, &mut part, peek);
+        let mut buffer = [0u8; 64];
+        let whole = net
+            .receive_from(context, fd, &mut buffer)
+            .map(|(n, _)| buffer[..n].to_vec());
+        let next = receive_within(context, net, fd).map(|(data, _)| data);
+        let idle = MessageFlags::PEEK.with(MessageFlags::DONT_WAIT);
+        let short = net.receive_from_with(context, fd, &mut part, idle);
+        (
+            peeked.map(|(n, from)| (part[..n].to_vec(), from.ip())),
+            whole,
+            next,
+            short,
+        )
+    });
+    assert_eq!(
+        peeked,
+        Ok((b"first".to_vec(), std::net::IpAddr::V4(address(1))))
+    );
+    assert_eq!(whole, Ok(b"first datagram".to_vec()));
+    assert_eq!(next.as_deref(), Some(&b"second"[..]));
+    assert_eq!(short.map(|_| ()), Err(Errno::WouldBlock));
+}

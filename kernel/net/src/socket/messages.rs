@@ -1,9 +1,12 @@
-//! send(2) and recv(2) with their flags: MSG_DONTWAIT and MSG_WAITALL.
+//! send(2), recv(2) and recvfrom(2) with their flags: MSG_DONTWAIT,
+//! MSG_WAITALL and MSG_PEEK.
 
 use base::Context;
 
+use core::net::SocketAddr;
+
 use super::table::{Fd, Socket, Transport};
-use super::{Errno, write_once};
+use super::{Errno, family, write_once};
 use crate::net::Net;
 use crate::stack::Stack;
 
@@ -19,6 +22,9 @@ impl MessageFlags {
     /// MSG_WAITALL: a stream receive waits until the buffer is full (or
     /// end of stream, or an error).
     pub const WAIT_ALL: Self = Self(2);
+    /// MSG_PEEK: what a receive would return, left to be received again
+    /// (with WAIT_ALL, one peek of what is there).
+    pub const PEEK: Self = Self(4);
 
     /// Both sets of flags.
     pub const fn with(self, other: Self) -> Self {
@@ -70,6 +76,11 @@ impl Net {
         let socket = self.socket_of(context, fd)?;
         let stream = matches!(socket.transport, Transport::Tcp(_));
         let may_wait = !flags.contains(MessageFlags::DONT_WAIT);
+        if flags.contains(MessageFlags::PEEK) {
+            return self.attempt_or_wait(context, fd, &socket, may_wait, |stack| {
+                peek_once(stack, &socket, buffer)
+            });
+        }
         let mut filled = 0;
         loop {
             let rest = &mut buffer[filled..];
@@ -86,6 +97,45 @@ impl Net {
                 return Ok(filled);
             }
         }
+    }
+
+    /// Receives one datagram and says who sent it, with
+    /// [`MessageFlags::DONT_WAIT`] and [`MessageFlags::PEEK`] as for
+    /// [`Net::recv`].
+    ///
+    /// # Errors
+    /// [`Errno::WouldBlock`], [`Errno::NotSupported`] on stream sockets.
+    pub fn receive_from_with(
+        &self,
+        context: &Context<'_>,
+        fd: Fd,
+        buffer: &mut [u8],
+        flags: MessageFlags,
+    ) -> Result<(usize, SocketAddr), Errno> {
+        let socket = self.socket_of(context, fd)?;
+        let Transport::Udp(handle) = socket.transport else {
+            return Err(Errno::NotSupported);
+        };
+        let may_wait = !flags.contains(MessageFlags::DONT_WAIT);
+        let peek = flags.contains(MessageFlags::PEEK);
+        self.attempt_or_wait(context, fd, &socket, may_wait, |stack| {
+            let (count, sender) = match peek {
+                true => stack.udp.peek_from(handle, buffer)?,
+                false => stack.udp.receive_from(handle, buffer)?,
+            };
+            Ok((count, family::outward(&socket, sender)))
+        })
+    }
+}
+
+/// One receive that leaves the data where it is (MSG_PEEK).
+fn peek_once(stack: &mut Stack, socket: &Socket, buffer: &mut [u8]) -> Result<usize, Errno> {
+    match socket.transport {
+        Transport::Tcp(handle) => {
+            let now = stack.now_ns();
+            Ok(stack.tcp.peek(now, handle, buffer)?)
+        }
+        Transport::Udp(handle) => Ok(stack.udp.peek_from(handle, buffer)?.0),
     }
 }
 

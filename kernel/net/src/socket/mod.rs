@@ -253,7 +253,8 @@ impl Net {
         })
     }
 
-    /// Receives one datagram and says who sent it.
+    /// Receives one datagram and says who sent it ([`Net::receive_from_with`]
+    /// without flags).
     ///
     /// # Errors
     /// [`Errno::WouldBlock`], [`Errno::NotSupported`] on stream sockets.
@@ -263,14 +264,7 @@ impl Net {
         fd: Fd,
         buffer: &mut [u8],
     ) -> Result<(usize, SocketAddr), Errno> {
-        let socket = self.socket_of(context, fd)?;
-        let Transport::Udp(handle) = socket.transport else {
-            return Err(Errno::NotSupported);
-        };
-        self.blocking(context, fd, &socket, |stack| {
-            let (count, sender) = stack.udp.receive_from(handle, buffer)?;
-            Ok((count, family::outward(&socket, sender)))
-        })
+        self.receive_from_with(context, fd, buffer, MessageFlags::NONE)
     }
 
     /// Closes `fd`, a socket or any other descriptor of the caller's

@@ -90,21 +90,46 @@ impl Udp {
         handle: UdpHandle,
         buffer: &mut [u8],
     ) -> Result<(usize, SocketAddr), UdpError> {
+        self.next_datagram(handle, buffer, true)
+    }
+
+    /// As [`Udp::receive_from`], but the datagram stays queued, whole, to
+    /// be received again (MSG_PEEK).
+    ///
+    /// # Errors
+    /// As [`Udp::receive_from`].
+    pub fn peek_from(
+        &mut self,
+        handle: UdpHandle,
+        buffer: &mut [u8],
+    ) -> Result<(usize, SocketAddr), UdpError> {
+        self.next_datagram(handle, buffer, false)
+    }
+
+    fn next_datagram(
+        &mut self,
+        handle: UdpHandle,
+        buffer: &mut [u8],
+        take: bool,
+    ) -> Result<(usize, SocketAddr), UdpError> {
         let endpoint = self.endpoint(handle)?;
         if core::mem::take(&mut endpoint.refused) {
             return Err(UdpError::Refused);
         }
-        let Some(datagram) = endpoint.queue.pop_front() else {
+        let Some(datagram) = endpoint.queue.front() else {
             if endpoint.shut_down.read {
                 let nobody = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
                 return Ok((0, SocketAddr::V4(nobody)));
             }
             return Err(UdpError::WouldBlock);
         };
-        endpoint.queued_bytes -= datagram.payload.footprint();
         let length = datagram.payload.len().min(buffer.len());
         buffer[..length].copy_from_slice(&datagram.payload.data()[..length]);
-        Ok((length, datagram.source))
+        let source = datagram.source;
+        if take && let Some(datagram) = endpoint.queue.pop_front() {
+            endpoint.queued_bytes -= datagram.payload.footprint();
+        }
+        Ok((length, source))
     }
 
     /// Ends reading (`read`: the queue is emptied, later datagrams are

@@ -137,6 +137,11 @@ impl ReceiveBuffer {
         self.ring.pop(out)
     }
 
+    /// Copies readable bytes out and leaves them readable (MSG_PEEK).
+    pub fn peek(&self, out: &mut [u8]) -> usize {
+        self.ring.read_at(0, out)
+    }
+
     /// Drops every readable byte; returns how many there were.
     pub fn discard(&mut self) -> usize {
         let count = self.ring.len();

@@ -309,24 +309,44 @@ impl Tcp {
         buffer: &mut [u8],
         tx: &mut dyn Transmit,
     ) -> Result<usize, TcpError> {
-        self.indexed(|tcp| tcp.read_data(now_ns, handle, buffer, tx))
+        self.indexed(|tcp| tcp.read_data(now_ns, handle, buffer, Some(tx)))
     }
 
+    /// recv() with MSG_PEEK: the same answer, but the bytes stay to be
+    /// read again and the window does not move.
+    pub fn peek(
+        &mut self,
+        now_ns: u64,
+        handle: SocketHandle,
+        buffer: &mut [u8],
+    ) -> Result<usize, TcpError> {
+        self.indexed(|tcp| tcp.read_data(now_ns, handle, buffer, None))
+    }
+
+    /// Reads into `buffer`, or peeks without `tx` (nothing to announce).
     fn read_data(
         &mut self,
         now_ns: u64,
         handle: SocketHandle,
         buffer: &mut [u8],
-        tx: &mut dyn Transmit,
+        tx: Option<&mut dyn Transmit>,
     ) -> Result<usize, TcpError> {
         self.context.now = now_ns;
         let tcb = user_mut(&mut self.table, handle)?;
         if tcb.state == State::Listen {
             return Err(TcpError::NotConnected);
         }
-        let count = tcb.receive.read(buffer);
+        let count = match tx {
+            Some(tx) => {
+                let count = tcb.receive.read(buffer);
+                if count > 0 {
+                    window_update(tcb, &mut self.context, tx);
+                }
+                count
+            }
+            None => tcb.receive.peek(buffer),
+        };
         if count > 0 {
-            window_update(tcb, &mut self.context, tx);
             return Ok(count);
         }
         if let Some(error) = tcb.error.take() {
