@@ -101,6 +101,9 @@ pub fn flags(flags: MessageFlags) -> KernelFlags {
     if flags.wait_all {
         kernel = kernel.with(KernelFlags::WAIT_ALL);
     }
+    if flags.peek {
+        kernel = kernel.with(KernelFlags::PEEK);
+    }
     kernel
 }
 

@@ -74,8 +74,9 @@ pub fn receive_from(
     call: call::ReceiveFrom,
 ) -> Result<(Bytes, SocketAddr), Errno> {
     let mut buffer = vec![0u8; bounded(call.length)];
+    let flags = convert::flags(call.flags);
     let (count, from) = caller.on(call.fd, |net, context, fd| {
-        net.receive_from(context, fd, &mut buffer)
+        net.receive_from_with(context, fd, &mut buffer, flags)
     })?;
     buffer.truncate(count);
     Ok((Bytes(buffer), from))

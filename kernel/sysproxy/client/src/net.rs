@@ -15,6 +15,13 @@ use sysproxy_proto::{MAX_DATA, Stubs};
 
 use crate::Client;
 
+/// The flags of a peek.
+const PEEK: MessageFlags = MessageFlags {
+    dont_wait: false,
+    wait_all: false,
+    peek: true,
+};
+
 /// The first address of `address` (the kernel speaks IPv4 and IPv6).
 fn first_address(address: impl ToSocketAddrs) -> io::Result<SocketAddr> {
     let found = address.to_socket_addrs()?.next();
@@ -45,12 +52,22 @@ impl Socket {
         Ok(self.client.set_option(self.fd, option)?)
     }
 
-    fn receive(&self, buffer: &mut [u8]) -> io::Result<usize> {
+    fn receive(&self, buffer: &mut [u8], flags: MessageFlags) -> io::Result<usize> {
         let length = buffer.len().min(MAX_DATA) as u32;
-        let flags = MessageFlags::default();
         let data = self.client.receive(self.fd, length, flags)?;
         buffer[..data.0.len()].copy_from_slice(&data.0);
         Ok(data.0.len())
+    }
+
+    fn receive_from(
+        &self,
+        buffer: &mut [u8],
+        flags: MessageFlags,
+    ) -> io::Result<(usize, SocketAddr)> {
+        let length = buffer.len().min(MAX_DATA) as u32;
+        let (data, from) = self.client.receive_from(self.fd, length, flags)?;
+        buffer[..data.0.len()].copy_from_slice(&data.0);
+        Ok((data.0.len(), from))
     }
 
     fn send(&self, data: &[u8]) -> io::Result<usize> {
@@ -131,11 +148,19 @@ impl TcpStream {
     pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
         self.0.set(SocketOption::NonBlocking(on))
     }
+
+    /// Reads what a `read` would, leaving it to be read again (MSG_PEEK).
+    ///
+    /// # Errors
+    /// The remote errno.
+    pub fn peek(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        self.0.receive(buffer, PEEK)
+    }
 }
 
 impl Read for &TcpStream {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        self.0.receive(buffer)
+        self.0.receive(buffer, MessageFlags::default())
     }
 }
 
@@ -249,10 +274,16 @@ impl UdpSocket {
     /// # Errors
     /// The remote errno.
     pub fn recv_from(&self, buffer: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let length = buffer.len().min(MAX_DATA) as u32;
-        let (data, from) = self.0.client.receive_from(self.0.fd, length)?;
-        buffer[..data.0.len()].copy_from_slice(&data.0);
-        Ok((data.0.len(), from))
+        self.0.receive_from(buffer, MessageFlags::default())
+    }
+
+    /// As [`UdpSocket::recv_from`], but the datagram stays queued, to be
+    /// received again.
+    ///
+    /// # Errors
+    /// The remote errno.
+    pub fn peek_from(&self, buffer: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.0.receive_from(buffer, PEEK)
     }
 
     /// Sets the default peer of `send` and `recv`.
@@ -277,7 +308,15 @@ impl UdpSocket {
     /// # Errors
     /// The remote errno.
     pub fn recv(&self, buffer: &mut [u8]) -> io::Result<usize> {
-        self.0.receive(buffer)
+        self.0.receive(buffer, MessageFlags::default())
+    }
+
+    /// As [`UdpSocket::recv`], but the datagram stays queued.
+    ///
+    /// # Errors
+    /// The remote errno.
+    pub fn peek(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        self.0.receive(buffer, PEEK)
     }
 
     /// The local address.

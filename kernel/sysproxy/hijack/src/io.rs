@@ -18,19 +18,20 @@ use anykernel_client::proto::types::{Bytes, MessageFlags, PollEntry, SocketKind,
 use crate::errno::{Errno, Result};
 use crate::remote::{Remote, Timeout, client};
 
-/// The send and recv flags a remote socket takes: MSG_DONTWAIT and
-/// MSG_WAITALL go to the kernel, MSG_NOSIGNAL, MSG_MORE, MSG_EOR and
-/// MSG_CMSG_CLOEXEC change nothing here; MSG_PEEK, MSG_OOB and the rest
+/// The send and recv flags a remote socket takes: MSG_DONTWAIT,
+/// MSG_WAITALL and MSG_PEEK go to the kernel, MSG_NOSIGNAL, MSG_MORE,
+/// MSG_EOR and MSG_CMSG_CLOEXEC change nothing here; MSG_OOB and the rest
 /// are not supported.
 pub fn flags(flags: c_int) -> Result<MessageFlags> {
     let ignored = libc::MSG_NOSIGNAL | libc::MSG_MORE | libc::MSG_EOR | libc::MSG_CMSG_CLOEXEC;
-    let known = libc::MSG_DONTWAIT | libc::MSG_WAITALL | ignored;
+    let known = libc::MSG_DONTWAIT | libc::MSG_WAITALL | libc::MSG_PEEK | ignored;
     if flags & !known != 0 {
         return Err(Errno(libc::EOPNOTSUPP));
     }
     Ok(MessageFlags {
         dont_wait: flags & libc::MSG_DONTWAIT != 0,
         wait_all: flags & libc::MSG_WAITALL != 0,
+        peek: flags & libc::MSG_PEEK != 0,
     })
 }
 
@@ -62,12 +63,9 @@ pub fn receive_from(
     if remote.kind == SocketKind::Stream {
         return Ok((receive(remote, buffer, flags)?, None));
     }
-    if flags.dont_wait && !remote.is_nonblocking() && !ready(remote, poll::READABLE, 0)? {
-        return Err(Errno(libc::EAGAIN));
-    }
     within_timeout(remote, Timeout::Receive, flags)?;
     let length = buffer.len().min(MAX_DATA) as u32;
-    let (data, from) = client()?.receive_from(remote.descriptor, length)?;
+    let (data, from) = client()?.receive_from(remote.descriptor, length, flags)?;
     let count = data.0.len().min(buffer.len());
     buffer[..count].copy_from_slice(&data.0[..count]);
     Ok((count, Some(from)))
@@ -237,8 +235,9 @@ mod tests {
     #[test]
     fn flags_the_kernel_has_pass_and_others_are_refused() {
         let both = flags(libc::MSG_DONTWAIT | libc::MSG_WAITALL | libc::MSG_NOSIGNAL).unwrap();
-        assert!(both.dont_wait && both.wait_all);
-        assert_eq!(flags(libc::MSG_PEEK), Err(Errno(libc::EOPNOTSUPP)));
+        assert!(both.dont_wait && both.wait_all && !both.peek);
+        assert!(flags(libc::MSG_PEEK).unwrap().peek);
+        assert_eq!(flags(libc::MSG_OOB), Err(Errno(libc::EOPNOTSUPP)));
         assert_eq!(flags(0).unwrap(), MessageFlags::default());
     }
 

@@ -27,7 +27,7 @@
 //! | [`errno`], [`trace`] | errors as errno; `ANYKERNEL_HIJACK_TRACE=1` |
 //!
 //! Not (yet) done: edge-triggered epoll (served level-triggered, see
-//! [`epoll`]), sendmmsg/recvmmsg, MSG_PEEK and MSG_OOB, control
+//! [`epoll`]), sendmmsg/recvmmsg, MSG_OOB, control
 //! messages, remote sockets shared with a child of fork (the seeds'
 //! prefork), and blocking calls that a signal interrupts (a remote read
 //! waits on until data comes). SO_RCVTIMEO and SO_SNDTIMEO are kept here

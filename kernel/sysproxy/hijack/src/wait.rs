@@ -23,7 +23,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use anykernel_client::proto::types::poll as bits;
-use anykernel_client::proto::types::{Bytes, Descriptor, PollEntry, SocketKind, SocketOption};
+use anykernel_client::proto::types::{
+    Bytes, Descriptor, MessageFlags, PollEntry, SocketKind, SocketOption,
+};
 use anykernel_client::{Client, Stubs};
 use libc::pollfd;
 
@@ -156,7 +158,8 @@ impl Waker {
     /// Takes the datagrams that woke a poll.
     fn drain(&self, client: &Client) {
         for _ in 0..DRAIN_AT_MOST {
-            if client.receive_from(self.descriptor, 1).is_err() {
+            let flags = MessageFlags::default();
+            if client.receive_from(self.descriptor, 1, flags).is_err() {
                 return;
             }
         }

@@ -180,7 +180,8 @@ fn nc_sends_a_datagram_to_a_udp_socket_in_the_kernel() {
 
 /// What `python3` does on a remote socket: the calls curl and nc do not
 /// make (dup through fcntl64, select over a socket and a pipe, FIONREAD,
-/// SO_TYPE, getpeername), each checked by the script (epoll: epoll.rs).
+/// MSG_PEEK on TCP and UDP, SO_TYPE, getpeername), each checked by the
+/// script (epoll and time limits: waiting.rs).
 const SCRIPT: &str = r#"
 import fcntl, os, select, socket, struct, sys, termios
 port = int(sys.argv[1])
@@ -194,7 +195,15 @@ ready, _, _ = select.select([pipe_read, s], [], [], 20)
 assert ready == [s], ready
 queued = struct.unpack("i", fcntl.ioctl(s, termios.FIONREAD, b"\0\0\0\0"))[0]
 assert queued == 4, queued
-assert s.recv(16) == b"pong"
+assert s.recv(16, socket.MSG_PEEK) == b"pong", "a peek"
+assert s.recv(16) == b"pong", "the peeked bytes, read"
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 0))
+u.sendto(b"datagram", u.getsockname())
+data, sender = u.recvfrom(4, socket.MSG_PEEK)
+assert (data, sender) == (b"data", u.getsockname()), (data, sender)
+assert u.recvfrom(64) == (b"datagram", u.getsockname()), "the peeked datagram, whole"
+u.close()
 os.write(pipe_write, b"x")
 ready, _, _ = select.select([pipe_read, s], [], [], 0)
 assert ready == [pipe_read], ready

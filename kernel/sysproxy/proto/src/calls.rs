@@ -37,7 +37,7 @@ system_calls! {
     /// sendto(2): one datagram of `data` to `address`.
     8 blocking SendTo / send_to { fd: Descriptor, data: Bytes, address: SocketAddr } -> u32;
     /// recvfrom(2): one datagram (at most `length` bytes) and its sender.
-    9 blocking ReceiveFrom / receive_from { fd: Descriptor, length: u32 } -> (Bytes, SocketAddr);
+    9 blocking ReceiveFrom / receive_from { fd: Descriptor, length: u32, flags: MessageFlags } -> (Bytes, SocketAddr);
     /// shutdown(2): ends reading, writing or both on `fd`.
     10 quick Shutdown / shutdown { fd: Descriptor, how: Direction } -> ();
     /// close(2): closes `fd`.

@@ -17,7 +17,7 @@ pub const MAGIC: [u8; 4] = *b"AKsp";
 
 /// The version of the protocol this crate speaks. A server refuses
 /// other versions: the call table's numbers and types are the version.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 /// The client's first frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

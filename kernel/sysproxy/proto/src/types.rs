@@ -48,6 +48,8 @@ pub struct MessageFlags {
     pub dont_wait: bool,
     /// MSG_WAITALL: a stream receive fills the buffer (or ends).
     pub wait_all: bool,
+    /// MSG_PEEK: the data stays to be received again.
+    pub peek: bool,
 }
 
 /// A socket option with its value (setsockopt, getsockopt).
