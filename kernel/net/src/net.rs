@@ -296,8 +296,10 @@ fn seeds(context: &Context<'_>) -> Result<StackSeeds, ComponentError> {
     })
 }
 
-/// TCP's configuration from the boot parameters (defaults otherwise). As
-/// many TCP sockets as descriptors: memory bounds both.
+/// TCP's configuration from the boot parameters (defaults otherwise):
+/// `tcp.time_wait_ms=`, `tcp.receive_buffer=SIZE`, `tcp.send_buffer=SIZE`
+/// (a new socket's buffers, 1 KiB to 4 MiB). As many TCP sockets as
+/// descriptors: memory bounds both.
 fn tcp_config(kernel: &base::Kernel) -> tcp::TcpConfig {
     let mut config = tcp::TcpConfig {
         maximum_sockets: crate::socket::table::MAX_SOCKETS,
@@ -307,6 +309,22 @@ fn tcp_config(kernel: &base::Kernel) -> tcp::TcpConfig {
         Ok(Some(ms)) => config.time_wait_ns = ms.saturating_mul(1_000_000),
         Ok(None) => {}
         Err(error) => warn!("{error}; keeping the default TIME_WAIT"),
+    }
+    let buffers = [
+        ("tcp.receive_buffer", &mut config.receive_buffer),
+        ("tcp.send_buffer", &mut config.send_buffer),
+    ];
+    for (name, buffer) in buffers {
+        match kernel.params().get_size(name) {
+            Ok(Some(bytes)) if (1024..=tcp::MAXIMUM_BUFFER).contains(&bytes) => *buffer = bytes,
+            Ok(Some(bytes)) => warn!(
+                "{name}={bytes} is outside 1 KiB..={} KiB; keeping {} KiB",
+                tcp::MAXIMUM_BUFFER >> 10,
+                *buffer >> 10
+            ),
+            Ok(None) => {}
+            Err(error) => warn!("{error}; keeping {} KiB", *buffer >> 10),
+        }
     }
     config
 }
