@@ -297,3 +297,21 @@ fn a_peek_leaves_the_bytes_for_the_next_receive() {
     assert_eq!((&peeked, &read), (b"hello", b"hello"));
     assert_eq!(after, Err(Errno::WouldBlock), "the read took the bytes");
 }
+
+#[test]
+fn boot_parameters_size_new_sockets_buffers_and_refuse_nonsense() {
+    use kernel::net::{OptionName, SocketOption, SocketType};
+    let bus = Bus::new("buffers");
+    let params = "tcp.receive_buffer=64K tcp.send_buffer=1G";
+    let nodes = nodes_on_bus(&bus, 1, "", params);
+    let (receive, send) = nodes[0].run(|context, net| {
+        let fd = net.socket(context, SocketType::Stream).unwrap();
+        let receive = net.option(context, fd, OptionName::ReceiveBuffer);
+        let send = net.option(context, fd, OptionName::SendBuffer);
+        net.close(context, fd).unwrap();
+        (receive, send)
+    });
+    assert_eq!(receive, Ok(SocketOption::ReceiveBuffer(64 << 10)));
+    // 1 GiB is past the 4 MiB most: the default stays.
+    assert_eq!(send, Ok(SocketOption::SendBuffer(256 << 10)));
+}
