@@ -187,6 +187,48 @@ impl DescriptorTable {
         self.insert(object)
     }
 
+    /// A copy with the same objects at the same numbers, charged to this
+    /// table's account (a fork's: both tables hold each object).
+    ///
+    /// # Errors
+    /// [`DescriptorError::OutOfMemory`].
+    pub fn copy(&self) -> Result<DescriptorTable, DescriptorError> {
+        let mut copy = DescriptorTable::new(self.account.clone());
+        copy.limit = self.limit;
+        copy.fill_from(self)?;
+        Ok(copy)
+    }
+
+    /// Takes `other`'s objects at their numbers into this empty table,
+    /// charged to this table's account; its own limit stays.
+    ///
+    /// # Errors
+    /// [`DescriptorError::TooMany`] when this table is not empty or
+    /// `other` holds more than its limit, [`DescriptorError::OutOfMemory`].
+    pub fn inherit(&mut self, other: &DescriptorTable) -> Result<(), DescriptorError> {
+        if !self.entries.is_empty() || other.open > self.limit {
+            return Err(DescriptorError::TooMany);
+        }
+        self.fill_from(other)
+    }
+
+    fn fill_from(&mut self, other: &DescriptorTable) -> Result<(), DescriptorError> {
+        let out_of_memory = |_| DescriptorError::OutOfMemory;
+        self.entries
+            .try_reserve_exact(other.entries.len())
+            .map_err(out_of_memory)?;
+        self.free
+            .try_reserve(other.entries.len())
+            .map_err(out_of_memory)?;
+        self.account
+            .charge(other.open * ENTRY_BYTES)
+            .map_err(|_| DescriptorError::OutOfMemory)?;
+        self.entries.extend(other.entries.iter().cloned());
+        self.free.extend(other.free.iter().copied());
+        self.open = other.open;
+        Ok(())
+    }
+
     /// Closes every descriptor; returns the objects for the caller to drop.
     pub fn take_all(&mut self) -> Vec<Arc<dyn Descriptor>> {
         let objects: Vec<_> = self.entries.drain(..).flatten().collect();

@@ -116,6 +116,26 @@ impl Process {
         self.descriptors.lock().duplicate(fd)
     }
 
+    /// A copy of its descriptor table, as a fork's child gets it: the
+    /// same objects at the same numbers, charged to this process's
+    /// account until dropped or inherited.
+    ///
+    /// # Errors
+    /// [`DescriptorError::OutOfMemory`].
+    pub fn fork_descriptors(&self) -> Result<DescriptorTable, DescriptorError> {
+        self.descriptors.lock().copy()
+    }
+
+    /// Takes the descriptors of `table` (from [`Process::fork_descriptors`])
+    /// into this process, which has none yet.
+    ///
+    /// # Errors
+    /// [`DescriptorError::TooMany`] when this process has descriptors or
+    /// a lower limit, [`DescriptorError::OutOfMemory`].
+    pub fn inherit_descriptors(&self, table: &DescriptorTable) -> Result<(), DescriptorError> {
+        self.descriptors.lock().inherit(table)
+    }
+
     /// Closes every descriptor (what a process's end does).
     pub fn close_all(&self) {
         let objects = self.descriptors.lock().take_all();

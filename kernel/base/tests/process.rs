@@ -151,3 +151,36 @@ fn a_process_of_another_kernel_cannot_be_joined() {
         Some(base::BindError::ForeignProcess)
     );
 }
+
+#[test]
+fn a_forked_table_shares_the_objects_at_their_numbers_until_both_close() {
+    let kernel = boot("");
+    let closed = Arc::new(AtomicUsize::new(0));
+    let parent = kernel.kernel.new_process();
+    let first = parent.open_descriptor(Arc::new(Counted(closed.clone())));
+    let second = parent.open_descriptor(Arc::new(Counted(closed.clone())));
+    let (first, second) = (first.expect("fd"), second.expect("fd"));
+    parent.close_descriptor(first).expect("closed");
+    let before = descriptors_bytes(&kernel.kernel);
+    let table = parent.fork_descriptors().expect("a copy");
+    assert!(
+        descriptors_bytes(&kernel.kernel) > before,
+        "the copy is charged"
+    );
+    let child = kernel.kernel.new_process();
+    child.inherit_descriptors(&table).expect("inherited");
+    drop(table);
+    assert_eq!(child.open_numbers(), vec![second]);
+    assert!(child.descriptor::<Counted>(second).is_ok());
+    assert_eq!(
+        child.inherit_descriptors(&parent.fork_descriptors().unwrap()),
+        Err(DescriptorError::TooMany)
+    );
+    // The child's lowest free number is the parent's: the closed one.
+    assert_eq!(child.open_descriptor(Arc::new(Other)), Ok(first));
+    assert_eq!(closed.load(Relaxed), 1, "the one closed before the fork");
+    parent.close_all();
+    assert_eq!(closed.load(Relaxed), 1, "the child still holds the other");
+    child.close_all();
+    assert_eq!(closed.load(Relaxed), 2);
+}
