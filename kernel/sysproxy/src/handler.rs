@@ -16,7 +16,9 @@ use base::Context;
 use net::{Fd, Net};
 use sysproxy_proto::calls::call;
 use sysproxy_proto::types::SocketOption;
-use sysproxy_proto::types::{Bytes, Descriptor, Interface, Neighbor, Route, SocketSummary};
+use sysproxy_proto::types::{
+    Bytes, Descriptor, ForkToken, Interface, Neighbor, Route, SocketSummary,
+};
 use sysproxy_proto::{Errno, Handler, MAX_DATA};
 
 use crate::convert;
@@ -101,6 +103,9 @@ impl Handler for Caller<'_> {
     fn listen(&self, call: call::Listen) -> Result<(), Errno> {
         let backlog = call.backlog as usize;
         self.on(call.fd, |net, context, fd| net.listen(context, fd, backlog))
+    }
+    fn fork(&self, _: call::Fork) -> Result<ForkToken, Errno> {
+        self.session.server.forks.prepare(self)
     }
     fn accept(&self, call: call::Accept) -> Result<(Descriptor, SocketAddr), Errno> {
         crate::sockets::accept(self, call)

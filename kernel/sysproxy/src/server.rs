@@ -42,6 +42,8 @@ pub struct ServerShared {
     served: AtomicU64,
     /// Handshakes refused for a wrong or missing key.
     pub(crate) refused_keys: AtomicU64,
+    /// Forks prepared and not yet claimed.
+    pub(crate) forks: crate::forks::Forks,
     live: AtomicUsize,
 }
 
@@ -54,6 +56,11 @@ impl ServerShared {
     /// Clients accepted since the start.
     pub fn served(&self) -> u64 {
         self.served.load(Relaxed)
+    }
+
+    /// Forks prepared and not yet claimed by a child.
+    pub fn forks_waiting(&self) -> usize {
+        self.forks.waiting()
     }
 
     /// Handshakes refused for the key.
@@ -93,6 +100,7 @@ impl Server {
             next_number: AtomicU64::new(1),
             served: AtomicU64::new(0),
             refused_keys: AtomicU64::new(0),
+            forks: crate::forks::Forks::default(),
             live: AtomicUsize::new(0),
         });
         let server = Arc::new(Self {

@@ -133,7 +133,13 @@ fn welcome(
         return false;
     };
     let key = shared.key.as_deref();
-    let verdict = handshake::check(&body, key).map(|_| Greeting::Welcome(session.limits.wire()));
+    let verdict = handshake::check(&body, key).and_then(|hello| match hello.fork {
+        Some(token) => shared
+            .forks
+            .claim(context, &session.net, token, &session.process),
+        None => Ok(()),
+    });
+    let verdict = verdict.map(|()| Greeting::Welcome(session.limits.wire()));
     let greeting = verdict.unwrap_or_else(Greeting::Refused);
     session.reply(context, &frame::encode::<_, ()>(&greeting, None));
     if let Greeting::Refused(why) = greeting {
@@ -191,5 +197,6 @@ fn finish(context: &Context<'_>, session: &Session) {
     for fd in session.process.open_numbers() {
         let _ = session.net.close(context, fd);
     }
+    session.server.forks.expire(context, &session.net);
     debug!("client {} gone", session.number);
 }

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sysproxy_proto::frame;
 use sysproxy_proto::handshake::{Greeting, Hello, Limits};
+use sysproxy_proto::types::ForkToken;
 use sysproxy_proto::{Call, FrameReader, Status, Stubs};
 
 use crate::Error;
@@ -68,12 +69,31 @@ impl Client {
     /// # Errors
     /// As [`Client::connect`].
     pub fn connect_with_key(address: &str, key: Option<&[u8]>) -> Result<Self, Error> {
+        Self::connect_with_hello(address, &Hello::new(key))
+    }
+
+    /// Connects as the child of a `fork`: the new client's descriptors
+    /// are those its parent had when it called [`Stubs::fork`] and got
+    /// `token` (the same sockets, at the same numbers).
+    ///
+    /// # Errors
+    /// As [`Client::connect`]; [`Error::Handshake`] with
+    /// `HandshakeRefusal::Fork` for an unknown, used or expired token.
+    pub fn connect_forked(
+        address: &str,
+        key: Option<&[u8]>,
+        token: ForkToken,
+    ) -> Result<Self, Error> {
+        Self::connect_with_hello(address, &Hello::forked(key, token))
+    }
+
+    fn connect_with_hello(address: &str, hello: &Hello) -> Result<Self, Error> {
         let path = address
             .strip_prefix("unix:")
             .filter(|path| !path.is_empty())
             .ok_or_else(|| Error::Address(address.into()))?;
         let mut stream = UnixStream::connect(path)?;
-        stream.write_all(&frame::encode::<_, ()>(&Hello::new(key), None))?;
+        stream.write_all(&frame::encode::<_, ()>(hello, None))?;
         let mut reader = FrameReader::new();
         let body = read_frame(&mut stream, &mut reader)?;
         let limits = match frame::decode::<Greeting>(&body) {

@@ -19,7 +19,8 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`hooks`] | the exported functions, by group |
-//! | [`remote`] | the connection to the kernel, one remote socket |
+//! | [`connection`] | the connection to the kernel, one per process; fork |
+//! | [`remote`] | one remote socket |
 //! | [`table`] | local descriptor -> remote socket |
 //! | [`io`], [`address`], [`options`] | data, `sockaddr`s and socket options between C and the wire |
 //! | [`poll`], [`wait`], [`select`], [`epoll`] | waiting on local and remote descriptors |
@@ -28,12 +29,12 @@
 //!
 //! Not (yet) done: edge-triggered epoll (served level-triggered, see
 //! [`epoll`]), sendmmsg/recvmmsg, MSG_OOB, control
-//! messages, remote sockets shared with a child of fork (the seeds'
-//! prefork), and blocking calls that a signal interrupts (a remote read
+//! messages, and blocking calls that a signal interrupts (a remote read
 //! waits on until data comes). SO_RCVTIMEO and SO_SNDTIMEO are kept here
 //! ([`options`], [`io::within_timeout`]).
 
 pub mod address;
+pub mod connection;
 pub mod epoll;
 pub mod errno;
 pub mod hooks;

@@ -1,80 +1,15 @@
-//! The kernel this process's sockets live in, and one socket there.
+//! One socket in the kernel, as the library holds it.
 //!
-//! The connection is made on the program's first remote `socket` (so a
-//! program that opens none never talks to the kernel), to the server that
-//! [`SERVER_VARIABLE`] names, with the key in [`KEY_VARIABLE`] if it is
-//! set. When the server is not named, does not answer or refuses, the library says so once on stderr and every remote socket
-//! call fails with ENETDOWN: the program's sockets never fall back to
-//! Linux's stack behind the user's back.
-//!
-//! After a `fork` the child shares the parent's connection but not its
-//! reader thread, so it could not get replies: there the remote calls
-//! fail with EOPNOTSUPP and closing a remote descriptor closes only the
-//! child's local one (the parent's socket stays open).
+//! [`client`] is this process's connection ([`crate::connection`]).
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use anykernel_client::Stubs;
 use anykernel_client::proto::types::{Descriptor, SocketKind, SocketOption};
-use anykernel_client::{Client, Stubs};
 
-use crate::errno::{Errno, Result};
-
-/// The environment variable naming the kernel's server (`unix:PATH`).
-pub const SERVER_VARIABLE: &str = "ANYKERNEL_SERVER";
-
-/// The environment variable holding the server's key, when it has one
-/// (the kernel's `sysproxy.key=`).
-pub const KEY_VARIABLE: &str = "ANYKERNEL_KEY";
-
-static CONNECTION: OnceLock<Option<Client>> = OnceLock::new();
-
-/// Set in a child of `fork`: the connection is not its own.
-static FORKED: AtomicBool = AtomicBool::new(false);
-
-/// The connection to the kernel, made on first use.
-///
-/// # Errors
-/// ENETDOWN without one, EOPNOTSUPP in a child of `fork`.
-pub fn client() -> Result<&'static Client> {
-    if FORKED.load(Relaxed) {
-        return Err(Errno(libc::EOPNOTSUPP));
-    }
-    let connection = CONNECTION.get_or_init(connect).as_ref();
-    connection.ok_or(Errno(libc::ENETDOWN))
-}
-
-fn connect() -> Option<Client> {
-    let Ok(address) = std::env::var(SERVER_VARIABLE) else {
-        eprintln!(
-            "anykernel-hijack: {SERVER_VARIABLE} is not set (e.g. unix:/tmp/ak.sock); \
-             this program's TCP and UDP sockets fail with ENETDOWN"
-        );
-        return None;
-    };
-    let key = std::env::var_os(KEY_VARIABLE);
-    let key = key.as_deref().map(std::os::unix::ffi::OsStrExt::as_bytes);
-    match Client::connect_with_key(&address, key) {
-        Ok(client) => {
-            // SAFETY: pthread_atfork(3) with a handler that only stores
-            // to an atomic, which is async-signal-safe.
-            unsafe { libc::pthread_atfork(None, None, Some(forked)) };
-            Some(client)
-        }
-        Err(error) => {
-            eprintln!(
-                "anykernel-hijack: cannot reach the kernel at {address} ({error}); \
-                 this program's TCP and UDP sockets fail with ENETDOWN"
-            );
-            None
-        }
-    }
-}
-
-extern "C" fn forked() {
-    FORKED.store(true, Relaxed);
-}
+pub use crate::connection::client;
+use crate::errno::Result;
 
 /// The address family a program opened a socket with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

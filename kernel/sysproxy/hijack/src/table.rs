@@ -48,6 +48,13 @@ pub fn get(fd: c_int) -> Option<Arc<Remote>> {
     map.get(&fd).cloned()
 }
 
+/// Whether no descriptor stands for a remote socket.
+pub fn is_empty() -> bool {
+    MAP.read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .is_empty()
+}
+
 /// Whether `fd` stands for a remote socket.
 pub fn is_remote(fd: c_int) -> bool {
     get(fd).is_some()

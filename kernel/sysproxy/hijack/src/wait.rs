@@ -18,7 +18,7 @@
 //! the remote side for at most [`SLICE`] at a time.
 
 use core::ffi::c_int;
-use std::cell::OnceCell;
+use std::cell::RefCell;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -53,9 +53,13 @@ pub fn both(entries: &[PollEntry], locals: &mut [pollfd], limit: Limit) -> Resul
         if ready > 0 || answers.iter().any(|&bits| bits != 0) || limit.passed() {
             return Ok(answers);
         }
-        let waited = WAKER.try_with(|waker| match waker.get_or_init(Waker::open) {
-            Some(waker) => round(waker, entries, locals, limit),
-            None => in_turn(entries, locals, limit),
+        let waited = WAKER.try_with(|waker| match waker.try_borrow_mut() {
+            Ok(mut waker) => match Waker::of_this_process(&mut waker) {
+                Some(waker) => round(waker, entries, locals, limit),
+                None => in_turn(entries, locals, limit),
+            },
+            // A signal handler's wait inside this thread's own.
+            Err(_) => in_turn(entries, locals, limit),
         });
         // A thread in its exit (its waker gone) polls in turn.
         let waited = waited.unwrap_or_else(|_| in_turn(entries, locals, limit));
@@ -123,9 +127,9 @@ fn in_turn(entries: &[PollEntry], locals: &mut [pollfd], limit: Limit) -> Result
 }
 
 thread_local! {
-    /// This thread's waker, opened on its first mixed wait (`None` when
-    /// the kernel could not give one).
-    static WAKER: OnceCell<Option<Waker>> = const { OnceCell::new() };
+    /// This thread's waker, opened on its first mixed wait (`None` inside
+    /// when the kernel could not give one).
+    static WAKER: RefCell<Option<Option<Waker>>> = const { RefCell::new(None) };
 }
 
 /// A UDP socket in the kernel that ends a remote poll with a datagram.
@@ -133,15 +137,33 @@ thread_local! {
 struct Waker {
     descriptor: Descriptor,
     address: SocketAddr,
+    /// The process that opened it: a child of `fork` shares the parent's
+    /// socket, and a wake-up one of them sent could end the other's poll,
+    /// so a child opens its own (closing its copy of the parent's).
+    process: u32,
 }
 
 impl Waker {
+    /// This thread's waker in this process, opened if need be.
+    fn of_this_process(slot: &mut Option<Option<Waker>>) -> Option<&Waker> {
+        let stale = slot.as_ref().is_some_and(|waker| {
+            waker
+                .as_ref()
+                .is_some_and(|w| w.process != std::process::id())
+        });
+        if stale {
+            drop(slot.take());
+        }
+        slot.get_or_insert_with(Waker::open).as_ref()
+    }
+
     fn open() -> Option<Waker> {
         let client = client().ok()?;
         let descriptor = client.socket(SocketKind::Datagram).ok()?;
         let mut waker = Waker {
             descriptor,
             address: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            process: std::process::id(),
         };
         client.bind(descriptor, waker.address).ok()?;
         let nonblocking = SocketOption::NonBlocking(true);

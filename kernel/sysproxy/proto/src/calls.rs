@@ -13,8 +13,8 @@ use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::table::system_calls;
 use crate::types::{
-    Bytes, Descriptor, Direction, Interface, InterfaceAddress, MessageFlags, Neighbor, OptionName,
-    PollEntry, Route, SocketKind, SocketOption, SocketSummary,
+    Bytes, Descriptor, Direction, ForkToken, Interface, InterfaceAddress, MessageFlags, Neighbor,
+    OptionName, PollEntry, Route, SocketKind, SocketOption, SocketSummary,
 };
 
 system_calls! {
@@ -53,6 +53,11 @@ system_calls! {
     /// poll(2): waits up to `timeout_ms` (none: no limit) until one of
     /// `entries` is ready; what is true of each, as `types::poll` bits.
     16 blocking Poll / poll { entries: Vec<PollEntry>, timeout_ms: Option<u64> } -> Vec<u8>;
+    /// fork(2)'s part in the kernel (the seeds' prefork): a copy of the
+    /// client's descriptors, the same sockets at the same numbers, kept
+    /// for the child that connects with the token (`Hello::forked`)
+    /// within `handshake::FORK_CLAIM_SECONDS`.
+    17 quick Fork / fork {} -> ForkToken;
     /// Every interface (`ifconfig -a`).
     32 quick Interfaces / interfaces {} -> Vec<Interface>;
     /// `ifconfig NAME up|down`.

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::types::Bytes;
+use crate::types::{Bytes, ForkToken};
 
 /// The protocol's magic: the first bytes of every client's first body.
 pub const MAGIC: [u8; 4] = *b"AKsp";
@@ -28,7 +28,13 @@ pub struct Hello {
     pub version: u16,
     /// The key, when the server has one.
     pub key: Option<Bytes>,
+    /// A child of `fork` taking over what its parent prepared with the
+    /// `fork` call; none for a new client.
+    pub fork: Option<ForkToken>,
 }
+
+/// How long a prepared fork waits for its child to connect.
+pub const FORK_CLAIM_SECONDS: u64 = 30;
 
 impl Hello {
     /// This crate's hello, with `key`.
@@ -37,6 +43,15 @@ impl Hello {
             magic: MAGIC,
             version: VERSION,
             key: key.map(|key| Bytes(key.into())),
+            fork: None,
+        }
+    }
+
+    /// The hello of a child of `fork` presenting `token`.
+    pub fn forked(key: Option<&[u8]>, token: ForkToken) -> Self {
+        Self {
+            fork: Some(token),
+            ..Self::new(key)
         }
     }
 }
@@ -76,6 +91,8 @@ pub enum HandshakeRefusal {
     Key,
     /// The server has as many clients as it takes.
     Busy,
+    /// The fork token is unknown, used or expired.
+    Fork,
 }
 
 /// Whether `offered` is `expected`, in time independent of where they

@@ -55,6 +55,7 @@ impl Handler for Fake {
         local_address: LocalAddress -> SocketAddr;
         peer_address: PeerAddress -> SocketAddr;
         poll: Poll -> Vec<u8>;
+        fork: Fork -> crate::types::ForkToken;
         interfaces: Interfaces -> Vec<crate::types::Interface>;
         set_interface_up: SetInterfaceUp -> ();
         set_interface_address: SetInterfaceAddress -> ();

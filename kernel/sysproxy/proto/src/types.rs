@@ -41,6 +41,11 @@ pub enum Direction {
     Both,
 }
 
+/// What a client's child presents to take over the descriptors its
+/// parent had at `fork` (the seeds' prefork): unguessable, used once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForkToken(pub [u8; 16]);
+
 /// send(2) and recv(2) flags.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageFlags {

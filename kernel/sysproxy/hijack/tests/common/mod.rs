@@ -21,6 +21,10 @@ use std::time::{Duration, Instant};
 #[path = "../../../client/tests/common/mod.rs"]
 mod served;
 
+#[allow(
+    unused_imports,
+    reason = "each test file uses a different part of the harness"
+)]
 pub use served::{Served, fnv1a as hash, pattern};
 
 /// The library cargo built for this test run: beside the test, in
