@@ -37,13 +37,16 @@ pub enum Need {
     Profiler,
     /// The ext2 tests' judges and image maker: mke2fs, e2fsck, debugfs.
     FsTools,
+    /// `bench --vs linux`'s chart of the ratios: gnuplot (optional: the
+    /// table stands without it).
+    Chart,
 }
 
 /// A host tool: the need it serves, its name, the file or program that
 /// shows it is installed, and the Debian package that provides it.
 type HostTool = (Need, &'static str, &'static str, &'static str);
 
-const HOST_TOOLS: [HostTool; 28] = [
+const HOST_TOOLS: [HostTool; 29] = [
     (Need::Qemu, "QEMU", "qemu-system-x86_64", "qemu-system-x86"),
     (
         Need::Qemu,
@@ -99,6 +102,7 @@ const HOST_TOOLS: [HostTool; 28] = [
     (Need::LinuxBaseline, "gzip", "gzip", "gzip"),
     (Need::LinuxBaseline, "wrk", "wrk", "wrk"),
     (Need::Profiler, "perf", "perf", "linux-perf"),
+    (Need::Chart, "gnuplot", "gnuplot", "gnuplot-nox"),
     (Need::FsTools, "mke2fs", "/usr/sbin/mke2fs", "e2fsprogs"),
     (Need::FsTools, "e2fsck", "/usr/sbin/e2fsck", "e2fsprogs"),
     (Need::FsTools, "debugfs", "/usr/sbin/debugfs", "e2fsprogs"),
@@ -118,6 +122,11 @@ pub fn ensure(needs: &[Need]) -> Result<(), String> {
                         "setup: {error}; the root-only tests and anykernel-hijack's \
                          will fail without them"
                     );
+                }
+            }
+            Need::Chart => {
+                if let Err(error) = ensure_host_tools(Need::Chart) {
+                    eprintln!("setup: {error}; the bench prints its table without the chart");
                 }
             }
             tools => ensure_host_tools(*tools)?,

@@ -61,6 +61,7 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
         Need::Qemu,
         Need::NetTools,
         Need::LinuxBaseline,
+        Need::Chart,
     ])?;
     let images = build_images()?;
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
