@@ -96,7 +96,38 @@ impl Errno {
         }
     }
 
-    fn text(self) -> &'static str {
+    /// The symbolic name (`ENOENT`), as `errno(3)` lists it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NotPermitted => "EPERM",
+            Self::NotFound => "ENOENT",
+            Self::Io => "EIO",
+            Self::NoFileSystem => "ENXIO",
+            Self::BadDescriptor => "EBADF",
+            Self::OutOfMemory => "ENOMEM",
+            Self::AccessDenied => "EACCES",
+            Self::Busy => "EBUSY",
+            Self::Exists => "EEXIST",
+            Self::CrossDevice => "EXDEV",
+            Self::NotDirectory => "ENOTDIR",
+            Self::IsDirectory => "EISDIR",
+            Self::InvalidArgument => "EINVAL",
+            Self::TooManyOpen => "EMFILE",
+            Self::FileTooLarge => "EFBIG",
+            Self::NoSpace => "ENOSPC",
+            Self::IllegalSeek => "ESPIPE",
+            Self::ReadOnly => "EROFS",
+            Self::TooManyLinks => "EMLINK",
+            Self::NameTooLong => "ENAMETOOLONG",
+            Self::NotEmpty => "ENOTEMPTY",
+            Self::Loop => "ELOOP",
+            Self::NotSupported | Self::NotAFile => "EOPNOTSUPP",
+            Self::Overflow => "EOVERFLOW",
+        }
+    }
+
+    /// What it means, in words (`no such file or directory`).
+    pub fn text(self) -> &'static str {
         match self {
             Self::NotPermitted => "operation not permitted",
             Self::NotFound => "no such file or directory",
