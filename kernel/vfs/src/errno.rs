@@ -176,3 +176,29 @@ impl From<DescriptorError> for Errno {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_symbols_of_the_numbers() {
+        assert_eq!(
+            (Errno::NotFound.name(), Errno::NotFound.number()),
+            ("ENOENT", 2)
+        );
+        assert_eq!(
+            (Errno::NotEmpty.name(), Errno::NotEmpty.number()),
+            ("ENOTEMPTY", 39)
+        );
+        assert_eq!(
+            (Errno::ReadOnly.name(), Errno::ReadOnly.number()),
+            ("EROFS", 30)
+        );
+        assert_eq!(Errno::NotFound.text(), "no such file or directory");
+        assert_eq!(
+            alloc::format!("{}", Errno::NotEmpty),
+            "directory not empty (errno 39)"
+        );
+    }
+}
