@@ -1,15 +1,25 @@
 //! The appliance: boots the kernel, mounts the files baked into its image,
 //! starts the network services, says it is ready, then serves until the
-//! machine is stopped.
+//! machine is stopped, or until its host asks it to stop.
 //!
 //! The same application runs on bare metal (`hypercall-bm`) and hosted
 //! (`hypercall-posix`); only the interfaces differ (virtio NICs or the
 //! host's virtual NICs). Once a minute it logs what it has done.
+//!
+//! A stop request ([`StopRequest`]: hosted, SIGTERM or SIGINT, as
+//! `rump_server` takes them) ends it in order: the kernel shuts down,
+//! which unmounts every file system (written back, marked clean) and
+//! writes back and closes the disks, and the image exits with success.
+//! Bare metal has no stop request yet (no power button): it serves until
+//! the machine is stopped, and a disk it wrote needs `e2fsck -p` then.
 
+use alloc::boxed::Box;
+use alloc::sync::Arc;
 use core::sync::atomic::Ordering::Relaxed;
 
-use kernel::Context;
-use kernel::hypercall::ExitStatus;
+use kernel::base::sync::{Condvar, Mutex};
+use kernel::hypercall::{ExitStatus, WaitResult};
+use kernel::{Context, Kernel};
 
 use crate::services::Services;
 use crate::{Host, say};
@@ -17,8 +27,20 @@ use crate::{Host, say};
 /// Time between the appliance's log lines.
 const REPORT_NS: u64 = 60_000_000_000;
 
-/// Boots and runs the appliance; returns only if the boot fails.
+/// How the host asks the appliance to stop: a call that returns, outside
+/// the kernel (blocking as long as it likes), when the appliance is to
+/// stop.
+pub type StopRequest = Box<dyn FnOnce() + Send>;
+
+/// Boots and runs the appliance with no stop request: returns only if the
+/// boot fails.
 pub fn run(host: Host) -> ExitStatus {
+    run_until(host, None)
+}
+
+/// Boots and runs the appliance until `stop` returns, then shuts the
+/// kernel down in order; the status to exit with.
+pub fn run_until(host: Host, stop: Option<StopRequest>) -> ExitStatus {
     let kernel = match kernel::boot(host.clone()) {
         Ok(kernel) => kernel,
         Err(error) => {
@@ -26,10 +48,19 @@ pub fn run(host: Host) -> ExitStatus {
             return ExitStatus::Failure(1);
         }
     };
+    let status = serve(&kernel, &host, stop);
+    kernel.shutdown();
+    say(&*host, format_args!("anykernel: stopped"));
+    status
+}
+
+/// Mounts, starts the services and serves until stopped, in a context of
+/// this thread (gone when it returns, before the shutdown).
+fn serve(kernel: &Arc<Kernel>, host: &Host, stop: Option<StopRequest>) -> ExitStatus {
     let binding = match kernel.bind_thread() {
         Ok(binding) => binding,
         Err(error) => {
-            say(&*host, format_args!("anykernel: {error}"));
+            say(&**host, format_args!("anykernel: {error}"));
             return ExitStatus::Failure(1);
         }
     };
@@ -41,19 +72,75 @@ pub fn run(host: Host) -> ExitStatus {
     let services = match Services::start(&context) {
         Ok(services) => services,
         Err(error) => {
-            say(&*host, format_args!("anykernel: services failed: {error}"));
+            say(&**host, format_args!("anykernel: services failed: {error}"));
             return ExitStatus::Failure(1);
         }
     };
+    let stopping = Arc::new(Stopping::new());
+    if let Some(stop) = stop {
+        watch(&context, stop, stopping.clone());
+    }
     let ready_us = host.clock_monotonic_ns() / 1_000;
-    say(&*host, format_args!("anykernel: ready in {ready_us} us"));
-    serve_until_stopped(&context, &services)
+    say(&**host, format_args!("anykernel: ready in {ready_us} us"));
+    serve_until_stopped(&context, &services, &stopping);
+    say(&**host, format_args!("anykernel: stopping"));
+    ExitStatus::Success
 }
 
-fn serve_until_stopped(context: &Context<'_>, services: &Services) -> ! {
+/// Whether a stop was asked for, and the wait for it.
+#[derive(Debug)]
+struct Stopping {
+    requested: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Stopping {
+    fn new() -> Self {
+        Self {
+            requested: Mutex::new(false),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn request(&self, context: &Context<'_>) {
+        *self.requested.lock(context) = true;
+        self.changed.notify_all(context);
+    }
+
+    /// Waits until a stop is asked for (true) or `deadline_ns` (false).
+    fn wait_until(&self, context: &Context<'_>, deadline_ns: u64) -> bool {
+        let mut requested = self.requested.lock(context);
+        while !*requested {
+            let (guard, result) = self.changed.wait_until(requested, deadline_ns);
+            requested = guard;
+            if result == WaitResult::TimedOut {
+                break;
+            }
+        }
+        *requested
+    }
+}
+
+/// A kernel thread that waits for `stop` outside the kernel, then says so.
+fn watch(context: &Context<'_>, stop: StopRequest, stopping: Arc<Stopping>) {
+    let spawned = context
+        .kernel()
+        .arc()
+        .spawn_detached("stop", move |context| {
+            context.block_on_host(stop);
+            stopping.request(context);
+        });
+    if let Err(error) = spawned {
+        log::warn!("no stop thread ({error}): the appliance stops only with its machine");
+    }
+}
+
+fn serve_until_stopped(context: &Context<'_>, services: &Services, stopping: &Stopping) {
     let kernel = context.kernel();
     loop {
-        context.sleep_until(context.now_ns().saturating_add(REPORT_NS));
+        if stopping.wait_until(context, context.now_ns().saturating_add(REPORT_NS)) {
+            return;
+        }
         let stats = services.stats();
         let memory = kernel.memory().stats();
         log::info!(

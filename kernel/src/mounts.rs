@@ -28,9 +28,9 @@ pub static MOUNTS: Component = Component {
     init,
 };
 
-/// Why one entry was left out.
+/// Why one entry was left out (or why [`mount`] failed).
 #[derive(Debug)]
-enum Failure {
+pub enum Failure {
     /// It does not parse.
     Spec(SpecError),
     /// This build links no file system of that type.
@@ -90,8 +90,13 @@ fn init(context: &Context<'_>) -> Result<(), ComponentError> {
     Ok(())
 }
 
-/// Mounts one entry, making its mount point first.
-fn mount(context: &Context<'_>, vfs: &Vfs, spec: &MountSpec) -> Result<(), Failure> {
+/// Mounts one entry, making its mount point first: what the component
+/// does for each entry of `mount=`, for a program that mounts on its own
+/// (the `anykernel-fs` host tool).
+///
+/// # Errors
+/// A [`Failure`] saying why; nothing is mounted then.
+pub fn mount(context: &Context<'_>, vfs: &Vfs, spec: &MountSpec) -> Result<(), Failure> {
     let fs = file_system(context, spec)?;
     make_directories(context, vfs, &spec.path)?;
     let options = MountOptions {

@@ -28,13 +28,14 @@ use summary::Summary;
 
 /// Workspace members that only build for the host (std): left out of the
 /// bare-metal clippy run, which covers every other crate.
-const HOST_ONLY_PACKAGES: [&str; 6] = [
+const HOST_ONLY_PACKAGES: [&str; 7] = [
     "xtask",
     "qemu-tests",
     "hypercall-posix",
     "fuzz",
     "anykernel-client",
     "anykernel-hijack",
+    "anykernel-fs",
 ];
 
 /// What the root-only tests run besides `ip`: Linux's tools as peers

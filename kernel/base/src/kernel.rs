@@ -64,14 +64,28 @@ pub struct Kernel {
     boot_ns: u64,
     /// The kernel's own `Arc`, weakly: set once by [`Kernel::boot`].
     this: spin::Once<Weak<Kernel>>,
-    /// Run first by [`Kernel::shutdown`]: components stop their devices.
-    shutdown_hooks: spin::Mutex<Vec<ShutdownHook>>,
+    /// Run first by [`Kernel::shutdown`], stage by stage: file systems
+    /// are unmounted, then components stop their devices.
+    shutdown_hooks: spin::Mutex<Vec<(ShutdownStage, ShutdownHook)>>,
     /// The kernel's own process: kernel threads and implicit entries.
     proc0: Arc<Process>,
 }
 
 /// What a component runs when the kernel shuts down.
 pub type ShutdownHook = alloc::boxed::Box<dyn FnOnce() + Send>;
+
+/// When a shutdown hook runs. [`Kernel::shutdown`] runs every hook of one
+/// stage before any of the next, each stage's hooks in the order they were
+/// registered (NetBSD's `cpu_reboot`: `vfs_shutdown`, then the devices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ShutdownStage {
+    /// File systems are written back and unmounted, while their disks,
+    /// the buffer cache and every kernel thread still work.
+    FileSystems,
+    /// Devices stop: caches are written back, devices closed, their
+    /// threads told to end.
+    Devices,
+}
 
 impl Kernel {
     /// Boots a kernel on `hyper` with the components in `config`.
@@ -306,10 +320,16 @@ impl Kernel {
     }
 
     /// Registers `hook` to run at the start of [`Kernel::shutdown`], outside
-    /// the kernel (no context): a driver closes its device there, so that
-    /// its receive thread ends.
+    /// the kernel (no context), in the [`ShutdownStage::Devices`] stage: a
+    /// driver closes its device there, so that its receive thread ends.
     pub fn on_shutdown(&self, hook: ShutdownHook) {
-        self.shutdown_hooks.lock().push(hook);
+        self.on_shutdown_at(ShutdownStage::Devices, hook);
+    }
+
+    /// Registers `hook` to run at the start of [`Kernel::shutdown`], outside
+    /// the kernel (no context; it may enter), in `stage`.
+    pub fn on_shutdown_at(&self, stage: ShutdownStage, hook: ShutdownHook) {
+        self.shutdown_hooks.lock().push((stage, hook));
     }
 
     pub(crate) fn add_system_thread(&self, thread: JoinHandle) {
@@ -321,8 +341,10 @@ impl Kernel {
         self.shutting_down.load(Relaxed)
     }
 
-    /// Stops the kernel's own threads (the clock and softint threads) and
-    /// waits for them. Call from outside the kernel; afterwards only `Drop`
+    /// Runs the shutdown hooks stage by stage ([`ShutdownStage`]: the file
+    /// systems are unmounted, then the devices stop), then stops the
+    /// kernel's own threads (the clock and softint threads) and waits for
+    /// them. Call from outside the kernel; afterwards only `Drop`
     /// is left to do. A callout or softint handler that is blocked keeps
     /// shutdown waiting until it returns. Interrupt threads end when their
     /// [`crate::interrupt::Interrupt`] is dropped, and threads from
@@ -334,8 +356,10 @@ impl Kernel {
     /// If called from inside the kernel (with a live context).
     pub fn shutdown(&self) {
         self.shutting_down.store(true, Relaxed);
-        let hooks = core::mem::take(&mut *self.shutdown_hooks.lock());
-        for hook in hooks {
+        let mut hooks = core::mem::take(&mut *self.shutdown_hooks.lock());
+        // Stable: within a stage, the order of registration.
+        hooks.sort_by_key(|(stage, _)| *stage);
+        for (_, hook) in hooks {
             hook();
         }
         {

@@ -58,7 +58,7 @@ mod worker;
 
 pub use context::{Context, ThreadBinding};
 pub use errors::{BindError, BootError, SpawnError};
-pub use kernel::{BootConfig, Kernel, KernelId, ShutdownHook};
+pub use kernel::{BootConfig, Kernel, KernelId, ShutdownHook, ShutdownStage};
 pub use lwp::LwpId;
 pub use process::{Process, ProcessId};
 

@@ -168,3 +168,24 @@ fn a_host_speaking_another_interface_version_is_refused() {
         assert_eq!(error.unwrap().to_string(), expected);
     }
 }
+
+#[test]
+fn shutdown_hooks_run_stage_by_stage_in_registration_order() {
+    use base::ShutdownStage;
+    let ran: Arc<StdMutex<Vec<&'static str>>> = Arc::default();
+    let test = boot("");
+    let hook = |name: &'static str| {
+        let ran = ran.clone();
+        Box::new(move || ran.lock().unwrap().push(name))
+    };
+    test.kernel.on_shutdown(hook("device a"));
+    let file_systems = ShutdownStage::FileSystems;
+    test.kernel.on_shutdown_at(file_systems, hook("unmount a"));
+    test.kernel.on_shutdown(hook("device b"));
+    test.kernel.on_shutdown_at(file_systems, hook("unmount b"));
+    test.kernel.shutdown();
+    assert_eq!(
+        *ran.lock().unwrap(),
+        ["unmount a", "unmount b", "device a", "device b"]
+    );
+}

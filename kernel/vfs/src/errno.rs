@@ -96,7 +96,38 @@ impl Errno {
         }
     }
 
-    fn text(self) -> &'static str {
+    /// The symbolic name (`ENOENT`), as `errno(3)` lists it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NotPermitted => "EPERM",
+            Self::NotFound => "ENOENT",
+            Self::Io => "EIO",
+            Self::NoFileSystem => "ENXIO",
+            Self::BadDescriptor => "EBADF",
+            Self::OutOfMemory => "ENOMEM",
+            Self::AccessDenied => "EACCES",
+            Self::Busy => "EBUSY",
+            Self::Exists => "EEXIST",
+            Self::CrossDevice => "EXDEV",
+            Self::NotDirectory => "ENOTDIR",
+            Self::IsDirectory => "EISDIR",
+            Self::InvalidArgument => "EINVAL",
+            Self::TooManyOpen => "EMFILE",
+            Self::FileTooLarge => "EFBIG",
+            Self::NoSpace => "ENOSPC",
+            Self::IllegalSeek => "ESPIPE",
+            Self::ReadOnly => "EROFS",
+            Self::TooManyLinks => "EMLINK",
+            Self::NameTooLong => "ENAMETOOLONG",
+            Self::NotEmpty => "ENOTEMPTY",
+            Self::Loop => "ELOOP",
+            Self::NotSupported | Self::NotAFile => "EOPNOTSUPP",
+            Self::Overflow => "EOVERFLOW",
+        }
+    }
+
+    /// What it means, in words (`no such file or directory`).
+    pub fn text(self) -> &'static str {
         match self {
             Self::NotPermitted => "operation not permitted",
             Self::NotFound => "no such file or directory",
@@ -143,5 +174,31 @@ impl From<DescriptorError> for Errno {
             DescriptorError::TooMany => Self::TooManyOpen,
             DescriptorError::OutOfMemory => Self::OutOfMemory,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_symbols_of_the_numbers() {
+        assert_eq!(
+            (Errno::NotFound.name(), Errno::NotFound.number()),
+            ("ENOENT", 2)
+        );
+        assert_eq!(
+            (Errno::NotEmpty.name(), Errno::NotEmpty.number()),
+            ("ENOTEMPTY", 39)
+        );
+        assert_eq!(
+            (Errno::ReadOnly.name(), Errno::ReadOnly.number()),
+            ("EROFS", 30)
+        );
+        assert_eq!(Errno::NotFound.text(), "no such file or directory");
+        assert_eq!(
+            alloc::format!("{}", Errno::NotEmpty),
+            "directory not empty (errno 39)"
+        );
     }
 }

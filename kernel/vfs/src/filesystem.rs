@@ -115,6 +115,9 @@ pub struct StatVfs {
     pub blocks: u64,
     /// Blocks free.
     pub free_blocks: u64,
+    /// Blocks free for an ordinary user (`f_bavail`): the free blocks less
+    /// any the file system keeps in reserve.
+    pub available_blocks: u64,
     /// Nodes in all (0: no fixed number).
     pub files: u64,
     /// Nodes free.

@@ -13,6 +13,7 @@
 //! | `open`, `read`, `write`, `pread`, `pwrite`, `lseek`, `close`, `dup`, `fstat`, `readdir`, `ftruncate`, `fsync` | descriptors ([`calls`]) |
 //! | `stat`, `lstat`, `mkdir`, `rmdir`, `unlink`, `rename`, `link`, `symlink`, `readlink`, `truncate`, `statvfs` | the namespace ([`names`]) |
 //! | `mount`, `unmount`, `mounts` | the mount table ([`mount`]); what to mount at boot: `mount=` ([`spec`]) |
+//! | `unmount_all` | every file system unmounted clean, run at the kernel's shutdown (`shutdown.rs`) |
 //!
 //! Descriptors are numbers in the caller's process context
 //! ([`base::Process`]): one table for whatever any faction opens. Paths
@@ -42,6 +43,7 @@ pub mod filesystem;
 pub mod lookup;
 pub mod mount;
 pub mod names;
+mod shutdown;
 pub mod spec;
 mod vfs;
 

@@ -137,6 +137,11 @@ impl MountTable {
     pub(crate) fn mounts(&self) -> &[Arc<Mount>] {
         &self.mounts
     }
+
+    /// Takes `mount` out of the table.
+    pub(crate) fn remove(&mut self, mount: &Arc<Mount>) {
+        self.mounts.retain(|m| !Arc::ptr_eq(m, mount));
+    }
 }
 
 impl Vfs {
@@ -209,7 +214,7 @@ impl Vfs {
         if Arc::strong_count(&mount) > 2 {
             return Err(Errno::Busy);
         }
-        table.mounts.retain(|m| !Arc::ptr_eq(m, &mount));
+        table.remove(&mount);
         info!("vfs: {} unmounted from {}", mount.fs.name(), mount.path);
         Ok(())
     }

@@ -33,12 +33,15 @@ fn init_vfs(context: &Context<'_>) -> Result<(), ComponentError> {
 }
 
 impl Vfs {
-    /// Makes the service of this kernel, with nothing mounted.
+    /// Makes the service of this kernel, with nothing mounted; everything
+    /// mounted later is unmounted when the kernel shuts down
+    /// ([`Vfs::unmount_all`]).
     pub fn install(context: &Context<'_>) -> Arc<Self> {
         let vfs = Arc::new(Self {
             mounts: spin::Mutex::new(MountTable::default()),
         });
         context.kernel().install_service(context, vfs.clone());
+        vfs.unmount_at_shutdown(context);
         vfs
     }
 

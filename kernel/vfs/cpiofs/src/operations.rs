@@ -168,6 +168,7 @@ impl FileSystem for CpioFs {
             block_size: BLOCK as u32,
             blocks: bytes.div_ceil(BLOCK),
             free_blocks: 0,
+            available_blocks: 0,
             files: self.nodes.len() as u64,
             free_files: 0,
             name_max: NAME_MAX as u32,

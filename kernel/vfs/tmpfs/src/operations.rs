@@ -314,6 +314,7 @@ impl FileSystem for Tmpfs {
             block_size: PAGE_SIZE as u32,
             blocks: (state.limit() / PAGE_SIZE) as u64,
             free_blocks: (free / PAGE_SIZE) as u64,
+            available_blocks: (free / PAGE_SIZE) as u64,
             files: (state.limit() / NODE_BYTES) as u64,
             free_files: (free / NODE_BYTES) as u64,
             name_max: NAME_MAX as u32,

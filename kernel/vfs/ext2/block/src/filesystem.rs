@@ -19,7 +19,8 @@
 //!
 //! After the vfs's unmount (which leaves the file system clean) the mount
 //! holds only its volume; should the vfs keep it after all (its unmount
-//! found it busy), the next operation mounts it again.
+//! found it busy), the next operation mounts it again, unless the kernel
+//! is shutting down (the vfs unmounted everything: the disk stays clean).
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
@@ -146,6 +147,10 @@ impl Ext2 {
         if let Some(fs) = resting.fs.take() {
             return Ok(fs.map_device(|volume| VolumeDevice::new(volume, context)));
         }
+        if context.kernel().is_shutting_down() {
+            // Unmounted at shutdown: the disk stays as it was left, clean.
+            return Err(Errno::NoFileSystem);
+        }
         let device = VolumeDevice::new(self.volume.clone(), context);
         let fs = Fs::mount(device, options(&self.host, self.read_only)).map_err(|error| {
             warn!(
@@ -213,11 +218,17 @@ impl Ext2 {
 
     /// Brings the pins in line (freeing unlinked files no longer open),
     /// unmounts ext2 (clean if it was clean at mount) and syncs the volume.
+    /// Files still open (the vfs unmounts everything at shutdown) lose
+    /// their pins first: an unlinked one is freed, as at its last close.
     pub(crate) fn unmount_now(&self, context: &Context<'_>) -> Result<(), Errno> {
         self.with(context, |fs| fs.sync())?;
         let mut resting = self.resting.lock(context);
-        let fs = self.attach(context, &mut resting)?;
-        resting.pinned.clear();
+        let mut fs = self.attach(context, &mut resting)?;
+        for inode in core::mem::take(&mut resting.pinned) {
+            if let Err(error) = fs.unpin(inode) {
+                warn!("{}: ext2 inode {inode}: {error}", self.volume.name());
+            }
+        }
         // Synced just now: what is left is the superblock's state.
         let device = fs.unmount().map_err(|error| errno(error, None))?;
         device

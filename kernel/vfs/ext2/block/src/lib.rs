@@ -1,8 +1,9 @@
 //! The ext2 driver on the block layer: a volume as its block device.
 //!
 //! `kernel/vfs/ext2` is a plain library over its own [`ext2::BlockDevice`]
-//! trait (so that the fuzz target and the `anykernel-fs` host tool need no
-//! kernel); this crate gives it the kernel's disks. [`VolumeDevice`] is a
+//! trait (so that the fuzz target needs no kernel); this crate gives it
+//! the kernel's disks (the `anykernel-fs` host tool's too: a hosted
+//! kernel with the image file as its disk). [`VolumeDevice`] is a
 //! block-layer [`block::Volume`] seen through that trait: reads and writes
 //! go through the buffer cache, a flush is the volume's sync (write back,
 //! then flush the device). [`mount`] mounts disk `vblkN` by name, with the

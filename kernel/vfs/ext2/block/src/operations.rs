@@ -176,6 +176,7 @@ impl FileSystem for Ext2 {
             block_size: totals.block_size,
             blocks: totals.blocks,
             free_blocks: totals.free_blocks,
+            available_blocks: totals.available_blocks,
             files: totals.inodes,
             free_files: totals.free_inodes,
             name_max: totals.name_max,

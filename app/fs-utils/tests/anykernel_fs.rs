@@ -1,6 +1,7 @@
 //! anykernel-fs on an image made by Linux's mke2fs: every command, then
-//! Linux's e2fsck must find the image clean and debugfs must read what
-//! the tool wrote. Needs e2fsprogs (it fails naming the package without).
+//! Linux's e2fsck must find the image clean (its superblock marked clean,
+//! no repair needed) and debugfs must read what the tool wrote. Needs
+//! e2fsprogs (it fails naming the package without).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -53,6 +54,21 @@ fn assert_clean(image: &Path) {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
+}
+
+/// The superblock's state as dumpe2fs names it (`clean`, `not clean`).
+fn state(image: &Path) -> String {
+    let output = Command::new(e2fsprogs("dumpe2fs"))
+        .arg("-h")
+        .arg(image)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("Filesystem state:"));
+    let line = line.unwrap_or_else(|| panic!("no state in {text}"));
+    line["Filesystem state:".len()..].trim().to_string()
 }
 
 fn debugfs_cat(image: &Path, path: &str) -> Vec<u8> {
@@ -116,8 +132,17 @@ fn every_command_works_on_a_mke2fs_image_and_leaves_it_clean() {
     assert_eq!(tool(&image, &["frobnicate"]).status.code(), Some(2));
 
     assert_clean(&image);
+    assert_eq!(state(&image), "clean");
     assert_eq!(debugfs_cat(&image, "/site/home.html"), b"<h1>hello</h1>\n");
     assert_eq!(debugfs_cat(&image, "/www/img/big.bin"), big);
     let listing = ok(&image, &["ls", "/site/www"]);
     assert!(listing.trim().is_empty(), "{listing}");
+
+    let garbage = scratch.0.join("garbage");
+    std::fs::write(&garbage, vec![0x5a; 1 << 20]).unwrap();
+    let refused = tool(&garbage, &["put", source.to_str().unwrap(), "/"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("no ext2 magic number"), "{message}");
+    assert!(std::fs::read(&garbage).unwrap() == vec![0x5a; 1 << 20]);
 }

@@ -1,25 +1,30 @@
-//! anykernel-fs: the kernel's ext2 driver on an image file, as a tool.
+//! anykernel-fs: a hosted kernel mounts an ext2 image file, as a tool.
 //!
 //! `anykernel-fs IMAGE ls|cat|get|put|mkdir|rm|mv|stat|df PATH…` works on
-//! an ext2 image the way the seeds' fs-utils do: the very driver the
-//! appliance mounts (`kernel-vfs-ext2`) runs in this process over the
-//! image file, so it needs neither root nor a mount. Commands that only
-//! read mount the image read-only and leave it untouched; the others
-//! unmount it clean, as `e2fsck -fn` confirms. Paths inside the image are
-//! absolute or relative to its root; symlinks are followed in all but
-//! the last component. Exit status 2 for usage errors, 1 for any other.
+//! an ext2 image the way the seeds' fs-utils do: this process boots a
+//! hosted kernel (`hypercall-posix`) whose one disk is the image file
+//! (the block hypercalls, under the block layer's buffer cache), mounts
+//! it at the root with the very ext2 the appliance mounts
+//! (`kernel-vfs-ext2-block`), and carries the command out through the
+//! vfs's file calls (open, read, write, readdir, mkdir, unlink, rename,
+//! stat, statvfs, …), as any client of the kernel would. It needs neither
+//! root nor a mount. Commands that only read open the image and mount it
+//! read-only and leave it untouched; the others unmount it clean, as
+//! `e2fsck -fn` confirms. Paths inside the image are absolute or relative
+//! to its root; symlinks are followed in all but the last component. Exit
+//! status 2 for usage errors, 1 for any other.
 
 mod commands;
 mod copy;
-mod device;
 mod paths;
+mod session;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// The ext2 driver on an image file.
+/// A hosted kernel with an ext2 image file as its disk.
 #[derive(Parser, Debug)]
 #[command(name = "anykernel-fs")]
 struct Options {
@@ -114,7 +119,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match commands::run(&options.image, &options.command) {
+    match session::run(&options.image, &options.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("anykernel-fs: {message}");
