@@ -30,6 +30,7 @@ mod hosted;
 mod idle;
 mod kv;
 mod linux;
+mod multitude;
 mod network;
 mod report;
 mod router;

@@ -55,7 +55,8 @@ verbs:
                         as root, microvm over a tap: bulk with 1, 10, 100
                         streams; HTTP and kernel memory with 10, 1,000, 10,000
                         idle connections; bulk under mem=2M, 3M, 8M (default 3
-                        runs; `bench` includes these rows)
+                        runs); once, 100,000 idle connections in 1 GiB
+                        (`bench` includes these rows)
   bench --vs linux [--runs N] [--quick] [--accel tcg|kvm] [--profile]
                         the appliance against a minimal Debian Linux guest (built
                         once from Debian packages into $TARGET/linux-guest): same

@@ -3,7 +3,8 @@
 //! requests per second and the kernel's memory with 10, 1,000 and 10,000
 //! idle connections open; bulk throughput under kernel memory limits
 //! (`mem=`), after the seeds' Table 3.2 (I/O speed against the memory a
-//! rump kernel may use).
+//! rump kernel may use); once, 100,000 idle connections in 1 GiB
+//! (multitude.rs).
 //!
 //! Benchmarks report, they do not assert: a step that fails (a limit too
 //! small to boot, say) is reported and left out of the figures.
@@ -67,6 +68,7 @@ pub fn figures(image: &Path, runs: u32) -> Vec<Series> {
             eprintln!("xtask: scaling run {run} left out: {error}");
         }
     }
+    series.extend(super::multitude::figures(image, MACHINE));
     series
 }
 
