@@ -31,6 +31,7 @@ const MEMORY_MIB: u32 = 1024;
 const CONNECTIONS: usize = 100_000;
 /// Client processes, each with its own source address.
 const CLIENT_PROCESSES: usize = 8;
+const _: () = assert!(CONNECTIONS % CLIENT_PROCESSES == 0, "equal shares");
 /// How long the guest may take to accept them all.
 const ACCEPT_DEADLINE: Duration = Duration::from_secs(300);
 
@@ -119,8 +120,7 @@ fn start_clients(namespace: &Namespace) -> Result<Vec<Child>, String> {
         .map(|index| {
             let source = format!("192.168.77.{}", 10 + index);
             namespace.exec(&["ip", "addr", "add", &format!("{source}/24"), "dev", "tap0"]);
-            let share = CONNECTIONS / CLIENT_PROCESSES
-                + usize::from(index < CONNECTIONS % CLIENT_PROCESSES);
+            let share = CONNECTIONS / CLIENT_PROCESSES;
             namespace
                 .command("python3")
                 .args(["-c", CLIENT, &source, &share.to_string()])
