@@ -31,7 +31,7 @@ const MEMORY_MIB: u32 = 1024;
 const CONNECTIONS: usize = 100_000;
 /// Client processes, each with its own source address.
 const CLIENT_PROCESSES: usize = 8;
-const _: () = assert!(CONNECTIONS % CLIENT_PROCESSES == 0, "equal shares");
+const _: () = assert!(CONNECTIONS.is_multiple_of(CLIENT_PROCESSES), "equal shares");
 /// How long the guest may take to accept them all.
 const ACCEPT_DEADLINE: Duration = Duration::from_secs(300);
 
