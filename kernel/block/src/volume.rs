@@ -147,6 +147,17 @@ impl Volume {
         self.block.sync_disk(context, &self.disk)
     }
 
+    /// Writes every dirty block of the disk back and forgets every cached
+    /// block of it, whatever its size, so that the next reads come from
+    /// the device (what Linux's `drop_caches` does for a whole machine).
+    ///
+    /// # Errors
+    /// [`BlockError::Io`] when a write-back failed (its blocks stay
+    /// cached, dirty).
+    pub fn forget(&self, context: &Context<'_>) -> Result<(), BlockError> {
+        self.block.forget_disk(context, &self.disk)
+    }
+
     fn key(&self, block: u64, length: usize) -> Result<Key, BlockError> {
         if length != self.block_size as usize {
             return Err(BlockError::Invalid);

@@ -287,10 +287,30 @@ impl Block {
         disk: &Arc<Disk>,
         block_size: u32,
     ) -> Result<(), BlockError> {
+        self.forget_where(context, disk, |key| key.block_size != block_size)
+    }
+
+    /// Writes back and forgets every buffer of `disk` (the next reads
+    /// come from the device: Linux's `drop_caches` for one disk).
+    pub(crate) fn forget_disk(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        disk: &Arc<Disk>,
+    ) -> Result<(), BlockError> {
+        self.forget_where(context, disk, |_| true)
+    }
+
+    /// Writes back and forgets the buffers of `disk` that `chosen` picks.
+    fn forget_where(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        disk: &Arc<Disk>,
+        chosen: impl Fn(&Key) -> bool,
+    ) -> Result<(), BlockError> {
         let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
         let mut table = self.cache.table.lock(context);
         loop {
-            let keys = table.keys_of_other_sizes(disk.index(), block_size);
+            let keys = table.keys_of(disk.index(), &chosen);
             let mut dirty = Vec::new();
             let mut busy = false;
             for key in keys {

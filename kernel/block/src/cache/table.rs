@@ -284,11 +284,11 @@ impl Table {
         self.writing.get(&disk).copied().unwrap_or(0)
     }
 
-    /// Every key of `disk` whose block size is not `block_size`.
-    pub(crate) fn keys_of_other_sizes(&self, disk: u32, block_size: u32) -> Vec<Key> {
+    /// Every key of `disk` that `chosen` picks.
+    pub(crate) fn keys_of(&self, disk: u32, chosen: impl Fn(&Key) -> bool) -> Vec<Key> {
         let keys = self.buffers.keys();
-        let other = keys.filter(|key| key.disk == disk && key.block_size != block_size);
-        other.copied().collect()
+        let picked = keys.filter(|key| key.disk == disk && chosen(key));
+        picked.copied().collect()
     }
 
     fn enter_order(&mut self, key: &Key) {

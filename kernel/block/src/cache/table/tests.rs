@@ -99,5 +99,5 @@ fn other_block_sizes_of_a_disk_are_found() {
     let other_disk = Key { disk: 1, ..small };
     table.insert_reading(small);
     table.insert_reading(other_disk);
-    assert_eq!(table.keys_of_other_sizes(0, 1024), [small]);
+    assert_eq!(table.keys_of(0, |key| key.block_size != 1024), [small]);
 }
