@@ -11,6 +11,7 @@
 //! they do not assert: a failed run is reported and left out.
 
 use std::fs;
+use std::path::Path;
 use std::time::Instant;
 
 use qemu_tests::Machine;
@@ -26,13 +27,14 @@ use crate::setup::{Need, ensure};
 mod chart;
 pub(super) mod compare;
 mod cpio;
+mod disk;
 pub(super) mod guest;
 pub(super) mod initramfs;
 pub(super) mod measure;
 mod profile;
 mod wrk;
 
-use compare::{IMAGE_SIZE, NETWORK_METRICS, Row, SMALLEST_MEMORY};
+use compare::{IMAGE_SIZE, NET_ONLY_IMAGE_SIZE, NETWORK_METRICS, Row, SMALLEST_MEMORY};
 use measure::{GUEST_MAC, Guests, Kind, Link};
 
 /// What the table's figures rest on, printed under it.
@@ -61,6 +63,7 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
         Need::Qemu,
         Need::NetTools,
         Need::LinuxBaseline,
+        Need::FsTools,
     ])?;
     let images = build_images()?;
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -75,17 +78,18 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
         true => &[Machine::Microvm],
         false => &[Machine::Q35, Machine::Microvm],
     };
-    let namespace = tap_namespace()?;
-    let mut links = vec![Link::User];
-    for family in [Family::V4, Family::V6] {
-        links.extend(namespace.as_ref().map(|ns| Link::Tap(ns, family)));
-    }
-    let mut rows = network_rows(&guests, machines, &links, options.runs);
-    for &machine in machines {
-        rows.push(memory_row(&guests, machine));
-    }
-    rows.push(image_row(&guests)?);
-    drop(namespace);
+    let mut rows = match options.disk {
+        true => Vec::new(),
+        false => network_and_memory_rows(&guests, machines, options.runs)?,
+    };
+    let storage = guest::linux_guest(initramfs::Services::Storage)?;
+    let workload = disk::Workload::new(options.quick);
+    let selftest = &images.selftest;
+    let runs = options.runs;
+    rows.extend(disk::disk_rows(
+        &guests, &storage, selftest, machines, workload, runs,
+    ));
+    rows.extend(image_rows(&guests, &images.kv)?);
     print!("{}", compare::table(&rows));
     print!("{NOTES}");
     let accel = options.accel.name();
@@ -136,6 +140,25 @@ pub(super) fn tap_namespace() -> Result<Option<Namespace>, String> {
         output(neighbour)?;
     }
     Ok(Some(namespace))
+}
+
+/// The network rows over user networking and (as root) the taps, then the
+/// smallest memory per machine.
+fn network_and_memory_rows(
+    guests: &Guests,
+    machines: &[Machine],
+    runs: u32,
+) -> Result<Vec<Row>, String> {
+    let namespace = tap_namespace()?;
+    let mut links = vec![Link::User];
+    for family in [Family::V4, Family::V6] {
+        links.extend(namespace.as_ref().map(|ns| Link::Tap(ns, family)));
+    }
+    let mut rows = network_rows(guests, machines, &links, runs);
+    for &machine in machines {
+        rows.push(memory_row(guests, machine));
+    }
+    Ok(rows)
 }
 
 /// `runs` rounds over every machine and link (the tap twice: IPv4, then
@@ -267,11 +290,19 @@ fn memory_row(guests: &Guests, machine: Machine) -> Row {
     row
 }
 
-fn image_row(guests: &Guests) -> Result<Row, String> {
-    let mut row = Row::new(IMAGE_SIZE.name.into(), IMAGE_SIZE);
-    let ours = fs::metadata(&guests.anykernel)
-        .map_err(|error| format!("{}: {error}", guests.anykernel.display()))?;
-    row.ours.push(ours.len() as f64);
+/// The appliance's image (with vfs, block and ext2) against Linux's, and
+/// the net-only appliance's (kv) alone.
+fn image_rows(guests: &Guests, net_only: &Path) -> Result<[Row; 2], String> {
+    let bytes = |path: &Path| {
+        fs::metadata(path)
+            .map(|metadata| metadata.len() as f64)
+            .map_err(|error| format!("{}: {error}", path.display()))
+    };
+    let name = format!("{}, with vfs+ext2 (appliance)", IMAGE_SIZE.name);
+    let mut row = Row::new(name, IMAGE_SIZE);
+    row.ours.push(bytes(&guests.anykernel)?);
     row.linux.push(guests.linux.image_bytes()? as f64);
-    Ok(row)
+    let mut net_only_row = Row::new(NET_ONLY_IMAGE_SIZE.name.into(), NET_ONLY_IMAGE_SIZE);
+    net_only_row.ours.push(bytes(net_only)?);
+    Ok([row, net_only_row])
 }
