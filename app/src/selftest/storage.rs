@@ -13,15 +13,16 @@
 //!    whole volume, as `sync` does).
 //!
 //! Each step's time is a `bench disk_<step>_us` line; the bytes and files
-//! are `bench disk_bytes`/`disk_files`, and the device's requests of
-//! each step a `selftest storage:` line (for profiling). The file system
+//! are `bench disk_bytes`/`disk_files`, and the device's requests and
+//! the buffer cache's block reads and writes of each step a
+//! `selftest storage:` line (for profiling). The file system
 //! is unmounted at the end, clean, for the host's `e2fsck`.
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 
-use kernel::block::{DiskStats, Volume};
+use kernel::block::{Block, DiskStats, Volume};
 use kernel::ext2_block::Ext2;
 use kernel::vfs::{Errno, MountOptions, OpenFlags, Vfs};
 
@@ -84,13 +85,18 @@ fn timed(
     name: &str,
     step: impl FnOnce() -> Result<(), Errno>,
 ) -> Result<u64, String> {
-    let before = volume.disk().stats();
+    let cache = Block::of(case.context).ok_or("the block layer is not linked")?;
+    let lookups = |cache: &Block| {
+        let stats = cache.cache_stats(case.context);
+        stats.hits + stats.misses
+    };
+    let (before, looked) = (volume.disk().stats(), lookups(&cache));
     let start = case.context.now_ns();
     step().map_err(|error| format!("{name}: {error}"))?;
     let micros = (case.context.now_ns() - start) / 1_000;
-    let after = volume.disk().stats();
+    let (after, looked) = (volume.disk().stats(), lookups(&cache) - looked);
     case.report.line(format_args!(
-        "{name}: {micros} us, {}",
+        "{name}: {micros} us, {}, {looked} cached block reads and writes",
         requests(&before, &after)
     ));
     Ok(micros)
