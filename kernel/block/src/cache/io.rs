@@ -233,9 +233,17 @@ impl Block {
             }
             return;
         };
-        let block = self.clone();
+        let (block, on) = (self.clone(), disk.clone());
         let completion = Completion::new(move |context, data, result| {
-            block.finish_reads(context, &keys, data, result);
+            match result {
+                // Each block again alone, so one bad sector fails only its own.
+                Err(_) if keys.len() > 1 => {
+                    for key in keys {
+                        block.read_run(context, &on, vec![key]);
+                    }
+                }
+                _ => block.finish_reads(context, &keys, data, result),
+            }
         });
         let request = Request {
             operation: Operation::Read,
@@ -251,7 +259,8 @@ impl Block {
         }
     }
 
-    /// A read of the run `keys` is over: each block gets its part.
+    /// A read of the run `keys` is over: each block gets its part (a
+    /// failed run of several blocks is read again block by block first).
     fn finish_reads(
         &self,
         context: &Context<'_>,

@@ -88,6 +88,14 @@ impl Block {
         };
         let finished = (self.clone(), batch.clone());
         let completion = Completion::new(move |context, buffer, result| {
+            if result.is_err() && pieces.len() > 1 {
+                // Each block again alone, so one bad sector fails only its own.
+                for (key, data) in pieces {
+                    let run = alloc::vec![(key, data.unwrap_or_default())];
+                    finished.0.write_run(context, run, &finished.1);
+                }
+                return;
+            }
             let mut lent = Some(buffer);
             for (key, data) in pieces {
                 let data = data.or_else(|| lent.take()).unwrap_or_default();
