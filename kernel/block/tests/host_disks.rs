@@ -81,6 +81,29 @@ fn consecutive_blocks_go_as_one_request_and_forget_drops_the_cache() {
 }
 
 #[test]
+fn parts_of_blocks_are_read_and_written_in_place() {
+    let image = Image::random("parts", MIB, 5);
+    let mut expected = image.bytes();
+    let test = boot("", &[image.spec("")]);
+    let context = test.kernel.enter().expect("enter");
+    let volume = Volume::open(&context, "vblk0", 4096).expect("vblk0");
+    // Not cached yet: the rest of the block is read in first.
+    volume
+        .write_part(&context, 9, 256, &[7; 128])
+        .expect("part");
+    expected[9 * 4096 + 256..9 * 4096 + 384].fill(7);
+    let mut part = vec![0; 300];
+    volume.read_part(&context, 9, 200, &mut part).expect("part");
+    assert_same(&part, &expected[9 * 4096 + 200..9 * 4096 + 500], "the part");
+    volume.sync(&context).expect("sync");
+    assert_same(&image.bytes(), &expected, "the block on disk");
+    let outside = volume.read_part(&context, 9, 4000, &mut part);
+    assert_eq!(outside, Err(BlockError::Invalid));
+    let past = volume.write_part(&context, 256, 0, &[1]);
+    assert_eq!(past, Err(BlockError::OutOfRange));
+}
+
+#[test]
 fn reads_of_cached_blocks_between_sequential_ones_keep_the_read_ahead() {
     let image = Image::random("interleaved", 4 * MIB, 3);
     let expected = image.bytes();

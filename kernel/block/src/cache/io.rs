@@ -25,13 +25,19 @@ use crate::registry::Block;
 
 type Guard<'a> = MutexGuard<'a, Table>;
 
+/// How often an update reads its block in before it gives up (the block
+/// would have to be dropped again each time before the update looks).
+const UPDATE_TRIES: usize = 4;
+
 impl Block {
-    /// Copies block `block` (of `block_size` bytes) of `disk` into `out`.
+    /// Copies the bytes of block `key` of `disk` from `offset` on into
+    /// `out` (within the block), reading the block in if it must.
     pub(crate) fn read_block(
         self: &Arc<Self>,
         context: &Context<'_>,
         disk: &Arc<Disk>,
         key: Key,
+        offset: usize,
         out: &mut [u8],
     ) -> Result<(), BlockError> {
         let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
@@ -39,7 +45,7 @@ impl Block {
         let sequence = table.note_read(&key);
         let mut missed = false;
         loop {
-            if table.read_into(&key, out) {
+            if table.read_into(&key, offset, out) {
                 self.count(missed);
                 drop(self.read_ahead(context, table, disk, key, sequence, None));
                 return Ok(());
@@ -75,7 +81,7 @@ impl Block {
         let mut table = self.cache.table.lock(context);
         let mut missed = false;
         loop {
-            if table.write_from(&key, data, context.now_ns()) {
+            if table.write_from(&key, 0, data, context.now_ns()) {
                 self.count(missed);
                 break;
             }
@@ -99,6 +105,33 @@ impl Block {
             self.wake_syncer(context, &mut table);
         }
         Ok(())
+    }
+
+    /// Copies `data` into block `key` of `disk` from `offset` on (within
+    /// the block), which becomes dirty; the rest of the block is read in
+    /// first if it is not cached.
+    pub(crate) fn update_block(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        disk: &Arc<Disk>,
+        key: Key,
+        offset: usize,
+        data: &[u8],
+    ) -> Result<(), BlockError> {
+        for _ in 0..UPDATE_TRIES {
+            let mut table = self.cache.table.lock(context);
+            if table.write_from(&key, offset, data, context.now_ns()) {
+                self.count(false);
+                if table.dirty_bytes() > self.cache.limit / 2 {
+                    self.wake_syncer(context, &mut table);
+                }
+                return Ok(());
+            }
+            drop(table);
+            // Absent or busy: this reads it in, or waits until it is idle.
+            self.read_block(context, disk, key, 0, &mut [])?;
+        }
+        Err(BlockError::Io)
     }
 
     fn count(&self, missed: bool) {

@@ -177,13 +177,14 @@ impl Table {
         self.enter_order(key);
     }
 
-    /// Copies the bytes of an idle buffer out; a clean one becomes the
-    /// most recently used. False when it has no bytes here.
-    pub(crate) fn read_into(&mut self, key: &Key, out: &mut [u8]) -> bool {
+    /// Copies the bytes of an idle buffer from `offset` on out; a clean
+    /// one becomes the most recently used. False when it has no bytes
+    /// here.
+    pub(crate) fn read_into(&mut self, key: &Key, offset: usize, out: &mut [u8]) -> bool {
         let Some(data) = self.buffers.get(key).and_then(|b| b.data.as_ref()) else {
             return false;
         };
-        out.copy_from_slice(data);
+        out.copy_from_slice(&data[offset..offset + out.len()]);
         if self.buffers[key].state == State::Clean {
             self.leave_order(key);
             self.enter_order(key);
@@ -191,16 +192,22 @@ impl Table {
         true
     }
 
-    /// Copies `data` into an idle buffer, which becomes dirty. False when
-    /// it has no bytes here.
-    pub(crate) fn write_from(&mut self, key: &Key, data: &[u8], now_ns: u64) -> bool {
+    /// Copies `data` into an idle buffer from `offset` on; it becomes
+    /// dirty. False when it has no bytes here.
+    pub(crate) fn write_from(
+        &mut self,
+        key: &Key,
+        offset: usize,
+        data: &[u8],
+        now_ns: u64,
+    ) -> bool {
         let Some(buffer) = self.buffers.get_mut(key) else {
             return false;
         };
         let Some(bytes) = buffer.data.as_mut() else {
             return false;
         };
-        bytes.copy_from_slice(data);
+        bytes[offset..offset + data.len()].copy_from_slice(data);
         if buffer.state == State::Clean {
             self.leave_order(key);
             self.buffers.get_mut(key).expect("found above").state =
