@@ -101,7 +101,8 @@ pub const SMALLEST_MEMORY: Metric = metric("smallest memory that serves", "MiB",
 pub const IMAGE_SIZE: Metric = metric("image size (what QEMU loads)", "bytes", at_most(0.05));
 /// Measured once: the net-only appliance (kv: no vfs, block or ext2), ours
 /// alone.
-pub const NET_ONLY_IMAGE_SIZE: Metric = metric("image size, net only (kv, no vfs)", "bytes", None);
+pub const NET_ONLY_IMAGE_SIZE: Metric =
+    metric("image size, net only (kv alone, no vfs)", "bytes", None);
 
 /// One line of the comparison.
 #[derive(Clone, Debug, PartialEq)]
