@@ -50,9 +50,11 @@ pub(super) fn run(case: &Case<'_>) -> Outcome {
     case.report.figure("disk_bytes", bytes, "bytes");
     case.report.figure("disk_files", files, "files");
     let write = timed(case, &volume, "write", || write_file(case, &vfs, bytes))?;
-    volume
-        .forget(case.context)
-        .map_err(|e| format!("forget: {e}"))?;
+    // `storage.cold=0` reads from the cache instead (for profiling).
+    if params.get("storage.cold") != Some("0") {
+        let forgotten = volume.forget(case.context);
+        forgotten.map_err(|e| format!("forget: {e}"))?;
+    }
     let read = timed(case, &volume, "read", || read_file(case, &vfs, bytes))?;
     let small = timed(case, &volume, "small", || small_files(case, &vfs, files))?;
     case.report.figure("disk_write_us", write, "us");
