@@ -13,11 +13,14 @@
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::hash::{BuildHasherDefault, Hasher};
+
+use hashbrown::HashMap;
 
 use crate::error::BlockError;
 
 /// Which block a buffer holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Key {
     /// The disk's registry index.
     pub disk: u32,
@@ -61,7 +64,7 @@ pub(crate) struct Buffer {
 /// Every buffer, and the two orders.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
-    buffers: BTreeMap<Key, Buffer>,
+    buffers: HashMap<Key, Buffer, BuildHasherDefault<KeyHasher>>,
     clean: BTreeMap<u64, Key>,
     dirty: BTreeMap<u64, Key>,
     next_order: u64,
@@ -73,6 +76,40 @@ pub(crate) struct Table {
     pressure: bool,
     /// Each disk's sequential reader, for read-ahead.
     sequences: BTreeMap<u32, Sequence>,
+}
+
+/// The table's hash of a key: each word mixed in by a rotate, an xor and
+/// a multiply (FxHash's step). Keys are block numbers within a disk's
+/// size: at worst a crafted image makes lookups slower, never wrong.
+#[derive(Debug, Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Where a disk's reader was, and how far ahead blocks were requested.
