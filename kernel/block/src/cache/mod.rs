@@ -29,6 +29,7 @@
 //!   disk as one request of up to [`MAX_RUN_BYTES`] (`runs.rs`).
 
 mod io;
+mod read;
 mod reclaim;
 mod runs;
 pub(crate) mod table;
