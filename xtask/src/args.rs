@@ -117,6 +117,8 @@ pub struct VersusLinuxOptions {
     pub accel: Accel,
     /// Also profile QEMU (perf) while the appliance moves bulk data.
     pub profile: bool,
+    /// Only the storage rows (and the image sizes).
+    pub disk: bool,
 }
 
 /// A command line that does not parse; the text says what is wrong.
@@ -197,8 +199,8 @@ enum Words {
     },
 }
 
-/// `bench [--runs N] [--hosted | --scaling]` or `bench --vs linux [--kv] [--runs N]
-/// [--quick] [--accel tcg|kvm] [--profile]`.
+/// `bench [--runs N] [--hosted | --scaling]` or `bench --vs linux
+/// [--kv | --disk] [--runs N] [--quick] [--accel tcg|kvm] [--profile]`.
 #[derive(Args, Debug)]
 struct BenchWords {
     #[arg(long, value_parser = value_parser!(u32).range(1..))]
@@ -220,6 +222,9 @@ struct BenchWords {
     /// The kv appliance against Debian's memcached.
     #[arg(long, requires = "vs", conflicts_with = "profile")]
     kv: bool,
+    /// Only the storage rows of `--vs linux`.
+    #[arg(long, requires = "vs", conflicts_with_all = ["profile", "kv"])]
+    disk: bool,
 }
 
 /// Parses the words after `cargo xtask`.
@@ -261,6 +266,7 @@ impl BenchWords {
             quick: self.quick,
             accel: self.accel.unwrap_or(Accel::Tcg),
             profile: self.profile,
+            disk: self.disk,
         };
         match self.kv {
             true => Verb::BenchKvVersusLinux(options),

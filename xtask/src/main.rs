@@ -64,7 +64,12 @@ verbs:
                         networking and (as root) a tap; ratios against the goals;
                         raw figures in bench-vs-linux.json (+ .png with gnuplot).
                         --quick: microvm, 1 run; --profile: perf on QEMU while
-                        the appliance moves bulk data
+                        the appliance moves bulk data. Also ext2 on virtio-blk
+                        (same mke2fs image): sequential write/read MiB/s and
+                        4 KiB file creates/s, timed in each guest; image sizes
+                        with vfs and net only (kv)
+  bench --vs linux --disk [--runs N] [--quick] [--accel tcg|kvm]
+                        the storage rows alone (--quick: 32 MiB, 500 files)
   bench --vs linux --kv [--runs N] [--quick] [--accel tcg|kvm]
                         the kv appliance against Debian's memcached in the Linux
                         guest: same QEMU (microvm), 64 MiB cache, memaslap load;

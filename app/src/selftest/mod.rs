@@ -14,6 +14,7 @@ mod memory;
 mod network;
 mod params;
 mod sleep;
+mod storage;
 mod threads;
 
 use alloc::format;
@@ -48,6 +49,7 @@ const CASES: &[(&str, CaseFn)] = &[
     ("bench", bench::run),
     ("net-peer", network::run),
     ("block", block::run),
+    ("storage", storage::run),
     ("panic", faults::panic),
     ("exception", faults::exception),
 ];

@@ -41,7 +41,7 @@ mod volume;
 use base::Context;
 use base::component::{Component, ComponentError, InitLevel};
 
-pub use cache::CacheStats;
+pub use cache::{CacheStats, MAX_RUN_BYTES};
 pub use disk::{Disk, DiskStats, IO_TIMEOUT_NS};
 pub use driver::{BlockDriver, Completion, Done, Geometry, Operation, Refused, Request};
 pub use error::BlockError;

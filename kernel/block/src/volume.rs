@@ -117,7 +117,47 @@ impl Volume {
         buffer: &mut [u8],
     ) -> Result<(), BlockError> {
         let key = self.key(block, buffer.len())?;
-        self.block.read_block(context, &self.disk, key, buffer)
+        self.block.read_block(context, &self.disk, key, 0, buffer)
+    }
+
+    /// Copies `buffer.len()` bytes from byte `offset` of block `block`
+    /// (all inside it) into `buffer`: an inode out of its table's block
+    /// without copying the whole block.
+    ///
+    /// # Errors
+    /// As [`Volume::read`]; [`BlockError::Invalid`] for a range that is
+    /// not inside one block.
+    pub fn read_part(
+        &self,
+        context: &Context<'_>,
+        block: u64,
+        offset: usize,
+        buffer: &mut [u8],
+    ) -> Result<(), BlockError> {
+        let key = self.part_key(block, offset, buffer.len())?;
+        self.block
+            .read_block(context, &self.disk, key, offset, buffer)
+    }
+
+    /// Replaces the bytes from byte `offset` of block `block` with
+    /// `data` (all inside the block), in the cache; the rest of the block
+    /// is read first if it is not cached.
+    ///
+    /// # Errors
+    /// As [`Volume::write`], and a failed read of the block.
+    pub fn write_part(
+        &self,
+        context: &Context<'_>,
+        block: u64,
+        offset: usize,
+        data: &[u8],
+    ) -> Result<(), BlockError> {
+        if self.is_read_only() {
+            return Err(BlockError::ReadOnly);
+        }
+        let key = self.part_key(block, offset, data.len())?;
+        self.block
+            .update_block(context, &self.disk, key, offset, data)
     }
 
     /// Replaces block `block` with `data` (exactly one block long) in the
@@ -145,6 +185,26 @@ impl Volume {
     /// blocks that did not reach the disk stay dirty.
     pub fn sync(&self, context: &Context<'_>) -> Result<(), BlockError> {
         self.block.sync_disk(context, &self.disk)
+    }
+
+    /// Writes every dirty block of the disk back and forgets every cached
+    /// block of it, whatever its size, so that the next reads come from
+    /// the device (what Linux's `drop_caches` does for a whole machine).
+    ///
+    /// # Errors
+    /// [`BlockError::Io`] when a write-back failed (its blocks stay
+    /// cached, dirty).
+    pub fn forget(&self, context: &Context<'_>) -> Result<(), BlockError> {
+        self.block.forget_disk(context, &self.disk)
+    }
+
+    /// The key of `block` if `length` bytes from `offset` lie inside it.
+    fn part_key(&self, block: u64, offset: usize, length: usize) -> Result<Key, BlockError> {
+        let end = offset.checked_add(length);
+        if end.is_none_or(|end| end > self.block_size as usize) {
+            return Err(BlockError::Invalid);
+        }
+        self.key(block, self.block_size as usize)
     }
 
     fn key(&self, block: u64, length: usize) -> Result<Key, BlockError> {

@@ -50,6 +50,60 @@ fn a_volume_reads_the_file_and_sync_writes_every_block_back() {
 }
 
 #[test]
+fn consecutive_blocks_go_as_one_request_and_forget_drops_the_cache() {
+    let image = Image::random("runs", 4 * MIB, 4);
+    let mut expected = image.bytes();
+    let test = boot("", &[image.spec("")]);
+    let context = test.kernel.enter().expect("enter");
+    let volume = Volume::open(&context, "vblk0", 4096).expect("vblk0");
+    for number in 0..256u64 {
+        let data = random_bytes(4096, 500 + number);
+        volume.write(&context, number, &data).expect("write");
+        let at = number as usize * 4096;
+        expected[at..at + 4096].copy_from_slice(&data);
+    }
+    volume.sync(&context).expect("sync");
+    assert_same(&image.bytes(), &expected, "the file holds every write");
+    let per_run = (block::MAX_RUN_BYTES / 4096) as u64;
+    let writes = volume.disk().stats().writes;
+    assert!(writes <= 256 / per_run + 1, "{writes} write requests");
+    volume.forget(&context).expect("forget");
+    assert_eq!(block_of(&context).cache_stats(&context).buffers, 0);
+    let reads_before = volume.disk().stats().reads;
+    let mut block = vec![0; 4096];
+    for number in 0..1024u64 {
+        volume.read(&context, number, &mut block).expect("read");
+        let at = number as usize * 4096;
+        assert_same(&block, &expected[at..at + 4096], &format!("block {number}"));
+    }
+    let reads = volume.disk().stats().reads - reads_before;
+    assert!(reads <= 1024 / 8, "{reads} read requests for 1024 blocks");
+}
+
+#[test]
+fn parts_of_blocks_are_read_and_written_in_place() {
+    let image = Image::random("parts", MIB, 5);
+    let mut expected = image.bytes();
+    let test = boot("", &[image.spec("")]);
+    let context = test.kernel.enter().expect("enter");
+    let volume = Volume::open(&context, "vblk0", 4096).expect("vblk0");
+    // Not cached yet: the rest of the block is read in first.
+    volume
+        .write_part(&context, 9, 256, &[7; 128])
+        .expect("part");
+    expected[9 * 4096 + 256..9 * 4096 + 384].fill(7);
+    let mut part = vec![0; 300];
+    volume.read_part(&context, 9, 200, &mut part).expect("part");
+    assert_same(&part, &expected[9 * 4096 + 200..9 * 4096 + 500], "the part");
+    volume.sync(&context).expect("sync");
+    assert_same(&image.bytes(), &expected, "the block on disk");
+    let outside = volume.read_part(&context, 9, 4000, &mut part);
+    assert_eq!(outside, Err(BlockError::Invalid));
+    let past = volume.write_part(&context, 256, 0, &[1]);
+    assert_eq!(past, Err(BlockError::OutOfRange));
+}
+
+#[test]
 fn reads_of_cached_blocks_between_sequential_ones_keep_the_read_ahead() {
     let image = Image::random("interleaved", 4 * MIB, 3);
     let expected = image.bytes();

@@ -254,6 +254,7 @@ fn bench_versus_linux_takes_runs_quick_and_an_accelerator() {
             quick,
             accel,
             profile: false,
+            disk: false,
         }))
     };
     assert_eq!(
@@ -270,6 +271,9 @@ fn bench_versus_linux_takes_runs_quick_and_an_accelerator() {
     );
     assert!(error_of("bench --vs windows").starts_with("invalid value 'windows' for '--vs"));
     assert!(error_of("bench --vs linux --hosted").contains("cannot be used with '--hosted'"));
+    let disk = parse_words("bench --vs linux --disk --quick");
+    assert!(matches!(disk, Ok(Verb::BenchVersusLinux(options)) if options.disk && options.quick));
+    assert!(error_of("bench --vs linux --disk --kv").contains("cannot be used with"));
     let profiled = parse_words("bench --vs linux --profile");
     assert!(matches!(profiled, Ok(Verb::BenchVersusLinux(options)) if options.profile));
     for needs_linux in ["bench --quick", "bench --accel kvm", "bench --profile"] {

@@ -11,6 +11,7 @@
 //! they do not assert: a failed run is reported and left out.
 
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use qemu_tests::Machine;
@@ -18,21 +19,22 @@ use qemu_tests::netns::{Namespace, missing_privilege};
 
 use crate::args::VersusLinuxOptions;
 use crate::bench::target::{Family, TAP_GUEST, TAP_GUEST6, TAP_HOST6};
-use crate::build::build_images;
-use crate::command::output;
-use crate::paths::target_dir;
+use crate::build::{build_images, finish_image, image_build};
+use crate::command::{output, run};
+use crate::paths::{KV, image_dir, target_dir};
 use crate::setup::{Need, ensure};
 
 mod chart;
 pub(super) mod compare;
 mod cpio;
+mod disk;
 pub(super) mod guest;
 pub(super) mod initramfs;
 pub(super) mod measure;
 mod profile;
 mod wrk;
 
-use compare::{IMAGE_SIZE, NETWORK_METRICS, Row, SMALLEST_MEMORY};
+use compare::{IMAGE_SIZE, NET_ONLY_IMAGE_SIZE, NETWORK_METRICS, Row, SMALLEST_MEMORY};
 use measure::{GUEST_MAC, Guests, Kind, Link};
 
 /// What the table's figures rest on, printed under it.
@@ -47,7 +49,15 @@ spawn -> serving includes it); Linux is Debian's kernel with busybox nc/dd
 services and lighttpd. Over tap, ours runs with virtio_net.offload=all (the
 default: checksums and TSO both ways) and again with offload=none for the
 rows that say so, against the same Linux runs (Linux keeps its offloads).
-User networking offers none.
+User networking offers none. ext2 rows: a fresh 256 MiB image per run
+(mke2fs -t ext2 -b 4096) on virtio-blk, no NIC; ours timed in the guest
+through the vfs calls (selftest `storage`), Linux by its init script
+(/proc/uptime, 10 ms steps); a 64 MiB file (--quick: 32) written with 1 MiB
+writes and fsync, read back after the caches are dropped (ours: the disk's
+cached blocks forgotten); 1,000 (--quick: 500) 4 KiB files made (Linux:
+the shell's echo, no process per file), then one sync (ours: an fsync of
+the directory, which syncs the volume). The net-only image is kv built by
+itself (no vfs, block or ext2).
 ";
 /// The bulk metrics (indices into `NETWORK_METRICS`) measured again over
 /// tap with the offloads off.
@@ -61,6 +71,7 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
         Need::Qemu,
         Need::NetTools,
         Need::LinuxBaseline,
+        Need::FsTools,
         Need::Chart,
     ])?;
     let images = build_images()?;
@@ -76,17 +87,18 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
         true => &[Machine::Microvm],
         false => &[Machine::Q35, Machine::Microvm],
     };
-    let namespace = tap_namespace()?;
-    let mut links = vec![Link::User];
-    for family in [Family::V4, Family::V6] {
-        links.extend(namespace.as_ref().map(|ns| Link::Tap(ns, family)));
-    }
-    let mut rows = network_rows(&guests, machines, &links, options.runs);
-    for &machine in machines {
-        rows.push(memory_row(&guests, machine));
-    }
-    rows.push(image_row(&guests)?);
-    drop(namespace);
+    let mut rows = match options.disk {
+        true => Vec::new(),
+        false => network_and_memory_rows(&guests, machines, options.runs)?,
+    };
+    let storage = guest::linux_guest(initramfs::Services::Storage)?;
+    let workload = disk::Workload::new(options.quick);
+    let selftest = &images.selftest;
+    let runs = options.runs;
+    rows.extend(disk::disk_rows(
+        &guests, &storage, selftest, machines, workload, runs,
+    ));
+    rows.extend(image_rows(&guests, &net_only_image()?)?);
     print!("{}", compare::table(&rows));
     print!("{NOTES}");
     let accel = options.accel.name();
@@ -137,6 +149,25 @@ pub(super) fn tap_namespace() -> Result<Option<Namespace>, String> {
         output(neighbour)?;
     }
     Ok(Some(namespace))
+}
+
+/// The network rows over user networking and (as root) the taps, then the
+/// smallest memory per machine.
+fn network_and_memory_rows(
+    guests: &Guests,
+    machines: &[Machine],
+    runs: u32,
+) -> Result<Vec<Row>, String> {
+    let namespace = tap_namespace()?;
+    let mut links = vec![Link::User];
+    for family in [Family::V4, Family::V6] {
+        links.extend(namespace.as_ref().map(|ns| Link::Tap(ns, family)));
+    }
+    let mut rows = network_rows(guests, machines, &links, runs);
+    for &machine in machines {
+        rows.push(memory_row(guests, machine));
+    }
+    Ok(rows)
 }
 
 /// `runs` rounds over every machine and link (the tap twice: IPv4, then
@@ -268,11 +299,33 @@ fn memory_row(guests: &Guests, machine: Machine) -> Row {
     row
 }
 
-fn image_row(guests: &Guests) -> Result<Row, String> {
-    let mut row = Row::new(IMAGE_SIZE.name.into(), IMAGE_SIZE);
-    let ours = fs::metadata(&guests.anykernel)
-        .map_err(|error| format!("{}: {error}", guests.anykernel.display()))?;
-    row.ours.push(ours.len() as f64);
+/// The kv appliance built by itself: built with the others (`build_images`)
+/// its kernel gets their features too (cargo unifies them), so only this
+/// build is the net-only image (no vfs, block or ext2).
+fn net_only_image() -> Result<PathBuf, String> {
+    run(image_build(&["-p", "kv", "--bins"]))?;
+    let directory = target_dir().join("net-only");
+    fs::create_dir_all(&directory).map_err(|error| format!("{}: {error}", directory.display()))?;
+    let copy = directory.join(KV);
+    fs::copy(image_dir().join(KV), &copy)
+        .map_err(|error| format!("{}: {error}", copy.display()))?;
+    finish_image(&copy)?;
+    Ok(copy)
+}
+
+/// The appliance's image (with vfs, block and ext2) against Linux's, and
+/// the net-only appliance's (kv) alone.
+fn image_rows(guests: &Guests, net_only: &Path) -> Result<[Row; 2], String> {
+    let bytes = |path: &Path| {
+        fs::metadata(path)
+            .map(|metadata| metadata.len() as f64)
+            .map_err(|error| format!("{}: {error}", path.display()))
+    };
+    let name = format!("{}, with vfs+ext2 (appliance)", IMAGE_SIZE.name);
+    let mut row = Row::new(name, IMAGE_SIZE);
+    row.ours.push(bytes(&guests.anykernel)?);
     row.linux.push(guests.linux.image_bytes()? as f64);
-    Ok(row)
+    let mut net_only_row = Row::new(NET_ONLY_IMAGE_SIZE.name.into(), NET_ONLY_IMAGE_SIZE);
+    net_only_row.ours.push(bytes(net_only)?);
+    Ok([row, net_only_row])
 }

@@ -1,4 +1,5 @@
-//! Reading and writing blocks through the cache, making room, read-ahead.
+//! Reading and writing blocks through the cache, making room (reads to
+//! the device and read-ahead: `read.rs`).
 //!
 //! Every path holds the table's lock while it looks and lets go only to
 //! submit requests or to sleep until some buffer's I/O ends, then looks
@@ -7,30 +8,33 @@
 //! start), past which it fails with EIO.
 
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering::Relaxed;
 
 use base::Context;
 use base::sync::MutexGuard;
 
-use super::table::{Key, Sequence, State, Table};
-use super::writeback::sector_of;
-use super::{BUFFER_OVERHEAD, READ_AHEAD, ROOM_BATCH};
+use super::table::{Key, State, Table};
+use super::{BUFFER_OVERHEAD, ROOM_BATCH};
 use crate::disk::{Disk, IO_TIMEOUT_NS};
-use crate::driver::{Completion, Operation, Request};
 use crate::error::BlockError;
 use crate::registry::Block;
 
-type Guard<'a> = MutexGuard<'a, Table>;
+pub(super) type Guard<'a> = MutexGuard<'a, Table>;
+
+/// How often an update reads its block in before it gives up (the block
+/// would have to be dropped again each time before the update looks).
+const UPDATE_TRIES: usize = 4;
 
 impl Block {
-    /// Copies block `block` (of `block_size` bytes) of `disk` into `out`.
+    /// Copies the bytes of block `key` of `disk` from `offset` on into
+    /// `out` (within the block), reading the block in if it must.
     pub(crate) fn read_block(
         self: &Arc<Self>,
         context: &Context<'_>,
         disk: &Arc<Disk>,
         key: Key,
+        offset: usize,
         out: &mut [u8],
     ) -> Result<(), BlockError> {
         let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
@@ -38,9 +42,9 @@ impl Block {
         let sequence = table.note_read(&key);
         let mut missed = false;
         loop {
-            if table.read_into(&key, out) {
+            if table.read_into(&key, offset, out) {
                 self.count(missed);
-                drop(self.read_ahead(context, table, disk, key, sequence));
+                drop(self.read_ahead(context, table, disk, key, sequence, None));
                 return Ok(());
             }
             match table.get(&key).map(|buffer| buffer.state) {
@@ -56,8 +60,7 @@ impl Block {
                     if absent {
                         table.insert_reading(key);
                         self.note_peak(&table);
-                        table = self.start_reads(context, table, disk, &[key]);
-                        table = self.read_ahead(context, table, disk, key, sequence);
+                        table = self.read_ahead(context, table, disk, key, sequence, Some(key));
                     }
                 }
             }
@@ -75,7 +78,7 @@ impl Block {
         let mut table = self.cache.table.lock(context);
         let mut missed = false;
         loop {
-            if table.write_from(&key, data, context.now_ns()) {
+            if table.write_from(&key, 0, data, context.now_ns()) {
                 self.count(missed);
                 break;
             }
@@ -101,6 +104,33 @@ impl Block {
         Ok(())
     }
 
+    /// Copies `data` into block `key` of `disk` from `offset` on (within
+    /// the block), which becomes dirty; the rest of the block is read in
+    /// first if it is not cached.
+    pub(crate) fn update_block(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        disk: &Arc<Disk>,
+        key: Key,
+        offset: usize,
+        data: &[u8],
+    ) -> Result<(), BlockError> {
+        for _ in 0..UPDATE_TRIES {
+            let mut table = self.cache.table.lock(context);
+            if table.write_from(&key, offset, data, context.now_ns()) {
+                self.count(false);
+                if table.dirty_bytes() > self.cache.limit / 2 {
+                    self.wake_syncer(context, &mut table);
+                }
+                return Ok(());
+            }
+            drop(table);
+            // Absent or busy: this reads it in, or waits until it is idle.
+            self.read_block(context, disk, key, 0, &mut [])?;
+        }
+        Err(BlockError::Io)
+    }
+
     fn count(&self, missed: bool) {
         let counters = &self.cache.counters;
         let counter = if missed {
@@ -111,7 +141,7 @@ impl Block {
         counter.fetch_add(1, Relaxed);
     }
 
-    fn note_peak(&self, table: &Table) {
+    pub(super) fn note_peak(&self, table: &Table) {
         self.cache
             .counters
             .peak_bytes
@@ -169,7 +199,7 @@ impl Block {
     }
 
     /// Room and a charge for `key` without writing back or waiting.
-    fn try_room(&self, table: &mut Table, key: &Key) -> bool {
+    pub(super) fn try_room(&self, table: &mut Table, key: &Key) -> bool {
         while table.bytes() + key.size() > self.cache.limit {
             if !self.evict_one(table) {
                 return false;
@@ -198,87 +228,6 @@ impl Block {
         }
     }
 
-    /// Submits a read for each of `keys` (buffers inserted as reading).
-    fn start_reads<'a>(
-        self: &'a Arc<Self>,
-        context: &'a Context<'_>,
-        table: Guard<'a>,
-        disk: &Arc<Disk>,
-        keys: &[Key],
-    ) -> Guard<'a> {
-        drop(table);
-        for &key in keys {
-            let block = self.clone();
-            let completion = Completion::new(move |context, data, result| {
-                block.finish_read(context, key, data, result);
-            });
-            let request = Request {
-                operation: Operation::Read,
-                sector: sector_of(disk, &key),
-                buffer: vec![0; key.size()],
-                completion,
-            };
-            if let Err(refused) = disk.submit(context, request) {
-                let data = refused.request.buffer;
-                self.finish_read(context, key, data, Err(refused.error));
-            }
-        }
-        self.cache.table.lock(context)
-    }
-
-    fn finish_read(
-        &self,
-        context: &Context<'_>,
-        key: Key,
-        data: Vec<u8>,
-        result: Result<(), BlockError>,
-    ) {
-        let mut table = self.cache.table.lock(context);
-        if result.is_err() {
-            self.cache.counters.read_errors.fetch_add(1, Relaxed);
-        }
-        table.finish_read(&key, result.map(|()| data));
-        self.cache.changed.notify_all(context);
-    }
-
-    /// After a read of `key` that followed the one before on its disk,
-    /// keeps up to [`READ_AHEAD`] blocks requested ahead (a quarter of the
-    /// bound at most), in room clean buffers can make.
-    fn read_ahead<'a>(
-        self: &'a Arc<Self>,
-        context: &'a Context<'_>,
-        mut table: Guard<'a>,
-        disk: &Arc<Disk>,
-        key: Key,
-        before: Sequence,
-    ) -> Guard<'a> {
-        let window = READ_AHEAD.min((self.cache.limit / 4 / key.size()) as u64);
-        let blocks = disk.geometry().bytes() / u64::from(key.block_size);
-        let sequential = key.block == before.last.wrapping_add(1);
-        if !sequential || window == 0 || before.ahead >= key.block + window / 2 {
-            return table;
-        }
-        let first = before.ahead.max(key.block) + 1;
-        let last = (key.block + window).min(blocks.saturating_sub(1));
-        let mut keys = Vec::new();
-        for block in first..=last {
-            let ahead = Key { block, ..key };
-            if table.get(&ahead).is_some() {
-                continue;
-            }
-            if !self.try_room(&mut table, &ahead) {
-                break;
-            }
-            table.insert_reading(ahead);
-            keys.push(ahead);
-        }
-        self.note_peak(&table);
-        table.note_ahead(key.disk, last.max(before.ahead));
-        let counters = &self.cache.counters;
-        counters.read_ahead.fetch_add(keys.len() as u64, Relaxed);
-        self.start_reads(context, table, disk, &keys)
-    }
-
     /// Writes back and forgets every buffer of `disk` kept with another
     /// block size than `block_size`, so that no two sizes alias a sector.
     pub(crate) fn forget_other_sizes(
@@ -287,10 +236,30 @@ impl Block {
         disk: &Arc<Disk>,
         block_size: u32,
     ) -> Result<(), BlockError> {
+        self.forget_where(context, disk, |key| key.block_size != block_size)
+    }
+
+    /// Writes back and forgets every buffer of `disk` (the next reads
+    /// come from the device: Linux's `drop_caches` for one disk).
+    pub(crate) fn forget_disk(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        disk: &Arc<Disk>,
+    ) -> Result<(), BlockError> {
+        self.forget_where(context, disk, |_| true)
+    }
+
+    /// Writes back and forgets the buffers of `disk` that `chosen` picks.
+    fn forget_where(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        disk: &Arc<Disk>,
+        chosen: impl Fn(&Key) -> bool,
+    ) -> Result<(), BlockError> {
         let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
         let mut table = self.cache.table.lock(context);
         loop {
-            let keys = table.keys_of_other_sizes(disk.index(), block_size);
+            let keys = table.keys_of(disk.index(), &chosen);
             let mut dirty = Vec::new();
             let mut busy = false;
             for key in keys {

@@ -24,11 +24,14 @@
 //!   the oldest dirty ones; under memory pressure the pagedaemon takes
 //!   clean buffers back (`reclaim.rs`) and wakes the syncer.
 //! - **Read-ahead.** Sequential reads keep up to [`READ_AHEAD`] blocks
-//!   requested ahead of the reader, each its own request, so the device
-//!   has several in flight.
+//!   requested ahead of the reader.
+//! - **Runs.** Consecutive blocks read or written back together go to the
+//!   disk as one request of up to [`MAX_RUN_BYTES`] (`runs.rs`).
 
 mod io;
+mod read;
 mod reclaim;
+mod runs;
 pub(crate) mod table;
 mod writeback;
 
@@ -37,6 +40,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use base::memory::Account;
 use base::sync::{Condvar, Mutex};
 
+pub use runs::MAX_RUN_BYTES;
 use table::Table;
 
 /// The smallest default bound.
@@ -50,7 +54,7 @@ pub const DIRTY_EXPIRE_NS: u64 = 5_000_000_000;
 /// How often the syncer looks.
 pub const SYNC_INTERVAL_NS: u64 = 1_000_000_000;
 /// Blocks requested ahead of a sequential reader, at most.
-pub const READ_AHEAD: u64 = 16;
+pub const READ_AHEAD: u64 = 64;
 /// Dirty buffers written back at once to make room.
 pub const ROOM_BATCH: usize = 32;
 

@@ -13,11 +13,14 @@
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::hash::{BuildHasherDefault, Hasher};
+
+use hashbrown::HashMap;
 
 use crate::error::BlockError;
 
 /// Which block a buffer holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Key {
     /// The disk's registry index.
     pub disk: u32,
@@ -61,7 +64,7 @@ pub(crate) struct Buffer {
 /// Every buffer, and the two orders.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
-    buffers: BTreeMap<Key, Buffer>,
+    buffers: HashMap<Key, Buffer, BuildHasherDefault<KeyHasher>>,
     clean: BTreeMap<u64, Key>,
     dirty: BTreeMap<u64, Key>,
     next_order: u64,
@@ -73,6 +76,40 @@ pub(crate) struct Table {
     pressure: bool,
     /// Each disk's sequential reader, for read-ahead.
     sequences: BTreeMap<u32, Sequence>,
+}
+
+/// The table's hash of a key: each word mixed in by a rotate, an xor and
+/// a multiply (FxHash's step). Keys are block numbers within a disk's
+/// size: at worst a crafted image makes lookups slower, never wrong.
+#[derive(Debug, Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Where a disk's reader was, and how far ahead blocks were requested.
@@ -177,13 +214,14 @@ impl Table {
         self.enter_order(key);
     }
 
-    /// Copies the bytes of an idle buffer out; a clean one becomes the
-    /// most recently used. False when it has no bytes here.
-    pub(crate) fn read_into(&mut self, key: &Key, out: &mut [u8]) -> bool {
+    /// Copies the bytes of an idle buffer from `offset` on out; a clean
+    /// one becomes the most recently used. False when it has no bytes
+    /// here.
+    pub(crate) fn read_into(&mut self, key: &Key, offset: usize, out: &mut [u8]) -> bool {
         let Some(data) = self.buffers.get(key).and_then(|b| b.data.as_ref()) else {
             return false;
         };
-        out.copy_from_slice(data);
+        out.copy_from_slice(&data[offset..offset + out.len()]);
         if self.buffers[key].state == State::Clean {
             self.leave_order(key);
             self.enter_order(key);
@@ -191,16 +229,22 @@ impl Table {
         true
     }
 
-    /// Copies `data` into an idle buffer, which becomes dirty. False when
-    /// it has no bytes here.
-    pub(crate) fn write_from(&mut self, key: &Key, data: &[u8], now_ns: u64) -> bool {
+    /// Copies `data` into an idle buffer from `offset` on; it becomes
+    /// dirty. False when it has no bytes here.
+    pub(crate) fn write_from(
+        &mut self,
+        key: &Key,
+        offset: usize,
+        data: &[u8],
+        now_ns: u64,
+    ) -> bool {
         let Some(buffer) = self.buffers.get_mut(key) else {
             return false;
         };
         let Some(bytes) = buffer.data.as_mut() else {
             return false;
         };
-        bytes.copy_from_slice(data);
+        bytes[offset..offset + data.len()].copy_from_slice(data);
         if buffer.state == State::Clean {
             self.leave_order(key);
             self.buffers.get_mut(key).expect("found above").state =
@@ -284,11 +328,11 @@ impl Table {
         self.writing.get(&disk).copied().unwrap_or(0)
     }
 
-    /// Every key of `disk` whose block size is not `block_size`.
-    pub(crate) fn keys_of_other_sizes(&self, disk: u32, block_size: u32) -> Vec<Key> {
+    /// Every key of `disk` that `chosen` picks.
+    pub(crate) fn keys_of(&self, disk: u32, chosen: impl Fn(&Key) -> bool) -> Vec<Key> {
         let keys = self.buffers.keys();
-        let other = keys.filter(|key| key.disk == disk && key.block_size != block_size);
-        other.copied().collect()
+        let picked = keys.filter(|key| key.disk == disk && chosen(key));
+        picked.copied().collect()
     }
 
     fn enter_order(&mut self, key: &Key) {

@@ -16,6 +16,7 @@ use base::Context;
 use base::hypercall::WaitResult;
 use base::sync::MutexGuard;
 
+use super::runs::{joined, runs};
 use super::table::{Key, Table};
 use super::{DIRTY_EXPIRE_NS, SYNC_INTERVAL_NS};
 use crate::disk::{Disk, IO_TIMEOUT_NS};
@@ -32,7 +33,8 @@ pub(super) struct Batch {
 
 impl Block {
     /// Starts writing back the dirty buffers of `keys` (others are
-    /// skipped); returns the lock again and the batch.
+    /// skipped), consecutive ones as one request (`runs.rs`); returns the
+    /// lock again and the batch.
     pub(super) fn start_writeback<'a>(
         self: &'a Arc<Self>,
         context: &'a Context<'_>,
@@ -46,29 +48,74 @@ impl Block {
             .collect();
         batch.remaining.store(writes.len(), Relaxed);
         drop(table);
-        for (key, data) in writes {
-            let Some(disk) = self.disk_at(context, key.disk) else {
-                self.finish_write(context, key, data, Err(BlockError::NoDevice), &batch);
-                continue;
-            };
-            let finished = (self.clone(), batch.clone());
-            let completion = Completion::new(move |context, data, result| {
+        for run in runs(writes) {
+            self.write_run(context, run, &batch);
+        }
+        (self.cache.table.lock(context), batch)
+    }
+
+    /// Sends one run of buffers lent by `start_write` to its disk: one
+    /// request for the run, or one per buffer when no joined buffer can
+    /// be had.
+    fn write_run(
+        self: &Arc<Self>,
+        context: &Context<'_>,
+        mut run: Vec<(Key, Vec<u8>)>,
+        batch: &Arc<Batch>,
+    ) {
+        let first = run[0].0;
+        let Some(disk) = self.disk_at(context, first.disk) else {
+            for (key, data) in run {
+                self.finish_write(context, key, data, Err(BlockError::NoDevice), batch);
+            }
+            return;
+        };
+        // Each piece keeps its buffer, but a lone one lends it.
+        let (buffer, pieces) = match run.len() {
+            1 => {
+                let (key, data) = run.pop().expect("one piece");
+                (data, alloc::vec![(key, None)])
+            }
+            _ => match joined(&run) {
+                Some(buffer) => (buffer, run.into_iter().map(|(k, d)| (k, Some(d))).collect()),
+                None => {
+                    for piece in run {
+                        self.write_run(context, alloc::vec![piece], batch);
+                    }
+                    return;
+                }
+            },
+        };
+        let finished = (self.clone(), batch.clone());
+        let completion = Completion::new(move |context, buffer, result| {
+            if result.is_err() && pieces.len() > 1 {
+                // Each block again alone, so one bad sector fails only its own.
+                for (key, data) in pieces {
+                    let run = alloc::vec![(key, data.unwrap_or_default())];
+                    finished.0.write_run(context, run, &finished.1);
+                }
+                return;
+            }
+            let mut lent = Some(buffer);
+            for (key, data) in pieces {
+                let data = data.or_else(|| lent.take()).unwrap_or_default();
                 finished
                     .0
                     .finish_write(context, key, data, result, &finished.1);
-            });
-            let request = Request {
-                operation: Operation::Write,
-                sector: sector_of(&disk, &key),
-                buffer: data,
-                completion,
-            };
-            if let Err(refused) = disk.submit(context, request) {
-                let data = refused.request.buffer;
-                self.finish_write(context, key, data, Err(refused.error), &batch);
             }
+        });
+        let request = Request {
+            operation: Operation::Write,
+            sector: sector_of(&disk, &first),
+            buffer,
+            completion,
+        };
+        if let Err(refused) = disk.submit(context, request) {
+            let Request {
+                buffer, completion, ..
+            } = refused.request;
+            completion.complete(context, buffer, Err(refused.error));
         }
-        (self.cache.table.lock(context), batch)
     }
 
     /// A write-back is over: the buffer back, its batch told.

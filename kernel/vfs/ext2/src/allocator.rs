@@ -1,10 +1,14 @@
 //! Block and inode allocation over the groups' bitmaps.
 //!
-//! Every change to a bitmap is written through at once, together with the
-//! group's free counts (the superblock's are their sum). A bitmap bit
+//! The bitmaps in use are kept in memory ([`CACHED_BITMAPS`] of them)
+//! and written back when one leaves that cache and at sync, with the
+//! group descriptors' free counts (the superblock's are their sum), so
+//! an allocation costs no block write. A bitmap bit
 //! that claims a group's own metadata is free is a damaged bitmap: such
 //! a block is never handed out. A free that finds its bit already clear is
 //! reported as corruption rather than counted twice.
+
+use alloc::vec::Vec;
 
 use crate::device::BlockDevice;
 use crate::error::{Error, Result};
@@ -13,6 +17,15 @@ use crate::inode::InodeNumber;
 
 /// Bitmap blocks kept in memory (block and inode bitmaps of two groups).
 const CACHED_BITMAPS: usize = 4;
+
+/// A bitmap block held by the allocator.
+#[derive(Debug)]
+pub(crate) struct CachedBitmap {
+    block: u64,
+    bytes: Vec<u8>,
+    /// Changed since it was last written.
+    dirty: bool,
+}
 
 /// The first clear bit of `bitmap` in `start..end`.
 fn first_clear(bitmap: &[u8], start: usize, end: usize) -> Option<usize> {
@@ -32,34 +45,49 @@ fn first_clear(bitmap: &[u8], start: usize, end: usize) -> Option<usize> {
 }
 
 impl<D: BlockDevice> Fs<D> {
-    /// The bitmap in block `block`, read through the small cache.
+    /// The bitmap in block `block`, read through the small cache (the
+    /// oldest one written back if it must make room).
     fn bitmap(&mut self, block: u64) -> Result<&mut [u8]> {
-        match self.bitmaps.iter().position(|(cached, _)| *cached == block) {
+        match self.bitmaps.iter().position(|cached| cached.block == block) {
             Some(index) => {
                 let entry = self.bitmaps.remove(index);
                 self.bitmaps.push(entry);
             }
             None => {
-                let mut buf = self.disk.buffer();
-                self.disk.read(block, &mut buf)?;
+                let mut bytes = self.disk.buffer();
+                self.disk.read(block, &mut bytes)?;
                 if self.bitmaps.len() == CACHED_BITMAPS {
+                    let oldest = &mut self.bitmaps[0];
+                    if oldest.dirty {
+                        self.disk.write(oldest.block, &oldest.bytes)?;
+                    }
                     self.bitmaps.remove(0);
                 }
-                self.bitmaps.push((block, buf));
+                let dirty = false;
+                self.bitmaps.push(CachedBitmap {
+                    block,
+                    bytes,
+                    dirty,
+                });
             }
         }
-        let (_, bytes) = self.bitmaps.last_mut().expect("just pushed");
-        Ok(bytes)
+        let cached = self.bitmaps.last_mut().expect("just pushed");
+        Ok(&mut cached.bytes)
     }
 
-    /// Writes the cached bitmap `block` back.
+    /// Marks the cached bitmap `block` changed.
     fn write_bitmap(&mut self, block: u64) -> Result<()> {
-        let (_, bytes) = self
-            .bitmaps
-            .iter()
-            .find(|(cached, _)| *cached == block)
-            .expect("a bitmap is cached while it changes");
-        self.disk.write(block, bytes)?;
+        let cached = self.bitmaps.iter_mut().find(|cached| cached.block == block);
+        cached.expect("a bitmap is cached while it changes").dirty = true;
+        Ok(())
+    }
+
+    /// Writes every changed bitmap back.
+    pub(crate) fn write_bitmaps(&mut self) -> Result<()> {
+        for cached in self.bitmaps.iter_mut().filter(|cached| cached.dirty) {
+            self.disk.write(cached.block, &cached.bytes)?;
+            cached.dirty = false;
+        }
         Ok(())
     }
 

@@ -3,8 +3,10 @@
 //!
 //! A [`BlockMap`] walks the tree for one operation and keeps the last
 //! indirect block of each level, so a sequential read or write reads each
-//! indirect block once. Every pointer read from disk is checked to lie in
-//! the file system before it is followed.
+//! indirect block once; one that allocation changed is written once, when
+//! the walk moves to another block of its level or ends
+//! ([`Fs::flush_map`]), not once per new pointer. Every pointer read
+//! from disk is checked to lie in the file system before it is followed.
 
 use alloc::vec::Vec;
 
@@ -64,6 +66,8 @@ pub(crate) fn max_blocks(per: u64) -> u64 {
 pub(crate) struct Indirect {
     pub block: u64,
     pub pointers: Vec<u32>,
+    /// Changed since it was read or written.
+    pub dirty: bool,
 }
 
 /// A walk over one inode's block tree, caching one indirect block per level.
@@ -99,7 +103,42 @@ impl<D: BlockDevice> Fs<D> {
             .chunks_exact(4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        map.levels[level] = Some(Indirect { block, pointers });
+        let dirty = false;
+        self.replace_level(
+            map,
+            level,
+            Indirect {
+                block,
+                pointers,
+                dirty,
+            },
+        )
+    }
+
+    /// Puts `indirect` at level `level` of `map`, writing the one it
+    /// replaces first if that one changed.
+    pub(crate) fn replace_level(
+        &self,
+        map: &mut BlockMap,
+        level: usize,
+        indirect: Indirect,
+    ) -> Result<()> {
+        if map.levels[level].as_ref().is_some_and(|old| old.dirty) {
+            self.store_indirect(map, level)?;
+        }
+        map.levels[level] = Some(indirect);
+        Ok(())
+    }
+
+    /// Writes every changed level of `map`; a walk that changed pointers
+    /// ends with it.
+    pub(crate) fn flush_map(&self, map: &mut BlockMap) -> Result<()> {
+        for level in 0..map.levels.len() {
+            if map.levels[level].as_ref().is_some_and(|i| i.dirty) {
+                self.store_indirect(map, level)?;
+                map.levels[level].as_mut().expect("a loaded level").dirty = false;
+            }
+        }
         Ok(())
     }
 

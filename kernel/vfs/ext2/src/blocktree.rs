@@ -3,8 +3,9 @@
 //!
 //! Growing allocates every block a logical block needs before linking
 //! any, and frees them again if one allocation fails, so `ENOSPC` leaves
-//! the tree as it was. New indirect blocks are written before the pointer
-//! to them. Cutting frees leaves first and an indirect block only once
+//! the tree as it was. Changed indirect blocks stay in the walk's
+//! [`BlockMap`] until it moves on or is flushed (the caller's
+//! `flush_map`). Cutting frees leaves first and an indirect block only once
 //! all its pointers are zero; the depth is at most three, and a block
 //! freed twice (a damaged tree) stops the walk with an error.
 
@@ -19,7 +20,8 @@ use crate::inode::Inode;
 impl<D: BlockDevice> Fs<D> {
     /// The device block of `logical`, allocating it (and any indirect
     /// blocks on its path) near `goal` if it is a hole. `true` with a new
-    /// data block, whose contents the caller must write in full.
+    /// data block, whose contents the caller must write in full. The
+    /// caller ends its walk with [`Fs::flush_map`].
     pub(crate) fn map_or_allocate(
         &mut self,
         inode: &mut Inode,
@@ -47,18 +49,24 @@ impl<D: BlockDevice> Fs<D> {
         for (offset, level) in (present..path.depth).enumerate() {
             let mut pointers = alloc::vec![0u32; self.pointers_per_block() as usize];
             pointers[path.indexes[level]] = fresh[offset + 1] as u32;
-            map.levels[level] = Some(Indirect {
-                block: fresh[offset],
-                pointers,
-            });
-            self.store_indirect(map, level)?;
+            let block = fresh[offset];
+            let dirty = true;
+            self.replace_level(
+                map,
+                level,
+                Indirect {
+                    block,
+                    pointers,
+                    dirty,
+                },
+            )?;
         }
         if present == 0 {
             inode.fields.block[path.slot].set(fresh[0] as u32);
         } else {
             let parent = map.levels[present - 1].as_mut().expect("a loaded level");
             parent.pointers[path.indexes[present - 1]] = fresh[0] as u32;
-            self.store_indirect(map, present - 1)?;
+            parent.dirty = true;
         }
         inode.fields.blocks = counted.fields.blocks;
         Ok((*fresh.last().expect("at least the data block"), true))

@@ -90,14 +90,13 @@ impl<D: BlockDevice> Fs<D> {
         let file_type = self.entry_type(kind);
         if let Err(error) = self.add_entry(parent, name, inode.number, file_type) {
             self.release(inode)?;
-            self.write_metadata()?;
             return Err(error);
         }
         let now = self.now();
         parent.fields.mtime.set(now);
         parent.fields.ctime.set(now);
         self.write_inode(parent)?;
-        self.write_metadata()
+        Ok(())
     }
 
     /// Creates an empty regular file `name` in `directory`.
@@ -146,7 +145,6 @@ impl<D: BlockDevice> Fs<D> {
             Ok(block) => block,
             Err(error) => {
                 self.free_inode(inode.number, true)?;
-                self.write_metadata()?;
                 return Err(error);
             }
         };
@@ -212,7 +210,6 @@ impl<D: BlockDevice> Fs<D> {
                 Ok(block) => block,
                 Err(error) => {
                     self.free_inode(inode.number, false)?;
-                    self.write_metadata()?;
                     return Err(error);
                 }
             };
@@ -269,7 +266,7 @@ impl<D: BlockDevice> Fs<D> {
         parent.fields.mtime.set(now);
         parent.fields.ctime.set(now);
         self.write_inode(&mut parent)?;
-        self.write_metadata()
+        Ok(())
     }
 }
 

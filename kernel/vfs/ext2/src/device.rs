@@ -30,6 +30,28 @@ pub trait BlockDevice {
     fn write(&self, block: u64, buf: &[u8]) -> Result<(), IoError>;
     /// Makes every completed write durable.
     fn flush(&self) -> Result<(), IoError>;
+
+    /// Reads `buf.len()` bytes from byte `offset` of block `block`, all
+    /// inside that one block. The default reads the whole block; a cache
+    /// copies just the part.
+    fn read_part(&self, block: u64, offset: usize, buf: &mut [u8]) -> Result<(), IoError> {
+        let mut whole = vec![0; self.block_size()];
+        self.read(block, &mut whole)?;
+        let part = whole.get(offset..offset + buf.len()).ok_or(IoError)?;
+        buf.copy_from_slice(part);
+        Ok(())
+    }
+
+    /// Writes `data` from byte `offset` of block `block` on, all inside
+    /// that one block. The default reads, changes and writes the whole
+    /// block; a cache changes just the part.
+    fn write_part(&self, block: u64, offset: usize, data: &[u8]) -> Result<(), IoError> {
+        let mut whole = vec![0; self.block_size()];
+        self.read(block, &mut whole)?;
+        let part = whole.get_mut(offset..offset + data.len()).ok_or(IoError)?;
+        part.copy_from_slice(data);
+        self.write(block, &whole)
+    }
 }
 
 /// A device in memory, 512-byte blocks: for tests and the fuzz target.
@@ -164,6 +186,33 @@ impl<D: BlockDevice> Disk<D> {
     pub fn write(&self, block: u64, buf: &[u8]) -> Result<(), IoError> {
         let first = block.checked_mul(self.per_block).ok_or(IoError)?;
         self.device.write(first, &buf[..self.block_size])
+    }
+
+    /// Reads `out.len()` bytes from byte `offset` of file system block
+    /// `block` (a part that lies inside one device block: an inode).
+    pub fn read_part(&self, block: u64, offset: usize, out: &mut [u8]) -> Result<(), IoError> {
+        let (first, within) = self.part(block, offset, out.len())?;
+        self.device.read_part(first, within, out)
+    }
+
+    /// Writes `data` from byte `offset` of file system block `block` on
+    /// (inside one device block, as [`Disk::read_part`]).
+    pub fn write_part(&self, block: u64, offset: usize, data: &[u8]) -> Result<(), IoError> {
+        let (first, within) = self.part(block, offset, data.len())?;
+        self.device.write_part(first, within, data)
+    }
+
+    /// The device block and the offset in it of `length` bytes at
+    /// `offset` of file system block `block`; an error unless they lie
+    /// inside one device block.
+    fn part(&self, block: u64, offset: usize, length: usize) -> Result<(u64, usize), IoError> {
+        let size = self.device.block_size();
+        let (index, within) = (offset / size, offset % size);
+        if within + length > size || offset >= self.block_size {
+            return Err(IoError);
+        }
+        let first = block.checked_mul(self.per_block).ok_or(IoError)?;
+        Ok((first + index as u64, within))
     }
 
     /// A new buffer of one file system block.

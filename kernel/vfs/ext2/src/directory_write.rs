@@ -82,6 +82,7 @@ impl<D: BlockDevice> Fs<D> {
         }
         let goal = self.goal_for(directory);
         let (block, _) = self.map_or_allocate(directory, &mut map, blocks, goal)?;
+        self.flush_map(&mut map)?;
         buf.fill(0);
         let length = buf.len();
         put_entry(&mut buf, 0, length, inode, name, file_type);

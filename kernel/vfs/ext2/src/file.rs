@@ -96,7 +96,6 @@ impl<D: BlockDevice> Fs<D> {
         inode.fields.mtime.set(now);
         inode.fields.ctime.set(now);
         self.write_inode(&mut inode)?;
-        self.write_metadata()?;
         match failure {
             Some(error) if done == 0 => Err(error),
             _ => Ok(done),
@@ -137,11 +136,25 @@ impl<D: BlockDevice> Fs<D> {
                 Ok(self.disk.write(block, &scratch)?)
             });
             if let Err(error) = result {
-                return (done, Some(error));
+                return self.flushed(&mut map, done, Some(error));
             }
             done += count;
         }
-        (done, None)
+        self.flushed(&mut map, done, None)
+    }
+
+    /// [`Fs::write_blocks`]'s answer once its walk's indirect blocks are
+    /// written: if that fails, nothing counts as written.
+    fn flushed(
+        &self,
+        map: &mut BlockMap,
+        done: usize,
+        failure: Option<Error>,
+    ) -> (usize, Option<Error>) {
+        match self.flush_map(map) {
+            Ok(()) => (done, failure),
+            Err(error) => (0, Some(error)),
+        }
     }
 
     /// Where to look for a file's first new block: its inode's group.
@@ -182,7 +195,7 @@ impl<D: BlockDevice> Fs<D> {
         inode.fields.mtime.set(now);
         inode.fields.ctime.set(now);
         self.write_inode(&mut inode)?;
-        self.write_metadata()
+        Ok(())
     }
 
     /// Shrinks `inode` to `size`: frees the blocks past it and zeroes the

@@ -4,15 +4,20 @@
 //! `VALID`), as Linux does; `sync` writes everything and keeps that mark
 //! (the file system is still mounted, again as Linux does); `unmount`
 //! puts back the state found at mount, so a file system mounted clean is
-//! left clean. Group descriptors and the superblock are written after
-//! every operation that changed them, so the device is consistent between
-//! operations.
+//! left clean. Inodes, directories and indirect blocks are written to
+//! the device as each operation changes them; the allocation state (the
+//! bitmaps the allocator keeps, the group descriptors and the
+//! superblock's free counts) is written at `sync` (every fsync) and
+//! unmount, as Linux's ext2 does: a crash between two syncs leaves
+//! counts and bitmaps that `e2fsck -p` puts right, and every file synced
+//! before it intact.
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::allocator::CachedBitmap;
 use crate::device::{BlockDevice, Disk};
 use crate::error::{Error, Result};
 use crate::groups::Groups;
@@ -69,7 +74,7 @@ pub struct Fs<D> {
     /// gone *and* they are unpinned. Value: the pin count.
     pub(crate) pinned: BTreeMap<u32, u32>,
     /// The most recently used bitmap blocks, oldest first.
-    pub(crate) bitmaps: Vec<(u64, Vec<u8>)>,
+    pub(crate) bitmaps: Vec<CachedBitmap>,
 }
 
 impl<D> fmt::Debug for Fs<D> {
@@ -151,9 +156,11 @@ impl<D: BlockDevice> Fs<D> {
         self.clock.as_ref().map_or(0, |clock| clock() as u32)
     }
 
-    /// Writes changed group descriptors and, if it changed, the superblock
-    /// with its free counts recomputed from the groups.
+    /// Writes changed bitmaps, changed group descriptors and, if it
+    /// changed, the superblock with its free counts recomputed from the
+    /// groups.
     pub(crate) fn write_metadata(&mut self) -> Result<()> {
+        self.write_bitmaps()?;
         if self.groups.has_dirty() {
             self.groups.write_dirty(&self.disk)?;
             self.superblock_dirty = true;

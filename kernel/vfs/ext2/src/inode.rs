@@ -238,9 +238,9 @@ impl<D: BlockDevice> Fs<D> {
     /// Reads inode `number`, whatever its state.
     pub(crate) fn read_inode(&self, number: InodeNumber) -> Result<Inode> {
         let (block, offset) = self.inode_location(number)?;
-        let mut buf = self.disk.buffer();
-        self.disk.read(block, &mut buf)?;
-        Inode::parse(number, &buf[offset..offset + self.superblock.inode_size])
+        let mut raw = alloc::vec![0; self.superblock.inode_size];
+        self.disk.read_part(block, offset, &mut raw)?;
+        Inode::parse(number, &raw)
     }
 
     /// Reads inode `number`, which must be in use (else `NotFound`).
@@ -257,10 +257,7 @@ impl<D: BlockDevice> Fs<D> {
     pub(crate) fn write_inode(&mut self, inode: &mut Inode) -> Result<()> {
         inode.sync_raw();
         let (block, offset) = self.inode_location(inode.number)?;
-        let mut buf = self.disk.buffer();
-        self.disk.read(block, &mut buf)?;
-        buf[offset..offset + self.superblock.inode_size].copy_from_slice(inode.to_bytes());
-        self.disk.write(block, &buf)?;
+        self.disk.write_part(block, offset, inode.to_bytes())?;
         Ok(())
     }
 

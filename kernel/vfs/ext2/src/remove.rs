@@ -29,7 +29,7 @@ impl<D: BlockDevice> Fs<D> {
         self.remove_entry(&mut parent, &found)?;
         self.stamp_changed(&mut parent)?;
         self.drop_link(&mut inode)?;
-        self.write_metadata()
+        Ok(())
     }
 
     /// Removes the empty directory `name` from `directory`.
@@ -58,7 +58,7 @@ impl<D: BlockDevice> Fs<D> {
         parent.fields.links_count.set(links);
         self.stamp_changed(&mut parent)?;
         self.drop_directory(&mut inode)?;
-        self.write_metadata()
+        Ok(())
     }
 
     /// Takes a removed directory's links away and frees it unless pinned.
@@ -146,7 +146,6 @@ impl<D: BlockDevice> Fs<D> {
             && self.read_only.is_none()
         {
             self.release(&mut inode)?;
-            self.write_metadata()?;
         }
         Ok(())
     }

@@ -73,7 +73,7 @@ impl<D: BlockDevice> Fs<D> {
             &old.ok_or(Error::Corrupt("renamed entry vanished"))?,
         )?;
         self.finish_rename(moving, from_directory, to_directory, victim)?;
-        self.write_metadata()
+        Ok(())
     }
 
     /// The inode a rename replaces, if the replacement is allowed.

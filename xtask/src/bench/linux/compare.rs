@@ -88,10 +88,21 @@ pub const NETWORK_METRICS: [Metric; 7] = [
     metric("HTTP keep-alive", "req/s", at_least(3.0)),
     metric("HTTP new connection", "req/s", at_least(3.0)),
 ];
+/// The storage metrics, in the order disk.rs returns them: ext2 on
+/// virtio-blk, the same image and steps on both guests.
+pub const DISK_METRICS: [Metric; 3] = [
+    metric("sequential write (1 MiB, fsync)", "MiB/s", at_least(1.0)),
+    metric("sequential read (cache dropped)", "MiB/s", at_least(1.0)),
+    metric("small-file creates (4 KiB, sync)", "files/s", at_least(2.0)),
+];
 /// Searched once per machine.
 pub const SMALLEST_MEMORY: Metric = metric("smallest memory that serves", "MiB", at_most(0.05));
 /// Measured once.
 pub const IMAGE_SIZE: Metric = metric("image size (what QEMU loads)", "bytes", at_most(0.05));
+/// Measured once: the net-only appliance (kv: no vfs, block or ext2), ours
+/// alone.
+pub const NET_ONLY_IMAGE_SIZE: Metric =
+    metric("image size, net only (kv alone, no vfs)", "bytes", None);
 
 /// One line of the comparison.
 #[derive(Clone, Debug, PartialEq)]

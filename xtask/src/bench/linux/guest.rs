@@ -23,7 +23,7 @@ use crate::paths::target_dir;
 /// The kernel's metapackage; it depends on the versioned image package.
 const KERNEL_METAPACKAGE: &str = "linux-image-amd64";
 /// Everything else: busybox, lighttpd and memcached with their libraries'
-/// packages.
+/// packages (the storage guest takes busybox and the kernel's modules).
 const PACKAGES: [&str; 10] = [
     "busybox-static",
     "lighttpd",
@@ -73,7 +73,10 @@ pub fn linux_guest(services: Services) -> Result<LinuxGuest, String> {
         kernel: directory.join("bzImage"),
         initramfs: directory.join(services.archive()),
     };
-    let libraries = libraries(&root, services.program())?;
+    let libraries = match services.program() {
+        Some(program) => libraries(&root, program)?,
+        None => Vec::new(),
+    };
     let plan = initramfs::plan(&root, &version, services, &libraries);
     let recipe = format!("{version}\n{plan:#?}\n");
     let name = services.archive().trim_end_matches(".cpio.gz");

@@ -8,8 +8,12 @@
 //! size (`cache_mb=`, memcached's `-m`). The virtio-net driver is a stack
 //! of modules loaded in [`MODULES`] order. The kernel command line sets
 //! `guest_ip=` and `guest_gateway=`, and `guest_ip6=` for an IPv6 address
-//! besides (unknown parameters become init's environment). [`plan`] only names files; guest.rs reads them and
-//! writes the archive.
+//! besides (unknown parameters become init's environment). For the
+//! storage figures ([`Services::Storage`]) there is no network: the
+//! virtio-blk and ext4 (which mounts ext2) modules of
+//! [`STORAGE_MODULES`], and a busybox script ([`STORAGE_SCRIPT`]) that
+//! times the same steps as the appliance's `test=storage`. [`plan`] only
+//! names files; guest.rs reads them and writes the archive.
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +30,55 @@ pub const MODULES: [&str; 9] = [
     "drivers/net/net_failover",
     "drivers/net/virtio_net",
 ];
+
+/// The virtio-blk driver and ext4 (Debian's kernel mounts ext2 with it),
+/// in the order they must be loaded.
+pub const STORAGE_MODULES: [&str; 12] = [
+    "drivers/virtio/virtio_ring",
+    "drivers/virtio/virtio",
+    "drivers/virtio/virtio_pci_legacy_dev",
+    "drivers/virtio/virtio_pci_modern_dev",
+    "drivers/virtio/virtio_pci",
+    "drivers/virtio/virtio_mmio",
+    "drivers/block/virtio_blk",
+    "lib/crc16",
+    "crypto/crc32c_generic",
+    "fs/mbcache",
+    "fs/jbd2/jbd2",
+    "fs/ext4/ext4",
+];
+
+/// The storage figures on `/dev/vda` (ext2), as `bench <metric> <value>
+/// <unit>` lines like the appliance's `test=storage`: a sequential write
+/// of `storage_mib` MiB (default 64) with `dd bs=1M conv=fsync`, the page
+/// cache dropped, the same file read back with `dd bs=1M`, then
+/// `storage_files` (default 1000) files of 4 KiB made by the shell's own
+/// `echo` (no process per file) and one `sync`. Times come from
+/// /proc/uptime (10 ms steps), converted to microseconds.
+pub const STORAGE_SCRIPT: &str = r#"mib=${storage_mib:-64}
+files=${storage_files:-1000}
+stamp() { read up rest < /proc/uptime; cs=${up%.*}${up#*.}; cs=${cs#"${cs%%[!0]*}"}; cs=${cs:-0}; }
+mkdir -p /mnt
+if ! mount -t ext2 /dev/vda /mnt; then echo "linux-guest: storage failed: no ext2 on /dev/vda"; exec sleep 2147483647; fi
+block=$(dd if=/dev/zero bs=4096 count=1 2>/dev/null | tr '\0' x)
+stamp; t0=$cs
+dd if=/dev/zero of=/mnt/seq bs=1048576 count=$mib conv=fsync 2>/dev/null
+stamp; t1=$cs
+sync; echo 3 > /proc/sys/vm/drop_caches
+stamp; t2=$cs
+dd if=/mnt/seq of=/dev/null bs=1048576 2>/dev/null
+stamp; t3=$cs
+mkdir /mnt/small
+i=0
+while [ $i -lt $files ]; do echo -n "$block" > /mnt/small/f$i; i=$((i+1)); done
+sync
+stamp; t4=$cs
+umount /mnt
+echo "bench disk_bytes $((mib * 1048576)) bytes"
+echo "bench disk_files $files files"
+echo "bench disk_write_us $(((t1 - t0) * 10000)) us"
+echo "bench disk_read_us $(((t3 - t2) * 10000)) us"
+echo "bench disk_small_us $(((t4 - t3) * 10000)) us""#;
 
 /// The line init prints once every service has started.
 pub const READY_LINE: &str = "linux-guest: ready";
@@ -83,14 +136,27 @@ pub enum Services {
     Web,
     /// memcached (`bench --vs linux --kv`).
     Memcached,
+    /// No network: [`STORAGE_SCRIPT`] on the disk (`bench --vs linux`'s
+    /// disk rows).
+    Storage,
 }
 
 impl Services {
-    /// The server program, in the packages and in the guest.
-    pub fn program(self) -> &'static str {
+    /// The server program, in the packages and in the guest (busybox
+    /// alone for the storage script).
+    pub fn program(self) -> Option<&'static str> {
         match self {
-            Services::Web => "usr/sbin/lighttpd",
-            Services::Memcached => "usr/bin/memcached",
+            Services::Web => Some("usr/sbin/lighttpd"),
+            Services::Memcached => Some("usr/bin/memcached"),
+            Services::Storage => None,
+        }
+    }
+
+    /// The kernel modules it loads, in order.
+    pub fn modules(self) -> &'static [&'static str] {
+        match self {
+            Services::Web | Services::Memcached => &MODULES,
+            Services::Storage => &STORAGE_MODULES,
         }
     }
 
@@ -99,6 +165,7 @@ impl Services {
         match self {
             Services::Web => "initramfs.cpio.gz",
             Services::Memcached => "initramfs-memcached.cpio.gz",
+            Services::Storage => "initramfs-storage.cpio.gz",
         }
     }
 
@@ -110,6 +177,7 @@ impl Services {
                 ("www/index.html", INDEX.into()),
             ],
             Services::Memcached => vec![("etc/passwd", PASSWD.into())],
+            Services::Storage => Vec::new(),
         }
     }
 
@@ -123,6 +191,7 @@ nc -ll -p 19 -e dd if=/dev/zero bs=65536 &
 lighttpd -f /etc/lighttpd.conf"
             }
             Services::Memcached => "memcached -d -u root -p 11211 -m ${cache_mb:-64}",
+            Services::Storage => STORAGE_SCRIPT,
         }
     }
 }
@@ -151,17 +220,18 @@ pub fn plan(
         path: path.to_string(),
         source: Source::Text { text, permissions },
     };
-    let program = services.program();
     let mut files = vec![
         text("init", init_script(services), 0o755),
         copy("bin/busybox", root.join("bin/busybox"), 0o755),
-        copy(program, root.join(program), 0o755),
     ];
+    if let Some(program) = services.program() {
+        files.push(copy(program, root.join(program), 0o755));
+    }
     for (path, contents) in services.files() {
         files.push(text(path, contents, 0o644));
     }
     let modules = root.join("lib/modules").join(kernel_version).join("kernel");
-    for module in MODULES {
+    for module in services.modules() {
         let from = modules.join(format!("{module}.ko"));
         files.push(copy(&module_path(module), from, 0o644));
     }
@@ -208,12 +278,25 @@ fn with_directories(files: Vec<Planned>, extra: &[&str]) -> Vec<Planned> {
     entries
 }
 
+/// The lines that bring the network up (none for the storage script).
+const NETWORK: &str = "ip link set lo up
+ip link set eth0 up
+ip addr add ${guest_ip:-10.0.2.15/24} dev eth0
+ip route add default via ${guest_gateway:-10.0.2.2}
+[ -n \"$guest_ip6\" ] && ip addr add $guest_ip6 dev eth0
+";
+
 /// PID 1: mounts, modules, the address, the services, then sleeps forever.
 pub fn init_script(services: Services) -> String {
-    let modules: Vec<String> = MODULES
+    let modules: Vec<String> = services
+        .modules()
         .iter()
         .map(|module| format!("insmod /{}", module_path(module)))
         .collect();
+    let network = match services {
+        Services::Storage => "",
+        Services::Web | Services::Memcached => NETWORK,
+    };
     format!(
         "#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -221,12 +304,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 {}
-ip link set lo up
-ip link set eth0 up
-ip addr add ${{guest_ip:-10.0.2.15/24}} dev eth0
-ip route add default via ${{guest_gateway:-10.0.2.2}}
-[ -n \"$guest_ip6\" ] && ip addr add $guest_ip6 dev eth0
-{}
+{network}{}
 echo {READY_LINE}
 exec sleep 2147483647
 ",
@@ -384,5 +462,29 @@ mod tests {
         assert!(at("-m ${cache_mb:-64}") < at(READY_LINE));
         assert!(!script.contains("nc -ll"));
         assert_ne!(Services::Web.archive(), Services::Memcached.archive());
+    }
+
+    #[test]
+    fn the_storage_guest_mounts_ext2_without_a_network() {
+        let plan = plan(Path::new("/r"), "6.1.0-57-amd64", Services::Storage, &[]);
+        let paths: Vec<&str> = plan.iter().map(|entry| entry.path.as_str()).collect();
+        for wanted in [
+            "lib/modules/virtio_blk.ko",
+            "lib/modules/ext4.ko",
+            "bin/busybox",
+        ] {
+            assert!(paths.contains(&wanted), "{wanted} missing from {paths:?}");
+        }
+        assert!(!paths.iter().any(|path| path.contains("virtio_net")));
+        assert!(!paths.iter().any(|path| path.contains("lighttpd")));
+        let script = init_script(Services::Storage);
+        let at = |text: &str| script.find(text).unwrap_or_else(|| panic!("{text}"));
+        assert!(at("/virtio_blk.ko") < at("/ext4.ko"));
+        assert!(at("/jbd2.ko") < at("/ext4.ko"));
+        assert!(at("/ext4.ko") < at("mount -t ext2 /dev/vda /mnt"));
+        assert!(at("conv=fsync") < at("drop_caches"));
+        assert!(at("umount /mnt") < at("bench disk_small_us"));
+        assert!(at("bench disk_small_us") < at(READY_LINE));
+        assert!(!script.contains("ip addr"));
     }
 }

@@ -24,7 +24,7 @@ fn reads_fill_clean_buffers_evicted_oldest_first() {
         (3, 3072, 0)
     );
     let mut out = [0u8; 1024];
-    assert!(table.read_into(&key(0), &mut out));
+    assert!(table.read_into(&key(0), 0, &mut out));
     assert_eq!(out[0], 0);
     assert_eq!(table.evict_oldest_clean(), Some(1024));
     assert!(table.get(&key(1)).is_none(), "block 0 was used since");
@@ -39,7 +39,7 @@ fn dirty_buffers_are_not_evicted_and_go_back_in_age_order() {
     table.insert_dirty(key(5), vec![5; 1024], 100);
     table.insert_reading(key(6));
     table.finish_read(&key(6), Ok(vec![6; 1024]));
-    assert!(table.write_from(&key(6), &[7; 1024], 200));
+    assert!(table.write_from(&key(6), 0, &[7; 1024], 200));
     assert_eq!(table.dirty_bytes(), 2048);
     assert_eq!(table.evict_oldest_clean(), None);
     assert_eq!(table.dirty_keys(8, |_, _| true), [key(5), key(6)]);
@@ -71,8 +71,8 @@ fn a_failed_write_leaves_the_buffer_dirty_and_a_failed_read_says_why() {
     let state = table.get(&key(2)).map(|b| b.state);
     assert_eq!(state, Some(State::Failed(BlockError::Io)));
     let mut out = [0u8; 1024];
-    assert!(!table.read_into(&key(2), &mut out));
-    assert!(!table.write_from(&key(2), &out, 30));
+    assert!(!table.read_into(&key(2), 0, &mut out));
+    assert!(!table.write_from(&key(2), 0, &out, 30));
     assert!(table.remove(&key(2)).is_some());
     assert_eq!(table.bytes(), 1024);
 }
@@ -84,7 +84,7 @@ fn late_completions_for_buffers_in_another_state_change_nothing() {
     table.finish_read(&key(1), Ok(vec![9; 1024]));
     table.finish_write(&key(1), vec![9; 1024], true, 20);
     let mut out = [0u8; 1024];
-    assert!(table.read_into(&key(1), &mut out));
+    assert!(table.read_into(&key(1), 0, &mut out));
     assert_eq!((out[0], table.dirty_bytes()), (1, 1024));
 }
 
@@ -99,5 +99,5 @@ fn other_block_sizes_of_a_disk_are_found() {
     let other_disk = Key { disk: 1, ..small };
     table.insert_reading(small);
     table.insert_reading(other_disk);
-    assert_eq!(table.keys_of_other_sizes(0, 1024), [small]);
+    assert_eq!(table.keys_of(0, |key| key.block_size != 1024), [small]);
 }

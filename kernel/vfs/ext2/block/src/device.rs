@@ -100,6 +100,18 @@ impl BlockDevice for VolumeDevice<'_, '_> {
         Ok(())
     }
 
+    fn read_part(&self, block: u64, offset: usize, buf: &mut [u8]) -> Result<(), IoError> {
+        self.volume
+            .read_part(self.context, block, offset, buf)
+            .map_err(|error| self.failed("read", block, error))
+    }
+
+    fn write_part(&self, block: u64, offset: usize, data: &[u8]) -> Result<(), IoError> {
+        self.volume
+            .write_part(self.context, block, offset, data)
+            .map_err(|error| self.failed("write", block, error))
+    }
+
     fn flush(&self) -> Result<(), IoError> {
         self.volume
             .sync(self.context)

@@ -1,9 +1,10 @@
 //! The vnode operations of ext2 on a volume: [`FileSystem`] for [`Ext2`].
 //!
 //! Each operation is one ext2 operation on the file system attached to
-//! the caller's context (`Ext2::with`); ext2 writes its metadata through
-//! the buffer cache after each one, and `fsync` syncs the whole volume
-//! (ext2 has no journal to be finer with). Conversions are in `nodes.rs`.
+//! the caller's context (`Ext2::with`); ext2 writes inodes, directories
+//! and data through the buffer cache as it goes (its allocation state at
+//! sync), and `fsync` syncs the whole volume (ext2 has no journal to be
+//! finer with). Conversions are in `nodes.rs`.
 
 use alloc::vec::Vec;
 
