@@ -32,13 +32,16 @@
 //! - **Offloads.** A packet whose checksum its device left partial keeps
 //!   the mark (`offload.rs`): the next device completes it, or the
 //!   interface does in software when the device cannot; a packet to be
-//!   fragmented has it completed first. A TCP/IPv4 segment a device
-//!   coalesced (a tap's TSO, virtio-net's receive TSO, which the driver
-//!   does not take when forwarding is on at boot, as Linux turns LRO off
-//!   on a router) goes on whole to a device that cuts it again and is cut
-//!   here for any other (`segment.rs`); one that cannot be
-//!   ([`ForwardStats::coalesced_dropped`]: not TCP/IPv4, or its segments
-//!   too big for the next link) is dropped.
+//!   fragmented has it completed first. A TCP segment a device coalesced,
+//!   either family (a tap's TSO or GRO, virtio-net's receive TSO4/TSO6,
+//!   which the driver does not take when forwarding is on at boot, as
+//!   Linux turns LRO off on a router), goes on whole to a device that cuts
+//!   its family again and is cut here for any other (`segment.rs`,
+//!   [`ForwardStats::segmented`]); one whose segments are too big for the
+//!   next link is answered as any packet too big (fragmentation needed
+//!   with DF, packet too big for IPv6), and one that cannot be cut
+//!   ([`ForwardStats::coalesced_dropped`]: not TCP right after the IP
+//!   header, or too big without DF) is dropped.
 //!
 //! An IPv6 router answers Neighbor Solicitations as one (the router flag
 //! in its advertisements), listens to ff02::2, sends no router
@@ -75,13 +78,17 @@ pub struct ForwardStats {
     pub fragmented: u64,
     /// Never forwarded: scope, martians, link-layer groups, source routes.
     pub refused: u64,
-    /// Coalesced segments no device of the way out could cut again.
+    /// Coalesced TCP segments cut here in software for a device that
+    /// cannot cut them (counted once in `forwarded` too).
+    pub segmented: u64,
+    /// Coalesced segments that could not be cut again (not TCP right
+    /// after the IP header, or too big for the next link without DF).
     pub coalesced_dropped: u64,
 }
 
 impl ForwardStats {
     /// The counters as `/stats` names them.
-    pub fn pairs(&self) -> [(&'static str, u64); 7] {
+    pub fn pairs(&self) -> [(&'static str, u64); 8] {
         [
             ("forwarded", self.forwarded),
             ("ttl_exceeded", self.ttl_exceeded),
@@ -89,6 +96,7 @@ impl ForwardStats {
             ("too_big", self.too_big),
             ("fragmented", self.fragmented),
             ("refused", self.refused),
+            ("segmented", self.segmented),
             ("coalesced_dropped", self.coalesced_dropped),
         ]
     }

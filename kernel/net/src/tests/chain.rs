@@ -69,6 +69,15 @@ impl Chain {
     /// The three stacks, R forwarding both families when `forwarding`, A's
     /// device completing checksums when `a_offloads` says, through DAD.
     pub(super) fn new(forwarding: bool, a_offloads: Offloads) -> Chain {
+        Chain::with_far(forwarding, a_offloads, Offloads::NONE)
+    }
+
+    /// The same with R's far device doing `far_offloads`.
+    pub(super) fn with_far(
+        forwarding: bool,
+        a_offloads: Offloads,
+        far_offloads: Offloads,
+    ) -> Chain {
         let ipv6 = crate::ipv6::Ipv6Config {
             enabled: true,
             ..Default::default()
@@ -78,7 +87,7 @@ impl Chain {
         address(&mut a, ONLY, A, A6);
         let mut r = bare_stack(2);
         attach_ethernet(&mut r, [2, 0, 0, 0, 1, 0xfe], Offloads::NONE);
-        attach_ethernet(&mut r, [2, 0, 0, 0, 2, 0xfe], Offloads::NONE);
+        attach_ethernet(&mut r, [2, 0, 0, 0, 2, 0xfe], far_offloads);
         address(&mut r, NEAR, R_NEAR, R_NEAR6);
         address(&mut r, FAR, R_FAR, R_FAR6);
         let mut b = bare_stack(3);

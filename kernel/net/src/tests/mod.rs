@@ -3,6 +3,7 @@
 
 mod abuse;
 mod chain;
+mod coalesced;
 mod ecn;
 mod forwarding;
 mod hostile;
