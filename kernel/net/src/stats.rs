@@ -240,6 +240,11 @@ impl Stack {
                     "router_advertisements_ignored",
                     nd.router_advertisements_ignored,
                 ),
+                (
+                    "router_solicitations_received",
+                    nd.router_solicitations_received,
+                ),
+                ("router_advertisements_sent", nd.router_advertisements_sent),
                 ("redirects_ignored", nd.redirects_ignored),
                 ("invalid", nd.invalid),
                 ("dad_conflicts", nd.dad_conflicts),

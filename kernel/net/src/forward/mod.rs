@@ -46,9 +46,12 @@
 //! An IPv6 router answers Neighbor Solicitations as one (the router flag
 //! in its advertisements), listens to ff02::2, sends no router
 //! solicitations, and ignores router advertisements and redirects (as
-//! Linux's `accept_ra=1` does on a router). It sends no router
-//! advertisements: hosts behind it are configured by hand (or by a
-//! `radvd` beside it). No redirects are sent either.
+//! Linux's `accept_ra=1` does on a router). It sends router
+//! advertisements on each interface, with the prefixes of its static
+//! addresses and the link MTU, and answers router solicitations
+//! (RFC 4861 6.2, `crate::ipv6::router`'s `advertise.rs`; `ip6.ra=off`
+//! leaves hosts to be configured by hand or by a `radvd` beside it). No
+//! redirects are sent.
 
 mod fragment;
 mod ipv4;
@@ -129,8 +132,9 @@ impl Stack {
     }
 
     /// Turns IPv6 forwarding on or off: the interfaces running IPv6 join
-    /// or leave the all-routers group, and their advertisements say
-    /// router from now on.
+    /// or leave the all-routers group, their neighbor advertisements say
+    /// router from now on, and they start or stop sending router
+    /// advertisements (`ip6.ra=`).
     pub fn set_forwarding6(&mut self, on: bool) {
         if self.ip.v6.config.forwarding == on {
             return;
@@ -142,8 +146,14 @@ impl Stack {
             .collect();
         for index in running {
             match on {
-                true => self.ip.join6(index, addresses::ALL_ROUTERS),
-                false => self.ip.leave6(index, addresses::ALL_ROUTERS),
+                true => {
+                    self.ip.join6(index, addresses::ALL_ROUTERS);
+                    self.ip.start_advertising(index);
+                }
+                false => {
+                    self.ip.leave6(index, addresses::ALL_ROUTERS);
+                    self.ip.stop_advertising(index);
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 //! back to back, frames moved by hand, time advanced by hand.
 
 mod abuse;
+mod advertise;
 mod chain;
 mod coalesced;
 mod ecn;
