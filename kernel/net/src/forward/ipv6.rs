@@ -51,6 +51,9 @@ impl IpLayer {
             self.send_error6(arrived, header, packet.data(), kind, false);
             return Ipv6Input::Consumed;
         };
+        if interface == arrived && self.redirect6(arrived, header, neighbour, packet.data()) {
+            self.v6.forward_stats.redirects += 1;
+        }
         if packet.segment_size() > 0 {
             return self.forward_coalesced6(arrived, header, (interface, neighbour, mtu), packet);
         }

@@ -50,12 +50,15 @@
 //! advertisements on each interface, with the prefixes of its static
 //! addresses and the link MTU, and answers router solicitations
 //! (RFC 4861 6.2, `crate::ipv6::router`'s `advertise.rs`; `ip6.ra=off`
-//! leaves hosts to be configured by hand or by a `radvd` beside it). No
-//! redirects are sent.
+//! leaves hosts to be configured by hand or by a `radvd` beside it). A
+//! packet that leaves by the link it came from, from a neighbor there,
+//! is forwarded and its source gets a redirect to the better first hop
+//! (RFC 4861 8.2, `redirect.rs`); IPv4 sends no redirects.
 
 mod fragment;
 mod ipv4;
 mod ipv6;
+mod redirect;
 mod segment;
 
 use core::net::{Ipv4Addr, Ipv6Addr};
@@ -81,6 +84,8 @@ pub struct ForwardStats {
     pub fragmented: u64,
     /// Never forwarded: scope, martians, link-layer groups, source routes.
     pub refused: u64,
+    /// IPv6: redirects sent (the packet was forwarded as well).
+    pub redirects: u64,
     /// Coalesced TCP segments cut here in software for a device that
     /// cannot cut them (counted once in `forwarded` too).
     pub segmented: u64,
@@ -91,7 +96,7 @@ pub struct ForwardStats {
 
 impl ForwardStats {
     /// The counters as `/stats` names them.
-    pub fn pairs(&self) -> [(&'static str, u64); 8] {
+    pub fn pairs(&self) -> [(&'static str, u64); 9] {
         [
             ("forwarded", self.forwarded),
             ("ttl_exceeded", self.ttl_exceeded),
@@ -100,6 +105,7 @@ impl ForwardStats {
             ("fragmented", self.fragmented),
             ("refused", self.refused),
             ("segmented", self.segmented),
+            ("redirects", self.redirects),
             ("coalesced_dropped", self.coalesced_dropped),
         ]
     }

@@ -14,6 +14,7 @@ pub(crate) mod link;
 mod offloads;
 mod path_mtu;
 mod protocols;
+mod redirect;
 mod router;
 mod transports6;
 mod udp_delivery;
