@@ -144,3 +144,25 @@ fn with_advertisements_off_a_forwarding_node_sends_none() {
     assert!(chain.a.ip.v6.routes.routers().is_empty());
     assert!(chain.r.ip.v6.nd_stats.router_solicitations_received >= 1);
 }
+
+#[test]
+fn an_interface_without_a_static_prefix_stays_quiet_until_it_has_one() {
+    let mut chain = Chain::advertised(Some(600));
+    chain
+        .r
+        .remove_address6(NEAR, super::chain::R_NEAR6)
+        .expect("removed");
+    chain.advance(100 * MILLISECOND, 20 * SECOND);
+    assert_eq!(sent(&chain), 0, "nothing to advertise on the near link");
+    assert!(
+        chain.r.ip.v6.nd_stats.router_advertisements_sent >= 1,
+        "far"
+    );
+    chain
+        .r
+        .add_address6(NEAR, super::chain::R_NEAR6, 64)
+        .expect("added");
+    let times = advertisement_times(&mut chain, 40 * SECOND);
+    assert!(!times.is_empty() && times[0] <= 38 * SECOND, "{times:?}");
+    assert_eq!(slaac_addresses(&chain).len(), 1);
+}

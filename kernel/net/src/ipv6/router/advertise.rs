@@ -4,7 +4,9 @@
 //! default; `ip6.ra_interval=SECONDS` sets MaxRtrAdvInterval), each
 //! interface running IPv6 becomes an advertising interface once its
 //! link-local address passed DAD (an advertisement's source must be
-//! link-local). It then sends unsolicited advertisements to ff02::1: the
+//! link-local); one without a static global address stays quiet (its
+//! schedule runs on, at most [`INITIAL_INTERVAL_NS`] apart, until it has
+//! one: the hosts there have nothing to learn). It then sends unsolicited advertisements to ff02::1: the
 //! first [`INITIAL_ADVERTISEMENTS`] at most [`INITIAL_INTERVAL_NS`] apart,
 //! then one every MinRtrAdvInterval to MaxRtrAdvInterval, drawn anew each
 //! time (6.2.4). A Router Solicitation is answered by moving the next
@@ -111,7 +113,7 @@ impl IpLayer {
             return;
         };
         let was = core::mem::take(&mut interface.ipv6.advertising);
-        if was.next_ns.is_some() {
+        if was.sent > 0 {
             self.send_router_advertisement(index, 0);
         }
     }
@@ -126,8 +128,13 @@ impl IpLayer {
         let Some(interface) = self.interface_mut(index) else {
             return;
         };
+        let quiet = advertised_prefixes(&interface.ipv6.addresses).is_empty();
         let schedule = &mut interface.ipv6.advertising;
         if schedule.next_ns.is_none_or(|next| next > now) {
+            return;
+        }
+        if quiet {
+            schedule.next_ns = Some(now + interval.min(INITIAL_INTERVAL_NS));
             return;
         }
         schedule.sent += 1;
