@@ -3,7 +3,10 @@
 //! between Linux on either side (root only). Ping and a curl of 8 MiB
 //! from a Python `http.server` cross it in both families, checked byte
 //! for byte; a TTL or hop limit of 1 is answered with time exceeded from
-//! the appliance; its `/stats` counts what it forwarded.
+//! the appliance; its `/stats` counts what it forwarded. Linux on both
+//! sides (a host: `accept_ra=1`, forwarding off) takes an address of the
+//! appliance's prefix and a default route from its router
+//! advertisements.
 //!
 //! The setup is `qemu_tests::router`'s (also the bench's): QEMU in the
 //! left namespace with both taps, the second moved to the right one once
@@ -84,6 +87,30 @@ fn fetch(left: &Namespace, url: &str, into: &std::path::Path) -> Vec<u8> {
     std::fs::read(into).expect("the fetched file")
 }
 
+/// Waits until Linux in `namespace` formed an address of `prefix` on
+/// `device` and took a default route from router advertisements.
+fn autoconfigured(namespace: &Namespace, device: &str, prefix: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let shown =
+        |words: &[&str]| String::from_utf8_lossy(&output(namespace, words).stdout).into_owned();
+    loop {
+        let addresses = shown(&["ip", "-6", "addr", "show", "dev", device]);
+        let formed =
+            (addresses.lines()).any(|line| line.contains(prefix) && line.contains("dynamic"));
+        let routes = shown(&["ip", "-6", "route", "show", "default"]);
+        let routed = routes.contains("proto ra") && routes.contains(device);
+        if formed && routed {
+            return;
+        }
+        let state = format!("{addresses}{routes}");
+        assert!(
+            Instant::now() < deadline,
+            "no SLAAC from the appliance: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// The value of `LAYER NAME` in a `/stats` text.
 fn counter(stats: &str, name: &str) -> u64 {
     stats
@@ -101,6 +128,8 @@ fn the_appliance_routes_between_two_namespaces_in_both_families() {
     }
     let routed = Routed::boot(appliance_image(), Machine::Q35, "rt");
     let (left, right) = (&routed.left, &routed.right);
+    autoconfigured(left, "tap0", "fd77:");
+    autoconfigured(right, "tap1", "fd78:");
     for (far, near) in RIGHT.into_iter().zip(NEAR) {
         left.exec(&["ping", "-c", "3", "-W", "5", far]);
         let expired = output(left, &["ping", "-c", "1", "-W", "5", "-t", "1", far]);
@@ -138,6 +167,10 @@ fn the_appliance_routes_between_two_namespaces_in_both_families() {
             "{stats}"
         );
     }
+    assert!(
+        counter(&stats, "nd router_advertisements_sent") >= 2,
+        "{stats}"
+    );
     assert_eq!(
         counter(&stats, "forward refused"),
         0,

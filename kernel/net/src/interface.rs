@@ -109,6 +109,9 @@ pub struct InterfaceCounters {
     /// Frames dropped on output: send queue full, link down, an offload
     /// the device lacks.
     pub sent_dropped: u64,
+    /// TCP bursts handed to the device to cut (TSO), per family: IPv4,
+    /// IPv6 (counted in `sent_packets` too).
+    pub sent_bursts: [u64; 2],
 }
 
 /// An interface's IPv4 configuration.
@@ -208,15 +211,19 @@ impl Interface {
     /// checksum it cannot complete is completed here (see `offload.rs`).
     fn offer(&self, frame: &mut PacketBuffer) -> bool {
         let offloads = self.spec.offloads;
+        if frame.segment_size() > 0 && !offloads.segments(self.ip_version(frame)) {
+            return false;
+        }
+        offloads.transmit_checksum || frame.complete_checksum()
+    }
+
+    /// The IP version of the packet in `frame`, after the link header.
+    fn ip_version(&self, frame: &PacketBuffer) -> u8 {
         let link_header = match self.spec.kind {
             LinkKind::Ethernet => wire::ethernet::HEADER_LEN,
             LinkKind::Loopback => 0,
         };
-        let version = crate::offload::ip_version(frame, link_header);
-        if frame.segment_size() > 0 && !offloads.segments(version) {
-            return false;
-        }
-        offloads.transmit_checksum || frame.complete_checksum()
+        crate::offload::ip_version(frame, link_header)
     }
 
     /// Hands queued frames to the device until it is busy or the queue is
@@ -227,10 +234,16 @@ impl Interface {
         }
         while let Some(frame) = self.send_queue.pop_front() {
             let length = frame.len() as u64;
+            let burst = (frame.segment_size() > 0).then(|| self.ip_version(&frame));
             match self.device.transmit(context, frame) {
                 Ok(()) => {
                     self.counters.sent_packets += 1;
                     self.counters.sent_bytes += length;
+                    match burst {
+                        Some(6) => self.counters.sent_bursts[1] += 1,
+                        Some(_) => self.counters.sent_bursts[0] += 1,
+                        None => {}
+                    }
                 }
                 Err(DeviceBusy(frame)) => {
                     self.send_queue.push_front(frame);

@@ -125,14 +125,16 @@ impl Stack {
             }
             writeln!(
                 out,
-                " mtu {} rx_packets {} rx_bytes {} rx_dropped {} tx_packets {} tx_bytes {} tx_dropped {}",
+                " mtu {} rx_packets {} rx_bytes {} rx_dropped {} tx_packets {} tx_bytes {} tx_dropped {} tx_tso4 {} tx_tso6 {}",
                 interface.spec.mtu,
                 c.received_packets,
                 c.received_bytes,
                 c.received_dropped,
                 c.sent_packets,
                 c.sent_bytes,
-                c.sent_dropped
+                c.sent_dropped,
+                c.sent_bursts[0],
+                c.sent_bursts[1]
             )?;
         }
         for route in self.ip.routes.iter() {
@@ -238,6 +240,11 @@ impl Stack {
                     "router_advertisements_ignored",
                     nd.router_advertisements_ignored,
                 ),
+                (
+                    "router_solicitations_received",
+                    nd.router_solicitations_received,
+                ),
+                ("router_advertisements_sent", nd.router_advertisements_sent),
                 ("redirects_ignored", nd.redirects_ignored),
                 ("invalid", nd.invalid),
                 ("dad_conflicts", nd.dad_conflicts),

@@ -136,6 +136,14 @@ impl Chain {
         if ipv6 {
             usable_address(chain.a(), |a| a == chain.a6());
             usable_address(chain.b(), |a| a == chain.b6());
+            // A host may reach a router by the link-local address its
+            // advertisements give before the router's own addresses
+            // passed DAD: its errors would come from that address.
+            for i in 1..=routers {
+                let router = &chain.nodes[i];
+                usable_address(router, |a| a == link_address6(i - 1, 2));
+                usable_address(router, |a| a == link_address6(i, 1));
+            }
         }
         chain
     }

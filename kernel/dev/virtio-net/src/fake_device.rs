@@ -53,6 +53,8 @@ pub(crate) struct Wire {
     transmitted: Vec<Vec<u8>>,
     /// Frames the driver asked the device to cut (TSO).
     segmented: usize,
+    /// The headers of those frames, with the frames' lengths.
+    bursts: Vec<(TransmitHeader, usize)>,
     /// What the device found wrong in frames the driver sent.
     faults: Vec<&'static str>,
     /// Receive completions written, for the tests' accounting.
@@ -131,6 +133,12 @@ impl FakeDevice {
         (state.device.segmented, state.device.faults.clone())
     }
 
+    /// The virtio-net header of each frame the device cut, with the
+    /// frame's length.
+    pub(crate) fn bursts(&self) -> Vec<(TransmitHeader, usize)> {
+        self.inner.lock().device.bursts.clone()
+    }
+
     /// The first transmitted frame for which `pick` says yes, removed from
     /// the list; fails the test after [`PATIENCE`].
     pub(crate) fn expect_sent(&self, what: &str, pick: impl Fn(&[u8]) -> bool) -> Vec<u8> {
@@ -201,7 +209,10 @@ fn serve_transmit(state: &mut Machine<Wire>) -> bool {
         let frame = bytes.get(HEADER..).unwrap_or_default();
         match fake_offload::transmit(header, frame) {
             Ok(frames) => {
-                state.device.segmented += usize::from(frames.len() > 1);
+                if frames.len() > 1 {
+                    state.device.segmented += 1;
+                    state.device.bursts.push((header, frame.len()));
+                }
                 state.device.transmitted.extend(frames);
             }
             Err(fault) => state.device.faults.push(fault),

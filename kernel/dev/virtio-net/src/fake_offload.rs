@@ -33,6 +33,7 @@ const IPV6_HEADER: usize = 40;
 pub(crate) struct TransmitHeader {
     pub(crate) flags: u8,
     pub(crate) gso_type: u8,
+    pub(crate) header_length: u16,
     pub(crate) segment_size: u16,
     pub(crate) checksum_start: u16,
     pub(crate) checksum_offset: u16,
@@ -45,6 +46,7 @@ impl TransmitHeader {
         Self {
             flags: bytes[0],
             gso_type: bytes[1],
+            header_length: field(2),
             segment_size: field(4),
             checksum_start: field(6),
             checksum_offset: field(8),
@@ -235,6 +237,7 @@ mod tests {
         TransmitHeader {
             flags: NEEDS_CSUM,
             gso_type,
+            header_length: (ETHERNET + IPV6_HEADER + 20) as u16,
             segment_size: 1000,
             checksum_start: (ETHERNET + IPV6_HEADER) as u16,
             checksum_offset: 16,

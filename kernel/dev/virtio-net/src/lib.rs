@@ -45,6 +45,8 @@ mod fake_offload;
 mod features;
 mod nic;
 #[cfg(test)]
+mod offload6_tests;
+#[cfg(test)]
 mod offload_tests;
 pub mod pci;
 mod preflight;

@@ -9,7 +9,10 @@
 //! adds a static address to the first one and `gw6=ADDRESS` a default
 //! router there; `ip6=none` turns IPv6 off, `ip6.slaac=off` keeps
 //! advertised prefixes from forming addresses, `ip6.redirects=on`
-//! follows redirects, `ip6.forwarding=on` routes IPv6. The first Ethernet
+//! follows redirects, `ip6.forwarding=on` routes IPv6 and then sends
+//! router advertisements for the prefixes of the static addresses
+//! (`ip6.ra=off` does not, `ip6.ra_interval=SECONDS` sets the longest
+//! time between them, 600 by default, 4 to 1800). The first Ethernet
 //! interface may attach before the NET_IFCFG level runs (virtif) or after
 //! it (PCI drivers at DEV); either way it gets the configuration once,
 //! when both exist. A router's parameters (IPv4 forwarding, the other
@@ -136,8 +139,8 @@ impl Default for Ipv6BootConfig {
 }
 
 impl Ipv6BootConfig {
-    /// Reads `ip6=`, `gw6=`, `ip6.slaac=`, `ip6.redirects=` and
-    /// `ip6.forwarding=`.
+    /// Reads `ip6=`, `gw6=`, `ip6.slaac=`, `ip6.redirects=`,
+    /// `ip6.forwarding=`, `ip6.ra=` and `ip6.ra_interval=`.
     ///
     /// # Errors
     /// [`ConfigError`] naming what is wrong; the caller logs it and runs
@@ -155,6 +158,13 @@ impl Ipv6BootConfig {
             false,
             "ip6.forwarding= is on or off",
         )?;
+        config.router_advertisements = switch(params.get("ip6.ra"), true, "ip6.ra= is on or off")?;
+        if let Some(text) = params.get("ip6.ra_interval") {
+            let range = crate::ipv6::INTERVAL_RANGE_S;
+            let seconds = text.parse::<u16>().ok().filter(|s| range.contains(s));
+            config.advertise_interval_s =
+                seconds.ok_or(ConfigError("ip6.ra_interval= is seconds, 4 to 1800"))?;
+        }
         let gateway = match params.get("gw6") {
             None => None,
             Some(text) => Some(
@@ -377,5 +387,13 @@ mod tests {
         assert!(ipv6("ip6=10.0.0.1").is_err());
         assert!(ipv6("gw6=fe80::g").is_err());
         assert!(ipv6("ip6.slaac=maybe").is_err());
+        assert!(default.config.router_advertisements);
+        assert_eq!(default.config.advertise_interval_s, 600);
+        assert!(!ipv6("ip6.ra=off").unwrap().config.router_advertisements);
+        let fast = ipv6("ip6.ra_interval=30").unwrap().config;
+        assert_eq!(fast.advertise_interval_s, 30);
+        assert!(ipv6("ip6.ra_interval=3").is_err());
+        assert!(ipv6("ip6.ra_interval=1801").is_err());
+        assert!(ipv6("ip6.ra_interval=soon").is_err());
     }
 }

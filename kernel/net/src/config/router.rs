@@ -5,6 +5,8 @@
 //! | --- | --- |
 //! | `ip.forwarding=on\|off` | forward IPv4 (`1`/`0` too; off by default) |
 //! | `ip6.forwarding=on\|off` | forward IPv6 ([`super::Ipv6BootConfig`] reads it) |
+//! | `ip6.ra=on\|off` | with `ip6.forwarding`, send router advertisements (on by default) |
+//! | `ip6.ra_interval=SECONDS` | MaxRtrAdvInterval, 4 to 1800 (600 by default) |
 //! | `ip.N=A.B.C.D/LEN` | the address of Ethernet interface N (0 is the first, `ip=`'s) |
 //! | `ip6.N=ADDRESS/LEN` | a static IPv6 address there, its prefix on-link |
 //! | `mtu.N=BYTES` | interface N's MTU, below its device's |

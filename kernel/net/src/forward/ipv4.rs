@@ -10,7 +10,7 @@ use wire::icmp::unreachable;
 use wire::ipv4::HEADER_LEN;
 use wire::{IcmpKind, Ipv4Header};
 
-use super::segment::Coalesced;
+use super::segment::{Coalesced, Layout};
 use super::unroutable;
 use crate::buffer::PacketBuffer;
 use crate::interface::InterfaceIndex;
@@ -65,7 +65,9 @@ impl Stack {
     /// A coalesced TCP segment (`segment.rs`): whole, cut by the next
     /// device, cut here, or dropped.
     fn forward_coalesced(&mut self, hop: NextHop, header: &Ipv4Header, mut packet: PacketBuffer) {
-        let how = self.ip.coalesced(&hop, header, &packet);
+        let layout = Layout::ipv4(header, packet.data());
+        let way = (hop.interface, hop.mtu);
+        let how = (self.ip).coalesced(way, header.total_len, layout, &packet);
         if how == Coalesced::TooBig && header.dont_fragment {
             return self.forward_oversized(hop, header, packet);
         }
@@ -74,21 +76,21 @@ impl Stack {
             return;
         }
         decrement_ttl(packet.data_mut(), header.header_len);
-        let sent = match how {
-            Coalesced::Whole => {
-                packet.set_segment_size(0);
-                self.ip
-                    .link_output(hop.interface, hop.neighbour, packet)
-                    .is_ok()
+        if how == Coalesced::Whole {
+            packet.set_segment_size(0);
+        }
+        let sent = match (how, layout) {
+            (Coalesced::Software, Some(layout)) => {
+                let to = (hop.interface, hop.neighbour.into());
+                self.ip.forward_segments(to, layout, &packet)
             }
-            Coalesced::Device => self
-                .ip
+            _ => (self.ip)
                 .link_output(hop.interface, hop.neighbour, packet)
                 .is_ok(),
-            _ => self.ip.forward_segments(hop, header, &packet),
         };
         if sent {
             self.ip.forward_stats.forwarded += 1;
+            self.ip.forward_stats.segmented += u64::from(how == Coalesced::Software);
         }
     }
 

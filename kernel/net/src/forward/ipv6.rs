@@ -5,23 +5,23 @@
 //! only its fixed header; the extension headers are the destination's to
 //! read (a router may skip Hop-by-Hop, RFC 8200 4.3). Errors go out by
 //! `send_error6`, which rate-limits them and follows RFC 4443 2.4. A
-//! coalesced TCP/IPv6 segment (a device's receive TSO) goes whole to a
-//! device that cuts TCP/IPv6 (TSO6) and is dropped and counted for any
-//! other: it is not cut in software as TCP/IPv4 is (`segment.rs`).
+//! coalesced TCP/IPv6 segment (a device's receive TSO6 or GRO) goes whole
+//! to a device that cuts TCP/IPv6 (TSO6) and is cut here for any other,
+//! by the routine that cuts TCP/IPv4 (`segment.rs`).
 
 use core::net::Ipv6Addr;
 
 use wire::Icmpv6Kind;
 use wire::Ipv6Header;
 use wire::icmpv6::unreachable;
-use wire::ipv6::{HEADER_LEN, next_header};
+use wire::ipv6::HEADER_LEN;
 
+use super::segment::{Coalesced, Layout};
 use super::unroutable6;
 use crate::buffer::PacketBuffer;
 use crate::interface::InterfaceIndex;
 use crate::ipv4::IpLayer;
 use crate::ipv6::{Ipv6Input, link_mtu6};
-use crate::offload::SEGMENTATION_LIMIT;
 
 impl IpLayer {
     /// Forwards `packet` (fixed header `header`) that came in on
@@ -51,14 +51,13 @@ impl IpLayer {
             self.send_error6(arrived, header, packet.data(), kind, false);
             return Ipv6Input::Consumed;
         };
-        if packet.segment_size() > 0 && packet.len() <= mtu {
-            packet.set_segment_size(0);
+        if interface == arrived && self.redirect6(arrived, header, neighbour, packet.data()) {
+            self.v6.forward_stats.redirects += 1;
         }
-        if packet.segment_size() > 0 && !self.cuts6(interface, &packet, mtu) {
-            self.v6.forward_stats.coalesced_dropped += 1;
-            return Ipv6Input::Consumed;
+        if packet.segment_size() > 0 {
+            return self.forward_coalesced6(arrived, header, (interface, neighbour, mtu), packet);
         }
-        if packet.len() > mtu && packet.segment_size() == 0 {
+        if packet.len() > mtu {
             self.v6.forward_stats.too_big += 1;
             let kind = Icmpv6Kind::PacketTooBig { mtu: mtu as u32 };
             self.send_error6(arrived, header, packet.data(), kind, false);
@@ -71,21 +70,53 @@ impl IpLayer {
         Ipv6Input::Consumed
     }
 
-    /// Whether `interface`'s device cuts coalesced `packet` into segments
-    /// that fit `mtu` (TSO6, its checksum partial, within the limit).
-    fn cuts6(&self, interface: InterfaceIndex, packet: &PacketBuffer, mtu: usize) -> bool {
-        let offloads = self.interface(interface).map(|i| i.spec.offloads);
-        let bytes = packet.data();
-        // TCP right after the fixed header (no extension headers).
-        let tcp = bytes.get(6) == Some(&next_header::TCP);
-        let Some(offset) = bytes.get(HEADER_LEN + 12).filter(|_| tcp) else {
-            return false;
-        };
-        let headers = HEADER_LEN + usize::from(offset >> 4) * 4;
-        offloads.is_some_and(|offloads| offloads.segments(6))
-            && packet.partial_checksum().is_some()
-            && packet.len() <= SEGMENTATION_LIMIT
-            && headers + usize::from(packet.segment_size()) <= mtu
+    /// A coalesced TCP segment (`segment.rs`): whole, cut by the next
+    /// device, cut here, answered as too big, or dropped.
+    fn forward_coalesced6(
+        &mut self,
+        arrived: InterfaceIndex,
+        header: &Ipv6Header,
+        (interface, neighbour, mtu): (InterfaceIndex, Ipv6Addr, usize),
+        mut packet: PacketBuffer,
+    ) -> Ipv6Input {
+        let layout = Layout::ipv6(header, packet.data());
+        let how = self.coalesced((interface, mtu), packet.len(), layout, &packet);
+        match how {
+            Coalesced::Unfit => self.v6.forward_stats.coalesced_dropped += 1,
+            Coalesced::TooBig => {
+                self.v6.forward_stats.too_big += 1;
+                let kind = Icmpv6Kind::PacketTooBig { mtu: mtu as u32 };
+                self.send_error6(arrived, header, packet.data(), kind, false);
+            }
+            _ => {
+                packet.data_mut()[7] = header.hop_limit - 1;
+                let sent = self.send_coalesced6((interface, neighbour), how, layout, packet);
+                let stats = &mut self.v6.forward_stats;
+                stats.forwarded += u64::from(sent);
+                stats.segmented += u64::from(sent && how == Coalesced::Software);
+            }
+        }
+        Ipv6Input::Consumed
+    }
+
+    /// Sends coalesced `packet` on as `how` says: whole, or cut by the
+    /// device, or cut here; false when it (or a piece) could not go.
+    fn send_coalesced6(
+        &mut self,
+        (interface, neighbour): (InterfaceIndex, Ipv6Addr),
+        how: Coalesced,
+        layout: Option<Layout>,
+        mut packet: PacketBuffer,
+    ) -> bool {
+        if how == Coalesced::Whole {
+            packet.set_segment_size(0);
+        }
+        match (how, layout) {
+            (Coalesced::Software, Some(layout)) => {
+                self.forward_segments((interface, neighbour.into()), layout, &packet)
+            }
+            _ => self.link_output6(interface, neighbour, packet).is_ok(),
+        }
     }
 
     /// Whether `header`'s packet must never be forwarded: scope and

@@ -32,24 +32,33 @@
 //! - **Offloads.** A packet whose checksum its device left partial keeps
 //!   the mark (`offload.rs`): the next device completes it, or the
 //!   interface does in software when the device cannot; a packet to be
-//!   fragmented has it completed first. A TCP/IPv4 segment a device
-//!   coalesced (a tap's TSO, virtio-net's receive TSO, which the driver
-//!   does not take when forwarding is on at boot, as Linux turns LRO off
-//!   on a router) goes on whole to a device that cuts it again and is cut
-//!   here for any other (`segment.rs`); one that cannot be
-//!   ([`ForwardStats::coalesced_dropped`]: not TCP/IPv4, or its segments
-//!   too big for the next link) is dropped.
+//!   fragmented has it completed first. A TCP segment a device coalesced,
+//!   either family (a tap's TSO or GRO, virtio-net's receive TSO4/TSO6,
+//!   which the driver does not take when forwarding is on at boot, as
+//!   Linux turns LRO off on a router), goes on whole to a device that cuts
+//!   its family again and is cut here for any other (`segment.rs`,
+//!   [`ForwardStats::segmented`]); one whose segments are too big for the
+//!   next link is answered as any packet too big (fragmentation needed
+//!   with DF, packet too big for IPv6), and one that cannot be cut
+//!   ([`ForwardStats::coalesced_dropped`]: not TCP right after the IP
+//!   header, or too big without DF) is dropped.
 //!
 //! An IPv6 router answers Neighbor Solicitations as one (the router flag
 //! in its advertisements), listens to ff02::2, sends no router
 //! solicitations, and ignores router advertisements and redirects (as
-//! Linux's `accept_ra=1` does on a router). It sends no router
-//! advertisements: hosts behind it are configured by hand (or by a
-//! `radvd` beside it). No redirects are sent either.
+//! Linux's `accept_ra=1` does on a router). It sends router
+//! advertisements on each interface, with the prefixes of its static
+//! addresses and the link MTU, and answers router solicitations
+//! (RFC 4861 6.2, `crate::ipv6::router`'s `advertise.rs`; `ip6.ra=off`
+//! leaves hosts to be configured by hand or by a `radvd` beside it). A
+//! packet that leaves by the link it came from, from a neighbor there,
+//! is forwarded and its source gets a redirect to the better first hop
+//! (RFC 4861 8.2, `redirect.rs`); IPv4 sends no redirects.
 
 mod fragment;
 mod ipv4;
 mod ipv6;
+mod redirect;
 mod segment;
 
 use core::net::{Ipv4Addr, Ipv6Addr};
@@ -75,13 +84,19 @@ pub struct ForwardStats {
     pub fragmented: u64,
     /// Never forwarded: scope, martians, link-layer groups, source routes.
     pub refused: u64,
-    /// Coalesced segments no device of the way out could cut again.
+    /// IPv6: redirects sent (the packet was forwarded as well).
+    pub redirects: u64,
+    /// Coalesced TCP segments cut here in software for a device that
+    /// cannot cut them (counted once in `forwarded` too).
+    pub segmented: u64,
+    /// Coalesced segments that could not be cut again (not TCP right
+    /// after the IP header, or too big for the next link without DF).
     pub coalesced_dropped: u64,
 }
 
 impl ForwardStats {
     /// The counters as `/stats` names them.
-    pub fn pairs(&self) -> [(&'static str, u64); 7] {
+    pub fn pairs(&self) -> [(&'static str, u64); 9] {
         [
             ("forwarded", self.forwarded),
             ("ttl_exceeded", self.ttl_exceeded),
@@ -89,6 +104,8 @@ impl ForwardStats {
             ("too_big", self.too_big),
             ("fragmented", self.fragmented),
             ("refused", self.refused),
+            ("segmented", self.segmented),
+            ("redirects", self.redirects),
             ("coalesced_dropped", self.coalesced_dropped),
         ]
     }
@@ -121,8 +138,9 @@ impl Stack {
     }
 
     /// Turns IPv6 forwarding on or off: the interfaces running IPv6 join
-    /// or leave the all-routers group, and their advertisements say
-    /// router from now on.
+    /// or leave the all-routers group, their neighbor advertisements say
+    /// router from now on, and they start or stop sending router
+    /// advertisements (`ip6.ra=`).
     pub fn set_forwarding6(&mut self, on: bool) {
         if self.ip.v6.config.forwarding == on {
             return;
@@ -134,8 +152,14 @@ impl Stack {
             .collect();
         for index in running {
             match on {
-                true => self.ip.join6(index, addresses::ALL_ROUTERS),
-                false => self.ip.leave6(index, addresses::ALL_ROUTERS),
+                true => {
+                    self.ip.join6(index, addresses::ALL_ROUTERS);
+                    self.ip.start_advertising(index);
+                }
+                false => {
+                    self.ip.leave6(index, addresses::ALL_ROUTERS);
+                    self.ip.stop_advertising(index);
+                }
             }
         }
     }

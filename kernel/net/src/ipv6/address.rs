@@ -147,6 +147,8 @@ pub struct InterfaceIpv6 {
     pub(crate) mld_changes: Vec<(u8, Ipv6Addr, u8)>,
     pub(crate) mld_change_ns: Option<u64>,
     pub(crate) mld_answer_ns: Option<u64>,
+    /// When a router advertises here (`router::advertise`).
+    pub(crate) advertising: super::router::Advertising,
 }
 
 impl Default for InterfaceIpv6 {
@@ -164,6 +166,7 @@ impl Default for InterfaceIpv6 {
             mld_changes: Vec::new(),
             mld_change_ns: None,
             mld_answer_ns: None,
+            advertising: Default::default(),
         }
     }
 }

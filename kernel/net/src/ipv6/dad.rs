@@ -102,6 +102,7 @@ impl IpLayer {
         info!("{name} has {shown}");
         if shown.origin == Origin::LinkLocal {
             self.start_router_solicitation(index);
+            self.start_advertising(index);
         }
     }
 

@@ -245,8 +245,7 @@ impl IpLayer {
         if source.is_unspecified() || source.is_multicast() || is_error(header, invoking) {
             return;
         }
-        if !self.v6.icmp.error_limit.allow(self.now_ns) {
-            self.v6.icmp.stats.rate_limited += 1;
+        if !self.error6_allowed() {
             return;
         }
         let from = match to_group || !self.is_local6(header.destination) {
@@ -278,6 +277,14 @@ impl IpLayer {
         {
             self.v6.icmp.stats.errors_sent += 1;
         }
+    }
+
+    /// Whether the ICMPv6 errors' rate limit lets one more go now (one
+    /// refused is counted).
+    pub(crate) fn error6_allowed(&mut self) -> bool {
+        let allowed = self.v6.icmp.error_limit.allow(self.now_ns);
+        self.v6.icmp.stats.rate_limited += u64::from(!allowed);
+        allowed
     }
 
     /// Sends an echo request with `payload` to `destination`, with the

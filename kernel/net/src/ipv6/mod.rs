@@ -57,7 +57,8 @@ pub use nd::NdStats;
 pub use output::NextHop6;
 pub(crate) use output::link_mtu6;
 pub use router::{
-    MAX_PREFIXES, MAX_ROUTERS, MAX_STATIC_ROUTES, Prefix, Router, Routes, StaticRoute,
+    DEFAULT_INTERVAL_S, INTERVAL_RANGE_S, MAX_PREFIXES, MAX_ROUTERS, MAX_STATIC_ROUTES, Prefix,
+    Router, Routes, StaticRoute,
 };
 
 use neighbor::NeighborCache;
@@ -78,6 +79,11 @@ pub struct Ipv6Config {
     /// Packets for other hosts are forwarded, and the stack acts as a
     /// router (`crate::forward`; `ip6.forwarding=`, off by default).
     pub forwarding: bool,
+    /// A forwarding node sends Router Advertisements on its interfaces
+    /// (`router::advertise`; `ip6.ra=`, on by default).
+    pub router_advertisements: bool,
+    /// MaxRtrAdvInterval in seconds, 4 to 1800 (`ip6.ra_interval=`).
+    pub advertise_interval_s: u16,
 }
 
 impl Default for Ipv6Config {
@@ -90,6 +96,8 @@ impl Default for Ipv6Config {
             accept_redirects: false,
             dad_transmits: 1,
             forwarding: false,
+            router_advertisements: true,
+            advertise_interval_s: DEFAULT_INTERVAL_S,
         }
     }
 }

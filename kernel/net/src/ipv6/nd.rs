@@ -40,6 +40,10 @@ pub struct NdStats {
     pub router_advertisements: u64,
     /// Router advertisements ignored because we route.
     pub router_advertisements_ignored: u64,
+    /// Router solicitations received (a router answers them).
+    pub router_solicitations_received: u64,
+    /// Router advertisements sent (a router).
+    pub router_advertisements_sent: u64,
     /// Redirects ignored (redirects are off) or refused.
     pub redirects_ignored: u64,
     /// Malformed or invalid ND messages.
@@ -70,7 +74,9 @@ impl IpLayer {
             return;
         };
         match packet.message {
-            NdMessage::RouterSolicitation => {}
+            NdMessage::RouterSolicitation => {
+                self.router_solicitation_input(index, header, &packet);
+            }
             NdMessage::RouterAdvertisement(advertisement) => {
                 self.router_advertisement_input(index, header, &advertisement, &packet);
             }

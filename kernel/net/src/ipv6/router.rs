@@ -11,8 +11,10 @@
 //! link-local source with hop limit 255; redirects are ignored unless
 //! configured, and then only from the router we use for that
 //! destination (RFC 4861 8.1). A router (forwarding on) sends no
-//! solicitations and takes no advertisements or redirects.
+//! solicitations and takes no advertisements or redirects; it sends
+//! advertisements of its own and answers solicitations (`advertise.rs`).
 
+mod advertise;
 mod routes;
 
 use core::net::Ipv6Addr;
@@ -25,6 +27,8 @@ use super::address::FOREVER;
 use crate::interface::InterfaceIndex;
 use crate::ipv4::IpLayer;
 
+pub(crate) use advertise::Advertising;
+pub use advertise::{DEFAULT_INTERVAL_S, INTERVAL_RANGE_S};
 pub use routes::{
     MAX_PREFIXES, MAX_ROUTERS, MAX_STATIC_ROUTES, Prefix, Router, Routes, StaticRoute,
 };

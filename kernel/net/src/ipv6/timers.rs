@@ -1,8 +1,8 @@
 //! Every IPv6 timer in one place: the stack's timer runs them all and
 //! asks for the earliest.
 //!
-//! Per interface: DAD probes, router solicitations, MLD reports and the
-//! addresses' lifetimes (preferred, then valid). Beside the interfaces:
+//! Per interface: DAD probes, router solicitations, a router's
+//! advertisements, MLD reports and the addresses' lifetimes (preferred, then valid). Beside the interfaces:
 //! the neighbor cache's NUD timers, reassembly timeouts, and the
 //! lifetimes of routers, prefixes, redirects and DNS servers. Every due
 //! timer either fires and moves on or goes, so no deadline stays in the
@@ -64,6 +64,7 @@ impl IpLayer {
         for index in running {
             self.dad_timers(index);
             self.router_solicitation_timer(index);
+            self.advertisement_timer(index);
             self.mld_timers(index);
             self.lifetimes(index);
         }
@@ -119,9 +120,15 @@ fn interface_deadline(interface: &Interface) -> Option<u64> {
         AddressState::Preferred => finite(entry.preferred_until_ns.min(entry.valid_until_ns)),
         AddressState::Deprecated | AddressState::Duplicate => finite(entry.valid_until_ns),
     });
-    [ipv6.solicitations.1, ipv6.mld_change_ns, ipv6.mld_answer_ns]
-        .into_iter()
-        .flatten()
-        .chain(addresses)
-        .min()
+    let advertising = ipv6.advertising.next_ns;
+    [
+        ipv6.solicitations.1,
+        ipv6.mld_change_ns,
+        ipv6.mld_answer_ns,
+        advertising,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(addresses)
+    .min()
 }

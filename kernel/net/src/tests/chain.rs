@@ -57,43 +57,91 @@ pub(super) struct Chain {
 
 /// Configures `stack`'s `index` with `v4`/24 and `v6`/64.
 fn address(stack: &mut Stack, index: InterfaceIndex, v4: Ipv4Addr, v6: Ipv6Addr) {
+    address4(stack, index, v4);
+    stack.add_address6(index, v6, 64).expect("address6");
+}
+
+/// Configures `stack`'s `index` with `v4`/24.
+fn address4(stack: &mut Stack, index: InterfaceIndex, v4: Ipv4Addr) {
     let address = InterfaceAddress {
         address: v4,
         prefix_length: 24,
     };
     stack.set_address(index, Some(address)).expect("address");
-    stack.add_address6(index, v6, 64).expect("address6");
 }
 
 impl Chain {
     /// The three stacks, R forwarding both families when `forwarding`, A's
     /// device completing checksums when `a_offloads` says, through DAD.
     pub(super) fn new(forwarding: bool, a_offloads: Offloads) -> Chain {
+        Chain::with_far(forwarding, a_offloads, Offloads::NONE)
+    }
+
+    /// The same with R's far device doing `far_offloads`.
+    pub(super) fn with_far(
+        forwarding: bool,
+        a_offloads: Offloads,
+        far_offloads: Offloads,
+    ) -> Chain {
+        Chain::build(forwarding, (a_offloads, far_offloads), Some(A6))
+    }
+
+    /// R forwarding and advertising (with `interval_s`, MaxRtrAdvInterval,
+    /// or not when `None`), A with IPv4 alone configured: its IPv6
+    /// address and default router are what R's advertisements give it.
+    /// Time zero, nothing sent yet.
+    pub(super) fn advertised(interval_s: Option<u16>) -> Chain {
+        let mut chain = Chain::new_unstarted(true, (Offloads::NONE, Offloads::NONE), None);
+        let mut config = chain.r.ip.v6.config;
+        config.router_advertisements = interval_s.is_some();
+        config.advertise_interval_s = interval_s.unwrap_or(600);
+        chain.r.set_ipv6_config(config);
+        chain
+    }
+
+    /// The three stacks, A's static IPv6 address `a6` (none: no IPv6
+    /// configuration by hand), through DAD.
+    fn build(forwarding: bool, offloads: (Offloads, Offloads), a6: Option<Ipv6Addr>) -> Chain {
+        let mut chain = Chain::new_unstarted(forwarding, offloads, a6);
+        chain.advance(100 * MILLISECOND, 3_000 * MILLISECOND);
+        chain
+    }
+
+    /// The three stacks at time zero, nothing sent yet.
+    fn new_unstarted(
+        forwarding: bool,
+        (a_offloads, far_offloads): (Offloads, Offloads),
+        a6: Option<Ipv6Addr>,
+    ) -> Chain {
         let ipv6 = crate::ipv6::Ipv6Config {
             enabled: true,
             ..Default::default()
         };
         let mut a = bare_stack(1);
         attach_ethernet(&mut a, [2, 0, 0, 0, 1, 1], a_offloads);
-        address(&mut a, ONLY, A, A6);
+        match a6 {
+            Some(a6) => address(&mut a, ONLY, A, a6),
+            None => address4(&mut a, ONLY, A),
+        }
         let mut r = bare_stack(2);
         attach_ethernet(&mut r, [2, 0, 0, 0, 1, 0xfe], Offloads::NONE);
-        attach_ethernet(&mut r, [2, 0, 0, 0, 2, 0xfe], Offloads::NONE);
+        attach_ethernet(&mut r, [2, 0, 0, 0, 2, 0xfe], far_offloads);
         address(&mut r, NEAR, R_NEAR, R_NEAR6);
         address(&mut r, FAR, R_FAR, R_FAR6);
         let mut b = bare_stack(3);
         attach_ethernet(&mut b, [2, 0, 0, 0, 2, 1], Offloads::NONE);
         address(&mut b, ONLY, B, B6);
-        for (stack, router, router6) in [(&mut a, R_NEAR, R_NEAR6), (&mut b, R_FAR, R_FAR6)] {
+        for (stack, router) in [(&mut a, R_NEAR), (&mut b, R_FAR)] {
             stack.set_default_gateway(Some(router)).expect("gateway");
-            stack
-                .set_default_router6(ONLY, Some(router6))
-                .expect("router");
             stack.set_ipv6_config(ipv6);
         }
+        if a6.is_some() {
+            a.set_default_router6(ONLY, Some(R_NEAR6)).expect("router");
+        }
+        b.set_default_router6(ONLY, Some(R_FAR6)).expect("router");
         r.set_ipv6_config(crate::ipv6::Ipv6Config { forwarding, ..ipv6 });
         r.set_forwarding(forwarding);
-        let mut chain = Chain {
+        Chain {
             a,
             r,
             b,
@@ -106,9 +154,7 @@ impl Chain {
             record: false,
             sequence: 1,
             port: 80,
-        };
-        chain.advance(100 * MILLISECOND, 3_000 * MILLISECOND);
-        chain
+        }
     }
 
     fn sync(&mut self) {

@@ -18,7 +18,7 @@ fn router() -> Chain {
     Chain::new(true, Offloads::NONE)
 }
 
-fn data(length: usize) -> Vec<u8> {
+pub(super) fn data(length: usize) -> Vec<u8> {
     (0..length).map(|at| (at % 253) as u8).collect()
 }
 
@@ -223,20 +223,6 @@ fn a_partial_checksum_from_the_near_device_is_completed_before_a_plain_one() {
     }
     assert_eq!(chain.partial_far, 0, "completed by R, not passed on");
     assert_eq!(chain.b.tcp.stats().bad_checksums, 0);
-}
-
-#[test]
-fn a_coalesced_segment_is_cut_again_for_a_device_that_cannot() {
-    let mut chain = Chain::new(true, Offloads::ALL);
-    chain.partial_near = true;
-    let connection = chain.connect(B.into());
-    assert!(chain.transfer(connection, &data(400_000), 10_000 * MILLISECOND));
-    let frame_limit = 1500 + wire::ethernet::HEADER_LEN;
-    assert!(chain.largest_near > 2 * frame_limit, "A sent TSO bursts");
-    assert!(chain.largest_far <= frame_limit, "R cut them for B's link");
-    assert_eq!(chain.r.ip.forward_stats.coalesced_dropped, 0);
-    assert_eq!(chain.b.tcp.stats().bad_checksums, 0);
-    assert_eq!(chain.a.tcp.stats().retransmitted_segments, 0);
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! back to back, frames moved by hand, time advanced by hand.
 
 mod abuse;
+mod advertise;
 mod chain;
+mod coalesced;
 mod ecn;
 mod forwarding;
 mod hostile;
@@ -12,6 +14,7 @@ pub(crate) mod link;
 mod offloads;
 mod path_mtu;
 mod protocols;
+mod redirect;
 mod router;
 mod transports6;
 mod udp_delivery;
