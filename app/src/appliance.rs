@@ -4,7 +4,9 @@
 //!
 //! The same application runs on bare metal (`hypercall-bm`) and hosted
 //! (`hypercall-posix`); only the interfaces differ (virtio NICs or the
-//! host's virtual NICs). Once a minute it logs what it has done.
+//! host's virtual NICs). With `sysproxy=console` it serves remote clients
+//! on its virtio consoles ([`crate::remote`]). Once a minute it logs what
+//! it has done.
 
 use core::sync::atomic::Ordering::Relaxed;
 
@@ -45,6 +47,7 @@ pub fn run(host: Host) -> ExitStatus {
             return ExitStatus::Failure(1);
         }
     };
+    crate::remote::serve(&context);
     let ready_us = host.clock_monotonic_ns() / 1_000;
     say(&*host, format_args!("anykernel: ready in {ready_us} us"));
     serve_until_stopped(&context, &services)
