@@ -78,8 +78,6 @@ pub use block;
 pub use cpiofs;
 #[cfg(feature = "dev")]
 pub use dev;
-#[cfg(feature = "virtio-console")]
-pub use virtio_console;
 #[cfg(feature = "ext2")]
 pub use ext2_block;
 #[cfg(feature = "net")]
@@ -90,6 +88,8 @@ pub use sysproxy;
 pub use tmpfs;
 #[cfg(feature = "vfs")]
 pub use vfs;
+#[cfg(feature = "virtio-console")]
+pub use virtio_console;
 
 #[cfg(feature = "vfs")]
 pub mod mounts;
