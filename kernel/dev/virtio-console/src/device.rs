@@ -112,9 +112,13 @@ fn rings(transport: &mut impl Transport, count: usize) -> Result<Rings, DevError
     let mut ports = Vec::with_capacity(count);
     for port in 0..count {
         let (receive, transmit) = port_queues(port);
+        let mut transmit = ring(transport, transmit, Direction::ToDevice)?;
+        // Sent buffers are taken back by the next send; a sender waits
+        // for an interrupt only when the queue is full.
+        transmit.interrupts(false);
         ports.push(PortRings {
             receive: ring(transport, receive, Direction::ToDriver)?,
-            transmit: ring(transport, transmit, Direction::ToDevice)?,
+            transmit,
         });
     }
     Ok((control_receive, control_transmit, ports))

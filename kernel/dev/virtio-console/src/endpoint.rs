@@ -15,9 +15,11 @@ use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use base::Context;
 use base::hypercall::StreamError;
+use log::error;
 
 use crate::console::{Console, ConsoleTransport, State};
 use crate::ports::{Readable, Stream};
+use crate::rings::Broken;
 
 /// The largest buffer one transmit descriptor carries.
 const CHUNK: usize = 16 * 1024;
@@ -126,10 +128,17 @@ impl<T: ConsoleTransport> Endpoint for Console<T> {
                 if !state.ports.is_live(stream) {
                     return Err(StreamError::Disconnected);
                 }
-                if state.queues.ports[port].transmit.has_room() {
-                    break;
+                match state.transmit_room(port) {
+                    Ok(true) => break,
+                    Ok(false) => state = self.changed.wait(state),
+                    Err(Broken) => {
+                        error!(
+                            "{}: the device returned a buffer it was not given; stopped",
+                            self.label
+                        );
+                        state.broken = true;
+                    }
                 }
-                state = self.changed.wait(state);
             }
             let queues = &mut state.queues;
             let buffer = Box::from(chunk);

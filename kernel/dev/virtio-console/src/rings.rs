@@ -70,6 +70,17 @@ impl Ring {
         })
     }
 
+    /// Asks the device to interrupt when it returns buffers, or not (a
+    /// hint: it may interrupt anyway). Turning them on is followed by a
+    /// full fence, so that a check of the used ring after it cannot miss
+    /// a buffer the device returned without seeing the request.
+    pub(crate) fn interrupts(&mut self, on: bool) {
+        self.queue.set_dev_notify(on);
+        if on {
+            core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
     /// Whether another buffer fits.
     pub(crate) fn has_room(&self) -> bool {
         self.count < QUEUE_SIZE

@@ -64,6 +64,21 @@ impl<T: Transport> State<T> {
         }
     }
 
+    /// Whether port `port`'s transmit queue has room, after taking back
+    /// what the device sent; without room, asks for an interrupt when
+    /// the device returns buffers (and looks once more).
+    pub(crate) fn transmit_room(&mut self, port: usize) -> Result<bool, Broken> {
+        let ring = &mut self.queues.ports[port].transmit;
+        while ring.take()?.is_some() {}
+        if ring.has_room() {
+            ring.interrupts(false);
+            return Ok(true);
+        }
+        ring.interrupts(true);
+        while ring.take()?.is_some() {}
+        Ok(ring.has_room())
+    }
+
     /// Takes everything the device returned on every queue.
     pub(crate) fn take_all(&mut self) -> Result<(), Broken> {
         self.take_controls()?;
