@@ -91,6 +91,11 @@ impl Ports {
         }
     }
 
+    /// The console's name in the log.
+    pub(crate) fn label(&self) -> &str {
+        &self.label
+    }
+
     /// Port `port`, if the driver serves it.
     pub(crate) fn get(&self, port: usize) -> Option<&Port> {
         self.ports.get(port)

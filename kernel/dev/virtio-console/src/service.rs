@@ -58,7 +58,7 @@ impl<T: Transport> State<T> {
                 .lend(&mut queues.transport, buffer)
             {
                 // Cannot happen (the ring had them before); kept to be safe.
-                warn!("a receive buffer could not be lent back; dropped");
+                warn!("{}: a receive buffer not lent back", self.ports.label());
                 drop(buffer);
             }
         }
@@ -96,7 +96,12 @@ impl<T: Transport> State<T> {
         while let Some((buffer, length)) = self.queues.control_receive.take()? {
             match Control::parse(&buffer[..length]) {
                 Ok(control) => self.ports.handle(control, &mut replies),
-                Err(malformed) => warn!("console: {malformed} from the device; ignored"),
+                Err(malformed) => {
+                    warn!(
+                        "{}: {malformed} from the device; ignored",
+                        self.ports.label()
+                    );
+                }
             }
             let queues = &mut self.queues;
             let _ = queues.control_receive.lend(&mut queues.transport, buffer);
