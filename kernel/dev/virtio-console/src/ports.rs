@@ -5,14 +5,14 @@
 //! joins the accept queue; [`Ports::accept`] hands it out as a [`Stream`]
 //! (port and generation) and answers PORT_OPEN 1. The host's PORT_OPEN 0
 //! is that client gone: its stream reads what was already received, then
-//! end of stream. Our close answers PORT_OPEN 0 and ignores the port's
-//! data until the host's client goes too. A stream whose generation is
-//! not the port's any more has ended, so a later client on the same port
-//! never sees an earlier one's bytes.
+//! end of stream, and we answer PORT_OPEN 0 too: a device sends bytes
+//! only to a port the driver has open, so the next client's first bytes
+//! wait for its accept. Our close answers PORT_OPEN 0 and ignores the
+//! port's data until the host's client goes too. A stream whose
+//! generation is not the port's any more has ended.
 //!
-//! Control messages that make no sense (an unknown port, an open before
-//! the add, an event only a driver sends) are logged and ignored: the
-//! device cannot make the driver panic or hang.
+//! Control messages that make no sense (an unknown port, an event only a
+//! driver sends) are logged and ignored: no panic, no hang.
 
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -69,8 +69,7 @@ pub(crate) enum Readable {
 pub(crate) struct Ports {
     label: String,
     ports: Vec<Port>,
-    /// Clients connected on the host, oldest first (stale entries are
-    /// skipped by [`Ports::accept`]).
+    /// Clients connected on the host, oldest first (stale ones skipped).
     pending: VecDeque<Stream>,
     next_generation: u64,
 }
@@ -112,7 +111,7 @@ impl Ports {
             return warn!("{label}: {event:?} for port {port}, which it never added; ignored");
         };
         match (event, value) {
-            (Event::PortOpen, 0) => self.host_closed(index),
+            (Event::PortOpen, 0) => self.host_closed(index, replies),
             (Event::PortOpen, _) => self.host_opened(index),
             (Event::PortRemove, _) => self.ports[index].state = PortState::Absent,
             (Event::ConsolePort, _) => debug!("{label}: port {port} is a console"),
@@ -126,8 +125,7 @@ impl Ports {
     /// The index of an added port numbered `port`.
     fn index(&self, port: u32) -> Option<usize> {
         let index = usize::try_from(port).ok()?;
-        let added = self.ports.get(index)?.state != PortState::Absent;
-        added.then_some(index)
+        (self.ports.get(index)?.state != PortState::Absent).then_some(index)
     }
 
     fn add(&mut self, port: u32, replies: &mut Vec<Control>) {
@@ -159,10 +157,12 @@ impl Ports {
         });
     }
 
-    fn host_closed(&mut self, index: usize) {
+    fn host_closed(&mut self, index: usize, replies: &mut Vec<Control>) {
         let port = &mut self.ports[index];
-        if port.state == PortState::Waiting {
-            port.received.clear();
+        match port.state {
+            PortState::Waiting => port.received.clear(),
+            PortState::Served => replies.push(Control::new(index as u32, Event::PortOpen, 0)),
+            _ => {}
         }
         port.state = PortState::Idle;
     }

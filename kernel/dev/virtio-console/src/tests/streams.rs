@@ -81,6 +81,7 @@ fn a_host_close_wakes_a_blocked_read_and_the_port_takes_a_new_client() {
     });
     harness.host(|model| model.host_disconnect(1));
     assert_eq!(ended.recv_timeout(super::DEADLINE).expect("woken"), Ok(0));
+    harness.wait_device("our PORT_OPEN 0", |state| !state.device.ports[1].guest_open);
     let refused = port.send(&harness.context(), b"late");
     assert_eq!(refused, Err(StreamError::Disconnected));
     harness.host(|model| model.host_connect(1));

@@ -6,8 +6,9 @@
 //! as QEMU does for a socket chardev with a client. The test plays the
 //! host's side: a client connects ([`ConsoleModel::host_connect`]),
 //! writes, disconnects; raw control messages, malformed ones included,
-//! can be injected. What the driver sends on a port is kept while a
-//! client is connected and dropped otherwise, as QEMU does.
+//! can be injected. As QEMU does, a client's bytes go to the driver only
+//! while the driver has the port open (its PORT_OPEN 1), and what the
+//! driver sends is kept while a client is connected, dropped otherwise.
 //!
 //! [`FakeDevice`]: super::FakeDevice
 
@@ -202,7 +203,8 @@ fn take_data(state: &mut Machine<ConsoleModel>, port: usize) -> bool {
 fn deliver_data(state: &mut Machine<ConsoleModel>, port: usize) -> bool {
     let receive = port_queues(port).0;
     let mut worked = false;
-    while !state.device.ports[port].to_driver.is_empty() {
+    let open = |state: &Machine<ConsoleModel>| state.device.ports[port].guest_open;
+    while open(state) && !state.device.ports[port].to_driver.is_empty() {
         let Some(chain) = state.queues.get_mut(receive).and_then(|queue| queue.pop()) else {
             break;
         };
