@@ -8,7 +8,9 @@
 //! and a route changed on the running guest, taking effect; a client
 //! gone mid-call, cleaned up, the port's next client served while a
 //! client on another port stays. q35's virtio-serial-pci and microvm's
-//! virtio-mmio both serve.
+//! virtio-mmio both serve. The first two need root (a tap in a network
+//! namespace): they are `#[ignore = "needs root: …"]` and run in the
+//! root-only QEMU stage of `cargo xtask test`.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Shutdown};
@@ -131,6 +133,7 @@ fn linux_peer(listener: std::net::TcpListener, reply: Vec<u8>) -> u64 {
 }
 
 #[test]
+#[ignore = "needs root: QEMU's tap in a network namespace, Linux's TCP as the peer"]
 fn a_guest_socket_moves_hashed_data_both_ways_with_a_linux_peer() {
     let namespace = Namespace::new("spctcp");
     let guest = on_tap(&namespace, "tcp");
@@ -175,6 +178,7 @@ fn echoes(namespace: &Namespace, address: &str) -> bool {
 }
 
 #[test]
+#[ignore = "needs root: QEMU's tap in a network namespace, Linux's TCP as the peer"]
 fn an_address_and_a_route_changed_remotely_take_effect() {
     let namespace = Namespace::new("spcctl");
     namespace.exec(&["ip", "addr", "add", "10.99.0.1/32", "dev", "lo"]);
