@@ -4,7 +4,9 @@
 //!
 //! The same application runs on bare metal (`hypercall-bm`) and hosted
 //! (`hypercall-posix`); only the interfaces differ (virtio NICs or the
-//! host's virtual NICs). Once a minute it logs what it has done.
+//! host's virtual NICs). With `sysproxy=console` it serves remote clients
+//! on its virtio consoles ([`crate::remote`]). Once a minute it logs what
+//! it has done.
 //!
 //! A stop request ([`StopRequest`]: hosted, SIGTERM or SIGINT, as
 //! `rump_server` takes them) ends it in order: the kernel shuts down,
@@ -76,6 +78,7 @@ fn serve(kernel: &Arc<Kernel>, host: &Host, stop: Option<StopRequest>) -> ExitSt
             return ExitStatus::Failure(1);
         }
     };
+    crate::remote::serve(&context);
     let stopping = Arc::new(Stopping::new());
     if let Some(stop) = stop {
         watch(&context, stop, stopping.clone());

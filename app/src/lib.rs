@@ -12,6 +12,7 @@ extern crate alloc;
 
 pub mod appliance;
 pub mod files;
+pub mod remote;
 mod report;
 pub mod selftest;
 pub mod services;

@@ -16,6 +16,7 @@
 //! | `virtio-net` | `virtio-net` | virtio NICs on PCI and virtio-mmio (bare metal) |
 //! | `block` | `block` | disks `vblkN` (the host's when hosted), the buffer cache |
 //! | `virtio-blk` | `virtio-blk` | virtio disks on PCI and virtio-mmio (bare metal) |
+//! | `virtio-console` | `virtio-console` | virtio consoles' ports as byte streams (bare metal) |
 //! | `vfs` | `vfs` | the vfs faction: mounts, path lookup, file descriptors, file calls |
 //! | `tmpfs` | `tmpfs` | a memory file system, mounted at the root |
 //! | `cpiofs` | (none) | read-only file systems over cpio archives (files baked into the image) |
@@ -87,6 +88,8 @@ pub use sysproxy;
 pub use tmpfs;
 #[cfg(feature = "vfs")]
 pub use vfs;
+#[cfg(feature = "virtio-console")]
+pub use virtio_console;
 
 #[cfg(feature = "vfs")]
 pub mod mounts;
@@ -120,6 +123,8 @@ pub fn components() -> Vec<&'static Component> {
         &virtio_net::VIRTIO_NET,
         #[cfg(feature = "virtio-blk")]
         &virtio_blk::VIRTIO_BLK,
+        #[cfg(feature = "virtio-console")]
+        &virtio_console::VIRTIO_CONSOLE,
         #[cfg(feature = "sysproxy")]
         &sysproxy::SYSPROXY,
         // Last: the disks are attached by now (DEV level).

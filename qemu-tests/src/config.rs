@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::console::ConsoleSocket;
 use crate::disk::Disk;
 use crate::machine::{
     Accel, BootMedium, CPU_MODEL, ConfigError, DEFAULT_MEMORY_MIB, EXIT_DEVICE, Firmware, Machine,
@@ -29,6 +30,7 @@ pub struct QemuConfig {
     kernel_params: Vec<String>,
     nics: Vec<Nic>,
     disks: Vec<Disk>,
+    consoles: Vec<ConsoleSocket>,
     extra_args: Vec<OsString>,
     gdb_wait: bool,
     program: PathBuf,
@@ -56,6 +58,7 @@ impl QemuConfig {
             kernel_params: Vec::new(),
             nics: Vec::new(),
             disks: Vec::new(),
+            consoles: Vec::new(),
             extra_args: Vec::new(),
             gdb_wait: false,
             program: PathBuf::from(QEMU_PROGRAM),
@@ -122,6 +125,13 @@ impl QemuConfig {
         &self.disks
     }
 
+    /// Adds a Unix socket as a port of the guest's virtio console (at
+    /// most [`crate::MAX_CONSOLE_SOCKETS`]; more are left out).
+    pub fn console(mut self, socket: ConsoleSocket) -> QemuConfig {
+        self.consoles.push(socket);
+        self
+    }
+
     /// Appends raw QEMU arguments after the generated ones (devices, netdevs).
     pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> QemuConfig {
         self.extra_args.extend(args.into_iter().map(Into::into));
@@ -186,6 +196,7 @@ impl QemuConfig {
         for (index, disk) in self.disks.iter().enumerate() {
             line.extend(disk.arguments(index, self.machine));
         }
+        line.extend(ConsoleSocket::arguments(&self.consoles, self.machine));
         if self.gdb_wait {
             line.extend(["-s", "-S"].map(OsString::from));
         }

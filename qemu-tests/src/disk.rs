@@ -72,7 +72,7 @@ impl Disk {
 }
 
 /// `path` with its commas doubled, as QEMU's option syntax wants.
-fn escaped(path: &std::path::Path) -> OsString {
+pub(crate) fn escaped(path: &std::path::Path) -> OsString {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     let mut bytes = Vec::new();
     for &byte in path.as_os_str().as_bytes() {

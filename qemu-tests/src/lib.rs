@@ -21,6 +21,7 @@
 pub mod bulk;
 pub mod clients;
 mod config;
+mod console;
 pub mod crowd;
 mod disk;
 pub mod ext2;
@@ -39,6 +40,7 @@ mod terminal;
 mod verdict;
 
 pub use config::QemuConfig;
+pub use console::{ConsoleSocket, MAX_CONSOLE_SOCKETS};
 pub use disk::Disk;
 pub use ext2::Ext2Image;
 pub use images::{

@@ -131,7 +131,15 @@ impl Namespace {
     /// # Panics
     /// If QEMU does not start or the appliance is not ready in a minute.
     pub fn boot_appliance(&self, machine: Machine, params: &[&str]) -> Qemu {
-        let config = QemuConfig::kernel(appliance_image())
+        let mut qemu = boot(&self.appliance_config(machine, params));
+        qemu.expect_line(crate::protocol::READY_MARKER, READY_DEADLINE);
+        qemu
+    }
+
+    /// The configuration [`Namespace::boot_appliance`] boots, for a test
+    /// that adds to it.
+    pub fn appliance_config(&self, machine: Machine, params: &[&str]) -> QemuConfig {
+        QemuConfig::kernel(appliance_image())
             .machine(machine)
             .params(params.iter().copied())
             .program("ip")
@@ -139,10 +147,7 @@ impl Namespace {
             .program_args([crate::QEMU_PROGRAM])
             .nic(Nic::new(Network::Tap {
                 name: "tap0".into(),
-            }));
-        let mut qemu = boot(&config);
-        qemu.expect_line(crate::protocol::READY_MARKER, READY_DEADLINE);
-        qemu
+            }))
     }
 }
 

@@ -49,9 +49,11 @@ pub struct RunOptions {
     /// and served under `/files/` (cpiofs).
     #[arg(long, value_name = "DIR", conflicts_with = "app")]
     pub files: Option<std::path::PathBuf>,
-    /// Hosted: serve remote clients (anyctl, the client library) on this
-    /// endpoint, `unix:PATH`.
-    #[arg(long, value_name = "unix:PATH", requires = "hosted", value_parser = server)]
+    /// Serve remote clients (anyctl, the client library) on this
+    /// endpoint, `unix:PATH`: the hosted kernel's own socket, or in QEMU
+    /// a virtio-console port behind a socket QEMU listens on (with the
+    /// boot parameter `sysproxy=console`).
+    #[arg(long, value_name = "unix:PATH", value_parser = server)]
     pub server: Option<String>,
     /// Where QEMU dumps the NIC's frames (pcap).
     #[arg(long, value_name = "FILE", conflicts_with = "hosted")]

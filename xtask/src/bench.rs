@@ -1,8 +1,9 @@
 //! `cargo xtask bench [--runs N] [--hosted]`: image sizes (the appliance's and
 //! each configuration of the test matrix's), boot times,
 //! guest figures, the appliance's network figures and, as root, its
-//! forwarding as a router (router.rs) and how its figures scale with
-//! streams, open connections and memory (scaling.rs); with `--hosted`, the
+//! forwarding as a router (router.rs), remote system calls over its
+//! virtio console (console.rs) and how its figures scale with streams,
+//! open connections and memory (scaling.rs); with `--hosted`, the
 //! network, bootstrap and memory figures of hosted kernels (hosted.rs,
 //! bootstrap.rs); with `--vs linux` (linux.rs), the
 //! appliance against a Debian Linux guest; with `--vs linux --kv` (kv.rs),
@@ -26,6 +27,7 @@ use crate::paths::bench_json_path;
 use crate::setup::{Need, ensure};
 
 mod bootstrap;
+mod console;
 mod hosted;
 mod idle;
 mod kv;
@@ -71,6 +73,7 @@ pub fn bench_verb(runs: u32) -> Result<(), String> {
         series.extend(network::figures(&images.appliance, machine, runs));
     }
     series.extend(router::figures(&images.appliance, runs));
+    series.extend(console::figures(&images.appliance, runs));
     series.extend(scaling::figures(&images.appliance, runs));
     print!("{}", report::table(&series));
     let json_path = bench_json_path();

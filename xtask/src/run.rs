@@ -8,7 +8,9 @@
 
 use std::process::ExitCode;
 
-use qemu_tests::{Disk, Forward, GDB_PORT, Network, Nic, QemuConfig, TerminalRun, Verdict};
+use qemu_tests::{
+    ConsoleSocket, Disk, Forward, GDB_PORT, Network, Nic, QemuConfig, TerminalRun, Verdict,
+};
 
 use crate::apps::{self, App};
 use crate::args::{ImageKind, RunOptions};
@@ -59,6 +61,15 @@ pub fn config_for(options: &RunOptions, target: &Target) -> QemuConfig {
     }
     for disk in &options.disk {
         config = config.disk(Disk::new(disk));
+    }
+    if let Some(path) = options
+        .server
+        .as_deref()
+        .and_then(|s| s.strip_prefix("unix:"))
+    {
+        config = config
+            .console(ConsoleSocket::new(path))
+            .param(ConsoleSocket::PARAMETER);
     }
     config
 }
@@ -145,6 +156,11 @@ pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
     );
     if let Some(hint) = network_hint(options, forwards) {
         eprintln!("{hint}");
+    }
+    if let Some(server) = &options.server {
+        eprintln!(
+            "xtask: remote clients (virtio-console): cargo run --bin anyctl -- --server {server} ifconfig"
+        );
     }
     if gdb {
         eprintln!("xtask: QEMU waits for gdb; in another terminal run:");
@@ -250,6 +266,25 @@ mod tests {
             .params(["ip.forwarding=1", "ip6.forwarding=1", "ip6.forwarding=0"])
             .nic(tap("ak0"))
             .nic(tap("ak1"));
+        assert_eq!(config_for(&options, &target), expected);
+    }
+
+    #[test]
+    fn a_server_in_qemu_is_a_console_socket_and_its_boot_parameter() {
+        let words = "run --net none --server unix:/tmp/ak.sock -- ip=10.0.0.2/24";
+        let words: Vec<String> = words.split(' ').map(String::from).collect();
+        let Ok(crate::args::Verb::Run(options)) = crate::args::parse(&words) else {
+            panic!("does not parse");
+        };
+        let target = Target {
+            image: "/k".into(),
+            forwards: Vec::new(),
+            params: Vec::new(),
+        };
+        let expected = QemuConfig::kernel("/k")
+            .param("ip=10.0.0.2/24")
+            .console(ConsoleSocket::new("/tmp/ak.sock"))
+            .param(ConsoleSocket::PARAMETER);
         assert_eq!(config_for(&options, &target), expected);
     }
 

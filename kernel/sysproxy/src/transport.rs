@@ -3,9 +3,9 @@
 //! The server knows only these two traits. A hosted kernel gets them from
 //! the host's stream endpoints ([`HostListener`], over the stream
 //! hypercalls, each blocking call made with the virtual CPU released); a
-//! bare-metal kernel will get them from a virtio-console port of the dev
-//! faction, and a TCP listener on the kernel's own stack can implement
-//! them too. Errors are the stream hypercalls' [`StreamError`].
+//! bare-metal appliance gets them from the ports of the dev faction's
+//! virtio consoles (`app/src/remote.rs`), and a TCP listener on the
+//! kernel's own stack can implement them too. Errors are the stream hypercalls' [`StreamError`].
 
 use alloc::boxed::Box;
 

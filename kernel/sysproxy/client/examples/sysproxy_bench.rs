@@ -8,6 +8,11 @@
 //! through the client library's `TcpStream`. Prints `bench <metric>
 //! <value> <unit>` lines (medians and 99th percentiles); reports, does
 //! not assert.
+//!
+//! `sysproxy_bench unix:PATH NAME` measures only the remote figures,
+//! against a kernel already serving at PATH with an echo service on its
+//! lo0 port 7 (the appliance in QEMU over its virtio console, for
+//! `cargo xtask bench`), as `sysproxy_NAME_remote_…`.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -111,15 +116,15 @@ fn local_figures(kernel: &Kernel, net: &Net) {
     let _ = net.close(&context, socket);
 }
 
-fn remote_figures(address: &str) {
+fn remote_figures(address: &str, prefix: &str) {
     let client = Client::connect(address).expect("connects");
     report(
-        "sysproxy_remote_null",
+        &format!("{prefix}_null"),
         timed(CALLS, || client.null().expect("a call")),
     );
     let socket = client.socket(SocketKind::Datagram).expect("a socket");
     report(
-        "sysproxy_remote_getsockname",
+        &format!("{prefix}_getsockname"),
         timed(CALLS, || {
             let _ = client.local_address(socket);
         }),
@@ -129,7 +134,7 @@ fn remote_figures(address: &str) {
     let message = [7u8; MESSAGE];
     let mut buffer = [0u8; MESSAGE];
     report(
-        "sysproxy_remote_echo_64",
+        &format!("{prefix}_echo_64"),
         timed(ECHOES, || {
             stream.write_all(&message).expect("writes");
             stream.read_exact(&mut buffer).expect("reads");
@@ -138,6 +143,10 @@ fn remote_figures(address: &str) {
 }
 
 fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if let [address, name] = &arguments[..] {
+        return remote_figures(address, &format!("sysproxy_{name}_remote"));
+    }
     let path = std::env::temp_dir().join(format!("anykernel-bench-{}.sock", std::process::id()));
     let config = PosixConfig {
         boot_parameters: "log=warn".into(),
@@ -148,5 +157,5 @@ fn main() {
     let net = Net::of(&kernel.enter().expect("enters")).expect("net is linked");
     start_echo(&kernel, &net);
     local_figures(&kernel, &net);
-    remote_figures(&format!("unix:{}", path.display()));
+    remote_figures(&format!("unix:{}", path.display()), "sysproxy_remote");
 }

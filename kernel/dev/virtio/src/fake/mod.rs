@@ -7,8 +7,9 @@
 //! the device says ([`Pass`]), through the split-ring code of [`FakeQueue`]. Both
 //! share one lock ([`Machine`]), and every wait has a deadline. The
 //! device raises a software interrupt the driver serves
-//! ([`SoftInterrupt`]).
+//! ([`SoftInterrupt`]). [`console`] is a multiport console's model.
 
+pub mod console;
 mod device;
 mod interrupt;
 mod queue;
