@@ -72,6 +72,15 @@ fn kernel_errno(errno: Errno) -> KernelErrno {
         Errno::NotFound => K::NotFound,
         Errno::NotSocket => K::NotSocket,
         Errno::InvalidArgument | Errno::NotImplemented | Errno::Exists => K::InvalidArgument,
+        Errno::Io
+        | Errno::NotDirectory
+        | Errno::IsDirectory
+        | Errno::NoSpace
+        | Errno::ReadOnly
+        | Errno::NameTooLong
+        | Errno::Loop
+        | Errno::FileTooLarge
+        | Errno::Busy => K::InvalidArgument,
     }
 }
 

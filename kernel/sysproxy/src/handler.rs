@@ -17,7 +17,8 @@ use net::{Fd, Net};
 use sysproxy_proto::calls::call;
 use sysproxy_proto::types::SocketOption;
 use sysproxy_proto::types::{
-    Bytes, Descriptor, ForkToken, Interface, Neighbor, Route, SocketSummary,
+    Bytes, Descriptor, DirectoryEntry, FileStatus, ForkToken, Interface, Neighbor, Route,
+    SocketSummary,
 };
 use sysproxy_proto::{Errno, Handler, MAX_DATA};
 
@@ -103,6 +104,21 @@ impl Handler for Caller<'_> {
     fn listen(&self, call: call::Listen) -> Result<(), Errno> {
         let backlog = call.backlog as usize;
         self.on(call.fd, |net, context, fd| net.listen(context, fd, backlog))
+    }
+    fn open(&self, call: call::Open) -> Result<Descriptor, Errno> {
+        crate::files::open(self, call)
+    }
+    fn read(&self, call: call::Read) -> Result<Bytes, Errno> {
+        crate::files::read(self, call)
+    }
+    fn write(&self, call: call::Write) -> Result<u32, Errno> {
+        crate::files::write(self, call)
+    }
+    fn stat(&self, call: call::Stat) -> Result<FileStatus, Errno> {
+        crate::files::stat(self, call)
+    }
+    fn read_directory(&self, call: call::ReadDirectory) -> Result<Vec<DirectoryEntry>, Errno> {
+        crate::files::read_directory(self, call)
     }
     fn fork(&self, _: call::Fork) -> Result<ForkToken, Errno> {
         self.session.server.forks.prepare(self)

@@ -34,6 +34,7 @@ extern crate alloc;
 
 mod admin;
 mod convert;
+mod files;
 mod forks;
 mod handler;
 mod server;

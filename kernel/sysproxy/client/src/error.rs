@@ -78,7 +78,14 @@ pub fn kind_of(errno: Errno) -> io::ErrorKind {
         | Errno::ProtocolNotSupported
         | Errno::NoNetwork
         | Errno::NotImplemented => K::Unsupported,
-        Errno::AlreadyConnected | Errno::TooManySockets => K::Other,
+        Errno::NotDirectory => K::NotADirectory,
+        Errno::IsDirectory => K::IsADirectory,
+        Errno::NoSpace => K::StorageFull,
+        Errno::ReadOnly => K::ReadOnlyFilesystem,
+        Errno::FileTooLarge => K::FileTooLarge,
+        Errno::Busy => K::ResourceBusy,
+        Errno::NameTooLong => K::InvalidFilename,
+        Errno::AlreadyConnected | Errno::TooManySockets | Errno::Io | Errno::Loop => K::Other,
     }
 }
 

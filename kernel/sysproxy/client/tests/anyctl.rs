@@ -146,3 +146,28 @@ fn anyctl_lists_sockets_with_their_states_and_the_counters() {
     let (code, _) = anyctl(&a, &["ifconfig", "nosuch0", "10.1.1.1/8"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn ls_and_cat_show_the_kernels_files() {
+    use anykernel_client::Stubs;
+    use anykernel_client::proto::types::Bytes;
+    let served = Served::lo0("anyctl-files");
+    let client = served.client();
+    let (write_only, create) = (0o1, 0o100);
+    let fd = client.open("/notes.txt".into(), write_only | create, 0o644);
+    let fd = fd.expect("made in the kernel's tmpfs");
+    let text = b"kept in the kernel\n";
+    let written = client.write(fd, Bytes(text.to_vec())).ok();
+    assert_eq!(written, Some(19));
+    client.close(fd).expect("closed");
+    let (code, listing) = anyctl(&served, &["ls", "/"]);
+    assert_eq!(code, 0, "{listing}");
+    let line = listing.lines().find(|line| line.ends_with(" notes.txt"));
+    let line = line.unwrap_or_else(|| panic!("no notes.txt in {listing}"));
+    assert!(line.starts_with("-rw-r--r--"), "{line}");
+    assert!(line.contains(" 19 "), "{line}");
+    let (code, shown) = anyctl(&served, &["cat", "/notes.txt"]);
+    assert_eq!((code, shown.as_str()), (0, "kept in the kernel\n"));
+    let (code, _) = anyctl(&served, &["cat", "/missing"]);
+    assert_eq!(code, 1, "a missing file fails");
+}

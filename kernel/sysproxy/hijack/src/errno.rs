@@ -50,6 +50,15 @@ impl From<RemoteErrno> for Errno {
             R::NotImplemented => libc::ENOSYS,
             R::Exists => libc::EEXIST,
             R::NotSocket => libc::ENOTSOCK,
+            R::Io => libc::EIO,
+            R::NotDirectory => libc::ENOTDIR,
+            R::IsDirectory => libc::EISDIR,
+            R::NoSpace => libc::ENOSPC,
+            R::ReadOnly => libc::EROFS,
+            R::NameTooLong => libc::ENAMETOOLONG,
+            R::Loop => libc::ELOOP,
+            R::FileTooLarge => libc::EFBIG,
+            R::Busy => libc::EBUSY,
         })
     }
 }

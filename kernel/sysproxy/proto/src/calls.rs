@@ -13,8 +13,9 @@ use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::table::system_calls;
 use crate::types::{
-    Bytes, Descriptor, Direction, ForkToken, Interface, InterfaceAddress, MessageFlags, Neighbor,
-    OptionName, PollEntry, Route, SocketKind, SocketOption, SocketSummary,
+    Bytes, Descriptor, Direction, DirectoryEntry, FileStatus, ForkToken, Interface,
+    InterfaceAddress, MessageFlags, Neighbor, OptionName, PollEntry, Route, SocketKind,
+    SocketOption, SocketSummary,
 };
 
 system_calls! {
@@ -99,4 +100,15 @@ system_calls! {
     43 quick Statistics / statistics {} -> String;
     /// One ICMP echo to `destination`: the round trip in nanoseconds.
     44 blocking Ping / ping { destination: Ipv4Addr, sequence: u16, timeout_ms: u32 } -> u64;
+    /// open(2) of `path` in the kernel's file systems, `flags` with
+    /// Linux's `O_` values; close it with `close`.
+    64 blocking Open / open { path: String, flags: u32, permissions: u16 } -> Descriptor;
+    /// read(2): at most `length` bytes of file `fd` (none: its end).
+    65 blocking Read / read { fd: Descriptor, length: u32 } -> Bytes;
+    /// write(2): `data` into file `fd`; how many bytes went.
+    66 blocking Write / write { fd: Descriptor, data: Bytes } -> u32;
+    /// stat(2) of `path` (symbolic links followed).
+    67 blocking Stat / stat { path: String } -> FileStatus;
+    /// The next entries of directory `fd`, at most `most` (none: the end).
+    68 blocking ReadDirectory / read_directory { fd: Descriptor, most: u32 } -> Vec<DirectoryEntry>;
 }

@@ -67,6 +67,24 @@ pub enum Errno {
     Exists,
     /// ENOTSOCK: the descriptor is open but not a socket (a file).
     NotSocket,
+    /// EIO: the disk failed.
+    Io,
+    /// ENOTDIR: a name on the path is not a directory.
+    NotDirectory,
+    /// EISDIR: a directory where a file is needed.
+    IsDirectory,
+    /// ENOSPC: the file system is full.
+    NoSpace,
+    /// EROFS: the file system is mounted read-only.
+    ReadOnly,
+    /// ENAMETOOLONG.
+    NameTooLong,
+    /// ELOOP: too many symbolic links.
+    Loop,
+    /// EFBIG.
+    FileTooLarge,
+    /// EBUSY.
+    Busy,
 }
 
 impl Errno {
@@ -101,6 +119,15 @@ impl Errno {
             Self::NotImplemented => 78,
             Self::Exists => 17,
             Self::NotSocket => 38,
+            Self::Io => 5,
+            Self::NotDirectory => 20,
+            Self::IsDirectory => 21,
+            Self::NoSpace => 28,
+            Self::ReadOnly => 30,
+            Self::NameTooLong => 63,
+            Self::Loop => 62,
+            Self::FileTooLarge => 27,
+            Self::Busy => 16,
         }
     }
 }

@@ -56,6 +56,11 @@ impl Handler for Fake {
         peer_address: PeerAddress -> SocketAddr;
         poll: Poll -> Vec<u8>;
         fork: Fork -> crate::types::ForkToken;
+        open: Open -> Descriptor;
+        read: Read -> Bytes;
+        write: Write -> u32;
+        stat: Stat -> crate::types::FileStatus;
+        read_directory: ReadDirectory -> Vec<crate::types::DirectoryEntry>;
         interfaces: Interfaces -> Vec<crate::types::Interface>;
         set_interface_up: SetInterfaceUp -> ();
         set_interface_address: SetInterfaceAddress -> ();

@@ -46,6 +46,41 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForkToken(pub [u8; 16]);
 
+/// What a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// A symbolic link.
+    Symlink,
+}
+
+/// stat(2) of a file, as the remote tools show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStatus {
+    /// What it is.
+    pub kind: FileKind,
+    /// Permission bits (`0o7777`).
+    pub permissions: u16,
+    /// Hard links.
+    pub links: u32,
+    /// Length in bytes.
+    pub size: u64,
+    /// Last change of the data, nanoseconds since 1970 (UTC).
+    pub modified_ns: u64,
+}
+
+/// One name in a directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    /// The name (bytes that are not UTF-8 replaced).
+    pub name: String,
+    /// What it names.
+    pub kind: FileKind,
+}
+
 /// send(2) and recv(2) flags.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageFlags {

@@ -11,12 +11,15 @@
 //! | `netstat [-r]` | the kernel's sockets with their states (or the routes) |
 //! | `ping [-c N] [-W MS] HOST` | ICMP echo from the kernel |
 //! | `stats` | the stack's and the memory's counters |
+//! | `ls [PATH]` | the kernel's files (`ls -l`'s shape) |
+//! | `cat PATH…` | files' contents to standard output |
 //!
 //! Every call is a remote system call of the kernel's table; a change
 //! (`ifconfig vif0 10.0.0.9/24`, `route add default 10.0.0.1`) takes
 //! effect in the running kernel at once.
 
 mod configure;
+mod files;
 mod show;
 
 use std::process::ExitCode;
@@ -75,6 +78,18 @@ enum Command {
     },
     /// The stack's and the memory's counters.
     Stats,
+    /// List a directory of the kernel's file systems (or name a file).
+    Ls {
+        /// The directory (the root when absent).
+        #[arg(default_value = "/")]
+        path: String,
+    },
+    /// Write files of the kernel's file systems to standard output.
+    Cat {
+        /// The files.
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +145,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             host,
         } => return configure::ping(&client, host, count, wait_ms),
         Command::Stats => print!("{}", client.statistics().map_err(failed)?),
+        Command::Ls { path } => print!("{}", files::ls(&client, &path)?),
+        Command::Cat { paths } => files::cat(&client, &paths)?,
     }
     Ok(ExitCode::SUCCESS)
 }
