@@ -227,6 +227,7 @@ fn upload_until_written(port: u16, name: &str, mib: u64) -> std::thread::JoinHan
     let deadline = Instant::now() + REQUEST_TIMEOUT;
     while counter(port, "block vblk0_written_bytes") < written + (mib << 20) {
         assert!(Instant::now() < deadline, "the guest wrote nothing back");
+        // The guest announces no write-back; its counter is read again.
         std::thread::sleep(Duration::from_millis(50));
     }
     sender

@@ -63,6 +63,7 @@ fn serve(namespace: &Namespace, directory: &std::path::Path) -> Server {
     ];
     while !output(namespace, &probe).status.success() {
         assert!(Instant::now() < deadline, "http.server never answered");
+        // http.server announces nothing we read: ask again shortly.
         std::thread::sleep(Duration::from_millis(100));
     }
     server
@@ -107,6 +108,8 @@ fn autoconfigured(namespace: &Namespace, device: &str, prefix: &str) {
             Instant::now() < deadline,
             "no SLAAC from the appliance: {state}"
         );
+        // Linux reports SLAAC only to `ip monitor`; its state is read
+        // again instead, within the deadline.
         std::thread::sleep(Duration::from_millis(200));
     }
 }

@@ -272,6 +272,8 @@ fn a_client_gone_mid_call_is_cleaned_up_and_the_next_served_on_microvm() {
             Ok(listener) => break listener,
             Err(error) if started.elapsed() < DEADLINE => {
                 eprintln!("port 7400 not free yet: {error}");
+                // The guest frees the gone client's listener on its own
+                // and tells the host nothing: try again within the deadline.
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(error) => panic!("the gone client's listener was never closed: {error}"),

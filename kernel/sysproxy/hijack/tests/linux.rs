@@ -64,6 +64,8 @@ impl Peer {
                 return peer;
             }
             assert!(Instant::now() < deadline, "nothing listened on {port}");
+            // nc and http.server announce nothing when they listen: ask
+            // `ss` again shortly.
             std::thread::sleep(Duration::from_millis(5));
         }
     }

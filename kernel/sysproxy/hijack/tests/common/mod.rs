@@ -15,7 +15,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 // The client library's harness: the served kernel, patterns and hashes.
 #[path = "../../../client/tests/common/mod.rs"]
@@ -73,22 +73,32 @@ pub fn finish(mut child: Child, seconds: u64, what: &str) -> Output {
     };
     let stdout = collect(child.stdout.take().map(|pipe| Box::new(pipe) as _));
     let stderr = collect(child.stderr.take().map(|pipe| Box::new(pipe) as _));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waits") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stderr = stderr.join().unwrap_or_default();
-            panic!(
-                "{what} did not finish within {seconds} s; it said:\n{}",
-                String::from_utf8_lossy(&stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    // A helper thread blocks until the child has exited without reaping
+    // it (WNOWAIT), so the pid stays the child's until this thread reaps
+    // it: a kill at the deadline can only hit the child.
+    let pid = child.id();
+    let (exited, exit_signal) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        // SAFETY: siginfo_t is plain data that waitid(2) fills.
+        let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+        let options = libc::WEXITED | libc::WNOWAIT;
+        // SAFETY: waitid(2) on our child's pid with a live siginfo_t.
+        unsafe { libc::waitid(libc::P_PID, pid, &mut info, options) };
+        let _ = exited.send(());
+    });
+    if exit_signal
+        .recv_timeout(Duration::from_secs(seconds))
+        .is_err()
+    {
+        let _ = child.kill();
+        let _ = child.wait();
+        let stderr = stderr.join().unwrap_or_default();
+        panic!(
+            "{what} did not finish within {seconds} s; it said:\n{}",
+            String::from_utf8_lossy(&stderr)
+        );
+    }
+    let status = child.wait().expect("waits");
     Output {
         status,
         stdout: stdout.join().expect("read stdout"),
@@ -150,6 +160,9 @@ pub fn connect_when_listening(
     loop {
         match anykernel_client::TcpStream::connect(client, ("127.0.0.1", port)) {
             Ok(stream) => return stream,
+            // Nothing tells the test when the program starts listening
+            // in the kernel, and a refusal comes back at once: retry
+            // briefly until the deadline.
             Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => {
                 assert!(
                     std::time::Instant::now() < deadline,
