@@ -10,7 +10,8 @@ use std::process::Stdio;
 
 use anykernel_client::{TcpListener, TcpStream, UdpSocket};
 use common::{
-    Scratch, Served, background, connect_when_listening, finish, hash, hijacked, pattern, require,
+    Scratch, Served, background, connect_when_listening, finish, hash, hijacked, pattern, python,
+    require,
 };
 
 /// Reads a request head from `stream` (up to the blank line).
@@ -229,16 +230,7 @@ fn python_uses_dup_select_fionread_and_options_on_a_remote_socket() {
         stream.read_to_end(&mut rest).expect("reads to the end");
         (ping, rest)
     });
-    let mut python = hijacked(&served, "python3");
-    python
-        .args(["-c", SCRIPT, "7004"])
-        .env("ANYKERNEL_HIJACK_TRACE", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let output = finish(python.spawn().expect("python starts"), 30, "python");
-    let said = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python failed:\n{said}");
-    assert_eq!(output.stdout, b"ok\n");
+    python(&served, SCRIPT, 7004);
     let (ping, rest) = server.wait(10, "the server");
     assert_eq!((&ping, rest.as_slice()), (b"ping", &b"still open"[..]));
 }

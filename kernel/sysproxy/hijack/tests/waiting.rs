@@ -11,7 +11,7 @@ use std::process::Stdio;
 
 use anykernel_client::TcpListener;
 use common::{
-    Served, background, connect_when_listening, finish, hash, hijacked, pattern, require,
+    Served, background, connect_when_listening, finish, hash, hijacked, pattern, python, require,
 };
 
 /// Bytes ncat moves each way.
@@ -74,16 +74,7 @@ fn python_epoll_mixes_local_and_remote_with_linux_rules() {
         stream.shutdown(std::net::Shutdown::Write).expect("ends");
         word
     });
-    let mut python = hijacked(&served, "python3");
-    python
-        .args(["-c", SCRIPT, "7101"])
-        .env("ANYKERNEL_HIJACK_TRACE", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let output = finish(python.spawn().expect("python starts"), 30, "python");
-    let said = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python failed:\n{said}");
-    assert_eq!(output.stdout, b"ok\n");
+    let said = python(&served, SCRIPT, 7101);
     assert!(said.contains("epoll_wait"), "no remote epoll_wait:\n{said}");
     assert_eq!(&server.wait(10, "the server"), b"done");
 }
@@ -195,14 +186,6 @@ fn receive_and_send_time_limits_end_blocking_calls_with_eagain() {
         stream.write_all(b"pong").expect("answers");
         ping
     });
-    let mut python = hijacked(&served, "python3");
-    python
-        .args(["-c", TIMEOUTS, "7104"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let output = finish(python.spawn().expect("python starts"), 30, "python");
-    let said = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python failed:\n{said}");
-    assert_eq!(output.stdout, b"ok\n");
+    python(&served, TIMEOUTS, 7104);
     assert_eq!(&server.wait(10, "the server"), b"ping");
 }

@@ -59,6 +59,24 @@ pub fn hijacked(served: &Served, program: &str) -> Command {
     command
 }
 
+/// Runs `python3 -c script port` with the library preloaded against
+/// `served` and its call trace on; the script checks what it tests and
+/// prints `ok`. Fails unless it did; returns what it said on stderr
+/// (the trace).
+pub fn python(served: &Served, script: &str, port: u16) -> String {
+    let mut python = hijacked(served, "python3");
+    python
+        .args(["-c", script, &port.to_string()])
+        .env("ANYKERNEL_HIJACK_TRACE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = finish(python.spawn().expect("python starts"), 30, "python");
+    let said = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "python failed:\n{said}");
+    assert_eq!(output.stdout, b"ok\n", "{said}");
+    said
+}
+
 /// Waits for `child` at most `seconds`, reading its piped output
 /// meanwhile; kills it and fails past that.
 pub fn finish(mut child: Child, seconds: u64, what: &str) -> Output {
