@@ -7,6 +7,7 @@ pub mod fake;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use base::component::Component;
 use base::memory::pagedaemon::PAGEDAEMON;
 use base::{BootConfig, Kernel};
 use hypercall_posix::block::DiskSpec;
@@ -29,6 +30,11 @@ impl Drop for TestKernel {
 /// Boots a kernel with the pagedaemon and the block layer, `params` and
 /// the disks `specs` (`PATH[,options]`).
 pub fn boot(params: &str, specs: &[String]) -> TestKernel {
+    boot_with(params, specs, &[&PAGEDAEMON, &block::BLOCK])
+}
+
+/// Boots a kernel with `components`, `params` and the disks `specs`.
+pub fn boot_with(params: &str, specs: &[String], components: &[&'static Component]) -> TestKernel {
     let console = ConsoleCapture::new();
     let disks: Vec<DiskSpec> = specs
         .iter()
@@ -41,14 +47,8 @@ pub fn boot(params: &str, specs: &[String]) -> TestKernel {
         disks,
         ..PosixConfig::default()
     });
-    let components = [&PAGEDAEMON, &block::BLOCK];
-    let kernel = Kernel::boot(
-        host,
-        BootConfig {
-            components: &components,
-        },
-    )
-    .expect("the kernel boots");
+    let config = BootConfig { components };
+    let kernel = Kernel::boot(host, config).expect("the kernel boots");
     TestKernel { kernel, console }
 }
 

@@ -8,55 +8,21 @@
 #[path = "../../../tests/common/mod.rs"]
 pub mod images;
 
-use std::sync::Arc;
+// Hosted kernels with disks on host files: the block layer's test
+// helpers, not a copy.
+#[path = "../../../../../block/tests/common/mod.rs"]
+pub mod disks;
 
-use base::component::Component;
+#[allow(unused_imports, reason = "each test file uses part of this module")]
+pub use disks::{TestKernel, boot, boot_with};
+
 use base::memory::pagedaemon::PAGEDAEMON;
-use base::{BootConfig, Kernel};
-use hypercall_posix::block::DiskSpec;
-use hypercall_posix::{ConsoleCapture, ConsoleSink, ExitMode, Posix, PosixConfig};
 
-/// A booted kernel whose console is captured; shut down when dropped.
-pub struct TestKernel {
-    pub kernel: Arc<Kernel>,
-    pub console: ConsoleCapture,
-}
-
-impl Drop for TestKernel {
-    fn drop(&mut self) {
-        self.kernel.shutdown();
-    }
-}
-
-/// Boots a kernel with the pagedaemon and the block layer, the boot
-/// parameters `params` and the disks `specs` (`PATH[,ro][,fail=A-B]`).
-pub fn boot(params: &str, specs: &[String]) -> TestKernel {
-    boot_with(params, specs, &[&PAGEDAEMON, &block::BLOCK])
-}
-
-/// As [`boot`], with the vfs and tmpfs at the root as well.
+/// As [`boot`] (the pagedaemon, the block layer, `params` and the disks
+/// `specs`, `PATH[,ro][,fail=A-B]`), with the vfs and tmpfs at the root as well.
 pub fn boot_vfs(params: &str, specs: &[String]) -> TestKernel {
     let components = [&PAGEDAEMON, &block::BLOCK, &vfs::VFS, &tmpfs::TMPFS];
     boot_with(params, specs, &components)
-}
-
-/// Boots a kernel with `components`, `params` and the disks `specs`.
-pub fn boot_with(params: &str, specs: &[String], components: &[&'static Component]) -> TestKernel {
-    let console = ConsoleCapture::new();
-    let disks: Vec<DiskSpec> = specs
-        .iter()
-        .map(|spec| spec.parse().expect("a disk spec"))
-        .collect();
-    let host = Posix::new(PosixConfig {
-        boot_parameters: params.to_owned(),
-        console: ConsoleSink::Capture(console.clone()),
-        exit: ExitMode::Unwind,
-        disks,
-        ..PosixConfig::default()
-    });
-    let config = BootConfig { components };
-    let kernel = Kernel::boot(host, config).expect("the kernel boots");
-    TestKernel { kernel, console }
 }
 
 /// The file system blocks debugfs says `path` of `image` holds.
