@@ -18,12 +18,13 @@ use std::time::{Duration, Instant};
 use net::wire::nd::{NeighborAdvertisement, write_neighbor_advertisement};
 use net::wire::{EtherType, EthernetHeader, Ipv6Header, MacAddress};
 use net::{MessageFlags, Shutdown, SocketType};
-use tcp::{Offload, Route, Secrets, SocketHandle, Tcp, TcpConfig, TcpError, Transmit};
+use tcp::{Secrets, SocketHandle, Tcp, TcpConfig, TcpError, Transmit};
 
 use crate::data_path_tests::{Harness, NIC_MAC, PEER_MAC, ethernet};
 use crate::fake_device::OFFLOADING;
 use crate::fake_offload::{GSO_TCPV6, NEEDS_CSUM};
 use crate::features::Setting;
+use crate::offload_tests::{PeerLink, stream_byte};
 
 const NIC6: Ipv6Addr = Ipv6Addr::new(0xfd00, 9, 0, 0, 0, 0, 0, 2);
 const PEER6: Ipv6Addr = Ipv6Addr::new(0xfd00, 9, 0, 0, 0, 0, 0, 1);
@@ -34,36 +35,6 @@ const STREAM: usize = 2 << 20;
 const PATIENCE: Duration = Duration::from_secs(60);
 /// Ethernet, IPv6 and TCP header bytes before a burst's payload, at least.
 const HEADERS: usize = 14 + 40 + 20;
-
-fn stream_byte(index: usize) -> u8 {
-    (index.wrapping_mul(0x9e37_79b9) >> 13) as u8 ^ index as u8
-}
-
-/// The peer's way to the wire: segments it sends.
-struct PeerLink<'a>(&'a mut Vec<Vec<u8>>);
-
-impl Transmit for PeerLink<'_> {
-    fn route(&self, destination: IpAddr, _zone: u32) -> Option<Route> {
-        (destination == IpAddr::V6(NIC6)).then_some(Route {
-            source: IpAddr::V6(PEER6),
-            mtu: 1500,
-            zone: 0,
-            offload: Offload::NONE,
-        })
-    }
-
-    fn send(
-        &mut self,
-        _path: tcp::Path,
-        length: usize,
-        fill: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), tcp::TransmitError> {
-        let mut segment = vec![0u8; length];
-        fill(&mut segment);
-        self.0.push(segment);
-        Ok(())
-    }
-}
 
 /// An IPv6 packet from `source` to `destination` carrying `payload` of
 /// `next_header` with `hop_limit`, in an Ethernet frame to the NIC.
@@ -128,7 +99,15 @@ impl<'a> Pump<'a> {
     fn with_peer<R>(&mut self, call: impl FnOnce(&mut Tcp, u64, &mut dyn Transmit) -> R) -> R {
         let now = self.now();
         let mut outbox = Vec::new();
-        let result = call(&mut self.peer, now, &mut PeerLink(&mut outbox));
+        let result = call(
+            &mut self.peer,
+            now,
+            &mut PeerLink {
+                segments: &mut outbox,
+                nic: IpAddr::V6(NIC6),
+                peer: IpAddr::V6(PEER6),
+            },
+        );
         for segment in outbox {
             let frame = ipv6_frame((PEER6, NIC6), 6, 64, &segment);
             self.harness.device.inject(&frame);

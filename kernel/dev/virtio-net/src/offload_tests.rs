@@ -40,7 +40,7 @@ const STREAM: usize = 2 << 20;
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The `index`-th byte of a stream: not a short cycle.
-fn stream_byte(index: usize) -> u8 {
+pub(crate) fn stream_byte(index: usize) -> u8 {
     (index.wrapping_mul(0x9e37_79b9) >> 13) as u8 ^ index as u8
 }
 
@@ -52,13 +52,18 @@ fn stream_hash(length: usize) -> u64 {
     hash.finish()
 }
 
-/// The peer's way to the wire: segments it sends, with their addresses.
-struct PeerLink<'a>(&'a mut Vec<Vec<u8>>);
+/// The peer's way to the wire: the segments it sends to `nic`, from
+/// `peer` (either family).
+pub(crate) struct PeerLink<'a> {
+    pub(crate) segments: &'a mut Vec<Vec<u8>>,
+    pub(crate) nic: IpAddr,
+    pub(crate) peer: IpAddr,
+}
 
 impl Transmit for PeerLink<'_> {
     fn route(&self, destination: IpAddr, _zone: u32) -> Option<Route> {
-        (destination == IpAddr::V4(NIC_IP)).then_some(Route {
-            source: IpAddr::V4(PEER_IP),
+        (destination == self.nic).then_some(Route {
+            source: self.peer,
             mtu: 1500,
             zone: 0,
             offload: Offload::NONE,
@@ -73,7 +78,7 @@ impl Transmit for PeerLink<'_> {
     ) -> Result<(), tcp::TransmitError> {
         let mut segment = vec![0u8; length];
         fill(&mut segment);
-        self.0.push(segment);
+        self.segments.push(segment);
         Ok(())
     }
 }
@@ -130,7 +135,15 @@ impl<'a> Pump<'a> {
     fn with_peer<R>(&mut self, call: impl FnOnce(&mut Tcp, u64, &mut dyn Transmit) -> R) -> R {
         let now = self.now();
         let mut outbox = core::mem::take(&mut self.outbox);
-        let result = call(&mut self.peer, now, &mut PeerLink(&mut outbox));
+        let result = call(
+            &mut self.peer,
+            now,
+            &mut PeerLink {
+                segments: &mut outbox,
+                nic: IpAddr::V4(NIC_IP),
+                peer: IpAddr::V4(PEER_IP),
+            },
+        );
         self.deliver(outbox);
         result
     }
