@@ -118,8 +118,10 @@ pub fn forget_range(first: c_int, last: c_int) {
     }
 }
 
-/// The live interests of `epoll` in descriptors that are still remote.
-fn interests(epoll: c_int) -> Vec<(c_int, Interest, PollEntry)> {
+/// The live interests of `epoll` in descriptors that are still remote,
+/// each with its entry for the remote poll (none: the set is Linux's
+/// alone).
+pub fn interests(epoll: c_int) -> Vec<(c_int, Interest, PollEntry)> {
     if !IN_USE.load(Ordering::Acquire) {
         return Vec::new();
     }
@@ -140,11 +142,6 @@ fn interests(epoll: c_int) -> Vec<(c_int, Interest, PollEntry)> {
     .collect()
 }
 
-/// Whether epoll_wait on `epoll` involves remote descriptors.
-pub fn has_remote(epoll: c_int) -> bool {
-    !interests(epoll).is_empty()
-}
-
 /// The events epoll reports for a remote answer `wire` to `asked`.
 pub fn reported_events(wire: u8, asked: u32) -> u32 {
     let mut reported = returned_events(wire, asked as i16) as u16 as u32;
@@ -154,13 +151,17 @@ pub fn reported_events(wire: u8, asked: u32) -> u32 {
     reported
 }
 
-/// epoll_wait(2) on `epoll`, whose set has remote interests, into
-/// `events` until `limit`: how many were filled.
+/// epoll_wait(2) on `epoll`, whose set has the remote `interests` (from
+/// [`interests`]), into `events` until `limit`: how many were filled.
 ///
 /// # Errors
 /// The kernel's or Linux's errno (EINTR from a signal while waiting).
-pub fn wait(epoll: c_int, events: &mut [epoll_event], limit: Limit) -> Result<usize> {
-    let interests = interests(epoll);
+pub fn wait(
+    epoll: c_int,
+    interests: &[(c_int, Interest, PollEntry)],
+    events: &mut [epoll_event],
+    limit: Limit,
+) -> Result<usize> {
     let entries: Vec<PollEntry> = interests.iter().map(|(_, _, entry)| *entry).collect();
     let mut locals = [pollfd {
         fd: epoll,

@@ -5,6 +5,7 @@
 
 use core::ffi::c_int;
 
+use anykernel_client::proto::types::PollEntry;
 use libc::{epoll_event, sigset_t, timespec};
 
 use super::done;
@@ -41,6 +42,7 @@ pub unsafe extern "C" fn epoll_ctl(
 /// `events` is valid for `most` epoll_events; `mask` is null or valid.
 unsafe fn remote_wait(
     set: c_int,
+    interests: &[(c_int, epoll::Interest, PollEntry)],
     events: *mut epoll_event,
     most: c_int,
     limit: Result<Limit>,
@@ -53,8 +55,8 @@ unsafe fn remote_wait(
     // SAFETY: the caller's array of `room` events.
     let events = unsafe { core::slice::from_raw_parts_mut(events, room) };
     // SAFETY: the caller's mask.
-    let filled =
-        limit.and_then(|limit| unsafe { masked(mask, || epoll::wait(set, events, limit)) });
+    let filled = limit
+        .and_then(|limit| unsafe { masked(mask, || epoll::wait(set, interests, events, limit)) });
     done("epoll_wait", set, filled.map(|filled| filled as c_int))
 }
 
@@ -69,13 +71,14 @@ pub unsafe extern "C" fn epoll_wait(
     most: c_int,
     timeout: c_int,
 ) -> c_int {
-    if !epoll::has_remote(set) {
+    let interests = epoll::interests(set);
+    if interests.is_empty() {
         // SAFETY: the program's arguments, passed on.
         return unsafe { real::epoll_wait(set, events, most, timeout) };
     }
     let limit = Ok(Limit::of_milliseconds(timeout));
     // SAFETY: the caller's array; no mask.
-    unsafe { remote_wait(set, events, most, limit, core::ptr::null()) }
+    unsafe { remote_wait(set, &interests, events, most, limit, core::ptr::null()) }
 }
 
 /// epoll_pwait(2).
@@ -90,13 +93,14 @@ pub unsafe extern "C" fn epoll_pwait(
     timeout: c_int,
     mask: *const sigset_t,
 ) -> c_int {
-    if !epoll::has_remote(set) {
+    let interests = epoll::interests(set);
+    if interests.is_empty() {
         // SAFETY: the program's arguments, passed on.
         return unsafe { real::epoll_pwait(set, events, most, timeout, mask) };
     }
     let limit = Ok(Limit::of_milliseconds(timeout));
     // SAFETY: the caller's array and mask.
-    unsafe { remote_wait(set, events, most, limit, mask) }
+    unsafe { remote_wait(set, &interests, events, most, limit, mask) }
 }
 
 /// epoll_pwait2(2).
@@ -112,12 +116,13 @@ pub unsafe extern "C" fn epoll_pwait2(
     timeout: *const timespec,
     mask: *const sigset_t,
 ) -> c_int {
-    if !epoll::has_remote(set) {
+    let interests = epoll::interests(set);
+    if interests.is_empty() {
         // SAFETY: the program's arguments, passed on.
         return unsafe { real::epoll_pwait2(set, events, most, timeout, mask) };
     }
     // SAFETY: the caller's timeout.
     let limit = unsafe { limit_of(timeout) };
     // SAFETY: the caller's array and mask.
-    unsafe { remote_wait(set, events, most, limit, mask) }
+    unsafe { remote_wait(set, &interests, events, most, limit, mask) }
 }
