@@ -3,11 +3,12 @@
 //! `cargo build --release -p app --target x86_64-unknown-none --bins` links
 //! `anykernel` and `anykernel-selftest` with DWARF line tables. Each image
 //! is copied to `<image>.debug` (where the host finds file:line for guest
-//! backtraces, see `qemu_tests::locations`), stripped of its debug sections
-//! (the image's size is measured: it is the same as a build without them)
-//! and rewritten in place by `symbols::embed` so the guest can symbolize
-//! its backtraces. Cargo may leave an image untouched when nothing changed,
-//! so both steps must accept an image they already processed.
+//! backtraces, see `qemu_tests::locations`, and the code an image holds),
+//! rewritten in place by `symbols::embed` so the guest can symbolize its
+//! backtraces, and stripped of everything a loader does not load (DWARF,
+//! `.symtab`, `.strtab`: the image's size is measured). Cargo may leave an
+//! image untouched when nothing changed; an image without `.symtab` is one
+//! already finished and stays as it is.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -90,25 +91,21 @@ pub fn image_build(selection: &[&str]) -> Command {
     build
 }
 
-/// Makes a freshly linked image what we ship: its debug information moved
-/// to `<image>.debug`, its symbol table embedded for guest backtraces.
+/// Makes a freshly linked image what we ship: the whole link kept as
+/// `<image>.debug`, the symbol table embedded for guest backtraces, and
+/// what no loader loads stripped. An image already finished stays as it is.
 pub fn finish_image(image: &Path) -> Result<(), String> {
-    split_debug_info(image)?;
-    // embed's errors already name the image.
-    symbols::embed(image)
-}
-
-/// Copies a freshly linked `image` to `<image>.debug` and strips the debug
-/// sections from the image; an image already stripped is left as it is.
-fn split_debug_info(image: &Path) -> Result<(), String> {
     let in_file = |error: String| format!("{}: {error}", image.display());
     let bytes = std::fs::read(image).map_err(|error| in_file(error.to_string()))?;
-    if !symbols::has_line_tables(&bytes).map_err(in_file)? {
+    if symbols::has_line_tables(&bytes).map_err(in_file)? {
+        let debug = qemu_tests::locations::debug_file(image);
+        std::fs::write(&debug, &bytes).map_err(|error| format!("{}: {error}", debug.display()))?;
+    }
+    if !symbols::has_symbol_table(&bytes).map_err(in_file)? {
         return Ok(());
     }
-    let debug = qemu_tests::locations::debug_file(image);
-    std::fs::write(&debug, &bytes).map_err(|error| format!("{}: {error}", debug.display()))?;
-    run(tool("objcopy", &[Path::new("--strip-debug"), image]))
+    symbols::embed(image).map_err(in_file)?;
+    run(tool("objcopy", &[Path::new("--strip-all"), image]))
         .map_err(|error| format!("{error} (objcopy comes with binutils)"))
 }
 

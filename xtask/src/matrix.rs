@@ -331,9 +331,10 @@ fn slug(name: &str) -> String {
 }
 
 /// Fails unless the image holds code of every `present` crate and of no
-/// `absent` one.
+/// `absent` one (its link, `<image>.debug`, names the code).
 fn check_symbols(configuration: &Configuration, image: &Path) -> Result<(), String> {
-    let bytes = std::fs::read(image).map_err(|error| format!("{}: {error}", image.display()))?;
+    let linked = qemu_tests::locations::debug_file(image);
+    let bytes = std::fs::read(&linked).map_err(|error| format!("{}: {error}", linked.display()))?;
     let names = symbols::code_symbol_names(&bytes)?;
     for krate in configuration.present {
         if !names.iter().any(|name| of_crate(name, krate)) {

@@ -164,7 +164,9 @@ pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
     }
     if gdb {
         eprintln!("xtask: QEMU waits for gdb; in another terminal run:");
-        println!("gdb {} -ex 'target remote :{GDB_PORT}'", image.display());
+        // The image is stripped; its link beside it has symbols and lines.
+        let symbols = qemu_tests::locations::debug_file(image);
+        println!("gdb {} -ex 'target remote :{GDB_PORT}'", symbols.display());
     }
     let run = config
         .run_in_terminal()

@@ -58,9 +58,14 @@ pub fn code_symbol_names(image: &[u8]) -> Result<Vec<String>, String> {
         .collect())
 }
 
-/// Whether the ELF `image` still has its DWARF line tables.
+/// Whether the ELF `image` still has its DWARF line tables (a fresh link).
 pub fn has_line_tables(image: &[u8]) -> Result<bool, String> {
     Ok(Layout::parse(image)?.section(".debug_line").is_some())
+}
+
+/// Whether the ELF `image` still has its symbol table (not yet stripped).
+pub fn has_symbol_table(image: &[u8]) -> Result<bool, String> {
+    Ok(Layout::parse(image)?.section(".symtab").is_some())
 }
 
 /// One table entry.
