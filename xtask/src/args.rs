@@ -93,6 +93,8 @@ pub enum Verb {
     BenchScaling {
         runs: u32,
     },
+    /// `bench --profile`: where QEMU and the guest spend the time.
+    BenchProfile,
     /// `bench --vs linux`: the appliance against a Debian Linux guest.
     BenchVersusLinux(VersusLinuxOptions),
     /// `bench --vs linux --kv`: the kv appliance against Debian's memcached.
@@ -219,7 +221,8 @@ struct BenchWords {
     quick: bool,
     #[arg(long, requires = "vs", value_parser = accel)]
     accel: Option<Accel>,
-    #[arg(long, requires = "vs")]
+    /// With `--vs linux`, after the table; alone, only the profile.
+    #[arg(long, conflicts_with_all = ["hosted", "scaling", "runs"])]
     profile: bool,
     /// The kv appliance against Debian's memcached.
     #[arg(long, requires = "vs", conflicts_with = "profile")]
@@ -253,6 +256,9 @@ pub fn parse(words: &[String]) -> Result<Verb, UsageError> {
 impl BenchWords {
     fn verb(self) -> Verb {
         let Some(_linux) = self.vs else {
+            if self.profile {
+                return Verb::BenchProfile;
+            }
             if self.scaling {
                 return Verb::BenchScaling {
                     runs: self.runs.unwrap_or(3),

@@ -28,6 +28,7 @@ use crate::setup::{Need, ensure};
 
 mod bootstrap;
 mod console;
+mod guest_profile;
 mod hosted;
 mod idle;
 mod kv;
@@ -36,6 +37,7 @@ mod multitude;
 mod network;
 mod report;
 mod router;
+mod sampler;
 mod scaling;
 mod stats;
 mod tap;
@@ -43,7 +45,7 @@ mod target;
 
 pub use hosted::hosted_bench_verb;
 pub use kv::kv_versus_linux_verb;
-pub use linux::versus_linux_verb;
+pub use linux::{profile_verb, versus_linux_verb};
 
 use report::Series;
 

@@ -57,6 +57,10 @@ verbs:
                         idle connections; bulk under mem=2M, 3M, 8M (default 3
                         runs); once, 100,000 idle connections in 1 GiB
                         (`bench` includes these rows)
+  bench --profile        the appliance on microvm over user networking: perf on
+                        QEMU during bulk, and the guest's own stacks sampled
+                        through QEMU's gdb stub during bulk and echoes (the
+                        functions it runs, from <image>.debug)
   bench --vs linux [--runs N] [--quick] [--accel tcg|kvm] [--profile]
                         the appliance against a minimal Debian Linux guest (built
                         once from Debian packages into $TARGET/linux-guest): same
@@ -156,6 +160,7 @@ fn dispatch(verb: &Verb) -> Result<ExitCode, String> {
         } => bench::bench_verb(*runs)?,
         Verb::Bench { runs, hosted: true } => bench::hosted_bench_verb(*runs)?,
         Verb::BenchScaling { runs } => bench::scaling_bench_verb(*runs)?,
+        Verb::BenchProfile => bench::profile_verb()?,
         Verb::BenchVersusLinux(options) => bench::versus_linux_verb(options)?,
         Verb::BenchKvVersusLinux(options) => bench::kv_versus_linux_verb(options)?,
         Verb::Fuzz { seconds } => fuzz_verb(*seconds)?,

@@ -58,6 +58,13 @@ pub fn code_symbol_names(image: &[u8]) -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// The code symbols of the ELF `image`, one per address, sorted, named
+/// as the guest's table names them (for host-side profiles).
+pub fn code_symbol_table(image: &[u8]) -> Result<Vec<Symbol>, String> {
+    let layout = Layout::parse(image)?;
+    Ok(select(&layout, layout.code_symbols(image)?))
+}
+
 /// Whether the ELF `image` still has its DWARF line tables (a fresh link).
 pub fn has_line_tables(image: &[u8]) -> Result<bool, String> {
     Ok(Layout::parse(image)?.section(".debug_line").is_some())
@@ -68,12 +75,12 @@ pub fn has_symbol_table(image: &[u8]) -> Result<bool, String> {
     Ok(Layout::parse(image)?.section(".symtab").is_some())
 }
 
-/// One table entry.
+/// One table entry: a function's (or label's) code range and its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Symbol {
-    address: u64,
-    size: u32,
-    name: String,
+pub struct Symbol {
+    pub address: u64,
+    pub size: u32,
+    pub name: String,
 }
 
 /// The image `image` with its symbol table embedded.

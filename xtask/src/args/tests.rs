@@ -274,7 +274,12 @@ fn bench_versus_linux_takes_runs_quick_and_an_accelerator() {
     assert!(error_of("bench --vs linux --disk --kv").contains("cannot be used with"));
     let profiled = parse_words("bench --vs linux --profile");
     assert!(matches!(profiled, Ok(Verb::BenchVersusLinux(options)) if options.profile));
-    for needs_linux in ["bench --quick", "bench --accel kvm", "bench --profile"] {
+    assert!(matches!(
+        parse_words("bench --profile"),
+        Ok(Verb::BenchProfile)
+    ));
+    assert!(error_of("bench --profile --scaling").contains("cannot be used with"));
+    for needs_linux in ["bench --quick", "bench --accel kvm"] {
         let error = error_of(needs_linux);
         let expected = "the following required arguments were not provided: --vs <BASELINE>";
         assert_eq!(error, expected);

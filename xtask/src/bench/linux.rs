@@ -14,8 +14,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use qemu_tests::Machine;
 use qemu_tests::netns::{Namespace, missing_privilege};
+use qemu_tests::{Accel, Machine};
 
 use crate::args::VersusLinuxOptions;
 use crate::bench::target::{Family, TAP_GUEST, TAP_GUEST6, TAP_HOST6};
@@ -62,6 +62,28 @@ itself (no vfs, block or ext2).
 /// The bulk metrics (indices into `NETWORK_METRICS`) measured again over
 /// tap with the offloads off.
 const BULK_METRICS: [usize; 2] = [3, 4];
+
+/// The `bench --profile` verb: the profile alone, on microvm, over a tap
+/// as root (the bench's main link) and over user networking otherwise.
+pub fn profile_verb() -> Result<(), String> {
+    ensure(&[Need::Target, Need::Qemu, Need::Profiler])?;
+    let images = build_images()?;
+    let data = target_dir().join("bench-profile.perf.data");
+    let (image, machine) = (&images.appliance, Machine::Microvm);
+    let report = match missing_privilege(&[]) {
+        None => {
+            let namespace = Namespace::new("profile");
+            let link = Link::Tap(&namespace, Family::V4);
+            profile::profile(image, Accel::Tcg, machine, &link, &data)?
+        }
+        Some(reason) => {
+            eprintln!("xtask: over user networking ({reason})");
+            profile::profile(image, Accel::Tcg, machine, &Link::User, &data)?
+        }
+    };
+    print!("{report}");
+    Ok(())
+}
 
 /// The `bench --vs linux` verb.
 pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
@@ -110,7 +132,14 @@ pub fn versus_linux_verb(options: &VersusLinuxOptions) -> Result<(), String> {
         ensure(&[Need::Profiler])?;
         let data = target_dir().join("bench-vs-linux.perf.data");
         let machine = machines.last().copied().unwrap_or(Machine::Microvm);
-        match profile::profile(&guests, machine, &data) {
+        let profiled = profile::profile(
+            &guests.anykernel,
+            options.accel,
+            machine,
+            &Link::User,
+            &data,
+        );
+        match profiled {
             Ok(report) => print!("{report}"),
             Err(error) => eprintln!("xtask: no profile: {error}"),
         }

@@ -181,6 +181,11 @@ pub fn median_and_p99(sorted: &[f64]) -> Option<(f64, f64)> {
 
 /// MiB/s to discard, then from source.
 pub fn bulk(target: &Target) -> Result<(f64, f64), String> {
+    Ok((upload(target)?, download(target)?))
+}
+
+/// MiB/s host -> guest: `BULK` bytes to the discard service.
+pub fn upload(target: &Target) -> Result<f64, String> {
     let block = vec![0u8; 256 * 1024];
     let mut upload = target.open(target.discard).map_err(|e| e.to_string())?;
     let started = Instant::now();
@@ -188,7 +193,11 @@ pub fn bulk(target: &Target) -> Result<(f64, f64), String> {
         upload.write_all(&block).map_err(|e| e.to_string())?;
     }
     drop(upload);
-    let up = BULK as f64 / started.elapsed().as_secs_f64() / 1048576.0;
+    Ok(BULK as f64 / started.elapsed().as_secs_f64() / 1048576.0)
+}
+
+/// MiB/s guest -> host: `BULK` bytes from the source service.
+pub fn download(target: &Target) -> Result<f64, String> {
     let mut download = target.open(target.source).map_err(|e| e.to_string())?;
     let mut buffer = vec![0u8; 256 * 1024];
     let started = Instant::now();
@@ -200,8 +209,7 @@ pub fn bulk(target: &Target) -> Result<(f64, f64), String> {
         }
         received += count as u64;
     }
-    let down = received as f64 / started.elapsed().as_secs_f64() / 1048576.0;
-    Ok((up, down))
+    Ok(received as f64 / started.elapsed().as_secs_f64() / 1048576.0)
 }
 
 /// The smallest value in `low + 1 ..= high` for which `passes` holds,

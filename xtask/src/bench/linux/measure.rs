@@ -120,25 +120,31 @@ impl Guests {
             .machine(machine)
             .accel(self.accel)
             .memory_mib(memory_mib);
-        match link {
-            Link::User => {
-                let (target, forwards) = Target::forwarded();
-                (config.nic(Nic::new(Network::User { forwards })), target)
-            }
-            Link::Tap(namespace, family) => {
-                let mut nic = Nic::new(Network::Tap {
-                    name: "tap0".into(),
-                });
-                nic.mac = Some(GUEST_MAC);
-                let address = tap_addresses(kind, *family);
-                let config = config.params(address).nic(nic).program("ip").program_args([
-                    "netns",
-                    "exec",
-                    namespace.name.as_str(),
-                    QEMU_PROGRAM,
-                ]);
-                (config, Target::on_tap(*family))
-            }
+        on_link(config, kind, link)
+    }
+}
+
+/// `config` with a NIC on `link` (`kind` gets its addresses on a tap),
+/// and where its services will be.
+pub fn on_link(config: QemuConfig, kind: Kind, link: &Link) -> (QemuConfig, Target) {
+    match link {
+        Link::User => {
+            let (target, forwards) = Target::forwarded();
+            (config.nic(Nic::new(Network::User { forwards })), target)
+        }
+        Link::Tap(namespace, family) => {
+            let mut nic = Nic::new(Network::Tap {
+                name: "tap0".into(),
+            });
+            nic.mac = Some(GUEST_MAC);
+            let address = tap_addresses(kind, *family);
+            let config = config.params(address).nic(nic).program("ip").program_args([
+                "netns",
+                "exec",
+                namespace.name.as_str(),
+                QEMU_PROGRAM,
+            ]);
+            (config, Target::on_tap(*family))
         }
     }
 }
