@@ -455,18 +455,30 @@ pub fn challenge(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     }
 }
 
-/// After the user read data: tells the peer when the window opened by at
-/// least min(buffer / 2, 2 MSS) (RFC 9293 3.8.6.2.2).
+/// After the user read data: tells the peer of the opened window when it
+/// matters (RFC 9293 3.8.6.2.2: once it grew by min(buffer / 2, 2 MSS)).
+/// An ACK already owed (delayed, or with SACK blocks for a hole) goes at
+/// once. Otherwise only when the window the peer may still fill is at
+/// most half the buffer (or of the largest window the scale can say) and
+/// the new one at least doubles it, as Linux's `tcp_cleanup_rbuf` does:
+/// before that, the ACKs of what the peer sends carry the window. Bulk
+/// receivers read in pieces far smaller than their window, and an update
+/// per read was a frame and a device notification per read. A zero
+/// window always reopens.
 pub fn window_update(tcb: &mut Tcb, context: &mut Context, tx: &mut dyn Transmit) {
     if !tcb.state.receives_data() {
         return;
     }
-    let available = tcb.receive.window() as u32;
+    let largest = u32::from(u16::MAX) << tcb.receive_scale;
+    let limit = (tcb.receive.limit() as u32).min(largest);
     let current = tcb.receive_window();
-    let threshold = ((tcb.receive.limit() / 2) as u32)
-        .min(2 * tcb.segment_size)
-        .max(1);
-    if available >= current.saturating_add(threshold) {
+    let owed = tcb.timers.delayed_ack.is_some() || tcb.receive.has_holes();
+    let available = (tcb.receive.window() as u32).min(limit);
+    let threshold = (limit / 2).min(2 * tcb.segment_size).max(1);
+    let grown = available >= current.saturating_add(threshold);
+    let peer_may_stall =
+        current.saturating_mul(2) <= limit && available >= current.saturating_mul(2);
+    if grown && (owed || peer_may_stall) {
         transmit(tcb, context, tx, Outgoing::acknowledgment(tcb));
     }
 }

@@ -157,3 +157,41 @@ fn nagle_coalesces_small_writes_and_no_delay_does_not() {
     );
     assert_eq!(segments_for_small_writes(true), 50);
 }
+
+/// Reads `count` bytes at `server` of host 1 and returns how many segments
+/// host 1 sent because of it.
+fn segments_for_read(network: &mut Network, server: crate::SocketHandle, count: usize) -> u64 {
+    let before = network.tcp(1).stats().segments_sent;
+    let mut buffer = std::vec![0u8; count];
+    let read = network.with(1, |tcp, now, tx| tcp.recv(now, server, &mut buffer, tx));
+    assert_eq!(read, Ok(count));
+    network.tcp(1).stats().segments_sent - before
+}
+
+#[test]
+fn reads_announce_the_window_only_when_the_peer_could_stall() {
+    let large = TcpConfig {
+        receive_buffer: 64 * 1024,
+        ..config()
+    };
+    let mut network = Network::new(44, &[config(), large]);
+    let (client, _, server) = network.establish(80);
+    // 16 KiB held: the peer may still send 48 KiB, more than half.
+    network.send(0, client, &[7u8; 16 * 1024]).unwrap();
+    network.run_until(SECOND, |network| {
+        network.status(1, server).readable == 16 * 1024
+    });
+    network.settle(SECOND);
+    for _ in 0..4 {
+        assert_eq!(segments_for_read(&mut network, server, 4096), 0);
+    }
+    // 48 KiB held: 16 KiB left to fill. A read that frees 8 KiB (24 KiB
+    // open) does not double it; one that frees 24 KiB more does.
+    network.send(0, client, &[7u8; 48 * 1024]).unwrap();
+    network.run_until(SECOND, |network| {
+        network.status(1, server).readable == 48 * 1024
+    });
+    network.settle(SECOND);
+    assert_eq!(segments_for_read(&mut network, server, 8 * 1024), 0);
+    assert_eq!(segments_for_read(&mut network, server, 24 * 1024), 1);
+}
