@@ -151,17 +151,17 @@ impl LocalApic {
         idle
     }
 
-    /// Starts the timer in one-shot mode: `vector` fires after `count`
-    /// timer ticks (`count` 0 stops it).
-    pub fn start_timer(&self, vector: u8, count: u32) {
+    /// Points the timer at `vector`, one-shot, stopped: [`Self::arm_timer`]
+    /// then starts it with one register write.
+    pub fn configure_timer(&self, vector: u8) {
+        self.registers.write(TIMER_INITIAL, 0);
         self.registers.write(LVT_TIMER, u32::from(vector));
-        self.registers.write(TIMER_INITIAL, count);
     }
 
-    /// Stops the timer and masks its interrupt.
-    pub fn stop_timer(&self) {
-        self.registers.write(TIMER_INITIAL, 0);
-        self.registers.write(LVT_TIMER, LVT_MASKED);
+    /// Starts the configured timer: it fires after `count` timer ticks;
+    /// `count` 0 stops it.
+    pub fn arm_timer(&self, count: u32) {
+        self.registers.write(TIMER_INITIAL, count);
     }
 
     /// Starts the timer counting down from `u32::MAX` with its interrupt

@@ -5,6 +5,14 @@
 //! A deadline too far for the counter (2^32 APIC ticks: 4.3 s at 1 GHz;
 //! 65535 PIT ticks: 55 ms) fires early: callers re-check their deadline
 //! after waking, as they must anyway for other interrupts.
+//!
+//! Every register access is a VM exit under a hypervisor and takes
+//! QEMU's global lock under TCG, and the scheduler sets the timer each
+//! time it idles: so the APIC timer's vector is set once, arming it is one
+//! write, and a deadline already armed (the interrupt not yet taken) or a
+//! timer already stopped costs none.
+
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use spin::Once;
 
@@ -19,7 +27,15 @@ enum Device {
 
 static DEVICE: Once<Device> = Once::new();
 
-fn wake(_context: usize) {}
+/// The deadline the APIC timer is armed for; [`DISARMED`] when it is
+/// stopped or has fired. Only changed with interrupts off (idling, and the
+/// interrupt handler), on the one CPU.
+static ARMED: AtomicU64 = AtomicU64::new(DISARMED);
+const DISARMED: u64 = u64::MAX;
+
+fn wake(_context: usize) {
+    ARMED.store(DISARMED, Ordering::Relaxed);
+}
 
 /// Chooses and installs the wakeup device.
 pub fn setup(apic_timer_hz: Option<u64>) -> Result<(), TimerError> {
@@ -31,8 +47,9 @@ pub fn setup(apic_timer_hz: Option<u64>) -> Result<(), TimerError> {
         context: 0,
     };
     let device = match (local_apic::get(), apic_timer_hz) {
-        (Some(_), Some(hz)) => {
+        (Some(apic), Some(hz)) => {
             let vector = interrupts::install_local(interrupts::WAKEUP_VECTOR, handler);
+            apic.configure_timer(interrupts::WAKEUP_VECTOR);
             Device::ApicTimer {
                 hz,
                 vector: vector.map_err(TimerError::Interrupt)?,
@@ -50,6 +67,22 @@ pub fn setup(apic_timer_hz: Option<u64>) -> Result<(), TimerError> {
     Ok(())
 }
 
+/// Arms the APIC timer for `deadline_ns`, `delay` from now, or stops it,
+/// unless it already is so.
+fn arm_apic_timer(hz: u64, deadline_ns: Option<u64>, delay: Option<u64>) -> Result<(), TimerError> {
+    let wanted = deadline_ns.unwrap_or(DISARMED);
+    if ARMED.load(Ordering::Relaxed) == wanted {
+        return Ok(());
+    }
+    let apic = local_apic::get().ok_or(TimerError::NoWakeupDevice)?;
+    let ticks = delay.map_or(0, |delay| {
+        scale::ticks_in(delay, hz).clamp(1, u64::from(u32::MAX))
+    });
+    apic.arm_timer(ticks as u32);
+    ARMED.store(wanted, Ordering::Relaxed);
+    Ok(())
+}
+
 /// The wakeup timer's vector, once set up.
 pub fn vector() -> Option<Vector> {
     DEVICE.get().map(|device| match *device {
@@ -63,16 +96,7 @@ pub fn set(deadline_ns: Option<u64>) -> Result<(), TimerError> {
     let device = *DEVICE.get().ok_or(TimerError::NotCalibrated)?;
     let delay = deadline_ns.map(|deadline| deadline.saturating_sub(clock::monotonic_ns()));
     match (device, delay) {
-        (Device::ApicTimer { .. }, None) => {
-            if let Some(apic) = local_apic::get() {
-                apic.stop_timer();
-            }
-        }
-        (Device::ApicTimer { hz, .. }, Some(delay)) => {
-            let ticks = scale::ticks_in(delay, hz).clamp(1, u64::from(u32::MAX));
-            let apic = local_apic::get().ok_or(TimerError::NoWakeupDevice)?;
-            apic.start_timer(interrupts::WAKEUP_VECTOR, ticks as u32);
-        }
+        (Device::ApicTimer { hz, .. }, _) => arm_apic_timer(hz, deadline_ns, delay)?,
         (Device::Pit { vector }, None) => {
             interrupts::mask(vector).map_err(TimerError::Interrupt)?
         }
