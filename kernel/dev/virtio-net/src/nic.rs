@@ -121,13 +121,19 @@ impl<T: NicTransport> VirtioNic<T> {
     }
 
     /// One round: returns the interface to restart output on, if it was
-    /// blocked and is not any more, and whether completions remain.
-    fn service_round(&self, context: &Context<'_>) -> (Option<InterfaceIndex>, bool) {
+    /// blocked and is not any more, and whether completions remain. The
+    /// first round of a service acknowledges the interrupt (a register
+    /// read and write); later rounds run with the queue's interrupts off,
+    /// and one that comes meanwhile stays asserted and calls the service
+    /// again, so they skip it.
+    fn service_round(&self, context: &Context<'_>, first: bool) -> (Option<InterfaceIndex>, bool) {
         let mut state = self.state.lock(context);
         if state.broken {
             return (None, false);
         }
-        state.rings.acknowledge();
+        if first {
+            state.rings.acknowledge();
+        }
         let ready = match self.reclaim(&mut state) {
             Ok(ready) => ready,
             Err(Broken) => return self.break_down(&mut state),
@@ -272,8 +278,8 @@ impl<T: NicTransport> Started for VirtioNic<T> {
 
     /// The interrupt handler: drains both queues (see the module docs).
     fn service(&self, context: &Context<'_>) {
-        loop {
-            let (ready, more) = self.service_round(context);
+        for round in 0.. {
+            let (ready, more) = self.service_round(context, round == 0);
             if let Some(index) = ready {
                 self.net.transmit_ready(context, index);
             }
