@@ -11,7 +11,8 @@
 //!
 //! For each of q35 + qboot and microvm, N boots of the appliance measure
 //! QEMU spawn -> first serial line and spawn -> `anykernel: ready`, plus the
-//! guest's own `ready in N us`. N runs of the selftest case `bench` collect
+//! guest's own `ready in N us`, and QEMU alone with an empty guest
+//! (floor.rs). N runs of the selftest case `bench` collect
 //! every `bench <metric> <value> <unit>` line. Benchmarks report; they do not
 //! assert: a failed run is reported and left out of the figures.
 
@@ -28,6 +29,7 @@ use crate::setup::{Need, ensure};
 
 mod bootstrap;
 mod console;
+mod floor;
 mod guest_profile;
 mod hosted;
 mod idle;
@@ -70,6 +72,7 @@ pub fn bench_verb(runs: u32) -> Result<(), String> {
     for machine in BOOT_MACHINES {
         series.extend(boot_times(&images.appliance, machine, runs));
     }
+    series.extend(floor::figures(&BOOT_MACHINES, runs));
     series.extend(guest_figures(&images.selftest, runs));
     for machine in BOOT_MACHINES {
         series.extend(network::figures(&images.appliance, machine, runs));

@@ -18,6 +18,7 @@ use qemu_tests::netns::{Namespace, missing_privilege};
 use qemu_tests::{Accel, Machine};
 
 use crate::args::VersusLinuxOptions;
+use crate::bench::floor;
 use crate::bench::target::{Family, TAP_GUEST, TAP_GUEST6, TAP_HOST6};
 use crate::build::{build_images, finish_image, image_build};
 use crate::command::{output, run};
@@ -34,7 +35,7 @@ pub(super) mod measure;
 mod profile;
 mod wrk;
 
-use compare::{IMAGE_SIZE, NET_ONLY_IMAGE_SIZE, NETWORK_METRICS, Row, SMALLEST_MEMORY};
+use compare::{IMAGE_SIZE, NET_ONLY_IMAGE_SIZE, NETWORK_METRICS, QEMU_ALONE, Row, SMALLEST_MEMORY};
 use measure::{GUEST_MAC, Guests, Kind, Link};
 
 /// What the table's figures rest on, printed under it.
@@ -194,9 +195,24 @@ fn network_and_memory_rows(
     }
     let mut rows = network_rows(guests, machines, &links, runs);
     for &machine in machines {
+        rows.extend(qemu_alone_row(&rows, machine, runs));
         rows.push(memory_row(guests, machine));
     }
     Ok(rows)
+}
+
+/// QEMU's start with an empty guest against Linux's spawn -> serving on
+/// `machine` (over the tap when there is one): the floor of that ratio.
+fn qemu_alone_row(rows: &[Row], machine: Machine, runs: u32) -> Option<Row> {
+    let linux = ["tap", "user"].iter().find_map(|link| {
+        let name = format!("{machine} {link} {}", NETWORK_METRICS[0].name);
+        rows.iter()
+            .find(|row| row.name == name && !row.linux.is_empty())
+    })?;
+    let mut row = Row::new(format!("{machine} {}", QEMU_ALONE.name), QEMU_ALONE);
+    row.linux = linux.linux.clone();
+    row.ours = floor::figures(&[machine], runs).pop()?.values;
+    Some(row)
 }
 
 /// `runs` rounds over every machine and link (the tap twice: IPv4, then

@@ -128,10 +128,18 @@ fn one_run(image: &Path, series: &mut [Series]) -> Result<(), String> {
 /// `count` connections moving `SCALED_BULK` bytes together each way.
 fn parallel_bulk(target: &Target, count: usize) -> Result<(f64, f64), String> {
     let (target, share) = (*target, SCALED_BULK / count as u64);
-    let up = timed_in_parallel(count, move |_| send(&target, share))?;
+    let up = parallel_upload(&target, count)?;
     let down = timed_in_parallel(count, move |_| receive(&target, share))?;
     let rate = |seconds: f64| (share * count as u64) as f64 / seconds / 1048576.0;
-    Ok((rate(up), rate(down)))
+    Ok((up, rate(down)))
+}
+
+/// MiB/s host -> guest of `count` connections sending `SCALED_BULK` bytes
+/// together to the discard service.
+pub(super) fn parallel_upload(target: &Target, count: usize) -> Result<f64, String> {
+    let (target, share) = (*target, SCALED_BULK / count as u64);
+    let seconds = timed_in_parallel(count, move |_| send(&target, share))?;
+    Ok((share * count as u64) as f64 / seconds / 1048576.0)
 }
 
 /// Seconds until all of `count` threads running `work` are done; the

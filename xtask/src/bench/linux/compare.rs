@@ -98,6 +98,13 @@ pub const DISK_METRICS: [Metric; 3] = [
 /// Searched once per machine.
 pub const SMALLEST_MEMORY: Metric = metric("smallest memory that serves", "MiB", at_most(0.05));
 /// Measured once.
+/// QEMU's own start (an empty guest) against Linux's spawn -> serving:
+/// the smallest spawn -> serving ratio any guest could have.
+pub const QEMU_ALONE: Metric = metric(
+    "QEMU alone (empty guest) vs Linux spawn -> serving",
+    "ms",
+    None,
+);
 pub const IMAGE_SIZE: Metric = metric("image size (what QEMU loads)", "bytes", at_most(0.05));
 /// Measured once: the net-only appliance (kv: no vfs, block or ext2), ours
 /// alone.

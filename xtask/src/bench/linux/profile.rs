@@ -10,7 +10,8 @@
 //!   sockets, wake-ups), then lists the top symbols. Debian's QEMU is
 //!   stripped, so many of its own samples show as addresses.
 //! - the guest's: `sampler.rs` samples the guest's stack through QEMU's gdb
-//!   stub during bulk each way and during echo round trips, and
+//!   stub during bulk each way (and 100 streams into the guest) and during
+//!   echo round trips, and
 //!   `guest_profile.rs` names the functions from `<image>.debug`.
 
 use std::fs;
@@ -25,6 +26,7 @@ use qemu_tests::{Accel, Machine, Qemu, QemuConfig};
 use super::measure::{Kind, Link, MEMORY_MIB, on_link};
 use crate::bench::guest_profile::{self, Symbolizer};
 use crate::bench::sampler::{Sampler, Stack};
+use crate::bench::scaling::parallel_upload;
 use crate::bench::target::{Target, bulk, download, first_answer, round_trips, upload};
 use crate::command::{describe, output};
 
@@ -65,8 +67,11 @@ pub fn profile(
     let mut report = host_profile(link, target, qemu_pid(&stub)?, data, &heading)?;
     let symbolizer = Symbolizer::from_file(&debug_file(image))?;
     let mut sampler = Sampler::connect(&socket)?;
-    let phases: [(&str, Phase); 3] = [
+    let phases: [(&str, Phase); 4] = [
         ("bulk host -> guest", |target| upload(target).map(drop)),
+        ("bulk host -> guest, 100 streams", |target| {
+            parallel_upload(target, 100).map(drop)
+        }),
         ("bulk guest -> host", |target| download(target).map(drop)),
         ("64-byte echoes", |target| round_trips(target).map(drop)),
     ];
