@@ -3,9 +3,12 @@
 //!
 //! A [`PacketBuffer`] is one contiguous block from the faction's packet
 //! pool ([`PacketPool`], 2 KiB blocks counted against the kernel's memory
-//! limit in the `packet_pool` account) or, for the rare datagram that
-//! outgrows a block (a reassembled fragment train), whole pages (account
-//! `packet_pages`). Its bytes are `data()`: a window
+//! limit in the `packet_pool` account), or for a packet that outgrows a
+//! block a large block (account `packet_large`, up to [`LARGE_DATA`]: what
+//! segmentation offload sends and a device's coalesced receive gives),
+//! or whole pages beyond that (account `packet_pages`: a reassembled
+//! datagram, a large UDP send). Pool blocks are reused as they are; pages
+//! are zeroed each time, which for 64 KiB frames cost as much as a copy. Its bytes are `data()`: a window
 //! `start..end` into the block. Input strips headers by moving `start`
 //! forward; output writes the payload first and then `prepend`s each
 //! header below it, into the headroom every fresh buffer has. Nothing on
@@ -25,6 +28,12 @@ pub const BLOCK_SIZE: usize = 2048;
 pub const HEADROOM: usize = 128;
 /// The most data a pool buffer holds after its headroom.
 pub const MAX_DATA: usize = BLOCK_SIZE - HEADROOM;
+/// Bytes per large block: 18 pages, one block per chunk.
+const LARGE_BLOCK_SIZE: usize = 18 * PAGE_SIZE;
+/// The most data a large block holds after its headroom: a 64 KiB
+/// segment with its headers, or a coalesced frame spread over receive
+/// buffers, with room to spare.
+pub const LARGE_DATA: usize = LARGE_BLOCK_SIZE - HEADROOM;
 
 /// Where a buffer's bytes live.
 enum Storage {
@@ -164,6 +173,7 @@ impl core::fmt::Debug for PacketBuffer {
 #[derive(Clone)]
 pub struct PacketPool {
     pool: Arc<Pool>,
+    large: Arc<Pool>,
     pages: Account,
 }
 
@@ -175,6 +185,7 @@ impl PacketPool {
     pub fn new(memory: &Arc<Memory>) -> Result<Self, MemoryError> {
         Ok(Self {
             pool: Pool::new(memory, "packet_pool", BLOCK_SIZE)?,
+            large: Pool::with_chunks_of(memory, "packet_large", LARGE_BLOCK_SIZE, 1)?,
             pages: memory.account("packet_pages"),
         })
     }
@@ -194,14 +205,22 @@ impl PacketPool {
         })
     }
 
-    /// An empty buffer for up to `size` bytes of data, from pages when a
-    /// block is too small (reassembly). Counted against the limit too.
+    /// An empty buffer for up to `size` bytes of data: a block, a large
+    /// block, or pages. Counted against the limit too.
     ///
     /// # Errors
     /// [`MemoryError::Exhausted`] at the memory limit.
     pub fn allocate_large(&self, size: usize) -> Result<PacketBuffer, MemoryError> {
         if size <= MAX_DATA {
             return self.allocate();
+        }
+        if size <= LARGE_DATA {
+            return Ok(PacketBuffer {
+                storage: Storage::Block(self.large.alloc()?),
+                start: HEADROOM,
+                end: HEADROOM,
+                offload: PacketOffload::default(),
+            });
         }
         let pages = (HEADROOM + size).div_ceil(PAGE_SIZE);
         Ok(PacketBuffer {

@@ -4,7 +4,8 @@
 //! | account | what is charged | where |
 //! | --- | --- | --- |
 //! | `packet_pool` | 2 KiB packet blocks, by chunk | [`crate::buffer`] |
-//! | `packet_pages` | buffers larger than a block (reassembled datagrams, large UDP sends) | [`crate::buffer`] |
+//! | `packet_large` | 72 KiB blocks, one per chunk: segments for segmentation offload, coalesced received frames | [`crate::buffer`] |
+//! | `packet_pages` | buffers larger than a large block (reassembled datagrams, large UDP sends) | [`crate::buffer`] |
 //! | `tcp` | control blocks, table shares, rings, flight records, accept queues | the TCP engine, through [`TcpBudget`] |
 //! | `udp` | endpoints and their queues' slots | [`crate::udp`] |
 //! | `sockets` | descriptors and their wait queues | [`crate::socket::table`] |

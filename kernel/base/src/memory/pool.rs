@@ -78,11 +78,26 @@ impl Pool {
         name: &str,
         block_size: usize,
     ) -> Result<Arc<Self>, MemoryError> {
+        Self::with_chunks_of(memory, name, block_size, BLOCKS_PER_CHUNK_TARGET)
+    }
+
+    /// A pool whose chunks hold about `blocks` blocks each (at least one):
+    /// one for large blocks, so the pool grows and gives back a block at a
+    /// time.
+    ///
+    /// # Errors
+    /// [`MemoryError::InvalidRequest`] for a zero or absurd block size.
+    pub fn with_chunks_of(
+        memory: &Arc<Memory>,
+        name: &str,
+        block_size: usize,
+        blocks: usize,
+    ) -> Result<Arc<Self>, MemoryError> {
         let block_size = block_size
             .checked_next_multiple_of(16)
             .filter(|&size| size > 0 && size <= 64 * PAGE_SIZE)
             .ok_or(MemoryError::InvalidRequest)?;
-        let pages_per_chunk = (block_size * BLOCKS_PER_CHUNK_TARGET).div_ceil(PAGE_SIZE);
+        let pages_per_chunk = (block_size * blocks.max(1)).div_ceil(PAGE_SIZE);
         let pool = Arc::new(Self {
             name: String::from(name),
             account: memory.account(name),

@@ -3,6 +3,7 @@
 
 mod abuse;
 mod advertise;
+mod buffers;
 mod chain;
 mod coalesced;
 mod ecn;
