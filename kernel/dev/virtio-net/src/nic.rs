@@ -75,6 +75,10 @@ struct State<T: NicTransport> {
     broken: bool,
     /// Kept so the interrupt thread lives as long as the NIC.
     interrupt: Option<Interrupt>,
+    /// Whether an interrupt is to be acknowledged through the interrupt
+    /// status (a line: INTx, virtio-mmio). MSI-X needs none, and the
+    /// status read is a register access (a VM exit) per interrupt.
+    acknowledged_by_status: bool,
 }
 
 impl<T: NicTransport> VirtioNic<T> {
@@ -112,6 +116,7 @@ impl<T: NicTransport> VirtioNic<T> {
             transmit_blocked: false,
             broken: false,
             interrupt: None,
+            acknowledged_by_status: true,
         };
         Ok(Arc::new(Self {
             label,
@@ -131,7 +136,7 @@ impl<T: NicTransport> VirtioNic<T> {
         if state.broken {
             return (None, false);
         }
-        if first {
+        if first && state.acknowledged_by_status {
             state.rings.acknowledge();
         }
         let ready = match self.reclaim(&mut state) {
@@ -235,7 +240,9 @@ impl<T: NicTransport> VirtioNic<T> {
 impl<T: NicTransport> Started for VirtioNic<T> {
     /// Keeps `interrupt` (and so its thread) alive with the NIC.
     fn keep_interrupt(&self, context: &Context<'_>, interrupt: Interrupt) {
-        self.state.lock(context).interrupt = Some(interrupt);
+        let mut state = self.state.lock(context);
+        state.acknowledged_by_status = interrupt.msi_message().is_none();
+        state.interrupt = Some(interrupt);
     }
 
     /// Attaches the interface `vioifN`, logs it with `interrupt` (how the
