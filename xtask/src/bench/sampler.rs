@@ -49,6 +49,11 @@ impl Sampler {
     pub fn connect(socket: &Path) -> Result<Self, String> {
         let stream = UnixStream::connect(socket)
             .map_err(|error| format!("gdb stub {}: {error}", socket.display()))?;
+        Self::over(stream)
+    }
+
+    /// [`Sampler::connect`] over a connected `stream`.
+    fn over(stream: UnixStream) -> Result<Self, String> {
         stream
             .set_read_timeout(Some(REPLY_TIMEOUT))
             .map_err(|error| error.to_string())?;
@@ -255,5 +260,72 @@ mod tests {
         assert_eq!(parse_memory(reply), Some([0x0020_1000, 0xdead_beef]));
         assert_eq!(parse_memory("E14"), None);
         assert_eq!(parse_memory("zz10200000000000efbeadde00000000"), None);
+    }
+
+    /// A stub on the other end of a socket pair: no no-ack mode, a stop
+    /// reply per `^C`, registers with rip 0x1010 and rbp 0x8000, and a
+    /// two-frame chain (0x8000 -> 0x8100 -> end).
+    fn fake_stub(mut stub: UnixStream) {
+        let mut reader = BufReader::new(stub.try_clone().expect("a clone"));
+        let mut reply = |stub: &mut UnixStream, data: &str| {
+            stub.write_all(format!("+{}", frame(data)).as_bytes())
+                .expect("the sampler listens");
+        };
+        let mut byte = [0u8; 1];
+        while reader.read_exact(&mut byte).is_ok() {
+            if byte[0] == 0x03 {
+                reply(&mut stub, "T02thread:01;");
+                continue;
+            }
+            if byte[0] != b'$' {
+                continue;
+            }
+            let mut packet = Vec::new();
+            while reader.read_exact(&mut byte).is_ok() && byte[0] != b'#' {
+                packet.push(byte[0]);
+            }
+            let mut checksum = [0u8; 2];
+            reader.read_exact(&mut checksum).expect("a checksum");
+            let words = |values: &[u64]| -> String {
+                values
+                    .iter()
+                    .map(|value| format!("{:016x}", value.swap_bytes()))
+                    .collect()
+            };
+            match std::str::from_utf8(&packet).expect("text") {
+                "QStartNoAckMode" => reply(&mut stub, ""),
+                "g" => {
+                    let mut registers = vec![0u64; RIP + 1];
+                    registers[RBP] = 0x8000;
+                    registers[RIP] = 0x1010;
+                    reply(&mut stub, &words(&registers));
+                }
+                "m8000,10" => reply(&mut stub, &words(&[0x8100, 0x2020])),
+                "m8100,10" => reply(&mut stub, &words(&[0, 0x3030])),
+                "c" => {}
+                other => reply(&mut stub, &format!("E01 {other}")),
+            }
+        }
+    }
+
+    #[test]
+    fn a_sample_is_the_instruction_pointer_and_the_return_addresses() {
+        let (ours, theirs) = UnixStream::pair().expect("a socket pair");
+        let stub = std::thread::spawn(move || fake_stub(theirs));
+        let mut sampler = Sampler::over(ours).expect("a session");
+        assert!(sampler.acknowledging, "the stub has no no-ack mode");
+        let taken = std::cell::Cell::new(0);
+        let stacks = sampler
+            .sample_until(
+                || {
+                    taken.set(taken.get() + 1);
+                    taken.get() > 3
+                },
+                Duration::ZERO,
+            )
+            .expect("samples");
+        assert_eq!(stacks, vec![vec![0x1010, 0x2020, 0x3030]; 3]);
+        drop(sampler);
+        stub.join().expect("the stub ends with the connection");
     }
 }
