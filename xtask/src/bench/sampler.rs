@@ -267,7 +267,7 @@ mod tests {
     /// two-frame chain (0x8000 -> 0x8100 -> end).
     fn fake_stub(mut stub: UnixStream) {
         let mut reader = BufReader::new(stub.try_clone().expect("a clone"));
-        let mut reply = |stub: &mut UnixStream, data: &str| {
+        let reply = |stub: &mut UnixStream, data: &str| {
             stub.write_all(format!("+{}", frame(data)).as_bytes())
                 .expect("the sampler listens");
         };
