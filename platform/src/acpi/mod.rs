@@ -20,17 +20,24 @@
 //!   ([`madt`]);
 //! - the BIOS-area scan: the crate's own checksums each candidate over the
 //!   candidate's unchecked length field;
-//! - [`dsdt`]: a bounded scan of the AML for virtio-mmio devices.
+//! - [`dsdt`]: a bounded scan of the AML for virtio-mmio devices;
+//! - [`fixed`] and [`sleep`]: the power button's registers in the FADT
+//!   and the soft-off sleep types in the DSDT (`\_S5_`), for an orderly
+//!   stop and power off; [`button`] (image only) drives them.
 //!
 //! Garbage firmware thus yields no tables, never a fault, panic or hang
 //! (the tests corrupt each byte that steers a walk). Everything but
 //! `machine` (image only: real memory) runs on the host too.
 
+#[cfg(target_os = "none")]
+pub mod button;
 pub mod dsdt;
+pub mod fixed;
 #[cfg(target_os = "none")]
 pub mod machine;
 pub mod madt;
 pub mod mapper;
+pub mod sleep;
 
 use core::mem::size_of;
 
@@ -41,8 +48,10 @@ use acpi::sdt::SdtHeader;
 use acpi::{AcpiHandler, AcpiTables};
 
 use crate::bootinfo::PhysicalMemory;
+use fixed::{Controls, FixedHardware, NoButton};
 use madt::CheckedMadt;
 use mapper::{HEADER_LENGTH, Mapper};
+use sleep::SleepTypes;
 
 /// Where the BIOS keeps the RSDP when no loader says (16-byte aligned).
 const BIOS_AREA: (u64, u64) = (0xe_0000, 0x10_0000);
@@ -78,6 +87,26 @@ impl<'m, M: PhysicalMemory> Tables<'m, M> {
     /// The MADT, if valid and safe to walk.
     pub fn madt(&self) -> Option<CheckedMadt<'m, M>> {
         CheckedMadt::new(self.mapper, self.tables.find_table::<Madt>().ok()?)
+    }
+
+    /// The power button's registers, or why there is no button.
+    pub fn fixed_hardware(&self) -> Result<FixedHardware, NoButton> {
+        let fadt = self
+            .tables
+            .find_table::<Fadt>()
+            .map_err(|_| NoButton::NoFadt)?;
+        FixedHardware::from_fadt(&fadt)
+    }
+
+    /// The PM1 control registers soft off writes, if the FADT has them.
+    pub fn controls(&self) -> Option<Controls> {
+        let fadt = self.tables.find_table::<Fadt>().ok()?;
+        Controls::from_fadt(&fadt)
+    }
+
+    /// The soft-off sleep types the DSDT declares.
+    pub fn soft_off(&self) -> Option<SleepTypes> {
+        sleep::soft_off(self.dsdt()?)
     }
 
     /// The DSDT's AML (after its header), through the FADT.
