@@ -33,6 +33,7 @@ pub mod netns;
 mod network;
 mod outcome;
 pub mod protocol;
+pub mod qmp;
 pub mod router;
 mod running;
 mod serial;

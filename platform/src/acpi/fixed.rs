@@ -95,6 +95,8 @@ pub enum NoButton {
     NoSci,
     /// A PM1 block is missing, not in I/O space or malformed.
     Registers,
+    /// The machine did not enter ACPI mode (`SCI_EN` stayed clear).
+    AcpiMode,
 }
 
 impl fmt::Display for NoButton {
@@ -105,6 +107,7 @@ impl fmt::Display for NoButton {
             Self::ControlMethod => "the power button is a control-method device",
             Self::NoSci => "no SCI in the FADT",
             Self::Registers => "no usable PM1 registers in the FADT",
+            Self::AcpiMode => "the machine did not enter ACPI mode",
         })
     }
 }
@@ -144,10 +147,12 @@ fn io_block(address: GenericAddress, minimum: u8) -> Option<Block> {
     if address.address_space != AddressSpace::SystemIo || address.bit_offset != 0 {
         return None;
     }
-    let port = u16::try_from(address.address).ok().filter(|&port| port != 0)?;
+    let port = u16::try_from(address.address)
+        .ok()
+        .filter(|&port| port != 0)?;
     let length = address.bit_width / 8;
     let fits = port.checked_add(u16::from(length)).is_some();
-    (length >= minimum && length % 2 == 0 && fits).then_some(Block { port, length })
+    (length >= minimum && length.is_multiple_of(2) && fits).then_some(Block { port, length })
 }
 
 /// A PM1 event block: a 16-bit status and a 16-bit enable register at

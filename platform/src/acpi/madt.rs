@@ -198,12 +198,22 @@ mod tests {
     fn override_flags_say_trigger_and_polarity() {
         // QEMU's SCI: active high, level (0x000d).
         let sci = IsaRoute::from_override(9, 0x000d);
-        assert_eq!((sci.level_triggered, sci.active_low), (Some(true), Some(false)));
+        assert_eq!(
+            (sci.level_triggered, sci.active_low),
+            (Some(true), Some(false))
+        );
         let conforms = IsaRoute::from_override(9, 0);
-        assert_eq!((conforms.level_triggered, conforms.active_low), (None, None));
+        assert_eq!(
+            (conforms.level_triggered, conforms.active_low),
+            (None, None)
+        );
         let low_level = IsaRoute::from_override(20, 0x000f);
         assert_eq!(low_level.active_low, Some(true));
-        assert_eq!(IsaRoute::from_override(1, 0x0002).active_low, None, "reserved");
+        assert_eq!(
+            IsaRoute::from_override(1, 0x0002).active_low,
+            None,
+            "reserved"
+        );
     }
 
     #[test]

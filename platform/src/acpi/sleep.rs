@@ -138,7 +138,10 @@ mod tests {
         assert_eq!(soft_off(&s5(&[0], &[0])), types(0, 0), "q35, pc");
         assert_eq!(soft_off(&s5(&[0x0a, 5], &[0x0a, 5])), types(5, 5));
         assert_eq!(soft_off(&s5(&[0x0a, 7], &[0x01])), types(7, 1));
-        assert_eq!(soft_off(&s5(&[0x0b, 6, 0], &[0x0c, 6, 0, 0, 0])), types(6, 6));
+        assert_eq!(
+            soft_off(&s5(&[0x0b, 6, 0], &[0x0c, 6, 0, 0, 0])),
+            types(6, 6)
+        );
         let short = b"\x08_S5_\x12\x04\x01\x0a\x03";
         assert_eq!(soft_off(short), types(3, 3), "one element serves both");
     }

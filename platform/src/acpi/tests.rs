@@ -160,15 +160,15 @@ fn set_fadt(firmware: &mut Firmware, offset: usize, value: u32, width: usize) {
 fn power_firmware() -> Firmware {
     let mut firmware = Firmware::new(2, XSDT);
     for (offset, value, width) in [
-        (46, 9, 2),      // SCI_INT
-        (48, 0xb2, 4),   // SMI_CMD
-        (52, 2, 1),      // ACPI_ENABLE
-        (56, 0x600, 4),  // PM1a_EVT_BLK
-        (64, 0x604, 4),  // PM1a_CNT_BLK
-        (80, 0x620, 4),  // GPE0_BLK
-        (88, 4, 1),      // PM1_EVT_LEN
-        (89, 2, 1),      // PM1_CNT_LEN
-        (92, 16, 1),     // GPE0_BLK_LEN
+        (46, 9, 2),     // SCI_INT
+        (48, 0xb2, 4),  // SMI_CMD
+        (52, 2, 1),     // ACPI_ENABLE
+        (56, 0x600, 4), // PM1a_EVT_BLK
+        (64, 0x604, 4), // PM1a_CNT_BLK
+        (80, 0x620, 4), // GPE0_BLK
+        (88, 4, 1),     // PM1_EVT_LEN
+        (89, 2, 1),     // PM1_CNT_LEN
+        (92, 16, 1),    // GPE0_BLK_LEN
     ] {
         set_fadt(&mut firmware, offset, value, width);
     }
