@@ -4,12 +4,15 @@
 //! exits with success (QEMU's exit device says so before ACPI soft off
 //! could). Linux then finds the disk clean, not merely repairable: its
 //! superblock says "clean" and `e2fsck -fn` finds nothing, and the file
-//! uploaded before the stop reads back with `debugfs`.
+//! uploaded before the stop reads back with `debugfs`. On q35 the button
+//! is ACPI's fixed feature (PM1 status, the SCI), on microvm its Generic
+//! Event Device. A machine without ACPI says once that it has no power
+//! button and serves on.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use qemu_tests::clients::{connect, free_port, http_put};
+use qemu_tests::clients::{connect, free_port, http_get, http_put};
 use qemu_tests::{Disk, Ext2Image, Forward, Machine, Network, Nic, QemuConfig};
 use qemu_tests::{appliance_image, boot, qmp};
 
@@ -96,4 +99,39 @@ fn power_button_stops_in_order(machine: Machine, tag: &str) {
 #[test]
 fn q35_power_button_stops_the_appliance_in_order_with_a_clean_disk() {
     power_button_stops_in_order(Machine::Q35, "power-q35");
+}
+
+#[test]
+fn microvm_power_button_stops_the_appliance_in_order_with_a_clean_disk() {
+    power_button_stops_in_order(Machine::Microvm, "power-microvm");
+}
+
+#[test]
+fn without_acpi_there_is_no_power_button_and_the_appliance_serves_on() {
+    let http = free_port();
+    let forward = Forward {
+        host_port: http,
+        guest_port: 80,
+    };
+    let config = QemuConfig::kernel(appliance_image())
+        .machine(Machine::Microvm)
+        .args(["-machine", "acpi=off"])
+        .nic(Nic::new(Network::User {
+            forwards: vec![forward],
+        }));
+    let mut qemu = boot(&config);
+    qemu.expect_line("vioif0 is 10.0.2.15/24 via 10.0.2.2", LEASE_DEADLINE);
+    if !qemu.log().contains("anykernel: ready") {
+        qemu.expect_line("anykernel: ready", LEASE_DEADLINE);
+    }
+    let mut client = connect(http).expect("the appliance answers");
+    let page = http_get(&mut client, "/").expect("a response");
+    assert_eq!(page.status, 200, "{}", qemu.log());
+    let log = qemu.log();
+    let said = log
+        .matches("anykernel: no power button: no ACPI FADT")
+        .count();
+    assert_eq!(said, 1, "one line says why: {log}");
+    let outcome = qemu.stop();
+    outcome.assert_contains("anykernel: ready");
 }

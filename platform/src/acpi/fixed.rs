@@ -103,7 +103,9 @@ impl fmt::Display for NoButton {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::NoFadt => "no ACPI FADT",
-            Self::HardwareReduced => "hardware-reduced ACPI",
+            Self::HardwareReduced => {
+                "hardware-reduced ACPI without a Generic Event Device as QEMU's"
+            }
             Self::ControlMethod => "the power button is a control-method device",
             Self::NoSci => "no SCI in the FADT",
             Self::Registers => "no usable PM1 registers in the FADT",
@@ -171,6 +173,38 @@ fn gpe_block(address: GenericAddress) -> Option<Block> {
     io_block(address, 2)
 }
 
+/// A hardware-reduced machine's sleep control register (one byte):
+/// `SLP_TYP` in bits 2..=4, `SLP_EN` in bit 5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SleepControl {
+    /// In memory, at this physical address.
+    Memory(u64),
+    /// At this I/O port.
+    Io(u16),
+}
+
+/// The sleep control register of a hardware-reduced `fadt`, if it has one.
+pub fn sleep_control_register(fadt: &Fadt) -> Option<SleepControl> {
+    if !{ fadt.flags }.system_is_hw_reduced_acpi() {
+        return None;
+    }
+    let register = fadt.sleep_control_register().ok().flatten()?;
+    if register.address == 0 || register.bit_offset != 0 {
+        return None;
+    }
+    match register.address_space {
+        AddressSpace::SystemMemory => Some(SleepControl::Memory(register.address)),
+        AddressSpace::SystemIo => u16::try_from(register.address).ok().map(SleepControl::Io),
+        _ => None,
+    }
+}
+
+/// The byte that enters sleep type `sleep_type` through a sleep control
+/// register.
+pub const fn sleep_control_value(sleep_type: u8) -> u8 {
+    ((sleep_type & 0x7) << 2) | 1 << 5
+}
+
 /// The port of PM1 status in event block `block`.
 pub const fn status_port(block: Block) -> u16 {
     block.port
@@ -224,6 +258,13 @@ mod tests {
             length: 16,
         };
         assert_eq!(gpe_enable_ports(gpe), 0x628..0x630);
+    }
+
+    #[test]
+    fn the_sleep_control_register_takes_type_and_enable() {
+        assert_eq!(sleep_control_value(5), 0x34, "microvm's S5");
+        assert_eq!(sleep_control_value(0), 0x20);
+        assert_eq!(sleep_control_value(0xff), 0x3c, "three bits only");
     }
 
     #[test]

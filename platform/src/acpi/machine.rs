@@ -33,10 +33,19 @@ pub fn virtio_mmio_devices(rsdp: Option<u64>) -> impl Iterator<Item = VirtioMmio
         .flat_map(dsdt::virtio_mmio_devices)
 }
 
-/// The ACPI power button, armed, or why there is none.
+/// The ACPI power button, armed, or why there is none: the fixed
+/// feature, or on a hardware-reduced machine its Generic Event Device.
 pub fn power_button(rsdp: Option<u64>) -> Result<PowerButton, NoButton> {
     let tables = tables(rsdp).ok_or(NoButton::NoFadt)?;
-    let hardware = tables.fixed_hardware()?;
+    let hardware = match tables.fixed_hardware() {
+        Ok(hardware) => hardware,
+        Err(NoButton::HardwareReduced) => {
+            let reduced = tables.hardware_reduced();
+            let reduced = reduced.ok_or(NoButton::HardwareReduced)?;
+            return PowerButton::arm_event_device(reduced.device);
+        }
+        Err(why) => return Err(why),
+    };
     let overridden = tables
         .madt()
         .and_then(|madt| madt.isa_override(hardware.sci));
@@ -55,7 +64,12 @@ pub fn soft_off(rsdp: Option<u64>) {
     let Some(tables) = tables(rsdp) else {
         return;
     };
-    if let (Some(controls), Some(types)) = (tables.controls(), tables.soft_off()) {
+    let Some(types) = tables.soft_off() else {
+        return;
+    };
+    if let Some(controls) = tables.controls() {
         button::soft_off(controls, types);
+    } else if let Some(register) = tables.sleep_control() {
+        button::soft_off_reduced(register, types);
     }
 }

@@ -23,7 +23,8 @@
 //! - [`dsdt`]: a bounded scan of the AML for virtio-mmio devices;
 //! - [`fixed`] and [`sleep`]: the power button's registers in the FADT
 //!   and the soft-off sleep types in the DSDT (`\_S5_`), for an orderly
-//!   stop and power off; [`button`] (image only) drives them.
+//!   stop and power off; [`ged`]: a hardware-reduced machine's button
+//!   (microvm's Generic Event Device); [`button`] (image only) drives them.
 //!
 //! Garbage firmware thus yields no tables, never a fault, panic or hang
 //! (the tests corrupt each byte that steers a walk). Everything but
@@ -33,6 +34,7 @@
 pub mod button;
 pub mod dsdt;
 pub mod fixed;
+pub mod ged;
 #[cfg(target_os = "none")]
 pub mod machine;
 pub mod madt;
@@ -104,6 +106,23 @@ impl<'m, M: PhysicalMemory> Tables<'m, M> {
         Controls::from_fadt(&fadt)
     }
 
+    /// The hardware-reduced power button and sleep control register: the
+    /// DSDT's Generic Event Device and the FADT's register, if both exist.
+    pub fn hardware_reduced(&self) -> Option<HardwareReduced> {
+        let sleep_control = self.sleep_control()?;
+        let device = ged::generic_event_device(self.dsdt()?)?;
+        Some(HardwareReduced {
+            device,
+            sleep_control,
+        })
+    }
+
+    /// A hardware-reduced machine's sleep control register.
+    pub fn sleep_control(&self) -> Option<fixed::SleepControl> {
+        let fadt = self.tables.find_table::<Fadt>().ok()?;
+        fixed::sleep_control_register(&fadt)
+    }
+
     /// The soft-off sleep types the DSDT declares.
     pub fn soft_off(&self) -> Option<SleepTypes> {
         sleep::soft_off(self.dsdt()?)
@@ -120,6 +139,15 @@ impl<'m, M: PhysicalMemory> Tables<'m, M> {
         let length = usize::try_from(aml.length).ok()?;
         self.mapper.bytes(u64::try_from(aml.address).ok()?, length)
     }
+}
+
+/// A hardware-reduced machine's power button and soft-off register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HardwareReduced {
+    /// The Generic Event Device that signals the button.
+    pub device: ged::GenericEventDevice,
+    /// The FADT's sleep control register.
+    pub sleep_control: fixed::SleepControl,
 }
 
 /// The address of a valid RSDP in the BIOS area, if there is one.

@@ -80,6 +80,7 @@ fn read(memory: &FakeMemory, rsdp: Option<u64>) -> Option<(usize, Option<usize>)
     let tables = Tables::find(memory, rsdp)?;
     // Asked for their effect: neither may fault, panic or spin.
     let _ = (tables.fixed_hardware(), tables.soft_off());
+    let _ = tables.hardware_reduced();
     let io_apics = tables.madt().map_or(0, |madt| madt.io_apics().count());
     Some((io_apics, tables.dsdt().map(<[u8]>::len)))
 }
