@@ -12,7 +12,7 @@
 //! convention, and another VMM's GED may not be understood (then there is
 //! no power button). As in [`super::dsdt`], the scan is bounded: the
 //! first `"ACPI0013"`, its `_CRS` and its first system-memory operation
-//! region within [`DEVICE_WINDOW`] bytes; anything malformed yields none.
+//! region within 256 bytes; anything malformed yields none.
 
 use super::dsdt::{EXTENDED_INTERRUPT, descriptors, find, resource_template};
 use crate::bootinfo::physical::u32_at;

@@ -24,7 +24,7 @@
 //! - [`fixed`] and [`sleep`]: the power button's registers in the FADT
 //!   and the soft-off sleep types in the DSDT (`\_S5_`), for an orderly
 //!   stop and power off; [`ged`]: a hardware-reduced machine's button
-//!   (microvm's Generic Event Device); [`button`] (image only) drives them.
+//!   (microvm's Generic Event Device); `button` (image only) drives them.
 //!
 //! Garbage firmware thus yields no tables, never a fault, panic or hang
 //! (the tests corrupt each byte that steers a walk). Everything but
