@@ -22,6 +22,13 @@ use core::fmt;
 use acpi::address::{AddressSpace, GenericAddress};
 use acpi::fadt::Fadt;
 
+/// Offsets in the FADT of the legacy PM1 event, PM1 control, GPE0 and
+/// GPE1 block lengths, and the end of the last: the crate turns each into
+/// a bit width by multiplying it by 8 in a `u8` (see [`lengths_fit`]).
+const LEGACY_LENGTHS: [usize; 4] = [88, 89, 92, 93];
+/// How many of the FADT's bytes [`lengths_fit`] reads.
+pub const LEGACY_LENGTHS_END: usize = 94;
+
 /// `PWRBTN_STS` in PM1 status and `PWRBTN_EN` in PM1 enable.
 pub const POWER_BUTTON: u16 = 1 << 8;
 /// `SCI_EN` in PM1 control: the hardware is in ACPI mode.
@@ -142,6 +149,15 @@ impl FixedHardware {
             general_events: [gpe0.and_then(gpe_block), gpe1.and_then(gpe_block)],
         })
     }
+}
+
+/// Whether the crate may be asked for the FADT `fadt`'s (its bytes) PM1
+/// and GPE blocks: it multiplies each legacy length by 8 in a `u8`, which
+/// overflows (and panics where overflow is checked) from 32 on.
+pub fn lengths_fit(fadt: &[u8]) -> bool {
+    LEGACY_LENGTHS
+        .iter()
+        .all(|&offset| fadt.get(offset).is_some_and(|&length| length < 32))
 }
 
 /// An I/O block of at least `minimum` bytes and an even length.

@@ -47,7 +47,7 @@ use acpi::fadt::Fadt;
 use acpi::madt::Madt;
 use acpi::rsdp::Rsdp;
 use acpi::sdt::SdtHeader;
-use acpi::{AcpiHandler, AcpiTables};
+use acpi::{AcpiHandler, AcpiTables, PhysicalMapping};
 
 use crate::bootinfo::PhysicalMemory;
 use fixed::{Controls, FixedHardware, NoButton};
@@ -97,13 +97,26 @@ impl<'m, M: PhysicalMemory> Tables<'m, M> {
             .tables
             .find_table::<Fadt>()
             .map_err(|_| NoButton::NoFadt)?;
+        if !self.lengths_fit(&fadt) {
+            return Err(NoButton::Registers);
+        }
         FixedHardware::from_fadt(&fadt)
     }
 
     /// The PM1 control registers soft off writes, if the FADT has them.
     pub fn controls(&self) -> Option<Controls> {
         let fadt = self.tables.find_table::<Fadt>().ok()?;
+        self.lengths_fit(&fadt).then_some(())?;
         Controls::from_fadt(&fadt)
+    }
+
+    /// Whether the crate may read `fadt`'s blocks ([`fixed::lengths_fit`]).
+    fn lengths_fit(&self, fadt: &PhysicalMapping<Mapper<'m, M>, Fadt>) -> bool {
+        let Ok(address) = u64::try_from(fadt.physical_start()) else {
+            return false;
+        };
+        let bytes = self.mapper.bytes(address, fixed::LEGACY_LENGTHS_END);
+        bytes.is_some_and(fixed::lengths_fit)
     }
 
     /// The hardware-reduced power button and sleep control register: the

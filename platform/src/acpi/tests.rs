@@ -194,7 +194,9 @@ fn the_power_button_and_soft_off_come_from_fadt_and_dsdt() {
 
 #[test]
 fn flags_and_missing_registers_say_why_there_is_no_button() {
-    let cases: [(usize, u32, usize, NoButton); 5] = [
+    let cases: [(usize, u32, usize, NoButton); 7] = [
+        (88, 32, 1, NoButton::Registers), // the crate's u8 would overflow
+        (92, 0xff, 1, NoButton::Registers),
         (112, 1 << 20, 4, NoButton::HardwareReduced),
         (112, 1 << 4, 4, NoButton::ControlMethod),
         (46, 0, 2, NoButton::NoSci),
@@ -208,6 +210,11 @@ fn flags_and_missing_registers_say_why_there_is_no_button() {
         let tables = Tables::find(&memory, Some(RSDP)).unwrap();
         assert_eq!(tables.fixed_hardware(), Err(why), "offset {offset}");
     }
+    let mut firmware = power_firmware();
+    set_fadt(&mut firmware, 89, 0x80, 1);
+    let memory = firmware.place();
+    let tables = Tables::find(&memory, Some(RSDP)).unwrap();
+    assert_eq!(tables.controls(), None, "PM1_CNT_LEN would overflow");
     let memory = Firmware::new(0, XSDT).place();
     let tables = Tables::find(&memory, Some(RSDP)).unwrap();
     assert_eq!(tables.fixed_hardware(), Err(NoButton::NoFadt));
