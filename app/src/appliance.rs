@@ -8,12 +8,14 @@
 //! on its virtio consoles ([`crate::remote`]). Once a minute it logs what
 //! it has done.
 //!
-//! A stop request ([`StopRequest`]: hosted, SIGTERM or SIGINT, as
-//! `rump_server` takes them) ends it in order: the kernel shuts down,
-//! which unmounts every file system (written back, marked clean) and
-//! writes back and closes the disks, and the image exits with success.
-//! Bare metal has no stop request yet (no power button): it serves until
-//! the machine is stopped, and a disk it wrote needs `e2fsck -p` then.
+//! A stop request ([`StopRequest`]) ends it in order: the kernel shuts
+//! down, which unmounts every file system (written back, marked clean)
+//! and writes back and closes the disks, and the image exits with
+//! success. Hosted, SIGTERM or SIGINT request it (as `rump_server` takes
+//! them; `main.rs`); on bare metal the host's stop requests do (the ACPI
+//! power button, QEMU's `system_powerdown`: [`run`]), and the machine
+//! then powers off. A host without either serves until its machine is
+//! stopped, and a disk it wrote needs `e2fsck -p` then.
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -34,10 +36,26 @@ const REPORT_NS: u64 = 60_000_000_000;
 /// stop.
 pub type StopRequest = Box<dyn FnOnce() + Send>;
 
-/// Boots and runs the appliance with no stop request: returns only if the
-/// boot fails.
+/// Boots and runs the appliance until the host's own stop requests say
+/// stop (the power button on bare metal), or for ever on a host without
+/// them (then it returns only if the boot fails).
 pub fn run(host: Host) -> ExitStatus {
-    run_until(host, None)
+    let stop = host_stop_request(&host);
+    run_until(host, stop)
+}
+
+/// A stop request that returns when the host's [`StopRequests`] say
+/// stop, if the host has them.
+///
+/// [`StopRequests`]: kernel::hypercall::StopRequests
+fn host_stop_request(host: &Host) -> Option<StopRequest> {
+    host.stop_requests()?;
+    let host = host.clone();
+    Some(Box::new(move || {
+        if let Some(requests) = host.stop_requests() {
+            requests.wait_for_stop();
+        }
+    }))
 }
 
 /// Boots and runs the appliance until `stop` returns, then shuts the

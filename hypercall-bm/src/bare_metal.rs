@@ -9,7 +9,8 @@ use core::ptr::NonNull;
 use hypercall::{
     Clock, Console, DeviceMemory, Exit, ExitStatus, HostCondvar, HostInterrupt, HostMutex,
     Hypercalls, InterruptError, InterruptSource, Interrupts, Memory, MemoryError, PciBus, Random,
-    RandomError, Synchronization, ThreadEntry, ThreadError, ThreadId, ThreadSpec, Threads, Version,
+    RandomError, StopRequests, Synchronization, ThreadEntry, ThreadError, ThreadId, ThreadSpec,
+    Threads, Version,
 };
 use platform::boot::BootInfo;
 use platform::bring_up::Report;
@@ -20,6 +21,7 @@ use crate::device_memory::BareDeviceMemory;
 use crate::global::scheduler;
 use crate::heap::HEAP;
 use crate::random::{CpuEntropy, RandomSource};
+use crate::stop::PowerButtonStop;
 use crate::sync::{BareCondvar, BareMutex};
 use crate::{interrupt_threads, pci_bus, threads};
 
@@ -28,7 +30,7 @@ use crate::{interrupt_threads, pci_bus, threads};
 const HEAP_RESERVE_DIVISOR: usize = 8;
 
 /// The interface version this implementation was written for.
-const SPEAKS: Version = Version::new(2, 4);
+const SPEAKS: Version = Version::new(2, 5);
 
 /// The bare-metal host.
 pub struct BareMetal {
@@ -40,6 +42,10 @@ pub struct BareMetal {
     pci: Once<Option<pci_bus::Pci>>,
     /// The one device-memory handle, shared with every DMA user.
     device_memory: Arc<dyn DeviceMemory>,
+    /// Where the loader found the ACPI tables (`None`: the BIOS area).
+    rsdp: Option<u64>,
+    /// The power button, armed at the kernel's first request (`stop.rs`).
+    stop: Once<Option<PowerButtonStop>>,
 }
 
 impl BareMetal {
@@ -70,6 +76,8 @@ impl BareMetal {
             random: Mutex::new(random),
             pci: Once::new(),
             device_memory: Arc::new(BareDeviceMemory),
+            rsdp: info.rsdp,
+            stop: Once::new(),
         }
     }
 }
@@ -119,6 +127,11 @@ impl Hypercalls for BareMetal {
     fn pci(&self) -> Option<&dyn PciBus> {
         let pci = self.pci.call_once(pci_bus::Pci::scan).as_ref();
         pci.map(|pci| pci as &dyn PciBus)
+    }
+
+    fn stop_requests(&self) -> Option<&dyn StopRequests> {
+        let stop = self.stop.call_once(|| PowerButtonStop::arm(self.rsdp));
+        stop.as_ref().map(|stop| stop as &dyn StopRequests)
     }
 }
 
@@ -220,7 +233,8 @@ impl Random for BareMetal {
 impl Exit for BareMetal {
     fn exit(&self, status: ExitStatus) -> ! {
         match status {
-            ExitStatus::Success => power::exit(power::EXIT_SUCCESS),
+            // QEMU's exit device first, then ACPI soft off (`power.rs`).
+            ExitStatus::Success => power::power_off(self.rsdp),
             ExitStatus::Failure(code) => power::exit(power::failure_value(code)),
         }
     }

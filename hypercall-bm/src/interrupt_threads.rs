@@ -75,19 +75,30 @@ pub(crate) struct BareInterrupt {
 
 /// Establishes `source`.
 pub(crate) fn establish(source: InterruptSource) -> Result<Box<dyn HostInterrupt>, InterruptError> {
-    let slot = claim_slot().ok_or(InterruptError::Unavailable)?;
     let (platform_source, level_triggered) = translate(source);
+    let mut interrupt = establish_platform(platform_source, level_triggered)?;
+    interrupt.msi = source == InterruptSource::Msi;
+    Ok(Box::new(interrupt))
+}
+
+/// Establishes the platform's `source` for this crate's own use (the
+/// ACPI SCI, whose trigger and polarity the MADT says).
+pub(crate) fn establish_platform(
+    source: Source,
+    level_triggered: bool,
+) -> Result<BareInterrupt, InterruptError> {
+    let slot = claim_slot().ok_or(InterruptError::Unavailable)?;
     let handler = Handler {
         function: on_interrupt,
         context: slot,
     };
-    match controllers::register(platform_source, handler) {
-        Ok(vector) => Ok(Box::new(BareInterrupt {
+    match controllers::register(source, handler) {
+        Ok(vector) => Ok(BareInterrupt {
             slot,
             vector,
             level_triggered,
-            msi: source == InterruptSource::Msi,
-        })),
+            msi: false,
+        }),
         Err(error) => {
             SLOT_TABLE[slot].in_use.store(false, Release);
             Err(match error {

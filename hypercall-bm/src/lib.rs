@@ -47,6 +47,8 @@ mod scheduling;
 #[cfg(target_os = "none")]
 mod start;
 #[cfg(target_os = "none")]
+mod stop;
+#[cfg(target_os = "none")]
 mod sync;
 #[cfg(target_os = "none")]
 mod threads;

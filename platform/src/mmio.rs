@@ -74,4 +74,17 @@ impl Registers {
         // SAFETY: as in `read`.
         unsafe { self.base.byte_add(offset).write_volatile(value) }
     }
+
+    /// Writes the byte-wide register at byte `offset` (ACPI's sleep
+    /// control register is one), which must lie inside the block.
+    pub(crate) fn write_byte(&self, offset: usize, value: u8) {
+        assert!(offset < self.length, "byte {offset:#x} outside the block");
+        // SAFETY: as in `read`; a byte access needs no alignment.
+        unsafe {
+            self.base
+                .cast::<u8>()
+                .byte_add(offset)
+                .write_volatile(value)
+        }
+    }
 }

@@ -1,9 +1,13 @@
-//! Leaving the machine: QEMU's `isa-debug-exit`, reset, and halting.
+//! Leaving the machine: QEMU's `isa-debug-exit`, power off, reset, halting.
 //!
 //! Status encoding (see the protocol notes): success writes 0x10 (QEMU exits
 //! with 33), failure code c in 1..=63 writes 0x40 | c (QEMU exits with
-//! 129 + 2c). On hardware, where no debug-exit device listens, the machine
-//! resets instead.
+//! 129 + 2c). On hardware, where no debug-exit device listens, a failure
+//! resets the machine; success ([`power_off`]) enters ACPI soft off and
+//! resets only if that is not possible. The exit device comes first so
+//! that under QEMU (the tests, `cargo xtask run`) an orderly stop reads
+//! as success: QEMU's own ACPI power off would end it with status 0, which
+//! says nothing about the guest.
 
 use crate::port::OwnedPort;
 
@@ -37,6 +41,18 @@ pub const fn failure_value(code: u8) -> u8 {
 /// hardware the machine resets; if even that fails, the CPU halts.
 pub fn exit(value: u8) -> ! {
     DEBUG_EXIT.write(u32::from(value));
+    reset()
+}
+
+/// Ends the machine after success: QEMU's exit device, else ACPI soft
+/// off through the tables behind `rsdp`, else a reset.
+pub fn power_off(rsdp: Option<u64>) -> ! {
+    DEBUG_EXIT.write(u32::from(EXIT_SUCCESS));
+    crate::acpi::machine::soft_off(rsdp);
+    // Power may take a moment to fall; a machine that stays up resets.
+    for _ in 0..1_000_000 {
+        core::hint::spin_loop();
+    }
     reset()
 }
 

@@ -54,6 +54,21 @@ pub fn http_get(stream: &mut TcpStream, path: &str) -> io::Result<Response> {
     read_response(stream)
 }
 
+/// Sends `PUT path` with `body` on `stream` (keep-alive) and reads the
+/// response.
+///
+/// # Errors
+/// As [`http_get`].
+pub fn http_put(stream: &mut TcpStream, path: &str, body: &[u8]) -> io::Result<Response> {
+    let length = body.len();
+    write!(
+        stream,
+        "PUT {path} HTTP/1.1\r\nHost: appliance\r\nContent-Length: {length}\r\n\r\n"
+    )?;
+    stream.write_all(body)?;
+    read_response(stream)
+}
+
 fn read_response(stream: &mut TcpStream) -> io::Result<Response> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];

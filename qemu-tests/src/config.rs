@@ -31,6 +31,7 @@ pub struct QemuConfig {
     nics: Vec<Nic>,
     disks: Vec<Disk>,
     consoles: Vec<ConsoleSocket>,
+    qmp: Option<PathBuf>,
     extra_args: Vec<OsString>,
     gdb_wait: bool,
     program: PathBuf,
@@ -59,11 +60,24 @@ impl QemuConfig {
             nics: Vec::new(),
             disks: Vec::new(),
             consoles: Vec::new(),
+            qmp: None,
             extra_args: Vec::new(),
             gdb_wait: false,
             program: PathBuf::from(QEMU_PROGRAM),
             program_args: Vec::new(),
         }
+    }
+
+    /// Makes QEMU serve its machine protocol on a Unix socket at `path`
+    /// (see [`crate::qmp`]): how a host asks the guest to power down.
+    pub fn qmp(mut self, path: impl Into<PathBuf>) -> QemuConfig {
+        self.qmp = Some(path.into());
+        self
+    }
+
+    /// The QMP socket, if there is one.
+    pub fn qmp_socket(&self) -> Option<&std::path::Path> {
+        self.qmp.as_deref()
     }
 
     /// Chooses the machine type (default q35).
@@ -197,6 +211,9 @@ impl QemuConfig {
             line.extend(disk.arguments(index, self.machine));
         }
         line.extend(ConsoleSocket::arguments(&self.consoles, self.machine));
+        if let Some(socket) = &self.qmp {
+            line.extend(crate::qmp::arguments(socket));
+        }
         if self.gdb_wait {
             line.extend(["-s", "-S"].map(OsString::from));
         }

@@ -51,6 +51,19 @@ impl Ext2Image {
         (matches!(output.status.code(), Some(0 | 1)), text(&output))
     }
 
+    /// The superblock's state as `dumpe2fs -h` names it: "clean" after
+    /// an unmount, "not clean" while (or if killed while) mounted
+    /// read-write.
+    pub fn state(&self) -> String {
+        let output = run(Command::new(program("dumpe2fs")).arg("-h").arg(&self.path));
+        assert!(output.status.success(), "dumpe2fs -h: {}", text(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let state = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("Filesystem state:"));
+        state.map(str::trim).unwrap_or("(no state)").to_string()
+    }
+
     /// The contents of `path` in the image, as `debugfs -R 'cat PATH'`
     /// reads them.
     pub fn cat(&self, path: &str) -> Vec<u8> {

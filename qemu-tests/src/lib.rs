@@ -32,7 +32,9 @@ mod machine;
 pub mod netns;
 mod network;
 mod outcome;
+mod power_down;
 pub mod protocol;
+pub mod qmp;
 pub mod router;
 mod running;
 mod serial;
@@ -54,6 +56,7 @@ pub use machine::{
 };
 pub use network::{Forward, Network, Nic};
 pub use outcome::Outcome;
+pub use power_down::POWER_DOWN_GRACE;
 pub use running::{Qemu, SpawnError, WaitError};
 pub use serial::{SerialLine, format_log};
 pub use terminal::{TerminalRun, run_command_in_terminal};

@@ -1,13 +1,16 @@
-//! Running QEMU with COM1 on the terminal (`cargo xtask run` and `gdb`).
+//! Running a program with the terminal: QEMU (`cargo xtask run` and
+//! `gdb`, in `power_down.rs`) and hosted kernels.
 //!
-//! QEMU inherits our stdin, stdout and stderr and our process group, so
-//! Ctrl-C sends SIGINT to QEMU and to us alike. QEMU ends on it with status
-//! 0; we must outlive it to report, so while QEMU runs our SIGINT only sets
-//! a flag (signal-hook's actions; outside a run SIGINT ends us as by
-//! default). A caught signal is reset to the default by exec, so QEMU still
-//! gets the default disposition although the handler is installed first.
-//! Only one QEMU can own the terminal: runs in one process are serialised,
-//! which also keeps the process-wide handler consistent.
+//! A hosted kernel inherits our stdin, stdout and stderr and our process
+//! group, so Ctrl-C sends SIGINT to it and to us alike; it stops in order
+//! on it. We must outlive it to report, so while it runs our SIGINT only
+//! sets a flag (signal-hook's actions; outside a run SIGINT ends us as by
+//! default). A caught signal is reset to the default by exec, so the child
+//! still gets the default disposition although the handler is installed
+//! first. QEMU instead runs in a process group of its own and hears of
+//! Ctrl-C from us. Only one program can own the terminal: runs in one
+//! process are serialised, which also keeps the process-wide handler
+//! consistent.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -16,32 +19,21 @@ use std::time::{Duration, Instant};
 use signal_hook::consts::SIGINT;
 use signal_hook::flag;
 
-use crate::config::QemuConfig;
 use crate::running::SpawnError;
 use crate::verdict::Verdict;
 
 /// How a run on the terminal ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TerminalRun {
-    /// The guest's verdict (a boot error with status 0 after Ctrl-C).
+    /// The guest's verdict (success after an orderly stop on Ctrl-C; a
+    /// boot error if QEMU had to be killed).
     pub verdict: Verdict,
     /// Whether Ctrl-C (SIGINT) arrived while QEMU ran.
     pub interrupted: bool,
+    /// Whether QEMU was killed (a second Ctrl-C, or no stop in time).
+    pub killed: bool,
     /// From spawning QEMU to its exit.
     pub elapsed: Duration,
-}
-
-impl QemuConfig {
-    /// Runs QEMU with the serial port on this terminal until it exits.
-    pub fn run_in_terminal(&self) -> Result<TerminalRun, SpawnError> {
-        let command = self.command().map_err(SpawnError::Config)?;
-        let (status, interrupted, elapsed) = run_command_in_terminal(command)?;
-        Ok(TerminalRun {
-            verdict: Verdict::from_exit_status(status.code(), ""),
-            interrupted,
-            elapsed,
-        })
-    }
 }
 
 /// Runs `command` on this terminal until it exits, surviving the Ctrl-C
@@ -50,9 +42,7 @@ impl QemuConfig {
 pub fn run_command_in_terminal(
     mut command: std::process::Command,
 ) -> Result<(std::process::ExitStatus, bool, Duration), SpawnError> {
-    let _terminal = TERMINAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _terminal = lock_terminal();
     let guard = InterruptGuard::install();
     let spawned_at = Instant::now();
     let mut child = command
@@ -66,6 +56,13 @@ pub fn run_command_in_terminal(
 
 /// Held while a QEMU owns the terminal.
 static TERMINAL: Mutex<()> = Mutex::new(());
+
+/// Takes the terminal for one run.
+pub(crate) fn lock_terminal() -> std::sync::MutexGuard<'static, ()> {
+    TERMINAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Our two SIGINT actions, registered once for the life of the process:
 /// while `idle` (no QEMU owns the terminal) a SIGINT does what it does by
@@ -105,12 +102,12 @@ fn interrupt_pending() -> bool {
 }
 
 /// Catches SIGINT while alive; SIGINT ends us again after the drop.
-struct InterruptGuard {
+pub(crate) struct InterruptGuard {
     flags: Option<&'static InterruptFlags>,
 }
 
 impl InterruptGuard {
-    fn install() -> InterruptGuard {
+    pub(crate) fn install() -> InterruptGuard {
         let flags = interrupt_flags();
         if let Some(flags) = flags {
             flags.interrupted.store(false, Ordering::SeqCst);
@@ -124,12 +121,18 @@ impl InterruptGuard {
             .is_some_and(|flags| flags.interrupted.load(Ordering::SeqCst))
     }
 
+    /// Whether a SIGINT arrived since the last call (or the install).
+    pub(crate) fn take(&self) -> bool {
+        self.flags
+            .is_some_and(|flags| flags.interrupted.swap(false, Ordering::SeqCst))
+    }
+
     /// Waits (up to a second) until no SIGINT is pending: one sent just
     /// before the child exited (Ctrl-C reaches QEMU and us together) may
     /// still be on its way to one of our threads, and must land on our
     /// action before [`InterruptGuard::interrupted`] is read and before
     /// SIGINT ends us again.
-    fn settle(&self) {
+    pub(crate) fn settle(&self) {
         let deadline = Instant::now() + Duration::from_secs(1);
         while interrupt_pending() && Instant::now() < deadline {
             std::thread::yield_now();
@@ -149,6 +152,7 @@ impl Drop for InterruptGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::QemuConfig;
 
     /// A configuration whose "QEMU" is `sh` running `script` (QEMU's
     /// arguments become the script's positional parameters).

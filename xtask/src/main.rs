@@ -32,7 +32,10 @@ usage: cargo xtask <verb> [options] [-- kernel parameters]
 verbs:
   build                 build both images (release, x86_64-unknown-none), embed
                         symbols; print the appliance's path
-  run [options]         boot an image with serial on this terminal; Ctrl-C quits
+  run [options]         boot an image with serial on this terminal; Ctrl-C
+                        stops the guest in order (QEMU: the ACPI power button
+                        through QMP; the appliance unmounts its disks clean),
+                        a second Ctrl-C or 30 s later kills QEMU
   gdb [options]         like run, but QEMU waits for gdb on :1234
   test [--quick]        fmt, clippy (host, bare metal), docs, host tests, fuzz
                         targets, images + ISO, QEMU tests, root-only tests
@@ -112,8 +115,9 @@ options of run and gdb:
                              (a tap takes checksum offload and TSO unless
                              offload=off or a fault is asked for)
 
-run and gdb exit with 0 when the guest passed or Ctrl-C stopped it, with the
-guest's failure code (1-63) when it failed, and with 125 without a verdict.
+run and gdb exit with 0 when the guest passed, stopped in order on Ctrl-C or
+was killed after Ctrl-C, with the guest's failure code (1-63) when it failed,
+and with 125 without a verdict.
 ";
 
 fn main() -> ExitCode {

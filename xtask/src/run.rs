@@ -2,9 +2,12 @@
 //!
 //! The image is the appliance (or its selftest), or with `--app NAME` the
 //! application NAME, forwarded the ports its `Cargo.toml` names (apps.rs).
-//! The exit status reflects the guest: 0 when it passed or when Ctrl-C
-//! ended QEMU, the guest's failure code (1..=63) when it failed, and
-//! [`NO_VERDICT_STATUS`] when QEMU ended without a guest verdict.
+//! The exit status reflects the guest: 0 when it passed (an orderly stop
+//! after Ctrl-C included) or when Ctrl-C ended QEMU, the guest's failure
+//! code (1..=63) when it failed, and [`NO_VERDICT_STATUS`] when QEMU ended
+//! without a guest verdict. Ctrl-C asks the guest to power down (the ACPI
+//! power button, through QMP), and kills QEMU only on a second Ctrl-C or
+//! after [`qemu_tests::POWER_DOWN_GRACE`] (`qemu_tests::power_down`).
 
 use std::process::ExitCode;
 
@@ -148,7 +151,8 @@ pub fn run_verb(options: &RunOptions, gdb: bool) -> Result<ExitCode, String> {
     let config = config_for(options, &target).gdb_wait(gdb);
     let shown = config.display().map_err(|error| error.to_string())?;
     eprintln!(
-        "xtask: booting {} on {} ({}, {} MiB); serial on this terminal, Ctrl-C quits\nxtask: {shown}",
+        "xtask: booting {} on {} ({}, {} MiB); serial on this terminal, Ctrl-C stops the guest \
+         in order (power button; again: kill)\nxtask: {shown}",
         image.display(),
         options.machine,
         options.accel,
@@ -185,8 +189,10 @@ fn report(run: &TerminalRun) -> u8 {
 /// The message and the exit status for `run`.
 fn exit_status(run: &TerminalRun) -> (String, u8) {
     match &run.verdict {
+        Verdict::Passed if run.interrupted => ("guest stopped in order after Ctrl-C".into(), 0),
         Verdict::Passed => ("guest passed".to_string(), 0),
         Verdict::Failed(code) => (format!("guest failed with code {code}"), *code),
+        _ if run.killed => ("QEMU killed after Ctrl-C".to_string(), 0),
         _ if run.interrupted => ("stopped by Ctrl-C".to_string(), 0),
         other => (other.to_string(), NO_VERDICT_STATUS),
     }
@@ -202,6 +208,7 @@ mod tests {
         TerminalRun {
             verdict,
             interrupted,
+            killed: false,
             elapsed: Duration::from_millis(10),
         }
     }
@@ -209,6 +216,11 @@ mod tests {
     #[test]
     fn exit_statuses_follow_the_guest_verdict() {
         assert_eq!(exit_status(&run_with(Verdict::Passed, false)).1, 0);
+        let stopped = exit_status(&run_with(Verdict::Passed, true));
+        assert_eq!(stopped, ("guest stopped in order after Ctrl-C".into(), 0));
+        let mut killed = run_with(Verdict::BootError("signal".into()), true);
+        killed.killed = true;
+        assert_eq!(exit_status(&killed), ("QEMU killed after Ctrl-C".into(), 0));
         assert_eq!(exit_status(&run_with(Verdict::Failed(63), false)).1, 63);
         assert_eq!(
             exit_status(&run_with(Verdict::BootError("x".into()), true)).1,

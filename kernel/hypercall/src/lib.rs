@@ -27,6 +27,7 @@
 //! | virtual NICs | [`VirtualNics`] via [`Hypercalls::virtual_nics`] | Ethernet frames to a host backend |
 //! | stream endpoints | [`StreamEndpoints`] via [`Hypercalls::stream_endpoints`] | listening byte streams for remote clients |
 //! | block devices | [`BlockDevices`] via [`Hypercalls::block_devices`] | asynchronous block I/O on a host's disks |
+//! | stop requests | [`StopRequests`] via [`Hypercalls::stop_requests`] | the operator asks for an orderly stop (power button) |
 //!
 //! # Rules every implementation follows
 //!
@@ -72,6 +73,7 @@ mod memory;
 mod nic;
 mod pci;
 mod random;
+mod stop;
 mod stream;
 mod sync;
 mod thread;
@@ -93,6 +95,7 @@ pub use pci::{
     PciFunction, PciHeaderWords, is_resource_register,
 };
 pub use random::{Random, RandomError};
+pub use stop::StopRequests;
 pub use stream::{StreamConnection, StreamEndpoints, StreamError, StreamListener};
 pub use sync::{HostCondvar, HostMutex, Synchronization, WaitResult};
 pub use thread::{ThreadEntry, ThreadError, ThreadId, ThreadSpec, Threads};
@@ -153,6 +156,15 @@ pub trait Hypercalls:
     /// without them (since version 2.3; bare metal's disks are virtio
     /// devices the kernel drives itself). Never blocks.
     fn block_devices(&self) -> Option<&dyn BlockDevices> {
+        None
+    }
+
+    /// The host's stop requests (the power button on bare metal), or
+    /// `None` on hosts that cannot tell when to stop (since version 2.5).
+    /// The first call may set the source up (bare metal arms the button
+    /// then) and says once on the console why there is none; later calls
+    /// return the same. Never blocks.
+    fn stop_requests(&self) -> Option<&dyn StopRequests> {
         None
     }
 }

@@ -19,7 +19,8 @@ use core::fmt;
 /// added the block device group ([`crate::BlockDevices`]). 2.4 added
 /// segmentation of TCP/IPv6 to the NICs' offloads
 /// ([`crate::NicOffloads::segmentation_ipv6`], false on older hosts).
-pub const VERSION: Version = Version { major: 2, minor: 4 };
+/// 2.5 added stop requests ([`crate::StopRequests`]: the power button).
+pub const VERSION: Version = Version { major: 2, minor: 5 };
 
 /// A version of the hypercall interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

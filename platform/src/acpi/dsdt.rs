@@ -25,7 +25,7 @@ const VIRTIO_MMIO_HID: &[u8] = b"LNRO0005";
 const DEVICE_WINDOW: usize = 256;
 const BUFFER_OP: u8 = 0x11;
 const MEMORY32_FIXED: u8 = 0x86;
-const EXTENDED_INTERRUPT: u8 = 0x89;
+pub(super) const EXTENDED_INTERRUPT: u8 = 0x89;
 const SMALL_IRQ: u8 = 0x04;
 const SMALL_END: u8 = 0x0f;
 
@@ -58,7 +58,7 @@ pub fn virtio_mmio_devices(aml: &[u8]) -> impl Iterator<Item = VirtioMmio> + '_ 
     })
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
         .windows(needle.len())
         .position(|window| window == needle)
@@ -96,7 +96,7 @@ fn device(bytes: &[u8]) -> Option<VirtioMmio> {
 }
 
 /// The descriptor bytes of the buffer `bytes` starts with.
-fn resource_template(bytes: &[u8]) -> Option<&[u8]> {
+pub(super) fn resource_template(bytes: &[u8]) -> Option<&[u8]> {
     if *bytes.first()? != BUFFER_OP {
         return None;
     }
@@ -115,7 +115,7 @@ fn resource_template(bytes: &[u8]) -> Option<&[u8]> {
 
 /// `(kind, body)` of each resource descriptor up to the end tag: large
 /// descriptors by their full tag, small ones by their 4-bit type.
-fn descriptors(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+pub(super) fn descriptors(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     let mut offset = 0;
     core::iter::from_fn(move || {
         let tag = *bytes.get(offset)?;

@@ -5,8 +5,10 @@
 //! code set up, and nothing writes them after boot.
 
 use super::Tables;
+use super::button::{self, PowerButton};
 use super::dsdt::{self, VirtioMmio};
-use super::madt::IoApicEntry;
+use super::fixed::NoButton;
+use super::madt::{IoApicEntry, IsaRoute};
 use crate::boot::info::IdentityMap;
 
 static IDENTITY_MAP: IdentityMap = IdentityMap;
@@ -29,4 +31,45 @@ pub fn virtio_mmio_devices(rsdp: Option<u64>) -> impl Iterator<Item = VirtioMmio
         .and_then(|tables| tables.dsdt())
         .into_iter()
         .flat_map(dsdt::virtio_mmio_devices)
+}
+
+/// The ACPI power button, armed, or why there is none: the fixed
+/// feature, or on a hardware-reduced machine its Generic Event Device.
+pub fn power_button(rsdp: Option<u64>) -> Result<PowerButton, NoButton> {
+    let tables = tables(rsdp).ok_or(NoButton::NoFadt)?;
+    let hardware = match tables.fixed_hardware() {
+        Ok(hardware) => hardware,
+        Err(NoButton::HardwareReduced) => {
+            let reduced = tables.hardware_reduced();
+            let reduced = reduced.ok_or(NoButton::HardwareReduced)?;
+            return PowerButton::arm_event_device(reduced.device);
+        }
+        Err(why) => return Err(why),
+    };
+    let overridden = tables
+        .madt()
+        .and_then(|madt| madt.isa_override(hardware.sci));
+    // Without an override the SCI is its own GSI, level, active low.
+    let route = overridden.unwrap_or(IsaRoute {
+        gsi: u32::from(hardware.sci),
+        level_triggered: None,
+        active_low: None,
+    });
+    PowerButton::arm(hardware, route)
+}
+
+/// Enters ACPI soft off (S5) if the FADT and the DSDT say how; returns
+/// if there is no way or the machine still runs.
+pub fn soft_off(rsdp: Option<u64>) {
+    let Some(tables) = tables(rsdp) else {
+        return;
+    };
+    let Some(types) = tables.soft_off() else {
+        return;
+    };
+    if let Some(controls) = tables.controls() {
+        button::soft_off(controls, types);
+    } else if let Some(register) = tables.sleep_control() {
+        button::soft_off_reduced(register, types);
+    }
 }

@@ -29,6 +29,35 @@ pub struct IoApicEntry {
     pub gsi_base: u32,
 }
 
+/// How an ISA interrupt reaches the I/O APIC, after the MADT's
+/// interrupt source overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IsaRoute {
+    /// The GSI it arrives on.
+    pub gsi: u32,
+    /// Level-triggered (`Some(true)`), edge (`Some(false)`), or as the
+    /// bus defines (`None`, "conforms").
+    pub level_triggered: Option<bool>,
+    /// Active low, active high, or as the bus defines.
+    pub active_low: Option<bool>,
+}
+
+impl IsaRoute {
+    /// The route of an override to `gsi` with MPS INTI `flags`.
+    pub fn from_override(gsi: u32, flags: u16) -> Self {
+        let decode = |bits: u16| match bits & 0b11 {
+            0b01 => Some(false),
+            0b11 => Some(true),
+            _ => None,
+        };
+        Self {
+            gsi,
+            level_triggered: decode(flags >> 2),
+            active_low: decode(flags),
+        }
+    }
+}
+
 /// A MADT the crate validated and [`well_formed`] admitted.
 #[derive(Debug)]
 pub struct CheckedMadt<'m, M: PhysicalMemory> {
@@ -54,6 +83,17 @@ impl<'m, M: PhysicalMemory> CheckedMadt<'m, M> {
                 address: entry.io_apic_address,
                 gsi_base: entry.global_system_interrupt_base,
             }),
+            _ => None,
+        })
+    }
+
+    /// The override for ISA IRQ `irq`, if the MADT has one.
+    pub fn isa_override(&self, irq: u8) -> Option<IsaRoute> {
+        self.table.get().entries().find_map(|entry| match entry {
+            MadtEntry::InterruptSourceOverride(entry) if entry.bus == 0 && entry.irq == irq => {
+                let (gsi, flags) = (entry.global_system_interrupt, entry.flags);
+                Some(IsaRoute::from_override(gsi, flags))
+            }
             _ => None,
         })
     }
@@ -149,6 +189,31 @@ mod tests {
                 }
             });
         assert_eq!(found, expected);
+        let madt = checked(&memory, table.len()).unwrap();
+        assert_eq!(madt.isa_override(0).map(|route| route.gsi), Some(2));
+        assert_eq!(madt.isa_override(9), None);
+    }
+
+    #[test]
+    fn override_flags_say_trigger_and_polarity() {
+        // QEMU's SCI: active high, level (0x000d).
+        let sci = IsaRoute::from_override(9, 0x000d);
+        assert_eq!(
+            (sci.level_triggered, sci.active_low),
+            (Some(true), Some(false))
+        );
+        let conforms = IsaRoute::from_override(9, 0);
+        assert_eq!(
+            (conforms.level_triggered, conforms.active_low),
+            (None, None)
+        );
+        let low_level = IsaRoute::from_override(20, 0x000f);
+        assert_eq!(low_level.active_low, Some(true));
+        assert_eq!(
+            IsaRoute::from_override(1, 0x0002).active_low,
+            None,
+            "reserved"
+        );
     }
 
     #[test]

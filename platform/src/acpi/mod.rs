@@ -20,17 +20,26 @@
 //!   ([`madt`]);
 //! - the BIOS-area scan: the crate's own checksums each candidate over the
 //!   candidate's unchecked length field;
-//! - [`dsdt`]: a bounded scan of the AML for virtio-mmio devices.
+//! - [`dsdt`]: a bounded scan of the AML for virtio-mmio devices;
+//! - [`fixed`] and [`sleep`]: the power button's registers in the FADT
+//!   and the soft-off sleep types in the DSDT (`\_S5_`), for an orderly
+//!   stop and power off; [`ged`]: a hardware-reduced machine's button
+//!   (microvm's Generic Event Device); `button` (image only) drives them.
 //!
 //! Garbage firmware thus yields no tables, never a fault, panic or hang
 //! (the tests corrupt each byte that steers a walk). Everything but
 //! `machine` (image only: real memory) runs on the host too.
 
+#[cfg(target_os = "none")]
+pub mod button;
 pub mod dsdt;
+pub mod fixed;
+pub mod ged;
 #[cfg(target_os = "none")]
 pub mod machine;
 pub mod madt;
 pub mod mapper;
+pub mod sleep;
 
 use core::mem::size_of;
 
@@ -38,11 +47,13 @@ use acpi::fadt::Fadt;
 use acpi::madt::Madt;
 use acpi::rsdp::Rsdp;
 use acpi::sdt::SdtHeader;
-use acpi::{AcpiHandler, AcpiTables};
+use acpi::{AcpiHandler, AcpiTables, PhysicalMapping};
 
 use crate::bootinfo::PhysicalMemory;
+use fixed::{Controls, FixedHardware, NoButton};
 use madt::CheckedMadt;
 use mapper::{HEADER_LENGTH, Mapper};
+use sleep::SleepTypes;
 
 /// Where the BIOS keeps the RSDP when no loader says (16-byte aligned).
 const BIOS_AREA: (u64, u64) = (0xe_0000, 0x10_0000);
@@ -80,6 +91,56 @@ impl<'m, M: PhysicalMemory> Tables<'m, M> {
         CheckedMadt::new(self.mapper, self.tables.find_table::<Madt>().ok()?)
     }
 
+    /// The power button's registers, or why there is no button.
+    pub fn fixed_hardware(&self) -> Result<FixedHardware, NoButton> {
+        let fadt = self
+            .tables
+            .find_table::<Fadt>()
+            .map_err(|_| NoButton::NoFadt)?;
+        if !self.lengths_fit(&fadt) {
+            return Err(NoButton::Registers);
+        }
+        FixedHardware::from_fadt(&fadt)
+    }
+
+    /// The PM1 control registers soft off writes, if the FADT has them.
+    pub fn controls(&self) -> Option<Controls> {
+        let fadt = self.tables.find_table::<Fadt>().ok()?;
+        self.lengths_fit(&fadt).then_some(())?;
+        Controls::from_fadt(&fadt)
+    }
+
+    /// Whether the crate may read `fadt`'s blocks ([`fixed::lengths_fit`]).
+    fn lengths_fit(&self, fadt: &PhysicalMapping<Mapper<'m, M>, Fadt>) -> bool {
+        let Ok(address) = u64::try_from(fadt.physical_start()) else {
+            return false;
+        };
+        let bytes = self.mapper.bytes(address, fixed::LEGACY_LENGTHS_END);
+        bytes.is_some_and(fixed::lengths_fit)
+    }
+
+    /// The hardware-reduced power button and sleep control register: the
+    /// DSDT's Generic Event Device and the FADT's register, if both exist.
+    pub fn hardware_reduced(&self) -> Option<HardwareReduced> {
+        let sleep_control = self.sleep_control()?;
+        let device = ged::generic_event_device(self.dsdt()?)?;
+        Some(HardwareReduced {
+            device,
+            sleep_control,
+        })
+    }
+
+    /// A hardware-reduced machine's sleep control register.
+    pub fn sleep_control(&self) -> Option<fixed::SleepControl> {
+        let fadt = self.tables.find_table::<Fadt>().ok()?;
+        fixed::sleep_control_register(&fadt)
+    }
+
+    /// The soft-off sleep types the DSDT declares.
+    pub fn soft_off(&self) -> Option<SleepTypes> {
+        sleep::soft_off(self.dsdt()?)
+    }
+
     /// The DSDT's AML (after its header), through the FADT.
     pub fn dsdt(&self) -> Option<&'m [u8]> {
         let fadt = self.tables.find_table::<Fadt>().ok()?;
@@ -91,6 +152,15 @@ impl<'m, M: PhysicalMemory> Tables<'m, M> {
         let length = usize::try_from(aml.length).ok()?;
         self.mapper.bytes(u64::try_from(aml.address).ok()?, length)
     }
+}
+
+/// A hardware-reduced machine's power button and soft-off register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HardwareReduced {
+    /// The Generic Event Device that signals the button.
+    pub device: ged::GenericEventDevice,
+    /// The FADT's sleep control register.
+    pub sleep_control: fixed::SleepControl,
 }
 
 /// The address of a valid RSDP in the BIOS area, if there is one.

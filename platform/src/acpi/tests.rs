@@ -78,6 +78,9 @@ impl Firmware {
 /// What the tables at `rsdp` yield: I/O APICs and DSDT length.
 fn read(memory: &FakeMemory, rsdp: Option<u64>) -> Option<(usize, Option<usize>)> {
     let tables = Tables::find(memory, rsdp)?;
+    // Asked for their effect: neither may fault, panic or spin.
+    let _ = (tables.fixed_hardware(), tables.soft_off());
+    let _ = tables.hardware_reduced();
     let io_apics = tables.madt().map_or(0, |madt| madt.io_apics().count());
     Some((io_apics, tables.dsdt().map(<[u8]>::len)))
 }
@@ -147,4 +150,73 @@ fn corrupt_fadt_dsdt_and_madt_are_harmless() {
     corrupt_each_byte(|firmware| &mut firmware.fadt);
     corrupt_each_byte(|firmware| &mut firmware.dsdt);
     corrupt_each_byte(|firmware| &mut firmware.madt);
+}
+
+/// Sets the FADT's `width`-byte field at table offset `offset`.
+fn set_fadt(firmware: &mut Firmware, offset: usize, value: u32, width: usize) {
+    firmware.fadt[offset..offset + width].copy_from_slice(&value.to_le_bytes()[..width]);
+}
+
+/// Firmware with QEMU q35's power hardware and `\_S5_` (SLP_TYP 5).
+fn power_firmware() -> Firmware {
+    let mut firmware = Firmware::new(2, XSDT);
+    for (offset, value, width) in [
+        (46, 9, 2),     // SCI_INT
+        (48, 0xb2, 4),  // SMI_CMD
+        (52, 2, 1),     // ACPI_ENABLE
+        (56, 0x600, 4), // PM1a_EVT_BLK
+        (64, 0x604, 4), // PM1a_CNT_BLK
+        (80, 0x620, 4), // GPE0_BLK
+        (88, 4, 1),     // PM1_EVT_LEN
+        (89, 2, 1),     // PM1_CNT_LEN
+        (92, 16, 1),    // GPE0_BLK_LEN
+    ] {
+        set_fadt(&mut firmware, offset, value, width);
+    }
+    firmware.dsdt = table(b"DSDT", b"\x08\\_S5_\x12\x08\x04\x0a\x05\x0a\x05\x00\x00");
+    firmware
+}
+
+#[test]
+fn the_power_button_and_soft_off_come_from_fadt_and_dsdt() {
+    let memory = power_firmware().place();
+    let tables = Tables::find(&memory, Some(RSDP)).unwrap();
+    let hardware = tables.fixed_hardware().expect("a power button");
+    let block = |port, length| Some(fixed::Block { port, length });
+    assert_eq!(hardware.sci, 9);
+    assert_eq!(hardware.controls.acpi_enable, Some((0xb2, 2)));
+    assert_eq!(hardware.events, [block(0x600, 4), None]);
+    assert_eq!(hardware.controls.blocks, [block(0x604, 2), None]);
+    assert_eq!(tables.controls(), Some(hardware.controls));
+    assert_eq!(hardware.general_events, [block(0x620, 16), None]);
+    assert_eq!(tables.soft_off(), Some(SleepTypes { a: 5, b: 5 }));
+}
+
+#[test]
+fn flags_and_missing_registers_say_why_there_is_no_button() {
+    let cases: [(usize, u32, usize, NoButton); 7] = [
+        (88, 32, 1, NoButton::Registers), // the crate's u8 would overflow
+        (92, 0xff, 1, NoButton::Registers),
+        (112, 1 << 20, 4, NoButton::HardwareReduced),
+        (112, 1 << 4, 4, NoButton::ControlMethod),
+        (46, 0, 2, NoButton::NoSci),
+        (46, 300, 2, NoButton::NoSci),
+        (56, 0, 4, NoButton::Registers),
+    ];
+    for (offset, value, width, why) in cases {
+        let mut firmware = power_firmware();
+        set_fadt(&mut firmware, offset, value, width);
+        let memory = firmware.place();
+        let tables = Tables::find(&memory, Some(RSDP)).unwrap();
+        assert_eq!(tables.fixed_hardware(), Err(why), "offset {offset}");
+    }
+    let mut firmware = power_firmware();
+    set_fadt(&mut firmware, 89, 0x80, 1);
+    let memory = firmware.place();
+    let tables = Tables::find(&memory, Some(RSDP)).unwrap();
+    assert_eq!(tables.controls(), None, "PM1_CNT_LEN would overflow");
+    let memory = Firmware::new(0, XSDT).place();
+    let tables = Tables::find(&memory, Some(RSDP)).unwrap();
+    assert_eq!(tables.fixed_hardware(), Err(NoButton::NoFadt));
+    assert_eq!(tables.soft_off(), None);
 }

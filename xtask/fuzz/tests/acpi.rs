@@ -6,7 +6,8 @@
 //! Properties: no firmware makes the platform fault, panic or spin (the
 //! run ends); what comes out is bounded by what went in: no more I/O APICs
 //! than the MADT has room for, no more virtio-mmio devices than the AML
-//! has bytes for.
+//! has bytes for; the power button's registers are sane I/O blocks, and
+//! soft-off sleep types fit their three bits.
 
 use bolero::{TypeGenerator, check};
 use fuzz::PlacedMemory;
@@ -34,6 +35,10 @@ struct Firmware {
     entries: Vec<(u8, u32)>,
     /// The FADT's DSDT address: below 200 ours, else the raw value.
     dsdt_pointer: (u8, u32),
+    /// The FADT's power fields (SCI, SMI_CMD, PM1 and GPE blocks and
+    /// their lengths: bytes 46..110) and its flags.
+    power: [u8; 64],
+    fadt_flags: u32,
     /// The MADT's entries: a type (by index into [`MADT_ENTRIES`] below
     /// 200, else raw), a length (the type's below 200, else raw), bytes.
     madt_entries: Vec<(u8, u8, [u8; 14])>,
@@ -105,6 +110,8 @@ fn fadt(firmware: &Firmware) -> Vec<u8> {
     let mut body = vec![0u8; 244 - HEADER];
     let dsdt = pointer(firmware.dsdt_pointer) as u32;
     body[40 - HEADER..][..4].copy_from_slice(&dsdt.to_le_bytes());
+    body[46 - HEADER..][..64].copy_from_slice(&firmware.power);
+    body[112 - HEADER..][..4].copy_from_slice(&firmware.fadt_flags.to_le_bytes());
     table(b"FACP", &body)
 }
 
@@ -185,5 +192,26 @@ fn firmware_tables_never_break_the_platform_and_yield_bounded_answers() {
         if let Some(aml) = tables.dsdt() {
             assert!(dsdt::virtio_mmio_devices(aml).count() <= aml.len());
         }
+        check_power(&tables);
     });
+}
+
+/// The power button's registers and the soft-off types are sane.
+fn check_power(tables: &Tables<'_, PlacedMemory>) {
+    if let Ok(hardware) = tables.fixed_hardware() {
+        assert!((1..16).contains(&hardware.sci));
+        let blocks = hardware.events.iter().chain(&hardware.controls.blocks);
+        for block in blocks.flatten() {
+            assert!(block.port != 0 && block.length >= 2 && block.length % 2 == 0);
+        }
+        if let Some(madt) = tables.madt() {
+            let _ = madt.isa_override(hardware.sci);
+        }
+    }
+    if let Some(types) = tables.soft_off() {
+        assert!(types.a <= 7 && types.b <= 7);
+    }
+    if let Some(reduced) = tables.hardware_reduced() {
+        assert!(reduced.device.selector != 0 && reduced.device.selector % 4 == 0);
+    }
 }
