@@ -54,9 +54,11 @@ impl BlockDriver for HostDisk {
         let Request {
             operation,
             sector,
-            buffer,
+            mut buffers,
             completion,
         } = request;
+        // One segment at most (`max_segments`), none for a flush.
+        let buffer = buffers.pop().unwrap_or_default();
         let tag = {
             let mut pending = self.pending.lock(context);
             let tag = pending.next_tag;
@@ -82,7 +84,7 @@ impl BlockDriver for HostDisk {
         let request = Request {
             operation,
             sector,
-            buffer: host_request.buffer,
+            buffers: segments(host_request.buffer),
             completion,
         };
         Err(Refused {
@@ -113,7 +115,15 @@ impl HostDisk {
             return;
         };
         let result = done.result.map_err(BlockError::from);
-        completion.complete(context, done.buffer, result);
+        completion.complete(context, segments(done.buffer), result);
+    }
+}
+
+/// A host request's buffer as the block layer's segments (none if empty).
+fn segments(buffer: alloc::vec::Vec<u8>) -> crate::driver::Segments {
+    match buffer.is_empty() {
+        true => alloc::vec::Vec::new(),
+        false => alloc::vec![buffer],
     }
 }
 

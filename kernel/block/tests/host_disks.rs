@@ -178,15 +178,15 @@ fn read_all_at_once(context: &Context<'_>, disk: &Arc<block::Disk>, count: u64) 
     let answers: Answers = Arc::new((Mutex::new(vec![None; count as usize]), Condvar::new()));
     for sector in 0..count {
         let answers = answers.clone();
-        let completion = Completion::new(move |context, buffer, result| {
-            assert_eq!(result, Ok(()));
-            answers.0.lock(context)[sector as usize] = Some(buffer);
+        let completion = Completion::new(move |context, mut buffers, result| {
+            assert_eq!((result, buffers.len()), (Ok(()), 1));
+            answers.0.lock(context)[sector as usize] = buffers.pop();
             answers.1.notify_all(context);
         });
         let request = Request {
             operation: Operation::Read,
             sector,
-            buffer: vec![0; 512],
+            buffers: vec![vec![0; 512]],
             completion,
         };
         disk.submit(context, request).expect("a valid request");
