@@ -50,15 +50,17 @@ impl BlockDriver for HostDisk {
         self.device.queue_depth().max(1)
     }
 
+    fn max_segments(&self) -> usize {
+        self.device.max_segments().max(1)
+    }
+
     fn submit(&self, context: &Context<'_>, request: Request) -> Result<(), Refused> {
         let Request {
             operation,
             sector,
-            mut buffers,
+            buffers,
             completion,
         } = request;
-        // One segment at most (`max_segments`), none for a flush.
-        let buffer = buffers.pop().unwrap_or_default();
         let tag = {
             let mut pending = self.pending.lock(context);
             let tag = pending.next_tag;
@@ -74,7 +76,7 @@ impl BlockDriver for HostDisk {
                 Operation::Flush => BlockOperation::Flush,
             },
             offset: sector * u64::from(self.geometry.sector_size),
-            buffer,
+            buffers,
         };
         let Err((error, host_request)) = self.device.submit(host_request) else {
             return Ok(());
@@ -84,7 +86,7 @@ impl BlockDriver for HostDisk {
         let request = Request {
             operation,
             sector,
-            buffers: segments(host_request.buffer),
+            buffers: host_request.buffers,
             completion,
         };
         Err(Refused {
@@ -115,15 +117,7 @@ impl HostDisk {
             return;
         };
         let result = done.result.map_err(BlockError::from);
-        completion.complete(context, segments(done.buffer), result);
-    }
-}
-
-/// A host request's buffer as the block layer's segments (none if empty).
-fn segments(buffer: alloc::vec::Vec<u8>) -> crate::driver::Segments {
-    match buffer.is_empty() {
-        true => alloc::vec::Vec::new(),
-        false => alloc::vec![buffer],
+        completion.complete(context, done.buffers, result);
     }
 }
 

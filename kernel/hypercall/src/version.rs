@@ -19,7 +19,11 @@ use core::fmt;
 /// added the block device group ([`crate::BlockDevices`]). 2.4 added
 /// segmentation of TCP/IPv6 to the NICs' offloads
 /// ([`crate::NicOffloads::segmentation_ipv6`], false on older hosts).
-pub const VERSION: Version = Version { major: 2, minor: 4 };
+/// 3.0 gave block requests and completions segments instead of one
+/// buffer ([`crate::BlockRequest::buffers`],
+/// [`crate::BlockDevice::max_segments`]), so that a run of blocks moves
+/// without a copy.
+pub const VERSION: Version = Version { major: 3, minor: 0 };
 
 /// A version of the hypercall interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
