@@ -13,11 +13,11 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use base::Context;
 
-use super::READ_AHEAD;
 use super::io::{Guard, Spares};
 use super::runs::runs;
 use super::table::{Key, Sequence, Table};
 use super::writeback::sector_of;
+use super::{MAX_RUN_BYTES, READ_AHEAD};
 use crate::disk::Disk;
 use crate::driver::{Completion, Operation, Request, Segments};
 use crate::error::BlockError;
@@ -115,8 +115,11 @@ impl Block {
 
     /// After a read of `key` that followed the one before on its disk,
     /// keeps up to [`READ_AHEAD`] blocks requested ahead (a quarter of the
-    /// bound at most), in room clean buffers can make; `demand` (the
-    /// block a miss is waiting for) goes in the same requests.
+    /// bound at most), in room clean buffers can make, topping the window
+    /// up a whole request ([`MAX_RUN_BYTES`]) at a time: the device always
+    /// has the next requests while the reader copies, and each request is
+    /// as large as it may be. `demand` (the block a miss is waiting for)
+    /// goes in the same requests.
     pub(super) fn read_ahead<'a>(
         self: &'a Arc<Self>,
         context: &'a Context<'_>,
@@ -141,9 +144,12 @@ impl Block {
         before: Sequence,
     ) -> Vec<Planned> {
         let window = READ_AHEAD.min((self.cache.limit / 4 / key.size()) as u64);
+        let step = ((MAX_RUN_BYTES / key.size()) as u64).clamp(1, window.max(1));
         let blocks = disk.geometry().bytes() / u64::from(key.block_size);
         let sequential = key.block == before.last.wrapping_add(1);
-        if !sequential || window == 0 || before.ahead >= key.block + window / 2 {
+        // A request's worth short of the window: the next request goes.
+        let short = before.ahead.saturating_add(step) <= key.block + window;
+        if !sequential || window == 0 || !short {
             return Vec::new();
         }
         let first = before.ahead.max(key.block) + 1;
