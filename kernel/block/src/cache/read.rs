@@ -143,15 +143,15 @@ impl Block {
         key: Key,
         before: Sequence,
     ) -> Vec<Planned> {
-        let window = READ_AHEAD.min((self.cache.limit / 4 / key.size()) as u64);
-        let step = ((MAX_RUN_BYTES / key.size()) as u64).clamp(1, window.max(1));
-        let blocks = disk.geometry().bytes() / u64::from(key.block_size);
+        let window = READ_AHEAD.min(blocks_in(self.cache.limit / 4, key.size()));
+        let step = blocks_in(MAX_RUN_BYTES, key.size()).clamp(1, window.max(1));
         let sequential = key.block == before.last.wrapping_add(1);
         // A request's worth short of the window: the next request goes.
         let short = before.ahead.saturating_add(step) <= key.block + window;
         if !sequential || window == 0 || !short {
             return Vec::new();
         }
+        let blocks = disk.geometry().bytes() / u64::from(key.block_size);
         let first = before.ahead.max(key.block) + 1;
         let last = (key.block + window).min(blocks.saturating_sub(1));
         let mut keys = Vec::new();
@@ -172,5 +172,14 @@ impl Block {
         let counters = &self.cache.counters;
         counters.read_ahead.fetch_add(keys.len() as u64, Relaxed);
         keys
+    }
+}
+
+/// Blocks of `size` bytes in `bytes` (a shift for the usual sizes: this
+/// runs for every block a sequential reader reads).
+fn blocks_in(bytes: usize, size: usize) -> u64 {
+    match size.is_power_of_two() {
+        true => (bytes >> size.trailing_zeros()) as u64,
+        false => (bytes / size.max(1)) as u64,
     }
 }

@@ -221,15 +221,19 @@ impl Table {
     }
 
     /// Copies the bytes of an idle buffer from `offset` on out; a clean
-    /// one becomes the most recently used. False when it has no bytes
-    /// here.
+    /// one becomes the most recently used, unless it is among the newest
+    /// quarter already (a block read just after it came in is not moved
+    /// again). False when it has no bytes here.
     pub(crate) fn read_into(&mut self, key: &Key, offset: usize, out: &mut [u8]) -> bool {
-        let Some(data) = self.buffers.get(key).and_then(|b| b.data.as_ref()) else {
+        let Some(buffer) = self.buffers.get(key) else {
+            return false;
+        };
+        let Some(data) = buffer.data.as_ref() else {
             return false;
         };
         out.copy_from_slice(&data[offset..offset + out.len()]);
-        if self.buffers[key].state == State::Clean {
-            self.leave_order(key);
+        let recent = buffer.order + (self.buffers.len() / 4) as u64 >= self.next_order;
+        if buffer.state == State::Clean && !recent {
             self.enter_order(key);
         }
         true
