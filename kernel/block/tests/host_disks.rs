@@ -44,6 +44,11 @@ fn a_volume_reads_the_file_and_sync_writes_every_block_back() {
         stats.read_ahead > 0,
         "sequential reads read ahead: {stats:?}"
     );
+    // Read-ahead tops its window up a whole request at a time: 4 MiB in
+    // 256 KiB requests, and no more requests than that.
+    let largest = (block::MAX_RUN_BYTES / 4096) as u64;
+    let reads = volume.disk().stats().reads;
+    assert!(reads <= 1024 / largest + 2, "{reads} reads of 4 MiB");
     assert_eq!((stats.dirty_bytes, stats.syncs), (0, 1));
     assert!(volume.disk().stats().flushes >= 1, "the sync flushed");
     assert!(volume.disk().stats().peak_in_flight > 1);
