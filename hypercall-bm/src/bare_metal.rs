@@ -30,7 +30,7 @@ use crate::{interrupt_threads, pci_bus, threads};
 const HEAP_RESERVE_DIVISOR: usize = 8;
 
 /// The interface version this implementation was written for.
-const SPEAKS: Version = Version::new(2, 5);
+const SPEAKS: Version = Version::new(3, 0);
 
 /// The bare-metal host.
 pub struct BareMetal {

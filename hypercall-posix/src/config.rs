@@ -143,7 +143,7 @@ impl HostEnvironment {
 
 /// The interface version this implementation was written against: a
 /// literal, so that the kernel's handshake compares two independent facts.
-pub const SPEAKS: Version = Version::new(2, 5);
+pub const SPEAKS: Version = Version::new(3, 0);
 
 impl Default for PosixConfig {
     /// No name, no parameters, 256 MiB, standard error, process exit, no

@@ -141,7 +141,7 @@ mod tests {
             ..PosixConfig::default()
         };
         let posix = Posix::new(config);
-        assert_eq!(posix.interface_version(), Version::new(2, 5));
+        assert_eq!(posix.interface_version(), Version::new(3, 0));
         assert!(posix.interface_version().supports(hypercall::VERSION));
         assert_eq!(posix.boot_parameters(), "ip=10.0.0.2 log=debug");
         assert!(posix.description().contains("Linux"));

@@ -1,9 +1,10 @@
 //! A block device over a host file: a queue served by worker threads.
 //!
 //! Requests wait in one queue; [`WORKERS`] host threads take them in
-//! order and run them with `pread`/`pwrite` (std's `FileExt`, so several
-//! run at once) or `fdatasync` for a flush, then queue the completion and
-//! wake the kernel's completion thread. The file is opened without
+//! order and run them with `preadv`/`pwritev` over their segments
+//! (`vectored.rs`; positioned, so several run at once) or `fdatasync` for
+//! a flush, then queue the completion and wake the kernel's completion
+//! thread. The file is opened without
 //! `O_DIRECT`: the host's page cache sits below the kernel's, and a flush
 //! (`fdatasync`) is what makes writes durable.
 //!
@@ -14,7 +15,6 @@
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::ops::RangeInclusive;
-use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -23,11 +23,14 @@ use hypercall::{
 };
 
 use super::spec::DiskSpec;
+use super::vectored::{read_at, write_at};
 
 /// The block size every file disk has: the sector of the disks it stands for.
 pub const BLOCK_SIZE: u32 = 512;
 /// Requests in flight at most (queued, running, or completed and not taken).
 pub const QUEUE_DEPTH: usize = 64;
+/// Segments one request may have (Linux's `IOV_MAX`: one `preadv`).
+pub const MAX_SEGMENTS: usize = 1024;
 /// Host threads serving one disk's queue.
 pub const WORKERS: usize = 4;
 
@@ -114,19 +117,20 @@ impl FileDisk {
     /// Why `request` cannot start, if it cannot.
     fn check(&self, request: &BlockRequest) -> Result<(), BlockError> {
         let geometry = self.shared.geometry;
-        let block = u64::from(geometry.block_size);
-        let length = request.buffer.len() as u64;
+        let block = geometry.block_size as usize;
+        let segments = &request.buffers;
         let writes = request.operation != BlockOperation::Read;
         if writes && geometry.read_only {
             return Err(BlockError::ReadOnly);
         }
+        let whole = |segment: &Vec<u8>| !segment.is_empty() && segment.len().is_multiple_of(block);
         let fits = match request.operation {
-            BlockOperation::Flush => request.offset == 0 && length == 0,
+            BlockOperation::Flush => request.offset == 0 && segments.is_empty(),
             _ => {
-                let end = request.offset.checked_add(length);
-                length > 0
-                    && request.offset.is_multiple_of(block)
-                    && length.is_multiple_of(block)
+                let end = request.offset.checked_add(request.length() as u64);
+                (1..=MAX_SEGMENTS).contains(&segments.len())
+                    && segments.iter().all(whole)
+                    && request.offset.is_multiple_of(block as u64)
                     && end.is_some_and(|end| end <= geometry.size)
             }
         };
@@ -145,6 +149,10 @@ impl BlockDevice for FileDisk {
 
     fn queue_depth(&self) -> usize {
         QUEUE_DEPTH
+    }
+
+    fn max_segments(&self) -> usize {
+        MAX_SEGMENTS
     }
 
     fn submit(&self, request: BlockRequest) -> Result<(), (BlockError, BlockRequest)> {
@@ -239,25 +247,26 @@ fn serve(shared: &Shared) {
 
 /// Runs one checked request against the file.
 fn perform(shared: &Shared, request: BlockRequest) -> BlockCompletion {
+    let length = request.length();
     let BlockRequest {
         tag,
         operation,
         offset,
-        mut buffer,
+        mut buffers,
     } = request;
-    let result = if touches_failing(shared, offset, buffer.len()) {
+    let result = if touches_failing(shared, offset, length) {
         Err(BlockError::Io)
     } else {
         let outcome = match operation {
-            BlockOperation::Read => shared.file.read_exact_at(&mut buffer, offset),
-            BlockOperation::Write => shared.file.write_all_at(&buffer, offset),
+            BlockOperation::Read => read_at(&shared.file, &mut buffers, offset),
+            BlockOperation::Write => write_at(&shared.file, &buffers, offset),
             BlockOperation::Flush => shared.file.sync_data(),
         };
         outcome.map_err(|_| BlockError::Io)
     };
     BlockCompletion {
         tag,
-        buffer,
+        buffers,
         result,
     }
 }

@@ -11,15 +11,17 @@
 //! | --- | --- |
 //! | `spec` | `PATH[,ro][,fail=FIRST-LAST]` parsing |
 //! | `file` | the device: a request queue served by worker threads |
+//! | `vectored` | `preadv`/`pwritev` of a request's segments |
 
 mod file;
 mod spec;
+mod vectored;
 
 use hypercall::{BlockDevice, BlockDevices, BlockError, Console};
 
 use crate::Posix;
 
-pub use file::{BLOCK_SIZE, FileDisk, QUEUE_DEPTH, WORKERS};
+pub use file::{BLOCK_SIZE, FileDisk, MAX_SEGMENTS, QUEUE_DEPTH, WORKERS};
 pub use spec::{DiskSpec, DiskSpecError, DiskSpecErrorKind};
 
 impl BlockDevices for Posix {

@@ -35,12 +35,26 @@ impl Drop for TempFile {
     }
 }
 
+/// A request of one segment (none if `buffer` is empty).
 fn request(tag: u64, operation: BlockOperation, offset: u64, buffer: Vec<u8>) -> BlockRequest {
+    let buffers = match buffer.is_empty() {
+        true => Vec::new(),
+        false => vec![buffer],
+    };
+    vectored(tag, operation, offset, buffers)
+}
+
+fn vectored(
+    tag: u64,
+    operation: BlockOperation,
+    offset: u64,
+    buffers: Vec<Vec<u8>>,
+) -> BlockRequest {
     BlockRequest {
         tag,
         operation,
         offset,
-        buffer,
+        buffers,
     }
 }
 
@@ -105,7 +119,10 @@ fn sixty_four_writes_in_flight_then_reads_see_them() {
             disk.submit(read).expect("room for 64");
         }
         for (sector, done) in collect(&*disk, 64) {
-            assert_eq!((done.result, done.buffer), (Ok(()), pattern(sector, 7)));
+            assert_eq!(
+                (done.result, done.buffers),
+                (Ok(()), vec![pattern(sector, 7)])
+            );
         }
     });
     let bytes = std::fs::read(&file.0).expect("the file");
@@ -133,7 +150,7 @@ fn malformed_and_read_only_requests_come_back_unstarted() {
     for (operation, offset, length, expected) in cases {
         let sent = request(1, operation, offset, vec![3; length]);
         let (error, back) = disk.submit(sent).expect_err("refused");
-        assert_eq!((error, back.buffer.len()), (expected, length));
+        assert_eq!((error, back.length()), (expected, length));
     }
     let writable = FileDisk::open(&file.spec("")).expect("opens");
     let flush_with_data = request(1, BlockOperation::Flush, 0, vec![0; 512]);
@@ -191,4 +208,61 @@ fn unknown_names_and_missing_files_are_errors() {
         devices.block_open("/nonexistent/anykernel-disk").err(),
         Some(BlockError::Unavailable)
     );
+}
+
+#[test]
+fn segments_of_odd_lengths_move_as_one_transfer() {
+    let file = TempFile::with_length("anykernel-disk-segments", 16 * 512);
+    let disk = FileDisk::open(&file.spec("")).expect("opens");
+    assert_eq!(disk.max_segments(), MAX_SEGMENTS);
+    run_with_deadline(|| {
+        let written = vec![pattern(2, 1), [pattern(3, 1), pattern(4, 1)].concat()];
+        disk.submit(vectored(1, BlockOperation::Write, 2 * 512, written.clone()))
+            .expect("valid");
+        let done = collect(&disk, 1).remove(&1).expect("completed");
+        assert_eq!((done.result, done.buffers), (Ok(()), written.clone()));
+        let segments = vec![vec![0; 1024], vec![0; 512], vec![0; 512]];
+        disk.submit(vectored(2, BlockOperation::Read, 512, segments))
+            .expect("valid");
+        let done = collect(&disk, 1).remove(&2).expect("completed");
+        let lengths: Vec<usize> = done.buffers.iter().map(Vec::len).collect();
+        assert_eq!((done.result, lengths), (Ok(()), vec![1024, 512, 512]));
+        assert_eq!(done.buffers.concat()[512..], written.concat()[..]);
+    });
+}
+
+#[test]
+fn malformed_segments_come_back_unstarted_and_unchanged() {
+    let file = TempFile::with_length("anykernel-disk-bad-segments", 8 * 512);
+    let disk = FileDisk::open(&file.spec("")).expect("opens");
+    let too_many = vec![vec![0; 512]; MAX_SEGMENTS + 1];
+    let cases = [
+        // Sectors 6..9 of 8: past the end.
+        vec![vec![1; 512], vec![2; 1024]],
+        vec![vec![1; 512], vec![2; 100]],
+        vec![vec![1; 512], Vec::new()],
+        too_many,
+    ];
+    for (tag, buffers) in cases.into_iter().enumerate() {
+        let offset = if tag == 0 { 6 * 512 } else { 0 };
+        let sent = vectored(tag as u64, BlockOperation::Write, offset, buffers.clone());
+        let (error, back) = disk.submit(sent).expect_err("refused");
+        assert_eq!((error, back.buffers), (BlockError::Invalid, buffers));
+    }
+    assert_eq!(std::fs::read(&file.0).expect("the file"), vec![0; 8 * 512]);
+}
+
+#[test]
+fn a_bad_sector_in_any_segment_fails_the_request() {
+    let file = TempFile::with_length("anykernel-disk-segment-fail", 16 * 512);
+    let disk = FileDisk::open(&file.spec(",fail=5-5")).expect("opens");
+    run_with_deadline(|| {
+        let segments = || vec![vec![0; 512], vec![0; 1024], vec![0; 512]];
+        disk.submit(vectored(1, BlockOperation::Read, 2 * 512, segments()))
+            .expect("valid");
+        disk.submit(vectored(2, BlockOperation::Read, 6 * 512, segments()))
+            .expect("valid");
+        let results: Vec<_> = collect(&disk, 2).into_values().map(|c| c.result).collect();
+        assert_eq!(results, [Err(BlockError::Io), Ok(())]);
+    });
 }

@@ -147,13 +147,19 @@ fn a_host_speaking_another_interface_version_is_refused() {
     let newer_minor = Version::new(VERSION.major, VERSION.minor + 1);
     assert!(common::try_boot_speaking("", &[], newer_minor).is_ok());
     // Every 1.x host predates the 2.0 contract (unsafe memory traits,
-    // opaque device tokens): none may run this kernel; nor may a host of
-    // an older minor version, which lacks calls the kernel may make.
-    let one_x = [Version::new(1, 0), Version::new(1, 1), Version::new(1, 9)];
-    let older_minor = Version::new(VERSION.major, VERSION.minor - 1);
-    for host in one_x
+    // opaque device tokens) and every 2.x host the 3.0 one (block
+    // segments): none may run this kernel; nor may a host of an older
+    // minor version, which lacks calls the kernel may make.
+    let older =
+        [(1, 0), (1, 1), (1, 9), (2, 0), (2, 4)].map(|(major, minor)| Version::new(major, minor));
+    let older_minor = VERSION
+        .minor
+        .checked_sub(1)
+        .map(|minor| Version::new(VERSION.major, minor));
+    for host in older
         .into_iter()
-        .chain([older_minor, Version::new(VERSION.major + 1, 0)])
+        .chain(older_minor)
+        .chain([Version::new(VERSION.major + 1, 0)])
     {
         let error = common::try_boot_speaking("", &[], host).err();
         assert_eq!(

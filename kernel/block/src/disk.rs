@@ -1,7 +1,8 @@
 //! One attached disk: its name, its driver, and the queue in front of it.
 //!
 //! [`Disk::submit`] checks a request against the geometry (whole sectors,
-//! in range, no writes on a read-only disk) and hands it to the driver
+//! in range, no writes on a read-only disk), joins its segments if the
+//! driver takes fewer (`segments.rs`), and hands it to the driver
 //! while fewer than the driver's queue depth are in flight; beyond that
 //! it waits in the disk's queue, in order, and each completion submits
 //! the next. So any number of requests may be submitted at once, and the
@@ -20,7 +21,7 @@ use base::Context;
 use base::hypercall::WaitResult;
 use base::sync::{Condvar, Mutex};
 
-use crate::driver::{BlockDriver, Completion, Geometry, Operation, Refused, Request};
+use crate::driver::{BlockDriver, Completion, Geometry, Operation, Refused, Request, Segments};
 use crate::error::BlockError;
 
 /// How long a synchronous request waits for the device before it gives
@@ -122,7 +123,9 @@ impl Disk {
     /// # Errors
     /// [`Refused`] with the request, its completion not run:
     /// [`BlockError::Invalid`], [`BlockError::OutOfRange`],
-    /// [`BlockError::ReadOnly`], or the driver's own refusal.
+    /// [`BlockError::ReadOnly`], [`BlockError::NoMemory`] (no room to
+    /// join its segments), or the driver's own refusal. Completing a
+    /// refused request gives the submitter its own segments back.
     pub fn submit(
         self: &Arc<Self>,
         context: &Context<'_>,
@@ -131,8 +134,8 @@ impl Disk {
         if let Err(error) = self.check(&request) {
             return Err(Refused { error, request });
         }
+        let mut request = crate::segments::fit(request, self.driver.max_segments())?;
         self.count(&request);
-        let mut request = request;
         request.completion.claim(self.clone());
         let mut queue = self.queue.lock(context);
         if queue.in_flight >= self.driver.queue_depth() || !queue.waiting.is_empty() {
@@ -167,14 +170,18 @@ impl Disk {
     ) -> Result<Vec<u8>, BlockError> {
         let slot = Arc::new(Slot::new());
         let filled = slot.clone();
-        let completion = Completion::new(move |context, buffer, result| {
-            *filled.answer.lock(context) = Some((buffer, result));
+        let completion = Completion::new(move |context, buffers, result| {
+            *filled.answer.lock(context) = Some((buffers, result));
             filled.ready.notify_all(context);
         });
+        let buffers = match buffer.is_empty() {
+            true => Vec::new(),
+            false => alloc::vec![buffer],
+        };
         let request = Request {
             operation,
             sector,
-            buffer,
+            buffers,
             completion,
         };
         self.submit(context, request)
@@ -200,23 +207,26 @@ impl Disk {
     /// Why `request` cannot go to this disk, if it cannot.
     fn check(&self, request: &Request) -> Result<(), BlockError> {
         let geometry = self.geometry;
-        let length = request.buffer.len() as u64;
         if request.operation != Operation::Read && geometry.read_only {
             return Err(BlockError::ReadOnly);
         }
+        let segments = &request.buffers;
         if request.operation == Operation::Flush {
-            let empty = request.sector == 0 && length == 0;
+            let empty = request.sector == 0 && segments.is_empty();
             return if empty {
                 Ok(())
             } else {
                 Err(BlockError::Invalid)
             };
         }
-        let sector_size = u64::from(geometry.sector_size);
-        if length == 0 || !length.is_multiple_of(sector_size) {
+        let sector_size = geometry.sector_size as usize;
+        let whole =
+            |segment: &Vec<u8>| !segment.is_empty() && segment.len().is_multiple_of(sector_size);
+        if segments.is_empty() || !segments.iter().all(whole) {
             return Err(BlockError::Invalid);
         }
-        let end = request.sector.checked_add(length / sector_size);
+        let sectors = (request.length() / sector_size) as u64;
+        let end = request.sector.checked_add(sectors);
         match end {
             Some(end) if end <= geometry.sectors => Ok(()),
             _ => Err(BlockError::OutOfRange),
@@ -225,7 +235,7 @@ impl Disk {
 
     fn count(&self, request: &Request) {
         let c = &self.counters;
-        let length = request.buffer.len() as u64;
+        let length = request.length() as u64;
         match request.operation {
             Operation::Read => {
                 c.reads.fetch_add(1, Relaxed);
@@ -265,12 +275,12 @@ impl Disk {
                 // released first, so that this loop goes on without
                 // recursing through `finished`.
                 let Request {
-                    buffer,
+                    buffers,
                     mut completion,
                     ..
                 } = refused.request;
                 completion.release();
-                completion.complete(context, buffer, Err(refused.error));
+                completion.complete(context, buffers, Err(refused.error));
             }
             queue = self.queue.lock(context);
         }
@@ -287,8 +297,8 @@ impl fmt::Debug for Disk {
     }
 }
 
-/// A finished request: the buffer back, and how it went.
-type Answer = (Vec<u8>, Result<(), BlockError>);
+/// A finished request: the segments back, and how it went.
+type Answer = (Segments, Result<(), BlockError>);
 
 /// Where a synchronous request's answer lands.
 struct Slot {
@@ -308,8 +318,8 @@ impl Slot {
         let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
         let mut answer = self.answer.lock(context);
         loop {
-            if let Some((buffer, result)) = answer.take() {
-                return result.map(|()| buffer);
+            if let Some((mut buffers, result)) = answer.take() {
+                return result.map(|()| buffers.pop().unwrap_or_default());
             }
             let (next, waited) = self.ready.wait_until(answer, deadline);
             answer = next;

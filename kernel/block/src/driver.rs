@@ -12,8 +12,13 @@
 //!   from the driver's completion or interrupt thread, with the virtual
 //!   CPU held and **no driver lock held** (the completion may submit
 //!   again).
-//! - The buffer moves into the request and comes back in the completion;
-//!   while the device has it, nothing else can reach it.
+//! - The buffers move into the request and come back in the completion;
+//!   while the device has them, nothing else can reach them.
+//! - A request carries its bytes in one or more segments (scatter-gather:
+//!   a read fills them in order, a write writes them in order, as if they
+//!   were one buffer). A driver takes at most
+//!   [`BlockDriver::max_segments`] of them; [`Disk::submit`] joins the
+//!   segments of a longer request into one buffer for it.
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -60,9 +65,12 @@ pub enum Operation {
     Flush,
 }
 
-/// What the submitter runs when its request is over: the buffer back,
+/// A request's bytes: its segments, in order.
+pub type Segments = Vec<Vec<u8>>;
+
+/// What the submitter runs when its request is over: the segments back,
 /// and how it went.
-pub type Done = Box<dyn FnOnce(&Context<'_>, Vec<u8>, Result<(), BlockError>) + Send>;
+pub type Done = Box<dyn FnOnce(&Context<'_>, Segments, Result<(), BlockError>) + Send>;
 
 /// How a request's end is reported: the submitter's [`Done`], and the
 /// disk's own bookkeeping when it went through a [`Disk`].
@@ -75,7 +83,7 @@ pub struct Completion {
 impl Completion {
     /// A completion that runs `done`.
     pub fn new(
-        done: impl FnOnce(&Context<'_>, Vec<u8>, Result<(), BlockError>) + Send + 'static,
+        done: impl FnOnce(&Context<'_>, Segments, Result<(), BlockError>) + Send + 'static,
     ) -> Self {
         Self {
             done: Box::new(done),
@@ -85,8 +93,13 @@ impl Completion {
 
     /// Reports the request over: a driver calls it once, from its
     /// completion thread, holding none of its locks.
-    pub fn complete(self, context: &Context<'_>, buffer: Vec<u8>, result: Result<(), BlockError>) {
-        (self.done)(context, buffer, result);
+    pub fn complete(
+        self,
+        context: &Context<'_>,
+        buffers: Segments,
+        result: Result<(), BlockError>,
+    ) {
+        (self.done)(context, buffers, result);
         if let Some(disk) = self.disk {
             disk.finished(context, result);
         }
@@ -115,9 +128,9 @@ pub struct Request {
     pub operation: Operation,
     /// The first sector.
     pub sector: u64,
-    /// Read: bytes to fill; write: bytes to write (a nonzero multiple of
-    /// the sector size); flush: empty.
-    pub buffer: Vec<u8>,
+    /// Read: segments to fill; write: segments to write (each a nonzero
+    /// multiple of the sector size, at least one); flush: none.
+    pub buffers: Segments,
     /// Completed once when the request is over.
     pub completion: Completion,
 }
@@ -127,8 +140,16 @@ impl fmt::Debug for Request {
         f.debug_struct("Request")
             .field("operation", &self.operation)
             .field("sector", &self.sector)
-            .field("length", &self.buffer.len())
+            .field("segments", &self.buffers.len())
+            .field("length", &self.length())
             .finish_non_exhaustive()
+    }
+}
+
+impl Request {
+    /// The bytes of all its segments.
+    pub fn length(&self) -> usize {
+        self.buffers.iter().map(Vec::len).sum()
     }
 }
 
@@ -149,6 +170,12 @@ pub trait BlockDriver: Send + Sync {
     /// Requests the driver takes at once (at least 1); the block layer
     /// queues the rest and submits them as completions free room.
     fn queue_depth(&self) -> usize;
+
+    /// Segments one request may have (at least 1): a request with more
+    /// reaches the driver joined into one buffer. Never blocks.
+    fn max_segments(&self) -> usize {
+        1
+    }
 
     /// Starts `request` (checked by the block layer: in range, whole
     /// sectors, not a write on a read-only disk).

@@ -50,11 +50,15 @@ impl BlockDriver for HostDisk {
         self.device.queue_depth().max(1)
     }
 
+    fn max_segments(&self) -> usize {
+        self.device.max_segments().max(1)
+    }
+
     fn submit(&self, context: &Context<'_>, request: Request) -> Result<(), Refused> {
         let Request {
             operation,
             sector,
-            buffer,
+            buffers,
             completion,
         } = request;
         let tag = {
@@ -72,7 +76,7 @@ impl BlockDriver for HostDisk {
                 Operation::Flush => BlockOperation::Flush,
             },
             offset: sector * u64::from(self.geometry.sector_size),
-            buffer,
+            buffers,
         };
         let Err((error, host_request)) = self.device.submit(host_request) else {
             return Ok(());
@@ -82,7 +86,7 @@ impl BlockDriver for HostDisk {
         let request = Request {
             operation,
             sector,
-            buffer: host_request.buffer,
+            buffers: host_request.buffers,
             completion,
         };
         Err(Refused {
@@ -113,7 +117,7 @@ impl HostDisk {
             return;
         };
         let result = done.result.map_err(BlockError::from);
-        completion.complete(context, done.buffer, result);
+        completion.complete(context, done.buffers, result);
     }
 }
 

@@ -36,6 +36,7 @@ mod driver;
 mod error;
 mod host;
 mod registry;
+mod segments;
 mod volume;
 
 use base::Context;
@@ -43,7 +44,7 @@ use base::component::{Component, ComponentError, InitLevel};
 
 pub use cache::{CacheStats, MAX_RUN_BYTES};
 pub use disk::{Disk, DiskStats, IO_TIMEOUT_NS};
-pub use driver::{BlockDriver, Completion, Done, Geometry, Operation, Refused, Request};
+pub use driver::{BlockDriver, Completion, Done, Geometry, Operation, Refused, Request, Segments};
 pub use error::BlockError;
 pub use registry::{Block, LIMIT_PARAMETER, NAME_PREFIX};
 pub use volume::{MAX_BLOCK_SIZE, Volume};

@@ -44,6 +44,11 @@ fn a_volume_reads_the_file_and_sync_writes_every_block_back() {
         stats.read_ahead > 0,
         "sequential reads read ahead: {stats:?}"
     );
+    // Read-ahead tops its window up a whole request at a time: 4 MiB in
+    // 256 KiB requests, and no more requests than that.
+    let largest = (block::MAX_RUN_BYTES / 4096) as u64;
+    let reads = volume.disk().stats().reads;
+    assert!(reads <= 1024 / largest + 2, "{reads} reads of 4 MiB");
     assert_eq!((stats.dirty_bytes, stats.syncs), (0, 1));
     assert!(volume.disk().stats().flushes >= 1, "the sync flushed");
     assert!(volume.disk().stats().peak_in_flight > 1);
@@ -178,15 +183,15 @@ fn read_all_at_once(context: &Context<'_>, disk: &Arc<block::Disk>, count: u64) 
     let answers: Answers = Arc::new((Mutex::new(vec![None; count as usize]), Condvar::new()));
     for sector in 0..count {
         let answers = answers.clone();
-        let completion = Completion::new(move |context, buffer, result| {
-            assert_eq!(result, Ok(()));
-            answers.0.lock(context)[sector as usize] = Some(buffer);
+        let completion = Completion::new(move |context, mut buffers, result| {
+            assert_eq!((result, buffers.len()), (Ok(()), 1));
+            answers.0.lock(context)[sector as usize] = buffers.pop();
             answers.1.notify_all(context);
         });
         let request = Request {
             operation: Operation::Read,
             sector,
-            buffer: vec![0; 512],
+            buffers: vec![vec![0; 512]],
             completion,
         };
         disk.submit(context, request).expect("a valid request");

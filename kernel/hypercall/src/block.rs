@@ -8,10 +8,14 @@
 //!
 //! # Requests and completions
 //!
-//! A [`BlockRequest`] owns its buffer: the kernel hands it over with
-//! [`BlockDevice::submit`] and gets it back, inside a [`BlockCompletion`],
-//! from [`BlockDevice::take_completion`]. Nobody else touches the buffer
-//! meanwhile, so no unsafe contract is needed. The kernel's completion
+//! A [`BlockRequest`] owns its buffers: the kernel hands them over with
+//! [`BlockDevice::submit`] and gets them back, inside a
+//! [`BlockCompletion`], from [`BlockDevice::take_completion`]. Nobody else
+//! touches them meanwhile, so no unsafe contract is needed. The bytes of
+//! a read or write come in one or more segments (since 3.0), up to
+//! [`BlockDevice::max_segments`]: the host moves them as if they were
+//! one buffer (`preadv`), so a kernel reading a run of blocks into the
+//! buffers it keeps them in copies nothing. The kernel's completion
 //! thread sleeps in [`BlockDevice::wait`] (with its virtual CPU released)
 //! until a completion is ready, then drains them; the host never calls
 //! into the kernel, and a completion is never delivered from inside the
@@ -41,9 +45,10 @@ pub enum BlockError {
     /// The device could not be opened (missing file, no permission); the
     /// host logged the reason.
     Unavailable,
-    /// The request is malformed: an offset or length that is not a
-    /// multiple of the block size, an empty read or write, a buffer on a
-    /// flush, or a range past the end of the device.
+    /// The request is malformed: an offset or segment length that is not
+    /// a multiple of the block size, an empty segment, a read or write
+    /// without segments or with more than [`BlockDevice::max_segments`],
+    /// a segment on a flush, or a range past the end of the device.
     Invalid,
     /// A write or flush on a device opened read-only.
     ReadOnly,
@@ -75,16 +80,16 @@ impl core::error::Error for BlockError {}
 /// What a request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockOperation {
-    /// Fills the buffer from the device, from `offset`.
+    /// Fills the segments from the device, in order, from `offset`.
     Read,
-    /// Writes the buffer to the device, from `offset`.
+    /// Writes the segments to the device, in order, from `offset`.
     Write,
     /// Makes earlier completed writes durable (see the module docs);
-    /// `offset` is 0 and the buffer empty.
+    /// `offset` is 0 and there are no segments.
     Flush,
 }
 
-/// One request, owning its buffer until it completes.
+/// One request, owning its buffers until it completes.
 #[derive(Debug, PartialEq, Eq)]
 pub struct BlockRequest {
     /// The kernel's name for the request, returned in its completion.
@@ -93,20 +98,29 @@ pub struct BlockRequest {
     pub operation: BlockOperation,
     /// Byte offset on the device, a multiple of the block size.
     pub offset: u64,
-    /// Read: the bytes to fill (its length is the transfer, a nonzero
-    /// multiple of the block size). Write: the bytes to write, likewise.
-    /// Flush: empty.
-    pub buffer: Vec<u8>,
+    /// Read: the segments to fill, in order; write: the segments to
+    /// write, in order (at least one, at most
+    /// [`BlockDevice::max_segments`], each a nonzero multiple of the
+    /// block size; the transfer is their sum). Flush: none.
+    pub buffers: Vec<Vec<u8>>,
 }
 
-/// A finished request: its tag, its buffer back, and how it went.
+impl BlockRequest {
+    /// The bytes of all its segments.
+    pub fn length(&self) -> usize {
+        self.buffers.iter().map(Vec::len).sum()
+    }
+}
+
+/// A finished request: its tag, its buffers back, and how it went.
 #[derive(Debug, PartialEq, Eq)]
 pub struct BlockCompletion {
     /// The request's tag.
     pub tag: u64,
-    /// The request's buffer: filled for a successful read, unchanged for
-    /// a write, unspecified after a failed read.
-    pub buffer: Vec<u8>,
+    /// The request's segments, as many and as long as submitted: filled
+    /// for a successful read, unchanged for a write, unspecified after a
+    /// failed read.
+    pub buffers: Vec<Vec<u8>>,
     /// `Err(BlockError::Io)` when the host's I/O failed,
     /// `Err(BlockError::Closed)` for requests cut short by a close.
     pub result: Result<(), BlockError>,
@@ -134,6 +148,10 @@ pub trait BlockDevice: Send + Sync {
     /// How many requests may be in flight at once (at least 1). Never
     /// blocks.
     fn queue_depth(&self) -> usize;
+
+    /// How many segments one request may have (at least 1). Never
+    /// blocks.
+    fn max_segments(&self) -> usize;
 
     /// Starts `request`. Never blocks, and never completes the request
     /// before returning: its completion comes from

@@ -20,7 +20,11 @@ use core::fmt;
 /// segmentation of TCP/IPv6 to the NICs' offloads
 /// ([`crate::NicOffloads::segmentation_ipv6`], false on older hosts).
 /// 2.5 added stop requests ([`crate::StopRequests`]: the power button).
-pub const VERSION: Version = Version { major: 2, minor: 5 };
+/// 3.0 gave block requests and completions segments instead of one
+/// buffer ([`crate::BlockRequest::buffers`],
+/// [`crate::BlockDevice::max_segments`]), so that a run of blocks moves
+/// without a copy.
+pub const VERSION: Version = Version { major: 3, minor: 0 };
 
 /// A version of the hypercall interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

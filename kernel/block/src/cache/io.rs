@@ -22,6 +22,9 @@ use crate::registry::Block;
 
 pub(super) type Guard<'a> = MutexGuard<'a, Table>;
 
+/// The bytes of buffers just dropped, kept to be filled again.
+pub(super) type Spares = Vec<Vec<u8>>;
+
 /// How often an update reads its block in before it gives up (the block
 /// would have to be dropped again each time before the update looks).
 const UPDATE_TRIES: usize = 4;
@@ -37,9 +40,15 @@ impl Block {
         offset: usize,
         out: &mut [u8],
     ) -> Result<(), BlockError> {
-        let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
         let mut table = self.cache.table.lock(context);
         let sequence = table.note_read(&key);
+        if table.read_into(&key, offset, out) {
+            // A hit, the common case, reads no clock.
+            self.count(false);
+            drop(self.read_ahead(context, table, disk, key, sequence, None));
+            return Ok(());
+        }
+        let deadline = context.now_ns().saturating_add(IO_TIMEOUT_NS);
         let mut missed = false;
         loop {
             if table.read_into(&key, offset, out) {
@@ -198,10 +207,11 @@ impl Block {
         Ok((table, true))
     }
 
-    /// Room and a charge for `key` without writing back or waiting.
-    pub(super) fn try_room(&self, table: &mut Table, key: &Key) -> bool {
+    /// Room and a charge for `key` without writing back or waiting; the
+    /// bytes of the buffers dropped for it go to `spares`.
+    pub(super) fn try_room(&self, table: &mut Table, key: &Key, spares: &mut Spares) -> bool {
         while table.bytes() + key.size() > self.cache.limit {
-            if !self.evict_one(table) {
+            if !self.evict_into(table, spares) {
                 return false;
             }
         }
@@ -213,9 +223,16 @@ impl Block {
 
     /// Drops the least recently used clean buffer, if any.
     pub(super) fn evict_one(&self, table: &mut Table) -> bool {
-        let Some(size) = table.evict_oldest_clean() else {
+        self.evict_into(table, &mut Vec::new())
+    }
+
+    /// Drops the least recently used clean buffer, if any, and keeps its
+    /// bytes in `spares` (a read can fill them again instead of new ones).
+    fn evict_into(&self, table: &mut Table, spares: &mut Spares) -> bool {
+        let Some((size, bytes)) = table.take_oldest_clean() else {
             return false;
         };
+        spares.extend(bytes);
         self.cache.account.release(size + BUFFER_OVERHEAD);
         self.cache.counters.evictions.fetch_add(1, Relaxed);
         true

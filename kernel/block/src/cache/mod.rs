@@ -24,7 +24,7 @@
 //!   the oldest dirty ones; under memory pressure the pagedaemon takes
 //!   clean buffers back (`reclaim.rs`) and wakes the syncer.
 //! - **Read-ahead.** Sequential reads keep up to [`READ_AHEAD`] blocks
-//!   requested ahead of the reader.
+//!   requested ahead of the reader, topped up a whole request at a time.
 //! - **Runs.** Consecutive blocks read or written back together go to the
 //!   disk as one request of up to [`MAX_RUN_BYTES`] (`runs.rs`).
 
@@ -54,7 +54,7 @@ pub const DIRTY_EXPIRE_NS: u64 = 5_000_000_000;
 /// How often the syncer looks.
 pub const SYNC_INTERVAL_NS: u64 = 1_000_000_000;
 /// Blocks requested ahead of a sequential reader, at most.
-pub const READ_AHEAD: u64 = 64;
+pub const READ_AHEAD: u64 = 256;
 /// Dirty buffers written back at once to make room.
 pub const ROOM_BATCH: usize = 32;
 

@@ -4,11 +4,10 @@
 //! the same whatever its size, so reads (a miss with its read-ahead) and
 //! write-backs group their blocks into runs of consecutive blocks of one
 //! disk and block size, up to [`MAX_RUN_BYTES`], and send each run as one
-//! request. A write run's request carries a copy of its buffers joined
-//! (the buffers themselves come back untouched when it ends); a read
-//! run's request is split into its blocks when it ends. When the memory
-//! for a joined buffer cannot be had, the blocks go one request each, as
-//! before.
+//! request with one segment per block: a write run lends its buffers
+//! themselves (they come back untouched when it ends), a read run the
+//! buffers its blocks will be kept in. Nothing is copied, unless the
+//! driver takes fewer segments (`segments.rs` joins them then).
 
 use alloc::vec::Vec;
 
@@ -41,26 +40,6 @@ fn continues<T>(run: &[(Key, T)], key: &Key) -> bool {
     let same = last.disk == key.disk && last.block_size == key.block_size;
     let next = last.block.checked_add(1) == Some(key.block);
     same && next && (run.len() + 1) * key.size() <= MAX_RUN_BYTES
-}
-
-/// A zeroed buffer of `length` bytes, or `None` when memory is short.
-pub(super) fn buffer(length: usize) -> Option<Vec<u8>> {
-    let mut bytes = Vec::new();
-    bytes.try_reserve_exact(length).ok()?;
-    bytes.resize(length, 0);
-    Some(bytes)
-}
-
-/// The buffers of a write run joined into one, or `None` when memory is
-/// short.
-pub(super) fn joined(pieces: &[(Key, Vec<u8>)]) -> Option<Vec<u8>> {
-    let length = pieces.iter().map(|(_, data)| data.len()).sum();
-    let mut bytes = Vec::new();
-    bytes.try_reserve_exact(length).ok()?;
-    for (_, data) in pieces {
-        bytes.extend_from_slice(data);
-    }
-    Some(bytes)
 }
 
 #[cfg(test)]
@@ -107,15 +86,5 @@ mod tests {
         assert_eq!(lengths, [per_run as usize, per_run as usize, 1]);
         let huge = alloc::vec![(key(0, 1 << 20, 0), ())];
         assert_eq!(runs_of(huge), 1);
-    }
-
-    #[test]
-    fn a_joined_buffer_holds_the_pieces_in_order() {
-        let pieces = [
-            (key(0, 2, 0), alloc::vec![1, 2]),
-            (key(0, 2, 1), alloc::vec![3, 4]),
-        ];
-        assert_eq!(joined(&pieces), Some(alloc::vec![1, 2, 3, 4]));
-        assert_eq!(buffer(3), Some(alloc::vec![0, 0, 0]));
     }
 }

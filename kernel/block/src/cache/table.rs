@@ -7,7 +7,8 @@
 //! neither order; `Clean` buffers (and `Failed` ones, which nobody may
 //! come back for) are in the clean order (eviction takes the oldest),
 //! `Dirty` ones in the dirty order (write-back takes the
-//! oldest). Byte counts cover every buffer, busy ones too, so the cache's
+//! oldest; the clean order is kept lazily, `recency.rs`). Byte counts
+//! cover every buffer, busy ones too, so the cache's
 //! bound holds while I/O is in flight. Plain data: the cache holds it
 //! under its lock.
 
@@ -18,6 +19,9 @@ use core::hash::{BuildHasherDefault, Hasher};
 use hashbrown::HashMap;
 
 use crate::error::BlockError;
+use recency::Recency;
+
+mod recency;
 
 /// Which block a buffer holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,11 +65,13 @@ pub(crate) struct Buffer {
     order: u64,
 }
 
+type Buffers = HashMap<Key, Buffer, BuildHasherDefault<KeyHasher>>;
+
 /// Every buffer, and the two orders.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
-    buffers: HashMap<Key, Buffer, BuildHasherDefault<KeyHasher>>,
-    clean: BTreeMap<u64, Key>,
+    buffers: Buffers,
+    clean: Recency,
     dirty: BTreeMap<u64, Key>,
     next_order: u64,
     bytes: usize,
@@ -215,15 +221,19 @@ impl Table {
     }
 
     /// Copies the bytes of an idle buffer from `offset` on out; a clean
-    /// one becomes the most recently used. False when it has no bytes
-    /// here.
+    /// one becomes the most recently used, unless it is among the newest
+    /// quarter already (a block read just after it came in is not moved
+    /// again). False when it has no bytes here.
     pub(crate) fn read_into(&mut self, key: &Key, offset: usize, out: &mut [u8]) -> bool {
-        let Some(data) = self.buffers.get(key).and_then(|b| b.data.as_ref()) else {
+        let Some(buffer) = self.buffers.get(key) else {
+            return false;
+        };
+        let Some(data) = buffer.data.as_ref() else {
             return false;
         };
         out.copy_from_slice(&data[offset..offset + out.len()]);
-        if self.buffers[key].state == State::Clean {
-            self.leave_order(key);
+        let recent = buffer.order + (self.buffers.len() / 4) as u64 >= self.next_order;
+        if buffer.state == State::Clean && !recent {
             self.enter_order(key);
         }
         true
@@ -303,9 +313,17 @@ impl Table {
 
     /// Drops the least recently used clean buffer; its size.
     pub(crate) fn evict_oldest_clean(&mut self) -> Option<usize> {
-        let (_, key) = self.clean.first_key_value()?;
-        let key = *key;
-        self.remove(&key).map(|_| key.size())
+        self.take_oldest_clean().map(|(size, _)| size)
+    }
+
+    /// Drops the least recently used clean buffer; its size, and its
+    /// bytes (none for a failed one) to be used again.
+    pub(crate) fn take_oldest_clean(&mut self) -> Option<(usize, Option<Vec<u8>>)> {
+        let buffers = &self.buffers;
+        let key = self
+            .clean
+            .oldest(|order, key| is_clean_at(buffers, order, key))?;
+        self.remove(&key).map(|buffer| (key.size(), buffer.data))
     }
 
     /// Up to `limit` dirty buffers, oldest first, that `wanted` accepts
@@ -340,17 +358,21 @@ impl Table {
         let Some(buffer) = self.buffers.get_mut(key) else {
             return;
         };
-        let list = match buffer.state {
-            State::Clean | State::Failed(_) => &mut self.clean,
+        match buffer.state {
+            State::Clean | State::Failed(_) => {
+                buffer.order = order;
+                let buffers = &self.buffers;
+                let live = |order, key: &Key| is_clean_at(buffers, order, key);
+                self.clean.push(order, *key, buffers.len(), live);
+            }
             State::Dirty { .. } => {
+                buffer.order = order;
                 self.dirty_bytes += key.size();
-                &mut self.dirty
+                self.dirty.insert(order, *key);
             }
             _ => return,
-        };
+        }
         self.next_order += 1;
-        buffer.order = order;
-        list.insert(order, *key);
     }
 
     fn leave_order(&mut self, key: &Key) {
@@ -358,9 +380,8 @@ impl Table {
             return;
         };
         match buffer.state {
-            State::Clean | State::Failed(_) => {
-                self.clean.remove(&buffer.order);
-            }
+            // Its entry in the clean order goes stale.
+            State::Clean | State::Failed(_) => {}
             State::Dirty { .. } => {
                 self.dirty.remove(&buffer.order);
                 self.dirty_bytes -= key.size();
@@ -368,6 +389,14 @@ impl Table {
             _ => {}
         }
     }
+}
+
+/// Whether the buffer of `key` is clean (or failed) and was last used at
+/// `order`: whether a clean order entry still stands for it.
+fn is_clean_at(buffers: &Buffers, order: u64, key: &Key) -> bool {
+    buffers.get(key).is_some_and(|buffer| {
+        buffer.order == order && matches!(buffer.state, State::Clean | State::Failed(_))
+    })
 }
 
 #[cfg(test)]

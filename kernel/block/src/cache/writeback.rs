@@ -16,11 +16,11 @@ use base::Context;
 use base::hypercall::WaitResult;
 use base::sync::MutexGuard;
 
-use super::runs::{joined, runs};
+use super::runs::runs;
 use super::table::{Key, Table};
 use super::{DIRTY_EXPIRE_NS, SYNC_INTERVAL_NS};
 use crate::disk::{Disk, IO_TIMEOUT_NS};
-use crate::driver::{Completion, Operation, Request};
+use crate::driver::{Completion, Operation, Request, Segments};
 use crate::error::BlockError;
 use crate::registry::Block;
 
@@ -54,67 +54,50 @@ impl Block {
         (self.cache.table.lock(context), batch)
     }
 
-    /// Sends one run of buffers lent by `start_write` to its disk: one
-    /// request for the run, or one per buffer when no joined buffer can
-    /// be had.
+    /// Sends one run of buffers lent by `start_write` to its disk as one
+    /// request, one segment per buffer.
     fn write_run(
         self: &Arc<Self>,
         context: &Context<'_>,
-        mut run: Vec<(Key, Vec<u8>)>,
+        run: Vec<(Key, Vec<u8>)>,
         batch: &Arc<Batch>,
     ) {
         let first = run[0].0;
+        let (keys, buffers): (Vec<Key>, Segments) = run.into_iter().unzip();
         let Some(disk) = self.disk_at(context, first.disk) else {
-            for (key, data) in run {
+            for (key, data) in keys.into_iter().zip(buffers) {
                 self.finish_write(context, key, data, Err(BlockError::NoDevice), batch);
             }
             return;
         };
-        // Each piece keeps its buffer, but a lone one lends it.
-        let (buffer, pieces) = match run.len() {
-            1 => {
-                let (key, data) = run.pop().expect("one piece");
-                (data, alloc::vec![(key, None)])
-            }
-            _ => match joined(&run) {
-                Some(buffer) => (buffer, run.into_iter().map(|(k, d)| (k, Some(d))).collect()),
-                None => {
-                    for piece in run {
-                        self.write_run(context, alloc::vec![piece], batch);
-                    }
-                    return;
-                }
-            },
-        };
         let finished = (self.clone(), batch.clone());
-        let completion = Completion::new(move |context, buffer, result| {
+        let completion = Completion::new(move |context, buffers, result| {
+            let (block, batch) = finished;
+            let pieces = keys.into_iter().zip(buffers);
             if result.is_err() && pieces.len() > 1 {
                 // Each block again alone, so one bad sector fails only its own.
-                for (key, data) in pieces {
-                    let run = alloc::vec![(key, data.unwrap_or_default())];
-                    finished.0.write_run(context, run, &finished.1);
+                for piece in pieces {
+                    block.write_run(context, alloc::vec![piece], &batch);
                 }
                 return;
             }
-            let mut lent = Some(buffer);
             for (key, data) in pieces {
-                let data = data.or_else(|| lent.take()).unwrap_or_default();
-                finished
-                    .0
-                    .finish_write(context, key, data, result, &finished.1);
+                block.finish_write(context, key, data, result, &batch);
             }
         });
         let request = Request {
             operation: Operation::Write,
             sector: sector_of(&disk, &first),
-            buffer,
+            buffers,
             completion,
         };
         if let Err(refused) = disk.submit(context, request) {
             let Request {
-                buffer, completion, ..
+                buffers,
+                completion,
+                ..
             } = refused.request;
-            completion.complete(context, buffer, Err(refused.error));
+            completion.complete(context, buffers, Err(refused.error));
         }
     }
 

@@ -29,6 +29,8 @@ pub struct DeviceState {
     pub peak_batch: usize,
     /// Sector and length of every write, in completion order.
     pub writes: Vec<(u64, usize)>,
+    /// The segments of every request, in completion order.
+    pub segments: Vec<usize>,
     stop: bool,
 }
 
@@ -36,14 +38,23 @@ pub struct DeviceState {
 pub struct FakeDisk {
     geometry: Geometry,
     depth: usize,
+    /// Segments a request may have (more are refused).
+    max_segments: usize,
     pub state: Mutex<DeviceState>,
     ready: Condvar,
 }
 
 impl FakeDisk {
-    /// A disk of `sectors` zeroed 512-byte sectors taking `depth` requests.
+    /// A disk of `sectors` zeroed 512-byte sectors taking `depth` requests
+    /// of up to 256 segments.
     pub fn new(sectors: u64, depth: usize) -> Arc<Self> {
+        Self::with_segments(sectors, depth, 256)
+    }
+
+    /// As [`FakeDisk::new`], taking requests of up to `max_segments`.
+    pub fn with_segments(sectors: u64, depth: usize, max_segments: usize) -> Arc<Self> {
         Arc::new(Self {
+            max_segments,
             geometry: Geometry {
                 sector_size: 512,
                 sectors,
@@ -94,26 +105,33 @@ impl FakeDisk {
     }
 
     fn perform(&self, context: &Context<'_>, request: Request) {
+        let length = request.length();
         let Request {
             operation,
             sector,
-            mut buffer,
+            mut buffers,
             completion,
         } = request;
         let result = {
             let mut state = self.state.lock(context);
-            let sectors = sector..sector + (buffer.len() / 512) as u64;
+            state.segments.push(buffers.len());
+            let sectors = sector..sector + (length / 512) as u64;
             let failing = sectors.start < state.failing.end && state.failing.start < sectors.end;
-            let at = sector as usize * 512..sector as usize * 512 + buffer.len();
+            let at = sector as usize * 512..sector as usize * 512 + length;
             match operation {
                 _ if failing => Err(BlockError::Io),
                 Operation::Read => {
-                    buffer.copy_from_slice(&state.bytes[at]);
+                    let mut from = &state.bytes[at];
+                    for segment in &mut buffers {
+                        let (head, rest) = from.split_at(segment.len());
+                        segment.copy_from_slice(head);
+                        from = rest;
+                    }
                     Ok(())
                 }
                 Operation::Write => {
-                    state.bytes[at].copy_from_slice(&buffer);
-                    state.writes.push((sector, buffer.len()));
+                    state.bytes[at].copy_from_slice(&buffers.concat());
+                    state.writes.push((sector, length));
                     Ok(())
                 }
                 Operation::Flush if state.fail_flush => Err(BlockError::Io),
@@ -123,7 +141,7 @@ impl FakeDisk {
                 }
             }
         };
-        completion.complete(context, buffer, result);
+        completion.complete(context, buffers, result);
     }
 }
 
@@ -136,9 +154,13 @@ impl BlockDriver for FakeDisk {
         self.depth
     }
 
+    fn max_segments(&self) -> usize {
+        self.max_segments
+    }
+
     fn submit(&self, context: &Context<'_>, request: Request) -> Result<(), Refused> {
         let mut state = self.state.lock(context);
-        if state.stop {
+        if state.stop || request.buffers.len() > self.max_segments {
             return Err(Refused {
                 error: BlockError::Io,
                 request,

@@ -6,15 +6,21 @@
 //! no capacity, a logical block size that is not a power of two from 512
 //! to 64 KiB, a queue too small. The driver takes the read-only flag
 //! (RO), the write cache flush (FLUSH), the logical block size
-//! (BLK_SIZE), indirect descriptors and event indices when offered.
+//! (BLK_SIZE), the most segments per request (SEG_MAX), indirect
+//! descriptors and event indices when offered. A request has several
+//! data segments only with both SEG_MAX and indirect descriptors (as in
+//! Linux, a device without SEG_MAX gets one); else one.
 
 use dev::DevError;
 use virtio::init::{self, feature};
 use virtio_drivers::queue::VirtQueue;
 use virtio_drivers::transport::{DeviceType, Transport};
 
-use crate::queue::{QUEUE_SIZE, Requests};
+use crate::queue::{MAX_SEGMENTS, QUEUE_SIZE, Requests};
 
+/// Device feature: the configuration holds the most segments a request
+/// may have.
+pub(crate) const FEATURE_SEG_MAX: u64 = 1 << 2;
 /// Device feature: the disk is read-only.
 pub(crate) const FEATURE_RO: u64 = 1 << 5;
 /// Device feature: the configuration holds the logical block size.
@@ -23,6 +29,7 @@ pub(crate) const FEATURE_BLK_SIZE: u64 = 1 << 6;
 pub(crate) const FEATURE_FLUSH: u64 = 1 << 9;
 /// What the driver accepts.
 const DRIVER_FEATURES: u64 = FEATURE_RO
+    | FEATURE_SEG_MAX
     | FEATURE_BLK_SIZE
     | FEATURE_FLUSH
     | feature::INDIRECT_DESC
@@ -31,6 +38,7 @@ const DRIVER_FEATURES: u64 = FEATURE_RO
 
 /// Configuration offsets (`struct virtio_blk_config`).
 const CAPACITY: usize = 0;
+const SEG_MAX: usize = 12;
 const BLK_SIZE: usize = 20;
 /// The unit of `capacity` and of request sectors.
 pub(crate) const VIRTIO_SECTOR: u64 = 512;
@@ -44,6 +52,8 @@ pub(crate) struct Shape {
     pub capacity: u64,
     pub read_only: bool,
     pub flush: bool,
+    /// Data segments one request may have (at least 1).
+    pub max_segments: usize,
 }
 
 /// Initialises the device behind `transport` with one request queue.
@@ -55,13 +65,16 @@ pub(crate) fn start<T: Transport>(mut transport: T) -> Result<(Requests<T>, Shap
         let features = init::negotiate(transport, DeviceType::Block, |offered| {
             Ok(offered & DRIVER_FEATURES)
         })?;
-        let shape = shape(transport, features)?;
+        let mut shape = shape(transport, features)?;
         if !init::queues_hold(transport, &[0], QUEUE_SIZE) {
             return Err(DevError::Unusable(
-                "the queue is smaller than 64 descriptors",
+                "the queue is smaller than 128 descriptors",
             ));
         }
         let indirect = features & feature::INDIRECT_DESC != 0;
+        if !indirect {
+            shape.max_segments = 1;
+        }
         let event_index = features & feature::EVENT_IDX != 0;
         let queue = VirtQueue::new(transport, 0, indirect, event_index);
         let queue = queue.map_err(init::queue_failure)?;
@@ -95,10 +108,17 @@ fn shape(transport: &impl Transport, features: u64) -> Result<Shape, DevError> {
     if capacity / (u64::from(block_size) / VIRTIO_SECTOR) == 0 {
         return Err(DevError::Unusable("the disk has no capacity"));
     }
+    let segments = match features & FEATURE_SEG_MAX {
+        0 => 1,
+        _ => transport
+            .read_config_space::<u32>(SEG_MAX)
+            .map_err(|_| unreadable)?,
+    };
     Ok(Shape {
         block_size,
         capacity,
         read_only: features & FEATURE_RO != 0,
         flush: features & FEATURE_FLUSH != 0,
+        max_segments: (segments as usize).clamp(1, MAX_SEGMENTS),
     })
 }

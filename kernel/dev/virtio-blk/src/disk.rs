@@ -41,6 +41,8 @@ pub(crate) struct VirtioDisk<T: DiskTransport> {
     label: String,
     geometry: Geometry,
     depth: usize,
+    /// Data segments one request may have.
+    segments: usize,
     /// Virtio sectors per block-layer sector.
     scale: u64,
     state: Mutex<State<T>>,
@@ -68,6 +70,7 @@ impl<T: DiskTransport> VirtioDisk<T> {
                 flush: shape.flush,
             },
             depth: requests.depth(),
+            segments: shape.max_segments,
             scale,
             state: Mutex::new(State {
                 requests,
@@ -127,9 +130,11 @@ impl<T: DiskTransport> Started for VirtioDisk<T> {
                 self.log_failure(&finished);
             }
             let Request {
-                buffer, completion, ..
+                buffers,
+                completion,
+                ..
             } = finished.request;
-            completion.complete(context, buffer, result);
+            completion.complete(context, buffers, result);
         }
     }
 
@@ -152,10 +157,15 @@ impl<T: DiskTransport> BlockDriver for VirtioDisk<T> {
         self.depth
     }
 
+    fn max_segments(&self) -> usize {
+        self.segments
+    }
+
     fn submit(&self, context: &Context<'_>, request: Request) -> Result<(), Refused> {
         let refuse = |error, request| Err(Refused { error, request });
         let data = request.operation != Operation::Flush;
-        if data == request.buffer.is_empty() {
+        let segments = request.buffers.len();
+        if data == (segments == 0) || segments > self.segments {
             return refuse(BlockError::Invalid, request);
         }
         if request.operation != Operation::Read && self.geometry.read_only {

@@ -6,18 +6,18 @@
 //! makes available, reads the request header, serves it from a disk held
 //! in memory, writes the status byte, and raises the driver's interrupt
 //! after each batch.
-//! The test chooses the features (RO, FLUSH, BLK_SIZE, whether FEATURES_OK
-//! sticks), the capacity, and sectors that fail with IOERR. Every wait has
+//! The test chooses the features (RO, FLUSH, BLK_SIZE, SEG_MAX, indirect
+//! descriptors, whether FEATURES_OK sticks), the capacity, and sectors that fail with IOERR. Every wait has
 //! a deadline.
 
 use alloc::vec::Vec;
 use std::ops::Range;
 
 use virtio::fake::{self, Chain, Identity, Machine, Pass};
-use virtio::init::feature::VERSION_1;
+use virtio::init::feature::{INDIRECT_DESC, VERSION_1};
 use virtio_drivers::transport::DeviceType;
 
-use crate::device::{FEATURE_BLK_SIZE, FEATURE_FLUSH, FEATURE_RO};
+use crate::device::{FEATURE_BLK_SIZE, FEATURE_FLUSH, FEATURE_RO, FEATURE_SEG_MAX};
 
 /// What the test sets up.
 #[derive(Debug, Clone)]
@@ -31,6 +31,10 @@ pub(crate) struct Setup {
     /// The device refuses every feature set (FEATURES_OK never sticks).
     pub refuse_features: bool,
     pub max_queue: u32,
+    /// Indirect descriptors are offered.
+    pub indirect: bool,
+    /// The most segments per request, offered with SEG_MAX, if any.
+    pub seg_max: Option<u32>,
 }
 
 impl Default for Setup {
@@ -42,6 +46,8 @@ impl Default for Setup {
             flush: true,
             refuse_features: false,
             max_queue: 256,
+            indirect: false,
+            seg_max: None,
         }
     }
 }
@@ -53,6 +59,8 @@ impl Setup {
             (self.read_only, FEATURE_RO),
             (self.flush, FEATURE_FLUSH),
             (self.block_size.is_some(), FEATURE_BLK_SIZE),
+            (self.indirect, INDIRECT_DESC),
+            (self.seg_max.is_some(), FEATURE_SEG_MAX),
         ] {
             if on {
                 features |= bit;
@@ -66,6 +74,8 @@ impl Setup {
     /// bytes, blk_size: u32).
     fn identity(&self) -> Identity {
         let mut config = self.capacity.to_le_bytes().to_vec();
+        config.resize(12, 0);
+        config.extend_from_slice(&self.seg_max.unwrap_or(0).to_le_bytes());
         config.resize(20, 0);
         let block_size = self.block_size.unwrap_or(512);
         config.extend_from_slice(&block_size.to_le_bytes());
@@ -91,6 +101,8 @@ pub(crate) struct Disk {
     /// Requests served, and the most taken in one batch.
     pub served: u64,
     pub peak_batch: usize,
+    /// The most buffers one request lent (header and status included).
+    pub longest_chain: usize,
 }
 
 /// The device: the shared fake serving a [`Disk`].
@@ -163,4 +175,5 @@ fn serve(state: &mut Machine<Disk>, chain: &Chain) {
     let written = chain.write(&reply);
     state.queues[0].push_used(chain.head, written as u32);
     state.device.served += 1;
+    state.device.longest_chain = state.device.longest_chain.max(chain.parts());
 }

@@ -8,7 +8,8 @@
 //!
 //! Built on virtio-drivers' transports and split virtqueue (not its
 //! blocking `VirtIOBlk`), so that many requests are in flight at once
-//! (64 with indirect descriptors, else 21), flushes do not block the
+//! (128 with indirect descriptors, else 42), a request's data goes in as
+//! many segments as the device takes, flushes do not block the
 //! kernel, and completions arrive by interrupt (MSI-X, INTx or the MMIO
 //! line) in the disk's interrupt thread; nothing polls. The device's
 //! read-only flag (RO) and write cache (FLUSH) are honoured: the block

@@ -1,12 +1,12 @@
 //! The request queue: requests lent to the device, kept by ownership.
 //!
-//! A virtio-blk request is a chain of three buffers: a 16-byte header the
-//! device reads (type, sector), the data (the device reads it for a
-//! write, fills it for a read; none for a flush), and one status byte the
-//! device writes. virtio-drivers' `VirtQueue::add` lends them with the
+//! A virtio-blk request is a chain of buffers: a 16-byte header the
+//! device reads (type, sector), the data segments in order (the device
+//! reads them for a write, fills them for a read; none for a flush), and
+//! one status byte the device writes. virtio-drivers' `VirtQueue::add` lends them with the
 //! contract "do not touch these until `pop_used` gives the token back".
 //! [`Requests`] keeps it by ownership: the header and status live in
-//! boxes and the data in the request's own `Vec`, all moved into the
+//! boxes and the data in the request's own `Vec`s, all moved into the
 //! token's slot (a descriptor index, unique while in flight) and taken out
 //! only when the device has returned that token. Moving a box or a `Vec`
 //! does not move the bytes the device sees.
@@ -27,8 +27,11 @@ use virtio::KernelHal;
 use virtio_drivers::queue::VirtQueue;
 use virtio_drivers::transport::{DeviceStatus, Transport};
 
-/// Descriptors in the request queue.
-pub(crate) const QUEUE_SIZE: usize = 64;
+/// Descriptors in the request queue (with indirect descriptors, also the
+/// longest chain: a header, [`MAX_SEGMENTS`] segments and a status).
+pub(crate) const QUEUE_SIZE: usize = 128;
+/// Data segments one request may have, with indirect descriptors.
+pub(crate) const MAX_SEGMENTS: usize = QUEUE_SIZE - 2;
 /// Request types (virtio 1.0 §5.2.6).
 const TYPE_IN: u32 = 0;
 const TYPE_OUT: u32 = 1;
@@ -89,7 +92,7 @@ impl<T: Transport> Requests<T> {
     }
 
     /// Requests the queue holds at once: one descriptor each with
-    /// indirect descriptors, else three.
+    /// indirect descriptors, else three (one segment each).
     pub(crate) fn depth(&self) -> usize {
         if self.indirect {
             QUEUE_SIZE
@@ -182,12 +185,12 @@ unsafe fn add(
     lent: &mut Lent,
 ) -> virtio_drivers::Result<u16> {
     let (header, status) = (&lent.header[..], &mut lent.status[..]);
-    let data = &mut lent.request.buffer;
+    let segments = &mut lent.request.buffers;
     // SAFETY: forwarded to the caller.
     unsafe {
         match lent.request.operation {
-            Operation::Read => queue.add(&[header], &mut [&mut data[..], status]),
-            Operation::Write => queue.add(&[header, &data[..]], &mut [status]),
+            Operation::Read => queue.add(&[header], &mut filled(segments, status)),
+            Operation::Write => queue.add(&written(header, segments), &mut [status]),
             Operation::Flush => queue.add(&[header], &mut [status]),
         }
     }
@@ -203,13 +206,30 @@ unsafe fn pop(
     lent: &mut Lent,
 ) -> virtio_drivers::Result<u32> {
     let (header, status) = (&lent.header[..], &mut lent.status[..]);
-    let data = &mut lent.request.buffer;
+    let segments = &mut lent.request.buffers;
     // SAFETY: forwarded to the caller: the same buffers as `add` lent.
     unsafe {
         match lent.request.operation {
-            Operation::Read => queue.pop_used(token, &[header], &mut [&mut data[..], status]),
-            Operation::Write => queue.pop_used(token, &[header, &data[..]], &mut [status]),
+            Operation::Read => queue.pop_used(token, &[header], &mut filled(segments, status)),
+            Operation::Write => queue.pop_used(token, &written(header, segments), &mut [status]),
             Operation::Flush => queue.pop_used(token, &[header], &mut [status]),
         }
     }
+}
+
+/// What the device writes for a read: the segments, then the status.
+fn filled<'a>(segments: &'a mut [Vec<u8>], status: &'a mut [u8]) -> Vec<&'a mut [u8]> {
+    let mut parts: Vec<&mut [u8]> = segments
+        .iter_mut()
+        .map(|segment| &mut segment[..])
+        .collect();
+    parts.push(status);
+    parts
+}
+
+/// What the device reads for a write: the header, then the segments.
+fn written<'a>(header: &'a [u8], segments: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
+    let mut parts = alloc::vec![header];
+    parts.extend(segments.iter().map(|segment| &segment[..]));
+    parts
 }

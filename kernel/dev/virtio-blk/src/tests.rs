@@ -222,7 +222,7 @@ fn odd_devices_are_refused_with_a_reason() {
                 max_queue: 16,
                 ..Setup::default()
             },
-            "the queue is smaller than 64 descriptors",
+            "the queue is smaller than 128 descriptors",
         ),
     ];
     for (setup, reason) in cases {
@@ -233,3 +233,5 @@ fn odd_devices_are_refused_with_a_reason() {
         );
     }
 }
+
+mod segments;

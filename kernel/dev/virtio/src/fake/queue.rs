@@ -6,8 +6,9 @@
 //! ([`Chain`]), and gives them back on the used ring
 //! ([`FakeQueue::push_used`]). In the host tests "physical" addresses are
 //! the process's own (the fake device memory of `dev::fake`), so the
-//! rings and buffers are reached at those addresses. Direct descriptors
-//! only: a fake must not offer indirect descriptors.
+//! rings and buffers are reached at those addresses. A descriptor may
+//! point to a table of indirect descriptors (a fake that offers
+//! INDIRECT_DESC); those do not nest.
 
 #![allow(unsafe_code, reason = "the device side reads and writes ring memory")]
 
@@ -18,6 +19,8 @@ use core::sync::atomic::{AtomicU16, Ordering};
 const NEXT: u16 = 1;
 /// Descriptor flag: the device writes this buffer.
 const WRITE: u16 = 2;
+/// Descriptor flag: the buffer is a table of indirect descriptors.
+const INDIRECT: u16 = 4;
 /// Avail ring flag: the driver wants no used-buffer interrupts.
 const NO_INTERRUPT: u16 = 1;
 
@@ -124,6 +127,12 @@ impl FakeQueue {
         let mut index = head;
         for _ in 0..self.size {
             let (address, length, flags, next) = self.descriptor(index);
+            if flags & INDIRECT != 0 {
+                return Chain {
+                    head,
+                    parts: indirect(address, length),
+                };
+            }
             let writable = flags & WRITE != 0;
             parts.push(Part {
                 address,
@@ -174,7 +183,44 @@ impl FakeQueue {
     }
 }
 
+/// The parts of the indirect table of `length` bytes at `address`.
+fn indirect(address: u64, length: u32) -> Vec<Part> {
+    let count = length as usize / 16;
+    let mut parts = Vec::new();
+    let mut index = 0;
+    for _ in 0..count {
+        assert!(index < count, "indirect descriptor {index} out of range");
+        let at = (address as *const u8).wrapping_add(index * 16);
+        // SAFETY: the driver lent the table (`count` 16-byte descriptors)
+        // with the chain, written before it published the head.
+        let (address, length, flags, next) = unsafe {
+            (
+                at.cast::<u64>().read_unaligned(),
+                at.add(8).cast::<u32>().read_unaligned(),
+                at.add(12).cast::<u16>().read_unaligned(),
+                at.add(14).cast::<u16>().read_unaligned(),
+            )
+        };
+        let writable = flags & WRITE != 0;
+        parts.push(Part {
+            address,
+            length,
+            writable,
+        });
+        if flags & NEXT == 0 {
+            break;
+        }
+        index = usize::from(next);
+    }
+    parts
+}
+
 impl Chain {
+    /// How many buffers it lends.
+    pub fn parts(&self) -> usize {
+        self.parts.len()
+    }
+
     /// The bytes of the parts the device reads, in order.
     pub fn readable(&self) -> Vec<u8> {
         let mut bytes = Vec::new();
