@@ -9,8 +9,10 @@
 //! Every register access is a VM exit under a hypervisor and takes
 //! QEMU's global lock under TCG, and the scheduler sets the timer each
 //! time it idles: so the APIC timer's vector is set once, arming it is one
-//! write, and a deadline already armed (the interrupt not yet taken) or a
-//! timer already stopped costs none.
+//! write, and a timer already armed for the deadline or earlier is left
+//! as it is, as is one asked to stop: it fires early at worst, and the
+//! callers re-check their deadlines anyway. Timers that are pushed later
+//! on every packet (a retransmission deadline) so cost no write.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,9 +29,9 @@ enum Device {
 
 static DEVICE: Once<Device> = Once::new();
 
-/// The deadline the APIC timer is armed for; [`DISARMED`] when it is
-/// stopped or has fired. Only changed with interrupts off (idling, and the
-/// interrupt handler), on the one CPU.
+/// The deadline the APIC timer is armed for; [`DISARMED`] when it has
+/// fired (or was never armed). Only changed with interrupts off (idling,
+/// and the interrupt handler), on the one CPU.
 static ARMED: AtomicU64 = AtomicU64::new(DISARMED);
 const DISARMED: u64 = u64::MAX;
 
@@ -67,17 +69,17 @@ pub fn setup(apic_timer_hz: Option<u64>) -> Result<(), TimerError> {
     Ok(())
 }
 
-/// Arms the APIC timer for `deadline_ns`, `delay` from now, or stops it,
-/// unless it already is so.
+/// Arms the APIC timer for `deadline_ns`, `delay` from now, unless it is
+/// armed for then or earlier; `None` leaves an armed timer to fire.
 fn arm_apic_timer(hz: u64, deadline_ns: Option<u64>, delay: Option<u64>) -> Result<(), TimerError> {
-    let wanted = deadline_ns.unwrap_or(DISARMED);
-    if ARMED.load(Ordering::Relaxed) == wanted {
+    let (Some(wanted), Some(delay)) = (deadline_ns, delay) else {
+        return Ok(());
+    };
+    if ARMED.load(Ordering::Relaxed) <= wanted {
         return Ok(());
     }
     let apic = local_apic::get().ok_or(TimerError::NoWakeupDevice)?;
-    let ticks = delay.map_or(0, |delay| {
-        scale::ticks_in(delay, hz).clamp(1, u64::from(u32::MAX))
-    });
+    let ticks = scale::ticks_in(delay, hz).clamp(1, u64::from(u32::MAX));
     apic.arm_timer(ticks as u32);
     ARMED.store(wanted, Ordering::Relaxed);
     Ok(())
