@@ -134,6 +134,24 @@ fn fill_and_free(kernel: &Kernel, pool: &Arc<Pool>) -> usize {
 }
 
 #[test]
+fn a_pool_of_single_blocks_keeps_only_its_share_of_free_ones() {
+    let test = boot("mem=1M");
+    let memory = test.kernel.memory();
+    let pool = Pool::with_chunks_of(memory, "large", 4 * PAGE_SIZE, 1, Some(2)).unwrap();
+    let blocks: Vec<_> = (0..5).map(|_| pool.alloc().expect("room")).collect();
+    assert_eq!(pool.stats().chunks, 5);
+    let in_use = memory.stats().in_use;
+    drop(blocks);
+    let stats = pool.stats();
+    assert_eq!((stats.chunks, stats.free, stats.in_use), (2, 2, 0));
+    assert!(memory.stats().in_use + 3 * 4 * PAGE_SIZE <= in_use);
+    // The kept ones serve the next requests; past them, the pool grows.
+    let again: Vec<_> = (0..3).map(|_| pool.alloc().expect("room")).collect();
+    assert_eq!(pool.stats().chunks, 3);
+    drop(again);
+}
+
+#[test]
 fn crossing_ninety_percent_wakes_the_pagedaemon_and_pools_give_pages_back() {
     let test = boot_with("mem=1M", &[&PAGEDAEMON]);
     let memory = test.kernel.memory();

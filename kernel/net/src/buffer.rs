@@ -34,6 +34,8 @@ const LARGE_BLOCK_SIZE: usize = 18 * PAGE_SIZE;
 /// segment with its headers, or a coalesced frame spread over receive
 /// buffers, with room to spare.
 pub const LARGE_DATA: usize = LARGE_BLOCK_SIZE - HEADROOM;
+/// Free large blocks kept for reuse (1.1 MiB); more go back to memory.
+const LARGE_KEPT_FREE: usize = 16;
 
 /// Where a buffer's bytes live.
 enum Storage {
@@ -185,7 +187,13 @@ impl PacketPool {
     pub fn new(memory: &Arc<Memory>) -> Result<Self, MemoryError> {
         Ok(Self {
             pool: Pool::new(memory, "packet_pool", BLOCK_SIZE)?,
-            large: Pool::with_chunks_of(memory, "packet_large", LARGE_BLOCK_SIZE, 1)?,
+            large: Pool::with_chunks_of(
+                memory,
+                "packet_large",
+                LARGE_BLOCK_SIZE,
+                1,
+                Some(LARGE_KEPT_FREE),
+            )?,
             pages: memory.account("packet_pages"),
         })
     }

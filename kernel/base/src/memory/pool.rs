@@ -36,6 +36,10 @@ pub struct Pool {
     account: Account,
     block_size: usize,
     pages_per_chunk: usize,
+    /// With one block per chunk: the free blocks kept; a block freed
+    /// beyond them gives its chunk back at once. `None` keeps every chunk
+    /// until [`Pool::reclaim`].
+    keep_free: Option<usize>,
     state: Mutex<PoolState>,
 }
 
@@ -78,12 +82,13 @@ impl Pool {
         name: &str,
         block_size: usize,
     ) -> Result<Arc<Self>, MemoryError> {
-        Self::with_chunks_of(memory, name, block_size, BLOCKS_PER_CHUNK_TARGET)
+        Self::with_chunks_of(memory, name, block_size, BLOCKS_PER_CHUNK_TARGET, None)
     }
 
-    /// A pool whose chunks hold about `blocks` blocks each (at least one):
-    /// one for large blocks, so the pool grows and gives back a block at a
-    /// time.
+    /// A pool whose chunks hold about `blocks` blocks each (at least one).
+    /// With one (large blocks), the pool grows a block at a time and, with
+    /// `keep_free`, keeps at most that many free blocks: a busy moment
+    /// leaves no megabytes behind.
     ///
     /// # Errors
     /// [`MemoryError::InvalidRequest`] for a zero or absurd block size.
@@ -92,6 +97,7 @@ impl Pool {
         name: &str,
         block_size: usize,
         blocks: usize,
+        keep_free: Option<usize>,
     ) -> Result<Arc<Self>, MemoryError> {
         let block_size = block_size
             .checked_next_multiple_of(16)
@@ -103,6 +109,7 @@ impl Pool {
             account: memory.account(name),
             block_size,
             pages_per_chunk,
+            keep_free,
             state: Mutex::new(PoolState {
                 free: Vec::new(),
                 chunks: Vec::new(),
@@ -228,9 +235,28 @@ impl Pool {
     fn give_back(&self, block: NonNull<u8>) {
         let mut state = self.state.lock();
         state.in_use -= 1;
-        // Capacity for every block of every chunk was reserved in `grow`,
-        // so this push never allocates.
-        state.free.push(block);
+        let surplus = self
+            .keep_free
+            .is_some_and(|keep| self.blocks_per_chunk() == 1 && state.free.len() >= keep);
+        let chunk = surplus
+            .then(|| {
+                state
+                    .chunks
+                    .iter()
+                    .position(|chunk| chunk.as_ptr() == block)
+            })
+            .flatten();
+        match chunk {
+            Some(index) => {
+                let pages = state.chunks.swap_remove(index);
+                drop(state);
+                // Its pages go back outside the lock.
+                drop(pages);
+            }
+            // Capacity for every block of every chunk was reserved in
+            // `grow`, so this push never allocates.
+            None => state.free.push(block),
+        }
     }
 }
 
