@@ -268,19 +268,14 @@ impl Disk {
             };
             queue.in_flight += 1;
             drop(queue);
-            if let Err(refused) = self.driver.submit(context, next) {
+            if let Err(mut refused) = self.driver.submit(context, next) {
                 self.queue.lock(context).in_flight -= 1;
                 self.counters.errors.fetch_add(1, Relaxed);
                 // Reported from a completion, never the submitter's call;
                 // released first, so that this loop goes on without
                 // recursing through `finished`.
-                let Request {
-                    buffers,
-                    mut completion,
-                    ..
-                } = refused.request;
-                completion.release();
-                completion.complete(context, buffers, Err(refused.error));
+                refused.request.completion.release();
+                refused.fail(context);
             }
             queue = self.queue.lock(context);
         }

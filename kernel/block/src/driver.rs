@@ -162,6 +162,19 @@ pub struct Refused {
     pub request: Request,
 }
 
+impl Refused {
+    /// Completes the refused request with its error now, giving the
+    /// submitter its segments back.
+    pub fn fail(self, context: &Context<'_>) {
+        let Request {
+            buffers,
+            completion,
+            ..
+        } = self.request;
+        completion.complete(context, buffers, Err(self.error));
+    }
+}
+
 /// A disk driver, as the block layer sees it.
 pub trait BlockDriver: Send + Sync {
     /// The disk's shape. Never blocks.

@@ -92,12 +92,7 @@ impl Block {
             completion,
         };
         if let Err(refused) = disk.submit(context, request) {
-            let Request {
-                buffers,
-                completion,
-                ..
-            } = refused.request;
-            completion.complete(context, buffers, Err(refused.error));
+            refused.fail(context);
         }
     }
 

@@ -7,11 +7,12 @@
 mod common;
 
 use block::{Block, BlockError, CacheStats};
+use common::blocks_of;
+use common::disks::boot;
 use common::images::{
     Scratch, access, assert_clean, assert_same_tree, debugfs_cat, empty_image, make_image, pattern,
     populate, read_all, resolve,
 };
-use common::{blocks_of, boot};
 use ext2::{Error, MountOptions, ReadOnlyReason};
 use ext2_block::{MountError, mount, open_volume};
 

@@ -13,12 +13,11 @@ pub mod images;
 #[path = "../../../../../block/tests/common/mod.rs"]
 pub mod disks;
 
-#[allow(unused_imports, reason = "each test file uses part of this module")]
-pub use disks::{TestKernel, boot, boot_with};
+use disks::{TestKernel, boot_with};
 
 use base::memory::pagedaemon::PAGEDAEMON;
 
-/// As [`boot`] (the pagedaemon, the block layer, `params` and the disks
+/// As [`disks::boot`] (the pagedaemon, the block layer, `params` and the disks
 /// `specs`, `PATH[,ro][,fail=A-B]`), with the vfs and tmpfs at the root as well.
 pub fn boot_vfs(params: &str, specs: &[String]) -> TestKernel {
     let components = [&PAGEDAEMON, &block::BLOCK, &vfs::VFS, &tmpfs::TMPFS];
