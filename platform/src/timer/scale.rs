@@ -94,9 +94,39 @@ pub fn rate(ticks: u64, reference_ticks: u64, reference_hz: u64) -> Option<u64> 
     u64::try_from(hz).ok()
 }
 
+/// The deadline to arm a one-shot wakeup timer for, now armed for
+/// `armed`: `wanted`, unless the armed one comes as early or earlier (it
+/// then fires early at worst, and callers re-check their deadlines), and
+/// nothing to stop one (it is left to fire).
+pub fn deadline_to_arm(armed: Option<u64>, wanted: Option<u64>) -> Option<u64> {
+    wanted.filter(|&wanted| armed.is_none_or(|armed| wanted < armed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_timer_is_armed_only_for_an_earlier_deadline() {
+        assert_eq!(deadline_to_arm(None, Some(500)), Some(500), "nothing armed");
+        assert_eq!(
+            deadline_to_arm(Some(1_000), Some(500)),
+            Some(500),
+            "earlier"
+        );
+        assert_eq!(
+            deadline_to_arm(Some(1_000), Some(1_000)),
+            None,
+            "armed for it"
+        );
+        assert_eq!(
+            deadline_to_arm(Some(1_000), Some(2_000)),
+            None,
+            "fires early"
+        );
+        assert_eq!(deadline_to_arm(Some(1_000), None), None, "left to fire");
+        assert_eq!(deadline_to_arm(None, None), None);
+    }
 
     #[test]
     fn one_second_of_ticks_is_one_second() {

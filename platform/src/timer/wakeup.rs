@@ -72,12 +72,10 @@ pub fn setup(apic_timer_hz: Option<u64>) -> Result<(), TimerError> {
 /// Arms the APIC timer for `deadline_ns`, `delay` from now, unless it is
 /// armed for then or earlier; `None` leaves an armed timer to fire.
 fn arm_apic_timer(hz: u64, deadline_ns: Option<u64>, delay: Option<u64>) -> Result<(), TimerError> {
-    let (Some(wanted), Some(delay)) = (deadline_ns, delay) else {
+    let armed = Some(ARMED.load(Ordering::Relaxed)).filter(|&armed| armed != DISARMED);
+    let (Some(wanted), Some(delay)) = (scale::deadline_to_arm(armed, deadline_ns), delay) else {
         return Ok(());
     };
-    if ARMED.load(Ordering::Relaxed) <= wanted {
-        return Ok(());
-    }
     let apic = local_apic::get().ok_or(TimerError::NoWakeupDevice)?;
     let ticks = scale::ticks_in(delay, hz).clamp(1, u64::from(u32::MAX));
     apic.arm_timer(ticks as u32);
