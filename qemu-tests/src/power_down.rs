@@ -111,6 +111,9 @@ fn supervise(
                 killed: true,
             });
         }
+        // `Child` has no wait with a deadline, and Ctrl-C arrives as a flag
+        // set by the signal handler: look at both every POLL (50 ms, well
+        // below what a person at the terminal notices).
         std::thread::sleep(POLL);
     }
 }
