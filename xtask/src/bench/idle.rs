@@ -9,7 +9,7 @@ use std::time::Duration;
 use qemu_tests::Machine;
 use qemu_tests::crowd::{self, GuestFigures};
 
-use super::report::Series;
+use super::report::{Series, add_run};
 use super::tap::boot_on_tap;
 use super::target::TAP_GUEST;
 
@@ -33,22 +33,9 @@ pub fn figures(image: &std::path::Path, machine: Machine) -> Vec<Series> {
             "connections",
         ),
     ];
-    let mut series: Vec<Series> = names
-        .iter()
-        .map(|(name, unit)| Series {
-            name: format!("{machine} {name}"),
-            unit: (*unit).into(),
-            values: Vec::new(),
-        })
-        .collect();
-    match measure(image, machine) {
-        Ok(values) => {
-            for (one, value) in series.iter_mut().zip(values) {
-                one.values.push(value);
-            }
-        }
-        Err(error) => eprintln!("xtask: {machine} idle connections left out: {error}"),
-    }
+    let mut series = Series::for_machine(machine, &names);
+    let what = format!("{machine} idle connections");
+    add_run(&mut series, measure(image, machine), &what);
     series
 }
 

@@ -21,7 +21,7 @@ use qemu_tests::Machine;
 use qemu_tests::crowd::GuestFigures;
 use qemu_tests::netns::Namespace;
 
-use super::report::Series;
+use super::report::{Series, add_run};
 use super::tap::boot_on_tap;
 use super::target::TAP_GUEST;
 
@@ -67,22 +67,9 @@ pub fn figures(image: &Path, machine: Machine) -> Vec<Series> {
         ("idle connections held in 1 GiB (tap)", "connections"),
         ("kernel memory per idle connection, 1 GiB (tap)", "bytes"),
     ];
-    let mut series: Vec<Series> = names
-        .iter()
-        .map(|(name, unit)| Series {
-            name: format!("{machine} {name}"),
-            unit: (*unit).into(),
-            values: Vec::new(),
-        })
-        .collect();
-    match measure(image, machine) {
-        Ok(values) => {
-            for (one, value) in series.iter_mut().zip(values) {
-                one.values.push(value);
-            }
-        }
-        Err(error) => eprintln!("xtask: {machine} 100,000 connections left out: {error}"),
-    }
+    let mut series = Series::for_machine(machine, &names);
+    let what = format!("{machine} 100,000 connections");
+    add_run(&mut series, measure(image, machine), &what);
     series
 }
 

@@ -178,14 +178,7 @@ pub fn figures(image: &std::path::Path, machine: Machine, runs: u32) -> Vec<Seri
         ("HTTP new connection, flood / clean (tap)", "%"),
         ("smallest memory that serves", "MiB"),
     ];
-    let mut series: Vec<Series> = names
-        .iter()
-        .map(|(name, unit)| Series {
-            name: format!("{machine} {name}"),
-            unit: (*unit).into(),
-            values: Vec::new(),
-        })
-        .collect();
+    let mut series = Series::for_machine(machine, &names);
     for run in 1..=runs {
         match one_run(image, machine) {
             Ok(values) => {

@@ -21,6 +21,37 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
+impl Series {
+    /// Empty series named `"{machine} {name}"`, with their units.
+    pub fn for_machine(machine: impl std::fmt::Display, names: &[(&str, &str)]) -> Vec<Series> {
+        names
+            .iter()
+            .map(|(name, unit)| Series {
+                name: format!("{machine} {name}"),
+                unit: (*unit).into(),
+                values: Vec::new(),
+            })
+            .collect()
+    }
+}
+
+/// Adds one run's `values` to `series` in order, or says why the run
+/// (`what`) is left out.
+pub fn add_run<V: IntoIterator<Item = f64>>(
+    series: &mut [Series],
+    run: Result<V, String>,
+    what: &str,
+) {
+    match run {
+        Ok(values) => {
+            for (one, value) in series.iter_mut().zip(values) {
+                one.values.push(value);
+            }
+        }
+        Err(error) => eprintln!("xtask: {what} left out: {error}"),
+    }
+}
+
 /// The table: name, median, min-max, unit, number of values.
 pub fn table(series: &[Series]) -> String {
     let header = ["measurement", "median", "min-max", "unit", "n"];
@@ -92,6 +123,18 @@ pub fn json(runs: u32, series: &[Series]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_adds_one_value_per_series_and_a_failed_one_none() {
+        let mut series = Series::for_machine("microvm", &[("a", "ms"), ("b", "KiB")]);
+        assert_eq!(series[1].name, "microvm b");
+        assert_eq!(series[1].unit, "KiB");
+        add_run(&mut series, Ok([1.0, 2.0]), "run 1");
+        add_run(&mut series, Err::<[f64; 2], _>("no answer".into()), "run 2");
+        add_run(&mut series, Ok([3.0, 4.0]), "run 3");
+        assert_eq!(series[0].values, [1.0, 3.0]);
+        assert_eq!(series[1].values, [2.0, 4.0]);
+    }
 
     fn sample() -> Vec<Series> {
         let series = |name: &str, unit: &str, values: &[f64]| Series {
